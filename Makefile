@@ -1,0 +1,160 @@
+# sockaudit — top-level build. `make help` lists the targets.
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+WERROR   ?= 1
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Evaluated lazily: `make check` installs packages before the sub-make needs them.
+PKGS        = libnl-3.0 libsystemd jansson inih
+PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
+SYSTEMD_UNITDIR = $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+
+WARN   := -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes -Wvla \
+          -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN   += -Werror
+endif
+HARDEN := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
+OPT    ?= -O2 -g
+SAN    ?=
+CFLAGS_ALL  = -std=gnu11 $(OPT) $(WARN) $(HARDEN) $(SAN) -MMD -MP -Ilib $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
+
+LIB_SRC    := $(sort $(wildcard lib/*.c))
+DAEMON_SRC := $(sort $(filter-out daemon/main.c,$(wildcard daemon/*.c)))
+CLI_SRC    := $(sort $(filter-out cli/main.c,$(wildcard cli/*.c)))
+UNIT_SRC   := $(sort $(wildcard tests/unit/check_*.c))
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/runner.o
+HELPERS    := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
+
+LIBSA    := $(BUILD)/libsockaudit.a
+LIBD     := $(BUILD)/libsockauditd.a
+LIBCLI   := $(BUILD)/libsockaudit-cli.a
+DAEMON   := $(BUILD)/sockauditd
+CLI      := $(BUILD)/sockaudit
+UNIT     := $(BUILD)/tests/unit-tests
+
+.PHONY: all tests deps check check-unit check-integration run asan valgrind \
+        install uninstall clean help
+.DEFAULT_GOAL := all
+
+all: $(LIBSA) $(DAEMON) $(CLI)
+
+tests: all $(UNIT) $(HELPERS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(LIBSA): $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBD): $(DAEMON_OBJ)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBCLI): $(CLI_OBJ)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(DAEMON): $(BUILD)/daemon/main.o $(LIBD) $(LIBSA)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(CLI): $(BUILD)/cli/main.o $(LIBCLI) $(LIBSA)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+# One Check runner; suites are collected from `Suite *NAME_suite(void)` lines.
+$(BUILD)/tests/suites.h: $(UNIT_SRC)
+	@mkdir -p $(@D)
+	$(Q)sed -n 's/^Suite \*\([a-z0-9_]*\)_suite(void).*/SUITE(\1)/p' $(UNIT_SRC) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/unit/runner.o: tests/unit/runner.c $(BUILD)/tests/suites.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -I$(BUILD)/tests -c -o $@ $<
+
+$(BUILD)/tests/unit/check_%.o: tests/unit/check_%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -Idaemon -Icli -c -o $@ $<
+
+$(UNIT): $(UNIT_OBJ) $(LIBD) $(LIBCLI) $(LIBSA)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
+
+# Installs missing Debian packages (quick when all are present).
+deps:
+	$(Q)scripts/install-deps.sh
+
+# Every test: unit suites, then integration against the real daemon.
+check: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)BUILD=$(BUILD) tests/run-all.sh
+
+check-unit: tests
+	$(Q)CK_DEFAULT_TIMEOUT=30 $(UNIT)
+
+check-integration: tests
+	$(Q)BUILD=$(BUILD) tests/integration/run.sh
+
+# The main job: start sockauditd on a private socket and ask it who owns 443.
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) scripts/run-demo.sh
+
+asan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" tests
+	$(Q)BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
+	    tests/run-all.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/sockauditd
+	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/sockaudit
+	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
+	install -m 0644 lib/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
+	@if [ -f systemd/sockauditd.service ]; then \
+	    install -d $(DESTDIR)$(SYSTEMD_UNITDIR) && \
+	    install -m 0644 systemd/sockauditd.service systemd/sockauditd.socket \
+	        $(DESTDIR)$(SYSTEMD_UNITDIR)/; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/sockauditd $(DESTDIR)$(PREFIX)/bin/sockaudit \
+	    $(DESTDIR)$(PREFIX)/lib/libsockaudit.a $(DESTDIR)$(PREFIX)/include/sockaudit.h \
+	    $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.socket
+
+clean:
+	rm -rf build build-asan build-*
+
+help:
+	@echo "make            build lib, daemon and CLI into $(BUILD)/"
+	@echo "make run        install deps, build, start the daemon privately, ask who owns 443"
+	@echo "make check      install deps, build, run every test"
+	@echo "make asan       the tests under ASan+UBSan (build-asan/)"
+	@echo "make install    DESTDIR, PREFIX honoured"
+	@echo "options: BUILD=dir WERROR=0 V=1"
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

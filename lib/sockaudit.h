@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libsockaudit: who holds which listening socket.
+ *
+ * The library gathers facts and nothing else: socket tables from the kernel
+ * (netlink sock_diag), the holders of each socket (a walk of /proc/PID/fd),
+ * and the details of each holding process. No global state, no printing, no
+ * exit(). Functions return >= 0 on success and -errno on failure; ret_*
+ * output parameters come last and are left untouched on failure.
+ */
+#ifndef SOCKAUDIT_H
+#define SOCKAUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#define SA_VERSION "0.1.0"
+
+/* Protocol mask used by filters. */
+enum {
+        SA_PROTO_TCP = 1u << 0,
+        SA_PROTO_UDP = 1u << 1,
+        SA_PROTO_ANY = SA_PROTO_TCP | SA_PROTO_UDP,
+};
+
+typedef enum sa_owner_status {
+        SA_OWNER_OK,      /* every holder found and described */
+        SA_OWNER_UNKNOWN, /* no holder found */
+        SA_OWNER_PARTIAL, /* holders found, but some could not be described */
+} sa_owner_status;
+
+/* Bounds on what is read from a process (untrusted, possibly huge). */
+#define SA_CMDLINE_MAX (128u * 1024u)
+
+/*
+ * One process that holds at least one wanted socket. Strings are NUL-free
+ * copies of what the kernel reported (comm, exe and argv are chosen by the
+ * process and are untrusted); NULL where unknown.
+ */
+typedef struct sa_process {
+        pid_t pid;
+        pid_t ppid;
+        uid_t uid;             /* effective uid */
+        char *comm;            /* /proc/PID/comm, newline stripped */
+        char *exe;             /* /proc/PID/exe without " (deleted)" */
+        bool exe_deleted;
+        char **argv;           /* argc entries, then NULL */
+        size_t argc;
+        bool argv_truncated;   /* cmdline longer than SA_CMDLINE_MAX */
+        char *user;            /* name for uid, NULL if none */
+        char *unit;            /* system unit (sd_pid_get_unit style) */
+        char *user_unit;       /* unit inside user@UID.service, if any */
+        char *cgroup;          /* cgroup v2 path (or name=systemd v1) */
+        bool incomplete;       /* vanished or unreadable while describing */
+} sa_process;
+
+/* One process's hold on one socket: which of its fds point at it. */
+typedef struct sa_holder {
+        const sa_process *proc; /* borrowed from the snapshot */
+        int *fds;
+        size_t n_fds;
+} sa_holder;
+
+/* A listening socket: TCP in LISTEN, or UDP bound and unconnected. */
+typedef struct sa_listener {
+        uint8_t proto;          /* IPPROTO_TCP or IPPROTO_UDP */
+        uint8_t family;         /* AF_INET or AF_INET6 */
+        uint8_t state;          /* kernel TCP_* state */
+        bool v6only;            /* IPV6_V6ONLY; false for AF_INET */
+        uint16_t port;          /* host order */
+        uint8_t addr[16];       /* network order; 4 bytes used for AF_INET */
+        uint32_t ifindex;       /* bound device, 0 if none */
+        char ifname[16];        /* name of ifindex, "" if none/unknown */
+        uint32_t inode;
+        uint64_t cookie;
+        uid_t uid;              /* socket owner uid */
+        uint64_t netns;         /* inode of its network namespace */
+
+        sa_holder *holders;
+        size_t n_holders;
+        sa_owner_status owner_status;
+        const char *owner_reason; /* static text, NULL when status is OK */
+} sa_listener;
+
+/* Failure counters of one scan: trouble is counted, not logged. */
+typedef struct sa_scan_stats {
+        unsigned dumps;           /* sock_diag dumps run */
+        unsigned dump_retries;    /* restarted after NLM_F_DUMP_INTR */
+        unsigned procs;           /* /proc/PID dirs visited */
+        unsigned long fds;        /* fd entries examined */
+        unsigned procs_vanished;  /* exited during the walk (ENOENT/ESRCH) */
+        unsigned procs_denied;    /* fd dir or details unreadable (EACCES) */
+        uint64_t netlink_usec;    /* time in sock_diag */
+        uint64_t proc_usec;       /* time walking and describing processes */
+} sa_scan_stats;
+
+/* What to gather. Zeroed means: every port, TCP and UDP, IPv4 and IPv6. */
+typedef struct sa_filter {
+        uint16_t port;            /* 0 = any; filtered in the kernel */
+        unsigned protos;          /* SA_PROTO_* mask; 0 = SA_PROTO_ANY */
+} sa_filter;
+
+/* A consistent picture: listeners × holders at one moment. */
+typedef struct sa_snapshot {
+        sa_listener *listeners;   /* sorted: proto, port, family, addr, inode */
+        size_t n_listeners;
+        sa_process **procs;       /* every process that holds a listener */
+        size_t n_procs;
+        sa_scan_stats stats;
+        struct timespec taken;    /* CLOCK_REALTIME when the scan started */
+        uint64_t duration_usec;
+} sa_snapshot;
+
+typedef struct sa_scan_config {
+        const char *proc_root;    /* NULL = "/proc"; tests point at fixtures */
+} sa_scan_config;
+
+/* A scanner keeps what is worth reusing between scans (netlink socket). */
+typedef struct sa_scanner sa_scanner;
+
+/*
+ * Opens a scanner. cfg is copied. Costs one netlink socket.
+ * Caller frees with sa_scanner_free().
+ */
+int sa_scanner_new(const sa_scan_config *cfg, sa_scanner **ret);
+sa_scanner *sa_scanner_free(sa_scanner *s);
+
+/*
+ * Takes a snapshot of the listeners matching f (NULL = all) and of every
+ * process that holds one. Vanished or unreadable processes are counted in
+ * the snapshot's stats, not fatal. Costs 2-4 sock_diag dumps plus one
+ * readlinkat per fd on the host. Caller frees with sa_snapshot_free().
+ */
+int sa_scanner_scan(sa_scanner *s, const sa_filter *f, sa_snapshot **ret);
+
+/* One-shot scan: sa_scanner_new + sa_scanner_scan + sa_scanner_free. */
+int sa_scan(const sa_scan_config *cfg, const sa_filter *f, sa_snapshot **ret);
+
+sa_snapshot *sa_snapshot_free(sa_snapshot *snap);
+
+/* True when l passes f (NULL passes everything). */
+bool sa_listener_match(const sa_listener *l, const sa_filter *f);
+
+/* "tcp" / "udp"; "ipv4" / "ipv6"; "ok" / "unknown" / "partial". */
+const char *sa_proto_name(uint8_t proto);
+const char *sa_family_name(uint8_t family);
+const char *sa_owner_status_name(sa_owner_status st);
+
+/* Formats l's address ("0.0.0.0", "::1") into buf (>= 46 bytes). */
+const char *sa_listener_address(const sa_listener *l, char *buf, size_t size);
+
+/*
+ * JSON records per SPEC.md (jansson). Untrusted strings are made valid UTF-8
+ * (invalid bytes become U+FFFD) so the output always parses.
+ * Caller owns the returned reference; NULL only on allocation failure.
+ */
+json_t *sa_process_to_json(const sa_process *p);
+json_t *sa_listener_to_json(const sa_listener *l);
+/* Array of the listeners in snap that pass f. */
+json_t *sa_snapshot_listeners_to_json(const sa_snapshot *snap, const sa_filter *f);
+json_t *sa_scan_stats_to_json(const sa_scan_stats *st);
+
+/*
+ * Copy of untrusted s that is safe on a terminal and in a one-line table
+ * cell: control bytes, DEL, backslash and invalid UTF-8 become C-style
+ * escapes (\n, \x1b, \\); valid UTF-8 is kept. Caller frees; NULL on ENOMEM.
+ */
+char *sa_text_escape(const char *s);
+
+/* "2026-11-23T15:04:05.123456Z" into buf (>= 32 bytes). */
+const char *sa_format_time(const struct timespec *ts, char *buf, size_t size);
+
+#endif

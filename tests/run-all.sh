@@ -1,0 +1,39 @@
+#!/bin/bash
+# Runs the unit suites (Check) and the integration tests, then prints one
+# closing line "N passed, N failed" over both.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+
+unit_log=$(mktemp)
+CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-30} "$BUILD/tests/unit-tests" 2>&1 | tee "$unit_log"
+# Check's summary: "100%: Checks: 12, Failures: 0, Errors: 0"
+summary=$(grep -E '^[0-9]+%: Checks: ' "$unit_log" | tail -n 1)
+rm -f "$unit_log"
+if [ -z "$summary" ]; then
+        echo "run-all: the unit runner printed no summary" >&2
+        u_pass=0; u_fail=1
+else
+        checks=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$summary")
+        fails=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$summary")
+        errs=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$summary")
+        u_fail=$((fails + errs)); u_pass=$((checks - u_fail))
+fi
+
+integ_log=$(mktemp)
+BUILD=$BUILD tests/integration/run.sh 2>&1 | tee "$integ_log"
+line=$(grep -E '^integration: [0-9]+ passed, [0-9]+ failed' "$integ_log" | tail -n 1)
+rm -f "$integ_log"
+if [ -z "$line" ]; then
+        echo "run-all: the integration runner printed no summary" >&2
+        i_pass=0; i_fail=1; i_skip=0
+else
+        i_pass=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")
+        i_fail=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+        i_skip=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line"); i_skip=${i_skip:-0}
+fi
+
+pass=$((u_pass + i_pass)); fail=$((u_fail + i_fail))
+echo "unit: $u_pass passed, $u_fail failed; integration: $i_pass passed, $i_fail failed, $i_skip skipped"
+echo "$pass passed, $fail failed, $i_skip skipped"
+[ "$fail" -eq 0 ]
