@@ -29,7 +29,7 @@ endif
 HARDEN := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
 OPT    ?= -O2 -g
 SAN    ?=
-CFLAGS_ALL  = -std=gnu11 $(OPT) $(WARN) $(HARDEN) $(SAN) -MMD -MP -Ilib $(PKG_CFLAGS) $(CFLAGS)
+CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -MMD -MP -Ilib $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
@@ -91,10 +91,15 @@ $(BUILD)/tests/unit/runner.o: tests/unit/runner.c $(BUILD)/tests/suites.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -I$(BUILD)/tests -c -o $@ $<
 
-$(BUILD)/tests/unit/check_%.o: tests/unit/check_%.c
+# Each suite is declared by a generated header, so -Wmissing-prototypes holds.
+$(BUILD)/tests/suites-decl.h: $(BUILD)/tests/suites.h
+	$(Q)printf '#include <check.h>\n#define SUITE(n) Suite *n##_suite(void);\n#include "suites.h"\n#undef SUITE\n' > $@
+
+$(BUILD)/tests/unit/check_%.o: tests/unit/check_%.c $(BUILD)/tests/suites-decl.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -Idaemon -Icli -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -Idaemon -Icli -I$(BUILD)/tests \
+	    -include $(BUILD)/tests/suites-decl.h -c -o $@ $<
 
 $(UNIT): $(UNIT_OBJ) $(LIBD) $(LIBCLI) $(LIBSA)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)

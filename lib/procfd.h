@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* One pass over PROC_ROOT/[0-9]*/fd finding the holders of wanted sockets. */
+/* One pass over PROC_ROOT/PID/fd for every PID, finding the holders of wanted sockets. */
 #ifndef SA_PROCFD_H
 #define SA_PROCFD_H
 

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "sockaudit.h"
+
+static char *argv_master[] = { "nginx: master process /usr/sbin/nginx", NULL };
+static char *argv_hostile[] = { "evil\nname", "\x1b[31m", "bad\xff" "utf8", NULL };
+
+static sa_process master = {
+        .pid = 812, .ppid = 1, .uid = 0, .comm = "nginx", .exe = "/usr/sbin/nginx",
+        .argv = argv_master, .argc = 1, .user = "root", .unit = "nginx.service",
+        .cgroup = "/system.slice/nginx.service",
+};
+static sa_process worker = {
+        .pid = 813, .ppid = 812, .uid = 33, .comm = "evil\n\x1b[2J\xff", .exe = "/usr/sbin/nginx",
+        .exe_deleted = true, .argv = argv_hostile, .argc = 3, .argv_truncated = true,
+        .user = "www-data", .unit = "nginx.service", .cgroup = "/system.slice/nginx.service",
+};
+
+/* A dual-stack [::]:443 held by a master (fd 6) and a worker (fds 6, 9). */
+static void make_listener(sa_listener *l, sa_holder h[2], int fds_master[1], int fds_worker[2])
+{
+        memset(l, 0, sizeof *l);
+        l->proto = IPPROTO_TCP;
+        l->family = AF_INET6;
+        l->port = 443;
+        l->inode = 123456;
+        l->cookie = 0x100000001ull;
+        l->netns = 4026531840u;
+        fds_master[0] = 6;
+        fds_worker[0] = 6;
+        fds_worker[1] = 9;
+        h[0] = (sa_holder) { .proc = &master, .fds = fds_master, .n_fds = 1 };
+        h[1] = (sa_holder) { .proc = &worker, .fds = fds_worker, .n_fds = 2 };
+        l->holders = h;
+        l->n_holders = 2;
+        l->owner_status = SA_OWNER_OK;
+}
+
+/* Serialises and parses back, as a client would see it. */
+static json_t *roundtrip(json_t *j)
+{
+        ck_assert_ptr_nonnull(j);
+        char *s = json_dumps(j, JSON_COMPACT);
+        ck_assert_ptr_nonnull(s);
+        ck_assert_ptr_null(strchr(s, '\n'));
+        json_error_t err;
+        json_t *back = json_loads(s, 0, &err);
+        ck_assert_msg(back != NULL, "output does not parse: %s", err.text);
+        free(s);
+        json_decref(j);
+        return back;
+}
+
+START_TEST(listener_record_fields)
+{
+        sa_listener l;
+        sa_holder h[2];
+        int fm[1], fw[2];
+        make_listener(&l, h, fm, fw);
+        json_t *j = roundtrip(sa_listener_to_json(&l));
+
+        ck_assert_str_eq(json_string_value(json_object_get(j, "proto")), "tcp");
+        ck_assert_str_eq(json_string_value(json_object_get(j, "family")), "ipv6");
+        ck_assert_str_eq(json_string_value(json_object_get(j, "address")), "::");
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "port")), 443);
+        ck_assert(json_is_false(json_object_get(j, "v6only")));
+        ck_assert(json_is_null(json_object_get(j, "interface")));
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "inode")), 123456);
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "cookie")), 0x100000001ll);
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "netns")), 4026531840ll);
+        ck_assert(json_is_null(json_object_get(j, "netns_name")));
+        ck_assert_str_eq(json_string_value(json_object_get(j, "owner_status")), "ok");
+
+        json_t *owners = json_object_get(j, "owners");
+        ck_assert_int_eq(json_array_size(owners), 2);
+        json_t *m = json_array_get(owners, 0), *w = json_array_get(owners, 1);
+        ck_assert_int_eq(json_integer_value(json_object_get(m, "pid")), 812);
+        ck_assert_int_eq(json_integer_value(json_object_get(m, "ppid")), 1);
+        ck_assert_str_eq(json_string_value(json_object_get(m, "exe")), "/usr/sbin/nginx");
+        ck_assert_str_eq(json_string_value(json_object_get(m, "user")), "root");
+        ck_assert_str_eq(json_string_value(json_object_get(m, "unit")), "nginx.service");
+        ck_assert_str_eq(json_string_value(json_object_get(m, "cgroup")), "/system.slice/nginx.service");
+        ck_assert(json_is_null(json_object_get(m, "user_unit")));
+        ck_assert_int_eq(json_array_size(json_object_get(m, "fds")), 1);
+        ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(w, "fds"), 1)), 9);
+        ck_assert(json_is_true(json_object_get(w, "exe_deleted")));
+        ck_assert(json_is_true(json_object_get(w, "cmdline_truncated")));
+        json_decref(j);
+}
+END_TEST
+
+START_TEST(hostile_strings_stay_data)
+{
+        sa_listener l;
+        sa_holder h[2];
+        int fm[1], fw[2];
+        make_listener(&l, h, fm, fw);
+        json_t *j = roundtrip(sa_listener_to_json(&l));
+        json_t *w = json_array_get(json_object_get(j, "owners"), 1);
+
+        /* Valid bytes survive exactly; the invalid one becomes U+FFFD. */
+        ck_assert_str_eq(json_string_value(json_object_get(w, "comm")), "evil\n\x1b[2J\xef\xbf\xbd");
+        json_t *argv = json_object_get(w, "cmdline");
+        ck_assert_int_eq(json_array_size(argv), 3);
+        ck_assert_str_eq(json_string_value(json_array_get(argv, 0)), "evil\nname");
+        ck_assert_str_eq(json_string_value(json_array_get(argv, 2)), "bad\xef\xbf\xbdutf8");
+        json_decref(j);
+}
+END_TEST
+
+START_TEST(unknown_owner_and_interface)
+{
+        sa_listener l = {
+                .proto = IPPROTO_UDP, .family = AF_INET, .port = 443, .inode = 7,
+                .ifindex = 3, .owner_status = SA_OWNER_UNKNOWN, .owner_reason = "no process holds it",
+        };
+        inet_pton(AF_INET, "127.0.0.1", l.addr);
+        json_t *j = roundtrip(sa_listener_to_json(&l));
+        ck_assert_str_eq(json_string_value(json_object_get(j, "proto")), "udp");
+        ck_assert_str_eq(json_string_value(json_object_get(j, "address")), "127.0.0.1");
+        ck_assert_str_eq(json_string_value(json_object_get(j, "interface")), "if3");
+        ck_assert_str_eq(json_string_value(json_object_get(j, "owner_status")), "unknown");
+        ck_assert_str_eq(json_string_value(json_object_get(j, "owner_reason")), "no process holds it");
+        ck_assert_int_eq(json_array_size(json_object_get(j, "owners")), 0);
+        json_decref(j);
+}
+END_TEST
+
+START_TEST(snapshot_filter)
+{
+        sa_listener ls[3] = {
+                { .proto = IPPROTO_TCP, .family = AF_INET, .port = 80 },
+                { .proto = IPPROTO_TCP, .family = AF_INET, .port = 443 },
+                { .proto = IPPROTO_UDP, .family = AF_INET6, .port = 443 },
+        };
+        sa_snapshot snap = { .listeners = ls, .n_listeners = 3 };
+        sa_filter f443 = { .port = 443 }, fudp = { .port = 443, .protos = SA_PROTO_UDP };
+        json_t *a;
+
+        a = sa_snapshot_listeners_to_json(&snap, NULL);
+        ck_assert_int_eq(json_array_size(a), 3);
+        json_decref(a);
+        a = sa_snapshot_listeners_to_json(&snap, &f443);
+        ck_assert_int_eq(json_array_size(a), 2);
+        json_decref(a);
+        a = sa_snapshot_listeners_to_json(&snap, &fudp);
+        ck_assert_int_eq(json_array_size(a), 1);
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(a, 0), "proto")), "udp");
+        json_decref(a);
+}
+END_TEST
+
+START_TEST(time_format)
+{
+        struct timespec ts = { .tv_sec = 1795446245, .tv_nsec = 123456789 };
+        char buf[40];
+        ck_assert_str_eq(sa_format_time(&ts, buf, sizeof buf), "2026-11-23T15:04:05.123456Z");
+}
+END_TEST
+
+Suite *json_suite(void)
+{
+        Suite *s = suite_create("json");
+        TCase *tc = tcase_create("records");
+        tcase_add_test(tc, listener_record_fields);
+        tcase_add_test(tc, hostile_strings_stay_data);
+        tcase_add_test(tc, unknown_owner_and_interface);
+        tcase_add_test(tc, snapshot_filter);
+        tcase_add_test(tc, time_format);
+        suite_add_tcase(s, tc);
+        return s;
+}
