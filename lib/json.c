@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The JSON form of records (SPEC.md "Records"), shared by daemon and CLI. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "sockaudit.h"
+#include "process.h"
 #include "text.h"
 
 const char *sa_proto_name(uint8_t proto)
@@ -197,4 +199,160 @@ json_t *sa_scan_stats_to_json(const sa_scan_stats *st)
                          "procs_denied", (json_int_t) st->procs_denied,
                          "netlink_usec", (json_int_t) st->netlink_usec,
                          "proc_usec", (json_int_t) st->proc_usec);
+}
+
+/* ---- records back into a snapshot (a saved baseline) ---- */
+
+/* strdup of an optional string member; 0 ok (NULL for null/absent), -1 wrong type. */
+static int get_text(const json_t *o, const char *key, char **ret)
+{
+        const json_t *v = json_object_get(o, key);
+        *ret = NULL;
+        if (!v || json_is_null(v))
+                return 0;
+        if (!json_is_string(v))
+                return -1;
+        *ret = strdup(json_string_value(v));
+        return *ret ? 0 : -1;
+}
+
+static int get_int(const json_t *o, const char *key, json_int_t min, json_int_t max, json_int_t *ret)
+{
+        const json_t *v = json_object_get(o, key);
+        if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+                return -1;
+        *ret = json_integer_value(v);
+        return 0;
+}
+
+static sa_process *process_from_json(const json_t *o)
+{
+        sa_process *p = calloc(1, sizeof *p);
+        const json_t *argv = json_object_get(o, "cmdline");
+        json_int_t pid, ppid, uid;
+
+        if (!p)
+                return NULL;
+        if (!json_is_object(o) || !json_is_array(argv) ||
+            get_int(o, "pid", 0, INT32_MAX, &pid) < 0 ||
+            get_int(o, "ppid", 0, INT32_MAX, &ppid) < 0 ||
+            get_int(o, "uid", 0, UINT32_MAX, &uid) < 0 ||
+            get_text(o, "comm", &p->comm) < 0 || get_text(o, "exe", &p->exe) < 0 ||
+            get_text(o, "user", &p->user) < 0 || get_text(o, "unit", &p->unit) < 0 ||
+            get_text(o, "user_unit", &p->user_unit) < 0 || get_text(o, "cgroup", &p->cgroup) < 0)
+                goto fail;
+        p->pid = (pid_t) pid;
+        p->ppid = (pid_t) ppid;
+        p->uid = (uid_t) uid;
+        p->exe_deleted = json_is_true(json_object_get(o, "exe_deleted"));
+        p->argv_truncated = json_is_true(json_object_get(o, "cmdline_truncated"));
+        p->incomplete = json_is_true(json_object_get(o, "incomplete"));
+        p->argv = calloc(json_array_size(argv) + 1, sizeof *p->argv);
+        if (!p->argv)
+                goto fail;
+        for (size_t i = 0; i < json_array_size(argv); i++) {
+                const json_t *a = json_array_get(argv, i);
+                if (!json_is_string(a) || !(p->argv[p->argc++] = strdup(json_string_value(a))))
+                        goto fail;
+        }
+        return p;
+fail:
+        return sa_process_free(p);
+}
+
+static int listener_from_json(const json_t *o, sa_snapshot *snap, sa_listener *l)
+{
+        const char *proto = json_string_value(json_object_get(o, "proto"));
+        const char *family = json_string_value(json_object_get(o, "family"));
+        const char *addr = json_string_value(json_object_get(o, "address"));
+        const char *status = json_string_value(json_object_get(o, "owner_status"));
+        const json_t *ifname = json_object_get(o, "interface");
+        const json_t *owners = json_object_get(o, "owners");
+        json_int_t port, inode, cookie, uid, netns;
+
+        memset(l, 0, sizeof *l);
+        if (!proto || !family || !addr || !json_is_array(owners) ||
+            get_int(o, "port", 1, 65535, &port) < 0 ||
+            get_int(o, "inode", 0, UINT32_MAX, &inode) < 0 ||
+            get_int(o, "cookie", INT64_MIN, INT64_MAX, &cookie) < 0 ||
+            get_int(o, "uid", 0, UINT32_MAX, &uid) < 0 ||
+            get_int(o, "netns", 0, INT64_MAX, &netns) < 0)
+                return -1;
+        l->proto = !strcmp(proto, "tcp") ? IPPROTO_TCP : !strcmp(proto, "udp") ? IPPROTO_UDP : 0;
+        l->family = !strcmp(family, "ipv4") ? AF_INET : !strcmp(family, "ipv6") ? AF_INET6 : 0;
+        if (!l->proto || !l->family || inet_pton(l->family, addr, l->addr) != 1)
+                return -1;
+        l->port = (uint16_t) port;
+        l->inode = (uint32_t) inode;
+        l->cookie = (uint64_t) cookie;
+        l->uid = (uid_t) uid;
+        l->netns = (uint64_t) netns;
+        l->v6only = json_is_true(json_object_get(o, "v6only"));
+        if (json_is_string(ifname))
+                snprintf(l->ifname, sizeof l->ifname, "%s", json_string_value(ifname));
+        l->owner_status = !status || !strcmp(status, "ok") ? SA_OWNER_OK :
+                          !strcmp(status, "partial") ? SA_OWNER_PARTIAL : SA_OWNER_UNKNOWN;
+        if (l->owner_status != SA_OWNER_OK)
+                l->owner_reason = "as recorded in the saved state";
+
+        l->holders = calloc(json_array_size(owners) + 1, sizeof *l->holders);
+        if (!l->holders)
+                return -1;
+        for (size_t i = 0; i < json_array_size(owners); i++) {
+                const json_t *ow = json_array_get(owners, i), *fds = json_object_get(ow, "fds");
+                sa_process *p = process_from_json(ow);
+                if (!p)
+                        return -1;
+                snap->procs[snap->n_procs++] = p;
+                sa_holder *h = &l->holders[l->n_holders++];
+                h->proc = p;
+                if (!json_is_array(fds))
+                        return -1;
+                h->fds = calloc(json_array_size(fds) + 1, sizeof *h->fds);
+                if (!h->fds)
+                        return -1;
+                for (size_t k = 0; k < json_array_size(fds); k++) {
+                        const json_t *fd = json_array_get(fds, k);
+                        if (!json_is_integer(fd))
+                                return -1;
+                        h->fds[h->n_fds++] = (int) json_integer_value(fd);
+                }
+        }
+        return 0;
+}
+
+int sa_snapshot_from_json(const json_t *listeners, sa_snapshot **ret, char *err, size_t errlen)
+{
+        sa_snapshot *snap = calloc(1, sizeof *snap);
+        size_t n = json_array_size(listeners), owners = 0;
+
+        if (!snap)
+                return -ENOMEM;
+        if (!json_is_array(listeners)) {
+                if (err)
+                        snprintf(err, errlen, "listeners is not an array");
+                goto bad;
+        }
+        for (size_t i = 0; i < n; i++)
+                owners += json_array_size(json_object_get(json_array_get(listeners, i), "owners"));
+        snap->listeners = calloc(n + 1, sizeof *snap->listeners);
+        snap->procs = calloc(owners + 1, sizeof *snap->procs);
+        if (!snap->listeners || !snap->procs) {
+                sa_snapshot_free(snap);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                /* Counted first, so a half-built record is freed with the rest. */
+                snap->n_listeners++;
+                if (listener_from_json(json_array_get(listeners, i), snap, &snap->listeners[i]) < 0) {
+                        if (err)
+                                snprintf(err, errlen, "listener record %zu is malformed", i);
+                        goto bad;
+                }
+        }
+        *ret = snap;
+        return 0;
+bad:
+        sa_snapshot_free(snap);
+        return -EBADMSG;
 }

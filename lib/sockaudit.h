@@ -175,6 +175,47 @@ json_t *sa_snapshot_listeners_to_json(const sa_snapshot *snap, const sa_filter *
 json_t *sa_scan_stats_to_json(const sa_scan_stats *st);
 
 /*
+ * Rebuilds a snapshot from an array of listener records as produced by
+ * sa_snapshot_listeners_to_json() (a saved baseline). Unknown fields are
+ * ignored; a record missing a required field or with a wrong type fails the
+ * whole load with -EBADMSG and a message in err (if non-NULL). Caller frees.
+ */
+int sa_snapshot_from_json(const json_t *listeners, sa_snapshot **ret, char *err, size_t errlen);
+
+/* What changed for one listener between two snapshots. */
+typedef enum sa_change_kind {
+        SA_CHANGE_ADDED,          /* in the new snapshot only */
+        SA_CHANGE_REMOVED,        /* in the old snapshot only */
+        SA_CHANGE_OWNER,          /* same socket, different set of programs */
+} sa_change_kind;
+
+typedef struct sa_change {
+        sa_change_kind kind;
+        const sa_listener *before; /* NULL for ADDED; borrowed from old */
+        const sa_listener *after;  /* NULL for REMOVED; borrowed from new */
+} sa_change;
+
+typedef enum sa_diff_key {
+        SA_DIFF_BY_SOCKET,        /* same socket: netns + cookie (+ proto, address, port) */
+        SA_DIFF_BY_ADDRESS,       /* same netns, proto, family, address and port:
+                                   * for a baseline from an earlier boot */
+} sa_diff_key;
+
+/*
+ * Compares old with new over the listeners passing f. A "program" is the
+ * (exe, unit, user) of a holder; OWNER is reported when the set of programs
+ * holding a socket differs, not when only pids churn (a worker replaced by
+ * the same program). old may be NULL (everything is ADDED). Changes borrow
+ * from both snapshots: keep them alive while using the result. Caller frees
+ * *ret_changes (NULL when *ret_n is 0).
+ */
+int sa_snapshot_diff(const sa_snapshot *old, const sa_snapshot *new, const sa_filter *f,
+                     sa_diff_key key, sa_change **ret_changes, size_t *ret_n);
+
+/* "listener_added" / "listener_removed" / "owner_changed". */
+const char *sa_change_kind_name(sa_change_kind kind);
+
+/*
  * Copy of untrusted s that is safe on a terminal and in a one-line table
  * cell: control bytes, DEL, backslash and invalid UTF-8 become C-style
  * escapes (\n, \x1b, \\); valid UTF-8 is kept. Caller frees; NULL on ENOMEM.
