@@ -17,7 +17,7 @@ static void expect_sanitized(const char *in, size_t len, const char *want)
 START_TEST(sanitize_keeps_valid_utf8)
 {
         expect_sanitized("nginx", 5, "nginx");
-        expect_sanitized("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 13, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+        expect_sanitized("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
         expect_sanitized("", 0, "");
 }
 END_TEST

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/* Change events: the watch/JSON form and the journal entry of each. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "event.h"
+
+static const struct {
+        const char *name;
+        const char *message_id;
+} event_types[_EVENT_TYPE_MAX] = {
+        [EVENT_LISTENER_ADDED] = { "listener_added", SA_MESSAGE_ID_LISTENER_ADDED },
+        [EVENT_LISTENER_REMOVED] = { "listener_removed", SA_MESSAGE_ID_LISTENER_REMOVED },
+        [EVENT_OWNER_CHANGED] = { "owner_changed", SA_MESSAGE_ID_OWNER_CHANGED },
+        [EVENT_POLICY_VIOLATION] = { "policy_violation", SA_MESSAGE_ID_POLICY_VIOLATION },
+};
+
+const char *event_type_name(event_type t)
+{
+        return t < _EVENT_TYPE_MAX ? event_types[t].name : "?";
+}
+
+event_type event_type_from_change(sa_change_kind kind)
+{
+        switch (kind) {
+        case SA_CHANGE_ADDED:
+                return EVENT_LISTENER_ADDED;
+        case SA_CHANGE_REMOVED:
+                return EVENT_LISTENER_REMOVED;
+        case SA_CHANGE_OWNER:
+                return EVENT_OWNER_CHANGED;
+        }
+        return EVENT_LISTENER_ADDED;
+}
+
+json_t *event_to_json(event_type t, const struct timespec *when, const sa_listener *listener,
+                      const sa_listener *before, const char *reason)
+{
+        char tbuf[40];
+        json_t *prev = NULL, *ev;
+
+        if (before) {
+                json_t *b = sa_listener_to_json(before);
+                if (!b)
+                        return NULL;
+                prev = json_incref(json_object_get(b, "owners"));
+                json_decref(b);
+        } else
+                prev = json_array();
+        ev = json_pack("{s:s, s:s, s:o, s:o, s:o}",
+                       "event", event_type_name(t),
+                       "time", sa_format_time(when, tbuf, sizeof tbuf),
+                       "listener", sa_listener_to_json(listener),
+                       "previous_owners", prev,
+                       "reason", reason ? json_string(reason) : json_null());
+        return ev;
+}
+
+journal_entry *journal_entry_free(journal_entry *e)
+{
+        if (!e)
+                return NULL;
+        for (size_t i = 0; i < e->n; i++)
+                free(e->iov[i].iov_base);
+        free(e->iov);
+        free(e);
+        return NULL;
+}
+
+/* Appends "FIELD=value"; value is taken as bytes (it may come from a process). */
+static int entry_add(journal_entry *e, const char *field, const char *value)
+{
+        size_t fl = strlen(field), vl = strlen(value);
+        char *s = malloc(fl + 1 + vl + 1);
+
+        if (!s)
+                return -ENOMEM;
+        if (e->n == e->cap) {
+                size_t cap = e->cap ? e->cap * 2 : 16;
+                struct iovec *iov = realloc(e->iov, cap * sizeof *iov);
+                if (!iov) {
+                        free(s);
+                        return -ENOMEM;
+                }
+                e->iov = iov;
+                e->cap = cap;
+        }
+        memcpy(s, field, fl);
+        s[fl] = '=';
+        memcpy(s + fl + 1, value, vl + 1);
+        e->iov[e->n++] = (struct iovec) { .iov_base = s, .iov_len = fl + 1 + vl };
+        return 0;
+}
+
+/* Adds the escaped form of untrusted text (NULL: nothing). */
+static int entry_add_text(journal_entry *e, const char *field, const char *value)
+{
+        if (!value)
+                return 0;
+        char *esc = sa_text_escape(value);
+        if (!esc)
+                return -ENOMEM;
+        int r = entry_add(e, field, esc);
+        free(esc);
+        return r;
+}
+
+static int entry_addf(journal_entry *e, const char *field, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static int entry_addf(journal_entry *e, const char *field, const char *fmt, ...)
+{
+        char buf[128];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        return entry_add(e, field, buf);
+}
+
+/* "nginx[812] (nginx.service) and 4 more", escaped; "no process found" without holders. */
+static char *owners_summary(const sa_listener *l)
+{
+        const sa_process *p;
+        const char *label, *prefix = "";
+        char more[40] = "", *comm, *ctx, *out = NULL;
+
+        if (l->n_holders == 0)
+                return strdup("no process found");
+        p = l->holders[0].proc;
+        label = p->user_unit ? p->user_unit : p->unit;
+        if (!label && p->user) {
+                label = p->user;
+                prefix = "user ";
+        }
+        if (l->n_holders > 1)
+                snprintf(more, sizeof more, " and %zu more", l->n_holders - 1);
+        comm = sa_text_escape(p->comm ? p->comm : "?");
+        ctx = sa_text_escape(label ? label : "?");
+        if (comm && ctx && asprintf(&out, "%s[%d] (%s%s)%s", comm, (int) p->pid, prefix, ctx, more) < 0)
+                out = NULL;
+        free(comm);
+        free(ctx);
+        return out;
+}
+
+char *event_message(event_type t, const sa_listener *listener, const sa_listener *before,
+                    const char *reason)
+{
+        char addr[64], *now = owners_summary(listener), *was = before ? owners_summary(before) : NULL;
+        char *reason_esc = reason ? sa_text_escape(reason) : NULL;
+        char *msg = NULL;
+        int r = -1;
+
+        sa_listener_address(listener, addr, sizeof addr);
+        if (!now || (before && !was) || (reason && !reason_esc))
+                goto out;
+        switch (t) {
+        case EVENT_LISTENER_ADDED:
+                r = asprintf(&msg, "%u/%s on %s opened by %s", listener->port,
+                             sa_proto_name(listener->proto), addr, now);
+                break;
+        case EVENT_LISTENER_REMOVED:
+                r = asprintf(&msg, "%u/%s on %s closed (was %s)", listener->port,
+                             sa_proto_name(listener->proto), addr, now);
+                break;
+        case EVENT_OWNER_CHANGED:
+                r = asprintf(&msg, "%u/%s on %s now owned by %s (was %s)", listener->port,
+                             sa_proto_name(listener->proto), addr, now, was ? was : "?");
+                break;
+        default:
+                r = asprintf(&msg, "%u/%s on %s: policy violation: %s", listener->port,
+                             sa_proto_name(listener->proto), addr,
+                             reason_esc ? reason_esc : "not allowed");
+                break;
+        }
+out:
+        if (r < 0)
+                msg = NULL;
+        free(now);
+        free(was);
+        free(reason_esc);
+        return msg;
+}
+
+/* Same program twice in one entry adds nothing: compare with earlier holders. */
+static bool seen_program(const sa_listener *l, size_t i)
+{
+        const sa_process *p = l->holders[i].proc;
+        for (size_t k = 0; k < i; k++) {
+                const sa_process *q = l->holders[k].proc;
+                if (!strcmp(p->comm ? p->comm : "", q->comm ? q->comm : "") &&
+                    !strcmp(p->exe ? p->exe : "", q->exe ? q->exe : "") &&
+                    !strcmp(p->unit ? p->unit : "", q->unit ? q->unit : "") &&
+                    !strcmp(p->user ? p->user : "", q->user ? q->user : ""))
+                        return true;
+        }
+        return false;
+}
+
+#define JOURNAL_MAX_PIDS 64
+
+journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
+                                   const sa_listener *before, const char *reason)
+{
+        journal_entry *e = calloc(1, sizeof *e);
+        char addr[64], *msg = event_message(t, listener, before, reason);
+        int r = 0;
+
+        if (!e || !msg)
+                goto fail;
+        e->priority = t == EVENT_POLICY_VIOLATION ? LOG_WARNING : LOG_NOTICE;
+        sa_listener_address(listener, addr, sizeof addr);
+
+        r |= entry_add(e, "MESSAGE_ID", event_types[t].message_id);
+        r |= entry_add(e, "MESSAGE", msg);
+        r |= entry_addf(e, "PRIORITY", "%d", e->priority);
+        r |= entry_add(e, "SYSLOG_IDENTIFIER", "sockauditd");
+        r |= entry_add(e, "SOCKAUDIT_EVENT", event_type_name(t));
+        r |= entry_add(e, "SOCKAUDIT_PROTO", sa_proto_name(listener->proto));
+        r |= entry_add(e, "SOCKAUDIT_ADDRESS", addr);
+        r |= entry_addf(e, "SOCKAUDIT_PORT", "%u", listener->port);
+        r |= entry_addf(e, "SOCKAUDIT_NETNS", "%llu", (unsigned long long) listener->netns);
+        r |= entry_addf(e, "SOCKAUDIT_INODE", "%u", listener->inode);
+        r |= entry_addf(e, "SOCKAUDIT_OWNERS", "%zu", listener->n_holders);
+        for (size_t i = 0; i < listener->n_holders && i < JOURNAL_MAX_PIDS; i++)
+                r |= entry_addf(e, "SOCKAUDIT_PID", "%d", (int) listener->holders[i].proc->pid);
+        for (size_t i = 0; i < listener->n_holders; i++) {
+                const sa_process *p = listener->holders[i].proc;
+                if (seen_program(listener, i))
+                        continue;
+                r |= entry_add_text(e, "SOCKAUDIT_COMM", p->comm);
+                r |= entry_add_text(e, "SOCKAUDIT_EXE", p->exe);
+                r |= entry_add_text(e, "SOCKAUDIT_UNIT", p->unit);
+                r |= entry_add_text(e, "SOCKAUDIT_USER_UNIT", p->user_unit);
+                r |= entry_add_text(e, "SOCKAUDIT_USER", p->user);
+        }
+        if (reason)
+                r |= entry_add_text(e, "SOCKAUDIT_REASON", reason);
+        if (before) {
+                char *was = owners_summary(before);
+                r |= was ? entry_add(e, "SOCKAUDIT_PREVIOUS_OWNERS", was) : -1;
+                free(was);
+        }
+        if (r != 0)
+                goto fail;
+        free(msg);
+        return e;
+fail:
+        free(msg);
+        return journal_entry_free(e);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* Change events: the watch/JSON form and the journal entry of each. */
+#ifndef SA_EVENT_H
+#define SA_EVENT_H
+
+#include <sys/uio.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "sockaudit.h"
+
+typedef enum event_type {
+        EVENT_LISTENER_ADDED,
+        EVENT_LISTENER_REMOVED,
+        EVENT_OWNER_CHANGED,
+        EVENT_POLICY_VIOLATION,
+        _EVENT_TYPE_MAX,
+} event_type;
+
+/* Fixed MESSAGE_ID per type (also in docs/JOURNAL.md and the catalog). */
+#define SA_MESSAGE_ID_LISTENER_ADDED   "5f7806d6600e481fb3bc2288fe1f7c04"
+#define SA_MESSAGE_ID_LISTENER_REMOVED "07f237e467ea4364a9fa159948dba1ba"
+#define SA_MESSAGE_ID_OWNER_CHANGED    "372a7cc957ec44fc864669ef929c85df"
+#define SA_MESSAGE_ID_POLICY_VIOLATION "8aabb5f5dc6b450db79ed1fe4a2edec8"
+
+const char *event_type_name(event_type t);
+event_type event_type_from_change(sa_change_kind kind);
+
+/*
+ * The event object per SPEC.md: {"event","time","listener","previous_owners",
+ * "reason"}. listener is the socket as it is now (as it was, for a removal);
+ * before, if non-NULL, gives previous_owners. reason may be NULL.
+ * Caller owns the reference; NULL on ENOMEM.
+ */
+json_t *event_to_json(event_type t, const struct timespec *when, const sa_listener *listener,
+                      const sa_listener *before, const char *reason);
+
+/* One journal entry: n "FIELD=value" iovecs, each separately allocated. */
+typedef struct journal_entry {
+        size_t n, cap;
+        struct iovec *iov;
+        int priority;
+} journal_entry;
+
+journal_entry *journal_entry_free(journal_entry *e);
+
+/*
+ * The journal entry of an event: MESSAGE_ID, MESSAGE (one line, untrusted
+ * text escaped), PRIORITY (notice; warning for policy violations) and the
+ * SOCKAUDIT_* fields, one value per holder for PID and per distinct program
+ * for COMM/EXE/UNIT/USER (values are passed as data: a newline in a value is
+ * sent length-prefixed by sd_journal_sendv and cannot start a field).
+ * Caller frees.
+ */
+journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
+                                   const sa_listener *before, const char *reason);
+
+/* The one-line MESSAGE of an event. Caller frees. */
+char *event_message(event_type t, const sa_listener *listener, const sa_listener *before,
+                    const char *reason);
+
+#endif

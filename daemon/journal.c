@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/* The journal writer thread and its bounded queue. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-journal.h>
+
+#include "journal.h"
+
+struct journal {
+        pthread_mutex_t lock;
+        pthread_cond_t wake;      /* writer: an entry arrived, or stop */
+        pthread_cond_t drained;   /* owner: the queue became empty */
+        pthread_t thread;
+        bool started, stop;
+        char *socket_path;
+
+        journal_entry **ring;     /* FIFO of max_queue slots */
+        size_t head, count, max_queue;
+        bool busy;                /* writer holds an entry outside the ring */
+        journal_stats stats;
+};
+
+/* stderr form of an entry: its MESSAGE, already escaped to one line. */
+static void write_stderr(const journal_entry *e)
+{
+        for (size_t i = 0; i < e->n; i++) {
+                const char *f = e->iov[i].iov_base;
+                if (e->iov[i].iov_len >= 8 && !strncmp(f, "MESSAGE=", 8)) {
+                        fprintf(stderr, "sockauditd: %.*s\n", (int) (e->iov[i].iov_len - 8), f + 8);
+                        return;
+                }
+        }
+}
+
+static void *writer(void *arg)
+{
+        journal *j = arg;
+
+        pthread_mutex_lock(&j->lock);
+        for (;;) {
+                while (j->count == 0 && !j->stop)
+                        pthread_cond_wait(&j->wake, &j->lock);
+                if (j->count == 0)
+                        break;
+                journal_entry *e = j->ring[j->head];
+                j->head = (j->head + 1) % j->max_queue;
+                j->count--;
+                j->busy = true;
+                pthread_mutex_unlock(&j->lock);
+
+                int r = 1;
+                if (access(j->socket_path, F_OK) == 0)
+                        /* May block for as long as journald is stopped. */
+                        r = sd_journal_sendv(e->iov, (int) e->n);
+                else
+                        write_stderr(e);
+                journal_entry_free(e);
+
+                pthread_mutex_lock(&j->lock);
+                j->busy = false;
+                if (r > 0)
+                        j->stats.to_stderr++;
+                else if (r == 0)
+                        j->stats.sent++;
+                else
+                        j->stats.failed++;
+                if (j->count == 0)
+                        pthread_cond_broadcast(&j->drained);
+        }
+        pthread_mutex_unlock(&j->lock);
+        return NULL;
+}
+
+int journal_new(size_t max_queue, const char *socket_path, journal **ret)
+{
+        journal *j = calloc(1, sizeof *j);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        j->max_queue = max_queue ? max_queue : 1;
+        j->stats.max_queue = j->max_queue;
+        j->ring = calloc(j->max_queue, sizeof *j->ring);
+        j->socket_path = strdup(socket_path ? socket_path : "/run/systemd/journal/socket");
+        if (!j->ring || !j->socket_path) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        pthread_mutex_init(&j->lock, NULL);
+        pthread_cond_init(&j->wake, NULL);
+        pthread_cond_init(&j->drained, NULL);
+        r = -pthread_create(&j->thread, NULL, writer, j);
+        if (r < 0)
+                goto fail;
+        j->started = true;
+        *ret = j;
+        return 0;
+fail:
+        free(j->ring);
+        free(j->socket_path);
+        free(j);
+        return r;
+}
+
+journal *journal_free(journal *j, unsigned timeout_ms)
+{
+        struct timespec deadline;
+        bool drained;
+
+        if (!j)
+                return NULL;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += timeout_ms / 1000;
+        deadline.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+        }
+
+        pthread_mutex_lock(&j->lock);
+        j->stop = true;
+        pthread_cond_broadcast(&j->wake);
+        while ((j->count > 0 || j->busy) &&
+               pthread_cond_timedwait(&j->drained, &j->lock, &deadline) == 0)
+                ;
+        drained = j->count == 0 && !j->busy;
+        pthread_mutex_unlock(&j->lock);
+
+        /* A writer stuck in sendmsg() to a stopped journald: cancel it there. */
+        if (!drained)
+                pthread_cancel(j->thread);
+        pthread_join(j->thread, NULL);
+
+        for (size_t i = 0; i < j->count; i++)
+                journal_entry_free(j->ring[(j->head + i) % j->max_queue]);
+        pthread_mutex_destroy(&j->lock);
+        pthread_cond_destroy(&j->wake);
+        pthread_cond_destroy(&j->drained);
+        free(j->ring);
+        free(j->socket_path);
+        free(j);
+        return NULL;
+}
+
+int journal_submit(journal *j, journal_entry *e)
+{
+        int r = 0;
+
+        pthread_mutex_lock(&j->lock);
+        if (j->count == j->max_queue) {
+                j->stats.dropped++;
+                r = -ENOBUFS;
+        } else {
+                j->ring[(j->head + j->count) % j->max_queue] = e;
+                j->count++;
+                pthread_cond_signal(&j->wake);
+        }
+        pthread_mutex_unlock(&j->lock);
+        if (r < 0)
+                journal_entry_free(e);
+        return r;
+}
+
+void journal_get_stats(journal *j, journal_stats *ret)
+{
+        pthread_mutex_lock(&j->lock);
+        *ret = j->stats;
+        ret->queued = j->count + (j->busy ? 1 : 0);
+        pthread_mutex_unlock(&j->lock);
+}

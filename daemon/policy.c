@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-port policy evaluation: a pure function of (policy, snapshot). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "policy.h"
+
+bool policy_watches(const policy *p, const sa_listener *l)
+{
+        unsigned bit = l->proto == IPPROTO_TCP ? SA_PROTO_TCP : SA_PROTO_UDP;
+
+        if (policy_rule_for(p, l))
+                return true;
+        if (!(p->protos & bit))
+                return false;
+        if (p->all_ports)
+                return true;
+        for (size_t i = 0; i < p->n_ports; i++)
+                if (p->ports[i] == l->port)
+                        return true;
+        return false;
+}
+
+const policy_rule *policy_rule_for(const policy *p, const sa_listener *l)
+{
+        for (size_t i = 0; i < p->n_rules; i++)
+                if (p->rules[i].port == l->port && p->rules[i].proto == l->proto)
+                        return &p->rules[i];
+        return NULL;
+}
+
+/* Unset lists allow anything; otherwise value must match an entry. */
+static bool list_allows(const policy_list *l, const char *value)
+{
+        if (l->n == 0)
+                return true;
+        if (!value)
+                return false;
+        for (size_t i = 0; i < l->n; i++)
+                if (fnmatch(l->items[i], value, 0) == 0)
+                        return true;
+        return false;
+}
+
+static bool user_allowed(const policy_list *l, const sa_process *proc)
+{
+        char uid[16];
+
+        snprintf(uid, sizeof uid, "%u", (unsigned) proc->uid);
+        return list_allows(l, proc->user) || (l->n > 0 && list_allows(l, uid));
+}
+
+static bool address_allowed(const policy_list *l, const sa_listener *lis)
+{
+        if (l->n == 0)
+                return true;
+        for (size_t i = 0; i < l->n; i++) {
+                uint8_t a[16] = { 0 };
+                if (inet_pton(lis->family, l->items[i], a) == 1 &&
+                    !memcmp(a, lis->addr, lis->family == AF_INET ? 4 : 16))
+                        return true;
+        }
+        return false;
+}
+
+/* Appends a violation whose reason is printf-formatted from escaped parts. */
+static int add(violation **v, size_t *n, const sa_listener *l, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static int add(violation **v, size_t *n, const sa_listener *l, const char *fmt, ...)
+{
+        violation *nv = realloc(*v, (*n + 1) * sizeof *nv);
+        char *reason;
+        va_list ap;
+        int r;
+
+        if (!nv)
+                return -ENOMEM;
+        *v = nv;
+        va_start(ap, fmt);
+        r = vasprintf(&reason, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        nv[(*n)++] = (violation) { .listener = l, .reason = reason };
+        return 0;
+}
+
+/* Which of a holder's facts a rule refuses, as one line. */
+static int check_owner(const policy_rule *rule, const sa_listener *l, const sa_process *proc,
+                       violation **v, size_t *n)
+{
+        char *comm = sa_text_escape(proc->comm ? proc->comm : "?");
+        char *exe = sa_text_escape(proc->exe ? proc->exe : "?");
+        char *unit = sa_text_escape(proc->unit ? proc->unit : "-");
+        char *user = sa_text_escape(proc->user ? proc->user : "?");
+        int r = 0;
+
+        if (!comm || !exe || !unit || !user) {
+                r = -ENOMEM;
+                goto out;
+        }
+        if (proc->exe_deleted)
+                r = add(v, n, l, "owner %s[%d] runs a deleted executable %s", comm, (int) proc->pid, exe);
+        if (r >= 0 && rule && !list_allows(&rule->allow_exe, proc->exe))
+                r = add(v, n, l, "owner %s[%d] not allowed: exe %s is not in AllowExe", comm,
+                        (int) proc->pid, exe);
+        if (r >= 0 && rule && !list_allows(&rule->allow_unit, proc->unit))
+                r = add(v, n, l, "owner %s[%d] not allowed: unit %s is not in AllowUnit", comm,
+                        (int) proc->pid, unit);
+        if (r >= 0 && rule && !user_allowed(&rule->allow_user, proc))
+                r = add(v, n, l, "owner %s[%d] not allowed: user %s (uid %u) is not in AllowUser",
+                        comm, (int) proc->pid, user, (unsigned) proc->uid);
+out:
+        free(comm);
+        free(exe);
+        free(unit);
+        free(user);
+        return r;
+}
+
+int policy_check_listener(const policy *p, const sa_listener *l, violation **v, size_t *n)
+{
+        const policy_rule *rule;
+        char addr[64];
+        int r = 0;
+
+        if (!policy_watches(p, l))
+                return 0;
+        rule = policy_rule_for(p, l);
+        if (rule && !address_allowed(&rule->allow_address, l)) {
+                sa_listener_address(l, addr, sizeof addr);
+                r = add(v, n, l, "address %s is not in AllowAddress", addr);
+        }
+        if (r >= 0 && l->n_holders == 0)
+                r = add(v, n, l, "no owning process found (%s)",
+                        l->owner_reason ? l->owner_reason : "unknown");
+        for (size_t i = 0; r >= 0 && i < l->n_holders; i++)
+                r = check_owner(rule, l, l->holders[i].proc, v, n);
+        return r;
+}
+
+int policy_evaluate(const policy *p, const sa_snapshot *snap, violation **ret, size_t *ret_n)
+{
+        violation *v = NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; i < snap->n_listeners; i++) {
+                int r = policy_check_listener(p, &snap->listeners[i], &v, &n);
+                if (r < 0) {
+                        violations_free(v, n);
+                        return r;
+                }
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+void violations_free(violation *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i].reason);
+        free(v);
+}
+
+void policy_list_clear(policy_list *l)
+{
+        for (size_t i = 0; i < l->n; i++)
+                free(l->items[i]);
+        free(l->items);
+        *l = (policy_list) { 0 };
+}
+
+int policy_list_add(policy_list *l, const char *s)
+{
+        char **items = realloc(l->items, (l->n + 1) * sizeof *items);
+        if (!items)
+                return -ENOMEM;
+        l->items = items;
+        if (!(items[l->n] = strdup(s)))
+                return -ENOMEM;
+        l->n++;
+        return 0;
+}
+
+void policy_clear(policy *p)
+{
+        for (size_t i = 0; i < p->n_rules; i++) {
+                policy_list_clear(&p->rules[i].allow_exe);
+                policy_list_clear(&p->rules[i].allow_unit);
+                policy_list_clear(&p->rules[i].allow_user);
+                policy_list_clear(&p->rules[i].allow_address);
+        }
+        free(p->rules);
+        free(p->ports);
+        *p = (policy) { 0 };
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-port policy: which programs may own a watched listener and on which
+ * addresses. Evaluation is a pure function of (policy, snapshot).
+ */
+#ifndef SA_POLICY_H
+#define SA_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sockaudit.h"
+
+/* A string list; n == 0 means "not set": anything is allowed. */
+typedef struct policy_list {
+        char **items;
+        size_t n;
+} policy_list;
+
+/* One [Port N/proto] section. */
+typedef struct policy_rule {
+        uint16_t port;
+        uint8_t proto;              /* IPPROTO_TCP or IPPROTO_UDP */
+        policy_list allow_exe;      /* paths or fnmatch(3) patterns */
+        policy_list allow_unit;     /* unit names or patterns */
+        policy_list allow_user;     /* user names or numeric uids */
+        policy_list allow_address;  /* literal addresses: 0.0.0.0 :: 127.0.0.1 */
+} policy_rule;
+
+typedef struct policy {
+        bool all_ports;             /* Ports=all */
+        uint16_t *ports;            /* Ports=; rule ports are watched too */
+        size_t n_ports;
+        unsigned protos;            /* SA_PROTO_* */
+        policy_rule *rules;
+        size_t n_rules;
+} policy;
+
+typedef struct violation {
+        const sa_listener *listener; /* borrowed from the snapshot */
+        char *reason;                /* one line, untrusted text escaped */
+} violation;
+
+/* True when l is on a watched port and protocol. */
+bool policy_watches(const policy *p, const sa_listener *l);
+
+/* The rule for l's port and protocol, or NULL. */
+const policy_rule *policy_rule_for(const policy *p, const sa_listener *l);
+
+/*
+ * Every violation of l (nothing if l is not watched), appended to (*v, *n):
+ * an owner whose exe, unit or user is not allowed; an address not allowed;
+ * an owner running a deleted executable; no owner found. -ENOMEM only.
+ */
+int policy_check_listener(const policy *p, const sa_listener *l, violation **v, size_t *n);
+
+/* policy_check_listener over every listener of snap. Caller frees with violations_free. */
+int policy_evaluate(const policy *p, const sa_snapshot *snap, violation **ret, size_t *ret_n);
+void violations_free(violation *v, size_t n);
+
+void policy_list_clear(policy_list *l);
+/* Appends a copy of s. */
+int policy_list_add(policy_list *l, const char *s);
+void policy_clear(policy *p);
+
+#endif
