@@ -30,6 +30,8 @@ int sa_sockdiag_dump(struct nl_sock *sk, uint8_t family, uint8_t proto,
 /*
  * Decodes one SOCK_DIAG_BY_FAMILY reply message into ret (holders unset).
  * Checks every length; returns -EBADMSG on a truncated or malformed message.
+ * ifname is left "" and netns 0: sa_sockdiag_dump() fills both, naming the
+ * device in the dumped namespace.
  */
 int sa_sockdiag_parse(const struct nlmsghdr *nlh, uint8_t proto, sa_listener *ret);
 
