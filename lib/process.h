@@ -13,6 +13,10 @@
  * still returned with what was read and incomplete set; -ESRCH only when
  * nothing at all could be read. users resolves uid -> name (may be NULL:
  * user left unset). Caller frees with sa_process_free().
+ * Unread fields: ppid 0, uid (uid_t) -1, strings NULL, argv {NULL}; a
+ * missing exe link alone (kernel thread, zombie) is not incomplete.
+ * Costs ~15 syscalls (30-40 µs on this VM): open, read, close of comm, cmdline
+ * (at most SA_CMDLINE_MAX bytes), status and cgroup, and a readlinkat of exe.
  */
 int sa_process_read(const char *proc_root, pid_t pid, sa_usercache *users,
                     sa_process **ret);

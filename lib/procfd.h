@@ -21,6 +21,8 @@ typedef int (*sa_procfd_hit_fn)(pid_t pid, int fd, uint32_t inode, size_t idx,
  * "socket:[INODE]" with INODE in want. Hits of one pid are contiguous.
  * Processes that vanish (ENOENT/ESRCH) or are unreadable (EACCES/EPERM) are
  * counted in stats and skipped. Costs one readlinkat per fd (~4.5 µs).
+ * proc_root NULL means "/proc"; stats may be NULL (else added to, with the
+ * time spent in proc_usec). An empty want returns 0 without walking.
  */
 int sa_procfd_walk(const char *proc_root, const sa_inomap *want,
                    sa_procfd_hit_fn hit, void *userdata, sa_scan_stats *stats);

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: MIT */
+#include <check.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "proc_fixture.h"
+#include "process.h"
+#include "usercache.h"
+
+static sa_process *read_ok(const char *root, pid_t pid, sa_usercache *users)
+{
+        sa_process *p = NULL;
+
+        ck_assert_int_eq(sa_process_read(root, pid, users, &p), 0);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_eq(p->pid, pid);
+        ck_assert_ptr_nonnull(p->argv);
+        ck_assert_ptr_null(p->argv[p->argc]);
+        return p;
+}
+
+START_TEST(test_read_all_fields)
+{
+        static const char cmdline[] = "nginx: master process /usr/sbin/nginx\0-g\0daemon off;\0";
+        char *root = pfx_new();
+        sa_usercache *users = NULL;
+        sa_process *p;
+
+        pfx_text(root, 812, "comm", "nginx\n");
+        pfx_link(root, 812, "exe", "/usr/sbin/nginx");
+        pfx_file(root, 812, "cmdline", cmdline, sizeof(cmdline) - 1);
+        /* Effective uid is the second field; real uid 1000 must not be taken. */
+        pfx_text(root, 812, "status",
+                 "Name:\tnginx\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t812\n"
+                 "Pid:\t812\nPPid:\t1\nTracerPid:\t0\nUid:\t1000\t0\t0\t0\n"
+                 "Gid:\t0\t0\t0\t0\n");
+        pfx_text(root, 812, "cgroup", "0::/system.slice/nginx.service\n");
+
+        ck_assert_int_eq(sa_usercache_new(&users), 0);
+        p = read_ok(root, 812, users);
+        ck_assert_str_eq(p->comm, "nginx");
+        ck_assert_str_eq(p->exe, "/usr/sbin/nginx");
+        ck_assert(!p->exe_deleted);
+        ck_assert_uint_eq(p->argc, 3);
+        ck_assert_str_eq(p->argv[0], "nginx: master process /usr/sbin/nginx");
+        ck_assert_str_eq(p->argv[1], "-g");
+        ck_assert_str_eq(p->argv[2], "daemon off;");
+        ck_assert(!p->argv_truncated);
+        ck_assert_int_eq(p->ppid, 1);
+        ck_assert_uint_eq(p->uid, 0);
+        ck_assert_str_eq(p->user, "root");
+        ck_assert_str_eq(p->cgroup, "/system.slice/nginx.service");
+        ck_assert_str_eq(p->unit, "nginx.service");
+        ck_assert_ptr_null(p->user_unit);
+        ck_assert(!p->incomplete);
+        ck_assert_ptr_null(sa_process_free(p));
+
+        /* No user cache: no user name. */
+        p = read_ok(root, 812, NULL);
+        ck_assert_ptr_null(p->user);
+        sa_process_free(p);
+
+        sa_usercache_free(users);
+        pfx_free(root);
+}
+END_TEST
+
+/* Untrusted bytes are kept exactly: newlines, escapes, invalid UTF-8. */
+START_TEST(test_read_hostile)
+{
+        static const char comm[] = "a\nb\x1b[31m\\x\xff\xfe\n";
+        static const char exe[] = "/tmp/evil\n\x1b]0;pwn\a\xc3( (deleted)";
+        char *root = pfx_new();
+        sa_process *p;
+
+        pfx_process(root, 66, "x", "/bin/x", 1, 1000, "/");
+        pfx_text(root, 66, "comm", comm);
+        pfx_unlink(root, "66/exe");
+        pfx_link(root, 66, "exe", exe);
+        pfx_file(root, 66, "cmdline", "-bash\0\n\x1b\0\0tail", 15);
+
+        p = read_ok(root, 66, NULL);
+        ck_assert_str_eq(p->comm, "a\nb\x1b[31m\\x\xff\xfe");
+        ck_assert_str_eq(p->exe, "/tmp/evil\n\x1b]0;pwn\a\xc3(");
+        ck_assert(p->exe_deleted);
+        /* No final NUL, an empty argument kept. */
+        ck_assert_uint_eq(p->argc, 4);
+        ck_assert_str_eq(p->argv[0], "-bash");
+        ck_assert_str_eq(p->argv[1], "\n\x1b");
+        ck_assert_str_eq(p->argv[2], "");
+        ck_assert_str_eq(p->argv[3], "tail");
+        ck_assert(!p->argv_truncated);
+        ck_assert_str_eq(p->cgroup, "/");
+        ck_assert_ptr_null(p->unit);
+        ck_assert(!p->incomplete);
+        sa_process_free(p);
+        pfx_free(root);
+}
+END_TEST
+
+START_TEST(test_read_cmdline_bounds)
+{
+        const size_t big = (size_t) 200 * 1024;
+        char *root = pfx_new(), *buf = malloc(big);
+        size_t total = 0;
+        sa_process *p;
+
+        /* 200 KiB of 99-byte arguments. */
+        for (size_t i = 0; i < big; i++)
+                buf[i] = i % 100 == 99 ? '\0' : (char) ('a' + i % 26);
+        pfx_process(root, 7, "long", "/bin/long", 1, 0, "/");
+        pfx_file(root, 7, "cmdline", buf, big);
+        p = read_ok(root, 7, NULL);
+        ck_assert(p->argv_truncated);
+        for (size_t i = 0; i < p->argc; i++)
+                total += strlen(p->argv[i]) + 1;
+        /* Every byte up to the bound, the cut argument included. */
+        ck_assert_uint_eq(total, SA_CMDLINE_MAX + (SA_CMDLINE_MAX % 100 != 0));
+        ck_assert_uint_eq(p->argc, (SA_CMDLINE_MAX + 99) / 100);
+        ck_assert_uint_eq(strlen(p->argv[0]), 99);
+        sa_process_free(p);
+
+        /* Exactly the bound: not truncated. */
+        buf[SA_CMDLINE_MAX - 1] = '\0';
+        pfx_file(root, 7, "cmdline", buf, SA_CMDLINE_MAX);
+        p = read_ok(root, 7, NULL);
+        ck_assert(!p->argv_truncated);
+        sa_process_free(p);
+
+        /* Empty (kernel thread): argc 0, argv {NULL}; no exe is normal. */
+        pfx_file(root, 7, "cmdline", "", 0);
+        pfx_unlink(root, "7/exe");
+        p = read_ok(root, 7, NULL);
+        ck_assert_uint_eq(p->argc, 0);
+        ck_assert_ptr_null(p->argv[0]);
+        ck_assert_ptr_null(p->exe);
+        ck_assert(!p->exe_deleted);
+        ck_assert(!p->incomplete);
+        sa_process_free(p);
+
+        free(buf);
+        pfx_free(root);
+}
+END_TEST
+
+START_TEST(test_read_incomplete)
+{
+        char *root = pfx_new();
+        sa_process *p = (sa_process *) 0x1;
+
+        /* Only comm left: what was read, marked incomplete. */
+        pfx_text(root, 5, "comm", "half\n");
+        p = read_ok(root, 5, NULL);
+        ck_assert_str_eq(p->comm, "half");
+        ck_assert(p->incomplete);
+        ck_assert_ptr_null(p->exe);
+        ck_assert_uint_eq(p->argc, 0);
+        ck_assert_ptr_null(p->cgroup);
+        ck_assert_int_eq(p->ppid, 0);
+        ck_assert_uint_eq(p->uid, (uid_t) -1);
+        sa_process_free(p);
+
+        /* Status without Uid: incomplete, ppid still read. */
+        pfx_text(root, 5, "status", "Name:\thalf\nPPid:\t77\n");
+        p = read_ok(root, 5, NULL);
+        ck_assert(p->incomplete);
+        ck_assert_int_eq(p->ppid, 77);
+        ck_assert_uint_eq(p->uid, (uid_t) -1);
+        sa_process_free(p);
+
+        /* Nothing readable, or no pid dir at all: -ESRCH, *ret untouched. */
+        p = (sa_process *) 0x1;
+        pfx_mkdir(root, "6");
+        ck_assert_int_eq(sa_process_read(root, 6, NULL, &p), -ESRCH);
+        ck_assert_int_eq(sa_process_read(root, 4242, NULL, &p), -ESRCH);
+        ck_assert_ptr_eq(p, (sa_process *) 0x1);
+        ck_assert_int_eq(sa_process_read(root, 0, NULL, &p), -EINVAL);
+        ck_assert_ptr_null(sa_process_free(NULL));
+        pfx_free(root);
+}
+END_TEST
+
+START_TEST(test_read_cgroup_files)
+{
+        char *root = pfx_new();
+        sa_process *p;
+
+        /* Hybrid v1: v2 says "/", name=systemd has the real path. */
+        pfx_process(root, 9, "sshd", "/usr/sbin/sshd", 1, 0, "/");
+        pfx_text(root, 9, "cgroup",
+                 "12:cpu,cpuacct:/elsewhere\n4:memory:/process_api/abc\n"
+                 "1:name=systemd:/system.slice/ssh.service\n0::/\n");
+        p = read_ok(root, 9, NULL);
+        ck_assert_str_eq(p->cgroup, "/system.slice/ssh.service");
+        ck_assert_str_eq(p->unit, "ssh.service");
+        sa_process_free(p);
+
+        /* v2 wins when it says more than "/"; a path may contain ':'. */
+        pfx_text(root, 9, "cgroup",
+                 "1:name=systemd:/system.slice/old.service\n"
+                 "0::/user.slice/user-1000.slice/user@1000.service/app.slice/a:b.service\n");
+        p = read_ok(root, 9, NULL);
+        ck_assert_str_eq(p->cgroup,
+                         "/user.slice/user-1000.slice/user@1000.service/app.slice/a:b.service");
+        ck_assert_str_eq(p->unit, "user@1000.service");
+        ck_assert_str_eq(p->user_unit, "a:b.service");
+        sa_process_free(p);
+
+        /* v2 only, no trailing newline. */
+        pfx_text(root, 9, "cgroup", "0::/init.scope");
+        p = read_ok(root, 9, NULL);
+        ck_assert_str_eq(p->cgroup, "/init.scope");
+        ck_assert_str_eq(p->unit, "init.scope");
+        sa_process_free(p);
+
+        /* Neither line: no cgroup, but the file was read. */
+        pfx_text(root, 9, "cgroup", "3:cpu:/x\n");
+        p = read_ok(root, 9, NULL);
+        ck_assert_ptr_null(p->cgroup);
+        ck_assert_ptr_null(p->unit);
+        ck_assert(!p->incomplete);
+        sa_process_free(p);
+
+        pfx_free(root);
+}
+END_TEST
+
+static void expect_units(const char *path, const char *unit, const char *user_unit)
+{
+        char *u = (char *) 0x1, *uu = (char *) 0x1;
+
+        ck_assert_int_eq(sa_cgroup_units(path, &u, &uu), 0);
+        if (unit)
+                ck_assert_msg(u && strcmp(u, unit) == 0, "%s: unit %s, want %s", path,
+                              u ? u : "(null)", unit);
+        else
+                ck_assert_msg(!u, "%s: unit %s, want none", path, u);
+        if (user_unit)
+                ck_assert_msg(uu && strcmp(uu, user_unit) == 0, "%s: user unit %s, want %s",
+                              path, uu ? uu : "(null)", user_unit);
+        else
+                ck_assert_msg(!uu, "%s: user unit %s, want none", path, uu);
+        free(u);
+        free(uu);
+}
+
+START_TEST(test_cgroup_units)
+{
+        char *u = (char *) 0x1, *uu = (char *) 0x1;
+
+        expect_units("/", NULL, NULL);
+        expect_units("", NULL, NULL);
+        expect_units("/init.scope", "init.scope", NULL);
+        expect_units("/system.slice/nginx.service", "nginx.service", NULL);
+        expect_units("/system.slice/nginx.service/", "nginx.service", NULL);
+        expect_units("//system.slice//nginx.service", "nginx.service", NULL);
+        expect_units("/system.slice/system-getty.slice/getty@tty1.service",
+                     "getty@tty1.service", NULL);
+        expect_units("/system.slice/docker-0123abcd.scope", "docker-0123abcd.scope", NULL);
+        /* Nested cgroups under a unit: the unit is the first component. */
+        expect_units("/system.slice/docker-0123abcd.scope/init", "docker-0123abcd.scope", NULL);
+        expect_units("/system.slice/containerd.service/kubepods-x", "containerd.service", NULL);
+        expect_units("/kubepods.slice/kubepods-besteffort.slice/"
+                     "kubepods-besteffort-pod1.slice/cri-containerd-ab12.scope",
+                     "cri-containerd-ab12.scope", NULL);
+        /* cgroupfs driver paths hold no unit. */
+        expect_units("/docker/0123abcd", NULL, NULL);
+        expect_units("/process_api/c025d39235c5", NULL, NULL);
+        expect_units("/system.slice", NULL, NULL);
+        expect_units("/user.slice/user-1000.slice", NULL, NULL);
+        /* A unit must come right after the slices. */
+        expect_units("/system.slice/foo/bar.service", NULL, NULL);
+        /* Not unit names: unknown type, template, no prefix, bad chars. */
+        expect_units("/system.slice/foo.conf", NULL, NULL);
+        expect_units("/system.slice/getty@.service", NULL, NULL);
+        expect_units("/system.slice/.service", NULL, NULL);
+        expect_units("/system.slice/@x.service", NULL, NULL);
+        expect_units("/system.slice/a b.service", NULL, NULL);
+        expect_units("/system.slice/a\nb.service", NULL, NULL);
+        /* systemd's '_' escape of names that clash with kernel files. */
+        expect_units("/system.slice/_cpu.service", "cpu.service", NULL);
+        expect_units("/_foo.slice/bar.service", "bar.service", NULL);
+
+        /* Sessions and user managers. */
+        expect_units("/user.slice/user-1000.slice/session-2.scope", "session-2.scope", NULL);
+        expect_units("/user.slice/user-1000.slice/user@1000.service", "user@1000.service", NULL);
+        expect_units("/user.slice/user-1000.slice/user@1000.service/init.scope",
+                     "user@1000.service", "init.scope");
+        expect_units("/user.slice/user-1000.slice/user@1000.service/app.slice/x.service",
+                     "user@1000.service", "x.service");
+        expect_units("/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                     "app-gnome-firefox-1234.scope/tab",
+                     "user@1000.service", "app-gnome-firefox-1234.scope");
+        expect_units("/user.slice/user-1000.slice/user@1000.service/session.slice/"
+                     "dbus.socket", "user@1000.service", "dbus.socket");
+        expect_units("/user.slice/user-1000.slice/user@1000.service/app.slice",
+                     "user@1000.service", NULL);
+        /* user@ needs a numeric uid. */
+        expect_units("/user.slice/user@bob.service/x.service", "user@bob.service", NULL);
+        /* Legacy: user units inside a session scope. */
+        expect_units("/user.slice/user-1000.slice/session-c2.scope/x.service",
+                     "session-c2.scope", "x.service");
+
+        ck_assert_int_eq(sa_cgroup_units(NULL, &u, &uu), -EINVAL);
+        ck_assert_ptr_eq(u, (char *) 0x1);
+        ck_assert_ptr_eq(uu, (char *) 0x1);
+}
+END_TEST
+
+START_TEST(test_usercache)
+{
+        sa_usercache *c = NULL;
+        const char *a, *b;
+
+        ck_assert_int_eq(sa_usercache_new(&c), 0);
+        a = sa_usercache_name(c, 0);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_str_eq(a, "root");
+        b = sa_usercache_name(c, 0);
+        ck_assert_ptr_eq(a, b); /* cached */
+        ck_assert_ptr_null(sa_usercache_name(c, 3999999999u));
+        ck_assert_ptr_null(sa_usercache_name(c, 3999999999u));
+        /* Enough distinct uids to grow the table; earlier answers survive. */
+        for (uid_t u = 100000; u < 100200; u++)
+                ck_assert_ptr_null(sa_usercache_name(c, u));
+        ck_assert_ptr_eq(sa_usercache_name(c, 0), a);
+        ck_assert_str_eq(sa_usercache_name(c, 0), "root");
+        ck_assert_ptr_null(sa_usercache_name(NULL, 0));
+        ck_assert_ptr_null(sa_usercache_free(c));
+        ck_assert_ptr_null(sa_usercache_free(NULL));
+}
+END_TEST
+
+/* The real /proc: this test process itself. */
+START_TEST(test_read_self)
+{
+        char comm[17] = "", exe[PATH_MAX];
+        sa_usercache *users = NULL;
+        ssize_t n;
+        sa_process *p;
+
+        ck_assert_int_eq(prctl(PR_GET_NAME, comm, 0, 0, 0), 0);
+        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        ck_assert_int_gt(n, 0);
+        exe[n] = '\0';
+        ck_assert_int_eq(sa_usercache_new(&users), 0);
+
+        p = read_ok("/proc", getpid(), users);
+        ck_assert_str_eq(p->comm, comm);
+        ck_assert_str_eq(p->exe, exe);
+        ck_assert(!p->exe_deleted);
+        ck_assert_int_eq(p->ppid, getppid());
+        ck_assert_uint_eq(p->uid, geteuid());
+        ck_assert_ptr_nonnull(p->user);
+        ck_assert_str_eq(p->user, sa_usercache_name(users, geteuid()));
+        ck_assert_uint_ge(p->argc, 1);
+        ck_assert_ptr_nonnull(p->cgroup);
+        ck_assert(p->cgroup[0] == '/');
+        ck_assert(!p->incomplete);
+        sa_process_free(p);
+
+        /* NULL proc_root means /proc. */
+        p = read_ok(NULL, getpid(), NULL);
+        ck_assert_int_eq(p->ppid, getppid());
+        sa_process_free(p);
+
+        sa_usercache_free(users);
+}
+END_TEST
+
+Suite *process_suite(void)
+{
+        Suite *s = suite_create("process");
+        TCase *tc = tcase_create("fixture");
+        TCase *units = tcase_create("units");
+        TCase *real = tcase_create("real");
+
+        tcase_add_test(tc, test_read_all_fields);
+        tcase_add_test(tc, test_read_hostile);
+        tcase_add_test(tc, test_read_cmdline_bounds);
+        tcase_add_test(tc, test_read_incomplete);
+        tcase_add_test(tc, test_read_cgroup_files);
+        suite_add_tcase(s, tc);
+        tcase_add_test(units, test_cgroup_units);
+        tcase_add_test(units, test_usercache);
+        suite_add_tcase(s, units);
+        tcase_add_test(real, test_read_self);
+        suite_add_tcase(s, real);
+        return s;
+}
