@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/* The control commands (docs/PROTOCOL.md), answered from the manager's state. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "manager.h"
+#include "request.h"
+
+/* A JSON number for a duration: an integer when whole, else a real. */
+static json_t *seconds_to_json(uint64_t usec)
+{
+        if (usec % USEC_PER_SEC == 0)
+                return json_integer((json_int_t) (usec / USEC_PER_SEC));
+        return json_real((double) usec / 1e6);
+}
+
+/* The figures of one scan: "last_scan" in status, "scan" in refresh. */
+static json_t *scan_to_json(const sa_snapshot *snap)
+{
+        char when[64];
+        json_t *stats;
+
+        stats = sa_scan_stats_to_json(&snap->stats);
+        if (!stats)
+                return NULL;
+        return json_pack("{s:s,s:f,s:I,s:I,s:o}",
+                         "time", sa_format_time(&snap->taken, when, sizeof(when)),
+                         "duration_ms", snap->duration_usec / 1000.0,
+                         "listeners", (json_int_t) snap->n_listeners,
+                         "processes", (json_int_t) snap->n_procs,
+                         "stats", stats);
+}
+
+static json_t *no_snapshot_error(const manager *m)
+{
+        return reply_error(REQUEST_ERROR_INTERNAL, "no scan has succeeded yet: %s",
+                           m->last_scan_error < 0 ? strerror(-m->last_scan_error) : "still starting");
+}
+
+/* who and list: the listeners passing the request's filter, after a freshness check. */
+static json_t *command_listeners(manager *m, const request *req)
+{
+        _cleanup_json_ json_t *reply = NULL;
+        sa_filter f = { .port = req->port, .protos = req->protos };
+        json_t *listeners;
+        char when[64];
+        int r;
+
+        r = manager_ensure_fresh(m, &f);
+        if (r < 0)
+                return reply_error(REQUEST_ERROR_INTERNAL, "rescan failed: %s", strerror(-r));
+        if (!m->snapshot)
+                return no_snapshot_error(m);
+
+        reply = reply_ok();
+        if (!reply)
+                return NULL;
+        if (req->cmd == REQUEST_WHO && json_object_set_new(reply, "port", json_integer(req->port)) < 0)
+                return NULL;
+        listeners = sa_snapshot_listeners_to_json(m->snapshot, &f);
+        if (!listeners || json_object_set_new(reply, "listeners", listeners) < 0)
+                return NULL;
+        if (json_object_set_new(reply, "scan_time",
+                                json_string(sa_format_time(&m->snapshot->taken, when, sizeof(when)))) < 0)
+                return NULL;
+        return TAKE_PTR(reply);
+}
+
+static json_t *command_status(manager *m)
+{
+        _cleanup_json_ json_t *reply = NULL, *status = NULL;
+        const char *path = control_socket_path(m->control);
+        json_t *last_scan = json_null();
+        control_stats cs;
+        char started[64];
+
+        if (m->snapshot) {
+                last_scan = scan_to_json(m->snapshot);
+                if (!last_scan)
+                        return NULL;
+        }
+        control_get_stats(m->control, &cs);
+        status = json_pack("{s:s,s:i,s:s,s:f,s:o,s:b,s:o,s:I,s:o,"
+                           "s:{s:i,s:i,s:I,s:I},s:{s:I,s:I},s:I}",
+                           "version", SA_VERSION,
+                           "pid", (int) getpid(),
+                           "started", sa_format_time(&m->started, started, sizeof(started)),
+                           "uptime_sec", (now_usec(CLOCK_MONOTONIC) - m->started_usec) / 1e6,
+                           "socket", path ? json_string(path) : json_null(),
+                           "socket_activated", control_socket_activated(m->control),
+                           "scan_interval_sec", seconds_to_json(m->config->scan_interval_usec),
+                           "scans", (json_int_t) m->scans,
+                           "last_scan", last_scan,
+                           "clients",
+                                   "connected", (int) cs.connected,
+                                   "max", (int) cs.max,
+                                   "accepted", (json_int_t) cs.accepted,
+                                   "denied", (json_int_t) cs.denied,
+                           "requests",
+                                   "total", (json_int_t) cs.requests,
+                                   "errors", (json_int_t) cs.errors,
+                           "scan_errors", (json_int_t) m->scan_errors);
+        if (!status)
+                return NULL;
+        reply = reply_ok();
+        if (!reply || json_object_set(reply, "status", status) < 0)
+                return NULL;
+        return TAKE_PTR(reply);
+}
+
+static json_t *command_refresh(manager *m)
+{
+        _cleanup_json_ json_t *reply = NULL;
+        json_t *scan;
+        int r;
+
+        r = manager_scan(m, "refresh request");
+        if (r < 0)
+                return reply_error(REQUEST_ERROR_INTERNAL, "scan failed: %s", strerror(-r));
+        reply = reply_ok();
+        scan = scan_to_json(m->snapshot);
+        if (!reply || !scan || json_object_set_new(reply, "scan", scan) < 0)
+                return NULL;
+        return TAKE_PTR(reply);
+}
+
+json_t *manager_handle_request(client *c, const char *line, size_t len, void *userdata)
+{
+        manager *m = userdata;
+        request_error err;
+        request req;
+        int r;
+
+        r = request_parse(line, len, &err, &req);
+        if (r < 0) {
+                log_debug("Request from pid %d refused: %s: %s", (int) client_pid(c),
+                          request_error_code_name(err.code), err.message);
+                return reply_error(err.code, "%s", err.message);
+        }
+        log_debug("Request from pid %d: %s", (int) client_pid(c), request_cmd_name(req.cmd));
+
+        switch (req.cmd) {
+        case REQUEST_WHO:
+        case REQUEST_LIST:
+                return command_listeners(m, &req);
+        case REQUEST_STATUS:
+                return command_status(m);
+        case REQUEST_REFRESH:
+                return command_refresh(m);
+        default:
+                return reply_error(REQUEST_ERROR_INTERNAL, "unhandled command");
+        }
+}

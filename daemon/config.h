@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sockauditd.conf (INI, read with inih). See docs/CONFIG.md. Loading is
+ * pure apart from reading the file: errors come back as "FILE:LINE:
+ * problem" in a buffer, never logged here.
+ */
+#ifndef SAD_CONFIG_H
+#define SAD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/sockaudit/sockauditd.conf"
+
+#define CONFIG_SCAN_INTERVAL_MIN_USEC (UINT64_C(100) * 1000)
+#define CONFIG_SCAN_INTERVAL_MAX_USEC (UINT64_C(3600) * 1000000)
+#define CONFIG_SCAN_INTERVAL_DEFAULT_USEC (UINT64_C(5) * 1000000)
+
+typedef enum config_namespaces {
+        CONFIG_NAMESPACES_ALL,   /* every network namespace on the host */
+        CONFIG_NAMESPACES_SELF,  /* the daemon's own */
+} config_namespaces;
+
+typedef struct daemon_config {
+        uint64_t scan_interval_usec;
+        config_namespaces namespaces;
+        /* [Daemon] Ports=/Protocols= (ports sorted, unique; protos never 0)
+         * and the [Port N/proto] rules, in order of first appearance. */
+        policy policy;
+} daemon_config;
+
+/* Built-in defaults (Ports=443, tcp udp, 5s, all). Caller frees. -ENOMEM. */
+int config_new_default(daemon_config **ret);
+
+/*
+ * Reads path into a new config on top of the defaults. A missing file is
+ * -ENOENT, or the defaults when missing_ok. Any unknown section or key, bad
+ * value or syntax error fails the whole load with -EINVAL; err (if non-NULL)
+ * gets "PATH:LINE: problem" for the first one, or "PATH: problem". *ret is
+ * untouched on failure. Caller frees.
+ */
+int config_load(const char *path, bool missing_ok, char *err, size_t errlen, daemon_config **ret);
+
+/*
+ * Reload: loads path like config_load() and, only on success, frees *cfg
+ * and puts the new config in its place. On failure *cfg is untouched (the
+ * running config stays) and err says why.
+ */
+int config_reload(const char *path, bool missing_ok, char *err, size_t errlen, daemon_config **cfg);
+
+/* As config_load() on text in memory; name is used in messages. */
+int config_load_string(const char *text, const char *name, char *err, size_t errlen,
+                       daemon_config **ret);
+
+/*
+ * Parses a systemd-style time span ("5s", "500ms", "1min 30s", "2m", "1.5h";
+ * a plain number is seconds) into microseconds. -EINVAL or -ERANGE.
+ */
+int config_parse_timespan(const char *s, uint64_t *ret_usec);
+
+daemon_config *config_free(daemon_config *c);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket and its clients: a listening AF_UNIX stream socket
+ * (from systemd, or bound here), peer checks, per-client line framing with
+ * limits, non-blocking output with backpressure, idle timeouts. Requests
+ * are handed, one complete line at a time, to a handler that returns the
+ * reply object. Nothing here blocks.
+ */
+#ifndef SAD_CONTROL_H
+#define SAD_CONTROL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+#include <systemd/sd-event.h>
+
+#define CONTROL_CLIENTS_MAX   64
+#define CONTROL_IDLE_USEC     (30 * UINT64_C(1000000))
+#define CONTROL_OUT_HIGH      (256u * 1024u)          /* stop taking requests above */
+#define CONTROL_OUT_MAX       (8u * 1024u * 1024u)    /* drop a client that lets this pile up */
+
+typedef struct control control;
+typedef struct client client;
+
+/*
+ * Answers one request line (len bytes, no '\n', any bytes). Returns a new
+ * reply reference, or NULL on ENOMEM (the client gets an internal error).
+ */
+typedef json_t *(*control_handler)(client *c, const char *line, size_t len, void *userdata);
+
+typedef struct control_stats {
+        unsigned connected;
+        unsigned max;
+        uint64_t accepted;        /* connections accepted, denied ones included */
+        uint64_t denied;          /* refused by the peer check */
+        uint64_t rejected;        /* refused because CONTROL_CLIENTS_MAX were connected */
+        uint64_t dropped;         /* closed for not reading their replies */
+        uint64_t requests;        /* request lines answered */
+        uint64_t errors;          /* ... of which with "ok":false */
+} control_stats;
+
+/*
+ * Sets up the control socket on event: the one socket systemd passed
+ * (LISTEN_FDS), else binds path (parent made 0755 if missing; a live
+ * socket there means another daemon runs: -EADDRINUSE; a stale one is
+ * replaced; mode 0660, group "sockaudit" if it exists). Errors are logged
+ * with their reason. Caller frees with control_free(), which removes the
+ * socket file if this control created it.
+ */
+int control_new(sd_event *event, const char *path, control_handler handler, void *userdata,
+                control **ret);
+control *control_free(control *ctl);
+
+/* Looks the "sockaudit" group up again (after a reload). */
+void control_refresh_group(control *ctl);
+
+void control_get_stats(const control *ctl, control_stats *ret);
+/* Path of the listening socket (NULL if unnamed/abstract) and whether systemd passed it. */
+const char *control_socket_path(const control *ctl);
+bool control_socket_activated(const control *ctl);
+
+/* The peer's credentials as checked at accept time. */
+pid_t client_pid(const client *c);
+uid_t client_uid(const client *c);
+
+#endif
