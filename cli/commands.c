@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: MIT */
+/* The verbs of sockaudit: a request to the daemon (or a scan), then output. */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "commands.h"
+#include "human.h"
+#include "sockaudit.h"
+#include "table.h"
+
+/* Flushes stdout; a write error (full disk, closed pipe) turns into exit 4. */
+static int finish(int code)
+{
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "sockaudit: cannot write the output: %m\n");
+                return EXIT_ERROR;
+        }
+        return code;
+}
+
+static int out_of_memory(void)
+{
+        fputs("sockaudit: out of memory\n", stderr);
+        return EXIT_ERROR;
+}
+
+/* Formatting failures: -EIO is stdout's (reported by finish), the rest ours. */
+static int print_failed(int r)
+{
+        return r == -EIO ? finish(EXIT_ERROR) : out_of_memory();
+}
+
+/*
+ * j as JSON on stdout: indented for a terminal, else one compact line
+ * (always compact for a stream of objects).
+ */
+static int print_json(const json_t *j, bool stream)
+{
+        size_t flags = !stream && isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT;
+
+        if (json_dumpf(j, stdout, flags) < 0 || putchar('\n') == EOF)
+                return -EIO;
+        return 0;
+}
+
+/* Prints daemon text (a code or message) escaped: it may echo our input. */
+static void put_escaped(FILE *f, const char *s)
+{
+        char *e = sa_text_escape(s ? s : "?");
+
+        fputs(e ? e : "?", f);
+        free(e);
+}
+
+static int unreachable(const cli_options *o, int err)
+{
+        fprintf(stderr, "sockaudit: cannot reach sockauditd at %s: %s\n", o->socket_path, strerror(-err));
+        if (err == -EACCES || err == -EPERM)
+                fputs("Only root and members of group 'sockaudit' may query it; "
+                      "or use --direct to scan without the daemon.\n", stderr);
+        else
+                fputs("Start it with 'systemctl start sockauditd.socket' (or run sockauditd), "
+                      "or use --direct to scan without the daemon.\n", stderr);
+        return EXIT_UNREACHABLE;
+}
+
+/* Trouble after connecting: no reply in time (3), or a bad one (4). */
+static int reply_failed(const cli_options *o, int err)
+{
+        switch (err) {
+        case -ETIMEDOUT:
+                fprintf(stderr, "sockaudit: no reply from sockauditd at %s within %d s (see --timeout)\n",
+                        o->socket_path, o->timeout_ms / 1000);
+                return EXIT_UNREACHABLE;
+        case 0:
+        case -EBADMSG:
+                fprintf(stderr, "sockaudit: sockauditd at %s closed the connection without a reply\n",
+                        o->socket_path);
+                return EXIT_ERROR;
+        case -EMSGSIZE:
+                fprintf(stderr, "sockaudit: reply from sockauditd larger than %u MiB\n",
+                        CLIENT_LINE_MAX >> 20);
+                return EXIT_ERROR;
+        case -ENOMEM:
+                return out_of_memory();
+        default:
+                fprintf(stderr, "sockaudit: talking to sockauditd at %s: %s\n", o->socket_path, strerror(-err));
+                return EXIT_ERROR;
+        }
+}
+
+/*
+ * Parses one protocol line into an object with "ok". Returns 0 (*ret owned
+ * by the caller) or prints why the line is not a reply and returns exit 4.
+ */
+static int parse_line(const char *line, size_t len, json_t **ret)
+{
+        json_error_t err;
+        json_t *j = json_loadb(line, len, 0, &err);
+
+        if (!json_is_object(j) || !json_is_boolean(json_object_get(j, "ok"))) {
+                fputs("sockaudit: malformed reply from sockauditd: ", stderr);
+                put_escaped(stderr, j ? "not an object with \"ok\"" : err.text);
+                fputc('\n', stderr);
+                json_decref(j);
+                return EXIT_ERROR;
+        }
+        *ret = j;
+        return 0;
+}
+
+/* An "ok":false reply: "sockaudit: daemon error (CODE): MESSAGE", exit 4. */
+static int daemon_error(const json_t *reply)
+{
+        const json_t *e = json_object_get(reply, "error");
+
+        fputs("sockaudit: daemon error (", stderr);
+        put_escaped(stderr, json_string_value(json_object_get(e, "code")));
+        fputs("): ", stderr);
+        put_escaped(stderr, json_string_value(json_object_get(e, "message")));
+        fputc('\n', stderr);
+        return EXIT_ERROR;
+}
+
+/*
+ * Connects c, sends req (reference stolen) and reads the reply line. Returns
+ * 0 with *ret the "ok":true reply (minus "ok"; caller owns it), or an exit
+ * code after printing the reason. c stays open (watch reads on from it).
+ */
+static int daemon_call(const cli_options *o, client *c, json_t *req, json_t **ret)
+{
+        const char *line;
+        size_t len;
+        json_t *reply;
+        int r;
+
+        if (!req)
+                return out_of_memory();
+        r = client_connect(c, o->socket_path, o->timeout_ms);
+        if (r < 0) {
+                json_decref(req);
+                return unreachable(o, r);
+        }
+        r = client_send(c, req, o->timeout_ms);
+        json_decref(req);
+        /* A daemon that refuses at once (denied, too many clients) may have
+         * closed before our request went out: its reply can still be read. */
+        if (r < 0 && r != -EPIPE && r != -ECONNRESET)
+                return reply_failed(o, r);
+        r = client_read_line(c, o->timeout_ms, &line, &len);
+        if (r <= 0)
+                return reply_failed(o, r);
+        r = parse_line(line, len, &reply);
+        if (r != 0)
+                return r;
+        if (!json_is_true(json_object_get(reply, "ok"))) {
+                r = daemon_error(reply);
+                json_decref(reply);
+                return r;
+        }
+        json_object_del(reply, "ok");
+        *ret = reply;
+        return 0;
+}
+
+/* daemon_call for a one-shot request: the connection is closed after. */
+static int daemon_request(const cli_options *o, json_t *req, json_t **ret)
+{
+        client c = CLIENT_INIT;
+        int r = daemon_call(o, &c, req, ret);
+
+        client_close(&c);
+        return r;
+}
+
+/* {"cmd":CMD} plus "port" and "proto" when the options narrow them. */
+static json_t *query_request(const cli_options *o)
+{
+        json_t *req = json_pack("{s:s}", "cmd", verb_name(o->verb));
+        int r = 0;
+
+        if (!req)
+                return NULL;
+        if (o->port)
+                r |= json_object_set_new(req, "port", json_integer(o->port));
+        if (o->protos == SA_PROTO_TCP || o->protos == SA_PROTO_UDP)
+                r |= json_object_set_new(req, "proto", json_string(o->protos == SA_PROTO_TCP ? "tcp" : "udp"));
+        if (r < 0) {
+                json_decref(req);
+                return NULL;
+        }
+        return req;
+}
+
+/*
+ * --direct: scans in-process and builds what the daemon would have answered
+ * (minus "ok"): {"port"?, "listeners", "scan_time"}.
+ */
+static int direct_query(const cli_options *o, json_t **ret)
+{
+        sa_filter f = { .port = o->port, .protos = o->protos };
+        sa_snapshot *snap = NULL;
+        char when[40];
+        int r = sa_scan(NULL, &f, &snap);
+
+        if (r < 0) {
+                fprintf(stderr, "sockaudit: cannot scan the socket tables: %s%s\n", strerror(-r),
+                        r == -EPERM || r == -EACCES ? " (try as root)" : "");
+                return EXIT_ERROR;
+        }
+        /* As root, denials are rare and already explained by the "?" rows. */
+        if (snap->stats.procs_denied > 0 && !o->json && geteuid() != 0)
+                fprintf(stderr, "sockaudit: %u process%s could not be inspected; run as root to see every owner\n",
+                        snap->stats.procs_denied, snap->stats.procs_denied == 1 ? "" : "es");
+
+        json_t *reply = json_object();
+        if (!reply ||
+            (o->verb == VERB_WHO && json_object_set_new(reply, "port", json_integer(o->port)) < 0) ||
+            json_object_set_new(reply, "listeners", sa_snapshot_listeners_to_json(snap, &f)) < 0 ||
+            json_object_set_new(reply, "scan_time",
+                                json_string(sa_format_time(&snap->taken, when, sizeof when))) < 0) {
+                json_decref(reply);
+                sa_snapshot_free(snap);
+                return out_of_memory();
+        }
+        sa_snapshot_free(snap);
+        *ret = reply;
+        return 0;
+}
+
+/* Inode of our own network namespace (0 if unknown): rows elsewhere say so. */
+static uint64_t own_netns(void)
+{
+        struct stat st;
+
+        return stat("/proc/self/ns/net", &st) == 0 ? (uint64_t) st.st_ino : 0;
+}
+
+/* "443/tcp", "443/udp" or "443/tcp or 443/udp". */
+static void put_port_protos(FILE *f, const cli_options *o)
+{
+        if (o->protos == SA_PROTO_UDP)
+                fprintf(f, "%u/udp", o->port);
+        else if (o->protos == SA_PROTO_TCP)
+                fprintf(f, "%u/tcp", o->port);
+        else
+                fprintf(f, "%u/tcp or %u/udp", o->port, o->port);
+}
+
+/*
+ * who and list: the same request, the same output; they differ only in
+ * who's exit code (1 when nothing listens) and its "nothing listens" line.
+ */
+static int query(const cli_options *o)
+{
+        json_t *reply = NULL;
+        int r = o->direct ? direct_query(o, &reply) : daemon_request(o, query_request(o), &reply);
+
+        if (r != 0)
+                return r;
+        const json_t *listeners = json_object_get(reply, "listeners");
+        if (!json_is_array(listeners)) {
+                fputs("sockaudit: malformed reply from sockauditd: no \"listeners\" array\n", stderr);
+                json_decref(reply);
+                return EXIT_ERROR;
+        }
+        int code = o->verb == VERB_WHO && json_array_size(listeners) == 0 ? EXIT_NONE : EXIT_FOUND;
+
+        if (o->json)
+                r = print_json(reply, false);
+        else if (code == EXIT_NONE) {
+                fputs("nothing listens on ", stdout);
+                put_port_protos(stdout, o);
+                putchar('\n');
+        } else
+                r = listeners_print_table(stdout, listeners, own_netns());
+        json_decref(reply);
+        return r < 0 ? print_failed(r) : finish(code);
+}
+
+int cmd_who(const cli_options *o)
+{
+        return query(o);
+}
+
+int cmd_list(const cli_options *o)
+{
+        return query(o);
+}
+
+int cmd_status(const cli_options *o)
+{
+        json_t *reply = NULL;
+        int r = daemon_request(o, json_pack("{s:s}", "cmd", "status"), &reply);
+
+        if (r != 0)
+                return r;
+        const json_t *status = json_object_get(reply, "status");
+        if (!json_is_object(status)) {
+                fputs("sockaudit: malformed reply from sockauditd: no \"status\" object\n", stderr);
+                json_decref(reply);
+                return EXIT_ERROR;
+        }
+        r = o->json ? print_json(status, false) : status_print(stdout, status);
+        json_decref(reply);
+        return r < 0 ? print_failed(r) : finish(EXIT_FOUND);
+}
+
+int cmd_refresh(const cli_options *o)
+{
+        json_t *reply = NULL;
+        int r = daemon_request(o, json_pack("{s:s}", "cmd", "refresh"), &reply);
+
+        if (r != 0)
+                return r;
+        if (o->json)
+                r = print_json(reply, false);
+        else {
+                r = print_template(stdout, reply,
+                                   "Rescanned: {scan.listeners} listeners, {scan.processes} processes "
+                                   "in {scan.duration_ms} ms");
+                if (r == 0 && puts("Rescanned.") == EOF)
+                        r = -EIO;
+        }
+        json_decref(reply);
+        return r < 0 ? print_failed(r) : finish(EXIT_FOUND);
+}
+
+/* One event or violation: compact JSON, or its human line. */
+static int print_event(const cli_options *o, const json_t *ev)
+{
+        int r = o->json ? print_json(ev, true) : event_print(stdout, ev);
+
+        if (r == 0 && fflush(stdout) != 0)
+                r = -EIO;
+        return r;
+}
+
+static volatile sig_atomic_t watch_stop;
+
+static void on_stop_signal(int sig)
+{
+        watch_stop = 1;
+}
+
+int cmd_watch(const cli_options *o)
+{
+        client c = CLIENT_INIT;
+        json_t *reply = NULL;
+        int r = daemon_call(o, &c, json_pack("{s:s}", "cmd", "watch"), &reply);
+
+        json_decref(reply);
+        /*
+         * Ctrl-C or SIGTERM is how a watch normally ends: exit 0. No
+         * SA_RESTART, so the wait returns -EINTR; SA_RESETHAND, so a second
+         * signal (one that slipped in before the wait began) still ends us.
+         */
+        struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND };
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        /* Events come when they come: no timeout from here on. */
+        while (r == 0 && !watch_stop) {
+                const char *line;
+                size_t len;
+                json_t *ev;
+
+                int n = client_read_line(&c, -1, &line, &len);
+                if (n == -EINTR)
+                        continue;
+                if (n == 0) {
+                        fprintf(stderr, "sockaudit: sockauditd at %s ended the watch\n", o->socket_path);
+                        break;
+                }
+                if (n < 0) {
+                        r = reply_failed(o, n);
+                        break;
+                }
+                ev = json_loadb(line, len, 0, NULL);
+                if (!json_is_object(ev)) {
+                        json_decref(ev);
+                        fputs("sockaudit: malformed event from sockauditd\n", stderr);
+                        r = EXIT_ERROR;
+                        break;
+                }
+                n = print_event(o, ev);
+                json_decref(ev);
+                if (n < 0)
+                        r = print_failed(n);
+        }
+        client_close(&c);
+        return r != 0 ? r : finish(EXIT_FOUND);
+}
+
+int cmd_check(const cli_options *o)
+{
+        json_t *reply = NULL;
+        int r = daemon_request(o, json_pack("{s:s}", "cmd", "check"), &reply);
+
+        if (r != 0)
+                return r;
+        const json_t *violations = json_object_get(reply, "violations");
+        int code = json_array_size(violations) > 0 ? EXIT_NONE : EXIT_FOUND;
+
+        if (o->json)
+                r = print_json(reply, false);
+        else if (code == EXIT_FOUND)
+                r = puts("no policy violations") == EOF ? -EIO : 0;
+        for (size_t i = 0; !o->json && r == 0 && i < json_array_size(violations); i++)
+                r = print_event(o, json_array_get(violations, i));
+        json_decref(reply);
+        return r < 0 ? print_failed(r) : finish(code);
+}
+
+int cmd_help(const cli_options *o)
+{
+        cli_usage(stdout);
+        return finish(EXIT_FOUND);
+}
+
+int cmd_version(const cli_options *o)
+{
+        puts("sockaudit " SA_VERSION);
+        return finish(EXIT_FOUND);
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/* Human forms other than the listener table: status lines, event lines. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "human.h"
+#include "sockaudit.h"
+#include "table.h"
+
+/* Member at a dotted path ("last_scan.stats.dumps") of root, or NULL. */
+static const json_t *lookup(const json_t *root, const char *path, size_t len)
+{
+        const json_t *v = root;
+
+        while (v && len > 0) {
+                const char *dot = memchr(path, '.', len);
+                size_t n = dot ? (size_t) (dot - path) : len;
+                v = json_object_getn(v, path, n);
+                path += n + !!dot;
+                len -= n + !!dot;
+        }
+        return v;
+}
+
+/* Writes a scalar v; false when v is missing or not a scalar. */
+static bool put_scalar(FILE *f, const json_t *v)
+{
+        if (!v)
+                return false;
+        switch (json_typeof(v)) {
+        case JSON_STRING:
+                fwrite(json_string_value(v), 1, strlen(json_string_value(v)), f);
+                return true;
+        case JSON_INTEGER:
+                fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+                return true;
+        case JSON_REAL:
+                fprintf(f, "%.1f", json_real_value(v));
+                return true;
+        case JSON_TRUE:
+        case JSON_FALSE:
+                fputs(json_is_true(v) ? "yes" : "no", f);
+                return true;
+        case JSON_NULL:
+                fputc('-', f);
+                return true;
+        default:
+                return false;
+        }
+}
+
+/*
+ * Escapes raw onto out as one line. Values hold no NUL: jansson refuses
+ * "\u0000" unless asked to allow it.
+ */
+static int put_line(FILE *out, const char *raw)
+{
+        char *clean = sa_text_escape(raw);
+
+        if (!clean)
+                return -ENOMEM;
+        fprintf(out, "%s\n", clean);
+        free(clean);
+        return ferror(out) ? -EIO : 0;
+}
+
+int print_template(FILE *out, const json_t *root, const char *tmpl)
+{
+        char *raw = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&raw, &len);
+        bool ok = true;
+        int r;
+
+        if (!f)
+                return -ENOMEM;
+        for (const char *p = tmpl; *p && ok;) {
+                const char *open = strchr(p, '{'), *close = open ? strchr(open, '}') : NULL;
+                if (!close) {
+                        fputs(p, f);
+                        break;
+                }
+                fwrite(p, 1, (size_t) (open - p), f);
+                ok = put_scalar(f, lookup(root, open + 1, (size_t) (close - open - 1)));
+                p = close + 1;
+        }
+        if (fclose(f) != 0) {
+                free(raw);
+                return -ENOMEM;
+        }
+        r = ok ? put_line(out, raw) : 0;
+        free(raw);
+        return r < 0 ? r : ok;
+}
+
+int status_print(FILE *out, const json_t *status)
+{
+        static const char *const lines[] = {
+                "Version:       {version}",
+                "PID:           {pid}",
+                "Started:       {started} (up {uptime_sec} s)",
+                "Socket:        {socket} (socket-activated: {socket_activated})",
+                "Scan interval: {scan_interval_sec} s",
+                "Scans:         {scans} ({scan_errors} failed)",
+                "Last scan:     {last_scan.time}, {last_scan.duration_ms} ms, "
+                        "{last_scan.listeners} listeners, {last_scan.processes} processes",
+                "Scan counters: {last_scan.stats.dumps} dumps ({last_scan.stats.dump_retries} retried), "
+                        "{last_scan.stats.procs} processes, {last_scan.stats.fds} fds, "
+                        "{last_scan.stats.procs_vanished} vanished, {last_scan.stats.procs_denied} denied",
+                "Clients:       {clients.connected} connected (max {clients.max}), "
+                        "{clients.accepted} accepted, {clients.denied} denied",
+                "Requests:      {requests.total} ({requests.errors} errors)",
+        };
+
+        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+                int r = print_template(out, status, lines[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* "comm[pid] (unit), ..." for an owners array; "?" when empty. */
+static void put_owners(FILE *f, const json_t *owners)
+{
+        if (json_array_size(owners) == 0) {
+                fputc('?', f);
+                return;
+        }
+        for (size_t i = 0; i < json_array_size(owners); i++) {
+                const json_t *o = json_array_get(owners, i);
+                const char *comm = json_string_value(json_object_get(o, "comm"));
+                const char *unit = json_string_value(json_object_get(o, "unit"));
+                fprintf(f, "%s%s[", i ? ", " : "", comm ? comm : "?");
+                if (!put_scalar(f, json_object_get(o, "pid")))
+                        fputc('?', f);
+                fputc(']', f);
+                if (unit)
+                        fprintf(f, " (%s)", unit);
+        }
+}
+
+int event_print(FILE *out, const json_t *event)
+{
+        const json_t *l = json_object_get(event, "listener");
+        const json_t *prev = json_object_get(event, "previous_owners");
+        const char *time = json_string_value(json_object_get(event, "time"));
+        const char *name = json_string_value(json_object_get(event, "event"));
+        const char *proto = json_string_value(json_object_get(l, "proto"));
+        const char *reason = json_string_value(json_object_get(event, "reason"));
+        char *local = listener_local(l), *raw = NULL;
+        size_t len = 0;
+        FILE *f;
+        int r;
+
+        if (!local)
+                return -ENOMEM;
+        f = open_memstream(&raw, &len);
+        if (!f) {
+                free(local);
+                return -ENOMEM;
+        }
+        fprintf(f, "%s %s %s %s ", time ? time : "?", name ? name : "?", proto ? proto : "?", local);
+        put_owners(f, json_object_get(l, "owners"));
+        if (json_array_size(prev) > 0) {
+                fputs("; was ", f);
+                put_owners(f, prev);
+        }
+        if (reason)
+                fprintf(f, "; %s", reason);
+        free(local);
+        if (fclose(f) != 0) {
+                free(raw);
+                return -ENOMEM;
+        }
+        r = put_line(out, raw);
+        free(raw);
+        return r;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* The command line of sockaudit: verbs, options, exit codes. */
+#ifndef SA_CLI_OPTIONS_H
+#define SA_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SA_DEFAULT_SOCKET "/run/sockaudit/sockaudit.sock"
+#define SA_DEFAULT_TIMEOUT_MS 30000
+
+/* Exit codes (SPEC.md "CLI"). */
+enum {
+        EXIT_FOUND = 0,         /* who: a listener; check: no violation */
+        EXIT_NONE = 1,          /* who: nothing listens; check: violations */
+        EXIT_USAGE = 2,
+        EXIT_UNREACHABLE = 3,   /* no daemon, or no reply in time */
+        EXIT_ERROR = 4,         /* error reply (or the in-process scan failed) */
+};
+
+typedef enum verb {
+        VERB_WHO,
+        VERB_LIST,
+        VERB_STATUS,
+        VERB_REFRESH,
+        VERB_WATCH,
+        VERB_CHECK,
+        VERB_HELP,              /* -h, --help, "help" */
+        VERB_VERSION,           /* --version */
+        _VERB_MAX,
+} verb;
+
+typedef struct cli_options {
+        verb verb;
+        const char *socket_path;  /* --socket, else $SOCKAUDIT_SOCKET, else default */
+        bool direct;
+        bool json;
+        uint16_t port;            /* who PORT / list --port N; 0 = any */
+        unsigned protos;          /* SA_PROTO_* mask; 0 = any */
+        int timeout_ms;           /* --timeout; -1 = wait forever */
+} cli_options;
+
+/* "who", "list", ... */
+const char *verb_name(verb v);
+
+/*
+ * Parses argv (options may come anywhere, "--" ends them). On a usage error
+ * prints the reason and a hint to stderr and returns -EINVAL; otherwise
+ * returns 0 and fills *ret. Strings in *ret borrow from argv and environ.
+ */
+int cli_parse(int argc, char **argv, cli_options *ret);
+
+/* The --help text. */
+void cli_usage(FILE *out);
+
+#endif

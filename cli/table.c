@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/* Text tables like ss(8), and the one row per (listener, owner) layout. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sockaudit.h"
+#include "table.h"
+
+struct table {
+        size_t n_cols;
+        size_t n_rows;          /* header included */
+        size_t cap;             /* rows allocated */
+        char **cells;           /* n_rows * n_cols, escaped, owned */
+};
+
+table *table_new(size_t n_cols, const char *const *header)
+{
+        table *t = calloc(1, sizeof *t);
+
+        if (!t)
+                return NULL;
+        t->n_cols = n_cols;
+        if (n_cols == 0 || table_add_row(t, header) < 0)
+                return table_free(t);
+        return t;
+}
+
+table *table_free(table *t)
+{
+        if (!t)
+                return NULL;
+        for (size_t i = 0; i < t->n_rows * t->n_cols; i++)
+                free(t->cells[i]);
+        free(t->cells);
+        free(t);
+        return NULL;
+}
+
+int table_add_row(table *t, const char *const *cells)
+{
+        if (t->n_rows == t->cap) {
+                size_t cap = t->cap ? t->cap * 2 : 16;
+                char **c = reallocarray(t->cells, cap * t->n_cols, sizeof *c);
+                if (!c)
+                        return -ENOMEM;
+                t->cells = c;
+                t->cap = cap;
+        }
+        char **row = t->cells + t->n_rows * t->n_cols;
+        for (size_t i = 0; i < t->n_cols; i++) {
+                row[i] = sa_text_escape(cells[i] ? cells[i] : "-");
+                if (!row[i]) {
+                        while (i > 0)
+                                free(row[--i]);
+                        return -ENOMEM;
+                }
+        }
+        t->n_rows++;
+        return 0;
+}
+
+size_t table_rows(const table *t)
+{
+        return t->n_rows - 1;
+}
+
+/* Width on a terminal, approximated as code points (cells are valid UTF-8). */
+static size_t text_width(const char *s)
+{
+        size_t n = 0;
+
+        for (; *s; s++)
+                n += ((unsigned char) *s & 0xc0) != 0x80;
+        return n;
+}
+
+int table_print(const table *t, FILE *out)
+{
+        size_t *width = calloc(t->n_cols, sizeof *width);
+        size_t n_cols = 0;
+
+        if (!width)
+                return -ENOMEM;
+        for (size_t r = 0; r < t->n_rows; r++)
+                for (size_t c = 0; c < t->n_cols; c++) {
+                        const char *s = t->cells[r * t->n_cols + c];
+                        size_t w = text_width(s);
+                        if (w > width[c])
+                                width[c] = w;
+                        /* Only data rows keep a column. */
+                        if (r > 0 && *s && c + 1 > n_cols)
+                                n_cols = c + 1;
+                }
+        if (t->n_rows == 1)
+                n_cols = t->n_cols;
+
+        for (size_t r = 0; r < t->n_rows; r++) {
+                /* Padding is written before a cell, so no line ends in blanks. */
+                size_t pad = 0;
+                for (size_t c = 0; c < n_cols; c++) {
+                        const char *s = t->cells[r * t->n_cols + c];
+                        if (*s) {
+                                fprintf(out, "%*s%s", (int) pad, "", s);
+                                pad = 0;
+                        }
+                        pad += width[c] - text_width(s) + 2;
+                }
+                fputc('\n', out);
+        }
+        free(width);
+        return ferror(out) ? -EIO : 0;
+}
+
+/* Member key of o if it is a string, else NULL. */
+static const char *get_str(const json_t *o, const char *key)
+{
+        return json_string_value(json_object_get(o, key));
+}
+
+/* Member key of o as decimal text into buf ("?" when not an integer). */
+static const char *get_int_text(const json_t *o, const char *key, char *buf, size_t size)
+{
+        const json_t *v = json_object_get(o, key);
+
+        if (json_is_integer(v))
+                snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        else
+                snprintf(buf, size, "?");
+        return buf;
+}
+
+char *listener_local(const json_t *l)
+{
+        const char *addr = get_str(l, "address"), *family = get_str(l, "family");
+        const char *ifname = get_str(l, "interface");
+        bool v6 = family ? !strcmp(family, "ipv6") : addr && strchr(addr, ':');
+        char port[24], *s = NULL;
+
+        get_int_text(l, "port", port, sizeof port);
+        if (asprintf(&s, "%s%s%s%s%s:%s", v6 ? "[" : "", addr ? addr : "?", v6 ? "]" : "",
+                     ifname ? "%" : "", ifname ? ifname : "", port) < 0)
+                return NULL;
+        return s;
+}
+
+table *listener_table_new(void)
+{
+        static const char *const header[LISTENER_COLUMNS] = {
+                "PROTO", "LOCAL", "PID", "USER", "COMMAND", "UNIT", "EXE", "NOTE",
+        };
+        return table_new(LISTENER_COLUMNS, header);
+}
+
+/* Appends ", "-separated word to the note in *note (NULL at first). */
+static int note_add(char **note, const char *word)
+{
+        char *s = NULL;
+
+        if (asprintf(&s, "%s%s%s", *note ? *note : "", *note ? ", " : "", word) < 0)
+                return -ENOMEM;
+        free(*note);
+        *note = s;
+        return 0;
+}
+
+/* Notes that hold for every row of l: v6only, a foreign network namespace. */
+static int listener_note(const json_t *l, uint64_t home_netns, char **note)
+{
+        const json_t *ns = json_object_get(l, "netns");
+        const char *ns_name = get_str(l, "netns_name");
+        char ino[24], buf[40];
+
+        if (json_is_true(json_object_get(l, "v6only")) && note_add(note, "v6only") < 0)
+                return -ENOMEM;
+        if (home_netns == 0 || !json_is_integer(ns) || (uint64_t) json_integer_value(ns) == home_netns)
+                return 0;
+        if (!ns_name)
+                ns_name = get_int_text(l, "netns", ino, sizeof ino);
+        snprintf(buf, sizeof buf, "netns %s", ns_name);
+        /* A long name is cut here; JSON has it whole. */
+        return note_add(note, buf);
+}
+
+/* One row: owner o of listener l, or the "?" row when o is NULL. */
+static int add_owner_row(table *t, const json_t *l, const char *local, const char *common,
+                         const json_t *o)
+{
+        char pid[24], uid[24], *unit = NULL, *exe = NULL, *note = NULL;
+        const char *proto = get_str(l, "proto");
+        int r = -ENOMEM;
+
+        if (common && note_add(&note, common) < 0)
+                goto out;
+
+        if (!o) {
+                /* No holder: the socket's own uid is the best "user" there is. */
+                const char *reason = get_str(l, "owner_reason");
+                const char *status = get_str(l, "owner_status");
+                if (note_add(&note, reason ? reason : status ? status : "owner unknown") < 0)
+                        goto out;
+                const char *row[LISTENER_COLUMNS] = {
+                        proto ? proto : "?", local, "?", get_int_text(l, "uid", uid, sizeof uid),
+                        "?", NULL, NULL, note,
+                };
+                r = table_add_row(t, row);
+                goto out;
+        }
+
+        const char *sys_unit = get_str(o, "unit"), *user_unit = get_str(o, "user_unit");
+        const char *user = get_str(o, "user"), *path = get_str(o, "exe");
+        if (sys_unit && user_unit) {
+                /* A user's unit under its manager: "user@1000.service/app.service". */
+                if (asprintf(&unit, "%s/%s", sys_unit, user_unit) < 0) {
+                        unit = NULL;
+                        goto out;
+                }
+        } else if (sys_unit || user_unit) {
+                unit = strdup(sys_unit ? sys_unit : user_unit);
+                if (!unit)
+                        goto out;
+        }
+        if (path && asprintf(&exe, "%s%s", path,
+                             json_is_true(json_object_get(o, "exe_deleted")) ? " (deleted)" : "") < 0) {
+                exe = NULL;
+                goto out;
+        }
+        if (json_is_true(json_object_get(o, "incomplete")) && note_add(&note, "incomplete") < 0)
+                goto out;
+
+        const char *row[LISTENER_COLUMNS] = {
+                proto ? proto : "?", local, get_int_text(o, "pid", pid, sizeof pid),
+                user ? user : get_int_text(o, "uid", uid, sizeof uid),
+                get_str(o, "comm"), unit, exe, note ? note : "",
+        };
+        r = table_add_row(t, row);
+out:
+        free(unit);
+        free(exe);
+        free(note);
+        return r;
+}
+
+int table_add_listener(table *t, const json_t *l, uint64_t home_netns)
+{
+        const json_t *owners = json_object_get(l, "owners");
+        char *local = listener_local(l), *common = NULL;
+        int r = local ? listener_note(l, home_netns, &common) : -ENOMEM;
+
+        if (r >= 0 && json_array_size(owners) == 0)
+                r = add_owner_row(t, l, local, common, NULL);
+        for (size_t i = 0; r >= 0 && i < json_array_size(owners); i++)
+                r = add_owner_row(t, l, local, common, json_array_get(owners, i));
+        free(local);
+        free(common);
+        return r;
+}
+
+int listeners_print_table(FILE *out, const json_t *listeners, uint64_t home_netns)
+{
+        table *t = listener_table_new();
+        int r = t ? 0 : -ENOMEM;
+
+        for (size_t i = 0; r >= 0 && i < json_array_size(listeners); i++)
+                r = table_add_listener(t, json_array_get(listeners, i), home_netns);
+        if (r >= 0)
+                r = table_print(t, out);
+        table_free(t);
+        return r;
+}

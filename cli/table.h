@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* Text tables like ss(8): escaped cells, column widths from the data. */
+#ifndef SA_CLI_TABLE_H
+#define SA_CLI_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+typedef struct table table;
+
+/*
+ * A table of n_cols columns whose first row is header (n_cols strings,
+ * copied). Caller frees with table_free(). NULL on ENOMEM.
+ */
+table *table_new(size_t n_cols, const char *const *header);
+table *table_free(table *t);
+
+/*
+ * Appends a row of n_cols cells. Each cell is untrusted text: it is stored
+ * escaped with sa_text_escape() (no control byte, newline or escape sequence
+ * reaches the terminal); NULL is stored as "-". Returns 0 or -ENOMEM.
+ */
+int table_add_row(table *t, const char *const *cells);
+
+/* Data rows added so far (the header not counted). */
+size_t table_rows(const table *t);
+
+/*
+ * Prints the table: columns padded to their widest cell (counted in UTF-8
+ * code points) and separated by two spaces, no trailing blanks. A trailing
+ * column that is empty in every data row is left out, header included.
+ * Returns 0, or -EIO when out reports a write error.
+ */
+int table_print(const table *t, FILE *out);
+
+/*
+ * "0.0.0.0:443", "[::]:443", "127.0.0.53%lo:53", "[fe80::1]%eth0:546" for a
+ * listener record (SPEC.md "Records"); "?" for missing fields. Raw text: the
+ * interface name is untrusted, escape before printing. Caller frees; NULL on
+ * ENOMEM.
+ */
+char *listener_local(const json_t *listener);
+
+/*
+ * Adds one row per (listener, owner) of a listener record to t, which must
+ * have the LISTENER_COLUMNS layout. A listener without owners gets one row
+ * with PID "?" and its owner_reason in NOTE. A listener whose netns is not
+ * home_netns (the viewer's own; 0 = do not compare) says "netns NAME" (or
+ * the inode) in NOTE. Fields that are missing or of the wrong type print as
+ * "?" rather than failing. Returns 0 or -ENOMEM.
+ */
+int table_add_listener(table *t, const json_t *listener, uint64_t home_netns);
+
+/* PROTO LOCAL PID USER COMMAND UNIT EXE NOTE */
+#define LISTENER_COLUMNS 8
+table *listener_table_new(void);
+
+/*
+ * The table of an array of listener records, header first, to out (a header
+ * alone for an empty array); home_netns as for table_add_listener(). Returns
+ * 0, -ENOMEM, or -EIO on a write error.
+ */
+int listeners_print_table(FILE *out, const json_t *listeners, uint64_t home_netns);
+
+#endif
