@@ -1,0 +1,523 @@
+# shellcheck shell=bash
+# Sourced together with the test files, so some names look unused or unset
+# to shellcheck here; run_cap sets VAR_rc and VAR_err by name.
+# shellcheck disable=SC2034,SC2154,SC2119,SC2120
+# Integration-test harness for sockaudit, sourced by run.sh and by each test
+# process. A test is a shell function test_NAME in tests/integration/
+# test_*.sh. run.sh runs each one in its own bash process (under timeout)
+# with a fresh network namespace and temp dir:
+#
+#   SA_IT_NS    name of the namespace (created by sa_it_main, deleted after)
+#   SA_IT_DIR   private temp dir (mode 0755 so setpriv'd clients reach it)
+#
+# In a test: start_listen/start_daemon start real processes in the
+# namespace; every pid is recorded (with its start time, so a recycled pid
+# is never hit) and ended in the teardown; fail/skip end the test. The
+# teardown also fails a test whose daemon died on its own or whose log shows
+# a sanitizer report.
+#
+# Commands run in the namespace with `nsenter --net=/run/netns/NS`, not
+# `ip netns exec`: the latter remounts /sys, which hides the cgroup mounts
+# that libsystemd's unit lookup needs.
+
+: "${BUILD:=build}"
+SAD=$BUILD/sockauditd
+SA=$BUILD/sockaudit
+SA_LISTEN=$BUILD/tests/helpers/sa-listen
+SA_SEND=$BUILD/tests/helpers/sa-send
+SA_NOTIFY=$BUILD/tests/helpers/sa-notify
+SA_ACTIVATE=$BUILD/tests/helpers/sa-activate
+SA_IT_CGROOT=/sys/fs/cgroup/unified
+: "${SA_IT_CMD_TIMEOUT:=10}"
+
+NSX=(nsenter "--net=/run/netns/${SA_IT_NS:-none}" --)
+SOCK=${SA_IT_DIR:-/nonexistent}/sock
+DAEMON_PID=
+DAEMON_RC=
+LISTEN_PID=
+LISTEN_PIDS=
+_sa_n=0
+
+# ---------------------------------------------------------------- results
+
+# fail MESSAGE...: ends the test as failed. The first line of MESSAGE is
+# the reason run.sh prints; call it from the test's own shell (not in $()).
+fail() {
+        printf '%s\n' "$*" | head -n 1 > "$SA_IT_DIR/.reason"
+        printf 'FAIL: %s\n' "$*" >&2
+        exit 1
+}
+
+# skip REASON: the test cannot run here; counted as skipped.
+skip() {
+        printf '%s\n' "$*" > "$SA_IT_DIR/.reason"
+        exit 77
+}
+
+note() { printf '# %s\n' "$*" >&2; }
+
+# need_cmd CMD...: skip unless every CMD is on PATH.
+need_cmd() {
+        local c
+        for c in "$@"; do
+                command -v "$c" >/dev/null 2>&1 || skip "$c not installed"
+        done
+}
+
+# ------------------------------------------------------------- assertions
+
+assert_eq() { # EXPECTED ACTUAL WHAT
+        [ "$1" == "$2" ] || fail "$3: expected '$1', got '$2'"
+}
+
+assert_ne() { # UNEXPECTED ACTUAL WHAT
+        [ "$1" != "$2" ] || fail "$3: got '$2', expected something else"
+}
+
+assert_contains() { # HAYSTACK NEEDLE WHAT
+        if [[ "$1" != *"$2"* ]]; then
+                printf '%s\n--- does not contain: %s\n' "$1" "$2" >&2
+                fail "$3: output does not contain '$2' (output in log)"
+        fi
+}
+
+assert_not_contains() { # HAYSTACK NEEDLE WHAT
+        if [[ "$1" == *"$2"* ]]; then
+                printf '%s\n--- contains: %s\n' "$1" "$2" >&2
+                fail "$3: output contains '$2' (output in log)"
+        fi
+}
+
+# assert_same_set NAME_A SET_A NAME_B SET_B WHAT: two newline-separated sets
+# (sorted here) must be equal; the diff goes to the log.
+assert_same_set() {
+        local a b d
+        a=$(printf '%s\n' "$2" | sed '/^$/d' | sort)
+        b=$(printf '%s\n' "$4" | sed '/^$/d' | sort)
+        [ "$a" == "$b" ] && return 0
+        d=$(diff <([ -n "$a" ] && printf '%s\n' "$a") <([ -n "$b" ] && printf '%s\n' "$b"))
+        printf '%s: %s (<) vs %s (>):\n%s\n' "$5" "$1" "$3" "$d" >&2
+        fail "$5: $1 and $3 differ: only in $1: $(grep -c '^<' <<<"$d"), only in $3: $(grep -c '^>' <<<"$d") (diff in log)"
+}
+
+# assert_json JSON JQ_FILTER WHAT: jq -e must succeed on JSON.
+assert_json() {
+        if ! jq -e "$2" >/dev/null 2>&1 <<<"$1"; then
+                printf '%s\n--- fails: %s\n' "$1" "$2" >&2
+                fail "$3: JSON does not satisfy $2 (JSON in log)"
+        fi
+}
+
+# ---------------------------------------------------------------- processes
+
+# Start time of PID (field 22 of /proc/PID/stat), "" if gone. The comm
+# field may hold spaces, ')' or newlines: cut after the last ") ".
+pid_start() {
+        local s
+        s=$(tr '\n' ' ' 2>/dev/null < "/proc/$1/stat") || return 0
+        s=${s##*) }
+        set -- $s
+        printf '%s' "${20:-}"
+}
+
+pid_state() { # "" when gone
+        local s
+        s=$(tr '\n' ' ' 2>/dev/null < "/proc/$1/stat") || return 0
+        s=${s##*) }
+        printf '%s' "${s%% *}"
+}
+
+# track_pid PID: ended in the teardown (if it is still the same process).
+track_pid() {
+        printf '%s %s\n' "$1" "$(pid_start "$1")" >> "$SA_IT_DIR/.pids"
+}
+
+# alive PID: running (not gone, not a zombie).
+alive() {
+        local st
+        st=$(pid_state "$1")
+        [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# kill_tracked: SIGTERM to every tracked process still alive, SIGKILL after
+# 3 s. Runs from the teardown and from run.sh (leftovers after a timeout).
+kill_tracked() {
+        local f=$1/.pids pid st left=() i
+        [ -f "$f" ] || return 0
+        while read -r pid st; do
+                if [ -z "$pid" ] || [ -z "$st" ]; then continue; fi
+                [ "$(pid_start "$pid")" == "$st" ] || continue
+                kill -TERM "$pid" 2>/dev/null && left+=("$pid $st")
+        done < "$f"
+        for ((i = 0; i < 30 && ${#left[@]} > 0; i++)); do
+                local still=() e
+                for e in "${left[@]}"; do
+                        set -- $e
+                        [ "$(pid_start "$1")" == "$2" ] && alive "$1" && still+=("$e")
+                done
+                left=("${still[@]}")
+                [ ${#left[@]} -gt 0 ] && sleep 0.1
+        done
+        for e in "${left[@]}"; do
+                set -- $e
+                [ "$(pid_start "$1")" == "$2" ] && kill -KILL "$1" 2>/dev/null
+        done
+        return 0
+}
+
+# wait_exit PID SECONDS: waits for our child PID to end; sets WAIT_RC to
+# its exit status, or returns 1 (WAIT_RC empty) if it is still running.
+wait_exit() {
+        local i
+        WAIT_RC=
+        for ((i = 0; i < $2 * 20; i++)); do
+                alive "$1" || { wait "$1" 2>/dev/null; WAIT_RC=$?; return 0; }
+                sleep 0.05
+        done
+        return 1
+}
+
+# ------------------------------------------------------------ the namespace
+
+# in_ns CMD...: runs CMD in the test's network namespace (with a timeout).
+in_ns() { timeout "$SA_IT_CMD_TIMEOUT" "${NSX[@]}" "$@"; }
+
+# Inode of the test namespace, or of namespace $1 (what records call "netns").
+ns_inode() { stat -L -c %i "/run/netns/${1:-$SA_IT_NS}"; }
+
+# add_netns NAME: one more namespace (lo up), deleted at teardown.
+add_netns() {
+        printf '%s\n' "$1" >> "$SA_IT_DIR/.netns"
+        ip netns add "$1" || fail "ip netns add $1 failed"
+        ip -n "$1" link set lo up || fail "cannot bring lo up in $1"
+}
+
+# ------------------------------------------------------------------ helpers
+
+# start_listen ARGS...: starts sa-listen ARGS in the namespace and waits for
+# its READY line. Sets LISTEN_PID (the parent) and LISTEN_PIDS (parent and
+# children, space separated). Every pid is tracked.
+start_listen() {
+        local out i line
+        _sa_n=$((_sa_n + 1))
+        out=$SA_IT_DIR/listen.$_sa_n
+        "${NSX[@]}" "$SA_LISTEN" "$@" > "$out.out" 2> "$out.err" &
+        LISTEN_PID=$!
+        track_pid "$LISTEN_PID"
+        for ((i = 0; i < 100; i++)); do
+                line=$(head -n 1 "$out.out")
+                [[ "$line" == READY* ]] && break
+                alive "$LISTEN_PID" || fail "sa-listen $* exited: $(tr '\n' ' ' < "$out.err")"
+                sleep 0.05
+        done
+        [[ "$line" == READY* ]] || fail "sa-listen $* not ready after 5 s"
+        read -r -a _w <<<"$line"
+        [ "${_w[1]}" == "$LISTEN_PID" ] || fail "sa-listen reported pid ${_w[1]}, started $LISTEN_PID"
+        LISTEN_PIDS="${_w[*]:1}"
+        for i in "${_w[@]:2}"; do track_pid "$i"; done
+        note "sa-listen $(printf "%q " "$@")-> pids $LISTEN_PIDS"
+}
+
+# wait_late_child: waits (5 s) for the "CHILD <pid>" line of the last
+# sa-listen started with --late-child; sets LATE_PID and tracks it.
+wait_late_child() {
+        local out=$SA_IT_DIR/listen.$_sa_n.out i line
+        for ((i = 0; i < 100; i++)); do
+                line=$(grep -m 1 '^CHILD ' "$out")
+                [ -n "$line" ] && break
+                sleep 0.05
+        done
+        [ -n "$line" ] || fail "sa-listen --late-child: no CHILD line after 5 s"
+        LATE_PID=${line#CHILD }
+        track_pid "$LATE_PID"
+}
+
+# stop_listen PID: SIGTERM, wait for it.
+stop_listen() {
+        kill -TERM "$1" 2>/dev/null
+        wait_exit "$1" 5 || fail "sa-listen $1 did not end on SIGTERM"
+}
+
+# write_config [EXTRA LINES...]: a private config; Namespaces=self (this
+# namespace only) unless SA_IT_NAMESPACES says otherwise.
+write_config() {
+        CONF=$SA_IT_DIR/sockauditd.conf
+        {
+                printf '[Daemon]\nNamespaces=%s\n' "${SA_IT_NAMESPACES:-self}"
+                local l
+                for l in "$@"; do printf '%s\n' "$l"; done
+        } > "$CONF"
+}
+
+# start_daemon [ARGS...]: starts the real daemon in the namespace on $SOCK
+# with $CONF (written by write_config when unset) and waits until `status`
+# answers (5 s). Sets DAEMON_PID. Environment for the daemon: DAEMON_ENV
+# (array of VAR=VALUE).
+start_daemon() {
+        [ -n "${CONF:-}" ] || write_config
+        spawn_daemon "$SAD" --socket "$SOCK" --foreground --config "$CONF" "$@"
+        wait_daemon_ready
+}
+DAEMON_ENV=()
+
+# spawn_daemon CMD...: starts CMD (the daemon, or a wrapper that execs it)
+# in the namespace with DAEMON_ENV, output to daemon.log; no waiting.
+# Sets DAEMON_PID. $CONF is written first when unset.
+spawn_daemon() {
+        [ -x "$SAD" ] || fail "$SAD not built"
+        [ -n "${CONF:-}" ] || write_config
+        env "${DAEMON_ENV[@]}" "${NSX[@]}" "$@" >> "$SA_IT_DIR/daemon.log" 2>&1 &
+        DAEMON_PID=$!
+        track_pid "$DAEMON_PID"
+        echo "$DAEMON_PID" >> "$SA_IT_DIR/.daemons"
+        note "daemon pid $DAEMON_PID: $*"
+}
+
+# wait_daemon_ready: polls `sockaudit status` for up to 5 s.
+wait_daemon_ready() {
+        local i
+        for ((i = 0; i < 100; i++)); do
+                alive "$DAEMON_PID" || { wait "$DAEMON_PID"; fail "daemon exited (rc $?) at start: $(tail -n 3 "$SA_IT_DIR/daemon.log" | tr '\n' ' ')"; }
+                if [ -S "$SOCK" ] && timeout 2 "${NSX[@]}" "$SA" --socket "$SOCK" status >/dev/null 2>&1; then
+                        note "daemon $DAEMON_PID ready after $((i * 50)) ms"
+                        return 0
+                fi
+                sleep 0.05
+        done
+        fail "daemon not answering status after 5 s: $(tail -n 3 "$SA_IT_DIR/daemon.log" | tr '\n' ' ')"
+}
+
+# stop_daemon: SIGTERM, wait (5 s); sets DAEMON_RC; the daemon is then no
+# longer expected to be alive at teardown.
+stop_daemon() {
+        local pid=$DAEMON_PID
+        kill -TERM "$pid" 2>/dev/null || fail "daemon $pid already gone before SIGTERM"
+        wait_exit "$pid" 5 || fail "daemon did not exit within 5 s of SIGTERM"
+        DAEMON_RC=$WAIT_RC
+        sed -i "/^$pid\$/d" "$SA_IT_DIR/.daemons"
+        DAEMON_PID=
+}
+
+# sa ARGS...: the CLI against the test daemon, in the namespace. Output and
+# exit code are the CLI's (124 on timeout).
+sa() { timeout "$SA_IT_CMD_TIMEOUT" "${NSX[@]}" "$SA" --socket "$SOCK" "$@"; }
+
+# sa_direct VERB ARGS...: the CLI gathering in-process.
+sa_direct() { timeout "$SA_IT_CMD_TIMEOUT" "${NSX[@]}" "$SA" "$@" --direct; }
+
+# refresh: forces a full rescan in the daemon.
+refresh() {
+        local out rc
+        out=$(sa refresh 2>&1); rc=$?
+        [ $rc -eq 0 ] || fail "sockaudit refresh: exit $rc: $out"
+}
+
+# run_cap VAR CMD...: runs CMD, stdout in VAR, stderr in VAR_err, exit code
+# in VAR_rc; everything is logged.
+run_cap() {
+        local __v=$1; shift
+        local __o __e __rc
+        __e=$SA_IT_DIR/.stderr
+        __o=$("$@" 2> "$__e"); __rc=$?
+        printf -v "$__v" '%s' "$__o"
+        printf -v "${__v}_err" '%s' "$(cat "$__e")"
+        printf -v "${__v}_rc" '%s' "$__rc"
+        {
+                printf '$ %q' "$1"; shift; printf ' %q' "$@"; printf '  -> exit %s\n' "$__rc"
+                [ -n "$__o" ] && printf '%s\n' "$__o" | head -n 60
+                [ -s "$__e" ] && sed 's/^/stderr: /' "$__e" | head -n 20
+        } >&2
+        return 0
+}
+
+# ------------------------------------------------------- comparing results
+
+# ss_tuples [FILTER...]: "proto address port pid fd" for each holder fd of
+# each TCP/UDP listener that ss sees in the namespace. A dual-stack IPv6
+# socket shows as "*" in ss: it becomes "::".
+ss_tuples() {
+        in_ns ss -Hlnp -tu "$@" 2>/dev/null | awk '
+        {
+                proto = $1; loc = $5
+                n = split(loc, a, ":"); port = a[n]
+                addr = substr(loc, 1, length(loc) - length(port) - 1)
+                sub(/%.*/, "", addr); gsub(/[][]/, "", addr)
+                if (addr == "*") addr = "::"
+                rest = $0
+                while (match(rest, /pid=[0-9]+,fd=[0-9]+/)) {
+                        s = substr(rest, RSTART, RLENGTH); split(s, b, /[=,]/)
+                        print proto, addr, port, b[2], b[4]
+                        rest = substr(rest, RSTART + RLENGTH)
+                }
+        }' | sort
+}
+
+# The listener array of a CLI --json answer, whatever its wrapping.
+JQ_LS='def ls: if type == "array" then . elif type == "object" then (.listeners // []) else [] end;'
+
+# sa_tuples JSON [PORT]: the same tuples from a sockaudit --json answer,
+# listeners of this namespace only.
+sa_tuples() {
+        jq -r --argjson ns "$(ns_inode)" --arg port "${2:-}" "$JQ_LS"'
+                ls[] | select(.netns == $ns) | select($port == "" or (.port | tostring) == $port)
+                | . as $l | (.owners // [])[] | . as $o | (.fds // [])[]
+                | "\($l.proto) \($l.address) \($l.port) \($o.pid) \(.)"' <<<"$1" | sort
+}
+
+# sa_facts JSON: one line per (listener, owner) with everything that must
+# agree between the daemon and --direct.
+sa_facts() {
+        jq -r --argjson ns "$(ns_inode)" "$JQ_LS"'
+                ls[] | select(.netns == $ns) | . as $l
+                | ((.owners // []) | if length == 0 then [null] else . end)[] as $o
+                | [$l.proto, $l.family, $l.address, $l.port, $l.v6only, $l.interface,
+                   $l.inode, $l.uid, $l.owner_status,
+                   $o.pid, $o.ppid, $o.comm, $o.exe, $o.exe_deleted, $o.uid, $o.user,
+                   $o.unit, $o.cgroup, ($o.fds // [] | sort), $o.cmdline]
+                | tojson' <<<"$1" | sort
+}
+
+# query_both PORT [CLI ARGS...]: who PORT --json from the daemon (after a
+# refresh) and --direct; both must exit 0 and parse. Sets D_JSON, X_JSON.
+query_both() {
+        local port=$1; shift
+        refresh
+        run_cap D_JSON sa who "$port" --json "$@"
+        [ "$D_JSON_rc" == 0 ] || fail "daemon: who $port $* --json: exit $D_JSON_rc: $D_JSON_err"
+        jq -e . >/dev/null 2>&1 <<<"$D_JSON" || fail "daemon: who $port --json: not JSON"
+        run_cap X_JSON sa_direct who "$port" --json "$@"
+        [ "$X_JSON_rc" == 0 ] || fail "--direct: who $port $* --json: exit $X_JSON_rc: $X_JSON_err"
+        jq -e . >/dev/null 2>&1 <<<"$X_JSON" || fail "--direct: who $port --json: not JSON"
+}
+
+# check_against_ss PORT [CLI ARGS...]: daemon and --direct agree with ss on
+# (proto, address, port, pid, fd) and with each other on every fact.
+check_against_ss() {
+        local port=$1 ss_set d_set x_set
+        query_both "$@"
+        ss_set=$(ss_tuples "sport = :$port")
+        [ -n "$ss_set" ] || fail "ss sees no listener on port $port (test setup?)"
+        d_set=$(sa_tuples "$D_JSON" "$port")
+        x_set=$(sa_tuples "$X_JSON" "$port")
+        printf 'ss tuples:\n%s\n' "$ss_set" >&2
+        assert_same_set ss "$ss_set" daemon "$d_set" "who $port"
+        assert_same_set ss "$ss_set" direct "$x_set" "who $port --direct"
+        assert_same_set daemon "$(sa_facts "$D_JSON")" direct "$(sa_facts "$X_JSON")" "who $port facts"
+}
+
+# listener_json JSON PROTO ADDRESS PORT: the one matching record ("" if none).
+listener_json() {
+        jq -c --argjson ns "$(ns_inode)" --arg p "$2" --arg a "$3" --argjson port "$4" "$JQ_LS"'
+                [ls[] | select(.netns == $ns and .proto == $p and .address == $a and .port == $port)]
+                | if length == 1 then .[0] else empty end' <<<"$1"
+}
+
+# ------------------------------------------------------------ cgroups, groups
+
+# make_cgroup REL: creates $SA_IT_CGROOT/REL (and missing parents), recorded
+# so the teardown (or run.sh) moves any process back to the root and rmdirs.
+make_cgroup() {
+        local rel=$1 path=$SA_IT_CGROOT p=
+        local IFS=/
+        for p in $rel; do
+                path=$path/$p
+                if [ ! -d "$path" ]; then
+                        mkdir "$path" || fail "mkdir $path"
+                        printf '%s\n' "$path" >> "$SA_IT_DIR/.cgroups"
+                fi
+        done
+}
+
+# cleanup_cgroups DIR: for each cgroup recorded in DIR/.cgroups (deepest
+# first): move its processes to the root cgroup, rmdir it.
+cleanup_cgroups() {
+        local f=$1/.cgroups cg pid
+        [ -f "$f" ] || return 0
+        while read -r cg; do
+                [ -d "$cg" ] || continue
+                while read -r pid; do
+                        [ -n "$pid" ] && echo "$pid" > "$SA_IT_CGROOT/cgroup.procs" 2>/dev/null
+                done < "$cg/cgroup.procs"
+                rmdir "$cg" 2>/dev/null || echo "cleanup: cannot rmdir $cg" >&2
+        done < <(tac "$f")
+        rm -f "$f"
+}
+
+# ensure_group NAME: creates the group if missing (removed at teardown).
+# Prints its gid.
+ensure_group() {
+        if ! getent group "$1" >/dev/null; then
+                groupadd --system "$1" >&2 || return 1
+                printf '%s\n' "$1" >> "$SA_IT_DIR/.groups"
+        fi
+        getent group "$1" | cut -d: -f3
+}
+
+cleanup_groups() {
+        local f=$1/.groups g
+        [ -f "$f" ] || return 0
+        while read -r g; do
+                groupdel "$g" 2>/dev/null || echo "cleanup: cannot groupdel $g" >&2
+        done < "$f"
+        rm -f "$f"
+}
+
+# ------------------------------------------------------------------ driver
+
+# sa_it_cleanup DIR NS: everything a test may leave (used twice: by the
+# test's own teardown and by run.sh after the test process is gone).
+sa_it_cleanup() {
+        kill_tracked "$1"
+        cleanup_cgroups "$1"
+        cleanup_groups "$1"
+        if [ -f "$1/.netns" ]; then
+                local extra
+                while read -r extra; do
+                        [ -e "/run/netns/$extra" ] && ip netns del "$extra" 2>/dev/null
+                done < "$1/.netns"
+                rm -f "$1/.netns"
+        fi
+        if [ -n "$2" ] && [ -e "/run/netns/$2" ]; then
+                ip netns del "$2" 2>/dev/null || echo "cleanup: cannot delete netns $2" >&2
+        fi
+}
+
+_sa_it_teardown() {
+        local rc=$? pid why=
+        trap - EXIT TERM INT
+        # A daemon that the test did not stop must still be running.
+        if [ -f "$SA_IT_DIR/.daemons" ]; then
+                while read -r pid; do
+                        [ -n "$pid" ] || continue
+                        if ! alive "$pid"; then
+                                wait "$pid" 2>/dev/null
+                                why="daemon $pid died during the test (exit $?)"
+                        fi
+                done < "$SA_IT_DIR/.daemons"
+        fi
+        sa_it_cleanup "$SA_IT_DIR" "$SA_IT_NS"
+        if [ -f "$SA_IT_DIR/daemon.log" ] &&
+           grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$SA_IT_DIR/daemon.log"; then
+                why="sanitizer report in the daemon log"
+        fi
+        if [ -f "$SA_IT_DIR/daemon.log" ]; then
+                echo "--- daemon log (tail)" >&2
+                tail -n 20 "$SA_IT_DIR/daemon.log" >&2
+        fi
+        if [ $rc -eq 0 ] && [ -n "$why" ]; then
+                printf '%s\n' "$why" > "$SA_IT_DIR/.reason"
+                rc=1
+        fi
+        exit $rc
+}
+
+# sa_it_main TEST_FUNCTION: in the test process: namespace, traps, run.
+sa_it_main() {
+        trap _sa_it_teardown EXIT
+        trap 'exit 143' TERM INT
+        cd "$SA_IT_DIR" || exit 1
+        ip netns add "$SA_IT_NS" || fail "ip netns add $SA_IT_NS failed"
+        ip -n "$SA_IT_NS" link set lo up || fail "cannot bring lo up in $SA_IT_NS"
+        "$1"
+        exit 0
+}
