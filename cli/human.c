@@ -113,6 +113,15 @@ int status_print(FILE *out, const json_t *status)
                 "Clients:       {clients.connected} connected (max {clients.max}), "
                         "{clients.accepted} accepted, {clients.denied} denied",
                 "Requests:      {requests.total} ({requests.errors} errors)",
+                "Watchers:      {watchers.connected} connected, {watchers.events_lost} events lost",
+                "Events:        {monitor.events.listener_added} added, {monitor.events.listener_removed} removed, "
+                        "{monitor.events.owner_changed} owner changes, "
+                        "{monitor.events.policy_violation} policy violations "
+                        "({monitor.active_violations} active)",
+                "Baseline:      {monitor.baseline}; {monitor.state.saves} saves, {monitor.state.errors} failed",
+                "Journal:       {monitor.journal.sent} sent, {monitor.journal.queued} queued "
+                        "(max {monitor.journal.max_queue}), {monitor.journal.dropped} dropped, "
+                        "{monitor.journal.failed} failed, {monitor.journal.stderr} to stderr",
         };
 
         for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
@@ -163,7 +172,17 @@ int event_print(FILE *out, const json_t *event)
                 free(local);
                 return -ENOMEM;
         }
-        fprintf(f, "%s %s %s %s ", time ? time : "?", name ? name : "?", proto ? proto : "?", local);
+        /* A check result has neither time nor event name: just the listener and the reason. */
+        if (time)
+                fprintf(f, "%s ", time);
+        if (name && !strcmp(name, "events_lost")) {
+                fputs("events_lost: ", f);
+                if (!put_scalar(f, json_object_get(event, "count")))
+                        fputc('?', f);
+                fputs(" events lost (this watcher fell behind)", f);
+                goto done;
+        }
+        fprintf(f, "%s %s %s ", name ? name : "violation", proto ? proto : "?", local);
         put_owners(f, json_object_get(l, "owners"));
         if (json_array_size(prev) > 0) {
                 fputs("; was ", f);
@@ -171,6 +190,7 @@ int event_print(FILE *out, const json_t *event)
         }
         if (reason)
                 fprintf(f, "; %s", reason);
+done:
         free(local);
         if (fclose(f) != 0) {
                 free(raw);

@@ -72,7 +72,7 @@ static json_t *command_status(manager *m)
 {
         _cleanup_json_ json_t *reply = NULL, *status = NULL;
         const char *path = control_socket_path(m->control);
-        json_t *last_scan = json_null();
+        json_t *last_scan = json_null(), *monitoring;
         control_stats cs;
         char started[64];
 
@@ -104,10 +104,41 @@ static json_t *command_status(manager *m)
                            "scan_errors", (json_int_t) m->scan_errors);
         if (!status)
                 return NULL;
+        monitoring = monitor_stats_to_json(m->monitor);
+        if (!monitoring || json_object_set_new(status, "monitor", monitoring) < 0 ||
+            json_object_set_new(status, "watchers", json_pack("{s:i,s:I}", "connected", (int) cs.watchers,
+                                                              "events_lost", (json_int_t) cs.events_lost)) < 0)
+                return NULL;
         reply = reply_ok();
         if (!reply || json_object_set(reply, "status", status) < 0)
                 return NULL;
         return TAKE_PTR(reply);
+}
+
+/* check: the violations of what listens now (after a freshness check of every listener). */
+static json_t *command_check(manager *m)
+{
+        _cleanup_json_ json_t *reply = NULL;
+        json_t *violations;
+        int r;
+
+        r = manager_ensure_fresh(m, NULL);
+        if (r < 0)
+                return reply_error(REQUEST_ERROR_INTERNAL, "rescan failed: %s", strerror(-r));
+        if (!m->snapshot)
+                return no_snapshot_error(m);
+        reply = reply_ok();
+        violations = monitor_check(m->snapshot, &m->config->policy);
+        if (!reply || !violations || json_object_set_new(reply, "violations", violations) < 0)
+                return NULL;
+        return TAKE_PTR(reply);
+}
+
+/* watch: from now on this client gets every event as one line. */
+static json_t *command_watch(client *c)
+{
+        client_set_watching(c);
+        return reply_ok();
 }
 
 static json_t *command_refresh(manager *m)
@@ -149,6 +180,10 @@ json_t *manager_handle_request(client *c, const char *line, size_t len, void *us
                 return command_status(m);
         case REQUEST_REFRESH:
                 return command_refresh(m);
+        case REQUEST_CHECK:
+                return command_check(m);
+        case REQUEST_WATCH:
+                return command_watch(c);
         default:
                 return reply_error(REQUEST_ERROR_INTERNAL, "unhandled command");
         }

@@ -16,6 +16,7 @@
 #include "control.h"
 #include "log.h"
 #include "request.h"
+#include "sockaudit.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59
@@ -46,6 +47,8 @@ struct client {
         bool eof;                /* the peer will send nothing more */
         bool closing;            /* close once the output is written (denied) */
         bool lingering;          /* closing, reply written: dropping input until EOF */
+        bool watching;           /* sent "watch": gets events, no idle timeout */
+        uint64_t lost;           /* events it missed since it last caught up */
 
         char *out;               /* [out_start, out_end) still to send */
         size_t out_start, out_end, out_size;
@@ -126,6 +129,8 @@ static client *client_free(client *c)
                 if (c->next)
                         c->next->prev = c->prev;
                 c->ctl->n_clients--;
+                if (c->watching)
+                        c->ctl->stats.watchers--;
         }
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
@@ -229,6 +234,10 @@ static void client_touch(client *c)
 {
         if (c->lingering)
                 return;
+        if (c->watching) {
+                sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+                return;
+        }
         sd_event_source_set_time_relative(c->timer, CONTROL_IDLE_USEC);
         sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 }
@@ -373,6 +382,20 @@ static int client_discard_input(client *c)
         return 0;
 }
 
+/* Tells a watcher that caught up how many events it missed. */
+static int client_queue_lost_marker(client *c)
+{
+        struct timespec now;
+        char when[40];
+
+        clock_gettime(CLOCK_REALTIME, &now);
+        json_t *marker = json_pack("{s:s, s:s, s:I}", "event", "events_lost",
+                                   "time", sa_format_time(&now, when, sizeof(when)),
+                                   "count", (json_int_t) c->lost);
+        c->lost = 0;
+        return client_queue_reply(c, marker);
+}
+
 /*
  * Writes what it can, then arms the sources for the client's state.
  * Returns <0 when the client must be dropped, >0 when it is finished
@@ -386,6 +409,11 @@ static int client_settle(client *c)
 
         if (client_out_pending(c) > 0) {
                 r = client_flush(c);
+                if (r < 0)
+                        return r;
+        }
+        if (c->lost > 0 && client_out_pending(c) <= CONTROL_WATCH_MAX / 2) {
+                r = client_queue_lost_marker(c);
                 if (r < 0)
                         return r;
         }
@@ -860,6 +888,46 @@ void control_get_stats(const control *ctl, control_stats *ret)
         *ret = ctl->stats;
         ret->connected = ctl->n_clients;
         ret->max = CONTROL_CLIENTS_MAX;
+}
+
+void client_set_watching(client *c)
+{
+        if (c->watching)
+                return;
+        c->watching = true;
+        c->ctl->stats.watchers++;
+        client_touch(c);
+}
+
+void control_broadcast(control *ctl, const char *line, size_t len)
+{
+        client *next;
+
+        for (client *c = ctl->clients; c; c = next) {
+                char *copy;
+                int r;
+
+                next = c->next;
+                if (!c->watching || c->closing)
+                        continue;
+                if (c->lost > 0 || client_out_pending(c) + len > CONTROL_WATCH_MAX) {
+                        c->lost++;
+                        ctl->stats.events_lost++;
+                        continue;
+                }
+                copy = malloc(len);
+                if (!copy) {
+                        c->lost++;
+                        ctl->stats.events_lost++;
+                        continue;
+                }
+                memcpy(copy, line, len);
+                r = client_queue_take(c, &copy, len);
+                if (r >= 0)
+                        r = client_settle(c);
+                if (r != 0)
+                        client_drop(c, r);
+        }
 }
 
 const char *control_socket_path(const control *ctl)

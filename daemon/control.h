@@ -20,6 +20,7 @@
 #define CONTROL_IDLE_USEC     (30 * UINT64_C(1000000))
 #define CONTROL_OUT_HIGH      (256u * 1024u)          /* stop taking requests above */
 #define CONTROL_OUT_MAX       (8u * 1024u * 1024u)    /* drop a client that lets this pile up */
+#define CONTROL_WATCH_MAX     (256u * 1024u)          /* a watcher's queue: beyond it events are lost */
 
 typedef struct control control;
 typedef struct client client;
@@ -39,6 +40,8 @@ typedef struct control_stats {
         uint64_t dropped;         /* closed for not reading their replies */
         uint64_t requests;        /* request lines answered */
         uint64_t errors;          /* ... of which with "ok":false */
+        unsigned watchers;        /* connected clients that sent "watch" */
+        uint64_t events_lost;     /* events not queued to a watcher that lagged */
 } control_stats;
 
 /*
@@ -60,6 +63,19 @@ void control_get_stats(const control *ctl, control_stats *ret);
 /* Path of the listening socket (NULL if unnamed/abstract) and whether systemd passed it. */
 const char *control_socket_path(const control *ctl);
 bool control_socket_activated(const control *ctl);
+
+/*
+ * Makes c a watcher (after its "watch" request): no idle timeout, and
+ * control_broadcast() reaches it.
+ */
+void client_set_watching(client *c);
+
+/*
+ * Queues one event line (with its '\n') to every watcher. Never blocks: a
+ * watcher with more than CONTROL_WATCH_MAX bytes waiting loses the event,
+ * and once it has caught up it gets {"event":"events_lost","count":N}.
+ */
+void control_broadcast(control *ctl, const char *line, size_t len);
 
 /* The peer's credentials as checked at accept time. */
 pid_t client_pid(const client *c);

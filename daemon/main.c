@@ -14,6 +14,7 @@ static void help(void)
                "Watches who holds listening sockets and answers on a control socket.\n\n"
                "  --socket PATH    control socket (default $SOCKAUDIT_SOCKET or %s)\n"
                "  --config PATH    config file (default %s; may be missing)\n"
+               "  --state-dir DIR  baseline directory (default $STATE_DIRECTORY or /var/lib/sockaudit)\n"
                "  --foreground     accepted for compatibility; the daemon never forks\n"
                "  --help           show this help\n"
                "  --version        show the version\n\n"
@@ -24,11 +25,12 @@ static void help(void)
 /* Returns 1 to run, 0 to exit successfully (--help), <0 on a usage error. */
 static int parse_argv(int argc, char *argv[], manager_options *o)
 {
-        enum { ARG_SOCKET = 0x100, ARG_CONFIG, ARG_FOREGROUND, ARG_PROC_ROOT, ARG_VERSION };
+        enum { ARG_SOCKET = 0x100, ARG_CONFIG, ARG_FOREGROUND, ARG_PROC_ROOT, ARG_VERSION, ARG_STATE_DIR };
         static const struct option options[] = {
                 { "socket", required_argument, NULL, ARG_SOCKET },
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "foreground", no_argument, NULL, ARG_FOREGROUND },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "proc-root", required_argument, NULL, ARG_PROC_ROOT }, /* hidden: tests */
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -50,6 +52,9 @@ static int parse_argv(int argc, char *argv[], manager_options *o)
                         o->config_explicit = true;
                         break;
                 case ARG_FOREGROUND:
+                        break;
+                case ARG_STATE_DIR:
+                        o->state_dir = optarg;
                         break;
                 case ARG_PROC_ROOT:
                         o->proc_root = optarg;

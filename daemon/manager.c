@@ -4,11 +4,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "cleanup.h"
 #include "manager.h"
+#include "state.h"
 
 #define STATUS_REFRESH_USEC (60 * USEC_PER_SEC)
 
@@ -104,6 +106,7 @@ int manager_scan(manager *m, const char *why)
         if (m->last_scan_error < 0)
                 log_info("Scanning works again after %" PRIu64 " failed scans in all", m->scan_errors);
         m->last_scan_error = 0;
+        monitor_update(m->monitor, m->snapshot, snap, &m->config->policy);
         sa_snapshot_free(m->snapshot);
         m->snapshot = snap;
         m->scans++;
@@ -177,7 +180,8 @@ int manager_reload(manager *m)
                 log_error("Reload refused, keeping the running configuration: %s", err);
         else {
                 log_info("Reloaded the configuration from %s", m->config_path);
-                manager_schedule_scan(m);
+                /* Judge what listens now by the new policy. */
+                manager_scan(m, "reload");
         }
         control_refresh_group(m->control);
         manager_notify_status(m, "READY=1\n");
@@ -189,6 +193,7 @@ manager *manager_free(manager *m)
         if (!m)
                 return NULL;
         control_free(m->control);
+        monitor_free(m->monitor);
         sd_event_source_disable_unref(m->scan_timer);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
@@ -203,8 +208,55 @@ manager *manager_free(manager *m)
         return NULL;
 }
 
+/* Events to the watchers, one JSON line each. */
+static void on_event(const json_t *event, void *userdata)
+{
+        manager *m = userdata;
+        char *line = json_dumps(event, JSON_COMPACT);
+
+        if (!line)
+                return;
+        size_t len = strlen(line);
+        char *nl = realloc(line, len + 2);
+        if (nl) {
+                nl[len] = '\n';
+                control_broadcast(m->control, nl, len + 1);
+                line = nl;
+        }
+        free(line);
+}
+
+/*
+ * The baseline file: under --state-dir, else $STATE_DIRECTORY (systemd's
+ * StateDirectory=; the first of a colon-separated list), else
+ * /var/lib/sockaudit. Made 0700 if missing. NULL (no persistence, logged)
+ * when it cannot be had.
+ */
+static char *state_path(const char *dir)
+{
+        _cleanup_free_ char *first = NULL;
+        char *path = NULL;
+        const char *env = getenv("STATE_DIRECTORY");
+
+        if (!dir && env && *env) {
+                first = strndup(env, strcspn(env, ":"));
+                dir = first;
+        }
+        if (!dir)
+                dir = STATE_DEFAULT_DIR;
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+                log_warning_errno(errno, "Cannot create the state directory %s, alerts will not "
+                                  "survive a restart: %m", dir);
+                return NULL;
+        }
+        if (asprintf(&path, "%s/%s", dir, STATE_FILE_NAME) < 0)
+                return NULL;
+        return path;
+}
+
 int manager_new(const manager_options *o, manager **ret)
 {
+        _cleanup_free_ char *state_file = NULL;
         char err[512] = "";
         sa_scan_config sc = { 0 };
         sigset_t mask;
@@ -267,6 +319,13 @@ int manager_new(const manager_options *o, manager **ret)
         r = control_new(m->event, o->socket_path, manager_handle_request, m, &m->control);
         if (r < 0)
                 goto fail;        /* logged */
+
+        state_file = state_path(o->state_dir);
+        r = monitor_new(state_file, NULL, on_event, m, &m->monitor);
+        if (r < 0) {
+                log_error_errno(r, "Cannot start monitoring: %m");
+                goto fail;
+        }
 
         *ret = m;
         return 0;

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "control.h"
 #include "log.h"
+#include "monitor.h"
 #include "sockaudit.h"
 
 typedef struct manager_options {
@@ -23,6 +24,7 @@ typedef struct manager_options {
         const char *config_path;
         bool config_explicit;     /* given by the user: a missing file is an error */
         const char *proc_root;    /* NULL = /proc */
+        const char *state_dir;    /* baseline directory; NULL = $STATE_DIRECTORY or /var/lib/sockaudit */
 } manager_options;
 
 typedef struct manager {
@@ -38,6 +40,7 @@ typedef struct manager {
         sa_scanner *scanner;
         sa_snapshot *snapshot;    /* NULL until a scan succeeds */
         control *control;
+        monitor *monitor;
 
         struct timespec started;  /* CLOCK_REALTIME */
         uint64_t started_usec;    /* CLOCK_MONOTONIC */

@@ -93,20 +93,13 @@ static int add(violation **v, size_t *n, const sa_listener *l, const char *fmt, 
         return 0;
 }
 
-/* Which of a holder's facts a rule refuses, as one line. */
+/* Which of a holder's facts a rule refuses. */
 static int check_owner(const policy_rule *rule, const sa_listener *l, const sa_process *proc,
                        violation **v, size_t *n)
 {
-        char *comm = sa_text_escape(proc->comm ? proc->comm : "?");
-        char *exe = sa_text_escape(proc->exe ? proc->exe : "?");
-        char *unit = sa_text_escape(proc->unit ? proc->unit : "-");
-        char *user = sa_text_escape(proc->user ? proc->user : "?");
+        const char *comm = proc->comm ? proc->comm : "?", *exe = proc->exe ? proc->exe : "?";
         int r = 0;
 
-        if (!comm || !exe || !unit || !user) {
-                r = -ENOMEM;
-                goto out;
-        }
         if (proc->exe_deleted)
                 r = add(v, n, l, "owner %s[%d] runs a deleted executable %s", comm, (int) proc->pid, exe);
         if (r >= 0 && rule && !list_allows(&rule->allow_exe, proc->exe))
@@ -114,15 +107,10 @@ static int check_owner(const policy_rule *rule, const sa_listener *l, const sa_p
                         (int) proc->pid, exe);
         if (r >= 0 && rule && !list_allows(&rule->allow_unit, proc->unit))
                 r = add(v, n, l, "owner %s[%d] not allowed: unit %s is not in AllowUnit", comm,
-                        (int) proc->pid, unit);
+                        (int) proc->pid, proc->unit ? proc->unit : "-");
         if (r >= 0 && rule && !user_allowed(&rule->allow_user, proc))
                 r = add(v, n, l, "owner %s[%d] not allowed: user %s (uid %u) is not in AllowUser",
-                        comm, (int) proc->pid, user, (unsigned) proc->uid);
-out:
-        free(comm);
-        free(exe);
-        free(unit);
-        free(user);
+                        comm, (int) proc->pid, proc->user ? proc->user : "?", (unsigned) proc->uid);
         return r;
 }
 

@@ -39,7 +39,7 @@ typedef struct policy {
 
 typedef struct violation {
         const sa_listener *listener; /* borrowed from the snapshot */
-        char *reason;                /* one line, untrusted text escaped */
+        char *reason;                /* holds process-chosen text raw: escape on output */
 } violation;
 
 /* True when l is on a watched port and protocol. */

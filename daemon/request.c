@@ -14,6 +14,8 @@ static const char *const cmd_names[_REQUEST_CMD_MAX] = {
         [REQUEST_LIST] = "list",
         [REQUEST_STATUS] = "status",
         [REQUEST_REFRESH] = "refresh",
+        [REQUEST_CHECK] = "check",
+        [REQUEST_WATCH] = "watch",
 };
 
 /* Commands in PROTOCOL.md that this daemon does not serve yet. */

@@ -20,6 +20,8 @@ typedef enum request_cmd {
         REQUEST_LIST,
         REQUEST_STATUS,
         REQUEST_REFRESH,
+        REQUEST_CHECK,
+        REQUEST_WATCH,
         _REQUEST_CMD_MAX,
 } request_cmd;
 

