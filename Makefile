@@ -19,7 +19,10 @@ PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
-SYSTEMD_UNITDIR = $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+systemd_var = $(or $(shell $(PKG_CONFIG) --variable=$(1) systemd 2>/dev/null),$(2))
+SYSTEMD_UNITDIR = $(call systemd_var,systemdsystemunitdir,/lib/systemd/system)
+CATALOGDIR      = $(call systemd_var,catalogdir,/usr/lib/systemd/catalog)
+SYSUSERSDIR     = $(call systemd_var,sysusersdir,/usr/lib/sysusers.d)
 
 WARN   := -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes -Wvla \
           -Wno-unused-parameter
@@ -141,6 +144,8 @@ install: all
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/sockaudit
 	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
 	install -m 0644 lib/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
+	install -d $(DESTDIR)$(CATALOGDIR)
+	install -m 0644 systemd/sockaudit.catalog $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog
 	@if [ -f systemd/sockauditd.service ]; then \
 	    install -d $(DESTDIR)$(SYSTEMD_UNITDIR) && \
 	    install -m 0644 systemd/sockauditd.service systemd/sockauditd.socket \
@@ -149,7 +154,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/sockauditd $(DESTDIR)$(PREFIX)/bin/sockaudit \
 	    $(DESTDIR)$(PREFIX)/lib/libsockaudit.a $(DESTDIR)$(PREFIX)/include/sockaudit.h \
-	    $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.socket
+	    $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.socket \
+	    $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog
 
 clean:
 	rm -rf build build-asan build-*
