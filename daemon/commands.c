@@ -6,6 +6,7 @@
 
 #include "cleanup.h"
 #include "manager.h"
+#include "privs.h"
 #include "request.h"
 
 /* A JSON number for a duration: an integer when whole, else a real. */
@@ -106,6 +107,7 @@ static json_t *command_status(manager *m)
                 return NULL;
         monitoring = monitor_stats_to_json(m->monitor);
         if (!monitoring || json_object_set_new(status, "monitor", monitoring) < 0 ||
+            json_object_set_new(status, "capabilities", privs_to_json()) < 0 ||
             json_object_set_new(status, "watchers", json_pack("{s:i,s:I}", "connected", (int) cs.watchers,
                                                               "events_lost", (json_int_t) cs.events_lost)) < 0)
                 return NULL;

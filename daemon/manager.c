@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "manager.h"
+#include "privs.h"
 #include "state.h"
 
 #define STATUS_REFRESH_USEC (60 * USEC_PER_SEC)
@@ -326,6 +327,11 @@ int manager_new(const manager_options *o, manager **ret)
                 log_error_errno(r, "Cannot start monitoring: %m");
                 goto fail;
         }
+
+        /* Everything bound and opened: from here on, only what scans need. */
+        r = privs_drop(m->config->namespaces == CONFIG_NAMESPACES_ALL);
+        if (r < 0)
+                goto fail;        /* logged */
 
         *ret = m;
         return 0;

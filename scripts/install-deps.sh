@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="gcc make pkg-config libc6-dev
-libnl-3-dev libsystemd-dev libjansson-dev libinih-dev check
+libnl-3-dev libsystemd-dev libjansson-dev libinih-dev libcap-dev check
 iproute2 jq util-linux procps passwd systemd"
 
 missing=""

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-export BUILD
+export BUILD ROOT
 HERE=$ROOT/tests/integration
 PATTERN=${1:-}
 TIMEOUT=${SA_IT_TIMEOUT:-30}
