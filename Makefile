@@ -14,7 +14,7 @@ Q := @
 endif
 
 # Evaluated lazily: `make check` installs packages before the sub-make needs them.
-PKGS        = libnl-3.0 libsystemd jansson inih
+PKGS        = libnl-3.0 libsystemd jansson inih libcap
 PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
@@ -144,18 +144,19 @@ install: all
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/sockaudit
 	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
 	install -m 0644 lib/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
-	install -d $(DESTDIR)$(CATALOGDIR)
+	install -d $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0644 systemd/sockaudit.sysusers $(DESTDIR)$(SYSUSERSDIR)/sockaudit.conf
 	install -m 0644 systemd/sockaudit.catalog $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog
-	@if [ -f systemd/sockauditd.service ]; then \
-	    install -d $(DESTDIR)$(SYSTEMD_UNITDIR) && \
-	    install -m 0644 systemd/sockauditd.service systemd/sockauditd.socket \
-	        $(DESTDIR)$(SYSTEMD_UNITDIR)/; fi
+	install -d $(DESTDIR)$(SYSTEMD_UNITDIR)
+	sed 's|/usr/sbin/sockauditd|$(PREFIX)/sbin/sockauditd|' systemd/sockauditd.service \
+	    > $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.service
+	install -m 0644 systemd/sockauditd.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.socket
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/sockauditd $(DESTDIR)$(PREFIX)/bin/sockaudit \
 	    $(DESTDIR)$(PREFIX)/lib/libsockaudit.a $(DESTDIR)$(PREFIX)/include/sockaudit.h \
 	    $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.socket \
-	    $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog
+	    $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog $(DESTDIR)$(SYSUSERSDIR)/sockaudit.conf
 
 clean:
 	rm -rf build build-asan build-*
