@@ -208,7 +208,9 @@ static int direct_query(const cli_options *o, json_t **ret)
         sa_filter f = { .port = o->port, .protos = o->protos };
         sa_snapshot *snap = NULL;
         char when[40];
-        int r = sa_scan(NULL, &f, &snap);
+        /* Like the daemon's default: every network namespace on the host. */
+        sa_scan_config cfg = { .namespaces = SA_NETNS_ALL };
+        int r = sa_scan(&cfg, &f, &snap);
 
         if (r < 0) {
                 fprintf(stderr, "sockaudit: cannot scan the socket tables: %s%s\n", strerror(-r),

@@ -170,8 +170,20 @@ int manager_ensure_fresh(manager *m, const sa_filter *f)
         return manager_scan(m, "listeners changed since the last scan");
 }
 
+/* A scanner for the configured namespaces (proc_root, Namespaces=). */
+static int manager_open_scanner(manager *m, sa_scanner **ret)
+{
+        sa_scan_config sc = {
+                .proc_root = m->proc_root,
+                .namespaces = m->config->namespaces == CONFIG_NAMESPACES_ALL ? SA_NETNS_ALL : SA_NETNS_SELF,
+        };
+
+        return sa_scanner_new(&sc, ret);
+}
+
 int manager_reload(manager *m)
 {
+        config_namespaces before = m->config->namespaces;
         char err[512] = "";
         int r;
 
@@ -181,6 +193,17 @@ int manager_reload(manager *m)
                 log_error("Reload refused, keeping the running configuration: %s", err);
         else {
                 log_info("Reloaded the configuration from %s", m->config_path);
+                if (m->config->namespaces != before) {
+                        sa_scanner *s = NULL;
+                        int k = manager_open_scanner(m, &s);
+                        if (k < 0)
+                                log_error_errno(k, "Cannot reopen the scanner for Namespaces=, keeping "
+                                                "the old one: %m");
+                        else {
+                                sa_scanner_free(m->scanner);
+                                m->scanner = s;
+                        }
+                }
                 /* Judge what listens now by the new policy. */
                 manager_scan(m, "reload");
         }
@@ -259,7 +282,6 @@ int manager_new(const manager_options *o, manager **ret)
 {
         _cleanup_free_ char *state_file = NULL;
         char err[512] = "";
-        sa_scan_config sc = { 0 };
         sigset_t mask;
         manager *m;
         int r;
@@ -310,8 +332,7 @@ int manager_new(const manager_options *o, manager **ret)
                 goto fail;
         }
 
-        sc.proc_root = m->proc_root;
-        r = sa_scanner_new(&sc, &m->scanner);
+        r = manager_open_scanner(m, &m->scanner);
         if (r < 0) {
                 log_error_errno(r, "Cannot open the scanner (sock_diag netlink): %m");
                 goto fail;

@@ -95,6 +95,7 @@ json_t *sa_process_to_json(const sa_process *p)
         r |= put(o, "comm", text_or_null(p->comm));
         r |= put(o, "exe", text_or_null(p->exe));
         r |= put(o, "exe_deleted", json_boolean(p->exe_deleted));
+        r |= put(o, "exe_replaced", json_boolean(p->exe_replaced));
         r |= put(o, "cmdline", argv);
         argv = NULL;
         r |= put(o, "cmdline_truncated", json_boolean(p->argv_truncated));
@@ -158,7 +159,7 @@ json_t *sa_listener_to_json(const sa_listener *l)
         r |= put(o, "cookie", json_integer((json_int_t) l->cookie));
         r |= put(o, "uid", json_integer(l->uid));
         r |= put(o, "netns", json_integer((json_int_t) l->netns));
-        r |= put(o, "netns_name", json_null());
+        r |= put(o, "netns_name", l->netns_name[0] ? text_or_null(l->netns_name) : json_null());
         r |= put(o, "owners", owners);
         owners = NULL;
         r |= put(o, "owner_status", json_string(sa_owner_status_name(l->owner_status)));
@@ -190,7 +191,7 @@ json_t *sa_snapshot_listeners_to_json(const sa_snapshot *snap, const sa_filter *
 
 json_t *sa_scan_stats_to_json(const sa_scan_stats *st)
 {
-        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                          "dumps", (json_int_t) st->dumps,
                          "dump_retries", (json_int_t) st->dump_retries,
                          "procs", (json_int_t) st->procs,
@@ -198,7 +199,11 @@ json_t *sa_scan_stats_to_json(const sa_scan_stats *st)
                          "procs_vanished", (json_int_t) st->procs_vanished,
                          "procs_denied", (json_int_t) st->procs_denied,
                          "netlink_usec", (json_int_t) st->netlink_usec,
-                         "proc_usec", (json_int_t) st->proc_usec);
+                         "proc_usec", (json_int_t) st->proc_usec,
+                         "netns", (json_int_t) st->netns,
+                         "netns_skipped", (json_int_t) st->netns_skipped,
+                         "netns_denied", (json_int_t) st->netns_denied,
+                         "netns_usec", (json_int_t) st->netns_usec);
 }
 
 /* ---- records back into a snapshot (a saved baseline) ---- */
@@ -245,6 +250,7 @@ static sa_process *process_from_json(const json_t *o)
         p->ppid = (pid_t) ppid;
         p->uid = (uid_t) uid;
         p->exe_deleted = json_is_true(json_object_get(o, "exe_deleted"));
+        p->exe_replaced = json_is_true(json_object_get(o, "exe_replaced"));
         p->argv_truncated = json_is_true(json_object_get(o, "cmdline_truncated"));
         p->incomplete = json_is_true(json_object_get(o, "incomplete"));
         p->argv = calloc(json_array_size(argv) + 1, sizeof *p->argv);
@@ -290,6 +296,9 @@ static int listener_from_json(const json_t *o, sa_snapshot *snap, sa_listener *l
         l->v6only = json_is_true(json_object_get(o, "v6only"));
         if (json_is_string(ifname))
                 snprintf(l->ifname, sizeof l->ifname, "%s", json_string_value(ifname));
+        if (json_is_string(json_object_get(o, "netns_name")))
+                snprintf(l->netns_name, sizeof l->netns_name, "%s",
+                         json_string_value(json_object_get(o, "netns_name")));
         l->owner_status = !status || !strcmp(status, "ok") ? SA_OWNER_OK :
                           !strcmp(status, "partial") ? SA_OWNER_PARTIAL : SA_OWNER_UNKNOWN;
         if (l->owner_status != SA_OWNER_OK)

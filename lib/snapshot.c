@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The scanner and the snapshot: sock_diag dumps give the listening sockets,
- * one /proc walk finds every fd that points at one of them, and each holding
- * process is described once.
+ * The scanner and the snapshot: sock_diag dumps give the listening sockets
+ * (in each network namespace, lib/netns.c), one /proc walk finds every fd
+ * that points at one of them (socket inodes are unique host-wide), and each
+ * holding process is described once.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include "inomap.h"
+#include "netns.h"
 #include "process.h"
 #include "procfd.h"
 #include "sockaudit.h"
@@ -21,9 +22,8 @@
 
 struct sa_scanner {
         char *proc_root;
-        struct nl_sock *nl;  /* bound to the namespace it was opened in */
+        sa_netns_set *ns;    /* namespaces and their sock_diag sockets */
         sa_usercache *users;
-        uint64_t netns;
 };
 
 static uint64_t now_usec(clockid_t clock)
@@ -36,25 +36,26 @@ static uint64_t now_usec(clockid_t clock)
 int sa_scanner_new(const sa_scan_config *cfg, sa_scanner **ret)
 {
         sa_scanner *s = calloc(1, sizeof *s);
-        struct stat st;
         int r;
 
         if (!s)
                 return -ENOMEM;
+        if (cfg && cfg->namespaces != SA_NETNS_SELF && cfg->namespaces != SA_NETNS_ALL) {
+                r = -EINVAL;
+                goto fail;
+        }
         s->proc_root = strdup(cfg && cfg->proc_root ? cfg->proc_root : "/proc");
         if (!s->proc_root) {
                 r = -ENOMEM;
                 goto fail;
         }
-        r = sa_sockdiag_open(&s->nl);
+        /* Our own namespace (not proc_root's), and others in ALL mode. */
+        r = sa_netns_set_new(cfg && cfg->namespaces == SA_NETNS_ALL, &s->ns);
         if (r < 0)
                 goto fail;
         r = sa_usercache_new(&s->users);
         if (r < 0)
                 goto fail;
-        /* The namespace the netlink socket reports on: ours, not proc_root's. */
-        if (stat("/proc/self/ns/net", &st) == 0)
-                s->netns = st.st_ino;
         *ret = s;
         return 0;
 fail:
@@ -66,8 +67,7 @@ sa_scanner *sa_scanner_free(sa_scanner *s)
 {
         if (!s)
                 return NULL;
-        if (s->nl)
-                nl_socket_free(s->nl);
+        sa_netns_set_free(s->ns);
         sa_usercache_free(s->users);
         free(s->proc_root);
         free(s);
@@ -83,8 +83,11 @@ bool sa_listener_match(const sa_listener *l, const sa_filter *f)
         return (protos & mine) && (f->port == 0 || f->port == l->port);
 }
 
-/* Runs the (up to four) dumps f asks for, appending to out. */
-static int collect(sa_scanner *s, const sa_filter *f, sa_listener_vec *out, sa_scan_stats *st)
+/*
+ * Runs the (up to four) dumps f asks for in namespace ns, appending to out,
+ * each record stamped with ns's inode and name. On failure out is as it was.
+ */
+static int collect_one(sa_netns *ns, const sa_filter *f, sa_listener_vec *out, sa_scan_stats *st)
 {
         static const uint8_t families[] = { AF_INET, AF_INET6 };
         static const struct { uint8_t proto; unsigned bit; } protos[] = {
@@ -93,16 +96,49 @@ static int collect(sa_scanner *s, const sa_filter *f, sa_listener_vec *out, sa_s
         };
         unsigned want = f && f->protos ? f->protos : SA_PROTO_ANY;
         uint16_t port = f ? f->port : 0;
+        size_t n0 = out->n;
 
         for (size_t p = 0; p < sizeof protos / sizeof protos[0]; p++) {
                 if (!(want & protos[p].bit))
                         continue;
                 for (size_t i = 0; i < sizeof families; i++) {
-                        int r = sa_sockdiag_dump(s->nl, families[i], protos[p].proto, port,
-                                                 s->netns, out, st);
-                        if (r < 0)
+                        int r = sa_sockdiag_dump(ns->nl, families[i], protos[p].proto, port,
+                                                 ns->ino, out, st);
+                        if (r < 0) {
+                                sa_listener_vec_truncate(out, n0);
                                 return r;
+                        }
                 }
+        }
+        for (size_t i = n0; i < out->n; i++)
+                memcpy(out->items[i].netns_name, ns->name, sizeof ns->name);
+        return 0;
+}
+
+/*
+ * collect_one() over every namespace of the scanner that has a socket;
+ * those without one are counted in st->netns_skipped. Any dump failure
+ * fails the whole collection (a namespace silently missing would look like
+ * closed sockets); the failing namespace's socket, which may be out of step,
+ * is closed and made again at the next scan (the own one is kept).
+ */
+static int collect(sa_scanner *s, const sa_filter *f, sa_listener_vec *out, sa_scan_stats *st)
+{
+        for (size_t i = 0; i < s->ns->n; i++) {
+                sa_netns *ns = &s->ns->items[i];
+                int r;
+
+                if (!ns->nl) {
+                        st->netns_skipped++;
+                        continue;
+                }
+                r = collect_one(ns, f, out, st);
+                if (r < 0) {
+                        if (!ns->self && r != -ENOMEM)
+                                sa_netns_drop_socket(ns);
+                        return r;
+                }
+                st->netns++;
         }
         return 0;
 }
@@ -118,8 +154,13 @@ int sa_scanner_probe(sa_scanner *s, const sa_filter *f, uint64_t **ret_cookies, 
         sa_listener_vec v = { 0 };
         sa_scan_stats st = { 0 };
         uint64_t *cookies = NULL;
-        int r = collect(s, f, &v, &st);
+        int r = 0;
 
+        /* Namespaces as the last scan found them; found once if none ran. */
+        if (!s->ns->discovered)
+                r = sa_netns_set_refresh(s->ns, s->proc_root, &st);
+        if (r >= 0)
+                r = collect(s, f, &v, &st);
         if (r < 0)
                 goto out;
         if (v.n > 0) {
@@ -266,6 +307,9 @@ int sa_scanner_scan(sa_scanner *s, const sa_filter *f, sa_snapshot **ret)
                 return -ENOMEM;
         clock_gettime(CLOCK_REALTIME, &snap->taken);
 
+        r = sa_netns_set_refresh(s->ns, s->proc_root, &snap->stats);
+        if (r < 0)
+                goto fail;
         r = collect(s, f, &v, &snap->stats);
         if (r < 0)
                 goto fail;

@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Network namespaces: finding them (/run/netns names, PROC_ROOT/PID/ns/net)
+ * and keeping one sock_diag socket created inside each.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+
+#include <netlink/socket.h>
+
+#include "netns.h"
+#include "sockdiag.h"
+
+static const char *const self_ns_paths[] = {
+        "/proc/thread-self/ns/net", /* setns is per thread: this thread's */
+        "/proc/self/ns/net",        /* kernels before 3.17 */
+};
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+/* Index of ino in set, or where it would go (*found false). O(log n). */
+static size_t netns_find(const sa_netns_set *set, uint64_t ino, bool *found)
+{
+        size_t lo = 0, hi = set->n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (set->items[mid].ino < ino)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *found = lo < set->n && set->items[lo].ino == ino;
+        return lo;
+}
+
+/* Inserts a new namespace at index at (from netns_find). -ENOMEM. */
+static int netns_insert(sa_netns_set *set, size_t at, uint64_t ino, sa_netns **ret)
+{
+        if (set->n == set->cap) {
+                size_t cap = set->cap ? set->cap * 2 : 8;
+                sa_netns *items = realloc(set->items, cap * sizeof *items);
+                if (!items)
+                        return -ENOMEM;
+                set->items = items;
+                set->cap = cap;
+        }
+        memmove(&set->items[at + 1], &set->items[at], (set->n - at) * sizeof *set->items);
+        set->items[at] = (sa_netns) { .ino = ino, .fd = -1 };
+        set->n++;
+        *ret = &set->items[at];
+        return 0;
+}
+
+static void netns_release(sa_netns *ns)
+{
+        if (ns->nl)
+                nl_socket_free(ns->nl);
+        ns->nl = NULL;
+        if (ns->fd >= 0)
+                close(ns->fd);
+        ns->fd = -1;
+}
+
+int sa_netns_set_new(bool all, sa_netns_set **ret)
+{
+        sa_netns_set *set = calloc(1, sizeof *set);
+        sa_netns *self;
+        struct stat st;
+        int r;
+
+        if (!set)
+                return -ENOMEM;
+        set->self_fd = -1;
+        set->all = all;
+        for (size_t i = 0; i < sizeof self_ns_paths / sizeof self_ns_paths[0]; i++) {
+                if (all)
+                        set->self_fd = open(self_ns_paths[i], O_RDONLY | O_CLOEXEC);
+                r = all ? (set->self_fd >= 0 ? fstat(set->self_fd, &st) : -1)
+                        : stat(self_ns_paths[i], &st);
+                if (r == 0) {
+                        set->self_ino = st.st_ino;
+                        set->nsfs_dev = st.st_dev;
+                        break;
+                }
+                r = -errno;
+                if (set->self_fd >= 0)
+                        close(set->self_fd);
+                set->self_fd = -1;
+        }
+        /* SELF mode tolerates an unreadable ns link (records say netns 0);
+         * ALL mode needs the way back. */
+        if (all && set->self_fd < 0)
+                goto fail;
+
+        r = netns_insert(set, 0, set->self_ino, &self);
+        if (r < 0)
+                goto fail;
+        self->self = true;
+        r = sa_sockdiag_open(&self->nl);
+        if (r < 0)
+                goto fail;
+        *ret = set;
+        return 0;
+fail:
+        sa_netns_set_free(set);
+        return r;
+}
+
+sa_netns_set *sa_netns_set_free(sa_netns_set *set)
+{
+        if (!set)
+                return NULL;
+        for (size_t i = 0; i < set->n; i++)
+                netns_release(&set->items[i]);
+        free(set->items);
+        if (set->self_fd >= 0)
+                close(set->self_fd);
+        free(set);
+        return NULL;
+}
+
+void sa_netns_drop_socket(sa_netns *ns)
+{
+        if (ns->nl)
+                nl_socket_free(ns->nl);
+        ns->nl = NULL;
+}
+
+/* Keeps the smallest name that fits (several names can share a namespace). */
+static void netns_offer_name(sa_netns *ns, const char *name)
+{
+        size_t len = strlen(name);
+
+        if (len >= sizeof ns->name)
+                return; /* a cut name would name something else */
+        if (ns->name[0] == '\0' || strcmp(name, ns->name) < 0)
+                memcpy(ns->name, name, len + 1);
+}
+
+/*
+ * Marks the namespace of the ns file dirfd/path (already stat'ed as st) as
+ * found. ALL mode adds it when new, with its file kept open until a socket
+ * is made; the file is opened and checked again, since a pid can be reused
+ * and a name remounted between stat and open. Returns the entry, NULL when
+ * it is not (or no longer) wanted. -ENOMEM.
+ */
+static int netns_found(sa_netns_set *set, int dirfd, const char *path,
+                       const struct stat *st, sa_netns **ret)
+{
+        uint64_t ino = st->st_ino;
+        sa_netns *ns = NULL;
+        struct stat st2;
+        bool found;
+        size_t at = netns_find(set, ino, &found);
+        int fd, r;
+
+        *ret = NULL;
+        if (found) {
+                ns = &set->items[at];
+                ns->seen = true;
+                if (ns->self || ns->nl || ns->fd >= 0) {
+                        *ret = ns;
+                        return 0;
+                }
+        } else if (!set->all) {
+                return 0;
+        }
+
+        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0; /* gone meanwhile */
+        if (fstat(fd, &st2) < 0 || st2.st_ino != ino || st2.st_dev != st->st_dev) {
+                close(fd); /* replaced meanwhile: found next time */
+                return 0;
+        }
+        /* A name can be any nsfs file; kernels before 4.11 cannot tell (ENOTTY). */
+        r = ioctl(fd, NS_GET_NSTYPE);
+        if (r >= 0 && r != CLONE_NEWNET) {
+                close(fd);
+                return 0;
+        }
+        if (!ns) {
+                r = netns_insert(set, at, ino, &ns);
+                if (r < 0) {
+                        close(fd);
+                        return r;
+                }
+                ns->seen = true;
+        }
+        ns->fd = fd;
+        *ret = ns;
+        return 0;
+}
+
+/*
+ * Names from SA_NETNS_RUN_DIR; in ALL mode each named namespace is also
+ * found. A file there that is not an nsfs mount (a stale name) is ignored;
+ * so is a missing or unreadable directory: names are a courtesy.
+ * One stat per name.
+ */
+static int netns_scan_names(sa_netns_set *set)
+{
+        DIR *d = opendir(SA_NETNS_RUN_DIR);
+        struct dirent *de;
+        int r = 0;
+
+        if (!d)
+                return 0;
+        while ((de = readdir(d))) {
+                struct stat st;
+                sa_netns *ns;
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
+                        continue;
+                if (set->nsfs_dev != 0 && st.st_dev != set->nsfs_dev)
+                        continue;
+                r = netns_found(set, dirfd(d), de->d_name, &st, &ns);
+                if (r < 0)
+                        break;
+                if (ns)
+                        netns_offer_name(ns, de->d_name);
+        }
+        closedir(d);
+        return r;
+}
+
+/* True when path is a procfs mount (not a fixture tree). One statfs. */
+static bool is_procfs(const char *path)
+{
+        struct statfs sfs;
+
+        return statfs(path, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}
+
+/*
+ * ALL mode: the namespace of every process under proc_root. One fstatat
+ * of PID/ns/net per pid (~6 µs); pids that vanish are ignored, unreadable
+ * ones (EACCES: /proc/1 here) counted in *denied. -errno if proc_root cannot
+ * be opened, -ENOMEM.
+ */
+static int netns_scan_pids(sa_netns_set *set, const char *proc_root, unsigned *denied)
+{
+        DIR *d = opendir(proc_root);
+        struct dirent *de;
+        uint64_t last = set->self_ino; /* most pids share a namespace */
+        int r = 0;
+
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                char path[sizeof de->d_name + sizeof "/ns/net"];
+                struct stat st;
+                sa_netns *ns;
+                const char *c = de->d_name;
+
+                if (*c < '1' || *c > '9')
+                        continue;
+                while (*c >= '0' && *c <= '9')
+                        c++;
+                if (*c != '\0')
+                        continue;
+                snprintf(path, sizeof path, "%s/ns/net", de->d_name);
+                if (fstatat(dirfd(d), path, &st, 0) < 0) {
+                        if (errno == EACCES || errno == EPERM)
+                                (*denied)++;
+                        continue;
+                }
+                if (st.st_ino == last)
+                        continue;
+                r = netns_found(set, dirfd(d), path, &st, &ns);
+                if (r < 0)
+                        break;
+                if (ns)
+                        last = ns->ino;
+        }
+        closedir(d);
+        return r;
+}
+
+/*
+ * Makes ns->nl inside ns: setns into ns->fd, open, setns back to the own
+ * namespace. The fd is closed either way. A namespace that cannot be
+ * entered keeps nl NULL (0 returned). -errno only when the way back failed
+ * (the thread is then left in ns), -ENOMEM.
+ */
+static int netns_enter_open(sa_netns_set *set, sa_netns *ns)
+{
+        struct nl_sock *nl = NULL;
+        int r;
+
+        if (setns(ns->fd, CLONE_NEWNET) < 0) {
+                close(ns->fd);
+                ns->fd = -1;
+                return 0; /* EPERM without CAP_SYS_ADMIN: skipped */
+        }
+        r = sa_sockdiag_open(&nl);
+        if (setns(set->self_fd, CLONE_NEWNET) < 0) {
+                int e = -errno;
+                if (nl)
+                        nl_socket_free(nl);
+                close(ns->fd);
+                ns->fd = -1;
+                return e;
+        }
+        close(ns->fd);
+        ns->fd = -1;
+        if (r == -ENOMEM)
+                return r;
+        ns->nl = r < 0 ? NULL : nl;
+        return 0;
+}
+
+int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats *stats)
+{
+        sa_scan_stats dummy = { 0 };
+        uint64_t t0 = now_usec();
+        size_t k = 0;
+        int r;
+
+        if (!stats)
+                stats = &dummy;
+        for (size_t i = 0; i < set->n; i++) {
+                set->items[i].seen = set->items[i].self;
+                set->items[i].name[0] = '\0';
+        }
+
+        r = netns_scan_names(set);
+        if (r >= 0 && set->all && is_procfs(proc_root ? proc_root : "/proc"))
+                r = netns_scan_pids(set, proc_root ? proc_root : "/proc", &stats->netns_denied);
+        if (r < 0)
+                goto out;
+
+        /* Gone: no process, no name. Freeing the socket lets the kernel free it. */
+        for (size_t i = 0; i < set->n; i++) {
+                if (set->items[i].seen)
+                        set->items[k++] = set->items[i];
+                else
+                        netns_release(&set->items[i]);
+        }
+        set->n = k;
+
+        for (size_t i = 0; i < set->n && r >= 0; i++) {
+                sa_netns *ns = &set->items[i];
+                if (ns->nl)
+                        continue;
+                if (ns->self) {
+                        r = sa_sockdiag_open(&ns->nl); /* dropped after a failed dump */
+                        if (r != -ENOMEM)
+                                r = 0;
+                } else if (ns->fd >= 0 && set->self_fd >= 0) {
+                        r = netns_enter_open(set, ns);
+                }
+        }
+        if (r >= 0)
+                set->discovered = true;
+out:
+        stats->netns_usec += now_usec() - t0;
+        return r < 0 ? r : 0;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The network namespaces a scanner reports on, each with its own
+ * NETLINK_SOCK_DIAG socket (a netlink socket answers for the namespace it
+ * was created in), kept between scans.
+ */
+#ifndef SA_NETNS_H
+#define SA_NETNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <netlink/netlink.h>
+
+#include "sockaudit.h"
+
+/* Where `ip netns` keeps its names: one nsfs bind mount per name. */
+#define SA_NETNS_RUN_DIR "/run/netns"
+
+/* One network namespace. */
+typedef struct sa_netns {
+        uint64_t ino;          /* nsfs inode: what records call "netns" */
+        char name[sizeof(((sa_listener *)0)->netns_name)]; /* under /run/netns, "" if none */
+        struct nl_sock *nl;    /* created inside it; NULL while it cannot be entered */
+        int fd;                /* its ns file while a socket is pending, else -1 */
+        bool self;             /* the scanner's own namespace */
+        bool seen;             /* found by the discovery in progress */
+} sa_netns;
+
+typedef struct sa_netns_set {
+        sa_netns *items;       /* sorted by ino, unique */
+        size_t n, cap;
+        uint64_t self_ino;     /* 0 if /proc/thread-self/ns/net was unreadable */
+        dev_t nsfs_dev;        /* device of nsfs inodes (0 if unknown) */
+        int self_fd;           /* own namespace, to return to after setns; -1 in SELF mode */
+        bool all;              /* SA_NETNS_ALL */
+        bool discovered;       /* sa_netns_set_refresh() ran at least once */
+} sa_netns_set;
+
+/*
+ * A set holding the caller's own namespace, with a sock_diag socket opened
+ * in it (no setns). all = true keeps an fd of the own namespace (from
+ * /proc/thread-self/ns/net) so that later refreshes can enter others and come
+ * back; the set must then be used from threads in that namespace (as its own
+ * socket already assumes). Costs one netlink socket and a stat.
+ * Caller frees with sa_netns_set_free().
+ */
+int sa_netns_set_new(bool all, sa_netns_set **ret);
+
+/* Closes every socket and fd. Accepts NULL; returns NULL. */
+sa_netns_set *sa_netns_set_free(sa_netns_set *set);
+
+/*
+ * Brings the set up to date and names its namespaces from SA_NETNS_RUN_DIR.
+ * SELF mode: only the own namespace's name (a readdir and one stat per name).
+ * ALL mode: also finds every namespace that has a name or holds a process
+ * (one stat of PROC_ROOT/PID/ns/net per pid, ~6 µs each, only when
+ * proc_root is a real procfs: a fixture tree says nothing about live
+ * namespaces); namespaces no longer found are dropped and their sockets
+ * closed; each new one gets a socket created inside it (open, setns into
+ * it, socket, setns back: ~10 µs). The calling thread always ends in the
+ * namespace it started in; should returning fail (it never should), -errno
+ * and the thread is left where it was. Namespaces that cannot be entered
+ * (EPERM) keep nl NULL and are retried at the next refresh; PIDs whose
+ * ns/net is unreadable are counted in stats->netns_denied (stats may be
+ * NULL). Other failures: -ENOMEM, or -errno when proc_root cannot be read.
+ * Threads moved alone into another namespace (setns by one thread) and
+ * namespaces held only by a socket or an open fd are not found.
+ */
+int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats *stats);
+
+/* Closes ns's socket (after a failed dump): reopened at the next refresh. */
+void sa_netns_drop_socket(sa_netns *ns);
+
+#endif
