@@ -102,6 +102,9 @@ static int check_owner(const policy_rule *rule, const sa_listener *l, const sa_p
 
         if (proc->exe_deleted)
                 r = add(v, n, l, "owner %s[%d] runs a deleted executable %s", comm, (int) proc->pid, exe);
+        else if (proc->exe_replaced)
+                r = add(v, n, l, "owner %s[%d] runs an executable replaced on disk since it started: %s",
+                        comm, (int) proc->pid, exe);
         if (r >= 0 && rule && !list_allows(&rule->allow_exe, proc->exe))
                 r = add(v, n, l, "owner %s[%d] not allowed: exe %s is not in AllowExe", comm,
                         (int) proc->pid, exe);

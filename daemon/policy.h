@@ -51,7 +51,8 @@ const policy_rule *policy_rule_for(const policy *p, const sa_listener *l);
 /*
  * Every violation of l (nothing if l is not watched), appended to (*v, *n):
  * an owner whose exe, unit or user is not allowed; an address not allowed;
- * an owner running a deleted executable; no owner found. -ENOMEM only.
+ * an owner running a deleted or replaced executable; no owner found.
+ * -ENOMEM only.
  */
 int policy_check_listener(const policy *p, const sa_listener *l, violation **v, size_t *n);
 

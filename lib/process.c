@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,6 +521,25 @@ static int read_exe(int dfd, sa_process *p)
         return 0;
 }
 
+/*
+ * Whether the file at the exe path, seen from the process's own root, is
+ * no longer the image it runs (replaced on disk since it started). Costs
+ * two stats; unknown (no root link, path gone) counts as not replaced.
+ */
+static void check_exe_replaced(int dfd, sa_process *p)
+{
+        struct stat running, on_disk;
+        char path[PATH_MAX];
+
+        if (!p->exe || p->exe_deleted || p->exe[0] != '/')
+                return;
+        if (snprintf(path, sizeof(path), "root%s", p->exe) >= (int) sizeof(path))
+                return;
+        if (fstatat(dfd, "exe", &running, 0) < 0 || fstatat(dfd, path, &on_disk, 0) < 0)
+                return;
+        p->exe_replaced = running.st_dev != on_disk.st_dev || running.st_ino != on_disk.st_ino;
+}
+
 static int read_cmdline(int dfd, sa_process *p)
 {
         size_t len = 0;
@@ -599,6 +619,7 @@ int sa_process_read(const char *proc_root, pid_t pid, sa_usercache *users,
 
                 /* No exe link is normal for kernel threads: not incomplete. */
                 r = e == 1 ? 0 : note(&st, p, e);
+                check_exe_replaced(dfd, p);
         }
         if (r >= 0)
                 r = note(&st, p, read_cmdline(dfd, p));

@@ -127,6 +127,14 @@ START_TEST(deleted_exe_and_no_owner)
         ck_assert_int_eq(count(&p, &l, &v), 1);
         ck_assert_str_eq(v[0].reason, "owner nginx[814] runs a deleted executable /usr/sbin/nginx");
         violations_free(v, 1);
+        sa_process replaced = nginx;
+        replaced.exe_replaced = true;
+        sa_holder hr[1] = { { .proc = &replaced } };
+        sa_listener lr = tcp443("0.0.0.0", hr, 1);
+        ck_assert_int_eq(count(&p, &lr, &v), 1);
+        ck_assert_str_eq(v[0].reason, "owner nginx[812] runs an executable replaced on disk since it "
+                                      "started: /usr/sbin/nginx");
+        violations_free(v, 1);
         ck_assert_int_eq(count(&p, &orphan, &v), 1);
         ck_assert_str_eq(v[0].reason, "no owning process found (closed meanwhile)");
         violations_free(v, 1);

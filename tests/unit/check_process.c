@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "proc_fixture.h"
@@ -373,6 +378,73 @@ START_TEST(test_read_self)
 }
 END_TEST
 
+/* Copies src to dst (mode 0755). */
+static void copy_file(const char *src, const char *dst)
+{
+        char buf[65536];
+        int in = open(src, O_RDONLY | O_CLOEXEC), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+        ssize_t n;
+
+        ck_assert_int_ge(in, 0);
+        ck_assert_int_ge(out, 0);
+        while ((n = read(in, buf, sizeof(buf))) > 0)
+                ck_assert_int_eq(write(out, buf, (size_t) n), n);
+        close(in);
+        close(out);
+}
+
+/*
+ * A running binary whose path now names another file (here: a bind mount
+ * over it) is "replaced". A rename over it shows as "(deleted)" instead.
+ */
+START_TEST(test_exe_replaced)
+{
+        char dir[] = "/tmp/sa-exe-XXXXXX", prog[64], next[64];
+        sa_process *p = NULL;
+        pid_t pid;
+
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                printf("SKIP: test_exe_replaced: no private mount namespace: %s\n", strerror(errno));
+                return;
+        }
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        snprintf(prog, sizeof(prog), "%s/prog", dir);
+        snprintf(next, sizeof(next), "%s/next", dir);
+        copy_file("/bin/sleep", prog);
+        copy_file("/bin/sleep", next);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                execl(prog, "prog", "30", (char *) NULL);
+                _exit(127);
+        }
+        for (int i = 0; i < 200 && !p; i++) {   /* until the exec is done */
+                p = read_ok("/proc", pid, NULL);
+                if (!p->exe || strcmp(p->exe, prog) != 0) {
+                        p = sa_process_free(p);
+                        usleep(10000);
+                }
+        }
+        ck_assert_ptr_nonnull(p);
+        ck_assert(!p->exe_replaced);
+        sa_process_free(p);
+
+        ck_assert_int_eq(mount(next, prog, NULL, MS_BIND, NULL), 0);
+        p = read_ok("/proc", pid, NULL);
+        ck_assert_str_eq(p->exe, prog);
+        ck_assert(!p->exe_deleted);
+        ck_assert(p->exe_replaced);
+        sa_process_free(p);
+
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        umount(prog);
+        unlink(prog);
+        unlink(next);
+        rmdir(dir);
+}
+END_TEST
+
 Suite *process_suite(void)
 {
         Suite *s = suite_create("process");
@@ -390,6 +462,7 @@ Suite *process_suite(void)
         tcase_add_test(units, test_usercache);
         suite_add_tcase(s, units);
         tcase_add_test(real, test_read_self);
+        tcase_add_test(real, test_exe_replaced);
         suite_add_tcase(s, real);
         return s;
 }
