@@ -185,6 +185,26 @@ static int listener_note(const json_t *l, uint64_t home_netns, char **note)
         return note_add(note, buf);
 }
 
+/* "activator for foo.service (foo.socket)" or "service" into the note. */
+static int role_note(const json_t *o, char **note)
+{
+        const char *role = get_str(o, "role"), *svc = get_str(o, "service_unit");
+        const char *sock = get_str(o, "socket_unit");
+        char *text = NULL;
+        int r;
+
+        if (!role)
+                return 0;
+        if (strcmp(role, "activator") != 0)
+                return note_add(note, role);
+        if (asprintf(&text, "activator%s%s%s%s%s", svc ? " for " : "", svc ? svc : "",
+                     sock ? " (" : "", sock ? sock : "", sock ? ")" : "") < 0)
+                return -ENOMEM;
+        r = note_add(note, text);
+        free(text);
+        return r;
+}
+
 /* One row: owner o of listener l, or the "?" row when o is NULL. */
 static int add_owner_row(table *t, const json_t *l, const char *local, const char *common,
                          const json_t *o)
@@ -230,6 +250,12 @@ static int add_owner_row(table *t, const json_t *l, const char *local, const cha
         }
         if (json_is_true(json_object_get(o, "incomplete")) && note_add(&note, "incomplete") < 0)
                 goto out;
+        if (json_is_true(json_object_get(o, "exe_replaced")) && note_add(&note, "exe replaced on disk") < 0)
+                goto out;
+        r = role_note(o, &note);
+        if (r < 0)
+                goto out;
+        r = -ENOMEM;
 
         const char *row[LISTENER_COLUMNS] = {
                 proto ? proto : "?", local, get_int_text(o, "pid", pid, sizeof pid),

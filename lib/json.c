@@ -128,7 +128,17 @@ static json_t *holder_to_json(const sa_holder *h)
                 fds = NULL;
                 goto fail;
         }
+        const char *role = sa_holder_role_name(h->role);
+        if (put(o, "role", role ? json_string(role) : json_null()) < 0)
+                goto fail_owned;
+        if (h->role == SA_ROLE_ACTIVATOR &&
+            (put(o, "socket_unit", text_or_null(h->socket_unit)) < 0 ||
+             put(o, "service_unit", text_or_null(h->service_unit)) < 0))
+                goto fail_owned;
         return o;
+fail_owned:
+        json_decref(o);
+        return NULL;
 fail:
         json_decref(fds);
         json_decref(o);
@@ -219,6 +229,11 @@ static int get_text(const json_t *o, const char *key, char **ret)
                 return -1;
         *ret = strdup(json_string_value(v));
         return *ret ? 0 : -1;
+}
+
+static bool str_is(const char *a, const char *b)
+{
+        return a && !strcmp(a, b);
 }
 
 static int get_int(const json_t *o, const char *key, json_int_t min, json_int_t max, json_int_t *ret)
@@ -314,7 +329,13 @@ static int listener_from_json(const json_t *o, sa_snapshot *snap, sa_listener *l
                         return -1;
                 snap->procs[snap->n_procs++] = p;
                 sa_holder *h = &l->holders[l->n_holders++];
+                const char *role = json_string_value(json_object_get(ow, "role"));
                 h->proc = p;
+                h->role = str_is(role, "activator") ? SA_ROLE_ACTIVATOR :
+                          str_is(role, "service") ? SA_ROLE_SERVICE : SA_ROLE_NONE;
+                if (get_text(ow, "socket_unit", &h->socket_unit) < 0 ||
+                    get_text(ow, "service_unit", &h->service_unit) < 0)
+                        return -1;
                 if (!json_is_array(fds))
                         return -1;
                 h->fds = calloc(json_array_size(fds) + 1, sizeof *h->fds);

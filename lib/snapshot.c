@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "activation.h"
 #include "inomap.h"
 #include "netns.h"
 #include "process.h"
@@ -334,8 +335,12 @@ int sa_scanner_scan(sa_scanner *s, const sa_filter *f, sa_snapshot **ret)
                 if (r < 0)
                         goto fail;
         }
-        for (size_t i = 0; i < snap->n_listeners; i++)
+        for (size_t i = 0; i < snap->n_listeners; i++) {
                 judge_owners(&snap->listeners[i], &snap->stats);
+                r = sa_activation_annotate(s->proc_root, &snap->listeners[i]);
+                if (r < 0)
+                        goto fail;
+        }
 
         sa_inomap_free(want);
         snap->duration_usec = now_usec(CLOCK_MONOTONIC) - t0;
@@ -366,8 +371,11 @@ sa_snapshot *sa_snapshot_free(sa_snapshot *snap)
                 return NULL;
         for (size_t i = 0; i < snap->n_listeners; i++) {
                 sa_listener *l = &snap->listeners[i];
-                for (size_t k = 0; k < l->n_holders; k++)
+                for (size_t k = 0; k < l->n_holders; k++) {
                         free(l->holders[k].fds);
+                        free(l->holders[k].socket_unit);
+                        free(l->holders[k].service_unit);
+                }
                 free(l->holders);
         }
         free(snap->listeners);

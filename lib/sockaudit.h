@@ -60,11 +60,20 @@ typedef struct sa_process {
         bool incomplete;       /* vanished or unreadable while describing */
 } sa_process;
 
+typedef enum sa_holder_role {
+        SA_ROLE_NONE,           /* the only kind of holder there is */
+        SA_ROLE_ACTIVATOR,      /* holds it for another: PID 1 with a .socket unit, inetd... */
+        SA_ROLE_SERVICE,        /* was handed it by an activator that still holds it */
+} sa_holder_role;
+
 /* One process's hold on one socket: which of its fds point at it. */
 typedef struct sa_holder {
         const sa_process *proc; /* borrowed from the snapshot */
         int *fds;
         size_t n_fds;
+        sa_holder_role role;
+        char *socket_unit;      /* activators: the .socket unit, if found */
+        char *service_unit;     /* activators: the unit it activates, if known */
 } sa_holder;
 
 /* A listening socket: TCP in LISTEN, or UDP bound and unconnected. */
@@ -178,7 +187,8 @@ sa_snapshot *sa_snapshot_free(sa_snapshot *snap);
 /* True when l passes f (NULL passes everything). */
 bool sa_listener_match(const sa_listener *l, const sa_filter *f);
 
-/* "tcp" / "udp"; "ipv4" / "ipv6"; "ok" / "unknown" / "partial". */
+/* "tcp" / "udp"; "ipv4" / "ipv6"; "ok" / "unknown" / "partial"; NULL / "activator" / "service". */
+const char *sa_holder_role_name(sa_holder_role role);
 const char *sa_proto_name(uint8_t proto);
 const char *sa_family_name(uint8_t family);
 const char *sa_owner_status_name(sa_owner_status st);

@@ -14,6 +14,8 @@
  *     --reuseport 0|1     SO_REUSEPORT for the following sockets
  *     --dup               hold every socket under a second fd as well
  *     --children N        fork N children that inherit and hold the sockets
+ *     --exec-child PROG   children exec PROG 3600 holding the sockets (a
+ *                         supervisor and the different program it started)
  *     --late-child MS     MS after READY, fork one more child and print
  *                         "CHILD <pid>" (holders change, sockets do not)
  *     --user NAME|UID     drop to that uid/gid (no supplementary groups) after
@@ -69,13 +71,14 @@ struct sock_spec {
 
 static struct sock_spec socks[MAX_SOCKS];
 static size_t n_socks;
+static const char *exec_child;  /* children exec this, keeping the sockets */
 
 static void usage(void)
 {
         fprintf(stderr,
                 "usage: sa-listen [--v6only 0|1] [--device IF] [--reuseport 0|1] [--dup]\n"
                 "                 (--tcp|--udp ADDR PORT | --tcp-range ADDR FIRST LAST)...\n"
-                "                 [--children N] [--late-child MS]\n"
+                "                 [--children N] [--exec-child PROG] [--late-child MS]\n"
                 "                 [--user NAME|UID [--bind-as-user]] [--comm NAME] [--orphan]\n");
         exit(2);
 }
@@ -280,6 +283,14 @@ static pid_t spawn_child(pid_t parent, const sigset_t *set)
                         die("PR_SET_PDEATHSIG");
                 if (getppid() != parent)
                         _exit(0); /* the parent is already gone */
+                if (exec_child) {
+                        for (size_t i = 0; i < n_socks; i++)
+                                if (socks[i].fd >= 0 && fcntl(socks[i].fd, F_SETFD, 0) < 0)
+                                        die("F_SETFD");
+                        sigprocmask(SIG_UNBLOCK, set, NULL);
+                        execl(exec_child, exec_child, "3600", (char *) NULL);
+                        die("execl");
+                }
                 wait_for_signal(set, -1);
                 _exit(0);
         }
@@ -347,6 +358,8 @@ int main(int argc, char **argv)
                         dup_fds = true;
                 } else if (!strcmp(o, "--children") && a + 1 < argc) {
                         n_children = parse_num(argv[++a], MAX_CHILDREN);
+                } else if (!strcmp(o, "--exec-child") && a + 1 < argc) {
+                        exec_child = argv[++a];
                 } else if (!strcmp(o, "--late-child") && a + 1 < argc) {
                         late_child_ms = (long)parse_num(argv[++a], 3600000);
                 } else if (!strcmp(o, "--user") && a + 1 < argc) {

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/* Socket activation: activators among a socket's holders, and their units. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "activation.h"
+
+/* Programs whose job is to hold sockets for others. */
+static const char *const supervisors[] = {
+        "systemd-socket-activate", "inetd", "xinetd",
+};
+
+/* Unit directories, in systemd's order of precedence. */
+static const char *const unit_dirs[] = {
+        "etc/systemd/system", "run/systemd/system", "usr/lib/systemd/system", "lib/systemd/system",
+};
+
+#define UNIT_FILE_MAX (64 * 1024)
+
+const char *sa_holder_role_name(sa_holder_role role)
+{
+        return role == SA_ROLE_ACTIVATOR ? "activator" : role == SA_ROLE_SERVICE ? "service" : NULL;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+        return a && b && strcmp(a, b) == 0;
+}
+
+static bool is_init(const sa_process *p)
+{
+        return str_eq(p->unit, "init.scope");
+}
+
+static bool is_supervisor(const sa_process *p)
+{
+        const char *base = p->exe ? strrchr(p->exe, '/') : NULL;
+
+        base = base ? base + 1 : p->exe;
+        for (size_t i = 0; base && i < sizeof supervisors / sizeof supervisors[0]; i++)
+                if (!strcmp(base, supervisors[i]))
+                        return true;
+        return false;
+}
+
+/* True when holder i is the parent of another holder running another program. */
+static bool parent_of_other_program(const sa_listener *l, size_t i)
+{
+        const sa_process *p = l->holders[i].proc;
+
+        for (size_t k = 0; k < l->n_holders; k++) {
+                const sa_process *c = l->holders[k].proc;
+                if (k != i && c->ppid == p->pid && p->exe && c->exe && strcmp(p->exe, c->exe) != 0)
+                        return true;
+        }
+        return false;
+}
+
+/* Port of a Listen*= value ("443", "0.0.0.0:443", "[::]:443"); 0 for paths and others. */
+static unsigned listen_port(const char *v)
+{
+        const char *colon = strrchr(v, ':'), *digits = colon ? colon + 1 : v;
+        char *end;
+        unsigned long port;
+
+        if (*v == '/' || *v == '@' || !strncmp(v, "vsock:", 6) || !*digits)
+                return 0;
+        port = strtoul(digits, &end, 10);
+        return *end == '\0' && port > 0 && port <= 65535 ? (unsigned) port : 0;
+}
+
+/* What one .socket file says about a port: whether it listens there, and its service. */
+struct socket_unit {
+        bool listens;
+        bool accept;
+        char service[256];
+};
+
+static void parse_socket_unit(const char *text, uint8_t proto, uint16_t port, struct socket_unit *u)
+{
+        const char *want = proto == IPPROTO_TCP ? "ListenStream" : "ListenDatagram";
+        bool in_socket = false;
+
+        memset(u, 0, sizeof *u);
+        for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+                size_t len = strcspn(line, "\n");
+                char buf[512], *eq, *key, *val;
+
+                while (len > 0 && (*line == ' ' || *line == '\t')) {
+                        line++;
+                        len--;
+                }
+                if (len == 0 || len >= sizeof buf || *line == '#' || *line == ';')
+                        continue;
+                memcpy(buf, line, len);
+                buf[len] = '\0';
+                while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == '\t' || buf[len - 1] == '\r'))
+                        buf[--len] = '\0';
+                if (buf[0] == '[') {
+                        in_socket = !strcmp(buf, "[Socket]");
+                        continue;
+                }
+                eq = strchr(buf, '=');
+                if (!in_socket || !eq)
+                        continue;
+                *eq = '\0';
+                key = buf;
+                val = eq + 1;
+                for (char *k = eq - 1; k >= key && (*k == ' ' || *k == '\t'); k--)
+                        *k = '\0';
+                while (*val == ' ' || *val == '\t')
+                        val++;
+                if (!strcmp(key, want) && listen_port(val) == port)
+                        u->listens = true;
+                else if (!strcmp(key, "Service"))
+                        snprintf(u->service, sizeof u->service, "%s", val);
+                else if (!strcmp(key, "Accept"))
+                        u->accept = !strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1");
+        }
+}
+
+/* Reads a regular file (not a symlink: it would resolve outside that root). */
+static char *read_unit_file(int dirfd, const char *name)
+{
+        int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        char *buf = NULL;
+        struct stat st;
+        ssize_t n;
+
+        if (fd < 0)
+                return NULL;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (buf = malloc(UNIT_FILE_MAX + 1))) {
+                n = read(fd, buf, UNIT_FILE_MAX);
+                if (n < 0) {
+                        free(buf);
+                        buf = NULL;
+                } else
+                        buf[n] = '\0';
+        }
+        close(fd);
+        return buf;
+}
+
+/*
+ * The .socket unit of pid's systemd that listens on l's port: the one whose
+ * service is service (if known), else the first found. Sets *ret_socket and,
+ * if service is NULL, *ret_service. 0 when none.
+ */
+static int find_socket_unit(const char *proc_root, pid_t pid, const sa_listener *l,
+                            const char *service, char **ret_socket, char **ret_service)
+{
+        char *best = NULL, *best_service = NULL;
+        char seen[64][256];
+        size_t n_seen = 0;
+
+        for (size_t d = 0; d < sizeof unit_dirs / sizeof unit_dirs[0]; d++) {
+                char path[4096];
+                DIR *dir;
+                struct dirent *de;
+
+                snprintf(path, sizeof path, "%s/%d/root/%s", proc_root, (int) pid, unit_dirs[d]);
+                dir = opendir(path);
+                if (!dir)
+                        continue;
+                while ((de = readdir(dir))) {
+                        size_t len = strlen(de->d_name);
+                        struct socket_unit u;
+                        char svc[300], *text;
+                        bool dup = false;
+
+                        if (len < 8 || len >= sizeof seen[0] || strcmp(de->d_name + len - 7, ".socket"))
+                                continue;
+                        for (size_t i = 0; i < n_seen && !dup; i++)
+                                dup = !strcmp(seen[i], de->d_name);
+                        if (dup)
+                                continue;       /* an earlier directory overrides it */
+                        if (n_seen < sizeof seen / sizeof seen[0])
+                                memcpy(seen[n_seen++], de->d_name, len + 1);
+                        text = read_unit_file(dirfd(dir), de->d_name);
+                        if (!text)
+                                continue;
+                        parse_socket_unit(text, l->proto, l->port, &u);
+                        free(text);
+                        if (!u.listens)
+                                continue;
+                        if (u.service[0])
+                                snprintf(svc, sizeof svc, "%s", u.service);
+                        else
+                                snprintf(svc, sizeof svc, "%.*s%s.service", (int) (len - 7), de->d_name,
+                                         u.accept ? "@" : "");
+                        if (best && !(service && str_eq(service, svc)))
+                                continue;
+                        free(best);
+                        free(best_service);
+                        best = strdup(de->d_name);
+                        best_service = strdup(svc);
+                        if (!best || !best_service) {
+                                closedir(dir);
+                                free(best);
+                                free(best_service);
+                                return -ENOMEM;
+                        }
+                        if (service && str_eq(service, svc))
+                                break;
+                }
+                closedir(dir);
+        }
+        *ret_socket = best;
+        if (!service)
+                *ret_service = best_service;
+        else
+                free(best_service);
+        return 0;
+}
+
+int sa_activation_annotate(const char *proc_root, sa_listener *l)
+{
+        const char *service = NULL;
+        size_t n_act = 0;
+
+        for (size_t i = 0; i < l->n_holders; i++) {
+                const sa_process *p = l->holders[i].proc;
+                if (is_init(p) || is_supervisor(p) || parent_of_other_program(l, i)) {
+                        l->holders[i].role = SA_ROLE_ACTIVATOR;
+                        n_act++;
+                }
+        }
+        if (n_act == 0)
+                return 0;
+        for (size_t i = 0; i < l->n_holders; i++) {
+                sa_holder *h = &l->holders[i];
+                if (h->role == SA_ROLE_ACTIVATOR)
+                        continue;
+                h->role = SA_ROLE_SERVICE;
+                if (!service)
+                        service = h->proc->user_unit ? h->proc->user_unit : h->proc->unit;
+        }
+        for (size_t i = 0; i < l->n_holders; i++) {
+                sa_holder *h = &l->holders[i];
+                char *found_service = NULL;
+
+                if (h->role != SA_ROLE_ACTIVATOR)
+                        continue;
+                if (is_init(h->proc) &&
+                    find_socket_unit(proc_root, h->proc->pid, l, service, &h->socket_unit, &found_service) < 0)
+                        return -ENOMEM;
+                if (service && !(h->service_unit = strdup(service))) {
+                        free(found_service);
+                        return -ENOMEM;
+                }
+                if (!service)
+                        h->service_unit = found_service;
+        }
+        return 0;
+}

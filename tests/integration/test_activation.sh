@@ -1,0 +1,42 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # run_cap sets VAR_rc and VAR_err by name
+# Socket activation in the data: a supervisor that holds a listener together
+# with the different program it started is marked "activator". (systemd as
+# the activator, with its .socket unit named, is booted for real in
+# tests/systemd/; unit-file matching is unit-tested in check_activation.c.)
+
+test_supervisor_marked_activator() {
+        need_cmd jq
+        local sleep_exe
+        sleep_exe=$(readlink -f /bin/sleep)
+        start_listen --children 1 --exec-child "$sleep_exe" --tcp 0.0.0.0 8443
+        local parent=$LISTEN_PID child=${LISTEN_PIDS#* }
+        # The child has exec'd once /proc/CHILD/exe is sleep.
+        local i
+        for ((i = 0; i < 100; i++)); do
+                [ "$(readlink "/proc/$child/exe")" = "$sleep_exe" ] && break
+                sleep 0.05
+        done
+        start_daemon
+        refresh
+        local how
+        for how in sa sa_direct; do
+                run_cap OUT $how who 8443 --json
+                assert_eq 0 "$OUT_rc" "$how who 8443"
+                assert_json "$OUT" "[.listeners[].owners[] | select(.pid == $parent) | .role] == [\"activator\"]" \
+                        "$how: the supervisor is the activator"
+                assert_json "$OUT" "[.listeners[].owners[] | select(.pid == $child) | .role, .exe] == [\"service\", \"$sleep_exe\"]" \
+                        "$how: the program it started is the service"
+        done
+        run_cap OUT sa who 8443
+        assert_contains "$OUT" "activator" "table notes the activator"
+}
+
+test_workers_have_no_role() {
+        need_cmd jq
+        start_listen --children 2 --tcp 0.0.0.0 443
+        start_daemon
+        refresh
+        run_cap OUT sa who 443 --json
+        assert_json "$OUT" '[.listeners[].owners[].role] | all(. == null)' "no roles among workers of one program"
+}
