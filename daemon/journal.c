@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+/* No CODE_FILE/CODE_LINE/CODE_FUNC of this file in every event entry. */
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-journal.h>
 
 #include "journal.h"
@@ -23,7 +25,7 @@ struct journal {
 
         journal_entry **ring;     /* FIFO of max_queue slots */
         size_t head, count, max_queue;
-        bool busy;                /* writer holds an entry outside the ring */
+        journal_entry *inflight;  /* taken off the ring, being sent (freed here if cancelled) */
         journal_stats stats;
 };
 
@@ -52,19 +54,20 @@ static void *writer(void *arg)
                 journal_entry *e = j->ring[j->head];
                 j->head = (j->head + 1) % j->max_queue;
                 j->count--;
-                j->busy = true;
+                j->inflight = e;
                 pthread_mutex_unlock(&j->lock);
 
                 int r = 1;
                 if (access(j->socket_path, F_OK) == 0)
                         /* May block for as long as journald is stopped. */
                         r = sd_journal_sendv(e->iov, (int) e->n);
-                else
+                if (r != 0)
+                        /* No journal, or a dead one (stale socket): the event is not lost. */
                         write_stderr(e);
-                journal_entry_free(e);
 
                 pthread_mutex_lock(&j->lock);
-                j->busy = false;
+                j->inflight = NULL;
+                journal_entry_free(e);
                 if (r > 0)
                         j->stats.to_stderr++;
                 else if (r == 0)
@@ -127,16 +130,18 @@ journal *journal_free(journal *j, unsigned timeout_ms)
         pthread_mutex_lock(&j->lock);
         j->stop = true;
         pthread_cond_broadcast(&j->wake);
-        while ((j->count > 0 || j->busy) &&
+        while ((j->count > 0 || j->inflight) &&
                pthread_cond_timedwait(&j->drained, &j->lock, &deadline) == 0)
                 ;
-        drained = j->count == 0 && !j->busy;
+        drained = j->count == 0 && !j->inflight;
         pthread_mutex_unlock(&j->lock);
 
         /* A writer stuck in sendmsg() to a stopped journald: cancel it there. */
         if (!drained)
                 pthread_cancel(j->thread);
         pthread_join(j->thread, NULL);
+        /* Cancelled inside sd_journal_sendv: the entry it was sending is ours to free. */
+        journal_entry_free(j->inflight);
 
         for (size_t i = 0; i < j->count; i++)
                 journal_entry_free(j->ring[(j->head + i) % j->max_queue]);
@@ -172,6 +177,6 @@ void journal_get_stats(journal *j, journal_stats *ret)
 {
         pthread_mutex_lock(&j->lock);
         *ret = j->stats;
-        ret->queued = j->count + (j->busy ? 1 : 0);
+        ret->queued = j->count;
         pthread_mutex_unlock(&j->lock);
 }

@@ -17,9 +17,9 @@ typedef struct journal journal;
 typedef struct journal_stats {
         uint64_t sent;      /* accepted by the journal socket */
         uint64_t to_stderr; /* written to stderr: no journal socket */
-        uint64_t failed;    /* sd_journal_sendv returned an error */
+        uint64_t failed;    /* sd_journal_sendv failed (dead journald): written to stderr instead */
         uint64_t dropped;   /* queue full */
-        size_t queued;      /* waiting now */
+        size_t queued;      /* waiting now (not counting the one being sent) */
         size_t max_queue;
 } journal_stats;
 

@@ -204,7 +204,8 @@ int manager_reload(manager *m)
                                 m->scanner = s;
                         }
                 }
-                /* Judge what listens now by the new policy. */
+                /* Judge what listens now by the new policy, and save what it watches. */
+                monitor_policy_changed(m->monitor);
                 manager_scan(m, "reload");
         }
         control_refresh_group(m->control);

@@ -22,6 +22,7 @@ struct monitor {
 
         state baseline;            /* from the file; used by the first update */
         bool have_baseline, first_done, dirty;
+        bool save_due;             /* the policy changed: save even without events */
         const char *baseline_how;
         char **active;             /* keys of the violations reported, sorted */
         size_t n_active;
@@ -117,16 +118,31 @@ static int emit_event(monitor *m, event_type t, const struct timespec *when, con
         return 0;
 }
 
-/* Identity of a violation that survives restarts: where, and what. */
+/*
+ * Identity of a violation that survives restarts and pid churn: where, what
+ * kind, and which program (exe, unit, user) — not which pid, so a new
+ * worker of a program already reported is not news.
+ */
 static char *violation_key(const violation *v)
 {
         const sa_listener *l = v->listener;
+        const sa_process *p = v->owner;
         char addr[64], *key;
 
-        if (asprintf(&key, "%" PRIu64 "/%s/%s/%u|%s", l->netns, sa_proto_name(l->proto),
-                     sa_listener_address(l, addr, sizeof addr), l->port, v->reason) < 0)
+        if (asprintf(&key, "%" PRIu64 "/%s/%s/%u|%d|%s|%s|%s", l->netns, sa_proto_name(l->proto),
+                     sa_listener_address(l, addr, sizeof addr), l->port, (int) v->kind,
+                     p && p->exe ? p->exe : "", p && p->unit ? p->unit : "",
+                     p && p->user ? p->user : "") < 0)
                 return NULL;
         return key;
+}
+
+static bool keys_have(char *const *keys, size_t n, const char *key)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(keys[i], key))
+                        return true;
+        return false;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -160,6 +176,11 @@ static int track_violations(monitor *m, const sa_snapshot *snap, const policy *p
                         r = -ENOMEM;
                         goto out;
                 }
+                /* Once per key: several holders of one program are one violation. */
+                if (keys_have(keys, nk, k)) {
+                        free(k);
+                        continue;
+                }
                 if (!active_has(m->active, m->n_active, k))
                         r = emit_event(m, EVENT_POLICY_VIOLATION, &snap->taken, v[i].listener, NULL,
                                        v[i].reason);
@@ -168,15 +189,6 @@ static int track_violations(monitor *m, const sa_snapshot *snap, const policy *p
                         goto out;
         }
         qsort(keys, nk, sizeof *keys, cmp_str);
-        /* Same reason on two holders of one program: one key. */
-        size_t u = 0;
-        for (size_t i = 0; i < nk; i++) {
-                if (u > 0 && !strcmp(keys[u - 1], keys[i]))
-                        free(keys[i]);
-                else
-                        keys[u++] = keys[i];
-        }
-        nk = u;
         if (nk != m->n_active)
                 *changed = true;
         for (size_t i = 0; !*changed && i < nk; i++)
@@ -214,7 +226,7 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
         sa_diff_key key = SA_DIFF_BY_SOCKET;
         sa_change *changes = NULL;
         size_t n = 0;
-        bool changed = !m->first_done || m->dirty;
+        bool changed = !m->first_done || m->dirty || m->save_due;
         unsigned skipped = 0;
         int r;
 
@@ -262,8 +274,15 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
         if (m->dirty)
                 log_info("Saved the baseline to %s again", m->state_path);
         m->dirty = false;
+        m->save_due = false;
         if (m->state_path)
                 m->state_saves++;
+}
+
+void monitor_policy_changed(monitor *m)
+{
+        /* The watched set may differ now: the next update saves the baseline anew. */
+        m->save_due = true;
 }
 
 json_t *monitor_check(const sa_snapshot *snap, const policy *p)

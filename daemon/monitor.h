@@ -46,6 +46,9 @@ monitor *monitor_free(monitor *m);
  */
 void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, const policy *p);
 
+/* After a reload: the next update saves the baseline even without events. */
+void monitor_policy_changed(monitor *m);
+
 /*
  * The violations of snap under p as a JSON array of {"listener","reason"}
  * (the check command). NULL on ENOMEM.

@@ -72,9 +72,10 @@ static bool address_allowed(const policy_list *l, const sa_listener *lis)
 }
 
 /* Appends a violation whose reason is printf-formatted from escaped parts. */
-static int add(violation **v, size_t *n, const sa_listener *l, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-static int add(violation **v, size_t *n, const sa_listener *l, const char *fmt, ...)
+static int add(violation **v, size_t *n, const sa_listener *l, const sa_process *owner,
+               violation_kind kind, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static int add(violation **v, size_t *n, const sa_listener *l, const sa_process *owner,
+               violation_kind kind, const char *fmt, ...)
 {
         violation *nv = realloc(*v, (*n + 1) * sizeof *nv);
         char *reason;
@@ -89,7 +90,7 @@ static int add(violation **v, size_t *n, const sa_listener *l, const char *fmt, 
         va_end(ap);
         if (r < 0)
                 return -ENOMEM;
-        nv[(*n)++] = (violation) { .listener = l, .reason = reason };
+        nv[(*n)++] = (violation) { .listener = l, .owner = owner, .kind = kind, .reason = reason };
         return 0;
 }
 
@@ -101,18 +102,18 @@ static int check_owner(const policy_rule *rule, const sa_listener *l, const sa_p
         int r = 0;
 
         if (proc->exe_deleted)
-                r = add(v, n, l, "owner %s[%d] runs a deleted executable %s", comm, (int) proc->pid, exe);
+                r = add(v, n, l, proc, VIOLATION_EXE_DELETED, "owner %s[%d] runs a deleted executable %s", comm, (int) proc->pid, exe);
         else if (proc->exe_replaced)
-                r = add(v, n, l, "owner %s[%d] runs an executable replaced on disk since it started: %s",
+                r = add(v, n, l, proc, VIOLATION_EXE_REPLACED, "owner %s[%d] runs an executable replaced on disk since it started: %s",
                         comm, (int) proc->pid, exe);
         if (r >= 0 && rule && !list_allows(&rule->allow_exe, proc->exe))
-                r = add(v, n, l, "owner %s[%d] not allowed: exe %s is not in AllowExe", comm,
+                r = add(v, n, l, proc, VIOLATION_EXE, "owner %s[%d] not allowed: exe %s is not in AllowExe", comm,
                         (int) proc->pid, exe);
         if (r >= 0 && rule && !list_allows(&rule->allow_unit, proc->unit))
-                r = add(v, n, l, "owner %s[%d] not allowed: unit %s is not in AllowUnit", comm,
+                r = add(v, n, l, proc, VIOLATION_UNIT, "owner %s[%d] not allowed: unit %s is not in AllowUnit", comm,
                         (int) proc->pid, proc->unit ? proc->unit : "-");
         if (r >= 0 && rule && !user_allowed(&rule->allow_user, proc))
-                r = add(v, n, l, "owner %s[%d] not allowed: user %s (uid %u) is not in AllowUser",
+                r = add(v, n, l, proc, VIOLATION_USER, "owner %s[%d] not allowed: user %s (uid %u) is not in AllowUser",
                         comm, (int) proc->pid, proc->user ? proc->user : "?", (unsigned) proc->uid);
         return r;
 }
@@ -128,10 +129,10 @@ int policy_check_listener(const policy *p, const sa_listener *l, violation **v, 
         rule = policy_rule_for(p, l);
         if (rule && !address_allowed(&rule->allow_address, l)) {
                 sa_listener_address(l, addr, sizeof addr);
-                r = add(v, n, l, "address %s is not in AllowAddress", addr);
+                r = add(v, n, l, NULL, VIOLATION_ADDRESS, "address %s is not in AllowAddress", addr);
         }
         if (r >= 0 && l->n_holders == 0)
-                r = add(v, n, l, "no owning process found (%s)",
+                r = add(v, n, l, NULL, VIOLATION_NO_OWNER, "no owning process found (%s)",
                         l->owner_reason ? l->owner_reason : "unknown");
         for (size_t i = 0; r >= 0 && i < l->n_holders; i++)
                 r = check_owner(rule, l, l->holders[i].proc, v, n);

@@ -37,8 +37,20 @@ typedef struct policy {
         size_t n_rules;
 } policy;
 
+typedef enum violation_kind {
+        VIOLATION_ADDRESS,           /* address not in AllowAddress */
+        VIOLATION_NO_OWNER,          /* no owning process found */
+        VIOLATION_EXE_DELETED,
+        VIOLATION_EXE_REPLACED,
+        VIOLATION_EXE,               /* exe not in AllowExe */
+        VIOLATION_UNIT,              /* unit not in AllowUnit */
+        VIOLATION_USER,              /* user not in AllowUser */
+} violation_kind;
+
 typedef struct violation {
         const sa_listener *listener; /* borrowed from the snapshot */
+        const sa_process *owner;     /* the holder concerned; NULL for the listener itself */
+        violation_kind kind;
         char *reason;                /* holds process-chosen text raw: escape on output */
 } violation;
 
