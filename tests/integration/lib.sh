@@ -255,7 +255,10 @@ write_config() {
 # (array of VAR=VALUE).
 start_daemon() {
         [ -n "${CONF:-}" ] || write_config
-        spawn_daemon "$SAD" --socket "$SOCK" --foreground --config "$CONF" "$@"
+        # A private baseline: never the host's /var/lib/sockaudit (a later
+        # --state-dir in "$@" wins).
+        spawn_daemon "$SAD" --socket "$SOCK" --foreground --config "$CONF" \
+                --state-dir "$SA_IT_DIR/state" "$@"
         wait_daemon_ready
 }
 DAEMON_ENV=()
@@ -520,4 +523,289 @@ sa_it_main() {
         ip -n "$SA_IT_NS" link set lo up || fail "cannot bring lo up in $SA_IT_NS"
         "$1"
         exit 0
+}
+
+# --------------------------------------------- monitoring: journald, watch
+# Helpers for test_monitor.sh and test_journal.sh. Nothing above uses them.
+
+# The daemon's baseline directory in these tests (never the host's).
+STATE_DIR=${SA_IT_DIR:-/nonexistent}/state
+MNT_HOLDER=
+JOURNALD_PID=
+# Prefix that runs a command in the private mount namespace (empty: none).
+MNTX=()
+# jq: the values of a journalctl -o json field as an array. journalctl shows
+# a field given several times as an array, a binary value as an array of
+# byte numbers (kept as one value here).
+JQ_JV='def jv(f): (f // null) | if . == null then [] elif type == "array" and (length == 0 or (.[0] | type) != "number") then . else [.] end;'
+
+# wait_until SECONDS CMD...: polls CMD (every 50 ms) until it succeeds;
+# returns 1 if it never did.
+wait_until() {
+        local secs=$1 i
+        shift
+        for ((i = 0; i < secs * 20; i++)); do
+                "$@" && return 0
+                sleep 0.05
+        done
+        "$@"
+}
+
+# start_mount_holder: a tracked process (sleep) in a private mount
+# namespace (`unshare -m --propagation private`); mounts made in it with
+# "${MNTX[@]}" vanish with it. Returns only once the holder runs sleep in a
+# mount namespace other than ours (unshare has set private propagation by
+# then), so that no mount can land on the host's. Sets MNT_HOLDER, MNTX.
+start_mount_holder() {
+        need_cmd unshare nsenter
+        local mine i ns
+        mine=$(readlink /proc/$$/ns/mnt)
+        [ -n "$mine" ] || fail "cannot read our mount namespace"
+        unshare -m --propagation private sleep infinity < /dev/null > /dev/null 2>&1 &
+        MNT_HOLDER=$!
+        track_pid "$MNT_HOLDER"
+        for ((i = 0; i < 100; i++)); do
+                ns=$(readlink "/proc/$MNT_HOLDER/ns/mnt" 2>/dev/null)
+                if [ -n "$ns" ] && [ "$ns" != "$mine" ] &&
+                   [ "$(cat "/proc/$MNT_HOLDER/comm" 2>/dev/null)" == sleep ]; then
+                        MNTX=(nsenter -t "$MNT_HOLDER" -m --)
+                        return 0
+                fi
+                alive "$MNT_HOLDER" || skip "unshare -m does not work here"
+                sleep 0.02
+        done
+        fail "unshare -m: holder $MNT_HOLDER not in its own mount namespace after 2 s"
+}
+
+# mnt_tmpfs DIR: an empty tmpfs on DIR in the holder's mount namespace
+# (DIR must exist; skip otherwise).
+mnt_tmpfs() {
+        [ -d "$1" ] || skip "$1 does not exist on this host"
+        "${MNTX[@]}" mount -t tmpfs -o mode=0755 tmpfs "$1" || fail "mount tmpfs on $1 (mount namespace)"
+        if grep -q " $1 " /proc/$$/mountinfo; then
+                fail "tmpfs on $1 leaked into the host's mount namespace"
+        fi
+}
+
+# start_no_journal: a mount namespace where /run/systemd/journal is an
+# empty tmpfs, so a daemon started there with start_daemon_journal sees no
+# journal socket, whatever the host has.
+start_no_journal() {
+        start_mount_holder
+        mnt_tmpfs /run/systemd/journal
+}
+
+# start_journald: a private systemd-journald (volatile storage, no kmsg,
+# no rate limit) in a private mount namespace, tracked; skips when journald
+# or unshare is missing. Waits (5 s) for its socket. Sets JOURNALD_PID,
+# MNT_HOLDER, MNTX; daemons started with start_daemon_journal log to it.
+start_journald() {
+        local jd=/lib/systemd/systemd-journald i
+        [ -x "$jd" ] || skip "$jd not installed"
+        need_cmd journalctl jq
+        start_mount_holder
+        mnt_tmpfs /run/systemd/journal
+        mnt_tmpfs /run/log
+        printf '[Journal]\nStorage=volatile\nReadKMsg=no\nRateLimitBurst=0\nForwardToSyslog=no\nForwardToWall=no\n' \
+                > "$SA_IT_DIR/journald.conf"
+        if [ -f /etc/systemd/journald.conf ]; then
+                "${MNTX[@]}" mount --bind "$SA_IT_DIR/journald.conf" /etc/systemd/journald.conf ||
+                        fail "bind journald.conf (mount namespace)"
+        fi
+        "${MNTX[@]}" "$jd" < /dev/null > "$SA_IT_DIR/journald.log" 2>&1 &
+        JOURNALD_PID=$!
+        track_pid "$JOURNALD_PID"
+        for ((i = 0; i < 100; i++)); do
+                "${MNTX[@]}" test -S /run/systemd/journal/socket && break
+                alive "$JOURNALD_PID" || fail "systemd-journald exited: $(tail -n 3 "$SA_IT_DIR/journald.log" | tr '\n' ' ')"
+                sleep 0.05
+        done
+        "${MNTX[@]}" test -S /run/systemd/journal/socket || fail "systemd-journald: no socket after 5 s"
+        note "journald $JOURNALD_PID in the mount namespace of $MNT_HOLDER"
+}
+
+# journald_stop / journald_cont: SIGSTOP / SIGCONT to our journald.
+journald_stop() { kill -STOP "$JOURNALD_PID" || fail "SIGSTOP journald"; }
+journald_cont() { kill -CONT "$JOURNALD_PID" || fail "SIGCONT journald"; }
+
+# journal_json [JOURNALCTL ARGS...]: the daemon's entries in our journal,
+# one JSON object per line.
+journal_json() {
+        timeout "$SA_IT_CMD_TIMEOUT" "${MNTX[@]}" journalctl -D /run/log/journal -o json --no-pager \
+                SYSLOG_IDENTIFIER=sockauditd "$@" 2>/dev/null
+}
+
+# wait_journal N JQ_COND [SECONDS]: waits (default 5 s) until at least N
+# of the daemon's entries satisfy the jq condition (JQ_JV's jv() may be
+# used). JOURNAL is then every entry (one per line); returns 1 on timeout.
+wait_journal() {
+        local n=$1 cond=$2 secs=${3:-5} i c
+        for ((i = 0; i <= secs * 10; i++)); do
+                JOURNAL=$(journal_json)
+                c=$(jq -s "$JQ_JV"" [.[] | select($cond)] | length" <<<"$JOURNAL")
+                [ "${c:-0}" -ge "$n" ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
+# journal_select JQ_COND: the entries of $JOURNAL satisfying it, one per line.
+journal_select() {
+        jq -c "$JQ_JV"" select($2)" <<<"$1"
+}
+
+# spawn_daemon_mnt CMD...: as spawn_daemon, in the mount namespace of
+# MNTX (set by start_journald or start_no_journal) as well.
+spawn_daemon_mnt() {
+        [ -x "$SAD" ] || fail "$SAD not built"
+        [ ${#MNTX[@]} -gt 0 ] || fail "spawn_daemon_mnt: no mount namespace (start_journald first)"
+        [ -n "${CONF:-}" ] || write_config
+        env "${DAEMON_ENV[@]}" "${MNTX[@]}" "${NSX[@]}" "$@" >> "$SA_IT_DIR/daemon.log" 2>&1 &
+        DAEMON_PID=$!
+        track_pid "$DAEMON_PID"
+        echo "$DAEMON_PID" >> "$SA_IT_DIR/.daemons"
+        note "daemon pid $DAEMON_PID (mount namespace of $MNT_HOLDER): $*"
+}
+
+# start_daemon_journal [ARGS...]: start_daemon in the private mount
+# namespace (so it talks to our journald, or to none), with
+# --state-dir $STATE_DIR.
+start_daemon_journal() {
+        [ -n "${CONF:-}" ] || write_config
+        spawn_daemon_mnt "$SAD" --socket "$SOCK" --foreground --config "$CONF" \
+                --state-dir "$STATE_DIR" "$@"
+        wait_daemon_ready
+}
+
+# start_daemon_state [ARGS...]: start_daemon with --state-dir $STATE_DIR.
+start_daemon_state() {
+        start_daemon --state-dir "$STATE_DIR" "$@"
+}
+
+# status_json: `sockaudit status --json` (its status object) in STATUS.
+status_json() {
+        STATUS=$(sa status --json 2>/dev/null | jq -c '.status // .' 2>/dev/null)
+        [ -n "$STATUS" ] || fail "sockaudit status --json: no answer"
+}
+
+# mon_get JQ_PATH: one value from status --json (e.g. .monitor.events.listener_added).
+mon_get() {
+        sa status --json 2>/dev/null | jq -r "(.status // .) | $1"
+}
+
+# mon_events: the event counters, e.g. {"listener_added":1,...}.
+mon_events() {
+        mon_get '.monitor.events | tojson'
+}
+
+# start_watch [ARGS...]: `sockaudit watch ARGS` in the background (tracked,
+# no timeout), output in WATCH_OUT, stderr in WATCH_OUT.err; waits (5 s)
+# until the daemon counts one more watcher. Sets WATCH_PID.
+start_watch() {
+        local before i
+        before=$(mon_get '.watchers.connected')
+        _sa_n=$((_sa_n + 1))
+        WATCH_OUT=$SA_IT_DIR/watch.$_sa_n
+        "${NSX[@]}" "$SA" --socket "$SOCK" watch "$@" > "$WATCH_OUT" 2> "$WATCH_OUT.err" < /dev/null &
+        WATCH_PID=$!
+        track_pid "$WATCH_PID"
+        for ((i = 0; i < 100; i++)); do
+                [ "$(mon_get '.watchers.connected')" -gt "${before:-0}" ] 2>/dev/null && return 0
+                alive "$WATCH_PID" || fail "sockaudit watch $* exited: $(cat "$WATCH_OUT.err")"
+                sleep 0.05
+        done
+        fail "sockaudit watch $*: the daemon counts no new watcher after 5 s"
+}
+
+# stop_watch: SIGTERM to the watch (it exits 0 on SIGTERM); WATCH_RC.
+stop_watch() {
+        kill -TERM "$WATCH_PID" 2>/dev/null
+        wait_exit "$WATCH_PID" 5 || fail "sockaudit watch did not end on SIGTERM"
+        WATCH_RC=$WAIT_RC
+}
+
+# file_lines FILE: its number of lines (0 if missing).
+file_lines() {
+        local n=0
+        [ -f "$1" ] && n=$(wc -l < "$1")
+        printf '%s' "${n:-0}"
+}
+
+# start_stuck_watcher OUT [LINGER]: a raw client (python3) that sends
+# {"cmd":"watch"} and reads nothing until the file OUT.go exists; then it
+# reads and copies every line to OUT until it has seen an "events_lost"
+# line and LINGER seconds (default 0.5) more passed, or 15 s passed (exit 0
+# if it saw one, 1 if not). Waits until the daemon counts it as a watcher.
+# Sets STUCK_PID.
+start_stuck_watcher() {
+        need_cmd python3
+        local out=$1 linger=${2:-0.5} before i
+        before=$(mon_get '.watchers.connected')
+        "${NSX[@]}" python3 -c '
+import os, socket, sys, time
+path, out, linger = sys.argv[1], sys.argv[2], float(sys.argv[3])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(path)
+s.sendall(b"{\"cmd\":\"watch\"}\n")
+end = time.monotonic() + 25
+while not os.path.exists(out + ".go"):
+    if time.monotonic() > end:
+        sys.exit(2)
+    time.sleep(0.05)
+s.settimeout(0.2)
+buf, seen, stop = b"", None, time.monotonic() + 15
+with open(out, "wb") as f:
+    while time.monotonic() < stop:
+        try:
+            d = s.recv(1 << 16)
+        except socket.timeout:
+            continue
+        if not d:
+            break
+        buf += d
+        *lines, buf = buf.split(b"\n")
+        for l in lines:
+            f.write(l + b"\n")
+            if seen is None and b"\"events_lost\"" in l:
+                seen = time.monotonic()
+                stop = seen + linger
+        f.flush()
+sys.exit(0 if seen is not None else 1)
+' "$SOCK" "$out" "$linger" < /dev/null 2> "$out.err" &
+        STUCK_PID=$!
+        track_pid "$STUCK_PID"
+        for ((i = 0; i < 100; i++)); do
+                [ "$(mon_get '.watchers.connected')" -gt "${before:-0}" ] 2>/dev/null && return 0
+                alive "$STUCK_PID" || fail "stuck watcher exited: $(cat "$out.err")"
+                sleep 0.05
+        done
+        fail "stuck watcher: the daemon counts no new watcher after 5 s"
+}
+
+# timed VAR CMD...: run_cap, plus VAR_ms = wall time in milliseconds.
+timed() {
+        local __v=$1 __t
+        shift
+        __t=$(date +%s%N)
+        run_cap "$__v" "$@"
+        printf -v "${__v}_ms" '%s' "$((($(date +%s%N) - __t) / 1000000))"
+}
+
+# mon_is JQ_PATH VALUE: status --json has VALUE at JQ_PATH (for wait_until).
+mon_is() { [ "$(mon_get "$1")" == "$2" ]; }
+
+# lines_ge FILE N: FILE has at least N lines (for wait_until).
+lines_ge() { [ "$(file_lines "$1")" -ge "$2" ]; }
+
+# start_daemon_mon [ARGS...]: the daemon with --state-dir $STATE_DIR, kept
+# away from the host's journal: when the host has a journal socket, in a
+# mount namespace without one (start_no_journal), so its events go to
+# daemon.log instead.
+start_daemon_mon() {
+        if [ -S /run/systemd/journal/socket ] || [ ${#MNTX[@]} -gt 0 ]; then
+                [ ${#MNTX[@]} -gt 0 ] || start_no_journal
+                start_daemon_journal "$@"
+        else
+                start_daemon_state "$@"
+        fi
 }

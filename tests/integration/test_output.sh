@@ -3,7 +3,8 @@
 # Human output (tables) and the other read verbs: list, status.
 
 # rows_443 TEXT: the table rows that show port 443.
-rows_443() { grep -E '(^|[^0-9])443([^0-9]|$)' <<<"$1" | grep -vE '^[[:space:]]*(PROTO|Proto|proto|NETID|Netid)'; }
+# Rows of other network namespaces (--direct scans them all) say "netns" in NOTE.
+rows_443() { grep -E '(^|[^0-9])443([^0-9]|$)' <<<"$1" | grep -vE '^[[:space:]]*(PROTO|Proto|proto|NETID|Netid)' | grep -v 'netns '; }
 
 # Every holder gets a row, in both protocols, from the daemon and --direct.
 test_table_rows() {
@@ -46,7 +47,7 @@ test_hostile_comm() {
                 grep -q '^name' <<<"$OUT" && fail "$how: a row begins with the second half of the comm"
                 assert_contains "$rows" 'evil\nname' "$how: escaped newline"
                 run_cap OUT $how who 443 --json
-                assert_json "$OUT" "$JQ_LS"' [ls[].owners[].comm] | unique == ["evil\nname\u001b[2J"]' \
+                assert_json "$OUT" "$JQ_LS"' [ls[] | select(.netns == '"$(ns_inode)"') | .owners[].comm] | unique == ["evil\nname\u001b[2J"]' \
                         "$how: JSON comm"
         done
         run_cap OUT sa list
