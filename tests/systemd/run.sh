@@ -1,0 +1,700 @@
+#!/bin/bash
+# The systemd units under a real systemd: a Debian root (debootstrap, cached),
+# `make install` into it, booted with systemd-nspawn, driven with nsenter.
+#
+#   BUILD=build tests/systemd/run.sh          (or: make check-systemd)
+#
+# Builds nothing: `make all tests` first (it needs $BUILD/sockauditd,
+# $BUILD/sockaudit and $BUILD/tests/helpers/sa-listen). Needs root,
+# debootstrap, systemd-nspawn (systemd-container), nsenter and jq on the host.
+# Each check prints PASS/FAIL/SKIP; the last line is always
+# "systemd: N passed, N failed, N skipped"; the exit code is non-zero when a
+# check failed. Everything is SKIPped (with the reason) when the Debian
+# archive or systemd-nspawn cannot be used here.
+#
+#   SA_SD_CACHE=DIR   where the debootstrapped base root is cached, as a tar
+#                     keyed by suite, architecture and package list
+#                     (default /var/cache/sockaudit-tests)
+#   SA_SD_MIRROR=URL  Debian mirror (default: the one apt uses for the suite)
+#   SA_SD_BUDGET=SEC  time box for the whole run (default 280)
+#   SA_SD_KEEP=1      keep the root copy (the container is always stopped)
+#   SA_SD_VERBOSE=1   print every check's log, not only failed ones
+# shellcheck disable=SC2317  # the check_* functions are called by name
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+TOP=$(pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+HERE=$TOP/tests/systemd
+CACHE_DIR=${SA_SD_CACHE:-/var/cache/sockaudit-tests}
+BUDGET=${SA_SD_BUDGET:-280}
+DEADLINE=$((SECONDS + BUDGET))
+CT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+HELPER_DIR=/usr/local/libexec/sockaudit-tests   # inside the container
+VIOLATION_ID=8aabb5f5dc6b450db79ed1fe4a2edec8
+
+CHECKS=(boot activation notify catalog nginx_owners activator policy_violation
+        reload watchdog restart stop verify security)
+
+pass=0 failed=0 skipped=0
+declare -A REPORTED=()
+WORK='' ROOTDIR='' NSPAWN_PID='' LEADER='' MACHINE=sa-sd-$$
+
+say() { printf '%s\n' "$*"; }
+info() { printf '# %s\n' "$*"; }
+
+result() {      # result PASS|FAIL|SKIP NAME TEXT
+        local st=$1 name=$2 text=$3
+        REPORTED[$name]=1
+        case $st in
+        PASS) pass=$((pass + 1)); say "PASS: $name${text:+ ($text)}" ;;
+        FAIL) failed=$((failed + 1)); say "FAIL: $name: $text" ;;
+        SKIP) skipped=$((skipped + 1)); say "SKIP: $name: $text" ;;
+        esac
+}
+
+skip_rest() {   # every check not reported yet is skipped, with REASON
+        local c
+        for c in "${CHECKS[@]}"; do
+                [ -n "${REPORTED[$c]:-}" ] || result SKIP "$c" "$1"
+        done
+}
+
+# --- inside the container ---------------------------------------------------
+
+# ct CMD...: run CMD in the container (every namespace of its PID 1), with a
+# clean environment, no stdin, bounded by CT_TIMEOUT seconds (default 30).
+ct() {
+        timeout -k 3 "${CT_TIMEOUT:-30}" nsenter -t "$LEADER" -a \
+                env -i PATH=$CT_PATH LANG=C.UTF-8 SYSTEMD_PAGER= SYSTEMD_COLORS=0 \
+                "$@" < /dev/null
+}
+
+# prop UNIT NAME: one property of a unit.
+prop() { CT_TIMEOUT=${CT_TIMEOUT:-10} ct systemctl show -p "$2" --value "$1" 2>/dev/null; }
+
+# The journal entries of sockauditd.service as JSON lines.
+daemon_journal() { ct journalctl --no-pager -o json _SYSTEMD_UNIT=sockauditd.service "$@"; }
+
+# --- checks -----------------------------------------------------------------
+# Each check_NAME sets WHY (what failed; several problems joined by "; ") and
+# NOTE (a short detail for PASS), and returns 0 for pass, 77 for skip.
+
+WHY='' NOTE=''
+bad() { WHY="${WHY:+$WHY; }$*"; }
+
+check_boot() {
+        local state failed_units
+        state=$(CT_TIMEOUT=90 ct systemctl is-system-running --wait 2>&1)
+        echo "is-system-running: $state"
+        case $state in
+        running) NOTE="systemd $(ct systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p') running" ;;
+        degraded)
+                failed_units=$(ct systemctl list-units --failed --plain --no-legend | awk '{print $1}' | tr '\n' ' ')
+                echo "failed units: $failed_units"
+                if grep -qE 'sockaudit|test\.|nginx' <<<"$failed_units"; then
+                        bad "system degraded, failed units: $failed_units"
+                else
+                        NOTE="degraded by units not under test: $failed_units"
+                fi ;;
+        *) bad "system state '$state' (expected running)" ;;
+        esac
+        ct systemctl is-active --quiet nginx.service || bad "nginx.service is not active after boot"
+        [ -z "$WHY" ]
+}
+
+# The package's postinst, by hand: sysusers, catalog, enable + start the
+# socket. Then the first client starts the daemon.
+check_activation() {
+        local out st
+        ct systemd-sysusers || bad "systemd-sysusers failed"
+        ct getent group sockaudit >/dev/null || bad "group sockaudit missing after systemd-sysusers"
+        ct journalctl --update-catalog || bad "journalctl --update-catalog failed"
+        ct systemctl enable sockauditd.socket || bad "systemctl enable sockauditd.socket failed"
+        ct systemctl start sockauditd.socket || bad "systemctl start sockauditd.socket failed"
+        [ "$(ct systemctl is-enabled sockauditd.socket)" = enabled ] || bad "sockauditd.socket not enabled"
+        [ "$(ct systemctl is-active sockauditd.socket)" = active ] || bad "sockauditd.socket not active"
+        st=$(ct stat -c '%a %U:%G' /run/sockaudit/sockaudit.sock)
+        echo "control socket: $st"
+        [ "$st" = "660 root:sockaudit" ] || bad "control socket is '$st', expected '660 root:sockaudit'"
+        st=$(ct systemctl is-active sockauditd.service)
+        [ "$st" = inactive ] || bad "sockauditd.service is '$st' before the first client (expected inactive)"
+        out=$(ct sockaudit status --json); st=$?
+        echo "sockaudit status --json: rc=$st $out"
+        [ "$st" -eq 0 ] || bad "first 'sockaudit status' exited $st"
+        [ "$(jq -r .socket_activated <<<"$out" 2>/dev/null)" = true ] ||
+                bad "status says socket_activated=$(jq -c .socket_activated <<<"$out" 2>/dev/null)"
+        st=$(ct systemctl is-active sockauditd.service)
+        [ "$st" = active ] || bad "sockauditd.service is '$st' after the first client (expected active)"
+        [ -z "$WHY" ] && NOTE="inactive -> 'sockaudit status' -> active"
+        [ -z "$WHY" ]
+}
+
+WD_TS0='' WD_T0='' MAINPID0=''
+check_notify() {
+        local out
+        declare -A p=()
+        out=$(ct systemctl show sockauditd.service \
+                -p Type,NotifyAccess,WatchdogUSec,StatusText,ActiveState,SubState,MainPID,WatchdogTimestampMonotonic)
+        echo "$out"
+        while IFS='=' read -r k v; do p[$k]=$v; done <<<"$out"
+        [ "${p[Type]:-}" = notify ] || bad "Type=${p[Type]:-} (expected notify)"
+        case ${p[NotifyAccess]:-} in main|exec|all) ;; *) bad "NotifyAccess=${p[NotifyAccess]:-}" ;; esac
+        [ "${p[WatchdogUSec]:-}" = 30s ] || bad "WatchdogUSec=${p[WatchdogUSec]:-} (expected 30s)"
+        [ -n "${p[StatusText]:-}" ] || bad "StatusText is empty (no STATUS= from the daemon)"
+        [ "${p[ActiveState]:-}/${p[SubState]:-}" = active/running ] ||
+                bad "state ${p[ActiveState]:-}/${p[SubState]:-} (expected active/running)"
+        WD_TS0=${p[WatchdogTimestampMonotonic]:-0} WD_T0=$SECONDS MAINPID0=${p[MainPID]:-0}
+        NOTE="NotifyAccess=${p[NotifyAccess]:-} WatchdogUSec=${p[WatchdogUSec]:-} StatusText=\"${p[StatusText]:-}\""
+        [ -z "$WHY" ]
+}
+
+check_catalog() {
+        local ids id cat
+        ids=$(sed -nE 's/^-- ([0-9a-f]{32})$/\1/p' "$TOP/systemd/sockaudit.catalog")
+        [ -n "$ids" ] || { bad "no message ids in systemd/sockaudit.catalog"; return 1; }
+        grep -qx "$VIOLATION_ID" <<<"$ids" || bad "catalog lacks the policy_violation id $VIOLATION_ID"
+        cat=$(ct journalctl --list-catalog --no-pager)
+        for id in $ids; do
+                grep -q "^$id " <<<"$cat" || bad "journalctl --list-catalog lacks $id"
+        done
+        NOTE="$(wc -w <<<"$ids") message ids in journalctl --list-catalog"
+        [ -z "$WHY" ]
+}
+
+# "ADDR:PORT pid,pid,..." per listener, from ss -p output and from sockaudit.
+ss_holders() {
+        awk '{ addr = $4; pids = ""; s = $0
+               while (match(s, /pid=[0-9]+/)) { pids = pids " " substr(s, RSTART + 4, RLENGTH - 4); s = substr(s, RSTART + RLENGTH) }
+               print addr, pids }' |
+                while read -r addr pids; do
+                        printf '%s %s\n' "$addr" "$(tr ' ' '\n' <<<"$pids" | sort -n | uniq | paste -sd, -)"
+                done | sort
+}
+sa_holders() {  # stdin: who --json; $1: proto
+        jq -r --arg p "$1" '.listeners[] | select(.proto == $p) |
+                (if .family == "ipv6" then "[\(.address)]" else .address end) + ":\(.port) " +
+                ([.owners[].pid] | unique | map(tostring) | join(","))' | sort
+}
+
+check_nginx_owners() {
+        local json rc ss_out want got master units workers
+        master=$(prop nginx.service MainPID)
+        ss_out=$(ct ss -Hltnp 'sport = :443')
+        echo "ss -Hltnp 'sport = :443':"; echo "$ss_out"
+        want=$(ss_holders <<<"$ss_out")
+        json=$(ct sockaudit who 443 --tcp --json); rc=$?
+        echo "sockaudit who 443 --tcp --json: rc=$rc"; echo "$json"
+        [ "$rc" -eq 0 ] || { bad "sockaudit who 443 exited $rc"; return 1; }
+        got=$(sa_holders tcp <<<"$json")
+        echo "ss:        $want" | paste -sd' '; echo "sockaudit: $got" | paste -sd' '
+        [ -n "$want" ] || bad "ss shows nothing on 443/tcp: nginx is not listening"
+        [ "$want" = "$got" ] || bad "holders differ: ss [$(paste -sd';' <<<"$want")] vs sockaudit [$(paste -sd';' <<<"$got")]"
+        jq -e --argjson m "${master:-0}" '[.listeners[].owners[] | select(.pid == $m)] | length > 0' <<<"$json" >/dev/null ||
+                bad "nginx master (MainPID $master) not among the owners"
+        workers=$(jq --argjson m "${master:-0}" '[.listeners[].owners[] | select(.ppid == $m) | .pid] | unique | length' <<<"$json")
+        [ "${workers:-0}" -ge 3 ] || bad "$workers nginx workers listed (expected 3: worker_processes 3)"
+        units=$(jq -r '[.listeners[].owners[].unit] | unique | join(",")' <<<"$json")
+        [ "$units" = nginx.service ] || bad "owner units are '$units' (expected only nginx.service)"
+        NOTE="$(wc -l <<<"$got") listeners, master $master + $workers workers, unit $units, same as ss"
+        [ -z "$WHY" ]
+}
+
+check_activator() {
+        local json rc svc ss_out p1
+        ct systemctl start test.socket || bad "systemctl start test.socket failed"
+        ct systemctl start test.service || bad "systemctl start test.service failed"
+        svc=$(prop test.service MainPID)
+        ss_out=$(ct ss -Hltnp 'sport = :8443')
+        echo "ss -Hltnp 'sport = :8443':"; echo "$ss_out"
+        grep -q 'pid=1,' <<<"$ss_out" || bad "ss does not show PID 1 holding 8443 (test setup broken)"
+        json=$(ct sockaudit who 8443 --json); rc=$?
+        echo "sockaudit who 8443 --json: rc=$rc"; echo "$json"
+        [ "$rc" -eq 0 ] || { bad "sockaudit who 8443 exited $rc"; return 1; }
+        p1=$(jq -c '[.listeners[].owners[] | select(.pid == 1)][0]' <<<"$json")
+        echo "PID 1 record: $p1"
+        if [ "$p1" = null ] || [ -z "$p1" ]; then
+                bad "PID 1 (systemd, the activator) is not listed as a holder of 8443"
+        else
+                [ "$(jq -r .role <<<"$p1")" = activator ] ||
+                        bad "PID 1 has role=$(jq -c .role <<<"$p1"), expected \"activator\" (the owner-role change has not landed?)"
+                [ "$(jq -r .socket_unit <<<"$p1")" = test.socket ] ||
+                        bad "PID 1 has socket_unit=$(jq -c .socket_unit <<<"$p1"), expected \"test.socket\""
+                [ "$(jq -r .service_unit <<<"$p1")" = test.service ] ||
+                        bad "PID 1 has service_unit=$(jq -c .service_unit <<<"$p1"), expected \"test.service\""
+        fi
+        p1=$(jq -c --argjson s "${svc:-0}" '[.listeners[].owners[] | select(.pid == $s)][0]' <<<"$json")
+        echo "test.service (MainPID $svc) record: $p1"
+        if [ "$p1" = null ] || [ -z "$p1" ]; then
+                bad "test.service's process ($svc) is not listed as a holder of 8443"
+        else
+                [ "$(jq -r .unit <<<"$p1")" = test.service ] ||
+                        bad "pid $svc has unit=$(jq -c .unit <<<"$p1"), expected \"test.service\""
+                [ "$(jq -r .role <<<"$p1")" = service ] ||
+                        bad "pid $svc (test.service) has role=$(jq -c .role <<<"$p1"), expected \"service\""
+        fi
+        NOTE="PID 1 role activator (test.socket -> test.service), pid $svc role service"
+        [ -z "$WHY" ]
+}
+
+# The policy: only nginx may hold 443; a rogue on 443/udp is a violation.
+write_policy() {
+        mkdir -p "$ROOTDIR/etc/sockaudit"
+        cat > "$ROOTDIR/etc/sockaudit/sockauditd.conf" <<'EOF'
+# Written by tests/systemd/run.sh
+[Port 443/tcp]
+AllowUnit=nginx.service
+AllowExe=/usr/sbin/nginx
+
+[Port 443/udp]
+AllowUnit=nginx.service
+AllowExe=/usr/sbin/nginx
+EOF
+}
+
+# The violation entries about PID $1 on 443, as JSON lines.
+violations_of() {
+        ct journalctl --no-pager -o json "MESSAGE_ID=$VIOLATION_ID" SOCKAUDIT_PORT=443 |
+                jq -c --arg pid "$1" 'select([.SOCKAUDIT_PID] | flatten | index($pid))'
+}
+
+ROGUE_PID=
+check_policy_violation() {
+        local entries e rc pid_before end
+        ct systemd-run --quiet --unit=sa-rogue --description="sockaudit test: rogue 443/udp listener" \
+                "$HELPER_DIR/sa-listen" --udp 0.0.0.0 443 || { bad "systemd-run sa-listen failed"; return 1; }
+        end=$((SECONDS + 10))
+        while (( SECONDS < end )); do
+                ROGUE_PID=$(prop sa-rogue.service MainPID)
+                ct ss -Hlunp 'sport = :443' | grep -q "pid=$ROGUE_PID," && break
+                sleep 0.2
+        done
+        echo "rogue: sa-rogue.service pid $ROGUE_PID"; ct ss -Hlunp 'sport = :443'
+        ct ss -Hlunp 'sport = :443' | grep -q "pid=$ROGUE_PID," ||
+                { bad "the rogue (sa-listen --udp 0.0.0.0 443) is not listening"; return 1; }
+        write_policy
+        pid_before=$(prop sockauditd.service MainPID)
+        ct systemctl reload sockauditd.service; rc=$?
+        [ "$rc" -eq 0 ] || bad "systemctl reload sockauditd exited $rc"
+        # The reload (SIGHUP) is asynchronous: force scans until the entry shows.
+        entries=
+        end=$((SECONDS + 15))
+        while (( SECONDS < end )); do
+                CT_TIMEOUT=5 ct sockaudit refresh >/dev/null
+                entries=$(violations_of "$ROGUE_PID")
+                [ -n "$entries" ] && break
+                sleep 0.5
+        done
+        echo "violation entries:"; echo "$entries"
+        if [ -z "$entries" ]; then
+                bad "no journal entry MESSAGE_ID=$VIOLATION_ID with SOCKAUDIT_PID=$ROGUE_PID within 15 s of the reload"
+                return 1
+        fi
+        sleep 0.5; entries=$(violations_of "$ROGUE_PID")   # every entry of that scan
+        e=$(head -n 1 <<<"$entries")
+        chk() { [ "$(jq -r "$1" <<<"$e")" = "$2" ] || bad "$1 is $(jq -c "$1" <<<"$e"), expected \"$2\""; }
+        chk .PRIORITY 4
+        chk ._SYSTEMD_UNIT sockauditd.service
+        chk .SOCKAUDIT_EVENT policy_violation
+        chk .SOCKAUDIT_PORT 443
+        chk .SOCKAUDIT_PROTO udp
+        chk '[.SOCKAUDIT_PID] | flatten | join(",")' "$ROGUE_PID"
+        chk '[.SOCKAUDIT_UNIT] | flatten | join(",")' sa-rogue.service
+        chk '[.SOCKAUDIT_EXE] | flatten | join(",")' "$HELPER_DIR/sa-listen"
+        [ -n "$(jq -r '.SOCKAUDIT_REASON // empty' <<<"$e")" ] || bad "no SOCKAUDIT_REASON"
+        [ -n "$(jq -r '.SOCKAUDIT_ADDRESS // empty' <<<"$e")" ] || bad "no SOCKAUDIT_ADDRESS"
+        [ "$(jq -r '.SOCKAUDIT_REASON' <<<"$entries" | sort | uniq -d)" = "" ] ||
+                bad "the same violation was journaled twice: $(jq -r .SOCKAUDIT_REASON <<<"$entries" | sort | uniq -d | head -n 1)"
+        # nginx is allowed: no violation names it.
+        e=$(ct journalctl --no-pager -o json "MESSAGE_ID=$VIOLATION_ID" | jq -c 'select([.SOCKAUDIT_UNIT] | flatten | index("nginx.service"))')
+        [ -z "$e" ] || bad "nginx (allowed) got a violation: $(jq -r .MESSAGE <<<"$e" | head -n 1)"
+        ct sockaudit check >/dev/null; rc=$?
+        [ "$rc" -eq 1 ] || bad "sockaudit check exited $rc with a rogue listener (expected 1)"
+        [ "$(prop sockauditd.service MainPID)" = "$pid_before" ] || bad "the reload restarted the daemon"
+        NOTE="$(wc -l <<<"$entries") warning(s) for pid $ROGUE_PID: $(jq -r .MESSAGE <<<"$entries" | head -n 1)"
+        [ -z "$WHY" ]
+}
+
+# journal lines "EVENT PROTO ADDRESS PORT REASON" with their counts.
+count_events() {
+        ct journalctl --sync
+        daemon_journal | jq -r 'select(.SOCKAUDIT_EVENT == "policy_violation" or .SOCKAUDIT_EVENT == "listener_added") |
+                [.SOCKAUDIT_EVENT, .SOCKAUDIT_PROTO, .SOCKAUDIT_ADDRESS, .SOCKAUDIT_PORT, (.SOCKAUDIT_REASON // "")] |
+                map(if type == "array" then join(",") else (. // "" | tostring) end) | join(" ")' | sort | uniq -c
+}
+
+# Journal queue empty (every event of the daemon handed to journald).
+journal_drained() {
+        local q end=$((SECONDS + 5))
+        while (( SECONDS < end )); do
+                q=$(CT_TIMEOUT=5 ct sockaudit status --json | jq -r '.monitor.journal.queued // empty')
+                [ "$q" = 0 ] && return 0
+                sleep 0.2
+        done
+        return 1
+}
+
+check_reload() {
+        local rc before after pid0 nr0 out t
+        pid0=$(prop sockauditd.service MainPID); nr0=$(prop sockauditd.service NRestarts)
+        journal_drained; before=$(count_events)
+        t=$SECONDS
+        out=$(ct systemctl reload sockauditd.service 2>&1); rc=$?
+        echo "systemctl reload: rc=$rc $out"
+        [ "$rc" -eq 0 ] || bad "systemctl reload sockauditd exited $rc: $out"
+        [ -z "$out" ] || bad "systemctl reload printed: $out"
+        ct sockaudit refresh >/dev/null || bad "sockaudit refresh after the reload failed"
+        sleep 0.5; journal_drained; after=$(count_events)
+        [ "$(prop sockauditd.service ActiveState)/$(prop sockauditd.service SubState)" = active/running ] ||
+                bad "state after reload: $(prop sockauditd.service ActiveState)/$(prop sockauditd.service SubState)"
+        [ "$(prop sockauditd.service MainPID)" = "$pid0" ] || bad "MainPID changed: $pid0 -> $(prop sockauditd.service MainPID)"
+        [ "$(prop sockauditd.service NRestarts)" = "$nr0" ] || bad "NRestarts changed"
+        out=$(daemon_journal --since=-30s | jq -r 'select((.PRIORITY | tonumber) <= 3 or (.MESSAGE | test("Bad configuration"))) | .MESSAGE')
+        [ -z "$out" ] || bad "the daemon logged: $(head -n 1 <<<"$out")"
+        [ "$before" = "$after" ] || bad "a second reload with the same config raised events again: $(diff <(echo "$before") <(echo "$after") | grep '^>' | head -n 3 | paste -sd' ')"
+        NOTE="same pid $pid0, active/running, no new events"
+        [ -z "$WHY" ]
+}
+
+check_watchdog() {
+        local ts pid
+        [ -n "$WD_T0" ] || { WHY="no baseline (the notify check did not run)"; return 77; }
+        # sd-event pings every 1/2..3/4 of WatchdogSec=30s: at most 22.5 s.
+        for _ in $(seq 60); do
+                ts=$(prop sockauditd.service WatchdogTimestampMonotonic)
+                [ "${ts:-0}" -gt "$WD_TS0" ] && break
+                [ $((SECONDS - WD_T0)) -ge 25 ] && break
+                sleep 0.5
+        done
+        pid=$(prop sockauditd.service MainPID)
+        echo "WatchdogTimestampMonotonic $WD_TS0 -> $ts after $((SECONDS - WD_T0)) s; MainPID $MAINPID0 -> $pid"
+        [ "$pid" = "$MAINPID0" ] || bad "the daemon was restarted meanwhile ($MAINPID0 -> $pid)"
+        [ "${ts:-0}" -gt "$WD_TS0" ] || bad "no WATCHDOG=1 reached systemd in $((SECONDS - WD_T0)) s (WatchdogTimestamp unchanged)"
+        NOTE="WATCHDOG=1 seen, $(( (ts - WD_TS0) / 1000000 )) s after the first"
+        [ -z "$WHY" ]
+}
+
+check_restart() {
+        local before after pid0 nr0 pid st out end
+        journal_drained; before=$(count_events)
+        echo "events before:"; echo "$before"
+        grep -q ' listener_added ' <<<"$before" || bad "no listener_added entries at all before the restart (nothing to compare)"
+        pid0=$(prop sockauditd.service MainPID); nr0=$(prop sockauditd.service NRestarts)
+        ct systemctl kill -s KILL sockauditd.service || bad "systemctl kill -s KILL failed"
+        # Restart=on-failure, RestartSec=1s: back without any client asking.
+        end=$((SECONDS + 10))
+        while (( SECONDS < end )); do
+                pid=$(prop sockauditd.service MainPID); st=$(prop sockauditd.service ActiveState)
+                [ "$st" = active ] && [ "${pid:-0}" != 0 ] && [ "$pid" != "$pid0" ] && break
+                sleep 0.2
+        done
+        echo "after kill: MainPID $pid0 -> $pid, ActiveState $st, NRestarts $nr0 -> $(prop sockauditd.service NRestarts)"
+        if [ "$st" != active ] || [ "$pid" = "$pid0" ]; then
+                bad "not restarted within 10 s (state $st, pid $pid)"; return 1
+        fi
+        [ "$(prop sockauditd.service NRestarts)" = $((nr0 + 1)) ] || bad "NRestarts $nr0 -> $(prop sockauditd.service NRestarts) (expected +1: Restart=on-failure)"
+        [ "$(ct systemctl is-active sockauditd.socket)" = active ] || bad "sockauditd.socket not active after the restart"
+        out=$(ct sockaudit status --json)
+        [ "$(jq -r .socket_activated <<<"$out")" = true ] || bad "restarted daemon is not using the socket from systemd"
+        ct sockaudit refresh >/dev/null || bad "sockaudit refresh after the restart failed"
+        ct sockaudit refresh >/dev/null
+        sleep 0.5; journal_drained; after=$(count_events)
+        echo "events after:"; echo "$after"
+        [ "$before" = "$after" ] ||
+                bad "events raised again after the restart: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | head -n 4 | paste -sd' ')"
+        NOTE="pid $pid0 -> $pid by Restart=on-failure, $(awk '{n += $1} END {print n + 0}' <<<"$after") added/violation entries before and after"
+        [ -z "$WHY" ]
+}
+
+check_stop() {
+        local out rc t st
+        # Judge stop on its own: a daemon left failed by an earlier check is
+        # reset and activated again first.
+        if [ "$(ct systemctl is-active sockauditd.service)" != active ]; then
+                echo "sockauditd.service not active: reset-failed, activate with 'sockaudit status'"
+                ct systemctl reset-failed sockauditd.service
+                ct sockaudit status >/dev/null
+                [ "$(ct systemctl is-active sockauditd.service)" = active ] ||
+                        { bad "could not activate sockauditd.service again before stopping it"; return 1; }
+        fi
+        t=$SECONDS
+        out=$(ct systemctl stop sockauditd.service 2>&1); rc=$?
+        echo "systemctl stop: rc=$rc $out"
+        [ "$rc" -eq 0 ] || bad "systemctl stop exited $rc: $out"
+        [ $((SECONDS - t)) -le 8 ] || bad "stop took $((SECONDS - t)) s"
+        out=$(ct systemctl show sockauditd.service -p ActiveState,SubState,Result,ExecMainCode,ExecMainStatus)
+        echo "$out"
+        grep -qx ActiveState=inactive <<<"$out" || bad "$(grep ActiveState <<<"$out") (expected inactive)"
+        grep -qx Result=success <<<"$out" || bad "$(grep Result <<<"$out") (expected success)"
+        st=$(ct systemctl is-failed sockauditd.service)
+        [ "$st" != failed ] || bad "is-failed: failed"
+        out=$(daemon_journal --since=-15s | jq -r .MESSAGE)
+        echo "$out"
+        [ "$(ct systemctl is-active sockauditd.socket)" = active ] || bad "sockauditd.socket went down with the service"
+        NOTE="inactive/dead, Result=success, ExecMainStatus=$(prop sockauditd.service ExecMainStatus)"
+        [ -z "$WHY" ]
+}
+
+check_verify() {
+        local out svc sock
+        svc=$(prop sockauditd.service FragmentPath); sock=$(prop sockauditd.socket FragmentPath)
+        out=$(ct systemd-analyze verify --man=no "$svc" "$sock" 2>&1)
+        echo "systemd-analyze verify $svc $sock:"; echo "$out"
+        [ -z "$out" ] || bad "systemd-analyze verify: $(paste -sd' ' <<<"$out" | cut -c1-300)"
+        NOTE="no output for $svc $sock"
+        [ -z "$WHY" ]
+}
+
+check_security() {
+        local out level
+        out=$(ct systemd-analyze security sockauditd.service 2>&1)
+        echo "$out"
+        level=$(sed -nE 's/.*Overall exposure level for sockauditd.service: ([0-9.]+).*/\1/p' <<<"$out")
+        [ -n "$level" ] || { bad "no exposure level in: $(tail -n 2 <<<"$out")"; return 1; }
+        awk -v l="$level" 'BEGIN { exit !(l <= 2.5) }' || bad "exposure level $level is above 2.5"
+        NOTE="exposure level $level"
+        [ -z "$WHY" ]
+}
+
+run_check() {
+        local name=$1 rc log=$WORK/$1.log
+        if [ $SECONDS -ge $DEADLINE ]; then
+                result FAIL "$name" "not run: the ${BUDGET} s time box is used up"
+                return
+        fi
+        WHY='' NOTE=''
+        "check_$name" > "$log" 2>&1; rc=$?
+        if [ "$rc" -eq 0 ] && [ -z "$WHY" ]; then
+                result PASS "$name" "$NOTE"
+        elif [ "$rc" -eq 77 ]; then
+                result SKIP "$name" "$WHY"
+        else
+                result FAIL "$name" "${WHY:-exit $rc}"
+                ct journalctl --no-pager -u sockauditd.service -n 12 -o short-monotonic >> "$log" 2>&1
+        fi
+        if [ "${SA_SD_VERBOSE:-0}" = 1 ] || { [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; } || [ -n "$WHY" ]; then
+                tail -n 40 "$log" | sed 's/^/    | /'
+        fi
+}
+
+# --- setup and teardown -----------------------------------------------------
+
+# The Debian mirror apt uses for SUITE (deb822 .sources, then one-line lists).
+apt_mirror() {
+        local suite=$1 url
+        if [ -n "${SA_SD_MIRROR:-}" ]; then echo "$SA_SD_MIRROR"; return; fi
+        url=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk -v s="$suite" '
+                BEGIN { RS = ""; FS = "\n" }
+                { types = uris = suites = ""
+                  for (i = 1; i <= NF; i++) {
+                        if ($i ~ /^Types:/) types = $i
+                        if ($i ~ /^URIs:/) uris = $i
+                        if ($i ~ /^Suites:/) suites = $i
+                  }
+                  if (types ~ /[ \t]deb([ \t]|$)/ && (" " suites " ") ~ ("[ \t]" s "[ \t]")) {
+                        sub(/^URIs:[ \t]*/, "", uris); split(uris, u, /[ \t]+/); print u[1]; exit
+                  } }')
+        [ -n "$url" ] || url=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+                sed -nE "s/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+)[[:space:]]+${suite}[[:space:]].*/\2/p" | head -n 1)
+        echo "${url:-http://deb.debian.org/debian}"
+}
+
+# Debian packages of the shared libraries the installed binaries need.
+lib_packages() {
+        local f p
+        for f in $(ldd "$BUILD/sockauditd" "$BUILD/sockaudit" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u); do
+                p=$(dpkg -S "$f" 2>/dev/null || dpkg -S "$(readlink -f "$f")" 2>/dev/null ||
+                        dpkg -S "/usr$f" 2>/dev/null || dpkg -S "${f#/usr}" 2>/dev/null)
+                [ -n "$p" ] && echo "${p%%:*}"
+        done | sort -u
+}
+
+# ensure_base: sets BASE_TAR, building and caching it when missing.
+# Returns 0, 77 (archive unreachable: SETUP_WHY says why) or 1 (SETUP_WHY).
+SETUP_WHY=
+ensure_base() {
+        local suite arch mirror include key tmp rc t
+        # shellcheck disable=SC1091
+        suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+        arch=$(dpkg --print-architecture)
+        # procps: /bin/kill for the service's ExecReload.
+        # shellcheck disable=SC2046  # one package per word
+        include=$(printf '%s\n' systemd systemd-sysv dbus nginx-light iproute2 procps \
+                $(lib_packages) |
+                sort -u | paste -sd, -)
+        key=$(printf 'v1 %s %s minbase %s\n' "$suite" "$arch" "$include" | sha256sum | cut -c1-16)
+        BASE_TAR=$CACHE_DIR/base-$suite-$arch-$key.tar
+        if [ -f "$BASE_TAR" ]; then
+                info "base root: cached $BASE_TAR"
+                return 0
+        fi
+        mirror=$(apt_mirror "$suite")
+        info "base root: debootstrap --variant=minbase --include=$include $suite $mirror"
+        tmp=$(mktemp -d "$CACHE_DIR/tmp.XXXXXX")
+        t=$SECONDS
+        timeout -k 5 150 debootstrap --variant=minbase --include="$include" "$suite" "$tmp/root" "$mirror" \
+                > "$tmp/debootstrap.log" 2>&1
+        rc=$?
+        if [ "$rc" -ne 0 ]; then
+                SETUP_WHY="debootstrap $suite from $mirror failed (rc $rc): $(grep -E '^[EW]:' "$tmp/debootstrap.log" | tail -n 1)"
+                tail -n 15 "$tmp/debootstrap.log" | sed 's/^/    | /'
+                if [ "$rc" -eq 124 ] || grep -qiE "couldn't download|failed getting release|temporary failure|could not resolve|connection (refused|timed out)|unable to connect|network is unreachable|no route to host|failed to fetch|couldn't find these debs" "$tmp/debootstrap.log"; then
+                        SETUP_WHY="cannot reach the Debian archive: $SETUP_WHY"
+                        rm -rf "$tmp"; return 77
+                fi
+                rm -rf "$tmp"; return 1
+        fi
+        tar -C "$tmp/root" --numeric-owner --xattrs --xattrs-include='*' -cpf "$tmp/base.tar" . &&
+                rm -f "$CACHE_DIR"/base-*.tar && mv "$tmp/base.tar" "$BASE_TAR"
+        rc=$?
+        rm -rf "$tmp"
+        [ "$rc" -eq 0 ] || { SETUP_WHY="could not write $BASE_TAR"; return 1; }
+        info "base root: built in $((SECONDS - t)) s, cached as $BASE_TAR ($(du -m "$BASE_TAR" | cut -f1) MiB)"
+}
+
+# A fresh root: the cached base, `make install`, the test's own files.
+prepare_root() {
+        ROOTDIR=$WORK/root
+        if ! mkdir "$ROOTDIR" ||
+           ! tar -C "$ROOTDIR" --numeric-owner --xattrs --xattrs-include='*' -xpf "$BASE_TAR"; then
+                SETUP_WHY="cannot unpack $BASE_TAR"; return 1
+        fi
+        if ! make -C "$TOP" --no-print-directory BUILD="$BUILD" install DESTDIR="$ROOTDIR" PREFIX=/usr \
+                > "$WORK/install.log" 2>&1; then
+                tail -n 15 "$WORK/install.log" | sed 's/^/    | /'
+                SETUP_WHY="make install DESTDIR=$ROOTDIR PREFIX=/usr failed"
+                return 1
+        fi
+        install -D -m 0755 "$BUILD/tests/helpers/sa-listen" "$ROOTDIR$HELPER_DIR/sa-listen" ||
+                { SETUP_WHY="no $BUILD/tests/helpers/sa-listen (make tests)"; return 1; }
+        # nginx: 443 without TLS, three workers.
+        sed -i -E 's/^([[:space:]]*worker_processes)[[:space:]].*/\1 3;/' "$ROOTDIR/etc/nginx/nginx.conf"
+        cp "$HERE/nginx-443.conf" "$ROOTDIR/etc/nginx/conf.d/sa-test-443.conf"
+        # A socket-activated service: PID 1 listens on 8443, sleep holds the fd.
+        cp "$HERE/test.socket" "$HERE/test.service" "$ROOTDIR/etc/systemd/system/"
+}
+
+boot() {
+        systemd-nspawn -q -b -D "$ROOTDIR" --machine="$MACHINE" --register=no --keep-unit \
+                --console=pipe --private-network > "$WORK/nspawn.log" 2>&1 < /dev/null 9>&- &
+        NSPAWN_PID=$!
+        for _ in $(seq 100); do
+                LEADER=$(ps --ppid "$NSPAWN_PID" -o pid= 2>/dev/null | head -n 1 | tr -d ' ')
+                [ -n "$LEADER" ] && break
+                kill -0 "$NSPAWN_PID" 2>/dev/null || break
+                sleep 0.2
+        done
+        if [ -z "$LEADER" ]; then
+                SETUP_WHY="systemd-nspawn cannot start a container here: $(tail -n 3 "$WORK/nspawn.log" | paste -sd' ')"
+                return 77
+        fi
+        for _ in $(seq 150); do
+                [ -S "/proc/$LEADER/root/run/systemd/private" ] && return 0
+                kill -0 "$NSPAWN_PID" 2>/dev/null || break
+                sleep 0.2
+        done
+        SETUP_WHY="the container's systemd did not come up (no /run/systemd/private): $(tail -n 3 "$WORK/nspawn.log" | paste -sd' ')"
+        return 1
+}
+
+remove_cgroup_leftovers() {
+        local d
+        for d in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd /sys/fs/cgroup; do
+                for s in supervisor payload; do
+                        [ -d "$d/$s" ] && find "$d/$s" -depth -type d -exec rmdir {} + 2>/dev/null
+                done
+        done
+        # Another container's nspawn may still use it.
+        pgrep -x systemd-nspawn >/dev/null || rm -rf /run/systemd/nspawn
+}
+
+cleanup() {
+        local t=$SECONDS
+        if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
+                [ -n "$LEADER" ] && CT_TIMEOUT=10 ct systemctl poweroff --no-block >/dev/null 2>&1
+                for _ in $(seq 75); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.2; done
+                if kill -0 "$NSPAWN_PID" 2>/dev/null; then
+                        info "container did not power off: SIGTERM to systemd-nspawn $NSPAWN_PID"
+                        kill -TERM "$NSPAWN_PID" 2>/dev/null
+                        for _ in $(seq 50); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.2; done
+                fi
+                if kill -0 "$NSPAWN_PID" 2>/dev/null; then
+                        info "SIGKILL to systemd-nspawn $NSPAWN_PID and the container's init $LEADER"
+                        [ -n "$LEADER" ] && kill -KILL "$LEADER" 2>/dev/null
+                        kill -KILL "$NSPAWN_PID" 2>/dev/null
+                fi
+                wait "$NSPAWN_PID" 2>/dev/null
+                info "container stopped in $((SECONDS - t)) s"
+        fi
+        if [ -n "$NSPAWN_PID" ]; then
+                remove_cgroup_leftovers
+        fi
+        NSPAWN_PID=
+        if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+                if [ "${SA_SD_KEEP:-0}" = 1 ]; then
+                        info "kept $WORK"
+                elif findmnt -rn -o TARGET | grep -q "^$WORK/"; then
+                        info "not removing $WORK: something is mounted under it"
+                else
+                        rm -rf "$WORK"
+                fi
+        fi
+        WORK=
+}
+
+finish() {
+        cleanup
+        say "systemd: $pass passed, $failed failed, $skipped skipped"
+        [ "$failed" -eq 0 ]
+        exit
+}
+
+trap 'say "interrupted"; cleanup; say "systemd: $pass passed, $((failed + 1)) failed, $skipped skipped"; exit 130' INT TERM
+trap cleanup EXIT
+
+# --- main -------------------------------------------------------------------
+
+start=$SECONDS
+global_skip=
+if [ "$(id -u)" -ne 0 ]; then
+        global_skip="needs root (debootstrap, systemd-nspawn)"
+else
+        for c in debootstrap systemd-nspawn nsenter jq flock timeout tar ss; do
+                command -v "$c" >/dev/null || { global_skip="$c is missing (scripts/install-deps.sh installs it)"; break; }
+        done
+fi
+if [ -z "$global_skip" ]; then
+        for f in sockauditd sockaudit tests/helpers/sa-listen; do
+                [ -x "$BUILD/$f" ] || { result FAIL boot "$BUILD/$f is not built (make BUILD=${BUILD#"$TOP"/} all tests)"; skip_rest "nothing to install"; finish; }
+        done
+fi
+[ -n "$global_skip" ] && { skip_rest "$global_skip"; finish; }
+
+mkdir -p "$CACHE_DIR"
+exec 9> "$CACHE_DIR/run.lock"
+if ! flock -w 120 9; then
+        result FAIL boot "another tests/systemd run held $CACHE_DIR/run.lock for 120 s"
+        skip_rest "container not booted"; finish
+fi
+
+ensure_base; rc=$?
+if [ "$rc" -eq 77 ]; then skip_rest "$SETUP_WHY"; finish; fi
+if [ "$rc" -ne 0 ]; then result FAIL boot "$SETUP_WHY"; skip_rest "container not booted"; finish; fi
+
+WORK=$(mktemp -d /var/tmp/sockaudit-systemd.XXXXXX)
+t=$SECONDS
+if ! prepare_root; then result FAIL boot "$SETUP_WHY"; skip_rest "container not booted"; finish; fi
+info "fresh root with make install: $((SECONDS - t)) s"
+
+t=$SECONDS
+boot; rc=$?
+if [ "$rc" -eq 77 ]; then skip_rest "$SETUP_WHY"; finish; fi
+if [ "$rc" -ne 0 ]; then result FAIL boot "$SETUP_WHY"; skip_rest "container not booted"; finish; fi
+info "container $MACHINE: systemd-nspawn $NSPAWN_PID, init $LEADER, up in $((SECONDS - t)) s"
+
+for c in "${CHECKS[@]}"; do
+        run_check "$c"
+        if [ "$c" = boot ] && [ "$failed" -gt 0 ]; then skip_rest "the container did not boot cleanly"; break; fi
+done
+info "checks took $((SECONDS - t)) s; whole run $((SECONDS - start)) s"
+finish
