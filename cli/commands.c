@@ -16,7 +16,7 @@
 #include "table.h"
 
 /* Flushes stdout; a write error (full disk, closed pipe) turns into exit 4. */
-static int finish(int code)
+int finish(int code)
 {
         if (fflush(stdout) != 0 || ferror(stdout)) {
                 fprintf(stderr, "sockaudit: cannot write the output: %m\n");
@@ -32,7 +32,7 @@ static int out_of_memory(void)
 }
 
 /* Formatting failures: -EIO is stdout's (reported by finish), the rest ours. */
-static int print_failed(int r)
+int print_failed(int r)
 {
         return r == -EIO ? finish(EXIT_ERROR) : out_of_memory();
 }
@@ -41,7 +41,7 @@ static int print_failed(int r)
  * j as JSON on stdout: indented for a terminal, else one compact line
  * (always compact for a stream of objects).
  */
-static int print_json(const json_t *j, bool stream)
+int print_json(const json_t *j, bool stream)
 {
         size_t flags = !stream && isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT;
 
@@ -183,7 +183,8 @@ static int daemon_request(const cli_options *o, json_t *req, json_t **ret)
 /* {"cmd":CMD} plus "port" and "proto" when the options narrow them. */
 static json_t *query_request(const cli_options *o)
 {
-        json_t *req = json_pack("{s:s}", "cmd", verb_name(o->verb));
+        /* explain asks what who asks; it differs only in the output. */
+        json_t *req = json_pack("{s:s}", "cmd", o->verb == VERB_EXPLAIN ? "who" : verb_name(o->verb));
         int r = 0;
 
         if (!req)
@@ -224,7 +225,8 @@ static int direct_query(const cli_options *o, json_t **ret)
 
         json_t *reply = json_object();
         if (!reply ||
-            (o->verb == VERB_WHO && json_object_set_new(reply, "port", json_integer(o->port)) < 0) ||
+            ((o->verb == VERB_WHO || o->verb == VERB_EXPLAIN) &&
+             json_object_set_new(reply, "port", json_integer(o->port)) < 0) ||
             json_object_set_new(reply, "listeners", sa_snapshot_listeners_to_json(snap, &f)) < 0 ||
             json_object_set_new(reply, "scan_time",
                                 json_string(sa_format_time(&snap->taken, when, sizeof when))) < 0) {
@@ -256,6 +258,11 @@ static void put_port_protos(FILE *f, const cli_options *o)
                 fprintf(f, "%u/tcp or %u/udp", o->port, o->port);
 }
 
+int query_listeners(const cli_options *o, json_t **ret)
+{
+        return o->direct ? direct_query(o, ret) : daemon_request(o, query_request(o), ret);
+}
+
 /*
  * who and list: the same request, the same output; they differ only in
  * who's exit code (1 when nothing listens) and its "nothing listens" line.
@@ -263,7 +270,7 @@ static void put_port_protos(FILE *f, const cli_options *o)
 static int query(const cli_options *o)
 {
         json_t *reply = NULL;
-        int r = o->direct ? direct_query(o, &reply) : daemon_request(o, query_request(o), &reply);
+        int r = query_listeners(o, &reply);
 
         if (r != 0)
                 return r;

@@ -16,6 +16,7 @@ static const char *const verb_names[_VERB_MAX] = {
         [VERB_REFRESH] = "refresh",
         [VERB_WATCH] = "watch",
         [VERB_CHECK] = "check",
+        [VERB_EXPLAIN] = "explain",
         [VERB_HELP] = "help",
         [VERB_VERSION] = "version",
 };
@@ -36,10 +37,12 @@ void cli_usage(FILE *out)
               "  refresh                       make the daemon rescan now\n"
               "  watch                         stream change events until Ctrl-C\n"
               "  check                         evaluate the daemon's policy\n"
+              "  explain PORT [--tcp|--udp]    who can reach the listeners on PORT, and why\n"
               "\n"
               "Options (anywhere on the line):\n"
               "  --json            JSON instead of a table\n"
-              "  --direct          no daemon: scan in-process (who, list; root sees all)\n"
+              "  --direct          no daemon: scan in-process (who, list, explain;\n"
+              "                    root sees all)\n"
               "  --socket PATH     control socket (default $SOCKAUDIT_SOCKET, else\n"
               "                    " SA_DEFAULT_SOCKET ")\n"
               "  --timeout SEC     wait at most SEC seconds for the daemon (default 30,\n"
@@ -49,7 +52,7 @@ void cli_usage(FILE *out)
               "  -h, --help        this text\n"
               "      --version     the version\n"
               "\n"
-              "Exit status: 0 found, 1 nothing listens (who) or violations (check),\n"
+              "Exit status: 0 found, 1 nothing listens (who, explain) or violations (check),\n"
               "2 usage error, 3 daemon unreachable, 4 error answer.\n", out);
 }
 
@@ -115,20 +118,23 @@ enum {
 static int check_combination(const cli_options *o, bool port_given, size_t n_args, char **args)
 {
         const char *name = verb_name(o->verb);
+        bool takes_port = o->verb == VERB_WHO || o->verb == VERB_EXPLAIN;
+        bool queries = takes_port || o->verb == VERB_LIST;
 
-        if (o->verb == VERB_WHO) {
+        if (takes_port) {
                 if (port_given)
-                        return usage_error("who takes the port as its argument: sockaudit who PORT");
+                        return usage_error("%s takes the port as its argument: sockaudit %s PORT",
+                                           name, name);
                 if (n_args == 0)
-                        return usage_error("who needs a PORT");
+                        return usage_error("%s needs a PORT", name);
         } else if (port_given && o->verb != VERB_LIST)
                 return usage_error("--port is for list");
-        if (n_args > (o->verb == VERB_WHO ? 1u : 0u))
+        if (n_args > (takes_port ? 1u : 0u))
                 return usage_error("unexpected argument '%s' for %s", args[n_args - 1], name);
-        if (o->protos && o->verb != VERB_WHO && o->verb != VERB_LIST)
-                return usage_error("--tcp and --udp are for who and list");
-        if (o->direct && o->verb != VERB_WHO && o->verb != VERB_LIST)
-                return usage_error("%s needs the daemon; --direct works with who and list", name);
+        if (o->protos && !queries)
+                return usage_error("--tcp and --udp are for who, list and explain");
+        if (o->direct && !queries)
+                return usage_error("%s needs the daemon; --direct works with who, list and explain", name);
         return 0;
 }
 
@@ -225,7 +231,7 @@ int cli_parse(int argc, char **argv, cli_options *ret)
                         r = usage_error("no command given");
                 else if ((r = parse_verb(args[0], &o.verb)) == 0) {
                         r = check_combination(&o, port_given, n_args - 1, args + 1);
-                        if (r == 0 && o.verb == VERB_WHO)
+                        if (r == 0 && (o.verb == VERB_WHO || o.verb == VERB_EXPLAIN))
                                 r = parse_port(args[1], &o.port);
                 }
         }

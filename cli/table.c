@@ -209,7 +209,7 @@ static int role_note(const json_t *o, char **note)
 static int add_owner_row(table *t, const json_t *l, const char *local, const char *common,
                          const json_t *o)
 {
-        char pid[24], uid[24], *unit = NULL, *exe = NULL, *note = NULL;
+        char pid[48], uid[24], *unit = NULL, *exe = NULL, *note = NULL;
         const char *proto = get_str(l, "proto");
         int r = -ENOMEM;
 
@@ -257,8 +257,14 @@ static int add_owner_row(table *t, const json_t *l, const char *local, const cha
                 goto out;
         r = -ENOMEM;
 
+        /* A holder in another PID namespace: "1234 (ns:1)", its pid in there too. */
+        const json_t *nspid = json_object_get(o, "pid_in_namespace");
+        get_int_text(o, "pid", pid, sizeof pid);
+        if (json_is_integer(nspid))
+                snprintf(pid + strlen(pid), sizeof pid - strlen(pid), " (ns:%" JSON_INTEGER_FORMAT ")",
+                         json_integer_value(nspid));
         const char *row[LISTENER_COLUMNS] = {
-                proto ? proto : "?", local, get_int_text(o, "pid", pid, sizeof pid),
+                proto ? proto : "?", local, pid,
                 user ? user : get_int_text(o, "uid", uid, sizeof uid),
                 get_str(o, "comm"), unit, exe, note ? note : "",
         };

@@ -47,7 +47,8 @@ char *listener_local(const json_t *listener);
 /*
  * Adds one row per (listener, owner) of a listener record to t, which must
  * have the LISTENER_COLUMNS layout. A listener without owners gets one row
- * with PID "?" and its owner_reason in NOTE. A listener whose netns is not
+ * with PID "?" and its owner_reason in NOTE; an owner with a pid_in_namespace
+ * shows PID as "1234 (ns:1)". A listener whose netns is not
  * home_netns (the viewer's own; 0 = do not compare) says "netns NAME" (or
  * the inode) in NOTE. Fields that are missing or of the wrong type print as
  * "?" rather than failing. Returns 0 or -ENOMEM.

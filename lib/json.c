@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "sockaudit.h"
+#include "exposure.h"
 #include "process.h"
 #include "text.h"
 
@@ -92,6 +93,8 @@ json_t *sa_process_to_json(const sa_process *p)
 
         r |= put(o, "pid", json_integer(p->pid));
         r |= put(o, "ppid", json_integer(p->ppid));
+        r |= put(o, "pid_in_namespace", p->nspid > 0 && p->nspid != p->pid ? json_integer(p->nspid)
+                                                                           : json_null());
         r |= put(o, "comm", text_or_null(p->comm));
         r |= put(o, "exe", text_or_null(p->exe));
         r |= put(o, "exe_deleted", json_boolean(p->exe_deleted));
@@ -174,12 +177,33 @@ json_t *sa_listener_to_json(const sa_listener *l)
         owners = NULL;
         r |= put(o, "owner_status", json_string(sa_owner_status_name(l->owner_status)));
         r |= put(o, "owner_reason", l->owner_reason ? json_string(l->owner_reason) : json_null());
+        r |= put(o, "exposure", sa_listener_exposure_to_json(l));
         if (r == 0)
                 return o;
 fail:
         json_decref(owners);
         json_decref(o);
         return NULL;
+}
+
+json_t *sa_listener_exposure_to_json(const sa_listener *l)
+{
+        sa_exposure e;
+        char *summary = NULL;
+        json_t *o;
+
+        if (sa_listener_exposure_summary(l, &summary) < 0)
+                return NULL;
+        sa_listener_exposure(l, &e);
+        /* The summary holds netns and interface names: sanitised like all text. */
+        o = json_pack("{s:s, s:b, s:b, s:s, s:o}",
+                      "scope", sa_exposure_scope_name(e.scope),
+                      "ipv4", (int) e.ipv4,
+                      "ipv6", (int) e.ipv6,
+                      "namespace", e.host_netns ? "host" : "other",
+                      "summary", text_or_null(summary));
+        free(summary);
+        return o;
 }
 
 json_t *sa_snapshot_listeners_to_json(const sa_snapshot *snap, const sa_filter *f)
@@ -249,6 +273,7 @@ static sa_process *process_from_json(const json_t *o)
 {
         sa_process *p = calloc(1, sizeof *p);
         const json_t *argv = json_object_get(o, "cmdline");
+        const json_t *nspid = json_object_get(o, "pid_in_namespace");
         json_int_t pid, ppid, uid;
 
         if (!p)
@@ -264,6 +289,9 @@ static sa_process *process_from_json(const json_t *o)
         p->pid = (pid_t) pid;
         p->ppid = (pid_t) ppid;
         p->uid = (uid_t) uid;
+        if (json_is_integer(nspid) && json_integer_value(nspid) > 0 &&
+            json_integer_value(nspid) <= INT32_MAX)
+                p->nspid = (pid_t) json_integer_value(nspid);
         p->exe_deleted = json_is_true(json_object_get(o, "exe_deleted"));
         p->exe_replaced = json_is_true(json_object_get(o, "exe_replaced"));
         p->argv_truncated = json_is_true(json_object_get(o, "cmdline_truncated"));

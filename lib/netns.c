@@ -22,6 +22,7 @@
 #include <netlink/socket.h>
 
 #include "netns.h"
+#include "process.h"
 #include "sockdiag.h"
 
 static const char *const self_ns_paths[] = {
@@ -81,6 +82,51 @@ static void netns_release(sa_netns *ns)
         ns->fd = -1;
 }
 
+/* dfd/name's first bytes into buf (NUL-terminated); false if unreadable. */
+static bool read_prefix(int dfd, const char *name, char *buf, size_t size)
+{
+        int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        ssize_t n;
+
+        if (fd < 0)
+                return false;
+        do
+                n = read(fd, buf, size - 1);
+        while (n < 0 && errno == EINTR);
+        close(fd);
+        if (n < 0)
+                return false;
+        buf[n] = '\0';
+        return true;
+}
+
+uint64_t sa_netns_host_ino(const char *proc_root)
+{
+        char path[4096], status[512];
+        struct stat st;
+        uint64_t ino = 0;
+        int dfd;
+
+        if (!proc_root)
+                proc_root = "/proc";
+        /* kthreadd is pid 2 with no parent only in the initial PID namespace. */
+        snprintf(path, sizeof path, "%s/2", proc_root);
+        dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+                if (read_prefix(dfd, "status", status, sizeof status) &&
+                    strncmp(status, "Name:\tkthreadd\n", strlen("Name:\tkthreadd\n")) == 0 &&
+                    strstr(status, "\nPPid:\t0\n") && fstatat(dfd, "ns/net", &st, 0) == 0)
+                        ino = st.st_ino;
+                close(dfd);
+        }
+        if (ino == 0) {
+                snprintf(path, sizeof path, "%s/1/ns/net", proc_root);
+                if (stat(path, &st) == 0)
+                        ino = st.st_ino; /* EACCES on some hosts (FACTS.md) */
+        }
+        return ino;
+}
+
 int sa_netns_set_new(bool all, sa_netns_set **ret)
 {
         sa_netns_set *set = calloc(1, sizeof *set);
@@ -111,6 +157,7 @@ int sa_netns_set_new(bool all, sa_netns_set **ret)
          * ALL mode needs the way back. */
         if (all && set->self_fd < 0)
                 goto fail;
+        set->host_ino = sa_netns_host_ino(NULL);
 
         r = netns_insert(set, 0, set->self_ino, &self);
         if (r < 0)
@@ -146,13 +193,24 @@ void sa_netns_drop_socket(sa_netns *ns)
         ns->nl = NULL;
 }
 
-/* Keeps the smallest name that fits (several names can share a namespace). */
-static void netns_offer_name(sa_netns *ns, const char *name)
+/* Whether ns is the host's namespace (sa_netns_set.host_ino's rule). */
+static bool netns_is_host(const sa_netns_set *set, const sa_netns *ns)
+{
+        return set->host_ino != 0 ? ns->ino == set->host_ino : ns->self;
+}
+
+/*
+ * Keeps the smallest name that fits (several names can share a namespace).
+ * SA_NETNS_HOST_NAME is reserved: no other namespace gets it.
+ */
+static void netns_offer_name(const sa_netns_set *set, sa_netns *ns, const char *name)
 {
         size_t len = strlen(name);
 
         if (len >= sizeof ns->name)
                 return; /* a cut name would name something else */
+        if (strcmp(name, SA_NETNS_HOST_NAME) == 0 && !netns_is_host(set, ns))
+                return;
         if (ns->name[0] == '\0' || strcmp(name, ns->name) < 0)
                 memcpy(ns->name, name, len + 1);
 }
@@ -240,7 +298,7 @@ static int netns_scan_names(sa_netns_set *set)
                 if (r < 0)
                         break;
                 if (ns)
-                        netns_offer_name(ns, de->d_name);
+                        netns_offer_name(set, ns, de->d_name);
         }
         closedir(d);
         return r;
@@ -292,8 +350,11 @@ static int netns_scan_pids(sa_netns_set *set, const char *proc_root, unsigned *d
                 r = netns_found(set, dirfd(d), path, &st, &ns);
                 if (r < 0)
                         break;
-                if (ns)
+                if (ns) {
                         last = ns->ino;
+                        if (ns->pid == 0)
+                                ns->pid = (pid_t) strtol(de->d_name, NULL, 10);
+                }
         }
         closedir(d);
         return r;
@@ -332,6 +393,80 @@ static int netns_enter_open(sa_netns_set *set, sa_netns *ns)
         return 0;
 }
 
+/*
+ * Learns ns's label (its container) from a process in it, once: the
+ * scanner itself for the own namespace, else the first pid found in it.
+ * An empty answer is asked again of another process, or of the same one
+ * at the 2nd, 4th, 8th... refresh after it (a runtime may move its process
+ * into the container's cgroup only after making the namespace): a few
+ * reads over a namespace's life, not one per scan. A process that vanished
+ * meanwhile leaves it for the next refresh. -ENOMEM only.
+ */
+static int netns_learn_label(sa_netns *ns, const char *proc_root)
+{
+        pid_t pid = ns->self ? 0 : ns->pid;
+        char *name = NULL;
+        int r;
+
+        if (ns->labelled) {
+                if (ns->label[0] != '\0')
+                        return 0;
+                ns->label_age++;
+                if (pid == ns->label_pid && (ns->label_age & (ns->label_age - 1)) != 0)
+                        return 0;
+        }
+        if (!ns->self && pid == 0)
+                return 0; /* found by its name alone: no process to ask */
+        r = sa_pid_container(proc_root, pid, &name);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return 0;
+        if (!ns->labelled || pid != ns->label_pid)
+                ns->label_age = 0;
+        ns->labelled = true;
+        ns->label_pid = pid;
+        ns->label[0] = '\0';
+        if (name && strlen(name) < sizeof ns->label)
+                memcpy(ns->label, name, strlen(name) + 1);
+        free(name);
+        return 0;
+}
+
+/*
+ * Names every namespace of the set: the host's SA_NETNS_HOST_NAME, else
+ * the /run/netns name already offered, else its label (learnt when
+ * proc_root is live). -ENOMEM.
+ */
+static int netns_name_all(sa_netns_set *set, const char *proc_root)
+{
+        int live = -1; /* is_procfs(proc_root), asked only when needed */
+
+        for (size_t i = 0; i < set->n; i++) {
+                sa_netns *ns = &set->items[i];
+                int r;
+
+                /* Unknown host (0): the own namespace, unless `ip netns` names it. */
+                ns->host = set->host_ino != 0 ? ns->ino == set->host_ino
+                                              : ns->self && ns->name[0] == '\0';
+                if (ns->host) {
+                        snprintf(ns->name, sizeof ns->name, "%s", SA_NETNS_HOST_NAME);
+                        continue;
+                }
+                if (ns->name[0] != '\0')
+                        continue;
+                if (live < 0)
+                        live = is_procfs(proc_root);
+                if (live) {
+                        r = netns_learn_label(ns, proc_root);
+                        if (r < 0)
+                                return r;
+                }
+                memcpy(ns->name, ns->label, sizeof ns->name);
+        }
+        return 0;
+}
+
 int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats *stats)
 {
         sa_scan_stats dummy = { 0 };
@@ -341,14 +476,17 @@ int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats
 
         if (!stats)
                 stats = &dummy;
+        if (!proc_root)
+                proc_root = "/proc";
         for (size_t i = 0; i < set->n; i++) {
                 set->items[i].seen = set->items[i].self;
                 set->items[i].name[0] = '\0';
+                set->items[i].pid = 0;
         }
 
         r = netns_scan_names(set);
-        if (r >= 0 && set->all && is_procfs(proc_root ? proc_root : "/proc"))
-                r = netns_scan_pids(set, proc_root ? proc_root : "/proc", &stats->netns_denied);
+        if (r >= 0 && set->all && is_procfs(proc_root))
+                r = netns_scan_pids(set, proc_root, &stats->netns_denied);
         if (r < 0)
                 goto out;
 
@@ -360,6 +498,7 @@ int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats
                         netns_release(&set->items[i]);
         }
         set->n = k;
+        r = netns_name_all(set, proc_root);
 
         for (size_t i = 0; i < set->n && r >= 0; i++) {
                 sa_netns *ns = &set->items[i];

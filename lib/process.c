@@ -10,11 +10,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <systemd/sd-login.h>
+
 #include "process.h"
 
 /* Read bounds for each file (all are untrusted or unbounded in principle). */
 #define COMM_MAX ((size_t) 1024)          /* TASK_COMM_LEN is 16; kthread names run longer */
-#define STATUS_PREFIX_MAX ((size_t) 4096) /* PPid: and Uid: sit in the first ~600 bytes */
+/* PPid: and Uid: sit in the first ~600 bytes, NSpid: after Groups: (long for
+ * a member of many groups); status is ~1.5 KiB, read in one go either way. */
+#define STATUS_PREFIX_MAX ((size_t) 16 * 1024)
 #define CGROUP_MAX ((size_t) 64 * 1024)
 #define EXE_MAX ((size_t) 64 * 1024)
 #define READ_CHUNK ((size_t) 4096)
@@ -204,6 +208,40 @@ static bool parse_ulong(const char *s, unsigned long *ret)
                 return false;
         *ret = v;
         return true;
+}
+
+/*
+ * The innermost pid from a status prefix's "NSpid:\tOUTER\t...\tINNER" line
+ * (one pid per nested PID namespace, from proc's own namespace inward):
+ * INNER when there are several and it differs from OUTER, else 0 (also when
+ * the line is missing: kernels before 4.1, or a prefix cut before it).
+ */
+static pid_t parse_nspid(const char *s)
+{
+        const char *v = find_field(s, "NSpid:");
+        unsigned long first = 0, last = 0, x;
+        size_t n = 0;
+
+        if (!v)
+                return 0;
+        for (;;) {
+                char *end;
+
+                v += strspn(v, " \t");
+                if (*v < '0' || *v > '9')
+                        break;
+                errno = 0;
+                x = strtoul(v, &end, 10);
+                if (errno != 0 || x > INT_MAX)
+                        return 0;
+                if (n++ == 0)
+                        first = x;
+                last = x;
+                v = end;
+        }
+        if (*v != '\n' && *v != '\0')
+                return 0;
+        return n > 1 && last != first ? (pid_t) last : 0;
 }
 
 /* PPid and effective uid from a status prefix, each set when found. false if either is missing. */
@@ -443,6 +481,197 @@ int sa_cgroup_units(const char *cgroup, char **ret_unit, char **ret_user_unit)
         return 0;
 }
 
+/* ---- sa_cgroup_container: the container a cgroup path belongs to ---- */
+
+#define CONTAINER_ID_LEN 64     /* docker, podman, containerd, CRI-O: sha256 hex */
+#define CONTAINER_ID_SHORT 12   /* what `docker ps` shows */
+#define CONTAINER_NAME_MAX 63   /* longest name returned (fits netns_name) */
+
+static bool is_hex_id(const char *s, size_t n)
+{
+        if (n != CONTAINER_ID_LEN)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        return true;
+}
+
+/* c (n bytes) is PREFIX<64 hex>SUFFIX: the id's start, else NULL. */
+static const char *id_between(const char *c, size_t n, const char *prefix, const char *suffix)
+{
+        size_t pl = strlen(prefix), sl = strlen(suffix);
+
+        if (n != pl + CONTAINER_ID_LEN + sl || memcmp(c, prefix, pl) != 0 ||
+            !ends_with(c, n, suffix) || !is_hex_id(c + pl, CONTAINER_ID_LEN))
+                return NULL;
+        return c + pl;
+}
+
+static int hex_value(char c)
+{
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+               c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Tool "KIND:" plus the short form of a 64-hex id. -ENOMEM. */
+static int short_id(const char *kind, const char *id, char **ret)
+{
+        char *s = NULL;
+
+        if (asprintf(&s, "%s:%.*s", kind, (int) CONTAINER_ID_SHORT, id) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+/*
+ * A machine name from "machine-NAME.scope" (NAME unit-escaped: "\x2d" is
+ * '-'), checked to be printable ASCII without '/' and short enough; NULL in
+ * *ret when it is not. -ENOMEM.
+ */
+static int machine_name(const char *c, size_t n, char **ret)
+{
+        const char *p = c + strlen("machine-"), *end = c + n - strlen(".scope");
+        char buf[CONTAINER_NAME_MAX + 1];
+        size_t len = 0;
+
+        *ret = NULL;
+        while (p < end) {
+                char ch = *p;
+
+                if (ch == '\\') {
+                        int hi = end - p >= 4 && p[1] == 'x' ? hex_value(p[2]) : -1;
+                        int lo = hi >= 0 ? hex_value(p[3]) : -1;
+
+                        if (lo < 0)
+                                return 0;
+                        ch = (char) (hi * 16 + lo);
+                        p += 4;
+                } else {
+                        p++;
+                }
+                if (ch <= ' ' || ch > '~' || ch == '/' || len == CONTAINER_NAME_MAX)
+                        return 0;
+                buf[len++] = ch;
+        }
+        if (len == 0)
+                return 0;
+        buf[len] = '\0';
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int sa_cgroup_container(const char *cgroup, char **ret)
+{
+        const char *p = cgroup, *prev = NULL, *c;
+        size_t prev_n = 0, n;
+        char *best = NULL;
+        bool payload = false;
+
+        if (!cgroup || !ret)
+                return -EINVAL;
+        /* Every component is looked at; the innermost container wins. */
+        for (; (n = component(p, &c)) > 0; prev = c, prev_n = n, p = c + n) {
+                const char *id;
+                char *found = NULL;
+                int r = 0;
+
+                if ((id = id_between(c, n, "docker-", ".scope")))
+                        r = short_id("docker", id, &found);
+                else if (prev && prev_n == strlen("docker") && !memcmp(prev, "docker", prev_n) &&
+                         is_hex_id(c, n))
+                        r = short_id("docker", c, &found);
+                else if ((id = id_between(c, n, "libpod-", ".scope")) ||
+                         (id = id_between(c, n, "libpod-", "")))
+                        r = short_id("podman", id, &found);
+                else if ((id = id_between(c, n, "cri-containerd-", ".scope")))
+                        r = short_id("containerd", id, &found);
+                else if ((id = id_between(c, n, "crio-", ".scope")))
+                        r = short_id("crio", id, &found);
+                else if (prev && prev_n == strlen("machine.slice") &&
+                         !memcmp(prev, "machine.slice", prev_n) &&
+                         n > strlen("machine-.scope") && !memcmp(c, "machine-", 8) &&
+                         ends_with(c, n, ".scope"))
+                        r = machine_name(c, n, &found);
+                else if (n == strlen("payload") && !memcmp(c, "payload", n))
+                        payload = true;
+                if (r < 0) {
+                        free(best);
+                        return r;
+                }
+                if (found) {
+                        free(best);
+                        best = found;
+                }
+        }
+        if (!best && payload) {
+                best = strdup("container");
+                if (!best)
+                        return -ENOMEM;
+        }
+        *ret = best;
+        return 0;
+}
+
+/* True when name is fit for a namespace name: printable, no '/', short. */
+static bool container_name_ok(const char *name)
+{
+        size_t n = strlen(name);
+
+        if (n == 0 || n > CONTAINER_NAME_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (name[i] <= ' ' || name[i] > '~' || name[i] == '/')
+                        return false;
+        return true;
+}
+
+int sa_pid_container(const char *proc_root, pid_t pid, char **ret)
+{
+        char path[PATH_MAX], *buf = NULL, *cgroup = NULL, *name = NULL;
+        size_t len = 0;
+        bool live;
+        int dfd, r;
+
+        if (pid < 0 || !ret)
+                return -EINVAL;
+        if (!proc_root)
+                proc_root = "/proc";
+        live = strcmp(proc_root, "/proc") == 0;
+        if (pid == 0)
+                r = snprintf(path, sizeof path, "%s/self", proc_root);
+        else
+                r = snprintf(path, sizeof path, "%s/%d", proc_root, (int) pid);
+        if (r < 0 || (size_t) r >= sizeof path)
+                return -ENAMETOOLONG;
+
+        /* systemd-machined's registry first: it knows names, not just ids. */
+        if (live && sd_pid_get_machine_name(pid, &name) >= 0 && name && container_name_ok(name)) {
+                *ret = name;
+                return 0;
+        }
+        free(name);
+        name = NULL;
+
+        dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return is_vanished(errno) ? -ESRCH : neg_errno();
+        r = read_file_at(dfd, "cgroup", CGROUP_MAX, &buf, &len, NULL);
+        close(dfd);
+        if (r < 0)
+                return is_vanished(-r) ? -ESRCH : r;
+        r = parse_cgroup(buf, &cgroup);
+        free(buf);
+        if (r >= 0 && cgroup)
+                r = sa_cgroup_container(cgroup, &name);
+        free(cgroup);
+        if (r < 0)
+                return r;
+        *ret = name;
+        return 0;
+}
+
 /* ---- sa_process_read ---- */
 
 sa_process *sa_process_free(sa_process *p)
@@ -567,6 +796,7 @@ static int read_status(int dfd, sa_process *p)
                 return r;
         if (!parse_status(buf, &p->ppid, &p->uid))
                 r = -ENODATA;
+        p->nspid = parse_nspid(buf);
         free(buf);
         return r;
 }

@@ -45,6 +45,8 @@ typedef enum sa_owner_status {
 typedef struct sa_process {
         pid_t pid;
         pid_t ppid;
+        pid_t nspid;           /* pid in its own (innermost) PID namespace, from
+                                * NSpid in status; 0 when the same as pid or unknown */
         uid_t uid;             /* effective uid */
         char *comm;            /* /proc/PID/comm, newline stripped */
         char *exe;             /* /proc/PID/exe without " (deleted)" */
@@ -90,7 +92,10 @@ typedef struct sa_listener {
         uint64_t cookie;
         uid_t uid;              /* socket owner uid */
         uint64_t netns;         /* inode of its network namespace */
-        char netns_name[64];    /* its name under /run/netns (`ip netns`), "" if none */
+        char netns_name[64];    /* SA_NETNS_HOST_NAME for the host's namespace, else
+                                 * its name under /run/netns (`ip netns`), else its
+                                 * container ("docker:0123456789ab", a machine name,
+                                 * ...), "" if none (docs/EXPOSURE.md) */
 
         sa_holder *holders;
         size_t n_holders;
@@ -254,6 +259,62 @@ const char *sa_change_kind_name(sa_change_kind kind);
  * escapes (\n, \x1b, \\); valid UTF-8 is kept. Caller frees; NULL on ENOMEM.
  */
 char *sa_text_escape(const char *s);
+
+/* ---- exposure: who can reach a listener (docs/EXPOSURE.md) ---- */
+
+/* The netns_name of the host's network namespace (reserved: no other gets it). */
+#define SA_NETNS_HOST_NAME "host"
+
+typedef enum sa_exposure_scope {
+        SA_SCOPE_WILDCARD,      /* 0.0.0.0 or ::: every address of its namespace */
+        SA_SCOPE_LOOPBACK,      /* 127.0.0.0/8, ::1 (or ::ffff:127.x.y.z) */
+        SA_SCOPE_ADDRESS,       /* one other address */
+        SA_SCOPE_DEVICE,        /* bound to an interface (SO_BINDTODEVICE, or a
+                                 * link-local scope): reachable only through it */
+} sa_exposure_scope;
+
+typedef struct sa_exposure {
+        sa_exposure_scope scope;
+        bool ipv4;              /* IPv4 clients can connect */
+        bool ipv6;              /* IPv6 clients can connect */
+        bool host_netns;        /* in the host's network namespace */
+} sa_exposure;
+
+/*
+ * Classifies l from its own fields alone (address, family, v6only, ifindex
+ * or ifname, netns_name): no system call, cannot fail. An AF_INET6 "::"
+ * socket with v6only off also takes IPv4 (dual-stack); an IPv4-mapped
+ * address takes IPv4 only; host_netns is netns_name == SA_NETNS_HOST_NAME.
+ */
+void sa_listener_exposure(const sa_listener *l, sa_exposure *ret);
+
+/* "wildcard" / "loopback" / "address" / "device". */
+const char *sa_exposure_scope_name(sa_exposure_scope scope);
+
+/*
+ * One plain sentence saying who can reach l ("Bound to 127.0.0.1 only:
+ * reachable from this host only."). Contains netns_name and the interface
+ * name as they are: escape before printing on a terminal. Caller frees;
+ * -ENOMEM.
+ */
+int sa_listener_exposure_summary(const sa_listener *l, char **ret);
+
+/*
+ * The reasons behind the summary, one fact per line (scope, address family,
+ * namespace), as a NULL-terminated array; lines are raw text like the
+ * summary's. Caller frees with sa_strv_free(); -ENOMEM.
+ */
+int sa_listener_explain(const sa_listener *l, char ***ret_lines);
+
+/* Frees a NULL-terminated array of strings and the strings. Accepts NULL; returns NULL. */
+char **sa_strv_free(char **v);
+
+/*
+ * {"scope":..., "ipv4":bool, "ipv6":bool, "namespace":"host"|"other",
+ * "summary":"..."} for l: the "exposure" member of a listener record.
+ * NULL only on allocation failure.
+ */
+json_t *sa_listener_exposure_to_json(const sa_listener *l);
 
 /* "2026-11-23T15:04:05.123456Z" into buf (>= 32 bytes). */
 const char *sa_format_time(const struct timespec *ts, char *buf, size_t size);

@@ -478,6 +478,193 @@ START_TEST(fixture_proc_root_not_walked)
 }
 END_TEST
 
+/* Creates cgroup v2 directory rel under the unified mount; false if impossible here. */
+static bool cg_make(const char *rel, char *path, size_t size)
+{
+        snprintf(path, size, "/sys/fs/cgroup/unified/%s", rel);
+        return mkdir(path, 0755) == 0 || errno == EEXIST;
+}
+
+/* Moves pid into the cgroup at path. */
+static bool cg_enter(const char *path, pid_t pid)
+{
+        char procs[512];
+        FILE *f;
+        bool ok;
+
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", path);
+        f = fopen(procs, "w");
+        if (!f)
+                return false;
+        ok = fprintf(f, "%d\n", (int) pid) > 0;
+        ok = fclose(f) == 0 && ok;
+        return ok;
+}
+
+/* What host_and_container_names must undo even when an assertion ends it (exit). */
+static struct {
+        pid_t pid[2];           /* children inside cg_scope */
+        char cg[256], cg_scope[512];
+} cg_undo;
+
+static void cg_cleanup(void)
+{
+        for (size_t i = 0; i < 2; i++)
+                if (cg_undo.pid[i] > 0) {
+                        kill(cg_undo.pid[i], SIGKILL);
+                        waitpid(cg_undo.pid[i], NULL, 0);
+                        cg_undo.pid[i] = 0;
+                }
+        if (cg_undo.cg_scope[0])
+                rmdir(cg_undo.cg_scope);
+        if (cg_undo.cg[0])
+                rmdir(cg_undo.cg);
+        cg_undo.cg_scope[0] = cg_undo.cg[0] = '\0';
+}
+
+/*
+ * Names (docs/EXPOSURE.md): the host's namespace is "host" (kthreadd's),
+ * "host" under /run/netns names nothing else, a namespace without an
+ * `ip netns` name takes its container's, computed once and cached.
+ */
+START_TEST(host_and_container_names)
+{
+        uint32_t own_tcp;
+        struct stat st;
+
+        if (!setup("host_and_container_names", &own_tcp))
+                return;
+        uint64_t own = netns_of("/proc/self/ns/net");
+        uint64_t host = sa_netns_host_ino(NULL);
+        if (stat("/proc/2/ns/net", &st) == 0)
+                ck_assert_msg(host == st.st_ino, "host %llu, kthreadd's %llu",
+                              (unsigned long long) host, (unsigned long long) st.st_ino);
+        if (host == 0) {
+                printf("SKIP: host_and_container_names: neither kthreadd's nor PID 1's namespace is readable\n");
+                return;
+        }
+        ck_assert(host != own);
+        /* A fixture tree without pid 2 or 1 tells nothing. */
+        char *root = pfx_new();
+        ck_assert(sa_netns_host_ino(root) == 0);
+        pfx_free(root);
+
+        ns_child b = spawn_ns_child(), c = spawn_ns_child();
+        char b_path[64];
+        snprintf(b_path, sizeof b_path, "/proc/%d/ns/net", (int) b.pid);
+        name_ns(b_path, SA_NETNS_HOST_NAME); /* reserved: ignored for b */
+
+        /* c in a docker-like cgroup (pid-unique id), when cgroup v2 allows. */
+        char id[65], dir[128];
+        char *cg = cg_undo.cg, *cg_scope = cg_undo.cg_scope;
+        snprintf(id, sizeof id, "%064x", (unsigned) getpid());
+        snprintf(dir, sizeof dir, "sa-unit-%d", (int) getpid());
+        atexit(cg_cleanup);
+        cg_undo.pid[0] = c.pid;
+        bool have_cg = cg_make(dir, cg, sizeof cg_undo.cg);
+        if (have_cg) {
+                char rel[256];
+                snprintf(rel, sizeof rel, "%s/docker-%s.scope", dir, id);
+                have_cg = cg_make(rel, cg_scope, sizeof cg_undo.cg_scope) && cg_enter(cg_scope, c.pid);
+        }
+        if (!have_cg)
+                printf("SKIP: host_and_container_names: cgroup v2 not writable here; container part not run\n");
+
+        sa_netns_set *set = NULL;
+        ck_assert_int_eq(sa_netns_set_new(true, &set), 0);
+        ck_assert(set->host_ino == host);
+        ck_assert_int_eq(sa_netns_set_refresh(set, NULL, NULL), 0);
+        ck_assert_ptr_nonnull(set_find(set, host)); /* it has processes */
+        ck_assert_str_eq(set_find(set, host)->name, SA_NETNS_HOST_NAME);
+        ck_assert(set_find(set, host)->host);
+        ck_assert_str_eq(set_find(set, own)->name, "");
+        ck_assert(!set_find(set, own)->host);
+        ck_assert_ptr_nonnull(set_find(set, b.netns));
+        ck_assert_str_eq(set_find(set, b.netns)->name, "");
+        char want[64];
+        snprintf(want, sizeof want, "docker:%.12s", id);
+        if (have_cg) {
+                ck_assert_str_eq(set_find(set, c.netns)->name, want);
+                /* Cached: leaving the cgroup changes nothing (no second read). */
+                ck_assert(cg_enter("/sys/fs/cgroup/unified", c.pid));
+                ck_assert_int_eq(sa_netns_set_refresh(set, NULL, NULL), 0);
+                ck_assert_str_eq(set_find(set, c.netns)->name, want);
+                /* An `ip netns` name wins over the container's. */
+                char c_path[64];
+                snprintf(c_path, sizeof c_path, "/proc/%d/ns/net", (int) c.pid);
+                name_ns(c_path, "sa-unit-c");
+                ck_assert_int_eq(sa_netns_set_refresh(set, NULL, NULL), 0);
+                ck_assert_str_eq(set_find(set, c.netns)->name, "sa-unit-c");
+                unname_ns("sa-unit-c");
+                ck_assert_int_eq(sa_netns_set_refresh(set, NULL, NULL), 0);
+                ck_assert_str_eq(set_find(set, c.netns)->name, want);
+                /* Moved into its container's cgroup after the namespace was seen. */
+                ns_child d = spawn_ns_child();
+                cg_undo.pid[1] = d.pid;
+                ck_assert_int_eq(sa_netns_set_refresh(set, NULL, NULL), 0);
+                ck_assert_str_eq(set_find(set, d.netns)->name, "");
+                ck_assert(cg_enter(cg_scope, d.pid));
+                ck_assert_int_eq(sa_netns_set_refresh(set, NULL, NULL), 0);
+                ck_assert_str_eq(set_find(set, d.netns)->name, want);
+                end_child(&d);
+                cg_undo.pid[1] = 0;
+        } else {
+                ck_assert_str_eq(set_find(set, c.netns)->name, "");
+        }
+        /* A fixture proc_root learns no container names. */
+        sa_netns_set_free(set);
+        root = pfx_new();
+        ck_assert_int_eq(sa_netns_set_new(true, &set), 0);
+        ck_assert_int_eq(sa_netns_set_refresh(set, root, NULL), 0);
+        ck_assert_ptr_null(set_find(set, c.netns)); /* no name, no live pid walk */
+        ck_assert_str_eq(set_find(set, own)->name, "");
+        sa_netns_set_free(set);
+        pfx_free(root);
+
+        /* The same through a scan: records carry the names. */
+        if (have_cg)
+                ck_assert(cg_enter(cg_scope, c.pid));
+        sa_scan_config all = { .namespaces = SA_NETNS_ALL };
+        sa_filter f = { .port = 443 };
+        sa_snapshot *snap = NULL;
+        ck_assert_int_eq(sa_scan(&all, &f, &snap), 0);
+        assert_listener(find_inode(snap, b.tcp), b.netns, "", b.pid);
+        assert_listener(find_inode(snap, c.tcp), c.netns, have_cg ? want : "", c.pid);
+        sa_exposure e;
+        sa_listener_exposure(find_inode(snap, c.tcp), &e);
+        ck_assert(!e.host_netns);
+        sa_snapshot_free(snap);
+
+        unname_ns(SA_NETNS_HOST_NAME);
+        end_child(&b);
+        end_child(&c);
+        cg_undo.pid[0] = 0;
+        if (have_cg) {
+                ck_assert_int_eq(rmdir(cg_scope), 0);
+                ck_assert_int_eq(rmdir(cg), 0);
+        }
+        cg_undo.cg_scope[0] = cg_undo.cg[0] = '\0';
+}
+END_TEST
+
+/* SELF mode: the own namespace is "host" only when it is the host's. */
+START_TEST(self_mode_host_name)
+{
+        uint64_t host = sa_netns_host_ino(NULL), own = netns_of("/proc/self/ns/net");
+        sa_netns_set *set = NULL;
+
+        if (host == 0 || host != own) {
+                printf("SKIP: self_mode_host_name: the test does not run in the host's namespace\n");
+                return;
+        }
+        ck_assert_int_eq(sa_netns_set_new(false, &set), 0);
+        ck_assert_int_eq(sa_netns_set_refresh(set, NULL, NULL), 0);
+        ck_assert_int_eq(set->n, 1);
+        ck_assert_str_eq(set->items[0].name, SA_NETNS_HOST_NAME);
+        sa_netns_set_free(set);
+}
+END_TEST
+
 /* Cost of a full ALL scan with extra namespaces (printed, not asserted). */
 START_TEST(scan_cost)
 {
@@ -532,6 +719,8 @@ Suite *netns_suite(void)
         tcase_add_test(tc, vanished_namespace_dropped);
         tcase_add_test(tc, unenterable_namespace_skipped);
         tcase_add_test(tc, fixture_proc_root_not_walked);
+        tcase_add_test(tc, host_and_container_names);
+        tcase_add_test(tc, self_mode_host_name);
         tcase_add_test(tc, scan_cost);
         suite_add_tcase(s, tc);
         return s;

@@ -445,6 +445,164 @@ START_TEST(test_exe_replaced)
 }
 END_TEST
 
+/* NSpid: the innermost pid of a holder in a nested PID namespace. */
+START_TEST(test_read_nspid)
+{
+        static const struct {
+                const char *line;       /* NSpid line, NULL = none */
+                pid_t want;
+        } cases[] = {
+                { "NSpid:\t4242\t1\n", 1 },        /* pid 1 of a container */
+                { "NSpid:\t4242\t17\t3\n", 3 },    /* two levels deep: innermost */
+                { "NSpid:\t4242\n", 0 },           /* not nested */
+                { "NSpid:\t4242\t4242\n", 0 },     /* same number: nothing to add */
+                { NULL, 0 },                       /* kernel before 4.1 */
+                { "NSpid:\t4242\tx\n", 0 },        /* garbage */
+                { "NSpid:\t4242\t99999999999\n", 0 }, /* out of range */
+                { "NSpid:\n", 0 },
+        };
+        char *root = pfx_new();
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                char status[512];
+                sa_process *p;
+
+                snprintf(status, sizeof status,
+                         "Name:\tsa-listen\nTgid:\t4242\nPid:\t4242\nPPid:\t4200\n"
+                         "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nNStgid:\t4242\t1\n%sNSpgid:\t4242\t1\n",
+                         cases[i].line ? cases[i].line : "");
+                pfx_text(root, 4242, "status", status);
+                pfx_text(root, 4242, "comm", "sa-listen\n");
+                p = read_ok(root, 4242, NULL);
+                ck_assert_msg(p->nspid == cases[i].want, "case %zu: nspid %d, want %d", i,
+                              (int) p->nspid, (int) cases[i].want);
+                ck_assert_int_eq(p->ppid, 4200);
+                sa_process_free(p);
+        }
+
+        /* A member of very many groups: NSpid comes after a long Groups line. */
+        size_t big = 9000;
+        char *status = malloc(big + 256);
+        ck_assert_ptr_nonnull(status);
+        int n = snprintf(status, big + 256, "Name:\tx\nPPid:\t1\nUid:\t0\t0\t0\t0\nGroups:\t");
+        while ((size_t) n < big)
+                n += snprintf(status + n, big + 256 - (size_t) n, "%d ", 100000 + n);
+        snprintf(status + n, big + 256 - (size_t) n, "\nNSpid:\t4242\t7\n");
+        pfx_text(root, 4242, "status", status);
+        free(status);
+        sa_process *p = read_ok(root, 4242, NULL);
+        ck_assert_int_eq(p->nspid, 7);
+
+        /* JSON: pid_in_namespace, null when not nested, and read back. */
+        json_t *j = sa_process_to_json(p);
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "pid_in_namespace")), 7);
+        json_decref(j);
+        p->nspid = 0;
+        j = sa_process_to_json(p);
+        ck_assert(json_is_null(json_object_get(j, "pid_in_namespace")));
+        json_decref(j);
+        sa_process_free(p);
+        pfx_free(root);
+}
+END_TEST
+
+#define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* cgroup path -> container name, on paths as each tool makes them. */
+START_TEST(test_cgroup_container)
+{
+        static const struct {
+                const char *cgroup;
+                const char *want;       /* NULL = no container */
+        } cases[] = {
+                /* docker, systemd cgroup driver and cgroupfs driver */
+                { "/system.slice/docker-" ID64 ".scope", "docker:0123456789ab" },
+                { "/docker/" ID64, "docker:0123456789ab" },
+                { "/docker/" ID64 "/init.scope", "docker:0123456789ab" },
+                { "/kubepods.slice/kubepods-pod1.slice/docker-" ID64 ".scope", "docker:0123456789ab" },
+                /* podman: the container, never its conmon */
+                { "/machine.slice/libpod-" ID64 ".scope", "podman:0123456789ab" },
+                { "/machine.slice/libpod-" ID64 ".scope/container", "podman:0123456789ab" },
+                { "/libpod_parent/libpod-" ID64, "podman:0123456789ab" },
+                { "/machine.slice/libpod-conmon-" ID64 ".scope", NULL },
+                /* containerd / CRI-O (Kubernetes) */
+                { "/kubepods.slice/x.slice/cri-containerd-" ID64 ".scope", "containerd:0123456789ab" },
+                { "/kubepods.slice/x.slice/crio-" ID64 ".scope", "crio:0123456789ab" },
+                /* systemd-nspawn / machined: the machine name, unit escapes undone */
+                { "/machine.slice/machine-web.scope", "web" },
+                { "/machine.slice/machine-web.scope/payload/system.slice/nginx.service", "web" },
+                { "/machine.slice/machine-qemu\\x2d1\\x2dvm.scope", "qemu-1-vm" },
+                { "/machine.slice/machine-bad\\x2fslash.scope", NULL },
+                { "/machine.slice/machine-bad\\x0anl.scope", NULL },
+                { "/machine.slice/machine-\\x2.scope", NULL },
+                { "/machine.slice/machine-.scope", NULL },
+                { "/system.slice/machine-web.scope", NULL },
+                /* nspawn --keep-unit: no name to be had */
+                { "/payload", "container" },
+                { "/payload/system.slice/nginx.service", "container" },
+                { "/system.slice/sa.service/payload", "container" },
+                /* innermost wins (docker in a machine) */
+                { "/machine.slice/machine-web.scope/payload/docker/" ID64, "docker:0123456789ab" },
+                /* not containers */
+                { "/", NULL },
+                { "", NULL },
+                { "/system.slice/nginx.service", NULL },
+                { "/user.slice/user-1000.slice/session-3.scope", NULL },
+                { "/system.slice/docker.service", NULL },
+                { "/system.slice/docker-0123.scope", NULL },             /* short id */
+                { "/system.slice/docker-" ID64 "0.scope", NULL },        /* long id */
+                { "/system.slice/docker-0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef.scope", NULL },
+                { "/docker", NULL },
+                { "/docker/not-an-id", NULL },
+                { "/xdocker/" ID64, NULL },
+                { "/payloadx", NULL },
+        };
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                char *name = (char *) 1;
+
+                ck_assert_int_eq(sa_cgroup_container(cases[i].cgroup, &name), 0);
+                if (!cases[i].want)
+                        ck_assert_msg(name == NULL, "%s: got '%s', want none", cases[i].cgroup, name);
+                else
+                        ck_assert_msg(name && !strcmp(name, cases[i].want), "%s: got '%s', want '%s'",
+                                      cases[i].cgroup, name ? name : "(none)", cases[i].want);
+                free(name);
+        }
+        char *name = NULL;
+        ck_assert_int_eq(sa_cgroup_container(NULL, &name), -EINVAL);
+}
+END_TEST
+
+/* The same rules on a process's cgroup file (fixture tree). */
+START_TEST(test_pid_container)
+{
+        char *root = pfx_new(), *name = NULL;
+
+        pfx_text(root, 10, "cgroup", "0::/system.slice/docker-" ID64 ".scope\n");
+        pfx_text(root, 11, "cgroup", "12:pids:/\n1:name=systemd:/machine.slice/machine-web.scope\n0::/\n");
+        pfx_text(root, 12, "cgroup", "0::/system.slice/nginx.service\n");
+        pfx_mkdir(root, "13");
+
+        ck_assert_int_eq(sa_pid_container(root, 10, &name), 0);
+        ck_assert_str_eq(name, "docker:0123456789ab");
+        free(name);
+        ck_assert_int_eq(sa_pid_container(root, 11, &name), 0);
+        ck_assert_str_eq(name, "web");
+        free(name);
+        name = (char *) 1;
+        ck_assert_int_eq(sa_pid_container(root, 12, &name), 0);
+        ck_assert_ptr_null(name);
+        ck_assert_int_eq(sa_pid_container(root, 13, &name), -ESRCH); /* no cgroup file */
+        ck_assert_int_eq(sa_pid_container(root, 99, &name), -ESRCH); /* gone */
+        /* The live /proc: this process is in no container here (or in one: fine). */
+        name = NULL;
+        ck_assert_int_eq(sa_pid_container(NULL, 0, &name), 0);
+        free(name);
+        pfx_free(root);
+}
+END_TEST
+
 Suite *process_suite(void)
 {
         Suite *s = suite_create("process");
@@ -457,8 +615,11 @@ Suite *process_suite(void)
         tcase_add_test(tc, test_read_cmdline_bounds);
         tcase_add_test(tc, test_read_incomplete);
         tcase_add_test(tc, test_read_cgroup_files);
+        tcase_add_test(tc, test_read_nspid);
+        tcase_add_test(tc, test_pid_container);
         suite_add_tcase(s, tc);
         tcase_add_test(units, test_cgroup_units);
+        tcase_add_test(units, test_cgroup_container);
         tcase_add_test(units, test_usercache);
         suite_add_tcase(s, units);
         tcase_add_test(real, test_read_self);

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sockaudit explain PORT: the who request (or --direct scan), then, per
+ * listener, who can reach it and why not, in plain words (lib/exposure.c
+ * has the rules; docs/EXPOSURE.md the reasoning).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "sockaudit.h"
+#include "table.h"
+
+/* Escapes raw onto out as one line after indent. 0, -ENOMEM or -EIO. */
+static int put_line(FILE *out, const char *indent, const char *raw)
+{
+        char *clean = sa_text_escape(raw);
+
+        if (!clean)
+                return -ENOMEM;
+        fprintf(out, "%s%s\n", indent, clean);
+        free(clean);
+        return ferror(out) ? -EIO : 0;
+}
+
+/* "comm[pid]" (plus " (pid N in its PID namespace)", " unit") for each owner of l. */
+static void put_owners(FILE *f, const json_t *l)
+{
+        const json_t *owners = json_object_get(l, "owners");
+        const char *reason = json_string_value(json_object_get(l, "owner_reason"));
+
+        if (json_array_size(owners) == 0) {
+                fprintf(f, "owner unknown: %s", reason ? reason : "no holder found");
+                return;
+        }
+        fputs("held by ", f);
+        for (size_t i = 0; i < json_array_size(owners); i++) {
+                const json_t *o = json_array_get(owners, i);
+                const json_t *pid = json_object_get(o, "pid");
+                const json_t *nspid = json_object_get(o, "pid_in_namespace");
+                const char *comm = json_string_value(json_object_get(o, "comm"));
+                const char *unit = json_string_value(json_object_get(o, "unit"));
+
+                fprintf(f, "%s%s[", i ? ", " : "", comm ? comm : "?");
+                if (json_is_integer(pid))
+                        fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(pid));
+                else
+                        fputc('?', f);
+                fputc(']', f);
+                if (json_is_integer(nspid))
+                        fprintf(f, " (pid %" JSON_INTEGER_FORMAT " in its PID namespace)",
+                                json_integer_value(nspid));
+                if (unit)
+                        fprintf(f, " (%s)", unit);
+        }
+}
+
+/*
+ * One listener: "PROTO LOCAL in netns NAME: held by ...", then the summary
+ * and each reason indented. Everything is escaped. 0 or -errno.
+ */
+static int print_one(FILE *out, const json_t *l, const char *summary, char **lines)
+{
+        const char *proto = json_string_value(json_object_get(l, "proto"));
+        const char *ns_name = json_string_value(json_object_get(l, "netns_name"));
+        const json_t *ns = json_object_get(l, "netns");
+        char *local = listener_local(l), *raw = NULL;
+        size_t len = 0;
+        FILE *f;
+        int r;
+
+        if (!local)
+                return -ENOMEM;
+        f = open_memstream(&raw, &len);
+        if (!f) {
+                free(local);
+                return -ENOMEM;
+        }
+        fprintf(f, "%s %s in netns ", proto ? proto : "?", local);
+        if (ns_name)
+                fputs(ns_name, f);
+        else if (json_is_integer(ns))
+                fprintf(f, "net:[%" JSON_INTEGER_FORMAT "]", json_integer_value(ns));
+        else
+                fputc('?', f);
+        fputs(": ", f);
+        put_owners(f, l);
+        free(local);
+        if (fclose(f) != 0) {
+                free(raw);
+                return -ENOMEM;
+        }
+        r = put_line(out, "", raw);
+        free(raw);
+        if (r == 0)
+                r = put_line(out, "  ", summary);
+        for (size_t i = 0; r == 0 && lines[i]; i++)
+                r = put_line(out, "  - ", lines[i]);
+        return r;
+}
+
+/* lines as a JSON array of strings (valid UTF-8 ensured by jansson's check). */
+static json_t *lines_to_json(char **lines)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && lines[i]; i++) {
+                json_t *s = json_string(lines[i]);
+                if (!s) {
+                        /* Not UTF-8 (a hostile name): keep the line, escaped. */
+                        char *e = sa_text_escape(lines[i]);
+                        s = e ? json_string(e) : NULL;
+                        free(e);
+                }
+                if (json_array_append_new(a, s) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+int cmd_explain(const cli_options *o)
+{
+        json_t *reply = NULL, *out = NULL, *items = NULL;
+        sa_snapshot *snap = NULL;
+        char err[128] = "";
+        int r = query_listeners(o, &reply), code;
+
+        if (r != 0)
+                return r;
+        const json_t *listeners = json_object_get(reply, "listeners");
+        if (!json_is_array(listeners)) {
+                fputs("sockaudit: malformed reply: no \"listeners\" array\n", stderr);
+                json_decref(reply);
+                return EXIT_ERROR;
+        }
+        /* The records back into listeners, so the library's rules apply as they are. */
+        r = sa_snapshot_from_json(listeners, &snap, err, sizeof err);
+        if (r < 0) {
+                fputs("sockaudit: malformed reply: ", stderr);
+                fputs(r == -ENOMEM ? "out of memory" : err, stderr);
+                fputc('\n', stderr);
+                json_decref(reply);
+                return EXIT_ERROR;
+        }
+        code = snap->n_listeners == 0 ? EXIT_NONE : EXIT_FOUND;
+
+        if (o->json) {
+                items = json_array();
+                out = json_pack("{s:i, s:O}", "port", (int) o->port, "listeners", items);
+                r = out ? 0 : -ENOMEM;
+        }
+        for (size_t i = 0; r == 0 && i < snap->n_listeners; i++) {
+                const sa_listener *l = &snap->listeners[i];
+                const json_t *rec = json_array_get(listeners, i);
+                char **lines = NULL, *summary = NULL;
+
+                r = sa_listener_explain(l, &lines);
+                if (r == 0)
+                        r = sa_listener_exposure_summary(l, &summary);
+                if (r == 0 && o->json) {
+                        json_t *item = json_pack("{s:O, s:o, s:o}", "listener", rec,
+                                                 "exposure", sa_listener_exposure_to_json(l),
+                                                 "explanation", lines_to_json(lines));
+                        if (!item || json_array_append_new(items, item) < 0)
+                                r = -ENOMEM;
+                } else if (r == 0) {
+                        if (i > 0 && putchar('\n') == EOF)
+                                r = -EIO;
+                        if (r == 0)
+                                r = print_one(stdout, rec, summary, lines);
+                }
+                sa_strv_free(lines);
+                free(summary);
+        }
+        if (r == 0 && o->json)
+                r = print_json(out, false);
+        else if (r == 0 && code == EXIT_NONE) {
+                if (o->protos == SA_PROTO_TCP || o->protos == SA_PROTO_UDP)
+                        printf("nothing listens on %u/%s\n", o->port,
+                               o->protos == SA_PROTO_TCP ? "tcp" : "udp");
+                else
+                        printf("nothing listens on %u/tcp or %u/udp\n", o->port, o->port);
+        }
+        json_decref(items);
+        json_decref(out);
+        json_decref(reply);
+        sa_snapshot_free(snap);
+        return r < 0 ? print_failed(r) : finish(code);
+}
