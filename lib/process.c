@@ -156,6 +156,10 @@ static int split_cmdline(const char *buf, size_t len, char ***ret_argv, size_t *
         size_t argc = 0, i = 0;
         char **argv;
 
+        /* A process that rewrote its title (nginx: worker process) pads it
+         * with NULs: trailing empty arguments are padding, as ps shows it. */
+        while (len > 1 && buf[len - 1] == '\0' && buf[len - 2] == '\0')
+                len--;
         for (size_t k = 0; k < len; k++)
                 if (buf[k] == '\0')
                         argc++;

@@ -137,6 +137,13 @@ START_TEST(test_read_cmdline_bounds)
         ck_assert(!p->argv_truncated);
         sa_process_free(p);
 
+        /* A rewritten title padded with NULs (nginx workers): one argument. */
+        pfx_file(root, 7, "cmdline", "nginx: worker process\0\0\0\0\0\0", 27);
+        p = read_ok(root, 7, NULL);
+        ck_assert_uint_eq(p->argc, 1);
+        ck_assert_str_eq(p->argv[0], "nginx: worker process");
+        sa_process_free(p);
+
         /* Empty (kernel thread): argc 0, argv {NULL}; no exe is normal. */
         pfx_file(root, 7, "cmdline", "", 0);
         pfx_unlink(root, "7/exe");
