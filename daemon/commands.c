@@ -108,6 +108,7 @@ static json_t *command_status(manager *m)
         monitoring = monitor_stats_to_json(m->monitor);
         if (!monitoring || json_object_set_new(status, "monitor", monitoring) < 0 ||
             json_object_set_new(status, "capabilities", privs_to_json()) < 0 ||
+            json_object_set_new(status, "freshness", manager_freshness_to_json(m)) < 0 ||
             json_object_set_new(status, "watchers", json_pack("{s:i,s:I}", "connected", (int) cs.watchers,
                                                               "events_lost", (json_int_t) cs.events_lost)) < 0)
                 return NULL;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,30 @@
 #include <systemd/sd-daemon.h>
 
 #include "cleanup.h"
+#include "incremental.h"
 #include "manager.h"
 #include "privs.h"
 #include "state.h"
 
 #define STATUS_REFRESH_USEC (60 * USEC_PER_SEC)
+
+/*
+ * Freshness. Every PROBE_USEC the watched ports are refreshed
+ * incrementally (sock_diag dumps, known owners re-verified, new processes
+ * walked): a new listener reaches the watchers within ~0.5 s. After an
+ * exec, a fork of a holder or the exit of a holder (proc connector) they
+ * are refreshed every HOT_PROBE_USEC for HOT_WINDOW_USEC, without the
+ * re-verification (~0.3 ms a probe): a listener opened by a program just
+ * started, or closed by one that exited, is seen within ~20-50 ms. The full scan
+ * (ScanInterval) stays as a resync, for what no event shows (sockets passed
+ * over SCM_RIGHTS or taken with pidfd_getfd), spaced so that it costs at
+ * most 1/RESYNC_BUDGET of a core: at least RESYNC_BUDGET times the CPU time
+ * the last one took.
+ */
+#define PROBE_USEC      (500 * USEC_PER_MSEC)
+#define HOT_PROBE_USEC  (20 * USEC_PER_MSEC)
+#define HOT_WINDOW_USEC (2 * USEC_PER_SEC)
+#define RESYNC_BUDGET   200u
 
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
@@ -43,13 +63,32 @@ static uint64_t scan_accuracy(uint64_t interval)
         return a > 250 * USEC_PER_MSEC ? 250 * USEC_PER_MSEC : a ?: 1;
 }
 
+/* The resync period: ScanInterval, or longer when a full scan is costly. */
+static uint64_t resync_interval(const manager *m)
+{
+        uint64_t iv = m->config->scan_interval_usec, budget = m->last_full_cpu_usec * RESYNC_BUDGET;
+
+        return budget > iv ? budget : iv;
+}
+
+static uint64_t cpu_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
+}
+
 static void manager_schedule_scan(manager *m)
 {
-        uint64_t iv = m->config->scan_interval_usec;
+        uint64_t iv = resync_interval(m);
 
         if (!m->scan_timer)
                 return;
-        sd_event_source_set_time_relative(m->scan_timer, iv);
+        /* From now, not from the loop's cached time (taken before a scan that
+         * may have lasted longer than iv): else the timer is due at once and
+         * outranks every request. */
+        sd_event_source_set_time(m->scan_timer, now_usec(CLOCK_MONOTONIC) + iv);
         sd_event_source_set_time_accuracy(m->scan_timer, scan_accuracy(iv));
         sd_event_source_set_enabled(m->scan_timer, SD_EVENT_ONESHOT);
 }
@@ -86,13 +125,26 @@ static void manager_notify_status(manager *m, const char *prefix)
                 sd_notifyf(false, "%sSTATUS=Starting", prefix);
 }
 
+/* A new snapshot replaces the current one: changes become events. */
+static void manager_install(manager *m, sa_snapshot *snap)
+{
+        monitor_update(m->monitor, m->snapshot, snap, &m->config->policy);
+        sa_snapshot_free(m->snapshot);
+        m->snapshot = snap;
+        manager_notify_status(m, "");
+}
+
 int manager_scan(manager *m, const char *why)
 {
         sa_snapshot *snap = NULL;
         unsigned skipped = 0;
+        uint64_t cpu0 = cpu_usec();
         int r;
 
+        if (m->watchproc)
+                watchproc_drain(m->watchproc); /* what came before the scan is in it */
         r = sa_scanner_scan(m->scanner, NULL, &snap);
+        m->last_full_cpu_usec = cpu_usec() - cpu0;
         if (r < 0) {
                 m->scan_errors++;
                 m->last_scan_error = r;
@@ -107,67 +159,212 @@ int manager_scan(manager *m, const char *why)
         if (m->last_scan_error < 0)
                 log_info("Scanning works again after %" PRIu64 " failed scans in all", m->scan_errors);
         m->last_scan_error = 0;
-        monitor_update(m->monitor, m->snapshot, snap, &m->config->policy);
-        sa_snapshot_free(m->snapshot);
-        m->snapshot = snap;
         m->scans++;
         log_debug("Scan (%s): %zu listeners, %zu processes, %.1f ms", why, snap->n_listeners,
                   snap->n_procs, snap->duration_usec / 1000.0);
-        manager_notify_status(m, "");
+        manager_install(m, snap);
         manager_schedule_scan(m);
         return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/*
+ * Incremental refresh of the listeners passing fs (n 0: all); list_pids:
+ * when polling, list PROC_ROOT for new processes first; verify: re-read
+ * the known owners (skipped by the fast probes after a process event,
+ * which look for new listeners: exits come as events). Falls back to
+ * a full scan by itself when it must (then counted and scheduled as one).
+ * A failed refresh keeps the snapshot; <0 only when a full scan failed.
+ */
+static int manager_refresh(manager *m, const sa_filter *fs, size_t n, bool list_pids, bool verify,
+                           const char *why)
 {
-        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+        unsigned flags = (verify ? SA_REFRESH_VERIFY : 0) | (m->watchproc ? SA_REFRESH_EXITS_KNOWN : 0) |
+                         (list_pids && !m->watchproc ? SA_REFRESH_LIST_PIDS : 0);
+        sa_snapshot *snap = NULL;
+        sa_refresh_info info;
+        unsigned skipped = 0;
+        uint64_t cpu0;
+        int r;
 
-        return x < y ? -1 : x > y;
+        if (!m->snapshot)
+                return manager_scan(m, why);
+        if (m->watchproc)
+                watchproc_drain(m->watchproc);
+        cpu0 = cpu_usec();
+        r = sa_scanner_refresh(m->scanner, m->snapshot, fs, n, flags, &info, &snap);
+        m->refreshes++;
+        if (info.full) {
+                m->refresh_full++;
+                m->last_full_cpu_usec = cpu_usec() - cpu0;
+                log_debug("Refresh (%s) needed a full scan: %s", why, info.reason);
+        }
+        if (r < 0) {
+                m->refresh_errors++;
+                if (info.full) {
+                        m->scan_errors++;
+                        m->last_scan_error = r;
+                }
+                if (log_ratelimit_test(&m->probe_rl, &skipped))
+                        log_warning_errno(r, "Refresh (%s) failed, answering from the last scan: %m%s",
+                                          why, LOG_SUPPRESSED(skipped));
+                if (info.full)
+                        manager_schedule_scan(m);
+                return info.full ? r : 0;
+        }
+        if (info.full) {
+                m->scans++;
+                m->last_scan_error = 0;
+                manager_schedule_scan(m);
+        }
+        if (r == 0)
+                return 0;
+        m->refresh_changes++;
+        log_debug("Refresh (%s): %u new listeners, %u gone, %u processes walked, %u pairs verified, "
+                  "%u dropped, %.2f ms", why, info.new_sockets, info.gone_sockets, info.walked,
+                  info.verified, info.dropped, info.usec / 1000.0);
+        manager_install(m, snap);
+        return 0;
 }
 
-/* Whether the snapshot's listeners passing f are exactly these (sorted) cookies. */
-static int snapshot_matches(const sa_snapshot *snap, const sa_filter *f, const uint64_t *cookies,
-                            size_t n)
+/* The watched ports as filters (Ports=all: none, meaning every port). */
+static int manager_watched_update(manager *m)
 {
-        _cleanup_free_ uint64_t *mine = NULL;
-        size_t k = 0;
+        const policy *p = &m->config->policy;
+        sa_filter *fs;
+        size_t n = 0;
 
-        mine = malloc((snap->n_listeners ?: 1) * sizeof(uint64_t));
-        if (!mine)
-                return -ENOMEM;
-        for (size_t i = 0; i < snap->n_listeners; i++)
-                if (sa_listener_match(&snap->listeners[i], f))
-                        mine[k++] = snap->listeners[i].cookie;
-        if (k != n)
+        free(m->watched);
+        m->watched = NULL;
+        m->n_watched = 0;
+        if (p->all_ports)
                 return 0;
-        qsort(mine, k, sizeof(uint64_t), cmp_u64);
-        return k == 0 || memcmp(mine, cookies, k * sizeof(uint64_t)) == 0;
+        fs = calloc(p->n_ports + p->n_rules + 1, sizeof *fs);
+        if (!fs)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_ports; i++)
+                fs[n++] = (sa_filter) { .port = p->ports[i], .protos = p->protos };
+        for (size_t i = 0; i < p->n_rules; i++)
+                fs[n++] = (sa_filter) { .port = p->rules[i].port,
+                                        .protos = p->rules[i].proto == IPPROTO_TCP ? SA_PROTO_TCP
+                                                                                   : SA_PROTO_UDP };
+        if (n == 0) {
+                free(fs);
+                m->n_watched = SIZE_MAX; /* nothing watched: no probe */
+                return 0;
+        }
+        m->watched = fs;
+        m->n_watched = n;
+        return 0;
+}
+
+static void manager_schedule_probe(manager *m)
+{
+        uint64_t now = now_usec(CLOCK_MONOTONIC), iv = PROBE_USEC;
+
+        if (!m->probe_timer)
+                return;
+        if (m->config->scan_interval_usec < iv)
+                iv = m->config->scan_interval_usec;
+        if (now < m->hot_until)
+                iv = HOT_PROBE_USEC;
+        sd_event_source_set_time(m->probe_timer, now + iv);
+        sd_event_source_set_time_accuracy(m->probe_timer, iv / 10 ?: 1);
+        sd_event_source_set_enabled(m->probe_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        manager *m = userdata;
+        bool hot = now_usec(CLOCK_MONOTONIC) < m->hot_until;
+
+        if (m->n_watched != SIZE_MAX)
+                (void) manager_refresh(m, m->watched, m->n_watched, true, !hot, "probe");
+        manager_schedule_probe(m);
+        return 0;
+}
+
+/* Something happened to processes: probe fast for a while. */
+static void manager_heat(manager *m)
+{
+        uint64_t now = now_usec(CLOCK_MONOTONIC), next = 0;
+
+        m->hot_until = now + HOT_WINDOW_USEC;
+        if (!m->probe_timer)
+                return;
+        if (sd_event_source_get_time(m->probe_timer, &next) < 0 || next > now + HOT_PROBE_USEC) {
+                sd_event_source_set_time(m->probe_timer, now + HOT_PROBE_USEC);
+                sd_event_source_set_time_accuracy(m->probe_timer, HOT_PROBE_USEC / 10);
+                sd_event_source_set_enabled(m->probe_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+static void on_proc_event(watchproc_event ev, pid_t pid, pid_t parent, void *userdata)
+{
+        manager *m = userdata;
+
+        switch (ev) {
+        case WATCHPROC_NEW:
+                if (sa_scanner_note_new(m->scanner, pid, parent) < 0)
+                        sa_scanner_note_lost(m->scanner);
+                /* A new program, or a fork of a holder (a server starting
+                 * workers, maybe after opening a socket): a listener may
+                 * come next. Other forks (shells, pools) hold what their
+                 * parent held, found by the next probe. */
+                if (parent == 0 || sa_scanner_knows_owner(m->scanner, parent))
+                        manager_heat(m);
+                break;
+        case WATCHPROC_EXIT:
+                if (sa_scanner_knows_owner(m->scanner, pid))
+                        manager_heat(m);
+                sa_scanner_note_exit(m->scanner, pid);
+                break;
+        case WATCHPROC_LOST:
+                sa_scanner_note_lost(m->scanner);
+                manager_heat(m);
+                break;
+        }
+}
+
+const char *manager_freshness(const manager *m)
+{
+        return m->watchproc ? "proc-connector" : "polling";
+}
+
+json_t *manager_freshness_to_json(manager *m)
+{
+        sa_incremental_stats is;
+        watchproc_stats ws;
+        uint64_t probe = PROBE_USEC;
+
+        if (m->config->scan_interval_usec < probe)
+                probe = m->config->scan_interval_usec;
+        sa_scanner_incremental_stats(m->scanner, &is);
+        watchproc_get_stats(m->watchproc, &ws);
+        return json_pack("{s:s,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
+                         "mode", manager_freshness(m),
+                         "probe_interval_sec", probe / 1e6,
+                         "resync_interval_sec", resync_interval(m) / 1e6,
+                         "last_full_scan_cpu_ms", m->last_full_cpu_usec / 1e3,
+                         "refreshes", (json_int_t) m->refreshes,
+                         "refresh_changes", (json_int_t) m->refresh_changes,
+                         "refresh_full_scans", (json_int_t) m->refresh_full,
+                         "refresh_errors", (json_int_t) m->refresh_errors,
+                         "owner_index",
+                                 "sockets", (json_int_t) is.sockets,
+                                 "pairs", (json_int_t) is.pairs,
+                                 "processes", (json_int_t) is.procs,
+                                 "new_processes", (json_int_t) is.fresh,
+                         "process_events",
+                                 "handled", (json_int_t) ws.events,
+                                 "lost", (json_int_t) ws.lost);
 }
 
 int manager_ensure_fresh(manager *m, const sa_filter *f)
 {
-        _cleanup_free_ uint64_t *cookies = NULL;
-        unsigned skipped = 0;
-        size_t n = 0;
-        int r;
-
         if (!m->snapshot)
                 return manager_scan(m, "no snapshot yet");
-
-        r = sa_scanner_probe(m->scanner, f, &cookies, &n);
-        if (r < 0) {
-                m->probe_errors++;
-                if (log_ratelimit_test(&m->probe_rl, &skipped))
-                        log_warning_errno(r, "Freshness probe failed, answering from the last scan: "
-                                          "%m%s", LOG_SUPPRESSED(skipped));
-                return 0;
-        }
-        r = snapshot_matches(m->snapshot, f, cookies, n);
-        if (r < 0)
-                return r;
-        if (r > 0)
-                return 0;
-        return manager_scan(m, "listeners changed since the last scan");
+        /* Polling: new processes are listed by the probe, not per request. */
+        return manager_refresh(m, f, f ? 1 : 0, false, true, "request");
 }
 
 /* A scanner for the configured namespaces (proc_root, Namespaces=). */
@@ -209,6 +406,7 @@ int manager_reload(manager *m)
                 manager_scan(m, "reload");
         }
         control_refresh_group(m->control);
+        control_set_max_clients(m->control, m->config->max_clients);
         manager_notify_status(m, "READY=1\n");
         return r;
 }
@@ -220,6 +418,9 @@ manager *manager_free(manager *m)
         control_free(m->control);
         monitor_free(m->monitor);
         sd_event_source_disable_unref(m->scan_timer);
+        sd_event_source_disable_unref(m->probe_timer);
+        watchproc_free(m->watchproc);
+        free(m->watched);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sighup_source);
@@ -342,12 +543,33 @@ int manager_new(const manager_options *o, manager **ret)
         r = control_new(m->event, o->socket_path, manager_handle_request, m, &m->control);
         if (r < 0)
                 goto fail;        /* logged */
+        control_set_max_clients(m->control, m->config->max_clients);
 
         state_file = state_path(o->state_dir);
         r = monitor_new(state_file, NULL, on_event, m, &m->monitor);
         if (r < 0) {
                 log_error_errno(r, "Cannot start monitoring: %m");
                 goto fail;
+        }
+
+        r = manager_watched_update(m);
+        if (r < 0) {
+                log_error_errno(r, "Out of memory");
+                goto fail;
+        }
+
+        /* Process events need CAP_NET_ADMIN: subscribe before dropping it.
+         * SOCKAUDITD_FRESHNESS=polling forces listing /proc instead. */
+        {
+                const char *want = getenv("SOCKAUDITD_FRESHNESS");
+                if (want && strcmp(want, "polling") == 0)
+                        log_info("Freshness: polling (SOCKAUDITD_FRESHNESS=polling)");
+                else if ((r = watchproc_open(&m->watchproc)) < 0)
+                        log_info_errno(r, "Freshness: polling /proc (no proc connector: %m)");
+                else if ((r = watchproc_attach(m->watchproc, m->event, on_proc_event, m)) < 0) {
+                        log_error_errno(r, "Cannot watch process events: %m");
+                        goto fail;
+                }
         }
 
         /* Everything bound and opened: from here on, only what scans need. */
@@ -374,10 +596,16 @@ int manager_run(manager *m)
                                        scan_accuracy(m->config->scan_interval_usec), on_scan_timer, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot arm the scan timer: %m");
+        manager_schedule_scan(m); /* spaced by the first scan's cost */
+        r = sd_event_add_time_relative(m->event, &m->probe_timer, CLOCK_MONOTONIC, PROBE_USEC,
+                                       PROBE_USEC / 10, on_probe_timer, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot arm the probe timer: %m");
+        manager_schedule_probe(m);
 
-        log_info("Listening on %s%s; scanning every %.3g s", control_socket_path(m->control) ?: "(unnamed)",
+        log_info("Listening on %s%s; freshness: %s; full scan every %.3g s", control_socket_path(m->control) ?: "(unnamed)",
                  control_socket_activated(m->control) ? " (from systemd)" : "",
-                 m->config->scan_interval_usec / 1e6);
+                 manager_freshness(m), resync_interval(m) / 1e6);
         manager_notify_status(m, "READY=1\n");
 
         r = sd_event_loop(m->event);

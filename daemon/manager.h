@@ -18,6 +18,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "sockaudit.h"
+#include "watchproc.h"
 
 typedef struct manager_options {
         const char *socket_path;
@@ -30,7 +31,8 @@ typedef struct manager_options {
 typedef struct manager {
         sd_event *event;
         sd_event_source *sigterm_source, *sigint_source, *sighup_source;
-        sd_event_source *scan_timer;
+        sd_event_source *scan_timer;    /* the full resync */
+        sd_event_source *probe_timer;   /* the cheap refresh of watched ports */
 
         char *config_path;
         bool config_explicit;
@@ -41,6 +43,13 @@ typedef struct manager {
         sa_snapshot *snapshot;    /* NULL until a scan succeeds */
         control *control;
         monitor *monitor;
+
+        watchproc *watchproc;     /* proc connector; NULL: new processes found by listing /proc */
+        uint64_t hot_until;       /* CLOCK_MONOTONIC: probe fast until then (processes started) */
+        sa_filter *watched;       /* filters of the watched ports; n_watched 0: every port, SIZE_MAX: none */
+        size_t n_watched;
+        uint64_t last_full_cpu_usec; /* CPU time of the last full scan (all threads) */
+        uint64_t refreshes, refresh_changes, refresh_full, refresh_errors;
 
         struct timespec started;  /* CLOCK_REALTIME */
         uint64_t started_usec;    /* CLOCK_MONOTONIC */
@@ -74,12 +83,26 @@ int manager_run(manager *m);
 int manager_scan(manager *m, const char *why);
 
 /*
- * Makes sure the snapshot shows the sockets that pass f right now: a
- * sock_diag probe (no /proc walk) compared with the snapshot's cookies,
- * and a full rescan when they differ. A failed probe answers from the
- * snapshot as it is. <0 only when a needed scan failed.
+ * Makes sure the snapshot shows the sockets that pass f right now, and
+ * their holders: pending process events are read, then an incremental
+ * refresh (sa_scanner_refresh: sock_diag dumps for f, the known owners
+ * re-verified with one readlinkat each, new processes walked; never a walk
+ * of every fd unless a new listener's owner cannot be found otherwise).
+ * A failed refresh answers from the snapshot as it is. <0 only when a
+ * needed full scan failed.
  */
 int manager_ensure_fresh(manager *m, const sa_filter *f);
+
+/*
+ * How new processes are noticed: "proc-connector" (kernel events, a new
+ * listener reaches watchers within ~50 ms) or "polling" (PROC_ROOT listed
+ * at each probe, every 500 ms). For status: in command_status(),
+ *   json_object_set_new(status, "freshness", manager_freshness_to_json(m))
+ * gives {"mode":..., "probe_interval_sec":..., "resync_interval_sec":...,
+ * "refreshes":..., ...}.
+ */
+const char *manager_freshness(const manager *m);
+json_t *manager_freshness_to_json(manager *m);
 
 /* SIGHUP: loads the config anew; a bad file is logged and the old one kept. */
 int manager_reload(manager *m);

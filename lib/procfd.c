@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* One pass over PROC_ROOT/PID/fd for every PID, finding the holders of wanted sockets. */
+/*
+ * Walks of PROC_ROOT/PID/fd: list the pids once, then read each fd
+ * directory and readlinkat every fd, on up to SA_PROCFD_MAX_THREADS threads
+ * (the cost is nearly all kernel time per fd, so it scales with cores).
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,20 +21,47 @@
 #include "procfd.h"
 
 /*
- * getdents64 buffers, on the heap: one for PROC_ROOT, one for the fd dir
- * being read. 32 KiB holds ~1300 entries per syscall.
+ * getdents64 buffers, one per thread and one for the root. 64 KiB holds
+ * ~2700 fd entries: most fd directories are read in one call plus the
+ * final empty one.
  */
-#define DENTS_BUF ((size_t) 32 * 1024)
+#define DENTS_BUF ((size_t) 64 * 1024)
 /* "socket:[4294967295]" is 19 bytes; anything longer is not a socket. */
 #define LINK_BUF 32u
+/* Pids handed to a thread at a time. */
+#define CHUNK 8u
+/* Fewer pids than this: one thread (starting threads costs ~30 µs each). */
+#define MIN_PIDS_PER_THREAD 64u
 
-typedef struct walk {
+typedef struct hit_rec {
+        size_t pid_idx;
+        int fd;
+        uint32_t inode;
+        size_t idx;
+} hit_rec;
+
+typedef struct shared {
+        const char *proc_root;
+        int rootfd;
+        const sa_procfd_pid *pids;
+        size_t n;
         const sa_inomap *want;
-        sa_procfd_hit_fn hit;
+        size_t next;            /* next pid index to hand out (atomic) */
+        int err;                /* first fatal error, 0 (atomic) */
+} shared;
+
+typedef struct worker {
+        shared *sh;
+        sa_procfd_hit_fn hit;   /* set: hits go straight to it (one thread) */
         void *userdata;
-        sa_scan_stats *stats;
+        pthread_t thread;
+        bool started;
         char *fdbuf;
-} walk;
+        sa_scan_stats stats;
+        hit_rec *hits;
+        size_t n_hits, cap_hits;
+        int r;
+} worker;
 
 static uint64_t now_usec(void)
 {
@@ -100,23 +134,41 @@ static bool is_fatal(int err)
  * unreadable state of one process (EIO, ENOTDIR...) counts as denied. 0, or
  * -errno for errors that should stop the walk.
  */
-static int proc_failed(walk *w, int err)
+static int proc_failed(sa_scan_stats *st, int err)
 {
         if (is_fatal(err))
                 return -err;
         if (is_vanished(err))
-                w->stats->procs_vanished++;
+                st->procs_vanished++;
         else
-                w->stats->procs_denied++;
+                st->procs_denied++;
+        return 0;
+}
+
+static int add_hit(worker *w, size_t pid_idx, int fd, uint32_t inode, size_t idx)
+{
+        if (w->hit) {
+                int r = w->hit(w->sh->pids[pid_idx].pid, fd, inode, idx, w->userdata);
+                return r < 0 ? r : 0;
+        }
+        if (w->n_hits == w->cap_hits) {
+                size_t cap = w->cap_hits ? w->cap_hits * 2 : 64;
+                hit_rec *h = realloc(w->hits, cap * sizeof *h);
+                if (!h)
+                        return -ENOMEM;
+                w->hits = h;
+                w->cap_hits = cap;
+        }
+        w->hits[w->n_hits++] = (hit_rec) { pid_idx, fd, inode, idx };
         return 0;
 }
 
 /*
- * Reads the fd directory of pid (open on dfd, which this closes). Every fd
- * costs one readlinkat; fds closed meanwhile are skipped. Returns 0, a
- * negative hit() result, or -errno for a fatal error.
+ * Reads the fd directory of one process (open on dfd, which this closes).
+ * Every fd costs one readlinkat; fds closed meanwhile are skipped. 0 or
+ * -errno for a fatal error.
  */
-static int walk_fds(walk *w, pid_t pid, int dfd)
+static int walk_fds(worker *w, size_t pid_idx, int dfd)
 {
         int r = 0;
 
@@ -124,7 +176,7 @@ static int walk_fds(walk *w, pid_t pid, int dfd)
                 ssize_t n = getdents64(dfd, w->fdbuf, DENTS_BUF);
 
                 if (n < 0) {
-                        r = proc_failed(w, last_errno());
+                        r = proc_failed(&w->stats, last_errno());
                         break;
                 }
                 if (n == 0)
@@ -143,23 +195,22 @@ static int walk_fds(walk *w, pid_t pid, int dfd)
                         if (fd < 0)
                                 continue; /* ".", "..", junk */
 
-                        w->stats->fds++;
+                        w->stats.fds++;
                         len = readlinkat(dfd, de->d_name, link, sizeof(link));
                         if (len < 0) {
                                 int err = last_errno();
 
                                 if (err == ENOENT)
                                         continue; /* fd closed since getdents */
-                                r = proc_failed(w, err);
+                                r = proc_failed(&w->stats, err);
                                 goto out;
                         }
                         ino = socket_inode(link, (size_t) len);
-                        if (ino == 0 || !sa_inomap_get(w->want, ino, &idx))
+                        if (ino == 0 || !sa_inomap_get(w->sh->want, ino, &idx))
                                 continue;
-                        r = w->hit(pid, (int) fd, ino, idx, w->userdata);
+                        r = add_hit(w, pid_idx, (int) fd, ino, idx);
                         if (r < 0)
                                 goto out;
-                        r = 0;
                 }
         }
 out:
@@ -167,92 +218,292 @@ out:
         return r;
 }
 
-/* Visits one PROC_ROOT entry, if it is a process. 0, or a negative stop code. */
-static int walk_pid(walk *w, int rootfd, const struct dirent64 *de)
+/* One process: open PID/fd and read it. 0, or -errno for a fatal error. */
+static int walk_one(worker *w, size_t pid_idx)
 {
         char path[32];
-        long long pid;
-        size_t len;
         int dfd;
 
-        if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
-                return 0;
-        pid = parse_num(de->d_name, INT_MAX);
-        if (pid <= 0)
-                return 0;
-        w->stats->procs++;
-
-        /* d_name is at most 10 digits here, so "PID/fd" always fits. */
-        len = strlen(de->d_name);
-        memcpy(path, de->d_name, len);
-        memcpy(path + len, "/fd", 4);
-        dfd = openat(rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        w->stats.procs++;
+        snprintf(path, sizeof path, "%d/fd", (int) w->sh->pids[pid_idx].pid);
+        dfd = openat(w->sh->rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
-                return proc_failed(w, last_errno());
-        return walk_fds(w, (pid_t) pid, dfd);
+                return proc_failed(&w->stats, last_errno());
+        return walk_fds(w, pid_idx, dfd);
 }
 
-int sa_procfd_walk(const char *proc_root, const sa_inomap *want,
-                   sa_procfd_hit_fn hit, void *userdata, sa_scan_stats *stats)
+static void *worker_main(void *arg)
+{
+        worker *w = arg;
+        shared *sh = w->sh;
+
+        for (;;) {
+                size_t first = __atomic_fetch_add(&sh->next, CHUNK, __ATOMIC_RELAXED);
+
+                if (first >= sh->n || __atomic_load_n(&sh->err, __ATOMIC_RELAXED) != 0)
+                        break;
+                for (size_t i = first; i < first + CHUNK && i < sh->n; i++) {
+                        int r = walk_one(w, i);
+                        if (r < 0) {
+                                int zero = 0;
+                                __atomic_compare_exchange_n(&sh->err, &zero, r, false,
+                                                            __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+                                w->r = r;
+                                return NULL;
+                        }
+                }
+        }
+        return NULL;
+}
+
+/* CPUs this thread may run on, at least 1. */
+static unsigned cpus_allowed(void)
+{
+        cpu_set_t set;
+
+        if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+                return (unsigned) CPU_COUNT(&set);
+        return 1;
+}
+
+static unsigned pick_threads(unsigned threads, size_t n)
+{
+        size_t most = n / MIN_PIDS_PER_THREAD;
+
+        if (threads == 0)
+                threads = cpus_allowed();
+        if (threads > SA_PROCFD_MAX_THREADS)
+                threads = SA_PROCFD_MAX_THREADS;
+        if (threads > most)
+                threads = (unsigned) most;
+        return threads ? threads : 1;
+}
+
+static void stats_add(sa_scan_stats *to, const sa_scan_stats *from)
+{
+        to->procs += from->procs;
+        to->fds += from->fds;
+        to->procs_vanished += from->procs_vanished;
+        to->procs_denied += from->procs_denied;
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+        const hit_rec *x = a, *y = b;
+
+        if (x->pid_idx != y->pid_idx)
+                return x->pid_idx < y->pid_idx ? -1 : 1;
+        return x->fd < y->fd ? -1 : x->fd > y->fd;
+}
+
+int sa_procfd_walk_pids(const char *proc_root, const sa_procfd_pid *pids, size_t n,
+                        unsigned threads, const sa_inomap *want, sa_procfd_hit_fn hit,
+                        void *userdata, sa_scan_stats *stats)
 {
         sa_scan_stats dummy = { 0 };
+        worker ws[SA_PROCFD_MAX_THREADS];
+        shared sh = { 0 };
+        hit_rec *all = NULL;
+        size_t n_all = 0;
+        unsigned nt;
         uint64_t start;
-        char *buf = NULL;
-        walk w;
-        int rootfd, r = 0;
+        int r = 0;
 
-        if (!want || !hit)
+        if (!want || !hit || (n > 0 && !pids))
                 return -EINVAL;
         if (!stats)
                 stats = &dummy;
         if (!proc_root)
                 proc_root = "/proc";
-        /* Nothing to look for: spare the walk. */
-        if (sa_inomap_size(want) == 0)
+        if (sa_inomap_size(want) == 0 || n == 0)
                 return 0;
 
         start = now_usec();
-        rootfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0) {
+        memset(ws, 0, sizeof ws);
+        nt = pick_threads(threads, n);
+        sh = (shared) { .proc_root = proc_root, .pids = pids, .n = n, .want = want };
+        sh.rootfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (sh.rootfd < 0) {
                 r = -last_errno();
                 goto done;
         }
-        buf = malloc(2 * DENTS_BUF);
-        if (!buf) {
-                r = -ENOMEM;
+        for (unsigned i = 0; i < nt; i++) {
+                ws[i].sh = &sh;
+                ws[i].fdbuf = malloc(DENTS_BUF);
+                if (!ws[i].fdbuf) {
+                        r = -ENOMEM;
+                        goto done;
+                }
+        }
+        /* Alone: hits go straight to hit(), which may stop the walk early.
+         * Else workers 1.. on their own threads, worker 0 here; a thread
+         * that cannot be started leaves its share to the others. */
+        if (nt == 1) {
+                ws[0].hit = hit;
+                ws[0].userdata = userdata;
+        }
+        for (unsigned i = 1; i < nt; i++)
+                ws[i].started = pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]) == 0;
+        worker_main(&ws[0]);
+        for (unsigned i = 1; i < nt; i++)
+                if (ws[i].started)
+                        pthread_join(ws[i].thread, NULL);
+
+        for (unsigned i = 0; i < nt; i++) {
+                stats_add(stats, &ws[i].stats);
+                n_all += ws[i].n_hits;
+        }
+        if (sh.err < 0) {
+                r = sh.err;
                 goto done;
         }
-        w = (walk) {
-                .want = want,
-                .hit = hit,
-                .userdata = userdata,
-                .stats = stats,
-                .fdbuf = buf + DENTS_BUF,
-        };
 
-        for (;;) {
-                ssize_t n = getdents64(rootfd, buf, DENTS_BUF);
+        /* Hand the hits over in pid order, each pid's together. */
+        if (n_all > 0) {
+                size_t k = 0;
 
-                if (n < 0) {
-                        r = -last_errno();
-                        break;
+                all = malloc(n_all * sizeof *all);
+                if (!all) {
+                        r = -ENOMEM;
+                        goto done;
                 }
-                if (n == 0)
-                        break;
-                for (ssize_t off = 0; off < n;) {
-                        const struct dirent64 *de = (const struct dirent64 *) (buf + off);
-
-                        off += de->d_reclen;
-                        r = walk_pid(&w, rootfd, de);
-                        if (r < 0)
-                                goto done;
+                for (unsigned i = 0; i < nt; i++) {
+                        if (ws[i].n_hits == 0)
+                                continue;       /* hits may be NULL */
+                        memcpy(all + k, ws[i].hits, ws[i].n_hits * sizeof *all);
+                        k += ws[i].n_hits;
                 }
+                qsort(all, n_all, sizeof *all, cmp_hit);
+        }
+        for (size_t i = 0; i < n_all; i++) {
+                r = hit(pids[all[i].pid_idx].pid, all[i].fd, all[i].inode, all[i].idx, userdata);
+                if (r < 0)
+                        goto done;
+                r = 0;
         }
 
 done:
-        free(buf);
-        if (rootfd >= 0)
-                close(rootfd);
+        for (unsigned i = 0; i < SA_PROCFD_MAX_THREADS; i++) {
+                free(ws[i].fdbuf);
+                free(ws[i].hits);
+        }
+        free(all);
+        if (sh.rootfd > 0)
+                close(sh.rootfd);
         stats->proc_usec += now_usec() - start;
         return r;
+}
+
+int sa_procfd_list(const char *proc_root, sa_procfd_pid **ret, size_t *ret_n)
+{
+        sa_procfd_pid *pids = NULL;
+        size_t n = 0, cap = 0;
+        char *buf = NULL;
+        int fd, r = 0;
+
+        fd = open(proc_root ? proc_root : "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -last_errno();
+        buf = malloc(DENTS_BUF);
+        if (!buf) {
+                r = -ENOMEM;
+                goto out;
+        }
+        for (;;) {
+                ssize_t got = getdents64(fd, buf, DENTS_BUF);
+
+                if (got < 0) {
+                        r = -last_errno();
+                        goto out;
+                }
+                if (got == 0)
+                        break;
+                for (ssize_t off = 0; off < got;) {
+                        const struct dirent64 *de = (const struct dirent64 *) (buf + off);
+                        long long pid;
+
+                        off += de->d_reclen;
+                        if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+                                continue;
+                        pid = parse_num(de->d_name, INT_MAX);
+                        if (pid <= 0)
+                                continue;
+                        if (n == cap) {
+                                size_t c = cap ? cap * 2 : 256;
+                                sa_procfd_pid *p = realloc(pids, c * sizeof *p);
+                                if (!p) {
+                                        r = -ENOMEM;
+                                        goto out;
+                                }
+                                pids = p;
+                                cap = c;
+                        }
+                        pids[n++] = (sa_procfd_pid) { (pid_t) pid, de->d_ino };
+                }
+        }
+out:
+        free(buf);
+        close(fd);
+        if (r < 0) {
+                free(pids);
+                return r;
+        }
+        if (n == 0) {
+                free(pids);
+                pids = NULL;
+        }
+        *ret = pids;
+        *ret_n = n;
+        return 0;
+}
+
+int sa_procfd_walk_all(const char *proc_root, const sa_inomap *want, sa_procfd_hit_fn hit,
+                       void *userdata, sa_scan_stats *stats, sa_procfd_pid **ret_pids,
+                       size_t *ret_n_pids)
+{
+        sa_scan_stats dummy = { 0 };
+        sa_procfd_pid *pids = NULL;
+        size_t n = 0;
+        uint64_t start;
+        int r;
+
+        if (!want || !hit)
+                return -EINVAL;
+        if (!stats)
+                stats = &dummy;
+        /* Nothing to look for: spare the walk (and the listing, unless asked). */
+        if (sa_inomap_size(want) == 0 && !ret_pids)
+                return 0;
+        start = now_usec();
+        r = sa_procfd_list(proc_root, &pids, &n);
+        stats->proc_usec += now_usec() - start;
+        if (r < 0)
+                return r;
+        r = sa_procfd_walk_pids(proc_root, pids, n, 0, want, hit, userdata, stats);
+        if (ret_pids) {
+                *ret_pids = pids;
+                *ret_n_pids = n;
+        } else {
+                free(pids);
+        }
+        return r;
+}
+
+int sa_procfd_walk(const char *proc_root, const sa_inomap *want,
+                   sa_procfd_hit_fn hit, void *userdata, sa_scan_stats *stats)
+{
+        return sa_procfd_walk_all(proc_root, want, hit, userdata, stats, NULL, NULL);
+}
+
+int sa_procfd_socket_of(int rootfd, pid_t pid, int fd, uint32_t *ret_inode)
+{
+        char path[48], link[LINK_BUF];
+        ssize_t len;
+
+        snprintf(path, sizeof path, "%d/fd/%d", (int) pid, fd);
+        len = readlinkat(rootfd, path, link, sizeof link);
+        if (len < 0)
+                return is_vanished(errno) ? -ENOENT : -last_errno();
+        *ret_inode = socket_inode(link, (size_t) len);
+        return 0;
 }

@@ -1,0 +1,219 @@
+#!/bin/bash
+# `make bench`: sockaudit against ss (and lsof) on a loaded host built for
+# the purpose in a network namespace of its own. Needs root.
+#
+#   BENCH_SIZES="500x100 4000x250"  PROCSxFDS per size (default: both)
+#   BENCH_ROUNDS=5                  rounds of the full-scan comparisons
+#   BENCH_WHO_ROUNDS=50             rounds of `who 443` through the daemon
+#   BENCH_REST_SEC=20               how long the daemon's CPU at rest is measured
+#   BENCH_LSOF=auto                 run lsof too (auto: sizes up to 100k fds)
+#   BENCH_OUT=$BUILD/bench/results.txt
+#
+# Each size: sa-loadhost forks PROCS idle processes holding FDS fds each
+# (files, pipes, socket pairs, unbound sockets; 100 of them also hold a
+# noise listener) and an nginx-like master with 8 workers sharing TCP and
+# UDP 443 on IPv4 and IPv6. Then, interleaved: `sockaudit who 443` (the
+# daemon, warm), `ss -Hltnp 'sport = :443'`, `sockaudit list --direct`
+# and `ss -Hltunp`; the holders of 443 found by ss, the daemon, --direct
+# and lsof must be the same set of (pid, fd). Then the daemon's CPU at rest
+# and RSS, and how long a new listener on a watched port takes to reach a
+# `watch` client (proc connector, then polling). Timings are medians; no
+# figure is a pass/fail threshold, but a holder mismatch fails the run.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+SIZES=${BENCH_SIZES:-500x100 4000x250}
+ROUNDS=${BENCH_ROUNDS:-5}
+WHO_ROUNDS=${BENCH_WHO_ROUNDS:-50}
+REST=${BENCH_REST_SEC:-20}
+LSOF=${BENCH_LSOF:-auto}
+OUT=${BENCH_OUT:-$BUILD/bench/results.txt}
+SA=$PWD/$BUILD/sockaudit
+SAD=$PWD/$BUILD/sockauditd
+B=$PWD/$BUILD/bench
+
+die() { echo "bench: $*" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespace, every process's fds)"
+for c in ip ss nsenter jq; do command -v $c >/dev/null || die "$c not installed"; done
+for f in "$SA" "$SAD" "$B/sa-loadhost" "$B/sa-timeit" "$B/sa-fresh"; do
+        [ -x "$f" ] || die "$f not built (make bench builds it)"
+done
+
+NS=sa-bench-$$
+TMP=$(mktemp -d /tmp/sa-bench.XXXXXX)
+chmod 0755 "$TMP"
+NSX=(nsenter "--net=/run/netns/$NS" --)
+LH_PID=
+DAEMON_PID=
+
+stop_daemon() {
+        if [ -n "$DAEMON_PID" ]; then
+                kill -TERM "$DAEMON_PID" 2>/dev/null
+                wait "$DAEMON_PID" 2>/dev/null
+                DAEMON_PID=
+        fi
+}
+stop_loadhost() {
+        if [ -n "$LH_PID" ]; then
+                kill -TERM "$LH_PID" 2>/dev/null
+                wait "$LH_PID" 2>/dev/null
+                LH_PID=
+        fi
+}
+cleanup() {
+        stop_daemon
+        stop_loadhost
+        ip netns del "$NS" 2>/dev/null
+        rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip netns add "$NS" || die "cannot create a network namespace"
+ip -n "$NS" link set lo up
+# Room for the big size: fds per process are few, the total is what grows.
+ulimit -n 65536 2>/dev/null || true
+
+# start_daemon [ENV...]: the daemon on $TMP/sock, watching 443 and 8443;
+# returns once it answers (its first scan done).
+start_daemon() {
+        printf '[Daemon]\nNamespaces=self\nPorts=443 8443\n' > "$TMP/conf"
+        rm -rf "$TMP/state"
+        env "$@" "${NSX[@]}" "$SAD" --socket "$TMP/sock" --foreground --config "$TMP/conf" \
+                --state-dir "$TMP/state" >> "$TMP/daemon.log" 2>&1 &
+        DAEMON_PID=$!
+        local i
+        for ((i = 0; i < 1200; i++)); do
+                "$SA" --socket "$TMP/sock" status >/dev/null 2>&1 && return 0
+                kill -0 "$DAEMON_PID" 2>/dev/null || die "the daemon exited: $(tail -n 3 "$TMP/daemon.log")"
+                sleep 0.1
+        done
+        die "the daemon did not answer within 120 s"
+}
+
+# CPU time (ns) of every thread of a process so far.
+cpu_ns() {
+        local t s=0
+        for t in /proc/"$1"/task/*/schedstat; do
+                read -r a _ < "$t" && s=$((s + a))
+        done
+        echo "$s"
+}
+
+# Holder sets of port 443, "pid fd" per line, sorted.
+ss_holders() {
+        "${NSX[@]}" ss -Hltunp 'sport = :443' | grep -o 'pid=[0-9]*,fd=[0-9]*' |
+                sed -E 's/pid=([0-9]+),fd=([0-9]+)/\1 \2/' | sort -u
+}
+sa_holders() { # JSON NETNS_INODE
+        jq -r --argjson ns "$2" '.listeners[] | select(.netns == $ns) | .owners[] | "\(.pid) \(.fds[])"' <<<"$1" |
+                sort -u
+}
+lsof_holders() {
+        "${NSX[@]}" lsof -nP -i :443 -F pf 2>/dev/null |
+                awk '/^p/ { pid = substr($0, 2) } /^f[0-9]/ { print pid, substr($0, 2) }' | sort -u
+}
+
+median_of() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+machine="$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), kernel $(uname -r), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+mkdir -p "$(dirname "$OUT")"
+{
+        echo "# sockaudit bench, $(date -u +%Y-%m-%dT%H:%MZ)"
+        echo "# machine: $machine; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+        echo "# command: make bench BENCH_SIZES=\"$SIZES\" (rounds $ROUNDS, who rounds $WHO_ROUNDS)"
+} > "$OUT"
+fail=0
+
+for size in $SIZES; do
+        P=${size%x*}
+        F=${size#*x}
+        echo "== size $size: $P processes x $F fds" >&2
+        "${NSX[@]}" "$B/sa-loadhost" --procs "$P" --fds "$F" --workers 8 --noise 100 > "$TMP/lh.out" 2> "$TMP/lh.err" &
+        LH_PID=$!
+        for ((i = 0; i < 3000; i++)); do
+                grep -q READY "$TMP/lh.out" && break
+                kill -0 "$LH_PID" 2>/dev/null || die "sa-loadhost exited: $(cat "$TMP/lh.err")"
+                sleep 0.1
+        done
+        grep -q READY "$TMP/lh.out" || die "sa-loadhost not ready after 300 s"
+        nsino=$(stat -L -c %i "/run/netns/$NS")
+
+        t0=$(date +%s%N)
+        start_daemon
+        start_ms=$((($(date +%s%N) - t0) / 1000000))
+        st=$("$SA" --socket "$TMP/sock" status --json)
+        first_ms=$(jq -r '.last_scan.duration_ms | floor' <<<"$st")
+        fds=$(jq -r '.last_scan.stats.fds' <<<"$st")
+        procs=$(jq -r '.last_scan.stats.procs' <<<"$st")
+        mode=$(jq -r '.freshness.mode // .freshness // "?"' <<<"$st")
+        [ "$mode" == "?" ] && mode=$(grep -o 'freshness: [a-z-]*' "$TMP/daemon.log" | tail -n 1 | cut -d' ' -f2)
+        echo "   host: $procs processes, $fds fds; daemon ready in $start_ms ms (first scan $first_ms ms), freshness $mode" >&2
+
+        # Exactness: the same holders of 443 from every tool.
+        want=$(ss_holders)
+        got_d=$(sa_holders "$("$SA" --socket "$TMP/sock" who 443 --json)" "$nsino")
+        got_x=$(sa_holders "$("${NSX[@]}" "$SA" who 443 --json --direct)" "$nsino")
+        check="ss=$(wc -l <<<"$want") daemon=$(wc -l <<<"$got_d") direct=$(wc -l <<<"$got_x")"
+        [ "$want" == "$got_d" ] || { echo "   MISMATCH ss vs daemon: $(diff <(echo "$want") <(echo "$got_d") | head -5 | tr '\n' ' ')" >&2; fail=1; }
+        [ "$want" == "$got_x" ] || { echo "   MISMATCH ss vs --direct" >&2; fail=1; }
+        if command -v lsof >/dev/null && { [ "$LSOF" == 1 ] || { [ "$LSOF" == auto ] && [ $((P * F)) -le 100000 ]; }; }; then
+                t1=$(date +%s%N)
+                got_l=$(lsof_holders)
+                lsof_ms=$((($(date +%s%N) - t1) / 1000000))
+                check+=" lsof=$(wc -l <<<"$got_l") (lsof took $lsof_ms ms)"
+                [ "$want" == "$got_l" ] || { echo "   MISMATCH ss vs lsof" >&2; fail=1; }
+        fi
+        echo "   holders of 443 (pid, fd): $check" >&2
+
+        # Timings, interleaved, every command run inside the namespace.
+        "${NSX[@]}" "$B/sa-timeit" "$ROUNDS" \
+                ss443 ss -Hltnp 'sport = :443' --- \
+                who "$SA" --socket "$TMP/sock" who 443 --- \
+                direct "$SA" list --direct --- \
+                ssall ss -Hltunp > "$TMP/t1" || die "timing failed"
+        "${NSX[@]}" "$B/sa-timeit" "$WHO_ROUNDS" \
+                who "$SA" --socket "$TMP/sock" who 443 --- \
+                version "$SA" --version > "$TMP/t2" || die "timing failed"
+        ss443=$(awk '$1 == "ss443" { print $2 }' "$TMP/t1")
+        ssall=$(awk '$1 == "ssall" { print $2 }' "$TMP/t1")
+        direct=$(awk '$1 == "direct" { print $2 }' "$TMP/t1")
+        who=$(awk '$1 == "who" { print $2 }' "$TMP/t2")
+        cli=$(awk '$1 == "version" { print $2 }' "$TMP/t2")
+
+        # At rest: nothing asked, nothing changing.
+        sleep 2
+        c0=$(cpu_ns "$DAEMON_PID")
+        sleep "$REST"
+        c1=$(cpu_ns "$DAEMON_PID")
+        rest_pct=$(awk -v d=$((c1 - c0)) -v s="$REST" 'BEGIN { printf "%.2f", d / (s * 1e9) * 100 }')
+        rss=$(awk '/VmRSS/ { print $2 }' "/proc/$DAEMON_PID/status")
+        hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$DAEMON_PID/status")
+
+        fresh_c=$("${NSX[@]}" "$B/sa-fresh" "$TMP/sock" 8443 5) || fresh_c="failed"
+        stop_daemon
+        start_daemon SOCKAUDITD_FRESHNESS=polling
+        fresh_p=$("${NSX[@]}" "$B/sa-fresh" "$TMP/sock" 8443 3) || fresh_p="failed"
+        stop_daemon
+        stop_loadhost
+
+        {
+                echo
+                echo "## $P processes x $F fds ($fds fds walked, $procs processes)"
+                printf '%-44s %12s\n' "who 443, daemon, warm (CLI start incl.)" "$who ms"
+                printf '%-44s %12s\n' "  CLI start alone (sockaudit --version)" "$cli ms"
+                printf '%-44s %12s\n' "ss -Hltnp 'sport = :443'" "$ss443 ms"
+                printf '%-44s %12s\n' "  ratio ss443 / who" "$(awk -v a="$ss443" -v b="$who" 'BEGIN { printf "%.0fx", a / b }')"
+                printf '%-44s %12s\n' "sockaudit list --direct (cold, all netns)" "$direct ms"
+                printf '%-44s %12s\n' "daemon first scan" "$first_ms ms"
+                printf '%-44s %12s\n' "ss -Hltunp" "$ssall ms"
+                printf '%-44s %12s\n' "  ratio direct / ss" "$(awk -v a="$direct" -v b="$ssall" 'BEGIN { printf "%.2f", a / b }')"
+                printf '%-44s %12s\n' "daemon CPU at rest ($mode, ${REST}s)" "$rest_pct %"
+                printf '%-44s %12s\n' "daemon RSS now / peak" "$((rss / 1024)) / $((hwm / 1024)) MiB"
+                printf '%-44s %s\n' "new listener -> watch, proc connector" "$fresh_c (median, max ms)"
+                printf '%-44s %s\n' "new listener -> watch, polling" "$fresh_p (median, max ms)"
+                printf '%-44s %s\n' "holders of 443 equal" "$([ $fail -eq 0 ] && echo yes || echo NO): $check"
+        } >> "$OUT"
+done
+cat "$OUT"
+[ $fail -eq 0 ] || die "tools disagree on the holders (see above)"

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Incremental scanning, for a long-lived scanner (the daemon). Internal:
+ * not part of the installed sockaudit.h.
+ *
+ * An unfiltered sa_scanner_scan() leaves behind an owner index (socket
+ * inode -> (pid, fd) pairs, lib/ownerindex.h), the list of processes it
+ * walked and a watermark of the inode numbers handed out when it started.
+ * sa_scanner_refresh() then brings a snapshot up to date for some ports
+ * without walking every fd on the host:
+ *
+ *  - listeners come from sock_diag dumps, as in a probe (~70 µs a dump);
+ *  - known owners are re-verified: one stat read per process (start time:
+ *    a reused pid is a different process) and one readlinkat per (pid, fd);
+ *  - processes new since (told by sa_scanner_note_new(), e.g. from the
+ *    proc connector, or found by listing PROC_ROOT) are walked one by one;
+ *  - a listener the index does not know was created after the last full
+ *    scan started (its inode number says so, from where each CPU's inode
+ *    counter stood then: else a full scan) by
+ *    a process new since, or by the nearest old ancestor of one that holds
+ *    it: those are walked, and if nobody holds it a full scan is done.
+ *
+ * Not seen until the next full scan (the daemon's periodic resync): a
+ * socket passed with SCM_RIGHTS or taken with pidfd_getfd() by a process
+ * that already held the listener or was walked before, a listener fd
+ * dup()ed to a second fd number in a known holder, and, without
+ * sa_scanner_note_new() for exec, an old holder that exec'd (details).
+ */
+#ifndef SA_INCREMENTAL_H
+#define SA_INCREMENTAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "sockaudit.h"
+
+enum {
+        /* Re-verify the known owners of the listeners refreshed. */
+        SA_REFRESH_VERIFY = 1u << 0,
+        /* Find new and gone processes by listing PROC_ROOT (one getdents64
+         * pass, ~0.3 µs per process): for callers without an event source. */
+        SA_REFRESH_LIST_PIDS = 1u << 1,
+        /* Every exit is told with sa_scanner_note_exit() (the proc
+         * connector, drained first): a known pid is still the same process,
+         * its start time is not read again. */
+        SA_REFRESH_EXITS_KNOWN = 1u << 2,
+};
+
+/* What one refresh did. */
+typedef struct sa_refresh_info {
+        bool full;                /* fell back to (or needed) a full scan */
+        const char *reason;       /* why, static text; NULL when not full */
+        unsigned new_sockets;     /* listeners the index did not know */
+        unsigned gone_sockets;    /* listeners in scope no longer dumped */
+        unsigned walked;          /* processes walked one by one */
+        unsigned verified;        /* (pid, fd) pairs re-read */
+        unsigned dropped;         /* pairs found stale */
+        uint64_t usec;            /* wall time */
+} sa_refresh_info;
+
+/*
+ * A process was created (fork, parent = the parent's pid, 0 if unknown) or
+ * exec'd another program (parent 0): its fds are walked at the next
+ * refresh, and an exec of a known owner makes that refresh describe it
+ * again. No syscall; O(log n) in the processes noted since the last full
+ * scan. Threads must not be passed (only thread-group leaders).
+ */
+int sa_scanner_note_new(sa_scanner *s, pid_t pid, pid_t parent);
+
+/* A process exited: its pairs leave the index. No syscall. */
+void sa_scanner_note_exit(sa_scanner *s, pid_t pid);
+
+/* Process events were lost: the next refresh is a full scan. */
+void sa_scanner_note_lost(sa_scanner *s);
+
+/* True when pid holds a listener the index knows (its exit matters). */
+bool sa_scanner_knows_owner(const sa_scanner *s, pid_t pid);
+
+/*
+ * Brings old (a snapshot of this scanner) up to date for the listeners
+ * passing any of the n_fs filters (n_fs 0: every listener) as described
+ * above; listeners outside them keep old's records with the owners the
+ * index now has (not re-verified). Returns 0 and leaves *ret untouched
+ * when old is still right (nothing was found to change: the cheap case,
+ * 2-4 dumps per filter and namespace plus the verification), or 1 with a
+ * new snapshot in *ret (caller frees) after re-reading the details of every
+ * holder (~35 µs per process). Falls back to a full unfiltered scan (info->
+ * full, 1 returned) when there is no index yet (no unfiltered scan ran),
+ * events were lost, or a new listener's owner cannot be found cheaply.
+ * info may be NULL. -errno as sa_scanner_scan() on failure (the index may
+ * then be partly updated; it stays consistent).
+ */
+int sa_scanner_refresh(sa_scanner *s, const sa_snapshot *old, const sa_filter *fs, size_t n_fs,
+                       unsigned flags, sa_refresh_info *info, sa_snapshot **ret);
+
+/* Sizes, for status and memory accounting. */
+typedef struct sa_incremental_stats {
+        bool have_index;          /* an unfiltered scan ran: refreshes can be cheap */
+        size_t sockets, pairs, procs; /* in the owner index */
+        size_t pids;              /* processes listed at the last full scan or listing */
+        size_t fresh;             /* processes noted new since the last full scan */
+        size_t cpu_marks;         /* 0: inode positions unknown (every new listener needs a full scan) */
+} sa_incremental_stats;
+
+void sa_scanner_incremental_stats(const sa_scanner *s, sa_incremental_stats *ret);
+
+#endif

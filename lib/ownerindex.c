@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The owner index: dense arrays of sockets and processes, each found by key
+ * (inode, pid) through a small open-addressing map with backward-shift
+ * deletion. A socket lists its (pid, fd) pairs sorted; a process lists the
+ * inodes it holds, so an exit or a pid reuse drops its pairs in
+ * O(its pairs).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ownerindex.h"
+#include "procfd.h"
+
+/* uint32 key (never 0) -> uint32 value; load <= 1/2. */
+typedef struct u32map {
+        uint32_t *keys;
+        uint32_t *vals;
+        size_t cap;             /* power of two, or 0 */
+        size_t n;
+} u32map;
+
+typedef struct sock_rec {
+        uint32_t inode;
+        uint64_t cookie;
+        sa_owner *owners;       /* sorted by pid, fd */
+        size_t n, cap;
+} sock_rec;
+
+typedef struct proc_rec {
+        pid_t pid;
+        uint64_t start;
+        uint32_t *inodes;       /* one entry per pair (repeats for several fds) */
+        size_t n, cap;
+        uint64_t stamp;         /* verify pass that last checked it */
+        bool alive;             /* result of that check */
+} proc_rec;
+
+struct sa_ownerindex {
+        int rootfd;
+        u32map sock_map, proc_map;
+        sock_rec *socks;
+        size_t n_socks, cap_socks;
+        proc_rec *procs;
+        size_t n_procs, cap_procs;
+        size_t n_pairs;
+        uint64_t gen;
+        uint64_t stamp;
+};
+
+static size_t hash_u32(uint32_t k, size_t cap)
+{
+        return (size_t) ((k * UINT32_C(2654435769)) >> 7) & (cap - 1);
+}
+
+static bool map_get(const u32map *m, uint32_t key, uint32_t *ret)
+{
+        if (m->cap == 0)
+                return false;
+        for (size_t i = hash_u32(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
+                if (m->keys[i] == 0)
+                        return false;
+                if (m->keys[i] == key) {
+                        *ret = m->vals[i];
+                        return true;
+                }
+        }
+}
+
+static int map_grow(u32map *m)
+{
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        uint32_t *keys = calloc(cap, sizeof *keys), *vals = calloc(cap, sizeof *vals);
+
+        if (!keys || !vals) {
+                free(keys);
+                free(vals);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+                if (m->keys[i] == 0)
+                        continue;
+                size_t j = hash_u32(m->keys[i], cap);
+                while (keys[j] != 0)
+                        j = (j + 1) & (cap - 1);
+                keys[j] = m->keys[i];
+                vals[j] = m->vals[i];
+        }
+        free(m->keys);
+        free(m->vals);
+        m->keys = keys;
+        m->vals = vals;
+        m->cap = cap;
+        return 0;
+}
+
+/* Inserts or updates. -ENOMEM leaves m as it was. */
+static int map_put(u32map *m, uint32_t key, uint32_t val)
+{
+        size_t i;
+
+        if ((m->n + 1) * 2 > m->cap) {
+                int r = map_grow(m);
+                if (r < 0)
+                        return r;
+        }
+        for (i = hash_u32(key, m->cap); m->keys[i] != 0 && m->keys[i] != key; i = (i + 1) & (m->cap - 1))
+                ;
+        if (m->keys[i] == 0)
+                m->n++;
+        m->keys[i] = key;
+        m->vals[i] = val;
+        return 0;
+}
+
+/* Changes the value of a key that is present (no allocation). */
+static void map_set(u32map *m, uint32_t key, uint32_t val)
+{
+        for (size_t i = hash_u32(key, m->cap); m->keys[i] != 0; i = (i + 1) & (m->cap - 1))
+                if (m->keys[i] == key) {
+                        m->vals[i] = val;
+                        return;
+                }
+}
+
+/* Removes key if present, shifting later entries of its run back. */
+static void map_del(u32map *m, uint32_t key)
+{
+        size_t mask = m->cap - 1, i, j;
+
+        if (m->cap == 0)
+                return;
+        for (i = hash_u32(key, m->cap); m->keys[i] != key; i = (i + 1) & mask)
+                if (m->keys[i] == 0)
+                        return;
+        m->keys[i] = 0;
+        m->n--;
+        for (j = (i + 1) & mask; m->keys[j] != 0; j = (j + 1) & mask) {
+                size_t home = hash_u32(m->keys[j], m->cap);
+                /* Move j back into the hole i when its home is not in (i, j]. */
+                if (((j - home) & mask) >= ((j - i) & mask)) {
+                        m->keys[i] = m->keys[j];
+                        m->vals[i] = m->vals[j];
+                        m->keys[j] = 0;
+                        i = j;
+                }
+        }
+}
+
+static void map_clear(u32map *m)
+{
+        free(m->keys);
+        free(m->vals);
+        *m = (u32map) { 0 };
+}
+
+int sa_proc_stat_read(int rootfd, pid_t pid, uint64_t *ret_start, pid_t *ret_ppid)
+{
+        char path[32], buf[1024];
+        const char *p;
+        ssize_t n;
+        int fd, field;
+        uint64_t start = 0;
+        long long ppid = -1;
+
+        snprintf(path, sizeof path, "%d/stat", (int) pid);
+        fd = openat(rootfd, path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT || errno == ESRCH ? -ENOENT : -(errno ?: EIO);
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n < 0)
+                return errno == ESRCH ? -ENOENT : -(errno ?: EIO);
+        buf[n] = '\0';
+        p = memrchr(buf, ')', (size_t) n);
+        if (!p)
+                return -EBADMSG;
+        /* ") S PPID ...": field 3 is the state, 4 the parent, 22 the start. */
+        p++;
+        for (field = 2; *p && field < 22; field++) {
+                while (*p == ' ')
+                        p++;
+                if (field + 1 == 4 || field + 1 == 22) {
+                        char *end;
+                        unsigned long long v;
+
+                        errno = 0;
+                        v = strtoull(p, &end, 10);
+                        if (errno || end == p)
+                                return -EBADMSG;
+                        if (field + 1 == 4)
+                                ppid = (long long) v;
+                        else
+                                start = v;
+                }
+                while (*p && *p != ' ')
+                        p++;
+        }
+        if (field != 22 || ppid < 0)
+                return -EBADMSG;
+        *ret_start = start;
+        if (ret_ppid)
+                *ret_ppid = (pid_t) ppid;
+        return 0;
+}
+
+int sa_ownerindex_new(const char *proc_root, sa_ownerindex **ret)
+{
+        sa_ownerindex *ix = calloc(1, sizeof *ix);
+
+        if (!ix)
+                return -ENOMEM;
+        ix->rootfd = open(proc_root ? proc_root : "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (ix->rootfd < 0) {
+                int r = -(errno ?: EIO);
+                free(ix);
+                return r;
+        }
+        *ret = ix;
+        return 0;
+}
+
+void sa_ownerindex_clear(sa_ownerindex *ix)
+{
+        for (size_t i = 0; i < ix->n_socks; i++)
+                free(ix->socks[i].owners);
+        for (size_t i = 0; i < ix->n_procs; i++)
+                free(ix->procs[i].inodes);
+        ix->n_socks = ix->n_procs = ix->n_pairs = 0;
+        map_clear(&ix->sock_map);
+        map_clear(&ix->proc_map);
+        ix->gen++;
+}
+
+sa_ownerindex *sa_ownerindex_free(sa_ownerindex *ix)
+{
+        if (!ix)
+                return NULL;
+        sa_ownerindex_clear(ix);
+        free(ix->socks);
+        free(ix->procs);
+        if (ix->rootfd >= 0)
+                close(ix->rootfd);
+        free(ix);
+        return NULL;
+}
+
+int sa_ownerindex_rootfd(const sa_ownerindex *ix)
+{
+        return ix->rootfd;
+}
+
+static sock_rec *sock_find(const sa_ownerindex *ix, uint32_t inode)
+{
+        uint32_t i;
+
+        return inode != 0 && map_get(&ix->sock_map, inode, &i) ? &ix->socks[i] : NULL;
+}
+
+static proc_rec *proc_find(const sa_ownerindex *ix, pid_t pid)
+{
+        uint32_t i;
+
+        return pid > 0 && map_get(&ix->proc_map, (uint32_t) pid, &i) ? &ix->procs[i] : NULL;
+}
+
+static int grow(void **items, size_t *cap, size_t n, size_t size)
+{
+        if (n < *cap)
+                return 0;
+        size_t c = *cap ? *cap * 2 : 4;
+        void *p = realloc(*items, c * size);
+        if (!p)
+                return -ENOMEM;
+        *items = p;
+        *cap = c;
+        return 0;
+}
+
+/* Position of (pid, fd) in s's sorted owners, or where it would go. */
+static size_t owner_pos(const sock_rec *s, pid_t pid, int fd, bool *found)
+{
+        size_t lo = 0, hi = s->n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                const sa_owner *o = &s->owners[mid];
+                if (o->pid < pid || (o->pid == pid && o->fd < fd))
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *found = lo < s->n && s->owners[lo].pid == pid && s->owners[lo].fd == fd;
+        return lo;
+}
+
+/* Removes one occurrence of inode from p's list. */
+static void proc_unlink_inode(proc_rec *p, uint32_t inode)
+{
+        for (size_t i = 0; i < p->n; i++)
+                if (p->inodes[i] == inode) {
+                        p->inodes[i] = p->inodes[--p->n];
+                        return;
+                }
+}
+
+static void proc_remove(sa_ownerindex *ix, proc_rec *p)
+{
+        size_t i = (size_t) (p - ix->procs), last = ix->n_procs - 1;
+
+        map_del(&ix->proc_map, (uint32_t) p->pid);
+        free(p->inodes);
+        if (i != last) {
+                ix->procs[i] = ix->procs[last];
+                map_set(&ix->proc_map, (uint32_t) ix->procs[i].pid, (uint32_t) i);
+        }
+        ix->n_procs--;
+}
+
+/* Drops one pair; the process record goes with its last pair. */
+static void pair_drop(sa_ownerindex *ix, sock_rec *s, size_t at)
+{
+        pid_t pid = s->owners[at].pid;
+        proc_rec *p = proc_find(ix, pid);
+
+        memmove(&s->owners[at], &s->owners[at + 1], (s->n - at - 1) * sizeof *s->owners);
+        s->n--;
+        ix->n_pairs--;
+        ix->gen++;
+        if (p) {
+                proc_unlink_inode(p, s->inode);
+                if (p->n == 0)
+                        proc_remove(ix, p);
+        }
+}
+
+void sa_ownerindex_forget_pid(sa_ownerindex *ix, pid_t pid)
+{
+        proc_rec *p = proc_find(ix, pid);
+
+        while (p && p->n > 0) {
+                sock_rec *s = sock_find(ix, p->inodes[p->n - 1]);
+                size_t k;
+                bool found = false;
+
+                if (!s) { /* cannot happen; keep the index consistent anyway */
+                        p->n--;
+                        continue;
+                }
+                for (k = 0; k < s->n; k++)
+                        if (s->owners[k].pid == pid) {
+                                found = true;
+                                break;
+                        }
+                if (!found) {
+                        p->n--;
+                        continue;
+                }
+                pair_drop(ix, s, k); /* may free p with its last pair */
+                p = proc_find(ix, pid);
+        }
+        if (p) {
+                proc_remove(ix, p);
+                ix->gen++;
+        }
+}
+
+bool sa_ownerindex_has_pid(const sa_ownerindex *ix, pid_t pid, uint64_t *ret_start)
+{
+        const proc_rec *p = proc_find(ix, pid);
+
+        if (p && ret_start)
+                *ret_start = p->start;
+        return p != NULL;
+}
+
+void sa_ownerindex_remove_socket(sa_ownerindex *ix, uint32_t inode)
+{
+        sock_rec *s = sock_find(ix, inode);
+        size_t i, last;
+
+        if (!s)
+                return;
+        while (s->n > 0)
+                pair_drop(ix, s, s->n - 1);
+        free(s->owners);
+        i = (size_t) (s - ix->socks);
+        last = ix->n_socks - 1;
+        map_del(&ix->sock_map, inode);
+        if (i != last) {
+                ix->socks[i] = ix->socks[last];
+                map_set(&ix->sock_map, ix->socks[i].inode, (uint32_t) i);
+        }
+        ix->n_socks--;
+        ix->gen++;
+}
+
+int sa_ownerindex_add_socket(sa_ownerindex *ix, uint32_t inode, uint64_t cookie)
+{
+        sock_rec *s = sock_find(ix, inode);
+        int r;
+
+        if (inode == 0)
+                return -EINVAL;
+        if (s && s->cookie != cookie && s->cookie != 0 && cookie != 0) {
+                sa_ownerindex_remove_socket(ix, inode); /* the inode number wrapped */
+                s = NULL;
+        }
+        if (s) {
+                if (cookie != 0)
+                        s->cookie = cookie;
+                return 0;
+        }
+        r = grow((void **) &ix->socks, &ix->cap_socks, ix->n_socks, sizeof *ix->socks);
+        if (r < 0)
+                return r;
+        r = map_put(&ix->sock_map, inode, (uint32_t) ix->n_socks);
+        if (r < 0)
+                return r;
+        ix->socks[ix->n_socks++] = (sock_rec) { .inode = inode, .cookie = cookie };
+        ix->gen++;
+        return 0;
+}
+
+bool sa_ownerindex_has_socket(const sa_ownerindex *ix, uint32_t inode, uint64_t *ret_cookie)
+{
+        const sock_rec *s = sock_find(ix, inode);
+
+        if (s && ret_cookie)
+                *ret_cookie = s->cookie;
+        return s != NULL;
+}
+
+int sa_ownerindex_add_start(sa_ownerindex *ix, uint32_t inode, pid_t pid, int fd, uint64_t start)
+{
+        sock_rec *s;
+        proc_rec *p;
+        size_t at;
+        bool found;
+        int r;
+
+        if (inode == 0 || pid <= 0 || fd < 0)
+                return -EINVAL;
+        if (start == 0) {
+                r = sa_proc_stat_read(ix->rootfd, pid, &start, NULL);
+                if (r < 0)
+                        return r;
+        }
+        p = proc_find(ix, pid);
+        if (p && p->start != start) {
+                sa_ownerindex_forget_pid(ix, pid); /* the pid was reused */
+                p = NULL;
+        }
+        r = sa_ownerindex_add_socket(ix, inode, 0);
+        if (r < 0)
+                return r;
+        s = sock_find(ix, inode);
+        at = owner_pos(s, pid, fd, &found);
+        if (found)
+                return 0;
+        if (!p) {
+                r = grow((void **) &ix->procs, &ix->cap_procs, ix->n_procs, sizeof *ix->procs);
+                if (r < 0)
+                        return r;
+                r = map_put(&ix->proc_map, (uint32_t) pid, (uint32_t) ix->n_procs);
+                if (r < 0)
+                        return r;
+                p = &ix->procs[ix->n_procs++];
+                *p = (proc_rec) { .pid = pid, .start = start };
+        }
+        r = grow((void **) &p->inodes, &p->cap, p->n, sizeof *p->inodes);
+        if (r >= 0)
+                r = grow((void **) &s->owners, &s->cap, s->n, sizeof *s->owners);
+        if (r < 0) {
+                if (p->n == 0)
+                        proc_remove(ix, p);
+                return r;
+        }
+        p->inodes[p->n++] = inode;
+        memmove(&s->owners[at + 1], &s->owners[at], (s->n - at) * sizeof *s->owners);
+        s->owners[at] = (sa_owner) { pid, fd };
+        s->n++;
+        ix->n_pairs++;
+        ix->gen++;
+        return 0;
+}
+
+int sa_ownerindex_add(sa_ownerindex *ix, uint32_t inode, pid_t pid, int fd)
+{
+        return sa_ownerindex_add_start(ix, inode, pid, fd, 0);
+}
+
+void sa_ownerindex_owners(const sa_ownerindex *ix, uint32_t inode, const sa_owner **ret, size_t *ret_n)
+{
+        const sock_rec *s = sock_find(ix, inode);
+
+        *ret = s && s->n ? s->owners : NULL;
+        *ret_n = s ? s->n : 0;
+}
+
+static int push_pid(sa_verify_result *v, pid_t pid)
+{
+        pid_t *p = realloc(v->reused, (v->n_reused + 1) * sizeof *p);
+
+        if (!p)
+                return -ENOMEM;
+        v->reused = p;
+        v->reused[v->n_reused++] = pid;
+        return 0;
+}
+
+static int verify(sa_ownerindex *ix, const uint32_t *inodes, size_t n, bool identity,
+                  sa_verify_result *ret)
+{
+        sa_verify_result dummy = { 0 };
+        sa_verify_result *v = ret ? ret : &dummy;
+        uint64_t stamp = ++ix->stamp;
+        int r = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                sock_rec *s = sock_find(ix, inodes[i]);
+
+                for (size_t k = 0; s && k < s->n;) {
+                        sa_owner o = s->owners[k];
+                        proc_rec *p = proc_find(ix, o.pid);
+                        uint32_t now = 0;
+
+                        if (p && p->stamp != stamp && !identity) {
+                                p->stamp = stamp;
+                                p->alive = true;
+                        } else if (p && p->stamp != stamp) {
+                                uint64_t start = 0;
+                                int e = sa_proc_stat_read(ix->rootfd, o.pid, &start, NULL);
+
+                                p->stamp = stamp;
+                                p->alive = e >= 0 && start == p->start;
+                                if (e >= 0 && start != p->start && r >= 0)
+                                        r = push_pid(v, o.pid);
+                        }
+                        if (!p || !p->alive) {
+                                /* Gone or replaced: every pair of that pid goes. */
+                                size_t before = ix->n_pairs;
+                                sa_ownerindex_forget_pid(ix, o.pid);
+                                v->dropped += (unsigned) (before - ix->n_pairs);
+                                s = sock_find(ix, inodes[i]);
+                                continue;
+                        }
+                        v->checked++;
+                        if (sa_procfd_socket_of(ix->rootfd, o.pid, o.fd, &now) < 0 || now != s->inode) {
+                                pair_drop(ix, s, k);
+                                v->dropped++;
+                                s = sock_find(ix, inodes[i]);
+                                continue;
+                        }
+                        k++;
+                }
+        }
+        if (!ret)
+                free(dummy.reused);
+        return r;
+}
+
+int sa_ownerindex_verify(sa_ownerindex *ix, const uint32_t *inodes, size_t n, sa_verify_result *ret)
+{
+        return verify(ix, inodes, n, true, ret);
+}
+
+int sa_ownerindex_verify_fds(sa_ownerindex *ix, const uint32_t *inodes, size_t n, sa_verify_result *ret)
+{
+        return verify(ix, inodes, n, false, ret);
+}
+
+size_t sa_ownerindex_n_sockets(const sa_ownerindex *ix)
+{
+        return ix->n_socks;
+}
+
+size_t sa_ownerindex_n_pairs(const sa_ownerindex *ix)
+{
+        return ix->n_pairs;
+}
+
+size_t sa_ownerindex_n_procs(const sa_ownerindex *ix)
+{
+        return ix->n_procs;
+}
+
+uint64_t sa_ownerindex_generation(const sa_ownerindex *ix)
+{
+        return ix->gen;
+}
+
+int sa_ownerindex_sockets(const sa_ownerindex *ix, uint32_t **ret, size_t *ret_n)
+{
+        uint32_t *a = malloc((ix->n_socks ?: 1) * sizeof *a);
+
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < ix->n_socks; i++)
+                a[i] = ix->socks[i].inode;
+        *ret = a;
+        *ret_n = ix->n_socks;
+        return 0;
+}

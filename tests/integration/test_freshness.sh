@@ -1,0 +1,123 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # run_cap sets VAR_rc and VAR_err by name
+# Freshness without `refresh` (docs/PERFORMANCE.md): the daemon's probe and
+# process events bring new listeners to watchers and new holders to `who`;
+# the full scan (ScanInterval) is set to an hour here so it cannot be what
+# finds them. No timing is asserted beyond a generous bound.
+
+# holders_443: the sorted pids holding 443 in this namespace, as JSON.
+holders_443() {
+        sa who 443 --json 2>/dev/null | jq -c --argjson ns "$(ns_inode)" "$JQ_LS"'
+                [ls[] | select(.netns == $ns) | .owners[].pid] | unique'
+}
+
+# pid_list PID...: the same form, for comparison.
+pid_list() {
+        printf '%s\n' "$@" | sort -n | paste -sd, | sed 's/^/[/; s/$/]/'
+}
+
+# A listener started after the daemon reaches `watch`, and its closing too.
+fresh_listener_reaches_watch() {
+        need_cmd jq
+        write_config 'Ports=443' 'ScanInterval=1h'
+        start_daemon_mon
+        start_watch --json
+        start_listen --tcp 0.0.0.0 443
+        wait_until 5 grep -q '"listener_added"' "$WATCH_OUT" ||
+                fail "no listener_added in watch within 5 s of listen() (no refresh)"
+        grep '"listener_added"' "$WATCH_OUT" |
+                jq -e --argjson pid "$LISTEN_PID" 'select(.listener.port == 443)
+                        | [.listener.owners[].pid] | index($pid) != null' > /dev/null ||
+                fail "listener_added does not name the new holder $LISTEN_PID: $(cat "$WATCH_OUT")"
+        stop_listen "$LISTEN_PID"
+        wait_until 5 grep -q '"listener_removed"' "$WATCH_OUT" ||
+                fail "no listener_removed in watch within 5 s of the exit"
+        stop_watch
+        run_cap OUT sa status --json
+        note "status: $(jq -c '(.status // .) | {scans, freshness}' <<<"$OUT")"
+}
+
+test_fresh_watch_events() {
+        fresh_listener_reaches_watch
+}
+
+test_fresh_watch_polling() {
+        DAEMON_ENV=(SOCKAUDITD_FRESHNESS=polling)
+        fresh_listener_reaches_watch
+        grep -q 'freshness: polling' "$SA_IT_DIR/daemon.log" || fail "the daemon does not say it polls"
+}
+
+# A worker forked after the listener was seen shows up in `who` without a
+# refresh, by the process events or the probe.
+late_worker() {
+        need_cmd jq
+        write_config 'ScanInterval=1h'
+        start_daemon
+        start_listen --late-child 1000 --tcp 0.0.0.0 443
+        local got
+        wait_until 5 eval '[ "$(holders_443)" == "$(pid_list "$LISTEN_PID")" ]' ||
+                fail "who 443 before the fork: $(holders_443), expected $(pid_list "$LISTEN_PID")"
+        wait_late_child
+        local want
+        want=$(pid_list "$LISTEN_PID" "$LATE_PID")
+        wait_until 5 eval '[ "$(holders_443)" == "$want" ]' ||
+                fail "who 443 5 s after a worker was forked: $(holders_443), expected $want (no refresh)"
+        got=$(sa who 443 --json | jq -r --argjson p "$LATE_PID" "$JQ_LS"'[ls[].owners[] | select(.pid == $p)][0].ppid')
+        assert_eq "$LISTEN_PID" "$got" "the new worker's parent"
+}
+
+test_fresh_late_worker_events() {
+        late_worker
+}
+
+test_fresh_late_worker_polling() {
+        DAEMON_ENV=(SOCKAUDITD_FRESHNESS=polling)
+        late_worker
+}
+
+# A holder exits and its pid goes to another program (steered with
+# ns_last_pid): `who` must not list that pid, neither as the old holder nor
+# as the newcomer. Polling mode: no exit event tells the daemon; only the
+# start time does.
+test_fresh_pid_reuse() {
+        need_cmd jq
+        [ -w /proc/sys/kernel/ns_last_pid ] || skip "cannot steer pids (/proc/sys/kernel/ns_last_pid)"
+        DAEMON_ENV=(SOCKAUDITD_FRESHNESS=polling)
+        write_config 'ScanInterval=1h'
+        start_listen --children 1 --tcp 0.0.0.0 443
+        local parent=$LISTEN_PID child=${LISTEN_PIDS#* }
+        start_daemon
+        assert_eq "$(pid_list "$parent" "$child")" "$(holders_443)" "holders before the exit"
+        kill -KILL "$child"
+        local i
+        for ((i = 0; i < 40; i++)); do
+                alive "$child" || break
+                sleep 0.05
+        done
+        alive "$child" && fail "child $child did not die"
+        # The zombie must be gone too before its pid can be reused.
+        for ((i = 0; i < 40; i++)); do
+                [ -e "/proc/$child" ] || break
+                sleep 0.05
+        done
+        [ -e "/proc/$child" ] && skip "child $child not reaped by sa-listen: its pid cannot be reused"
+        local other= tries
+        for ((tries = 0; tries < 50; tries++)); do
+                echo $((child - 1)) > /proc/sys/kernel/ns_last_pid
+                "${NSX[@]}" sleep 30 < /dev/null > /dev/null 2>&1 &
+                other=$!
+                track_pid "$other"
+                [ "$other" == "$child" ] && break
+                kill "$other" 2>/dev/null
+                wait "$other" 2>/dev/null
+                other=
+        done
+        [ -n "$other" ] || skip "pid $child could not be reused (other processes forking meanwhile)"
+        note "pid $child now runs: $(tr '\0' ' ' < "/proc/$child/cmdline")"
+        local got
+        got=$(holders_443)
+        assert_eq "$(pid_list "$parent")" "$got" "holders after pid $child went to another program"
+        run_cap OUT sa who 443 --json
+        assert_json "$OUT" "$JQ_LS"' [ls[].owners[] | select(.comm == "sleep" or .comm == "nsenter")] | length == 0' \
+                "no holder described as the newcomer"
+}
