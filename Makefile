@@ -33,7 +33,7 @@ HARDEN := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
 OPT    ?= -O2 -g
 SAN    ?=
 CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -MMD -MP -Ilib $(PKG_CFLAGS) $(CFLAGS)
-LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
+LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SAN) $(LDFLAGS)
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
 DAEMON_SRC := $(sort $(filter-out daemon/main.c,$(wildcard daemon/*.c)))
@@ -131,11 +131,12 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) scripts/run-demo.sh
 
+ASAN_BUILD ?= build-asan
 asan: deps
-	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
-	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" tests
-	$(Q)BUILD=build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 \
-	    tests/run-all.sh
+	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" tests
+	$(Q)BUILD=$(ASAN_BUILD) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run-all.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
@@ -170,3 +171,75 @@ help:
 	@echo "options: BUILD=dir WERROR=0 V=1"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- hostile input, sanitizers, leaks (tests/fuzz, docs/SECURITY.md) -------
+# `make fuzz`: libFuzzer targets (clang, ASan+UBSan) in their own build dir,
+# each run FUZZ_SECONDS (0: only replay the seed corpus) on a copy of
+# tests/fuzz/corpus/NAME; fails on any crash, sanitizer report or leak.
+# FUZZ_TARGETS=request picks some. Crashes land in $(FUZZ_BUILD)/artifacts/.
+# Warnings are not errors there: clang warns where gcc (the real build) does not.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_ALL     := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+
+.PHONY: fuzz fuzz-build valgrind check-sanitizers
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT="-O1 -g" WERROR=0 \
+	    SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" fuzz-build
+	$(Q)FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+fuzz-build: $(FUZZ_ALL:%=$(BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBD) $(LIBSA)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -Idaemon -fsanitize=fuzzer -o $@ $< $(LIBD) $(LIBSA) \
+	    $(LDFLAGS_ALL) $(PKG_LIBS)
+
+# `make valgrind`: a plain -O1 build in $(VG_BUILD); the unit tests under
+# valgrind (CK_FORK=no: one process, so leaks of every test are seen), then
+# the integration suite with each daemon run under valgrind (the harness
+# honours SA_IT_DAEMON_WRAPPER; a daemon with a valgrind error or leak
+# fails its test). VG_PATTERN limits the integration tests (a run.sh regex).
+VG_BUILD   ?= build-valgrind
+VG_PATTERN ?=
+VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
+              --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+              --track-fds=no --num-callers=30 --suppressions=$(CURDIR)/tests/valgrind.supp \
+              --child-silent-after-fork=yes
+valgrind: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=$(VG_BUILD) OPT="-O1 -g" tests
+	$(Q)CK_FORK=no CK_DEFAULT_TIMEOUT=300 $(VALGRIND) $(VG_BUILD)/tests/unit-tests
+	$(Q)BUILD=$(VG_BUILD) SA_IT_TIMEOUT=60 \
+	    SA_IT_DAEMON_WRAPPER="$(VALGRIND) --log-file=%q{SA_IT_DIR}/valgrind.%p.log" \
+	    tests/integration/run.sh $(VG_PATTERN)
+
+# Both sanitizer runs (asan, then a short fuzz) as CI runs them.
+check-sanitizers:
+	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+# The units under a real systemd: a cached debootstrapped Debian root, make
+# install into a fresh copy, booted with systemd-nspawn (root; ~1.5 min cold,
+# ~25 s cached). SKIPs when the archive or systemd-nspawn is unavailable.
+.PHONY: check-systemd
+check-systemd: deps
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)BUILD=$(BUILD) tests/systemd/run.sh
+
+# Benchmarks: a loaded host in a network namespace, sockaudit against ss
+# and lsof (bench/run.sh; needs root). BENCH_SIZES="PROCSxFDS ...".
+BENCH_SIZES ?= 500x100 4000x250
+BENCH_TOOLS := $(BUILD)/bench/sa-loadhost $(BUILD)/bench/sa-timeit $(BUILD)/bench/sa-fresh
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
+
+.PHONY: bench
+bench: all $(BENCH_TOOLS)
+	$(Q)BUILD=$(BUILD) BENCH_SIZES="$(BENCH_SIZES)" bench/run.sh

@@ -68,6 +68,7 @@ int config_new_default(daemon_config **ret)
         c->policy.protos = SA_PROTO_TCP | SA_PROTO_UDP;
         c->scan_interval_usec = CONFIG_SCAN_INTERVAL_DEFAULT_USEC;
         c->namespaces = CONFIG_NAMESPACES_ALL;
+        c->max_clients = CONFIG_MAX_CLIENTS_DEFAULT;
         *ret = c;
         return 0;
 }
@@ -309,6 +310,20 @@ static bool daemon_key(parser *p, const char *key, const char *value)
                         parser_fail(p, "Namespaces=: \"%.32s\" is not \"all\" or \"self\"", value);
                         return false;
                 }
+                return true;
+        }
+        if (strcmp(key, "MaxClients") == 0) {
+                unsigned long v = 0;
+                const char *d = value;
+
+                for (; *d >= '0' && *d <= '9' && v <= CONFIG_MAX_CLIENTS_MAX; d++)
+                        v = v * 10 + (unsigned long) (*d - '0');
+                if (d == value || *d || v < 1 || v > CONFIG_MAX_CLIENTS_MAX) {
+                        parser_fail(p, "MaxClients=: \"%.64s\" is not a number of clients (1-%u)",
+                                    value, CONFIG_MAX_CLIENTS_MAX);
+                        return false;
+                }
+                c->max_clients = (unsigned) v;
                 return true;
         }
         parser_fail(p, "unknown key \"%.64s\" in [Daemon]", key);

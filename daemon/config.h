@@ -19,6 +19,10 @@
 #define CONFIG_SCAN_INTERVAL_MAX_USEC (UINT64_C(3600) * 1000000)
 #define CONFIG_SCAN_INTERVAL_DEFAULT_USEC (UINT64_C(5) * 1000000)
 
+/* [Daemon] MaxClients=: control clients connected at once. */
+#define CONFIG_MAX_CLIENTS_DEFAULT 64u
+#define CONFIG_MAX_CLIENTS_MAX     65536u
+
 typedef enum config_namespaces {
         CONFIG_NAMESPACES_ALL,   /* every network namespace on the host */
         CONFIG_NAMESPACES_SELF,  /* the daemon's own */
@@ -27,6 +31,7 @@ typedef enum config_namespaces {
 typedef struct daemon_config {
         uint64_t scan_interval_usec;
         config_namespaces namespaces;
+        unsigned max_clients;    /* 1..CONFIG_MAX_CLIENTS_MAX */
         /* [Daemon] Ports=/Protocols= (ports sorted, unique; protos never 0)
          * and the [Port N/proto] rules, in order of first appearance. */
         policy policy;

@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,6 +26,10 @@
 #define CONTROL_GROUP   "sockaudit"
 /* A request line plus its '\n' fits; a full buffer without one is too long. */
 #define CLIENT_IN_SIZE  (REQUEST_LINE_MAX + 1)
+/* A client's input buffer starts this small and grows (doubling) only for
+ * long lines: 1500 idle clients then cost 1.5 MiB, not 96 MiB of heap that,
+ * once touched, malloc keeps resident. */
+#define CLIENT_IN_START ((size_t) 1024)
 /* accept() failing for lack of resources (EMFILE...): pause listening this long. */
 #define ACCEPT_PAUSE_USEC (1 * USEC_PER_SEC)
 /* A refused peer gets this long to read its reply and hang up. */
@@ -40,7 +45,8 @@ struct client {
         client *ready_prev, *ready_next;  /* in control's queue of clients with a request */
         bool in_ready;
 
-        char *in;                /* CLIENT_IN_SIZE bytes; [in_start, in_end) unread */
+        char *in;                /* in_size bytes; [in_start, in_end) unread */
+        size_t in_size;          /* CLIENT_IN_START .. CLIENT_IN_SIZE */
         size_t in_start, in_end;
         size_t scan_pos;         /* [in_start, scan_pos) holds no '\n' */
         bool discarding;         /* inside an overlong line: drop up to its '\n' */
@@ -71,6 +77,7 @@ struct control {
 
         client *clients;
         unsigned n_clients;
+        unsigned max_clients;    /* CONTROL_CLIENTS_MAX unless set */
         /* Clients with a buffered request, served one request per loop
          * iteration in turn (a round robin: none can starve the others). */
         client *ready_head, *ready_tail;
@@ -306,8 +313,25 @@ static int client_read(client *c)
                 c->scan_pos -= c->in_start;
                 c->in_start = 0;
         }
+        if (c->in_end == 0 && c->in_size > CLIENT_IN_START && !c->discarding) {
+                /* A long line is done: give its room back. */
+                char *p = realloc(c->in, CLIENT_IN_START);
+
+                if (p) {
+                        c->in = p;
+                        c->in_size = CLIENT_IN_START;
+                }
+        } else if (c->in_end == c->in_size && c->in_size < CLIENT_IN_SIZE) {
+                size_t size = c->in_size * 2 < CLIENT_IN_SIZE ? c->in_size * 2 : CLIENT_IN_SIZE;
+                char *p = realloc(c->in, size);
+
+                if (!p)
+                        return -ENOMEM;
+                c->in = p;
+                c->in_size = size;
+        }
         old_end = c->in_end;
-        n = recv(c->fd, c->in + c->in_end, CLIENT_IN_SIZE - c->in_end, MSG_DONTWAIT);
+        n = recv(c->fd, c->in + c->in_end, c->in_size - c->in_end, MSG_DONTWAIT);
         if (n < 0)
                 return errno == EAGAIN || errno == EINTR ? 0 : -errno;
         if (n == 0) {
@@ -551,7 +575,7 @@ static bool peer_allowed(const control *ctl, int fd, const struct ucred *cred)
         return false;
 }
 
-/* One more than CONTROL_CLIENTS_MAX: say why in one non-blocking write, close. */
+/* One more than max_clients: say why in one non-blocking write, close. */
 static void refuse_client(control *ctl, int fd)
 {
         _cleanup_json_ json_t *reply = reply_error(REQUEST_ERROR_INTERNAL, "too many clients");
@@ -562,7 +586,7 @@ static void refuse_client(control *ctl, int fd)
         ctl->stats.rejected++;
         if (log_ratelimit_test(&ctl->rl_full, &skipped))
                 log_warning("Refused a client: %u clients connected already%s",
-                            CONTROL_CLIENTS_MAX, LOG_SUPPRESSED(skipped));
+                            ctl->max_clients, LOG_SUPPRESSED(skipped));
         if (reply && reply_format(reply, &line, &len) >= 0)
                 (void) send(fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL);
         safe_close(fd);
@@ -576,7 +600,7 @@ static void control_add_client(control *ctl, int fd)
         client *c;
         int r;
 
-        if (ctl->n_clients >= CONTROL_CLIENTS_MAX) {
+        if (ctl->n_clients >= ctl->max_clients) {
                 refuse_client(ctl, fd);
                 return;
         }
@@ -622,7 +646,8 @@ static void control_add_client(control *ctl, int fd)
                                                       "permission denied: root or group "
                                                       CONTROL_GROUP " only"));
         } else {
-                c->in = malloc(CLIENT_IN_SIZE);
+                c->in = malloc(CLIENT_IN_START);
+                c->in_size = CLIENT_IN_START;
                 r = c->in ? 0 : -ENOMEM;
                 log_debug("Client connected: pid %d uid %u", (int) cred.pid, (unsigned) cred.uid);
         }
@@ -822,6 +847,7 @@ int control_new(sd_event *event, const char *path, control_handler handler, void
         ctl->event = sd_event_ref(event);
         ctl->handler = handler;
         ctl->userdata = userdata;
+        ctl->max_clients = CONTROL_CLIENTS_MAX;
         ctl->rl_accept = (log_ratelimit) LOG_RATELIMIT_INIT(60 * USEC_PER_SEC, 1);
         ctl->rl_denied = (log_ratelimit) LOG_RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
         ctl->rl_full = (log_ratelimit) LOG_RATELIMIT_INIT(60 * USEC_PER_SEC, 1);
@@ -887,7 +913,32 @@ void control_get_stats(const control *ctl, control_stats *ret)
 {
         *ret = ctl->stats;
         ret->connected = ctl->n_clients;
-        ret->max = CONTROL_CLIENTS_MAX;
+        ret->max = ctl->max_clients;
+}
+
+/* Descriptors kept free for everything but clients (netlink, /proc walk, journal). */
+#define CONTROL_FD_RESERVE 128u
+
+void control_set_max_clients(control *ctl, unsigned max)
+{
+        struct rlimit rl;
+        rlim_t want;
+
+        if (max == 0)
+                max = CONTROL_CLIENTS_MAX;
+        if (max != ctl->max_clients)
+                log_info("Accepting up to %u control clients", max);
+        ctl->max_clients = max;
+        /* Clients already connected above a lowered limit stay until they leave. */
+        want = (rlim_t) max + CONTROL_FD_RESERVE;
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+                return;
+        /* epoll, never select(): a soft limit up to the hard one is safe to take. */
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+                log_warning("MaxClients=%u needs about %llu file descriptors, RLIMIT_NOFILE "
+                            "allows %llu: accepting may pause when they run out (raise LimitNOFILE=)",
+                            max, (unsigned long long) want, (unsigned long long) rl.rlim_cur);
 }
 
 void client_set_watching(client *c)

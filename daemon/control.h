@@ -16,7 +16,7 @@
 #include <jansson.h>
 #include <systemd/sd-event.h>
 
-#define CONTROL_CLIENTS_MAX   64
+#define CONTROL_CLIENTS_MAX   64                      /* default; control_set_max_clients() */
 #define CONTROL_IDLE_USEC     (30 * UINT64_C(1000000))
 #define CONTROL_OUT_HIGH      (256u * 1024u)          /* stop taking requests above */
 #define CONTROL_OUT_MAX       (8u * 1024u * 1024u)    /* drop a client that lets this pile up */
@@ -36,7 +36,7 @@ typedef struct control_stats {
         unsigned max;
         uint64_t accepted;        /* connections accepted, denied ones included */
         uint64_t denied;          /* refused by the peer check */
-        uint64_t rejected;        /* refused because CONTROL_CLIENTS_MAX were connected */
+        uint64_t rejected;        /* refused because max clients were connected */
         uint64_t dropped;         /* closed for not reading their replies */
         uint64_t requests;        /* request lines answered */
         uint64_t errors;          /* ... of which with "ok":false */
@@ -58,6 +58,14 @@ control *control_free(control *ctl);
 
 /* Looks the "sockaudit" group up again (after a reload). */
 void control_refresh_group(control *ctl);
+
+/*
+ * Clients served at once (0: CONTROL_CLIENTS_MAX); one more is refused
+ * with "too many clients". Raises the soft RLIMIT_NOFILE (up to the hard
+ * one) to max plus a reserve, and logs when that is not enough. Lowering
+ * it closes nobody. For [Daemon] MaxClients= at start and on reload.
+ */
+void control_set_max_clients(control *ctl, unsigned max);
 
 void control_get_stats(const control *ctl, control_stats *ret);
 /* Path of the listening socket (NULL if unnamed/abstract) and whether systemd passed it. */

@@ -203,6 +203,7 @@ typedef struct dump_ctx {
         int fd;                  /* the netlink socket: names ifindex in its netns */
         sa_listener_vec *out;
         int err;                 /* first error of this attempt, 0 if none */
+        uint32_t seq;            /* of the request this attempt answers */
         uint32_t ifcache_index;  /* last name looked up (0 = none) */
         char ifcache_name[IFNAMSIZ];
 } dump_ctx;
@@ -271,6 +272,27 @@ static int dump_valid(struct nl_msg *msg, void *arg)
         return NL_OK;
 }
 
+/*
+ * NL_CB_SEQ_CHECK, in place of libnl's own check: only the answer to this
+ * request counts. An older message is what was left of a dump that failed
+ * part-way (ENOBUFS...): skipped. libnl's check would fail every later dump
+ * instead, as its expected number only moves on at an NLMSG_DONE. A newer
+ * one cannot be ours: -EPROTO.
+ */
+static int dump_seq_check(struct nl_msg *msg, void *arg)
+{
+        dump_ctx *c = arg;
+        int32_t d = (int32_t) (nlmsg_hdr(msg)->nlmsg_seq - c->seq);
+
+        if (d == 0)
+                return NL_OK;
+        if (d < 0)
+                return NL_SKIP;
+        if (c->err == 0)
+                c->err = -EPROTO;
+        return NL_STOP;
+}
+
 /* NLMSG_DONE: a dump that failed in the kernel carries -errno here. */
 static int dump_finish(struct nl_msg *msg, void *arg)
 {
@@ -296,6 +318,37 @@ static int dump_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
         return NL_STOP;
 }
 
+/* Datagrams dump_drain() discards at most (a 15k-listener dump is ~60). */
+#define SA_DRAIN_MAX 4096
+
+/*
+ * Resynchronizes sk after a failed read: the rest of the failed dump's
+ * reply may still be queued (recvmsg reports ENOBUFS, or libnl stops at a
+ * message it rejects, before the queue is read), and the kernel produces
+ * further parts only as they are read. Left there, the next dump on sk
+ * would read them as its own answer: a sequence mismatch, or worse, the
+ * old NLMSG_DONE taken as an empty table. Reads and drops every queued
+ * datagram without blocking (MSG_TRUNC: a tiny buffer drops a datagram
+ * whole). Costs one recv when nothing is left. No-op for sockets without
+ * a descriptor (the unit tests' fake kernel).
+ */
+static void dump_drain(struct nl_sock *sk)
+{
+        int fd = nl_socket_get_fd(sk);
+        char scratch[64];
+
+        if (fd < 0)
+                return;
+        for (unsigned i = 0; i < SA_DRAIN_MAX; i++) {
+                ssize_t n = recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT | MSG_TRUNC);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno != ENOBUFS)
+                        return;         /* EAGAIN: empty, or the socket is broken */
+        }
+}
+
 /*
  * Sends one dump request and reads the whole reply. Returns 0,
  * SA_DUMP_RESTART when the kernel flagged NLM_F_DUMP_INTR (the reply has
@@ -315,13 +368,18 @@ static int dump_once(struct nl_sock *sk, struct nl_cb *cb,
         r = nlmsg_append(msg, (void *)req, sizeof(*req), NLMSG_ALIGNTO);
         if (r >= 0)
                 r = nl_send_auto(sk, msg);
+        c->seq = nlmsg_hdr(msg)->nlmsg_seq;     /* numbered by nl_send_auto() */
         nlmsg_free(msg);
         if (r < 0)
                 return sa_nl_errno(r);
 
         c->err = 0;
         c->ifcache_index = 0;
+        errno = 0;
         r = nl_recvmsgs(sk, cb);
+        /* libnl reports recvmsg's ENOBUFS (the kernel dropped data) as NLE_NOMEM. */
+        if (r == -NLE_NOMEM && errno == ENOBUFS)
+                return -ENOBUFS;
         if (r == -NLE_DUMP_INTR)
                 return SA_DUMP_RESTART;
         if (c->err < 0)
@@ -349,8 +407,9 @@ static uint64_t elapsed_usec(const struct timespec *a, const struct timespec *b)
  * the kernel fails the dump with -EPROTO. NLM_F_DUMP_INTR restarts the
  * dump up to SA_DUMP_MAX_RESTARTS times, then -EINTR. NLMSG_ERROR gives
  * the kernel's errno. On failure out->n is restored (its capacity may have
- * grown). After a transport error (recvmsg failed, -EPROTO for a sequence
- * mismatch) part of a reply may be left unread: close sk and open another.
+ * grown). After any failure what is left of the reply is read and dropped
+ * (dump_drain()), so the next dump on sk is in step; recvmsg's ENOBUFS is
+ * -ENOBUFS. A socket that keeps failing is still best closed and reopened.
  * stats (may be NULL) counts every request sent in ->dumps, restarts in
  * ->dump_retries and the wall time in ->netlink_usec, success or not.
  */
@@ -407,6 +466,7 @@ int sa_sockdiag_dump(struct nl_sock *sk, uint8_t family, uint8_t proto,
         }
         nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dump_valid, &c);
         nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, dump_finish, &c);
+        nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, dump_seq_check, &c);
         nl_cb_err(cb, NL_CB_CUSTOM, dump_error, &c);
 
         n0 = out->n;
@@ -425,8 +485,10 @@ int sa_sockdiag_dump(struct nl_sock *sk, uint8_t family, uint8_t proto,
                 if (stats)
                         stats->dump_retries++;
         }
-        if (r < 0)
+        if (r < 0) {
                 sa_listener_vec_truncate(out, n0);
+                dump_drain(sk);
+        }
         nl_cb_put(cb);
 
 done:

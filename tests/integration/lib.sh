@@ -265,11 +265,15 @@ DAEMON_ENV=()
 
 # spawn_daemon CMD...: starts CMD (the daemon, or a wrapper that execs it)
 # in the namespace with DAEMON_ENV, output to daemon.log; no waiting.
-# Sets DAEMON_PID. $CONF is written first when unset.
+# Sets DAEMON_PID. $CONF is written first when unset. When CMD is the
+# daemon itself and SA_IT_DAEMON_WRAPPER is set (e.g. "valgrind ..."), it
+# runs under that wrapper (`make valgrind`).
 spawn_daemon() {
         [ -x "$SAD" ] || fail "$SAD not built"
         [ -n "${CONF:-}" ] || write_config
-        env "${DAEMON_ENV[@]}" "${NSX[@]}" "$@" >> "$SA_IT_DIR/daemon.log" 2>&1 &
+        local _wrap=()
+        [ "$1" == "$SAD" ] && read -r -a _wrap <<<"${SA_IT_DAEMON_WRAPPER:-}"
+        env "${DAEMON_ENV[@]}" "${NSX[@]}" "${_wrap[@]}" "$@" >> "$SA_IT_DIR/daemon.log" 2>&1 &
         DAEMON_PID=$!
         track_pid "$DAEMON_PID"
         echo "$DAEMON_PID" >> "$SA_IT_DIR/.daemons"
@@ -502,6 +506,14 @@ _sa_it_teardown() {
         if [ -f "$SA_IT_DIR/daemon.log" ] &&
            grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$SA_IT_DIR/daemon.log"; then
                 why="sanitizer report in the daemon log"
+        fi
+        # SA_IT_DAEMON_WRAPPER=valgrind --log-file=$SA_IT_DIR/valgrind.%p.log
+        if compgen -G "$SA_IT_DIR/valgrind.*.log" > /dev/null &&
+           grep -qE 'Invalid (read|write|free)|uninitialised|Syscall param|Mismatched free|overlap|are (definitely|indirectly) lost|ERROR SUMMARY: [1-9]' \
+                "$SA_IT_DIR"/valgrind.*.log; then
+                why="valgrind report (valgrind.*.log)"
+                grep -hE -A12 'Invalid|uninitialised|Syscall param|Mismatched|overlap|lost in' \
+                        "$SA_IT_DIR"/valgrind.*.log | head -n 60 >&2
         fi
         if [ -f "$SA_IT_DIR/daemon.log" ]; then
                 echo "--- daemon log (tail)" >&2

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* [Daemon] MaxClients= (issue 7: limits are configurable). */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+START_TEST(max_clients_default_and_set)
+{
+        daemon_config *c = NULL;
+        char err[256];
+
+        ck_assert_int_eq(config_load_string("[Daemon]\nPorts=443\n", "t.conf", err, sizeof(err), &c), 0);
+        ck_assert_uint_eq(c->max_clients, CONFIG_MAX_CLIENTS_DEFAULT);
+        config_free(c);
+        ck_assert_int_eq(config_load_string("[Daemon]\nMaxClients=2000\n", "t.conf", err, sizeof(err), &c), 0);
+        ck_assert_uint_eq(c->max_clients, 2000);
+        config_free(c);
+        ck_assert_int_eq(config_load_string("[Daemon]\nMaxClients=65536\n", "t.conf", err, sizeof(err), &c), 0);
+        ck_assert_uint_eq(c->max_clients, 65536);
+        config_free(c);
+}
+END_TEST
+
+START_TEST(max_clients_bad_values)
+{
+        static const char *const bad[] = {
+                "0", "-1", "65537", "99999999999999999999", "12x", "", "1e3", "0x10",
+        };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                daemon_config *c = NULL;
+                char text[128], err[256] = "";
+
+                snprintf(text, sizeof(text), "[Daemon]\nMaxClients=%s\n", bad[i]);
+                ck_assert_msg(config_load_string(text, "t.conf", err, sizeof(err), &c) == -EINVAL,
+                              "MaxClients=%s accepted", bad[i]);
+                ck_assert_ptr_null(c);
+                ck_assert_msg(strstr(err, "t.conf:2: MaxClients=") != NULL, "message: %s", err);
+        }
+}
+END_TEST
+
+Suite *config_limits_suite(void)
+{
+        Suite *s = suite_create("config_limits");
+        TCase *tc = tcase_create("max_clients");
+
+        tcase_add_test(tc, max_clients_default_and_set);
+        tcase_add_test(tc, max_clients_bad_values);
+        suite_add_tcase(s, tc);
+        return s;
+}
