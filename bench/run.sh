@@ -75,9 +75,9 @@ ip -n "$NS" link set lo up
 ulimit -n 65536 2>/dev/null || true
 
 # start_daemon [ENV...]: the daemon on $TMP/sock, watching 443 and 8443;
-# returns once it answers (its first scan done).
+# returns once it answers (its first scan done). EXTRA_CONF: more [Daemon] lines.
 start_daemon() {
-        printf '[Daemon]\nNamespaces=self\nPorts=443 8443\n' > "$TMP/conf"
+        printf '[Daemon]\nNamespaces=self\nPorts=443 8443\n%s' "${EXTRA_CONF:-}" > "$TMP/conf"
         rm -rf "$TMP/state"
         env "$@" "${NSX[@]}" "$SAD" --socket "$TMP/sock" --foreground --config "$TMP/conf" \
                 --state-dir "$TMP/state" >> "$TMP/daemon.log" 2>&1 &
@@ -215,5 +215,30 @@ for size in $SIZES; do
                 printf '%-44s %s\n' "holders of 443 equal" "$([ $fail -eq 0 ] && echo yes || echo NO): $check"
         } >> "$OUT"
 done
+# Load: 1000 concurrent clients asking who/status/list while 500 more are
+# connected idle (400) or sending a byte every 20 ms (100); their latency.
+if [ "${BENCH_LOAD:-1}" == 1 ] && command -v python3 >/dev/null; then
+        echo "== load: 1000 active + 500 idle/trickling clients" >&2
+        ulimit -n 8192 2>/dev/null || true
+        EXTRA_CONF=$'MaxClients=2000\nScanInterval=1h\n' start_daemon
+        fds0=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
+        load=$("${NSX[@]}" python3 tests/helpers/sa-load.py "$TMP/sock" --active 1000 --idle 400 \
+                --trickle 100 --timeout 60) || load_fail=1
+        sleep 1
+        fds1=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
+        rss=$(awk '/VmRSS/ { print $2 }' "/proc/$DAEMON_PID/status")
+        stop_daemon
+        {
+                echo
+                echo "## load: 1000 active clients (who 443 / status / list) + 400 idle + 100 byte-at-a-time"
+                printf '%-44s %s\n' "active clients' latency p50 / p99 / max" \
+                        "$(jq -r '"\(.p50_ms) / \(.p99_ms) / \(.max_ms) ms"' <<<"$load" 2>/dev/null || echo "failed")"
+                printf '%-44s %s\n' "replies ok / errors / missing" \
+                        "$(jq -r '"\(.active_ok) / \(.active_error) / \(.active_missing) (trickling ok: \(.trickle_ok))"' <<<"$load" 2>/dev/null)"
+                printf '%-44s %s\n' "daemon fds before / after, RSS after" "$fds0 / $fds1, $((rss / 1024)) MiB"
+        } >> "$OUT"
+        [ -z "${load_fail:-}" ] || { echo "   load: not every client was answered: $load" >&2; fail=1; }
+fi
+
 cat "$OUT"
-[ $fail -eq 0 ] || die "tools disagree on the holders (see above)"
+[ $fail -eq 0 ] || die "tools disagree on the holders, or clients went unanswered (see above)"
