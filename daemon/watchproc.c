@@ -105,12 +105,13 @@ static int self_test(watchproc *w)
                 for (struct nlmsghdr *nh = (struct nlmsghdr *) w->buf; NLMSG_OK(nh, (size_t) n);
                      nh = NLMSG_NEXT(nh, n)) {
                         const struct cn_msg *cn = NLMSG_DATA(nh);
-                        const struct proc_event *ev;
+                        struct proc_event ev;
 
-                        if (nh->nlmsg_len < NLMSG_LENGTH(sizeof *cn + sizeof *ev))
+                        if (nh->nlmsg_len < NLMSG_LENGTH(sizeof *cn + sizeof ev))
                                 continue;
-                        ev = (const struct proc_event *) cn->data;
-                        if (ev->what == PROC_EVENT_FORK && ev->event_data.fork.child_tgid == kid)
+                        /* The payload is only 4-byte aligned: copy it out. */
+                        memcpy(&ev, cn->data, sizeof ev);
+                        if (ev.what == PROC_EVENT_FORK && ev.event_data.fork.child_tgid == kid)
                                 return 0;
                 }
         }
@@ -259,7 +260,9 @@ void watchproc_drain(watchproc *w)
                             cn->len < sizeof(struct proc_event) ||
                             nh->nlmsg_len < NLMSG_LENGTH(sizeof *cn + sizeof(struct proc_event)))
                                 continue;
-                        handle(w, (const struct proc_event *) cn->data);
+                        struct proc_event ev;
+                        memcpy(&ev, cn->data, sizeof ev);     /* 4-byte aligned in the message */
+                        handle(w, &ev);
                 }
         }
 }

@@ -449,7 +449,8 @@ static int index_rebuild(sa_scanner *s, const sa_snapshot *snap, sa_procfd_pid *
                                         goto fail;
                         }
         }
-        qsort(pids, n_pids, sizeof *pids, cmp_pid_entry);
+        if (n_pids > 0)         /* pids may be NULL then */
+                qsort(pids, n_pids, sizeof *pids, cmp_pid_entry);
         free(s->pids);
         s->pids = pids;
         s->n_pids = n_pids;
@@ -716,7 +717,8 @@ static int refresh_listing(sa_scanner *s)
 
         if (r < 0)
                 return r;
-        qsort(now, n, sizeof *now, cmp_pid_entry);
+        if (n > 0)
+                qsort(now, n, sizeof *now, cmp_pid_entry);
         while (r >= 0 && (i < s->n_pids || k < n)) {
                 if (k >= n || (i < s->n_pids && s->pids[i].pid < now[k].pid)) {
                         sa_scanner_note_exit(s, s->pids[i++].pid);

@@ -687,6 +687,9 @@ if ! prepare_root; then result FAIL boot "$SETUP_WHY"; skip_rest "container not 
 info "fresh root with make install: $((SECONDS - t)) s"
 
 t=$SECONDS
+# What an interrupted earlier run left (its payload/ cgroups) keeps a new
+# container's systemd from coming up: clear it first when no nspawn runs.
+pgrep -x systemd-nspawn >/dev/null || remove_cgroup_leftovers
 boot; rc=$?
 if [ "$rc" -eq 77 ]; then skip_rest "$SETUP_WHY"; finish; fi
 if [ "$rc" -ne 0 ]; then result FAIL boot "$SETUP_WHY"; skip_rest "container not booted"; finish; fi
