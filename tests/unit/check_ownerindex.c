@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "incremental.h"
+#include "netns_fixture.h"
 #include "ownerindex.h"
 #include "proc_fixture.h"
 
@@ -261,21 +262,6 @@ END_TEST
 
 /* ------------------------------------------------------------ live */
 
-static bool enter_netns(const char *test)
-{
-        if (unshare(CLONE_NEWNET) < 0) {
-                printf("SKIP: %s: unshare(CLONE_NEWNET): %s\n", test, strerror(errno));
-                return false;
-        }
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        struct ifreq ifr = { .ifr_name = "lo" };
-        ck_assert_int_ge(fd, 0);
-        ck_assert_int_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
-        ifr.ifr_flags |= IFF_UP;
-        ck_assert_int_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
-        close(fd);
-        return true;
-}
 
 static int tcp_listen(uint16_t port)
 {
@@ -338,7 +324,7 @@ static void cmd(int p, int q, char c)
 
 START_TEST(test_refresh_live)
 {
-        if (!enter_netns("test_refresh_live"))
+        if (!fixture_enter_netns("test_refresh_live"))
                 return;
         sa_filter f443 = { .port = 443 }, f444 = { .port = 444 };
         sa_scanner *s = NULL;
@@ -427,7 +413,7 @@ END_TEST
 /* Without events: listing PROC_ROOT finds the new process. */
 START_TEST(test_refresh_listing)
 {
-        if (!enter_netns("test_refresh_listing"))
+        if (!fixture_enter_netns("test_refresh_listing"))
                 return;
         sa_filter f = { .port = 443 };
         sa_scanner *s = NULL;

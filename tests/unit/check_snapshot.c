@@ -16,24 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "netns_fixture.h"
 #include "sockaudit.h"
 
-/* Enters a fresh network namespace with lo up; false (and SKIP printed) if it cannot. */
-static bool enter_netns(const char *test)
-{
-        if (unshare(CLONE_NEWNET) < 0) {
-                printf("SKIP: %s: unshare(CLONE_NEWNET): %s\n", test, strerror(errno));
-                return false;
-        }
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        struct ifreq ifr = { .ifr_name = "lo" };
-        ck_assert_int_ge(fd, 0);
-        ck_assert_int_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
-        ifr.ifr_flags |= IFF_UP;
-        ck_assert_int_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
-        close(fd);
-        return true;
-}
 
 static int listen_on(int family, int type, const char *addr, uint16_t port)
 {
@@ -87,7 +72,7 @@ static const sa_holder *find_holder(const sa_listener *l, pid_t pid)
 
 START_TEST(scan_finds_every_holder)
 {
-        if (!enter_netns("scan_finds_every_holder"))
+        if (!fixture_enter_netns("scan_finds_every_holder"))
                 return;
         int tcp = listen_on(AF_INET, SOCK_STREAM, "0.0.0.0", 443);
         int udp = listen_on(AF_INET6, SOCK_DGRAM, "::", 443);
@@ -147,7 +132,7 @@ END_TEST
 
 START_TEST(probe_matches_scan)
 {
-        if (!enter_netns("probe_matches_scan"))
+        if (!fixture_enter_netns("probe_matches_scan"))
                 return;
         int fds[3] = {
                 listen_on(AF_INET, SOCK_STREAM, "127.0.0.1", 443),

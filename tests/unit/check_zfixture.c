@@ -10,6 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include "netns_fixture.h"
 #include "proc_fixture.h"
 
 static char *join(const char *root, const char *rel)
@@ -174,4 +180,22 @@ void pfx_unlink(const char *root, const char *name)
 
         ck_assert_msg(unlink(p) == 0, "unlink %s: %s", p, strerror(errno));
         free(p);
+}
+
+/* ---- network namespace (netns_fixture.h) ---- */
+
+bool fixture_enter_netns(const char *test)
+{
+        if (unshare(CLONE_NEWNET) < 0) {
+                printf("SKIP: %s: unshare(CLONE_NEWNET): %s\n", test, strerror(errno));
+                return false;
+        }
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr = { .ifr_name = "lo" };
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+        ifr.ifr_flags |= IFF_UP;
+        ck_assert_int_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
+        close(fd);
+        return true;
 }
