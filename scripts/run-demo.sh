@@ -42,9 +42,10 @@ if [ "$(id -u)" -ne 0 ]; then
         echo "run-demo: not root: the daemon will only see your own processes" >&2
 fi
 
-echo "== starting $SAD --socket $sock --foreground"
+echo "== starting $SAD --socket $sock --foreground --state-dir $tmp/state"
 # No --config: the built-in defaults (or /etc/sockaudit/sockauditd.conf).
-"$SAD" --socket "$sock" --foreground > "$log" 2>&1 &
+# A private baseline: the demo must not read or write /var/lib/sockaudit.
+"$SAD" --socket "$sock" --foreground --state-dir "$tmp/state" > "$log" 2>&1 &
 pid=$!
 
 ready=0
