@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <systemd/sd-login.h>
 
 #include "process.h"
 
@@ -618,6 +617,7 @@ int sa_cgroup_container(const char *cgroup, char **ret)
         return 0;
 }
 
+
 /* True when name is fit for a namespace name: printable, no '/', short. */
 static bool container_name_ok(const char *name)
 {
@@ -629,6 +629,33 @@ static bool container_name_ok(const char *name)
                 if (name[i] <= ' ' || name[i] > '~' || name[i] == '/')
                         return false;
         return true;
+}
+
+/*
+ * The machine name systemd-machined registered for the unit of a cgroup, as
+ * sd_pid_get_machine_name() finds it (a readlink of
+ * /run/systemd/machines/unit:UNIT), without linking libsystemd into every
+ * user of the library. NULL when there is none. Caller frees.
+ */
+static char *machined_name(const char *cgroup)
+{
+        char *unit = NULL, *user_unit = NULL, path[PATH_MAX], target[256], *name = NULL;
+        ssize_t n;
+
+        if (sa_cgroup_units(cgroup, &unit, &user_unit) < 0 || !unit)
+                goto out;
+        if (snprintf(path, sizeof path, "/run/systemd/machines/unit:%s", unit) >= (int) sizeof path)
+                goto out;
+        n = readlink(path, target, sizeof target - 1);
+        if (n <= 0)
+                goto out;
+        target[n] = '\0';
+        if (container_name_ok(target))
+                name = strdup(target);
+out:
+        free(unit);
+        free(user_unit);
+        return name;
 }
 
 int sa_pid_container(const char *proc_root, pid_t pid, char **ret)
@@ -650,14 +677,6 @@ int sa_pid_container(const char *proc_root, pid_t pid, char **ret)
         if (r < 0 || (size_t) r >= sizeof path)
                 return -ENAMETOOLONG;
 
-        /* systemd-machined's registry first: it knows names, not just ids. */
-        if (live && sd_pid_get_machine_name(pid, &name) >= 0 && name && container_name_ok(name)) {
-                *ret = name;
-                return 0;
-        }
-        free(name);
-        name = NULL;
-
         dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return is_vanished(errno) ? -ESRCH : neg_errno();
@@ -667,8 +686,13 @@ int sa_pid_container(const char *proc_root, pid_t pid, char **ret)
                 return is_vanished(-r) ? -ESRCH : r;
         r = parse_cgroup(buf, &cgroup);
         free(buf);
-        if (r >= 0 && cgroup)
-                r = sa_cgroup_container(cgroup, &name);
+        if (r >= 0 && cgroup) {
+                /* systemd-machined's registry first: it knows names, not just ids. */
+                if (live)
+                        name = machined_name(cgroup);
+                if (!name)
+                        r = sa_cgroup_container(cgroup, &name);
+        }
         free(cgroup);
         if (r < 0)
                 return r;
