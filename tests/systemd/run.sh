@@ -589,8 +589,8 @@ boot() {
                 return 77
         fi
         for _ in $(seq 300); do
-                # nspawn's first child may be its short-lived "outer child":
-                # the container's init is the child running systemd.
+                # nspawn's child is still "systemd-nspawn" until it execs the
+                # container's init: wait for the child running systemd.
                 LEADER=$(ps --ppid "$NSPAWN_PID" -o pid=,comm= 2>/dev/null |
                          awk '$2 == "systemd" { print $1; exit }')
                 [ -n "$LEADER" ] && [ -S "/proc/$LEADER/root/run/systemd/private" ] && return 0
