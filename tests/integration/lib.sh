@@ -273,7 +273,7 @@ spawn_daemon() {
         [ -n "${CONF:-}" ] || write_config
         local _wrap=()
         [ "$1" == "$SAD" ] && read -r -a _wrap <<<"${SA_IT_DAEMON_WRAPPER:-}"
-        env "${DAEMON_ENV[@]}" "${NSX[@]}" "${_wrap[@]}" "$@" >> "$SA_IT_DIR/daemon.log" 2>&1 &
+        env STATE_DIRECTORY="$SA_IT_DIR/state" "${DAEMON_ENV[@]}" "${NSX[@]}" "${_wrap[@]}" "$@" >> "$SA_IT_DIR/daemon.log" 2>&1 &
         DAEMON_PID=$!
         track_pid "$DAEMON_PID"
         echo "$DAEMON_PID" >> "$SA_IT_DIR/.daemons"
@@ -672,7 +672,7 @@ spawn_daemon_mnt() {
         [ -x "$SAD" ] || fail "$SAD not built"
         [ ${#MNTX[@]} -gt 0 ] || fail "spawn_daemon_mnt: no mount namespace (start_journald first)"
         [ -n "${CONF:-}" ] || write_config
-        env "${DAEMON_ENV[@]}" "${MNTX[@]}" "${NSX[@]}" "$@" >> "$SA_IT_DIR/daemon.log" 2>&1 &
+        env STATE_DIRECTORY="$SA_IT_DIR/state" "${DAEMON_ENV[@]}" "${MNTX[@]}" "${NSX[@]}" "$@" >> "$SA_IT_DIR/daemon.log" 2>&1 &
         DAEMON_PID=$!
         track_pid "$DAEMON_PID"
         echo "$DAEMON_PID" >> "$SA_IT_DIR/.daemons"

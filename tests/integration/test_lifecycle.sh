@@ -77,7 +77,8 @@ test_socket_activation() {
         need_cmd jq
         start_listen --tcp 0.0.0.0 443
         write_config
-        spawn_daemon "$SA_ACTIVATE" --mode 0660 "$SOCK" "$SAD" --foreground --config "$CONF" --socket "$SOCK"
+        spawn_daemon "$SA_ACTIVATE" --mode 0660 "$SOCK" "$SAD" --foreground --config "$CONF" --socket "$SOCK" \
+                --state-dir "$SA_IT_DIR/state"
         local ino i
         for ((i = 0; i < 200; i++)); do
                 [ -S "$SOCK" ] && break
@@ -103,7 +104,8 @@ test_socket_activation_lazy() {
         need_cmd jq systemd-socket-activate
         start_listen --tcp 0.0.0.0 443
         write_config
-        spawn_daemon systemd-socket-activate -l "$SOCK" "$SAD" --foreground --config "$CONF" --socket "$SOCK"
+        spawn_daemon systemd-socket-activate -l "$SOCK" "$SAD" --foreground --config "$CONF" --socket "$SOCK" \
+                --state-dir "$SA_IT_DIR/state"
         local i
         for ((i = 0; i < 100; i++)); do
                 [ -S "$SOCK" ] && break
