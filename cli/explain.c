@@ -11,22 +11,12 @@
 #include <string.h>
 
 #include "commands.h"
+#include "human.h"
 #include "sockaudit.h"
 #include "table.h"
 
-/* Escapes raw onto out as one line after indent. 0, -ENOMEM or -EIO. */
-static int put_line(FILE *out, const char *indent, const char *raw)
-{
-        char *clean = sa_text_escape(raw);
 
-        if (!clean)
-                return -ENOMEM;
-        fprintf(out, "%s%s\n", indent, clean);
-        free(clean);
-        return ferror(out) ? -EIO : 0;
-}
-
-/* "comm[pid]" (plus " (pid N in its PID namespace)", " unit") for each owner of l. */
+/* "held by comm[pid] (unit), ...", or why the owner is unknown. */
 static void put_owners(FILE *f, const json_t *l)
 {
         const json_t *owners = json_object_get(l, "owners");
@@ -37,25 +27,7 @@ static void put_owners(FILE *f, const json_t *l)
                 return;
         }
         fputs("held by ", f);
-        for (size_t i = 0; i < json_array_size(owners); i++) {
-                const json_t *o = json_array_get(owners, i);
-                const json_t *pid = json_object_get(o, "pid");
-                const json_t *nspid = json_object_get(o, "pid_in_namespace");
-                const char *comm = json_string_value(json_object_get(o, "comm"));
-                const char *unit = json_string_value(json_object_get(o, "unit"));
-
-                fprintf(f, "%s%s[", i ? ", " : "", comm ? comm : "?");
-                if (json_is_integer(pid))
-                        fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(pid));
-                else
-                        fputc('?', f);
-                fputc(']', f);
-                if (json_is_integer(nspid))
-                        fprintf(f, " (pid %" JSON_INTEGER_FORMAT " in its PID namespace)",
-                                json_integer_value(nspid));
-                if (unit)
-                        fprintf(f, " (%s)", unit);
-        }
+        human_put_owners(f, owners, true);
 }
 
 /*
@@ -93,12 +65,12 @@ static int print_one(FILE *out, const json_t *l, const char *summary, char **lin
                 free(raw);
                 return -ENOMEM;
         }
-        r = put_line(out, "", raw);
+        r = human_put_line(out, "", raw);
         free(raw);
         if (r == 0)
-                r = put_line(out, "  ", summary);
+                r = human_put_line(out, "  ", summary);
         for (size_t i = 0; r == 0 && lines[i]; i++)
-                r = put_line(out, "  - ", lines[i]);
+                r = human_put_line(out, "  - ", lines[i]);
         return r;
 }
 

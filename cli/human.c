@@ -56,15 +56,20 @@ static bool put_scalar(FILE *f, const json_t *v)
  * Escapes raw onto out as one line. Values hold no NUL: jansson refuses
  * "\u0000" unless asked to allow it.
  */
-static int put_line(FILE *out, const char *raw)
+int human_put_line(FILE *out, const char *indent, const char *raw)
 {
         char *clean = sa_text_escape(raw);
 
         if (!clean)
                 return -ENOMEM;
-        fprintf(out, "%s\n", clean);
+        fprintf(out, "%s%s\n", indent, clean);
         free(clean);
         return ferror(out) ? -EIO : 0;
+}
+
+static int put_line(FILE *out, const char *raw)
+{
+        return human_put_line(out, "", raw);
 }
 
 int print_template(FILE *out, const json_t *root, const char *tmpl)
@@ -132,8 +137,7 @@ int status_print(FILE *out, const json_t *status)
         return 0;
 }
 
-/* "comm[pid] (unit), ..." for an owners array; "?" when empty. */
-static void put_owners(FILE *f, const json_t *owners)
+void human_put_owners(FILE *f, const json_t *owners, bool inner_pids)
 {
         if (json_array_size(owners) == 0) {
                 fputc('?', f);
@@ -141,12 +145,16 @@ static void put_owners(FILE *f, const json_t *owners)
         }
         for (size_t i = 0; i < json_array_size(owners); i++) {
                 const json_t *o = json_array_get(owners, i);
+                const json_t *nspid = json_object_get(o, "pid_in_namespace");
                 const char *comm = json_string_value(json_object_get(o, "comm"));
                 const char *unit = json_string_value(json_object_get(o, "unit"));
                 fprintf(f, "%s%s[", i ? ", " : "", comm ? comm : "?");
                 if (!put_scalar(f, json_object_get(o, "pid")))
                         fputc('?', f);
                 fputc(']', f);
+                if (inner_pids && json_is_integer(nspid))
+                        fprintf(f, " (pid %" JSON_INTEGER_FORMAT " in its PID namespace)",
+                                json_integer_value(nspid));
                 if (unit)
                         fprintf(f, " (%s)", unit);
         }
@@ -183,10 +191,10 @@ int event_print(FILE *out, const json_t *event)
                 goto done;
         }
         fprintf(f, "%s %s %s ", name ? name : "violation", proto ? proto : "?", local);
-        put_owners(f, json_object_get(l, "owners"));
+        human_put_owners(f, json_object_get(l, "owners"), false);
         if (json_array_size(prev) > 0) {
                 fputs("; was ", f);
-                put_owners(f, prev);
+                human_put_owners(f, prev, false);
         }
         if (reason)
                 fprintf(f, "; %s", reason);

@@ -3,6 +3,7 @@
 #ifndef SA_CLI_HUMAN_H
 #define SA_CLI_HUMAN_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -26,5 +27,15 @@ int status_print(FILE *out, const json_t *status);
  * reads "comm[pid] (unit)". Escaped; 0 or -errno.
  */
 int event_print(FILE *out, const json_t *event);
+
+/* indent, then raw escaped (sa_text_escape), as one line. 0 or -errno. */
+int human_put_line(FILE *out, const char *indent, const char *raw);
+
+/*
+ * "comm[pid] (unit), ..." for an owners array, "?" when empty; with
+ * inner_pids, " (pid N in its PID namespace)" where the owner has one.
+ * Raw text: the caller escapes the finished line.
+ */
+void human_put_owners(FILE *f, const json_t *owners, bool inner_pids);
 
 #endif
