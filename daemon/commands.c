@@ -41,19 +41,12 @@ static json_t *no_snapshot_error(const manager *m)
 }
 
 /* who and list: the listeners passing the request's filter, after a freshness check. */
-static json_t *command_listeners(manager *m, const request *req)
+static json_t *listeners_reply(manager *m, const request *req)
 {
         _cleanup_json_ json_t *reply = NULL;
         sa_filter f = { .port = req->port, .protos = req->protos };
         json_t *listeners;
         char when[64];
-        int r;
-
-        r = manager_ensure_fresh(m, &f);
-        if (r < 0)
-                return reply_error(REQUEST_ERROR_INTERNAL, "rescan failed: %s", strerror(-r));
-        if (!m->snapshot)
-                return no_snapshot_error(m);
 
         reply = reply_ok();
         if (!reply)
@@ -67,6 +60,33 @@ static json_t *command_listeners(manager *m, const request *req)
                                 json_string(sa_format_time(&m->snapshot->taken, when, sizeof(when)))) < 0)
                 return NULL;
         return TAKE_PTR(reply);
+}
+
+/*
+ * The same question about an unchanged snapshot gets the same bytes: kept
+ * per snapshot generation (replycache.h).
+ */
+static int command_listeners(manager *m, const request *req, control_reply *ret)
+{
+        sa_filter f = { .port = req->port, .protos = req->protos };
+        int r;
+
+        r = manager_ensure_fresh(m, &f);
+        if (r < 0)
+                return control_reply_from_json(reply_error(REQUEST_ERROR_INTERNAL, "rescan failed: %s",
+                                                           strerror(-r)), ret);
+        if (!m->snapshot)
+                return control_reply_from_json(no_snapshot_error(m), ret);
+
+        r = reply_cache_get(&m->replies, m->snapshot_gen, req, &ret->text, &ret->len);
+        if (r != 0) {
+                ret->ok = true;
+                return r < 0 ? r : 0;
+        }
+        r = control_reply_from_json(listeners_reply(m, req), ret);
+        if (r >= 0 && ret->ok)
+                reply_cache_put(&m->replies, m->snapshot_gen, req, ret->text, ret->len);
+        return r;
 }
 
 static json_t *command_status(manager *m)
@@ -160,25 +180,9 @@ static json_t *command_refresh(manager *m)
         return TAKE_PTR(reply);
 }
 
-json_t *manager_handle_request(client *c, const char *line, size_t len, void *userdata)
+static json_t *command_other(manager *m, client *c, const request *req)
 {
-        manager *m = userdata;
-        request_error err;
-        request req;
-        int r;
-
-        r = request_parse(line, len, &err, &req);
-        if (r < 0) {
-                log_debug("Request from pid %d refused: %s: %s", (int) client_pid(c),
-                          request_error_code_name(err.code), err.message);
-                return reply_error(err.code, "%s", err.message);
-        }
-        log_debug("Request from pid %d: %s", (int) client_pid(c), request_cmd_name(req.cmd));
-
-        switch (req.cmd) {
-        case REQUEST_WHO:
-        case REQUEST_LIST:
-                return command_listeners(m, &req);
+        switch (req->cmd) {
         case REQUEST_STATUS:
                 return command_status(m);
         case REQUEST_REFRESH:
@@ -190,4 +194,24 @@ json_t *manager_handle_request(client *c, const char *line, size_t len, void *us
         default:
                 return reply_error(REQUEST_ERROR_INTERNAL, "unhandled command");
         }
+}
+
+int manager_handle_request(client *c, const char *line, size_t len, control_reply *ret, void *userdata)
+{
+        manager *m = userdata;
+        request_error err;
+        request req;
+        int r;
+
+        r = request_parse(line, len, &err, &req);
+        if (r < 0) {
+                log_debug("Request from pid %d refused: %s: %s", (int) client_pid(c),
+                          request_error_code_name(err.code), err.message);
+                return control_reply_from_json(reply_error(err.code, "%s", err.message), ret);
+        }
+        log_debug("Request from pid %d: %s", (int) client_pid(c), request_cmd_name(req.cmd));
+
+        if (req.cmd == REQUEST_WHO || req.cmd == REQUEST_LIST)
+                return command_listeners(m, &req, ret);
+        return control_reply_from_json(command_other(m, c, &req), ret);
 }

@@ -209,32 +209,55 @@ static int client_queue_take(client *c, char **line, size_t len)
         return 0;
 }
 
+int control_reply_from_json(json_t *reply, control_reply *ret)
+{
+        int r = -ENOMEM;
+
+        if (reply) {
+                ret->ok = json_is_true(json_object_get(reply, "ok"));
+                r = reply_format(reply, &ret->text, &ret->len);
+        }
+        json_decref(reply);
+        return r;
+}
+
+/* Queues one reply (its text is taken; NULL text means ENOMEM). <0: drop the client. */
+static int client_queue_text(client *c, char *text, size_t len)
+{
+        if (!text) {
+                text = strdup(reply_out_of_memory_line);
+                if (!text)
+                        return -ENOMEM;
+                len = strlen(text);
+        }
+        return client_queue_take(c, &text, len);
+}
+
 /* Queues one reply (consumed; NULL means ENOMEM). <0: drop the client. */
 static int client_queue_reply(client *c, json_t *reply)
 {
-        char *line = NULL;
-        size_t len = 0;
-        int r = -ENOMEM;
+        control_reply out = { 0 };
 
-        if (reply)
-                r = reply_format(reply, &line, &len);
-        json_decref(reply);
-        if (r < 0) {
-                line = strdup(reply_out_of_memory_line);
-                if (!line)
-                        return -ENOMEM;
-                len = strlen(line);
-        }
-        return client_queue_take(c, &line, len);
+        (void) control_reply_from_json(reply, &out);
+        return client_queue_text(c, out.text, out.len);
 }
 
-/* As client_queue_reply(), counted as the answer to a request. */
-static int client_answer(client *c, json_t *reply)
+/* Queues the answer to a request (its text is taken), counting it. */
+static int client_answer(client *c, control_reply *reply)
 {
         c->ctl->stats.requests++;
-        if (!reply || !json_is_true(json_object_get(reply, "ok")))
+        if (!reply->text || !reply->ok)
                 c->ctl->stats.errors++;
-        return client_queue_reply(c, reply);
+        return client_queue_text(c, TAKE_PTR(reply->text), reply->len);
+}
+
+/* client_answer() of a JSON reply (consumed; NULL means ENOMEM). */
+static int client_answer_json(client *c, json_t *reply)
+{
+        control_reply out = { 0 };
+
+        (void) control_reply_from_json(reply, &out);
+        return client_answer(c, &out);
 }
 
 static void client_touch(client *c)
@@ -358,9 +381,9 @@ static int client_read(client *c)
                 /* REQUEST_LINE_MAX + 1 bytes and no end: refuse, skip to the next '\n'. */
                 c->in_start = c->in_end = c->scan_pos = 0;
                 c->discarding = true;
-                return client_answer(c, reply_error(REQUEST_ERROR_TOO_LARGE,
-                                                    "request longer than %u bytes",
-                                                    REQUEST_LINE_MAX));
+                return client_answer_json(c, reply_error(REQUEST_ERROR_TOO_LARGE,
+                                                         "request longer than %u bytes",
+                                                         REQUEST_LINE_MAX));
         }
         return 0;
 }
@@ -383,7 +406,11 @@ static int client_process_one(client *c)
         if (c->in_start == c->in_end)
                 c->in_start = c->in_end = c->scan_pos = 0;   /* line stays readable: no read until done */
 
-        return client_answer(c, c->ctl->handler(c, line, len, c->ctl->userdata));
+        control_reply reply = { 0 };
+
+        if (c->ctl->handler(c, line, len, &reply, c->ctl->userdata) < 0)
+                reply = (control_reply) { 0 };  /* the handler freed what it had */
+        return client_answer(c, &reply);
 }
 
 /*

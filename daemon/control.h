@@ -25,11 +25,22 @@
 typedef struct control control;
 typedef struct client client;
 
+/* A reply: one JSON line ending in '\n' (malloc'd); ok false for {"ok":false,...}. */
+typedef struct control_reply {
+        char *text;
+        size_t len;
+        bool ok;
+} control_reply;
+
 /*
- * Answers one request line (len bytes, no '\n', any bytes). Returns a new
- * reply reference, or NULL on ENOMEM (the client gets an internal error).
+ * Answers one request line (len bytes, no '\n', any bytes) by filling *ret.
+ * 0, or -ENOMEM (the client gets an internal error).
  */
-typedef json_t *(*control_handler)(client *c, const char *line, size_t len, void *userdata);
+typedef int (*control_handler)(client *c, const char *line, size_t len, control_reply *ret,
+                               void *userdata);
+
+/* Serializes reply (consumed; NULL means ENOMEM) into *ret. 0 or -ENOMEM. */
+int control_reply_from_json(json_t *reply, control_reply *ret);
 
 typedef struct control_stats {
         unsigned connected;

@@ -131,6 +131,7 @@ static void manager_install(manager *m, sa_snapshot *snap)
         monitor_update(m->monitor, m->snapshot, snap, &m->config->policy);
         sa_snapshot_free(m->snapshot);
         m->snapshot = snap;
+        m->snapshot_gen++;
         manager_notify_status(m, "");
 }
 
@@ -425,6 +426,7 @@ manager *manager_free(manager *m)
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sighup_source);
         sa_snapshot_free(m->snapshot);
+        reply_cache_clear(&m->replies);
         sa_scanner_free(m->scanner);
         config_free(m->config);
         sd_event_unref(m->event);

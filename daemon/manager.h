@@ -17,6 +17,7 @@
 #include "control.h"
 #include "log.h"
 #include "monitor.h"
+#include "replycache.h"
 #include "sockaudit.h"
 #include "watchproc.h"
 
@@ -41,6 +42,8 @@ typedef struct manager {
 
         sa_scanner *scanner;
         sa_snapshot *snapshot;    /* NULL until a scan succeeds */
+        uint64_t snapshot_gen;    /* bumped whenever snapshot is replaced */
+        reply_cache replies;      /* who/list answers of this snapshot */
         control *control;
         monitor *monitor;
 
@@ -108,6 +111,7 @@ json_t *manager_freshness_to_json(manager *m);
 int manager_reload(manager *m);
 
 /* The control handler (commands.c): answers one request line. */
-json_t *manager_handle_request(client *c, const char *line, size_t len, void *userdata);
+int manager_handle_request(client *c, const char *line, size_t len, control_reply *ret,
+                           void *userdata);
 
 #endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Serialized who/list replies of the current snapshot. A repeated question
+ * whose refresh changed nothing is answered with the bytes sent last time
+ * instead of building and dumping the same JSON again (~0.25 ms for 36
+ * holders). Entries are keyed by the snapshot's generation, so installing
+ * a new snapshot makes them all stale.
+ */
+#ifndef SAD_REPLYCACHE_H
+#define SAD_REPLYCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "request.h"
+
+#define REPLY_CACHE_SLOTS 8u
+/* Larger replies are not kept (a full list on a busy host). */
+#define REPLY_CACHE_MAX_BYTES (256u * 1024u)
+
+typedef struct reply_cache_slot {
+        uint64_t gen;           /* 0: empty */
+        request key;
+        char *text;
+        size_t len;
+} reply_cache_slot;
+
+typedef struct reply_cache {
+        reply_cache_slot slots[REPLY_CACHE_SLOTS];
+        unsigned next;          /* slot to replace next */
+        uint64_t hits, misses;
+} reply_cache;
+
+/*
+ * A copy of the reply to req for snapshot generation gen (>0): 1 and
+ * *ret_text (caller frees) / *ret_len, 0 when not kept, -ENOMEM.
+ */
+int reply_cache_get(reply_cache *rc, uint64_t gen, const request *req, char **ret_text,
+                    size_t *ret_len);
+
+/* Keeps a copy of text (len bytes) as the reply to req at gen; best effort. */
+void reply_cache_put(reply_cache *rc, uint64_t gen, const request *req, const char *text,
+                     size_t len);
+
+void reply_cache_clear(reply_cache *rc);
+
+#endif
