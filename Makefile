@@ -13,20 +13,24 @@ else
 Q := @
 endif
 
+# eBPF fd walk (lib/bpfscan.c, lib/bpf/): built when clang and libbpf are
+# there; BPF=0 never builds it. Without it every scan reads /proc.
+BPF ?= $(if $(and $(shell command -v clang),$(shell $(PKG_CONFIG) --exists libbpf && echo y)),1,0)
+BPF_PKGS = $(if $(filter 1,$(BPF)),libbpf)
+MULTIARCH = $(shell $(CC) -dumpmachine)
+
 # Evaluated lazily: `make check` installs packages before the sub-make needs them.
-PKGS        = libnl-3.0 libsystemd jansson inih libcap
+PKGS        = libnl-3.0 libsystemd jansson inih libcap $(BPF_PKGS)
 PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
-# The CLI links statically by default: a warm `who` is mostly process
-# start-up, and the dynamic loader's share of it is ~0.3 ms here
-# (docs/PERFORMANCE.md). STATIC_CLI=0 links it like the daemon; sanitizer
-# builds always do. User names in `--direct` go through glibc's NSS, which
-# a static binary loads from the system's glibc for modules other than
-# files: rebuild after a glibc upgrade. ld warns about that for getpwuid_r
-# and for libnl's getaddrinfo/getprotoby* (which we never call).
-STATIC_CLI ?= $(if $(strip $(SAN)),0,1)
-CLI_PKGS     = libnl-3.0 jansson
-CLI_LIBS     = $(if $(filter 1,$(STATIC_CLI)),-static-pie $(shell $(PKG_CONFIG) --static --libs $(CLI_PKGS)),$(PKG_LIBS))
+# The CLI links its libraries statically (libc stays dynamic: a static
+# glibc cannot load NSS modules for user names): a warm `who` is mostly
+# process start-up, and each shared library costs the loader time
+# (docs/PERFORMANCE.md). STATIC_CLI_LIBS=0 links it like the daemon.
+STATIC_CLI_LIBS ?= 1
+CLI_STATIC_LIBS = -Wl,-Bstatic -lnl-3 -ljansson $(if $(filter 1,$(BPF)),-lbpf -lelf -lz) \
+                  -Wl,-Bdynamic -lpthread -lm
+CLI_LIBS = $(if $(filter 1,$(STATIC_CLI_LIBS)),$(CLI_STATIC_LIBS),$(PKG_LIBS))
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
 systemd_var = $(or $(shell $(PKG_CONFIG) --variable=$(1) systemd 2>/dev/null),$(2))
@@ -42,7 +46,8 @@ endif
 HARDEN := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
 OPT    ?= -O2 -g
 SAN    ?=
-CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -MMD -MP -Ilib $(PKG_CFLAGS) $(CFLAGS)
+CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -MMD -MP -Ilib $(PKG_CFLAGS) \
+              $(if $(filter 1,$(BPF)),-DSA_HAVE_BPF) $(CFLAGS)
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SAN) $(LDFLAGS)
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
@@ -52,6 +57,9 @@ UNIT_SRC   := $(sort $(wildcard tests/unit/check_*.c))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
+ifeq ($(BPF),1)
+LIB_OBJ    += $(BUILD)/lib/bpf/fdscan_obj.o
+endif
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/runner.o
@@ -76,6 +84,15 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+# The eBPF program, compiled by clang and linked into libsockaudit as bytes.
+$(BUILD)/lib/bpf/fdscan.bpf.o: lib/bpf/fdscan.bpf.c lib/bpf/fdscan.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  BPF     $<")
+	$(Q)clang -target bpf -O2 -g -Wall -Werror -I/usr/include/$(MULTIARCH) -Ilib/bpf -c -o $@ $<
+
+$(BUILD)/lib/bpf/fdscan_obj.o: lib/bpf/fdscan_obj.S $(BUILD)/lib/bpf/fdscan.bpf.o
+	$(Q)$(CC) -c -DSA_FDSCAN_OBJ='"$(BUILD)/lib/bpf/fdscan.bpf.o"' -o $@ $<
 
 $(LIBSA): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")

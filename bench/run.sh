@@ -147,8 +147,9 @@ for size in $SIZES; do
         fds=$(jq -r '.last_scan.stats.fds' <<<"$st")
         procs=$(jq -r '.last_scan.stats.procs' <<<"$st")
         mode=$(jq -r '.freshness.mode // .freshness // "?"' <<<"$st")
+        method=$(jq -r '.scan_method | "\(.method) (\(.detail))"' <<<"$st")
         [ "$mode" == "?" ] && mode=$(grep -o 'freshness: [a-z-]*' "$TMP/daemon.log" | tail -n 1 | cut -d' ' -f2)
-        echo "   host: $procs processes, $fds fds; daemon ready in $start_ms ms (first scan $first_ms ms), freshness $mode" >&2
+        echo "   host: $procs processes, $fds fds; daemon ready in $start_ms ms (first scan $first_ms ms), freshness $mode, scan method $method" >&2
 
         # Exactness: the same holders of 443 from every tool.
         want=$(ss_holders)
@@ -171,13 +172,15 @@ for size in $SIZES; do
                 ss443 ss -Hltnp 'sport = :443' --- \
                 who "$SA" --socket "$TMP/sock" who 443 --- \
                 direct "$SA" list --direct --- \
-                ssall ss -Hltunp > "$TMP/t1" || die "timing failed"
+                ssall ss -Hltunp --- \
+                directproc env SOCKAUDIT_SCAN_METHOD=procfs "$SA" list --direct > "$TMP/t1" || die "timing failed"
         "${NSX[@]}" "$B/sa-timeit" "$WHO_ROUNDS" \
                 who "$SA" --socket "$TMP/sock" who 443 --- \
                 version "$SA" --version > "$TMP/t2" || die "timing failed"
         ss443=$(awk '$1 == "ss443" { print $2 }' "$TMP/t1")
         ssall=$(awk '$1 == "ssall" { print $2 }' "$TMP/t1")
         direct=$(awk '$1 == "direct" { print $2 }' "$TMP/t1")
+        directproc=$(awk '$1 == "directproc" { print $2 }' "$TMP/t1")
         who=$(awk '$1 == "who" { print $2 }' "$TMP/t2")
         cli=$(awk '$1 == "version" { print $2 }' "$TMP/t2")
 
@@ -204,10 +207,14 @@ for size in $SIZES; do
                 printf '%-44s %12s\n' "  CLI start alone (sockaudit --version)" "$cli ms"
                 printf '%-44s %12s\n' "ss -Hltnp 'sport = :443'" "$ss443 ms"
                 printf '%-44s %12s\n' "  ratio ss443 / who" "$(awk -v a="$ss443" -v b="$who" 'BEGIN { printf "%.0fx", a / b }')"
+                printf '%-44s %s\n' "scan method (daemon; --direct the same)" "$method"
                 printf '%-44s %12s\n' "sockaudit list --direct (cold, all netns)" "$direct ms"
+                printf '%-44s %12s\n' "  the same with SOCKAUDIT_SCAN_METHOD=procfs" "$directproc ms"
                 printf '%-44s %12s\n' "daemon first scan" "$first_ms ms"
                 printf '%-44s %12s\n' "ss -Hltunp" "$ssall ms"
                 printf '%-44s %12s\n' "  ratio direct / ss" "$(awk -v a="$direct" -v b="$ssall" 'BEGIN { printf "%.2f", a / b }')"
+                printf '%-44s %12s\n' "  ratio daemon first scan / ss" "$(awk -v a="$first_ms" -v b="$ssall" 'BEGIN { printf "%.2f", a / b }')"
+                printf '%-44s %12s\n' "  ratio direct (procfs) / ss" "$(awk -v a="$directproc" -v b="$ssall" 'BEGIN { printf "%.2f", a / b }')"
                 printf '%-44s %12s\n' "daemon CPU at rest ($mode, ${REST}s)" "$rest_pct %"
                 printf '%-44s %12s\n' "daemon RSS now / peak" "$((rss / 1024)) / $((hwm / 1024)) MiB"
                 printf '%-44s %s\n' "new listener -> watch, proc connector" "$fresh_c (median, max ms)"

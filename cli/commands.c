@@ -211,8 +211,28 @@ static int direct_query(const cli_options *o, json_t **ret)
         char when[40];
         /* Like the daemon's default: every network namespace on the host. */
         sa_scan_config cfg = { .namespaces = SA_NETNS_ALL };
-        int r = sa_scan(&cfg, &f, &snap);
+        const char *method = getenv("SOCKAUDIT_SCAN_METHOD"), *why = NULL;
+        sa_scan_method want = SA_SCAN_AUTO;
+        sa_scanner *s = NULL;
+        int r;
 
+        if (method && sa_scan_method_from_string(method, &want) < 0) {
+                fprintf(stderr, "sockaudit: SOCKAUDIT_SCAN_METHOD=%.32s is not auto, ebpf or procfs\n",
+                        method);
+                return EXIT_USAGE;
+        }
+        /* ebpf or fail: opened as auto to learn why it did not load. */
+        cfg.method = want == SA_SCAN_EBPF ? SA_SCAN_AUTO : want;
+        r = sa_scanner_new(&cfg, &s);
+        if (r >= 0 && want == SA_SCAN_EBPF && strcmp(sa_scanner_method(s, &why), "ebpf") != 0) {
+                fprintf(stderr, "sockaudit: SOCKAUDIT_SCAN_METHOD=ebpf, but the eBPF iterator is not usable: %s\n",
+                        why);
+                sa_scanner_free(s);
+                return EXIT_ERROR;
+        }
+        if (r >= 0)
+                r = sa_scanner_scan(s, &f, &snap);
+        sa_scanner_free(s);
         if (r < 0) {
                 fprintf(stderr, "sockaudit: cannot scan the socket tables: %s%s\n", strerror(-r),
                         r == -EPERM || r == -EACCES ? " (try as root)" : "");

@@ -109,6 +109,8 @@ int status_print(FILE *out, const json_t *status)
                 "Started:       {started} (up {uptime_sec} s)",
                 "Socket:        {socket} (socket-activated: {socket_activated})",
                 "Scan interval: {scan_interval_sec} s",
+                "Scan method:   {scan_method.method} ({scan_method.detail}), "
+                        "{scan_method.ebpf_fallbacks} walks redone by procfs",
                 "Scans:         {scans} ({scan_errors} failed)",
                 "Last scan:     {last_scan.time}, {last_scan.duration_ms} ms, "
                         "{last_scan.listeners} listeners, {last_scan.processes} processes",

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "incremental.h"
 #include "manager.h"
 #include "privs.h"
 #include "request.h"
@@ -125,6 +126,17 @@ static json_t *command_status(manager *m)
                            "scan_errors", (json_int_t) m->scan_errors);
         if (!status)
                 return NULL;
+        {
+                const char *why, *method = sa_scanner_method(m->scanner, &why);
+                sa_incremental_stats is;
+
+                sa_scanner_incremental_stats(m->scanner, &is);
+                if (json_object_set_new(status, "scan_method",
+                                        json_pack("{s:s,s:s,s:I}", "method", method,
+                                                  "detail", why ? why : "iter/task_file",
+                                                  "ebpf_fallbacks", (json_int_t) is.ebpf_fallbacks)) < 0)
+                        return NULL;
+        }
         monitoring = monitor_stats_to_json(m->monitor);
         if (!monitoring || json_object_set_new(status, "monitor", monitoring) < 0 ||
             json_object_set_new(status, "capabilities", privs_to_json()) < 0 ||

@@ -312,6 +312,14 @@ static bool daemon_key(parser *p, const char *key, const char *value)
                 }
                 return true;
         }
+        if (strcmp(key, "ScanMethod") == 0) {
+                if (sa_scan_method_from_string(value, &c->scan_method) < 0) {
+                        parser_fail(p, "ScanMethod=: \"%.32s\" is not \"auto\", \"ebpf\" or \"procfs\"",
+                                    value);
+                        return false;
+                }
+                return true;
+        }
         if (strcmp(key, "MaxClients") == 0) {
                 unsigned long v = 0;
                 const char *d = value;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "policy.h"
+#include "sockaudit.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/sockaudit/sockauditd.conf"
 
@@ -32,6 +33,7 @@ typedef struct daemon_config {
         uint64_t scan_interval_usec;
         config_namespaces namespaces;
         unsigned max_clients;    /* 1..CONFIG_MAX_CLIENTS_MAX */
+        sa_scan_method scan_method; /* [Daemon] ScanMethod=auto|ebpf|procfs; read at start only */
         /* [Daemon] Ports=/Protocols= (ports sorted, unique; protos never 0)
          * and the [Port N/proto] rules, in order of first appearance. */
         policy policy;

@@ -307,12 +307,17 @@ static void on_proc_event(watchproc_event ev, pid_t pid, pid_t parent, void *use
         case WATCHPROC_NEW:
                 if (sa_scanner_note_new(m->scanner, pid, parent) < 0)
                         sa_scanner_note_lost(m->scanner);
-                /* A new program, or a fork of a holder (a server starting
-                 * workers, maybe after opening a socket): a listener may
-                 * come next. Other forks (shells, pools) hold what their
-                 * parent held, found by the next probe. */
-                if (parent == 0 || sa_scanner_knows_owner(m->scanner, parent))
+                /* A fork of a holder (a server starting workers, maybe
+                 * after opening a socket): a listener may come next. Other
+                 * forks (shells, pools) hold what their parent held, found
+                 * by the next probe. */
+                if (sa_scanner_knows_owner(m->scanner, parent))
                         manager_heat(m);
+                break;
+        case WATCHPROC_EXEC:
+                if (sa_scanner_note_exec(m->scanner, pid) < 0)
+                        sa_scanner_note_lost(m->scanner);
+                manager_heat(m);        /* a new program: a listener may come next */
                 break;
         case WATCHPROC_EXIT:
                 if (sa_scanner_knows_owner(m->scanner, pid))
@@ -374,6 +379,8 @@ static int manager_open_scanner(manager *m, sa_scanner **ret)
         sa_scan_config sc = {
                 .proc_root = m->proc_root,
                 .namespaces = m->config->namespaces == CONFIG_NAMESPACES_ALL ? SA_NETNS_ALL : SA_NETNS_SELF,
+                /* ebpf or fail: opened as auto to learn why it did not load. */
+                .method = m->config->scan_method == SA_SCAN_EBPF ? SA_SCAN_AUTO : m->config->scan_method,
         };
 
         return sa_scanner_new(&sc, ret);
@@ -382,6 +389,7 @@ static int manager_open_scanner(manager *m, sa_scanner **ret)
 int manager_reload(manager *m)
 {
         config_namespaces before = m->config->namespaces;
+        sa_scan_method method_before = m->config->scan_method;
         char err[512] = "";
         int r;
 
@@ -392,16 +400,16 @@ int manager_reload(manager *m)
         else {
                 log_info("Reloaded the configuration from %s", m->config_path);
                 if (m->config->namespaces != before) {
-                        sa_scanner *s = NULL;
-                        int k = manager_open_scanner(m, &s);
+                        int k = sa_scanner_set_namespaces(m->scanner, m->config->namespaces == CONFIG_NAMESPACES_ALL
+                                                                              ? SA_NETNS_ALL : SA_NETNS_SELF);
                         if (k < 0)
-                                log_error_errno(k, "Cannot reopen the scanner for Namespaces=, keeping "
-                                                "the old one: %m");
-                        else {
-                                sa_scanner_free(m->scanner);
-                                m->scanner = s;
-                        }
+                                log_error_errno(k, "Cannot switch the scanner to the new Namespaces=, keeping "
+                                                "the old ones: %m");
                 }
+                /* The eBPF iterator is loaded before capabilities are dropped. */
+                if (m->config->scan_method != method_before)
+                        log_notice("ScanMethod= changes take effect at the next start (now: %s)",
+                                   sa_scanner_method(m->scanner, NULL));
                 /* Judge what listens now by the new policy, and save what it watches. */
                 monitor_policy_changed(m->monitor);
                 manager_scan(m, "reload");
@@ -540,6 +548,19 @@ int manager_new(const manager_options *o, manager **ret)
         if (r < 0) {
                 log_error_errno(r, "Cannot open the scanner (sock_diag netlink): %m");
                 goto fail;
+        }
+        {
+                const char *why, *method = sa_scanner_method(m->scanner, &why);
+
+                if (m->config->scan_method == SA_SCAN_EBPF && why) {
+                        log_error("ScanMethod=ebpf, but the eBPF iterator is not usable: %s", why);
+                        r = -EOPNOTSUPP;
+                        goto fail;
+                }
+                if (why)
+                        log_info("Scan method: %s (no eBPF: %s)", method, why);
+                else
+                        log_info("Scan method: %s (iter/task_file)", method);
         }
 
         r = control_new(m->event, o->socket_path, manager_handle_request, m, &m->control);

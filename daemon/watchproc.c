@@ -209,7 +209,7 @@ static void handle(watchproc *w, const struct proc_event *ev)
                 return;
         case PROC_EVENT_EXEC:
                 w->stats.events++;
-                w->fn(WATCHPROC_NEW, ev->event_data.exec.process_tgid, 0, w->userdata);
+                w->fn(WATCHPROC_EXEC, ev->event_data.exec.process_tgid, 0, w->userdata);
                 return;
         case PROC_EVENT_EXIT:
                 if (ev->event_data.exit.process_pid != ev->event_data.exit.process_tgid)

@@ -16,7 +16,8 @@
 #include <systemd/sd-event.h>
 
 typedef enum watchproc_event {
-        WATCHPROC_NEW,          /* a process was forked (parent set) or exec'd (parent 0) */
+        WATCHPROC_NEW,          /* a process was forked (parent set) */
+        WATCHPROC_EXEC,         /* a process exec'd another program */
         WATCHPROC_EXIT,         /* a process (thread-group leader) exited */
         WATCHPROC_LOST,         /* events were dropped: resync */
 } watchproc_event;

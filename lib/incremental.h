@@ -60,13 +60,20 @@ typedef struct sa_refresh_info {
 } sa_refresh_info;
 
 /*
- * A process was created (fork, parent = the parent's pid, 0 if unknown) or
- * exec'd another program (parent 0): its fds are walked at the next
- * refresh, and an exec of a known owner makes that refresh describe it
- * again. No syscall; O(log n) in the processes noted since the last full
- * scan. Threads must not be passed (only thread-group leaders).
+ * A process was created (fork, parent = the parent's pid, 0 if unknown):
+ * its fds are walked at the next refresh when it may have inherited an
+ * indexed socket (its parent is an indexed holder, a new process that may
+ * hold one, or unknown), and by any refresh that finds a new listener. No
+ * syscall; O(log n) in the processes noted since the last full scan.
+ * Threads must not be passed (only thread-group leaders).
  */
 int sa_scanner_note_new(sa_scanner *s, pid_t pid, pid_t parent);
+
+/*
+ * A process exec'd another program: noted new (walked when a listener is
+ * new); an indexed holder is walked and described again at the next refresh.
+ */
+int sa_scanner_note_exec(sa_scanner *s, pid_t pid);
 
 /* A process exited: its pairs leave the index. No syscall. */
 void sa_scanner_note_exit(sa_scanner *s, pid_t pid);
@@ -101,6 +108,7 @@ typedef struct sa_incremental_stats {
         size_t pids;              /* processes listed at the last full scan or listing */
         size_t fresh;             /* processes noted new since the last full scan */
         size_t cpu_marks;         /* 0: inode positions unknown (every new listener needs a full scan) */
+        unsigned ebpf_fallbacks;  /* eBPF walks that failed and were done by procfs instead */
 } sa_incremental_stats;
 
 void sa_scanner_incremental_stats(const sa_scanner *s, sa_incremental_stats *ret);

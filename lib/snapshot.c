@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "activation.h"
+#include "bpfscan.h"
 #include "incremental.h"
 #include "inomap.h"
 #include "netns.h"
@@ -34,12 +35,16 @@ typedef struct fresh_proc {
         pid_t pid;
         pid_t parent;         /* at fork time; 0 = unknown (read ppid when needed) */
         bool walked;          /* its fds were read since it was noted */
+        bool may_inherit;     /* its parent may have held an indexed socket when it forked */
 } fresh_proc;
 
 struct sa_scanner {
         char *proc_root;
         sa_netns_set *ns;    /* namespaces and their sock_diag sockets */
         sa_usercache *users;
+        sa_bpfscan *bpf;     /* the eBPF fd walk; NULL: procfs */
+        char no_bpf_why[160];
+        unsigned bpf_failures; /* eBPF walks that could not be read (procfs did them) */
 
         /* Incremental state, valid once an unfiltered scan ran (owners set). */
         sa_ownerindex *owners;
@@ -59,6 +64,61 @@ static uint64_t now_usec(clockid_t clock)
         struct timespec ts;
         clock_gettime(clock, &ts);
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+/* The eBPF walk when method allows and it loads; else why not. */
+static int open_walker(sa_scanner *s, sa_scan_method method)
+{
+        int r;
+
+        if (method == SA_SCAN_PROCFS) {
+                snprintf(s->no_bpf_why, sizeof s->no_bpf_why, "procfs was asked for");
+                return 0;
+        }
+        if (strcmp(s->proc_root, "/proc") != 0) {
+                snprintf(s->no_bpf_why, sizeof s->no_bpf_why, "the proc root is %s, not /proc",
+                         s->proc_root);
+                return method == SA_SCAN_EBPF ? -EINVAL : 0;
+        }
+        r = sa_bpfscan_open(&s->bpf, s->no_bpf_why, sizeof s->no_bpf_why);
+        return method == SA_SCAN_EBPF ? r : 0;
+}
+
+int sa_scanner_set_namespaces(sa_scanner *s, sa_netns_mode mode)
+{
+        sa_netns_set *ns = NULL;
+        int r;
+
+        if (mode != SA_NETNS_SELF && mode != SA_NETNS_ALL)
+                return -EINVAL;
+        r = sa_netns_set_new(mode == SA_NETNS_ALL, &ns);
+        if (r < 0)
+                return r;
+        sa_netns_set_free(s->ns);
+        s->ns = ns;
+        s->lost = true; /* listeners of other namespaces: a full scan */
+        return 0;
+}
+
+const char *sa_scanner_method(const sa_scanner *s, const char **ret_why)
+{
+        if (ret_why)
+                *ret_why = s->bpf ? NULL : s->no_bpf_why;
+        return s->bpf ? "ebpf" : "procfs";
+}
+
+int sa_scan_method_from_string(const char *str, sa_scan_method *ret)
+{
+        static const char *const names[] = {
+                [SA_SCAN_AUTO] = "auto", [SA_SCAN_PROCFS] = "procfs", [SA_SCAN_EBPF] = "ebpf",
+        };
+
+        for (size_t i = 0; str && i < sizeof names / sizeof *names; i++)
+                if (strcmp(str, names[i]) == 0) {
+                        *ret = (sa_scan_method) i;
+                        return 0;
+                }
+        return -EINVAL;
 }
 
 int sa_scanner_new(const sa_scan_config *cfg, sa_scanner **ret)
@@ -84,6 +144,9 @@ int sa_scanner_new(const sa_scan_config *cfg, sa_scanner **ret)
         r = sa_usercache_new(&s->users);
         if (r < 0)
                 goto fail;
+        r = open_walker(s, cfg ? cfg->method : SA_SCAN_AUTO);
+        if (r < 0)
+                goto fail;
         *ret = s;
         return 0;
 fail:
@@ -99,6 +162,7 @@ sa_scanner *sa_scanner_free(sa_scanner *s)
         free(s->pids);
         free(s->fresh);
         free(s->marks);
+        sa_bpfscan_free(s->bpf);
         sa_netns_set_free(s->ns);
         sa_usercache_free(s->users);
         free(s->proc_root);
@@ -468,6 +532,53 @@ fail:
         return r;
 }
 
+/*
+ * Every process's fds, hits to join_hit(). The eBPF walk when loaded (with
+ * the listing of PROC_ROOT for the counts and refreshes), falling back to
+ * procfs for this scan when it cannot be read; procfs otherwise.
+ */
+static int walk_all(sa_scanner *s, const sa_inomap *want, struct join *j, sa_scan_stats *st,
+                    sa_procfd_pid **ret_pids, size_t *ret_n_pids)
+{
+        sa_procfd_pid *pids = NULL;
+        sa_bpfscan_hit *hits = NULL;
+        size_t n_pids = 0, n_hits = 0;
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+        int r;
+
+        if (!s->bpf)
+                return sa_procfd_walk_all(s->proc_root, want, join_hit, j, st, ret_pids, ret_n_pids);
+        r = sa_procfd_list(s->proc_root, &pids, &n_pids);
+        st->proc_usec += now_usec(CLOCK_MONOTONIC) - t0;
+        if (r < 0)
+                return r;
+        st->procs += (unsigned) n_pids;
+        r = sa_bpfscan_walk(s->bpf, want, &hits, &n_hits, st);
+        if (r == -ENOMEM)
+                goto out;
+        if (r < 0) {
+                s->bpf_failures++;
+                st->procs -= (unsigned) n_pids;
+                free(pids);
+                return sa_procfd_walk_all(s->proc_root, want, join_hit, j, st, ret_pids, ret_n_pids);
+        }
+        for (size_t i = 0; i < n_hits; i++) {
+                r = join_hit(hits[i].pid, hits[i].fd, hits[i].inode, hits[i].idx, j);
+                if (r < 0)
+                        goto out;
+        }
+        r = 0;
+        if (ret_pids) {
+                *ret_pids = pids;
+                *ret_n_pids = n_pids;
+                pids = NULL;
+        }
+out:
+        free(hits);
+        free(pids);
+        return r;
+}
+
 int sa_scanner_scan(sa_scanner *s, const sa_filter *f, sa_snapshot **ret)
 {
         sa_snapshot *snap = calloc(1, sizeof *snap);
@@ -518,8 +629,7 @@ int sa_scanner_scan(sa_scanner *s, const sa_filter *f, sa_snapshot **ret)
         /* Unfiltered: the listing is kept for refreshes (even with no listener). */
         if (snap->n_listeners > 0 || keep) {
                 struct join j = { .proc_root = s->proc_root, .users = s->users, .snap = snap };
-                r = sa_procfd_walk_all(s->proc_root, want, join_hit, &j, &snap->stats,
-                                       keep ? &pids : NULL, &n_pids);
+                r = walk_all(s, want, &j, &snap->stats, keep ? &pids : NULL, &n_pids);
                 if (r < 0)
                         goto fail;
         }
@@ -604,18 +714,45 @@ static size_t fresh_find(const sa_scanner *s, pid_t pid, bool *found)
         return lo;
 }
 
-int sa_scanner_note_new(sa_scanner *s, pid_t pid, pid_t parent)
+/*
+ * Whether a child of parent, forked now, may hold a socket of the index:
+ * fds are inherited at fork, so only when the parent is an indexed holder
+ * or itself a new process that may hold one (or is unknown). Sockets passed
+ * over SCM_RIGHTS are left to the resync, as everywhere.
+ */
+static bool may_inherit(const sa_scanner *s, pid_t parent)
 {
         bool found;
+        size_t at;
+
+        if (parent <= 0 || sa_ownerindex_has_pid(s->owners, parent, NULL))
+                return true;
+        at = fresh_find(s, parent, &found);
+        return found && s->fresh[at].may_inherit;
+}
+
+/*
+ * Notes pid as new since the last full scan (parent 0: unknown). walk: its
+ * fds are read at the next refresh. An indexed holder (an exec, or a pid
+ * reused behind our back) loses its pairs until then and is described again.
+ */
+static int note(sa_scanner *s, pid_t pid, pid_t parent, bool walk)
+{
+        bool found, holder;
         size_t at;
 
         if (pid <= 0)
                 return -EINVAL;
         if (!s->owners)
                 return 0; /* no index: the next refresh scans everything anyway */
+        holder = sa_ownerindex_has_pid(s->owners, pid, NULL);
+        walk = walk || holder;
         at = fresh_find(s, pid, &found);
         if (found) {
-                s->fresh[at].walked = false;
+                if (walk) {
+                        s->fresh[at].walked = false;
+                        s->fresh[at].may_inherit = true;
+                }
                 if (parent > 0)
                         s->fresh[at].parent = parent;
         } else {
@@ -634,15 +771,26 @@ int sa_scanner_note_new(sa_scanner *s, pid_t pid, pid_t parent)
                         s->cap_fresh = cap;
                 }
                 memmove(&s->fresh[at + 1], &s->fresh[at], (s->n_fresh - at) * sizeof *s->fresh);
-                s->fresh[at] = (fresh_proc) { .pid = pid, .parent = parent > 0 ? parent : 0 };
+                s->fresh[at] = (fresh_proc) { .pid = pid, .parent = parent > 0 ? parent : 0,
+                                              .may_inherit = walk };
                 s->n_fresh++;
         }
-        /* An exec (or a pid reused behind our back): read what it holds again. */
-        if (sa_ownerindex_has_pid(s->owners, pid, NULL)) {
+        if (holder) {
                 sa_ownerindex_forget_pid(s->owners, pid);
                 s->details_dirty = true;
         }
         return 0;
+}
+
+int sa_scanner_note_new(sa_scanner *s, pid_t pid, pid_t parent)
+{
+        return note(s, pid, parent, !s->owners || may_inherit(s, parent));
+}
+
+int sa_scanner_note_exec(sa_scanner *s, pid_t pid)
+{
+        /* exec keeps the fds: only a holder has anything to walk for. */
+        return note(s, pid, 0, false);
 }
 
 void sa_scanner_note_exit(sa_scanner *s, pid_t pid)
@@ -680,6 +828,7 @@ void sa_scanner_incremental_stats(const sa_scanner *s, sa_incremental_stats *ret
                 .pids = s->n_pids,
                 .fresh = s->n_fresh,
                 .cpu_marks = s->n_marks,
+                .ebpf_fallbacks = s->bpf_failures,
         };
 }
 
@@ -1026,11 +1175,12 @@ int sa_scanner_refresh(sa_scanner *s, const sa_snapshot *old, const sa_filter *f
                         goto out;
         }
 
-        /* New processes (all of them when a listener is new: its maker may
-         * be one walked before it made it), then the old ancestors of the
-         * holders of new listeners. */
+        /* New processes that may have inherited an indexed socket (all of
+         * them when a listener is new: its maker may be one walked before
+         * it made it), then the old ancestors of the holders of new
+         * listeners. */
         for (size_t i = 0; i < s->n_fresh; i++)
-                if (n_new > 0 || !s->fresh[i].walked) {
+                if (n_new > 0 || (!s->fresh[i].walked && s->fresh[i].may_inherit)) {
                         r = cand_add(&cand, &n_cand, &cap_cand, s->fresh[i].pid);
                         if (r < 0)
                                 goto out;

@@ -142,9 +142,17 @@ typedef enum sa_netns_mode {
         SA_NETNS_ALL,             /* every one with a process or a /run/netns name */
 } sa_netns_mode;
 
+/* How a full scan finds the holders of listening sockets. */
+typedef enum sa_scan_method {
+        SA_SCAN_AUTO,             /* eBPF when it loads (and proc_root is /proc), else procfs */
+        SA_SCAN_PROCFS,           /* a readlinkat of every PROC_ROOT/PID/fd/N */
+        SA_SCAN_EBPF,             /* the eBPF iterator (iter/task_file), or fail */
+} sa_scan_method;
+
 typedef struct sa_scan_config {
         const char *proc_root;    /* NULL = "/proc"; tests point at fixtures */
         sa_netns_mode namespaces; /* ALL needs CAP_SYS_ADMIN (setns) to enter others */
+        sa_scan_method method;    /* EBPF/AUTO load at sa_scanner_new: CAP_BPF, CAP_PERFMON */
 } sa_scan_config;
 
 /* A scanner keeps what is worth reusing between scans: a netlink socket per
@@ -160,6 +168,18 @@ typedef struct sa_scanner sa_scanner;
  */
 int sa_scanner_new(const sa_scan_config *cfg, sa_scanner **ret);
 sa_scanner *sa_scanner_free(sa_scanner *s);
+
+/*
+ * "ebpf" or "procfs": how full scans walk fds. With "procfs", *ret_why (if
+ * ret_why) says why eBPF is not used; NULL with "ebpf".
+ */
+const char *sa_scanner_method(const sa_scanner *s, const char **ret_why);
+
+/* Switches to mode's namespaces (the next refresh is a full scan). 0, -errno. */
+int sa_scanner_set_namespaces(sa_scanner *s, sa_netns_mode mode);
+
+/* "auto", "procfs", "ebpf" <-> the enum; -EINVAL for anything else. */
+int sa_scan_method_from_string(const char *s, sa_scan_method *ret);
 
 /*
  * Takes a snapshot of the listeners matching f (NULL = all) and of every

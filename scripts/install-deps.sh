@@ -7,7 +7,8 @@ PACKAGES="gcc make pkg-config libc6-dev
 libnl-3-dev libsystemd-dev libjansson-dev libinih-dev libcap-dev check
 iproute2 jq util-linux procps passwd systemd
 debootstrap debian-archive-keyring systemd-container
-clang libclang-rt-14-dev valgrind python3"
+clang libclang-rt-14-dev valgrind python3
+libbpf-dev"
 
 missing=""
 for p in $PACKAGES; do

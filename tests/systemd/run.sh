@@ -124,9 +124,14 @@ check_activation() {
         [ "$st" -eq 0 ] || bad "first 'sockaudit status' exited $st"
         [ "$(jq -r .socket_activated <<<"$out" 2>/dev/null)" = true ] ||
                 bad "status says socket_activated=$(jq -c .socket_activated <<<"$out" 2>/dev/null)"
+        # Under the unit's filters: eBPF when the container's capabilities
+        # allow it, else procfs with the reason; status names it either way.
+        st=$(jq -r '.scan_method | "\(.method) (\(.detail))"' <<<"$out" 2>/dev/null)
+        echo "scan method: $st"
+        [[ "$st" =~ ^(ebpf|procfs)\ \(.+\)$ ]] || bad "status has no scan method: '$st'"
         st=$(ct systemctl is-active sockauditd.service)
         [ "$st" = active ] || bad "sockauditd.service is '$st' after the first client (expected active)"
-        [ -z "$WHY" ] && NOTE="inactive -> 'sockaudit status' -> active"
+        [ -z "$WHY" ] && NOTE="inactive -> 'sockaudit status' -> active; scan method $(jq -r .scan_method.method <<<"$out")"
         [ -z "$WHY" ]
 }
 

@@ -88,7 +88,8 @@ START_TEST(daemon_keys)
 {
         daemon_config *c;
 
-        c = load_ok("[Daemon]\nPorts=8443 80 22 80\nProtocols=tcp\nScanInterval=500ms\nNamespaces=self\n");
+        c = load_ok("[Daemon]\nPorts=8443 80 22 80\nProtocols=tcp\nScanInterval=500ms\nNamespaces=self\n"
+                    "ScanMethod=procfs\n");
         ck_assert(!c->policy.all_ports);
         ck_assert_uint_eq(c->policy.n_ports, 3);
         ck_assert_uint_eq(c->policy.ports[0], 22);
@@ -97,6 +98,7 @@ START_TEST(daemon_keys)
         ck_assert_uint_eq(c->policy.protos, SA_PROTO_TCP);
         ck_assert_uint_eq(c->scan_interval_usec, 500000);
         ck_assert_int_eq(c->namespaces, CONFIG_NAMESPACES_SELF);
+        ck_assert_int_eq(c->scan_method, SA_SCAN_PROCFS);
         config_free(c);
 
         c = load_ok("[Daemon]\nPorts = all   ; every listener\nProtocols=udp\nNamespaces=all\n");
@@ -238,6 +240,7 @@ START_TEST(errors_with_line_numbers)
         load_fail("[Daemon]\nScanInterval=0\n", 2, "out of range");
         load_fail("[Daemon]\nScanInterval=soon\n", 2, "not a time span");
         load_fail("[Daemon]\nNamespaces=some\n", 2, "Namespaces=");
+        load_fail("[Daemon]\nScanMethod=bpf\n", 2, "ScanMethod=");
         load_fail("[Port 0/tcp]\n", 1, "unknown section [Port 0/tcp]");
         load_fail("[Port 70000/tcp]\n", 1, "unknown section");
         load_fail("[Port 443/sctp]\nAllowUser=root\n", 1, "unknown section");

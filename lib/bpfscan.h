@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The full fd walk done by an eBPF iterator (iter/task_file,
+ * lib/bpf/fdscan.bpf.c): every process's socket fds in one read, ~0.3 µs
+ * per fd against ~4 µs for a readlinkat, in every namespace. Optional at
+ * build time (SA_HAVE_BPF) and at run time: loading needs CAP_BPF and
+ * CAP_PERFMON (or CAP_SYS_ADMIN) and the kernel's BTF; reading the loaded
+ * iterator needs no capability.
+ */
+#ifndef SA_BPFSCAN_H
+#define SA_BPFSCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "inomap.h"
+#include "sockaudit.h"
+
+typedef struct sa_bpfscan sa_bpfscan;
+
+/*
+ * Loads the iterator and checks that it reports this process's own socket
+ * under getpid() (it reports pids of the initial pid namespace). On failure
+ * returns -errno and writes why into why (why_size bytes, may be 0).
+ */
+int sa_bpfscan_open(sa_bpfscan **ret, char *why, size_t why_size);
+sa_bpfscan *sa_bpfscan_free(sa_bpfscan *b);
+
+/* An fd that points at a wanted socket; idx is want's value for inode. */
+typedef struct sa_bpfscan_hit {
+        pid_t pid;
+        int fd;
+        uint32_t inode;
+        size_t idx;
+} sa_bpfscan_hit;
+
+/*
+ * One walk of every process: the fds whose socket inode is in want, in pid
+ * order, each pid's fds together (*ret, caller frees; NULL when *ret_n is
+ * 0). Adds the fds seen to stats->fds and the wall time to
+ * stats->proc_usec. -errno when the walk could not be read to its end.
+ */
+int sa_bpfscan_walk(sa_bpfscan *b, const sa_inomap *want, sa_bpfscan_hit **ret, size_t *ret_n,
+                    sa_scan_stats *stats);
+
+#endif
