@@ -1,11 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* uid -> user name, cached (hits and misses) in a small open-addressing hash. */
+/*
+ * uid -> user name, cached (hits and misses) in a small open-addressing
+ * hash. A statically linked program cannot load glibc's NSS modules (sssd,
+ * LDAP, systemd): it asks getent(1), once for the whole table and once per
+ * uid missing from it.
+ */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "usercache.h"
@@ -20,7 +30,12 @@ struct sa_usercache {
         usercache_entry *entries;
         size_t cap;             /* power of two */
         size_t n;
+        bool listed;            /* static: `getent passwd` was read */
 };
+
+#define GETENT "/usr/bin/getent"
+/* Output of getent read at most (a big directory's whole table). */
+#define GETENT_MAX ((size_t) 16 * 1024 * 1024)
 
 #define USERCACHE_MIN_CAP 32u
 /* getpwuid_r buffer bounds: start at the libc hint, give up past this. */
@@ -107,6 +122,132 @@ static int lookup(uid_t uid, char **ret_name)
         return -r;
 }
 
+/* No dynamic loader (AT_BASE 0): NSS modules cannot be loaded here. */
+static bool is_static(void)
+{
+        return getauxval(AT_BASE) == 0;
+}
+
+/*
+ * Runs getent passwd [KEY]: its output (NUL-terminated, caller frees) in
+ * *ret; 0 also when nothing matched; -errno when it could not be run.
+ */
+static int run_getent(const char *key, char **ret)
+{
+        char *argv[] = { (char *) "getent", (char *) "passwd", (char *) key, NULL };
+        posix_spawn_file_actions_t fa;
+        char *out = NULL;
+        size_t len = 0, cap = 0;
+        int pipefd[2], r, status;
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+        posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+        r = posix_spawn(&pid, GETENT, &fa, NULL, argv, NULL);
+        posix_spawn_file_actions_destroy(&fa);
+        close(pipefd[1]);
+        if (r != 0) {
+                close(pipefd[0]);
+                return -r;
+        }
+        for (;;) {
+                ssize_t n;
+
+                if (cap - len < 4096) {
+                        char *o = cap >= GETENT_MAX ? NULL : realloc(out, cap ? cap * 2 : 8192);
+                        if (!o)
+                                break;  /* too much, or no memory: what we have */
+                        out = o;
+                        cap = cap ? cap * 2 : 8192;
+                }
+                n = read(pipefd[0], out + len, cap - len - 1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                len += (size_t) n;
+        }
+        close(pipefd[0]);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (!out)
+                out = strdup("");
+        if (!out)
+                return -ENOMEM;
+        out[len] = '\0';
+        *ret = out;
+        return 0;
+}
+
+static int cache_put(sa_usercache *c, uid_t uid, char *name);
+
+/* Caches every "name:pw:uid:..." line of text (the first of a uid wins). */
+static int cache_passwd_lines(sa_usercache *c, char *text)
+{
+        for (char *line = text, *next; line && *line; line = next) {
+                char *f1, *f2, *end;
+                unsigned long uid;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                f1 = strchr(line, ':');
+                f2 = f1 ? strchr(f1 + 1, ':') : NULL;
+                if (!f2 || f1 == line)
+                        continue;
+                errno = 0;
+                uid = strtoul(f2 + 1, &end, 10);
+                if (errno || *end != ':' || end == f2 + 1 || uid > (uid_t) -1)
+                        continue;
+                if (find_slot(c->entries, c->cap, (uid_t) uid)->used)
+                        continue;
+                *f1 = '\0';
+                char *name = strdup(line);
+                if (!name || cache_put(c, (uid_t) uid, name) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/*
+ * lookup() for a static program: the whole table once (1 when that cached
+ * uid), then uid by uid.
+ */
+static int lookup_getent(sa_usercache *c, uid_t uid, char **ret_name)
+{
+        char key[24], *out = NULL;
+        int r;
+
+        if (!c->listed) {
+                c->listed = true;
+                if (run_getent(NULL, &out) == 0) {
+                        r = cache_passwd_lines(c, out);
+                        free(out);
+                        if (r < 0)
+                                return r;
+                        out = NULL;
+                }
+                if (find_slot(c->entries, c->cap, uid)->used)
+                        return 1;
+        }
+        snprintf(key, sizeof key, "%lu", (unsigned long) uid);
+        *ret_name = NULL;
+        if (run_getent(key, &out) < 0)
+                return 0;       /* no getent: no name */
+        {
+                char *f1 = strchr(out, ':');
+                if (f1 && f1 != out) {
+                        *f1 = '\0';
+                        *ret_name = strdup(out);
+                }
+        }
+        free(out);
+        return 0;
+}
+
 int sa_usercache_new(sa_usercache **ret)
 {
         sa_usercache *c;
@@ -137,14 +278,33 @@ sa_usercache *sa_usercache_free(sa_usercache *c)
         return NULL;
 }
 
+/* Adds uid -> name (taken; NULL: no name). 0 or -ENOMEM (name freed). */
+static int cache_put(sa_usercache *c, uid_t uid, char *name)
+{
+        usercache_entry *e;
+
+        if ((c->n + 1) > c->cap / 2 && grow(c) < 0) {
+                free(name);
+                return -ENOMEM;
+        }
+        e = find_slot(c->entries, c->cap, uid);
+        e->used = true;
+        e->uid = uid;
+        e->name = name;
+        c->n++;
+        return 0;
+}
+
 /*
  * One getpwuid_r per distinct uid for the life of c, NSS errors aside
- * (those are retried on the next call). NULL on no name or on failure.
+ * (those are retried on the next call); static: getent, see above. NULL on
+ * no name or on failure.
  */
 const char *sa_usercache_name(sa_usercache *c, uid_t uid)
 {
         usercache_entry *e;
         char *name = NULL;
+        int r;
 
         if (!c)
                 return NULL;
@@ -152,18 +312,8 @@ const char *sa_usercache_name(sa_usercache *c, uid_t uid)
         if (e->used)
                 return e->name;
 
-        if (lookup(uid, &name) < 0)
+        r = is_static() ? lookup_getent(c, uid, &name) : lookup(uid, &name);
+        if (r < 0 || (r == 0 && cache_put(c, uid, name) < 0))
                 return NULL;
-        if ((c->n + 1) > c->cap / 2) {
-                if (grow(c) < 0) {
-                        free(name);
-                        return NULL;
-                }
-                e = find_slot(c->entries, c->cap, uid);
-        }
-        e->used = true;
-        e->uid = uid;
-        e->name = name;
-        c->n++;
-        return name;
+        return find_slot(c->entries, c->cap, uid)->name;
 }
