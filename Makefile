@@ -17,7 +17,7 @@ endif
 # there; BPF=0 never builds it. Without it every scan reads /proc.
 BPF ?= $(if $(and $(shell command -v clang),$(shell $(PKG_CONFIG) --exists libbpf && echo y)),1,0)
 BPF_PKGS = $(if $(filter 1,$(BPF)),libbpf)
-MULTIARCH = $(shell $(CC) -dumpmachine)
+MULTIARCH = $(or $(shell gcc -print-multiarch 2>/dev/null),$(shell $(CC) -dumpmachine))
 
 # Evaluated lazily: `make check` installs packages before the sub-make needs them.
 PKGS        = libnl-3.0 libsystemd jansson inih libcap $(BPF_PKGS)
@@ -59,7 +59,7 @@ HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
 ifeq ($(BPF),1)
-LIB_OBJ    += $(BUILD)/lib/bpf/fdscan_obj.o
+LIB_OBJ    += $(patsubst lib/bpf/%.bpf.c,$(BUILD)/lib/bpf/%_obj.o,$(wildcard lib/bpf/*.bpf.c))
 endif
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -86,14 +86,15 @@ $(BUILD)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
-# The eBPF program, compiled by clang and linked into libsockaudit as bytes.
-$(BUILD)/lib/bpf/fdscan.bpf.o: lib/bpf/fdscan.bpf.c lib/bpf/fdscan.h
+# eBPF programs (lib/bpf/NAME.bpf.c, records in NAME.h), compiled by clang
+# and linked into libsockaudit as bytes: sa_NAME_obj[] .. sa_NAME_obj_end.
+$(BUILD)/lib/bpf/%.bpf.o: lib/bpf/%.bpf.c lib/bpf/%.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  BPF     $<")
 	$(Q)clang -target bpf -O2 -g -Wall -Werror -I/usr/include/$(MULTIARCH) -Ilib/bpf -c -o $@ $<
 
-$(BUILD)/lib/bpf/fdscan_obj.o: lib/bpf/fdscan_obj.S $(BUILD)/lib/bpf/fdscan.bpf.o
-	$(Q)$(CC) -c -DSA_FDSCAN_OBJ='"$(BUILD)/lib/bpf/fdscan.bpf.o"' -o $@ $<
+$(BUILD)/lib/bpf/%_obj.o: lib/bpf/embed.S $(BUILD)/lib/bpf/%.bpf.o
+	$(Q)$(CC) -c -DSA_BPF_NAME=sa_$*_obj -DSA_BPF_FILE='"$(BUILD)/lib/bpf/$*.bpf.o"' -o $@ $<
 
 $(LIBSA): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")

@@ -111,6 +111,8 @@ int status_print(FILE *out, const json_t *status)
                 "Scan interval: {scan_interval_sec} s",
                 "Scan method:   {scan_method.method} ({scan_method.detail}), "
                         "{scan_method.ebpf_fallbacks} walks redone by procfs",
+                "Freshness:     {freshness.mode}; listen events: {freshness.listen_events.source} "
+                        "(udp {freshness.listen_events.udp}, {freshness.listen_events.events} seen)",
                 "Scans:         {scans} ({scan_errors} failed)",
                 "Last scan:     {last_scan.time}, {last_scan.duration_ms} ms, "
                         "{last_scan.listeners} listeners, {last_scan.processes} processes",

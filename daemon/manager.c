@@ -20,11 +20,14 @@
 /*
  * Freshness. Every PROBE_USEC the watched ports are refreshed
  * incrementally (sock_diag dumps, known owners re-verified, new processes
- * walked): a new listener reaches the watchers within ~0.5 s. After an
- * exec, a fork of a holder or the exit of a holder (proc connector) they
- * are refreshed every HOT_PROBE_USEC for HOT_WINDOW_USEC, without the
- * re-verification (~0.3 ms a probe): a listener opened by a program just
- * started, or closed by one that exited, is seen within ~20-50 ms. The full scan
+ * walked): a new listener reaches the watchers within ~0.5 s. A listen()
+ * or UDP bind() on a watched port (eBPF, daemon/watchlisten.c) probes at
+ * once; after it, after an exec (of a holder only, when eBPF tells of
+ * every new listener), a fork of a holder or the exit of a holder (proc
+ * connector) they are refreshed every HOT_PROBE_USEC for HOT_WINDOW_USEC,
+ * without the re-verification (~0.3 ms a probe): a listener opened by a
+ * program just started, or closed by one that exited, is seen within
+ * ~20-50 ms, and one announced by eBPF within a few ms. The full scan
  * (ScanInterval) stays as a resync, for what no event shows (sockets passed
  * over SCM_RIGHTS or taken with pidfd_getfd), spaced so that it costs at
  * most 1/RESYNC_BUDGET of a core: at least RESYNC_BUDGET times the CPU time
@@ -284,19 +287,56 @@ static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-/* Something happened to processes: probe fast for a while. */
-static void manager_heat(manager *m)
+/* Something happened: probe after delay (at most), then fast for a while. */
+static void manager_heat_after(manager *m, uint64_t delay)
 {
         uint64_t now = now_usec(CLOCK_MONOTONIC), next = 0;
 
         m->hot_until = now + HOT_WINDOW_USEC;
         if (!m->probe_timer)
                 return;
-        if (sd_event_source_get_time(m->probe_timer, &next) < 0 || next > now + HOT_PROBE_USEC) {
-                sd_event_source_set_time(m->probe_timer, now + HOT_PROBE_USEC);
-                sd_event_source_set_time_accuracy(m->probe_timer, HOT_PROBE_USEC / 10);
+        if (sd_event_source_get_time(m->probe_timer, &next) < 0 || next > now + delay) {
+                sd_event_source_set_time(m->probe_timer, now + delay);
+                sd_event_source_set_time_accuracy(m->probe_timer, delay / 10 ?: 1);
                 sd_event_source_set_enabled(m->probe_timer, SD_EVENT_ONESHOT);
         }
+}
+
+static void manager_heat(manager *m)
+{
+        manager_heat_after(m, HOT_PROBE_USEC);
+}
+
+static bool port_watched(const manager *m, uint16_t port, int proto)
+{
+        unsigned bit = proto == IPPROTO_TCP ? SA_PROTO_TCP : SA_PROTO_UDP;
+
+        if (m->n_watched == SIZE_MAX)
+                return false;
+        for (size_t i = 0; i < m->n_watched; i++)
+                if ((m->watched[i].port == 0 || m->watched[i].port == port) &&
+                    ((m->watched[i].protos ?: SA_PROTO_ANY) & bit))
+                        return true;
+        return m->n_watched == 0; /* Ports=all */
+}
+
+/*
+ * A listen() or UDP bind() somewhere (eBPF). On a watched port: probe at
+ * once (it may come before the socket can be dumped: the hot probes that
+ * follow catch it then); in a namespace no refresh dumps yet: a full scan.
+ */
+static void on_listen_event(const sa_listen_note *note, void *userdata)
+{
+        manager *m = userdata;
+
+        if (!port_watched(m, note->port, note->proto))
+                return;
+        m->listen_probes++;
+        if (note->netns && m->snapshot && sa_scanner_netns_status(m->scanner, note->netns) == 0) {
+                (void) manager_scan(m, "a listener in a new network namespace");
+                return;
+        }
+        manager_heat_after(m, 1);
 }
 
 static void on_proc_event(watchproc_event ev, pid_t pid, pid_t parent, void *userdata)
@@ -315,9 +355,12 @@ static void on_proc_event(watchproc_event ev, pid_t pid, pid_t parent, void *use
                         manager_heat(m);
                 break;
         case WATCHPROC_EXEC:
+                /* A new program: a listener may come next (eBPF says when it
+                 * does); a holder's exec changes what its row says. */
+                if (!watchlisten_has_udp(m->watchlisten) || sa_scanner_knows_owner(m->scanner, pid))
+                        manager_heat(m);
                 if (sa_scanner_note_exec(m->scanner, pid) < 0)
                         sa_scanner_note_lost(m->scanner);
-                manager_heat(m);        /* a new program: a listener may come next */
                 break;
         case WATCHPROC_EXIT:
                 if (sa_scanner_knows_owner(m->scanner, pid))
@@ -341,13 +384,19 @@ json_t *manager_freshness_to_json(manager *m)
         sa_incremental_stats is;
         watchproc_stats ws;
         uint64_t probe = PROBE_USEC;
+        json_t *le = watchlisten_to_json(m->watchlisten, m->listen_why);
 
+        if (le && json_object_set_new(le, "probes", json_integer((json_int_t) m->listen_probes)) < 0) {
+                json_decref(le);
+                return NULL;
+        }
         if (m->config->scan_interval_usec < probe)
                 probe = m->config->scan_interval_usec;
         sa_scanner_incremental_stats(m->scanner, &is);
         watchproc_get_stats(m->watchproc, &ws);
-        return json_pack("{s:s,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
+        return json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
                          "mode", manager_freshness(m),
+                         "listen_events", le,
                          "probe_interval_sec", probe / 1e6,
                          "resync_interval_sec", resync_interval(m) / 1e6,
                          "last_full_scan_cpu_ms", m->last_full_cpu_usec / 1e3,
@@ -429,6 +478,7 @@ manager *manager_free(manager *m)
         sd_event_source_disable_unref(m->scan_timer);
         sd_event_source_disable_unref(m->probe_timer);
         watchproc_free(m->watchproc);
+        watchlisten_free(m->watchlisten);
         free(m->watched);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
@@ -581,11 +631,14 @@ int manager_new(const manager_options *o, manager **ret)
                 goto fail;
         }
 
-        /* Process events need CAP_NET_ADMIN: subscribe before dropping it.
-         * SOCKAUDITD_FRESHNESS=polling forces listing /proc instead. */
+        /* Process events need CAP_NET_ADMIN, listen events CAP_BPF: open
+         * both before dropping them. SOCKAUDITD_FRESHNESS=polling forces
+         * listing /proc instead, =proc-connector leaves eBPF out. */
         {
                 const char *want = getenv("SOCKAUDITD_FRESHNESS");
-                if (want && strcmp(want, "polling") == 0)
+                bool polling = want && strcmp(want, "polling") == 0;
+
+                if (polling)
                         log_info("Freshness: polling (SOCKAUDITD_FRESHNESS=polling)");
                 else if ((r = watchproc_open(&m->watchproc)) < 0)
                         log_info_errno(r, "Freshness: polling /proc (no proc connector: %m)");
@@ -593,6 +646,16 @@ int manager_new(const manager_options *o, manager **ret)
                         log_error_errno(r, "Cannot watch process events: %m");
                         goto fail;
                 }
+                if (polling || (want && strcmp(want, "proc-connector") == 0))
+                        snprintf(m->listen_why, sizeof m->listen_why, "SOCKAUDITD_FRESHNESS=%s", want);
+                else if (watchlisten_open(m->event, on_listen_event, m, &m->watchlisten, m->listen_why,
+                                          sizeof m->listen_why) < 0)
+                        log_info("Listen events: none (%s); new listeners are found by probes",
+                                 m->listen_why);
+                else
+                        log_info("Listen events: eBPF (TCP listen%s%s)",
+                                 watchlisten_has_udp(m->watchlisten) ? ", UDP bind" : "; ",
+                                 watchlisten_has_udp(m->watchlisten) ? "" : m->listen_why);
         }
 
         /* Everything bound and opened: from here on, only what scans need. */

@@ -19,6 +19,7 @@
 #include "monitor.h"
 #include "replycache.h"
 #include "sockaudit.h"
+#include "watchlisten.h"
 #include "watchproc.h"
 
 typedef struct manager_options {
@@ -48,6 +49,9 @@ typedef struct manager {
         monitor *monitor;
 
         watchproc *watchproc;     /* proc connector; NULL: new processes found by listing /proc */
+        watchlisten *watchlisten; /* eBPF listen/bind events; NULL: new listeners found by probes */
+        char listen_why[160];     /* why watchlisten is NULL, or what it lacks */
+        uint64_t listen_probes;   /* probes started by a listen event on a watched port */
         uint64_t hot_until;       /* CLOCK_MONOTONIC: probe fast until then (processes started) */
         sa_filter *watched;       /* filters of the watched ports; n_watched 0: every port, SIZE_MAX: none */
         size_t n_watched;

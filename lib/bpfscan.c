@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,25 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpfobj.h"
 #include "bpfscan.h"
-
-static void say(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t size, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(why, size, fmt, ap);
-        va_end(ap);
-}
 
 #ifndef SA_HAVE_BPF
 
 int sa_bpfscan_open(sa_bpfscan **ret, char *why, size_t why_size)
 {
-        say(why, why_size, "built without eBPF support");
+        sa_bpf_sa_bpf_say(why, why_size, "built without eBPF support");
         return -EOPNOTSUPP;
 }
 
@@ -69,22 +57,6 @@ static uint64_t now_usec(void)
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
-/* libbpf's own messages: the last warning is kept for the caller's why. */
-static __thread char last_message[160];
-
-static int on_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-        if (level == LIBBPF_WARN) {
-                char *nl;
-
-                vsnprintf(last_message, sizeof last_message, fmt, ap);
-                nl = strchr(last_message, '\n');
-                if (nl)
-                        *nl = '\0';
-        }
-        return 0;
 }
 
 /*
@@ -181,7 +153,7 @@ static int self_test(sa_bpfscan *b, char *why, size_t why_size)
         link = bpf_program__attach_iter(b->prog, &opts);
         if (!link) {
                 r = -errno;
-                say(why, why_size, "cannot iterate one process (kernel older than 6.1?): %s",
+                sa_bpf_say(why, why_size, "cannot iterate one process (kernel older than 6.1?): %s",
                     strerror(-r));
                 close(sock);
                 return r;
@@ -190,11 +162,11 @@ static int self_test(sa_bpfscan *b, char *why, size_t why_size)
         bpf_link__destroy(link);
         close(sock);
         if (r < 0) {
-                say(why, why_size, "reading the iterator failed: %s", strerror(-r));
+                sa_bpf_say(why, why_size, "reading the iterator failed: %s", strerror(-r));
                 return r;
         }
         if (!t.seen) {
-                say(why, why_size, "the iterator does not report our own socket under our pid "
+                sa_bpf_say(why, why_size, "the iterator does not report our own socket under our pid "
                     "(another pid namespace?)");
                 return -ENXIO;
         }
@@ -203,39 +175,25 @@ static int self_test(sa_bpfscan *b, char *why, size_t why_size)
 
 int sa_bpfscan_open(sa_bpfscan **ret, char *why, size_t why_size)
 {
-        DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "sa_fdscan");
         sa_bpfscan *b = calloc(1, sizeof *b);
         int r;
 
         if (!b)
                 return -ENOMEM;
-        last_message[0] = '\0';
-        libbpf_set_print(on_libbpf_print);
-        b->obj = bpf_object__open_mem(sa_fdscan_obj, (size_t) (sa_fdscan_obj_end - sa_fdscan_obj), &opts);
-        if (!b->obj) {
-                r = -errno;
-                say(why, why_size, "cannot open the eBPF object: %s", strerror(-r));
+        r = sa_bpfobj_load(sa_fdscan_obj, (size_t) (sa_fdscan_obj_end - sa_fdscan_obj), "sa_fdscan",
+                           &b->obj, why, why_size);
+        if (r < 0)
                 goto fail;
-        }
         b->prog = bpf_object__find_program_by_name(b->obj, "sa_fdscan");
         if (!b->prog) {
                 r = -ENOENT;
-                say(why, why_size, "the eBPF object has no sa_fdscan program");
-                goto fail;
-        }
-        r = bpf_object__load(b->obj);
-        if (r < 0) {
-                if (r == -EPERM)
-                        say(why, why_size, "loading the eBPF iterator needs CAP_BPF and CAP_PERFMON");
-                else
-                        say(why, why_size, "cannot load the eBPF iterator: %s%s%s", strerror(-r),
-                            last_message[0] ? ": " : "", last_message);
+                sa_bpf_say(why, why_size, "the eBPF object has no sa_fdscan program");
                 goto fail;
         }
         b->link = bpf_program__attach_iter(b->prog, NULL);
         if (!b->link) {
                 r = -errno;
-                say(why, why_size, "cannot attach the eBPF iterator: %s", strerror(-r));
+                sa_bpf_say(why, why_size, "cannot attach the eBPF iterator: %s", strerror(-r));
                 goto fail;
         }
         r = self_test(b, why, why_size);

@@ -78,6 +78,13 @@ int sa_scanner_note_exec(sa_scanner *s, pid_t pid);
 /* A process exited: its pairs leave the index. No syscall. */
 void sa_scanner_note_exit(sa_scanner *s, pid_t pid);
 
+/*
+ * Network namespace ino (nsfs inode) for this scanner: 1 known (dumped by
+ * refreshes), 0 in scope but not found yet (only a full scan dumps it), -1
+ * out of scope (Namespaces=self and not ours).
+ */
+int sa_scanner_netns_status(const sa_scanner *s, uint64_t ino);
+
 /* Process events were lost: the next refresh is a full scan. */
 void sa_scanner_note_lost(sa_scanner *s);
 

@@ -121,3 +121,45 @@ test_fresh_pid_reuse() {
         assert_json "$OUT" "$JQ_LS"' [ls[].owners[] | select(.comm == "sleep" or .comm == "nsenter")] | length == 0' \
                 "no holder described as the newcomer"
 }
+
+# A program that has run for a while (no exec or fork near it) opens a TCP
+# listener and binds UDP on a watched port: the eBPF listen/bind events
+# start the probe that finds them (counted in status), not the timer alone.
+test_fresh_listen_event() {
+        need_cmd jq python3
+        write_config 'Ports=443' 'ScanInterval=1h'
+        start_daemon_mon
+        status_json
+        [ "$(jq -r '.freshness.listen_events.source' <<<"$STATUS")" == ebpf ] ||
+                skip "no eBPF listen events here: $(jq -r '.freshness.listen_events.detail' <<<"$STATUS")"
+        assert_json "$STATUS" '.freshness.listen_events.udp == true' "UDP bind events attached"
+        start_watch --json
+        in_ns python3 -c '
+import socket, time
+time.sleep(2.5)
+t = socket.socket(); t.bind(("0.0.0.0", 443)); t.listen()
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::", 443))
+time.sleep(30)' &
+        local py=$!
+        track_pid "$py"
+        wait_until 6 eval '[ "$(grep -c "\"listener_added\"" "$WATCH_OUT")" -ge 2 ]' ||
+                fail "listener_added for tcp and udp not in watch: $(cat "$WATCH_OUT")"
+        grep '"listener_added"' "$WATCH_OUT" | jq -e -s 'map(.listener.proto) | sort == ["tcp", "udp"]' \
+                > /dev/null || fail "watch: $(cat "$WATCH_OUT")"
+        status_json
+        note "freshness: $(jq -c .freshness.listen_events <<<"$STATUS")"
+        assert_json "$STATUS" '.freshness.listen_events.probes >= 2 and .freshness.listen_events.events >= 2' \
+                "probes started by listen events"
+        kill "$py"
+        stop_watch
+}
+
+# SOCKAUDITD_FRESHNESS=proc-connector: no eBPF events, status says so,
+# new listeners still reach watch (by the probes).
+test_fresh_watch_proc_connector_only() {
+        DAEMON_ENV=(SOCKAUDITD_FRESHNESS=proc-connector)
+        fresh_listener_reaches_watch
+        status_json
+        assert_json "$STATUS" '.freshness.listen_events.source == null and
+                .freshness.listen_events.detail == "SOCKAUDITD_FRESHNESS=proc-connector"' "listen events off"
+}
