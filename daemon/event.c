@@ -8,6 +8,7 @@
 #include <syslog.h>
 
 #include "event.h"
+#include "vec.h"
 
 static const struct {
         const char *name;
@@ -79,15 +80,9 @@ static int entry_add(journal_entry *e, const char *field, const char *value)
 
         if (!s)
                 return -ENOMEM;
-        if (e->n == e->cap) {
-                size_t cap = e->cap ? e->cap * 2 : 16;
-                struct iovec *iov = realloc(e->iov, cap * sizeof *iov);
-                if (!iov) {
-                        free(s);
-                        return -ENOMEM;
-                }
-                e->iov = iov;
-                e->cap = cap;
+        if (sa_grow((void **) &e->iov, &e->cap, e->n, sizeof *e->iov) < 0) {
+                free(s);
+                return -ENOMEM;
         }
         memcpy(s, field, fl);
         s[fl] = '=';

@@ -27,7 +27,7 @@
  * connector) they are refreshed every HOT_PROBE_USEC for HOT_WINDOW_USEC,
  * without the re-verification (~0.3 ms a probe): a listener opened by a
  * program just started, or closed by one that exited, is seen within
- * ~20-50 ms, and one announced by eBPF within a few ms. The full scan
+ * ~20-50 ms, and one announced by eBPF within ~10 ms. The full scan
  * (ScanInterval) stays as a resync, for what no event shows (sockets passed
  * over SCM_RIGHTS or taken with pidfd_getfd), spaced so that it costs at
  * most 1/RESYNC_BUDGET of a core: at least RESYNC_BUDGET times the CPU time
@@ -36,6 +36,10 @@
 #define PROBE_USEC      (500 * USEC_PER_MSEC)
 #define HOT_PROBE_USEC  (20 * USEC_PER_MSEC)
 #define HOT_WINDOW_USEC (2 * USEC_PER_SEC)
+/* From a listen event to its probe: a program that binds as root and then
+ * drops privileges or sets its title is described as it runs, not as it
+ * started (its details are read once, when the listener is new). */
+#define LISTEN_SETTLE_USEC (10 * USEC_PER_MSEC)
 #define RESYNC_BUDGET   200u
 
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -321,9 +325,10 @@ static bool port_watched(const manager *m, uint16_t port, int proto)
 }
 
 /*
- * A listen() or UDP bind() somewhere (eBPF). On a watched port: probe at
- * once (it may come before the socket can be dumped: the hot probes that
- * follow catch it then); in a namespace no refresh dumps yet: a full scan.
+ * A listen() or UDP bind() somewhere (eBPF). On a watched port: probe
+ * after LISTEN_SETTLE_USEC (it may come before the socket can be dumped:
+ * the hot probes that follow catch it then); in a namespace no refresh
+ * dumps yet: a full scan.
  */
 static void on_listen_event(const sa_listen_note *note, void *userdata)
 {
@@ -336,7 +341,7 @@ static void on_listen_event(const sa_listen_note *note, void *userdata)
                 (void) manager_scan(m, "a listener in a new network namespace");
                 return;
         }
-        manager_heat_after(m, 1);
+        manager_heat_after(m, LISTEN_SETTLE_USEC);
 }
 
 static void on_proc_event(watchproc_event ev, pid_t pid, pid_t parent, void *userdata)

@@ -11,6 +11,7 @@
 
 #include "bpfobj.h"
 #include "bpfscan.h"
+#include "vec.h"
 
 #ifndef SA_HAVE_BPF
 
@@ -234,15 +235,8 @@ static int walk_rec(const struct sa_fdscan_rec *rec, void *ud)
         }
         if (rec->ino == 0 || rec->ino > UINT32_MAX || !sa_inomap_get(w->want, (uint32_t) rec->ino, &idx))
                 return 0;
-        if (w->n == w->cap) {
-                size_t cap = w->cap ? w->cap * 2 : 64;
-                sa_bpfscan_hit *h = realloc(w->hits, cap * sizeof *h);
-
-                if (!h)
-                        return -ENOMEM;
-                w->hits = h;
-                w->cap = cap;
-        }
+        if (sa_grow((void **) &w->hits, &w->cap, w->n, sizeof *w->hits) < 0)
+                return -ENOMEM;
         w->hits[w->n++] = (sa_bpfscan_hit) { (pid_t) rec->tgid, (int) rec->fd, (uint32_t) rec->ino, idx };
         return 0;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ownerindex.h"
+#include "vec.h"
 #include "procfd.h"
 
 /* uint32 key (never 0) -> uint32 value; load <= 1/2. */
@@ -268,19 +269,6 @@ static proc_rec *proc_find(const sa_ownerindex *ix, pid_t pid)
         return pid > 0 && map_get(&ix->proc_map, (uint32_t) pid, &i) ? &ix->procs[i] : NULL;
 }
 
-static int grow(void **items, size_t *cap, size_t n, size_t size)
-{
-        if (n < *cap)
-                return 0;
-        size_t c = *cap ? *cap * 2 : 4;
-        void *p = realloc(*items, c * size);
-        if (!p)
-                return -ENOMEM;
-        *items = p;
-        *cap = c;
-        return 0;
-}
-
 /* Position of (pid, fd) in s's sorted owners, or where it would go. */
 static size_t owner_pos(const sock_rec *s, pid_t pid, int fd, bool *found)
 {
@@ -415,7 +403,7 @@ int sa_ownerindex_add_socket(sa_ownerindex *ix, uint32_t inode, uint64_t cookie)
                         s->cookie = cookie;
                 return 0;
         }
-        r = grow((void **) &ix->socks, &ix->cap_socks, ix->n_socks, sizeof *ix->socks);
+        r = sa_grow((void **) &ix->socks, &ix->cap_socks, ix->n_socks, sizeof *ix->socks);
         if (r < 0)
                 return r;
         r = map_put(&ix->sock_map, inode, (uint32_t) ix->n_socks);
@@ -463,7 +451,7 @@ int sa_ownerindex_add_start(sa_ownerindex *ix, uint32_t inode, pid_t pid, int fd
         if (found)
                 return 0;
         if (!p) {
-                r = grow((void **) &ix->procs, &ix->cap_procs, ix->n_procs, sizeof *ix->procs);
+                r = sa_grow((void **) &ix->procs, &ix->cap_procs, ix->n_procs, sizeof *ix->procs);
                 if (r < 0)
                         return r;
                 r = map_put(&ix->proc_map, (uint32_t) pid, (uint32_t) ix->n_procs);
@@ -472,9 +460,9 @@ int sa_ownerindex_add_start(sa_ownerindex *ix, uint32_t inode, pid_t pid, int fd
                 p = &ix->procs[ix->n_procs++];
                 *p = (proc_rec) { .pid = pid, .start = start };
         }
-        r = grow((void **) &p->inodes, &p->cap, p->n, sizeof *p->inodes);
+        r = sa_grow((void **) &p->inodes, &p->cap, p->n, sizeof *p->inodes);
         if (r >= 0)
-                r = grow((void **) &s->owners, &s->cap, s->n, sizeof *s->owners);
+                r = sa_grow((void **) &s->owners, &s->cap, s->n, sizeof *s->owners);
         if (r < 0) {
                 if (p->n == 0)
                         proc_remove(ix, p);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "procfd.h"
+#include "vec.h"
 
 /*
  * getdents64 buffers, one per thread and one for the root. 64 KiB holds
@@ -151,14 +152,8 @@ static int add_hit(worker *w, size_t pid_idx, int fd, uint32_t inode, size_t idx
                 int r = w->hit(w->sh->pids[pid_idx].pid, fd, inode, idx, w->userdata);
                 return r < 0 ? r : 0;
         }
-        if (w->n_hits == w->cap_hits) {
-                size_t cap = w->cap_hits ? w->cap_hits * 2 : 64;
-                hit_rec *h = realloc(w->hits, cap * sizeof *h);
-                if (!h)
-                        return -ENOMEM;
-                w->hits = h;
-                w->cap_hits = cap;
-        }
+        if (sa_grow((void **) &w->hits, &w->cap_hits, w->n_hits, sizeof *w->hits) < 0)
+                return -ENOMEM;
         w->hits[w->n_hits++] = (hit_rec) { pid_idx, fd, inode, idx };
         return 0;
 }
@@ -428,15 +423,9 @@ int sa_procfd_list(const char *proc_root, sa_procfd_pid **ret, size_t *ret_n)
                         pid = parse_num(de->d_name, INT_MAX);
                         if (pid <= 0)
                                 continue;
-                        if (n == cap) {
-                                size_t c = cap ? cap * 2 : 256;
-                                sa_procfd_pid *p = realloc(pids, c * sizeof *p);
-                                if (!p) {
-                                        r = -ENOMEM;
-                                        goto out;
-                                }
-                                pids = p;
-                                cap = c;
+                        if (sa_grow((void **) &pids, &cap, n, sizeof *pids) < 0) {
+                                r = -ENOMEM;
+                                goto out;
                         }
                         pids[n++] = (sa_procfd_pid) { (pid_t) pid, de->d_ino };
                 }

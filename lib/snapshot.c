@@ -343,15 +343,9 @@ static int join_current(struct join *j, pid_t pid, sa_process **ret)
                         return -ENOMEM;
                 }
         }
-        if (snap->n_procs == j->procs_cap) {
-                size_t cap = j->procs_cap ? j->procs_cap * 2 : 16;
-                sa_process **procs = realloc(snap->procs, cap * sizeof *procs);
-                if (!procs) {
-                        sa_process_free(p);
-                        return -ENOMEM;
-                }
-                snap->procs = procs;
-                j->procs_cap = cap;
+        if (sa_grow((void **) &snap->procs, &j->procs_cap, snap->n_procs, sizeof *snap->procs) < 0) {
+                sa_process_free(p);
+                return -ENOMEM;
         }
         snap->procs[snap->n_procs++] = p;
         j->cur = p;
@@ -1061,14 +1055,8 @@ static int cand_add(sa_procfd_pid **c, size_t *n, size_t *cap, pid_t pid)
         for (size_t i = 0; i < *n; i++)
                 if ((*c)[i].pid == pid)
                         return 0;
-        if (*n == *cap) {
-                size_t nc = *cap ? *cap * 2 : 16;
-                sa_procfd_pid *p = realloc(*c, nc * sizeof *p);
-                if (!p)
-                        return -ENOMEM;
-                *c = p;
-                *cap = nc;
-        }
+        if (sa_grow((void **) c, cap, *n, sizeof **c) < 0)
+                return -ENOMEM;
         (*c)[(*n)++] = (sa_procfd_pid) { .pid = pid };
         return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A growable array of listeners, used while a snapshot is assembled. */
+/* Growable arrays: any (sa_grow), and of listeners while a snapshot is assembled. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,6 +8,24 @@
 #include "vec.h"
 
 #define SA_VEC_MIN_CAP 16u
+
+int sa_grow(void **items, size_t *cap, size_t n, size_t size)
+{
+        size_t c;
+        void *p;
+
+        if (n < *cap)
+                return 0;
+        if (*cap > SIZE_MAX / 2 / size)
+                return -ENOMEM;
+        c = *cap ? *cap * 2 : SA_VEC_MIN_CAP;
+        p = realloc(*items, c * size);
+        if (!p)
+                return -ENOMEM;
+        *items = p;
+        *cap = c;
+        return 0;
+}
 
 /*
  * Grows v so that it holds at least one more item: doubles the capacity

@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* A growable array of listeners, used while a snapshot is assembled. */
+/* Growable arrays: any (sa_grow), and of listeners while a snapshot is assembled. */
 #ifndef SA_VEC_H
 #define SA_VEC_H
 
 #include <stddef.h>
 
 #include "sockaudit.h"
+
+/*
+ * Makes room for item n of *items (size bytes each, *cap of them now):
+ * doubles *cap (16 first) when n reached it. 0, or -ENOMEM (on overflow
+ * too) with *items and *cap unchanged.
+ */
+int sa_grow(void **items, size_t *cap, size_t n, size_t size);
 
 typedef struct sa_listener_vec {
         sa_listener *items;

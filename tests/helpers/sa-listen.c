@@ -395,6 +395,10 @@ int main(int argc, char **argv)
                         (void)setrlimit(RLIMIT_NOFILE, &rl);
                 }
         }
+        /* Named before the first listen(): a daemon told of it by eBPF reads
+         * the holder's details within a millisecond. */
+        if (comm && prctl(PR_SET_NAME, comm, 0, 0, 0) < 0)
+                die("PR_SET_NAME");
         if (user && bind_as_user)
                 drop_to(uid, gid);
         for (i = 0; i < n_socks; i++) {
@@ -407,8 +411,6 @@ int main(int argc, char **argv)
         }
         if (user && !bind_as_user)
                 drop_to(uid, gid);
-        if (comm && prctl(PR_SET_NAME, comm, 0, 0, 0) < 0)
-                die("PR_SET_NAME");
         if (orphan)
                 orphan_sockets();
 
