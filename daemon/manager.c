@@ -434,7 +434,7 @@ static int manager_open_scanner(manager *m, sa_scanner **ret)
                 .proc_root = m->proc_root,
                 .namespaces = m->config->namespaces == CONFIG_NAMESPACES_ALL ? SA_NETNS_ALL : SA_NETNS_SELF,
                 /* ebpf or fail: opened as auto to learn why it did not load. */
-                .method = m->config->scan_method == SA_SCAN_EBPF ? SA_SCAN_AUTO : m->config->scan_method,
+                .method = m->scan_method == SA_SCAN_EBPF ? SA_SCAN_AUTO : m->scan_method,
         };
 
         return sa_scanner_new(&sc, ret);
@@ -599,6 +599,11 @@ int manager_new(const manager_options *o, manager **ret)
                 goto fail;
         }
 
+        /* SOCKAUDITD_EBPF=0 leaves eBPF out altogether (`make valgrind`). */
+        m->no_ebpf = getenv("SOCKAUDITD_EBPF") && strcmp(getenv("SOCKAUDITD_EBPF"), "0") == 0;
+        m->scan_method = m->no_ebpf ? SA_SCAN_PROCFS : m->config->scan_method;
+        if (m->no_ebpf)
+                log_info("eBPF off (SOCKAUDITD_EBPF=0): fds walked through /proc, no listen events");
         r = manager_open_scanner(m, &m->scanner);
         if (r < 0) {
                 log_error_errno(r, "Cannot open the scanner (sock_diag netlink): %m");
@@ -607,7 +612,7 @@ int manager_new(const manager_options *o, manager **ret)
         {
                 const char *why, *method = sa_scanner_method(m->scanner, &why);
 
-                if (m->config->scan_method == SA_SCAN_EBPF && why) {
+                if (m->scan_method == SA_SCAN_EBPF && why) {
                         log_error("ScanMethod=ebpf, but the eBPF iterator is not usable: %s", why);
                         r = -EOPNOTSUPP;
                         goto fail;
@@ -653,6 +658,8 @@ int manager_new(const manager_options *o, manager **ret)
                 }
                 if (polling || (want && strcmp(want, "proc-connector") == 0))
                         snprintf(m->listen_why, sizeof m->listen_why, "SOCKAUDITD_FRESHNESS=%s", want);
+                else if (m->no_ebpf)
+                        snprintf(m->listen_why, sizeof m->listen_why, "SOCKAUDITD_EBPF=0");
                 else if (watchlisten_open(m->event, on_listen_event, m, &m->watchlisten, m->listen_why,
                                           sizeof m->listen_why) < 0)
                         log_info("Listen events: none (%s); new listeners are found by probes",

@@ -42,6 +42,8 @@ typedef struct manager {
         daemon_config *config;
 
         sa_scanner *scanner;
+        sa_scan_method scan_method; /* ScanMethod= at start (procfs with no_ebpf) */
+        bool no_ebpf;             /* SOCKAUDITD_EBPF=0 */
         sa_snapshot *snapshot;    /* NULL until a scan succeeds */
         uint64_t snapshot_gen;    /* bumped whenever snapshot is replaced */
         reply_cache replies;      /* who/list answers of this snapshot */

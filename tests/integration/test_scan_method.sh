@@ -4,6 +4,13 @@
 # iterator when it loads, procfs otherwise, the same answers either way,
 # and status saying which one runs.
 
+# daemon_ebpf_or_skip: skips when the harness runs daemons without eBPF
+# (`make valgrind`: SOCKAUDITD_EBPF=0 in the wrapper).
+daemon_ebpf_or_skip() {
+        [[ "${SA_IT_DAEMON_WRAPPER:-}" != *SOCKAUDITD_EBPF=0* ]] ||
+                skip "daemons run without eBPF here (SA_IT_DAEMON_WRAPPER sets SOCKAUDITD_EBPF=0)"
+}
+
 # ebpf_or_skip: skips unless this host can load the iterator (root, BTF, bpf()).
 ebpf_or_skip() {
         run_cap EB env SOCKAUDIT_SCAN_METHOD=ebpf "${NSX[@]}" "$SA" --direct list --json
@@ -14,6 +21,7 @@ ebpf_or_skip() {
 # still read after it (full scans by `refresh`), status says so.
 test_scan_method_ebpf_status() {
         need_cmd jq ss
+        daemon_ebpf_or_skip
         ebpf_or_skip
         start_listen --children 3 --tcp 0.0.0.0 443
         start_daemon
@@ -45,6 +53,7 @@ test_scan_method_procfs_config() {
 # answers the same; ScanMethod=ebpf refuses to start, saying why.
 test_scan_method_fallback_without_caps() {
         need_cmd jq ss setpriv
+        daemon_ebpf_or_skip
         start_listen --children 2 --tcp 0.0.0.0 443
         write_config
         spawn_daemon setpriv --bounding-set=-bpf,-perfmon,-sys_admin "$SAD" --socket "$SOCK" --foreground \
