@@ -39,7 +39,7 @@ int sa_bpfscan_walk(sa_bpfscan *b, const sa_inomap *want, sa_bpfscan_hit **ret, 
 
 #include "bpf/fdscan.h"
 
-/* The object clang built from lib/bpf/fdscan.bpf.c, linked in (lib/bpf/fdscan_obj.S). */
+/* The object clang built from lib/bpf/fdscan.bpf.c, linked in (lib/bpf/embed.S). */
 extern const unsigned char sa_fdscan_obj[];
 extern const unsigned char sa_fdscan_obj_end[];
 
