@@ -56,9 +56,11 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+static void manager_resync(manager *m);
+
 static int on_scan_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
-        manager_scan(userdata, "periodic");
+        manager_resync(userdata);
         return 0;
 }
 
@@ -142,28 +144,22 @@ static void manager_install(manager *m, sa_snapshot *snap)
         manager_notify_status(m, "");
 }
 
-int manager_scan(manager *m, const char *why)
+static void scan_failed(manager *m, int r, const char *why)
 {
-        sa_snapshot *snap = NULL;
         unsigned skipped = 0;
-        uint64_t cpu0 = cpu_usec();
-        int r;
 
-        if (m->watchproc)
-                watchproc_drain(m->watchproc); /* what came before the scan is in it */
-        r = sa_scanner_scan(m->scanner, NULL, &snap);
-        m->last_full_cpu_usec = cpu_usec() - cpu0;
-        if (r < 0) {
-                m->scan_errors++;
-                m->last_scan_error = r;
-                if (log_ratelimit_test(&m->scan_rl, &skipped))
-                        log_warning_errno(r, "Scan (%s) failed, keeping the snapshot of the last good "
-                                          "scan: %m (failure %" PRIu64 "%s)",
-                                          why, m->scan_errors, LOG_SUPPRESSED(skipped));
-                manager_notify_status(m, "");
-                manager_schedule_scan(m);
-                return r;
-        }
+        m->scan_errors++;
+        m->last_scan_error = r;
+        if (log_ratelimit_test(&m->scan_rl, &skipped))
+                log_warning_errno(r, "Scan (%s) failed, keeping the snapshot of the last good "
+                                  "scan: %m (failure %" PRIu64 "%s)",
+                                  why, m->scan_errors, LOG_SUPPRESSED(skipped));
+        manager_notify_status(m, "");
+        manager_schedule_scan(m);
+}
+
+static void scan_succeeded(manager *m, sa_snapshot *snap, const char *why)
+{
         if (m->last_scan_error < 0)
                 log_info("Scanning works again after %" PRIu64 " failed scans in all", m->scan_errors);
         m->last_scan_error = 0;
@@ -172,7 +168,98 @@ int manager_scan(manager *m, const char *why)
                   snap->n_procs, snap->duration_usec / 1000.0);
         manager_install(m, snap);
         manager_schedule_scan(m);
+}
+
+int manager_scan(manager *m, const char *why)
+{
+        sa_snapshot *snap = NULL;
+        uint64_t cpu0 = cpu_usec();
+        int r;
+
+        if (m->watchproc)
+                watchproc_drain(m->watchproc); /* what came before the scan is in it */
+        r = sa_scanner_scan(m->scanner, NULL, &snap);
+        m->last_full_cpu_usec = cpu_usec() - cpu0;
+        if (r < 0) {
+                scan_failed(m, r, why);
+                return r;
+        }
+        scan_succeeded(m, snap, why);
         return 0;
+}
+
+static void manager_job_stop(manager *m)
+{
+        m->job_source = sd_event_source_disable_unref(m->job_source);
+        sa_scan_job_cancel(m->job);
+        m->job = NULL;
+}
+
+/*
+ * The periodic resync's walk ended (its own thread): details and index
+ * here, then a refresh of every listener, so that what is compared with the
+ * current snapshot is as of now, not as of the resync's dumps.
+ */
+static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        manager *m = userdata;
+        sa_scan_job *job = m->job;
+        sa_snapshot *snap = NULL, *now = NULL;
+        sa_refresh_info info;
+        int r;
+
+        m->job = NULL;
+        m->job_source = sd_event_source_disable_unref(m->job_source);
+        if (m->watchproc)
+                watchproc_drain(m->watchproc);
+        r = sa_scanner_scan_finish(m->scanner, job, &snap);
+        m->last_full_cpu_usec = cpu_usec() - m->job_cpu0;
+        if (r == -ESTALE) {             /* a full scan ran meanwhile */
+                manager_schedule_scan(m);
+                return 0;
+        }
+        if (r < 0) {
+                scan_failed(m, r, "periodic");
+                return 0;
+        }
+        r = sa_scanner_refresh(m->scanner, snap, NULL, 0,
+                               SA_REFRESH_VERIFY | (m->watchproc ? SA_REFRESH_EXITS_KNOWN : SA_REFRESH_LIST_PIDS),
+                               &info, &now);
+        if (r > 0) {
+                /* Status reports the resync: its counters and its time. */
+                now->stats = snap->stats;
+                now->duration_usec += snap->duration_usec;
+                sa_snapshot_free(snap);
+                snap = now;
+        } else if (r < 0)
+                log_debug_errno(r, "Refresh after the resync failed, installing the resync as it is: %m");
+        scan_succeeded(m, snap, "periodic");
+        return 0;
+}
+
+/* The periodic resync: the walk on a thread, the loop keeps serving. */
+static void manager_resync(manager *m)
+{
+        int r;
+
+        if (m->job)
+                return;
+        if (!m->snapshot) {
+                (void) manager_scan(m, "periodic");
+                return;
+        }
+        if (m->watchproc)
+                watchproc_drain(m->watchproc);
+        m->job_cpu0 = cpu_usec();
+        r = sa_scanner_scan_start(m->scanner, &m->job);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &m->job_source, sa_scan_job_fd(m->job), EPOLLIN,
+                                    on_resync_done, m);
+        if (r < 0) {
+                manager_job_stop(m);
+                log_debug_errno(r, "Cannot start the resync in the background, scanning here: %m");
+                (void) manager_scan(m, "periodic");
+        }
 }
 
 /*
@@ -482,6 +569,7 @@ manager *manager_free(manager *m)
         monitor_free(m->monitor);
         sd_event_source_disable_unref(m->scan_timer);
         sd_event_source_disable_unref(m->probe_timer);
+        manager_job_stop(m);
         watchproc_free(m->watchproc);
         watchlisten_free(m->watchlisten);
         free(m->watched);

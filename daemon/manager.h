@@ -14,6 +14,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "incremental.h"
 #include "control.h"
 #include "log.h"
 #include "monitor.h"
@@ -35,6 +36,9 @@ typedef struct manager {
         sd_event_source *sigterm_source, *sigint_source, *sighup_source;
         sd_event_source *scan_timer;    /* the full resync */
         sd_event_source *probe_timer;   /* the cheap refresh of watched ports */
+        sa_scan_job *job;               /* the periodic resync, walking on its thread */
+        sd_event_source *job_source;    /* its end */
+        uint64_t job_cpu0;
 
         char *config_path;
         bool config_explicit;

@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,6 +38,7 @@ typedef struct fresh_proc {
         pid_t parent;         /* at fork time; 0 = unknown (read ppid when needed) */
         bool walked;          /* its fds were read since it was noted */
         bool may_inherit;     /* its parent may have held an indexed socket when it forked */
+        uint64_t seq;         /* when it was noted (sa_scanner.note_seq) */
 } fresh_proc;
 
 struct sa_scanner {
@@ -54,6 +57,8 @@ struct sa_scanner {
         size_t n_fresh, cap_fresh;
         uint32_t *marks;     /* inode positions per CPU when the last full scan started */
         size_t n_marks;
+        uint64_t note_seq;   /* processes noted so far */
+        uint64_t full_gen;   /* full scans that rebuilt the index */
         bool lost;           /* events lost: the next refresh is a full scan */
         bool details_dirty;  /* a known owner exec'd: describe holders again */
         bool oneshot;        /* sa_scan(): no index, nobody refreshes */
@@ -499,7 +504,7 @@ static bool ino_is_newer(const uint32_t *marks, size_t n, uint32_t ino)
  * state is dropped (the next refresh is a full scan).
  */
 static int index_rebuild(sa_scanner *s, const sa_snapshot *snap, sa_procfd_pid *pids, size_t n_pids,
-                         uint32_t *marks, size_t n_marks)
+                         uint32_t *marks, size_t n_marks, uint64_t since_seq)
 {
         int r = 0;
 
@@ -528,7 +533,20 @@ static int index_rebuild(sa_scanner *s, const sa_snapshot *snap, sa_procfd_pid *
         free(s->pids);
         s->pids = pids;
         s->n_pids = n_pids;
-        s->n_fresh = 0;
+        /* Processes noted after the walk began may have been missed by it:
+         * they stay new, to be walked against the new index. */
+        {
+                size_t k = 0;
+                for (size_t i = 0; i < s->n_fresh; i++)
+                        if (s->fresh[i].seq > since_seq) {
+                                s->fresh[k] = s->fresh[i];
+                                s->fresh[k].walked = false;
+                                s->fresh[k].may_inherit = true;
+                                k++;
+                        }
+                s->n_fresh = k;
+        }
+        s->full_gen++;
         free(s->marks);
         s->marks = marks;
         s->n_marks = n_marks;
@@ -543,131 +561,266 @@ fail:
 }
 
 /*
- * Every process's fds, hits to join_hit(). The eBPF walk when loaded (with
- * the listing of PROC_ROOT for the counts and refreshes), falling back to
- * procfs for this scan when it cannot be read; procfs otherwise.
+ * A full scan in three steps: prepare (dumps, the listing, on the calling
+ * thread), walk (every process's fds: the eBPF iterator or procfs; touches
+ * only the job and the loaded iterator, so it may run on a thread of its
+ * own), finish (each holder's details, the index; calling thread).
  */
-static int walk_all(sa_scanner *s, const sa_inomap *want, struct join *j, sa_scan_stats *st,
-                    sa_procfd_pid **ret_pids, size_t *ret_n_pids)
+struct sa_scan_job {
+        sa_snapshot *snap;
+        sa_inomap *want;
+        sa_procfd_pid *pids;
+        size_t n_pids;
+        uint32_t *marks;
+        size_t n_marks;
+        uint64_t t0;
+        bool keep;              /* rebuild the index (an unfiltered scan of a lasting scanner) */
+        bool walk;              /* something to walk for */
+        const char *proc_root;
+        sa_bpfscan *bpf;
+        /* The walk's results. */
+        sa_bpfscan_hit *hits;
+        size_t n_hits, cap_hits;
+        sa_scan_stats wstats;
+        bool bpf_failed;        /* read by procfs instead */
+        int wr;
+        /* Asynchronous jobs. */
+        uint64_t full_gen, note_seq;
+        pthread_t thread;
+        bool threaded;
+        int efd;
+};
+
+static void job_free(sa_scan_job *j)
 {
-        sa_procfd_pid *pids = NULL;
-        sa_bpfscan_hit *hits = NULL;
-        size_t n_pids = 0, n_hits = 0;
-        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+        if (!j)
+                return;
+        sa_snapshot_free(j->snap);
+        sa_inomap_free(j->want);
+        free(j->pids);
+        free(j->marks);
+        free(j->hits);
+        if (j->efd >= 0)
+                close(j->efd);
+        free(j);
+}
+
+static int job_prepare(sa_scanner *s, const sa_filter *f, bool keep, sa_scan_job **ret)
+{
+        sa_scan_job *j = calloc(1, sizeof *j);
+        sa_listener_vec v = { 0 };
+        long ncpu = sysconf(_SC_NPROCESSORS_CONF);
         int r;
 
-        if (!s->bpf)
-                return sa_procfd_walk_all(s->proc_root, want, join_hit, j, st, ret_pids, ret_n_pids);
-        r = sa_procfd_list(s->proc_root, &pids, &n_pids);
-        st->proc_usec += now_usec(CLOCK_MONOTONIC) - t0;
-        if (r < 0)
-                return r;
-        st->procs += (unsigned) n_pids;
-        r = sa_bpfscan_walk(s->bpf, want, &hits, &n_hits, st);
-        if (r == -ENOMEM)
-                goto out;
-        if (r < 0) {
-                s->bpf_failures++;
-                st->procs -= (unsigned) n_pids;
-                free(pids);
-                return sa_procfd_walk_all(s->proc_root, want, join_hit, j, st, ret_pids, ret_n_pids);
+        if (!j)
+                return -ENOMEM;
+        j->efd = -1;
+        j->t0 = now_usec(CLOCK_MONOTONIC);
+        j->keep = keep;
+        j->proc_root = s->proc_root;
+        j->bpf = s->bpf;
+        j->full_gen = s->full_gen;
+        j->note_seq = s->note_seq;
+        j->snap = calloc(1, sizeof *j->snap);
+        if (!j->snap) {
+                r = -ENOMEM;
+                goto fail;
         }
-        for (size_t i = 0; i < n_hits; i++) {
-                r = join_hit(hits[i].pid, hits[i].fd, hits[i].inode, hits[i].idx, j);
+        if (keep) {
+                j->marks = calloc(ncpu > 0 ? (size_t) ncpu : 1, sizeof *j->marks);
+                if (!j->marks) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                j->n_marks = ino_marks(j->marks, ncpu > 0 ? (size_t) ncpu : 1);
+        }
+        clock_gettime(CLOCK_REALTIME, &j->snap->taken);
+
+        r = sa_netns_set_refresh(s->ns, s->proc_root, &j->snap->stats);
+        if (r < 0)
+                goto fail;
+        r = collect(s, f, &v, &j->snap->stats);
+        if (r < 0)
+                goto fail;
+        if (v.n > 0)
+                qsort(v.items, v.n, sizeof *v.items, cmp_listener);
+        j->snap->listeners = v.items;
+        j->snap->n_listeners = v.n;
+        v = (sa_listener_vec) { 0 };
+
+        r = sa_inomap_new(j->snap->n_listeners, &j->want);
+        for (size_t i = 0; r >= 0 && i < j->snap->n_listeners; i++)
+                r = sa_inomap_put(j->want, j->snap->listeners[i].inode, i);
+        if (r < 0)
+                goto fail;
+
+        /* Unfiltered: the listing is kept for refreshes (even with no listener). */
+        j->walk = j->snap->n_listeners > 0 || keep;
+        if (j->walk) {
+                uint64_t t = now_usec(CLOCK_MONOTONIC);
+
+                r = sa_procfd_list(s->proc_root, &j->pids, &j->n_pids);
+                j->snap->stats.proc_usec += now_usec(CLOCK_MONOTONIC) - t;
+                if (r < 0)
+                        goto fail;
+        }
+        *ret = j;
+        return 0;
+fail:
+        sa_listener_vec_clear(&v);
+        job_free(j);
+        return r;
+}
+
+static int job_collect(pid_t pid, int fd, uint32_t inode, size_t idx, void *userdata)
+{
+        sa_scan_job *j = userdata;
+
+        if (sa_grow((void **) &j->hits, &j->cap_hits, j->n_hits, sizeof *j->hits) < 0)
+                return -ENOMEM;
+        j->hits[j->n_hits++] = (sa_bpfscan_hit) { pid, fd, inode, idx };
+        return 0;
+}
+
+/* The walk: the eBPF iterator when loaded, else (or when it fails) procfs. */
+static void job_walk(sa_scan_job *j)
+{
+        if (!j->walk)
+                return;
+        if (j->bpf) {
+                j->wr = sa_bpfscan_walk(j->bpf, j->want, &j->hits, &j->n_hits, &j->wstats);
+                if (j->wr >= 0) {
+                        j->cap_hits = j->n_hits;
+                        j->wstats.procs += (unsigned) j->n_pids;
+                        return;
+                }
+                if (j->wr == -ENOMEM)
+                        return;
+                j->bpf_failed = true;
+        }
+        j->wr = sa_procfd_walk_pids(j->proc_root, j->pids, j->n_pids, 0, j->want, job_collect, j,
+                                    &j->wstats);
+}
+
+static void stats_add(sa_scan_stats *to, const sa_scan_stats *from)
+{
+        to->procs += from->procs;
+        to->fds += from->fds;
+        to->procs_vanished += from->procs_vanished;
+        to->procs_denied += from->procs_denied;
+        to->proc_usec += from->proc_usec;
+}
+
+/* Details of every holder, the index; the snapshot to *ret. Frees j. */
+static int job_finish(sa_scanner *s, sa_scan_job *j, uint64_t since_seq, sa_snapshot **ret)
+{
+        sa_snapshot *snap = j->snap;
+        struct join jn = { .proc_root = s->proc_root, .users = s->users, .snap = snap };
+        int r = j->wr;
+
+        if (j->bpf_failed)
+                s->bpf_failures++;
+        if (r < 0)
+                goto out;
+        stats_add(&snap->stats, &j->wstats);
+        for (size_t i = 0; r >= 0 && i < j->n_hits; i++)
+                r = join_hit(j->hits[i].pid, j->hits[i].fd, j->hits[i].inode, j->hits[i].idx, &jn);
+        for (size_t i = 0; r >= 0 && i < snap->n_listeners; i++) {
+                judge_owners(&snap->listeners[i], &snap->stats);
+                r = sa_activation_annotate(s->proc_root, &snap->listeners[i]);
+        }
+        if (r < 0)
+                goto out;
+        if (j->keep) {
+                /* The index takes the listing and the marks. */
+                r = index_rebuild(s, snap, j->pids, j->n_pids, j->marks, j->n_marks, since_seq);
+                j->pids = NULL;
+                j->marks = NULL;
                 if (r < 0)
                         goto out;
         }
+        snap->duration_usec = now_usec(CLOCK_MONOTONIC) - j->t0;
+        *ret = snap;
+        j->snap = NULL;
         r = 0;
-        if (ret_pids) {
-                *ret_pids = pids;
-                *ret_n_pids = n_pids;
-                pids = NULL;
-        }
 out:
-        free(hits);
-        free(pids);
+        job_free(j);
         return r;
 }
 
 int sa_scanner_scan(sa_scanner *s, const sa_filter *f, sa_snapshot **ret)
 {
-        sa_snapshot *snap = calloc(1, sizeof *snap);
-        sa_listener_vec v = { 0 };
-        sa_inomap *want = NULL;
-        sa_procfd_pid *pids = NULL;
-        size_t n_pids = 0;
-        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
-        bool keep = !f && !s->oneshot;
-        long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-        uint32_t *marks = NULL;
-        size_t n_marks = 0;
+        sa_scan_job *j = NULL;
+        int r = job_prepare(s, f, !f && !s->oneshot, &j);
+
+        if (r < 0)
+                return r;
+        job_walk(j);
+        return job_finish(s, j, UINT64_MAX, ret);
+}
+
+static void *job_thread(void *arg)
+{
+        sa_scan_job *j = arg;
+        uint64_t one = 1;
+
+        job_walk(j);
+        if (write(j->efd, &one, sizeof one) < 0) {
+                /* an eventfd takes 2^64-2 writes: cannot fail */
+        }
+        return NULL;
+}
+
+int sa_scanner_scan_start(sa_scanner *s, sa_scan_job **ret)
+{
+        sa_scan_job *j = NULL;
         int r;
 
-        if (!snap)
-                return -ENOMEM;
-        if (keep) {
-                marks = calloc(ncpu > 0 ? (size_t) ncpu : 1, sizeof *marks);
-                if (!marks) {
-                        free(snap);
-                        return -ENOMEM;
-                }
-                n_marks = ino_marks(marks, ncpu > 0 ? (size_t) ncpu : 1);
-        }
-        clock_gettime(CLOCK_REALTIME, &snap->taken);
-
-        r = sa_netns_set_refresh(s->ns, s->proc_root, &snap->stats);
+        if (s->oneshot)
+                return -EINVAL;
+        r = job_prepare(s, NULL, true, &j);
         if (r < 0)
-                goto fail;
-        r = collect(s, f, &v, &snap->stats);
-        if (r < 0)
-                goto fail;
-        if (v.n > 0)
-                qsort(v.items, v.n, sizeof *v.items, cmp_listener);
-        snap->listeners = v.items;
-        snap->n_listeners = v.n;
-        v = (sa_listener_vec) { 0 };
-
-        r = sa_inomap_new(snap->n_listeners, &want);
-        if (r < 0)
-                goto fail;
-        for (size_t i = 0; i < snap->n_listeners; i++) {
-                r = sa_inomap_put(want, snap->listeners[i].inode, i);
-                if (r < 0)
-                        goto fail;
+                return r;
+        j->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (j->efd < 0) {
+                r = -errno;
+                job_free(j);
+                return r;
         }
-
-        /* Unfiltered: the listing is kept for refreshes (even with no listener). */
-        if (snap->n_listeners > 0 || keep) {
-                struct join j = { .proc_root = s->proc_root, .users = s->users, .snap = snap };
-                r = walk_all(s, want, &j, &snap->stats, keep ? &pids : NULL, &n_pids);
-                if (r < 0)
-                        goto fail;
+        r = -pthread_create(&j->thread, NULL, job_thread, j);
+        if (r < 0) {
+                job_free(j);
+                return r;
         }
-        for (size_t i = 0; i < snap->n_listeners; i++) {
-                judge_owners(&snap->listeners[i], &snap->stats);
-                r = sa_activation_annotate(s->proc_root, &snap->listeners[i]);
-                if (r < 0)
-                        goto fail;
-        }
-        if (keep) {
-                r = index_rebuild(s, snap, pids, n_pids, marks, n_marks);
-                pids = NULL;
-                marks = NULL;
-                if (r < 0)
-                        goto fail;
-        }
-
-        sa_inomap_free(want);
-        snap->duration_usec = now_usec(CLOCK_MONOTONIC) - t0;
-        *ret = snap;
+        j->threaded = true;
+        *ret = j;
         return 0;
-fail:
-        free(pids);
-        free(marks);
-        sa_listener_vec_clear(&v);
-        sa_inomap_free(want);
-        sa_snapshot_free(snap);
-        return r;
+}
+
+int sa_scan_job_fd(const sa_scan_job *j)
+{
+        return j->efd;
+}
+
+int sa_scanner_scan_finish(sa_scanner *s, sa_scan_job *j, sa_snapshot **ret)
+{
+        if (j->threaded)
+                pthread_join(j->thread, NULL);
+        if (j->full_gen != s->full_gen) {
+                /* A full scan finished meanwhile: its index is newer. */
+                job_free(j);
+                return -ESTALE;
+        }
+        return job_finish(s, j, j->note_seq, ret);
+}
+
+void sa_scan_job_cancel(sa_scan_job *j)
+{
+        if (!j)
+                return;
+        if (j->threaded)
+                pthread_join(j->thread, NULL);
+        job_free(j);
 }
 
 int sa_scan(const sa_scan_config *cfg, const sa_filter *f, sa_snapshot **ret)
@@ -759,6 +912,7 @@ static int note(sa_scanner *s, pid_t pid, pid_t parent, bool walk)
         walk = walk || holder;
         at = fresh_find(s, pid, &found);
         if (found) {
+                s->fresh[at].seq = ++s->note_seq;
                 if (walk) {
                         s->fresh[at].walked = false;
                         s->fresh[at].may_inherit = true;
@@ -782,7 +936,7 @@ static int note(sa_scanner *s, pid_t pid, pid_t parent, bool walk)
                 }
                 memmove(&s->fresh[at + 1], &s->fresh[at], (s->n_fresh - at) * sizeof *s->fresh);
                 s->fresh[at] = (fresh_proc) { .pid = pid, .parent = parent > 0 ? parent : 0,
-                                              .may_inherit = walk };
+                                              .may_inherit = walk, .seq = ++s->note_seq };
                 s->n_fresh++;
         }
         if (holder) {

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <poll.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -451,6 +452,79 @@ START_TEST(test_refresh_listing)
 }
 END_TEST
 
+/*
+ * The resync's walk on its own thread: the same holders as a scan here; a
+ * process noted while it ran stays new (walked by the next refresh); a full
+ * scan finishing first makes the job stale.
+ */
+START_TEST(test_scan_job)
+{
+        if (!fixture_enter_netns("test_scan_job"))
+                return;
+        static const sa_scan_method methods[] = { SA_SCAN_PROCFS, SA_SCAN_AUTO };
+        sa_filter f443 = { .port = 443 };
+        int fd = tcp_listen(443);
+
+        for (size_t m = 0; m < sizeof methods / sizeof *methods; m++) {
+                sa_scan_config cfg = { .method = methods[m] };
+                sa_scanner *s = NULL;
+                sa_snapshot *snap = NULL, *sync = NULL, *next = NULL, *stale = NULL;
+                sa_scan_job *job = NULL;
+                sa_incremental_stats st;
+                sa_refresh_info info;
+                struct pollfd pfd;
+                int p[2], q[2], r;
+
+                ck_assert_int_eq(pipe(p), 0);
+                ck_assert_int_eq(pipe(q), 0);
+                ck_assert_int_eq(sa_scanner_new(&cfg, &s), 0);
+                ck_assert_int_eq(sa_scanner_scan(s, NULL, &sync), 0);
+
+                ck_assert_int_eq(sa_scanner_scan_start(s, &job), 0);
+                pid_t kid = child(p[0], q[1], 444);
+                ck_assert_int_eq(sa_scanner_note_new(s, kid, getpid()), 0);
+                pfd = (struct pollfd) { .fd = sa_scan_job_fd(job), .events = POLLIN };
+                ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
+                ck_assert_int_eq(sa_scanner_scan_finish(s, job, &snap), 0);
+                ck_assert_uint_eq(snap->n_listeners, sync->n_listeners);
+                ck_assert(holds(on_port(snap, 443), getpid()));
+                sa_scanner_incremental_stats(s, &st);
+                ck_assert_uint_eq(st.fresh, 1);
+                /* The child, noted during the walk, is walked again now; it
+                 * holds 443 either way (the eBPF walk sees processes the
+                 * listing taken at the start missed, procfs does not). */
+                r = sa_scanner_refresh(s, snap, &f443, 1, SA_REFRESH_VERIFY, &info, &next);
+                ck_assert_int_ge(r, 0);
+                ck_assert(!info.full);
+                ck_assert_uint_eq(info.walked, 1);
+                ck_assert(holds(on_port(r > 0 ? next : snap, 443), kid));
+
+                /* A full scan here completes first: the job is stale. */
+                ck_assert_int_eq(sa_scanner_scan_start(s, &job), 0);
+                sa_snapshot_free(sync);
+                ck_assert_int_eq(sa_scanner_scan(s, NULL, &sync), 0);
+                ck_assert_int_eq(sa_scanner_scan_finish(s, job, &stale), -ESTALE);
+                ck_assert_ptr_null(stale);
+
+                /* Cancelled: waits for the walk, frees. */
+                ck_assert_int_eq(sa_scanner_scan_start(s, &job), 0);
+                sa_scan_job_cancel(job);
+
+                cmd(p[1], q[0], 'x');
+                waitpid(kid, NULL, 0);
+                for (int i = 0; i < 2; i++) {
+                        close(p[i]);
+                        close(q[i]);
+                }
+                sa_snapshot_free(snap);
+                sa_snapshot_free(next);
+                sa_snapshot_free(sync);
+                sa_scanner_free(s);
+        }
+        close(fd);
+}
+END_TEST
+
 Suite *ownerindex_suite(void)
 {
         Suite *s = suite_create("ownerindex");
@@ -464,6 +538,7 @@ Suite *ownerindex_suite(void)
         tc = tcase_create("live");
         tcase_add_test(tc, test_refresh_live);
         tcase_add_test(tc, test_refresh_listing);
+        tcase_add_test(tc, test_scan_job);
         suite_add_tcase(s, tc);
         return s;
 }
