@@ -425,7 +425,11 @@ static void on_listen_event(const sa_listen_note *note, void *userdata)
                 return;
         m->listen_probes++;
         if (note->netns && m->snapshot && sa_scanner_netns_status(m->scanner, note->netns) == 0) {
-                (void) manager_scan(m, "a listener in a new network namespace");
+                /* A resync already walking found its namespaces before this one. */
+                if (m->job)
+                        (void) manager_scan(m, "a listener in a new network namespace");
+                else
+                        manager_resync(m);
                 return;
         }
         manager_heat_after(m, LISTEN_SETTLE_USEC);

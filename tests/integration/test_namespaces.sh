@@ -295,3 +295,29 @@ test_ns_container_names() {
         run_cap OUT sa explain 443
         assert_contains "$OUT" "inside network namespace docker:${id:0:12} (not the host's)" "explain names the container"
 }
+
+# A listener in a namespace made after the daemon's last full scan: no
+# probe dumps that namespace, so only its listen event (eBPF) can bring it
+# to watch before the resync (an hour away here).
+test_ns_new_namespace_listen_event() {
+        need_cmd jq
+        local d=$SA_IT_NS-e ino lp
+        SA_IT_NAMESPACES=all write_config 'Ports=443' 'ScanInterval=1h'
+        start_daemon_mon
+        status_json
+        [ "$(jq -r '.freshness.listen_events.source' <<<"$STATUS")" == ebpf ] ||
+                skip "no eBPF listen events here: $(jq -r '.freshness.listen_events.detail' <<<"$STATUS")"
+        start_watch --json
+        add_netns "$d"
+        ino=$(ns_inode "$d")
+        ns_listen "$d" --tcp 0.0.0.0 443
+        lp=$LISTEN_PID
+        wait_until 5 eval "jq -e --argjson ns $ino 'select(.event == \"listener_added\" and .listener.netns == \$ns)' \
+                \"\$WATCH_OUT\" > /dev/null" ||
+                fail "no listener_added for namespace $d within 5 s (no refresh): $(cat "$WATCH_OUT")"
+        grep '"listener_added"' "$WATCH_OUT" | jq -e --argjson ns "$ino" --argjson pid "$lp" \
+                'select(.listener.netns == $ns) | .listener.netns_name == "'"$d"'" and
+                 ([.listener.owners[].pid] | index($pid) != null)' > /dev/null ||
+                fail "listener_added does not name $d and holder $lp: $(cat "$WATCH_OUT")"
+        stop_watch
+}
