@@ -8,6 +8,8 @@
 #   BENCH_REST_SEC=20               how long the daemon's CPU at rest is measured
 #   BENCH_LSOF=auto                 run lsof too (auto: sizes up to 100k fds)
 #   BENCH_OUT=$BUILD/bench/results.txt
+#   BENCH_DEBUG=1                   the daemon logs at debug level; its logs are
+#                                   kept as $BUILD/bench/daemon-SIZE.log
 #
 # Each size: sa-loadhost forks PROCS idle processes holding FDS fds each
 # (files, pipes, socket pairs, unbound sockets; 100 of them also hold a
@@ -79,7 +81,7 @@ ulimit -n 65536 2>/dev/null || true
 start_daemon() {
         printf '[Daemon]\nNamespaces=self\nPorts=443 8443\n%s' "${EXTRA_CONF:-}" > "$TMP/conf"
         rm -rf "$TMP/state"
-        env "$@" "${NSX[@]}" "$SAD" --socket "$TMP/sock" --foreground --config "$TMP/conf" \
+        env ${BENCH_DEBUG:+SOCKAUDIT_LOG_LEVEL=debug} "$@" "${NSX[@]}" "$SAD" --socket "$TMP/sock" --foreground --config "$TMP/conf" \
                 --state-dir "$TMP/state" >> "$TMP/daemon.log" 2>&1 &
         DAEMON_PID=$!
         local i
@@ -199,6 +201,8 @@ for size in $SIZES; do
         fresh_p=$("${NSX[@]}" "$B/sa-fresh" "$TMP/sock" 8443 3) || fresh_p="failed"
         stop_daemon
         stop_loadhost
+        [ -n "${BENCH_DEBUG:-}" ] && cp "$TMP/daemon.log" "$(dirname "$OUT")/daemon-$size.log"
+        : > "$TMP/daemon.log"
 
         {
                 echo

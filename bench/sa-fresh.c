@@ -142,6 +142,7 @@ int main(int argc, char **argv)
                         return 1;
                 }
                 rem[i] = got - t;
+                fprintf(stderr, "   sa-fresh round %d: added %.1f ms, removed %.1f ms\n", i + 1, add[i], rem[i]);
                 close(up[0]); close(up[1]); close(down[0]); close(down[1]);
         }
         qsort(add, (size_t) count, sizeof *add, cmp_d);

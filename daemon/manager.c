@@ -225,6 +225,8 @@ static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *
         r = sa_scanner_refresh(m->scanner, snap, NULL, 0,
                                SA_REFRESH_VERIFY | (m->watchproc ? SA_REFRESH_EXITS_KNOWN : SA_REFRESH_LIST_PIDS),
                                &info, &now);
+        if (info.full)
+                log_debug("Refresh after the resync needed a full scan: %s", info.reason);
         if (r > 0) {
                 /* Status reports the resync: its counters and its time. */
                 now->stats = snap->stats;
