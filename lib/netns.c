@@ -54,6 +54,14 @@ static size_t netns_find(const sa_netns_set *set, uint64_t ino, bool *found)
         return lo;
 }
 
+bool sa_netns_set_has(const sa_netns_set *set, uint64_t ino)
+{
+        bool found;
+
+        netns_find(set, ino, &found);
+        return found;
+}
+
 /* Inserts a new namespace at index at (from netns_find). -ENOMEM. */
 static int netns_insert(sa_netns_set *set, size_t at, uint64_t ino, sa_netns **ret)
 {

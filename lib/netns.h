@@ -97,6 +97,9 @@ int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats
  */
 uint64_t sa_netns_host_ino(const char *proc_root);
 
+/* True when the namespace of nsfs inode ino is in set. O(log n). */
+bool sa_netns_set_has(const sa_netns_set *set, uint64_t ino);
+
 /* Closes ns's socket (after a failed dump): reopened at the next refresh. */
 void sa_netns_drop_socket(sa_netns *ns);
 

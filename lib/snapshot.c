@@ -107,18 +107,9 @@ int sa_scanner_set_namespaces(sa_scanner *s, sa_netns_mode mode)
 
 int sa_scanner_netns_status(const sa_scanner *s, uint64_t ino)
 {
-        size_t lo = 0, hi = s->ns->n;
-
         if (!s->ns->all && ino != s->ns->self_ino)
                 return -1;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (s->ns->items[mid].ino < ino)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return lo < s->ns->n && s->ns->items[lo].ino == ino;
+        return sa_netns_set_has(s->ns, ino);
 }
 
 const char *sa_scanner_method(const sa_scanner *s, const char **ret_why)
