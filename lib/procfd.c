@@ -274,12 +274,13 @@ static unsigned pick_threads(unsigned threads, size_t n)
         return threads ? threads : 1;
 }
 
-static void stats_add(sa_scan_stats *to, const sa_scan_stats *from)
+void sa_procfd_stats_add(sa_scan_stats *to, const sa_scan_stats *from)
 {
         to->procs += from->procs;
         to->fds += from->fds;
         to->procs_vanished += from->procs_vanished;
         to->procs_denied += from->procs_denied;
+        to->proc_usec += from->proc_usec;
 }
 
 static int cmp_hit(const void *a, const void *b)
@@ -345,7 +346,7 @@ int sa_procfd_walk_pids(const char *proc_root, const sa_procfd_pid *pids, size_t
                         pthread_join(ws[i].thread, NULL);
 
         for (unsigned i = 0; i < nt; i++) {
-                stats_add(stats, &ws[i].stats);
+                sa_procfd_stats_add(stats, &ws[i].stats);
                 n_all += ws[i].n_hits;
         }
         if (sh.err < 0) {

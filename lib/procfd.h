@@ -50,6 +50,9 @@ int sa_procfd_walk_pids(const char *proc_root, const sa_procfd_pid *pids, size_t
                         unsigned threads, const sa_inomap *want, sa_procfd_hit_fn hit,
                         void *userdata, sa_scan_stats *stats);
 
+/* Adds the walk's counters (procs, fds, vanished, denied, proc_usec) of from to to. */
+void sa_procfd_stats_add(sa_scan_stats *to, const sa_scan_stats *from);
+
 /*
  * Every process: sa_procfd_list() then sa_procfd_walk_pids() with the
  * automatic thread count. When ret_pids is non-NULL the listing is handed

@@ -693,15 +693,6 @@ static void job_walk(sa_scan_job *j)
                                     &j->wstats);
 }
 
-static void stats_add(sa_scan_stats *to, const sa_scan_stats *from)
-{
-        to->procs += from->procs;
-        to->fds += from->fds;
-        to->procs_vanished += from->procs_vanished;
-        to->procs_denied += from->procs_denied;
-        to->proc_usec += from->proc_usec;
-}
-
 /* Details of every holder, the index; the snapshot to *ret. Frees j. */
 static int job_finish(sa_scanner *s, sa_scan_job *j, uint64_t since_seq, sa_snapshot **ret)
 {
@@ -713,7 +704,7 @@ static int job_finish(sa_scanner *s, sa_scan_job *j, uint64_t since_seq, sa_snap
                 s->bpf_failures++;
         if (r < 0)
                 goto out;
-        stats_add(&snap->stats, &j->wstats);
+        sa_procfd_stats_add(&snap->stats, &j->wstats);
         for (size_t i = 0; r >= 0 && i < j->n_hits; i++)
                 r = join_hit(j->hits[i].pid, j->hits[i].fd, j->hits[i].inode, j->hits[i].idx, &jn);
         for (size_t i = 0; r >= 0 && i < snap->n_listeners; i++) {
