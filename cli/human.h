@@ -22,7 +22,7 @@ int print_template(FILE *out, const json_t *root, const char *tmpl);
 int status_print(FILE *out, const json_t *status);
 
 /*
- * One line for an event object (SPEC.md "Records"):
+ * One line for an event object (docs/RECORDS.md):
  * "TIME EVENT PROTO LOCAL OWNERS[; was PREVIOUS][; REASON]", where an owner
  * reads "comm[pid] (unit)". Escaped; 0 or -errno.
  */

@@ -8,6 +8,7 @@
 
 #include "options.h"
 #include "sockaudit.h"
+#include "util.h"
 
 static const char *const verb_names[_VERB_MAX] = {
         [VERB_WHO] = "who",
@@ -73,15 +74,14 @@ static int usage_error(const char *fmt, ...)
 /* Strict decimal in [min, max]: no sign, blanks or trailing text. */
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *ret)
 {
-        char *end;
+        uint64_t v;
+        int r = sa_parse_uint(s, max, NULL, &v);
 
-        if (*s < '0' || *s > '9')
-                return -EINVAL;
-        errno = 0;
-        unsigned long v = strtoul(s, &end, 10);
-        if (errno || *end || v < min || v > max)
+        if (r < 0)
+                return r;
+        if (v < min)
                 return -ERANGE;
-        *ret = v;
+        *ret = (unsigned long) v;
         return 0;
 }
 

@@ -10,7 +10,7 @@
 #define SA_DEFAULT_SOCKET "/run/sockaudit/sockaudit.sock"
 #define SA_DEFAULT_TIMEOUT_MS 30000
 
-/* Exit codes (SPEC.md "CLI"). */
+/* Exit codes (docs/CLI.md). */
 enum {
         EXIT_FOUND = 0,         /* who: a listener; check: no violation */
         EXIT_NONE = 1,          /* who: nothing listens; check: violations */

@@ -38,7 +38,7 @@ int table_print(const table *t, FILE *out);
 
 /*
  * "0.0.0.0:443", "[::]:443", "127.0.0.53%lo:53", "[fe80::1]%eth0:546" for a
- * listener record (SPEC.md "Records"); "?" for missing fields. Raw text: the
+ * listener record (docs/RECORDS.md); "?" for missing fields. Raw text: the
  * interface name is untrusted, escape before printing. Caller frees; NULL on
  * ENOMEM.
  */

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "util.h"
 #include "incremental.h"
 #include "manager.h"
 #include "privs.h"

@@ -10,7 +10,7 @@
 
 #include <ini.h>
 
-#include "cleanup.h"
+#include "util.h"
 #include "config.h"
 #include "sockaudit.h"
 
@@ -181,16 +181,9 @@ static bool for_each_word(parser *p, const char *value, const char *key,
 
 static bool parse_port_number(const char *w, uint16_t *ret)
 {
-        unsigned long v = 0;
+        uint64_t v;
 
-        if (!*w || strlen(w) > 5)
-                return false;
-        for (const char *c = w; *c; c++) {
-                if (!isdigit((unsigned char) *c))
-                        return false;
-                v = v * 10 + (unsigned long) (*c - '0');
-        }
-        if (v < 1 || v > 65535)
+        if (strlen(w) > 5 || sa_parse_uint(w, 65535, NULL, &v) < 0 || v < 1)
                 return false;
         *ret = (uint16_t) v;
         return true;

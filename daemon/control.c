@@ -13,7 +13,7 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "cleanup.h"
+#include "util.h"
 #include "control.h"
 #include "log.h"
 #include "request.h"

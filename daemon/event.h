@@ -28,7 +28,7 @@ const char *event_type_name(event_type t);
 event_type event_type_from_change(sa_change_kind kind);
 
 /*
- * The event object per SPEC.md: {"event","time","listener","previous_owners",
+ * The event object (docs/RECORDS.md): {"event","time","listener","previous_owners",
  * "reason"}. listener is the socket as it is now (as it was, for a removal);
  * before, if non-NULL, gives previous_owners. reason may be NULL.
  * Caller owns the reference; NULL on ENOMEM.

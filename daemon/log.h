@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <syslog.h>
 
-#include "cleanup.h"
+#include "util.h"
 
 /* Decides journal or stderr; reads SOCKAUDIT_LOG_LEVEL (err..debug). Idempotent. */
 void log_open(void);

@@ -9,7 +9,7 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "cleanup.h"
+#include "util.h"
 #include "incremental.h"
 #include "manager.h"
 #include "privs.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
+#include "util.h"
 #include "log.h"
 #include "monitor.h"
 #include "state.h"

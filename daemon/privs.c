@@ -5,7 +5,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
-#include "cleanup.h"
+#include "util.h"
 #include "log.h"
 #include "privs.h"
 

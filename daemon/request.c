@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cleanup.h"
+#include "util.h"
 #include "request.h"
 #include "sockaudit.h"
 

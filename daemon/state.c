@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "util.h"
 #include "state.h"
 
 #define STATE_VERSION 1

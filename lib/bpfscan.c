@@ -11,6 +11,7 @@
 
 #include "bpfobj.h"
 #include "bpfscan.h"
+#include "util.h"
 #include "vec.h"
 
 #ifndef SA_HAVE_BPF
@@ -51,14 +52,6 @@ struct sa_bpfscan {
         struct bpf_program *prog;
         struct bpf_link *link;
 };
-
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 /*
  * Runs the iterator behind link_fd to the end, calling fn for each record.
@@ -254,13 +247,13 @@ int sa_bpfscan_walk(sa_bpfscan *b, const sa_inomap *want, sa_bpfscan_hit **ret, 
                     sa_scan_stats *stats)
 {
         struct walk w = { .want = want };
-        uint64_t start = now_usec();
+        uint64_t start = now_usec(CLOCK_MONOTONIC);
         int r;
 
         if (!b || !want || !ret || !ret_n || !stats)
                 return -EINVAL;
         r = run(bpf_link__fd(b->link), walk_rec, &w);
-        stats->proc_usec += now_usec() - start;
+        stats->proc_usec += now_usec(CLOCK_MONOTONIC) - start;
         if (r < 0) {
                 free(w.hits);
                 return r;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The JSON form of records (SPEC.md "Records"), shared by daemon and CLI. */
+/* The JSON form of records (docs/RECORDS.md), shared by daemon and CLI. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -24,34 +24,24 @@
 #include "netns.h"
 #include "process.h"
 #include "sockdiag.h"
+#include "util.h"
 
 static const char *const self_ns_paths[] = {
         "/proc/thread-self/ns/net", /* setns is per thread: this thread's */
         "/proc/self/ns/net",        /* kernels before 3.17 */
 };
 
-static uint64_t now_usec(void)
+/* Index of ino in set, or where it would go (*found false). O(log n). */
+static int cmp_ino(const void *key, const void *element)
 {
-        struct timespec ts;
+        uint64_t a = *(const uint64_t *) key, b = ((const sa_netns *) element)->ino;
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+        return (a > b) - (a < b);
 }
 
-/* Index of ino in set, or where it would go (*found false). O(log n). */
 static size_t netns_find(const sa_netns_set *set, uint64_t ino, bool *found)
 {
-        size_t lo = 0, hi = set->n;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (set->items[mid].ino < ino)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        *found = lo < set->n && set->items[lo].ino == ino;
-        return lo;
+        return sa_lower_bound(&ino, set->items, set->n, sizeof *set->items, cmp_ino, found);
 }
 
 bool sa_netns_set_has(const sa_netns_set *set, uint64_t ino)
@@ -478,7 +468,7 @@ static int netns_name_all(sa_netns_set *set, const char *proc_root)
 int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats *stats)
 {
         sa_scan_stats dummy = { 0 };
-        uint64_t t0 = now_usec();
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
         size_t k = 0;
         int r;
 
@@ -523,6 +513,6 @@ int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats
         if (r >= 0)
                 set->discovered = true;
 out:
-        stats->netns_usec += now_usec() - t0;
+        stats->netns_usec += now_usec(CLOCK_MONOTONIC) - t0;
         return r < 0 ? r : 0;
 }

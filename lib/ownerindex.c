@@ -14,8 +14,9 @@
 #include <unistd.h>
 
 #include "ownerindex.h"
-#include "vec.h"
 #include "procfd.h"
+#include "util.h"
+#include "vec.h"
 
 /* uint32 key (never 0) -> uint32 value; load <= 1/2. */
 typedef struct u32map {
@@ -270,20 +271,20 @@ static proc_rec *proc_find(const sa_ownerindex *ix, pid_t pid)
 }
 
 /* Position of (pid, fd) in s's sorted owners, or where it would go. */
+static int cmp_owner_key(const void *key, const void *element)
+{
+        const sa_owner *a = key, *b = element;
+
+        if (a->pid != b->pid)
+                return a->pid < b->pid ? -1 : 1;
+        return (a->fd > b->fd) - (a->fd < b->fd);
+}
+
 static size_t owner_pos(const sock_rec *s, pid_t pid, int fd, bool *found)
 {
-        size_t lo = 0, hi = s->n;
+        sa_owner key = { .pid = pid, .fd = fd };
 
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                const sa_owner *o = &s->owners[mid];
-                if (o->pid < pid || (o->pid == pid && o->fd < fd))
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        *found = lo < s->n && s->owners[lo].pid == pid && s->owners[lo].fd == fd;
-        return lo;
+        return sa_lower_bound(&key, s->owners, s->n, sizeof *s->owners, cmp_owner_key, found);
 }
 
 /* Removes one occurrence of inode from p's list. */

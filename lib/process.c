@@ -12,6 +12,7 @@
 
 
 #include "process.h"
+#include "util.h"
 
 /* Read bounds for each file (all are untrusted or unbounded in principle). */
 #define COMM_MAX ((size_t) 1024)          /* TASK_COMM_LEN is 16; kthread names run longer */
@@ -196,21 +197,14 @@ static const char *find_field(const char *s, const char *key)
         return NULL;
 }
 
-/* Parses a decimal field value (leading blanks allowed). false if none. */
-static bool parse_ulong(const char *s, unsigned long *ret)
+/* Parses a decimal field value up to max (leading blanks allowed). false if none. */
+static bool parse_field(const char *s, uint64_t max, uint64_t *ret)
 {
-        char *end;
-        unsigned long v;
+        const char *end;
 
         s += strspn(s, " \t");
-        if (*s < '0' || *s > '9')
-                return false;
-        errno = 0;
-        v = strtoul(s, &end, 10);
-        if (errno != 0 || (*end != '\0' && *end != '\n' && *end != ' ' && *end != '\t'))
-                return false;
-        *ret = v;
-        return true;
+        return sa_parse_uint(s, max, &end, ret) == 0 &&
+               (*end == '\0' || *end == '\n' || *end == ' ' || *end == '\t');
 }
 
 /*
@@ -251,10 +245,10 @@ static pid_t parse_nspid(const char *s)
 static bool parse_status(const char *s, pid_t *ppid, uid_t *uid)
 {
         const char *pp = find_field(s, "PPid:"), *u = find_field(s, "Uid:");
-        unsigned long v;
+        uint64_t v;
         bool ok = true;
 
-        if (pp && parse_ulong(pp, &v) && v <= INT_MAX)
+        if (pp && parse_field(pp, INT_MAX, &v))
                 *ppid = (pid_t) v;
         else
                 ok = false;
@@ -263,7 +257,7 @@ static bool parse_status(const char *s, pid_t *ppid, uid_t *uid)
                 u += strspn(u, " \t");
                 u += strcspn(u, " \t\n");
         }
-        if (u && parse_ulong(u, &v) && v < (uid_t) -1)
+        if (u && parse_field(u, (uid_t) -1 - 1, &v))
                 *uid = (uid_t) v;
         else
                 ok = false;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "procfd.h"
+#include "util.h"
 #include "vec.h"
 
 /*
@@ -64,29 +65,14 @@ typedef struct worker {
         int r;
 } worker;
 
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
 /* Decimal without sign, leading zero or overflow past max; -1 otherwise. */
 static long long parse_num(const char *s, long long max)
 {
-        long long v = 0;
+        uint64_t v;
 
-        if (s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != '\0'))
+        if (s[0] == '0' && s[1] != '\0')
                 return -1;
-        for (; *s; s++) {
-                if (*s < '0' || *s > '9')
-                        return -1;
-                v = v * 10 + (*s - '0');
-                if (v > max)
-                        return -1;
-        }
-        return v;
+        return sa_parse_uint(s, (uint64_t) max, NULL, &v) == 0 ? (long long) v : -1;
 }
 
 /* Inode of a "socket:[N]" link of len bytes, 0 when it is anything else. */
@@ -314,7 +300,7 @@ int sa_procfd_walk_pids(const char *proc_root, const sa_procfd_pid *pids, size_t
         if (sa_inomap_size(want) == 0 || n == 0)
                 return 0;
 
-        start = now_usec();
+        start = now_usec(CLOCK_MONOTONIC);
         memset(ws, 0, sizeof ws);
         nt = pick_threads(threads, n);
         sh = (shared) { .proc_root = proc_root, .pids = pids, .n = n, .want = want };
@@ -386,7 +372,7 @@ done:
         free(all);
         if (sh.rootfd > 0)
                 close(sh.rootfd);
-        stats->proc_usec += now_usec() - start;
+        stats->proc_usec += now_usec(CLOCK_MONOTONIC) - start;
         return r;
 }
 
@@ -464,9 +450,9 @@ int sa_procfd_walk_all(const char *proc_root, const sa_inomap *want, sa_procfd_h
         /* Nothing to look for: spare the walk (and the listing, unless asked). */
         if (sa_inomap_size(want) == 0 && !ret_pids)
                 return 0;
-        start = now_usec();
+        start = now_usec(CLOCK_MONOTONIC);
         r = sa_procfd_list(proc_root, &pids, &n);
-        stats->proc_usec += now_usec() - start;
+        stats->proc_usec += now_usec(CLOCK_MONOTONIC) - start;
         if (r < 0)
                 return r;
         r = sa_procfd_walk_pids(proc_root, pids, n, 0, want, hit, userdata, stats);

@@ -30,6 +30,7 @@
 #include "sockaudit.h"
 #include "sockdiag.h"
 #include "usercache.h"
+#include "util.h"
 #include "vec.h"
 
 /* A process noted new since the last full scan. */
@@ -63,13 +64,6 @@ struct sa_scanner {
         bool details_dirty;  /* a known owner exec'd: describe holders again */
         bool oneshot;        /* sa_scan(): no index, nobody refreshes */
 };
-
-static uint64_t now_usec(clockid_t clock)
-{
-        struct timespec ts;
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 /* The eBPF walk when method allows and it loads; else why not. */
 static int open_walker(sa_scanner *s, sa_scan_method method)
@@ -844,19 +838,16 @@ sa_snapshot *sa_snapshot_free(sa_snapshot *snap)
 /* Processes noted new that are remembered at most: past that, a full scan. */
 #define FRESH_MAX 65536u
 
+static int cmp_fresh_pid(const void *key, const void *element)
+{
+        pid_t a = *(const pid_t *) key, b = ((const fresh_proc *) element)->pid;
+
+        return (a > b) - (a < b);
+}
+
 static size_t fresh_find(const sa_scanner *s, pid_t pid, bool *found)
 {
-        size_t lo = 0, hi = s->n_fresh;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (s->fresh[mid].pid < pid)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        *found = lo < s->n_fresh && s->fresh[lo].pid == pid;
-        return lo;
+        return sa_lower_bound(&pid, s->fresh, s->n_fresh, sizeof *s->fresh, cmp_fresh_pid, found);
 }
 
 /*

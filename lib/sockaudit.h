@@ -222,7 +222,7 @@ const char *sa_owner_status_name(sa_owner_status st);
 const char *sa_listener_address(const sa_listener *l, char *buf, size_t size);
 
 /*
- * JSON records per SPEC.md (jansson). Untrusted strings are made valid UTF-8
+ * JSON records (docs/RECORDS.md; jansson). Untrusted strings are made valid UTF-8
  * (invalid bytes become U+FFFD) so the output always parses.
  * Caller owns the returned reference; NULL only on allocation failure.
  */

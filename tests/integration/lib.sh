@@ -589,10 +589,11 @@ start_mount_holder() {
         fail "unshare -m: holder $MNT_HOLDER not in its own mount namespace after 2 s"
 }
 
-# mnt_tmpfs DIR: an empty tmpfs on DIR in the holder's mount namespace
-# (DIR must exist; skip otherwise).
+# mnt_tmpfs DIR: an empty tmpfs on DIR in the holder's mount namespace.
+# A missing DIR is made on the host first, as an empty mount point (under
+# /run on a host without systemd as PID 1: an empty directory changes nothing).
 mnt_tmpfs() {
-        [ -d "$1" ] || skip "$1 does not exist on this host"
+        [ -d "$1" ] || mkdir -p "$1" || fail "cannot make the mount point $1"
         "${MNTX[@]}" mount -t tmpfs -o mode=0755 tmpfs "$1" || fail "mount tmpfs on $1 (mount namespace)"
         if grep -q " $1 " /proc/$$/mountinfo; then
                 fail "tmpfs on $1 leaked into the host's mount namespace"

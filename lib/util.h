@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Small helpers shared by the daemon's modules: scope-bound cleanup
- * (GCC's __attribute__((cleanup))), ownership transfer and time.
+ * Small internal helpers shared by lib/ and daemon/ (not installed, not in
+ * the public header): scope-bound cleanup (GCC's cleanup attribute),
+ * ownership transfer, monotonic time, a lower-bound search over sorted
+ * arrays and one strict decimal parser.
  */
-#ifndef SAD_CLEANUP_H
-#define SAD_CLEANUP_H
+#ifndef SA_UTIL_H
+#define SA_UTIL_H
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,5 +73,22 @@ static inline uint64_t now_usec(clockid_t clock)
         clock_gettime(clock, &ts);
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
 }
+
+/*
+ * Index of the first of the n sorted elements (size bytes each) at base
+ * that does not compare below key: where key is, or where it would go.
+ * cmp(key, element) is <0, 0 or >0 like bsearch's. *ret_found (may be
+ * NULL) tells whether that element equals key. O(log n).
+ */
+size_t sa_lower_bound(const void *key, const void *base, size_t n, size_t size,
+                      int (*cmp)(const void *key, const void *element), bool *ret_found);
+
+/*
+ * Parses the decimal digits at s (at least one; no sign, no blanks) up to
+ * max. With ret_end NULL the digits must end the string; otherwise
+ * *ret_end points past them. 0 and *ret set; -EINVAL (not a number, or
+ * trailing text), -ERANGE (above max); *ret untouched on failure.
+ */
+int sa_parse_uint(const char *s, uint64_t max, const char **ret_end, uint64_t *ret);
 
 #endif

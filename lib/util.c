@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* The out-of-line helpers of util.h: lower-bound search, decimal parser. */
+#include "util.h"
+
+size_t sa_lower_bound(const void *key, const void *base, size_t n, size_t size,
+                      int (*cmp)(const void *key, const void *element), bool *ret_found)
+{
+        const char *b = base;
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (cmp(key, b + mid * size) > 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (ret_found)
+                *ret_found = lo < n && cmp(key, b + lo * size) == 0;
+        return lo;
+}
+
+int sa_parse_uint(const char *s, uint64_t max, const char **ret_end, uint64_t *ret)
+{
+        uint64_t v = 0;
+        const char *p = s;
+
+        if (*p < '0' || *p > '9')
+                return -EINVAL;
+        for (; *p >= '0' && *p <= '9'; p++) {
+                unsigned d = (unsigned) (*p - '0');
+                if (d > max || v > (max - d) / 10)
+                        return -ERANGE;
+                v = v * 10 + d;
+        }
+        if (!ret_end && *p != '\0')
+                return -EINVAL;
+        if (ret_end)
+                *ret_end = p;
+        *ret = v;
+        return 0;
+}
