@@ -101,15 +101,22 @@ monitor *monitor_free(monitor *m)
         return NULL;
 }
 
-/* One event: to the watchers and to the journal. */
+/*
+ * One event: to the watchers and to the journal. A failure (ENOMEM) is
+ * logged here, rate-limited; callers go on with the other events.
+ */
 static int emit_event(monitor *m, event_type t, const struct timespec *when, const sa_listener *l,
                       const sa_listener *before, const char *reason)
 {
         _cleanup_json_ json_t *ev = event_to_json(t, when, l, before, reason);
         journal_entry *e = event_journal_entry(t, l, before, reason);
+        unsigned skipped = 0;
 
         if (!ev || !e) {
                 journal_entry_free(e);
+                if (log_ratelimit_test(&m->rl_oom, &skipped))
+                        log_error("Cannot build a %s event (out of memory); the others still go out%s",
+                                  event_type_name(t), LOG_SUPPRESSED(skipped));
                 return -ENOMEM;
         }
         m->events[t]++;
@@ -127,13 +134,16 @@ static char *violation_key(const violation *v)
 {
         const sa_listener *l = v->listener;
         const sa_process *p = v->owner;
-        char addr[64], *key;
+        char addr[64], *raw, *key;
 
-        if (asprintf(&key, "%" PRIu64 "/%s/%s/%u|%d|%s|%s|%s", l->netns, sa_proto_name(l->proto),
+        if (asprintf(&raw, "%" PRIu64 "/%s/%s/%u|%d|%s|%s|%s", l->netns, sa_proto_name(l->proto),
                      sa_listener_address(l, addr, sizeof addr), l->port, (int) v->kind,
                      p && p->exe ? p->exe : "", p && p->unit ? p->unit : "",
                      p && p->user ? p->user : "") < 0)
                 return NULL;
+        /* Escaped: valid UTF-8 for the baseline's JSON, and still one key per distinct name. */
+        key = sa_text_escape(raw);
+        free(raw);
         return key;
 }
 
@@ -181,12 +191,13 @@ static int track_violations(monitor *m, const sa_snapshot *snap, const policy *p
                         free(k);
                         continue;
                 }
-                if (!active_has(m->active, m->n_active, k))
-                        r = emit_event(m, EVENT_POLICY_VIOLATION, &snap->taken, v[i].listener, NULL,
-                                       v[i].reason);
+                /* Not reported (no event could be built): tried again after the next scan. */
+                if (!active_has(m->active, m->n_active, k) &&
+                    emit_event(m, EVENT_POLICY_VIOLATION, &snap->taken, v[i].listener, NULL, v[i].reason) < 0) {
+                        free(k);
+                        continue;
+                }
                 keys[nk++] = k;
-                if (r < 0)
-                        goto out;
         }
         qsort(keys, nk, sizeof *keys, cmp_str);
         if (nk != m->n_active)
@@ -246,8 +257,8 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
                 const sa_listener *l = c->after ? c->after : c->before;
                 if (!policy_watches(p, l))
                         continue;
-                r = emit_event(m, event_type_from_change(c->kind), &new->taken, l,
-                               c->kind == SA_CHANGE_OWNER ? c->before : NULL, NULL);
+                (void) emit_event(m, event_type_from_change(c->kind), &new->taken, l,
+                                  c->kind == SA_CHANGE_OWNER ? c->before : NULL, NULL);
                 changed = true;
         }
         free(changes);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "policy.h"
+#include "text.h"
 
 bool policy_watches(const policy *p, const sa_listener *l)
 {
@@ -71,14 +72,18 @@ static bool address_allowed(const policy_list *l, const sa_listener *lis)
         return false;
 }
 
-/* Appends a violation whose reason is printf-formatted from escaped parts. */
+/*
+ * Appends a violation whose reason is printf-formatted and then made valid
+ * UTF-8 (comm, exe, unit and user are untrusted bytes): it always becomes a
+ * JSON string, so one hostile name cannot stop an event or a reply.
+ */
 static int add(violation **v, size_t *n, const sa_listener *l, const sa_process *owner,
                violation_kind kind, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 static int add(violation **v, size_t *n, const sa_listener *l, const sa_process *owner,
                violation_kind kind, const char *fmt, ...)
 {
         violation *nv = realloc(*v, (*n + 1) * sizeof *nv);
-        char *reason;
+        char *raw, *reason;
         va_list ap;
         int r;
 
@@ -86,9 +91,13 @@ static int add(violation **v, size_t *n, const sa_listener *l, const sa_process 
                 return -ENOMEM;
         *v = nv;
         va_start(ap, fmt);
-        r = vasprintf(&reason, fmt, ap);
+        r = vasprintf(&raw, fmt, ap);
         va_end(ap);
         if (r < 0)
+                return -ENOMEM;
+        reason = sa_utf8_sanitize(raw, (size_t) r);
+        free(raw);
+        if (!reason)
                 return -ENOMEM;
         nv[(*n)++] = (violation) { .listener = l, .owner = owner, .kind = kind, .reason = reason };
         return 0;
