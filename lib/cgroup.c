@@ -18,10 +18,20 @@
 
 /* ---- sa_cgroup_units: systemd's cg_path_get_unit / cg_path_get_user_unit ---- */
 
+/* ASCII only: the C library's are locale-dependent. */
+static bool is_digit(char c)
+{
+        return c >= '0' && c <= '9';
+}
+
+static bool is_alnum(char c)
+{
+        return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 static bool unit_char_ok(char c, bool instance)
 {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-               c == ':' || c == '-' || c == '_' || c == '.' || c == '\\' ||
+        return is_alnum(c) || c == ':' || c == '-' || c == '_' || c == '.' || c == '\\' ||
                (instance && c == '@');
 }
 
@@ -120,33 +130,18 @@ static int first_unit(const char *p, char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
-/* Past a "user@UID.service" component at p (UID numeric), or NULL. */
-static const char *skip_user_manager(const char *p)
+/* Past a component at p of the form PREFIX<ID>SUFFIX (ID: one or more
+ * characters passing id_ok), or NULL. */
+static const char *skip_named(const char *p, const char *prefix, const char *suffix,
+                              bool (*id_ok)(char))
 {
         const char *c;
-        size_t n = component(p, &c);
+        size_t n = component(p, &c), pl = strlen(prefix), sl = strlen(suffix);
 
-        if (n < strlen("user@x.service") || memcmp(c, "user@", 5) != 0 ||
-            !ends_with(c, n, ".service"))
+        if (n < pl + 1 + sl || memcmp(c, prefix, pl) != 0 || !ends_with(c, n, suffix))
                 return NULL;
-        for (const char *d = c + 5; d < c + n - strlen(".service"); d++)
-                if (*d < '0' || *d > '9')
-                        return NULL;
-        return c + n;
-}
-
-/* Past a "session-ID.scope" component at p (ID alphanumeric), or NULL. */
-static const char *skip_session(const char *p)
-{
-        const char *c;
-        size_t n = component(p, &c);
-
-        if (n < strlen("session-x.scope") || memcmp(c, "session-", 8) != 0 ||
-            !ends_with(c, n, ".scope"))
-                return NULL;
-        for (const char *d = c + 8; d < c + n - strlen(".scope"); d++)
-                if (!((*d >= '0' && *d <= '9') || (*d >= 'a' && *d <= 'z') ||
-                      (*d >= 'A' && *d <= 'Z')))
+        for (const char *d = c + pl; d < c + n - sl; d++)
+                if (!id_ok(*d))
                         return NULL;
         return c + n;
 }
@@ -165,9 +160,9 @@ int sa_cgroup_units(const char *cgroup, char **ret_unit, char **ret_user_unit)
         if (r < 0)
                 return r;
 
-        user = skip_user_manager(sys);
+        user = skip_named(sys, "user@", ".service", is_digit);          /* user@UID.service */
         if (!user)
-                user = skip_session(sys);
+                user = skip_named(sys, "session-", ".scope", is_alnum); /* session-ID.scope */
         if (user) {
                 r = first_unit(skip_slices(user), &user_unit);
                 if (r < 0) {
@@ -185,6 +180,12 @@ int sa_cgroup_units(const char *cgroup, char **ret_unit, char **ret_user_unit)
 #define CONTAINER_ID_LEN 64     /* docker, podman, containerd, CRI-O: sha256 hex */
 #define CONTAINER_ID_SHORT 12   /* what `docker ps` shows */
 #define CONTAINER_NAME_MAX 63   /* longest name returned (fits netns_name) */
+
+/* A character a container or machine name may hold: printable ASCII, not '/'. */
+static bool name_char_ok(char c)
+{
+        return c > ' ' && c <= '~' && c != '/';
+}
 
 static bool is_hex_id(const char *s, size_t n)
 {
@@ -250,7 +251,7 @@ static int machine_name(const char *c, size_t n, char **ret)
                 } else {
                         p++;
                 }
-                if (ch <= ' ' || ch > '~' || ch == '/' || len == CONTAINER_NAME_MAX)
+                if (!name_char_ok(ch) || len == CONTAINER_NAME_MAX)
                         return 0;
                 buf[len++] = ch;
         }
@@ -323,7 +324,7 @@ static bool container_name_ok(const char *name)
         if (n == 0 || n > CONTAINER_NAME_MAX)
                 return false;
         for (size_t i = 0; i < n; i++)
-                if (name[i] <= ' ' || name[i] > '~' || name[i] == '/')
+                if (!name_char_ok(name[i]))
                         return false;
         return true;
 }

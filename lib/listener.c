@@ -102,45 +102,22 @@ const char *sa_exposure_scope_name(sa_exposure_scope scope)
         return NAME_OF(scopes, scope, "?");
 }
 
-int sa_proto_from_name(const char *name, uint8_t *ret)
-{
-        int v;
+/* Defines sa_THING_from_name() over table (as systemd's DEFINE_STRING_TABLE_LOOKUP). */
+#define DEFINE_FROM_NAME(thing, table, type)                                    \
+        int sa_##thing##_from_name(const char *name, type *ret)                 \
+        {                                                                       \
+                int v;                                                          \
+                                                                                \
+                if (value_of(table, ELEMENTSOF(table), name, &v) < 0)           \
+                        return -EINVAL;                                         \
+                *ret = (type) v;                                                \
+                return 0;                                                       \
+        }
 
-        if (value_of(protos, ELEMENTSOF(protos), name, &v) < 0)
-                return -EINVAL;
-        *ret = (uint8_t) v;
-        return 0;
-}
-
-int sa_family_from_name(const char *name, uint8_t *ret)
-{
-        int v;
-
-        if (value_of(families, ELEMENTSOF(families), name, &v) < 0)
-                return -EINVAL;
-        *ret = (uint8_t) v;
-        return 0;
-}
-
-int sa_owner_status_from_name(const char *name, sa_owner_status *ret)
-{
-        int v;
-
-        if (value_of(owner_statuses, ELEMENTSOF(owner_statuses), name, &v) < 0)
-                return -EINVAL;
-        *ret = (sa_owner_status) v;
-        return 0;
-}
-
-int sa_holder_role_from_name(const char *name, sa_holder_role *ret)
-{
-        int v;
-
-        if (value_of(roles, ELEMENTSOF(roles), name, &v) < 0)
-                return -EINVAL;
-        *ret = (sa_holder_role) v;
-        return 0;
-}
+DEFINE_FROM_NAME(proto, protos, uint8_t)
+DEFINE_FROM_NAME(family, families, uint8_t)
+DEFINE_FROM_NAME(owner_status, owner_statuses, sa_owner_status)
+DEFINE_FROM_NAME(holder_role, roles, sa_holder_role)
 
 const char *sa_listener_address(const sa_listener *l, char *buf, size_t size)
 {
