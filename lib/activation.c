@@ -24,11 +24,6 @@ static const char *const unit_dirs[] = {
 
 #define UNIT_FILE_MAX (64 * 1024)
 
-const char *sa_holder_role_name(sa_holder_role role)
-{
-        return role == SA_ROLE_ACTIVATOR ? "activator" : role == SA_ROLE_SERVICE ? "service" : NULL;
-}
-
 static bool str_eq(const char *a, const char *b)
 {
         return a && b && strcmp(a, b) == 0;

@@ -2,11 +2,11 @@
 /*
  * Exposure: who can reach a listener, derived from the listener's own facts
  * (address, family, v6only, bound device, network namespace) and put in
- * plain words. Pure functions: no system call; the rules are in
- * docs/EXPOSURE.md.
+ * plain words: the scope, a one-line summary and the reasons behind it.
+ * Pure functions: no system call; the rules are in docs/EXPOSURE.md. The
+ * words for addresses, namespaces and interfaces are listener.c's.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,65 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "exposure.h"
-
-static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-bool sa_addr_is_v4mapped(const sa_listener *l)
-{
-        return l->family == AF_INET6 && memcmp(l->addr, v4mapped_prefix, sizeof v4mapped_prefix) == 0;
-}
-
-bool sa_addr_is_any(const sa_listener *l)
-{
-        static const uint8_t zero[16];
-
-        if (l->family == AF_INET)
-                return memcmp(l->addr, zero, 4) == 0;
-        return l->family == AF_INET6 && memcmp(l->addr, zero, 16) == 0;
-}
-
-bool sa_addr_is_loopback(const sa_listener *l)
-{
-        static const uint8_t v6_loopback[16] = { [15] = 1 };
-
-        if (l->family == AF_INET)
-                return l->addr[0] == 127;
-        if (l->family != AF_INET6)
-                return false;
-        if (sa_addr_is_v4mapped(l))
-                return l->addr[12] == 127;
-        return memcmp(l->addr, v6_loopback, sizeof v6_loopback) == 0;
-}
-
-bool sa_addr_is_linklocal(const sa_listener *l)
-{
-        return l->family == AF_INET6 && l->addr[0] == 0xfe && (l->addr[1] & 0xc0) == 0x80;
-}
-
-const char *sa_listener_netns_label(const sa_listener *l, char *buf, size_t size)
-{
-        size_t n = strnlen(l->netns_name, sizeof l->netns_name);
-
-        if (n > 0 && n < sizeof l->netns_name)
-                snprintf(buf, size, "%s", l->netns_name);
-        else
-                snprintf(buf, size, "net:[%" PRIu64 "]", l->netns);
-        return buf;
-}
-
-const char *sa_listener_ifname_label(const sa_listener *l, char *buf, size_t size)
-{
-        size_t n = strnlen(l->ifname, sizeof l->ifname);
-
-        if (n > 0 && n < sizeof l->ifname)
-                snprintf(buf, size, "%s", l->ifname);
-        else if (l->ifindex != 0)
-                snprintf(buf, size, "if%" PRIu32, l->ifindex);
-        else
-                snprintf(buf, size, "%s", "");
-        return buf;
-}
+#include "listener.h"
 
 void sa_listener_exposure(const sa_listener *l, sa_exposure *ret)
 {
@@ -99,21 +41,6 @@ void sa_listener_exposure(const sa_listener *l, sa_exposure *ret)
         }
         e.host_netns = strncmp(l->netns_name, SA_NETNS_HOST_NAME, sizeof l->netns_name) == 0;
         *ret = e;
-}
-
-const char *sa_exposure_scope_name(sa_exposure_scope scope)
-{
-        switch (scope) {
-        case SA_SCOPE_WILDCARD:
-                return "wildcard";
-        case SA_SCOPE_LOOPBACK:
-                return "loopback";
-        case SA_SCOPE_ADDRESS:
-                return "address";
-        case SA_SCOPE_DEVICE:
-                return "device";
-        }
-        return "?";
 }
 
 char **sa_strv_free(char **v)

@@ -1,60 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* The JSON form of records (docs/RECORDS.md), shared by daemon and CLI. */
+/*
+ * The JSON form of records (docs/RECORDS.md), shared by daemon and CLI:
+ * listeners, their owners and scan counters to JSON, and saved listener
+ * records back into a snapshot. Serialization only: the names and labels
+ * written are listener.c's.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
-#include "sockaudit.h"
-#include "exposure.h"
+#include "listener.h"
 #include "process.h"
+#include "sockaudit.h"
 #include "text.h"
-
-const char *sa_proto_name(uint8_t proto)
-{
-        return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
-}
-
-const char *sa_family_name(uint8_t family)
-{
-        return family == AF_INET ? "ipv4" : family == AF_INET6 ? "ipv6" : "?";
-}
-
-const char *sa_owner_status_name(sa_owner_status st)
-{
-        switch (st) {
-        case SA_OWNER_OK:
-                return "ok";
-        case SA_OWNER_UNKNOWN:
-                return "unknown";
-        case SA_OWNER_PARTIAL:
-                return "partial";
-        }
-        return "?";
-}
-
-const char *sa_listener_address(const sa_listener *l, char *buf, size_t size)
-{
-        if (!inet_ntop(l->family, l->addr, buf, (socklen_t) size))
-                snprintf(buf, size, "?");
-        return buf;
-}
-
-const char *sa_format_time(const struct timespec *ts, char *buf, size_t size)
-{
-        struct tm tm;
-        char sec[24];
-
-        if (!gmtime_r(&ts->tv_sec, &tm) || strftime(sec, sizeof sec, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-                snprintf(buf, size, "?");
-                return buf;
-        }
-        snprintf(buf, size, "%s.%06ldZ", sec, ts->tv_nsec / 1000);
-        return buf;
-}
 
 /* A JSON string for untrusted s (valid UTF-8 guaranteed), or null for NULL. */
 static json_t *text_or_null(const char *s)
@@ -150,7 +111,7 @@ fail:
 
 json_t *sa_listener_to_json(const sa_listener *l)
 {
-        char addr[INET6_ADDRSTRLEN];
+        char addr[INET6_ADDRSTRLEN], ifname[SA_IFNAME_LABEL_MAX];
         json_t *o = json_object(), *owners = json_array();
         int r = 0;
 
@@ -166,8 +127,7 @@ json_t *sa_listener_to_json(const sa_listener *l)
         r |= put(o, "port", json_integer(l->port));
         r |= put(o, "v6only", json_boolean(l->v6only));
         r |= put(o, "interface", l->ifindex == 0 ? json_null() :
-                                 l->ifname[0] ? text_or_null(l->ifname) :
-                                 json_sprintf("if%u", (unsigned) l->ifindex));
+                                 text_or_null(sa_listener_ifname_label(l, ifname, sizeof ifname)));
         r |= put(o, "inode", json_integer(l->inode));
         r |= put(o, "cookie", json_integer((json_int_t) l->cookie));
         r |= put(o, "uid", json_integer(l->uid));
@@ -255,11 +215,6 @@ static int get_text(const json_t *o, const char *key, char **ret)
         return *ret ? 0 : -1;
 }
 
-static bool str_is(const char *a, const char *b)
-{
-        return a && !strcmp(a, b);
-}
-
 static int get_int(const json_t *o, const char *key, json_int_t min, json_int_t max, json_int_t *ret)
 {
         const json_t *v = json_object_get(o, key);
@@ -327,9 +282,8 @@ static int listener_from_json(const json_t *o, sa_snapshot *snap, sa_listener *l
             get_int(o, "uid", 0, UINT32_MAX, &uid) < 0 ||
             get_int(o, "netns", 0, INT64_MAX, &netns) < 0)
                 return -1;
-        l->proto = !strcmp(proto, "tcp") ? IPPROTO_TCP : !strcmp(proto, "udp") ? IPPROTO_UDP : 0;
-        l->family = !strcmp(family, "ipv4") ? AF_INET : !strcmp(family, "ipv6") ? AF_INET6 : 0;
-        if (!l->proto || !l->family || inet_pton(l->family, addr, l->addr) != 1)
+        if (sa_proto_from_name(proto, &l->proto) < 0 || sa_family_from_name(family, &l->family) < 0 ||
+            inet_pton(l->family, addr, l->addr) != 1)
                 return -1;
         l->port = (uint16_t) port;
         l->inode = (uint32_t) inode;
@@ -342,8 +296,11 @@ static int listener_from_json(const json_t *o, sa_snapshot *snap, sa_listener *l
         if (json_is_string(json_object_get(o, "netns_name")))
                 snprintf(l->netns_name, sizeof l->netns_name, "%s",
                          json_string_value(json_object_get(o, "netns_name")));
-        l->owner_status = !status || !strcmp(status, "ok") ? SA_OWNER_OK :
-                          !strcmp(status, "partial") ? SA_OWNER_PARTIAL : SA_OWNER_UNKNOWN;
+        /* Absent means ok; text that names no status means unknown. */
+        if (!status)
+                l->owner_status = SA_OWNER_OK;
+        else if (sa_owner_status_from_name(status, &l->owner_status) < 0)
+                l->owner_status = SA_OWNER_UNKNOWN;
         if (l->owner_status != SA_OWNER_OK)
                 l->owner_reason = "as recorded in the saved state";
 
@@ -359,8 +316,8 @@ static int listener_from_json(const json_t *o, sa_snapshot *snap, sa_listener *l
                 sa_holder *h = &l->holders[l->n_holders++];
                 const char *role = json_string_value(json_object_get(ow, "role"));
                 h->proc = p;
-                h->role = str_is(role, "activator") ? SA_ROLE_ACTIVATOR :
-                          str_is(role, "service") ? SA_ROLE_SERVICE : SA_ROLE_NONE;
+                if (sa_holder_role_from_name(role, &h->role) < 0)
+                        h->role = SA_ROLE_NONE;
                 if (get_text(ow, "socket_unit", &h->socket_unit) < 0 ||
                     get_text(ow, "service_unit", &h->service_unit) < 0)
                         return -1;

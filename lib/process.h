@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Details of one process from PROC_ROOT/PID: comm, exe, argv, status, cgroup. */
+/*
+ * Details of one process from PROC_ROOT/PID: comm, exe, argv, status,
+ * cgroup, and the container it runs in. The names read from a cgroup path
+ * (units, containers) are cgroup.h's.
+ */
 #ifndef SA_PROCESS_H
 #define SA_PROCESS_H
 
@@ -23,34 +27,12 @@ int sa_process_read(const char *proc_root, pid_t pid, sa_usercache *users,
 sa_process *sa_process_free(sa_process *p);
 
 /*
- * Derives units from a cgroup path the way sd_pid_get_unit() and
- * sd_pid_get_user_unit() do: "/system.slice/nginx.service" -> unit
- * "nginx.service"; "/user.slice/user-1000.slice/user@1000.service/app.slice/
- * x.service" -> unit "user@1000.service", user_unit "x.service". Either
- * result may be NULL. Caller frees both.
- */
-int sa_cgroup_units(const char *cgroup, char **ret_unit, char **ret_user_unit);
-
-/*
- * The container a cgroup path belongs to (docs/EXPOSURE.md), innermost
- * first: "docker:ID12" for ".../docker-<64 hex>.scope" or "/docker/<64 hex>",
- * "podman:ID12" for "libpod-<64 hex>(.scope)", "containerd:ID12" and
- * "crio:ID12" for "cri-containerd-"/"crio-<64 hex>.scope", the machine name
- * for "machine.slice/machine-NAME.scope" (unit escapes undone), else
- * "container" when a component is "payload" (systemd-nspawn --keep-unit).
- * *ret is NULL when none of these match. Pure string work. Caller frees;
- * -EINVAL, -ENOMEM.
- */
-int sa_cgroup_container(const char *cgroup, char **ret);
-
-/*
- * The container or machine pid (0 = the caller itself) runs in:
- * sd_pid_get_machine_name() when proc_root is the live "/proc" (NULL), else
- * or then sa_cgroup_container() on PROC_ROOT/PID/cgroup. 0 with *ret NULL
- * when it is in none; -ESRCH when pid is gone, -errno when its cgroup file
- * is unreadable, -ENOMEM. Costs an open, a read and a close (plus
- * libsystemd's own read of the same file and a readlink under
- * /run/systemd/machines when live).
+ * The container or machine pid (0 = the caller itself) runs in, named from
+ * PROC_ROOT/PID/cgroup: sa_cgroup_machined_name() when proc_root is the
+ * live "/proc" (NULL), else or then sa_cgroup_container() (cgroup.h). 0
+ * with *ret NULL when it is in none; -ESRCH when pid is gone, -errno when
+ * its cgroup file is unreadable, -ENOMEM. Costs an open, a read and a close
+ * (plus a readlink under /run/systemd/machines when live).
  */
 int sa_pid_container(const char *proc_root, pid_t pid, char **ret);
 

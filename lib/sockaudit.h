@@ -212,7 +212,12 @@ sa_snapshot *sa_snapshot_free(sa_snapshot *snap);
 /* True when l passes f (NULL passes everything). */
 bool sa_listener_match(const sa_listener *l, const sa_filter *f);
 
-/* "tcp" / "udp"; "ipv4" / "ipv6"; "ok" / "unknown" / "partial"; NULL / "activator" / "service". */
+/*
+ * The record vocabulary (lib/listener.c, with sa_exposure_scope_name() and
+ * sa_format_time() below). Static strings; "?" for a value without a name.
+ * "tcp" / "udp"; "ipv4" / "ipv6"; "ok" / "unknown" / "partial";
+ * NULL (SA_ROLE_NONE) / "activator" / "service".
+ */
 const char *sa_holder_role_name(sa_holder_role role);
 const char *sa_proto_name(uint8_t proto);
 const char *sa_family_name(uint8_t family);

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "cgroup.h"
 #include "fuzz.h"
 #include "process.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "exposure.h"
+#include "listener.h"
 #include "sockaudit.h"
 
 /* A TCP listener on port 443 at addr, in namespace ns ("" = unnamed). */

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Exposure helpers shared inside the library: what an address is, and how a
- * listener's namespace and interface are named in sentences.
+ * The listener vocabulary inside the library (lib/listener.c): what a
+ * listener's address is, how its namespace and interface are named in
+ * sentences, and the record names read back into enums. The names written
+ * out (sa_proto_name(), sa_listener_address(), ...) are public, in
+ * sockaudit.h. Pure functions over a listener's own fields: no system call.
  */
-#ifndef SA_EXPOSURE_H
-#define SA_EXPOSURE_H
+#ifndef SA_LISTENER_H
+#define SA_LISTENER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,5 +38,16 @@ const char *sa_listener_netns_label(const sa_listener *l, char *buf, size_t size
  * A listener is bound to a device when either is set (records read back
  * from JSON carry the name only). */
 const char *sa_listener_ifname_label(const sa_listener *l, char *buf, size_t size);
+
+/*
+ * The inverses of sa_proto_name(), sa_family_name(), sa_owner_status_name()
+ * and sa_holder_role_name(): the value whose name is exactly name, in *ret.
+ * -EINVAL (and *ret untouched) for NULL or any other text, including "?"
+ * and, for roles, the unnamed SA_ROLE_NONE.
+ */
+int sa_proto_from_name(const char *name, uint8_t *ret);
+int sa_family_from_name(const char *name, uint8_t *ret);
+int sa_owner_status_from_name(const char *name, sa_owner_status *ret);
+int sa_holder_role_from_name(const char *name, sa_holder_role *ret);
 
 #endif
