@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* The control commands (docs/PROTOCOL.md), answered from the manager's state. */
+/*
+ * The control commands (docs/PROTOCOL.md), answered from the manager's
+ * state: one handler per command, the table of them (commands.h) and the
+ * dispatcher the control socket calls for every request line.
+ */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util.h"
+#include "commands.h"
 #include "incremental.h"
 #include "manager.h"
 #include "privs.h"
@@ -67,7 +72,7 @@ static json_t *listeners_reply(manager *m, const request *req)
  * The same question about an unchanged snapshot gets the same bytes: kept
  * per snapshot generation (replycache.h).
  */
-static int command_listeners(manager *m, const request *req, control_reply *ret)
+static int command_listeners(manager *m, client *c, const request *req, control_reply *ret)
 {
         sa_filter f = { .port = req->port, .protos = req->protos };
         int r;
@@ -90,7 +95,8 @@ static int command_listeners(manager *m, const request *req, control_reply *ret)
         return r;
 }
 
-static json_t *command_status(manager *m)
+/* status: the daemon, its clients, scans and freshness. */
+static json_t *status_reply(manager *m)
 {
         _cleanup_json_ json_t *reply = NULL, *status = NULL;
         const char *path = control_socket_path(m->control);
@@ -150,8 +156,13 @@ static json_t *command_status(manager *m)
         return TAKE_PTR(reply);
 }
 
+static int command_status(manager *m, client *c, const request *req, control_reply *ret)
+{
+        return control_reply_from_json(status_reply(m), ret);
+}
+
 /* check: the violations of what listens now (after a freshness check of every listener). */
-static json_t *command_check(manager *m)
+static int command_check(manager *m, client *c, const request *req, control_reply *ret)
 {
         _cleanup_json_ json_t *reply = NULL;
         json_t *violations;
@@ -159,24 +170,26 @@ static json_t *command_check(manager *m)
 
         r = manager_ensure_fresh(m, NULL);
         if (r < 0)
-                return reply_error(REQUEST_ERROR_INTERNAL, "rescan failed: %s", strerror(-r));
+                return control_reply_from_json(reply_error(REQUEST_ERROR_INTERNAL, "rescan failed: %s",
+                                                           strerror(-r)), ret);
         if (!m->snapshot)
-                return no_snapshot_error(m);
+                return control_reply_from_json(no_snapshot_error(m), ret);
         reply = reply_ok();
         violations = monitor_check(m->snapshot, &m->config->policy);
         if (!reply || !violations || json_object_set_new(reply, "violations", violations) < 0)
-                return NULL;
-        return TAKE_PTR(reply);
+                return -ENOMEM;
+        return control_reply_from_json(TAKE_PTR(reply), ret);
 }
 
 /* watch: from now on this client gets every event as one line. */
-static json_t *command_watch(client *c)
+static int command_watch(manager *m, client *c, const request *req, control_reply *ret)
 {
         client_set_watching(c);
-        return reply_ok();
+        return control_reply_from_json(reply_ok(), ret);
 }
 
-static json_t *command_refresh(manager *m)
+/* refresh: a full scan now, and its figures. */
+static int command_refresh(manager *m, client *c, const request *req, control_reply *ret)
 {
         _cleanup_json_ json_t *reply = NULL;
         json_t *scan;
@@ -184,33 +197,33 @@ static json_t *command_refresh(manager *m)
 
         r = manager_scan(m, "refresh request");
         if (r < 0)
-                return reply_error(REQUEST_ERROR_INTERNAL, "scan failed: %s", strerror(-r));
+                return control_reply_from_json(reply_error(REQUEST_ERROR_INTERNAL, "scan failed: %s",
+                                                           strerror(-r)), ret);
         reply = reply_ok();
         scan = scan_to_json(m->snapshot);
         if (!reply || !scan || json_object_set_new(reply, "scan", scan) < 0)
-                return NULL;
-        return TAKE_PTR(reply);
+                return -ENOMEM;
+        return control_reply_from_json(TAKE_PTR(reply), ret);
 }
 
-static json_t *command_other(manager *m, client *c, const request *req)
-{
-        switch (req->cmd) {
-        case REQUEST_STATUS:
-                return command_status(m);
-        case REQUEST_REFRESH:
-                return command_refresh(m);
-        case REQUEST_CHECK:
-                return command_check(m);
-        case REQUEST_WATCH:
-                return command_watch(c);
-        default:
-                return reply_error(REQUEST_ERROR_INTERNAL, "unhandled command");
-        }
-}
+/*
+ * Who may call what: today every admitted peer (root or group sockaudit)
+ * may call every command; COMMAND_ACCESS_ROOT is there for verbs that
+ * must not be delegated.
+ */
+const command command_table[_REQUEST_CMD_MAX] = {
+        [REQUEST_WHO]     = { command_listeners, COMMAND_ACCESS_PEER },
+        [REQUEST_LIST]    = { command_listeners, COMMAND_ACCESS_PEER },
+        [REQUEST_STATUS]  = { command_status,    COMMAND_ACCESS_PEER },
+        [REQUEST_REFRESH] = { command_refresh,   COMMAND_ACCESS_PEER },
+        [REQUEST_CHECK]   = { command_check,     COMMAND_ACCESS_PEER },
+        [REQUEST_WATCH]   = { command_watch,     COMMAND_ACCESS_PEER },
+};
 
-int manager_handle_request(client *c, const char *line, size_t len, control_reply *ret, void *userdata)
+int commands_dispatch(client *c, const char *line, size_t len, control_reply *ret, void *userdata)
 {
         manager *m = userdata;
+        const command *cmd;
         request_error err;
         request req;
         int r;
@@ -223,7 +236,12 @@ int manager_handle_request(client *c, const char *line, size_t len, control_repl
         }
         log_debug("Request from pid %d: %s", (int) client_pid(c), request_cmd_name(req.cmd));
 
-        if (req.cmd == REQUEST_WHO || req.cmd == REQUEST_LIST)
-                return command_listeners(m, &req, ret);
-        return control_reply_from_json(command_other(m, c, &req), ret);
+        cmd = &command_table[req.cmd];
+        if (!cmd->handler)
+                return control_reply_from_json(reply_error(REQUEST_ERROR_INTERNAL, "unhandled command"), ret);
+        if (cmd->access == COMMAND_ACCESS_ROOT && client_uid(c) != 0)
+                return control_reply_from_json(reply_error(REQUEST_ERROR_DENIED,
+                                                           "permission denied: \"%s\" is for root only",
+                                                           request_cmd_name(req.cmd)), ret);
+        return cmd->handler(m, c, &req, ret);
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The control socket and its clients: a listening AF_UNIX stream socket
- * (from systemd, or bound here), peer checks, per-client line framing with
- * limits, non-blocking output with backpressure, idle timeouts. Requests
- * are handed, one complete line at a time, to a handler that returns the
- * reply object. Nothing here blocks.
+ * (from systemd, or bound here), peer checks (control.c), per-client line
+ * framing with limits, non-blocking output with backpressure, idle
+ * timeouts (client.c). Requests are handed, one complete line at a time,
+ * to a handler that fills the reply (commands_dispatch(), commands.h).
+ * Nothing here blocks.
  */
 #ifndef SAD_CONTROL_H
 #define SAD_CONTROL_H

@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "util.h"
+#include "commands.h"
 #include "incremental.h"
 #include "manager.h"
 #include "privs.h"
@@ -717,7 +718,7 @@ int manager_new(const manager_options *o, manager **ret)
                         log_info("Scan method: %s (iter/task_file)", method);
         }
 
-        r = control_new(m->event, o->socket_path, manager_handle_request, m, &m->control);
+        r = control_new(m->event, o->socket_path, commands_dispatch, m, &m->control);
         if (r < 0)
                 goto fail;        /* logged */
         control_set_max_clients(m->control, m->config->max_clients);

@@ -120,8 +120,4 @@ json_t *manager_freshness_to_json(manager *m);
 /* SIGHUP: loads the config anew; a bad file is logged and the old one kept. */
 int manager_reload(manager *m);
 
-/* The control handler (commands.c): answers one request line. */
-int manager_handle_request(client *c, const char *line, size_t len, control_reply *ret,
-                           void *userdata);
-
 #endif

@@ -18,9 +18,6 @@ static const char *const cmd_names[_REQUEST_CMD_MAX] = {
         [REQUEST_WATCH] = "watch",
 };
 
-/* Commands in PROTOCOL.md that this daemon does not serve yet. */
-static const char *const cmd_later[] = { "watch", "check" };
-
 static const char *const error_names[_REQUEST_ERROR_MAX] = {
         [REQUEST_ERROR_BAD_REQUEST] = "bad_request",
         [REQUEST_ERROR_UNKNOWN_CMD] = "unknown_cmd",
@@ -158,14 +155,9 @@ int request_parse(const char *line, size_t len, request_error *err, request *ret
                         found = true;
                         break;
                 }
-        if (!found) {
-                for (size_t i = 0; i < ELEMENTSOF(cmd_later); i++)
-                        if (strcmp(name, cmd_later[i]) == 0)
-                                return fail(err, REQUEST_ERROR_UNKNOWN_CMD,
-                                            "command \"%s\" is not available yet", cmd_later[i]);
+        if (!found)
                 return fail(err, REQUEST_ERROR_UNKNOWN_CMD, "unknown command \"%s\"",
                             escape_ascii(name, true, esc, sizeof(esc)));
-        }
 
         json_object_foreach((json_t *) root, key, value) {
                 bool filters = req.cmd == REQUEST_WHO || req.cmd == REQUEST_LIST;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "request.h"
 #include "sockaudit.h"
 
@@ -309,6 +310,17 @@ START_TEST(error_messages_make_valid_replies)
 }
 END_TEST
 
+/* Every command has a handler; any admitted peer (root or group sockaudit) may call each. */
+START_TEST(command_table_covers_every_command)
+{
+        for (unsigned i = 0; i < _REQUEST_CMD_MAX; i++) {
+                ck_assert_ptr_nonnull(request_cmd_name((request_cmd) i));
+                ck_assert_msg(command_table[i].handler, "no handler for %s", request_cmd_name((request_cmd) i));
+                ck_assert_int_eq(command_table[i].access, COMMAND_ACCESS_PEER);
+        }
+}
+END_TEST
+
 Suite *request_suite(void)
 {
         Suite *s = suite_create("request");
@@ -325,6 +337,7 @@ Suite *request_suite(void)
         tcase_add_test(tc, deep_nesting_and_big_input);
         tcase_add_test(tc, replies);
         tcase_add_test(tc, error_messages_make_valid_replies);
+        tcase_add_test(tc, command_table_covers_every_command);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The clients of the control socket (client.c), as control.c sees them: a
+ * pool of connected clients that control.c adds to after its accept-time
+ * checks. What the command handlers see of a client (client_pid(),
+ * client_set_watching()...) is in control.h.
+ */
+#ifndef SAD_CLIENT_H
+#define SAD_CLIENT_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+#include <systemd/sd-event.h>
+
+#include "control.h"
+
+typedef struct client_pool client_pool;
+
+/*
+ * An empty pool on event; every request line of its clients goes to
+ * handler (with userdata). -errno (not logged) on failure. Caller frees
+ * with client_pool_free(), which closes every client.
+ */
+int client_pool_new(sd_event *event, control_handler handler, void *userdata, client_pool **ret);
+client_pool *client_pool_free(client_pool *p);
+
+/* Clients connected now, refused ones still saying goodbye included. */
+unsigned client_pool_size(const client_pool *p);
+
+/* Sets *ret to the pool's counters: connected, requests, errors, dropped, watchers, events_lost. */
+void client_pool_get_stats(const client_pool *p, control_stats *ret);
+
+/* control_broadcast() (control.h) to the pool's watchers. */
+void client_pool_broadcast(client_pool *p, const char *line, size_t len);
+
+/*
+ * Adds the peer cred connected on fd (taken: closed on failure) to the
+ * pool, with an idle timeout, reading nothing yet: the caller follows
+ * with client_start() or client_refuse(). Logs and returns -errno.
+ */
+int client_new(client_pool *p, int fd, const struct ucred *cred, client **ret);
+
+/* Serves c from now on. May drop (free) c at once. */
+void client_start(client *c);
+
+/*
+ * Sends reply (consumed; NULL: out of memory) to c, reads no request,
+ * then closes c once the peer has read it and hung up (or after a short
+ * linger). May drop (free) c at once.
+ */
+void client_refuse(client *c, json_t *reply);
+
+#endif
