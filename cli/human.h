@@ -18,7 +18,7 @@
  */
 int print_template(FILE *out, const json_t *root, const char *tmpl);
 
-/* The status object (docs/PROTOCOL.md) as "Key: value" lines. 0 or -errno. */
+/* The status object (docs/RECORDS.md) as "Key: value" lines. 0 or -errno. */
 int status_print(FILE *out, const json_t *status);
 
 /*
