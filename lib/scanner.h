@@ -45,7 +45,8 @@ struct sa_scanner {
         sa_netns_set *ns;    /* namespaces and their sock_diag sockets */
         sa_usercache *users;
         sa_bpfscan *bpf;     /* the eBPF fd walk; NULL: procfs */
-        char no_bpf_why[160];
+        sa_scan_fallback fallback; /* why bpf is NULL; NONE when it is not */
+        char no_bpf_why[160];      /* the same in words, with particulars */
         unsigned bpf_failures; /* eBPF walks that could not be read (procfs did them) */
 
         /* Incremental state, valid once an unfiltered scan ran (owners set). */
