@@ -211,7 +211,7 @@ static int direct_query(const cli_options *o, json_t **ret)
         char when[40];
         /* Like the daemon's default: every network namespace on the host. */
         sa_scan_config cfg = { .namespaces = SA_NETNS_ALL };
-        const char *method = getenv("SOCKAUDIT_SCAN_METHOD"), *why = NULL;
+        const char *method = getenv("SOCKAUDIT_SCAN_METHOD");
         sa_scan_method want = SA_SCAN_AUTO;
         sa_scanner *s = NULL;
         int r;
@@ -224,9 +224,9 @@ static int direct_query(const cli_options *o, json_t **ret)
         /* ebpf or fail: opened as auto to learn why it did not load. */
         cfg.method = want == SA_SCAN_EBPF ? SA_SCAN_AUTO : want;
         r = sa_scanner_new(&cfg, &s);
-        if (r >= 0 && want == SA_SCAN_EBPF && strcmp(sa_scanner_method(s, &why), "ebpf") != 0) {
+        if (r >= 0 && want == SA_SCAN_EBPF && sa_scanner_method(s, NULL) != SA_SCAN_EBPF) {
                 fprintf(stderr, "sockaudit: SOCKAUDIT_SCAN_METHOD=ebpf, but the eBPF iterator is not usable: %s\n",
-                        why);
+                        sa_scanner_method_detail(s));
                 sa_scanner_free(s);
                 return EXIT_ERROR;
         }

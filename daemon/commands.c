@@ -133,13 +133,13 @@ static json_t *status_reply(manager *m)
         if (!status)
                 return NULL;
         {
-                const char *why, *method = sa_scanner_method(m->scanner, &why);
+                const char *method = sa_scan_method_name(sa_scanner_method(m->scanner, NULL));
                 sa_incremental_stats is;
 
                 sa_scanner_incremental_stats(m->scanner, &is);
                 if (json_object_set_new(status, "scan_method",
                                         json_pack("{s:s,s:s,s:I}", "method", method,
-                                                  "detail", why ? why : "iter/task_file",
+                                                  "detail", sa_scanner_method_detail(m->scanner),
                                                   "ebpf_fallbacks", (json_int_t) is.ebpf_fallbacks)) < 0)
                         return NULL;
         }

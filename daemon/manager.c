@@ -557,7 +557,7 @@ int manager_reload(manager *m)
                 /* The eBPF iterator is loaded before capabilities are dropped. */
                 if (m->config->scan_method != method_before)
                         log_notice("ScanMethod= changes take effect at the next start (now: %s)",
-                                   sa_scanner_method(m->scanner, NULL));
+                                   sa_scan_method_name(sa_scanner_method(m->scanner, NULL)));
                 /* Judge what listens now by the new policy, and save what it watches. */
                 monitor_policy_changed(m->monitor);
                 manager_scan(m, "reload");
@@ -705,7 +705,9 @@ int manager_new(const manager_options *o, manager **ret)
                 goto fail;
         }
         {
-                const char *why, *method = sa_scanner_method(m->scanner, &why);
+                sa_scan_method got = sa_scanner_method(m->scanner, NULL);
+                const char *method = sa_scan_method_name(got);
+                const char *why = got == SA_SCAN_EBPF ? NULL : sa_scanner_method_detail(m->scanner);
 
                 if (m->scan_method == SA_SCAN_EBPF && why) {
                         log_error("ScanMethod=ebpf, but the eBPF iterator is not usable: %s", why);

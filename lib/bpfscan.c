@@ -18,7 +18,7 @@
 
 int sa_bpfscan_open(sa_bpfscan **ret, char *why, size_t why_size)
 {
-        sa_bpf_sa_bpf_say(why, why_size, "built without eBPF support");
+        sa_bpf_say(why, why_size, "built without eBPF support");
         return -EOPNOTSUPP;
 }
 
@@ -191,8 +191,10 @@ int sa_bpfscan_open(sa_bpfscan **ret, char *why, size_t why_size)
                 goto fail;
         }
         r = self_test(b, why, why_size);
-        if (r < 0)
+        if (r < 0) {
+                r = -ENXIO; /* loaded, but unusable: the header's contract */
                 goto fail;
+        }
         *ret = b;
         return 0;
 fail:

@@ -22,7 +22,8 @@ typedef struct sa_bpfscan sa_bpfscan;
 /*
  * Loads the iterator and checks that it reports this process's own socket
  * under getpid() (it reports pids of the initial pid namespace). On failure
- * returns -errno and writes why into why (why_size bytes, may be 0).
+ * returns -errno (-ENXIO: loaded, but that check failed; -EPERM: loading was
+ * refused) and writes why into why (why_size bytes, may be 0).
  */
 int sa_bpfscan_open(sa_bpfscan **ret, char *why, size_t why_size);
 sa_bpfscan *sa_bpfscan_free(sa_bpfscan *b);

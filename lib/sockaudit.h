@@ -149,6 +149,17 @@ typedef enum sa_scan_method {
         SA_SCAN_EBPF,             /* the eBPF iterator (iter/task_file), or fail */
 } sa_scan_method;
 
+/* Why a scanner walks fds through procfs instead of with the eBPF iterator. */
+typedef enum sa_scan_fallback {
+        SA_SCAN_FALLBACK_NONE,          /* it does not: the iterator is used */
+        SA_SCAN_FALLBACK_ASKED,         /* SA_SCAN_PROCFS was asked for */
+        SA_SCAN_FALLBACK_PROC_ROOT,     /* proc_root is not /proc (a fixture tree) */
+        SA_SCAN_FALLBACK_NOT_BUILT,     /* the library was built without eBPF */
+        SA_SCAN_FALLBACK_NOT_PERMITTED, /* loading was refused: CAP_BPF, CAP_PERFMON missing */
+        SA_SCAN_FALLBACK_LOAD_FAILED,   /* the object did not open, load or attach */
+        SA_SCAN_FALLBACK_SELF_TEST,     /* loaded, but did not report our own socket right */
+} sa_scan_fallback;
+
 typedef struct sa_scan_config {
         const char *proc_root;    /* NULL = "/proc"; tests point at fixtures */
         sa_netns_mode namespaces; /* ALL needs CAP_SYS_ADMIN (setns) to enter others */
@@ -170,16 +181,32 @@ int sa_scanner_new(const sa_scan_config *cfg, sa_scanner **ret);
 sa_scanner *sa_scanner_free(sa_scanner *s);
 
 /*
- * "ebpf" or "procfs": how full scans walk fds. With "procfs", *ret_why (if
- * ret_why) says why eBPF is not used; NULL with "ebpf".
+ * How full scans walk fds, as sa_scanner_new() settled it once and for all:
+ * SA_SCAN_EBPF or SA_SCAN_PROCFS, never SA_SCAN_AUTO. *ret_reason (if
+ * ret_reason) says why not eBPF: SA_SCAN_FALLBACK_NONE with SA_SCAN_EBPF.
+ * No syscall, cannot fail.
  */
-const char *sa_scanner_method(const sa_scanner *s, const char **ret_why);
+sa_scan_method sa_scanner_method(const sa_scanner *s, sa_scan_fallback *ret_reason);
+
+/*
+ * The method's detail for status and logs: "iter/task_file" with eBPF,
+ * else the words of the step that ruled it out, with its particulars
+ * ("loading eBPF (sa_fdscan) needs CAP_BPF and CAP_PERFMON"; may be "" when
+ * that step ran out of memory). Borrowed until sa_scanner_free().
+ */
+const char *sa_scanner_method_detail(const sa_scanner *s);
 
 /* Switches to mode's namespaces (the next refresh is a full scan). 0, -errno. */
 int sa_scanner_set_namespaces(sa_scanner *s, sa_netns_mode mode);
 
-/* "auto", "procfs", "ebpf" <-> the enum; -EINVAL for anything else. */
+/* "auto", "procfs", "ebpf" <-> the enum: -EINVAL for any other string,
+ * NULL for a value outside the enum. */
 int sa_scan_method_from_string(const char *s, sa_scan_method *ret);
+const char *sa_scan_method_name(sa_scan_method method);
+
+/* A fixed sentence for each reason ("procfs was asked for"); NULL for NONE
+ * and unknown values. sa_scanner_method_detail() has the particulars. */
+const char *sa_scan_fallback_text(sa_scan_fallback reason);
 
 /*
  * Takes a snapshot of the listeners matching f (NULL = all) and of every

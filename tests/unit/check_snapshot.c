@@ -165,12 +165,68 @@ START_TEST(probe_matches_scan)
 }
 END_TEST
 
+/*
+ * How a scanner walks fds is a value with a reason (sa_scanner_method), its
+ * words for status come from sa_scanner_method_detail, and the names go
+ * both ways.
+ */
+START_TEST(scan_method_values)
+{
+        static const sa_scan_method methods[] = { SA_SCAN_AUTO, SA_SCAN_PROCFS, SA_SCAN_EBPF };
+        sa_scan_config procfs = { .method = SA_SCAN_PROCFS };
+        sa_scan_config fixture = { .proc_root = "/nonexistent" };
+        sa_scan_config fixture_ebpf = { .proc_root = "/nonexistent", .method = SA_SCAN_EBPF };
+        sa_scan_fallback why = SA_SCAN_FALLBACK_NONE;
+        sa_scanner *s = NULL;
+        sa_scan_method m, back;
+
+        for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
+                ck_assert_int_eq(sa_scan_method_from_string(sa_scan_method_name(methods[i]), &back), 0);
+                ck_assert_int_eq(back, methods[i]);
+        }
+        ck_assert_str_eq(sa_scan_method_name(SA_SCAN_EBPF), "ebpf");
+        ck_assert_ptr_null(sa_scan_method_name((sa_scan_method) 99));
+        ck_assert_int_eq(sa_scan_method_from_string("sideways", &back), -EINVAL);
+        ck_assert_ptr_null(sa_scan_fallback_text(SA_SCAN_FALLBACK_NONE));
+        for (int r = SA_SCAN_FALLBACK_ASKED; r <= SA_SCAN_FALLBACK_SELF_TEST; r++)
+                ck_assert_ptr_nonnull(sa_scan_fallback_text((sa_scan_fallback) r));
+
+        ck_assert_int_eq(sa_scanner_new(&procfs, &s), 0);
+        ck_assert_int_eq(sa_scanner_method(s, &why), SA_SCAN_PROCFS);
+        ck_assert_int_eq(why, SA_SCAN_FALLBACK_ASKED);
+        ck_assert_str_eq(sa_scanner_method_detail(s), "procfs was asked for");
+        ck_assert_str_eq(sa_scan_fallback_text(why), "procfs was asked for");
+        sa_scanner_free(s);
+
+        ck_assert_int_eq(sa_scanner_new(&fixture, &s), 0);
+        ck_assert_int_eq(sa_scanner_method(s, &why), SA_SCAN_PROCFS);
+        ck_assert_int_eq(why, SA_SCAN_FALLBACK_PROC_ROOT);
+        ck_assert_str_eq(sa_scanner_method_detail(s), "the proc root is /nonexistent, not /proc");
+        sa_scanner_free(s);
+        ck_assert_int_eq(sa_scanner_new(&fixture_ebpf, &s), -EINVAL);
+
+        /* /proc and auto: eBPF with no reason, or procfs with one. */
+        ck_assert_int_eq(sa_scanner_new(NULL, &s), 0);
+        m = sa_scanner_method(s, &why);
+        ck_assert_int_eq(m == SA_SCAN_EBPF, why == SA_SCAN_FALLBACK_NONE);
+        ck_assert(m == SA_SCAN_EBPF || m == SA_SCAN_PROCFS);
+        if (m == SA_SCAN_EBPF)
+                ck_assert_str_eq(sa_scanner_method_detail(s), "iter/task_file");
+        else
+                ck_assert(why >= SA_SCAN_FALLBACK_NOT_BUILT && why <= SA_SCAN_FALLBACK_SELF_TEST);
+        sa_scanner_free(s);
+}
+END_TEST
+
 Suite *snapshot_suite(void)
 {
         Suite *s = suite_create("snapshot");
         TCase *tc = tcase_create("live");
         tcase_add_test(tc, scan_finds_every_holder);
         tcase_add_test(tc, probe_matches_scan);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("method");
+        tcase_add_test(tc, scan_method_values);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scans (lib/sockaudit.h): sock_diag dumps give the listening sockets (in
+ * each network namespace, lib/netns.c), a probe gives just their cookies,
+ * and a full scan adds every process holding one: one walk of all fds
+ * (socket inodes are unique host-wide; lib/scanjob.c), each holder
+ * described once (lib/snapshot.c). An unfiltered scan of a lasting scanner
+ * also leaves the owner index behind, for sa_scanner_refresh().
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "scanner.h"
+#include "sockdiag.h"
+
+bool sa_listener_match(const sa_listener *l, const sa_filter *f)
+{
+        if (!f)
+                return true;
+        unsigned protos = f->protos ? f->protos : SA_PROTO_ANY;
+        unsigned mine = l->proto == IPPROTO_TCP ? SA_PROTO_TCP : SA_PROTO_UDP;
+        return (protos & mine) && (f->port == 0 || f->port == l->port);
+}
+
+/*
+ * Runs the (up to four) dumps f asks for in namespace ns, appending to out,
+ * each record stamped with ns's inode and name. On failure out is as it was.
+ */
+static int collect_one(sa_netns *ns, const sa_filter *f, sa_listener_vec *out, sa_scan_stats *st)
+{
+        static const uint8_t families[] = { AF_INET, AF_INET6 };
+        static const struct { uint8_t proto; unsigned bit; } protos[] = {
+                { IPPROTO_TCP, SA_PROTO_TCP },
+                { IPPROTO_UDP, SA_PROTO_UDP },
+        };
+        unsigned want = f && f->protos ? f->protos : SA_PROTO_ANY;
+        uint16_t port = f ? f->port : 0;
+        size_t n0 = out->n;
+
+        for (size_t p = 0; p < sizeof protos / sizeof protos[0]; p++) {
+                if (!(want & protos[p].bit))
+                        continue;
+                for (size_t i = 0; i < sizeof families; i++) {
+                        int r = sa_sockdiag_dump(ns->nl, families[i], protos[p].proto, port,
+                                                 ns->ino, out, st);
+                        if (r < 0) {
+                                sa_listener_vec_truncate(out, n0);
+                                return r;
+                        }
+                }
+        }
+        for (size_t i = n0; i < out->n; i++)
+                memcpy(out->items[i].netns_name, ns->name, sizeof ns->name);
+        return 0;
+}
+
+int sa_scanner_collect(sa_scanner *s, const sa_filter *f, sa_listener_vec *out, sa_scan_stats *st)
+{
+        for (size_t i = 0; i < s->ns->n; i++) {
+                sa_netns *ns = &s->ns->items[i];
+                int r;
+
+                if (!ns->nl) {
+                        st->netns_skipped++;
+                        continue;
+                }
+                r = collect_one(ns, f, out, st);
+                if (r < 0) {
+                        if (!ns->self && r != -ENOMEM)
+                                sa_netns_drop_socket(ns);
+                        return r;
+                }
+                st->netns++;
+        }
+        return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+        return x < y ? -1 : x > y;
+}
+
+int sa_scanner_probe(sa_scanner *s, const sa_filter *f, uint64_t **ret_cookies, size_t *ret_n)
+{
+        sa_listener_vec v = { 0 };
+        sa_scan_stats st = { 0 };
+        uint64_t *cookies = NULL;
+        int r = 0;
+
+        /* Namespaces as the last scan found them; found once if none ran. */
+        if (!s->ns->discovered)
+                r = sa_netns_set_refresh(s->ns, s->proc_root, &st);
+        if (r >= 0)
+                r = sa_scanner_collect(s, f, &v, &st);
+        if (r < 0)
+                goto out;
+        if (v.n > 0) {
+                cookies = malloc(v.n * sizeof *cookies);
+                if (!cookies) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                for (size_t i = 0; i < v.n; i++)
+                        cookies[i] = v.items[i].cookie;
+                qsort(cookies, v.n, sizeof *cookies, cmp_u64);
+        }
+        *ret_cookies = cookies;
+        *ret_n = v.n;
+out:
+        sa_listener_vec_clear(&v);
+        return r;
+}
+
+int sa_scanner_scan(sa_scanner *s, const sa_filter *f, sa_snapshot **ret)
+{
+        sa_scan_job *j = NULL;
+        int r = sa_scan_job_prepare(s, f, !f && !s->oneshot, &j);
+
+        if (r < 0)
+                return r;
+        sa_scan_job_walk(j);
+        return sa_scan_job_finish(s, j, UINT64_MAX, ret);
+}
+
+int sa_scan(const sa_scan_config *cfg, const sa_filter *f, sa_snapshot **ret)
+{
+        sa_scanner *s = NULL;
+        int r = sa_scanner_new(cfg, &s);
+
+        if (r < 0)
+                return r;
+        s->oneshot = true;
+        r = sa_scanner_scan(s, f, ret);
+        sa_scanner_free(s);
+        return r;
+}

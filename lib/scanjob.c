@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A full scan as a job of three steps (lib/scanner.h): prepare (dumps, the
+ * listing, on the calling thread), walk (every process's fds: the eBPF
+ * iterator or procfs; touches only the job and the loaded iterator, so it
+ * may run on a thread of its own), finish (each holder's details, the
+ * index; calling thread). sa_scanner_scan() runs the three in a row; the
+ * threaded job of lib/incremental.h (sa_scanner_scan_start/finish) runs the
+ * walk on a thread and says when it is done through an eventfd.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "inomap.h"
+#include "inomarks.h"
+#include "scanner.h"
+#include "util.h"
+
+struct sa_scan_job {
+        sa_snapshot *snap;
+        sa_inomap *want;
+        sa_procfd_pid *pids;
+        size_t n_pids;
+        uint32_t *marks;
+        size_t n_marks;
+        uint64_t t0;
+        bool keep;              /* rebuild the index (an unfiltered scan of a lasting scanner) */
+        bool walk;              /* something to walk for */
+        const char *proc_root;
+        sa_bpfscan *bpf;
+        /* The walk's results. */
+        sa_bpfscan_hit *hits;
+        size_t n_hits, cap_hits;
+        sa_scan_stats wstats;
+        bool bpf_failed;        /* read by procfs instead */
+        int wr;
+        /* Asynchronous jobs. */
+        uint64_t full_gen, note_seq;
+        pthread_t thread;
+        bool threaded;
+        int efd;
+};
+
+static void job_free(sa_scan_job *j)
+{
+        if (!j)
+                return;
+        sa_snapshot_free(j->snap);
+        sa_inomap_free(j->want);
+        free(j->pids);
+        free(j->marks);
+        free(j->hits);
+        if (j->efd >= 0)
+                close(j->efd);
+        free(j);
+}
+
+/* Where each CPU's inode counter stands before anything is dumped. */
+static int job_take_marks(sa_scan_job *j)
+{
+        long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+        size_t max = ncpu > 0 ? (size_t) ncpu : 1;
+
+        j->marks = calloc(max, sizeof *j->marks);
+        if (!j->marks)
+                return -ENOMEM;
+        j->n_marks = sa_inomarks_take(j->marks, max);
+        return 0;
+}
+
+/* The namespaces, then the listeners passing f into the snapshot (sorted),
+ * and the map of their inodes the walk looks for. */
+static int job_dump(sa_scanner *s, const sa_filter *f, sa_scan_job *j)
+{
+        sa_listener_vec v = { 0 };
+        int r = sa_netns_set_refresh(s->ns, s->proc_root, &j->snap->stats);
+
+        if (r >= 0)
+                r = sa_scanner_collect(s, f, &v, &j->snap->stats);
+        if (r < 0) {
+                sa_listener_vec_clear(&v);
+                return r;
+        }
+        if (v.n > 0)
+                qsort(v.items, v.n, sizeof *v.items, sa_listener_cmp);
+        j->snap->listeners = v.items;
+        j->snap->n_listeners = v.n;
+
+        r = sa_inomap_new(j->snap->n_listeners, &j->want);
+        for (size_t i = 0; r >= 0 && i < j->snap->n_listeners; i++)
+                r = sa_inomap_put(j->want, j->snap->listeners[i].inode, i);
+        return r;
+}
+
+int sa_scan_job_prepare(sa_scanner *s, const sa_filter *f, bool keep, sa_scan_job **ret)
+{
+        sa_scan_job *j = calloc(1, sizeof *j);
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        j->efd = -1;
+        j->t0 = now_usec(CLOCK_MONOTONIC);
+        j->keep = keep;
+        j->proc_root = s->proc_root;
+        j->bpf = s->bpf;
+        j->full_gen = s->full_gen;
+        j->note_seq = s->note_seq;
+        j->snap = calloc(1, sizeof *j->snap);
+        r = j->snap ? 0 : -ENOMEM;
+        if (r >= 0 && keep)
+                r = job_take_marks(j);
+        if (r < 0)
+                goto fail;
+        clock_gettime(CLOCK_REALTIME, &j->snap->taken);
+        r = job_dump(s, f, j);
+        if (r < 0)
+                goto fail;
+
+        /* Unfiltered: the listing is kept for refreshes (even with no listener). */
+        j->walk = j->snap->n_listeners > 0 || keep;
+        if (j->walk) {
+                uint64_t t = now_usec(CLOCK_MONOTONIC);
+
+                r = sa_procfd_list(s->proc_root, &j->pids, &j->n_pids);
+                j->snap->stats.proc_usec += now_usec(CLOCK_MONOTONIC) - t;
+                if (r < 0)
+                        goto fail;
+        }
+        *ret = j;
+        return 0;
+fail:
+        job_free(j);
+        return r;
+}
+
+static int job_collect(pid_t pid, int fd, uint32_t inode, size_t idx, void *userdata)
+{
+        sa_scan_job *j = userdata;
+
+        if (sa_grow((void **) &j->hits, &j->cap_hits, j->n_hits, sizeof *j->hits) < 0)
+                return -ENOMEM;
+        j->hits[j->n_hits++] = (sa_bpfscan_hit) { pid, fd, inode, idx };
+        return 0;
+}
+
+void sa_scan_job_walk(sa_scan_job *j)
+{
+        if (!j->walk)
+                return;
+        if (j->bpf) {
+                j->wr = sa_bpfscan_walk(j->bpf, j->want, &j->hits, &j->n_hits, &j->wstats);
+                if (j->wr >= 0) {
+                        j->cap_hits = j->n_hits;
+                        j->wstats.procs += (unsigned) j->n_pids;
+                        return;
+                }
+                if (j->wr == -ENOMEM)
+                        return;
+                j->bpf_failed = true;
+        }
+        j->wr = sa_procfd_walk_pids(j->proc_root, j->pids, j->n_pids, 0, j->want, job_collect, j,
+                                    &j->wstats);
+}
+
+/* The walk's hits joined into the snapshot, with the verdicts. */
+static int job_join(sa_scanner *s, sa_scan_job *j)
+{
+        sa_join jn = { .proc_root = s->proc_root, .users = s->users, .snap = j->snap };
+        int r = 0;
+
+        sa_procfd_stats_add(&j->snap->stats, &j->wstats);
+        for (size_t i = 0; r >= 0 && i < j->n_hits; i++)
+                r = sa_join_hit(&jn, j->hits[i].pid, j->hits[i].fd, j->hits[i].idx);
+        return r < 0 ? r : sa_snapshot_judge(j->snap, s->proc_root);
+}
+
+int sa_scan_job_finish(sa_scanner *s, sa_scan_job *j, uint64_t since_seq, sa_snapshot **ret)
+{
+        int r = j->wr;
+
+        if (j->bpf_failed)
+                s->bpf_failures++;
+        if (r >= 0)
+                r = job_join(s, j);
+        if (r >= 0 && j->keep) {
+                /* The index takes the listing and the marks. */
+                r = sa_scanner_index_rebuild(s, j->snap, TAKE_PTR(j->pids), j->n_pids,
+                                             TAKE_PTR(j->marks), j->n_marks, since_seq);
+        }
+        if (r >= 0) {
+                j->snap->duration_usec = now_usec(CLOCK_MONOTONIC) - j->t0;
+                *ret = TAKE_PTR(j->snap);
+                r = 0;
+        }
+        job_free(j);
+        return r;
+}
+
+static void *job_thread(void *arg)
+{
+        sa_scan_job *j = arg;
+        uint64_t one = 1;
+
+        sa_scan_job_walk(j);
+        if (write(j->efd, &one, sizeof one) < 0) {
+                /* an eventfd takes 2^64-2 writes: cannot fail */
+        }
+        return NULL;
+}
+
+int sa_scanner_scan_start(sa_scanner *s, sa_scan_job **ret)
+{
+        sa_scan_job *j = NULL;
+        int r;
+
+        if (s->oneshot)
+                return -EINVAL;
+        r = sa_scan_job_prepare(s, NULL, true, &j);
+        if (r < 0)
+                return r;
+        j->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (j->efd < 0) {
+                r = -errno;
+                job_free(j);
+                return r;
+        }
+        r = -pthread_create(&j->thread, NULL, job_thread, j);
+        if (r < 0) {
+                job_free(j);
+                return r;
+        }
+        j->threaded = true;
+        *ret = j;
+        return 0;
+}
+
+int sa_scan_job_fd(const sa_scan_job *j)
+{
+        return j->efd;
+}
+
+int sa_scanner_scan_finish(sa_scanner *s, sa_scan_job *j, sa_snapshot **ret)
+{
+        if (j->threaded)
+                pthread_join(j->thread, NULL);
+        if (j->full_gen != s->full_gen) {
+                /* A full scan finished meanwhile: its index is newer. */
+                job_free(j);
+                return -ESTALE;
+        }
+        return sa_scan_job_finish(s, j, j->note_seq, ret);
+}
+
+void sa_scan_job_cancel(sa_scan_job *j)
+{
+        if (!j)
+                return;
+        if (j->threaded)
+                pthread_join(j->thread, NULL);
+        job_free(j);
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scanner's insides, shared by the files that make it up (private: not
+ * installed, not for daemon/ or cli/):
+ *
+ *   lib/scanner.c      its life: open (eBPF or procfs, and why), namespaces, free
+ *   lib/scan.c         sock_diag collection, probes, full scans, sa_scan()
+ *   lib/snapshot.c     the snapshot: its order, the inode->process join, free
+ *   lib/scanjob.c      a full scan as a job whose fd walk may run on a thread
+ *   lib/inomarks.c     where each CPU's inode counter stood (inomarks.h)
+ *   lib/incremental.c  noted processes and sa_scanner_refresh() (incremental.h)
+ *
+ * Everything here runs on the scanner's thread (the job's walk excepted,
+ * which touches only the job), returns >= 0 or -errno, and leaves ret_*
+ * untouched on failure.
+ */
+#ifndef SA_SCANNER_H
+#define SA_SCANNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bpfscan.h"
+#include "incremental.h"
+#include "netns.h"
+#include "ownerindex.h"
+#include "procfd.h"
+#include "sockaudit.h"
+#include "usercache.h"
+#include "vec.h"
+
+/* A process noted new since the last full scan. */
+typedef struct fresh_proc {
+        pid_t pid;
+        pid_t parent;         /* at fork time; 0 = unknown (read ppid when needed) */
+        bool walked;          /* its fds were read since it was noted */
+        bool may_inherit;     /* its parent may have held an indexed socket when it forked */
+        uint64_t seq;         /* when it was noted (sa_scanner.note_seq) */
+} fresh_proc;
+
+struct sa_scanner {
+        char *proc_root;
+        sa_netns_set *ns;    /* namespaces and their sock_diag sockets */
+        sa_usercache *users;
+        sa_bpfscan *bpf;     /* the eBPF fd walk; NULL: procfs */
+        sa_scan_fallback fallback; /* why bpf is NULL; NONE when it is not */
+        char no_bpf_why[160];      /* the same in words, with particulars */
+        unsigned bpf_failures; /* eBPF walks that could not be read (procfs did them) */
+
+        /* Incremental state, valid once an unfiltered scan ran (owners set). */
+        sa_ownerindex *owners;
+        sa_procfd_pid *pids; /* the last listing, sorted by pid */
+        size_t n_pids;
+        fresh_proc *fresh;   /* sorted by pid */
+        size_t n_fresh, cap_fresh;
+        uint32_t *marks;     /* inode positions per CPU when the last full scan started */
+        size_t n_marks;
+        uint64_t note_seq;   /* processes noted so far */
+        uint64_t full_gen;   /* full scans that rebuilt the index */
+        bool lost;           /* events lost: the next refresh is a full scan */
+        bool details_dirty;  /* a known owner exec'd: describe holders again */
+        bool oneshot;        /* sa_scan(): no index, nobody refreshes */
+};
+
+/* ---- lib/scan.c */
+
+/*
+ * Appends to out the listeners passing f (NULL: all) of every namespace of
+ * s that has a socket (2-4 dumps each, records stamped with the namespace's
+ * inode and name); those without one are counted in st->netns_skipped. Any
+ * dump failure fails the whole collection (a namespace silently missing
+ * would look like closed sockets); the failing namespace's socket, which
+ * may be out of step, is closed and made again at the next scan (the own
+ * one is kept). On failure out holds what the namespaces before gave.
+ */
+int sa_scanner_collect(sa_scanner *s, const sa_filter *f, sa_listener_vec *out, sa_scan_stats *st);
+
+/* ---- lib/snapshot.c */
+
+/* qsort order of a snapshot's listeners: proto, port, family, address, inode. */
+int sa_listener_cmp(const void *a, const void *b);
+
+/* State of the inode->process join while hits are added to snap. Zero it
+ * but for proc_root, users and snap (all borrowed). */
+typedef struct sa_join {
+        const char *proc_root;
+        sa_usercache *users;
+        sa_snapshot *snap;
+        size_t procs_cap;
+        pid_t cur_pid;          /* hits of one pid arrive together */
+        sa_process *cur;        /* its details, read on its first hit */
+} sa_join;
+
+/*
+ * fd of pid points at snap->listeners[idx]: a holder of it (or one more fd
+ * of the last one). Hits must come grouped by pid. A pid's details are read
+ * on its first hit (~35 µs; one that vanished is kept with its pid only,
+ * marked incomplete) and owned by the snapshot. -ENOMEM.
+ */
+int sa_join_hit(sa_join *j, pid_t pid, int fd, size_t idx);
+
+/*
+ * After the join: each listener's owner verdict (ok, unknown, partial) and
+ * its activation roles (lib/activation.c). -ENOMEM.
+ */
+int sa_snapshot_judge(sa_snapshot *snap, const char *proc_root);
+
+/* ---- lib/scanjob.c */
+
+/*
+ * A full scan's first step, on the calling thread: the namespaces, the
+ * dumps (listeners passing f, sorted), and, when there is anything to walk
+ * for, the listing of PROC_ROOT. keep: rebuild the index at the end (an
+ * unfiltered scan of a lasting scanner): the CPUs' inode marks are taken
+ * first. Caller hands the job to sa_scan_job_finish().
+ */
+int sa_scan_job_prepare(sa_scanner *s, const sa_filter *f, bool keep, sa_scan_job **ret);
+
+/* The walk of every listed process's fds: eBPF, or procfs when it is not
+ * loaded or fails. Touches only j (and the loaded iterator): any thread. */
+void sa_scan_job_walk(sa_scan_job *j);
+
+/*
+ * The last step, on the scanner's thread: each holder's details, the
+ * verdicts, and (keep) the index, with the processes noted after since_seq
+ * kept new. The snapshot to *ret (caller frees). Frees j either way.
+ */
+int sa_scan_job_finish(sa_scanner *s, sa_scan_job *j, uint64_t since_seq, sa_snapshot **ret);
+
+/* ---- lib/incremental.c */
+
+/*
+ * After an unfiltered scan: the owner index becomes snap's holders, the
+ * listing (pids, taken) the known processes, the marks (taken) the inode
+ * watermark, and nothing noted up to since_seq is fresh any more. Reads
+ * each holder's start time (~5 µs a process). On failure the incremental
+ * state is dropped (the next refresh is a full scan).
+ */
+int sa_scanner_index_rebuild(sa_scanner *s, const sa_snapshot *snap, sa_procfd_pid *pids,
+                             size_t n_pids, uint32_t *marks, size_t n_marks, uint64_t since_seq);
+
+#endif
