@@ -4,10 +4,10 @@
  * owners are put in words. Names of the record enums (proto, family, owner
  * status, holder role, exposure scope) and their inverses, the text form of
  * an address and of a record's time, what kind of address a listener has,
- * and the labels of its namespace and interface. Used by the JSON form
- * (json.c), the exposure sentences (exposure.c), the daemon and the CLI.
- * Pure functions over a listener's own fields: no system call, no
- * allocation. (sa_listener_match(), now in snapshot.c, belongs here too.)
+ * whether a filter selects it, and the labels of its namespace and
+ * interface. Used by the JSON form (json.c), the exposure sentences
+ * (exposure.c), the scans, the daemon and the CLI. Pure functions over a
+ * listener's own fields: no system call, no allocation.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -118,6 +118,15 @@ DEFINE_FROM_NAME(proto, protos, uint8_t)
 DEFINE_FROM_NAME(family, families, uint8_t)
 DEFINE_FROM_NAME(owner_status, owner_statuses, sa_owner_status)
 DEFINE_FROM_NAME(holder_role, roles, sa_holder_role)
+
+bool sa_listener_match(const sa_listener *l, const sa_filter *f)
+{
+        if (!f)
+                return true;
+        unsigned want = f->protos ? f->protos : SA_PROTO_ANY;
+        unsigned mine = l->proto == IPPROTO_TCP ? SA_PROTO_TCP : SA_PROTO_UDP;
+        return (want & mine) && (f->port == 0 || f->port == l->port);
+}
 
 const char *sa_listener_address(const sa_listener *l, char *buf, size_t size)
 {

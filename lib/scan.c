@@ -16,15 +16,6 @@
 #include "scanner.h"
 #include "sockdiag.h"
 
-bool sa_listener_match(const sa_listener *l, const sa_filter *f)
-{
-        if (!f)
-                return true;
-        unsigned protos = f->protos ? f->protos : SA_PROTO_ANY;
-        unsigned mine = l->proto == IPPROTO_TCP ? SA_PROTO_TCP : SA_PROTO_UDP;
-        return (protos & mine) && (f->port == 0 || f->port == l->port);
-}
-
 /*
  * Runs the (up to four) dumps f asks for in namespace ns, appending to out,
  * each record stamped with ns's inode and name. On failure out is as it was.
