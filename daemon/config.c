@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* sockauditd.conf: the INI reader (inih), timespans, [Daemon] keys and [Port N/proto] rules (docs/CONFIG.md). */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* The bytes of the last who/list reply per request, kept while the snapshot is unchanged. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* Control requests: one JSON line parsed and checked; replies formatted (docs/PROTOCOL.md). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* New listeners as eBPF events (TCP LISTEN tracepoint, UDP post_bind), read from a ring buffer. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* Opening and loading the embedded eBPF objects, and the reason text when that fails. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* The fd walk as an eBPF iterator (iter/task_file): every socket fd of every process in one pass. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
