@@ -138,6 +138,83 @@ static int check_combination(const cli_options *o, bool port_given, size_t n_arg
         return 0;
 }
 
+/* What getopt found besides the options themselves. */
+typedef struct parsed {
+        bool help, version, port_given;
+        char **args;            /* operands, in order */
+        size_t n_args;
+} parsed;
+
+/* One getopt_long result c into o and p. 0, or -EINVAL after a usage message. */
+static int take_option(int c, char **argv, cli_options *o, parsed *p)
+{
+        unsigned long v;
+
+        switch (c) {
+        case 1:
+                p->args[p->n_args++] = optarg;
+                return 0;
+        case OPT_SOCKET:
+                o->socket_path = optarg;
+                return *optarg ? 0 : usage_error("--socket needs a path");
+        case OPT_DIRECT:
+                o->direct = true;
+                return 0;
+        case OPT_JSON:
+                o->json = true;
+                return 0;
+        case OPT_PORT:
+                p->port_given = true;
+                return parse_port(optarg, &o->port);
+        case OPT_TIMEOUT:
+                if (parse_uint(optarg, 0, 24 * 3600, &v) < 0)
+                        return usage_error("invalid timeout '%s' (seconds, 0 = none)", optarg);
+                o->timeout_ms = v == 0 ? -1 : (int) v * 1000;
+                return 0;
+        case 't':
+                o->protos |= SA_PROTO_TCP;
+                return 0;
+        case 'u':
+                o->protos |= SA_PROTO_UDP;
+                return 0;
+        case 'h':
+                p->help = true;
+                return 0;
+        case OPT_VERSION:
+                p->version = true;
+                return 0;
+        case ':':
+                return usage_error("option '%s' needs an argument", argv[optind - 1]);
+        default:
+                if (optopt)
+                        return usage_error("unknown option '-%c'", optopt);
+                return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+}
+
+/* The verb and its operands, once every option is read. 0, or -EINVAL after a usage message. */
+static int take_verb(cli_options *o, const parsed *p)
+{
+        int r;
+
+        if (p->help || (p->n_args > 0 && !strcmp(p->args[0], "help"))) {
+                o->verb = VERB_HELP;
+                return 0;
+        }
+        if (p->version) {
+                o->verb = VERB_VERSION;
+                return 0;
+        }
+        if (p->n_args == 0)
+                return usage_error("no command given");
+        r = parse_verb(p->args[0], &o->verb);
+        if (r == 0)
+                r = check_combination(o, p->port_given, p->n_args - 1, p->args + 1);
+        if (r == 0 && (o->verb == VERB_WHO || o->verb == VERB_EXPLAIN))
+                r = parse_port(p->args[1], &o->port);
+        return r;
+}
+
 int cli_parse(int argc, char **argv, cli_options *ret)
 {
         static const struct option longopts[] = {
@@ -156,91 +233,29 @@ int cli_parse(int argc, char **argv, cli_options *ret)
                 .verb = _VERB_MAX,
                 .timeout_ms = SA_DEFAULT_TIMEOUT_MS,
         };
-        bool help = false, version = false, port_given = false;
-        char **args = calloc((size_t) argc + 1, sizeof *args);
-        size_t n_args = 0;
-        unsigned long v;
+        parsed p = { .args = calloc((size_t) argc + 1, sizeof *p.args) };
         int c, r = 0;
 
-        if (!args) {
+        if (!p.args) {
                 fputs("sockaudit: out of memory\n", stderr);
                 return -ENOMEM;
         }
         opterr = 0;
         optind = 0;     /* full reset: parse may run more than once */
         /* "-": operands come back in order as option 1, wherever they are. */
-        while (r == 0 && (c = getopt_long(argc, argv, "-:htu", longopts, NULL)) != -1) {
-                switch (c) {
-                case 1:
-                        args[n_args++] = optarg;
-                        break;
-                case OPT_SOCKET:
-                        if (!*optarg)
-                                r = usage_error("--socket needs a path");
-                        o.socket_path = optarg;
-                        break;
-                case OPT_DIRECT:
-                        o.direct = true;
-                        break;
-                case OPT_JSON:
-                        o.json = true;
-                        break;
-                case OPT_PORT:
-                        r = parse_port(optarg, &o.port);
-                        port_given = true;
-                        break;
-                case OPT_TIMEOUT:
-                        if (parse_uint(optarg, 0, 24 * 3600, &v) < 0)
-                                r = usage_error("invalid timeout '%s' (seconds, 0 = none)", optarg);
-                        else
-                                o.timeout_ms = v == 0 ? -1 : (int) v * 1000;
-                        break;
-                case 't':
-                        o.protos |= SA_PROTO_TCP;
-                        break;
-                case 'u':
-                        o.protos |= SA_PROTO_UDP;
-                        break;
-                case 'h':
-                        help = true;
-                        break;
-                case OPT_VERSION:
-                        version = true;
-                        break;
-                case ':':
-                        r = usage_error("option '%s' needs an argument", argv[optind - 1]);
-                        break;
-                default:
-                        if (optopt)
-                                r = usage_error("unknown option '-%c'", optopt);
-                        else
-                                r = usage_error("unknown option '%s'", argv[optind - 1]);
-                        break;
-                }
-        }
+        while (r == 0 && (c = getopt_long(argc, argv, "-:htu", longopts, NULL)) != -1)
+                r = take_option(c, argv, &o, &p);
         /* After "--": the rest are operands. */
         while (r == 0 && optind < argc)
-                args[n_args++] = argv[optind++];
-
-        if (r == 0) {
-                if (help || (n_args > 0 && !strcmp(args[0], "help")))
-                        o.verb = VERB_HELP;
-                else if (version)
-                        o.verb = VERB_VERSION;
-                else if (n_args == 0)
-                        r = usage_error("no command given");
-                else if ((r = parse_verb(args[0], &o.verb)) == 0) {
-                        r = check_combination(&o, port_given, n_args - 1, args + 1);
-                        if (r == 0 && (o.verb == VERB_WHO || o.verb == VERB_EXPLAIN))
-                                r = parse_port(args[1], &o.port);
-                }
-        }
+                p.args[p.n_args++] = argv[optind++];
+        if (r == 0)
+                r = take_verb(&o, &p);
         if (r == 0) {
                 const char *env = getenv("SOCKAUDIT_SOCKET");
                 if (!o.socket_path)
                         o.socket_path = env && *env ? env : SA_DEFAULT_SOCKET;
                 *ret = o;
         }
-        free(args);
+        free(p.args);
         return r;
 }
