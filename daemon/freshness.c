@@ -60,6 +60,19 @@ struct freshness {
         log_ratelimit probe_rl;
 };
 
+static const char *const events_names[] = {
+        [FRESHNESS_EVENTS_PROC] = "proc-connector",
+        [FRESHNESS_EVENTS_NONE] = "polling",
+};
+
+freshness_events freshness_events_from_string(const char *s)
+{
+        for (size_t i = 0; s && i < ELEMENTSOF(events_names); i++)
+                if (events_names[i] && strcmp(s, events_names[i]) == 0)
+                        return (freshness_events) i;
+        return FRESHNESS_EVENTS_ALL;
+}
+
 static uint64_t cpu_usec(void)
 {
         return now_usec(CLOCK_PROCESS_CPUTIME_ID);
@@ -451,22 +464,20 @@ json_t *freshness_to_json(freshness *f)
  * before they are dropped. SOCKAUDITD_FRESHNESS=polling forces listing
  * /proc instead, =proc-connector leaves eBPF out.
  */
-static int open_sources(freshness *f)
+static int open_sources(freshness *f, freshness_events events, bool no_ebpf)
 {
         manager *m = f->manager;
-        const char *want = getenv("SOCKAUDITD_FRESHNESS");
-        bool polling = want && strcmp(want, "polling") == 0;
         int r;
 
-        if (polling)
+        if (events == FRESHNESS_EVENTS_NONE)
                 log_info("Freshness: polling (SOCKAUDITD_FRESHNESS=polling)");
         else if ((r = watchproc_open(&f->watchproc)) < 0)
                 log_info_errno(r, "Freshness: polling /proc (no proc connector: %m)");
         else if ((r = watchproc_attach(f->watchproc, m->event, on_proc_event, f)) < 0)
                 return log_error_errno(r, "Cannot watch process events: %m");
-        if (polling || (want && strcmp(want, "proc-connector") == 0))
-                snprintf(f->listen_why, sizeof f->listen_why, "SOCKAUDITD_FRESHNESS=%s", want);
-        else if (m->no_ebpf)
+        if (events != FRESHNESS_EVENTS_ALL)
+                snprintf(f->listen_why, sizeof f->listen_why, "SOCKAUDITD_FRESHNESS=%s", events_names[events]);
+        else if (no_ebpf)
                 snprintf(f->listen_why, sizeof f->listen_why, "SOCKAUDITD_EBPF=0");
         else if (watchlisten_open(m->event, on_listen_event, f, &f->watchlisten, f->listen_why,
                                   sizeof f->listen_why) < 0)
@@ -478,7 +489,7 @@ static int open_sources(freshness *f)
         return 0;
 }
 
-int freshness_new(manager *m, freshness **ret)
+int freshness_new(manager *m, freshness_events events, bool no_ebpf, freshness **ret)
 {
         freshness *f;
         int r;
@@ -493,7 +504,7 @@ int freshness_new(manager *m, freshness **ret)
                 log_error_errno(r, "Out of memory");
                 goto fail;
         }
-        r = open_sources(f);
+        r = open_sources(f, events, no_ebpf);
         if (r < 0)
                 goto fail;      /* logged */
         *ret = f;

@@ -27,16 +27,27 @@ struct manager;
 
 typedef struct freshness freshness;
 
+/* Which kernel events keep the snapshot fresh (SOCKAUDITD_FRESHNESS). */
+typedef enum freshness_events {
+        FRESHNESS_EVENTS_ALL,   /* unset, or any other value: process and listen events, as far as they open */
+        FRESHNESS_EVENTS_PROC,  /* "proc-connector": process events, no eBPF listen events */
+        FRESHNESS_EVENTS_NONE,  /* "polling": neither; PROC_ROOT listed at each probe */
+} freshness_events;
+
+/* SOCKAUDITD_FRESHNESS's value (s may be NULL) as freshness_events; anything unknown is ALL. */
+freshness_events freshness_events_from_string(const char *s);
+
 /*
  * Opens what tells of changes, before the daemon drops CAP_NET_ADMIN and
  * CAP_BPF: the proc connector (else new processes are found by listing
  * PROC_ROOT at each probe) and the eBPF listen events (else new listeners
- * are found by the probes), and takes the watched ports from m's policy.
- * Logs which it got and why not; <0 (logged) only when an opened source
- * cannot be attached to the loop, or out of memory. Timers are armed by
- * freshness_start(). Caller frees.
+ * are found by the probes), as far as events allows and, with no_ebpf
+ * (SOCKAUDITD_EBPF=0), without eBPF; takes the watched ports from m's
+ * policy. Logs which sources it got and why not; <0 (logged) only when an
+ * opened source cannot be attached to the loop, or out of memory. Timers
+ * are armed by freshness_start(). Caller frees.
  */
-int freshness_new(struct manager *m, freshness **ret);
+int freshness_new(struct manager *m, freshness_events events, bool no_ebpf, freshness **ret);
 
 /* Stops the timers and a resync still walking (joins its thread), closes the sources. NULL-safe. */
 freshness *freshness_free(freshness *f);

@@ -222,21 +222,14 @@ static void on_event(const json_t *event, void *userdata)
 }
 
 /*
- * The baseline file: under --state-dir, else $STATE_DIRECTORY (systemd's
- * StateDirectory=; the first of a colon-separated list), else
+ * The baseline file: under dir (manager_options.state_dir), else
  * /var/lib/sockaudit. Made 0700 if missing. NULL (no persistence, logged)
  * when it cannot be had.
  */
 static char *state_path(const char *dir)
 {
-        _cleanup_free_ char *first = NULL;
         char *path = NULL;
-        const char *env = getenv("STATE_DIRECTORY");
 
-        if (!dir && env && *env) {
-                first = strndup(env, strcspn(env, ":"));
-                dir = first;
-        }
         if (!dir)
                 dir = STATE_DEFAULT_DIR;
         if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
@@ -302,10 +295,8 @@ int manager_new(const manager_options *o, manager **ret)
                 goto fail;
         }
 
-        /* SOCKAUDITD_EBPF=0 leaves eBPF out altogether (`make valgrind`). */
-        m->no_ebpf = getenv("SOCKAUDITD_EBPF") && strcmp(getenv("SOCKAUDITD_EBPF"), "0") == 0;
-        m->scan_method = m->no_ebpf ? SA_SCAN_PROCFS : m->config->scan_method;
-        if (m->no_ebpf)
+        m->scan_method = o->no_ebpf ? SA_SCAN_PROCFS : m->config->scan_method;
+        if (o->no_ebpf)
                 log_info("eBPF off (SOCKAUDITD_EBPF=0): fds walked through /proc, no listen events");
         r = manager_open_scanner(m, &m->scanner);
         if (r < 0) {
@@ -338,7 +329,7 @@ int manager_new(const manager_options *o, manager **ret)
                 goto fail;
         }
 
-        r = freshness_new(m, &m->freshness);
+        r = freshness_new(m, o->freshness, o->no_ebpf, &m->freshness);
         if (r < 0)
                 goto fail;        /* logged */
 

@@ -29,7 +29,9 @@ typedef struct manager_options {
         const char *config_path;
         bool config_explicit;     /* given by the user: a missing file is an error */
         const char *proc_root;    /* NULL = /proc */
-        const char *state_dir;    /* baseline directory; NULL = $STATE_DIRECTORY or /var/lib/sockaudit */
+        const char *state_dir;    /* baseline directory (--state-dir, else $STATE_DIRECTORY's first); NULL = /var/lib/sockaudit */
+        bool no_ebpf;             /* SOCKAUDITD_EBPF=0: no eBPF at all (fds walked through /proc, no listen events) */
+        freshness_events freshness; /* SOCKAUDITD_FRESHNESS */
 } manager_options;
 
 typedef struct manager {
@@ -43,7 +45,6 @@ typedef struct manager {
 
         sa_scanner *scanner;
         sa_scan_method scan_method; /* ScanMethod= at start (procfs with no_ebpf) */
-        bool no_ebpf;             /* SOCKAUDITD_EBPF=0 */
         sa_snapshot *snapshot;    /* NULL until a scan succeeds */
         uint64_t snapshot_gen;    /* bumped whenever snapshot is replaced */
         reply_cache replies;      /* who/list answers of this snapshot */
