@@ -15,6 +15,8 @@
 #include "freshness.h"
 #include "incremental.h"
 #include "manager.h"
+#include "watchlisten.h"
+#include "watchproc.h"
 
 /*
  * Every PROBE_USEC the watched ports are refreshed incrementally

@@ -1,4 +1,12 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The manager's life (manager.h): manager_new() opens what the daemon
+ * needs in named steps and drops privileges, manager_run() scans, says
+ * READY=1 and serves until SIGTERM/SIGINT, manager_reload() answers SIGHUP.
+ * Here too: the full scan and the install of a new snapshot, systemd's
+ * STATUS=, and the event sink to the watchers. Keeping the snapshot fresh
+ * between full scans is freshness.c; the control commands are commands.c.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -135,19 +143,6 @@ json_t *manager_freshness_to_json(manager *m)
         return freshness_to_json(m->freshness);
 }
 
-/* A scanner for the configured namespaces (proc_root, Namespaces=). */
-static int manager_open_scanner(manager *m, sa_scanner **ret)
-{
-        sa_scan_config sc = {
-                .proc_root = m->proc_root,
-                .namespaces = m->config->namespaces == CONFIG_NAMESPACES_ALL ? SA_NETNS_ALL : SA_NETNS_SELF,
-                /* ebpf or fail: opened as auto to learn why it did not load. */
-                .method = m->scan_method == SA_SCAN_EBPF ? SA_SCAN_AUTO : m->scan_method,
-        };
-
-        return sa_scanner_new(&sc, ret);
-}
-
 int manager_reload(manager *m)
 {
         config_namespaces before = m->config->namespaces;
@@ -242,13 +237,15 @@ static char *state_path(const char *dir)
         return path;
 }
 
-int manager_new(const manager_options *o, manager **ret)
+static void manager_freep(manager **m)
 {
-        _cleanup_free_ char *state_file = NULL;
-        char err[512] = "";
-        sigset_t mask;
-        manager *m;
-        int r;
+        manager_free(*m);
+}
+
+/* An empty manager with what o says (copied) and the time it started. */
+static int manager_alloc(const manager_options *o, manager **ret)
+{
+        _cleanup_(manager_freep) manager *m = NULL;
 
         m = calloc(1, sizeof(*m));
         if (!m)
@@ -257,32 +254,41 @@ int manager_new(const manager_options *o, manager **ret)
         m->config_explicit = o->config_explicit;
         m->config_path = strdup(o->config_path ?: CONFIG_DEFAULT_PATH);
         m->proc_root = o->proc_root ? strdup(o->proc_root) : NULL;
-        if (!m->config_path || (o->proc_root && !m->proc_root)) {
-                r = log_error_errno(ENOMEM, "Out of memory");
-                goto fail;
-        }
+        if (!m->config_path || (o->proc_root && !m->proc_root))
+                return log_error_errno(ENOMEM, "Out of memory");
         clock_gettime(CLOCK_REALTIME, &m->started);
         m->started_usec = now_usec(CLOCK_MONOTONIC);
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+/* The config file; errors are logged naming file and line. */
+static int manager_load_config(manager *m)
+{
+        char err[512] = "";
+        int r;
 
         r = config_load(m->config_path, !m->config_explicit, err, sizeof(err), &m->config);
-        if (r < 0) {
+        if (r < 0)
                 log_error("Bad configuration, not starting: %s", err);
-                goto fail;
-        }
+        return r;
+}
+
+/* The event loop, with SIGTERM/SIGINT (exit) and SIGHUP (reload) as its events and the watchdog kept. */
+static int manager_open_event_loop(manager *m)
+{
+        sigset_t mask;
+        int r;
 
         r = sd_event_default(&m->event);
-        if (r < 0) {
-                log_error_errno(r, "Cannot create the event loop: %m");
-                goto fail;
-        }
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the event loop: %m");
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
-        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
-                r = log_error_errno(errno, "sigprocmask() failed: %m");
-                goto fail;
-        }
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "sigprocmask() failed: %m");
         r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, on_exit_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, &m->sigint_source, SIGINT, on_exit_signal, m);
@@ -290,59 +296,108 @@ int manager_new(const manager_options *o, manager **ret)
                 r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP, on_sighup, m);
         if (r >= 0)
                 r = sd_event_set_watchdog(m->event, true);
-        if (r < 0) {
-                log_error_errno(r, "Cannot set up the event loop: %m");
-                goto fail;
-        }
-
-        m->scan_method = o->no_ebpf ? SA_SCAN_PROCFS : m->config->scan_method;
-        if (o->no_ebpf)
-                log_info("eBPF off (SOCKAUDITD_EBPF=0): fds walked through /proc, no listen events");
-        r = manager_open_scanner(m, &m->scanner);
-        if (r < 0) {
-                log_error_errno(r, "Cannot open the scanner (sock_diag netlink): %m");
-                goto fail;
-        }
-        {
-                const char *why, *method = sa_scanner_method(m->scanner, &why);
-
-                if (m->scan_method == SA_SCAN_EBPF && why) {
-                        log_error("ScanMethod=ebpf, but the eBPF iterator is not usable: %s", why);
-                        r = -EOPNOTSUPP;
-                        goto fail;
-                }
-                if (why)
-                        log_info("Scan method: %s (no eBPF: %s)", method, why);
-                else
-                        log_info("Scan method: %s (iter/task_file)", method);
-        }
-
-        r = control_new(m->event, o->socket_path, manager_handle_request, m, &m->control);
         if (r < 0)
-                goto fail;        /* logged */
-        control_set_max_clients(m->control, m->config->max_clients);
+                return log_error_errno(r, "Cannot set up the event loop: %m");
+        return 0;
+}
 
-        state_file = state_path(o->state_dir);
-        r = monitor_new(state_file, NULL, on_event, m, &m->monitor);
-        if (r < 0) {
-                log_error_errno(r, "Cannot start monitoring: %m");
-                goto fail;
+/* ScanMethod=ebpf fails when the iterator did not load; otherwise the method in use is logged. */
+static int manager_check_scan_method(manager *m)
+{
+        const char *why, *method = sa_scanner_method(m->scanner, &why);
+
+        if (m->scan_method == SA_SCAN_EBPF && why) {
+                log_error("ScanMethod=ebpf, but the eBPF iterator is not usable: %s", why);
+                return -EOPNOTSUPP;
         }
+        if (why)
+                log_info("Scan method: %s (no eBPF: %s)", method, why);
+        else
+                log_info("Scan method: %s (iter/task_file)", method);
+        return 0;
+}
 
+/*
+ * The scanner for the configured namespaces (proc_root, Namespaces=) and
+ * ScanMethod= (procfs with no_ebpf: SOCKAUDITD_EBPF=0).
+ */
+static int manager_open_scanner(manager *m, bool no_ebpf)
+{
+        sa_scan_config sc;
+        int r;
+
+        m->scan_method = no_ebpf ? SA_SCAN_PROCFS : m->config->scan_method;
+        if (no_ebpf)
+                log_info("eBPF off (SOCKAUDITD_EBPF=0): fds walked through /proc, no listen events");
+        sc = (sa_scan_config) {
+                .proc_root = m->proc_root,
+                .namespaces = m->config->namespaces == CONFIG_NAMESPACES_ALL ? SA_NETNS_ALL : SA_NETNS_SELF,
+                /* ebpf or fail: opened as auto to learn why it did not load. */
+                .method = m->scan_method == SA_SCAN_EBPF ? SA_SCAN_AUTO : m->scan_method,
+        };
+        r = sa_scanner_new(&sc, &m->scanner);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open the scanner (sock_diag netlink): %m");
+        return manager_check_scan_method(m);
+}
+
+/* The control socket (bound, or taken from systemd), answered by commands.c. */
+static int manager_open_control(manager *m, const char *socket_path)
+{
+        int r;
+
+        r = control_new(m->event, socket_path, manager_handle_request, m, &m->control);
+        if (r < 0)
+                return r;        /* logged */
+        control_set_max_clients(m->control, m->config->max_clients);
+        return 0;
+}
+
+/* The monitor, with the baseline kept under state_dir (see state_path()); events go to on_event(). */
+static int manager_open_monitor(manager *m, const char *state_dir)
+{
+        _cleanup_free_ char *state_file = state_path(state_dir);
+        int r;
+
+        r = monitor_new(state_file, NULL, on_event, m, &m->monitor);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start monitoring: %m");
+        return 0;
+}
+
+int manager_new(const manager_options *o, manager **ret)
+{
+        _cleanup_(manager_freep) manager *m = NULL;
+        int r;
+
+        r = manager_alloc(o, &m);
+        if (r < 0)
+                return r;
+        r = manager_load_config(m);
+        if (r < 0)
+                return r;
+        r = manager_open_event_loop(m);
+        if (r < 0)
+                return r;
+        r = manager_open_scanner(m, o->no_ebpf);
+        if (r < 0)
+                return r;
+        r = manager_open_control(m, o->socket_path);
+        if (r < 0)
+                return r;
+        r = manager_open_monitor(m, o->state_dir);
+        if (r < 0)
+                return r;
+        /* The watchers (proc connector, eBPF listen events) and the probes. */
         r = freshness_new(m, o->freshness, o->no_ebpf, &m->freshness);
         if (r < 0)
-                goto fail;        /* logged */
-
+                return r;
         /* Everything bound and opened: from here on, only what scans need. */
         r = privs_drop(m->config->namespaces == CONFIG_NAMESPACES_ALL);
         if (r < 0)
-                goto fail;        /* logged */
-
-        *ret = m;
+                return r;
+        *ret = TAKE_PTR(m);
         return 0;
-fail:
-        manager_free(m);
-        return r;
 }
 
 int manager_run(manager *m)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The manager: owns the event loop, the config, the scanner, the current
- * snapshot (all ports, TCP and UDP), the control socket and the counters.
+ * snapshot (all ports, TCP and UDP), the control socket, the monitor, the
+ * freshness engine (freshness.h) and the counters.
  * Signals: SIGTERM/SIGINT exit, SIGHUP reloads the config.
  */
 #ifndef SAD_MANAGER_H
@@ -15,14 +16,11 @@
 
 #include "config.h"
 #include "freshness.h"
-#include "incremental.h"
 #include "control.h"
 #include "log.h"
 #include "monitor.h"
 #include "replycache.h"
 #include "sockaudit.h"
-#include "watchlisten.h"
-#include "watchproc.h"
 
 typedef struct manager_options {
         const char *socket_path;
@@ -56,7 +54,6 @@ typedef struct manager {
         uint64_t started_usec;    /* CLOCK_MONOTONIC */
         uint64_t scans;           /* successful full scans */
         uint64_t scan_errors;
-        uint64_t probe_errors;
         int last_scan_error;      /* -errno of the latest scan, 0 if it worked */
         log_ratelimit scan_rl;
 
@@ -67,14 +64,20 @@ typedef struct manager {
 } manager;
 
 /*
- * Loads the config (errors are logged, naming file and line), sets up the
- * event loop, signals, scanner and control socket. Caller frees.
+ * In this order: loads the config (errors are logged, naming file and
+ * line), sets up the event loop and signals, opens the scanner, the control
+ * socket, the monitor with its baseline and the freshness engine's event
+ * sources, then drops privileges (privs.h). Every failure is logged; o is
+ * borrowed. Caller frees.
  */
 int manager_new(const manager_options *o, manager **ret);
 manager *manager_free(manager *m);
 
-/* First scan, READY=1, then the loop until SIGTERM/SIGINT. 0 or -errno. */
+/* First scan, timers armed, READY=1, then the loop until SIGTERM/SIGINT. 0 or -errno. */
 int manager_run(manager *m);
+
+/* SIGHUP: loads the config anew; a bad file is logged and the old one kept. */
+int manager_reload(manager *m);
 
 /*
  * Full rescan now. On success the snapshot is replaced; on failure the old
@@ -123,9 +126,6 @@ void manager_scan_done(manager *m, int r, sa_snapshot *snap, const char *why);
  * last_scan_error): for one a refresh fell back to, which logs for itself.
  */
 void manager_count_scan(manager *m, int r);
-
-/* SIGHUP: loads the config anew; a bad file is logged and the old one kept. */
-int manager_reload(manager *m);
 
 /* The control handler (commands.c): answers one request line. */
 int manager_handle_request(client *c, const char *line, size_t len, control_reply *ret,
