@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's log (see log.h): journal or stderr, the level from
+ * SOCKAUDIT_LOG_LEVEL, one line per message, and the rate limit for
+ * repeated trouble.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>

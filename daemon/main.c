@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* sockauditd: main() and its argument parsing; everything else is in manager.c. */
+/*
+ * sockauditd: main(), its arguments and its environment switches, read here
+ * once into manager_options; the daemon's life is in manager.c.
+ */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "util.h"
 #include "manager.h"
 
 #define DEFAULT_SOCKET "/run/sockaudit/sockaudit.sock"
@@ -77,8 +83,33 @@ static int parse_argv(int argc, char *argv[], manager_options *o)
         return 1;
 }
 
+/*
+ * The switches in the environment (after parse_argv(): options win):
+ * SOCKAUDITD_EBPF=0 leaves eBPF out altogether (`make valgrind`);
+ * SOCKAUDITD_FRESHNESS=polling|proc-connector (freshness.h); without
+ * --state-dir, $STATE_DIRECTORY (systemd's StateDirectory=; the first of a
+ * colon-separated list) into *ret_state_dir, which the caller frees.
+ */
+static int parse_environment(manager_options *o, char **ret_state_dir)
+{
+        const char *e = getenv("SOCKAUDITD_EBPF");
+
+        o->no_ebpf = e && strcmp(e, "0") == 0;
+        o->freshness = freshness_events_from_string(getenv("SOCKAUDITD_FRESHNESS"));
+        e = getenv("STATE_DIRECTORY");
+        if (!o->state_dir && e && *e) {
+                char *dir = strndup(e, strcspn(e, ":"));
+
+                if (!dir)
+                        return -ENOMEM;
+                o->state_dir = *ret_state_dir = dir;
+        }
+        return 0;
+}
+
 int main(int argc, char *argv[])
 {
+        _cleanup_free_ char *state_dir = NULL;
         manager_options o = { 0 };
         manager *m = NULL;
         int r;
@@ -88,6 +119,11 @@ int main(int argc, char *argv[])
                 return r < 0 ? 2 : EXIT_SUCCESS;
 
         log_open();
+        r = parse_environment(&o, &state_dir);
+        if (r < 0) {
+                log_error_errno(r, "Out of memory");
+                return EXIT_FAILURE;
+        }
         r = manager_new(&o, &m);
         if (r >= 0)
                 r = manager_run(m);

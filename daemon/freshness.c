@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The freshness engine (freshness.h): the probe timer and its hot window,
+ * the listen and process events that heat it, the incremental refresh, and
+ * the periodic resync walking in the background.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "freshness.h"
+#include "incremental.h"
+#include "manager.h"
+#include "watchlisten.h"
+#include "watchproc.h"
+
+/*
+ * Every PROBE_USEC the watched ports are refreshed incrementally
+ * (sock_diag dumps, known owners re-verified, new processes walked): a new
+ * listener reaches the watchers within ~0.5 s. A listen() or UDP bind() on
+ * a watched port (eBPF, daemon/watchlisten.c) probes at once; after it,
+ * after an exec (of a holder only, when eBPF tells of every new listener),
+ * a fork of a holder or the exit of a holder (proc connector) they are
+ * refreshed every HOT_PROBE_USEC for HOT_WINDOW_USEC, without the
+ * re-verification (~0.3 ms a probe): a listener opened by a program just
+ * started, or closed by one that exited, is seen within ~20-50 ms, and one
+ * announced by eBPF within ~10 ms. The full scan (ScanInterval) stays as a
+ * resync, for what no event shows (sockets passed over SCM_RIGHTS or taken
+ * with pidfd_getfd), spaced so that it costs at most 1/RESYNC_BUDGET of a
+ * core: at least RESYNC_BUDGET times the CPU time the last one took.
+ */
+#define PROBE_USEC      (500 * USEC_PER_MSEC)
+#define HOT_PROBE_USEC  (20 * USEC_PER_MSEC)
+#define HOT_WINDOW_USEC (2 * USEC_PER_SEC)
+/* From a listen event to its probe: a program that binds as root and then
+ * drops privileges or sets its title is described as it runs, not as it
+ * started (its details are read once, when the listener is new). */
+#define LISTEN_SETTLE_USEC (10 * USEC_PER_MSEC)
+#define RESYNC_BUDGET   200u
+
+struct freshness {
+        manager *manager;               /* borrowed: the owner */
+        sd_event_source *resync_timer;  /* the full resync */
+        sd_event_source *probe_timer;   /* the cheap refresh of watched ports */
+        sa_scan_job *job;               /* the periodic resync, walking on its thread */
+        sd_event_source *job_source;    /* its end */
+        uint64_t job_cpu0;
+
+        watchproc *watchproc;     /* proc connector; NULL: new processes found by listing /proc */
+        watchlisten *watchlisten; /* eBPF listen/bind events; NULL: new listeners found by probes */
+        char listen_why[160];     /* why watchlisten is NULL, or what it lacks */
+        uint64_t listen_probes;   /* probes started by a listen event on a watched port */
+        uint64_t hot_until;       /* CLOCK_MONOTONIC: probe fast until then (processes started) */
+        sa_filter *watched;       /* filters of the watched ports; n_watched 0: every port, SIZE_MAX: none */
+        size_t n_watched;
+        uint64_t last_full_cpu_usec; /* CPU time of the last full scan (all threads) */
+        uint64_t refreshes, refresh_changes, refresh_full, refresh_errors;
+        log_ratelimit probe_rl;
+};
+
+static const char *const events_names[] = {
+        [FRESHNESS_EVENTS_PROC] = "proc-connector",
+        [FRESHNESS_EVENTS_NONE] = "polling",
+};
+
+freshness_events freshness_events_from_string(const char *s)
+{
+        for (size_t i = 0; s && i < ELEMENTSOF(events_names); i++)
+                if (events_names[i] && strcmp(s, events_names[i]) == 0)
+                        return (freshness_events) i;
+        return FRESHNESS_EVENTS_ALL;
+}
+
+static uint64_t cpu_usec(void)
+{
+        return now_usec(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+/* Coalescing slack: small against the interval, at most sd-event's default. */
+static uint64_t scan_accuracy(uint64_t interval)
+{
+        uint64_t a = interval / 20;
+
+        return a > 250 * USEC_PER_MSEC ? 250 * USEC_PER_MSEC : a ?: 1;
+}
+
+uint64_t freshness_resync_interval(const freshness *f)
+{
+        uint64_t iv = f->manager->config->scan_interval_usec, budget = f->last_full_cpu_usec * RESYNC_BUDGET;
+
+        return budget > iv ? budget : iv;
+}
+
+void freshness_schedule_resync(freshness *f)
+{
+        uint64_t iv = freshness_resync_interval(f);
+
+        if (!f->resync_timer)
+                return;
+        /* From now, not from the loop's cached time (taken before a scan that
+         * may have lasted longer than iv): else the timer is due at once and
+         * outranks every request. */
+        sd_event_source_set_time(f->resync_timer, now_usec(CLOCK_MONOTONIC) + iv);
+        sd_event_source_set_time_accuracy(f->resync_timer, scan_accuracy(iv));
+        sd_event_source_set_enabled(f->resync_timer, SD_EVENT_ONESHOT);
+}
+
+void freshness_drain(freshness *f)
+{
+        if (f->watchproc)
+                watchproc_drain(f->watchproc);
+}
+
+void freshness_note_full_scan(freshness *f, uint64_t cpu)
+{
+        f->last_full_cpu_usec = cpu;
+}
+
+static void resync_stop(freshness *f)
+{
+        f->job_source = sd_event_source_disable_unref(f->job_source);
+        sa_scan_job_cancel(f->job);
+        f->job = NULL;
+}
+
+/*
+ * The periodic resync's walk ended (its own thread): details and index
+ * here, then a refresh of every listener, so that what is compared with the
+ * current snapshot is as of now, not as of the resync's dumps.
+ */
+static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        freshness *f = userdata;
+        manager *m = f->manager;
+        sa_scan_job *job = f->job;
+        sa_snapshot *snap = NULL, *now = NULL;
+        sa_refresh_info info;
+        int r;
+
+        f->job = NULL;
+        f->job_source = sd_event_source_disable_unref(f->job_source);
+        freshness_drain(f);
+        r = sa_scanner_scan_finish(m->scanner, job, &snap);
+        f->last_full_cpu_usec = cpu_usec() - f->job_cpu0;
+        if (r == -ESTALE) {             /* a full scan ran meanwhile */
+                freshness_schedule_resync(f);
+                return 0;
+        }
+        if (r < 0) {
+                manager_scan_done(m, r, NULL, "periodic");
+                return 0;
+        }
+        r = sa_scanner_refresh(m->scanner, snap, NULL, 0,
+                               SA_REFRESH_VERIFY | (f->watchproc ? SA_REFRESH_EXITS_KNOWN : SA_REFRESH_LIST_PIDS),
+                               &info, &now);
+        if (info.full)
+                log_debug("Refresh after the resync needed a full scan: %s", info.reason);
+        if (r > 0) {
+                /* Status reports the resync: its counters and its time. */
+                now->stats = snap->stats;
+                now->duration_usec += snap->duration_usec;
+                sa_snapshot_free(snap);
+                snap = now;
+        } else if (r < 0)
+                log_debug_errno(r, "Refresh after the resync failed, installing the resync as it is: %m");
+        manager_scan_done(m, 0, snap, "periodic");
+        return 0;
+}
+
+/* The periodic resync: the walk on a thread, the loop keeps serving. */
+static void resync_start(freshness *f)
+{
+        manager *m = f->manager;
+        int r;
+
+        if (f->job)
+                return;
+        if (!m->snapshot) {
+                (void) manager_scan(m, "periodic");
+                return;
+        }
+        freshness_drain(f);
+        f->job_cpu0 = cpu_usec();
+        r = sa_scanner_scan_start(m->scanner, &f->job);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &f->job_source, sa_scan_job_fd(f->job), EPOLLIN,
+                                    on_resync_done, f);
+        if (r < 0) {
+                resync_stop(f);
+                log_debug_errno(r, "Cannot start the resync in the background, scanning here: %m");
+                (void) manager_scan(m, "periodic");
+        }
+}
+
+static int on_resync_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        resync_start(userdata);
+        return 0;
+}
+
+/*
+ * Incremental refresh of the listeners passing fs (n 0: all); list_pids:
+ * when polling, list PROC_ROOT for new processes first; verify: re-read
+ * the known owners (skipped by the fast probes after a process event,
+ * which look for new listeners: exits come as events). Falls back to
+ * a full scan by itself when it must (then counted and scheduled as one).
+ * A failed refresh keeps the snapshot; <0 only when a full scan failed.
+ */
+static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, bool verify, const char *why)
+{
+        manager *m = f->manager;
+        unsigned flags = (verify ? SA_REFRESH_VERIFY : 0) | (f->watchproc ? SA_REFRESH_EXITS_KNOWN : 0) |
+                         (list_pids && !f->watchproc ? SA_REFRESH_LIST_PIDS : 0);
+        sa_snapshot *snap = NULL;
+        sa_refresh_info info;
+        unsigned skipped = 0;
+        uint64_t cpu0;
+        int r;
+
+        if (!m->snapshot)
+                return manager_scan(m, why);
+        freshness_drain(f);
+        cpu0 = cpu_usec();
+        r = sa_scanner_refresh(m->scanner, m->snapshot, fs, n, flags, &info, &snap);
+        f->refreshes++;
+        if (info.full) {
+                f->refresh_full++;
+                f->last_full_cpu_usec = cpu_usec() - cpu0;
+                log_debug("Refresh (%s) needed a full scan: %s", why, info.reason);
+        }
+        if (r < 0) {
+                f->refresh_errors++;
+                if (info.full)
+                        manager_count_scan(m, r);
+                if (log_ratelimit_test(&f->probe_rl, &skipped))
+                        log_warning_errno(r, "Refresh (%s) failed, answering from the last scan: %m%s",
+                                          why, LOG_SUPPRESSED(skipped));
+                if (info.full)
+                        freshness_schedule_resync(f);
+                return info.full ? r : 0;
+        }
+        if (info.full) {
+                manager_count_scan(m, 0);
+                freshness_schedule_resync(f);
+        }
+        if (r == 0)
+                return 0;
+        f->refresh_changes++;
+        log_debug("Refresh (%s): %u new listeners, %u gone, %u processes walked, %u pairs verified, "
+                  "%u dropped, %.2f ms", why, info.new_sockets, info.gone_sockets, info.walked,
+                  info.verified, info.dropped, info.usec / 1000.0);
+        manager_install(m, snap);
+        return 0;
+}
+
+int freshness_ensure(freshness *f, const sa_filter *filter)
+{
+        if (!f->manager->snapshot)
+                return manager_scan(f->manager, "no snapshot yet");
+        /* Polling: new processes are listed by the probe, not per request. */
+        return refresh(f, filter, filter ? 1 : 0, false, true, "request");
+}
+
+/* The watched ports as filters (Ports=all: none, meaning every port). */
+static int watched_update(freshness *f)
+{
+        const policy *p = &f->manager->config->policy;
+        sa_filter *fs;
+        size_t n = 0;
+
+        free(f->watched);
+        f->watched = NULL;
+        f->n_watched = 0;
+        if (p->all_ports)
+                return 0;
+        fs = calloc(p->n_ports + p->n_rules + 1, sizeof *fs);
+        if (!fs)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_ports; i++)
+                fs[n++] = (sa_filter) { .port = p->ports[i], .protos = p->protos };
+        for (size_t i = 0; i < p->n_rules; i++)
+                fs[n++] = (sa_filter) { .port = p->rules[i].port,
+                                        .protos = p->rules[i].proto == IPPROTO_TCP ? SA_PROTO_TCP
+                                                                                   : SA_PROTO_UDP };
+        if (n == 0) {
+                free(fs);
+                f->n_watched = SIZE_MAX; /* nothing watched: no probe */
+                return 0;
+        }
+        f->watched = fs;
+        f->n_watched = n;
+        return 0;
+}
+
+/* The probe interval: PROBE_USEC, or ScanInterval if shorter. */
+static uint64_t probe_interval(const freshness *f)
+{
+        uint64_t iv = PROBE_USEC;
+
+        if (f->manager->config->scan_interval_usec < iv)
+                iv = f->manager->config->scan_interval_usec;
+        return iv;
+}
+
+static void probe_schedule(freshness *f)
+{
+        uint64_t now = now_usec(CLOCK_MONOTONIC), iv = probe_interval(f);
+
+        if (!f->probe_timer)
+                return;
+        if (now < f->hot_until)
+                iv = HOT_PROBE_USEC;
+        sd_event_source_set_time(f->probe_timer, now + iv);
+        sd_event_source_set_time_accuracy(f->probe_timer, iv / 10 ?: 1);
+        sd_event_source_set_enabled(f->probe_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        freshness *f = userdata;
+        bool hot = now_usec(CLOCK_MONOTONIC) < f->hot_until;
+
+        if (f->n_watched != SIZE_MAX)
+                (void) refresh(f, f->watched, f->n_watched, true, !hot, "probe");
+        probe_schedule(f);
+        return 0;
+}
+
+/* Something happened: probe after delay (at most), then fast for a while. */
+static void heat_after(freshness *f, uint64_t delay)
+{
+        uint64_t now = now_usec(CLOCK_MONOTONIC), next = 0;
+
+        f->hot_until = now + HOT_WINDOW_USEC;
+        if (!f->probe_timer)
+                return;
+        if (sd_event_source_get_time(f->probe_timer, &next) < 0 || next > now + delay) {
+                sd_event_source_set_time(f->probe_timer, now + delay);
+                sd_event_source_set_time_accuracy(f->probe_timer, delay / 10 ?: 1);
+                sd_event_source_set_enabled(f->probe_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+static void heat(freshness *f)
+{
+        heat_after(f, HOT_PROBE_USEC);
+}
+
+static bool port_watched(const freshness *f, uint16_t port, int proto)
+{
+        unsigned bit = proto == IPPROTO_TCP ? SA_PROTO_TCP : SA_PROTO_UDP;
+
+        if (f->n_watched == SIZE_MAX)
+                return false;
+        for (size_t i = 0; i < f->n_watched; i++)
+                if ((f->watched[i].port == 0 || f->watched[i].port == port) &&
+                    ((f->watched[i].protos ?: SA_PROTO_ANY) & bit))
+                        return true;
+        return f->n_watched == 0; /* Ports=all */
+}
+
+/*
+ * A listen() or UDP bind() somewhere (eBPF). On a watched port: probe
+ * after LISTEN_SETTLE_USEC (it may come before the socket can be dumped:
+ * the hot probes that follow catch it then); in a namespace no refresh
+ * dumps yet: a full scan.
+ */
+static void on_listen_event(const sa_listen_note *note, void *userdata)
+{
+        freshness *f = userdata;
+        manager *m = f->manager;
+
+        if (!port_watched(f, note->port, note->proto))
+                return;
+        f->listen_probes++;
+        if (note->netns && m->snapshot && sa_scanner_netns_status(m->scanner, note->netns) == 0) {
+                /* A resync already walking found its namespaces before this one. */
+                if (f->job)
+                        (void) manager_scan(m, "a listener in a new network namespace");
+                else
+                        resync_start(f);
+                return;
+        }
+        heat_after(f, LISTEN_SETTLE_USEC);
+}
+
+static void on_proc_event(watchproc_event ev, pid_t pid, pid_t parent, void *userdata)
+{
+        freshness *f = userdata;
+        sa_scanner *scanner = f->manager->scanner;
+
+        switch (ev) {
+        case WATCHPROC_NEW:
+                if (sa_scanner_note_new(scanner, pid, parent) < 0)
+                        sa_scanner_note_lost(scanner);
+                /* A fork of a holder (a server starting workers, maybe
+                 * after opening a socket): a listener may come next. Other
+                 * forks (shells, pools) hold what their parent held, found
+                 * by the next probe. */
+                if (sa_scanner_knows_owner(scanner, parent))
+                        heat(f);
+                break;
+        case WATCHPROC_EXEC:
+                /* A new program: a listener may come next (eBPF says when it
+                 * does); a holder's exec changes what its row says. */
+                if (!watchlisten_has_udp(f->watchlisten) || sa_scanner_knows_owner(scanner, pid))
+                        heat(f);
+                if (sa_scanner_note_exec(scanner, pid) < 0)
+                        sa_scanner_note_lost(scanner);
+                break;
+        case WATCHPROC_EXIT:
+                if (sa_scanner_knows_owner(scanner, pid))
+                        heat(f);
+                sa_scanner_note_exit(scanner, pid);
+                break;
+        case WATCHPROC_LOST:
+                sa_scanner_note_lost(scanner);
+                heat(f);
+                break;
+        }
+}
+
+const char *freshness_mode(const freshness *f)
+{
+        return f->watchproc ? "proc-connector" : "polling";
+}
+
+json_t *freshness_to_json(freshness *f)
+{
+        sa_incremental_stats is;
+        watchproc_stats ws;
+        json_t *le = watchlisten_to_json(f->watchlisten, f->listen_why);
+
+        if (le && json_object_set_new(le, "probes", json_integer((json_int_t) f->listen_probes)) < 0) {
+                json_decref(le);
+                return NULL;
+        }
+        sa_scanner_incremental_stats(f->manager->scanner, &is);
+        watchproc_get_stats(f->watchproc, &ws);
+        return json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
+                         "mode", freshness_mode(f),
+                         "listen_events", le,
+                         "probe_interval_sec", probe_interval(f) / 1e6,
+                         "resync_interval_sec", freshness_resync_interval(f) / 1e6,
+                         "last_full_scan_cpu_ms", f->last_full_cpu_usec / 1e3,
+                         "refreshes", (json_int_t) f->refreshes,
+                         "refresh_changes", (json_int_t) f->refresh_changes,
+                         "refresh_full_scans", (json_int_t) f->refresh_full,
+                         "refresh_errors", (json_int_t) f->refresh_errors,
+                         "owner_index",
+                                 "sockets", (json_int_t) is.sockets,
+                                 "pairs", (json_int_t) is.pairs,
+                                 "processes", (json_int_t) is.procs,
+                                 "new_processes", (json_int_t) is.fresh,
+                         "process_events",
+                                 "handled", (json_int_t) ws.events,
+                                 "lost", (json_int_t) ws.lost);
+}
+
+/*
+ * Process events need CAP_NET_ADMIN, listen events CAP_BPF: both opened
+ * before they are dropped. SOCKAUDITD_FRESHNESS=polling forces listing
+ * /proc instead, =proc-connector leaves eBPF out.
+ */
+static int open_sources(freshness *f, freshness_events events, bool no_ebpf)
+{
+        manager *m = f->manager;
+        int r;
+
+        if (events == FRESHNESS_EVENTS_NONE)
+                log_info("Freshness: polling (SOCKAUDITD_FRESHNESS=polling)");
+        else if ((r = watchproc_open(&f->watchproc)) < 0)
+                log_info_errno(r, "Freshness: polling /proc (no proc connector: %m)");
+        else if ((r = watchproc_attach(f->watchproc, m->event, on_proc_event, f)) < 0)
+                return log_error_errno(r, "Cannot watch process events: %m");
+        if (events != FRESHNESS_EVENTS_ALL)
+                snprintf(f->listen_why, sizeof f->listen_why, "SOCKAUDITD_FRESHNESS=%s", events_names[events]);
+        else if (no_ebpf)
+                snprintf(f->listen_why, sizeof f->listen_why, "SOCKAUDITD_EBPF=0");
+        else if (watchlisten_open(m->event, on_listen_event, f, &f->watchlisten, f->listen_why,
+                                  sizeof f->listen_why) < 0)
+                log_info("Listen events: none (%s); new listeners are found by probes", f->listen_why);
+        else
+                log_info("Listen events: eBPF (TCP listen%s%s)",
+                         watchlisten_has_udp(f->watchlisten) ? ", UDP bind" : "; ",
+                         watchlisten_has_udp(f->watchlisten) ? "" : f->listen_why);
+        return 0;
+}
+
+int freshness_new(manager *m, freshness_events events, bool no_ebpf, freshness **ret)
+{
+        freshness *f;
+        int r;
+
+        f = calloc(1, sizeof *f);
+        if (!f)
+                return log_error_errno(ENOMEM, "Out of memory");
+        f->manager = m;
+        f->probe_rl = (log_ratelimit) LOG_RATELIMIT_INIT(600 * USEC_PER_SEC, 1);
+        r = watched_update(f);
+        if (r < 0) {
+                log_error_errno(r, "Out of memory");
+                goto fail;
+        }
+        r = open_sources(f, events, no_ebpf);
+        if (r < 0)
+                goto fail;      /* logged */
+        *ret = f;
+        return 0;
+fail:
+        freshness_free(f);
+        return r;
+}
+
+int freshness_start(freshness *f)
+{
+        sd_event *e = f->manager->event;
+        uint64_t iv = f->manager->config->scan_interval_usec;
+        int r;
+
+        r = sd_event_add_time_relative(e, &f->resync_timer, CLOCK_MONOTONIC, iv, scan_accuracy(iv),
+                                       on_resync_timer, f);
+        if (r < 0)
+                return log_error_errno(r, "Cannot arm the scan timer: %m");
+        freshness_schedule_resync(f); /* spaced by the first scan's cost */
+        r = sd_event_add_time_relative(e, &f->probe_timer, CLOCK_MONOTONIC, PROBE_USEC, PROBE_USEC / 10,
+                                       on_probe_timer, f);
+        if (r < 0)
+                return log_error_errno(r, "Cannot arm the probe timer: %m");
+        probe_schedule(f);
+        return 0;
+}
+
+freshness *freshness_free(freshness *f)
+{
+        if (!f)
+                return NULL;
+        sd_event_source_disable_unref(f->resync_timer);
+        sd_event_source_disable_unref(f->probe_timer);
+        resync_stop(f);
+        watchproc_free(f->watchproc);
+        watchlisten_free(f->watchlisten);
+        free(f->watched);
+        free(f);
+        return NULL;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The freshness engine: keeps the manager's snapshot close to the present
+ * between full scans. It owns the probe timer (an incremental refresh of
+ * the watched ports every 500 ms, every 20 ms for 2 s after something
+ * happened: the hot window), the event sources that say something happened
+ * (the proc connector's fork/exec/exit, eBPF listen() and UDP bind()), and
+ * the periodic resync: a full scan walking on a thread of its own, spaced
+ * by ScanInterval and by what the last full scan cost.
+ *
+ * It works on its manager (borrowed for its whole life): reads its config,
+ * scanner and snapshot, installs new snapshots with manager_install() and
+ * counts the full scans it makes with manager_count_scan() and
+ * manager_scan_done().
+ */
+#ifndef SAD_FRESHNESS_H
+#define SAD_FRESHNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "sockaudit.h"
+
+struct manager;
+
+typedef struct freshness freshness;
+
+/* Which kernel events keep the snapshot fresh (SOCKAUDITD_FRESHNESS). */
+typedef enum freshness_events {
+        FRESHNESS_EVENTS_ALL,   /* unset, or any other value: process and listen events, as far as they open */
+        FRESHNESS_EVENTS_PROC,  /* "proc-connector": process events, no eBPF listen events */
+        FRESHNESS_EVENTS_NONE,  /* "polling": neither; PROC_ROOT listed at each probe */
+} freshness_events;
+
+/* SOCKAUDITD_FRESHNESS's value (s may be NULL) as freshness_events; anything unknown is ALL. */
+freshness_events freshness_events_from_string(const char *s);
+
+/*
+ * Opens what tells of changes, before the daemon drops CAP_NET_ADMIN and
+ * CAP_BPF: the proc connector (else new processes are found by listing
+ * PROC_ROOT at each probe) and the eBPF listen events (else new listeners
+ * are found by the probes), as far as events allows and, with no_ebpf
+ * (SOCKAUDITD_EBPF=0), without eBPF; takes the watched ports from m's
+ * policy. Logs which sources it got and why not; <0 (logged) only when an
+ * opened source cannot be attached to the loop, or out of memory. Timers
+ * are armed by freshness_start(). Caller frees.
+ */
+int freshness_new(struct manager *m, freshness_events events, bool no_ebpf, freshness **ret);
+
+/* Stops the timers and a resync still walking (joins its thread), closes the sources. NULL-safe. */
+freshness *freshness_free(freshness *f);
+
+/* Arms the resync timer (spaced by the scan just made) and the probe timer. <0 logged. */
+int freshness_start(freshness *f);
+
+/* Hands on the process events queued now (a full scan made next sees them). Cheap. */
+void freshness_drain(freshness *f);
+
+/* A full scan took cpu_usec of CPU (all threads): the resyncs are spaced by it. */
+void freshness_note_full_scan(freshness *f, uint64_t cpu_usec);
+
+/* The next resync is due one resync interval from now (see freshness_resync_interval()). */
+void freshness_schedule_resync(freshness *f);
+
+/*
+ * Makes the snapshot show the sockets passing filter (NULL: all) as they
+ * are now: manager_ensure_fresh() in manager.h says how and what it costs.
+ */
+int freshness_ensure(freshness *f, const sa_filter *filter);
+
+/*
+ * How new processes are noticed: "proc-connector" (kernel events, a new
+ * listener reaches watchers within ~50 ms) or "polling" (PROC_ROOT listed
+ * at each probe, every 500 ms).
+ */
+const char *freshness_mode(const freshness *f);
+
+/* The resync period: ScanInterval, or RESYNC_BUDGET times the last full scan's CPU time if longer. */
+uint64_t freshness_resync_interval(const freshness *f);
+
+/*
+ * {"mode":..., "listen_events":{...,"probes":N}, "probe_interval_sec":...,
+ * "resync_interval_sec":..., "refreshes":..., "owner_index":{...},
+ * "process_events":{...}}, for status. New reference; NULL out of memory.
+ */
+json_t *freshness_to_json(freshness *f);
+
+#endif
