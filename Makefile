@@ -47,8 +47,13 @@ endif
 HARDEN := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
 OPT    ?= -O2 -g
 SAN    ?=
-CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -MMD -MP -Ilib $(PKG_CFLAGS) \
+CFLAGS_ALL  = -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -MMD -MP $(INC) $(PKG_CFLAGS) \
               $(if $(filter 1,$(BPF)),-DSA_HAVE_BPF) $(CFLAGS)
+# lib/include/ holds what the daemon and the CLI may use of lib: the public
+# sockaudit.h, sockaudit-internal.h and util.h. lib/ itself and the tests
+# see lib's private headers too.
+INC         = -Ilib -Ilib/include
+$(BUILD)/daemon/%.o $(BUILD)/cli/%.o: INC = -Ilib/include
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SAN) $(LDFLAGS)
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
@@ -176,7 +181,7 @@ install: all
 	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/sockauditd
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/sockaudit
 	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
-	install -m 0644 lib/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
+	install -m 0644 lib/include/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
 	install -d $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0644 systemd/sockaudit.sysusers $(DESTDIR)$(SYSUSERSDIR)/sockaudit.conf
 	install -m 0644 systemd/sockaudit.catalog $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog

@@ -10,7 +10,7 @@
 
 #include "util.h"
 #include "commands.h"
-#include "incremental.h"
+#include "sockaudit-internal.h"
 #include "manager.h"
 #include "privs.h"
 #include "request.h"

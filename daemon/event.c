@@ -8,7 +8,7 @@
 #include <syslog.h>
 
 #include "event.h"
-#include "vec.h"
+#include "util.h"
 
 static const struct {
         const char *name;

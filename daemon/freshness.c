@@ -13,7 +13,7 @@
 
 #include "util.h"
 #include "freshness.h"
-#include "incremental.h"
+#include "sockaudit-internal.h"
 #include "manager.h"
 #include "watchlisten.h"
 #include "watchproc.h"

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 
 #include "policy.h"
-#include "text.h"
+#include "sockaudit-internal.h"
 
 bool policy_watches(const policy *p, const sa_listener *l)
 {

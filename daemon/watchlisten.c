@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* New listeners from eBPF (lib/bpflisten.h) as an I/O source on the event loop (see watchlisten.h). */
+/* New listeners from eBPF (lib/include/sockaudit-internal.h) as an I/O source on the event loop (see watchlisten.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * New listeners as events (lib/bpflisten.h: eBPF on the TCP LISTEN
+ * New listeners as events (lib/include/sockaudit-internal.h: eBPF on the TCP LISTEN
  * tracepoint and on UDP binds), handed to the manager from the event loop.
  * Open before the daemon drops CAP_BPF/CAP_PERFMON; reading needs neither.
  */
@@ -14,7 +14,7 @@
 #include <jansson.h>
 #include <systemd/sd-event.h>
 
-#include "bpflisten.h"
+#include "sockaudit-internal.h"
 
 typedef struct watchlisten watchlisten;
 

@@ -7,7 +7,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "bpflisten.h"
+#include "sockaudit-internal.h"
 #include "bpfobj.h"
 
 #ifndef SA_HAVE_BPF

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Incremental scanning (lib/incremental.h): the processes noted new since
+ * Incremental scanning (lib/include/sockaudit-internal.h): the processes noted new since
  * the last full scan (the fresh list, kept sorted by pid), the owner index
  * a full scan leaves behind, and sa_scanner_refresh(), which brings a
  * snapshot up to date from the index in named steps over one struct

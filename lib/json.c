@@ -15,7 +15,7 @@
 #include "listener.h"
 #include "process.h"
 #include "sockaudit.h"
-#include "text.h"
+#include "sockaudit-internal.h"
 
 /* A JSON string for untrusted s (valid UTF-8 guaranteed), or null for NULL. */
 static json_t *text_or_null(const char *s)

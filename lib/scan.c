@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Scans (lib/sockaudit.h): sock_diag dumps give the listening sockets (in
+ * Scans (lib/include/sockaudit.h): sock_diag dumps give the listening sockets (in
  * each network namespace, lib/netns.c), a probe gives just their cookies,
  * and a full scan adds every process holding one: one walk of all fds
  * (socket inodes are unique host-wide; lib/scanjob.c), each holder

@@ -5,7 +5,7 @@
  * iterator or procfs; touches only the job and the loaded iterator, so it
  * may run on a thread of its own), finish (each holder's details, the
  * index; calling thread). sa_scanner_scan() runs the three in a row; the
- * threaded job of lib/incremental.h (sa_scanner_scan_start/finish) runs the
+ * threaded job of sockaudit-internal.h (sa_scanner_scan_start/finish) runs the
  * walk on a thread and says when it is done through an eventfd.
  */
 #include <errno.h>

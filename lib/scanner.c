@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The scanner's life (lib/sockaudit.h): opening it (its namespaces, the
+ * The scanner's life (lib/include/sockaudit.h): opening it (its namespaces, the
  * user-name cache, and the fd walk it will use: the eBPF iterator, or
  * procfs and the reason why), switching namespaces, and freeing it. What it
  * does is elsewhere (lib/scanner.h lists the files).

@@ -8,7 +8,7 @@
  *   lib/snapshot.c     the snapshot: its order, the inode->process join, free
  *   lib/scanjob.c      a full scan as a job whose fd walk may run on a thread
  *   lib/inomarks.c     where each CPU's inode counter stood (inomarks.h)
- *   lib/incremental.c  noted processes and sa_scanner_refresh() (incremental.h)
+ *   lib/incremental.c  noted processes and sa_scanner_refresh() (sockaudit-internal.h)
  *
  * Everything here runs on the scanner's thread (the job's walk excepted,
  * which touches only the job), returns >= 0 or -errno, and leaves ret_*
@@ -23,7 +23,7 @@
 #include <sys/types.h>
 
 #include "bpfscan.h"
-#include "incremental.h"
+#include "sockaudit-internal.h"
 #include "netns.h"
 #include "ownerindex.h"
 #include "procfd.h"

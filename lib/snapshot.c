@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The snapshot object (lib/sockaudit.h): the order of its listeners, the
+ * The snapshot object (lib/include/sockaudit.h): the order of its listeners, the
  * inode->process join that gives them their holders (from a full scan's
  * walk or from the owner index), the owner verdicts, and its destructor.
  */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "sockaudit.h"
-#include "text.h"
+#include "sockaudit-internal.h"
 
 /*
  * Length of the valid UTF-8 sequence at s (at most len bytes) and its code

@@ -1,6 +1,28 @@
 /* SPDX-License-Identifier: MIT */
-/* The out-of-line helpers of util.h: lower-bound search, decimal parser. */
+/* The out-of-line helpers of util.h: growing arrays, lower-bound search, decimal parser. */
+#include <stdint.h>
+
 #include "util.h"
+
+#define SA_GROW_MIN_CAP 16u
+
+int sa_grow(void **items, size_t *cap, size_t n, size_t size)
+{
+        size_t c;
+        void *p;
+
+        if (n < *cap)
+                return 0;
+        if (*cap > SIZE_MAX / 2 / size)
+                return -ENOMEM;
+        c = *cap ? *cap * 2 : SA_GROW_MIN_CAP;
+        p = realloc(*items, c * size);
+        if (!p)
+                return -ENOMEM;
+        *items = p;
+        *cap = c;
+        return 0;
+}
 
 size_t sa_lower_bound(const void *key, const void *base, size_t n, size_t size,
                       int (*cmp)(const void *key, const void *element), bool *ret_found)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Growable arrays: any (sa_grow), and of listeners while a snapshot is assembled. */
+/* Growable arrays of listeners, while a snapshot is assembled. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,58 +7,11 @@
 
 #include "vec.h"
 
-#define SA_VEC_MIN_CAP 16u
-
-int sa_grow(void **items, size_t *cap, size_t n, size_t size)
-{
-        size_t c;
-        void *p;
-
-        if (n < *cap)
-                return 0;
-        if (*cap > SIZE_MAX / 2 / size)
-                return -ENOMEM;
-        c = *cap ? *cap * 2 : SA_VEC_MIN_CAP;
-        p = realloc(*items, c * size);
-        if (!p)
-                return -ENOMEM;
-        *items = p;
-        *cap = c;
-        return 0;
-}
-
-/*
- * Grows v so that it holds at least one more item: doubles the capacity
- * (16 first), so n pushes cost O(n) copies in all. -ENOMEM on allocation
- * failure or size overflow; v is unchanged then.
- */
-static int vec_grow(sa_listener_vec *v)
-{
-        size_t cap;
-        sa_listener *items;
-
-        if (v->n < v->cap)
-                return 0;
-        if (v->cap == 0)
-                cap = SA_VEC_MIN_CAP;
-        else if (v->cap > SIZE_MAX / 2 / sizeof(*items))
-                return -ENOMEM;
-        else
-                cap = v->cap * 2;
-
-        items = realloc(v->items, cap * sizeof(*items));
-        if (!items)
-                return -ENOMEM;
-        v->items = items;
-        v->cap = cap;
-        return 0;
-}
-
 int sa_listener_vec_push(sa_listener_vec *v, const sa_listener *l)
 {
         int r;
 
-        r = vec_grow(v);
+        r = sa_grow((void **) &v->items, &v->cap, v->n, sizeof *v->items);
         if (r < 0)
                 return r;
 

@@ -1,18 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Growable arrays: any (sa_grow), and of listeners while a snapshot is assembled. */
+/* Growable arrays of listeners, while a snapshot is assembled. */
 #ifndef SA_VEC_H
 #define SA_VEC_H
 
 #include <stddef.h>
 
 #include "sockaudit.h"
-
-/*
- * Makes room for item n of *items (size bytes each, *cap of them now):
- * doubles *cap (16 first) when n reached it. 0, or -ENOMEM (on overflow
- * too) with *items and *cap unchanged.
- */
-int sa_grow(void **items, size_t *cap, size_t n, size_t size);
+#include "util.h"
 
 typedef struct sa_listener_vec {
         sa_listener *items;

@@ -9,7 +9,7 @@
 
 #include "fuzz.h"
 #include "sockaudit.h"
-#include "text.h"
+#include "sockaudit-internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

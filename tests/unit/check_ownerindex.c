@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "incremental.h"
+#include "sockaudit-internal.h"
 #include "netns_fixture.h"
 #include "ownerindex.h"
 #include "proc_fixture.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "sockaudit.h"
-#include "text.h"
+#include "sockaudit-internal.h"
 
 static void expect_sanitized(const char *in, size_t len, const char *want)
 {

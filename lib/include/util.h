@@ -2,8 +2,8 @@
 /*
  * Small internal helpers shared by lib/ and daemon/ (not installed, not in
  * the public header): scope-bound cleanup (GCC's cleanup attribute),
- * ownership transfer, monotonic time, a lower-bound search over sorted
- * arrays and one strict decimal parser.
+ * ownership transfer, monotonic time, growing arrays, a lower-bound search
+ * over sorted arrays and one strict decimal parser.
  */
 #ifndef SA_UTIL_H
 #define SA_UTIL_H
@@ -73,6 +73,13 @@ static inline uint64_t now_usec(clockid_t clock)
         clock_gettime(clock, &ts);
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
 }
+
+/*
+ * Makes room for item n of *items (size bytes each, *cap of them now):
+ * doubles *cap (16 first) when n reached it. 0, or -ENOMEM (on overflow
+ * too) with *items and *cap unchanged.
+ */
+int sa_grow(void **items, size_t *cap, size_t n, size_t size);
 
 /*
  * Index of the first of the n sorted elements (size bytes each) at base

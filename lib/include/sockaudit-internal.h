@@ -1,7 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Incremental scanning, for a long-lived scanner (the daemon). Internal:
- * not part of the installed sockaudit.h.
+ * What the daemon uses of libsockaudit beyond the public sockaudit.h:
+ * incremental scanning, listen events, and the UTF-8 gate for untrusted
+ * text. In-tree only: not installed, no stability promised. The daemon and
+ * the CLI see only this, sockaudit.h and util.h (the Makefile gives them
+ * lib/include/ and nothing else of lib/).
+ */
+#ifndef SA_SOCKAUDIT_INTERNAL_H
+#define SA_SOCKAUDIT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sockaudit.h"
+
+/* ---- incremental scanning ---- */
+
+/*
+ * Incremental scanning, for a long-lived scanner (the daemon).
  *
  * An unfiltered sa_scanner_scan() leaves behind an owner index (socket
  * inode -> (pid, fd) pairs, lib/ownerindex.h), the list of processes it
@@ -26,14 +44,6 @@
  * dup()ed to a second fd number in a known holder, and, without
  * sa_scanner_note_new() for exec, an old holder that exec'd (details).
  */
-#ifndef SA_INCREMENTAL_H
-#define SA_INCREMENTAL_H
-
-#include <stdbool.h>
-#include <stddef.h>
-#include <sys/types.h>
-
-#include "sockaudit.h"
 
 enum {
         /* Re-verify the known owners of the listeners refreshed. */
@@ -136,5 +146,51 @@ typedef struct sa_incremental_stats {
 } sa_incremental_stats;
 
 void sa_scanner_incremental_stats(const sa_scanner *s, sa_incremental_stats *ret);
+
+/* ---- listen events ---- */
+
+/*
+ * New listeners as they happen (lib/bpf/listen.bpf.c): a TCP socket
+ * entering LISTEN and a UDP socket bound to a port, each a record in a ring
+ * buffer. Loading needs CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN or
+ * CAP_NET_ADMIN for the cgroup hooks); reading needs none. The event comes
+ * before the socket can be dumped: confirm with sock_diag. Optional like
+ * lib/bpfscan.h.
+ */
+
+typedef struct sa_bpflisten sa_bpflisten;
+
+typedef struct sa_listen_note {
+        uint16_t port;
+        int proto;              /* IPPROTO_TCP or IPPROTO_UDP */
+        int family;             /* AF_INET or AF_INET6 */
+        uint32_t netns;         /* namespace inode; 0 when not known (UDP) */
+        pid_t pid;              /* the caller */
+} sa_listen_note;
+
+typedef void (*sa_bpflisten_fn)(const sa_listen_note *note, void *userdata);
+
+/*
+ * Loads and attaches the programs. TCP listens always; UDP binds only when
+ * the cgroup2 root takes the hooks (*ret_udp tells; why says why not).
+ * -errno with why said when nothing could be attached.
+ */
+int sa_bpflisten_open(sa_bpflisten_fn fn, void *userdata, sa_bpflisten **ret, bool *ret_udp,
+                      char *why, size_t why_size);
+sa_bpflisten *sa_bpflisten_free(sa_bpflisten *b);
+
+/* An fd that polls readable when records wait. */
+int sa_bpflisten_fd(const sa_bpflisten *b);
+
+/* Calls fn for each waiting record: how many, or -errno. Never blocks. */
+int sa_bpflisten_consume(sa_bpflisten *b);
+
+/* ---- untrusted text ---- */
+
+/*
+ * Copies len bytes of s into a NUL-terminated, valid UTF-8 string: invalid
+ * sequences and NUL bytes become U+FFFD. Caller frees. NULL on ENOMEM.
+ */
+char *sa_utf8_sanitize(const char *s, size_t len);
 
 #endif
