@@ -8,7 +8,7 @@ then "shape: N passed, N failed"."""
 import glob, os, re, subprocess, sys
 
 MAX_FILE, MAX_FUNC = 900, 100
-DIRS = ("lib", "daemon", "cli")
+DIRS = ("lib", "lib/include", "daemon", "cli")
 top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 os.chdir(top)
 
@@ -51,8 +51,8 @@ for f in files:
                     long_funcs.append(f"{f}:{start}: {i - start - 1} lines: {name}")
                 start = None
     incs = re.findall(r'^#include "([^"]+)"', text, re.M)
-    graph[f] = [os.path.normpath(os.path.join(os.path.dirname(f), h)) for h in incs] + \
-               [os.path.join("lib", h) for h in incs]
+    graph[f] = [os.path.normpath(os.path.join(d, h)) for h in incs
+                for d in (os.path.dirname(f), "lib", "lib/include")]
 
 def lib_calls():
     """Which lib object calls into which, from nm (empty without a build)."""
