@@ -21,14 +21,15 @@
 /*
  * Every PROBE_USEC the watched ports are refreshed incrementally
  * (sock_diag dumps, known owners re-verified, new processes walked): a new
- * listener reaches the watchers within ~0.5 s. A listen() or UDP bind() on
- * a watched port (eBPF, daemon/watchlisten.c) probes at once; after it,
- * after an exec (of a holder only, when eBPF tells of every new listener),
- * a fork of a holder or the exit of a holder (proc connector) they are
- * refreshed every HOT_PROBE_USEC for HOT_WINDOW_USEC, without the
- * re-verification (~0.3 ms a probe): a listener opened by a program just
- * started, or closed by one that exited, is seen within ~20-50 ms, and one
- * announced by eBPF within ~10 ms. The full scan (ScanInterval) stays as a
+ * listener reaches the watchers within one probe interval. A listen() or
+ * UDP bind() on a watched port (eBPF, daemon/watchlisten.c) probes
+ * LISTEN_SETTLE_USEC later; after it, after an exec (of a holder only, when
+ * eBPF tells of every new listener), a fork of a holder or the exit of a
+ * holder (proc connector) they are refreshed every HOT_PROBE_USEC for
+ * HOT_WINDOW_USEC, without the re-verification (dumps and new processes
+ * only): a listener opened by a program just started, or closed by one
+ * that exited, is seen by one of these hot probes (the latencies measured
+ * are in docs/PERFORMANCE.md). The full scan (ScanInterval) stays as a
  * resync, for what no event shows (sockets passed over SCM_RIGHTS or taken
  * with pidfd_getfd), spaced so that it costs at most 1/RESYNC_BUDGET of a
  * core: at least RESYNC_BUDGET times the CPU time the last one took.

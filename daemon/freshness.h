@@ -71,9 +71,9 @@ void freshness_schedule_resync(freshness *f);
 int freshness_ensure(freshness *f, const sa_filter *filter);
 
 /*
- * How new processes are noticed: "proc-connector" (kernel events, a new
- * listener reaches watchers within ~50 ms) or "polling" (PROC_ROOT listed
- * at each probe, every 500 ms).
+ * How new processes are noticed: "proc-connector" (kernel events: a
+ * process's fork, exec or exit starts the hot probes) or "polling"
+ * (PROC_ROOT listed at each probe, every 500 ms).
  */
 const char *freshness_mode(const freshness *f);
 

@@ -2,9 +2,9 @@
 /*
  * Serialized who/list replies of the current snapshot. A repeated question
  * whose refresh changed nothing is answered with the bytes sent last time
- * instead of building and dumping the same JSON again (~0.25 ms for 36
- * holders). Entries are keyed by the snapshot's generation, so installing
- * a new snapshot makes them all stale.
+ * instead of building and dumping the same JSON again (docs/PERFORMANCE.md).
+ * Entries are keyed by the snapshot's generation, so installing a new
+ * snapshot makes them all stale.
  */
 #ifndef SAD_REPLYCACHE_H
 #define SAD_REPLYCACHE_H

@@ -2,10 +2,10 @@
 /*
  * Process events from the kernel's proc connector (NETLINK_CONNECTOR,
  * PROC_CN_MCAST_LISTEN): fork, exec and exit of every process on the host,
- * 15-90 µs after the fact. Subscribing needs CAP_NET_ADMIN in the initial
- * namespaces: open before the daemon drops its capabilities. Events can be
- * lost (ENOBUFS on a full receive queue): the callback is told, and the
- * owner resyncs with a full scan.
+ * as they happen (docs/PERFORMANCE.md). Subscribing needs CAP_NET_ADMIN in
+ * the initial namespaces: open before the daemon drops its capabilities.
+ * Events can be lost (ENOBUFS on a full receive queue): the callback is
+ * told, and the owner resyncs with a full scan.
  */
 #ifndef SAD_WATCHPROC_H
 #define SAD_WATCHPROC_H

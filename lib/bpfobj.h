@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What lib/bpfscan.c and lib/bpflisten.c share: turning the eBPF objects
- * linked into the library (lib/bpf/NAME_obj.S) into loaded libbpf objects, and
- * saying why that failed in words a sysadmin can act on.
+ * linked into the library (sa_NAME_obj[], from lib/bpf/embed.S) into loaded
+ * libbpf objects, and saying why that failed in words a sysadmin can act on.
  */
 #ifndef SA_BPFOBJ_H
 #define SA_BPFOBJ_H

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The full fd walk done by an eBPF iterator (iter/task_file,
- * lib/bpf/fdscan.bpf.c): every process's socket fds in one read, ~0.3 µs
- * per fd against ~4 µs for a readlinkat, in every namespace. Optional at
- * build time (SA_HAVE_BPF) and at run time: loading needs CAP_BPF and
- * CAP_PERFMON (or CAP_SYS_ADMIN) and the kernel's BTF; reading the loaded
- * iterator needs no capability.
+ * lib/bpf/fdscan.bpf.c): every process's socket fds in one read, in every
+ * namespace, for a fraction of what a readlinkat per fd costs
+ * (docs/PERFORMANCE.md). Optional at build time (SA_HAVE_BPF) and at run
+ * time: loading needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) and the
+ * kernel's BTF; reading the loaded iterator needs no capability.
  */
 #ifndef SA_BPFSCAN_H
 #define SA_BPFSCAN_H

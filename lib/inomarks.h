@@ -16,8 +16,8 @@
 /*
  * Fills marks[0..n) (n <= max, one per online CPU) and returns n, or 0 when
  * the marks cannot be had (a CPU we may not run on, more CPUs than max):
- * callers then assume nothing. Costs a migration and a pipe per CPU (~20 µs
- * each); the calling thread's affinity is restored.
+ * callers then assume nothing. Costs a migration and a pipe per CPU; the
+ * calling thread's affinity is restored.
  */
 size_t sa_inomarks_take(uint32_t *marks, size_t max);
 

@@ -312,8 +312,8 @@ static bool is_procfs(const char *path)
 
 /*
  * ALL mode: the namespace of every process under proc_root. One fstatat
- * of PID/ns/net per pid (~6 µs); pids that vanish are ignored, unreadable
- * ones (EACCES: /proc/1 here) counted in *denied. -errno if proc_root cannot
+ * of PID/ns/net per pid; pids that vanish are ignored, unreadable ones
+ * (EACCES: /proc/1 here) counted in *denied. -errno if proc_root cannot
  * be opened, -ENOMEM.
  */
 static int netns_scan_pids(sa_netns_set *set, const char *proc_root, unsigned *denied)

@@ -75,11 +75,11 @@ sa_netns_set *sa_netns_set_free(sa_netns_set *set);
  * the namespace); only when proc_root is a real procfs.
  * SELF mode: only the own namespace's name (a readdir and one stat per name).
  * ALL mode: also finds every namespace that has a name or holds a process
- * (one stat of PROC_ROOT/PID/ns/net per pid, ~6 µs each, only when
+ * (one stat of PROC_ROOT/PID/ns/net per pid, only when
  * proc_root is a real procfs: a fixture tree says nothing about live
  * namespaces); namespaces no longer found are dropped and their sockets
  * closed; each new one gets a socket created inside it (open, setns into
- * it, socket, setns back: ~10 µs). The calling thread always ends in the
+ * it, socket, setns back). The calling thread always ends in the
  * namespace it started in; should returning fail (it never should), -errno
  * and the thread is left where it was. Namespaces that cannot be entered
  * (EPERM) keep nl NULL and are retried at the next refresh; PIDs whose

@@ -42,7 +42,7 @@ int sa_ownerindex_rootfd(const sa_ownerindex *ix);
 /*
  * Start time of pid (clock ticks since boot, field 22 of PROC_ROOT/PID/stat,
  * read after the last ')' since comm may hold anything) and, if ret_ppid is
- * non-NULL, its parent (field 4). One open, read and close (~5 µs).
+ * non-NULL, its parent (field 4). One open, read and close.
  * -ENOENT when the process is gone, -EBADMSG when the file does not parse.
  */
 int sa_proc_stat_read(int rootfd, pid_t pid, uint64_t *ret_start, pid_t *ret_ppid);
@@ -56,7 +56,7 @@ int sa_ownerindex_add_socket(sa_ownerindex *ix, uint32_t inode, uint64_t cookie)
 
 /*
  * Records that pid holds inode at fd (the socket is added if unknown, with
- * cookie 0). The first time pid is seen its start time is read (~5 µs); if
+ * cookie 0). The first time pid is seen its start time is read; if
  * pid was known with another start time, the old process's entries are
  * dropped first. Adding a pair twice is a no-op. -ENOENT when pid is gone
  * (nothing recorded), -ENOMEM.
@@ -92,9 +92,9 @@ bool sa_ownerindex_has_pid(const sa_ownerindex *ix, pid_t pid, uint64_t *ret_sta
  * once (its start time read again: gone or different means every pair of
  * it is dropped, and a different one is reported in ret->reused so the
  * caller can walk the newcomer), then each of its pairs with one readlinkat
- * of PROC_ROOT/PID/fd/FD (still this socket, or dropped). Costs ~5 µs per
- * process and ~3-4 µs per pair, never a walk. ret may be NULL. -ENOMEM
- * (the index is then still consistent, partly verified).
+ * of PROC_ROOT/PID/fd/FD (still this socket, or dropped). Costs one stat
+ * read per process and one readlinkat per pair, never a walk. ret may be
+ * NULL. -ENOMEM (the index is then still consistent, partly verified).
  */
 int sa_ownerindex_verify(sa_ownerindex *ix, const uint32_t *inodes, size_t n,
                          sa_verify_result *ret);

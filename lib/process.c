@@ -94,7 +94,7 @@ static int read_file_at(int dirfd, const char *name, size_t max, char **ret_buf,
                  * A short read is the end: the kernel renders comm, status and
                  * cgroup whole (single_open) and loops over cmdline's pages
                  * itself; regular files (fixtures) only end short at EOF. Saves
-                 * a read per file (~2 µs on a VM).
+                 * a read per file.
                  */
                 if (len < cap)
                         break;

@@ -19,7 +19,7 @@
  * user left unset). Caller frees with sa_process_free().
  * Unread fields: ppid 0, uid (uid_t) -1, strings NULL, argv {NULL}; a
  * missing exe link alone (kernel thread, zombie) is not incomplete.
- * Costs ~15 syscalls (30-40 µs on this VM): open, read, close of comm, cmdline
+ * Costs ~15 syscalls: open, read, close of comm, cmdline
  * (at most SA_CMDLINE_MAX bytes), status and cgroup, and a readlinkat of exe.
  */
 int sa_process_read(const char *proc_root, pid_t pid, sa_usercache *users,

@@ -32,7 +32,7 @@
 #define LINK_BUF 32u
 /* Pids handed to a thread at a time. */
 #define CHUNK 8u
-/* Fewer pids than this: one thread (starting threads costs ~30 µs each). */
+/* Fewer pids than this: one thread (starting one is not worth it). */
 #define MIN_PIDS_PER_THREAD 64u
 
 typedef struct hit_rec {

@@ -26,7 +26,7 @@ typedef struct sa_procfd_pid {
 /*
  * Lists the processes under proc_root (NULL = "/proc"): thread-group
  * leaders, in the order the directory gives (ascending on procfs). Only
- * getdents64 of the root: ~0.3 µs per process, no per-process syscall.
+ * getdents64 of the root, no per-process syscall.
  * Caller frees *ret (NULL when *ret_n is 0). -errno when proc_root cannot
  * be read, -ENOMEM.
  */
@@ -38,7 +38,7 @@ int sa_procfd_list(const char *proc_root, sa_procfd_pid **ret, size_t *ret_n);
  * contiguous and pids come in the order of the array. Processes that
  * vanish (ENOENT/ESRCH) or are unreadable (EACCES/EPERM) are counted in
  * stats and skipped. Costs one openat and getdents64 per process and one
- * readlinkat per fd (~4 µs, kernel time), spread over up to `threads`
+ * readlinkat per fd (nearly all kernel time), spread over up to `threads`
  * threads (0 = one per CPU we may run on, at most SA_PROCFD_MAX_THREADS;
  * small sets run in the calling thread); hits are buffered per thread and
  * handed to hit() afterwards, in the calling thread. stats may be NULL

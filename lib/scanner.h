@@ -96,8 +96,8 @@ typedef struct sa_join {
 /*
  * fd of pid points at snap->listeners[idx]: a holder of it (or one more fd
  * of the last one). Hits must come grouped by pid. A pid's details are read
- * on its first hit (~35 µs; one that vanished is kept with its pid only,
- * marked incomplete) and owned by the snapshot. -ENOMEM.
+ * on its first hit (sa_process_read(); one that vanished is kept with its
+ * pid only, marked incomplete) and owned by the snapshot. -ENOMEM.
  */
 int sa_join_hit(sa_join *j, pid_t pid, int fd, size_t idx);
 
@@ -135,8 +135,8 @@ int sa_scan_job_finish(sa_scanner *s, sa_scan_job *j, uint64_t since_seq, sa_sna
  * After an unfiltered scan: the owner index becomes snap's holders, the
  * listing (pids, taken) the known processes, the marks (taken) the inode
  * watermark, and nothing noted up to since_seq is fresh any more. Reads
- * each holder's start time (~5 µs a process). On failure the incremental
- * state is dropped (the next refresh is a full scan).
+ * each holder's start time (one stat read a process). On failure the
+ * incremental state is dropped (the next refresh is a full scan).
  */
 int sa_scanner_index_rebuild(sa_scanner *s, const sa_snapshot *snap, sa_procfd_pid *pids,
                              size_t n_pids, uint32_t *marks, size_t n_marks, uint64_t since_seq);

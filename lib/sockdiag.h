@@ -21,7 +21,8 @@ int sa_sockdiag_open(struct nl_sock **ret);
  * CLOSE (bound, unconnected). port != 0 filters in the kernel. netns is
  * stamped on each record. Multi-part replies, NLMSG_ERROR and NLM_F_DUMP_INTR
  * (the dump is restarted, at most a few times) are handled; on failure out is
- * left as it was. Costs one dump: ~70 µs plus ~0.6 µs per socket.
+ * left as it was. Costs one dump, growing with the sockets it returns
+ * (docs/PERFORMANCE.md).
  */
 int sa_sockdiag_dump(struct nl_sock *sk, uint8_t family, uint8_t proto,
                      uint16_t port, uint64_t netns, sa_listener_vec *out,

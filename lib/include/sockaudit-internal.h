@@ -27,7 +27,8 @@
  * sa_scanner_refresh() then brings a snapshot up to date for some ports
  * without walking every fd on the host:
  *
- *  - listeners come from sock_diag dumps, as in a probe (~70 µs a dump);
+ *  - listeners come from sock_diag dumps, as in a probe (port filtered in
+ *    the kernel);
  *  - known owners are re-verified: one stat read per process (start time:
  *    a reused pid is a different process) and one readlinkat per (pid, fd);
  *  - processes new since (told by sa_scanner_note_new(), e.g. from the
@@ -49,7 +50,8 @@ enum {
         /* Re-verify the known owners of the listeners refreshed. */
         SA_REFRESH_VERIFY = 1u << 0,
         /* Find new and gone processes by listing PROC_ROOT (one getdents64
-         * pass, ~0.3 µs per process): for callers without an event source. */
+         * pass, no per-process syscall): for callers without an event
+         * source. */
         SA_REFRESH_LIST_PIDS = 1u << 1,
         /* Every exit is told with sa_scanner_note_exit() (the proc
          * connector, drained first): a known pid is still the same process,
@@ -97,7 +99,8 @@ int sa_scanner_netns_status(const sa_scanner *s, uint64_t ino);
 
 /*
  * A full scan whose fd walk runs on a thread of its own, so that a daemon
- * keeps answering while it reads every process's fds (~0.3 s at 1M fds):
+ * keeps answering while it reads every process's fds (the one cost that
+ * grows with the host's fd count, docs/PERFORMANCE.md):
  * start (the dumps and the listing, here), wait for sa_scan_job_fd() to be
  * readable, finish (details and the index, here). Meanwhile only the
  * scanner's other functions may be called, on this thread; processes noted
@@ -126,11 +129,11 @@ bool sa_scanner_knows_owner(const sa_scanner *s, pid_t pid);
  * when old is still right (nothing was found to change: the cheap case,
  * 2-4 dumps per filter and namespace plus the verification), or 1 with a
  * new snapshot in *ret (caller frees) after re-reading the details of every
- * holder (~35 µs per process). Falls back to a full unfiltered scan (info->
- * full, 1 returned) when there is no index yet (no unfiltered scan ran),
- * events were lost, or a new listener's owner cannot be found cheaply.
- * info may be NULL. -errno as sa_scanner_scan() on failure (the index may
- * then be partly updated; it stays consistent).
+ * holder (a few /proc files per process). Falls back to a full unfiltered
+ * scan (info->full, 1 returned) when there is no index yet (no unfiltered
+ * scan ran), events were lost, or a new listener's owner cannot be found
+ * cheaply. info may be NULL. -errno as sa_scanner_scan() on failure (the
+ * index may then be partly updated; it stays consistent).
  */
 int sa_scanner_refresh(sa_scanner *s, const sa_snapshot *old, const sa_filter *fs, size_t n_fs,
                        unsigned flags, sa_refresh_info *info, sa_snapshot **ret);

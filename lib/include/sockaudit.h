@@ -213,8 +213,8 @@ const char *sa_scan_fallback_text(sa_scan_fallback reason);
  * process that holds one. Vanished or unreadable processes are counted in
  * the snapshot's stats, not fatal. Costs 2-4 sock_diag dumps per namespace
  * plus one readlinkat per fd on the host. SA_NETNS_ALL first finds the
- * namespaces: one stat per pid (~6 µs) and a setns + socket (~10 µs) for
- * each namespace new since the last scan; those gone are forgotten.
+ * namespaces: one stat per pid and a setns + socket for each namespace new
+ * since the last scan; those gone are forgotten.
  * Namespaces that cannot be entered are counted (stats.netns_skipped), not
  * fatal. Caller frees with sa_snapshot_free().
  */
@@ -222,11 +222,11 @@ int sa_scanner_scan(sa_scanner *s, const sa_filter *f, sa_snapshot **ret);
 
 /*
  * Cookies of the listening sockets passing f (NULL = all), sorted ascending,
- * from sock_diag alone (no /proc walk): ~250 µs for one port per namespace,
- * so a daemon can tell cheaply whether a snapshot still shows the right
- * sockets. SA_NETNS_ALL covers the namespaces known from the last scan (a
- * namespace created since is seen by the next scan, not here). Caller frees
- * *ret_cookies (NULL when *ret_n is 0).
+ * from sock_diag alone (no /proc walk: 2-4 dumps per namespace,
+ * docs/PERFORMANCE.md), so a daemon can tell cheaply whether a snapshot
+ * still shows the right sockets. SA_NETNS_ALL covers the namespaces known
+ * from the last scan (a namespace created since is seen by the next scan,
+ * not here). Caller frees *ret_cookies (NULL when *ret_n is 0).
  */
 int sa_scanner_probe(sa_scanner *s, const sa_filter *f, uint64_t **ret_cookies,
                      size_t *ret_n);

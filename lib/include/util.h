@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Small internal helpers shared by lib/ and daemon/ (not installed, not in
- * the public header): scope-bound cleanup (GCC's cleanup attribute),
+ * Small internal helpers shared by lib/, daemon/ and cli/ (not installed,
+ * not in the public header): scope-bound cleanup (GCC's cleanup attribute),
  * ownership transfer, monotonic time, growing arrays, a lower-bound search
  * over sorted arrays and one strict decimal parser.
  */
