@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "manager.h"
+#include "usercache.h"
 
 #define DEFAULT_SOCKET "/run/sockaudit/sockaudit.sock"
 
@@ -88,6 +89,7 @@ int main(int argc, char *argv[])
                 return r < 0 ? 2 : EXIT_SUCCESS;
 
         log_open();
+        sa_usercache_set_lookup(sa_user_lookup_nss);    /* dynamically linked: NSS works */
         r = manager_new(&o, &m);
         if (r >= 0)
                 r = manager_run(m);
