@@ -25,13 +25,16 @@ PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # The CLI is a static PIE: a warm `who` is mostly process start-up, and
 # the dynamic loader was ~0.3 ms of it (docs/PERFORMANCE.md). A static
-# glibc cannot load NSS modules, so its user names come from getent(1)
-# (lib/usercache.c); ld still warns about getpwuid_r and about libnl's
-# getaddrinfo/getprotoby* (never called). STATIC_CLI=0 links it like the
-# daemon; sanitizer builds always do.
+# glibc cannot load NSS modules: the CLI's user names come from getent(1)
+# (lib/usercache.c; only the daemon installs the getpwuid_r lookup), and
+# cli/static-nss.c stands in for the NSS calls libnl-3.a references but we
+# never make, so ld has nothing to warn about. STATIC_CLI=0 links it like
+# the daemon; sanitizer builds always do.
 STATIC_CLI ?= 1
 CLI_STATIC = -static-pie -lnl-3 -ljansson $(if $(filter 1,$(BPF)),-lbpf -lelf -lz) -lpthread -lm
-CLI_LIBS = $(if $(and $(filter 1,$(STATIC_CLI)),$(if $(strip $(SAN)),,y)),$(CLI_STATIC),$(PKG_LIBS))
+CLI_IS_STATIC = $(and $(filter 1,$(STATIC_CLI)),$(if $(strip $(SAN)),,y))
+CLI_LIBS = $(if $(CLI_IS_STATIC),$(CLI_STATIC),$(PKG_LIBS))
+CLI_STATIC_OBJ = $(if $(CLI_IS_STATIC),$(BUILD)/cli/static-nss.o)
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
 systemd_var = $(or $(shell $(PKG_CONFIG) --variable=$(1) systemd 2>/dev/null),$(2))
@@ -53,7 +56,7 @@ LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SAN) $(LDFLAGS)
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
 DAEMON_SRC := $(sort $(filter-out daemon/main.c,$(wildcard daemon/*.c)))
-CLI_SRC    := $(sort $(filter-out cli/main.c,$(wildcard cli/*.c)))
+CLI_SRC    := $(sort $(filter-out cli/main.c cli/static-nss.c,$(wildcard cli/*.c)))
 UNIT_SRC   := $(sort $(wildcard tests/unit/check_*.c))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 
@@ -61,6 +64,8 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
 ifeq ($(BPF),1)
 LIB_OBJ    += $(patsubst lib/bpf/%.bpf.c,$(BUILD)/lib/bpf/%_obj.o,$(wildcard lib/bpf/*.bpf.c))
 endif
+# The compiled eBPF programs stay (make would delete them as intermediates, saying so).
+.SECONDARY: $(patsubst lib/bpf/%.bpf.c,$(BUILD)/lib/bpf/%.bpf.o,$(wildcard lib/bpf/*.bpf.c))
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/runner.o
@@ -110,7 +115,7 @@ $(DAEMON): $(BUILD)/daemon/main.o $(LIBD) $(LIBSA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
-$(CLI): $(BUILD)/cli/main.o $(LIBCLI) $(LIBSA)
+$(CLI): $(BUILD)/cli/main.o $(CLI_STATIC_OBJ) $(LIBCLI) $(LIBSA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CLI_LIBS)
 
