@@ -158,7 +158,7 @@ check: deps
 	$(Q)BUILD=$(BUILD) tests/run-all.sh
 
 check-unit: tests
-	$(Q)CK_DEFAULT_TIMEOUT=30 $(UNIT)
+	$(Q)BUILD=$(BUILD) tests/run-all.sh --unit
 
 check-integration: tests
 	$(Q)BUILD=$(BUILD) tests/integration/run.sh
@@ -168,11 +168,17 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) scripts/run-demo.sh
 
+# How much slower than a plain build each checking stage runs: every wait
+# and time limit of its tests is multiplied by this, and by the machine's
+# load (SA_IT_STAGE_SLOW, tests/waits.sh).
+ASAN_SLOW ?= 2
+VG_SLOW   ?= 5
+
 ASAN_BUILD ?= build-asan
 asan: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" tests
-	$(Q)BUILD=$(ASAN_BUILD) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	$(Q)BUILD=$(ASAN_BUILD) SA_IT_STAGE_SLOW=$(ASAN_SLOW) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run-all.sh
 
 install: all
@@ -244,7 +250,8 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBD) $(LIBSA)
 # fails its test). Those daemons use /proc, not eBPF: libbpf parsing the
 # kernel's BTF under valgrind takes seconds per start (the eBPF fd walk is
 # checked under valgrind by the unit suite). VG_PATTERN limits the
-# integration tests (a run.sh regex).
+# integration tests (a run.sh regex). Check runs no timer without fork
+# (CK_FORK=no): the unit run has no per-test time limit to scale.
 VG_BUILD   ?= build-valgrind
 VG_PATTERN ?=
 VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
@@ -253,8 +260,8 @@ VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indi
               --child-silent-after-fork=yes
 valgrind: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=$(VG_BUILD) OPT="-O1 -g" tests
-	$(Q)CK_FORK=no CK_DEFAULT_TIMEOUT=300 $(VALGRIND) $(VG_BUILD)/tests/unit-tests
-	$(Q)BUILD=$(VG_BUILD) SA_IT_TIMEOUT=60 \
+	$(Q)CK_FORK=no $(VALGRIND) $(VG_BUILD)/tests/unit-tests
+	$(Q)BUILD=$(VG_BUILD) SA_IT_STAGE_SLOW=$(VG_SLOW) \
 	    SA_IT_DAEMON_WRAPPER="env SOCKAUDITD_EBPF=0 $(VALGRIND) --log-file=%q{SA_IT_DIR}/valgrind.%p.log" \
 	    tests/integration/run.sh $(VG_PATTERN)
 
