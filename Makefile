@@ -263,7 +263,7 @@ valgrind: deps
 	$(Q)CK_FORK=no $(VALGRIND) $(VG_BUILD)/tests/unit-tests
 	$(Q)BUILD=$(VG_BUILD) SA_IT_STAGE_SLOW=$(VG_SLOW) \
 	    SA_IT_DAEMON_WRAPPER="env SOCKAUDITD_EBPF=0 $(VALGRIND) --log-file=%q{SA_IT_DIR}/valgrind.%p.log" \
-	    tests/integration/run.sh $(VG_PATTERN)
+	    tests/integration/run.sh '$(VG_PATTERN)'
 
 # Both sanitizer runs (asan, then a short fuzz) as CI runs them.
 check-sanitizers:
