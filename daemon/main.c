@@ -87,9 +87,9 @@ int main(int argc, char *argv[])
         r = parse_argv(argc, argv, &o);
         if (r <= 0)
                 return r < 0 ? 2 : EXIT_SUCCESS;
+        sa_usercache_set_lookup(sa_user_lookup_nss);    /* dynamically linked: NSS works */
 
         log_open();
-        sa_usercache_set_lookup(sa_user_lookup_nss);    /* dynamically linked: NSS works */
         r = manager_new(&o, &m);
         if (r >= 0)
                 r = manager_run(m);

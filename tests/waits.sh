@@ -106,14 +106,20 @@ _sa_secs() {
         if ((t % 10)); then printf '%d.%d' $((t / 10)) $((t % 10)); else printf '%d' $((t / 10)); fi
 }
 
-# wait_until SECONDS WHAT CMD...: runs CMD (in this shell: it may end the
-# test) every SA_WAIT_POLL seconds (default 0.05) until it succeeds, for at
-# most SECONDS scaled. Returns 1 if it never did, with "timed out after N s
-# waiting for WHAT" in WAITED (for the caller's message) and on stderr.
+# wait_until [-w WHAT] SECONDS CMD...: runs CMD (in this shell: it may end
+# the test) every SA_WAIT_POLL seconds (default 0.05) until it succeeds, for
+# at most SECONDS scaled. Returns 1 if it never did, with "timed out after
+# N s waiting for WHAT" (WHAT: CMD... unless given) in WAITED (for the
+# caller's message) and on stderr.
 wait_until() {
-        local limit=$1 what=$2 t0
-        shift 2
-        limit=$(scaled_ms "$limit")
+        local what= limit t0
+        if [ "$1" == -w ]; then
+                what=$2
+                shift 2
+        fi
+        limit=$(scaled_ms "$1")
+        shift
+        what=${what:-$*}
         _sa_waiting_push "$what"
         _sa_now_ms; t0=$_SA_NOW
         while :; do

@@ -56,7 +56,7 @@ _sa_n=0
 # wait_for SECONDS WHAT CMD...: wait_until, failing the test on timeout
 # with "timed out after N s waiting for WHAT".
 wait_for() {
-        wait_until "$@" || fail "$WAITED"
+        wait_until -w "$2" "$1" "${@:3}" || fail "$WAITED"
 }
 
 # ---------------------------------------------------------------- results
@@ -199,7 +199,7 @@ kill_tracked() {
 # set) if it is still running.
 wait_exit() {
         WAIT_RC=
-        wait_until "$2" "${3:-pid $1 to exit}" not_alive "$1" || return 1
+        wait_until -w "${3:-pid $1 to exit}" "$2" not_alive "$1" || return 1
         wait "$1" 2>/dev/null
         WAIT_RC=$?
         return 0
@@ -322,7 +322,7 @@ daemon_answers() {
 wait_daemon_ready() {
         local t0
         _sa_now_ms; t0=$_SA_NOW
-        wait_until 5 "daemon $DAEMON_PID to answer status" daemon_answers ||
+        wait_until -w "daemon $DAEMON_PID to answer status" 5 daemon_answers ||
                 fail "$WAITED: $(tail -n 3 "$SA_IT_DIR/daemon.log" | tr '\n' ' ')"
         _sa_now_ms
         note "daemon $DAEMON_PID ready after $((_SA_NOW - t0)) ms"
@@ -682,7 +682,7 @@ journal_json() {
 # may be used). JOURNAL is then every entry (one per line); returns 1 on
 # timeout (WAITED says so).
 wait_journal() {
-        wait_until "${3:-5}" "$1 journal entries with $2" _journal_has "$1" "$2"
+        wait_until -w "$1 journal entries with $2" "${3:-5}" _journal_has "$1" "$2"
 }
 
 # _journal_has N JQ_COND: one look for wait_journal; sets JOURNAL.

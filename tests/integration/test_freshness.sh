@@ -53,13 +53,13 @@ late_worker() {
         start_daemon
         start_listen --late-child "$(scaled_ms 1)" --tcp 0.0.0.0 443
         local got
-        wait_until 5 "who 443 to list the listener before its fork" \
+        wait_until -w "who 443 to list the listener before its fork" 5 \
                 eval '[ "$(holders_443)" == "$(pid_list "$LISTEN_PID")" ]' ||
                 fail "$WAITED: $(holders_443), expected $(pid_list "$LISTEN_PID")"
         wait_late_child
         local want
         want=$(pid_list "$LISTEN_PID" "$LATE_PID")
-        wait_until 5 "who 443 to list the worker forked (no refresh)" eval '[ "$(holders_443)" == "$want" ]' ||
+        wait_until -w "who 443 to list the worker forked (no refresh)" 5 eval '[ "$(holders_443)" == "$want" ]' ||
                 fail "$WAITED: $(holders_443), expected $want"
         got=$(sa who 443 --json | jq -r --argjson p "$LATE_PID" "$JQ_LS"'[ls[].owners[] | select(.pid == $p)][0].ppid')
         assert_eq "$LISTEN_PID" "$got" "the new worker's parent"
@@ -90,7 +90,7 @@ test_fresh_pid_reuse() {
         kill -KILL "$child"
         wait_for 2 "child $child to die of SIGKILL" not_alive "$child"
         # The zombie must be gone too before its pid can be reused.
-        wait_until 2 "child $child to be reaped" eval '[ ! -e "/proc/$child" ]' ||
+        wait_until -w "child $child to be reaped" 2 eval '[ ! -e "/proc/$child" ]' ||
                 skip "child $child not reaped by sa-listen: its pid cannot be reused"
         local other= tries
         for ((tries = 0; tries < 50; tries++)); do
@@ -133,7 +133,7 @@ u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::", 443))
 time.sleep(3600)' "$(scaled 2.5)" < /dev/null &
         local py=$!
         track_pid "$py"
-        wait_until 6 "listener_added for tcp and udp in watch" \
+        wait_until -w "listener_added for tcp and udp in watch" 6 \
                 eval '[ "$(grep -c "\"listener_added\"" "$WATCH_OUT")" -ge 2 ]' ||
                 fail "$WAITED: $(cat "$WATCH_OUT")"
         grep '"listener_added"' "$WATCH_OUT" | jq -e -s 'map(.listener.proto) | sort == ["tcp", "udp"]' \

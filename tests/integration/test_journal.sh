@@ -200,7 +200,7 @@ test_journal_stalled() {
         assert_json "$(mon_get '.monitor.journal | tojson')" ".queued == $(jq .queued <<<"$j")" "queue while still stopped"
 
         journald_cont
-        wait_until 10 "the journal queue to drain after SIGCONT" mon_is .monitor.journal.queued 0 ||
+        wait_until -w "the journal queue to drain after SIGCONT" 10 mon_is .monitor.journal.queued 0 ||
                 fail "$WAITED: $(mon_get '.monitor.journal | tojson')"
         j=$(mon_get '.monitor.journal | tojson')
         note "journal counters after SIGCONT: $j"
@@ -228,7 +228,7 @@ test_journal_absent() {
         start_listen --tcp 0.0.0.0 443
         refresh
         local pat="sockauditd: 443/tcp on 0.0.0.0 opened by sa-listen[$LISTEN_PID]"
-        wait_until 5 "'$pat' in the daemon log" grep -qF "$pat" "$SA_IT_DIR/daemon.log" ||
+        wait_until -w "'$pat' in the daemon log" 5 grep -qF "$pat" "$SA_IT_DIR/daemon.log" ||
                 fail "$WAITED: $(tail -n 3 "$SA_IT_DIR/daemon.log" | tr '\n' ' ')"
         stop_listen "$LISTEN_PID"
         refresh
@@ -290,7 +290,7 @@ test_journal_dead() {
         wait_exit "$JOURNALD_PID" 5 "journald to die of SIGKILL" || fail "$WAITED"
         start_listen --tcp 0.0.0.0 443
         refresh
-        wait_until 5 "the event to be accounted for with journald dead" journal_accounted ||
+        wait_until -w "the event to be accounted for with journald dead" 5 journal_accounted ||
                 fail "$WAITED: $(mon_get '.monitor.journal | tojson')"
         note "journal counters: $(mon_get '.monitor.journal | tojson')"
         run_cap OUT sa who 443

@@ -188,7 +188,7 @@ test_periodic_rescan() {
         wait_late_child
         local want
         want=$(printf '[%s]' "$(printf '%s\n' "$LISTEN_PID" "$LATE_PID" | sort -n | paste -sd,)")
-        wait_until 3 "a rescan to find the worker forked (ScanInterval=500ms, no refresh)" holders_443_are "$want"
+        wait_until -w "a rescan to find the worker forked (ScanInterval=500ms, no refresh)" 3 holders_443_are "$want"
         assert_eq "$want" "$HOLDERS" "holders 3 s after a worker was forked (ScanInterval=500ms, no refresh)"
         run_cap OUT sa status --json
         assert_json "$OUT" '(.status // .) | .scan_interval_sec == 0.5' "status scan_interval_sec"
@@ -221,6 +221,6 @@ test_reload_applies_config() {
         start_daemon
         printf '[Daemon]\nNamespaces=self\nScanInterval=2s\n' > "$CONF"
         kill -HUP "$DAEMON_PID"
-        wait_until 2 "scan_interval_sec 2 after SIGHUP with ScanInterval=2s" mon_is .scan_interval_sec 2 ||
+        wait_until -w "scan_interval_sec 2 after SIGHUP with ScanInterval=2s" 2 mon_is .scan_interval_sec 2 ||
                 fail "$WAITED: scan_interval_sec $(mon_get .scan_interval_sec)"
 }

@@ -24,7 +24,7 @@ load_round() {
                 --hold "$hold" --timeout "$(scaled 25)" > "$out" 2> "$out.err" &
         pid=$!
         track_pid "$pid"
-        if ! wait_until 20 "sa-load: the 1000 active clients answered" _load_holding "$hold" "$pid"; then
+        if ! wait_until -w "sa-load: the 1000 active clients answered" 20 _load_holding "$hold" "$pid"; then
                 cat "$out" "$out.err" >&2
                 fail "$WAITED: $(cat "$out")"
         fi
@@ -54,14 +54,14 @@ test_load_many_clients() {
 
         # Warm up once (heap and caches reach their working size), then measure.
         load_round "$SA_IT_DIR/round1.json"
-        wait_until 10 "the clients of round 1 to leave" mon_is '.clients.connected' 1 ||
+        wait_until -w "the clients of round 1 to leave" 10 mon_is '.clients.connected' 1 ||
                 fail "$WAITED: $(mon_get '.clients.connected') connected"
         local fds0 rss0 fds1 rss1
         fds0=$(daemon_fds); rss0=$(daemon_rss_kb)
         note "after warm-up: $fds0 fds, $rss0 kB RSS"
 
         load_round "$SA_IT_DIR/round2.json"
-        wait_until 10 "the clients of round 2 to leave" mon_is '.clients.connected' 1 ||
+        wait_until -w "the clients of round 2 to leave" 10 mon_is '.clients.connected' 1 ||
                 fail "$WAITED: $(mon_get '.clients.connected') connected"
         fds1=$(daemon_fds); rss1=$(daemon_rss_kb)
         note "after round 2: $fds1 fds, $rss1 kB RSS"

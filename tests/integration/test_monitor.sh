@@ -39,7 +39,7 @@ test_watch_stream() {
         stop_listen "$pid"
         refresh
         wait_for 5 "a second event in watch --json after the listener closed" lines_ge "$wj" 2
-        wait_until 5 "2 lines from watch" lines_ge "$wh" 2 || fail "$WAITED: $(cat "$wh")"
+        wait_until -w "2 lines from watch" 5 lines_ge "$wh" 2 || fail "$WAITED: $(cat "$wh")"
         sleep_scaled 0.2
         cat "$wj" "$wh" >&2
         assert_eq 2 "$(file_lines "$wj")" "watch --json: event lines"
@@ -319,7 +319,7 @@ test_config_errors() {
         printf '[Daemon]\nNamespaces=self\nPorts=443\n[Port 443/tcp]\nAllowExe=*\nAllowAddress=notanip\n' > "$CONF"
         n=$(log_len)
         kill -HUP "$DAEMON_PID"
-        wait_until 5 "a log line naming $CONF:6: after SIGHUP with a bad file" log_has "$n" "$CONF:6:" ||
+        wait_until -w "a log line naming $CONF:6: after SIGHUP with a bad file" 5 log_has "$n" "$CONF:6:" ||
                 fail "$WAITED: $(log_since "$n" | tr '\n' ' ')"
         alive "$DAEMON_PID" || fail "the daemon died on a bad reload"
         refresh
@@ -495,7 +495,7 @@ test_protocols_and_periodic() {
         start_watch --json
         local wj=$WATCH_OUT
         start_listen --udp 0.0.0.0 443 --tcp 0.0.0.0 443 --udp 0.0.0.0 53
-        wait_until 3 "2 events from the periodic scan (ScanInterval=200ms)" lines_ge "$wj" 2 ||
+        wait_until -w "2 events from the periodic scan (ScanInterval=200ms)" 3 lines_ge "$wj" 2 ||
                 fail "$WAITED: $(file_lines "$wj") events"
         sleep_scaled 0.5
         assert_eq 2 "$(file_lines "$wj")" "events (443/udp is not watched)"

@@ -279,7 +279,7 @@ test_ns_container_names() {
                         "$SA_LISTEN" --tcp 0.0.0.0 443 > "$SA_IT_DIR/listen.$_sa_n.out" 2>&1 &
                 track_pid $!
                 [ "$cg" == "$docker_cg" ] && p1=$! || p2=$!
-                wait_until 5 "sa-listen in cgroup $cg: READY" grep -q '^READY' "$SA_IT_DIR/listen.$_sa_n.out"
+                wait_until -w "sa-listen in cgroup $cg: READY" 5 grep -q '^READY' "$SA_IT_DIR/listen.$_sa_n.out"
                 grep -q "^READY $!\$" "$SA_IT_DIR/listen.$_sa_n.out" ||
                         fail "sa-listen in cgroup $cg: $(cat "$SA_IT_DIR/listen.$_sa_n.out")"
         done
@@ -314,7 +314,7 @@ test_ns_new_namespace_listen_event() {
         ino=$(ns_inode "$d")
         ns_listen "$d" --tcp 0.0.0.0 443
         lp=$LISTEN_PID
-        wait_until 5 "listener_added for namespace $d in watch (no refresh)" \
+        wait_until -w "listener_added for namespace $d in watch (no refresh)" 5 \
                 eval "jq -e --argjson ns $ino 'select(.event == \"listener_added\" and .listener.netns == \$ns)' \
                 \"\$WATCH_OUT\" > /dev/null" ||
                 fail "$WAITED: $(cat "$WATCH_OUT")"

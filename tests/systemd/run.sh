@@ -291,7 +291,7 @@ check_policy_violation() {
         local entries e rc pid_before
         ct systemd-run --quiet --unit=sa-rogue --description="sockaudit test: rogue 443/udp listener" \
                 "$HELPER_DIR/sa-listen" --udp 0.0.0.0 443 || { bad "systemd-run sa-listen failed"; return 1; }
-        wait_until 10 "the rogue (sa-listen --udp 0.0.0.0 443) to listen" rogue_listening
+        wait_until -w "the rogue (sa-listen --udp 0.0.0.0 443) to listen" 10 rogue_listening
         echo "rogue: sa-rogue.service pid $ROGUE_PID"; ct ss -Hlunp 'sport = :443'
         ct ss -Hlunp 'sport = :443' | grep -q "pid=$ROGUE_PID," ||
                 { bad "the rogue (sa-listen --udp 0.0.0.0 443) is not listening"; return 1; }
@@ -301,7 +301,7 @@ check_policy_violation() {
         [ "$rc" -eq 0 ] || bad "systemctl reload sockauditd exited $rc"
         # The reload (SIGHUP) is asynchronous: force scans until the entry shows.
         ENTRIES=
-        if ! wait_until 15 "a journal entry MESSAGE_ID=$VIOLATION_ID with SOCKAUDIT_PID=$ROGUE_PID after the reload" \
+        if ! wait_until -w "a journal entry MESSAGE_ID=$VIOLATION_ID with SOCKAUDIT_PID=$ROGUE_PID after the reload" 15 \
                 violation_journaled; then
                 bad "$WAITED"
                 return 1
@@ -342,7 +342,7 @@ count_events() {
 
 # Journal queue empty (every event of the daemon handed to journald); waits 5 s.
 journal_drained() {
-        wait_until 5 "the daemon's journal queue to drain" journal_queue_empty
+        wait_until -w "the daemon's journal queue to drain" 5 journal_queue_empty
 }
 journal_queue_empty() {
         [ "$(CT_TIMEOUT=5 ct sockaudit status --json | jq -r '.monitor.journal.queued // empty')" = 0 ]
@@ -382,7 +382,7 @@ check_watchdog() {
         # sd-event pings every 1/2..3/4 of WatchdogSec=30s: at most 22.5 s
         # after the notify check's baseline; wait until 25 s (scaled) after it.
         left=$(($(scaled_s 25) - (SECONDS - WD_T0)))
-        SA_IT_SLOW=1 wait_until "$((left > 0 ? left : 0))" "WATCHDOG=1 to reach systemd" watchdog_pinged
+        SA_IT_SLOW=1 wait_until -w "WATCHDOG=1 to reach systemd" "$((left > 0 ? left : 0))" watchdog_pinged
         ts=$TS
         pid=$(prop sockauditd.service MainPID)
         echo "WatchdogTimestampMonotonic $WD_TS0 -> $ts after $((SECONDS - WD_T0)) s; MainPID $MAINPID0 -> $pid"
@@ -407,7 +407,7 @@ check_restart() {
         pid0=$(prop sockauditd.service MainPID); nr0=$(prop sockauditd.service NRestarts)
         ct systemctl kill -s KILL sockauditd.service || bad "systemctl kill -s KILL failed"
         # Restart=on-failure, RestartSec=1s: back without any client asking.
-        wait_until 10 "Restart=on-failure to bring sockauditd.service back" restarted_since "$pid0"
+        wait_until -w "Restart=on-failure to bring sockauditd.service back" 10 restarted_since "$pid0"
         pid=$PID st=$STATE
         echo "after kill: MainPID $pid0 -> $pid, ActiveState $st, NRestarts $nr0 -> $(prop sockauditd.service NRestarts)"
         if [ "$st" != active ] || [ "$pid" = "$pid0" ]; then
@@ -599,12 +599,12 @@ boot() {
         systemd-nspawn -q -b -D "$ROOTDIR" --machine="$MACHINE" --register=no --keep-unit \
                 --console=pipe --private-network > "$WORK/nspawn.log" 2>&1 < /dev/null 9>&- &
         NSPAWN_PID=$!
-        wait_until 20 "systemd-nspawn's child" nspawn_child
+        wait_until -w "systemd-nspawn's child" 20 nspawn_child
         if [ -z "$LEADER" ]; then
                 SETUP_WHY="systemd-nspawn cannot start a container here: $(tail -n 3 "$WORK/nspawn.log" | paste -sd' ')"
                 return 77
         fi
-        wait_until 60 "the container's systemd (/run/systemd/private)" container_systemd_up
+        wait_until -w "the container's systemd (/run/systemd/private)" 60 container_systemd_up
         [ -n "$LEADER" ] && [ -S "/proc/$LEADER/root/run/systemd/private" ] && return 0
         SETUP_WHY="the container's systemd did not come up (no /run/systemd/private): $(tail -n 3 "$WORK/nspawn.log" | paste -sd' ')"
         return 1
@@ -646,10 +646,10 @@ stop_container() {
         local t=$SECONDS
         if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
                 [ -n "$LEADER" ] && CT_TIMEOUT=10 ct systemctl poweroff --no-block >/dev/null 2>&1
-                if ! wait_until 15 "the container to power off" nspawn_gone; then
+                if ! wait_until -w "the container to power off" 15 nspawn_gone; then
                         info "container did not power off: SIGTERM to systemd-nspawn $NSPAWN_PID"
                         kill -TERM "$NSPAWN_PID" 2>/dev/null
-                        wait_until 10 "systemd-nspawn to end on SIGTERM" nspawn_gone
+                        wait_until -w "systemd-nspawn to end on SIGTERM" 10 nspawn_gone
                 fi
                 if kill -0 "$NSPAWN_PID" 2>/dev/null; then
                         info "SIGKILL to systemd-nspawn $NSPAWN_PID and the container's init $LEADER"

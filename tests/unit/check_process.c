@@ -324,12 +324,12 @@ START_TEST(test_cgroup_units)
 }
 END_TEST
 
-/* The daemon's lookup (NSS); the CLI's (getent) is test_usercache_getent. */
 START_TEST(test_usercache)
 {
         sa_usercache *c = NULL;
         const char *a, *b;
 
+        /* The daemon's lookup (NSS); the CLI's (getent): test_usercache_getent. */
         sa_usercache_set_lookup(sa_user_lookup_nss);
         ck_assert_int_eq(sa_usercache_new(&c), 0);
         a = sa_usercache_name(c, 0);
