@@ -26,9 +26,9 @@ PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # The CLI is a static PIE: a warm `who` is mostly process start-up, and
 # the dynamic loader was ~0.3 ms of it (docs/PERFORMANCE.md). A static
 # glibc cannot load NSS modules: the CLI's user names come from getent(1)
-# (lib/usercache.c; only the daemon installs the getpwuid_r lookup), and
-# cli/static-nss.c stands in for the NSS calls libnl-3.a references but we
-# never make, so ld has nothing to warn about. STATIC_CLI=0 links it like
+# (lib/usercache.c, whose getpwuid_r is a weak reference a static link
+# leaves out), and cli/static-nss.c stands in for the NSS calls libnl-3.a
+# references but we never make, so ld has nothing to warn about. STATIC_CLI=0 links it like
 # the daemon; sanitizer builds always do.
 STATIC_CLI ?= 1
 CLI_STATIC = -static-pie -lnl-3 -ljansson $(if $(filter 1,$(BPF)),-lbpf -lelf -lz) -lpthread -lm

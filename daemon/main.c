@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include "manager.h"
-#include "usercache.h"
 
 #define DEFAULT_SOCKET "/run/sockaudit/sockaudit.sock"
 
@@ -87,7 +86,6 @@ int main(int argc, char *argv[])
         r = parse_argv(argc, argv, &o);
         if (r <= 0)
                 return r < 0 ? 2 : EXIT_SUCCESS;
-        sa_usercache_set_lookup(sa_user_lookup_nss);    /* dynamically linked: NSS works */
 
         log_open();
         r = manager_new(&o, &m);

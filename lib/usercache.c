@@ -1,23 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * uid -> user name, cached (hits and misses) in a small open-addressing
- * hash. Names come from the lookup installed with sa_usercache_set_lookup()
- * (the daemon: NSS, lib/usernss.c) or else from getent(1), once for the
- * whole table and once per uid missing from it: a statically linked program
- * cannot load glibc's NSS modules (sssd, LDAP, systemd).
+ * hash. A statically linked program cannot load glibc's NSS modules (sssd,
+ * LDAP, systemd): it asks getent(1), once for the whole table and once per
+ * uid missing from it.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "usercache.h"
+
+/*
+ * A weak reference: a static link (the CLI) does not pull getpwuid_r and
+ * glibc's NSS code in for it (ld would warn that they need the shared
+ * libraries at run time), and it is NULL there; a dynamic link binds it to
+ * libc as usual.
+ */
+#pragma weak getpwuid_r
 
 typedef struct usercache_entry {
         uid_t uid;
@@ -37,9 +46,8 @@ struct sa_usercache {
 #define GETENT_MAX ((size_t) 16 * 1024 * 1024)
 
 #define USERCACHE_MIN_CAP 32u
-
-/* sa_usercache_set_lookup(); NULL: getent. */
-static sa_user_lookup_fn user_lookup;
+/* getpwuid_r buffer bounds: start at the libc hint, give up past this. */
+#define PW_BUF_MAX ((size_t) 1024 * 1024)
 
 static size_t uid_hash(uid_t uid)
 {
@@ -72,6 +80,63 @@ static int grow(sa_usercache *c)
         c->entries = entries;
         c->cap = cap;
         return 0;
+}
+
+/*
+ * Looks uid up with getpwuid_r, growing the buffer on ERANGE. 0 and a copy
+ * of the name (NULL when uid has none) in *ret_name; -ENOMEM, or -errno of
+ * a lookup that failed for another reason (not worth caching).
+ */
+static int lookup(uid_t uid, char **ret_name)
+{
+        struct passwd pw, *res = NULL;
+        long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+        size_t size = hint > 0 && hint <= (long) PW_BUF_MAX ? (size_t) hint : 1024;
+        char *buf = NULL, *name = NULL;
+        int r;
+
+        for (;;) {
+                char *nbuf = realloc(buf, size);
+
+                if (!nbuf) {
+                        free(buf);
+                        return -ENOMEM;
+                }
+                buf = nbuf;
+                r = getpwuid_r(uid, &pw, buf, size, &res);
+                if (r != ERANGE)
+                        break;
+                if (size >= PW_BUF_MAX) {
+                        free(buf);
+                        return -ERANGE;
+                }
+                size *= 2;
+        }
+
+        /* "Not found" comes back as 0, ENOENT, ESRCH, EBADF or EPERM (getpwnam(3)). */
+        if (r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM) {
+                if (res && res->pw_name) {
+                        name = strdup(res->pw_name);
+                        if (!name) {
+                                free(buf);
+                                return -ENOMEM;
+                        }
+                }
+                free(buf);
+                *ret_name = name;
+                return 0;
+        }
+        free(buf);
+        return -r;
+}
+
+/*
+ * No dynamic loader (AT_BASE 0): NSS modules cannot be loaded here, even
+ * when something else linked getpwuid_r in.
+ */
+static bool is_static(void)
+{
+        return getauxval(AT_BASE) == 0 || !getpwuid_r;
 }
 
 /*
@@ -159,8 +224,8 @@ static int cache_passwd_lines(sa_usercache *c, char *text)
 }
 
 /*
- * The lookup without NSS: the whole table once (1 when that cached uid),
- * then uid by uid.
+ * lookup() for a static program: the whole table once (1 when that cached
+ * uid), then uid by uid.
  */
 static int lookup_getent(sa_usercache *c, uid_t uid, char **ret_name)
 {
@@ -192,11 +257,6 @@ static int lookup_getent(sa_usercache *c, uid_t uid, char **ret_name)
         }
         free(out);
         return 0;
-}
-
-void sa_usercache_set_lookup(sa_user_lookup_fn lookup)
-{
-        user_lookup = lookup;
 }
 
 int sa_usercache_new(sa_usercache **ret)
@@ -247,9 +307,9 @@ static int cache_put(sa_usercache *c, uid_t uid, char *name)
 }
 
 /*
- * One lookup per distinct uid for the life of c, failed lookups aside
- * (those are retried on the next call); without an installed lookup,
- * getent, see above. NULL on no name or on failure.
+ * One getpwuid_r per distinct uid for the life of c, NSS errors aside
+ * (those are retried on the next call); static: getent, see above. NULL on
+ * no name or on failure.
  */
 const char *sa_usercache_name(sa_usercache *c, uid_t uid)
 {
@@ -263,7 +323,7 @@ const char *sa_usercache_name(sa_usercache *c, uid_t uid)
         if (e->used)
                 return e->name;
 
-        r = user_lookup ? user_lookup(uid, &name) : lookup_getent(c, uid, &name);
+        r = is_static() ? lookup_getent(c, uid, &name) : lookup(uid, &name);
         if (r < 0 || (r == 0 && cache_put(c, uid, name) < 0))
                 return NULL;
         return find_slot(c->entries, c->cap, uid)->name;

@@ -329,8 +329,6 @@ START_TEST(test_usercache)
         sa_usercache *c = NULL;
         const char *a, *b;
 
-        /* The daemon's lookup (NSS); the CLI's (getent): test_usercache_getent. */
-        sa_usercache_set_lookup(sa_user_lookup_nss);
         ck_assert_int_eq(sa_usercache_new(&c), 0);
         a = sa_usercache_name(c, 0);
         ck_assert_ptr_nonnull(a);
@@ -347,21 +345,6 @@ START_TEST(test_usercache)
         ck_assert_ptr_null(sa_usercache_name(NULL, 0));
         ck_assert_ptr_null(sa_usercache_free(c));
         ck_assert_ptr_null(sa_usercache_free(NULL));
-        sa_usercache_set_lookup(NULL);
-}
-END_TEST
-
-/* No lookup installed: getent(1), the whole table once, misses cached. */
-START_TEST(test_usercache_getent)
-{
-        sa_usercache *c = NULL;
-
-        ck_assert_int_eq(sa_usercache_new(&c), 0);
-        ck_assert_str_eq(sa_usercache_name(c, 0), "root");
-        ck_assert_ptr_null(sa_usercache_name(c, 3999999999u));
-        ck_assert_ptr_null(sa_usercache_name(c, 3999999999u));
-        ck_assert_ptr_eq(sa_usercache_name(c, 0), sa_usercache_name(c, 0));
-        sa_usercache_free(c);
 }
 END_TEST
 
@@ -648,7 +631,6 @@ Suite *process_suite(void)
         tcase_add_test(units, test_cgroup_units);
         tcase_add_test(units, test_cgroup_container);
         tcase_add_test(units, test_usercache);
-        tcase_add_test(units, test_usercache_getent);
         suite_add_tcase(s, units);
         tcase_add_test(real, test_read_self);
         tcase_add_test(real, test_exe_replaced);
