@@ -25,13 +25,16 @@ PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # The CLI is a static PIE: a warm `who` is mostly process start-up, and
 # the dynamic loader was ~0.3 ms of it (docs/PERFORMANCE.md). A static
-# glibc cannot load NSS modules, so its user names come from getent(1)
-# (lib/usercache.c); ld still warns about getpwuid_r and about libnl's
-# getaddrinfo/getprotoby* (never called). STATIC_CLI=0 links it like the
-# daemon; sanitizer builds always do.
+# glibc cannot load NSS modules: the CLI's user names come from getent(1)
+# (lib/usercache.c, whose getpwuid_r is a weak reference a static link
+# leaves out), and cli/static-nss.c stands in for the NSS calls libnl-3.a
+# references but we never make, so ld has nothing to warn about. STATIC_CLI=0 links it like
+# the daemon; sanitizer builds always do.
 STATIC_CLI ?= 1
 CLI_STATIC = -static-pie -lnl-3 -ljansson $(if $(filter 1,$(BPF)),-lbpf -lelf -lz) -lpthread -lm
-CLI_LIBS = $(if $(and $(filter 1,$(STATIC_CLI)),$(if $(strip $(SAN)),,y)),$(CLI_STATIC),$(PKG_LIBS))
+CLI_IS_STATIC = $(and $(filter 1,$(STATIC_CLI)),$(if $(strip $(SAN)),,y))
+CLI_LIBS = $(if $(CLI_IS_STATIC),$(CLI_STATIC),$(PKG_LIBS))
+CLI_STATIC_OBJ = $(if $(CLI_IS_STATIC),$(BUILD)/cli/static-nss.o)
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
 CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
 systemd_var = $(or $(shell $(PKG_CONFIG) --variable=$(1) systemd 2>/dev/null),$(2))
@@ -58,7 +61,7 @@ LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SAN) $(LDFLAGS)
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
 DAEMON_SRC := $(sort $(filter-out daemon/main.c,$(wildcard daemon/*.c)))
-CLI_SRC    := $(sort $(filter-out cli/main.c,$(wildcard cli/*.c)))
+CLI_SRC    := $(sort $(filter-out cli/main.c cli/static-nss.c,$(wildcard cli/*.c)))
 UNIT_SRC   := $(sort $(wildcard tests/unit/check_*.c))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 
@@ -66,6 +69,8 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
 ifeq ($(BPF),1)
 LIB_OBJ    += $(patsubst lib/bpf/%.bpf.c,$(BUILD)/lib/bpf/%_obj.o,$(wildcard lib/bpf/*.bpf.c))
 endif
+# The compiled eBPF programs stay (make would delete them as intermediates, saying so).
+.SECONDARY: $(patsubst lib/bpf/%.bpf.c,$(BUILD)/lib/bpf/%.bpf.o,$(wildcard lib/bpf/*.bpf.c))
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/runner.o
@@ -115,7 +120,7 @@ $(DAEMON): $(BUILD)/daemon/main.o $(LIBD) $(LIBSA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
-$(CLI): $(BUILD)/cli/main.o $(LIBCLI) $(LIBSA)
+$(CLI): $(BUILD)/cli/main.o $(CLI_STATIC_OBJ) $(LIBCLI) $(LIBSA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CLI_LIBS)
 
@@ -158,7 +163,7 @@ check: deps
 	$(Q)BUILD=$(BUILD) tests/run-all.sh
 
 check-unit: tests
-	$(Q)CK_DEFAULT_TIMEOUT=30 $(UNIT)
+	$(Q)BUILD=$(BUILD) tests/run-all.sh --unit
 
 check-integration: tests
 	$(Q)BUILD=$(BUILD) tests/integration/run.sh
@@ -168,11 +173,17 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) scripts/run-demo.sh
 
+# How much slower than a plain build each checking stage runs: every wait
+# and time limit of its tests is multiplied by this, and by the machine's
+# load (SA_IT_STAGE_SLOW, tests/waits.sh).
+ASAN_SLOW ?= 2
+VG_SLOW   ?= 5
+
 ASAN_BUILD ?= build-asan
 asan: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" tests
-	$(Q)BUILD=$(ASAN_BUILD) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	$(Q)BUILD=$(ASAN_BUILD) SA_IT_STAGE_SLOW=$(ASAN_SLOW) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run-all.sh
 
 install: all
@@ -267,7 +278,8 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBD) $(LIBSA)
 # fails its test). Those daemons use /proc, not eBPF: libbpf parsing the
 # kernel's BTF under valgrind takes seconds per start (the eBPF fd walk is
 # checked under valgrind by the unit suite). VG_PATTERN limits the
-# integration tests (a run.sh regex).
+# integration tests (a run.sh regex). Check runs no timer without fork
+# (CK_FORK=no): the unit run has no per-test time limit to scale.
 VG_BUILD   ?= build-valgrind
 VG_PATTERN ?=
 VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
@@ -276,10 +288,10 @@ VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indi
               --child-silent-after-fork=yes
 valgrind: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=$(VG_BUILD) OPT="-O1 -g" tests
-	$(Q)CK_FORK=no CK_DEFAULT_TIMEOUT=300 $(VALGRIND) $(VG_BUILD)/tests/unit-tests
-	$(Q)BUILD=$(VG_BUILD) SA_IT_TIMEOUT=60 \
+	$(Q)CK_FORK=no $(VALGRIND) $(VG_BUILD)/tests/unit-tests
+	$(Q)BUILD=$(VG_BUILD) SA_IT_STAGE_SLOW=$(VG_SLOW) \
 	    SA_IT_DAEMON_WRAPPER="env SOCKAUDITD_EBPF=0 $(VALGRIND) --log-file=%q{SA_IT_DIR}/valgrind.%p.log" \
-	    tests/integration/run.sh $(VG_PATTERN)
+	    tests/integration/run.sh '$(VG_PATTERN)'
 
 # Both sanitizer runs (asan, then a short fuzz) as CI runs them.
 check-sanitizers:

@@ -20,6 +20,14 @@
 
 #include "usercache.h"
 
+/*
+ * A weak reference: a static link (the CLI) does not pull getpwuid_r and
+ * glibc's NSS code in for it (ld would warn that they need the shared
+ * libraries at run time), and it is NULL there; a dynamic link binds it to
+ * libc as usual.
+ */
+#pragma weak getpwuid_r
+
 typedef struct usercache_entry {
         uid_t uid;
         bool used;
@@ -122,10 +130,13 @@ static int lookup(uid_t uid, char **ret_name)
         return -r;
 }
 
-/* No dynamic loader (AT_BASE 0): NSS modules cannot be loaded here. */
+/*
+ * No dynamic loader (AT_BASE 0): NSS modules cannot be loaded here, even
+ * when something else linked getpwuid_r in.
+ */
 static bool is_static(void)
 {
-        return getauxval(AT_BASE) == 0;
+        return getauxval(AT_BASE) == 0 || !getpwuid_r;
 }
 
 /*

@@ -1,12 +1,17 @@
 #!/bin/bash
 # Runs the unit suites (Check) and the integration tests, then prints one
-# closing line "N passed, N failed" over both.
+# closing line "N passed, N failed" over both. --unit: the unit suites only.
+# Check's timeouts (CK_DEFAULT_TIMEOUT, 30 s, and the suites' own) are
+# scaled like every other wait of the tests (tests/waits.sh).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+# shellcheck source=waits.sh
+. tests/waits.sh
 
 unit_log=$(mktemp)
-CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-30} "$BUILD/tests/unit-tests" 2>&1 | tee "$unit_log"
+CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-30} CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-$(sa_ck_multiplier)} \
+        "$BUILD/tests/unit-tests" 2>&1 | tee "$unit_log"
 # Check's summary: "100%: Checks: 12, Failures: 0, Errors: 0"
 summary=$(grep -E '^[0-9]+%: Checks: ' "$unit_log" | tail -n 1)
 rm -f "$unit_log"
@@ -18,6 +23,12 @@ else
         fails=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$summary")
         errs=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$summary")
         u_fail=$((fails + errs)); u_pass=$((checks - u_fail))
+fi
+
+if [ "${1:-}" == --unit ]; then
+        echo "unit: $u_pass passed, $u_fail failed"
+        [ "$u_fail" -eq 0 ]
+        exit
 fi
 
 integ_log=$(mktemp)

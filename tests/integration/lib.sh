@@ -16,6 +16,12 @@
 # teardown also fails a test whose daemon died on its own or whose log shows
 # a sanitizer report.
 #
+# Time: every wait is written as the seconds it takes on an idle machine
+# and scaled by SA_IT_SLOW (tests/waits.sh): wait_for/wait_until poll,
+# bounded/sa/in_ns bound a command, sleep_scaled lets things settle. Each
+# records what it waits for in $SA_IT_DIR/.waiting, which run.sh prints
+# when it has to kill a test that ran out of time.
+#
 # Commands run in the namespace with `nsenter --net=/run/netns/NS`, not
 # `ip netns exec`: the latter remounts /sys, which hides the cgroup mounts
 # that libsystemd's unit lookup needs.
@@ -28,7 +34,13 @@ SA_SEND=$BUILD/tests/helpers/sa-send
 SA_NOTIFY=$BUILD/tests/helpers/sa-notify
 SA_ACTIVATE=$BUILD/tests/helpers/sa-activate
 SA_IT_CGROOT=/sys/fs/cgroup/unified
+# Seconds (idle machine) one command of a test may take: scaled in CMD_TIMEOUT.
 : "${SA_IT_CMD_TIMEOUT:=10}"
+# shellcheck source=../waits.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../waits.sh"
+: "${SA_IT_SLOW:=1}"
+SA_WAIT_FILE=${SA_IT_DIR:+$SA_IT_DIR/.waiting}
+CMD_TIMEOUT=$(scaled "$SA_IT_CMD_TIMEOUT")
 
 NSX=(nsenter "--net=/run/netns/${SA_IT_NS:-none}" --)
 SOCK=${SA_IT_DIR:-/nonexistent}/sock
@@ -37,6 +49,15 @@ DAEMON_RC=
 LISTEN_PID=
 LISTEN_PIDS=
 _sa_n=0
+
+# ------------------------------------------------------------------ waits
+# (wait_until, bounded, sleep_scaled and the scaling: tests/waits.sh)
+
+# wait_for SECONDS WHAT CMD...: wait_until, failing the test on timeout
+# with "timed out after N s waiting for WHAT".
+wait_for() {
+        wait_until -w "$2" "$1" "${@:3}" || fail "$WAITED"
+}
 
 # ---------------------------------------------------------------- results
 
@@ -67,7 +88,10 @@ need_cmd() {
 # ------------------------------------------------------------- assertions
 
 assert_eq() { # EXPECTED ACTUAL WHAT
-        [ "$1" == "$2" ] || fail "$3: expected '$1', got '$2'"
+        [ "$1" == "$2" ] && return 0
+        # An exit status 124 of the last run_cap that ran out of time says so.
+        [ "$2" == 124 ] && [ -n "${_SA_RAN_OUT:-}" ] && fail "$3: expected '$1', got '$2': $_SA_RAN_OUT"
+        fail "$3: expected '$1', got '$2'"
 }
 
 assert_ne() { # UNEXPECTED ACTUAL WHAT
@@ -140,23 +164,28 @@ alive() {
 }
 
 # kill_tracked: SIGTERM to every tracked process still alive, SIGKILL after
-# 3 s. Runs from the teardown and from run.sh (leftovers after a timeout).
+# 3 s (scaled: a daemon under valgrind checks for leaks as it exits). Runs
+# from the teardown and from run.sh (leftovers after a timeout).
 kill_tracked() {
-        local f=$1/.pids pid st left=() i
+        local f=$1/.pids pid st left=() limit t0
         [ -f "$f" ] || return 0
         while read -r pid st; do
                 if [ -z "$pid" ] || [ -z "$st" ]; then continue; fi
                 [ "$(pid_start "$pid")" == "$st" ] || continue
                 kill -TERM "$pid" 2>/dev/null && left+=("$pid $st")
         done < "$f"
-        for ((i = 0; i < 30 && ${#left[@]} > 0; i++)); do
+        limit=$(scaled_ms 3)
+        _sa_now_ms; t0=$_SA_NOW
+        while [ ${#left[@]} -gt 0 ]; do
                 local still=() e
                 for e in "${left[@]}"; do
                         set -- $e
                         [ "$(pid_start "$1")" == "$2" ] && alive "$1" && still+=("$e")
                 done
                 left=("${still[@]}")
-                [ ${#left[@]} -gt 0 ] && sleep 0.1
+                _sa_now_ms
+                [ ${#left[@]} -gt 0 ] && ((_SA_NOW - t0 < limit)) || break
+                sleep 0.1
         done
         for e in "${left[@]}"; do
                 set -- $e
@@ -165,22 +194,23 @@ kill_tracked() {
         return 0
 }
 
-# wait_exit PID SECONDS: waits for our child PID to end; sets WAIT_RC to
-# its exit status, or returns 1 (WAIT_RC empty) if it is still running.
+# wait_exit PID SECONDS [WHAT]: waits (wait_until) for our child PID to
+# end; sets WAIT_RC to its exit status, or returns 1 (WAIT_RC empty, WAITED
+# set) if it is still running.
 wait_exit() {
-        local i
         WAIT_RC=
-        for ((i = 0; i < $2 * 20; i++)); do
-                alive "$1" || { wait "$1" 2>/dev/null; WAIT_RC=$?; return 0; }
-                sleep 0.05
-        done
-        return 1
+        wait_until -w "${3:-pid $1 to exit}" "$2" not_alive "$1" || return 1
+        wait "$1" 2>/dev/null
+        WAIT_RC=$?
+        return 0
 }
+
+not_alive() { ! alive "$1"; }
 
 # ------------------------------------------------------------ the namespace
 
-# in_ns CMD...: runs CMD in the test's network namespace (with a timeout).
-in_ns() { timeout "$SA_IT_CMD_TIMEOUT" "${NSX[@]}" "$@"; }
+# in_ns CMD...: runs CMD in the test's network namespace (bounded by CMD_TIMEOUT).
+in_ns() { _sa_bounded "$CMD_TIMEOUT" "$*" "${NSX[@]}" "$@"; }
 
 # Inode of the test namespace, or of namespace $1 (what records call "netns").
 ns_inode() { stat -L -c %i "/run/netns/${1:-$SA_IT_NS}"; }
@@ -194,6 +224,15 @@ add_netns() {
 
 # ------------------------------------------------------------------ helpers
 
+# listen_ready OUT PID WHAT: sa-listen (PID, output OUT.out) printed its
+# READY line, now in _READY; fails the test if it exited first (for wait_for).
+listen_ready() {
+        _READY=$(head -n 1 "$1.out")
+        [[ "$_READY" == READY* ]] && return 0
+        alive "$2" || fail "$3 exited: $(head -c 300 "$1.err" | tr '\n' ' ')"
+        return 1
+}
+
 # start_listen ARGS...: starts sa-listen ARGS in the namespace and waits for
 # its READY line. Sets LISTEN_PID (the parent) and LISTEN_PIDS (parent and
 # children, space separated). Every pid is tracked.
@@ -204,13 +243,8 @@ start_listen() {
         "${NSX[@]}" "$SA_LISTEN" "$@" > "$out.out" 2> "$out.err" &
         LISTEN_PID=$!
         track_pid "$LISTEN_PID"
-        for ((i = 0; i < 100; i++)); do
-                line=$(head -n 1 "$out.out")
-                [[ "$line" == READY* ]] && break
-                alive "$LISTEN_PID" || fail "sa-listen $* exited: $(tr '\n' ' ' < "$out.err")"
-                sleep 0.05
-        done
-        [[ "$line" == READY* ]] || fail "sa-listen $* not ready after 5 s"
+        wait_for 5 "sa-listen $*: READY" listen_ready "$out" "$LISTEN_PID" "sa-listen $*"
+        line=$_READY
         read -r -a _w <<<"$line"
         [ "${_w[1]}" == "$LISTEN_PID" ] || fail "sa-listen reported pid ${_w[1]}, started $LISTEN_PID"
         LISTEN_PIDS="${_w[*]:1}"
@@ -221,21 +255,17 @@ start_listen() {
 # wait_late_child: waits (5 s) for the "CHILD <pid>" line of the last
 # sa-listen started with --late-child; sets LATE_PID and tracks it.
 wait_late_child() {
-        local out=$SA_IT_DIR/listen.$_sa_n.out i line
-        for ((i = 0; i < 100; i++)); do
-                line=$(grep -m 1 '^CHILD ' "$out")
-                [ -n "$line" ] && break
-                sleep 0.05
-        done
-        [ -n "$line" ] || fail "sa-listen --late-child: no CHILD line after 5 s"
-        LATE_PID=${line#CHILD }
+        local out=$SA_IT_DIR/listen.$_sa_n.out
+        wait_for 5 "sa-listen --late-child: its CHILD line" grep -q '^CHILD ' "$out"
+        LATE_PID=$(grep -m 1 '^CHILD ' "$out")
+        LATE_PID=${LATE_PID#CHILD }
         track_pid "$LATE_PID"
 }
 
 # stop_listen PID: SIGTERM, wait for it.
 stop_listen() {
         kill -TERM "$1" 2>/dev/null
-        wait_exit "$1" 5 || fail "sa-listen $1 did not end on SIGTERM"
+        wait_exit "$1" 5 "sa-listen $1 to end on SIGTERM" || fail "$WAITED"
 }
 
 # write_config [EXTRA LINES...]: a private config; Namespaces=self (this
@@ -280,18 +310,22 @@ spawn_daemon() {
         note "daemon pid $DAEMON_PID: $*"
 }
 
+# daemon_answers: $DAEMON_PID answers `status` on $SOCK; fails the test if
+# the daemon exited (for wait_until).
+daemon_answers() {
+        alive "$DAEMON_PID" || { wait "$DAEMON_PID"; fail "daemon exited (rc $?) at start: $(tail -n 3 "$SA_IT_DIR/daemon.log" | tr '\n' ' ')"; }
+        [ -S "$SOCK" ] && bounded 2 "sockaudit status (is the daemon up?)" \
+                "${NSX[@]}" "$SA" --socket "$SOCK" status >/dev/null 2>&1
+}
+
 # wait_daemon_ready: polls `sockaudit status` for up to 5 s.
 wait_daemon_ready() {
-        local i
-        for ((i = 0; i < 100; i++)); do
-                alive "$DAEMON_PID" || { wait "$DAEMON_PID"; fail "daemon exited (rc $?) at start: $(tail -n 3 "$SA_IT_DIR/daemon.log" | tr '\n' ' ')"; }
-                if [ -S "$SOCK" ] && timeout 2 "${NSX[@]}" "$SA" --socket "$SOCK" status >/dev/null 2>&1; then
-                        note "daemon $DAEMON_PID ready after $((i * 50)) ms"
-                        return 0
-                fi
-                sleep 0.05
-        done
-        fail "daemon not answering status after 5 s: $(tail -n 3 "$SA_IT_DIR/daemon.log" | tr '\n' ' ')"
+        local t0
+        _sa_now_ms; t0=$_SA_NOW
+        wait_until -w "daemon $DAEMON_PID to answer status" 5 daemon_answers ||
+                fail "$WAITED: $(tail -n 3 "$SA_IT_DIR/daemon.log" | tr '\n' ' ')"
+        _sa_now_ms
+        note "daemon $DAEMON_PID ready after $((_SA_NOW - t0)) ms"
 }
 
 # stop_daemon: SIGTERM, wait (5 s); sets DAEMON_RC; the daemon is then no
@@ -299,18 +333,18 @@ wait_daemon_ready() {
 stop_daemon() {
         local pid=$DAEMON_PID
         kill -TERM "$pid" 2>/dev/null || fail "daemon $pid already gone before SIGTERM"
-        wait_exit "$pid" 5 || fail "daemon did not exit within 5 s of SIGTERM"
+        wait_exit "$pid" 5 "the daemon to exit on SIGTERM" || fail "$WAITED"
         DAEMON_RC=$WAIT_RC
         sed -i "/^$pid\$/d" "$SA_IT_DIR/.daemons"
         DAEMON_PID=
 }
 
 # sa ARGS...: the CLI against the test daemon, in the namespace. Output and
-# exit code are the CLI's (124 on timeout).
-sa() { timeout "$SA_IT_CMD_TIMEOUT" "${NSX[@]}" "$SA" --socket "$SOCK" "$@"; }
+# exit code are the CLI's (124 when it ran out of CMD_TIMEOUT).
+sa() { _sa_bounded "$CMD_TIMEOUT" "sockaudit $*" "${NSX[@]}" "$SA" --socket "$SOCK" "$@"; }
 
 # sa_direct VERB ARGS...: the CLI gathering in-process.
-sa_direct() { timeout "$SA_IT_CMD_TIMEOUT" "${NSX[@]}" "$SA" "$@" --direct; }
+sa_direct() { _sa_bounded "$CMD_TIMEOUT" "sockaudit $* --direct" "${NSX[@]}" "$SA" "$@" --direct; }
 
 # refresh: forces a full rescan in the daemon.
 refresh() {
@@ -326,6 +360,8 @@ run_cap() {
         local __o __e __rc
         __e=$SA_IT_DIR/.stderr
         __o=$("$@" 2> "$__e"); __rc=$?
+        _SA_RAN_OUT=
+        [ "$__rc" == 124 ] && _SA_RAN_OUT=$(grep -m 1 '^timed out after ' "$__e")
         printf -v "$__v" '%s' "$__o"
         printf -v "${__v}_err" '%s' "$(cat "$__e")"
         printf -v "${__v}_rc" '%s' "$__rc"
@@ -551,18 +587,6 @@ MNTX=()
 # byte numbers (kept as one value here).
 JQ_JV='def jv(f): (f // null) | if . == null then [] elif type == "array" and (length == 0 or (.[0] | type) != "number") then . else [.] end;'
 
-# wait_until SECONDS CMD...: polls CMD (every 50 ms) until it succeeds;
-# returns 1 if it never did.
-wait_until() {
-        local secs=$1 i
-        shift
-        for ((i = 0; i < secs * 20; i++)); do
-                "$@" && return 0
-                sleep 0.05
-        done
-        "$@"
-}
-
 # start_mount_holder: a tracked process (sleep) in a private mount
 # namespace (`unshare -m --propagation private`); mounts made in it with
 # "${MNTX[@]}" vanish with it. Returns only once the holder runs sleep in a
@@ -570,23 +594,26 @@ wait_until() {
 # then), so that no mount can land on the host's. Sets MNT_HOLDER, MNTX.
 start_mount_holder() {
         need_cmd unshare nsenter
-        local mine i ns
+        local mine
         mine=$(readlink /proc/$$/ns/mnt)
         [ -n "$mine" ] || fail "cannot read our mount namespace"
         unshare -m --propagation private sleep infinity < /dev/null > /dev/null 2>&1 &
         MNT_HOLDER=$!
         track_pid "$MNT_HOLDER"
-        for ((i = 0; i < 100; i++)); do
-                ns=$(readlink "/proc/$MNT_HOLDER/ns/mnt" 2>/dev/null)
-                if [ -n "$ns" ] && [ "$ns" != "$mine" ] &&
-                   [ "$(cat "/proc/$MNT_HOLDER/comm" 2>/dev/null)" == sleep ]; then
-                        MNTX=(nsenter -t "$MNT_HOLDER" -m --)
-                        return 0
-                fi
-                alive "$MNT_HOLDER" || skip "unshare -m does not work here"
-                sleep 0.02
-        done
-        fail "unshare -m: holder $MNT_HOLDER not in its own mount namespace after 2 s"
+        wait_for 2 "unshare -m: holder $MNT_HOLDER in its own mount namespace" \
+                _mount_holder_ready "$mine"
+        MNTX=(nsenter -t "$MNT_HOLDER" -m --)
+}
+
+# _mount_holder_ready OUR_MNT_NS: $MNT_HOLDER runs sleep in another mount
+# namespace; skips the test if it died (for wait_for).
+_mount_holder_ready() {
+        local ns
+        ns=$(readlink "/proc/$MNT_HOLDER/ns/mnt" 2>/dev/null)
+        [ -n "$ns" ] && [ "$ns" != "$1" ] &&
+                [ "$(cat "/proc/$MNT_HOLDER/comm" 2>/dev/null)" == sleep ] && return 0
+        alive "$MNT_HOLDER" || skip "unshare -m does not work here"
+        return 1
 }
 
 # mnt_tmpfs DIR: an empty tmpfs on DIR in the holder's mount namespace.
@@ -613,7 +640,7 @@ start_no_journal() {
 # or unshare is missing. Waits (5 s) for its socket. Sets JOURNALD_PID,
 # MNT_HOLDER, MNTX; daemons started with start_daemon_journal log to it.
 start_journald() {
-        local jd=/lib/systemd/systemd-journald i
+        local jd=/lib/systemd/systemd-journald
         [ -x "$jd" ] || skip "$jd not installed"
         need_cmd journalctl jq
         start_mount_holder
@@ -628,13 +655,15 @@ start_journald() {
         "${MNTX[@]}" "$jd" < /dev/null > "$SA_IT_DIR/journald.log" 2>&1 &
         JOURNALD_PID=$!
         track_pid "$JOURNALD_PID"
-        for ((i = 0; i < 100; i++)); do
-                "${MNTX[@]}" test -S /run/systemd/journal/socket && break
-                alive "$JOURNALD_PID" || fail "systemd-journald exited: $(tail -n 3 "$SA_IT_DIR/journald.log" | tr '\n' ' ')"
-                sleep 0.05
-        done
-        "${MNTX[@]}" test -S /run/systemd/journal/socket || fail "systemd-journald: no socket after 5 s"
+        wait_for 5 "systemd-journald's socket" _journald_ready
         note "journald $JOURNALD_PID in the mount namespace of $MNT_HOLDER"
+}
+
+# _journald_ready: our journald has its socket; fails the test if it exited.
+_journald_ready() {
+        "${MNTX[@]}" test -S /run/systemd/journal/socket && return 0
+        alive "$JOURNALD_PID" || fail "systemd-journald exited: $(tail -n 3 "$SA_IT_DIR/journald.log" | tr '\n' ' ')"
+        return 1
 }
 
 # journald_stop / journald_cont: SIGSTOP / SIGCONT to our journald.
@@ -644,22 +673,24 @@ journald_cont() { kill -CONT "$JOURNALD_PID" || fail "SIGCONT journald"; }
 # journal_json [JOURNALCTL ARGS...]: the daemon's entries in our journal,
 # one JSON object per line.
 journal_json() {
-        timeout "$SA_IT_CMD_TIMEOUT" "${MNTX[@]}" journalctl -D /run/log/journal -o json --no-pager \
+        _sa_bounded "$CMD_TIMEOUT" "journalctl" "${MNTX[@]}" journalctl -D /run/log/journal -o json --no-pager \
                 SYSLOG_IDENTIFIER=sockauditd "$@" 2>/dev/null
 }
 
-# wait_journal N JQ_COND [SECONDS]: waits (default 5 s) until at least N
-# of the daemon's entries satisfy the jq condition (JQ_JV's jv() may be
-# used). JOURNAL is then every entry (one per line); returns 1 on timeout.
+# wait_journal N JQ_COND [SECONDS]: waits (wait_until, default 5 s) until
+# at least N of the daemon's entries satisfy the jq condition (JQ_JV's jv()
+# may be used). JOURNAL is then every entry (one per line); returns 1 on
+# timeout (WAITED says so).
 wait_journal() {
-        local n=$1 cond=$2 secs=${3:-5} i c
-        for ((i = 0; i <= secs * 10; i++)); do
-                JOURNAL=$(journal_json)
-                c=$(jq -s "$JQ_JV"" [.[] | select($cond)] | length" <<<"$JOURNAL")
-                [ "${c:-0}" -ge "$n" ] && return 0
-                sleep 0.1
-        done
-        return 1
+        wait_until -w "$1 journal entries with $2" "${3:-5}" _journal_has "$1" "$2"
+}
+
+# _journal_has N JQ_COND: one look for wait_journal; sets JOURNAL.
+_journal_has() {
+        local c
+        JOURNAL=$(journal_json)
+        c=$(jq -s "$JQ_JV"" [.[] | select($2)] | length" <<<"$JOURNAL")
+        [ "${c:-0}" -ge "$1" ]
 }
 
 # journal_select JQ_COND: the entries of $JOURNAL satisfying it, one per line.
@@ -715,25 +746,29 @@ mon_events() {
 # no timeout), output in WATCH_OUT, stderr in WATCH_OUT.err; waits (5 s)
 # until the daemon counts one more watcher. Sets WATCH_PID.
 start_watch() {
-        local before i
+        local before
         before=$(mon_get '.watchers.connected')
         _sa_n=$((_sa_n + 1))
         WATCH_OUT=$SA_IT_DIR/watch.$_sa_n
         "${NSX[@]}" "$SA" --socket "$SOCK" watch "$@" > "$WATCH_OUT" 2> "$WATCH_OUT.err" < /dev/null &
         WATCH_PID=$!
         track_pid "$WATCH_PID"
-        for ((i = 0; i < 100; i++)); do
-                [ "$(mon_get '.watchers.connected')" -gt "${before:-0}" ] 2>/dev/null && return 0
-                alive "$WATCH_PID" || fail "sockaudit watch $* exited: $(cat "$WATCH_OUT.err")"
-                sleep 0.05
-        done
-        fail "sockaudit watch $*: the daemon counts no new watcher after 5 s"
+        wait_for 5 "the daemon to count the watcher of 'sockaudit watch $*'" \
+                _watcher_counted "$before" "$WATCH_PID" "sockaudit watch $*" "$WATCH_OUT.err"
+}
+
+# _watcher_counted BEFORE PID WHAT ERR: the daemon counts more watchers than
+# BEFORE; fails the test if PID (WHAT, stderr in ERR) exited (for wait_for).
+_watcher_counted() {
+        [ "$(mon_get '.watchers.connected')" -gt "${1:-0}" ] 2>/dev/null && return 0
+        alive "$2" || fail "$3 exited: $(head -c 300 "$4")"
+        return 1
 }
 
 # stop_watch: SIGTERM to the watch (it exits 0 on SIGTERM); WATCH_RC.
 stop_watch() {
         kill -TERM "$WATCH_PID" 2>/dev/null
-        wait_exit "$WATCH_PID" 5 || fail "sockaudit watch did not end on SIGTERM"
+        wait_exit "$WATCH_PID" 5 "sockaudit watch to end on SIGTERM" || fail "$WAITED"
         WATCH_RC=$WAIT_RC
 }
 
@@ -744,34 +779,37 @@ file_lines() {
         printf '%s' "${n:-0}"
 }
 
-# start_stuck_watcher OUT [LINGER]: a raw client (python3) that sends
-# {"cmd":"watch"} and reads nothing until the file OUT.go exists; then it
-# reads and copies every line to OUT until it has seen an "events_lost"
-# line and LINGER seconds (default 0.5) more passed, or 15 s passed (exit 0
-# if it saw one, 1 if not). Waits until the daemon counts it as a watcher.
-# Sets STUCK_PID.
+# start_stuck_watcher OUT: a raw client (python3) that sends {"cmd":"watch"}
+# and reads nothing until the file OUT.go exists (for 25 s at most: exit 2);
+# then it reads and copies every line to OUT until the file OUT.stop exists
+# and what was sent by then is read, or 15 s passed (both times scaled);
+# exit 0 if it saw an "events_lost" line, 1 if not. Waits until the daemon
+# counts it as a watcher. Sets STUCK_PID.
 start_stuck_watcher() {
         need_cmd python3
-        local out=$1 linger=${2:-0.5} before i
+        local out=$1 before
         before=$(mon_get '.watchers.connected')
         "${NSX[@]}" python3 -c '
 import os, socket, sys, time
-path, out, linger = sys.argv[1], sys.argv[2], float(sys.argv[3])
+path, out, wait_go, read_for = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(path)
 s.sendall(b"{\"cmd\":\"watch\"}\n")
-end = time.monotonic() + 25
+end = time.monotonic() + wait_go
 while not os.path.exists(out + ".go"):
     if time.monotonic() > end:
         sys.exit(2)
     time.sleep(0.05)
 s.settimeout(0.2)
-buf, seen, stop = b"", None, time.monotonic() + 15
+buf, seen, stop = b"", False, time.monotonic() + read_for
 with open(out, "wb") as f:
     while time.monotonic() < stop:
+        last = os.path.exists(out + ".stop")
         try:
             d = s.recv(1 << 16)
         except socket.timeout:
+            if last:
+                break       # nothing more came after the test said stop
             continue
         if not d:
             break
@@ -779,20 +817,14 @@ with open(out, "wb") as f:
         *lines, buf = buf.split(b"\n")
         for l in lines:
             f.write(l + b"\n")
-            if seen is None and b"\"events_lost\"" in l:
-                seen = time.monotonic()
-                stop = seen + linger
+            seen = seen or b"\"events_lost\"" in l
         f.flush()
-sys.exit(0 if seen is not None else 1)
-' "$SOCK" "$out" "$linger" < /dev/null 2> "$out.err" &
+sys.exit(0 if seen else 1)
+'       "$SOCK" "$out" "$(scaled 25)" "$(scaled 15)" < /dev/null 2> "$out.err" &
         STUCK_PID=$!
         track_pid "$STUCK_PID"
-        for ((i = 0; i < 100; i++)); do
-                [ "$(mon_get '.watchers.connected')" -gt "${before:-0}" ] 2>/dev/null && return 0
-                alive "$STUCK_PID" || fail "stuck watcher exited: $(cat "$out.err")"
-                sleep 0.05
-        done
-        fail "stuck watcher: the daemon counts no new watcher after 5 s"
+        wait_for 5 "the daemon to count the stuck watcher" \
+                _watcher_counted "$before" "$STUCK_PID" "stuck watcher" "$out.err"
 }
 
 # timed VAR CMD...: run_cap, plus VAR_ms = wall time in milliseconds.

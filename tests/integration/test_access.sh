@@ -9,7 +9,7 @@ as_user() {
         local args=()
         while [ "$1" != -- ]; do args+=("$1"); shift; done
         shift
-        timeout "$SA_IT_CMD_TIMEOUT" "${NSX[@]}" setpriv "${args[@]}" "$@"
+        bounded "$SA_IT_CMD_TIMEOUT" "setpriv ${args[*]} $*" "${NSX[@]}" setpriv "${args[@]}" "$@"
 }
 
 test_socket_mode_and_group() {

@@ -12,11 +12,7 @@ test_supervisor_marked_activator() {
         start_listen --children 1 --exec-child "$sleep_exe" --tcp 0.0.0.0 8443
         local parent=$LISTEN_PID child=${LISTEN_PIDS#* }
         # The child has exec'd once /proc/CHILD/exe is sleep.
-        local i
-        for ((i = 0; i < 100; i++)); do
-                [ "$(readlink "/proc/$child/exe")" = "$sleep_exe" ] && break
-                sleep 0.05
-        done
+        wait_for 5 "the child $child to exec $sleep_exe" eval '[ "$(readlink "/proc/$child/exe")" = "$sleep_exe" ]'
         start_daemon
         refresh
         local how

@@ -23,10 +23,10 @@ test_faults_hostile_metadata() {
 import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", 444)); s.listen()
-print("READY", flush=True); time.sleep(60)' "$a1" "$a2" > "$SA_IT_DIR/big.out" 2>&1 &
+print("READY", flush=True); time.sleep(3600)' "$a1" "$a2" > "$SA_IT_DIR/big.out" 2>&1 &
         big=$!
         track_pid "$big"
-        wait_until 5 grep -q READY "$SA_IT_DIR/big.out" || fail "python listener not ready"
+        wait_for 5 "the python listener with a 140 KiB argv: READY" grep -q READY "$SA_IT_DIR/big.out"
         write_config 'Ports=443 444'
         start_daemon
         refresh
@@ -75,7 +75,7 @@ test_faults_no_client_paths() {
                 printf '{"cmd":"who","port":"%s"}\n' "$fifo"
                 printf '{"cmd":"list","proto":"%s"}\n' "$fifo"
         } > "$SA_IT_DIR/req"
-        run_cap R "${NSX[@]}" "$SA_SEND" --count 19 --timeout-ms 5000 "$SOCK" < "$SA_IT_DIR/req"
+        run_cap R "${NSX[@]}" "$SA_SEND" --count 19 --timeout-ms "$(scaled_ms 5)" "$SOCK" < "$SA_IT_DIR/req"
         assert_eq 0 "$R_rc" "sa-send: 19 replies"
         r=$(jq -sc '[.[] | .error.code] | group_by(.) | map({(.[0]): length}) | add' <<<"$R")
         assert_eq '{"bad_request":18,"unknown_cmd":1}' "$r" "error codes"
@@ -103,7 +103,7 @@ print('{"cmd":"who","port":[' + ",".join(["443"] * 13000) + "]}")
 print('{"cmd":"who","port":443,' + '"x":1,' * 9000 + '"proto":"tcp"}')
 print('{"cmd":"who",' + " " * 60000 + '"port":443}')
 EOF
-        run_cap R "${NSX[@]}" "$SA_SEND" --count 5 --timeout-ms 5000 "$SOCK" < "$SA_IT_DIR/req"
+        run_cap R "${NSX[@]}" "$SA_SEND" --count 5 --timeout-ms "$(scaled_ms 5)" "$SOCK" < "$SA_IT_DIR/req"
         assert_eq 0 "$R_rc" "sa-send: 5 replies"
         assert_eq '["bad_request","bad_request","bad_request","bad_request",null]' \
                 "$(jq -sc '[.[] | .error.code]' <<<"$R")" "nesting, arrays, many fields refused; long valid line served"
@@ -135,7 +135,7 @@ test_faults_process_churn() {
                 v=$(jq -r '(.scan // .).stats.procs_vanished // 0' <<<"$R")
                 vanished=$((vanished + ${v:-0}))
         done
-        wait_exit "$churn" 10 || fail "churn loop did not end"
+        wait_exit "$churn" 10 "the churn loop to end" || fail "$WAITED"
         note "procs_vanished over 6 refreshes: $vanished"
         assert_eq 0 "$(mon_get .scan_errors)" "scan errors during churn"
         [ "$vanished" -gt 0 ] || note "no process vanished mid-walk in 6 scans (timing): not asserted"
@@ -171,7 +171,7 @@ test_faults_state_enospc() {
         "${MNTX[@]}" rm -f "$STATE_DIR/fill"
         stop_listen "$LISTEN_PID"
         refresh
-        wait_until 3 "${MNTX[@]}" test -s "$STATE_DIR/state.json" || fail "state.json not written once there is room"
+        wait_for 3 "state.json to be written once there is room" "${MNTX[@]}" test -s "$STATE_DIR/state.json"
         assert_json "$("${MNTX[@]}" cat "$STATE_DIR/state.json")" '.version == 1 and (.listeners | length) == 1' \
                 "state.json after the retry"
         alive "$DAEMON_PID" || fail "daemon died"
@@ -197,10 +197,11 @@ test_faults_sigkill_during_save() {
                 # Refreshes in a row: each sees the churn, each saves.
                 ( for _ in 1 2 3 4 5 6; do sa refresh > /dev/null 2>&1; done ) &
                 rp=$!
-                sleep "0.$((RANDOM % 6 + 2))"
-                st=$(timeout 2 "${NSX[@]}" "$SA" --socket "$SOCK" status --json 2>/dev/null | jq -r '(.status // .).monitor.state.saves')
+                sleep_scaled "0.$((RANDOM % 6 + 2))"
+                st=$(bounded 2 "sockaudit status" "${NSX[@]}" "$SA" --socket "$SOCK" status --json 2>/dev/null |
+                        jq -r '(.status // .).monitor.state.saves')
                 kill -KILL "$DAEMON_PID"
-                wait_exit "$DAEMON_PID" 5 || fail "daemon survived SIGKILL"
+                wait_exit "$DAEMON_PID" 5 "the daemon to die of SIGKILL" || fail "$WAITED"
                 sed -i "/^$DAEMON_PID\$/d" "$SA_IT_DIR/.daemons"
                 wait "$rp" 2>/dev/null
                 note "round $i: killed after $st saves"
@@ -215,7 +216,7 @@ test_faults_sigkill_during_save() {
         note "baseline after the last restart: $(mon_get .monitor.baseline)"
         grep -q "Ignoring a corrupt state file" "$SA_IT_DIR/daemon.log" && fail "a restart found a corrupt state file"
         kill "$churn"
-        wait_exit "$churn" 5
+        wait_exit "$churn" 5 "the churn loop to end"
         alive "$DAEMON_PID" || fail "daemon died after restart"
 }
 
@@ -240,7 +241,7 @@ test_faults_config_replaced_during_reload() {
         track_pid "$loop"
         for ((i = 0; i < 12; i++)); do
                 kill -HUP "$DAEMON_PID"
-                sleep 0.1
+                sleep_scaled 0.1
                 iv=$(mon_get .scan_interval_sec)
                 sa check > /dev/null 2>&1; rc=$?
                 pair="$iv/$rc"
@@ -258,16 +259,19 @@ test_faults_config_replaced_during_reload() {
 
 # A scan that takes longer than ScanInterval (a busy host: 50k fds to
 # read take ~600 ms here) must not starve the clients: with
-# ScanInterval=100ms, status and who still answer within 5 s.
+# ScanInterval=100ms, status and who still answer within 5 s (scaled: a
+# starved client is never answered).
 test_faults_scan_overrun() {
         need_cmd jq
+        local limit
+        limit=$(scaled 5)
         start_listen --tcp 0.0.0.0 443
         write_config 'ScanInterval=100ms'
         start_daemon
-        sleep 1
-        note "last scan: $(timeout 5 "${NSX[@]}" "$SA" --socket "$SOCK" status --json 2>/dev/null | jq -c '(.status // .).last_scan.duration_ms')"
-        run_cap OUT timeout 5 "${NSX[@]}" "$SA" --socket "$SOCK" status --json
-        [ "$OUT_rc" == 0 ] || fail "status not answered in 5 s with ScanInterval=100ms (rc $OUT_rc): scans starve the clients"
-        run_cap OUT timeout 5 "${NSX[@]}" "$SA" --socket "$SOCK" who 443
-        [ "$OUT_rc" == 0 ] || fail "who 443 not answered in 5 s with ScanInterval=100ms (rc $OUT_rc)"
+        sleep_scaled 1
+        note "last scan: $(bounded 5 "sockaudit status" "${NSX[@]}" "$SA" --socket "$SOCK" status --json 2>/dev/null | jq -c '(.status // .).last_scan.duration_ms')"
+        run_cap OUT bounded 5 "sockaudit status" "${NSX[@]}" "$SA" --socket "$SOCK" status --json
+        [ "$OUT_rc" == 0 ] || fail "status not answered in $limit s with ScanInterval=100ms (rc $OUT_rc): scans starve the clients"
+        run_cap OUT bounded 5 "sockaudit who 443" "${NSX[@]}" "$SA" --socket "$SOCK" who 443
+        [ "$OUT_rc" == 0 ] || fail "who 443 not answered in $limit s with ScanInterval=100ms (rc $OUT_rc)"
 }

@@ -23,15 +23,13 @@ fresh_listener_reaches_watch() {
         start_daemon_mon
         start_watch --json
         start_listen --tcp 0.0.0.0 443
-        wait_until 5 grep -q '"listener_added"' "$WATCH_OUT" ||
-                fail "no listener_added in watch within 5 s of listen() (no refresh)"
+        wait_for 5 "listener_added in watch after listen() (no refresh)" grep -q '"listener_added"' "$WATCH_OUT"
         grep '"listener_added"' "$WATCH_OUT" |
                 jq -e --argjson pid "$LISTEN_PID" 'select(.listener.port == 443)
                         | [.listener.owners[].pid] | index($pid) != null' > /dev/null ||
                 fail "listener_added does not name the new holder $LISTEN_PID: $(cat "$WATCH_OUT")"
         stop_listen "$LISTEN_PID"
-        wait_until 5 grep -q '"listener_removed"' "$WATCH_OUT" ||
-                fail "no listener_removed in watch within 5 s of the exit"
+        wait_for 5 "listener_removed in watch after the exit" grep -q '"listener_removed"' "$WATCH_OUT"
         stop_watch
         run_cap OUT sa status --json
         note "status: $(jq -c '(.status // .) | {scans, freshness}' <<<"$OUT")"
@@ -53,15 +51,16 @@ late_worker() {
         need_cmd jq
         write_config 'ScanInterval=1h'
         start_daemon
-        start_listen --late-child 1000 --tcp 0.0.0.0 443
+        start_listen --late-child "$(scaled_ms 1)" --tcp 0.0.0.0 443
         local got
-        wait_until 5 eval '[ "$(holders_443)" == "$(pid_list "$LISTEN_PID")" ]' ||
-                fail "who 443 before the fork: $(holders_443), expected $(pid_list "$LISTEN_PID")"
+        wait_until -w "who 443 to list the listener before its fork" 5 \
+                eval '[ "$(holders_443)" == "$(pid_list "$LISTEN_PID")" ]' ||
+                fail "$WAITED: $(holders_443), expected $(pid_list "$LISTEN_PID")"
         wait_late_child
         local want
         want=$(pid_list "$LISTEN_PID" "$LATE_PID")
-        wait_until 5 eval '[ "$(holders_443)" == "$want" ]' ||
-                fail "who 443 5 s after a worker was forked: $(holders_443), expected $want (no refresh)"
+        wait_until -w "who 443 to list the worker forked (no refresh)" 5 eval '[ "$(holders_443)" == "$want" ]' ||
+                fail "$WAITED: $(holders_443), expected $want"
         got=$(sa who 443 --json | jq -r --argjson p "$LATE_PID" "$JQ_LS"'[ls[].owners[] | select(.pid == $p)][0].ppid')
         assert_eq "$LISTEN_PID" "$got" "the new worker's parent"
 }
@@ -89,22 +88,14 @@ test_fresh_pid_reuse() {
         start_daemon
         assert_eq "$(pid_list "$parent" "$child")" "$(holders_443)" "holders before the exit"
         kill -KILL "$child"
-        local i
-        for ((i = 0; i < 40; i++)); do
-                alive "$child" || break
-                sleep 0.05
-        done
-        alive "$child" && fail "child $child did not die"
+        wait_for 2 "child $child to die of SIGKILL" not_alive "$child"
         # The zombie must be gone too before its pid can be reused.
-        for ((i = 0; i < 40; i++)); do
-                [ -e "/proc/$child" ] || break
-                sleep 0.05
-        done
-        [ -e "/proc/$child" ] && skip "child $child not reaped by sa-listen: its pid cannot be reused"
+        wait_until -w "child $child to be reaped" 2 eval '[ ! -e "/proc/$child" ]' ||
+                skip "child $child not reaped by sa-listen: its pid cannot be reused"
         local other= tries
         for ((tries = 0; tries < 50; tries++)); do
                 echo $((child - 1)) > /proc/sys/kernel/ns_last_pid
-                "${NSX[@]}" sleep 30 < /dev/null > /dev/null 2>&1 &
+                "${NSX[@]}" sleep infinity < /dev/null > /dev/null 2>&1 &
                 other=$!
                 track_pid "$other"
                 [ "$other" == "$child" ] && break
@@ -134,16 +125,17 @@ test_fresh_listen_event() {
                 skip "no eBPF listen events here: $(jq -r '.freshness.listen_events.detail' <<<"$STATUS")"
         assert_json "$STATUS" '.freshness.listen_events.udp == true' "UDP bind events attached"
         start_watch --json
-        in_ns python3 -c '
-import socket, time
-time.sleep(2.5)
+        "${NSX[@]}" python3 -c '
+import socket, sys, time
+time.sleep(float(sys.argv[1]))
 t = socket.socket(); t.bind(("0.0.0.0", 443)); t.listen()
 u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::", 443))
-time.sleep(30)' &
+time.sleep(3600)' "$(scaled 2.5)" < /dev/null &
         local py=$!
         track_pid "$py"
-        wait_until 6 eval '[ "$(grep -c "\"listener_added\"" "$WATCH_OUT")" -ge 2 ]' ||
-                fail "listener_added for tcp and udp not in watch: $(cat "$WATCH_OUT")"
+        wait_until -w "listener_added for tcp and udp in watch" 6 \
+                eval '[ "$(grep -c "\"listener_added\"" "$WATCH_OUT")" -ge 2 ]' ||
+                fail "$WAITED: $(cat "$WATCH_OUT")"
         grep '"listener_added"' "$WATCH_OUT" | jq -e -s 'map(.listener.proto) | sort == ["tcp", "udp"]' \
                 > /dev/null || fail "watch: $(cat "$WATCH_OUT")"
         status_json

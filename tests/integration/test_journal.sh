@@ -38,8 +38,7 @@ test_journal_allowed_and_rogue() {
         start_listen --tcp 0.0.0.0 443
         good=$LISTEN_PID
         refresh
-        wait_journal 1 "$(ev_pid listener_added "$good")" ||
-                fail "no listener_added entry for the allowed $good within 5 s"
+        wait_journal 1 "$(ev_pid listener_added "$good")" || fail "$WAITED (the allowed $good)"
         assert_eq 0 "$(mon_get .monitor.events.policy_violation)" "policy violations counted for the allowed owner"
         one_entry "$(ev_pid listener_added "$good")" "allowed owner"
         assert_json "$ENTRY" "
@@ -56,12 +55,9 @@ test_journal_allowed_and_rogue() {
         SA_LISTEN=$rogue start_listen --tcp 0.0.0.0 443
         bad=$LISTEN_PID
         refresh
-        wait_journal 1 "$(ev_pid policy_violation "$bad")" ||
-                fail "no policy_violation entry for the rogue $bad within 5 s"
-        wait_journal 1 "$(ev_pid listener_added "$bad")" ||
-                fail "no listener_added entry for the rogue $bad"
-        wait_journal 1 "$(ev_pid listener_removed "$good")" ||
-                fail "no listener_removed entry for the stopped $good"
+        wait_journal 1 "$(ev_pid policy_violation "$bad")" || fail "$WAITED (the rogue $bad)"
+        wait_journal 1 "$(ev_pid listener_added "$bad")" || fail "$WAITED (the rogue $bad)"
+        wait_journal 1 "$(ev_pid listener_removed "$good")" || fail "$WAITED (the stopped $good)"
 
         one_entry "$(ev_pid policy_violation "$bad")" "rogue owner"
         assert_json "$ENTRY" "$JQ_JV
@@ -91,17 +87,11 @@ test_journal_allowed_and_rogue() {
 
 # Starts sa-listen like start_listen, without logging its (long) arguments.
 start_listen_quiet() {
-        local out=$SA_IT_DIR/listen.q i line
+        local out=$SA_IT_DIR/listen.q
         "${NSX[@]}" "$SA_LISTEN" "$@" > "$out.out" 2> "$out.err" &
         LISTEN_PID=$!
         track_pid "$LISTEN_PID"
-        for ((i = 0; i < 100; i++)); do
-                line=$(head -n 1 "$out.out")
-                [[ "$line" == READY* ]] && break
-                alive "$LISTEN_PID" || fail "sa-listen exited: $(head -c 300 "$out.err")"
-                sleep 0.05
-        done
-        [[ "$line" == READY* ]] || fail "sa-listen not ready after 5 s"
+        wait_for 5 "sa-listen (hostile names): READY" listen_ready "$out" "$LISTEN_PID" sa-listen
 }
 
 # A comm with ESC, a newline and a would-be field, an exe path with
@@ -125,7 +115,7 @@ test_journal_hostile_names() {
         SA_LISTEN=$exe start_listen_quiet --comm "$big" --comm "$comm" --tcp 0.0.0.0 443
         pid=$LISTEN_PID
         refresh
-        wait_journal 1 ".SOCKAUDIT_EVENT == \"listener_added\"" || fail "no listener_added entry within 5 s"
+        wait_journal 1 ".SOCKAUDIT_EVENT == \"listener_added\"" || fail "$WAITED"
         one_entry '.SOCKAUDIT_EVENT == "listener_added"' "hostile names"
         assert_json "$ENTRY" "$JQ_JV jv(.SOCKAUDIT_PID) == [\"$pid\"]" "SOCKAUDIT_PID: exactly the real holder"
         assert_json "$ENTRY" "$JQ_JV"' jv(.PRIORITY) == ["5"] and jv(.MESSAGE_ID) == ["'"$MID_ADDED"'"]' "PRIORITY/MESSAGE_ID not forged"
@@ -149,9 +139,9 @@ test_journal_hostile_names() {
                 fail "MESSAGE does not name the escaped comm: $(jq -c .MESSAGE <<<"$ENTRY")"
 
         # watch --json: each line valid JSON, raw values exact.
-        wait_until 5 lines_ge "$wjson" 1 || fail "watch --json: no event line"
-        wait_until 5 lines_ge "$whuman" 1 || fail "watch: no event line"
-        sleep 0.2
+        wait_for 5 "an event line from watch --json" lines_ge "$wjson" 1
+        wait_for 5 "an event line from watch" lines_ge "$whuman" 1
+        sleep_scaled 0.2
         n=0
         while IFS= read -r line; do
                 n=$((n + 1))
@@ -195,7 +185,7 @@ test_journal_stalled() {
         note "refresh with $n events, journald stopped: $OUT_ms ms"
         timed OUT sa status --json
         assert_eq 0 "$OUT_rc" "status while journald is stopped"
-        [ "$OUT_ms" -le 1000 ] || fail "status took $OUT_ms ms while journald is stopped"
+        [ "$OUT_ms" -le "$(scaled_ms 1)" ] || fail "status took $OUT_ms ms while journald is stopped (limit $(scaled_ms 1) ms)"
         local j
         j=$(jq -c '(.status // .).monitor.journal' <<<"$OUT")
         note "journal counters while stopped: $j"
@@ -204,21 +194,21 @@ test_journal_stalled() {
                 "journal queued and dropped while journald is stopped ($n events, queue 1024)"
         timed OUT sa who "$first" --json
         assert_eq 0 "$OUT_rc" "who $first while journald is stopped"
-        [ "$OUT_ms" -le 1000 ] || fail "who took $OUT_ms ms while journald is stopped"
+        [ "$OUT_ms" -le "$(scaled_ms 1)" ] || fail "who took $OUT_ms ms while journald is stopped (limit $(scaled_ms 1) ms)"
         # Still blocked: nothing moves.
-        sleep 0.3
+        sleep_scaled 0.3
         assert_json "$(mon_get '.monitor.journal | tojson')" ".queued == $(jq .queued <<<"$j")" "queue while still stopped"
 
         journald_cont
-        wait_until 10 mon_is .monitor.journal.queued 0 ||
-                fail "journal queue not drained 10 s after SIGCONT: $(mon_get '.monitor.journal | tojson')"
+        wait_until -w "the journal queue to drain after SIGCONT" 10 mon_is .monitor.journal.queued 0 ||
+                fail "$WAITED: $(mon_get '.monitor.journal | tojson')"
         j=$(mon_get '.monitor.journal | tojson')
         note "journal counters after SIGCONT: $j"
         assert_json "$j" ".sent + .dropped + .failed == $n and .stderr == 0" "every event sent, dropped or failed"
         local sent
         sent=$(jq .sent <<<"$j")
         wait_journal "$sent" '.SOCKAUDIT_EVENT == "listener_added"' 10 ||
-                fail "journal has $(jq -s length <<<"$JOURNAL") entries, the daemon counts $sent sent"
+                fail "$WAITED: journal has $(jq -s length <<<"$JOURNAL") entries, the daemon counts $sent sent"
         assert_eq "$sent" "$(jq -s length <<<"$JOURNAL")" "entries in the journal vs sent"
 
         # Stopped again with more to send: SIGTERM must still end the daemon.
@@ -238,12 +228,12 @@ test_journal_absent() {
         start_listen --tcp 0.0.0.0 443
         refresh
         local pat="sockauditd: 443/tcp on 0.0.0.0 opened by sa-listen[$LISTEN_PID]"
-        wait_until 5 grep -qF "$pat" "$SA_IT_DIR/daemon.log" ||
-                fail "no '$pat' in the daemon log: $(tail -n 3 "$SA_IT_DIR/daemon.log" | tr '\n' ' ')"
+        wait_until -w "'$pat' in the daemon log" 5 grep -qF "$pat" "$SA_IT_DIR/daemon.log" ||
+                fail "$WAITED: $(tail -n 3 "$SA_IT_DIR/daemon.log" | tr '\n' ' ')"
         stop_listen "$LISTEN_PID"
         refresh
-        wait_until 5 grep -qF "sockauditd: 443/tcp on 0.0.0.0 closed (was sa-listen[$LISTEN_PID]" "$SA_IT_DIR/daemon.log" ||
-                fail "no 'closed' line in the daemon log"
+        wait_for 5 "a 'closed' line in the daemon log" \
+                grep -qF "sockauditd: 443/tcp on 0.0.0.0 closed (was sa-listen[$LISTEN_PID]" "$SA_IT_DIR/daemon.log"
         assert_json "$(mon_get '.monitor.journal | tojson')" '.stderr == 2 and .sent == 0 and .failed == 0' \
                 "journal counters with no journald"
 }
@@ -261,7 +251,7 @@ test_journal_owner_changed() {
         make_cgroup "system.slice/$unit"
         echo "$pid" > "$SA_IT_CGROOT/system.slice/$unit/cgroup.procs" || fail "cannot move $pid into $unit"
         refresh
-        wait_journal 1 "$(ev_pid owner_changed "$pid")" || fail "no owner_changed entry within 5 s"
+        wait_journal 1 "$(ev_pid owner_changed "$pid")" || fail "$WAITED"
         one_entry "$(ev_pid owner_changed "$pid")" "owner_changed"
         assert_json "$ENTRY" "$JQ_JV .MESSAGE_ID == \"372a7cc957ec44fc864669ef929c85df\" and .PRIORITY == \"5\"
                 and jv(.SOCKAUDIT_UNIT) == [\"$unit\"]
@@ -280,7 +270,7 @@ test_journal_many_holders() {
         start_listen --children 70 --tcp 0.0.0.0 443
         start_daemon_journal
         refresh
-        wait_journal 1 '.SOCKAUDIT_EVENT == "listener_added"' || fail "no listener_added entry within 5 s"
+        wait_journal 1 '.SOCKAUDIT_EVENT == "listener_added"' || fail "$WAITED"
         one_entry '.SOCKAUDIT_EVENT == "listener_added"' "71 holders"
         assert_json "$ENTRY" "$JQ_JV"' (jv(.SOCKAUDIT_PID) | length) == 64 and .SOCKAUDIT_OWNERS == "71"
                 and (jv(.SOCKAUDIT_COMM) | length) == 1 and (jv(.SOCKAUDIT_EXE) | length) == 1
@@ -297,11 +287,11 @@ test_journal_dead() {
         start_journald
         start_daemon_journal
         kill -KILL "$JOURNALD_PID"
-        wait_exit "$JOURNALD_PID" 5 || fail "journald still running after SIGKILL"
+        wait_exit "$JOURNALD_PID" 5 "journald to die of SIGKILL" || fail "$WAITED"
         start_listen --tcp 0.0.0.0 443
         refresh
-        wait_until 5 journal_accounted ||
-                fail "event not accounted for with journald dead: $(mon_get '.monitor.journal | tojson')"
+        wait_until -w "the event to be accounted for with journald dead" 5 journal_accounted ||
+                fail "$WAITED: $(mon_get '.monitor.journal | tojson')"
         note "journal counters: $(mon_get '.monitor.journal | tojson')"
         run_cap OUT sa who 443
         assert_eq 0 "$OUT_rc" "who 443 with journald dead"

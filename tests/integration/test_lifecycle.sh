@@ -24,7 +24,7 @@ test_socket_env_var() {
         start_listen --tcp 0.0.0.0 443
         start_daemon
         refresh
-        run_cap OUT timeout 10 env SOCKAUDIT_SOCKET="$SOCK" "${NSX[@]}" "$SA" who 443 --json
+        run_cap OUT bounded 10 "sockaudit who 443 (SOCKAUDIT_SOCKET)" env SOCKAUDIT_SOCKET="$SOCK" "${NSX[@]}" "$SA" who 443 --json
         assert_eq 0 "$OUT_rc" "who 443 with SOCKAUDIT_SOCKET"
         assert_json "$OUT" "$JQ_LS"" [ls[].owners[].pid] | index($LISTEN_PID) != null" "answer via SOCKAUDIT_SOCKET"
 }
@@ -52,19 +52,16 @@ test_replaces_stale_socket() {
 # Type=notify: READY=1 from the daemon's own pid, and once it is sent the
 # daemon answers at once.
 test_notify_ready() {
-        local n=$SA_IT_DIR/notify i
-        "${NSX[@]}" "$SA_NOTIFY" --timeout-ms 8000 "$n" > "$SA_IT_DIR/notify.out" 2>&1 &
+        local n=$SA_IT_DIR/notify
+        "${NSX[@]}" "$SA_NOTIFY" --timeout-ms "$(scaled_ms 8)" "$n" > "$SA_IT_DIR/notify.out" 2>&1 &
         local npid=$!
         track_pid $npid
-        for ((i = 0; i < 100; i++)); do
-                grep -q BOUND "$SA_IT_DIR/notify.out" && break
-                sleep 0.05
-        done
+        wait_for 5 "sa-notify to bind $n" grep -q BOUND "$SA_IT_DIR/notify.out"
         [ -S "$n" ] || fail "sa-notify did not bind $n"
         DAEMON_ENV=(NOTIFY_SOCKET="$n")
         write_config
         spawn_daemon "$SAD" --socket "$SOCK" --foreground --config "$CONF"
-        wait_exit $npid 8 || fail "sa-notify still waiting"
+        wait_exit $npid 8 "READY=1 (sa-notify to exit)" || fail "$WAITED"
         cat "$SA_IT_DIR/notify.out" >&2
         assert_eq 0 "$WAIT_RC" "sa-notify: READY=1 received (2 = timeout)"
         run_cap OUT sa status
@@ -79,11 +76,8 @@ test_socket_activation() {
         write_config
         spawn_daemon "$SA_ACTIVATE" --mode 0660 "$SOCK" "$SAD" --foreground --config "$CONF" --socket "$SOCK" \
                 --state-dir "$SA_IT_DIR/state"
-        local ino i
-        for ((i = 0; i < 200; i++)); do
-                [ -S "$SOCK" ] && break
-                sleep 0.01
-        done
+        local ino
+        wait_for 2 "sa-activate to bind $SOCK" test -S "$SOCK"
         ino=$(stat -c %i "$SOCK" 2>/dev/null)
         wait_daemon_ready
         assert_eq "$ino" "$(stat -c %i "$SOCK")" "inode of the passed socket (the daemon must not rebind it)"
@@ -106,12 +100,7 @@ test_socket_activation_lazy() {
         write_config
         spawn_daemon systemd-socket-activate -l "$SOCK" "$SAD" --foreground --config "$CONF" --socket "$SOCK" \
                 --state-dir "$SA_IT_DIR/state"
-        local i
-        for ((i = 0; i < 100; i++)); do
-                [ -S "$SOCK" ] && break
-                sleep 0.05
-        done
-        [ -S "$SOCK" ] || fail "systemd-socket-activate did not bind $SOCK"
+        wait_for 5 "systemd-socket-activate to bind $SOCK" test -S "$SOCK"
         run_cap OUT sa who 443 --json
         assert_eq 0 "$OUT_rc" "who 443 as the first (activating) connection"
         assert_json "$OUT" "$JQ_LS"" [ls[].owners[].pid] | index($LISTEN_PID) != null" "who 443 answer"
@@ -157,7 +146,7 @@ test_fresh_without_refresh() {
 test_bad_config_at_start() {
         write_config 'ScanInterval=banana'
         spawn_daemon "$SAD" --socket "$SOCK" --foreground --config "$CONF"
-        wait_exit "$DAEMON_PID" 5 || fail "the daemon runs with a bad config"
+        wait_exit "$DAEMON_PID" 5 "the daemon to refuse a bad config" || fail "$WAITED"
         sed -i "/^$DAEMON_PID\$/d" "$SA_IT_DIR/.daemons"
         assert_ne 0 "$WAIT_RC" "exit status with a bad config"
         local log
@@ -172,7 +161,7 @@ test_bad_config_on_reload() {
         start_daemon
         printf '[Daemon]\nNamespaces=self\nPorts=seventeen\n' > "$CONF"
         kill -HUP "$DAEMON_PID"
-        sleep 0.5
+        sleep_scaled 0.5
         alive "$DAEMON_PID" || fail "the daemon died on SIGHUP with a bad config"
         refresh
         run_cap OUT sa who 443 --json
@@ -180,24 +169,27 @@ test_bad_config_on_reload() {
         assert_json "$OUT" "$JQ_LS"" [ls[].owners[].pid] == [$LISTEN_PID]" "answer after a refused reload"
 }
 
+# holders_443_are JSON: `who 443` names exactly these pids (a sorted JSON
+# array); the answer in HOLDERS (for wait_until).
+holders_443_are() {
+        HOLDERS=$(sa who 443 --json 2>/dev/null | jq -c "$JQ_LS"' [ls[].owners[].pid] | sort')
+        [ "$HOLDERS" == "$1" ]
+}
+
 # Holders change while the sockets stay the same (a worker is forked): no
 # cheap probe sees that, the ScanInterval rescan must.
 test_periodic_rescan() {
         need_cmd jq
         write_config 'ScanInterval=500ms'
-        start_listen --late-child 1500 --tcp 0.0.0.0 443
+        start_listen --late-child "$(scaled_ms 1.5)" --tcp 0.0.0.0 443
         start_daemon
         run_cap OUT sa who 443 --json
         assert_json "$OUT" "$JQ_LS"" [ls[].owners[].pid] == [$LISTEN_PID]" "holders before the fork"
         wait_late_child
-        local i got=
-        for ((i = 0; i < 30; i++)); do
-                got=$(sa who 443 --json 2>/dev/null | jq -c "$JQ_LS"' [ls[].owners[].pid] | sort')
-                [ "$got" == "$(printf '[%s]' "$(printf '%s\n' "$LISTEN_PID" "$LATE_PID" | sort -n | paste -sd,)")" ] && break
-                sleep 0.1
-        done
-        assert_eq "$(printf '[%s]' "$(printf '%s\n' "$LISTEN_PID" "$LATE_PID" | sort -n | paste -sd,)")" "$got" \
-                "holders 3 s after a worker was forked (ScanInterval=500ms, no refresh)"
+        local want
+        want=$(printf '[%s]' "$(printf '%s\n' "$LISTEN_PID" "$LATE_PID" | sort -n | paste -sd,)")
+        wait_until -w "a rescan to find the worker forked (ScanInterval=500ms, no refresh)" 3 holders_443_are "$want"
+        assert_eq "$want" "$HOLDERS" "holders 3 s after a worker was forked (ScanInterval=500ms, no refresh)"
         run_cap OUT sa status --json
         assert_json "$OUT" '(.status // .) | .scan_interval_sec == 0.5' "status scan_interval_sec"
 }
@@ -209,7 +201,7 @@ test_second_daemon_refused() {
         ino=$(stat -c %i "$SOCK")
         spawn_daemon "$SAD" --socket "$SOCK" --foreground --config "$CONF"
         local second=$DAEMON_PID
-        if wait_exit "$second" 3; then
+        if wait_exit "$second" 3 "the second daemon to give up"; then
                 sed -i "/^$second\$/d" "$SA_IT_DIR/.daemons"
                 assert_ne 0 "$WAIT_RC" "exit status of a second daemon on a live socket"
         else
@@ -229,11 +221,6 @@ test_reload_applies_config() {
         start_daemon
         printf '[Daemon]\nNamespaces=self\nScanInterval=2s\n' > "$CONF"
         kill -HUP "$DAEMON_PID"
-        local i
-        for ((i = 0; i < 40; i++)); do
-                sa status --json 2>/dev/null | jq -e '(.status // .) | .scan_interval_sec == 2' >/dev/null && return 0
-                sleep 0.05
-        done
-        run_cap OUT sa status --json
-        fail "scan_interval_sec after SIGHUP with ScanInterval=2s: $(jq -c '(.status // .) | .scan_interval_sec' <<<"$OUT")"
+        wait_until -w "scan_interval_sec 2 after SIGHUP with ScanInterval=2s" 2 mon_is .scan_interval_sec 2 ||
+                fail "$WAITED: scan_interval_sec $(mon_get .scan_interval_sec)"
 }

@@ -10,26 +10,28 @@ SA_LOAD=$ROOT/tests/helpers/sa-load.py
 daemon_fds() { find "/proc/$DAEMON_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 daemon_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status"; }
 
+# _load_holding HOLD PID: sa-load wrote HOLD (all answered, holding); also
+# true once PID exited (its output says why) (for wait_until).
+_load_holding() { [ -s "$1" ] || ! alive "$2"; }
+
 # load_round OUT: 1000 active + 250 idle + 250 trickling clients; while
 # all are connected, `sockaudit who 443` must answer. Result JSON in OUT.
 load_round() {
-        local out=$1 hold=$SA_IT_DIR/hold.$_sa_n pid i rc
+        local out=$1 hold=$SA_IT_DIR/hold.$_sa_n pid rc
         _sa_n=$((_sa_n + 1))
         rm -f "$hold" "$hold.go"
         "${NSX[@]}" python3 "$SA_LOAD" "$SOCK" --active 1000 --idle 250 --trickle 250 \
-                --hold "$hold" --timeout 25 > "$out" 2> "$out.err" &
+                --hold "$hold" --timeout "$(scaled 25)" > "$out" 2> "$out.err" &
         pid=$!
         track_pid "$pid"
-        for ((i = 0; i < 400; i++)); do
-                [ -s "$hold" ] && break
-                alive "$pid" || break
-                sleep 0.05
-        done
-        [ -s "$hold" ] || { cat "$out" "$out.err" >&2; fail "load: the 1000 active clients were not all answered in 20 s: $(cat "$out")"; }
+        if ! wait_until -w "sa-load: the 1000 active clients answered" 20 _load_holding "$hold" "$pid"; then
+                cat "$out" "$out.err" >&2
+                fail "$WAITED: $(cat "$out")"
+        fi
         note "connected while holding: $(mon_get '.clients.connected') clients"
         timed WHO sa who 443
         touch "$hold.go"
-        wait_exit "$pid" 25 || fail "sa-load did not finish"
+        wait_exit "$pid" 25 "sa-load to finish" || fail "$WAITED"
         rc=$WAIT_RC
         note "round: $(cat "$out") (who while loaded: ${WHO_ms} ms)"
         [ "$WHO_rc" == 0 ] || fail "who 443 under load: exit $WHO_rc: $WHO_err"
@@ -52,13 +54,15 @@ test_load_many_clients() {
 
         # Warm up once (heap and caches reach their working size), then measure.
         load_round "$SA_IT_DIR/round1.json"
-        wait_until 10 mon_is '.clients.connected' 1 || fail "clients still connected after round 1: $(mon_get '.clients.connected')"
+        wait_until -w "the clients of round 1 to leave" 10 mon_is '.clients.connected' 1 ||
+                fail "$WAITED: $(mon_get '.clients.connected') connected"
         local fds0 rss0 fds1 rss1
         fds0=$(daemon_fds); rss0=$(daemon_rss_kb)
         note "after warm-up: $fds0 fds, $rss0 kB RSS"
 
         load_round "$SA_IT_DIR/round2.json"
-        wait_until 10 mon_is '.clients.connected' 1 || fail "clients still connected after round 2: $(mon_get '.clients.connected')"
+        wait_until -w "the clients of round 2 to leave" 10 mon_is '.clients.connected' 1 ||
+                fail "$WAITED: $(mon_get '.clients.connected') connected"
         fds1=$(daemon_fds); rss1=$(daemon_rss_kb)
         note "after round 2: $fds1 fds, $rss1 kB RSS"
         assert_eq "$fds0" "$fds1" "daemon fd count after 1500 clients came and went"
@@ -82,19 +86,19 @@ test_load_client_limit() {
         local max
         max=$(mon_get '.clients.max')
         [ "$max" == 8 ] || skip "MaxClients= not applied (status says max $max): control_set_max_clients() not called from manager.c yet"
-        run_cap OUT "${NSX[@]}" python3 - "$SOCK" <<'EOF'
+        run_cap OUT "${NSX[@]}" python3 - "$SOCK" "$(scaled 0.3)" "$(scaled 5)" <<'EOF'
 import json, socket, sys, time
-path = sys.argv[1]
+path, settle, limit = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 held = []
 for _ in range(8):
     s = socket.socket(socket.AF_UNIX); s.connect(path); held.append(s)
-time.sleep(0.3)
-extra = socket.socket(socket.AF_UNIX); extra.connect(path); extra.settimeout(5)
+time.sleep(settle)
+extra = socket.socket(socket.AF_UNIX); extra.connect(path); extra.settimeout(limit)
 line = extra.makefile("rb").readline()
 print("extra:", line.decode().strip())
 assert json.loads(line)["error"]["message"] == "too many clients", line
-held.pop().close(); time.sleep(0.3)
-s = socket.socket(socket.AF_UNIX); s.connect(path); s.settimeout(5)
+held.pop().close(); time.sleep(settle)
+s = socket.socket(socket.AF_UNIX); s.connect(path); s.settimeout(limit)
 s.sendall(b'{"cmd":"status"}\n')
 r = json.loads(s.makefile("rb").readline())
 print("after one left:", r["ok"], r["status"]["clients"])

@@ -15,8 +15,6 @@ check_rc_is() {
         [ $? == "$1" ]
 }
 
-not_alive() { ! alive "$1"; }
-
 # log_has N TEXT: the daemon log has TEXT after line N.
 log_has() { log_since "$1" | grep -qF -- "$2"; }
 
@@ -37,12 +35,12 @@ test_watch_stream() {
         start_listen --tcp 0.0.0.0 443
         pid=$LISTEN_PID
         refresh
-        wait_until 5 lines_ge "$wj" 1 || fail "watch --json: no event after a listener appeared"
+        wait_for 5 "an event in watch --json after a listener appeared" lines_ge "$wj" 1
         stop_listen "$pid"
         refresh
-        wait_until 5 lines_ge "$wj" 2 || fail "watch --json: no second event after the listener closed"
-        wait_until 5 lines_ge "$wh" 2 || fail "watch: not 2 lines: $(cat "$wh")"
-        sleep 0.2
+        wait_for 5 "a second event in watch --json after the listener closed" lines_ge "$wj" 2
+        wait_until -w "2 lines from watch" 5 lines_ge "$wh" 2 || fail "$WAITED: $(cat "$wh")"
+        sleep_scaled 0.2
         cat "$wj" "$wh" >&2
         assert_eq 2 "$(file_lines "$wj")" "watch --json: event lines"
         assert_json "$(nth_line "$wj" 1)" ".event == \"listener_added\" and .listener.proto == \"tcp\"
@@ -63,7 +61,7 @@ test_watch_stream() {
         start_listen --udp 0.0.0.0 443
         run_cap OUT sa who 443
         assert_eq 0 "$OUT_rc" "who 443 after a new listener"
-        wait_until 3 lines_ge "$wj" 3 || fail "watch --json: no event after who saw a new listener (no refresh)"
+        wait_for 3 "an event in watch --json after who saw a new listener (no refresh)" lines_ge "$wj" 3
         assert_json "$(nth_line "$wj" 3)" ".event == \"listener_added\" and .listener.proto == \"udp\"
                 and [.listener.owners[].pid] == [$LISTEN_PID]" "event raised by who's probe"
 
@@ -85,7 +83,7 @@ test_owner_change_not_pid_churn() {
         start_daemon_mon
         start_watch --json
         local wj=$WATCH_OUT
-        start_listen --late-child 300 --tcp 0.0.0.0 443
+        start_listen --late-child "$(scaled_ms 0.3)" --tcp 0.0.0.0 443
         refresh
         wait_late_child
         refresh
@@ -93,7 +91,7 @@ test_owner_change_not_pid_churn() {
         pids=$(jq -c "$JQ_LS"' [ls[].owners[].pid] | sort' <<<"$OUT")
         assert_eq "[$(printf '%s\n' "$LISTEN_PID" "$LATE_PID" | sort -n | paste -sd,)]" "$pids" "holders after the late fork"
         kill -TERM "$LATE_PID"
-        wait_until 5 not_alive "$LATE_PID" || fail "late child $LATE_PID did not end"
+        wait_for 5 "the late child $LATE_PID to end on SIGTERM" not_alive "$LATE_PID"
         refresh
         run_cap OUT sa who 443 --json
         assert_eq "[$LISTEN_PID]" "$(jq -c "$JQ_LS"' [ls[].owners[].pid]' <<<"$OUT")" "holders after the late child ended"
@@ -105,7 +103,7 @@ test_owner_change_not_pid_churn() {
                 fail "cannot move $LISTEN_PID into $unit"
         refresh
         assert_eq 1 "$(mon_get .monitor.events.owner_changed)" "owner_changed after the holder moved into $unit"
-        wait_until 5 lines_ge "$wj" 2 || fail "watch --json: no owner_changed event"
+        wait_for 5 "an owner_changed event in watch --json" lines_ge "$wj" 2
         assert_json "$(nth_line "$wj" 2)" ".event == \"owner_changed\" and .listener.port == 443
                 and [.listener.owners[] | {pid, unit}] == [{\"pid\": $LISTEN_PID, \"unit\": \"$unit\"}]
                 and [.previous_owners[] | {pid, unit}] == [{\"pid\": $LISTEN_PID, \"unit\": null}]" \
@@ -113,7 +111,7 @@ test_owner_change_not_pid_churn() {
         echo "$LISTEN_PID" > "$SA_IT_CGROOT/cgroup.procs" || fail "cannot move $LISTEN_PID back"
         refresh
         assert_eq 2 "$(mon_get .monitor.events.owner_changed)" "owner_changed after the holder moved back"
-        wait_until 5 lines_ge "$wj" 3 || fail "watch --json: no second owner_changed event"
+        wait_for 5 "a second owner_changed event in watch --json" lines_ge "$wj" 3
         assert_json "$(nth_line "$wj" 3)" ".event == \"owner_changed\"
                 and [.listener.owners[].unit] == [null] and [.previous_owners[].unit] == [\"$unit\"]" \
                 "second owner_changed event"
@@ -218,7 +216,7 @@ test_restart_no_duplicates() {
                 "run 2: check lists the old violation"
         start_watch --json
         refresh
-        sleep 0.3
+        sleep_scaled 0.3
         assert_eq 0 "$(file_lines "$WATCH_OUT")" "run 2: events on a rescan"
         assert_eq '{"listener_added":1,"listener_removed":0,"owner_changed":0,"policy_violation":0}' \
                 "$(mon_events)" "run 2: events after a rescan"
@@ -286,7 +284,7 @@ bad_config_start() {
         write_config "$@"
         n=$(log_len)
         spawn_daemon "$SAD" --socket "$SOCK" --foreground --config "$CONF" --state-dir "$STATE_DIR"
-        wait_exit "$DAEMON_PID" 5 || fail "the daemon runs with: $*"
+        wait_exit "$DAEMON_PID" 5 "the daemon to refuse: $*" || fail "$WAITED"
         sed -i "/^$DAEMON_PID\$/d" "$SA_IT_DIR/.daemons"
         assert_ne 0 "$WAIT_RC" "exit status with: $*"
         assert_contains "$(log_since "$n")" "$CONF:$line:" "message for: $*"
@@ -321,8 +319,8 @@ test_config_errors() {
         printf '[Daemon]\nNamespaces=self\nPorts=443\n[Port 443/tcp]\nAllowExe=*\nAllowAddress=notanip\n' > "$CONF"
         n=$(log_len)
         kill -HUP "$DAEMON_PID"
-        wait_until 5 log_has "$n" "$CONF:6:" ||
-                fail "no log line naming $CONF:6: after SIGHUP with a bad file: $(log_since "$n" | tr '\n' ' ')"
+        wait_until -w "a log line naming $CONF:6: after SIGHUP with a bad file" 5 log_has "$n" "$CONF:6:" ||
+                fail "$WAITED: $(log_since "$n" | tr '\n' ' ')"
         alive "$DAEMON_PID" || fail "the daemon died on a bad reload"
         refresh
         run_cap OUT sa check --json
@@ -330,7 +328,7 @@ test_config_errors() {
         assert_eq "$before" "$(jq -c '[.violations[].reason]' <<<"$OUT")" "violations after a refused reload"
         printf '[Daemon]\nNamespaces=self\nPorts=443\n[Port 443/tcp]\nAllowExe=*\n' > "$CONF"
         kill -HUP "$DAEMON_PID"
-        wait_until 5 check_rc_is 0 || fail "check still fails after a good reload (AllowExe=*)"
+        wait_for 5 "check to pass after a good reload (AllowExe=*)" check_rc_is 0
 }
 
 # A watcher that does not read: events beyond its 256 KiB queue are lost
@@ -341,14 +339,14 @@ test_slow_watcher() {
         local n=2000 first=20000 out=$SA_IT_DIR/stuck lost added marker
         write_config 'Ports=all' 'ScanInterval=1h'
         start_daemon_mon
-        start_stuck_watcher "$out" 3
+        start_stuck_watcher "$out"
         start_listen --tcp-range 127.0.0.1 "$first" "$((first + n - 1))"
         timed OUT sa refresh
         assert_eq 0 "$OUT_rc" "refresh with a stuck watcher"
         note "refresh with $n events and a stuck watcher: $OUT_ms ms"
         timed OUT sa status --json
         assert_eq 0 "$OUT_rc" "status with a stuck watcher"
-        [ "$OUT_ms" -le 1000 ] || fail "status took $OUT_ms ms with a stuck watcher"
+        [ "$OUT_ms" -le "$(scaled_ms 1)" ] || fail "status took $OUT_ms ms with a stuck watcher (limit $(scaled_ms 1) ms)"
         assert_json "$OUT" "(.status // .) | .monitor.events.listener_added == $n" "listener_added events"
         assert_json "$OUT" '(.status // .) | .watchers.connected == 1 and .watchers.events_lost > 0' \
                 "watchers: the stuck one still connected, events lost"
@@ -356,10 +354,14 @@ test_slow_watcher() {
         note "events lost: $lost of $n"
 
         touch "$out.go"
-        wait_until 10 grep -qs '"events_lost"' "$out" || fail "no events_lost line after the watcher read on"
+        wait_for 10 "the events_lost line once the watcher reads on" grep -qs '"events_lost"' "$out"
         start_listen --tcp 0.0.0.0 443         # a new event after the catch-up
         refresh
-        wait_exit "$STUCK_PID" 10 || fail "stuck watcher still running"
+        wait_for 5 "the event of 443 after the events_lost line" \
+                eval 'jq -e "select(.listener.port? == 443)" "$out" > /dev/null 2>&1'
+        sleep_scaled 0.5                        # anything else the daemon would send
+        touch "$out.stop"
+        wait_exit "$STUCK_PID" 10 "the stuck watcher to finish reading" || fail "$WAITED"
         assert_eq 0 "$WAIT_RC" "stuck watcher: exit status (1 = no events_lost line)"
         assert_eq '{"ok":true}' "$(head -n 1 "$out")" "first line of the watch"
         local bad
@@ -388,7 +390,7 @@ test_violation_not_per_worker() {
         cp "$SA_LISTEN" "$rogue" || fail "cp"
         write_config 'Ports=443' '[Port 443/tcp]' "AllowExe=$real"
         start_daemon_mon
-        SA_LISTEN=$rogue start_listen --children 2 --late-child 300 --tcp 0.0.0.0 443
+        SA_LISTEN=$rogue start_listen --children 2 --late-child "$(scaled_ms 0.3)" --tcp 0.0.0.0 443
         refresh
         run_cap OUT sa check --json
         assert_eq 1 "$OUT_rc" "check with a rogue program (3 holders)"
@@ -413,7 +415,7 @@ test_reload_new_port_baseline() {
         printf '[Daemon]\nNamespaces=self\nPorts=443 8081\n' > "$CONF"
         n=$(log_len)
         kill -HUP "$DAEMON_PID"
-        wait_until 5 log_has "$n" "Reloaded the configuration" || fail "no reload logged"
+        wait_for 5 "the reload to be logged" log_has "$n" "Reloaded the configuration"
         note "events after the reload: $(mon_events)"
         refresh
         stop_daemon
@@ -478,7 +480,7 @@ test_state_write_error() {
         rmdir "$STATE_DIR/state.json.tmp"
         stop_listen "$LISTEN_PID"
         refresh
-        wait_until 2 test -f "$STATE_DIR/state.json" || fail "state.json not written once it can be"
+        wait_for 2 "state.json to be written once it can be" test -f "$STATE_DIR/state.json"
         assert_json "$(cat "$STATE_DIR/state.json")" '.version == 1' "state.json after the retry"
         assert_contains "$(cat "$SA_IT_DIR/daemon.log")" "again" "log of the successful retry"
         alive "$DAEMON_PID" || fail "daemon died"
@@ -493,8 +495,9 @@ test_protocols_and_periodic() {
         start_watch --json
         local wj=$WATCH_OUT
         start_listen --udp 0.0.0.0 443 --tcp 0.0.0.0 443 --udp 0.0.0.0 53
-        wait_until 3 lines_ge "$wj" 2 || fail "periodic scan: $(file_lines "$wj") events 3 s after listeners appeared"
-        sleep 0.5
+        wait_until -w "2 events from the periodic scan (ScanInterval=200ms)" 3 lines_ge "$wj" 2 ||
+                fail "$WAITED: $(file_lines "$wj") events"
+        sleep_scaled 0.5
         assert_eq 2 "$(file_lines "$wj")" "events (443/udp is not watched)"
         assert_eq '["tcp/443","udp/53"]' "$(jq -sc '[.[] | "\(.listener.proto)/\(.listener.port)"] | sort' < "$wj")" \
                 "watched listeners reported"

@@ -83,23 +83,27 @@ test_ns_three_namespaces() {
         assert_contains "$OUT" "netns $b" "table note for $b"
 }
 
+# _pidns_listen_ready OUT PID: listen_ready, but an unshare (PID) that
+# exited first skips the test (for wait_for).
+_pidns_listen_ready() {
+        _READY=$(head -n 1 "$1.out")
+        [[ "$_READY" == READY* ]] && return 0
+        alive "$2" || skip "unshare -p -f --mount-proc failed here: $(tr '\n' ' ' < "$1.err")"
+        return 1
+}
+
 # A listener whose only holder lives in another PID namespace (unshare -p):
 # the owner is found under its host pid, with pid_in_namespace 1.
 test_ns_pid_namespace_owner() {
         need_cmd jq ss unshare
-        local c=$SA_IT_NS-c out=$SA_IT_DIR/pidns upid pid i line ino want
+        local c=$SA_IT_NS-c out=$SA_IT_DIR/pidns upid pid line ino want
         add_netns "$c"
         nsenter "--net=/run/netns/$c" unshare -p -f --mount-proc --kill-child \
                 "$SA_LISTEN" --tcp 0.0.0.0 443 > "$out.out" 2> "$out.err" &
         upid=$!
         track_pid "$upid"
-        for ((i = 0; i < 100; i++)); do
-                line=$(head -n 1 "$out.out")
-                [[ "$line" == READY* ]] && break
-                alive "$upid" || skip "unshare -p -f --mount-proc failed here: $(tr '\n' ' ' < "$out.err")"
-                sleep 0.05
-        done
-        [[ "$line" == READY* ]] || fail "sa-listen in a PID namespace: not ready after 5 s"
+        wait_for 5 "sa-listen in a PID namespace: READY" _pidns_listen_ready "$out" "$upid"
+        line=$_READY
         pid=$(tr -s ' ' '\n' < "/proc/$upid/task/$upid/children" | head -n 1)
         [ -n "$pid" ] || fail "no child of unshare $upid"
         track_pid "$pid"
@@ -250,7 +254,8 @@ test_ns_explain() {
         assert_eq 2 "$OUT_rc" "explain without a port"
         run_cap OUT sa explain 443 --port 443
         assert_eq 2 "$OUT_rc" "explain with --port"
-        run_cap OUT timeout "$SA_IT_CMD_TIMEOUT" "${NSX[@]}" "$SA" --socket "$SA_IT_DIR/nosuch.sock" explain 443
+        run_cap OUT bounded "$SA_IT_CMD_TIMEOUT" "sockaudit explain 443 (no daemon)" \
+                "${NSX[@]}" "$SA" --socket "$SA_IT_DIR/nosuch.sock" explain 443
         assert_eq 3 "$OUT_rc" "explain with no daemon"
         assert_contains "$OUT_err" "--direct" "explain with no daemon: hint"
 }
@@ -260,7 +265,7 @@ test_ns_explain() {
 test_ns_container_names() {
         need_cmd jq unshare
         [ -w "$SA_IT_CGROOT/cgroup.procs" ] || skip "no writable cgroup v2 at $SA_IT_CGROOT"
-        local id tag docker_cg machine_cg p1 p2 i
+        local id tag docker_cg machine_cg p1 p2
         id=$(printf '%064x' "$$")
         tag=sa-it-$$
         make_cgroup "$tag/docker-$id.scope"
@@ -274,10 +279,7 @@ test_ns_container_names() {
                         "$SA_LISTEN" --tcp 0.0.0.0 443 > "$SA_IT_DIR/listen.$_sa_n.out" 2>&1 &
                 track_pid $!
                 [ "$cg" == "$docker_cg" ] && p1=$! || p2=$!
-                for ((i = 0; i < 100; i++)); do
-                        grep -q '^READY' "$SA_IT_DIR/listen.$_sa_n.out" && break
-                        sleep 0.05
-                done
+                wait_until -w "sa-listen in cgroup $cg: READY" 5 grep -q '^READY' "$SA_IT_DIR/listen.$_sa_n.out"
                 grep -q "^READY $!\$" "$SA_IT_DIR/listen.$_sa_n.out" ||
                         fail "sa-listen in cgroup $cg: $(cat "$SA_IT_DIR/listen.$_sa_n.out")"
         done
@@ -312,9 +314,10 @@ test_ns_new_namespace_listen_event() {
         ino=$(ns_inode "$d")
         ns_listen "$d" --tcp 0.0.0.0 443
         lp=$LISTEN_PID
-        wait_until 5 eval "jq -e --argjson ns $ino 'select(.event == \"listener_added\" and .listener.netns == \$ns)' \
+        wait_until -w "listener_added for namespace $d in watch (no refresh)" 5 \
+                eval "jq -e --argjson ns $ino 'select(.event == \"listener_added\" and .listener.netns == \$ns)' \
                 \"\$WATCH_OUT\" > /dev/null" ||
-                fail "no listener_added for namespace $d within 5 s (no refresh): $(cat "$WATCH_OUT")"
+                fail "$WAITED: $(cat "$WATCH_OUT")"
         grep '"listener_added"' "$WATCH_OUT" | jq -e --argjson ns "$ino" --argjson pid "$lp" \
                 'select(.listener.netns == $ns) | .listener.netns_name == "'"$d"'" and
                  ([.listener.owners[].pid] | index($pid) != null)' > /dev/null ||

@@ -43,7 +43,8 @@ test_malformed_requests() {
         add '{"cmd":"frobnicate"}\n' unknown_cmd
         head -c 102400 /dev/zero | tr '\0' 'x' >> "$req"; printf '\n' >> "$req"; codes+=(too_large)
         add '{"cmd":"who","port":443}\n' ok
-        run_cap replies "${NSX[@]}" "$SA_SEND" --count ${#codes[@]} --linger-ms 300 --timeout-ms 8000 "$SOCK" < "$req"
+        run_cap replies "${NSX[@]}" "$SA_SEND" --count ${#codes[@]} --linger-ms "$(scaled_ms 0.3)" \
+                --timeout-ms "$(scaled_ms 8)" "$SOCK" < "$req"
         assert_eq 0 "$replies_rc" "sa-send exit code (replies: $(grep -c . <<<"$replies") of ${#codes[@]})"
         mapfile -t lines <<<"$replies"
         assert_eq ${#codes[@]} ${#lines[@]} "number of replies (one per request line)"
@@ -100,30 +101,32 @@ test_pipelined_requests() {
 test_half_close() {
         need_cmd jq
         start_daemon
-        run_cap R "${NSX[@]}" "$SA_SEND" --timeout-ms 5000 "$SOCK" < <(printf '{"cmd":"status"}\n')
+        run_cap R "${NSX[@]}" "$SA_SEND" --timeout-ms "$(scaled_ms 5)" "$SOCK" < <(printf '{"cmd":"status"}\n')
         assert_eq 0 "$R_rc" "sa-send exit code (peer closed after the reply)"
         assert_eq 1 "$(grep -c . <<<"$R")" "replies after a half-close"
         assert_json "$R" '.ok == true' "status reply after a half-close"
 }
 
 # A client stuck in the middle of a line and an idle one block nobody.
+# (Times scaled together: the bound stays a tenth of the clients' hold.)
 test_slow_client_does_not_block() {
         need_cmd jq
+        local hold limit t0 ms
+        hold=$(scaled_ms 20) limit=$(scaled_ms 25)
         start_listen --tcp 0.0.0.0 443
         start_daemon
         refresh
-        printf '{"cmd":"who","po' | "${NSX[@]}" "$SA_SEND" --count 1 --hold-ms 20000 --timeout-ms 25000 "$SOCK" \
+        printf '{"cmd":"who","po' | "${NSX[@]}" "$SA_SEND" --count 1 --hold-ms "$hold" --timeout-ms "$limit" "$SOCK" \
                 > /dev/null 2>&1 &
         track_pid $!
-        : | "${NSX[@]}" "$SA_SEND" --count 1 --hold-ms 20000 --timeout-ms 25000 "$SOCK" > /dev/null 2>&1 &
+        : | "${NSX[@]}" "$SA_SEND" --count 1 --hold-ms "$hold" --timeout-ms "$limit" "$SOCK" > /dev/null 2>&1 &
         track_pid $!
-        sleep 0.3
-        local t0 ms
+        sleep_scaled 0.3
         t0=$(date +%s%N)
-        run_cap OUT timeout 3 "${NSX[@]}" "$SA" --socket "$SOCK" who 443 --json
+        run_cap OUT bounded 3 "sockaudit who 443" "${NSX[@]}" "$SA" --socket "$SOCK" who 443 --json
         ms=$((($(date +%s%N) - t0) / 1000000))
         assert_eq 0 "$OUT_rc" "who 443 while a client holds a partial line (${ms} ms)"
-        [ "$ms" -lt 2000 ] || fail "who 443 took ${ms} ms while another client was slow"
+        [ "$ms" -lt "$(scaled_ms 2)" ] || fail "who 443 took ${ms} ms while another client was slow (limit $(scaled_ms 2) ms)"
 }
 
 # 64 clients at once; the 65th gets "internal" and is closed; afterwards
@@ -131,22 +134,23 @@ test_slow_client_does_not_block() {
 test_client_limit() {
         need_cmd jq
         start_daemon
-        run_cap R "${NSX[@]}" "$SA_SEND" --conns 65 --count 1 --timeout-ms 8000 "$SOCK" \
+        run_cap R "${NSX[@]}" "$SA_SEND" --conns 65 --count 1 --timeout-ms "$(scaled_ms 8)" "$SOCK" \
                 < <(printf '{"cmd":"status"}\n')
         assert_json "$R" '.ok == false and .error.code == "internal"
                 and (.error.message | test("too many"; "i"))' "reply to the 65th client"
-        sleep 0.2
+        sleep_scaled 0.2
         run_cap OUT sa status --json
         assert_eq 0 "$OUT_rc" "status after the excess clients left"
         # And 64 at once is fine.
-        sleep 0.2
-        run_cap R "${NSX[@]}" "$SA_SEND" --conns 64 --count 1 --timeout-ms 8000 "$SOCK" \
+        sleep_scaled 0.2
+        run_cap R "${NSX[@]}" "$SA_SEND" --conns 64 --count 1 --timeout-ms "$(scaled_ms 8)" "$SOCK" \
                 < <(printf '{"cmd":"status"}\n')
         assert_json "$R" '.ok == true' "reply to the 64th client"
 }
 
 # A client that sends requests with huge replies and never reads them
-# blocks nobody else (the daemon must not write to it blocking).
+# blocks nobody else (the daemon must not write to it blocking). (Times
+# scaled together: the bound stays a tenth of the client's hold.)
 test_nonreading_client_does_not_block() {
         need_cmd jq
         start_listen --tcp-range 0.0.0.0 20000 21499 --tcp 0.0.0.0 443
@@ -154,15 +158,15 @@ test_nonreading_client_does_not_block() {
         refresh
         local i t0 ms
         for ((i = 0; i < 20; i++)); do printf '{"cmd":"list"}\n'; done > "$SA_IT_DIR/req"
-        "${NSX[@]}" "$SA_SEND" --no-read --hold-ms 20000 --timeout-ms 25000 "$SOCK" \
+        "${NSX[@]}" "$SA_SEND" --no-read --hold-ms "$(scaled_ms 20)" --timeout-ms "$(scaled_ms 25)" "$SOCK" \
                 < "$SA_IT_DIR/req" > /dev/null 2>&1 &
         track_pid $!
-        sleep 1
+        sleep_scaled 1
         t0=$(date +%s%N)
-        run_cap OUT timeout 3 "${NSX[@]}" "$SA" --socket "$SOCK" who 443 --json
+        run_cap OUT bounded 3 "sockaudit who 443" "${NSX[@]}" "$SA" --socket "$SOCK" who 443 --json
         ms=$((($(date +%s%N) - t0) / 1000000))
         assert_eq 0 "$OUT_rc" "who 443 while a client does not read its replies (${ms} ms)"
-        [ "$ms" -lt 2000 ] || fail "who 443 took ${ms} ms while another client did not read"
-        run_cap OUT timeout 3 "${NSX[@]}" "$SA" --socket "$SOCK" status --json
+        [ "$ms" -lt "$(scaled_ms 2)" ] || fail "who 443 took ${ms} ms while another client did not read (limit $(scaled_ms 2) ms)"
+        run_cap OUT bounded 3 "sockaudit status" "${NSX[@]}" "$SA" --socket "$SOCK" status --json
         assert_eq 0 "$OUT_rc" "status while a client does not read its replies"
 }

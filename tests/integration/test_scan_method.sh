@@ -68,7 +68,8 @@ test_scan_method_fallback_without_caps() {
         write_config 'ScanMethod=ebpf'
         spawn_daemon setpriv --bounding-set=-bpf,-perfmon,-sys_admin "$SAD" --socket "$SOCK" --foreground \
                 --config "$CONF" --state-dir "$SA_IT_DIR/state"
-        wait_exit "$DAEMON_PID" 10 || fail "ScanMethod=ebpf without the capabilities: still running"
+        wait_exit "$DAEMON_PID" 10 "the daemon to refuse ScanMethod=ebpf without the capabilities" ||
+                fail "$WAITED"
         sed -i "/^$DAEMON_PID\$/d" "$SA_IT_DIR/.daemons"
         assert_ne 0 "$WAIT_RC" "exit status"
         assert_contains "$(cat "$SA_IT_DIR/daemon.log")" "ScanMethod=ebpf, but the eBPF iterator is not usable" \

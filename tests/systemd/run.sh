@@ -17,6 +17,10 @@
 #                     (default /var/cache/sockaudit-tests)
 #   SA_SD_MIRROR=URL  Debian mirror (default: the one apt uses for the suite)
 #   SA_SD_BUDGET=SEC  time box for the whole run (default 280)
+#
+# Every wait and time limit here (the budget included) is scaled by
+# SA_IT_SLOW, computed once at the start from the machine's load unless set
+# (tests/waits.sh).
 #   SA_SD_KEEP=1      keep the root copy (the container is always stopped)
 #   SA_SD_VERBOSE=1   print every check's log, not only failed ones
 # shellcheck disable=SC2317  # the check_* functions are called by name
@@ -26,8 +30,12 @@ TOP=$(pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 HERE=$TOP/tests/systemd
+# shellcheck source=../waits.sh
+. "$TOP/tests/waits.sh"
+SA_IT_SLOW=${SA_IT_SLOW:-$(sa_slow_factor)}
+SA_WAIT_POLL=0.2        # each poll here runs commands in the container
 CACHE_DIR=${SA_SD_CACHE:-/var/cache/sockaudit-tests}
-BUDGET=${SA_SD_BUDGET:-280}
+BUDGET=$(scaled_s "${SA_SD_BUDGET:-280}")
 DEADLINE=$((SECONDS + BUDGET))
 CT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 HELPER_DIR=/usr/local/libexec/sockaudit-tests   # inside the container
@@ -63,9 +71,10 @@ skip_rest() {   # every check not reported yet is skipped, with REASON
 # --- inside the container ---------------------------------------------------
 
 # ct CMD...: run CMD in the container (every namespace of its PID 1), with a
-# clean environment, no stdin, bounded by CT_TIMEOUT seconds (default 30).
+# clean environment, no stdin, bounded by CT_TIMEOUT seconds (default 30,
+# scaled).
 ct() {
-        timeout -k 3 "${CT_TIMEOUT:-30}" nsenter -t "$LEADER" -a \
+        timeout -k 3 "$(scaled "${CT_TIMEOUT:-30}")" nsenter -t "$LEADER" -a \
                 env -i PATH=$CT_PATH LANG=C.UTF-8 SYSTEMD_PAGER= SYSTEMD_COLORS=0 \
                 "$@" < /dev/null
 }
@@ -264,16 +273,25 @@ violations_of() {
 }
 
 ROGUE_PID=
+# rogue_listening: sa-rogue.service's MainPID (in ROGUE_PID) holds 443/udp.
+rogue_listening() {
+        ROGUE_PID=$(prop sa-rogue.service MainPID)
+        ct ss -Hlunp 'sport = :443' | grep -q "pid=$ROGUE_PID,"
+}
+
+# violation_journaled: a forced scan, then the violation entries about the
+# rogue (in ENTRIES); true once there is one.
+violation_journaled() {
+        CT_TIMEOUT=5 ct sockaudit refresh >/dev/null
+        ENTRIES=$(violations_of "$ROGUE_PID")
+        [ -n "$ENTRIES" ]
+}
+
 check_policy_violation() {
-        local entries e rc pid_before end
+        local entries e rc pid_before
         ct systemd-run --quiet --unit=sa-rogue --description="sockaudit test: rogue 443/udp listener" \
                 "$HELPER_DIR/sa-listen" --udp 0.0.0.0 443 || { bad "systemd-run sa-listen failed"; return 1; }
-        end=$((SECONDS + 10))
-        while (( SECONDS < end )); do
-                ROGUE_PID=$(prop sa-rogue.service MainPID)
-                ct ss -Hlunp 'sport = :443' | grep -q "pid=$ROGUE_PID," && break
-                sleep 0.2
-        done
+        wait_until -w "the rogue (sa-listen --udp 0.0.0.0 443) to listen" 10 rogue_listening
         echo "rogue: sa-rogue.service pid $ROGUE_PID"; ct ss -Hlunp 'sport = :443'
         ct ss -Hlunp 'sport = :443' | grep -q "pid=$ROGUE_PID," ||
                 { bad "the rogue (sa-listen --udp 0.0.0.0 443) is not listening"; return 1; }
@@ -282,20 +300,14 @@ check_policy_violation() {
         ct systemctl reload sockauditd.service; rc=$?
         [ "$rc" -eq 0 ] || bad "systemctl reload sockauditd exited $rc"
         # The reload (SIGHUP) is asynchronous: force scans until the entry shows.
-        entries=
-        end=$((SECONDS + 15))
-        while (( SECONDS < end )); do
-                CT_TIMEOUT=5 ct sockaudit refresh >/dev/null
-                entries=$(violations_of "$ROGUE_PID")
-                [ -n "$entries" ] && break
-                sleep 0.5
-        done
-        echo "violation entries:"; echo "$entries"
-        if [ -z "$entries" ]; then
-                bad "no journal entry MESSAGE_ID=$VIOLATION_ID with SOCKAUDIT_PID=$ROGUE_PID within 15 s of the reload"
+        ENTRIES=
+        if ! wait_until -w "a journal entry MESSAGE_ID=$VIOLATION_ID with SOCKAUDIT_PID=$ROGUE_PID after the reload" 15 \
+                violation_journaled; then
+                bad "$WAITED"
                 return 1
         fi
-        sleep 0.5; entries=$(violations_of "$ROGUE_PID")   # every entry of that scan
+        echo "violation entries:"; echo "$ENTRIES"
+        sleep_scaled 0.5; entries=$(violations_of "$ROGUE_PID")   # every entry of that scan
         e=$(head -n 1 <<<"$entries")
         chk() { [ "$(jq -r "$1" <<<"$e")" = "$2" ] || bad "$1 is $(jq -c "$1" <<<"$e"), expected \"$2\""; }
         chk .PRIORITY 4
@@ -328,15 +340,12 @@ count_events() {
                 map(if type == "array" then join(",") else (. // "" | tostring) end) | join(" ")' | sort | uniq -c
 }
 
-# Journal queue empty (every event of the daemon handed to journald).
+# Journal queue empty (every event of the daemon handed to journald); waits 5 s.
 journal_drained() {
-        local q end=$((SECONDS + 5))
-        while (( SECONDS < end )); do
-                q=$(CT_TIMEOUT=5 ct sockaudit status --json | jq -r '.monitor.journal.queued // empty')
-                [ "$q" = 0 ] && return 0
-                sleep 0.2
-        done
-        return 1
+        wait_until -w "the daemon's journal queue to drain" 5 journal_queue_empty
+}
+journal_queue_empty() {
+        [ "$(CT_TIMEOUT=5 ct sockaudit status --json | jq -r '.monitor.journal.queued // empty')" = 0 ]
 }
 
 check_reload() {
@@ -349,7 +358,7 @@ check_reload() {
         [ "$rc" -eq 0 ] || bad "systemctl reload sockauditd exited $rc: $out"
         [ -z "$out" ] || bad "systemctl reload printed: $out"
         ct sockaudit refresh >/dev/null || bad "sockaudit refresh after the reload failed"
-        sleep 0.5; journal_drained; after=$(count_events)
+        sleep_scaled 0.5; journal_drained; after=$(count_events)
         [ "$(prop sockauditd.service ActiveState)/$(prop sockauditd.service SubState)" = active/running ] ||
                 bad "state after reload: $(prop sockauditd.service ActiveState)/$(prop sockauditd.service SubState)"
         [ "$(prop sockauditd.service MainPID)" = "$pid0" ] || bad "MainPID changed: $pid0 -> $(prop sockauditd.service MainPID)"
@@ -361,16 +370,20 @@ check_reload() {
         [ -z "$WHY" ]
 }
 
+# watchdog_pinged: WATCHDOG=1 reached systemd since WD_TS0 (TS: its time).
+watchdog_pinged() {
+        TS=$(prop sockauditd.service WatchdogTimestampMonotonic)
+        [ "${TS:-0}" -gt "$WD_TS0" ]
+}
+
 check_watchdog() {
-        local ts pid
+        local ts pid left
         [ -n "$WD_T0" ] || { WHY="no baseline (the notify check did not run)"; return 77; }
-        # sd-event pings every 1/2..3/4 of WatchdogSec=30s: at most 22.5 s.
-        for _ in $(seq 60); do
-                ts=$(prop sockauditd.service WatchdogTimestampMonotonic)
-                [ "${ts:-0}" -gt "$WD_TS0" ] && break
-                [ $((SECONDS - WD_T0)) -ge 25 ] && break
-                sleep 0.5
-        done
+        # sd-event pings every 1/2..3/4 of WatchdogSec=30s: at most 22.5 s
+        # after the notify check's baseline; wait until 25 s (scaled) after it.
+        left=$(($(scaled_s 25) - (SECONDS - WD_T0)))
+        SA_IT_SLOW=1 wait_until -w "WATCHDOG=1 to reach systemd" "$((left > 0 ? left : 0))" watchdog_pinged
+        ts=$TS
         pid=$(prop sockauditd.service MainPID)
         echo "WatchdogTimestampMonotonic $WD_TS0 -> $ts after $((SECONDS - WD_T0)) s; MainPID $MAINPID0 -> $pid"
         [ "$pid" = "$MAINPID0" ] || bad "the daemon was restarted meanwhile ($MAINPID0 -> $pid)"
@@ -379,23 +392,26 @@ check_watchdog() {
         [ -z "$WHY" ]
 }
 
+# restarted_since PID0: sockauditd.service is active with a MainPID other
+# than PID0 (PID, STATE: what systemd says).
+restarted_since() {
+        PID=$(prop sockauditd.service MainPID); STATE=$(prop sockauditd.service ActiveState)
+        [ "$STATE" = active ] && [ "${PID:-0}" != 0 ] && [ "$PID" != "$1" ]
+}
+
 check_restart() {
-        local before after pid0 nr0 pid st out end
+        local before after pid0 nr0 pid st out
         journal_drained; before=$(count_events)
         echo "events before:"; echo "$before"
         grep -q ' listener_added ' <<<"$before" || bad "no listener_added entries at all before the restart (nothing to compare)"
         pid0=$(prop sockauditd.service MainPID); nr0=$(prop sockauditd.service NRestarts)
         ct systemctl kill -s KILL sockauditd.service || bad "systemctl kill -s KILL failed"
         # Restart=on-failure, RestartSec=1s: back without any client asking.
-        end=$((SECONDS + 10))
-        while (( SECONDS < end )); do
-                pid=$(prop sockauditd.service MainPID); st=$(prop sockauditd.service ActiveState)
-                [ "$st" = active ] && [ "${pid:-0}" != 0 ] && [ "$pid" != "$pid0" ] && break
-                sleep 0.2
-        done
+        wait_until -w "Restart=on-failure to bring sockauditd.service back" 10 restarted_since "$pid0"
+        pid=$PID st=$STATE
         echo "after kill: MainPID $pid0 -> $pid, ActiveState $st, NRestarts $nr0 -> $(prop sockauditd.service NRestarts)"
         if [ "$st" != active ] || [ "$pid" = "$pid0" ]; then
-                bad "not restarted within 10 s (state $st, pid $pid)"; return 1
+                bad "$WAITED (state $st, pid $pid)"; return 1
         fi
         [ "$(prop sockauditd.service NRestarts)" = $((nr0 + 1)) ] || bad "NRestarts $nr0 -> $(prop sockauditd.service NRestarts) (expected +1: Restart=on-failure)"
         [ "$(ct systemctl is-active sockauditd.socket)" = active ] || bad "sockauditd.socket not active after the restart"
@@ -403,7 +419,7 @@ check_restart() {
         [ "$(jq -r .socket_activated <<<"$out")" = true ] || bad "restarted daemon is not using the socket from systemd"
         ct sockaudit refresh >/dev/null || bad "sockaudit refresh after the restart failed"
         ct sockaudit refresh >/dev/null
-        sleep 0.5; journal_drained; after=$(count_events)
+        sleep_scaled 0.5; journal_drained; after=$(count_events)
         echo "events after:"; echo "$after"
         [ "$before" = "$after" ] ||
                 bad "events raised again after the restart: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | head -n 4 | paste -sd' ')"
@@ -426,7 +442,7 @@ check_stop() {
         out=$(ct systemctl stop sockauditd.service 2>&1); rc=$?
         echo "systemctl stop: rc=$rc $out"
         [ "$rc" -eq 0 ] || bad "systemctl stop exited $rc: $out"
-        [ $((SECONDS - t)) -le 8 ] || bad "stop took $((SECONDS - t)) s"
+        [ $((SECONDS - t)) -le "$(scaled_s 8)" ] || bad "stop took $((SECONDS - t)) s (limit $(scaled_s 8) s)"
         out=$(ct systemctl show sockauditd.service -p ActiveState,SubState,Result,ExecMainCode,ExecMainStatus)
         echo "$out"
         grep -qx ActiveState=inactive <<<"$out" || bad "$(grep ActiveState <<<"$out") (expected inactive)"
@@ -537,7 +553,7 @@ ensure_base() {
         info "base root: debootstrap --variant=minbase --include=$include $suite $mirror"
         tmp=$(mktemp -d "$CACHE_DIR/tmp.XXXXXX")
         t=$SECONDS
-        timeout -k 5 150 debootstrap --variant=minbase --include="$include" "$suite" "$tmp/root" "$mirror" \
+        timeout -k 5 "$(scaled 150)" debootstrap --variant=minbase --include="$include" "$suite" "$tmp/root" "$mirror" \
                 > "$tmp/debootstrap.log" 2>&1
         rc=$?
         if [ "$rc" -ne 0 ]; then
@@ -583,28 +599,36 @@ boot() {
         systemd-nspawn -q -b -D "$ROOTDIR" --machine="$MACHINE" --register=no --keep-unit \
                 --console=pipe --private-network > "$WORK/nspawn.log" 2>&1 < /dev/null 9>&- &
         NSPAWN_PID=$!
-        for _ in $(seq 100); do
-                LEADER=$(ps --ppid "$NSPAWN_PID" -o pid= 2>/dev/null | head -n 1 | tr -d ' ')
-                [ -n "$LEADER" ] && break
-                kill -0 "$NSPAWN_PID" 2>/dev/null || break
-                sleep 0.2
-        done
+        wait_until -w "systemd-nspawn's child" 20 nspawn_child
         if [ -z "$LEADER" ]; then
                 SETUP_WHY="systemd-nspawn cannot start a container here: $(tail -n 3 "$WORK/nspawn.log" | paste -sd' ')"
                 return 77
         fi
-        for _ in $(seq 300); do
-                # nspawn's child is still "systemd-nspawn" until it execs the
-                # container's init: wait for the child running systemd.
-                LEADER=$(ps --ppid "$NSPAWN_PID" -o pid=,comm= 2>/dev/null |
-                         awk '$2 == "systemd" { print $1; exit }')
-                [ -n "$LEADER" ] && [ -S "/proc/$LEADER/root/run/systemd/private" ] && return 0
-                kill -0 "$NSPAWN_PID" 2>/dev/null || break
-                sleep 0.2
-        done
+        wait_until -w "the container's systemd (/run/systemd/private)" 60 container_systemd_up
+        [ -n "$LEADER" ] && [ -S "/proc/$LEADER/root/run/systemd/private" ] && return 0
         SETUP_WHY="the container's systemd did not come up (no /run/systemd/private): $(tail -n 3 "$WORK/nspawn.log" | paste -sd' ')"
         return 1
 }
+
+# nspawn_child: LEADER is a child of systemd-nspawn (true too once nspawn
+# is gone: nothing more to wait for).
+nspawn_child() {
+        LEADER=$(ps --ppid "$NSPAWN_PID" -o pid= 2>/dev/null | head -n 1 | tr -d ' ')
+        [ -n "$LEADER" ] || nspawn_gone
+}
+
+# container_systemd_up: LEADER is nspawn's child running systemd, with its
+# private socket (nspawn's child is still "systemd-nspawn" until it execs
+# the container's init). True too once nspawn is gone: nothing more to
+# wait for (boot looks again).
+container_systemd_up() {
+        LEADER=$(ps --ppid "$NSPAWN_PID" -o pid=,comm= 2>/dev/null |
+                 awk '$2 == "systemd" { print $1; exit }')
+        [ -n "$LEADER" ] && [ -S "/proc/$LEADER/root/run/systemd/private" ] && return 0
+        nspawn_gone
+}
+
+nspawn_gone() { ! kill -0 "$NSPAWN_PID" 2>/dev/null; }
 
 remove_cgroup_leftovers() {
         local d
@@ -622,11 +646,10 @@ stop_container() {
         local t=$SECONDS
         if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
                 [ -n "$LEADER" ] && CT_TIMEOUT=10 ct systemctl poweroff --no-block >/dev/null 2>&1
-                for _ in $(seq 75); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.2; done
-                if kill -0 "$NSPAWN_PID" 2>/dev/null; then
+                if ! wait_until -w "the container to power off" 15 nspawn_gone; then
                         info "container did not power off: SIGTERM to systemd-nspawn $NSPAWN_PID"
                         kill -TERM "$NSPAWN_PID" 2>/dev/null
-                        for _ in $(seq 50); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.2; done
+                        wait_until -w "systemd-nspawn to end on SIGTERM" 10 nspawn_gone
                 fi
                 if kill -0 "$NSPAWN_PID" 2>/dev/null; then
                         info "SIGKILL to systemd-nspawn $NSPAWN_PID and the container's init $LEADER"
@@ -696,8 +719,8 @@ fi
 
 mkdir -p "$CACHE_DIR"
 exec 9> "$CACHE_DIR/run.lock"
-if ! flock -w 120 9; then
-        result FAIL boot "another tests/systemd run held $CACHE_DIR/run.lock for 120 s"
+if ! flock -w "$(scaled_s 120)" 9; then
+        result FAIL boot "another tests/systemd run held $CACHE_DIR/run.lock for $(scaled_s 120) s"
         skip_rest "container not booted"; finish
 fi
 
