@@ -1,6 +1,7 @@
 #!/bin/bash
-# Runs the unit suites (Check) and the integration tests, then prints one
-# closing line "N passed, N failed" over both. --unit: the unit suites only.
+# Runs the unit suites (Check), the integration tests and the source-shape
+# checks (tests/shape.py), then prints one closing line "N passed, N failed"
+# over all three. --unit: the unit suites only.
 # Check's timeouts (CK_DEFAULT_TIMEOUT, 30 s, and the suites' own) are
 # scaled like every other wait of the tests (tests/waits.sh).
 set -u
@@ -44,7 +45,12 @@ else
         i_skip=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line"); i_skip=${i_skip:-0}
 fi
 
-pass=$((u_pass + i_pass)); fail=$((u_fail + i_fail))
-echo "unit: $u_pass passed, $u_fail failed; integration: $i_pass passed, $i_fail failed, $i_skip skipped"
+shape_line=$(BUILD=$BUILD python3 tests/shape.py | tee /dev/stderr | grep -E '^shape: [0-9]+ passed' | tail -n 1)
+s_pass=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$shape_line"); s_pass=${s_pass:-0}
+s_fail=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$shape_line"); s_fail=${s_fail:-1}
+
+pass=$((u_pass + i_pass + s_pass)); fail=$((u_fail + i_fail + s_fail))
+echo "unit: $u_pass passed, $u_fail failed; integration: $i_pass passed, $i_fail failed, $i_skip skipped;" \
+     "shape: $s_pass passed, $s_fail failed"
 echo "$pass passed, $fail failed, $i_skip skipped"
 [ "$fail" -eq 0 ]
