@@ -56,6 +56,7 @@ struct freshness {
         char listen_why[160];     /* why watchlisten is NULL, or what it lacks */
         uint64_t listen_probes;   /* probes started by a listen event on a watched port */
         uint64_t hot_until;       /* CLOCK_MONOTONIC: probe fast until then (processes started) */
+        bool heat_after_resync;   /* a listen event in a new namespace started the resync */
         sa_filter *watched;       /* filters of the watched ports; n_watched 0: every port, SIZE_MAX: none */
         size_t n_watched;
         uint64_t last_full_cpu_usec; /* CPU time of the last full scan (all threads) */
@@ -128,14 +129,15 @@ static void resync_stop(freshness *f)
         f->job = NULL;
 }
 
+static void heat_after(freshness *f, uint64_t delay);
+
 /*
  * The periodic resync's walk ended (its own thread): details and index
  * here, then a refresh of every listener, so that what is compared with the
  * current snapshot is as of now, not as of the resync's dumps.
  */
-static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+static void resync_finish(freshness *f)
 {
-        freshness *f = userdata;
         manager *m = f->manager;
         sa_scan_job *job = f->job;
         sa_snapshot *snap = NULL, *now = NULL;
@@ -149,11 +151,11 @@ static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *
         f->last_full_cpu_usec = cpu_usec() - f->job_cpu0;
         if (r == -ESTALE) {             /* a full scan ran meanwhile */
                 freshness_schedule_resync(f);
-                return 0;
+                return;
         }
         if (r < 0) {
                 manager_scan_done(m, r, NULL, "periodic");
-                return 0;
+                return;
         }
         r = sa_scanner_refresh(m->scanner, snap, NULL, 0,
                                SA_REFRESH_VERIFY | (f->watchproc ? SA_REFRESH_EXITS_KNOWN : SA_REFRESH_LIST_PIDS),
@@ -169,6 +171,20 @@ static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *
         } else if (r < 0)
                 log_debug_errno(r, "Refresh after the resync failed, installing the resync as it is: %m");
         manager_scan_done(m, 0, snap, "periodic");
+}
+
+static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        freshness *f = userdata;
+
+        resync_finish(f);
+        /* The listen event came before its socket could be dumped (the
+         * tracepoint fires inside listen()): the resync's dumps may have run
+         * too early, so the new namespace is probed like any other. */
+        if (f->heat_after_resync) {
+                f->heat_after_resync = false;
+                heat_after(f, LISTEN_SETTLE_USEC);
+        }
         return 0;
 }
 
@@ -380,10 +396,16 @@ static void on_listen_event(const sa_listen_note *note, void *userdata)
         f->listen_probes++;
         if (note->netns && m->snapshot && sa_scanner_netns_status(m->scanner, note->netns) == 0) {
                 /* A resync already walking found its namespaces before this one. */
-                if (f->job)
+                if (f->job) {
                         (void) manager_scan(m, "a listener in a new network namespace");
-                else
+                        heat_after(f, LISTEN_SETTLE_USEC);
+                } else {
                         resync_start(f);
+                        /* Scanned here when it could not start: probe now. */
+                        f->heat_after_resync = f->job != NULL;
+                        if (!f->job)
+                                heat_after(f, LISTEN_SETTLE_USEC);
+                }
                 return;
         }
         heat_after(f, LISTEN_SETTLE_USEC);
