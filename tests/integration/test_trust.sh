@@ -1,0 +1,60 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # run_cap sets VAR_rc and VAR_err by name
+# Trust only what the kernel or the host vouches for (docs/SECURITY.md,
+# "Names, roots and files a user controls"): names an unprivileged user
+# can choose never pass for the host's.
+
+# nobody, in its own delegated subtree (as systemd delegates
+# user@UID.service), makes cgroups named like a machine and like a docker
+# container, and listens in a namespace of its own from each: neither
+# namespace takes the name.
+test_trust_cgroup_names_from_user_subtree() {
+        need_cmd jq unshare setpriv
+        [ -w "$SA_IT_CGROOT/cgroup.procs" ] || skip "no writable cgroup v2 at $SA_IT_CGROOT"
+        local uid id base fake cg pids=() i
+        uid=$(id -u nobody)
+        id=$(printf '%064x' "$$")
+        base=user.slice/user-$uid.slice/user@$uid.service
+        make_cgroup "$base"
+        chown nobody "$SA_IT_CGROOT/$base" "$SA_IT_CGROOT/$base/cgroup.procs" \
+                "$SA_IT_CGROOT/$base/cgroup.subtree_control" || fail "chown (delegate) $base"
+        for fake in 'app.slice/machine.slice/machine-prod\x2ddb.scope' "system.slice/docker-$id.scope"; do
+                cg=$SA_IT_CGROOT/$base/$fake
+                # root moves the shell into the delegated unit; nobody does the rest.
+                _sa_n=$((_sa_n + 1))
+                sh -c 'echo $$ > "$1/cgroup.procs" && exec setpriv --reuid nobody --regid nogroup --clear-groups \
+                        sh -c '\''mkdir -p "$1" && echo $$ > "$1/cgroup.procs" && exec unshare -Urn "$2" --tcp 0.0.0.0 443'\'' \
+                        sh "$2" "$3"' sh "$SA_IT_CGROOT/$base" "$cg" "$SA_LISTEN" \
+                        > "$SA_IT_DIR/listen.$_sa_n.out" 2>&1 &
+                track_pid $!
+                pids+=($!)
+                # nobody's directories, deepest last: the teardown rmdirs them first.
+                local rel=$SA_IT_CGROOT/$base p
+                for p in ${fake//\// }; do
+                        rel=$rel/$p
+                        grep -qxF "$rel" "$SA_IT_DIR/.cgroups" || printf '%s\n' "$rel" >> "$SA_IT_DIR/.cgroups"
+                done
+                for ((i = 0; i < 100; i++)); do
+                        grep -q '^READY' "$SA_IT_DIR/listen.$_sa_n.out" && break
+                        sleep 0.05
+                done
+                grep -q "^READY $!\$" "$SA_IT_DIR/listen.$_sa_n.out" ||
+                        fail "sa-listen as nobody in $cg: $(cat "$SA_IT_DIR/listen.$_sa_n.out")"
+                grep -qF "$fake" "/proc/$!/cgroup" || fail "pid $! not in $fake: $(cat "/proc/$!/cgroup")"
+        done
+        SA_IT_NAMESPACES=all write_config
+        start_daemon
+        refresh
+        run_cap OUT sa who 443 --json
+        assert_eq 0 "$OUT_rc" "who 443 exit code"
+        for i in "${pids[@]}"; do
+                assert_json "$OUT" "$JQ_LS"" [ls[] | select(.owners | any(.pid == $i))] | length == 1" \
+                        "nobody's listener $i is seen"
+                assert_json "$OUT" "$JQ_LS"" [ls[] | select(.owners | any(.pid == $i))][0]
+                        | (.netns_name // \"\") as \$n | \$n != \"prod-db\" and (\$n | startswith(\"docker:\") | not)" \
+                        "the namespace of $i takes no name from nobody's cgroups"
+        done
+        run_cap OUT sa explain 443
+        assert_not_contains "$OUT" "prod-db" "explain"
+        assert_not_contains "$OUT" "docker:${id:0:12}" "explain"
+}
