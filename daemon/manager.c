@@ -220,17 +220,31 @@ static void on_event(const json_t *event, void *userdata)
 /*
  * The baseline file: under dir (manager_options.state_dir), else
  * /var/lib/sockaudit. Made 0700 if missing. NULL (no persistence, logged)
- * when it cannot be had.
+ * when it cannot be had, or when the directory is not root's alone
+ * (state_dir_check()): then the daemon runs, and every violation is
+ * reported again after a restart rather than silenced by a planted file.
  */
 static char *state_path(const char *dir)
 {
-        char *path = NULL;
+        char *path = NULL, err[512];
+        int r;
 
         if (!dir)
                 dir = STATE_DEFAULT_DIR;
         if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
                 log_warning_errno(errno, "Cannot create the state directory %s, alerts will not "
                                   "survive a restart: %m", dir);
+                return NULL;
+        }
+        r = state_dir_check(dir, err, sizeof err);
+        if (r == -EPERM) {
+                log_error("Refusing the state directory: %s; running without a baseline, alerts "
+                          "will be raised again after a restart", err);
+                return NULL;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Cannot check the state directory %s, running without a "
+                                  "baseline: %m", dir);
                 return NULL;
         }
         if (asprintf(&path, "%s/%s", dir, STATE_FILE_NAME) < 0)

@@ -58,3 +58,72 @@ test_trust_cgroup_names_from_user_subtree() {
         assert_not_contains "$OUT" "prod-db" "explain"
         assert_not_contains "$OUT" "docker:${id:0:12}" "explain"
 }
+
+# A baseline nobody planted (in a state directory nobody owns, or one
+# anyone may write) would mark a violation as already reported: such a
+# directory is refused, loudly, the daemon runs without a baseline, and the
+# violation is reported anyway.
+test_trust_state_dir_not_roots() {
+        need_cmd jq
+        local real rogue=$SA_IT_DIR/rogue-listen mode
+        real=$(readlink -f "$SA_LISTEN")
+        cp "$SA_LISTEN" "$rogue" || fail "cp"
+        chmod 0755 "$rogue"
+        write_config 'Ports=443' '[Port 443/tcp]' "AllowExe=$real"
+        SA_LISTEN=$rogue start_listen --user nobody --tcp 0.0.0.0 443
+        # A baseline that holds this violation, made by a daemon of our own.
+        start_daemon_mon
+        refresh
+        assert_eq 1 "$(mon_get .monitor.events.policy_violation)" "policy_violation with a sound state dir"
+        stop_daemon
+        jq -e '.violations | length == 1' "$STATE_DIR/state.json" > /dev/null ||
+                fail "no baseline with the violation: $(head -c 300 "$STATE_DIR/state.json")"
+        for mode in nobody 0777 0720; do
+                if [ "$mode" == nobody ]; then
+                        chmod 0700 "$STATE_DIR"
+                        chown -R nobody "$STATE_DIR"
+                else
+                        chown -R root "$STATE_DIR"
+                        chmod "$mode" "$STATE_DIR"
+                fi
+                : > "$SA_IT_DIR/daemon.log"
+                start_daemon_mon
+                refresh
+                assert_eq 1 "$(mon_get .monitor.events.policy_violation)" \
+                        "state dir $mode: the violation is reported, not silenced by the planted baseline"
+                stop_daemon
+                grep -q "Refusing the state directory" "$SA_IT_DIR/daemon.log" ||
+                        fail "state dir $mode: not refused loudly: $(tail -n 3 "$SA_IT_DIR/daemon.log")"
+        done
+}
+
+# Whatever sits at the temporary file's name (a symlink or a hard link to
+# another file) is replaced, never written through.
+test_trust_state_tmp_planted() {
+        need_cmd jq
+        local victim=$SA_IT_DIR/victim hard=$STATE_DIR/victim-hard
+        mkdir -p "$STATE_DIR"
+        chmod 0700 "$STATE_DIR"
+        printf 'untouched\n' > "$victim"
+        printf 'untouched\n' > "$hard"
+        write_config 'Ports=443'
+        for kind in symlink hardlink; do
+                rm -f "$STATE_DIR/state.json.tmp"
+                if [ $kind == symlink ]; then
+                        ln -s "$victim" "$STATE_DIR/state.json.tmp"
+                else
+                        ln "$hard" "$STATE_DIR/state.json.tmp"
+                fi
+                start_daemon_mon
+                start_listen --tcp 0.0.0.0 443
+                refresh
+                wait_until 5 eval "jq -e '.listeners | length >= 1' \"\$STATE_DIR/state.json\" > /dev/null 2>&1" ||
+                        fail "$kind: no baseline saved: $(tail -n 3 "$SA_IT_DIR/daemon.log")"
+                stop_listen "$LISTEN_PID"
+                stop_daemon
+                assert_eq untouched "$(cat "$victim")" "$kind: the symlink's target"
+                assert_eq untouched "$(cat "$hard")" "$kind: the hard link's other name"
+                [ ! -e "$STATE_DIR/state.json.tmp" ] || fail "$kind: a temp file is left"
+                rm -f "$STATE_DIR/state.json"
+        done
+}
