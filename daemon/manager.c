@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "manager.h"
 #include "privs.h"
+#include "redact.h"
 #include "state.h"
 
 #define STATUS_REFRESH_USEC (60 * USEC_PER_SEC)
@@ -199,19 +200,32 @@ manager *manager_free(manager *m)
         return NULL;
 }
 
-/* Events to the watchers, one JSON line each. */
+/*
+ * Events to the watchers, one JSON line each; with RedactCmdline=yes a
+ * second line without command lines for the non-root ones (when it cannot
+ * be made, out of memory, no watcher gets the event: never the whole one).
+ */
 static void on_event(const json_t *event, void *userdata)
 {
         manager *m = userdata;
+        _cleanup_free_ char *redacted = NULL;
+        size_t redacted_len = 0;
         char *line = json_dumps(event, JSON_COMPACT);
 
         if (!line)
                 return;
+        if (m->config->redact_cmdline) {
+                redacted = redact_event_line(event, &redacted_len);
+                if (!redacted) {
+                        free(line);
+                        return;
+                }
+        }
         size_t len = strlen(line);
         char *nl = realloc(line, len + 2);
         if (nl) {
                 nl[len] = '\n';
-                control_broadcast(m->control, nl, len + 1);
+                control_broadcast(m->control, nl, len + 1, redacted, redacted_len);
                 line = nl;
         }
         free(line);

@@ -127,3 +127,80 @@ test_trust_state_tmp_planted() {
                 rm -f "$STATE_DIR/state.json"
         done
 }
+
+# as_member CMD...: CMD in the namespace as nobody with supplementary group
+# sockaudit (gid in MEMBER_GID), the usual way to grant access.
+as_member() {
+        timeout "$SA_IT_CMD_TIMEOUT" "${NSX[@]}" setpriv --reuid=65534 --regid=65534 \
+                --groups="$MEMBER_GID" "$@"
+}
+
+# RedactCmdline=yes: a group member gets no command line (root's processes'
+# included) in who, list, check or watch, whatever root asked before it
+# (the reply cache); root still gets them whole. Off by default.
+test_trust_redact_cmdline_for_members() {
+        need_cmd setpriv jq getent groupadd
+        local member_watch=$SA_IT_DIR/member.watch q lp
+        MEMBER_GID=$(ensure_group sockaudit) || fail "cannot create group sockaudit"
+        start_listen --tcp 0.0.0.0 443
+        start_daemon
+        refresh
+        run_cap OUT as_member "$SA" --socket "$SOCK" who 443 --json
+        assert_json "$OUT" "$JQ_LS"" [ls[].owners[] | select(.pid == $LISTEN_PID)][0]
+                | (.cmdline | index(\"443\") != null) and (has(\"cmdline_redacted\") | not)" \
+                "by default a member sees the command line"
+        stop_daemon
+
+        write_config 'RedactCmdline=yes' 'Ports=443 8443' '[Port 443/tcp]' 'AllowUser=nobody'
+        start_daemon_mon
+        _sa_n=$((_sa_n + 1))
+        as_member "$SA" --socket "$SOCK" watch --json > "$member_watch" 2>&1 &
+        track_pid $!
+        start_watch --json
+        wait_until 5 eval '[ "$(mon_get .watchers.connected)" == 2 ]' || fail "two watchers did not connect"
+        start_listen --tcp 0.0.0.0 8443
+        lp=$LISTEN_PID
+        refresh
+        # Root first, so the reply cache holds root's bytes; then the member; then root again.
+        for q in root member root; do
+                if [ $q == root ]; then
+                        run_cap OUT sa list --json
+                else
+                        run_cap OUT as_member "$SA" --socket "$SOCK" list --json
+                fi
+                assert_eq 0 "$OUT_rc" "list as $q"
+                if [ $q == root ]; then
+                        assert_json "$OUT" "$JQ_LS"" [ls[].owners[] | select(.pid == $lp)][0]
+                                | (.cmdline | index(\"8443\") != null) and (has(\"cmdline_redacted\") | not)" \
+                                "root sees the command line"
+                else
+                        assert_json "$OUT" "$JQ_LS"" [ls[].owners[]] | length >= 2 and
+                                all(.cmdline == [] and .cmdline_redacted == true)" \
+                                "the member sees no command line, root's processes' included"
+                        assert_json "$OUT" "$JQ_LS"" [ls[].owners[] | select(.pid == $lp)][0].exe != null" \
+                                "the member still sees the exe"
+                fi
+        done
+        run_cap OUT as_member "$SA" --socket "$SOCK" who 443 --json
+        assert_json "$OUT" "$JQ_LS"" [ls[].owners[]] | length >= 1 and all(.cmdline == [] and .cmdline_redacted)" \
+                "who as the member"
+        run_cap OUT as_member "$SA" --socket "$SOCK" check --json
+        assert_eq 1 "$OUT_rc" "check as the member: root's listener on 443 violates AllowUser=nobody"
+        assert_json "$OUT" "[.violations[].listener.owners[]] | length >= 1 and all(.cmdline == [] and .cmdline_redacted)" \
+                "check as the member"
+        assert_not_contains "$OUT" "0.0.0.0 443" "check as the member"
+        run_cap OUT sa check --json
+        assert_json "$OUT" "[.violations[].listener.owners[]] | all(.cmdline != [] and (has(\"cmdline_redacted\") | not))" \
+                "check as root"
+        wait_until 5 eval "grep -q '\"listener_added\"' \"\$member_watch\"" ||
+                fail "the member's watch got no listener_added: $(cat "$member_watch")"
+        wait_until 5 eval "grep -q '\"listener_added\"' \"\$WATCH_OUT\"" ||
+                fail "root's watch got no listener_added: $(cat "$WATCH_OUT")"
+        jq -se '[.[] | select(.event == "listener_added") | .listener.owners[]] | length >= 1 and
+                all(.cmdline == [] and .cmdline_redacted == true)' "$member_watch" > /dev/null ||
+                fail "the member's watch shows command lines: $(cat "$member_watch")"
+        jq -se '[.[] | select(.event == "listener_added") | .listener.owners[]] | length >= 1 and
+                all(.cmdline != [] and (has("cmdline_redacted") | not))' "$WATCH_OUT" > /dev/null ||
+                fail "root's watch lost its command lines: $(cat "$WATCH_OUT")"
+        stop_watch
+}
