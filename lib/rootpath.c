@@ -85,7 +85,8 @@ int sa_root_open(int root_fd, const char *path, int flags)
                 fd = syscall(SYS_openat2, root_fd, path[0] ? path : ".", &how, sizeof how);
                 if (fd >= 0)
                         return (int) fd;
-                if (errno != ENOSYS)
+                /* ENOSYS: before 5.6; EPERM: a seccomp filter that does not know it. */
+                if (errno != ENOSYS && errno != EPERM)
                         return -errno;
         }
         return root_open_walk(root_fd, path, flags);

@@ -15,7 +15,7 @@
  * so ".." and absolute symlinks stay inside it and no /proc magic link
  * leads out. flags are open(2)'s (O_CLOEXEC is added; O_NOFOLLOW refuses a
  * symlink as the last component). Where the kernel has no openat2 (before
- * 5.6: ENOSYS) it falls back to a walk that opens each component with
+ * 5.6: ENOSYS), or a seccomp filter refuses it (EPERM), it falls back to a walk that opens each component with
  * O_NOFOLLOW: any symlink on the way is then refused (-ELOOP), never
  * followed. Returns the fd (caller closes) or -errno.
  */
