@@ -11,7 +11,7 @@
 test_trust_cgroup_names_from_user_subtree() {
         need_cmd jq unshare setpriv
         [ -w "$SA_IT_CGROOT/cgroup.procs" ] || skip "no writable cgroup v2 at $SA_IT_CGROOT"
-        local uid id base fake cg pids=() i
+        local uid id base fake cg wrap pids=() i p rel
         uid=$(id -u nobody)
         id=$(printf '%064x' "$$")
         base=user.slice/user-$uid.slice/user@$uid.service
@@ -20,27 +20,27 @@ test_trust_cgroup_names_from_user_subtree() {
                 "$SA_IT_CGROOT/$base/cgroup.subtree_control" || fail "chown (delegate) $base"
         for fake in 'app.slice/machine.slice/machine-prod\x2ddb.scope' "system.slice/docker-$id.scope"; do
                 cg=$SA_IT_CGROOT/$base/$fake
-                # root moves the shell into the delegated unit; nobody does the rest.
-                _sa_n=$((_sa_n + 1))
-                sh -c 'echo $$ > "$1/cgroup.procs" && exec setpriv --reuid nobody --regid nogroup --clear-groups \
-                        sh -c '\''mkdir -p "$1" && echo $$ > "$1/cgroup.procs" && exec unshare -Urn "$2" --tcp 0.0.0.0 443'\'' \
-                        sh "$2" "$3"' sh "$SA_IT_CGROOT/$base" "$cg" "$SA_LISTEN" \
-                        > "$SA_IT_DIR/listen.$_sa_n.out" 2>&1 &
-                track_pid $!
-                pids+=($!)
+                # root moves it into the delegated unit; nobody does the rest, then execs sa-listen.
+                wrap=$SA_IT_DIR/as-nobody.$((_sa_n + 1))
+                cat > "$wrap" <<EOF
+#!/bin/sh
+echo \$\$ > '$SA_IT_CGROOT/$base/cgroup.procs' || exit 1
+exec setpriv --reuid nobody --regid nogroup --clear-groups sh -c \\
+        'mkdir -p "\$1" && echo \$\$ > "\$1/cgroup.procs" && shift && exec unshare -Urn "\$@"' \\
+        sh '$cg' '$SA_LISTEN' "\$@"
+EOF
+                chmod 0755 "$wrap"
+                SA_LISTEN=$wrap start_listen --tcp 0.0.0.0 443
+                pids+=("$LISTEN_PID")
                 # nobody's directories, deepest last: the teardown rmdirs them first.
-                local rel=$SA_IT_CGROOT/$base p
+                rel=$SA_IT_CGROOT/$base
                 for p in ${fake//\// }; do
                         rel=$rel/$p
                         grep -qxF "$rel" "$SA_IT_DIR/.cgroups" || printf '%s\n' "$rel" >> "$SA_IT_DIR/.cgroups"
                 done
-                for ((i = 0; i < 100; i++)); do
-                        grep -q '^READY' "$SA_IT_DIR/listen.$_sa_n.out" && break
-                        sleep 0.05
-                done
-                grep -q "^READY $!\$" "$SA_IT_DIR/listen.$_sa_n.out" ||
-                        fail "sa-listen as nobody in $cg: $(cat "$SA_IT_DIR/listen.$_sa_n.out")"
-                grep -qF "$fake" "/proc/$!/cgroup" || fail "pid $! not in $fake: $(cat "/proc/$!/cgroup")"
+                grep -qF "$fake" "/proc/$LISTEN_PID/cgroup" ||
+                        fail "pid $LISTEN_PID not in $fake: $(cat "/proc/$LISTEN_PID/cgroup")"
+                [ "$(stat -c %u "/proc/$LISTEN_PID")" == "$uid" ] || fail "pid $LISTEN_PID does not run as nobody"
         done
         SA_IT_NAMESPACES=all write_config
         start_daemon
