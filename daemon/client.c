@@ -612,11 +612,15 @@ void client_set_watching(client *c)
         client_touch(c);
 }
 
-void client_pool_broadcast(client_pool *p, const char *line, size_t len)
+void client_pool_broadcast(client_pool *p, const char *full, size_t full_len, const char *redacted,
+                           size_t redacted_len)
 {
         client *next;
 
         for (client *c = p->clients; c; c = next) {
+                bool whole = !redacted || c->uid == 0;
+                const char *line = whole ? full : redacted;
+                size_t len = whole ? full_len : redacted_len;
                 char *copy;
 
                 next = c->next;

@@ -32,8 +32,12 @@ unsigned client_pool_size(const client_pool *p);
 /* Sets *ret to the pool's counters: connected, requests, errors, dropped, watchers, events_lost. */
 void client_pool_get_stats(const client_pool *p, control_stats *ret);
 
-/* control_broadcast() (control.h) to the pool's watchers. */
-void client_pool_broadcast(client_pool *p, const char *line, size_t len);
+/*
+ * control_broadcast() (control.h) to the pool's watchers; root's get line,
+ * the others redacted when it is not NULL (RedactCmdline=, redact.h).
+ */
+void client_pool_broadcast(client_pool *p, const char *line, size_t len, const char *redacted,
+                           size_t redacted_len);
 
 /*
  * Adds the peer cred connected on fd (taken: closed on failure) to the

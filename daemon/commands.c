@@ -13,6 +13,7 @@
 #include "sockaudit-internal.h"
 #include "manager.h"
 #include "privs.h"
+#include "redact.h"
 #include "request.h"
 
 /* A JSON number for a duration: an integer when whole, else a real. */
@@ -47,7 +48,7 @@ static json_t *no_snapshot_error(const manager *m)
 }
 
 /* who and list: the listeners passing the request's filter, after a freshness check. */
-static json_t *listeners_reply(manager *m, const request *req)
+static json_t *listeners_reply(manager *m, const request *req, bool redacted)
 {
         _cleanup_json_ json_t *reply = NULL;
         sa_filter f = { .port = req->port, .protos = req->protos };
@@ -62,6 +63,8 @@ static json_t *listeners_reply(manager *m, const request *req)
         listeners = sa_snapshot_listeners_to_json(m->snapshot, &f);
         if (!listeners || json_object_set_new(reply, "listeners", listeners) < 0)
                 return NULL;
+        if (redacted && redact_cmdlines(listeners) < 0)
+                return NULL;
         if (json_object_set_new(reply, "scan_time",
                                 json_string(sa_format_time(&m->snapshot->taken, when, sizeof(when)))) < 0)
                 return NULL;
@@ -75,6 +78,7 @@ static json_t *listeners_reply(manager *m, const request *req)
 static int command_listeners(manager *m, client *c, const request *req, control_reply *ret)
 {
         sa_filter f = { .port = req->port, .protos = req->protos };
+        bool redacted = redact_for(m->config, client_uid(c));
         int r;
 
         r = manager_ensure_fresh(m, &f);
@@ -84,14 +88,14 @@ static int command_listeners(manager *m, client *c, const request *req, control_
         if (!m->snapshot)
                 return control_reply_from_json(no_snapshot_error(m), ret);
 
-        r = reply_cache_get(&m->replies, m->snapshot_gen, req, &ret->text, &ret->len);
+        r = reply_cache_get(&m->replies, m->snapshot_gen, req, redacted, &ret->text, &ret->len);
         if (r != 0) {
                 ret->ok = true;
                 return r < 0 ? r : 0;
         }
-        r = control_reply_from_json(listeners_reply(m, req), ret);
+        r = control_reply_from_json(listeners_reply(m, req, redacted), ret);
         if (r >= 0 && ret->ok)
-                reply_cache_put(&m->replies, m->snapshot_gen, req, ret->text, ret->len);
+                reply_cache_put(&m->replies, m->snapshot_gen, req, redacted, ret->text, ret->len);
         return r;
 }
 
@@ -177,6 +181,8 @@ static int command_check(manager *m, client *c, const request *req, control_repl
         reply = reply_ok();
         violations = monitor_check(m->snapshot, &m->config->policy);
         if (!reply || !violations || json_object_set_new(reply, "violations", violations) < 0)
+                return -ENOMEM;
+        if (redact_for(m->config, client_uid(c)) && redact_cmdlines(violations) < 0)
                 return -ENOMEM;
         return control_reply_from_json(TAKE_PTR(reply), ret);
 }

@@ -257,6 +257,20 @@ static bool add_protocol(parser *p, const char *key, const char *w, void *userda
         return true;
 }
 
+/* A systemd-style boolean: yes/no, true/false, on/off, 1/0. */
+static bool parse_boolean(parser *p, const char *key, const char *value, bool *ret)
+{
+        static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                if (strcmp(value, yes[i]) == 0 || strcmp(value, no[i]) == 0) {
+                        *ret = strcmp(value, yes[i]) == 0;
+                        return true;
+                }
+        parser_fail(p, "%s=: \"%.32s\" is not \"yes\" or \"no\"", key, value);
+        return false;
+}
+
 static bool daemon_key(parser *p, const char *key, const char *value)
 {
         daemon_config *c = p->cfg;
@@ -328,6 +342,8 @@ static bool daemon_key(parser *p, const char *key, const char *value)
                 c->max_clients = (unsigned) v;
                 return true;
         }
+        if (strcmp(key, "RedactCmdline") == 0)
+                return parse_boolean(p, key, value, &c->redact_cmdline);
         parser_fail(p, "unknown key \"%.64s\" in [Daemon]", key);
         return false;
 }

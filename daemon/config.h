@@ -34,6 +34,7 @@ typedef struct daemon_config {
         config_namespaces namespaces;
         unsigned max_clients;    /* 1..CONFIG_MAX_CLIENTS_MAX */
         sa_scan_method scan_method; /* [Daemon] ScanMethod=auto|ebpf|procfs; read at start only */
+        bool redact_cmdline;     /* [Daemon] RedactCmdline=: no command lines for non-root clients */
         /* [Daemon] Ports=/Protocols= (ports sorted, unique; protos never 0)
          * and the [Port N/proto] rules, in order of first appearance. */
         policy policy;

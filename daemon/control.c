@@ -410,9 +410,10 @@ void control_set_max_clients(control *ctl, unsigned max)
                             max, (unsigned long long) want, (unsigned long long) rl.rlim_cur);
 }
 
-void control_broadcast(control *ctl, const char *line, size_t len)
+void control_broadcast(control *ctl, const char *line, size_t len, const char *redacted,
+                       size_t redacted_len)
 {
-        client_pool_broadcast(ctl->pool, line, len);
+        client_pool_broadcast(ctl->pool, line, len, redacted, redacted_len);
 }
 
 const char *control_socket_path(const control *ctl)

@@ -94,8 +94,10 @@ void client_set_watching(client *c);
  * Queues one event line (with its '\n') to every watcher. Never blocks: a
  * watcher with more than CONTROL_WATCH_MAX bytes waiting loses the event,
  * and once it has caught up it gets {"event":"events_lost","count":N}.
+ * Non-root watchers get redacted instead when it is not NULL (redact.h).
  */
-void control_broadcast(control *ctl, const char *line, size_t len);
+void control_broadcast(control *ctl, const char *line, size_t len, const char *redacted,
+                       size_t redacted_len);
 
 /* The peer's credentials as checked at accept time. */
 pid_t client_pid(const client *c);

@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "manager.h"
 #include "privs.h"
+#include "redact.h"
 #include "state.h"
 
 #define STATUS_REFRESH_USEC (60 * USEC_PER_SEC)
@@ -199,19 +200,32 @@ manager *manager_free(manager *m)
         return NULL;
 }
 
-/* Events to the watchers, one JSON line each. */
+/*
+ * Events to the watchers, one JSON line each; with RedactCmdline=yes a
+ * second line without command lines for the non-root ones (when it cannot
+ * be made, out of memory, no watcher gets the event: never the whole one).
+ */
 static void on_event(const json_t *event, void *userdata)
 {
         manager *m = userdata;
+        _cleanup_free_ char *redacted = NULL;
+        size_t redacted_len = 0;
         char *line = json_dumps(event, JSON_COMPACT);
 
         if (!line)
                 return;
+        if (m->config->redact_cmdline) {
+                redacted = redact_event_line(event, &redacted_len);
+                if (!redacted) {
+                        free(line);
+                        return;
+                }
+        }
         size_t len = strlen(line);
         char *nl = realloc(line, len + 2);
         if (nl) {
                 nl[len] = '\n';
-                control_broadcast(m->control, nl, len + 1);
+                control_broadcast(m->control, nl, len + 1, redacted, redacted_len);
                 line = nl;
         }
         free(line);
@@ -220,17 +234,31 @@ static void on_event(const json_t *event, void *userdata)
 /*
  * The baseline file: under dir (manager_options.state_dir), else
  * /var/lib/sockaudit. Made 0700 if missing. NULL (no persistence, logged)
- * when it cannot be had.
+ * when it cannot be had, or when the directory is not root's alone
+ * (state_dir_check()): then the daemon runs, and every violation is
+ * reported again after a restart rather than silenced by a planted file.
  */
 static char *state_path(const char *dir)
 {
-        char *path = NULL;
+        char *path = NULL, err[512];
+        int r;
 
         if (!dir)
                 dir = STATE_DEFAULT_DIR;
         if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
                 log_warning_errno(errno, "Cannot create the state directory %s, alerts will not "
                                   "survive a restart: %m", dir);
+                return NULL;
+        }
+        r = state_dir_check(dir, err, sizeof err);
+        if (r == -EPERM) {
+                log_error("Refusing the state directory: %s; running without a baseline, alerts "
+                          "will be raised again after a restart", err);
+                return NULL;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Cannot check the state directory %s, running without a "
+                                  "baseline: %m", dir);
                 return NULL;
         }
         if (asprintf(&path, "%s/%s", dir, STATE_FILE_NAME) < 0)

@@ -12,18 +12,19 @@ static bool same_request(const request *a, const request *b)
         return a->cmd == b->cmd && a->port == b->port && a->protos == b->protos;
 }
 
-static reply_cache_slot *find(reply_cache *rc, uint64_t gen, const request *req)
+static reply_cache_slot *find(reply_cache *rc, uint64_t gen, const request *req, bool redacted)
 {
         for (unsigned i = 0; i < REPLY_CACHE_SLOTS; i++)
-                if (rc->slots[i].gen == gen && same_request(&rc->slots[i].key, req))
+                if (rc->slots[i].gen == gen && rc->slots[i].redacted == redacted &&
+                    same_request(&rc->slots[i].key, req))
                         return &rc->slots[i];
         return NULL;
 }
 
-int reply_cache_get(reply_cache *rc, uint64_t gen, const request *req, char **ret_text,
-                    size_t *ret_len)
+int reply_cache_get(reply_cache *rc, uint64_t gen, const request *req, bool redacted,
+                    char **ret_text, size_t *ret_len)
 {
-        reply_cache_slot *s = gen ? find(rc, gen, req) : NULL;
+        reply_cache_slot *s = gen ? find(rc, gen, req, redacted) : NULL;
         char *copy;
 
         if (!s) {
@@ -40,8 +41,8 @@ int reply_cache_get(reply_cache *rc, uint64_t gen, const request *req, char **re
         return 1;
 }
 
-void reply_cache_put(reply_cache *rc, uint64_t gen, const request *req, const char *text,
-                     size_t len)
+void reply_cache_put(reply_cache *rc, uint64_t gen, const request *req, bool redacted,
+                     const char *text, size_t len)
 {
         reply_cache_slot *s;
         char *copy;
@@ -63,7 +64,7 @@ void reply_cache_put(reply_cache *rc, uint64_t gen, const request *req, const ch
         memcpy(copy, text, len);
         copy[len] = '\0';
         free(s->text);
-        *s = (reply_cache_slot) { .gen = gen, .key = *req, .text = copy, .len = len };
+        *s = (reply_cache_slot) { .gen = gen, .key = *req, .redacted = redacted, .text = copy, .len = len };
 }
 
 void reply_cache_clear(reply_cache *rc)

@@ -9,6 +9,7 @@
 #ifndef SAD_REPLYCACHE_H
 #define SAD_REPLYCACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,7 @@
 typedef struct reply_cache_slot {
         uint64_t gen;           /* 0: empty */
         request key;
+        bool redacted;          /* RedactCmdline= applied: never served to root, nor the reverse */
         char *text;
         size_t len;
 } reply_cache_slot;
@@ -32,15 +34,16 @@ typedef struct reply_cache {
 } reply_cache;
 
 /*
- * A copy of the reply to req for snapshot generation gen (>0): 1 and
- * *ret_text (caller frees) / *ret_len, 0 when not kept, -ENOMEM.
+ * A copy of the reply to req for snapshot generation gen (>0), redacted
+ * (redact.h) or not: 1 and *ret_text (caller frees) / *ret_len, 0 when not
+ * kept, -ENOMEM. A redacted reply and a whole one are never each other's.
  */
-int reply_cache_get(reply_cache *rc, uint64_t gen, const request *req, char **ret_text,
-                    size_t *ret_len);
+int reply_cache_get(reply_cache *rc, uint64_t gen, const request *req, bool redacted,
+                    char **ret_text, size_t *ret_len);
 
 /* Keeps a copy of text (len bytes) as the reply to req at gen; best effort. */
-void reply_cache_put(reply_cache *rc, uint64_t gen, const request *req, const char *text,
-                     size_t len);
+void reply_cache_put(reply_cache *rc, uint64_t gen, const request *req, bool redacted,
+                     const char *text, size_t len);
 
 void reply_cache_clear(reply_cache *rc);
 

@@ -14,6 +14,46 @@
 
 #define STATE_VERSION 1
 
+int state_dir_check(const char *dir, char *err, size_t errlen)
+{
+        struct stat st;
+
+        if (stat(dir, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode)) {
+                snprintf(err, errlen, "%s is not a directory", dir);
+                return -EPERM;
+        }
+        if (st.st_uid != 0 && st.st_uid != geteuid()) {
+                snprintf(err, errlen, "%s is owned by uid %u, not by root", dir, (unsigned) st.st_uid);
+                return -EPERM;
+        }
+        if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+                snprintf(err, errlen, "%s is writable by %s (mode %04o)", dir,
+                         st.st_mode & S_IWOTH ? "others" : "its group", (unsigned) (st.st_mode & 07777));
+                return -EPERM;
+        }
+        return 0;
+}
+
+/*
+ * Creates path afresh for writing (0600): O_EXCL, after unlinking whatever
+ * is there, so no planted link is followed. Returns the fd or -errno.
+ */
+static int create_new(const char *path)
+{
+        for (int attempt = 0;; attempt++) {
+                int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+                if (fd >= 0)
+                        return fd;
+                if (errno != EEXIST || attempt > 0)
+                        return -errno;
+                if (unlink(path) < 0 && errno != ENOENT)
+                        return -errno;
+        }
+}
+
 void state_boot_id(char *buf, size_t size)
 {
         _cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
@@ -120,9 +160,9 @@ int state_save(const char *path, const json_t *listeners, char *const *violation
         if (!root || asprintf(&tmp, "%s.tmp", path) < 0)
                 return -ENOMEM;
 
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        fd = create_new(tmp);
         if (fd < 0)
-                return -errno;
+                return fd;
         errno = 0;
         if (json_dumpfd(root, fd, JSON_COMPACT) < 0 || write(fd, "\n", 1) != 1) {
                 r = errno ? -errno : -EIO;

@@ -24,6 +24,16 @@ typedef struct state {
         size_t n_violations;
 } state;
 
+/*
+ * Whether dir may hold the baseline: a directory (symlinks followed) owned
+ * by root or by the daemon's own user, writable by neither group nor
+ * others. Anyone else who can write there could plant a baseline that
+ * marks their violations as already reported (silencing them) or swap the
+ * files under us. 0, or -EPERM with the reason in err; -errno when it
+ * cannot be stat'ed.
+ */
+int state_dir_check(const char *dir, char *err, size_t errlen);
+
 /* This boot's id (/proc/sys/kernel/random/boot_id) into buf, "" if unknown. */
 void state_boot_id(char *buf, size_t size);
 
@@ -37,6 +47,9 @@ void state_clear(state *s);
 /*
  * Writes listeners (a JSON array, borrowed) and the violation keys to path
  * atomically: the old file stays intact if anything fails (-ENOSPC, ...).
+ * The temporary file PATH.tmp is created with O_EXCL: whatever was there
+ * (a leftover, a symlink or hard link someone planted) is unlinked first,
+ * never followed nor truncated.
  */
 int state_save(const char *path, const json_t *listeners, char *const *violations, size_t n);
 

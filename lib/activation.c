@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "activation.h"
+#include "rootpath.h"
+#include "util.h"
 
 /* Programs whose job is to hold sockets for others. */
 static const char *const supervisors[] = {
@@ -121,14 +123,21 @@ static void parse_socket_unit(const char *text, uint8_t proto, uint16_t port, st
         }
 }
 
-/* Reads a regular file (not a symlink: it would resolve outside that root). */
-static char *read_unit_file(int dirfd, const char *name)
+/*
+ * Reads dir/name under the process's root root_fd, resolved inside it
+ * (sa_root_open): a regular file, not a symlink (an alias) nor anything
+ * else. NULL when it is none or cannot be read. Caller frees.
+ */
+static char *read_unit_file(int root_fd, const char *dir, const char *name)
 {
-        int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-        char *buf = NULL;
+        char path[512], *buf = NULL;
         struct stat st;
         ssize_t n;
+        int fd;
 
+        if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int) sizeof path)
+                return NULL;
+        fd = sa_root_open(root_fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0)
                 return NULL;
         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (buf = malloc(UNIT_FILE_MAX + 1))) {
@@ -143,6 +152,20 @@ static char *read_unit_file(int dirfd, const char *name)
         return buf;
 }
 
+/* The unit directory dir under root_fd, resolved inside it; NULL if none. */
+static DIR *open_unit_dir(int root_fd, const char *dir)
+{
+        int fd = sa_root_open(root_fd, dir, O_RDONLY | O_DIRECTORY);
+        DIR *d;
+
+        if (fd < 0)
+                return NULL;
+        d = fdopendir(fd);
+        if (!d)
+                close(fd);
+        return d;
+}
+
 /*
  * The .socket unit of pid's systemd that listens on l's port: the one whose
  * service is service (if known), else the first found. Sets *ret_socket and,
@@ -151,17 +174,21 @@ static char *read_unit_file(int dirfd, const char *name)
 static int find_socket_unit(const char *proc_root, pid_t pid, const sa_listener *l,
                             const char *service, char **ret_socket, char **ret_service)
 {
-        char *best = NULL, *best_service = NULL;
+        char *best = NULL, *best_service = NULL, path[4096];
         char seen[64][256];
         size_t n_seen = 0;
+        _cleanup_close_ int root_fd = -1;
 
+        if (snprintf(path, sizeof path, "%s/%d/root", proc_root, (int) pid) >= (int) sizeof path)
+                return 0;
+        root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return 0;
         for (size_t d = 0; d < sizeof unit_dirs / sizeof unit_dirs[0]; d++) {
-                char path[4096];
                 DIR *dir;
                 struct dirent *de;
 
-                snprintf(path, sizeof path, "%s/%d/root/%s", proc_root, (int) pid, unit_dirs[d]);
-                dir = opendir(path);
+                dir = open_unit_dir(root_fd, unit_dirs[d]);
                 if (!dir)
                         continue;
                 while ((de = readdir(dir))) {
@@ -178,7 +205,7 @@ static int find_socket_unit(const char *proc_root, pid_t pid, const sa_listener 
                                 continue;       /* an earlier directory overrides it */
                         if (n_seen < sizeof seen / sizeof seen[0])
                                 memcpy(seen[n_seen++], de->d_name, len + 1);
-                        text = read_unit_file(dirfd(dir), de->d_name);
+                        text = read_unit_file(root_fd, unit_dirs[d], de->d_name);
                         if (!text)
                                 continue;
                         parse_socket_unit(text, l->proto, l->port, &u);

@@ -262,55 +262,93 @@ static int machine_name(const char *c, size_t n, char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
+static bool is_component(const char *c, size_t n, const char *name)
+{
+        return n == strlen(name) && memcmp(c, name, n) == 0;
+}
+
+/*
+ * The runtime scope at c, found right below a chain of slices from the root
+ * (machine.slice, system.slice, kubepods.slice/...): where docker's,
+ * podman's and the CRI runtimes' systemd drivers put their containers; a
+ * machine only directly in the top-level machine.slice, as machined does.
+ * *ret NULL when c is none of them. -ENOMEM.
+ */
+static int runtime_scope(const char *c, size_t n, bool in_machine_slice, char **ret)
+{
+        const char *id;
+
+        *ret = NULL;
+        if ((id = id_between(c, n, "docker-", ".scope")))
+                return short_id("docker", id, ret);
+        if ((id = id_between(c, n, "libpod-", ".scope")))
+                return short_id("podman", id, ret);
+        if ((id = id_between(c, n, "cri-containerd-", ".scope")))
+                return short_id("containerd", id, ret);
+        if ((id = id_between(c, n, "crio-", ".scope")))
+                return short_id("crio", id, ret);
+        if (in_machine_slice && n > strlen("machine-.scope") && !memcmp(c, "machine-", 8) &&
+            ends_with(c, n, ".scope"))
+                return machine_name(c, n, ret);
+        return 0;
+}
+
+/*
+ * The cgroupfs drivers' top-level directories: "/docker/<64 hex>" and
+ * "/libpod_parent/libpod-<64 hex>". top is the first component, c the
+ * second. *ret NULL when neither. -ENOMEM.
+ */
+static int runtime_top_dir(const char *top, size_t top_n, const char *c, size_t n, char **ret)
+{
+        const char *id;
+
+        *ret = NULL;
+        if (is_component(top, top_n, "docker") && is_hex_id(c, n))
+                return short_id("docker", c, ret);
+        if (is_component(top, top_n, "libpod_parent") && (id = id_between(c, n, "libpod-", "")))
+                return short_id("podman", id, ret);
+        return 0;
+}
+
 int sa_cgroup_container(const char *cgroup, char **ret)
 {
-        const char *p = cgroup, *prev = NULL, *c;
-        size_t prev_n = 0, n;
-        char *best = NULL;
-        bool payload = false;
+        const char *top, *second, *c, *next;
+        size_t top_n, n, next_n;
+        bool slices, user;
+        char *found = NULL;
+        int r = 0;
 
         if (!cgroup || !ret)
                 return -EINVAL;
-        /* Every component is looked at; the innermost container wins. */
-        for (; (n = component(p, &c)) > 0; prev = c, prev_n = n, p = c + n) {
-                const char *id;
-                char *found = NULL;
-                int r = 0;
+        /*
+         * Only where the host put it: a user's delegated subtree (under
+         * user@UID.service or a session scope, all in user.slice) and a
+         * container's own (below its scope) can hold any name at all.
+         */
+        top_n = component(cgroup, &top);
+        component(top + top_n, &second);
+        c = skip_slices(cgroup);                /* the first component not a slice */
+        n = component(c, &c);
+        next_n = component(c + n, &next);
+        slices = c != top;
+        user = is_component(top, top_n, "user.slice");
 
-                if ((id = id_between(c, n, "docker-", ".scope")))
-                        r = short_id("docker", id, &found);
-                else if (prev && prev_n == strlen("docker") && !memcmp(prev, "docker", prev_n) &&
-                         is_hex_id(c, n))
-                        r = short_id("docker", c, &found);
-                else if ((id = id_between(c, n, "libpod-", ".scope")) ||
-                         (id = id_between(c, n, "libpod-", "")))
-                        r = short_id("podman", id, &found);
-                else if ((id = id_between(c, n, "cri-containerd-", ".scope")))
-                        r = short_id("containerd", id, &found);
-                else if ((id = id_between(c, n, "crio-", ".scope")))
-                        r = short_id("crio", id, &found);
-                else if (prev && prev_n == strlen("machine.slice") &&
-                         !memcmp(prev, "machine.slice", prev_n) &&
-                         n > strlen("machine-.scope") && !memcmp(c, "machine-", 8) &&
-                         ends_with(c, n, ".scope"))
-                        r = machine_name(c, n, &found);
-                else if (n == strlen("payload") && !memcmp(c, "payload", n))
-                        payload = true;
-                if (r < 0) {
-                        free(best);
-                        return r;
-                }
-                if (found) {
-                        free(best);
-                        best = found;
-                }
-        }
-        if (!best && payload) {
-                best = strdup("container");
-                if (!best)
+        if (!slices && top_n > 0)
+                r = runtime_top_dir(top, top_n, next, next_n, &found);
+        else if (slices && n > 0 && !user)
+                r = runtime_scope(c, n, is_component(top, top_n, "machine.slice") && c == second,
+                                  &found);
+        if (r < 0)
+                return r;
+        /* nspawn --keep-unit: "payload" in its unit, or the root of our view. */
+        if (!found && !user &&
+            (is_component(top, top_n, "payload") ||
+             (slices && n > 0 && is_component(next, next_n, "payload")))) {
+                found = strdup("container");
+                if (!found)
                         return -ENOMEM;
         }
-        *ret = best;
+        *ret = found;
         return 0;
 }
 

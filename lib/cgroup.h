@@ -16,12 +16,16 @@
 int sa_cgroup_units(const char *cgroup, char **ret_unit, char **ret_user_unit);
 
 /*
- * The container a cgroup path belongs to (docs/EXPOSURE.md), innermost
- * first: "docker:ID12" for ".../docker-<64 hex>.scope" or "/docker/<64 hex>",
- * "podman:ID12" for "libpod-<64 hex>(.scope)", "containerd:ID12" and
- * "crio:ID12" for "cri-containerd-"/"crio-<64 hex>.scope", the machine name
- * for "machine.slice/machine-NAME.scope" (unit escapes undone), else
- * "container" when a component is "payload" (systemd-nspawn --keep-unit).
+ * The container a cgroup path belongs to (docs/EXPOSURE.md), recognised
+ * only where the runtimes (as root) put it, never in a subtree delegated to
+ * a user or to a container: right below a chain of slices from the root
+ * that does not start with user.slice, "docker-<64 hex>.scope" is
+ * "docker:ID12", "libpod-<64 hex>.scope" "podman:ID12",
+ * "cri-containerd-"/"crio-<64 hex>.scope" "containerd:ID12"/"crio:ID12";
+ * "/machine.slice/machine-NAME.scope" is NAME (unit escapes undone); the
+ * cgroupfs drivers' "/docker/<64 hex>" and "/libpod_parent/libpod-<64 hex>"
+ * only at the top; else "container" for nspawn --keep-unit's "payload" in
+ * such a unit (or at the top). So the outermost, host-made name wins.
  * *ret is NULL when none of these match. Pure string work. Caller frees;
  * -EINVAL, -ENOMEM.
  */

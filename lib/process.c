@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "rootpath.h"
 #include "process.h"
 #include "util.h"
 
@@ -442,19 +443,25 @@ static int read_exe(int dfd, sa_process *p)
 
 /*
  * Whether the file at the exe path, seen from the process's own root, is
- * no longer the image it runs (replaced on disk since it started). Costs
- * two stats; unknown (no root link, path gone) counts as not replaced.
+ * no longer the image it runs (replaced on disk since it started). The
+ * path is resolved inside that root (sa_root_open: its owner's symlinks
+ * cannot lead to the daemon's files). Costs two opens and two stats;
+ * unknown (no root link, path gone) counts as not replaced.
  */
 static void check_exe_replaced(int dfd, sa_process *p)
 {
+        _cleanup_close_ int root_fd = -1, fd = -1;
         struct stat running, on_disk;
-        char path[PATH_MAX];
 
         if (!p->exe || p->exe_deleted || p->exe[0] != '/')
                 return;
-        if (snprintf(path, sizeof(path), "root%s", p->exe) >= (int) sizeof(path))
+        if (fstatat(dfd, "exe", &running, 0) < 0)
                 return;
-        if (fstatat(dfd, "exe", &running, 0) < 0 || fstatat(dfd, path, &on_disk, 0) < 0)
+        root_fd = openat(dfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return;
+        fd = sa_root_open(root_fd, p->exe, O_PATH);
+        if (fd < 0 || fstat(fd, &on_disk) < 0)
                 return;
         p->exe_replaced = running.st_dev != on_disk.st_dev || running.st_ino != on_disk.st_ino;
 }

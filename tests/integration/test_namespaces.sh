@@ -268,10 +268,10 @@ test_ns_container_names() {
         local id tag docker_cg machine_cg p1 p2
         id=$(printf '%064x' "$$")
         tag=sa-it-$$
-        make_cgroup "$tag/docker-$id.scope"
-        make_cgroup "$tag/machine.slice/machine-${tag//-/\\x2d}.scope"
-        docker_cg=$SA_IT_CGROOT/$tag/docker-$id.scope
-        machine_cg=$SA_IT_CGROOT/$tag/machine.slice/machine-${tag//-/\\x2d}.scope
+        make_cgroup "system.slice/docker-$id.scope"     # where the runtimes put them
+        make_cgroup "machine.slice/machine-${tag//-/\\x2d}.scope"
+        docker_cg=$SA_IT_CGROOT/system.slice/docker-$id.scope
+        machine_cg=$SA_IT_CGROOT/machine.slice/machine-${tag//-/\\x2d}.scope
         # Into the cgroup first, then a new network namespace: as runtimes do.
         for cg in "$docker_cg" "$machine_cg"; do
                 _sa_n=$((_sa_n + 1))

@@ -118,6 +118,40 @@ START_TEST(systemd_alone_names_socket_and_service)
 }
 END_TEST
 
+/*
+ * A root whose owner made its unit directories symlinks out of it (absolute
+ * and by ".."): they resolve inside that root, where nothing is, so the
+ * unit files outside it (the daemon's own, here) are never read.
+ */
+START_TEST(unit_dirs_resolve_inside_the_root)
+{
+        static sa_process init2 = { .pid = 2, .comm = "systemd", .exe = "/usr/lib/systemd/systemd",
+                                    .unit = "init.scope" };
+        char outside[512], link[512];
+        sa_holder h[1] = { { .proc = &init2 } };
+        sa_listener l = mk(IPPROTO_TCP, 8443, h, 1);
+
+        put_file("outside/systemd/system/evil.socket", "[Socket]\nListenStream=8443\nService=evil.service\n");
+        put_file("2/root/usr/README", "");
+        put_file("2/root/run/README", "");
+        snprintf(outside, sizeof outside, "%s/outside/systemd/system", root);
+        snprintf(link, sizeof link, "%s/2/root/etc", root);
+        ck_assert_int_eq(mkdir(link, 0755), 0);
+        snprintf(link, sizeof link, "%s/2/root/etc/systemd", root);
+        ck_assert_int_eq(symlink("../../../outside/systemd", link), 0);        /* relative, climbing */
+        snprintf(link, sizeof link, "%s/2/root/run/systemd", root);
+        ck_assert_int_eq(symlink(outside, link), 0);                            /* absolute */
+        snprintf(link, sizeof link, "%s/2/root/lib", root);
+        ck_assert_int_eq(symlink(outside, link), 0);
+
+        ck_assert_int_eq(sa_activation_annotate(root, &l), 0);
+        ck_assert_int_eq(h[0].role, SA_ROLE_ACTIVATOR);
+        ck_assert_ptr_null(h[0].socket_unit);
+        ck_assert_ptr_null(h[0].service_unit);
+        free_units(&l);
+}
+END_TEST
+
 START_TEST(workers_of_one_program_are_not_activated)
 {
         sa_holder h[2] = { { .proc = &master }, { .proc = &worker } };
@@ -156,6 +190,7 @@ Suite *activation_suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, systemd_and_its_service);
         tcase_add_test(tc, systemd_alone_names_socket_and_service);
+        tcase_add_test(tc, unit_dirs_resolve_inside_the_root);
         tcase_add_test(tc, workers_of_one_program_are_not_activated);
         tcase_add_test(tc, supervisors);
         suite_add_tcase(s, tc);

@@ -124,8 +124,27 @@ START_TEST(test_cgroup_container)
                 { "/payload", "container" },
                 { "/payload/system.slice/nginx.service", "container" },
                 { "/system.slice/sa.service/payload", "container" },
-                /* innermost wins (docker in a machine) */
-                { "/machine.slice/machine-web.scope/payload/docker/" ID64, "docker:0123456789ab" },
+                /* the host's name wins: a machine's own subtree is its root's to fill */
+                { "/machine.slice/machine-web.scope/payload/docker/" ID64, "web" },
+                { "/machine.slice/machine-web.scope/payload/system.slice/docker-" ID64 ".scope", "web" },
+                { "/system.slice/docker-" ID64 ".scope/machine.slice/machine-x.scope", "docker:0123456789ab" },
+                /* hostile: a user's delegated subtree names nothing */
+                { "/user.slice/user-1000.slice/user@1000.service/app.slice/machine.slice/"
+                  "machine-prod\\x2ddb.scope", NULL },
+                { "/user.slice/user-1000.slice/user@1000.service/machine.slice/machine-prod.scope", NULL },
+                { "/user.slice/user-1000.slice/user@1000.service/system.slice/docker-" ID64 ".scope", NULL },
+                { "/user.slice/user-1000.slice/user@1000.service/docker/" ID64, NULL },
+                { "/user.slice/user-1000.slice/user@1000.service/payload", NULL },
+                { "/user.slice/user-1000.slice/session-3.scope/docker-" ID64 ".scope", NULL },
+                { "/user.slice/user-1000.slice/session-3.scope/machine.slice/machine-prod.scope", NULL },
+                { "/user.slice/libpod-" ID64 ".scope", NULL },
+                { "/system.slice/foo.service/docker-" ID64 ".scope", NULL },
+                { "/system.slice/foo.service/machine.slice/machine-prod.scope", NULL },
+                { "/x/machine.slice/machine-prod.scope", NULL },
+                { "/x/docker-" ID64 ".scope", NULL },
+                { "/x/docker/" ID64, NULL },
+                { "/kubepods.slice/machine.slice/machine-prod.scope", NULL },
+                { "/docker-" ID64 ".scope", NULL },
                 /* not containers */
                 { "/", NULL },
                 { "", NULL },

@@ -558,7 +558,7 @@ START_TEST(host_and_container_names)
         char id[65], dir[128];
         char *cg = cg_undo.cg, *cg_scope = cg_undo.cg_scope;
         snprintf(id, sizeof id, "%064x", (unsigned) getpid());
-        snprintf(dir, sizeof dir, "sa-unit-%d", (int) getpid());
+        snprintf(dir, sizeof dir, "sa-unit-%d.slice", (int) getpid()); /* where runtimes put scopes */
         atexit(cg_cleanup);
         cg_undo.pid[0] = c.pid;
         bool have_cg = cg_make(dir, cg, sizeof cg_undo.cg);
