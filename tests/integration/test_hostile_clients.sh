@@ -123,6 +123,15 @@ hostile_setup() {
         MEMBER_GID=$(ensure_group sockaudit) || fail "cannot create group sockaudit"
 }
 
+# start_hostile_daemon: start_daemon, then makes sure the socket went to
+# the group the members have (the group is host-wide: another test run
+# that removes it meanwhile would make every member look like an outsider).
+start_hostile_daemon() {
+        start_daemon
+        [ "$(stat -c %g "$SOCK")" == "$MEMBER_GID" ] ||
+                fail "the control socket's group is $(stat -c %G "$SOCK"), not sockaudit ($MEMBER_GID): was the group removed while the daemon started?"
+}
+
 # as_member CMD...: CMD in the namespace as nobody, sockaudit a supplementary
 # group; as_outsider: no groups. Either ends after 30 s.
 as_member() { timeout 30 "${NSX[@]}" setpriv --reuid=65534 --regid=65534 --groups="$MEMBER_GID" "$@"; }
@@ -152,7 +161,7 @@ test_hostile_clients_root_reserve() {
         local go=$SA_IT_DIR/hold.go out=$SA_IT_DIR/hold.out
         write_config "MaxClients=16" "ScanInterval=1h"
         start_listen --tcp 0.0.0.0 443
-        start_daemon
+        start_hostile_daemon
         refresh
         start_hostile "$out" as_member hold 16 "$go"
         note "member: $(cat "$out")"
@@ -175,7 +184,7 @@ test_hostile_clients_outsiders_use_no_slots() {
         hostile_setup
         local go=$SA_IT_DIR/flood.go fds0 fds1
         write_config "MaxClients=4" "ScanInterval=1h"
-        start_daemon
+        start_hostile_daemon
         chmod 0666 "$SOCK" || fail "chmod"      # so the daemon's own check is what refuses them
         fds0=$(find "/proc/$DAEMON_PID/fd" -mindepth 1 | wc -l)
         start_hostile "$SA_IT_DIR/flood.out" as_outsider flood 300 "$go"
@@ -196,7 +205,7 @@ test_hostile_clients_outsiders_use_no_slots() {
 test_hostile_clients_byte_at_a_time() {
         hostile_setup
         write_config "RequestTimeout=2s" "ScanInterval=1h"
-        start_daemon
+        start_hostile_daemon
         run_cap OUT as_member "${HPY[@]}" trickle "$SOCK" 0.05
         assert_json "$OUT" '.reply != null and (.reply | fromjson | .ok == true)' "17 bytes in 0.85 s: answered"
         run_cap OUT as_member "${HPY[@]}" trickle "$SOCK" 0.25
@@ -214,7 +223,7 @@ test_hostile_clients_stalled_watcher() {
         hostile_setup
         local go=$SA_IT_DIR/stall.go out=$SA_IT_DIR/stall.out n=2000 first=20000
         write_config "Ports=all" "ScanInterval=1h" "WatcherStallTimeout=3s"
-        start_daemon
+        start_hostile_daemon
         start_watch
         start_hostile "$out" as_member stall "$go"
         assert_contains "$(cat "$out")" '"ok":true' "the stalled watcher's first line"
