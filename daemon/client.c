@@ -351,6 +351,15 @@ static bool client_has_request(client *c)
         return client_next_newline(c) || c->eof;
 }
 
+/*
+ * Whether c has read part of a request line and waits for the rest (an
+ * overlong line being skipped included); ready: client_has_request(c).
+ */
+static bool client_in_partial_line(const client *c, bool ready)
+{
+        return !c->closing && (c->discarding || (c->in_end > c->in_start && !ready));
+}
+
 /* Reads once. Only called when no complete line is buffered. <0: drop. */
 static int client_read(client *c)
 {
@@ -500,7 +509,7 @@ static int client_settle(client *c)
         backlog = client_out_pending(c) >= CONTROL_OUT_HIGH;
         ready = client_has_request(c);
         want_in = !c->closing && !c->eof && !ready && !backlog;
-        if (c->closing || !(c->discarding || (c->in_end > c->in_start && !ready)))
+        if (!client_in_partial_line(c, ready))
                 c->partial_since = 0;
         else if (c->partial_since == 0)
                 c->partial_since = client_now(c);
