@@ -5,9 +5,11 @@
  * buffered request, non-blocking output with backpressure, idle and linger
  * timeouts, watchers and the events they lose, dropping a client that does
  * not read. Every step ends in client_settle(), which arms the client's
- * sources for its new state. Nothing here blocks.
+ * sources for its new state, and its one timer for the earliest of its
+ * deadlines (client_arm_timer()). Nothing here blocks.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -49,6 +51,11 @@ struct client {
         bool watching;           /* sent "watch": gets events, no idle timeout */
         uint64_t lost;           /* events it missed since it last caught up */
 
+        /* CLOCK_MONOTONIC times for the deadlines (0: none running). */
+        uint64_t active_at;      /* last byte read or written: the idle timeout */
+        uint64_t partial_since;  /* first byte of the unfinished request line */
+        uint64_t stalled_since;  /* a watcher's first lost event, until it catches up */
+
         char *out;               /* [out_start, out_end) still to send */
         size_t out_start, out_end, out_size;
 };
@@ -60,6 +67,9 @@ struct client_pool {
 
         client *clients;
         unsigned n_clients;
+        unsigned n_refusing;     /* of n_clients: refused, saying goodbye */
+        uint64_t request_usec;   /* a request line's deadline from its first byte */
+        uint64_t stall_usec;     /* a watcher's time to catch up after losing events */
         /* Clients with a buffered request, served one request per loop
          * iteration in turn (a round robin: none can starve the others). */
         client *ready_head, *ready_tail;
@@ -67,7 +77,7 @@ struct client_pool {
         /* Counters for control_stats. */
         uint64_t requests, errors, dropped, events_lost;
         unsigned watchers;
-        log_ratelimit rl_drop;
+        log_ratelimit rl_drop, rl_stall, rl_deadline;
 };
 
 static void ready_remove(client *c)
@@ -120,6 +130,8 @@ static client *client_free(client *c)
                 if (c->next)
                         c->next->prev = c->prev;
                 c->pool->n_clients--;
+                if (c->closing)
+                        c->pool->n_refusing--;
                 if (c->watching)
                         c->pool->watchers--;
         }
@@ -244,16 +256,47 @@ static int client_answer_json(client *c, json_t *reply)
         return client_answer(c, &out);
 }
 
+/* The loop's time (CLOCK_MONOTONIC, cached for this iteration). */
+static uint64_t client_now(const client *c)
+{
+        uint64_t now;
+
+        if (sd_event_now(c->pool->event, CLOCK_MONOTONIC, &now) < 0)
+                now = now_usec(CLOCK_MONOTONIC);
+        return now;
+}
+
+/* Bytes moved either way: the idle timeout starts again. */
 static void client_touch(client *c)
 {
-        if (c->lingering)
-                return;
-        if (c->watching) {
-                sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
-                return;
-        }
-        sd_event_source_set_time_relative(c->timer, CONTROL_IDLE_USEC);
-        sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+        c->active_at = client_now(c);
+}
+
+static uint64_t deadline_min(uint64_t a, uint64_t since, uint64_t span)
+{
+        return since > 0 && since + span < a ? since + span : a;
+}
+
+/*
+ * Arms c's timer for the earliest of its deadlines: idle (not for
+ * watchers), the request line it started (from its first byte, however
+ * slowly the rest comes), catching up after losing events (watchers).
+ * None running: the timer is off. Not for a lingering client.
+ */
+static int client_arm_timer(client *c)
+{
+        const client_pool *p = c->pool;
+        uint64_t deadline = c->watching ? UINT64_MAX : c->active_at + CONTROL_IDLE_USEC;
+        int r;
+
+        deadline = deadline_min(deadline, c->partial_since, p->request_usec);
+        deadline = deadline_min(deadline, c->stalled_since, p->stall_usec);
+        if (deadline == UINT64_MAX)
+                return sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        r = sd_event_source_set_time(c->timer, deadline);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+        return r;
 }
 
 /* Writes what the socket takes now. <0: the peer is gone. */
@@ -306,6 +349,15 @@ static bool client_has_request(client *c)
         if (c->closing || c->in_end == c->in_start)
                 return false;
         return client_next_newline(c) || c->eof;
+}
+
+/*
+ * Whether c has read part of a request line and waits for the rest (an
+ * overlong line being skipped included); ready: client_has_request(c).
+ */
+static bool client_in_partial_line(const client *c, bool ready)
+{
+        return !c->closing && (c->discarding || (c->in_end > c->in_start && !ready));
 }
 
 /* Reads once. Only called when no complete line is buffered. <0: drop. */
@@ -452,9 +504,15 @@ static int client_settle(client *c)
                 if (r < 0)
                         return r;
         }
+        if (c->lost == 0)
+                c->stalled_since = 0;   /* caught up */
         backlog = client_out_pending(c) >= CONTROL_OUT_HIGH;
         ready = client_has_request(c);
         want_in = !c->closing && !c->eof && !ready && !backlog;
+        if (!client_in_partial_line(c, ready))
+                c->partial_since = 0;
+        else if (c->partial_since == 0)
+                c->partial_since = client_now(c);
 
         if (client_out_pending(c) == 0 && c->closing) {
                 /* Reply written: say EOF, then wait (briefly) for the peer's. */
@@ -471,6 +529,9 @@ static int client_settle(client *c)
         }
         if (client_out_pending(c) == 0 && c->eof && !ready)
                 return 1;
+        r = client_arm_timer(c);
+        if (r < 0)
+                return r;
 
         if (want_in)
                 events |= EPOLLIN;
@@ -546,13 +607,36 @@ static int on_work(sd_event_source *s, void *userdata)
         return 0;
 }
 
+/* Says (once per client, rate-limited overall) which deadline c missed. */
+static void client_log_timeout(client *c, uint64_t now)
+{
+        client_pool *p = c->pool;
+        unsigned skipped = 0;
+
+        if (c->stalled_since > 0 && now >= c->stalled_since + p->stall_usec) {
+                p->dropped++;
+                if (log_ratelimit_test(&p->rl_stall, &skipped))
+                        log_warning("Dropped watcher (pid %d, uid %u): its queue stayed full for "
+                                    "%.1f s, %" PRIu64 " events lost%s",
+                                    (int) c->pid, (unsigned) c->uid, (double) p->stall_usec / USEC_PER_SEC,
+                                    c->lost, LOG_SUPPRESSED(skipped));
+        } else if (c->partial_since > 0 && now >= c->partial_since + p->request_usec) {
+                if (log_ratelimit_test(&p->rl_deadline, &skipped))
+                        log_notice("Dropped client (pid %d, uid %u): its request line was not "
+                                   "complete %.1f s after its first byte%s",
+                                   (int) c->pid, (unsigned) c->uid, (double) p->request_usec / USEC_PER_SEC,
+                                   LOG_SUPPRESSED(skipped));
+        } else
+                log_debug("Client (pid %d) idle for %u s, closing", (int) c->pid,
+                          (unsigned) (CONTROL_IDLE_USEC / USEC_PER_SEC));
+}
+
 static int on_client_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
         client *c = userdata;
 
         if (!c->lingering)
-                log_debug("Client (pid %d) idle for %u s, closing", (int) c->pid,
-                          (unsigned) (CONTROL_IDLE_USEC / USEC_PER_SEC));
+                client_log_timeout(c, usec);
         client_free(c);
         return 0;
 }
@@ -571,6 +655,7 @@ int client_new(client_pool *p, int fd, const struct ucred *cred, client **ret)
         c->pid = cred->pid;
         c->uid = cred->uid;
         c->pool = p;
+        c->active_at = client_now(c);
         c->next = p->clients;
         if (c->next)
                 c->next->prev = c;
@@ -599,6 +684,8 @@ void client_start(client *c)
 
 void client_refuse(client *c, json_t *reply)
 {
+        if (!c->closing)
+                c->pool->n_refusing++;
         c->closing = true;
         client_continue(c, client_queue_reply(c, reply));
 }
@@ -609,7 +696,21 @@ void client_set_watching(client *c)
                 return;
         c->watching = true;
         c->pool->watchers++;
-        client_touch(c);
+}
+
+/*
+ * c misses one event. A queue that is full (over the catch-up mark)
+ * starts the watcher's stall deadline: it is dropped unless it catches up
+ * within the pool's stall_usec. <0: drop it now.
+ */
+static int client_lose_event(client *c)
+{
+        c->lost++;
+        c->pool->events_lost++;
+        if (c->stalled_since > 0 || client_out_pending(c) <= CONTROL_WATCH_MAX / 2)
+                return 0;
+        c->stalled_since = client_now(c);
+        return client_arm_timer(c);
 }
 
 void client_pool_broadcast(client_pool *p, const char *full, size_t full_len, const char *redacted,
@@ -627,14 +728,15 @@ void client_pool_broadcast(client_pool *p, const char *full, size_t full_len, co
                 if (!c->watching || c->closing)
                         continue;
                 if (c->lost > 0 || client_out_pending(c) + len > CONTROL_WATCH_MAX) {
-                        c->lost++;
-                        p->events_lost++;
+                        int r = client_lose_event(c);
+
+                        if (r < 0)
+                                client_drop(c, r);
                         continue;
                 }
                 copy = malloc(len);
                 if (!copy) {
-                        c->lost++;
-                        p->events_lost++;
+                        (void) client_lose_event(c);
                         continue;
                 }
                 memcpy(copy, line, len);
@@ -653,7 +755,11 @@ int client_pool_new(sd_event *event, control_handler handler, void *userdata, cl
         p->event = sd_event_ref(event);
         p->handler = handler;
         p->userdata = userdata;
+        p->request_usec = CONTROL_REQUEST_USEC;
+        p->stall_usec = CONTROL_STALL_USEC;
         p->rl_drop = (log_ratelimit) LOG_RATELIMIT_INIT(60 * USEC_PER_SEC, 1);
+        p->rl_stall = (log_ratelimit) LOG_RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
+        p->rl_deadline = (log_ratelimit) LOG_RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
 
         r = sd_event_add_defer(event, &p->work, on_work, p);
         /* Below I/O and timers: reading, accepting and scanning never wait for a queue. */
@@ -683,7 +789,18 @@ client_pool *client_pool_free(client_pool *p)
 
 unsigned client_pool_size(const client_pool *p)
 {
-        return p->n_clients;
+        return p->n_clients - p->n_refusing;
+}
+
+unsigned client_pool_refusing(const client_pool *p)
+{
+        return p->n_refusing;
+}
+
+void client_pool_set_timeouts(client_pool *p, uint64_t request_usec, uint64_t stall_usec)
+{
+        p->request_usec = request_usec > 0 ? request_usec : CONTROL_REQUEST_USEC;
+        p->stall_usec = stall_usec > 0 ? stall_usec : CONTROL_STALL_USEC;
 }
 
 void client_pool_get_stats(const client_pool *p, control_stats *ret)

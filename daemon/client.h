@@ -9,6 +9,7 @@
 #define SAD_CLIENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include <jansson.h>
@@ -26,8 +27,17 @@ typedef struct client_pool client_pool;
 int client_pool_new(sd_event *event, control_handler handler, void *userdata, client_pool **ret);
 client_pool *client_pool_free(client_pool *p);
 
-/* Clients connected now, refused ones still saying goodbye included. */
+/* Clients admitted and connected now (what MaxClients= limits). */
 unsigned client_pool_size(const client_pool *p);
+/* Clients refused (client_refuse()) and still saying goodbye. */
+unsigned client_pool_refusing(const client_pool *p);
+
+/*
+ * A request line's deadline from its first byte, and a watcher's time to
+ * catch up once its queue is full (0: CONTROL_REQUEST_USEC,
+ * CONTROL_STALL_USEC). Applies to deadlines armed from now on.
+ */
+void client_pool_set_timeouts(client_pool *p, uint64_t request_usec, uint64_t stall_usec);
 
 /* Sets *ret to the pool's counters: connected, requests, errors, dropped, watchers, events_lost. */
 void client_pool_get_stats(const client_pool *p, control_stats *ret);

@@ -70,6 +70,8 @@ int config_new_default(daemon_config **ret)
         c->scan_interval_usec = CONFIG_SCAN_INTERVAL_DEFAULT_USEC;
         c->namespaces = CONFIG_NAMESPACES_ALL;
         c->max_clients = CONFIG_MAX_CLIENTS_DEFAULT;
+        c->request_timeout_usec = CONFIG_CLIENT_TIMEOUT_DEFAULT_USEC;
+        c->watcher_stall_usec = CONFIG_CLIENT_TIMEOUT_DEFAULT_USEC;
         *ret = c;
         return 0;
 }
@@ -271,6 +273,25 @@ static bool parse_boolean(parser *p, const char *key, const char *value, bool *r
         return false;
 }
 
+/* "KEY=" holding a time span within [min_usec, max_usec] into *ret_usec; false after parser_fail(). */
+static bool parse_timespan_key(parser *p, const char *key, const char *value, uint64_t min_usec,
+                               uint64_t max_usec, uint64_t *ret_usec)
+{
+        uint64_t usec;
+
+        if (config_parse_timespan(value, &usec) < 0) {
+                parser_fail(p, "%s=: \"%.64s\" is not a time span (e.g. 5s, 500ms, 1min)", key, value);
+                return false;
+        }
+        if (usec < min_usec || usec > max_usec) {
+                parser_fail(p, "%s=: \"%.64s\" is out of range (%.1fs to %.0fs)", key, value,
+                            (double) min_usec / USEC_PER_SEC, (double) max_usec / USEC_PER_SEC);
+                return false;
+        }
+        *ret_usec = usec;
+        return true;
+}
+
 static bool daemon_key(parser *p, const char *key, const char *value)
 {
         daemon_config *c = p->cfg;
@@ -294,21 +315,15 @@ static bool daemon_key(parser *p, const char *key, const char *value)
                 c->policy.protos = mask;
                 return true;
         }
-        if (strcmp(key, "ScanInterval") == 0) {
-                uint64_t usec;
-
-                if (config_parse_timespan(value, &usec) < 0) {
-                        parser_fail(p, "ScanInterval=: \"%.64s\" is not a time span (e.g. 5s, 500ms, 1min)",
-                                    value);
-                        return false;
-                }
-                if (usec < CONFIG_SCAN_INTERVAL_MIN_USEC || usec > CONFIG_SCAN_INTERVAL_MAX_USEC) {
-                        parser_fail(p, "ScanInterval=: \"%.64s\" is out of range (100ms to 1h)", value);
-                        return false;
-                }
-                c->scan_interval_usec = usec;
-                return true;
-        }
+        if (strcmp(key, "ScanInterval") == 0)
+                return parse_timespan_key(p, key, value, CONFIG_SCAN_INTERVAL_MIN_USEC,
+                                          CONFIG_SCAN_INTERVAL_MAX_USEC, &c->scan_interval_usec);
+        if (strcmp(key, "RequestTimeout") == 0)
+                return parse_timespan_key(p, key, value, CONFIG_CLIENT_TIMEOUT_MIN_USEC,
+                                          CONFIG_CLIENT_TIMEOUT_MAX_USEC, &c->request_timeout_usec);
+        if (strcmp(key, "WatcherStallTimeout") == 0)
+                return parse_timespan_key(p, key, value, CONFIG_CLIENT_TIMEOUT_MIN_USEC,
+                                          CONFIG_CLIENT_TIMEOUT_MAX_USEC, &c->watcher_stall_usec);
         if (strcmp(key, "Namespaces") == 0) {
                 if (strcmp(value, "all") == 0)
                         c->namespaces = CONFIG_NAMESPACES_ALL;

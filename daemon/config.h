@@ -24,6 +24,11 @@
 #define CONFIG_MAX_CLIENTS_DEFAULT 64u
 #define CONFIG_MAX_CLIENTS_MAX     65536u
 
+/* [Daemon] RequestTimeout=, WatcherStallTimeout=: see control_set_timeouts(). */
+#define CONFIG_CLIENT_TIMEOUT_MIN_USEC (UINT64_C(100) * 1000)
+#define CONFIG_CLIENT_TIMEOUT_MAX_USEC (UINT64_C(3600) * 1000000)
+#define CONFIG_CLIENT_TIMEOUT_DEFAULT_USEC (UINT64_C(30) * 1000000)
+
 typedef enum config_namespaces {
         CONFIG_NAMESPACES_ALL,   /* every network namespace on the host */
         CONFIG_NAMESPACES_SELF,  /* the daemon's own */
@@ -33,6 +38,8 @@ typedef struct daemon_config {
         uint64_t scan_interval_usec;
         config_namespaces namespaces;
         unsigned max_clients;    /* 1..CONFIG_MAX_CLIENTS_MAX */
+        uint64_t request_timeout_usec; /* a request line, from its first byte */
+        uint64_t watcher_stall_usec;   /* a watcher's full queue, before it is dropped */
         sa_scan_method scan_method; /* [Daemon] ScanMethod=auto|ebpf|procfs; read at start only */
         bool redact_cmdline;     /* [Daemon] RedactCmdline=: no command lines for non-root clients */
         /* [Daemon] Ports=/Protocols= (ports sorted, unique; protos never 0)

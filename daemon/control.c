@@ -2,9 +2,10 @@
 /*
  * The control socket itself (control.h): taking the socket systemd passed
  * or binding one (parent directory, stale-socket probe, umask, 0660, group
- * "sockaudit"), accepting with a limit on clients and a pause when out of
- * descriptors, the peer check (SO_PEERCRED, SO_PEERGROUPS) and handing each
- * connection to the client pool (client.c), which runs its state machine.
+ * "sockaudit"), accepting with a pause when out of descriptors, the peer
+ * check (SO_PEERCRED, SO_PEERGROUPS) and then the limit on clients (with
+ * slots kept for root), and handing each connection to the client pool
+ * (client.c), which runs its state machine.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -83,23 +84,60 @@ static bool peer_allowed(const control *ctl, int fd, const struct ucred *cred)
         return false;
 }
 
-/* One more than max_clients: say why in one non-blocking write, close. */
-static void refuse_client(control *ctl, int fd)
+/* Says why in one non-blocking write (reply consumed; NULL: nothing), closes fd. */
+static void say_and_close(int fd, json_t *reply)
 {
-        _cleanup_json_ json_t *reply = reply_error(REQUEST_ERROR_INTERNAL, "too many clients");
+        _cleanup_json_ json_t *r = reply;
         _cleanup_free_ char *line = NULL;
-        unsigned skipped = 0;
         size_t len;
 
-        ctl->rejected++;
-        if (log_ratelimit_test(&ctl->rl_full, &skipped))
-                log_warning("Refused a client: %u clients connected already%s",
-                            ctl->max_clients, LOG_SUPPRESSED(skipped));
-        if (reply && reply_format(reply, &line, &len) >= 0)
+        if (r && reply_format(r, &line, &len) >= 0)
                 (void) send(fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL);
         safe_close(fd);
 }
 
+/* Whether a peer with uid may take one more slot: root has a few of its own. */
+static bool control_has_room(const control *ctl, uid_t uid)
+{
+        unsigned limit = ctl->max_clients + (uid == 0 ? CONTROL_ROOT_RESERVE : 0);
+
+        return client_pool_size(ctl->pool) < limit;
+}
+
+/*
+ * A peer that is neither root nor in the group: told so, and never counted
+ * against MaxClients=. The reply lingers (client_refuse()) for at most
+ * CONTROL_REFUSING_MAX peers at a time; beyond that one write and close,
+ * so a loop of such connects cannot pile up descriptors either.
+ */
+static void control_deny(control *ctl, int fd, const struct ucred *cred)
+{
+        json_t *reply = reply_error(REQUEST_ERROR_DENIED,
+                                    "permission denied: root or group " CONTROL_GROUP " only");
+        unsigned skipped = 0;
+        client *c;
+
+        ctl->denied++;
+        if (log_ratelimit_test(&ctl->rl_denied, &skipped))
+                log_notice("Denied client pid %d uid %u gid %u: not root, not in group "
+                           CONTROL_GROUP "%s",
+                           (int) cred->pid, (unsigned) cred->uid, (unsigned) cred->gid, LOG_SUPPRESSED(skipped));
+        if (client_pool_refusing(ctl->pool) >= CONTROL_REFUSING_MAX) {
+                say_and_close(fd, reply);
+                return;
+        }
+        if (client_new(ctl->pool, fd, cred, &c) < 0) {
+                json_decref(reply);
+                return;         /* logged */
+        }
+        client_refuse(c, reply);
+}
+
+/*
+ * An accepted connection: credentials first (a denied peer never takes a
+ * slot), then the limit (root past it by CONTROL_ROOT_RESERVE), then the
+ * client pool.
+ */
 static void control_add_client(control *ctl, int fd)
 {
         struct ucred cred;
@@ -107,31 +145,28 @@ static void control_add_client(control *ctl, int fd)
         unsigned skipped = 0;
         client *c;
 
-        if (client_pool_size(ctl->pool) >= ctl->max_clients) {
-                refuse_client(ctl, fd);
-                return;
-        }
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
                 log_debug_errno(errno, "SO_PEERCRED failed, closing client: %m");
                 safe_close(fd);
                 return;
         }
-
+        if (!peer_allowed(ctl, fd, &cred)) {
+                control_deny(ctl, fd, &cred);
+                return;
+        }
+        if (!control_has_room(ctl, cred.uid)) {
+                ctl->rejected++;
+                if (log_ratelimit_test(&ctl->rl_full, &skipped))
+                        log_warning("Refused a client (pid %d, uid %u): %u clients connected already%s",
+                                    (int) cred.pid, (unsigned) cred.uid, client_pool_size(ctl->pool),
+                                    LOG_SUPPRESSED(skipped));
+                say_and_close(fd, reply_error(REQUEST_ERROR_INTERNAL, "too many clients"));
+                return;
+        }
         if (client_new(ctl->pool, fd, &cred, &c) < 0)
                 return;         /* logged */
-
-        if (!peer_allowed(ctl, fd, &cred)) {
-                ctl->denied++;
-                if (log_ratelimit_test(&ctl->rl_denied, &skipped))
-                        log_notice("Denied client pid %d uid %u gid %u: not root, not in group "
-                                   CONTROL_GROUP "%s",
-                                   (int) cred.pid, (unsigned) cred.uid, (unsigned) cred.gid, LOG_SUPPRESSED(skipped));
-                client_refuse(c, reply_error(REQUEST_ERROR_DENIED,
-                                             "permission denied: root or group " CONTROL_GROUP " only"));
-        } else {
-                log_debug("Client connected: pid %d uid %u", (int) cred.pid, (unsigned) cred.uid);
-                client_start(c);
-        }
+        log_debug("Client connected: pid %d uid %u", (int) cred.pid, (unsigned) cred.uid);
+        client_start(c);
 }
 
 static int on_resume(sd_event_source *s, uint64_t usec, void *userdata)
@@ -399,7 +434,7 @@ void control_set_max_clients(control *ctl, unsigned max)
                 log_info("Accepting up to %u control clients", max);
         ctl->max_clients = max;
         /* Clients already connected above a lowered limit stay until they leave. */
-        want = (rlim_t) max + CONTROL_FD_RESERVE;
+        want = (rlim_t) max + CONTROL_ROOT_RESERVE + CONTROL_REFUSING_MAX + CONTROL_FD_RESERVE;
         if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
                 return;
         /* epoll, never select(): a soft limit up to the hard one is safe to take. */
@@ -408,6 +443,11 @@ void control_set_max_clients(control *ctl, unsigned max)
                 log_warning("MaxClients=%u needs about %llu file descriptors, RLIMIT_NOFILE "
                             "allows %llu: accepting may pause when they run out (raise LimitNOFILE=)",
                             max, (unsigned long long) want, (unsigned long long) rl.rlim_cur);
+}
+
+void control_set_timeouts(control *ctl, uint64_t request_usec, uint64_t stall_usec)
+{
+        client_pool_set_timeouts(ctl->pool, request_usec, stall_usec);
 }
 
 void control_broadcast(control *ctl, const char *line, size_t len, const char *redacted,

@@ -18,7 +18,11 @@
 #include <systemd/sd-event.h>
 
 #define CONTROL_CLIENTS_MAX   64                      /* default; control_set_max_clients() */
+#define CONTROL_ROOT_RESERVE  8u                      /* slots above the limit only uid 0 may take */
+#define CONTROL_REFUSING_MAX  16u                     /* denied peers given a lingering goodbye */
 #define CONTROL_IDLE_USEC     (30 * UINT64_C(1000000))
+#define CONTROL_REQUEST_USEC  (30 * UINT64_C(1000000)) /* a request line, from its first byte */
+#define CONTROL_STALL_USEC    (30 * UINT64_C(1000000)) /* a watcher's full queue, before the drop */
 #define CONTROL_OUT_HIGH      (256u * 1024u)          /* stop taking requests above */
 #define CONTROL_OUT_MAX       (8u * 1024u * 1024u)    /* drop a client that lets this pile up */
 #define CONTROL_WATCH_MAX     (256u * 1024u)          /* a watcher's queue: beyond it events are lost */
@@ -49,7 +53,7 @@ typedef struct control_stats {
         uint64_t accepted;        /* connections accepted, denied ones included */
         uint64_t denied;          /* refused by the peer check */
         uint64_t rejected;        /* refused because max clients were connected */
-        uint64_t dropped;         /* closed for not reading their replies */
+        uint64_t dropped;         /* closed for not reading their replies or events */
         uint64_t requests;        /* request lines answered */
         uint64_t errors;          /* ... of which with "ok":false */
         unsigned watchers;        /* connected clients that sent "watch" */
@@ -73,11 +77,23 @@ void control_refresh_group(control *ctl);
 
 /*
  * Clients served at once (0: CONTROL_CLIENTS_MAX); one more is refused
- * with "too many clients". Raises the soft RLIMIT_NOFILE (up to the hard
- * one) to max plus a reserve, and logs when that is not enough. Lowering
- * it closes nobody. For [Daemon] MaxClients= at start and on reload.
+ * with "too many clients", except root, which may take CONTROL_ROOT_RESERVE
+ * slots more (so a full house of group members never locks root out).
+ * Peers that are neither root nor in the group never count: they are
+ * refused before the limit is looked at. Raises the soft RLIMIT_NOFILE (up
+ * to the hard one) to all of that plus a reserve, and logs when that is
+ * not enough. Lowering it closes nobody. For [Daemon] MaxClients= at start
+ * and on reload.
  */
 void control_set_max_clients(control *ctl, unsigned max);
+
+/*
+ * [Daemon] RequestTimeout= and WatcherStallTimeout= (0: the default, 30 s):
+ * a request line not complete this long after its first byte, and a
+ * watcher whose queue stays full this long, are dropped. For start and
+ * reload; deadlines already running keep theirs.
+ */
+void control_set_timeouts(control *ctl, uint64_t request_usec, uint64_t stall_usec);
 
 void control_get_stats(const control *ctl, control_stats *ret);
 /* Path of the listening socket (NULL if unnamed/abstract) and whether systemd passed it. */
@@ -86,14 +102,16 @@ bool control_socket_activated(const control *ctl);
 
 /*
  * Makes c a watcher (after its "watch" request): no idle timeout, and
- * control_broadcast() reaches it.
+ * control_broadcast() reaches it (the stall deadline then applies).
  */
 void client_set_watching(client *c);
 
 /*
  * Queues one event line (with its '\n') to every watcher. Never blocks: a
  * watcher with more than CONTROL_WATCH_MAX bytes waiting loses the event,
- * and once it has caught up it gets {"event":"events_lost","count":N}.
+ * and once it has caught up (half of that) it gets
+ * {"event":"events_lost","count":N}; one that has not caught up within the
+ * stall timeout of its first lost event is dropped (and counted dropped).
  * Non-root watchers get redacted instead when it is not NULL (redact.h).
  */
 void control_broadcast(control *ctl, const char *line, size_t len, const char *redacted,

@@ -175,6 +175,7 @@ int manager_reload(manager *m)
         }
         control_refresh_group(m->control);
         control_set_max_clients(m->control, m->config->max_clients);
+        control_set_timeouts(m->control, m->config->request_timeout_usec, m->config->watcher_stall_usec);
         manager_notify_status(m, "READY=1\n");
         return r;
 }
@@ -381,6 +382,7 @@ static int manager_open_control(manager *m, const char *socket_path)
         if (r < 0)
                 return r;        /* logged */
         control_set_max_clients(m->control, m->config->max_clients);
+        control_set_timeouts(m->control, m->config->request_timeout_usec, m->config->watcher_stall_usec);
         return 0;
 }
 

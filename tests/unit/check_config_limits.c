@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* [Daemon] MaxClients= (issue 7: limits are configurable). */
+/* [Daemon] MaxClients=, RequestTimeout=, WatcherStallTimeout= (issues 7 and 18). */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -43,6 +43,35 @@ START_TEST(max_clients_bad_values)
 }
 END_TEST
 
+START_TEST(client_timeouts)
+{
+        static const char *const bad[] = { "RequestTimeout=50ms", "RequestTimeout=2h",
+                                           "WatcherStallTimeout=0", "WatcherStallTimeout=soon" };
+        daemon_config *c = NULL;
+        char err[256] = "";
+
+        ck_assert_int_eq(config_load_string("[Daemon]\n", "t.conf", err, sizeof(err), &c), 0);
+        ck_assert_uint_eq(c->request_timeout_usec, CONFIG_CLIENT_TIMEOUT_DEFAULT_USEC);
+        ck_assert_uint_eq(c->watcher_stall_usec, CONFIG_CLIENT_TIMEOUT_DEFAULT_USEC);
+        config_free(c);
+        ck_assert_int_eq(config_load_string("[Daemon]\nRequestTimeout=2s\nWatcherStallTimeout=1min\n",
+                                            "t.conf", err, sizeof(err), &c), 0);
+        ck_assert_uint_eq(c->request_timeout_usec, 2000000);
+        ck_assert_uint_eq(c->watcher_stall_usec, 60000000);
+        config_free(c);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                char text[128];
+
+                c = NULL;
+                snprintf(text, sizeof(text), "[Daemon]\n%s\n", bad[i]);
+                ck_assert_msg(config_load_string(text, "t.conf", err, sizeof(err), &c) == -EINVAL,
+                              "%s accepted", bad[i]);
+                ck_assert_ptr_null(c);
+                ck_assert_msg(strstr(err, "t.conf:2: ") != NULL, "message: %s", err);
+        }
+}
+END_TEST
+
 Suite *config_limits_suite(void)
 {
         Suite *s = suite_create("config_limits");
@@ -50,6 +79,7 @@ Suite *config_limits_suite(void)
 
         tcase_add_test(tc, max_clients_default_and_set);
         tcase_add_test(tc, max_clients_bad_values);
+        tcase_add_test(tc, client_timeouts);
         suite_add_tcase(s, tc);
         return s;
 }
