@@ -667,26 +667,34 @@ START_TEST(self_mode_host_name)
 }
 END_TEST
 
+/* setup(), then n children each in a namespace of its own, and an ALL scanner. */
+static bool setup_kids(const char *test, ns_child *kids, int n, sa_scanner **ret)
+{
+        sa_scan_config all = { .namespaces = SA_NETNS_ALL };
+        uint32_t own_tcp;
+
+        if (!setup(test, &own_tcp))
+                return false;
+        for (int i = 0; i < n; i++)
+                kids[i] = spawn_ns_child();
+        ck_assert_int_eq(sa_scanner_new(&all, ret), 0);
+        return true;
+}
+
 /* Cost of a full ALL scan with extra namespaces (printed, not asserted). */
 START_TEST(scan_cost)
 {
         enum { N = 50, ROUNDS = 20 };
-        uint32_t own_tcp;
-
-        if (!setup("scan_cost", &own_tcp))
-                return;
         ns_child kids[N];
-        for (int i = 0; i < N; i++)
-                kids[i] = spawn_ns_child();
-
-        sa_scan_config all = { .namespaces = SA_NETNS_ALL };
         sa_filter f = { .port = 443 };
         sa_scanner *s = NULL;
         sa_snapshot *snap = NULL;
+
+        if (!setup_kids("scan_cost", kids, N, &s))
+                return;
         uint64_t best = UINT64_MAX, first;
         unsigned netns = 0;
 
-        ck_assert_int_eq(sa_scanner_new(&all, &s), 0);
         ck_assert_int_eq(sa_scanner_scan(s, &f, &snap), 0);
         first = snap->duration_usec;
         sa_snapshot_free(snap);
@@ -722,21 +730,14 @@ END_TEST
 START_TEST(sockets_capped_sweep_without_fds)
 {
         enum { N = 6 };
-        uint32_t own_tcp;
-
-        if (!setup("sockets_capped_sweep_without_fds", &own_tcp))
-                return;
         ns_child kids[N];
-        for (int i = 0; i < N; i++)
-                kids[i] = spawn_ns_child();
-
-        sa_scan_config all = { .namespaces = SA_NETNS_ALL };
         sa_filter f = { .port = 443 };
         sa_scanner *s = NULL;
         sa_snapshot *snap = NULL;
         size_t fds0, fds1, with_socket = 0, kids_kept = 0, kept1;
 
-        ck_assert_int_eq(sa_scanner_new(&all, &s), 0);
+        if (!setup_kids("sockets_capped_sweep_without_fds", kids, N, &s))
+                return;
         ck_assert_uint_le(s->ns->keep_max, SA_NETNS_KEEP_MAX);
         /* Other tests' namespaces may be there too: all but two kept. */
         s->ns->keep_max = 0;
