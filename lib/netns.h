@@ -24,7 +24,7 @@
 
 /* Most namespaces whose socket is kept between scans: a quarter of the soft
  * RLIMIT_NOFILE at sa_netns_set_new(), at most this. */
-#define SA_NETNS_KEEP_MAX 256
+#define SA_NETNS_KEEP_MAX 1024
 
 /* One network namespace. */
 typedef struct sa_netns {
@@ -95,7 +95,7 @@ sa_netns_set *sa_netns_set_free(sa_netns_set *set);
  * those no longer found, needs no new fd even when none is left);
  * namespaces no longer found are dropped and their sockets closed (a kept
  * socket would keep its namespace alive); new ones get a socket created
- * inside it (sa_netns_socket_get(): ~10 µs) while fewer than keep_max are
+ * inside it (sa_netns_socket_get(): ~0.1 ms) while fewer than keep_max are
  * kept. The calling thread always ends in the namespace it started in;
  * should returning fail (it never should), -errno and the thread is left
  * where it was. Namespaces that cannot be entered (EPERM) or whose socket
@@ -121,7 +121,7 @@ bool sa_netns_set_has(const sa_netns_set *set, uint64_t ino);
 /*
  * The socket to dump ns with, into *ret: the kept one, else one made inside
  * ns now (its file reopened from the pid or name that found it and checked
- * to be the same namespace; setns in, socket, setns back: ~10 µs), kept
+ * to be the same namespace; setns in, socket, setns back: ~0.1 ms), kept
  * when fewer than keep_max are, else the caller's until
  * sa_netns_socket_put(). *ret NULL and 0 when ns cannot be entered (EPERM)
  * or its process and name are gone since the refresh. -EMFILE/-ENFILE
