@@ -270,6 +270,10 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, 
         }
         if (r < 0) {
                 f->refresh_errors++;
+                /* Its steps may have left the index half updated (a new
+                 * process marked walked, say): the next one rebuilds it. */
+                if (!info.full)
+                        sa_scanner_note_lost(m->scanner);
                 if (info.full)
                         manager_count_scan(m, r);
                 if (log_ratelimit_test(&f->probe_rl, &skipped))

@@ -110,3 +110,44 @@ test_hostile_netns_exhaustion() {
         assert_json "$STATUS" ".freshness.namespaces.found < 10" "status: the namespaces gone are dropped"
         alive "$DAEMON_PID" || fail "daemon died"
 }
+
+# fd_limit_one_free: lowers the daemon's soft fd limit so that exactly one
+# fd number is free (for the client's connection): the refresh behind the
+# next request then finds no fd for what it must open.
+fd_limit_one_free() {
+        local n=0 free=0
+        while :; do
+                if [ ! -e "/proc/$DAEMON_PID/fd/$n" ]; then
+                        free=$((free + 1))
+                        [ "$free" -eq 2 ] && break
+                fi
+                n=$((n + 1))
+        done
+        prlimit --pid "$DAEMON_PID" --nofile="$n:" || fail "prlimit --pid $DAEMON_PID"
+}
+
+# Out of fds, a who answered from the snapshot says it is stale (and why),
+# status says degraded; once fds are back, answers are fresh again.
+test_hostile_netns_stale_marker() {
+        need_cmd jq prlimit
+        local hard
+        start_daemon
+        refresh
+        hard=$(awk '/^Max open files/ { print $5 }' "/proc/$DAEMON_PID/limits")
+        fd_limit_one_free
+        start_listen --tcp 127.0.0.1 8443
+        run_cap OUT sa who 8443 --json
+        prlimit --pid "$DAEMON_PID" --nofile="$hard:" || fail "prlimit --pid $DAEMON_PID (back)"
+        [ -n "$OUT" ] || fail "who 8443 with no fd left: no answer (exit $OUT_rc: $OUT_err)"
+        assert_json "$OUT" '.stale == true and (.stale_reason | contains("Too many open files"))' \
+                "who with no fd left: stale, and why"
+        status_json
+        # Stale until a refresh works (a probe may have, by now); degraded for a minute.
+        assert_json "$STATUS" '.freshness.degraded | contains("Too many open files")' "status: degraded, and why"
+        grep -q "Too many open files" "$SA_IT_DIR/daemon.log" || fail "no log line for EMFILE"
+        run_cap OUT sa who 8443 --json
+        assert_json "$OUT" "(.stale | not) and ([.listeners[].owners[].pid] | index($LISTEN_PID))" \
+                "who once fds are back: fresh, the new listener seen"
+        status_json
+        assert_json "$STATUS" '.freshness.stale == false and .freshness.stale_reason == null' "status: no longer stale"
+}
