@@ -47,8 +47,13 @@ static json_t *no_snapshot_error(const manager *m)
                            m->last_scan_error < 0 ? strerror(-m->last_scan_error) : "still starting");
 }
 
-/* who and list: the listeners passing the request's filter, after a freshness check. */
-static json_t *listeners_reply(manager *m, const request *req, bool redacted)
+/*
+ * who and list: the listeners passing the request's filter, after a
+ * freshness check; command lines redacted for non-root clients when so
+ * configured; stale_why (NULL: fresh) marks a snapshot that could not be
+ * refreshed.
+ */
+static json_t *listeners_reply(manager *m, const request *req, bool redacted, const char *stale_why)
 {
         _cleanup_json_ json_t *reply = NULL;
         sa_filter f = { .port = req->port, .protos = req->protos };
@@ -68,6 +73,9 @@ static json_t *listeners_reply(manager *m, const request *req, bool redacted)
         if (json_object_set_new(reply, "scan_time",
                                 json_string(sa_format_time(&m->snapshot->taken, when, sizeof(when)))) < 0)
                 return NULL;
+        if (stale_why && (json_object_set_new(reply, "stale", json_true()) < 0 ||
+                          json_object_set_new(reply, "stale_reason", json_string(stale_why)) < 0))
+                return NULL;
         return TAKE_PTR(reply);
 }
 
@@ -79,6 +87,7 @@ static int command_listeners(manager *m, client *c, const request *req, control_
 {
         sa_filter f = { .port = req->port, .protos = req->protos };
         bool redacted = redact_for(m->config, client_uid(c));
+        char stale_why[160];
         int r;
 
         r = manager_ensure_fresh(m, &f);
@@ -87,13 +96,16 @@ static int command_listeners(manager *m, client *c, const request *req, control_
                                                            strerror(-r)), ret);
         if (!m->snapshot)
                 return control_reply_from_json(no_snapshot_error(m), ret);
+        /* Never plain ok from a snapshot that could not be refreshed; not cached. */
+        if (freshness_stale(m->freshness, stale_why, sizeof stale_why))
+                return control_reply_from_json(listeners_reply(m, req, redacted, stale_why), ret);
 
         r = reply_cache_get(&m->replies, m->snapshot_gen, req, redacted, &ret->text, &ret->len);
         if (r != 0) {
                 ret->ok = true;
                 return r < 0 ? r : 0;
         }
-        r = control_reply_from_json(listeners_reply(m, req, redacted), ret);
+        r = control_reply_from_json(listeners_reply(m, req, redacted, NULL), ret);
         if (r >= 0 && ret->ok)
                 reply_cache_put(&m->replies, m->snapshot_gen, req, redacted, ret->text, ret->len);
         return r;

@@ -42,6 +42,8 @@
  * started (its details are read once, when the listener is new). */
 #define LISTEN_SETTLE_USEC (10 * USEC_PER_MSEC)
 #define RESYNC_BUDGET   200u
+/* Out of fds within this long: status says degraded. */
+#define FD_TROUBLE_USEC (60 * USEC_PER_SEC)
 
 struct freshness {
         manager *manager;               /* borrowed: the owner */
@@ -61,7 +63,11 @@ struct freshness {
         size_t n_watched;
         uint64_t last_full_cpu_usec; /* CPU time of the last full scan (all threads) */
         uint64_t refreshes, refresh_changes, refresh_full, refresh_errors;
+        int refresh_error;        /* -errno of the latest refresh, 0 if it worked: answers are stale */
+        uint64_t fd_failures_seen; /* the scanner's fd_failures when last looked at */
+        uint64_t fd_trouble_usec;  /* CLOCK_MONOTONIC of the latest fd exhaustion, 0 if none */
         log_ratelimit probe_rl;
+        log_ratelimit fd_rl;
 };
 
 static const char *const events_names[] = {
@@ -219,6 +225,34 @@ static int on_resync_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
+static bool is_fd_exhaustion(int r)
+{
+        return r == -EMFILE || r == -ENFILE;
+}
+
+/*
+ * Out of fds (r, or sockets the namespaces could not get since last
+ * looked): remembered for status (degraded) and logged as an error, at
+ * most once a minute.
+ */
+static void note_fd_trouble(freshness *f, int r)
+{
+        sa_netns_fd_stats ns;
+        unsigned skipped = 0;
+
+        sa_scanner_netns_fd_stats(f->manager->scanner, &ns);
+        if (!is_fd_exhaustion(r) && ns.fd_failures == f->fd_failures_seen)
+                return;
+        if (!is_fd_exhaustion(r))
+                r = ns.last_fd_error;
+        f->fd_failures_seen = ns.fd_failures;
+        f->fd_trouble_usec = now_usec(CLOCK_MONOTONIC);
+        if (log_ratelimit_test(&f->fd_rl, &skipped))
+                log_error_errno(r, "Out of file descriptors: %m (%zu network namespaces, sockets kept in "
+                                "%zu of at most %zu); answers are marked stale until a scan works%s",
+                                ns.namespaces, ns.kept, ns.keep_max, LOG_SUPPRESSED(skipped));
+}
+
 /*
  * Incremental refresh of the listeners passing fs (n 0: all); list_pids:
  * when polling, list PROC_ROOT for new processes first; verify: re-read
@@ -244,6 +278,8 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, 
         cpu0 = cpu_usec();
         r = sa_scanner_refresh(m->scanner, m->snapshot, fs, n, flags, &info, &snap);
         f->refreshes++;
+        f->refresh_error = r < 0 ? r : 0;
+        note_fd_trouble(f, r);
         if (info.full) {
                 f->refresh_full++;
                 f->last_full_cpu_usec = cpu_usec() - cpu0;
@@ -251,6 +287,10 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, 
         }
         if (r < 0) {
                 f->refresh_errors++;
+                /* Its steps may have left the index half updated (a new
+                 * process marked walked, say): the next one rebuilds it. */
+                if (!info.full)
+                        sa_scanner_note_lost(m->scanner);
                 if (info.full)
                         manager_count_scan(m, r);
                 if (log_ratelimit_test(&f->probe_rl, &skipped))
@@ -272,6 +312,17 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, 
                   info.verified, info.dropped, info.usec / 1000.0);
         manager_install(m, snap);
         return 0;
+}
+
+bool freshness_stale(freshness *f, char *buf, size_t size)
+{
+        int r = f->refresh_error < 0 ? f->refresh_error : f->manager->last_scan_error;
+
+        note_fd_trouble(f, f->manager->last_scan_error);
+        if (r >= 0)
+                return false;
+        snprintf(buf, size, "%s failed: %s", f->refresh_error < 0 ? "refresh" : "last scan", strerror(-r));
+        return true;
 }
 
 int freshness_ensure(freshness *f, const sa_filter *filter)
@@ -452,11 +503,41 @@ const char *freshness_mode(const freshness *f)
         return f->watchproc ? "proc-connector" : "polling";
 }
 
+/*
+ * {"stale":..., "degraded":..., "namespaces":{...}} into o: whether answers
+ * are stale and why, degraded (why, or null) while answers are stale or
+ * fds ran out within FD_TROUBLE_USEC, and the namespaces' fd use.
+ */
+static int health_to_json(freshness *f, json_t *o)
+{
+        char why[160] = "", degraded[200] = "";
+        bool stale = freshness_stale(f, why, sizeof why);
+        sa_netns_fd_stats ns;
+
+        sa_scanner_netns_fd_stats(f->manager->scanner, &ns);
+        if (stale)
+                snprintf(degraded, sizeof degraded, "answers are stale: %s", why);
+        else if (f->fd_trouble_usec && now_usec(CLOCK_MONOTONIC) - f->fd_trouble_usec < FD_TROUBLE_USEC)
+                snprintf(degraded, sizeof degraded, "out of file descriptors: %s",
+                         strerror(-(ns.last_fd_error ?: -EMFILE)));
+        if (json_object_set_new(o, "stale", json_boolean(stale)) < 0 ||
+            json_object_set_new(o, "stale_reason", stale ? json_string(why) : json_null()) < 0 ||
+            json_object_set_new(o, "degraded", degraded[0] ? json_string(degraded) : json_null()) < 0 ||
+            json_object_set_new(o, "namespaces",
+                                json_pack("{s:I,s:I,s:I,s:I}",
+                                          "found", (json_int_t) ns.namespaces,
+                                          "sockets_kept", (json_int_t) ns.kept,
+                                          "sockets_kept_max", (json_int_t) ns.keep_max,
+                                          "fd_failures", (json_int_t) ns.fd_failures)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 json_t *freshness_to_json(freshness *f)
 {
         sa_incremental_stats is;
         watchproc_stats ws;
-        json_t *le = watchlisten_to_json(f->watchlisten, f->listen_why);
+        json_t *le = watchlisten_to_json(f->watchlisten, f->listen_why), *o;
 
         if (le && json_object_set_new(le, "probes", json_integer((json_int_t) f->listen_probes)) < 0) {
                 json_decref(le);
@@ -464,7 +545,7 @@ json_t *freshness_to_json(freshness *f)
         }
         sa_scanner_incremental_stats(f->manager->scanner, &is);
         watchproc_get_stats(f->watchproc, &ws);
-        return json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
+        o = json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
                          "mode", freshness_mode(f),
                          "listen_events", le,
                          "probe_interval_sec", probe_interval(f) / 1e6,
@@ -482,6 +563,11 @@ json_t *freshness_to_json(freshness *f)
                          "process_events",
                                  "handled", (json_int_t) ws.events,
                                  "lost", (json_int_t) ws.lost);
+        if (o && health_to_json(f, o) < 0) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
 }
 
 /*
@@ -524,6 +610,7 @@ int freshness_new(manager *m, freshness_events events, bool no_ebpf, freshness *
                 return log_error_errno(ENOMEM, "Out of memory");
         f->manager = m;
         f->probe_rl = (log_ratelimit) LOG_RATELIMIT_INIT(600 * USEC_PER_SEC, 1);
+        f->fd_rl = (log_ratelimit) LOG_RATELIMIT_INIT(60 * USEC_PER_SEC, 1);
         r = watched_update(f);
         if (r < 0) {
                 log_error_errno(r, "Out of memory");

@@ -71,6 +71,14 @@ void freshness_schedule_resync(freshness *f);
 int freshness_ensure(freshness *f, const sa_filter *filter);
 
 /*
+ * Whether answers from the snapshot are stale: the latest refresh, or the
+ * latest full scan, failed (then why, as "refresh failed: Too many open
+ * files", into buf). Also notices fds the namespaces ran out of (logged,
+ * status degraded). No syscall but the clock.
+ */
+bool freshness_stale(freshness *f, char *buf, size_t size);
+
+/*
  * How new processes are noticed: "proc-connector" (kernel events: a
  * process's fork, exec or exit starts the hot probes) or "polling"
  * (PROC_ROOT listed at each probe, every 500 ms).
@@ -83,7 +91,8 @@ uint64_t freshness_resync_interval(const freshness *f);
 /*
  * {"mode":..., "listen_events":{...,"probes":N}, "probe_interval_sec":...,
  * "resync_interval_sec":..., "refreshes":..., "owner_index":{...},
- * "process_events":{...}}, for status. New reference; NULL out of memory.
+ * "process_events":{...}, "stale":..., "stale_reason":..., "degraded":...,
+ * "namespaces":{...}}, for status. New reference; NULL out of memory.
  */
 json_t *freshness_to_json(freshness *f);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Network namespaces: finding them (/run/netns names, PROC_ROOT/PID/ns/net)
- * and keeping one sock_diag socket created inside each.
+ * and the sock_diag socket created inside each: kept for the first
+ * keep_max, made for each dump beyond (netns.h says why).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -64,20 +66,52 @@ static int netns_insert(sa_netns_set *set, size_t at, uint64_t ino, sa_netns **r
                 set->cap = cap;
         }
         memmove(&set->items[at + 1], &set->items[at], (set->n - at) * sizeof *set->items);
-        set->items[at] = (sa_netns) { .ino = ino, .fd = -1 };
+        set->items[at] = (sa_netns) { .ino = ino };
         set->n++;
         *ret = &set->items[at];
         return 0;
 }
 
-static void netns_release(sa_netns *ns)
+void sa_netns_drop_socket(sa_netns_set *set, sa_netns *ns)
 {
-        if (ns->nl)
-                nl_socket_free(ns->nl);
+        if (!ns->nl)
+                return;
+        nl_socket_free(ns->nl);
         ns->nl = NULL;
-        if (ns->fd >= 0)
-                close(ns->fd);
-        ns->fd = -1;
+        if (!ns->self)
+                set->kept--;
+}
+
+void sa_netns_socket_put(const sa_netns *ns, struct nl_sock *nl)
+{
+        if (nl && nl != ns->nl)
+                nl_socket_free(nl);
+}
+
+static bool is_fd_exhaustion(int r)
+{
+        return r == -EMFILE || r == -ENFILE;
+}
+
+/* r (an fd or -errno) as the set's fd trouble when it is EMFILE/ENFILE. */
+static int netns_note_fd(sa_netns_set *set, int r)
+{
+        if (is_fd_exhaustion(r)) {
+                set->fd_failures++;
+                set->last_fd_error = r;
+        }
+        return r;
+}
+
+/* A quarter of the soft fd limit, at most SA_NETNS_KEEP_MAX, at least 4. */
+static size_t keep_max_for_limit(void)
+{
+        struct rlimit rl;
+        size_t n = SA_NETNS_KEEP_MAX;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 4 < n)
+                n = rl.rlim_cur / 4;
+        return n < 4 ? 4 : n;
 }
 
 /* dfd/name's first bytes into buf (NUL-terminated); false if unreadable. */
@@ -135,7 +169,9 @@ int sa_netns_set_new(bool all, sa_netns_set **ret)
         if (!set)
                 return -ENOMEM;
         set->self_fd = -1;
+        set->proc_fd = -1;
         set->all = all;
+        set->keep_max = keep_max_for_limit();
         for (size_t i = 0; i < sizeof self_ns_paths / sizeof self_ns_paths[0]; i++) {
                 if (all)
                         set->self_fd = open(self_ns_paths[i], O_RDONLY | O_CLOEXEC);
@@ -176,19 +212,14 @@ sa_netns_set *sa_netns_set_free(sa_netns_set *set)
         if (!set)
                 return NULL;
         for (size_t i = 0; i < set->n; i++)
-                netns_release(&set->items[i]);
+                sa_netns_drop_socket(set, &set->items[i]);
         free(set->items);
         if (set->self_fd >= 0)
                 close(set->self_fd);
+        if (set->proc_fd >= 0)
+                close(set->proc_fd);
         free(set);
         return NULL;
-}
-
-void sa_netns_drop_socket(sa_netns *ns)
-{
-        if (ns->nl)
-                nl_socket_free(ns->nl);
-        ns->nl = NULL;
 }
 
 /* Whether ns is the host's namespace (sa_netns_set.host_ino's rule). */
@@ -215,55 +246,43 @@ static void netns_offer_name(const sa_netns_set *set, sa_netns *ns, const char *
 
 /*
  * Marks the namespace of the ns file dirfd/path (already stat'ed as st) as
- * found. ALL mode adds it when new, with its file kept open until a socket
- * is made; the file is opened and checked again, since a pid can be reused
- * and a name remounted between stat and open. Returns the entry, NULL when
- * it is not (or no longer) wanted. -ENOMEM.
+ * found; ALL mode adds it when new. check: a name, which can be any nsfs
+ * file: opened (one fd, closed at once) to ask its type (kernels before
+ * 4.11 cannot tell: ENOTTY); a PID/ns/net needs no check, and no fd.
+ * Returns the entry, NULL when it is not wanted. -ENOMEM.
  */
 static int netns_found(sa_netns_set *set, int dirfd, const char *path,
-                       const struct stat *st, sa_netns **ret)
+                       const struct stat *st, bool check, sa_netns **ret)
 {
         uint64_t ino = st->st_ino;
-        sa_netns *ns = NULL;
-        struct stat st2;
+        sa_netns *ns;
         bool found;
         size_t at = netns_find(set, ino, &found);
-        int fd, r;
+        int r;
 
         *ret = NULL;
+        if (!found && !set->all)
+                return 0;
+        if (!found && check) {
+                int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+
+                if (fd < 0) {
+                        netns_note_fd(set, -errno);
+                        return 0; /* gone meanwhile, or no fd left: found next time */
+                }
+                r = ioctl(fd, NS_GET_NSTYPE);
+                close(fd);
+                if (r >= 0 && r != CLONE_NEWNET)
+                        return 0;
+        }
         if (found) {
                 ns = &set->items[at];
-                ns->seen = true;
-                if (ns->self || ns->nl || ns->fd >= 0) {
-                        *ret = ns;
-                        return 0;
-                }
-        } else if (!set->all) {
-                return 0;
-        }
-
-        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return 0; /* gone meanwhile */
-        if (fstat(fd, &st2) < 0 || st2.st_ino != ino || st2.st_dev != st->st_dev) {
-                close(fd); /* replaced meanwhile: found next time */
-                return 0;
-        }
-        /* A name can be any nsfs file; kernels before 4.11 cannot tell (ENOTTY). */
-        r = ioctl(fd, NS_GET_NSTYPE);
-        if (r >= 0 && r != CLONE_NEWNET) {
-                close(fd);
-                return 0;
-        }
-        if (!ns) {
+        } else {
                 r = netns_insert(set, at, ino, &ns);
-                if (r < 0) {
-                        close(fd);
+                if (r < 0)
                         return r;
-                }
-                ns->seen = true;
         }
-        ns->fd = fd;
+        ns->seen = true;
         *ret = ns;
         return 0;
 }
@@ -280,8 +299,17 @@ static int netns_scan_names(sa_netns_set *set)
         struct dirent *de;
         int r = 0;
 
-        if (!d)
+        if (!d) {
+                if (errno == ENOENT)
+                        return 0;
+                netns_note_fd(set, -errno);
+                /* Names unknown: those named before are not taken for gone. */
+                for (size_t i = 0; i < set->n; i++)
+                        set->items[i].seen |= set->items[i].named;
                 return 0;
+        }
+        for (size_t i = 0; i < set->n; i++)
+                set->items[i].named = false;
         while ((de = readdir(d))) {
                 struct stat st;
                 sa_netns *ns;
@@ -292,11 +320,13 @@ static int netns_scan_names(sa_netns_set *set)
                         continue;
                 if (set->nsfs_dev != 0 && st.st_dev != set->nsfs_dev)
                         continue;
-                r = netns_found(set, dirfd(d), de->d_name, &st, &ns);
+                r = netns_found(set, dirfd(d), de->d_name, &st, true, &ns);
                 if (r < 0)
                         break;
-                if (ns)
+                if (ns) {
+                        ns->named = true;
                         netns_offer_name(set, ns, de->d_name);
+                }
         }
         closedir(d);
         return r;
@@ -310,68 +340,123 @@ static bool is_procfs(const char *path)
         return statfs(path, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
 }
 
-/*
- * ALL mode: the namespace of every process under proc_root. One fstatat
- * of PID/ns/net per pid; pids that vanish are ignored, unreadable ones
- * (EACCES: /proc/1 here) counted in *denied. -errno if proc_root cannot
- * be opened, -ENOMEM.
- */
-static int netns_scan_pids(sa_netns_set *set, const char *proc_root, unsigned *denied)
+/* The pid d_name names, 0 if it is not a pid. */
+static pid_t pid_of(const char *name)
 {
-        DIR *d = opendir(proc_root);
-        struct dirent *de;
-        uint64_t last = set->self_ino; /* most pids share a namespace */
-        int r = 0;
+        const char *c = name;
 
-        if (!d)
-                return -errno;
-        while ((de = readdir(d))) {
-                char path[sizeof de->d_name + sizeof "/ns/net"];
-                struct stat st;
-                sa_netns *ns;
-                const char *c = de->d_name;
-
-                if (*c < '1' || *c > '9')
-                        continue;
-                while (*c >= '0' && *c <= '9')
-                        c++;
-                if (*c != '\0')
-                        continue;
-                snprintf(path, sizeof path, "%s/ns/net", de->d_name);
-                if (fstatat(dirfd(d), path, &st, 0) < 0) {
-                        if (errno == EACCES || errno == EPERM)
-                                (*denied)++;
-                        continue;
-                }
-                if (st.st_ino == last)
-                        continue;
-                r = netns_found(set, dirfd(d), path, &st, &ns);
-                if (r < 0)
-                        break;
-                if (ns) {
-                        last = ns->ino;
-                        if (ns->pid == 0)
-                                ns->pid = (pid_t) strtol(de->d_name, NULL, 10);
-                }
-        }
-        closedir(d);
-        return r;
+        if (*c < '1' || *c > '9')
+                return 0;
+        while (*c >= '0' && *c <= '9')
+                c++;
+        return *c == '\0' ? (pid_t) strtol(name, NULL, 10) : 0;
 }
 
 /*
- * Makes ns->nl inside ns: setns into ns->fd, open, setns back to the own
- * namespace. The fd is closed either way. A namespace that cannot be
- * entered keeps nl NULL (0 returned). -errno only when the way back failed
- * (the thread is then left in ns), -ENOMEM.
+ * ALL mode: the namespace of every process under proc_root. Reads the
+ * directory kept open in set->proc_fd (opened at the first call) from its
+ * start: no new fd, so that it works, and namespaces gone are dropped,
+ * even when none is left. One fstatat of PID/ns/net per pid; pids
+ * that vanish are ignored, unreadable ones (EACCES: /proc/1 here) counted
+ * in *denied. -errno if proc_root cannot be opened or read, -ENOMEM.
  */
-static int netns_enter_open(sa_netns_set *set, sa_netns *ns)
+static int netns_scan_pids(sa_netns_set *set, const char *proc_root, unsigned *denied)
+{
+        char buf[16384] __attribute__((aligned(8)));
+        uint64_t last = set->self_ino; /* most pids share a namespace */
+        ssize_t n;
+
+        if (set->proc_fd < 0) {
+                set->proc_fd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (set->proc_fd < 0)
+                        return netns_note_fd(set, -errno);
+        }
+        if (lseek(set->proc_fd, 0, SEEK_SET) < 0)
+                return -errno;
+        while ((n = getdents64(set->proc_fd, buf, sizeof buf)) > 0) {
+                for (ssize_t off = 0; off < n;) {
+                        const struct dirent64 *de = (const struct dirent64 *) (buf + off);
+                        char path[sizeof de->d_name + sizeof "/ns/net"];
+                        pid_t pid = pid_of(de->d_name);
+                        struct stat st;
+                        sa_netns *ns;
+                        int r;
+
+                        off += de->d_reclen;
+                        if (pid == 0)
+                                continue;
+                        snprintf(path, sizeof path, "%s/ns/net", de->d_name);
+                        if (fstatat(set->proc_fd, path, &st, 0) < 0) {
+                                if (errno == EACCES || errno == EPERM)
+                                        (*denied)++;
+                                continue;
+                        }
+                        if (st.st_ino == last)
+                                continue;
+                        r = netns_found(set, set->proc_fd, path, &st, false, &ns);
+                        if (r < 0)
+                                return r;
+                        if (ns) {
+                                last = ns->ino;
+                                if (ns->pid == 0)
+                                        ns->pid = pid;
+                        }
+                }
+        }
+        return n < 0 ? -errno : 0;
+}
+
+/*
+ * ns's file, opened again from what found it (its first pid, else its
+ * name) and checked to be the same namespace. -ESRCH when neither leads to
+ * it any more; -errno of the open (EMFILE...) otherwise.
+ */
+static int netns_open_file(sa_netns_set *set, const sa_netns *ns)
+{
+        char path[sizeof SA_NETNS_RUN_DIR + sizeof ns->name + 32];
+        struct stat st;
+        int fd;
+
+        if (ns->pid > 0 && set->proc_fd >= 0) {
+                snprintf(path, sizeof path, "%d/ns/net", (int) ns->pid);
+                fd = openat(set->proc_fd, path, O_RDONLY | O_CLOEXEC);
+        } else if (ns->named && ns->name[0] != '\0') {
+                snprintf(path, sizeof path, "%s/%s", SA_NETNS_RUN_DIR, ns->name);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+        } else {
+                return -ESRCH;
+        }
+        if (fd < 0)
+                return is_fd_exhaustion(-errno) ? netns_note_fd(set, -errno) : -ESRCH;
+        if (fstat(fd, &st) < 0 || st.st_ino != ns->ino ||
+            (set->nsfs_dev != 0 && st.st_dev != set->nsfs_dev)) {
+                close(fd); /* the pid was reused, the name remounted */
+                return -ESRCH;
+        }
+        return fd;
+}
+
+/*
+ * A socket made inside ns: open its file, setns into it, open, setns back
+ * to the own namespace, close the file. *ret NULL (0) when it cannot be
+ * entered or found. -errno when the way back failed (the thread is then
+ * left in ns), -EMFILE/-ENFILE, -ENOMEM.
+ */
+static int netns_enter_open(sa_netns_set *set, sa_netns *ns, struct nl_sock **ret)
 {
         struct nl_sock *nl = NULL;
-        int r;
+        int fd, r;
 
-        if (setns(ns->fd, CLONE_NEWNET) < 0) {
-                close(ns->fd);
-                ns->fd = -1;
+        *ret = NULL;
+        if (set->self_fd < 0)
+                return 0;
+        fd = netns_open_file(set, ns);
+        if (fd == -ESRCH)
+                return 0;
+        if (fd < 0)
+                return fd;
+        if (setns(fd, CLONE_NEWNET) < 0) {
+                close(fd);
                 return 0; /* EPERM without CAP_SYS_ADMIN: skipped */
         }
         r = sa_sockdiag_open(&nl);
@@ -379,15 +464,40 @@ static int netns_enter_open(sa_netns_set *set, sa_netns *ns)
                 int e = -errno;
                 if (nl)
                         nl_socket_free(nl);
-                close(ns->fd);
-                ns->fd = -1;
+                close(fd);
                 return e;
         }
-        close(ns->fd);
-        ns->fd = -1;
-        if (r == -ENOMEM)
+        close(fd);
+        if (r == -ENOMEM || is_fd_exhaustion(r))
+                return netns_note_fd(set, r);
+        *ret = r < 0 ? NULL : nl;
+        return 0;
+}
+
+int sa_netns_socket_get(sa_netns_set *set, sa_netns *ns, struct nl_sock **ret)
+{
+        struct nl_sock *nl = NULL;
+        int r;
+
+        if (ns->nl) {
+                *ret = ns->nl;
+                return 0;
+        }
+        if (ns->self) {
+                r = sa_sockdiag_open(&ns->nl); /* dropped after a failed dump */
+                if (r < 0)
+                        return netns_note_fd(set, r);
+                *ret = ns->nl;
+                return 0;
+        }
+        r = netns_enter_open(set, ns, &nl);
+        if (r < 0)
                 return r;
-        ns->nl = r < 0 ? NULL : nl;
+        if (nl && set->kept < set->keep_max) {
+                ns->nl = nl;
+                set->kept++;
+        }
+        *ret = nl;
         return 0;
 }
 
@@ -481,6 +591,7 @@ int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats
                 set->items[i].name[0] = '\0';
                 set->items[i].pid = 0;
         }
+        /* netns_scan_names() keeps those named before when it cannot read. */
 
         r = netns_scan_names(set);
         if (r >= 0 && set->all && is_procfs(proc_root))
@@ -493,22 +604,23 @@ int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats
                 if (set->items[i].seen)
                         set->items[k++] = set->items[i];
                 else
-                        netns_release(&set->items[i]);
+                        sa_netns_drop_socket(set, &set->items[i]);
         }
         set->n = k;
         r = netns_name_all(set, proc_root);
 
+        /* Sockets kept for the first keep_max; the others are made per dump. */
         for (size_t i = 0; i < set->n && r >= 0; i++) {
                 sa_netns *ns = &set->items[i];
-                if (ns->nl)
+                struct nl_sock *nl;
+
+                if (ns->nl || (!ns->self && set->kept >= set->keep_max))
                         continue;
-                if (ns->self) {
-                        r = sa_sockdiag_open(&ns->nl); /* dropped after a failed dump */
-                        if (r != -ENOMEM)
-                                r = 0;
-                } else if (ns->fd >= 0 && set->self_fd >= 0) {
-                        r = netns_enter_open(set, ns);
-                }
+                r = sa_netns_socket_get(set, ns, &nl);
+                if (r >= 0 || is_fd_exhaustion(r))
+                        r = 0; /* counted; the dump fails if it must */
+                else if (r != -ENOMEM && ns->self)
+                        r = 0;
         }
         if (r >= 0)
                 set->discovered = true;

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The network namespaces a scanner reports on, each with its own
- * NETLINK_SOCK_DIAG socket (a netlink socket answers for the namespace it
- * was created in), kept between scans.
+ * The network namespaces a scanner reports on, each dumped through a
+ * NETLINK_SOCK_DIAG socket created inside it (a netlink socket answers for
+ * the namespace it was created in). Sockets are kept between scans for at
+ * most keep_max namespaces; the others get one for each dump, closed after
+ * it: any local user can make namespaces (`unshare -Urn`), and one fd kept
+ * per namespace would let them exhaust the daemon's fds (and keep their
+ * namespaces alive with our sockets).
  */
 #ifndef SA_NETNS_H
 #define SA_NETNS_H
@@ -18,14 +22,19 @@
 /* Where `ip netns` keeps its names: one nsfs bind mount per name. */
 #define SA_NETNS_RUN_DIR "/run/netns"
 
+/* Most namespaces whose socket is kept between scans: a quarter of the soft
+ * RLIMIT_NOFILE at sa_netns_set_new(), at most this. */
+#define SA_NETNS_KEEP_MAX 1024
+
 /* One network namespace. */
 typedef struct sa_netns {
         uint64_t ino;          /* nsfs inode: what records call "netns" */
         char name[sizeof(((sa_listener *)0)->netns_name)]; /* what records call
                                 * "netns_name": SA_NETNS_HOST_NAME, else under
                                 * /run/netns, else label; "" if none */
-        struct nl_sock *nl;    /* created inside it; NULL while it cannot be entered */
-        int fd;                /* its ns file while a socket is pending, else -1 */
+        struct nl_sock *nl;    /* kept socket, created inside it; NULL: none kept (made for
+                                * each dump beyond keep_max, or it cannot be entered) */
+        bool named;            /* has a name under SA_NETNS_RUN_DIR (by the last refresh) */
         bool self;             /* the scanner's own namespace */
         bool seen;             /* found by the discovery in progress */
         bool host;             /* the host's namespace (see sa_netns_set.host_ino) */
@@ -46,6 +55,10 @@ typedef struct sa_netns_set {
                                 * for the host's unless it has an `ip netns` name) */
         dev_t nsfs_dev;        /* device of nsfs inodes (0 if unknown) */
         int self_fd;           /* own namespace, to return to after setns; -1 in SELF mode */
+        int proc_fd;           /* proc_root, kept open: the pid walk needs no new fd */
+        size_t kept, keep_max; /* kept sockets of other namespaces, and their cap */
+        uint64_t fd_failures;  /* sockets or ns files not opened: EMFILE/ENFILE */
+        int last_fd_error;     /* the latest of those (-errno), 0 if none */
         bool all;              /* SA_NETNS_ALL */
         bool discovered;       /* sa_netns_set_refresh() ran at least once */
 } sa_netns_set;
@@ -77,14 +90,19 @@ sa_netns_set *sa_netns_set_free(sa_netns_set *set);
  * ALL mode: also finds every namespace that has a name or holds a process
  * (one stat of PROC_ROOT/PID/ns/net per pid, only when
  * proc_root is a real procfs: a fixture tree says nothing about live
- * namespaces); namespaces no longer found are dropped and their sockets
- * closed; each new one gets a socket created inside it (open, setns into
- * it, socket, setns back). The calling thread always ends in the
- * namespace it started in; should returning fail (it never should), -errno
- * and the thread is left where it was. Namespaces that cannot be entered
- * (EPERM) keep nl NULL and are retried at the next refresh; PIDs whose
+ * namespaces; proc_root must be the same at every refresh: its directory
+ * is kept open and read again, so that finding namespaces, and dropping
+ * those no longer found, needs no new fd even when none is left);
+ * namespaces no longer found are dropped and their sockets closed (a kept
+ * socket would keep its namespace alive); new ones get a socket created
+ * inside it (sa_netns_socket_get()) while fewer than keep_max are
+ * kept. The calling thread always ends in the namespace it started in;
+ * should returning fail (it never should), -errno and the thread is left
+ * where it was. Namespaces that cannot be entered (EPERM) or whose socket
+ * cannot be made (EMFILE: counted in fd_failures) keep nl NULL; PIDs whose
  * ns/net is unreadable are counted in stats->netns_denied (stats may be
  * NULL). Other failures: -ENOMEM, or -errno when proc_root cannot be read.
+ * An unreadable SA_NETNS_RUN_DIR drops no namespace that had a name there.
  * Threads moved alone into another namespace (setns by one thread) and
  * namespaces held only by a socket or an open fd are not found.
  */
@@ -100,7 +118,22 @@ uint64_t sa_netns_host_ino(const char *proc_root);
 /* True when the namespace of nsfs inode ino is in set. O(log n). */
 bool sa_netns_set_has(const sa_netns_set *set, uint64_t ino);
 
-/* Closes ns's socket (after a failed dump): reopened at the next refresh. */
-void sa_netns_drop_socket(sa_netns *ns);
+/*
+ * The socket to dump ns with, into *ret: the kept one, else one made inside
+ * ns now (its file reopened from the pid or name that found it and checked
+ * to be the same namespace; setns in, socket, setns back), kept
+ * when fewer than keep_max are, else the caller's until
+ * sa_netns_socket_put(). *ret NULL and 0 when ns cannot be entered (EPERM)
+ * or its process and name are gone since the refresh. -EMFILE/-ENFILE
+ * (counted in fd_failures), -ENOMEM, or -errno when returning to the own
+ * namespace failed (the thread is then left in ns).
+ */
+int sa_netns_socket_get(sa_netns_set *set, sa_netns *ns, struct nl_sock **ret);
+
+/* Done with nl from sa_netns_socket_get(): closed unless it is ns's kept one. */
+void sa_netns_socket_put(const sa_netns *ns, struct nl_sock *nl);
+
+/* Closes ns's kept socket (after a failed dump): made again when next needed. */
+void sa_netns_drop_socket(sa_netns_set *set, sa_netns *ns);
 
 #endif

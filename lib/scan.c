@@ -20,7 +20,8 @@
  * Runs the (up to four) dumps f asks for in namespace ns, appending to out,
  * each record stamped with ns's inode and name. On failure out is as it was.
  */
-static int collect_one(sa_netns *ns, const sa_filter *f, sa_listener_vec *out, sa_scan_stats *st)
+static int collect_one(sa_netns *ns, struct nl_sock *nl, const sa_filter *f, sa_listener_vec *out,
+                       sa_scan_stats *st)
 {
         static const uint8_t families[] = { AF_INET, AF_INET6 };
         static const struct { uint8_t proto; unsigned bit; } protos[] = {
@@ -35,7 +36,7 @@ static int collect_one(sa_netns *ns, const sa_filter *f, sa_listener_vec *out, s
                 if (!(want & protos[p].bit))
                         continue;
                 for (size_t i = 0; i < sizeof families; i++) {
-                        int r = sa_sockdiag_dump(ns->nl, families[i], protos[p].proto, port,
+                        int r = sa_sockdiag_dump(nl, families[i], protos[p].proto, port,
                                                  ns->ino, out, st);
                         if (r < 0) {
                                 sa_listener_vec_truncate(out, n0);
@@ -52,16 +53,20 @@ int sa_scanner_collect(sa_scanner *s, const sa_filter *f, sa_listener_vec *out, 
 {
         for (size_t i = 0; i < s->ns->n; i++) {
                 sa_netns *ns = &s->ns->items[i];
-                int r;
+                struct nl_sock *nl;
+                int r = sa_netns_socket_get(s->ns, ns, &nl);
 
-                if (!ns->nl) {
+                if (r < 0)
+                        return r;
+                if (!nl) {
                         st->netns_skipped++;
                         continue;
                 }
-                r = collect_one(ns, f, out, st);
+                r = collect_one(ns, nl, f, out, st);
+                sa_netns_socket_put(ns, nl);
                 if (r < 0) {
                         if (!ns->self && r != -ENOMEM)
-                                sa_netns_drop_socket(ns);
+                                sa_netns_drop_socket(s->ns, ns);
                         return r;
                 }
                 st->netns++;

@@ -116,6 +116,17 @@ int sa_scanner_netns_status(const sa_scanner *s, uint64_t ino)
         return sa_netns_set_has(s->ns, ino);
 }
 
+void sa_scanner_netns_fd_stats(const sa_scanner *s, sa_netns_fd_stats *ret)
+{
+        *ret = (sa_netns_fd_stats) {
+                .namespaces = s->ns->n,
+                .kept = s->ns->kept,
+                .keep_max = s->ns->keep_max,
+                .fd_failures = s->ns->fd_failures,
+                .last_fd_error = s->ns->last_fd_error,
+        };
+}
+
 int sa_scanner_new(const sa_scan_config *cfg, sa_scanner **ret)
 {
         sa_scanner *s = calloc(1, sizeof *s);

@@ -68,8 +68,10 @@ struct sa_scanner {
 
 /*
  * Appends to out the listeners passing f (NULL: all) of every namespace of
- * s that has a socket (2-4 dumps each, records stamped with the namespace's
- * inode and name); those without one are counted in st->netns_skipped. Any
+ * s (2-4 dumps each, records stamped with the namespace's inode and name),
+ * through its kept socket or one made for the dump and closed after it
+ * (sa_netns_socket_get()); those that cannot be entered are counted in
+ * st->netns_skipped. No fd left for a socket (EMFILE) fails it. Any
  * dump failure fails the whole collection (a namespace silently missing
  * would look like closed sockets); the failing namespace's socket, which
  * may be out of step, is closed and made again at the next scan (the own

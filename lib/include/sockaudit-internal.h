@@ -97,6 +97,10 @@ void sa_scanner_note_exit(sa_scanner *s, pid_t pid);
  */
 int sa_scanner_netns_status(const sa_scanner *s, uint64_t ino);
 
+/* Namespaces found, sockets kept in them and the cap, EMFILE/ENFILE met (the latest as -errno). */
+typedef struct sa_netns_fd_stats { size_t namespaces, kept, keep_max; uint64_t fd_failures; int last_fd_error; } sa_netns_fd_stats;
+void sa_scanner_netns_fd_stats(const sa_scanner *s, sa_netns_fd_stats *ret);
+
 /*
  * A full scan whose fd walk runs on a thread of its own, so that a daemon
  * keeps answering while it reads every process's fds (the one cost that

@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -32,6 +33,7 @@
 
 #include "netns.h"
 #include "proc_fixture.h"
+#include "scanner.h"
 #include "sockaudit.h"
 
 /* A child process alone in a fresh network namespace, with listeners on 443. */
@@ -665,26 +667,34 @@ START_TEST(self_mode_host_name)
 }
 END_TEST
 
+/* setup(), then n children each in a namespace of its own, and an ALL scanner. */
+static bool setup_kids(const char *test, ns_child *kids, int n, sa_scanner **ret)
+{
+        sa_scan_config all = { .namespaces = SA_NETNS_ALL };
+        uint32_t own_tcp;
+
+        if (!setup(test, &own_tcp))
+                return false;
+        for (int i = 0; i < n; i++)
+                kids[i] = spawn_ns_child();
+        ck_assert_int_eq(sa_scanner_new(&all, ret), 0);
+        return true;
+}
+
 /* Cost of a full ALL scan with extra namespaces (printed, not asserted). */
 START_TEST(scan_cost)
 {
         enum { N = 50, ROUNDS = 20 };
-        uint32_t own_tcp;
-
-        if (!setup("scan_cost", &own_tcp))
-                return;
         ns_child kids[N];
-        for (int i = 0; i < N; i++)
-                kids[i] = spawn_ns_child();
-
-        sa_scan_config all = { .namespaces = SA_NETNS_ALL };
         sa_filter f = { .port = 443 };
         sa_scanner *s = NULL;
         sa_snapshot *snap = NULL;
+
+        if (!setup_kids("scan_cost", kids, N, &s))
+                return;
         uint64_t best = UINT64_MAX, first;
         unsigned netns = 0;
 
-        ck_assert_int_eq(sa_scanner_new(&all, &s), 0);
         ck_assert_int_eq(sa_scanner_scan(s, &f, &snap), 0);
         first = snap->duration_usec;
         sa_snapshot_free(snap);
@@ -711,6 +721,80 @@ START_TEST(scan_cost)
 }
 END_TEST
 
+/*
+ * Sockets are kept for keep_max namespaces only, the others get one per
+ * dump (closed after it): every listener is found and scans open no fd for
+ * good. With no fd left at all, a refresh still drops the namespaces whose
+ * processes exited, and closes their sockets.
+ */
+START_TEST(sockets_capped_sweep_without_fds)
+{
+        enum { N = 6 };
+        ns_child kids[N];
+        sa_filter f = { .port = 443 };
+        sa_scanner *s = NULL;
+        sa_snapshot *snap = NULL;
+        size_t fds0, fds1, with_socket = 0, kids_kept = 0, kept1;
+
+        if (!setup_kids("sockets_capped_sweep_without_fds", kids, N, &s))
+                return;
+        ck_assert_uint_le(s->ns->keep_max, SA_NETNS_KEEP_MAX);
+        /* Other tests' namespaces may be there too: all but two kept. */
+        s->ns->keep_max = 0;
+        ck_assert_int_eq(sa_netns_set_refresh(s->ns, s->proc_root, NULL), 0);
+        ck_assert_uint_eq(s->ns->kept, 0);
+        ck_assert_uint_ge(s->ns->n, N + 1);
+        s->ns->keep_max = s->ns->n - 1 - 2;
+        ck_assert_int_eq(sa_scanner_scan(s, &f, &snap), 0);
+        sa_snapshot_free(snap);
+        ck_assert_uint_le(s->ns->kept, s->ns->keep_max);
+        fds0 = count_fds() - s->ns->kept;
+        for (int r = 0; r < 3; r++) {
+                ck_assert_int_eq(sa_scanner_scan(s, &f, &snap), 0);
+                for (int i = 0; i < N; i++)
+                        ck_assert_ptr_nonnull(find_inode(snap, kids[i].tcp));
+                ck_assert_uint_ge(snap->stats.netns, N + 1);
+                ck_assert_uint_eq(snap->stats.netns_skipped, 0);
+                sa_snapshot_free(snap);
+        }
+        /* Sockets made for a dump are closed after it. */
+        ck_assert_uint_eq(count_fds() - s->ns->kept, fds0);
+        for (size_t i = 0; i < s->ns->n; i++)
+                with_socket += !s->ns->items[i].self && s->ns->items[i].nl;
+        ck_assert_uint_eq(with_socket, s->ns->kept);
+        ck_assert_uint_le(s->ns->kept, s->ns->keep_max);
+        for (int i = 0; i < N; i++)
+                kids_kept += set_find(s->ns, kids[i].netns)->nl != NULL;
+        ck_assert_uint_ge(kids_kept, 1);
+
+        /* Every fd number taken: the limit at the highest one. */
+        struct rlimit rl0, rl;
+        int fill[64], n_fill = 0, fd;
+        ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl0), 0);
+        fds1 = count_fds();
+        kept1 = s->ns->kept;
+        rl = rl0;
+        rl.rlim_cur = fds1 + 8;
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+        while (n_fill < 64 && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+                fill[n_fill++] = fd;
+        ck_assert_int_eq(errno, EMFILE); /* every slot is full: not even opendir() works */
+        for (int i = 0; i < N; i++)
+                end_child(&kids[i]);
+        ck_assert_int_eq(sa_netns_set_refresh(s->ns, s->proc_root, NULL), 0);
+        for (int i = 0; i < N; i++)
+                ck_assert_ptr_null(set_find(s->ns, kids[i].netns));
+        ck_assert_uint_gt(s->ns->fd_failures, 0); /* the names' directory */
+        ck_assert_int_eq(s->ns->last_fd_error, -EMFILE);
+        while (n_fill > 0)
+                close(fill[--n_fill]);
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl0), 0);
+        /* Their sockets closed (the slots freed may have gone to others kept). */
+        ck_assert_uint_eq(count_fds() + kept1, fds1 + s->ns->kept);
+        sa_scanner_free(s);
+}
+END_TEST
+
 Suite *netns_suite(void)
 {
         Suite *s = suite_create("netns");
@@ -722,6 +806,7 @@ Suite *netns_suite(void)
         tcase_add_test(tc, host_and_container_names);
         tcase_add_test(tc, self_mode_host_name);
         tcase_add_test(tc, scan_cost);
+        tcase_add_test(tc, sockets_capped_sweep_without_fds);
         suite_add_tcase(s, tc);
         return s;
 }
