@@ -1,13 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* Capabilities, with libcap: keep what the scans need, drop the rest. */
+/*
+ * Capabilities, with libcap: keep what the scans need, drop the rest, and
+ * refuse to run when that cannot be done exactly (docs/SECURITY.md,
+ * "Privileges").
+ */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "util.h"
 #include "log.h"
 #include "privs.h"
+
+#define PRIVS_MAX 3
 
 static void cap_freep(cap_t *c)
 {
@@ -15,41 +25,183 @@ static void cap_freep(cap_t *c)
                 cap_free(*c);
 }
 
+/* The capabilities a scan needs, into ret (PRIVS_MAX entries); returns how many. */
+static size_t privs_needed(bool all_namespaces, cap_value_t ret[PRIVS_MAX])
+{
+        ret[0] = CAP_SYS_PTRACE;
+        ret[1] = CAP_DAC_READ_SEARCH;
+        ret[2] = CAP_SYS_ADMIN;
+        return all_namespaces ? 3 : 2;
+}
+
+static bool cap_in(cap_value_t c, const cap_value_t *set, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (set[i] == c)
+                        return true;
+        return false;
+}
+
+/*
+ * Appends the name of capability c ("cap_sys_ptrace") to buf, comma
+ * separated. Truncates silently: the result is only ever a log message.
+ */
+static void cap_name_append(char *buf, size_t size, cap_value_t c)
+{
+        char *name = cap_to_name(c);
+        size_t len = strlen(buf);
+
+        if (len < size)
+                snprintf(buf + len, size - len, "%s%s", len ? ", " : "", name ?: "?");
+        cap_free(name);
+}
+
+/*
+ * Logs the refusal (an error, with errno error) and tells the service
+ * manager why in STATUS= and ERRNO=, so `systemctl status` shows it too.
+ * Returns -error.
+ */
+static int privs_refuse(int error, const char *what)
+{
+        sd_notifyf(false, "STATUS=Refusing to start: %s\nERRNO=%d", what, error);
+        return log_error_errno(error, "Refusing to start: %s", what);
+}
+
+/*
+ * Every capability in need[] must be permitted: without CAP_SYS_PTRACE and
+ * CAP_DAC_READ_SEARCH a scan sees no other user's sockets, without
+ * CAP_SYS_ADMIN no other namespace, and answers built from that would be
+ * wrong, not merely incomplete. -EPERM, naming the missing ones, if not.
+ */
+static int privs_check_needed(cap_t have, const cap_value_t *need, size_t n, bool all_namespaces)
+{
+        char missing[128] = "", what[512];
+
+        for (size_t i = 0; i < n; i++) {
+                cap_flag_value_t v = CAP_CLEAR;
+
+                if (cap_get_flag(have, need[i], CAP_PERMITTED, &v) < 0 || v != CAP_SET)
+                        cap_name_append(missing, sizeof missing, need[i]);
+        }
+        if (!*missing)
+                return 0;
+        snprintf(what, sizeof what,
+                 "a scan needs %s, which this process does not have: it would see no other user's "
+                 "sockets%s (sockauditd.service grants them in CapabilityBoundingSet=)",
+                 missing, all_namespaces ? " and no other network namespace (cap_sys_admin: Namespaces=all only)" : "");
+        return privs_refuse(EPERM, what);
+}
+
+/*
+ * Shrinks the bounding set to keep[]. Dropping needs CAP_SETPCAP: without it
+ * (and with something to drop) nothing is changed and -EPERM names what
+ * would have stayed. Any other failure names the capability.
+ */
+static int privs_drop_bounding(const cap_value_t *keep, size_t n, bool can_setpcap)
+{
+        cap_value_t max = cap_max_bits();
+        char extra[1024] = "", what[1280];
+
+        for (cap_value_t c = 0; c < max; c++)
+                if (!cap_in(c, keep, n) && cap_get_bound(c) == 1)
+                        cap_name_append(extra, sizeof extra, c);
+        if (!*extra)
+                return 0;
+        if (!can_setpcap) {
+                snprintf(what, sizeof what,
+                         "cannot drop %s from the bounding set: that needs cap_setpcap, which this "
+                         "process does not have (add CAP_SETPCAP to CapabilityBoundingSet=)", extra);
+                return privs_refuse(EPERM, what);
+        }
+        for (cap_value_t c = 0; c < max; c++) {
+                if (cap_in(c, keep, n) || cap_get_bound(c) != 1 || cap_drop_bound(c) >= 0)
+                        continue;
+                int error = errno;
+                char name[64] = "";
+
+                cap_name_append(name, sizeof name, c);
+                snprintf(what, sizeof what, "cannot drop %s from the bounding set: %s", name, strerror(error));
+                return privs_refuse(error, what);
+        }
+        return 0;
+}
+
+/*
+ * After the drop: permitted and effective are exactly keep[], inheritable
+ * and ambient empty, bounding exactly keep[]. -EPERM naming the first set
+ * that differs: the documented sets are a promise, not a best effort.
+ */
+static int privs_verify(const cap_value_t *keep, size_t n)
+{
+        _cleanup_(cap_freep) cap_t have = cap_get_proc();
+        cap_value_t max = cap_max_bits();
+
+        if (!have)
+                return log_error_errno(errno ?: ENOMEM, "Cannot read capabilities: %m");
+        for (cap_value_t c = 0; c < max; c++) {
+                bool want = cap_in(c, keep, n);
+                cap_flag_value_t p = CAP_CLEAR, e = CAP_CLEAR, i = CAP_CLEAR;
+                const char *set = NULL;
+                bool is = false;
+
+                (void) cap_get_flag(have, c, CAP_PERMITTED, &p);
+                (void) cap_get_flag(have, c, CAP_EFFECTIVE, &e);
+                (void) cap_get_flag(have, c, CAP_INHERITABLE, &i);
+                if ((p == CAP_SET) != want)
+                        set = "permitted", is = p == CAP_SET;
+                else if ((e == CAP_SET) != want)
+                        set = "effective", is = e == CAP_SET;
+                else if ((cap_get_bound(c) == 1) != want)
+                        set = "bounding", is = !want;
+                else if (i == CAP_SET)
+                        set = "inheritable", is = true;
+                else if (cap_get_ambient(c) == 1)
+                        set = "ambient", is = true;
+                if (set) {
+                        char name[64] = "", what[256];
+
+                        cap_name_append(name, sizeof name, c);
+                        snprintf(what, sizeof what, "after dropping privileges, %s is %s the %s set", name,
+                                 is ? "still in" : "missing from", set);
+                        return privs_refuse(EPERM, what);
+                }
+        }
+        return 0;
+}
+
 int privs_drop(bool all_namespaces)
 {
         _cleanup_(cap_freep) cap_t have = cap_get_proc(), want = cap_init();
-        cap_value_t keep[3] = { CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, CAP_SYS_ADMIN };
-        int n_keep = all_namespaces ? 3 : 2, n = 0;
-        cap_value_t kept[3];
+        cap_value_t keep[PRIVS_MAX];
+        size_t n = privs_needed(all_namespaces, keep);
+        cap_flag_value_t setpcap = CAP_CLEAR;
+        int r;
 
         if (!have || !want)
                 return log_error_errno(errno ?: ENOMEM, "Cannot read capabilities: %m");
-        for (int i = 0; i < n_keep; i++) {
-                cap_flag_value_t v = CAP_CLEAR;
-                if (cap_get_flag(have, keep[i], CAP_PERMITTED, &v) == 0 && v == CAP_SET)
-                        kept[n++] = keep[i];
-        }
-        if (n > 0 && (cap_set_flag(want, CAP_PERMITTED, n, kept, CAP_SET) < 0 ||
-                      cap_set_flag(want, CAP_EFFECTIVE, n, kept, CAP_SET) < 0))
-                return log_error_errno(errno, "Cannot build the capability set: %m");
+        r = privs_check_needed(have, keep, n, all_namespaces);
+        if (r < 0)
+                return r;
+
+        /* Whatever is permitted may be used: CAP_SETPCAP included, for the bounding set. */
+        if (cap_fill(have, CAP_EFFECTIVE, CAP_PERMITTED) < 0 || cap_set_proc(have) < 0)
+                return log_error_errno(errno, "Cannot raise the permitted capabilities: %m");
+        (void) cap_get_flag(have, CAP_SETPCAP, CAP_EFFECTIVE, &setpcap);
 
         /* Bounding set first: dropping from it needs CAP_SETPCAP, which goes next. */
-        for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++) {
-                bool keep_it = false;
-                for (int i = 0; i < n; i++)
-                        keep_it |= kept[i] == c;
-                if (!keep_it && CAP_IS_SUPPORTED(c) && cap_get_bound(c) == 1 && cap_drop_bound(c) < 0 &&
-                    errno != EPERM)
-                        return log_error_errno(errno, "Cannot drop capability %d from the bounding set: %m",
-                                               (int) c);
-        }
+        r = privs_drop_bounding(keep, n, setpcap == CAP_SET);
+        if (r < 0)
+                return r;
         if (cap_reset_ambient() < 0 && errno != EINVAL)
-                log_debug_errno(errno, "Cannot clear the ambient set: %m");
+                return log_error_errno(errno, "Cannot clear the ambient set: %m");
+        if (cap_set_flag(want, CAP_PERMITTED, (int) n, keep, CAP_SET) < 0 ||
+            cap_set_flag(want, CAP_EFFECTIVE, (int) n, keep, CAP_SET) < 0)
+                return log_error_errno(errno, "Cannot build the capability set: %m");
         if (cap_set_proc(want) < 0)
                 return log_error_errno(errno, "Cannot drop capabilities: %m");
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return log_error_errno(errno, "Cannot set no_new_privs: %m");
-        return 0;
+        return privs_verify(keep, n);
 }
 
 json_t *privs_to_json(void)

@@ -33,8 +33,8 @@ CT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 HELPER_DIR=/usr/local/libexec/sockaudit-tests   # inside the container
 VIOLATION_ID=8aabb5f5dc6b450db79ed1fe4a2edec8
 
-CHECKS=(boot activation notify catalog nginx_owners activator policy_violation
-        reload watchdog restart stop verify security)
+CHECKS=(boot activation privileges notify catalog nginx_owners activator policy_violation
+        reload watchdog restart stop privileges_refused verify security)
 
 pass=0 failed=0 skipped=0
 declare -A REPORTED=()
@@ -132,6 +132,86 @@ check_activation() {
         st=$(ct systemctl is-active sockauditd.service)
         [ "$st" = active ] || bad "sockauditd.service is '$st' after the first client (expected active)"
         [ -z "$WHY" ] && NOTE="inactive -> 'sockaudit status' -> active; scan method $(jq -r .scan_method.method <<<"$out")"
+        [ -z "$WHY" ]
+}
+
+# The capability sets of PID in the container, as "CapInh=... CapPrm=...
+# CapEff=... CapBnd=... CapAmb=... NoNewPrivs=...".
+cap_sets() {
+        ct awk '/^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):/ {
+                printf "%s%s=%s", sep, substr($1, 1, length($1) - 1), $2; sep = " " } END { print "" }' "/proc/$1/status"
+}
+
+# docs/SECURITY.md, "Privileges": after start-up the daemon holds exactly
+# CAP_DAC_READ_SEARCH (bit 2), CAP_SYS_PTRACE (19) and, with Namespaces=all
+# (the default, used here), CAP_SYS_ADMIN (21): permitted, effective and
+# bounding alike; nothing inheritable or ambient; no_new_privs.
+CAPS_DOCUMENTED="CapInh=0000000000000000 CapPrm=0000000000280004 CapEff=0000000000280004 CapBnd=0000000000280004 CapAmb=0000000000000000 NoNewPrivs=1"
+
+# check_caps_documented: the running daemon's sets are CAPS_DOCUMENTED, its
+# status says so, and its scans were denied nothing.
+check_caps_documented() {
+        local pid got out
+        pid=$(prop sockauditd.service MainPID)
+        got=$(cap_sets "$pid")
+        echo "sockauditd pid $pid: $got"
+        [ "$got" = "$CAPS_DOCUMENTED" ] || bad "pid $pid has '$got', expected '$CAPS_DOCUMENTED'"
+        out=$(ct sockaudit status --json)
+        jq -c '{capabilities, stats: .last_scan.stats}' <<<"$out"
+        [ "$(jq -c .capabilities <<<"$out")" = '["cap_dac_read_search","cap_sys_ptrace","cap_sys_admin"]' ] ||
+                bad "status capabilities: $(jq -c .capabilities <<<"$out")"
+        [ "$(jq .last_scan.stats.procs_denied <<<"$out")" = 0 ] &&
+                [ "$(jq .last_scan.stats.netns_denied <<<"$out")" = 0 ] ||
+                bad "the scan was denied something: $(jq -c .last_scan.stats <<<"$out")"
+}
+
+check_privileges() {
+        check_caps_documented
+        NOTE="CapPrm = CapEff = CapBnd = 0x280004 (dac_read_search, sys_ptrace, sys_admin), CapInh = CapAmb = 0, NoNewPrivs"
+        [ -z "$WHY" ]
+}
+
+# Start paths without what the daemon needs, by a drop-in that narrows
+# CapabilityBoundingSet=: without CAP_SYS_PTRACE (a scan would see no other
+# user's sockets) and without CAP_SETPCAP (the start-up capabilities could
+# not leave the bounding set). Each time the daemon refuses to start, says
+# which capability and why, and never answers; without the drop-in it
+# starts again with the documented sets.
+DROPIN=/etc/systemd/system/sockauditd.service.d/sa-test-narrow.conf
+check_privileges_refused() {
+        local c caps want inv rc out st
+        for c in "CAP_DAC_READ_SEARCH CAP_SYS_ADMIN CAP_NET_ADMIN CAP_BPF CAP_PERFMON CAP_SETPCAP|a scan needs cap_sys_ptrace, which this process does not have" \
+                 "CAP_SYS_PTRACE CAP_DAC_READ_SEARCH CAP_SYS_ADMIN CAP_NET_ADMIN CAP_BPF CAP_PERFMON|cannot drop cap_net_admin"; do
+                caps=${c%%|*} want=${c#*|}
+                mkdir -p "$(dirname "$ROOTDIR$DROPIN")"
+                printf '[Service]\nCapabilityBoundingSet=\nCapabilityBoundingSet=%s\n' "$caps" > "$ROOTDIR$DROPIN"
+                ct systemctl daemon-reload
+                ct systemctl stop sockauditd.service
+                ct systemctl reset-failed sockauditd.service sockauditd.socket
+                echo "== CapabilityBoundingSet=$caps"
+                out=$(ct systemctl start sockauditd.service 2>&1); rc=$?
+                echo "systemctl start: rc=$rc $out"
+                [ "$rc" -ne 0 ] || bad "started without ${want##* }: systemctl start succeeded"
+                inv=$(prop sockauditd.service InvocationID)
+                out=$(daemon_journal "_SYSTEMD_INVOCATION_ID=$inv" | jq -r .MESSAGE)
+                echo "journal of invocation $inv:"; echo "$out"
+                grep -q "Refusing to start: $want" <<<"$out" || bad "no 'Refusing to start: $want' in the journal"
+                echo "StatusText=$(prop sockauditd.service StatusText) ExecMainStatus=$(prop sockauditd.service ExecMainStatus)"
+                out=$(CT_TIMEOUT=10 ct sockaudit status --json 2>&1); rc=$?
+                echo "sockaudit status: rc=$rc $out"
+                [ "$rc" -ne 0 ] || bad "a client got an answer from a daemon started without ${want##* }"
+        done
+        rm -f "$ROOTDIR$DROPIN"
+        ct systemctl daemon-reload
+        ct systemctl stop sockauditd.service
+        ct systemctl reset-failed sockauditd.service sockauditd.socket
+        ct systemctl start sockauditd.socket
+        ct sockaudit status >/dev/null || bad "no answer after the drop-in was removed"
+        st=$(ct systemctl is-active sockauditd.service)
+        [ "$st" = active ] || bad "sockauditd.service is '$st' after the drop-in was removed"
+        [ "$st" = active ] && check_caps_documented
+        ct systemctl stop sockauditd.service
+        NOTE="refused without CAP_SYS_PTRACE and without CAP_SETPCAP, saying why; documented sets again without the drop-in"
         [ -z "$WHY" ]
 }
 
