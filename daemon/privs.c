@@ -17,20 +17,28 @@
 #include "log.h"
 #include "privs.h"
 
-#define PRIVS_MAX 3
-
 static void cap_freep(cap_t *c)
 {
         if (*c)
                 cap_free(*c);
 }
 
+/* The capabilities a scan needs, and what a scan without each would miss. */
+static const struct {
+        cap_value_t cap;
+        const char *why;
+} privs_scan[] = {
+        { CAP_SYS_PTRACE, "other users' fds, exe and namespace links" },
+        { CAP_DAC_READ_SEARCH, "other users' /proc/PID/fd" },
+        { CAP_SYS_ADMIN, "other network namespaces; only Namespaces=all needs it" },
+};
+#define PRIVS_MAX ELEMENTSOF(privs_scan)
+
 /* The capabilities a scan needs, into ret (PRIVS_MAX entries); returns how many. */
 static size_t privs_needed(bool all_namespaces, cap_value_t ret[PRIVS_MAX])
 {
-        ret[0] = CAP_SYS_PTRACE;
-        ret[1] = CAP_DAC_READ_SEARCH;
-        ret[2] = CAP_SYS_ADMIN;
+        for (size_t i = 0; i < PRIVS_MAX; i++)
+                ret[i] = privs_scan[i].cap;
         return all_namespaces ? 3 : 2;
 }
 
@@ -68,56 +76,65 @@ static int privs_refuse(int error, const char *what)
 }
 
 /*
- * Every capability in need[] must be permitted: without CAP_SYS_PTRACE and
+ * The first n of privs_scan[] must be permitted: without CAP_SYS_PTRACE and
  * CAP_DAC_READ_SEARCH a scan sees no other user's sockets, without
  * CAP_SYS_ADMIN no other namespace, and answers built from that would be
  * wrong, not merely incomplete. -EPERM, naming the missing ones, if not.
  */
-static int privs_check_needed(cap_t have, const cap_value_t *need, size_t n, bool all_namespaces)
+static int privs_check_needed(cap_t have, size_t n)
 {
-        char missing[128] = "", what[512];
+        char missing[384] = "", what[512];
 
         for (size_t i = 0; i < n; i++) {
                 cap_flag_value_t v = CAP_CLEAR;
+                size_t len;
 
-                if (cap_get_flag(have, need[i], CAP_PERMITTED, &v) < 0 || v != CAP_SET)
-                        cap_name_append(missing, sizeof missing, need[i]);
+                if (cap_get_flag(have, privs_scan[i].cap, CAP_PERMITTED, &v) == 0 && v == CAP_SET)
+                        continue;
+                cap_name_append(missing, sizeof missing, privs_scan[i].cap);
+                len = strlen(missing);
+                snprintf(missing + len, sizeof missing - len, " (without it a scan sees none of %s)",
+                         privs_scan[i].why);
         }
         if (!*missing)
                 return 0;
         snprintf(what, sizeof what,
-                 "a scan needs %s, which this process does not have: it would see no other user's "
-                 "sockets%s (sockauditd.service grants them in CapabilityBoundingSet=)",
-                 missing, all_namespaces ? " and no other network namespace (cap_sys_admin: Namespaces=all only)" : "");
+                 "this process lacks %s; sockauditd.service grants them in CapabilityBoundingSet=", missing);
         return privs_refuse(EPERM, what);
 }
 
 /*
- * Shrinks the bounding set to keep[]. Dropping needs CAP_SETPCAP: without it
- * (and with something to drop) nothing is changed and -EPERM names what
- * would have stayed. Any other failure names the capability.
+ * Whether the bounding set can be shrunk to keep[]: that needs CAP_SETPCAP
+ * when it holds anything else. -EPERM naming what would have stayed if not.
  */
-static int privs_drop_bounding(const cap_value_t *keep, size_t n, bool can_setpcap)
+static int privs_check_bounding(const cap_value_t *keep, size_t n, bool can_setpcap)
 {
         cap_value_t max = cap_max_bits();
         char extra[1024] = "", what[1280];
 
+        if (can_setpcap)
+                return 0;
         for (cap_value_t c = 0; c < max; c++)
                 if (!cap_in(c, keep, n) && cap_get_bound(c) == 1)
                         cap_name_append(extra, sizeof extra, c);
         if (!*extra)
                 return 0;
-        if (!can_setpcap) {
-                snprintf(what, sizeof what,
-                         "cannot drop %s from the bounding set: that needs cap_setpcap, which this "
-                         "process does not have (add CAP_SETPCAP to CapabilityBoundingSet=)", extra);
-                return privs_refuse(EPERM, what);
-        }
+        snprintf(what, sizeof what,
+                 "cannot drop %s from the bounding set: that needs cap_setpcap, which this process "
+                 "does not have (add CAP_SETPCAP to CapabilityBoundingSet=)", extra);
+        return privs_refuse(EPERM, what);
+}
+
+/* Shrinks the bounding set to keep[]; a failure names the capability. */
+static int privs_drop_bounding(const cap_value_t *keep, size_t n)
+{
+        cap_value_t max = cap_max_bits();
+
         for (cap_value_t c = 0; c < max; c++) {
                 if (cap_in(c, keep, n) || cap_get_bound(c) != 1 || cap_drop_bound(c) >= 0)
                         continue;
                 int error = errno;
-                char name[64] = "";
+                char name[64] = "", what[256];
 
                 cap_name_append(name, sizeof name, c);
                 snprintf(what, sizeof what, "cannot drop %s from the bounding set: %s", name, strerror(error));
@@ -169,27 +186,53 @@ static int privs_verify(const cap_value_t *keep, size_t n)
         return 0;
 }
 
-int privs_drop(bool all_namespaces)
+/* The checks of privs_check() on the capabilities have; keep[] gets the needed ones (n of them). */
+static int privs_check_have(cap_t have, bool all_namespaces, cap_value_t keep[PRIVS_MAX], size_t *ret_n)
 {
-        _cleanup_(cap_freep) cap_t have = cap_get_proc(), want = cap_init();
-        cap_value_t keep[PRIVS_MAX];
         size_t n = privs_needed(all_namespaces, keep);
         cap_flag_value_t setpcap = CAP_CLEAR;
         int r;
 
+        r = privs_check_needed(have, n);
+        if (r < 0)
+                return r;
+        (void) cap_get_flag(have, CAP_SETPCAP, CAP_PERMITTED, &setpcap);
+        r = privs_check_bounding(keep, n, setpcap == CAP_SET);
+        if (r < 0)
+                return r;
+        *ret_n = n;
+        return 0;
+}
+
+int privs_check(bool all_namespaces)
+{
+        _cleanup_(cap_freep) cap_t have = cap_get_proc();
+        cap_value_t keep[PRIVS_MAX];
+        size_t n;
+
+        if (!have)
+                return log_error_errno(errno ?: ENOMEM, "Cannot read capabilities: %m");
+        return privs_check_have(have, all_namespaces, keep, &n);
+}
+
+int privs_drop(bool all_namespaces)
+{
+        _cleanup_(cap_freep) cap_t have = cap_get_proc(), want = cap_init();
+        cap_value_t keep[PRIVS_MAX];
+        size_t n;
+        int r;
+
         if (!have || !want)
                 return log_error_errno(errno ?: ENOMEM, "Cannot read capabilities: %m");
-        r = privs_check_needed(have, keep, n, all_namespaces);
+        r = privs_check_have(have, all_namespaces, keep, &n);
         if (r < 0)
                 return r;
 
         /* Whatever is permitted may be used: CAP_SETPCAP included, for the bounding set. */
         if (cap_fill(have, CAP_EFFECTIVE, CAP_PERMITTED) < 0 || cap_set_proc(have) < 0)
                 return log_error_errno(errno, "Cannot raise the permitted capabilities: %m");
-        (void) cap_get_flag(have, CAP_SETPCAP, CAP_EFFECTIVE, &setpcap);
-
         /* Bounding set first: dropping from it needs CAP_SETPCAP, which goes next. */
-        r = privs_drop_bounding(keep, n, setpcap == CAP_SET);
+        r = privs_drop_bounding(keep, n);
         if (r < 0)
                 return r;
         if (cap_reset_ambient() < 0 && errno != EINVAL)
