@@ -34,6 +34,23 @@ static const struct {
 };
 #define PRIVS_MAX ELEMENTSOF(privs_scan)
 
+/*
+ * Used only at start-up (process events, the eBPF fd walk). Without
+ * CAP_SETPCAP they cannot leave the bounding set and stay there, as does
+ * CAP_SYS_ADMIN when not kept: harmless, since after no_new_privs only an
+ * execve could gain from the bounding set and the daemon never executes
+ * anything.
+ */
+static const cap_value_t privs_start_only[] = { CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON };
+
+/* The sets privs_drop() leaves: keep[] permitted and effective, bound[] bounding. */
+typedef struct privs_sets {
+        cap_value_t keep[PRIVS_MAX];
+        size_t n_keep;
+        cap_value_t bound[PRIVS_MAX + ELEMENTSOF(privs_start_only)];
+        size_t n_bound;
+} privs_sets;
+
 /* The capabilities a scan needs, into ret (PRIVS_MAX entries); returns how many. */
 static size_t privs_needed(bool all_namespaces, cap_value_t ret[PRIVS_MAX])
 {
@@ -103,35 +120,52 @@ static int privs_check_needed(cap_t have, size_t n)
         return privs_refuse(EPERM, what);
 }
 
+/* Adds c to sets->bound if the bounding set holds it and bound[] does not yet. */
+static void privs_bound_add(privs_sets *sets, cap_value_t c)
+{
+        if (cap_get_bound(c) == 1 && !cap_in(c, sets->bound, sets->n_bound))
+                sets->bound[sets->n_bound++] = c;
+}
+
 /*
- * Whether the bounding set can be shrunk to keep[]: that needs CAP_SETPCAP
- * when it holds anything else. -EPERM naming what would have stayed if not.
+ * The bounding set privs_drop() leaves, into sets->bound: with CAP_SETPCAP
+ * exactly keep[] (CAP_SETPCAP itself goes too); without it the bounding
+ * set cannot shrink, so keep[] plus the other scan and the start-only
+ * capabilities it holds. Without CAP_SETPCAP anything else there is
+ * refused: -EPERM naming it.
  */
-static int privs_check_bounding(const cap_value_t *keep, size_t n, bool can_setpcap)
+static int privs_check_bounding(privs_sets *sets, bool can_setpcap)
 {
         cap_value_t max = cap_max_bits();
         char extra[1024] = "", what[1280];
 
+        memcpy(sets->bound, sets->keep, sets->n_keep * sizeof sets->keep[0]);
+        sets->n_bound = sets->n_keep;
         if (can_setpcap)
                 return 0;
+        for (size_t i = 0; i < PRIVS_MAX; i++)
+                privs_bound_add(sets, privs_scan[i].cap);
+        for (size_t i = 0; i < ELEMENTSOF(privs_start_only); i++)
+                privs_bound_add(sets, privs_start_only[i]);
         for (cap_value_t c = 0; c < max; c++)
-                if (!cap_in(c, keep, n) && cap_get_bound(c) == 1)
+                if (!cap_in(c, sets->bound, sets->n_bound) && cap_get_bound(c) == 1)
                         cap_name_append(extra, sizeof extra, c);
         if (!*extra)
                 return 0;
         snprintf(what, sizeof what,
                  "cannot drop %s from the bounding set: that needs cap_setpcap, which this process "
-                 "does not have (add CAP_SETPCAP to CapabilityBoundingSet=)", extra);
+                 "does not have (only the scan capabilities, cap_net_admin, cap_bpf and cap_perfmon "
+                 "may stay there)", extra);
         return privs_refuse(EPERM, what);
 }
 
-/* Shrinks the bounding set to keep[]; a failure names the capability. */
-static int privs_drop_bounding(const cap_value_t *keep, size_t n)
+/* Shrinks the bounding set to bound[]; a failure names the capability. */
+static int privs_drop_bounding(const cap_value_t *bound, size_t n)
 {
         cap_value_t max = cap_max_bits();
 
         for (cap_value_t c = 0; c < max; c++) {
-                if (cap_in(c, keep, n) || cap_get_bound(c) != 1 || cap_drop_bound(c) >= 0)
+                if (cap_in(c, bound, n) || cap_get_bound(c) != 1 || cap_drop_bound(c) >= 0)
                         continue;
                 int error = errno;
                 char name[64] = "", what[256];
@@ -144,11 +178,12 @@ static int privs_drop_bounding(const cap_value_t *keep, size_t n)
 }
 
 /*
- * After the drop: permitted and effective are exactly keep[], inheritable
- * and ambient empty, bounding exactly keep[]. -EPERM naming the first set
- * that differs: the documented sets are a promise, not a best effort.
+ * After the drop: permitted and effective are exactly sets->keep, bounding
+ * exactly sets->bound, inheritable and ambient empty. -EPERM naming the
+ * first set that differs: the documented sets are a promise, not a best
+ * effort.
  */
-static int privs_verify(const cap_value_t *keep, size_t n)
+static int privs_verify(const privs_sets *sets)
 {
         _cleanup_(cap_freep) cap_t have = cap_get_proc();
         cap_value_t max = cap_max_bits();
@@ -156,7 +191,8 @@ static int privs_verify(const cap_value_t *keep, size_t n)
         if (!have)
                 return log_error_errno(errno ?: ENOMEM, "Cannot read capabilities: %m");
         for (cap_value_t c = 0; c < max; c++) {
-                bool want = cap_in(c, keep, n);
+                bool want = cap_in(c, sets->keep, sets->n_keep);
+                bool want_bound = cap_in(c, sets->bound, sets->n_bound);
                 cap_flag_value_t p = CAP_CLEAR, e = CAP_CLEAR, i = CAP_CLEAR;
                 const char *set = NULL;
                 bool is = false;
@@ -168,8 +204,8 @@ static int privs_verify(const cap_value_t *keep, size_t n)
                         set = "permitted", is = p == CAP_SET;
                 else if ((e == CAP_SET) != want)
                         set = "effective", is = e == CAP_SET;
-                else if ((cap_get_bound(c) == 1) != want)
-                        set = "bounding", is = !want;
+                else if ((cap_get_bound(c) == 1) != want_bound)
+                        set = "bounding", is = !want_bound;
                 else if (i == CAP_SET)
                         set = "inheritable", is = true;
                 else if (cap_get_ambient(c) == 1)
@@ -186,45 +222,39 @@ static int privs_verify(const cap_value_t *keep, size_t n)
         return 0;
 }
 
-/* The checks of privs_check() on the capabilities have; keep[] gets the needed ones (n of them). */
-static int privs_check_have(cap_t have, bool all_namespaces, cap_value_t keep[PRIVS_MAX], size_t *ret_n)
+/* The checks of privs_check() on the capabilities have; fills sets. */
+static int privs_check_have(cap_t have, bool all_namespaces, privs_sets *sets)
 {
-        size_t n = privs_needed(all_namespaces, keep);
         cap_flag_value_t setpcap = CAP_CLEAR;
         int r;
 
-        r = privs_check_needed(have, n);
+        sets->n_keep = privs_needed(all_namespaces, sets->keep);
+        r = privs_check_needed(have, sets->n_keep);
         if (r < 0)
                 return r;
         (void) cap_get_flag(have, CAP_SETPCAP, CAP_PERMITTED, &setpcap);
-        r = privs_check_bounding(keep, n, setpcap == CAP_SET);
-        if (r < 0)
-                return r;
-        *ret_n = n;
-        return 0;
+        return privs_check_bounding(sets, setpcap == CAP_SET);
 }
 
 int privs_check(bool all_namespaces)
 {
         _cleanup_(cap_freep) cap_t have = cap_get_proc();
-        cap_value_t keep[PRIVS_MAX];
-        size_t n;
+        privs_sets sets;
 
         if (!have)
                 return log_error_errno(errno ?: ENOMEM, "Cannot read capabilities: %m");
-        return privs_check_have(have, all_namespaces, keep, &n);
+        return privs_check_have(have, all_namespaces, &sets);
 }
 
 int privs_drop(bool all_namespaces)
 {
         _cleanup_(cap_freep) cap_t have = cap_get_proc(), want = cap_init();
-        cap_value_t keep[PRIVS_MAX];
-        size_t n;
+        privs_sets sets;
         int r;
 
         if (!have || !want)
                 return log_error_errno(errno ?: ENOMEM, "Cannot read capabilities: %m");
-        r = privs_check_have(have, all_namespaces, keep, &n);
+        r = privs_check_have(have, all_namespaces, &sets);
         if (r < 0)
                 return r;
 
@@ -232,19 +262,19 @@ int privs_drop(bool all_namespaces)
         if (cap_fill(have, CAP_EFFECTIVE, CAP_PERMITTED) < 0 || cap_set_proc(have) < 0)
                 return log_error_errno(errno, "Cannot raise the permitted capabilities: %m");
         /* Bounding set first: dropping from it needs CAP_SETPCAP, which goes next. */
-        r = privs_drop_bounding(keep, n);
+        r = privs_drop_bounding(sets.bound, sets.n_bound);
         if (r < 0)
                 return r;
         if (cap_reset_ambient() < 0 && errno != EINVAL)
                 return log_error_errno(errno, "Cannot clear the ambient set: %m");
-        if (cap_set_flag(want, CAP_PERMITTED, (int) n, keep, CAP_SET) < 0 ||
-            cap_set_flag(want, CAP_EFFECTIVE, (int) n, keep, CAP_SET) < 0)
+        if (cap_set_flag(want, CAP_PERMITTED, (int) sets.n_keep, sets.keep, CAP_SET) < 0 ||
+            cap_set_flag(want, CAP_EFFECTIVE, (int) sets.n_keep, sets.keep, CAP_SET) < 0)
                 return log_error_errno(errno, "Cannot build the capability set: %m");
         if (cap_set_proc(want) < 0)
                 return log_error_errno(errno, "Cannot drop capabilities: %m");
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return log_error_errno(errno, "Cannot set no_new_privs: %m");
-        return privs_verify(keep, n);
+        return privs_verify(&sets);
 }
 
 json_t *privs_to_json(void)
