@@ -409,6 +409,10 @@ int manager_new(const manager_options *o, manager **ret)
         r = manager_load_config(m);
         if (r < 0)
                 return r;
+        /* Refuse before binding anything when the drop below could not succeed. */
+        r = privs_check(m->config->namespaces == CONFIG_NAMESPACES_ALL);
+        if (r < 0)
+                return r;
         r = manager_open_event_loop(m);
         if (r < 0)
                 return r;

@@ -41,8 +41,8 @@ CT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 HELPER_DIR=/usr/local/libexec/sockaudit-tests   # inside the container
 VIOLATION_ID=8aabb5f5dc6b450db79ed1fe4a2edec8
 
-CHECKS=(boot activation notify catalog nginx_owners activator policy_violation
-        reload watchdog restart stop verify security)
+CHECKS=(boot activation privileges notify catalog nginx_owners activator policy_violation
+        reload watchdog restart stop privileges_refused verify security)
 
 pass=0 failed=0 skipped=0
 declare -A REPORTED=()
@@ -141,6 +141,120 @@ check_activation() {
         st=$(ct systemctl is-active sockauditd.service)
         [ "$st" = active ] || bad "sockauditd.service is '$st' after the first client (expected active)"
         [ -z "$WHY" ] && NOTE="inactive -> 'sockaudit status' -> active; scan method $(jq -r .scan_method.method <<<"$out")"
+        [ -z "$WHY" ]
+}
+
+# The capability sets of PID in the container, as "CapInh=... CapPrm=...
+# CapEff=... CapBnd=... CapAmb=... NoNewPrivs=...".
+cap_sets() {
+        # shellcheck disable=SC2016  # awk's own $1 and $2
+        ct awk '/^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):/ {
+                printf "%s%s=%s", sep, substr($1, 1, length($1) - 1), $2; sep = " " } END { print "" }' "/proc/$1/status"
+}
+
+# docs/SECURITY.md, "Privileges": after start-up the daemon holds exactly
+# CAP_DAC_READ_SEARCH (bit 2), CAP_SYS_PTRACE (19) and, with Namespaces=all
+# (the default, used here), CAP_SYS_ADMIN (21), permitted and effective;
+# nothing inheritable or ambient; no_new_privs. The unit grants no
+# CAP_SETPCAP, so the bounding set cannot shrink: it holds those plus the
+# start-up CAP_NET_ADMIN (12), CAP_PERFMON (38) and CAP_BPF (39), as far as
+# the container's bounding set (PID 1's) holds them: systemd-nspawn's has
+# no CAP_BPF or CAP_PERFMON, so 0x281004 here, 0xc000281004 on a host.
+caps_documented() {
+        local pid1
+        # shellcheck disable=SC2016  # awk's own $2
+        pid1=$(ct awk '/^CapBnd:/ { print $2 }' /proc/1/status)
+        printf 'CapInh=%016x CapPrm=%016x CapEff=%016x CapBnd=%016x CapAmb=%016x NoNewPrivs=1\n' \
+                0 0x280004 0x280004 $((0xc000281004 & 0x$pid1)) 0
+}
+# With CAP_SETPCAP the daemon shrinks its bounding set to the three it keeps.
+CAPS_SETPCAP="CapInh=0000000000000000 CapPrm=0000000000280004 CapEff=0000000000280004 CapBnd=0000000000280004 CapAmb=0000000000000000 NoNewPrivs=1"
+
+# check_caps_documented [SETS]: the running daemon's sets are SETS
+# (default caps_documented's), its status says so, and its scans were
+# denied nothing.
+check_caps_documented() {
+        local pid got out want=${1:-}
+        [ -n "$want" ] || want=$(caps_documented)
+        pid=$(prop sockauditd.service MainPID)
+        got=$(cap_sets "$pid")
+        echo "sockauditd pid $pid: $got"
+        [ "$got" = "$want" ] || bad "pid $pid has '$got', expected '$want'"
+        out=$(ct sockaudit status --json)
+        jq -c '{capabilities, stats: .last_scan.stats}' <<<"$out"
+        [ "$(jq -c .capabilities <<<"$out")" = '["cap_dac_read_search","cap_sys_ptrace","cap_sys_admin"]' ] ||
+                bad "status capabilities: $(jq -c .capabilities <<<"$out")"
+        if [ "$(jq '.last_scan.stats | .procs_denied + .netns_denied' <<<"$out")" != 0 ]; then
+                bad "the scan was denied something: $(jq -c .last_scan.stats <<<"$out")"
+        fi
+}
+
+check_privileges() {
+        check_caps_documented
+        NOTE="CapPrm = CapEff = 0x280004 (dac_read_search, sys_ptrace, sys_admin), $(caps_documented | grep -o 'CapBnd=[0-9a-f]*') (those and net_admin, without CAP_SETPCAP), CapInh = CapAmb = 0, NoNewPrivs"
+        [ -z "$WHY" ]
+}
+
+# narrow CAPS: a drop-in setting CapabilityBoundingSet= to exactly CAPS,
+# and sockauditd.service stopped with its failures reset.
+DROPIN=/etc/systemd/system/sockauditd.service.d/sa-test-narrow.conf
+narrow() {
+        mkdir -p "$(dirname "$ROOTDIR$DROPIN")"
+        printf '[Service]\nCapabilityBoundingSet=\nCapabilityBoundingSet=%s\n' "$1" > "$ROOTDIR$DROPIN"
+        ct systemctl daemon-reload
+        ct systemctl stop sockauditd.service
+        ct systemctl reset-failed sockauditd.service sockauditd.socket
+        echo "== CapabilityBoundingSet=$1"
+}
+
+# Start paths by a drop-in that changes CapabilityBoundingSet=: without
+# CAP_SYS_PTRACE (a scan would see no other user's sockets) and with
+# CAP_CHOWN but no CAP_SETPCAP (it could not leave the bounding set), the
+# daemon refuses to start, says which capability and why, and never
+# answers; with CAP_SETPCAP added it starts and shrinks its bounding set to
+# the three it keeps; without the drop-in it starts again with the
+# documented sets.
+UNIT_CAPS="CAP_SYS_PTRACE CAP_DAC_READ_SEARCH CAP_SYS_ADMIN CAP_NET_ADMIN CAP_BPF CAP_PERFMON"
+check_privileges_refused() {
+        local c caps want pid rc out st
+        for c in "${UNIT_CAPS#CAP_SYS_PTRACE }|this process lacks cap_sys_ptrace" \
+                 "$UNIT_CAPS CAP_CHOWN|cannot drop cap_chown"; do
+                caps=${c%%|*} want=${c#*|}
+                narrow "$caps"
+                out=$(ct systemctl start sockauditd.service 2>&1); rc=$?
+                echo "systemctl start: rc=$rc $out"
+                [ "$rc" -ne 0 ] || bad "started with '$caps': systemctl start succeeded"
+                # By _PID: a process that exits at once may be gone before
+                # journald reads its unit and invocation from /proc.
+                pid=$(prop sockauditd.service ExecMainPID)
+                for _ in 1 2 3 4 5; do
+                        out=$(ct journalctl --no-pager -o json "_PID=$pid" | jq -r .MESSAGE)
+                        grep -q "Refusing to start" <<<"$out" && break
+                        sleep 0.5
+                done
+                echo "journal of pid $pid:"; echo "$out"
+                grep -q "Refusing to start: $want" <<<"$out" || bad "no 'Refusing to start: $want' in the journal"
+                st=$(prop sockauditd.service StatusText)
+                echo "StatusText=$st ExecMainStatus=$(prop sockauditd.service ExecMainStatus)"
+                [[ "$st" == "Refusing to start: $want"* ]] || bad "StatusText is '$st'"
+                out=$(CT_TIMEOUT=10 ct sockaudit status --json 2>&1); rc=$?
+                echo "sockaudit status: rc=$rc $out"
+                [ "$rc" -ne 0 ] || bad "a client got an answer from a daemon started with '$caps'"
+        done
+        narrow "$UNIT_CAPS CAP_SETPCAP"
+        ct systemctl start sockauditd.service || bad "did not start with CAP_SETPCAP"
+        check_caps_documented "$CAPS_SETPCAP"
+        rm -f "$ROOTDIR$DROPIN"
+        ct systemctl daemon-reload
+        ct systemctl stop sockauditd.service
+        ct systemctl reset-failed sockauditd.service sockauditd.socket
+        ct systemctl start sockauditd.socket
+        ct sockaudit status >/dev/null || bad "no answer after the drop-in was removed"
+        st=$(ct systemctl is-active sockauditd.service)
+        [ "$st" = active ] || bad "sockauditd.service is '$st' after the drop-in was removed"
+        [ "$st" = active ] && check_caps_documented
+        ct systemctl stop sockauditd.service
+        NOTE="refused without CAP_SYS_PTRACE and with CAP_CHOWN but no CAP_SETPCAP, saying why; CapBnd = 0x280004 with CAP_SETPCAP; documented sets again without the drop-in"
         [ -z "$WHY" ]
 }
 
@@ -472,6 +586,7 @@ check_security() {
         echo "$out"
         level=$(sed -nE 's/.*Overall exposure level for sockauditd.service: ([0-9.]+).*/\1/p' <<<"$out")
         [ -n "$level" ] || { bad "no exposure level in: $(tail -n 2 <<<"$out")"; return 1; }
+        # As test_units.sh's units_security.
         awk -v l="$level" 'BEGIN { exit !(l <= 2.5) }' || bad "exposure level $level is above 2.5"
         NOTE="exposure level $level"
         [ -z "$WHY" ]
