@@ -3,10 +3,12 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "rootpath.h"
@@ -114,6 +116,18 @@ START_TEST(links_out_of_the_root_stay_in_it)
 }
 END_TEST
 
+/* Whether this kernel (or valgrind, which lacks it) runs openat2 at all. */
+static bool have_openat2(void)
+{
+        struct open_how how = { .flags = O_PATH | O_CLOEXEC };
+        long fd = syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof how);
+
+        if (fd < 0)
+                return false;
+        close((int) fd);
+        return true;
+}
+
 /* openat2 follows links that stay inside; the fallback follows none. */
 START_TEST(links_inside_the_root)
 {
@@ -123,8 +137,12 @@ START_TEST(links_inside_the_root)
         fd = sa_root_open(root_fd, "usr", O_PATH);
         ck_assert_int_ge(fd, 0);
         close(fd);
-        ck_assert_str_eq(read_in_root("lib/x"), "x");
-        ck_assert_str_eq(read_in_root("abs/x"), "x");
+        if (have_openat2()) {
+                ck_assert_str_eq(read_in_root("lib/x"), "x");
+                ck_assert_str_eq(read_in_root("abs/x"), "x");
+        } else
+                printf("SKIP: links_inside_the_root, openat2 part: openat2 is not available here (%s); "
+                       "the fallback is checked below\n", strerror(errno));
         sa_root_open_force_fallback(true);
         ck_assert_str_eq(read_in_root("lib/x"), "");
         ck_assert_int_eq(sa_root_open(root_fd, "abs", O_PATH), -ELOOP);
