@@ -86,6 +86,23 @@ static void put_program(FILE *f, const sa_process *p, size_t n)
                 fprintf(f, " \xc3\x97%zu", n);      /* U+00D7 MULTIPLICATION SIGN */
 }
 
+int sa_describe_process(const sa_process *p, char **ret)
+{
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+
+        if (!f)
+                return -ENOMEM;
+        put_program(f, p, 1);
+        if (fclose(f) != 0) {
+                free(out);
+                return -ENOMEM;
+        }
+        *ret = out;
+        return 0;
+}
+
 int sa_describe_owners(const sa_listener *l, char **ret)
 {
         const sa_process *shown[SA_DESCRIBE_MAX_PROGRAMS];

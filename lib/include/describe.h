@@ -39,6 +39,9 @@ const char *sa_describe_netns(const sa_listener *l, char *buf, size_t size);
 /* "443/tcp on [::]", "443/tcp on 0.0.0.0 in netns trialE". Caller frees. */
 int sa_describe_listener(const sa_listener *l, char **ret);
 
+/* One process: "nginx[812] (root, nginx.service)", "socat[4242] (4242)". Caller frees. */
+int sa_describe_process(const sa_process *p, char **ret);
+
 /*
  * The programs among l's holders, in order of first appearance, one each
  * (a program is comm, exe, user and unit alike): "nginx[812] (root,

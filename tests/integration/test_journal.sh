@@ -47,7 +47,7 @@ test_journal_allowed_and_rogue() {
                 and .SOCKAUDIT_PROTO == \"tcp\" and .SOCKAUDIT_ADDRESS == \"0.0.0.0\"
                 and .SOCKAUDIT_PORT == \"443\" and .SOCKAUDIT_NETNS == \"$ns\"
                 and .SOCKAUDIT_EXE == \"$real\" and .SOCKAUDIT_OWNERS == \"1\"
-                and (.MESSAGE | startswith(\"443/tcp on 0.0.0.0 opened by sa-listen[$good]\"))" \
+                and (.MESSAGE | startswith(\"443/tcp on 0.0.0.0 opened by sa-listen[$good] (root)\"))" \
                 "listener_added entry of the allowed owner"
 
         stop_listen "$good"
@@ -255,8 +255,8 @@ test_journal_owner_changed() {
         one_entry "$(ev_pid owner_changed "$pid")" "owner_changed"
         assert_json "$ENTRY" "$JQ_JV .MESSAGE_ID == \"372a7cc957ec44fc864669ef929c85df\" and .PRIORITY == \"5\"
                 and jv(.SOCKAUDIT_UNIT) == [\"$unit\"]
-                and .SOCKAUDIT_PREVIOUS_OWNERS == \"sa-listen[$pid] (user root)\"
-                and .MESSAGE == \"443/tcp on 0.0.0.0 now owned by sa-listen[$pid] ($unit) (was sa-listen[$pid] (user root))\"" \
+                and .SOCKAUDIT_PREVIOUS_OWNERS == \"sa-listen[$pid] (root)\"
+                and .MESSAGE == \"443/tcp on 0.0.0.0 now owned by sa-listen[$pid] (root, $unit) (was sa-listen[$pid] (root))\"" \
                 "owner_changed entry"
 }
 

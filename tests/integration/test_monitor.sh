@@ -51,10 +51,10 @@ test_watch_stream() {
                 and [.listener.owners[].pid] == [$pid]" "second event"
         assert_eq 2 "$(file_lines "$wh")" "human watch: one line per event"
         l=$(nth_line "$wh" 1)
-        assert_contains "$l" "listener_added tcp 0.0.0.0:443" "human watch, first line"
+        assert_contains "$l" "listener_added 443/tcp on 0.0.0.0: " "human watch, first line"
         assert_contains "$l" "[$pid]" "human watch, first line names the pid"
         l=$(nth_line "$wh" 2)
-        assert_contains "$l" "listener_removed tcp 0.0.0.0:443" "human watch, second line"
+        assert_contains "$l" "listener_removed 443/tcp on 0.0.0.0: " "human watch, second line"
         assert_contains "$l" "[$pid]" "human watch, second line names the pid"
 
         # No refresh: the cheap probe of `who` sees the new socket.
