@@ -102,6 +102,35 @@ int print_template(FILE *out, const json_t *root, const char *tmpl)
         return r < 0 ? r : ok;
 }
 
+/* "Watching:      443/tcp 443/udp" from status's config.watched; nothing when absent. */
+static int watched_print(FILE *out, const json_t *watched)
+{
+        char *raw = NULL;
+        size_t len = 0;
+        FILE *f;
+        int r;
+
+        if (!json_is_array(watched))
+                return 0;
+        f = open_memstream(&raw, &len);
+        if (!f)
+                return -ENOMEM;
+        fputs("Watching:     ", f);
+        for (size_t i = 0; i < json_array_size(watched); i++) {
+                const char *s = json_string_value(json_array_get(watched, i));
+                fprintf(f, " %s", s ? s : "?");
+        }
+        if (json_array_size(watched) == 0)
+                fputs(" nothing", f);
+        if (fclose(f) != 0) {
+                free(raw);
+                return -ENOMEM;
+        }
+        r = put_line(out, raw);
+        free(raw);
+        return r;
+}
+
 int status_print(FILE *out, const json_t *status)
 {
         static const char *const lines[] = {
@@ -129,6 +158,9 @@ int status_print(FILE *out, const json_t *status)
                         "{monitor.events.policy_violation} policy violations "
                         "({monitor.active_violations} active)",
                 "Baseline:      {monitor.baseline}; {monitor.state.saves} saves, {monitor.state.errors} failed",
+                "Config:        {config.path}; namespaces {config.namespaces}",
+                "Last reload:   {config.last_reload.time}: {config.last_reload.result}; {config.last_reload.changes}",
+                "Last reload:   {config.last_reload.time}: {config.last_reload.result}: {config.last_reload.error}",
                 "Journal:       {monitor.journal.sent} sent, {monitor.journal.queued} queued "
                         "(max {monitor.journal.max_queue}), {monitor.journal.dropped} dropped, "
                         "{monitor.journal.failed} failed, {monitor.journal.stderr} to stderr",
@@ -139,7 +171,7 @@ int status_print(FILE *out, const json_t *status)
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return watched_print(out, json_object_get(json_object_get(status, "config"), "watched"));
 }
 
 /*
