@@ -266,19 +266,19 @@ static int save(monitor *m, const sa_snapshot *snap, const policy *p)
 
 /*
  * Whether change c is news under p. A change of scope is not a change of
- * the world: a listener that left the scope (Namespaces=self) did not
- * close, one that entered it on a reload did not open. During a reload
- * (m->before), listeners on ports watched only since are left to
+ * the world: a listener out of sight (Namespaces=self) neither closed nor
+ * opened, and one that entered the scope on a reload did not open. During
+ * a reload (m->before), listeners on ports watched only since are left to
  * report_newly_watched().
  */
 static bool change_reported(const monitor *m, const sa_change *c, const policy *p)
 {
         const sa_listener *l = c->after ? c->after : c->before;
 
-        if (!policy_watches(p, l))
+        if (!policy_watches(p, l) || !scope_has(&m->scope, l->netns))
                 return false;
         if (c->kind == SA_CHANGE_REMOVED)
-                return scope_has(&m->scope, l->netns);
+                return true;
         if (m->before && !policy_watches(m->before, l))
                 return false;
         if (c->kind == SA_CHANGE_ADDED && m->scope_widened)
@@ -291,7 +291,7 @@ static void report_newly_watched(monitor *m, const sa_snapshot *new, const polic
 {
         for (size_t i = 0; m->before && i < new->n_listeners; i++) {
                 const sa_listener *l = &new->listeners[i];
-                if (!policy_watches(p, l) || policy_watches(m->before, l))
+                if (!policy_watches(p, l) || policy_watches(m->before, l) || !scope_has(&m->scope, l->netns))
                         continue;
                 (void) emit_event(m, EVENT_LISTENER_ADDED, &new->taken, l, NULL, NULL);
                 *changed = true;

@@ -51,8 +51,8 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
 void monitor_policy_changed(monitor *m);
 
 /*
- * What the scans see. A removed listener outside it left the scope, it did
- * not close: no event; violations reported there stay reported.
+ * What the scans see. A listener outside it is out of sight, not opened or
+ * closed: no event; violations reported there stay reported.
  */
 void monitor_set_scope(monitor *m, const scope *s);
 
