@@ -11,30 +11,43 @@
 #include <string.h>
 
 #include "commands.h"
+#include "describe.h"
 #include "human.h"
 #include "sockaudit.h"
 #include "table.h"
 
 
-/* "held by comm[pid] (unit), ...", or why the owner is unknown. */
-static void put_owners(FILE *f, const json_t *l)
+/*
+ * "held by comm[pid] (user, unit), ..." (describe.h's form, one per holder
+ * with its pid in its own PID namespace), or why the owner is unknown.
+ */
+static int put_owners(FILE *f, const json_t *rec, const sa_listener *l)
 {
-        const json_t *owners = json_object_get(l, "owners");
-        const char *reason = json_string_value(json_object_get(l, "owner_reason"));
+        const char *reason = json_string_value(json_object_get(rec, "owner_reason"));
 
-        if (json_array_size(owners) == 0) {
+        if (l->n_holders == 0) {
                 fprintf(f, "owner unknown: %s", reason ? reason : "no holder found");
-                return;
+                return 0;
         }
         fputs("held by ", f);
-        human_put_owners(f, owners, true);
+        for (size_t i = 0; i < l->n_holders; i++) {
+                const sa_process *p = l->holders[i].proc;
+                char *one = NULL;
+                if (sa_describe_process(p, &one) < 0)
+                        return -ENOMEM;
+                fprintf(f, "%s%s", i ? ", " : "", one);
+                free(one);
+                if (p->nspid)
+                        fprintf(f, " (pid %d in its PID namespace)", (int) p->nspid);
+        }
+        return 0;
 }
 
 /*
  * One listener: "PROTO LOCAL in netns NAME: held by ...", then the summary
  * and each reason indented. Everything is escaped. 0 or -errno.
  */
-static int print_one(FILE *out, const json_t *l, const char *summary, char **lines)
+static int print_one(FILE *out, const json_t *l, const sa_listener *lis, const char *summary, char **lines)
 {
         const char *proto = json_string_value(json_object_get(l, "proto"));
         const char *ns_name = json_string_value(json_object_get(l, "netns_name"));
@@ -59,9 +72,9 @@ static int print_one(FILE *out, const json_t *l, const char *summary, char **lin
         else
                 fputc('?', f);
         fputs(": ", f);
-        put_owners(f, l);
+        r = put_owners(f, l, lis);
         free(local);
-        if (fclose(f) != 0) {
+        if (fclose(f) != 0 || r < 0) {
                 free(raw);
                 return -ENOMEM;
         }
@@ -144,7 +157,7 @@ int cmd_explain(const cli_options *o)
                         if (i > 0 && putchar('\n') == EOF)
                                 r = -EIO;
                         if (r == 0)
-                                r = print_one(stdout, rec, summary, lines);
+                                r = print_one(stdout, rec, l, summary, lines);
                 }
                 sa_strv_free(lines);
                 free(summary);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "describe.h"
 #include "human.h"
 #include "sockaudit.h"
 #include "table.h"
@@ -101,6 +102,35 @@ int print_template(FILE *out, const json_t *root, const char *tmpl)
         return r < 0 ? r : ok;
 }
 
+/* "Watching:      443/tcp 443/udp" from status's config.watched; nothing when absent. */
+static int watched_print(FILE *out, const json_t *watched)
+{
+        char *raw = NULL;
+        size_t len = 0;
+        FILE *f;
+        int r;
+
+        if (!json_is_array(watched))
+                return 0;
+        f = open_memstream(&raw, &len);
+        if (!f)
+                return -ENOMEM;
+        fputs("Watching:     ", f);
+        for (size_t i = 0; i < json_array_size(watched); i++) {
+                const char *s = json_string_value(json_array_get(watched, i));
+                fprintf(f, " %s", s ? s : "?");
+        }
+        if (json_array_size(watched) == 0)
+                fputs(" nothing", f);
+        if (fclose(f) != 0) {
+                free(raw);
+                return -ENOMEM;
+        }
+        r = put_line(out, raw);
+        free(raw);
+        return r;
+}
+
 int status_print(FILE *out, const json_t *status)
 {
         static const char *const lines[] = {
@@ -128,6 +158,9 @@ int status_print(FILE *out, const json_t *status)
                         "{monitor.events.policy_violation} policy violations "
                         "({monitor.active_violations} active)",
                 "Baseline:      {monitor.baseline}; {monitor.state.saves} saves, {monitor.state.errors} failed",
+                "Config:        {config.path}; namespaces {config.namespaces}",
+                "Last reload:   {config.last_reload.time}: {config.last_reload.result}; {config.last_reload.changes}",
+                "Last reload:   {config.last_reload.time}: {config.last_reload.result}: {config.last_reload.error}",
                 "Journal:       {monitor.journal.sent} sent, {monitor.journal.queued} queued "
                         "(max {monitor.journal.max_queue}), {monitor.journal.dropped} dropped, "
                         "{monitor.journal.failed} failed, {monitor.journal.stderr} to stderr",
@@ -138,30 +171,43 @@ int status_print(FILE *out, const json_t *status)
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return watched_print(out, json_object_get(json_object_get(status, "config"), "watched"));
 }
 
-void human_put_owners(FILE *f, const json_t *owners, bool inner_pids)
+/*
+ * The place and the programs of a listener record in describe.h's forms
+ * ("443/tcp on [::] in netns trialE", "apache2 (www-data) ×12"); owners,
+ * when non-NULL, stand in for the record's own (previous_owners). The
+ * record goes back through sa_snapshot_from_json so the library's one
+ * formatter applies. -EBADMSG for a record it refuses, -ENOMEM.
+ */
+static int describe_record(const json_t *l, const json_t *owners, char **ret_where, char **ret_who)
 {
-        if (json_array_size(owners) == 0) {
-                fputc('?', f);
-                return;
+        json_t *copy = json_deep_copy(l), *one = json_array();
+        sa_snapshot *snap = NULL;
+        int r = -ENOMEM;
+
+        if (!copy || !one || (owners && json_object_set(copy, "owners", (json_t *) owners) < 0) ||
+            json_array_append(one, copy) < 0)
+                goto out;
+        r = sa_snapshot_from_json(one, &snap, NULL, 0);
+        if (r < 0)
+                goto out;
+        r = -EBADMSG;
+        if (snap->n_listeners != 1)
+                goto out;
+        r = ret_where ? sa_describe_listener(&snap->listeners[0], ret_where) : 0;
+        if (r >= 0)
+                r = sa_describe_owners(&snap->listeners[0], ret_who);
+        if (r < 0 && ret_where) {
+                free(*ret_where);
+                *ret_where = NULL;
         }
-        for (size_t i = 0; i < json_array_size(owners); i++) {
-                const json_t *o = json_array_get(owners, i);
-                const json_t *nspid = json_object_get(o, "pid_in_namespace");
-                const char *comm = json_string_value(json_object_get(o, "comm"));
-                const char *unit = json_string_value(json_object_get(o, "unit"));
-                fprintf(f, "%s%s[", i ? ", " : "", comm ? comm : "?");
-                if (!put_scalar(f, json_object_get(o, "pid")))
-                        fputc('?', f);
-                fputc(']', f);
-                if (inner_pids && json_is_integer(nspid))
-                        fprintf(f, " (pid %" JSON_INTEGER_FORMAT " in its PID namespace)",
-                                json_integer_value(nspid));
-                if (unit)
-                        fprintf(f, " (%s)", unit);
-        }
+out:
+        sa_snapshot_free(snap);
+        json_decref(copy);
+        json_decref(one);
+        return r;
 }
 
 int event_print(FILE *out, const json_t *event)
@@ -170,20 +216,15 @@ int event_print(FILE *out, const json_t *event)
         const json_t *prev = json_object_get(event, "previous_owners");
         const char *time = json_string_value(json_object_get(event, "time"));
         const char *name = json_string_value(json_object_get(event, "event"));
-        const char *proto = json_string_value(json_object_get(l, "proto"));
         const char *reason = json_string_value(json_object_get(event, "reason"));
-        char *local = listener_local(l), *raw = NULL;
+        char *where = NULL, *who = NULL, *was = NULL, *raw = NULL;
         size_t len = 0;
         FILE *f;
-        int r;
+        int r = 0;
 
-        if (!local)
-                return -ENOMEM;
         f = open_memstream(&raw, &len);
-        if (!f) {
-                free(local);
+        if (!f)
                 return -ENOMEM;
-        }
         /* A check result has neither time nor event name: just the listener and the reason. */
         if (time)
                 fprintf(f, "%s ", time);
@@ -194,19 +235,28 @@ int event_print(FILE *out, const json_t *event)
                 fputs(" events lost (this watcher fell behind)", f);
                 goto done;
         }
-        fprintf(f, "%s %s %s ", name ? name : "violation", proto ? proto : "?", local);
-        human_put_owners(f, json_object_get(l, "owners"), false);
-        if (json_array_size(prev) > 0) {
-                fputs("; was ", f);
-                human_put_owners(f, prev, false);
+        r = describe_record(l, NULL, &where, &who);
+        if (r >= 0 && json_array_size(prev) > 0)
+                r = describe_record(l, prev, NULL, &was);
+        if (r == -ENOMEM)
+                goto done;
+        if (r < 0) {
+                fprintf(f, "%s (a listener record this sockaudit cannot read)", name ? name : "violation");
+                r = 0;
+                goto done;
         }
+        fprintf(f, "%s %s: %s", name ? name : "violation", where, who);
+        if (was)
+                fprintf(f, "; was %s", was);
         if (reason)
                 fprintf(f, "; %s", reason);
 done:
-        free(local);
-        if (fclose(f) != 0) {
+        free(where);
+        free(who);
+        free(was);
+        if (fclose(f) != 0 || r < 0) {
                 free(raw);
-                return -ENOMEM;
+                return r < 0 ? r : -ENOMEM;
         }
         r = put_line(out, raw);
         free(raw);

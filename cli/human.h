@@ -23,19 +23,13 @@ int status_print(FILE *out, const json_t *status);
 
 /*
  * One line for an event object (docs/RECORDS.md):
- * "TIME EVENT PROTO LOCAL OWNERS[; was PREVIOUS][; REASON]", where an owner
- * reads "comm[pid] (unit)". Escaped; 0 or -errno.
+ * "TIME EVENT PLACE: PROGRAMS[; was PROGRAMS][; REASON]" in describe.h's
+ * forms ("443/tcp on [::] in netns web: nginx (www-data) ×4"); a check
+ * result has no TIME and reads "violation" for EVENT. Escaped; 0 or -errno.
  */
 int event_print(FILE *out, const json_t *event);
 
 /* indent, then raw escaped (sa_text_escape), as one line. 0 or -errno. */
 int human_put_line(FILE *out, const char *indent, const char *raw);
-
-/*
- * "comm[pid] (unit), ..." for an owners array, "?" when empty; with
- * inner_pids, " (pid N in its PID namespace)" where the owner has one.
- * Raw text: the caller escapes the finished line.
- */
-void human_put_owners(FILE *f, const json_t *owners, bool inner_pids);
 
 #endif

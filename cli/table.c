@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "describe.h"
 #include "sockaudit.h"
 #include "table.h"
 
@@ -209,7 +210,7 @@ static int role_note(const json_t *o, char **note)
 static int add_owner_row(table *t, const json_t *l, const char *local, const char *common,
                          const json_t *o)
 {
-        char pid[48], uid[24], *unit = NULL, *exe = NULL, *note = NULL;
+        char pid[48], uid[24], *exe = NULL, *note = NULL;
         const char *proto = get_str(l, "proto");
         int r = -ENOMEM;
 
@@ -230,19 +231,18 @@ static int add_owner_row(table *t, const json_t *l, const char *local, const cha
                 goto out;
         }
 
-        const char *sys_unit = get_str(o, "unit"), *user_unit = get_str(o, "user_unit");
-        const char *user = get_str(o, "user"), *path = get_str(o, "exe");
-        if (sys_unit && user_unit) {
-                /* A user's unit under its manager: "user@1000.service/app.service". */
-                if (asprintf(&unit, "%s/%s", sys_unit, user_unit) < 0) {
-                        unit = NULL;
-                        goto out;
-                }
-        } else if (sys_unit || user_unit) {
-                unit = strdup(sys_unit ? sys_unit : user_unit);
-                if (!unit)
-                        goto out;
-        }
+        /* User and unit in describe.h's one form (a nameless uid as its number). */
+        const json_t *ouid = json_object_get(o, "uid");
+        const sa_process who = {
+                .uid = json_is_integer(ouid) ? (uid_t) json_integer_value(ouid) : 0,
+                .user = (char *) get_str(o, "user"), .unit = (char *) get_str(o, "unit"),
+                .user_unit = (char *) get_str(o, "user_unit"),
+        };
+        const char *path = get_str(o, "exe"), *user = who.user;
+        char unit_buf[512];
+        if (!user && json_is_integer(ouid))
+                user = sa_describe_user(&who, uid, sizeof uid);
+        const char *unit = sa_describe_unit(&who, unit_buf, sizeof unit_buf);
         if (path && asprintf(&exe, "%s%s", path,
                              json_is_true(json_object_get(o, "exe_deleted")) ? " (deleted)" : "") < 0) {
                 exe = NULL;
@@ -265,12 +265,11 @@ static int add_owner_row(table *t, const json_t *l, const char *local, const cha
                          json_integer_value(nspid));
         const char *row[LISTENER_COLUMNS] = {
                 proto ? proto : "?", local, pid,
-                user ? user : get_int_text(o, "uid", uid, sizeof uid),
+                user ? user : "?",
                 get_str(o, "comm"), unit, exe, note ? note : "",
         };
         r = table_add_row(t, row);
 out:
-        free(unit);
         free(exe);
         free(note);
         return r;

@@ -14,6 +14,7 @@
 #include "manager.h"
 #include "privs.h"
 #include "redact.h"
+#include "reload.h"
 #include "request.h"
 
 /* A JSON number for a duration: an integer when whole, else a real. */
@@ -112,6 +113,16 @@ static int command_listeners(manager *m, client *c, const request *req, control_
 }
 
 /* status: the daemon, its clients, scans and freshness. */
+/* {"path","watched":["443/tcp"…],"namespaces":"all"|"self","last_reload":…} (docs/RECORDS.md). */
+static json_t *config_status(manager *m)
+{
+        return json_pack("{s:s, s:o, s:s, s:o}",
+                         "path", m->config_path,
+                         "watched", reload_watched_to_json(&m->config->policy),
+                         "namespaces", scope_name(m->config->namespaces == CONFIG_NAMESPACES_ALL),
+                         "last_reload", reload_record_to_json(&m->last_reload));
+}
+
 static json_t *status_reply(manager *m)
 {
         _cleanup_json_ json_t *reply = NULL, *status = NULL;
@@ -161,6 +172,7 @@ static json_t *status_reply(manager *m)
         }
         monitoring = monitor_stats_to_json(m->monitor);
         if (!monitoring || json_object_set_new(status, "monitor", monitoring) < 0 ||
+            json_object_set_new(status, "config", config_status(m)) < 0 ||
             json_object_set_new(status, "capabilities", privs_to_json()) < 0 ||
             json_object_set_new(status, "freshness", manager_freshness_to_json(m)) < 0 ||
             json_object_set_new(status, "watchers", json_pack("{s:i,s:I}", "connected", (int) cs.watchers,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "describe.h"
 #include "event.h"
 #include "util.h"
 
@@ -117,69 +118,44 @@ static int entry_addf(journal_entry *e, const char *field, const char *fmt, ...)
         return entry_add(e, field, buf);
 }
 
-/* "nginx[812] (nginx.service) and 4 more", escaped; "no process found" without holders. */
-static char *owners_summary(const sa_listener *l)
+/*
+ * The MESSAGE of an event, raw: place and programs in describe.h's forms
+ * ("443/tcp on [::] in netns trialE opened by socat[13422] (root)").
+ */
+static char *message_raw(event_type t, const sa_listener *listener, const sa_listener *before,
+                         const char *reason)
 {
-        const sa_process *p;
-        const char *label, *prefix = "";
-        char more[40] = "", *comm, *ctx, *out = NULL;
+        _cleanup_free_ char *where = NULL, *now = NULL, *was = NULL;
+        char *msg = NULL;
+        int r = -1;
 
-        if (l->n_holders == 0)
-                return strdup("no process found");
-        p = l->holders[0].proc;
-        label = p->user_unit ? p->user_unit : p->unit;
-        if (!label && p->user) {
-                label = p->user;
-                prefix = "user ";
+        if (sa_describe_listener(listener, &where) < 0 || sa_describe_owners(listener, &now) < 0 ||
+            (before && sa_describe_owners(before, &was) < 0))
+                return NULL;
+        switch (t) {
+        case EVENT_LISTENER_ADDED:
+                r = asprintf(&msg, "%s opened by %s", where, now);
+                break;
+        case EVENT_LISTENER_REMOVED:
+                r = asprintf(&msg, "%s closed (was %s)", where, now);
+                break;
+        case EVENT_OWNER_CHANGED:
+                r = asprintf(&msg, "%s now owned by %s (was %s)", where, now, was ? was : "?");
+                break;
+        default:
+                r = asprintf(&msg, "%s: policy violation: %s", where, reason ? reason : "not allowed");
+                break;
         }
-        if (l->n_holders > 1)
-                snprintf(more, sizeof more, " and %zu more", l->n_holders - 1);
-        comm = sa_text_escape(p->comm ? p->comm : "?");
-        ctx = sa_text_escape(label ? label : "?");
-        if (comm && ctx && asprintf(&out, "%s[%d] (%s%s)%s", comm, (int) p->pid, prefix, ctx, more) < 0)
-                out = NULL;
-        free(comm);
-        free(ctx);
-        return out;
+        return r < 0 ? NULL : msg;
 }
 
 char *event_message(event_type t, const sa_listener *listener, const sa_listener *before,
                     const char *reason)
 {
-        char addr[64], *now = owners_summary(listener), *was = before ? owners_summary(before) : NULL;
-        char *reason_esc = reason ? sa_text_escape(reason) : NULL;
-        char *msg = NULL;
-        int r = -1;
+        _cleanup_free_ char *raw = message_raw(t, listener, before, reason);
 
-        sa_listener_address(listener, addr, sizeof addr);
-        if (!now || (before && !was) || (reason && !reason_esc))
-                goto out;
-        switch (t) {
-        case EVENT_LISTENER_ADDED:
-                r = asprintf(&msg, "%u/%s on %s opened by %s", listener->port,
-                             sa_proto_name(listener->proto), addr, now);
-                break;
-        case EVENT_LISTENER_REMOVED:
-                r = asprintf(&msg, "%u/%s on %s closed (was %s)", listener->port,
-                             sa_proto_name(listener->proto), addr, now);
-                break;
-        case EVENT_OWNER_CHANGED:
-                r = asprintf(&msg, "%u/%s on %s now owned by %s (was %s)", listener->port,
-                             sa_proto_name(listener->proto), addr, now, was ? was : "?");
-                break;
-        default:
-                r = asprintf(&msg, "%u/%s on %s: policy violation: %s", listener->port,
-                             sa_proto_name(listener->proto), addr,
-                             reason_esc ? reason_esc : "not allowed");
-                break;
-        }
-out:
-        if (r < 0)
-                msg = NULL;
-        free(now);
-        free(was);
-        free(reason_esc);
-        return msg;
+        /* One escape over the whole line: every name in it came from outside. */
+        return raw ? sa_text_escape(raw) : NULL;
 }
 
 /* Same program twice in one entry adds nothing: compare with earlier holders. */
@@ -226,19 +202,20 @@ journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
                 r |= entry_addf(e, "SOCKAUDIT_PID", "%d", (int) listener->holders[i].proc->pid);
         for (size_t i = 0; i < listener->n_holders; i++) {
                 const sa_process *p = listener->holders[i].proc;
+                char user[24];
                 if (seen_program(listener, i))
                         continue;
                 r |= entry_add_text(e, "SOCKAUDIT_COMM", p->comm);
                 r |= entry_add_text(e, "SOCKAUDIT_EXE", p->exe);
                 r |= entry_add_text(e, "SOCKAUDIT_UNIT", p->unit);
                 r |= entry_add_text(e, "SOCKAUDIT_USER_UNIT", p->user_unit);
-                r |= entry_add_text(e, "SOCKAUDIT_USER", p->user);
+                r |= entry_add_text(e, "SOCKAUDIT_USER", sa_describe_user(p, user, sizeof user));
         }
         if (reason)
                 r |= entry_add_text(e, "SOCKAUDIT_REASON", reason);
         if (before) {
-                char *was = owners_summary(before);
-                r |= was ? entry_add(e, "SOCKAUDIT_PREVIOUS_OWNERS", was) : -1;
+                char *was = NULL;
+                r |= sa_describe_owners(before, &was) < 0 ? -1 : entry_add_text(e, "SOCKAUDIT_PREVIOUS_OWNERS", was);
                 free(was);
         }
         if (r != 0)

@@ -145,19 +145,49 @@ json_t *manager_freshness_to_json(manager *m)
         return freshness_to_json(m->freshness);
 }
 
+/* The scope of m's config: Namespaces= and the daemon's own namespace. */
+static scope manager_scope(manager *m)
+{
+        return (scope) { .all = m->config->namespaces == CONFIG_NAMESPACES_ALL, .self_netns = m->self_netns };
+}
+
+/*
+ * The last reload, for status, and its log line: what it changed (ports,
+ * sections, scope), or why it was refused.
+ */
+static void note_reload(manager *m, const daemon_config *before, const char *err)
+{
+        reload_record_clear(&m->last_reload);
+        m->last_reload.done = true;
+        clock_gettime(CLOCK_REALTIME, &m->last_reload.when);
+        m->last_reload.ok = !err;
+        if (err) {
+                snprintf(m->last_reload.error, sizeof m->last_reload.error, "%s", err);
+                log_error("Reload refused, keeping the running configuration: %s", err);
+                return;
+        }
+        if (reload_summary(before, m->config, &m->last_reload.changes) < 0)
+                m->last_reload.changes = NULL;
+        log_info("Reloaded the configuration from %s: %s", m->config_path,
+                 m->last_reload.changes ?: "(out of memory describing the changes)");
+}
+
 int manager_reload(manager *m)
 {
+        daemon_config *old = m->config, *fresh = NULL;
         config_namespaces before = m->config->namespaces;
         sa_scan_method method_before = m->config->scan_method;
         char err[512] = "";
         int r;
 
         sd_notify(false, "RELOADING=1\nSTATUS=Reloading the configuration");
-        r = config_reload(m->config_path, !m->config_explicit, err, sizeof(err), &m->config);
+        r = config_load(m->config_path, !m->config_explicit, err, sizeof(err), &fresh);
         if (r < 0)
-                log_error("Reload refused, keeping the running configuration: %s", err);
+                note_reload(m, old, err);
         else {
-                log_info("Reloaded the configuration from %s", m->config_path);
+                /* The old config lives until the reload's scan is judged against it. */
+                m->config = fresh;
+                note_reload(m, old, NULL);
                 if (m->config->namespaces != before) {
                         int k = sa_scanner_set_namespaces(m->scanner, m->config->namespaces == CONFIG_NAMESPACES_ALL
                                                                               ? SA_NETNS_ALL : SA_NETNS_SELF);
@@ -170,8 +200,12 @@ int manager_reload(manager *m)
                         log_notice("ScanMethod= changes take effect at the next start (now: %s)",
                                    sa_scan_method_name(sa_scanner_method(m->scanner, NULL)));
                 /* Judge what listens now by the new policy, and save what it watches. */
+                scope now = manager_scope(m);
                 monitor_policy_changed(m->monitor);
+                monitor_reload_begin(m->monitor, &old->policy, &now);
                 manager_scan(m, "reload");
+                monitor_reload_end(m->monitor);
+                config_free(old);
         }
         control_refresh_group(m->control);
         control_set_max_clients(m->control, m->config->max_clients);
@@ -194,6 +228,7 @@ manager *manager_free(manager *m)
         reply_cache_clear(&m->replies);
         sa_scanner_free(m->scanner);
         config_free(m->config);
+        reload_record_clear(&m->last_reload);
         sd_event_unref(m->event);
         free(m->config_path);
         free(m->proc_root);
@@ -395,6 +430,12 @@ static int manager_open_monitor(manager *m, const char *state_dir)
         r = monitor_new(state_file, NULL, on_event, m, &m->monitor);
         if (r < 0)
                 return log_error_errno(r, "Cannot start monitoring: %m");
+        /* Unknown (logged): a scope change then counts every namespace as in sight. */
+        r = scope_self_netns(&m->self_netns);
+        if (r < 0)
+                log_warning_errno(r, "Cannot tell the daemon's own network namespace: %m");
+        scope s = manager_scope(m);
+        monitor_set_scope(m->monitor, &s);
         return 0;
 }
 

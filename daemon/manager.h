@@ -19,6 +19,7 @@
 #include "control.h"
 #include "log.h"
 #include "monitor.h"
+#include "reload.h"
 #include "replycache.h"
 #include "sockaudit.h"
 
@@ -40,6 +41,8 @@ typedef struct manager {
         bool config_explicit;
         char *proc_root;
         daemon_config *config;
+        uint64_t self_netns;      /* the daemon's own network namespace's inode; 0 unknown */
+        reload_record last_reload; /* for status */
 
         sa_scanner *scanner;
         sa_scan_method scan_method; /* ScanMethod= at start (procfs with no_ebpf) */

@@ -26,6 +26,9 @@ struct monitor {
         const char *baseline_how;
         char **active;             /* keys of the violations reported, sorted */
         size_t n_active;
+        scope scope;               /* what the scans see (Namespaces=) */
+        const policy *before;      /* during a reload's scan: the policy it replaces (borrowed) */
+        bool scope_widened;        /* during a reload's scan: Namespaces= went self -> all */
 
         uint64_t events[_EVENT_TYPE_MAX];
         uint64_t state_saves, state_errors;
@@ -165,6 +168,33 @@ static bool active_has(char *const *keys, size_t n, const char *key)
         return n > 0 && bsearch(&key, keys, n, sizeof *keys, cmp_str) != NULL;
 }
 
+/* The netns at the head of a violation key (violation_key()). */
+static uint64_t key_netns(const char *key)
+{
+        return strtoull(key, NULL, 10);
+}
+
+/*
+ * Keys of reported violations in namespaces the scans no longer see
+ * (Namespaces=self after all) are kept, not forgotten: out of sight is not
+ * gone, and widening the scope again must not raise them anew.
+ */
+static int keep_out_of_scope(monitor *m, char ***keys, size_t *nk)
+{
+        for (size_t i = 0; i < m->n_active; i++) {
+                if (scope_has(&m->scope, key_netns(m->active[i])) || keys_have(*keys, *nk, m->active[i]))
+                        continue;
+                char **k = realloc(*keys, (*nk + 2) * sizeof **keys);
+                if (!k)
+                        return -ENOMEM;
+                *keys = k;
+                if (!(k[*nk] = strdup(m->active[i])))
+                        return -ENOMEM;
+                (*nk)++;
+        }
+        return 0;
+}
+
 /* New violations become events; the reported set becomes the current one. */
 static int track_violations(monitor *m, const sa_snapshot *snap, const policy *p, bool *changed)
 {
@@ -199,6 +229,9 @@ static int track_violations(monitor *m, const sa_snapshot *snap, const policy *p
                 }
                 keys[nk++] = k;
         }
+        r = keep_out_of_scope(m, &keys, &nk);
+        if (r < 0)
+                goto out;
         qsort(keys, nk, sizeof *keys, cmp_str);
         if (nk != m->n_active)
                 *changed = true;
@@ -231,6 +264,40 @@ static int save(monitor *m, const sa_snapshot *snap, const policy *p)
         return state_save(m->state_path, known, m->active, m->n_active);
 }
 
+/*
+ * Whether change c is news under p. A change of scope is not a change of
+ * the world: a listener out of sight (Namespaces=self) neither closed nor
+ * opened, and one that entered the scope on a reload did not open. During
+ * a reload (m->before), listeners on ports watched only since are left to
+ * report_newly_watched().
+ */
+static bool change_reported(const monitor *m, const sa_change *c, const policy *p)
+{
+        const sa_listener *l = c->after ? c->after : c->before;
+
+        if (!policy_watches(p, l) || !scope_has(&m->scope, l->netns))
+                return false;
+        if (c->kind == SA_CHANGE_REMOVED)
+                return true;
+        if (m->before && !policy_watches(m->before, l))
+                return false;
+        if (c->kind == SA_CHANGE_ADDED && m->scope_widened)
+                return l->netns == m->scope.self_netns;
+        return true;
+}
+
+/* After a reload: each listener on a port watched only since is reported once, as at first start. */
+static void report_newly_watched(monitor *m, const sa_snapshot *new, const policy *p, bool *changed)
+{
+        for (size_t i = 0; m->before && i < new->n_listeners; i++) {
+                const sa_listener *l = &new->listeners[i];
+                if (!policy_watches(p, l) || policy_watches(m->before, l) || !scope_has(&m->scope, l->netns))
+                        continue;
+                (void) emit_event(m, EVENT_LISTENER_ADDED, &new->taken, l, NULL, NULL);
+                *changed = true;
+        }
+}
+
 void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, const policy *p)
 {
         const sa_snapshot *prev = old;
@@ -255,13 +322,15 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 const sa_change *c = &changes[i];
                 const sa_listener *l = c->after ? c->after : c->before;
-                if (!policy_watches(p, l))
+                if (!change_reported(m, c, p))
                         continue;
                 (void) emit_event(m, event_type_from_change(c->kind), &new->taken, l,
                                   c->kind == SA_CHANGE_OWNER ? c->before : NULL, NULL);
                 changed = true;
         }
         free(changes);
+        if (r >= 0)
+                report_newly_watched(m, new, p, &changed);
         if (r >= 0)
                 r = track_violations(m, new, p, &changed);
         if (r < 0 && log_ratelimit_test(&m->rl_oom, &skipped))
@@ -296,6 +365,24 @@ void monitor_policy_changed(monitor *m)
         m->save_due = true;
 }
 
+void monitor_set_scope(monitor *m, const scope *s)
+{
+        m->scope = *s;
+}
+
+void monitor_reload_begin(monitor *m, const policy *before, const scope *s)
+{
+        m->before = before;
+        m->scope_widened = !m->scope.all && s->all;
+        m->scope = *s;
+}
+
+void monitor_reload_end(monitor *m)
+{
+        m->before = NULL;
+        m->scope_widened = false;
+}
+
 json_t *monitor_check(const sa_snapshot *snap, const policy *p)
 {
         json_t *out = json_array();
@@ -306,15 +393,29 @@ json_t *monitor_check(const sa_snapshot *snap, const policy *p)
                 json_decref(out);
                 return NULL;
         }
-        for (size_t i = 0; i < n; i++) {
-                json_t *o = json_pack("{s:o, s:s}", "listener", sa_listener_to_json(v[i].listener),
+        char **keys = calloc(n + 1, sizeof *keys);
+        size_t nk = 0;
+        for (size_t i = 0; out && i < n; i++) {
+                /* One per program, as in the journal: not one per worker. */
+                char *k = keys ? violation_key(&v[i]) : NULL;
+                json_t *o = NULL;
+                if (k && keys_have(keys, nk, k)) {
+                        free(k);
+                        continue;
+                }
+                if (k) {
+                        keys[nk++] = k;
+                        o = json_pack("{s:o, s:s}", "listener", sa_listener_to_json(v[i].listener),
                                       "reason", v[i].reason);
+                }
                 if (json_array_append_new(out, o) < 0) {
                         json_decref(out);
                         out = NULL;
-                        break;
                 }
         }
+        for (size_t i = 0; i < nk; i++)
+                free(keys[i]);
+        free(keys);
         violations_free(v, n);
         return out;
 }

@@ -16,6 +16,7 @@
 #include "event.h"
 #include "journal.h"
 #include "policy.h"
+#include "reload.h"
 
 typedef void (*monitor_emit_fn)(const json_t *event, void *userdata);
 
@@ -48,6 +49,21 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
 
 /* After a reload: the next update saves the baseline even without events. */
 void monitor_policy_changed(monitor *m);
+
+/*
+ * What the scans see. A listener outside it is out of sight, not opened or
+ * closed: no event; violations reported there stay reported.
+ */
+void monitor_set_scope(monitor *m, const scope *s);
+
+/*
+ * Around a reload's scan: before is the replaced policy (borrowed until
+ * monitor_reload_end()), s the new scope. Meanwhile listeners that entered
+ * the scope raise no listener_added, and each listener on a port watched
+ * only since is reported once (listener_added), as at first start.
+ */
+void monitor_reload_begin(monitor *m, const policy *before, const scope *s);
+void monitor_reload_end(monitor *m);
 
 /*
  * The violations of snap under p as a JSON array of {"listener","reason"}

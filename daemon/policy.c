@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "describe.h"
 #include "policy.h"
 #include "sockaudit-internal.h"
 
@@ -108,6 +109,7 @@ static int check_owner(const policy_rule *rule, const sa_listener *l, const sa_p
                        violation **v, size_t *n)
 {
         const char *comm = proc->comm ? proc->comm : "?", *exe = proc->exe ? proc->exe : "?";
+        char uid[24];
         int r = 0;
 
         if (proc->exe_deleted)
@@ -123,7 +125,7 @@ static int check_owner(const policy_rule *rule, const sa_listener *l, const sa_p
                         (int) proc->pid, proc->unit ? proc->unit : "-");
         if (r >= 0 && rule && !user_allowed(&rule->allow_user, proc))
                 r = add(v, n, l, proc, VIOLATION_USER, "owner %s[%d] not allowed: user %s (uid %u) is not in AllowUser",
-                        comm, (int) proc->pid, proc->user ? proc->user : "?", (unsigned) proc->uid);
+                        comm, (int) proc->pid, sa_describe_user(proc, uid, sizeof uid), (unsigned) proc->uid);
         return r;
 }
 

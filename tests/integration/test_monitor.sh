@@ -51,10 +51,10 @@ test_watch_stream() {
                 and [.listener.owners[].pid] == [$pid]" "second event"
         assert_eq 2 "$(file_lines "$wh")" "human watch: one line per event"
         l=$(nth_line "$wh" 1)
-        assert_contains "$l" "listener_added tcp 0.0.0.0:443" "human watch, first line"
+        assert_contains "$l" "listener_added 443/tcp on 0.0.0.0 in netns $SA_IT_NS: " "human watch, first line"
         assert_contains "$l" "[$pid]" "human watch, first line names the pid"
         l=$(nth_line "$wh" 2)
-        assert_contains "$l" "listener_removed tcp 0.0.0.0:443" "human watch, second line"
+        assert_contains "$l" "listener_removed 443/tcp on 0.0.0.0 in netns $SA_IT_NS: " "human watch, second line"
         assert_contains "$l" "[$pid]" "human watch, second line names the pid"
 
         # No refresh: the cheap probe of `who` sees the new socket.
@@ -209,7 +209,7 @@ test_restart_no_duplicates() {
         assert_eq 1 "$(mon_get .monitor.active_violations)" "run 2: active violations"
         log_since "$n" >&2
         assert_eq 1 "$(log_since "$n" | grep -c 'opened by')" "run 2: 'opened by' lines in the log"
-        assert_contains "$(log_since "$n")" "444/tcp on 0.0.0.0 opened by sa-listen[$b]" "run 2: the new listener"
+        assert_contains "$(log_since "$n")" "444/tcp on 0.0.0.0 in netns $SA_IT_NS opened by sa-listen[$b]" "run 2: the new listener"
         run_cap OUT sa check --json
         assert_eq 1 "$OUT_rc" "run 2: check still fails"
         assert_json "$OUT" "[.violations[] | .listener.port] == [8443] and (.violations[0].reason | contains(\"AllowUser\"))" \
@@ -238,7 +238,7 @@ test_removed_while_down() {
         start_daemon_mon
         assert_eq '{"listener_added":0,"listener_removed":1,"owner_changed":0,"policy_violation":0}' \
                 "$(mon_events)" "run 2: events"
-        assert_contains "$(log_since "$n")" "443/tcp on 0.0.0.0 closed (was sa-listen[$a]" "run 2: the removal in the log"
+        assert_contains "$(log_since "$n")" "443/tcp on 0.0.0.0 in netns $SA_IT_NS closed (was sa-listen[$a]" "run 2: the removal in the log"
         assert_json "$(cat "$STATE_DIR/state.json")" '[.listeners[].port] == [444]' "state.json after run 2"
 }
 

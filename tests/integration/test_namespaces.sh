@@ -139,7 +139,7 @@ test_ns_pid_namespace_owner() {
         assert_contains "$OUT" "$pid (ns:1)" "table: host pid and pid inside"
         run_cap OUT sa explain 443
         assert_eq 0 "$OUT_rc" "explain 443 exit code"
-        assert_contains "$(explain_block "$OUT" "$c")" "sa-listen[$pid] (pid 1 in its PID namespace)" \
+        assert_contains "$(explain_block "$OUT" "$c")" "sa-listen[$pid] (root) (pid 1 in its PID namespace)" \
                 "explain names the owner with both pids"
 }
 

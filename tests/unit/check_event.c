@@ -18,7 +18,8 @@ static sa_process hostile = { .pid = 66, .comm = "x\nSOCKAUDIT_PID=1\x1b[2J", .e
 static sa_listener mk(sa_holder *h, size_t n)
 {
         return (sa_listener) { .proto = IPPROTO_TCP, .family = AF_INET, .port = 443,
-                               .netns = 4026531840u, .inode = 99, .holders = h, .n_holders = n };
+                               .netns = 4026531840u, .netns_name = "host", .inode = 99, .holders = h,
+                               .n_holders = n };
 }
 
 /* Values of FIELD in e, in order, as NUL-terminated copies in out[]. */
@@ -41,11 +42,11 @@ START_TEST(messages_read_like_a_sentence)
         char *m;
 
         m = event_message(EVENT_LISTENER_ADDED, &a, NULL, NULL);
-        ck_assert_str_eq(m, "443/tcp on 0.0.0.0 opened by nginx[812] (nginx.service) and 1 more");
+        ck_assert_str_eq(m, "443/tcp on 0.0.0.0 opened by nginx (root, nginx.service) \xc3\x97" "2");
         free(m);
         m = event_message(EVENT_OWNER_CHANGED, &b, &a, NULL);
-        ck_assert_str_eq(m, "443/tcp on 0.0.0.0 now owned by x\\nSOCKAUDIT_PID=1\\x1b[2J[66] (user nobody) "
-                            "(was nginx[812] (nginx.service) and 1 more)");
+        ck_assert_str_eq(m, "443/tcp on 0.0.0.0 now owned by x\\nSOCKAUDIT_PID=1\\x1b[2J[66] (nobody) "
+                            "(was nginx (root, nginx.service) \xc3\x97" "2)");
         free(m);
         m = event_message(EVENT_LISTENER_REMOVED, &none, NULL, NULL);
         ck_assert_str_eq(m, "443/tcp on 0.0.0.0 closed (was no process found)");

@@ -290,8 +290,10 @@ END_TEST
 START_TEST(event_line)
 {
         json_t *ev = json_loads("{\"event\":\"owner_changed\",\"time\":\"2026-11-23T15:04:05.123456Z\","
-                                "\"listener\":" LISTENER("ipv4", "0.0.0.0", 443, "", NGINX_OWNER(812, "root")) ","
-                                "\"previous_owners\":[{\"pid\":700,\"comm\":\"apache2\\n\",\"unit\":\"apache2.service\"}],"
+                                "\"listener\":" LISTENER("ipv6", "::", 443, "\"cookie\":5,",
+                                                         NGINX_OWNER(812, "root") "," NGINX_OWNER(813, "root")) ","
+                                "\"previous_owners\":[{\"pid\":700,\"ppid\":1,\"uid\":4242,\"cmdline\":[],"
+                                "\"fds\":[3],\"comm\":\"apache2\\n\",\"unit\":\"apache2.service\"}],"
                                 "\"reason\":\"new program\"}", 0, NULL);
         char *buf = NULL;
         size_t len = 0;
@@ -300,8 +302,10 @@ START_TEST(event_line)
         ck_assert_ptr_nonnull(ev);
         ck_assert_int_eq(event_print(f, ev), 0);
         fclose(f);
-        ck_assert_str_eq(buf, "2026-11-23T15:04:05.123456Z owner_changed tcp 0.0.0.0:443 nginx[812] (nginx.service); "
-                              "was apache2\\n[700] (apache2.service); new program\n");
+        /* One program for two pids; the place says netns and brackets IPv6; a nameless uid is its number. */
+        ck_assert_str_eq(buf, "2026-11-23T15:04:05.123456Z owner_changed 443/tcp on [::] in netns net:[1]: "
+                              "nginx (root, nginx.service) \xc3\x97" "2; "
+                              "was apache2\\n[700] (4242, apache2.service); new program\n");
         free(buf);
         json_decref(ev);
 }
