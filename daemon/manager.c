@@ -145,6 +145,13 @@ json_t *manager_freshness_to_json(manager *m)
         return freshness_to_json(m->freshness);
 }
 
+/* What the loaded config may not do as meant (unknown users, missing executables). */
+static void log_config_warnings(const daemon_config *c)
+{
+        for (size_t i = 0; i < c->warnings.n; i++)
+                log_warning("%s", c->warnings.items[i]);
+}
+
 int manager_reload(manager *m)
 {
         config_namespaces before = m->config->namespaces;
@@ -158,6 +165,7 @@ int manager_reload(manager *m)
                 log_error("Reload refused, keeping the running configuration: %s", err);
         else {
                 log_info("Reloaded the configuration from %s", m->config_path);
+                log_config_warnings(m->config);
                 if (m->config->namespaces != before) {
                         int k = sa_scanner_set_namespaces(m->scanner, m->config->namespaces == CONFIG_NAMESPACES_ALL
                                                                               ? SA_NETNS_ALL : SA_NETNS_SELF);
@@ -301,6 +309,8 @@ static int manager_load_config(manager *m)
         r = config_load(m->config_path, !m->config_explicit, err, sizeof(err), &m->config);
         if (r < 0)
                 log_error("Bad configuration, not starting: %s", err);
+        else
+                log_config_warnings(m->config);
         return r;
 }
 
