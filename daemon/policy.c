@@ -75,12 +75,17 @@ static bool is_pattern(const char *s)
         return strpbrk(s, "*?[") != NULL;
 }
 
+/* getpwnam_r buffer bounds: an entry longer than this is not resolved. */
+#define PW_BUF_MIN 1024
+#define PW_BUF_MAX (64 * 1024)
+
 /* The uid of a numeric entry ("33") or of a user name; false when it names none. */
 static bool entry_uid(const char *w, uid_t *ret)
 {
         struct passwd pw, *res = NULL;
-        char buf[4096], *end;
+        char *buf = NULL, *end;
         unsigned long v;
+        int r = ERANGE;
 
         if (strcmp(w, "root") == 0) {
                 *ret = 0;
@@ -94,7 +99,16 @@ static bool entry_uid(const char *w, uid_t *ret)
                         return true;
                 }
         }
-        if (getpwnam_r(w, &pw, buf, sizeof buf, &res) != 0 || !res)
+        for (size_t size = PW_BUF_MIN; r == ERANGE && size <= PW_BUF_MAX; size *= 2) {
+                char *nbuf = realloc(buf, size);
+
+                if (!nbuf)
+                        break;
+                buf = nbuf;
+                r = getpwnam_r(w, &pw, buf, size, &res);
+        }
+        free(buf);
+        if (r != 0 || !res)
                 return false;
         *ret = res->pw_uid;
         return true;
