@@ -36,6 +36,9 @@ EOF
 # apache_children PARENT: pids of its children, space separated.
 apache_children() { ps -o pid= --ppid "$1" | tr -s ' \n' ' '; }
 
+# apache_has_children PARENT: it has started children.
+apache_has_children() { [ -n "$(apache_children "$1")" ]; }
+
 # apache_settled PARENT OLD: PARENT has children again, none of them in OLD
 # (a graceful restart replaced them all).
 apache_settled() {
@@ -61,7 +64,7 @@ test_apache_graceful_restarts() {
         "${NSX[@]}" setsid "$APACHE2" -f "$dir/apache2.conf" -DFOREGROUND > "$dir/stdout" 2>&1 &
         parent=$!
         track_pid "$parent"
-        wait_for 10 "apache2 $parent to start its children" eval '[ -n "$(apache_children '"$parent"')" ]'
+        wait_for 10 "apache2 $parent to start its children" apache_has_children "$parent"
         old=$(apache_children "$parent")
         for i in $old; do track_pid "$i"; done
 

@@ -17,6 +17,9 @@ violations_in() {
                 | .reason | sub("\\[[0-9]+\\]"; "[PID]")] | sort | .[]' <<<"$CHECK"
 }
 
+# warnings_ge N: the daemon log has at least N load warnings about $CONF.
+warnings_ge() { [ "$(grep -c "$CONF: \[Port" "$SA_IT_DIR/daemon.log")" -ge "$1" ]; }
+
 # in_other_ns NS CMD...: CMD (a test helper starting processes) with NSX pointing at NS.
 in_other_ns() {
         local saved=("${NSX[@]}")
@@ -93,7 +96,7 @@ test_allow_user_by_uid_and_load_warnings() {
         assert_eq 2 "$(grep -c "$CONF: \[Port" <<<"$log")" "two warnings at start"
         # Reload: the file still loads, and the warnings are logged again.
         kill -HUP "$DAEMON_PID"
-        wait_for 5 "the reload's warnings" eval '[ "$(grep -c "$CONF: \[Port" "$SA_IT_DIR/daemon.log")" -ge 4 ]'
+        wait_for 5 "the reload's warnings" warnings_ge 4
         assert_contains "$(cat "$SA_IT_DIR/daemon.log")" "Reloaded the configuration" "the reload succeeded"
         alive "$DAEMON_PID" || fail "the daemon died on reload"
 }
