@@ -49,6 +49,7 @@ daemon_config *config_free(daemon_config *c)
         if (!c)
                 return NULL;
         policy_clear(&c->policy);
+        policy_list_clear(&c->warnings);
         free(c);
         return NULL;
 }
@@ -451,6 +452,18 @@ static bool valid_user(const char *w)
         return w[0] != '-';
 }
 
+/* A namespace name as sa_listener.netns_name holds them ("host", an ip-netns
+ * name, "docker:0123456789ab", a machine name), or a pattern of one. */
+static bool valid_namespace(const char *w)
+{
+        if (strlen(w) >= sizeof(((sa_listener *) 0)->netns_name))
+                return false;
+        for (const char *c = w; *c; c++)
+                if ((unsigned char) *c < 0x21 || *c == 0x7f || *c == '/')
+                        return false;
+        return true;
+}
+
 static bool valid_address(const char *w)
 {
         unsigned char buf[sizeof(struct in6_addr)];
@@ -488,6 +501,10 @@ static bool port_key(parser *p, uint16_t port, uint8_t proto, const char *key, c
                 t = (list_target) { &rule->allow_user, valid_user, "a user name, uid or pattern" };
         else if (strcmp(key, "AllowAddress") == 0)
                 t = (list_target) { &rule->allow_address, valid_address, "an IPv4 or IPv6 address" };
+        else if (strcmp(key, "Namespace") == 0)
+                t = (list_target) { &rule->namespaces, valid_namespace,
+                                    "a namespace name or pattern (host, an ip-netns or container name; "
+                                    "no \"/\", at most 63 bytes)" };
         else {
                 parser_fail(p, "unknown key \"%.64s\" in [Port %u/%s]", key, port,
                             proto == IPPROTO_TCP ? "tcp" : "udp");
@@ -579,9 +596,27 @@ static char *reader(char *str, int num, void *stream)
         return str;
 }
 
+typedef struct warning_ctx {
+        daemon_config *cfg;
+        const char *name;
+        bool oom;
+} warning_ctx;
+
+/* policy_resolve()'s warnings, kept as "PATH: message" in cfg->warnings. */
+static void add_warning(void *userdata, const char *message)
+{
+        warning_ctx *w = userdata;
+        char line[1024];
+
+        snprintf(line, sizeof(line), "%s: %s", w->name, message);
+        if (policy_list_add(&w->cfg->warnings, line) < 0)
+                w->oom = true;
+}
+
 static int load_stream(FILE *f, const char *name, char *err, size_t errlen, daemon_config **ret)
 {
         _cleanup_free_ char *buf = NULL;
+        warning_ctx warn_ctx = { 0 };
         parser p = { .f = f };
         int r;
 
@@ -614,6 +649,15 @@ static int load_stream(FILE *f, const char *name, char *err, size_t errlen, daem
                 if (err)
                         snprintf(err, errlen, "%s:%u: %s", name, p.err_line, p.err);
                 r = -EINVAL;
+                goto fail;
+        }
+        warn_ctx.cfg = p.cfg;
+        warn_ctx.name = name;
+        r = policy_resolve(&p.cfg->policy, add_warning, &warn_ctx);
+        if (r < 0 || warn_ctx.oom) {
+                r = -ENOMEM;
+                if (err)
+                        snprintf(err, errlen, "%s: out of memory", name);
                 goto fail;
         }
         *ret = p.cfg;

@@ -45,6 +45,10 @@ typedef struct daemon_config {
         /* [Daemon] Ports=/Protocols= (ports sorted, unique; protos never 0)
          * and the [Port N/proto] rules, in order of first appearance. */
         policy policy;
+        /* What loaded but may not do what was meant, one "PATH: [Port
+         * N/proto] Key=: problem" each (policy_resolve(): unknown users,
+         * missing executables); the daemon logs them, --check-config prints them. */
+        policy_list warnings;
 } daemon_config;
 
 /* Built-in defaults (Ports=443, tcp udp, 5s, all). Caller frees. -ENOMEM. */
@@ -55,7 +59,9 @@ int config_new_default(daemon_config **ret);
  * -ENOENT, or the defaults when missing_ok. Any unknown section or key, bad
  * value or syntax error fails the whole load with -EINVAL; err (if non-NULL)
  * gets "PATH:LINE: problem" for the first one, or "PATH: problem". *ret is
- * untouched on failure. Caller frees.
+ * untouched on failure. Caller frees. A loaded policy is resolved
+ * (policy_resolve(): user names to uids, AllowExe= paths checked), its
+ * warnings in (*ret)->warnings.
  */
 int config_load(const char *path, bool missing_ok, char *err, size_t errlen, daemon_config **ret);
 

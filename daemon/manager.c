@@ -172,6 +172,13 @@ static void note_reload(manager *m, const daemon_config *before, const char *err
                  m->last_reload.changes ?: "(out of memory describing the changes)");
 }
 
+/* What the loaded config may not do as meant (unknown users, missing executables). */
+static void log_config_warnings(const daemon_config *c)
+{
+        for (size_t i = 0; i < c->warnings.n; i++)
+                log_warning("%s", c->warnings.items[i]);
+}
+
 int manager_reload(manager *m)
 {
         daemon_config *old = m->config, *fresh = NULL;
@@ -188,6 +195,7 @@ int manager_reload(manager *m)
                 /* The old config lives until the reload's scan is judged against it. */
                 m->config = fresh;
                 note_reload(m, old, NULL);
+                log_config_warnings(m->config);
                 if (m->config->namespaces != before) {
                         int k = sa_scanner_set_namespaces(m->scanner, m->config->namespaces == CONFIG_NAMESPACES_ALL
                                                                               ? SA_NETNS_ALL : SA_NETNS_SELF);
@@ -336,6 +344,8 @@ static int manager_load_config(manager *m)
         r = config_load(m->config_path, !m->config_explicit, err, sizeof(err), &m->config);
         if (r < 0)
                 log_error("Bad configuration, not starting: %s", err);
+        else
+                log_config_warnings(m->config);
         return r;
 }
 

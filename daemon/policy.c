@@ -5,11 +5,14 @@
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "describe.h"
 #include "policy.h"
@@ -31,14 +34,6 @@ bool policy_watches(const policy *p, const sa_listener *l)
         return false;
 }
 
-const policy_rule *policy_rule_for(const policy *p, const sa_listener *l)
-{
-        for (size_t i = 0; i < p->n_rules; i++)
-                if (p->rules[i].port == l->port && p->rules[i].proto == l->proto)
-                        return &p->rules[i];
-        return NULL;
-}
-
 /* Unset lists allow anything; otherwise value must match an entry. */
 static bool list_allows(const policy_list *l, const char *value)
 {
@@ -52,12 +47,130 @@ static bool list_allows(const policy_list *l, const char *value)
         return false;
 }
 
-static bool user_allowed(const policy_list *l, const sa_process *proc)
+const policy_rule *policy_rule_for(const policy *p, const sa_listener *l)
 {
+        for (size_t i = 0; i < p->n_rules; i++)
+                if (p->rules[i].port == l->port && p->rules[i].proto == l->proto &&
+                    list_allows(&p->rules[i].namespaces, l->netns_name))
+                        return &p->rules[i];
+        return NULL;
+}
+
+/* By uid first (resolved at load), then by name or uid text (patterns, names unknown at load). */
+static bool user_allowed(const policy_rule *rule, const sa_process *proc)
+{
+        const policy_list *l = &rule->allow_user;
         char uid[16];
 
+        if (l->n == 0)
+                return true;
+        for (size_t i = 0; i < rule->n_allow_uids; i++)
+                if (rule->allow_uids[i] == proc->uid)
+                        return true;
         snprintf(uid, sizeof uid, "%u", (unsigned) proc->uid);
-        return list_allows(l, proc->user) || (l->n > 0 && list_allows(l, uid));
+        return list_allows(l, proc->user) || list_allows(l, uid);
+}
+
+static bool is_pattern(const char *s)
+{
+        return strpbrk(s, "*?[") != NULL;
+}
+
+/* getpwnam_r buffer bounds: an entry longer than this is not resolved. */
+#define PW_BUF_MIN 1024
+#define PW_BUF_MAX (64 * 1024)
+
+/* The uid of a numeric entry ("33") or of a user name; false when it names none. */
+static bool entry_uid(const char *w, uid_t *ret)
+{
+        struct passwd pw, *res = NULL;
+        char *buf = NULL, *end;
+        unsigned long v;
+        int r = ERANGE;
+
+        if (strcmp(w, "root") == 0) {
+                *ret = 0;
+                return true;
+        }
+        if (*w >= '0' && *w <= '9') {
+                errno = 0;
+                v = strtoul(w, &end, 10);
+                if (errno == 0 && *end == '\0' && v < (uid_t) -1) {
+                        *ret = (uid_t) v;
+                        return true;
+                }
+        }
+        for (size_t size = PW_BUF_MIN; r == ERANGE && size <= PW_BUF_MAX; size *= 2) {
+                char *nbuf = realloc(buf, size);
+
+                if (!nbuf)
+                        break;
+                buf = nbuf;
+                r = getpwnam_r(w, &pw, buf, size, &res);
+        }
+        free(buf);
+        if (r != 0 || !res)
+                return false;
+        *ret = res->pw_uid;
+        return true;
+}
+
+static void warnf(void (*warn)(void *, const char *), void *userdata, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void warnf(void (*warn)(void *, const char *), void *userdata, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+
+        if (!warn)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        warn(userdata, msg);
+}
+
+static int rule_resolve(policy_rule *rule, void (*warn)(void *, const char *), void *userdata)
+{
+        const char *proto = rule->proto == IPPROTO_TCP ? "tcp" : "udp";
+        uid_t *uids = NULL;
+        size_t n = 0;
+
+        if (rule->allow_user.n > 0 && !(uids = calloc(rule->allow_user.n, sizeof *uids)))
+                return -ENOMEM;
+        for (size_t i = 0; i < rule->allow_user.n; i++) {
+                const char *w = rule->allow_user.items[i];
+
+                if (is_pattern(w))
+                        continue;
+                if (entry_uid(w, &uids[n]))
+                        n++;
+                else
+                        warnf(warn, userdata, "[Port %u/%s] AllowUser=: no user \"%.64s\" on this host "
+                              "(it matches only a process whose user name is that)", rule->port, proto, w);
+        }
+        free(rule->allow_uids);
+        rule->allow_uids = uids;
+        rule->n_allow_uids = n;
+        for (size_t i = 0; i < rule->allow_exe.n; i++) {
+                const char *w = rule->allow_exe.items[i];
+                struct stat st;
+
+                if (!is_pattern(w) && stat(w, &st) < 0)
+                        warnf(warn, userdata, "[Port %u/%s] AllowExe=: %.256s: %s", rule->port, proto, w,
+                              strerror(errno));
+        }
+        return 0;
+}
+
+int policy_resolve(policy *p, void (*warn)(void *userdata, const char *message), void *userdata)
+{
+        for (size_t i = 0; i < p->n_rules; i++) {
+                int r = rule_resolve(&p->rules[i], warn, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static bool address_allowed(const policy_list *l, const sa_listener *lis)
@@ -112,6 +225,8 @@ static int check_owner(const policy_rule *rule, const sa_listener *l, const sa_p
         char uid[24];
         int r = 0;
 
+        if (proc->incomplete)
+                return 0;
         if (proc->exe_deleted)
                 r = add(v, n, l, proc, VIOLATION_EXE_DELETED, "owner %s[%d] runs a deleted executable %s", comm, (int) proc->pid, exe);
         else if (proc->exe_replaced)
@@ -123,7 +238,7 @@ static int check_owner(const policy_rule *rule, const sa_listener *l, const sa_p
         if (r >= 0 && rule && !list_allows(&rule->allow_unit, proc->unit))
                 r = add(v, n, l, proc, VIOLATION_UNIT, "owner %s[%d] not allowed: unit %s is not in AllowUnit", comm,
                         (int) proc->pid, proc->unit ? proc->unit : "-");
-        if (r >= 0 && rule && !user_allowed(&rule->allow_user, proc))
+        if (r >= 0 && rule && !user_allowed(rule, proc))
                 r = add(v, n, l, proc, VIOLATION_USER, "owner %s[%d] not allowed: user %s (uid %u) is not in AllowUser",
                         comm, (int) proc->pid, sa_describe_user(proc, uid, sizeof uid), (unsigned) proc->uid);
         return r;
@@ -201,6 +316,8 @@ void policy_clear(policy *p)
                 policy_list_clear(&p->rules[i].allow_unit);
                 policy_list_clear(&p->rules[i].allow_user);
                 policy_list_clear(&p->rules[i].allow_address);
+                policy_list_clear(&p->rules[i].namespaces);
+                free(p->rules[i].allow_uids);
         }
         free(p->rules);
         free(p->ports);

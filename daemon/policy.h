@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sockaudit.h"
 
@@ -24,8 +25,11 @@ typedef struct policy_rule {
         uint8_t proto;              /* IPPROTO_TCP or IPPROTO_UDP */
         policy_list allow_exe;      /* paths or fnmatch(3) patterns */
         policy_list allow_unit;     /* unit names or patterns */
-        policy_list allow_user;     /* user names or numeric uids */
+        policy_list allow_user;     /* user names, numeric uids or name patterns */
         policy_list allow_address;  /* literal addresses: 0.0.0.0 :: 127.0.0.1 */
+        policy_list namespaces;     /* Namespace=: netns names or patterns; none = everywhere */
+        uid_t *allow_uids;          /* allow_user resolved by policy_resolve() */
+        size_t n_allow_uids;
 } policy_rule;
 
 typedef struct policy {
@@ -57,13 +61,31 @@ typedef struct violation {
 /* True when l is on a watched port and protocol. */
 bool policy_watches(const policy *p, const sa_listener *l);
 
-/* The rule for l's port and protocol, or NULL. */
+/*
+ * The rule for l's port and protocol whose Namespace= (if set) matches l's
+ * namespace name (fnmatch(3); an unnamed namespace is "", matched by "*"
+ * only), or NULL.
+ */
 const policy_rule *policy_rule_for(const policy *p, const sa_listener *l);
+
+/*
+ * Resolves what the rules name on this host, once at load: AllowUser= names
+ * to uids (getpwnam_r; "root" is uid 0 whatever NSS says; numeric entries
+ * are uids; patterns stay name patterns), and checks that AllowExe= paths
+ * (not patterns) exist. Each name that resolves to nothing and each missing
+ * path is passed to warn as "[Port N/proto] Key=: problem" (may be NULL);
+ * nothing is refused. An unresolved name still matches a process whose user
+ * name is that name. Costs a getpwnam_r per name and a stat per path.
+ * -ENOMEM only (the policy is then as before).
+ */
+int policy_resolve(policy *p, void (*warn)(void *userdata, const char *message), void *userdata);
 
 /*
  * Every violation of l (nothing if l is not watched), appended to (*v, *n):
  * an owner whose exe, unit or user is not allowed; an address not allowed;
- * an owner running a deleted or replaced executable; no owner found.
+ * an owner running a deleted or replaced executable; no owner found. An
+ * incomplete owner (exiting, or its details unreadable: sa_process) raises
+ * nothing: what could not be read is not evidence.
  * -ENOMEM only.
  */
 int policy_check_listener(const policy *p, const sa_listener *l, violation **v, size_t *n);

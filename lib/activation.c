@@ -47,14 +47,64 @@ static bool is_supervisor(const sa_process *p)
         return false;
 }
 
-/* True when holder i is the parent of another holder running another program. */
-static bool parent_of_other_program(const sa_listener *l, size_t i)
+#define ENVIRON_MAX (128 * 1024)
+
+/*
+ * Whether pid's initial environment (PROC_ROOT/PID/environ, at most
+ * ENVIRON_MAX bytes) says it was handed fds the sd_listen_fds(3) way:
+ * LISTEN_FDS= and LISTEN_PID= naming itself (pid, or nspid inside its own
+ * PID namespace). false when unreadable. Costs an open and a read or two.
+ */
+static bool was_passed_fds(const char *proc_root, const sa_process *c)
+{
+        char path[4096], *buf;
+        bool fds = false, me = false;
+        size_t len = 0;
+        ssize_t n;
+        int fd;
+
+        if (snprintf(path, sizeof path, "%s/%d/environ", proc_root, (int) c->pid) >= (int) sizeof path)
+                return false;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return false;
+        buf = malloc(ENVIRON_MAX + 1);
+        while (buf && len < ENVIRON_MAX && (n = read(fd, buf + len, ENVIRON_MAX - len)) > 0)
+                len += (size_t) n;
+        close(fd);
+        if (!buf)
+                return false;
+        buf[len] = '\0';
+        for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
+                const char *v = buf + i;
+                char *end;
+                long pid;
+
+                if (!strncmp(v, "LISTEN_FDS=", 11))
+                        fds = v[11] >= '1' && v[11] <= '9';
+                else if (!strncmp(v, "LISTEN_PID=", 11)) {
+                        pid = strtol(v + 11, &end, 10);
+                        me = *end == '\0' && pid > 0 && (pid == c->pid || (c->nspid > 0 && pid == c->nspid));
+                }
+        }
+        free(buf);
+        return fds && me;
+}
+
+/*
+ * True when holder i passed the socket to a child holder the way an
+ * activator does: the child runs another program and was told of its fds
+ * with LISTEN_FDS/LISTEN_PID. A parent that merely leaked its fd to a
+ * program it started is no activator.
+ */
+static bool activated_child(const char *proc_root, const sa_listener *l, size_t i)
 {
         const sa_process *p = l->holders[i].proc;
 
         for (size_t k = 0; k < l->n_holders; k++) {
                 const sa_process *c = l->holders[k].proc;
-                if (k != i && c->ppid == p->pid && p->exe && c->exe && strcmp(p->exe, c->exe) != 0)
+                if (k != i && c->ppid == p->pid && p->exe && c->exe && strcmp(p->exe, c->exe) != 0 &&
+                    was_passed_fds(proc_root, c))
                         return true;
         }
         return false;
@@ -249,7 +299,7 @@ int sa_activation_annotate(const char *proc_root, sa_listener *l)
 
         for (size_t i = 0; i < l->n_holders; i++) {
                 const sa_process *p = l->holders[i].proc;
-                if (is_init(p) || is_supervisor(p) || parent_of_other_program(l, i)) {
+                if (is_init(p) || is_supervisor(p) || activated_child(proc_root, l, i)) {
                         l->holders[i].role = SA_ROLE_ACTIVATOR;
                         n_act++;
                 }

@@ -60,14 +60,16 @@ static int cmp_str(const char *a, const char *b)
         return strcmp(a, b);
 }
 
-/* A program: what a person means by "who holds it", pids aside. */
+/*
+ * A program: what a person means by "who holds it", pids aside: its exe and
+ * unit. Not its user: apache2's root parent and www-data children are one
+ * program, and a moment with only the parent is no change of owner.
+ */
 static int cmp_program(const sa_process *a, const sa_process *b)
 {
-        int c;
+        int c = cmp_str(a->exe, b->exe);
 
-        if ((c = cmp_str(a->exe, b->exe)) || (c = cmp_str(a->unit, b->unit)))
-                return c;
-        return cmp_str(a->user, b->user);
+        return c ? c : cmp_str(a->unit, b->unit);
 }
 
 static int cmp_ptr_program(const void *x, const void *y)
@@ -75,18 +77,23 @@ static int cmp_ptr_program(const void *x, const void *y)
         return cmp_program(*(const sa_process *const *) x, *(const sa_process *const *) y);
 }
 
-/* Sorted, de-duplicated programs of l into a new array (*ret_n entries). */
+/*
+ * Sorted, de-duplicated programs of l's complete holders into a new array
+ * (*ret_n entries). An incomplete holder (exiting, unreadable) names no
+ * program: what is missing from it is not a change.
+ */
 static int programs_of(const sa_listener *l, const sa_process ***ret, size_t *ret_n)
 {
         const sa_process **p = calloc(l->n_holders + 1, sizeof *p);
-        size_t n = 0;
+        size_t n = 0, k = 0;
 
         if (!p)
                 return -ENOMEM;
         for (size_t i = 0; i < l->n_holders; i++)
-                p[i] = l->holders[i].proc;
-        qsort(p, l->n_holders, sizeof *p, cmp_ptr_program);
-        for (size_t i = 0; i < l->n_holders; i++)
+                if (!l->holders[i].proc->incomplete)
+                        p[k++] = l->holders[i].proc;
+        qsort(p, k, sizeof *p, cmp_ptr_program);
+        for (size_t i = 0; i < k; i++)
                 if (n == 0 || cmp_program(p[n - 1], p[i]) != 0)
                         p[n++] = p[i];
         *ret = p;
@@ -94,7 +101,10 @@ static int programs_of(const sa_listener *l, const sa_process ***ret, size_t *re
         return 0;
 }
 
-/* 1 when the sets of programs holding a and b differ, 0 when equal. */
+/*
+ * 1 when the sets of programs holding a and b differ, 0 when equal or
+ * unknown: a side whose holders are all incomplete says nothing.
+ */
 static int programs_differ(const sa_listener *a, const sa_listener *b)
 {
         const sa_process **pa = NULL, **pb = NULL;
@@ -104,7 +114,9 @@ static int programs_differ(const sa_listener *a, const sa_listener *b)
         if (r < 0)
                 return r;
         r = programs_of(b, &pb, &nb);
-        if (r >= 0) {
+        if (r >= 0 && ((na == 0 && a->n_holders > 0) || (nb == 0 && b->n_holders > 0)))
+                r = 0;
+        else if (r >= 0) {
                 r = na != nb;
                 for (size_t i = 0; r == 0 && i < na; i++)
                         r = cmp_program(pa[i], pb[i]) != 0;

@@ -246,6 +246,17 @@ static pid_t parse_nspid(const char *s)
         return n > 1 && last != first ? (pid_t) last : 0;
 }
 
+/* True when a status prefix says the task is exiting: "State:\tZ (zombie)" or "X (dead)". */
+static bool status_exiting(const char *s)
+{
+        const char *st = find_field(s, "State:");
+
+        if (!st)
+                return false;
+        st += strspn(st, " \t");
+        return *st == 'Z' || *st == 'X';
+}
+
 /* PPid and effective uid from a status prefix, each set when found. false if either is missing. */
 static bool parse_status(const char *s, pid_t *ppid, uid_t *uid)
 {
@@ -493,6 +504,8 @@ static int read_status(int dfd, sa_process *p)
                 return r;
         if (!parse_status(buf, &p->ppid, &p->uid))
                 r = -ENODATA;
+        else if (status_exiting(buf))
+                r = -ESRCH;     /* its details are going or gone: as if vanished */
         p->nspid = parse_nspid(buf);
         free(buf);
         return r;
@@ -513,10 +526,18 @@ static int read_cgroup(int dfd, sa_process *p)
         return sa_cgroup_units(p->cgroup, &p->unit, &p->user_unit);
 }
 
-int sa_process_read(const char *proc_root, pid_t pid, sa_usercache *users,
-                    sa_process **ret)
+/* Kernel threads have no exe link: kthreadd (pid 2) and its children. */
+static bool is_kernel_thread(const sa_process *p)
+{
+        return p->pid == 2 || p->ppid == 2;
+}
+
+/* One attempt of sa_process_read(). */
+static int process_read_once(const char *proc_root, pid_t pid, sa_usercache *users,
+                             sa_process **ret)
 {
         read_state st = { 0 };
+        bool no_exe = false;
         char path[PATH_MAX];
         sa_process *p;
         int dfd, r;
@@ -544,8 +565,10 @@ int sa_process_read(const char *proc_root, pid_t pid, sa_usercache *users,
         if (r >= 0) {
                 int e = read_exe(dfd, p);
 
-                /* No exe link is normal for kernel threads: not incomplete. */
-                r = e == 1 ? 0 : note(&st, p, e);
+                /* No exe link is normal for kernel threads, judged once
+                 * status gave the ppid; for others it means exiting. */
+                no_exe = e == 1;
+                r = no_exe ? 0 : note(&st, p, e);
                 check_exe_replaced(dfd, p);
         }
         if (r >= 0)
@@ -557,6 +580,8 @@ int sa_process_read(const char *proc_root, pid_t pid, sa_usercache *users,
         close(dfd);
         if (r < 0)
                 goto fail;
+        if (no_exe && st.got_any && !is_kernel_thread(p))
+                p->incomplete = true;
 
         if (!st.got_any) {
                 r = is_vanished(-st.first_err) ? -ESRCH : st.first_err;
@@ -585,4 +610,29 @@ int sa_process_read(const char *proc_root, pid_t pid, sa_usercache *users,
 fail:
         sa_process_free(p);
         return r;
+}
+
+int sa_process_read(const char *proc_root, pid_t pid, sa_usercache *users,
+                    sa_process **ret)
+{
+        sa_process *p = NULL, *again = NULL;
+        int r = process_read_once(proc_root, pid, users, &p);
+
+        if (r < 0)
+                return r;
+        /* A read that raced with something (an exit, an exec): once more,
+         * and the second answer stands when there is one. */
+        if (p->incomplete) {
+                r = process_read_once(proc_root, pid, users, &again);
+                if (r == -ENOMEM) {
+                        sa_process_free(p);
+                        return r;
+                }
+                if (r >= 0) {
+                        sa_process_free(p);
+                        p = again;
+                }
+        }
+        *ret = p;
+        return 0;
 }

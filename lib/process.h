@@ -17,10 +17,14 @@
  * still returned with what was read and incomplete set; -ESRCH only when
  * nothing at all could be read. users resolves uid -> name (may be NULL:
  * user left unset). Caller frees with sa_process_free().
- * Unread fields: ppid 0, uid (uid_t) -1, strings NULL, argv {NULL}; a
- * missing exe link alone (kernel thread, zombie) is not incomplete.
+ * Unread fields: ppid 0, uid (uid_t) -1, strings NULL, argv {NULL}.
+ * Exiting counts as incomplete: State Z or X in status, or no exe link on
+ * anything but a kernel thread (pid 2 or ppid 2; an exiting task loses its
+ * exe link before its fds). An incomplete read is made once more and the
+ * second answer kept (unless nothing could be read the second time).
  * Costs ~15 syscalls: open, read, close of comm, cmdline
- * (at most SA_CMDLINE_MAX bytes), status and cgroup, and a readlinkat of exe.
+ * (at most SA_CMDLINE_MAX bytes), status and cgroup, and a readlinkat of
+ * exe; twice that for an incomplete one.
  */
 int sa_process_read(const char *proc_root, pid_t pid, sa_usercache *users,
                     sa_process **ret);

@@ -8,7 +8,8 @@ libnl-3-dev libsystemd-dev libjansson-dev libinih-dev libcap-dev check
 iproute2 jq util-linux procps passwd systemd
 debootstrap debian-archive-keyring systemd-container
 clang libclang-rt-14-dev valgrind python3
-libbpf-dev"
+libbpf-dev
+apache2-bin"
 
 missing=""
 for p in $PACKAGES; do

@@ -293,9 +293,11 @@ typedef enum sa_diff_key {
 
 /*
  * Compares old with new over the listeners passing f. A "program" is the
- * (exe, unit, user) of a holder; OWNER is reported when the set of programs
- * holding a socket differs, not when only pids churn (a worker replaced by
- * the same program). old may be NULL (everything is ADDED). Changes borrow
+ * (exe, unit) of a complete holder (an incomplete one names none); OWNER is
+ * reported when the set of programs holding a socket differs, not when only
+ * pids or uids churn (a worker replaced by the same program, a root parent
+ * with www-data children), nor when one side's holders are all incomplete.
+ * old may be NULL (everything is ADDED). Changes borrow
  * from both snapshots: keep them alive while using the result. Caller frees
  * *ret_changes (NULL when *ret_n is 0).
  */

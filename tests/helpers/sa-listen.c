@@ -14,8 +14,11 @@
  *     --reuseport 0|1     SO_REUSEPORT for the following sockets
  *     --dup               hold every socket under a second fd as well
  *     --children N        fork N children that inherit and hold the sockets
- *     --exec-child PROG   children exec PROG 3600 holding the sockets (a
- *                         supervisor and the different program it started)
+ *     --exec-child PROG   children exec PROG 3600 holding the sockets, told
+ *                         of them with LISTEN_FDS/LISTEN_PID (a supervisor and
+ *                         the different program it activated)
+ *     --leak-child PROG   the same without LISTEN_FDS/LISTEN_PID: the sockets
+ *                         merely leaked to another program (no activation)
  *     --late-child MS     MS after READY, fork one more child and print
  *                         "CHILD <pid>" (holders change, sockets do not)
  *     --user NAME|UID     drop to that uid/gid (no supplementary groups) after
@@ -72,13 +75,14 @@ struct sock_spec {
 static struct sock_spec socks[MAX_SOCKS];
 static size_t n_socks;
 static const char *exec_child;  /* children exec this, keeping the sockets */
+static bool exec_announced;     /* ... told of them with LISTEN_FDS/LISTEN_PID */
 
 static void usage(void)
 {
         fprintf(stderr,
                 "usage: sa-listen [--v6only 0|1] [--device IF] [--reuseport 0|1] [--dup]\n"
                 "                 (--tcp|--udp ADDR PORT | --tcp-range ADDR FIRST LAST)...\n"
-                "                 [--children N] [--exec-child PROG] [--late-child MS]\n"
+                "                 [--children N] [--exec-child|--leak-child PROG] [--late-child MS]\n"
                 "                 [--user NAME|UID [--bind-as-user]] [--comm NAME] [--orphan]\n");
         exit(2);
 }
@@ -284,9 +288,18 @@ static pid_t spawn_child(pid_t parent, const sigset_t *set)
                 if (getppid() != parent)
                         _exit(0); /* the parent is already gone */
                 if (exec_child) {
+                        char me[16], count[16];
+
                         for (size_t i = 0; i < n_socks; i++)
                                 if (socks[i].fd >= 0 && fcntl(socks[i].fd, F_SETFD, 0) < 0)
                                         die("F_SETFD");
+                        /* What sd_listen_fds(3) looks for; the fds are not
+                         * moved to 3.., which no test here relies on. */
+                        snprintf(me, sizeof(me), "%ld", (long)getpid());
+                        snprintf(count, sizeof(count), "%zu", n_socks);
+                        if (exec_announced && (setenv("LISTEN_PID", me, 1) < 0 ||
+                                               setenv("LISTEN_FDS", count, 1) < 0))
+                                die("setenv");
                         sigprocmask(SIG_UNBLOCK, set, NULL);
                         execl(exec_child, exec_child, "3600", (char *) NULL);
                         die("execl");
@@ -358,7 +371,8 @@ int main(int argc, char **argv)
                         dup_fds = true;
                 } else if (!strcmp(o, "--children") && a + 1 < argc) {
                         n_children = parse_num(argv[++a], MAX_CHILDREN);
-                } else if (!strcmp(o, "--exec-child") && a + 1 < argc) {
+                } else if ((!strcmp(o, "--exec-child") || !strcmp(o, "--leak-child")) && a + 1 < argc) {
+                        exec_announced = o[2] == 'e';
                         exec_child = argv[++a];
                 } else if (!strcmp(o, "--late-child") && a + 1 < argc) {
                         late_child_ms = (long)parse_num(argv[++a], 3600000);

@@ -172,14 +172,63 @@ START_TEST(supervisors)
         ck_assert_int_eq(a[0].role, SA_ROLE_ACTIVATOR);      /* by name */
         ck_assert_ptr_null(a[0].socket_unit);
 
+        /* The parent of another program that was told of its fds (sd_listen_fds). */
+        static const char env[] = "PATH=/bin\0LISTEN_PID=81\0LISTEN_FDS=1\0LISTEN_FDNAMES=x\0";
+        char path[512];
+        FILE *f;
+
+        snprintf(path, sizeof path, "%s/81", root);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        snprintf(path, sizeof path, "%s/81/environ", root);
+        ck_assert_ptr_nonnull(f = fopen(path, "w"));
+        ck_assert_uint_eq(fwrite(env, 1, sizeof env - 1, f), sizeof env - 1);
+        fclose(f);
         sa_holder b[2] = { { .proc = &shell }, { .proc = &child } };
         sa_listener m = mk(IPPROTO_TCP, 22, b, 2);
         ck_assert_int_eq(sa_activation_annotate(root, &m), 0);
-        ck_assert_int_eq(b[0].role, SA_ROLE_ACTIVATOR);      /* parent of another program */
+        ck_assert_int_eq(b[0].role, SA_ROLE_ACTIVATOR);
         ck_assert_int_eq(b[1].role, SA_ROLE_SERVICE);
         ck_assert_str_eq(b[0].service_unit, "job.service");
         ck_assert_ptr_null(b[0].socket_unit);                 /* not systemd: no unit files read */
         free_units(&m);
+}
+END_TEST
+
+/* Issue 17: a parent that leaked its listening fd to a child running
+ * another program is no activator; nor is one whose child's LISTEN_PID
+ * names someone else (inherited from further up). */
+START_TEST(leaked_fd_is_no_activation)
+{
+        static const char *const envs[] = {
+                "PATH=/bin\0HOME=/\0",                           /* leaked: nothing said */
+                "LISTEN_PID=80\0LISTEN_FDS=1\0",                  /* meant for the parent */
+                "LISTEN_PID=81\0LISTEN_FDS=0\0",                  /* no fds passed */
+                "LISTEN_PID=81x\0LISTEN_FDS=1\0",
+        };
+        char path[512];
+
+        snprintf(path, sizeof path, "%s/81", root);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        for (size_t i = 0; i <= sizeof envs / sizeof envs[0]; i++) {
+                sa_holder b[2] = { { .proc = &shell }, { .proc = &child } };
+                sa_listener m = mk(IPPROTO_TCP, 22, b, 2);
+                FILE *f;
+
+                snprintf(path, sizeof path, "%s/81/environ", root);
+                if (i < sizeof envs / sizeof envs[0]) {
+                        size_t len = 0;
+
+                        while (envs[i][len] || envs[i][len + 1])     /* up to the final "\0\0" */
+                                len++;
+                        ck_assert_ptr_nonnull(f = fopen(path, "w"));
+                        ck_assert_uint_eq(fwrite(envs[i], 1, len + 1, f), len + 1);
+                        fclose(f);
+                } else
+                        unlink(path);                           /* unreadable environ */
+                ck_assert_int_eq(sa_activation_annotate(root, &m), 0);
+                ck_assert_msg(b[0].role == SA_ROLE_NONE && b[1].role == SA_ROLE_NONE, "case %zu", i);
+                free_units(&m);
+        }
 }
 END_TEST
 
@@ -193,6 +242,7 @@ Suite *activation_suite(void)
         tcase_add_test(tc, unit_dirs_resolve_inside_the_root);
         tcase_add_test(tc, workers_of_one_program_are_not_activated);
         tcase_add_test(tc, supervisors);
+        tcase_add_test(tc, leaked_fd_is_no_activation);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -221,6 +221,46 @@ START_TEST(port_sections)
 }
 END_TEST
 
+/* Issue 17: Namespace= scopes a section; AllowUser= names become uids at
+ * load; unknown users and missing executables are warnings, not errors. */
+START_TEST(namespace_and_load_warnings)
+{
+        const policy_rule *r;
+        daemon_config *c;
+        char text[160];
+
+        c = load_ok("[Port 443/tcp]\nNamespace=host docker:*\nAllowUser=root www-data 1234\n"
+                    "AllowExe=/bin/sh\n");
+        r = rule(c, 443, IPPROTO_TCP);
+        ck_assert_uint_eq(r->namespaces.n, 2);
+        ck_assert_str_eq(r->namespaces.items[0], "host");
+        ck_assert_str_eq(r->namespaces.items[1], "docker:*");
+        ck_assert_uint_eq(r->n_allow_uids, 3);
+        ck_assert_uint_eq(r->allow_uids[0], 0);
+        ck_assert_uint_eq(r->allow_uids[1], 33);         /* Debian's www-data */
+        ck_assert_uint_eq(r->allow_uids[2], 1234);
+        ck_assert_uint_eq(c->warnings.n, 0);
+        config_free(c);
+
+        c = load_ok("[Port 443/tcp]\nNamespace=\n[Port 8443/tcp]\nAllowUser=sa-no-such-user\n"
+                    "AllowExe=/nonexistent/apache2 /usr/sbin/*\n");
+        ck_assert_uint_eq(rule(c, 443, IPPROTO_TCP)->namespaces.n, 0);
+        ck_assert_uint_eq(c->warnings.n, 2);
+        ck_assert_str_eq(c->warnings.items[0], "test.conf: [Port 8443/tcp] AllowUser=: no user "
+                         "\"sa-no-such-user\" on this host (it matches only a process whose user name is that)");
+        ck_assert_str_eq(c->warnings.items[1], "test.conf: [Port 8443/tcp] AllowExe=: /nonexistent/apache2: "
+                         "No such file or directory");
+        config_free(c);
+
+        load_fail("[Port 443/tcp]\nNamespace=netns/blue\n", 2, "\"netns/blue\" is not a namespace name");
+        /* 64 bytes: longer than any namespace name can be. */
+        snprintf(text, sizeof(text), "[Port 443/tcp]\nNamespace=%.64s\n",
+                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        load_fail(text, 2, "Namespace=");
+        load_fail("[Port 443/tcp]\nNamespace=a\x01b\n", 2, "Namespace=");
+}
+END_TEST
+
 START_TEST(errors_with_line_numbers)
 {
         load_fail("[Deamon]\nPorts=443\n", 1, "unknown section [Deamon]");
@@ -374,6 +414,7 @@ Suite *config_suite(void)
         tcase_add_test(tc, daemon_keys);
         tcase_add_test(tc, time_spans);
         tcase_add_test(tc, port_sections);
+        tcase_add_test(tc, namespace_and_load_warnings);
         tcase_add_test(tc, errors_with_line_numbers);
         tcase_add_test(tc, hostile_lines);
         tcase_add_test(tc, multiline_continuation);

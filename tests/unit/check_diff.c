@@ -97,6 +97,47 @@ START_TEST(same_socket_reopened)
 }
 END_TEST
 
+/* Issue 17: apache2 -k graceful. The root parent keeps the socket; www-data
+ * children exit (incomplete: no exe, no user) and new ones start. */
+START_TEST(graceful_restart_is_no_change)
+{
+        sa_process parent = { .pid = 30, .exe = "/usr/sbin/apache2", .unit = "apache2.service",
+                              .user = "root", .uid = 0 };
+        sa_process child = { .pid = 40, .exe = "/usr/sbin/apache2", .unit = "apache2.service",
+                             .user = "www-data", .uid = 33 };
+        sa_process exiting = { .pid = 41, .unit = "apache2.service", .uid = 33, .incomplete = true };
+        sa_process other = { .pid = 50, .exe = "/usr/bin/python3", .unit = "apache2.service", .uid = 33 };
+        sa_holder before[2] = { { .proc = &parent }, { .proc = &child } };
+        sa_holder during[2] = { { .proc = &parent }, { .proc = &exiting } };
+        sa_holder alone[1] = { { .proc = &parent } };
+        sa_holder gone[1] = { { .proc = &exiting } };
+        sa_holder replaced[2] = { { .proc = &parent }, { .proc = &other } };
+        sa_listener l0[1] = { mk(1, IPPROTO_TCP, 8443, before, 2) };
+        sa_listener l1[1] = { mk(1, IPPROTO_TCP, 8443, during, 2) };
+        sa_listener l2[1] = { mk(1, IPPROTO_TCP, 8443, alone, 1) };
+        sa_listener l3[1] = { mk(1, IPPROTO_TCP, 8443, gone, 1) };
+        sa_listener l4[1] = { mk(1, IPPROTO_TCP, 8443, replaced, 2) };
+        sa_snapshot s0 = { .listeners = l0, .n_listeners = 1 }, s1 = { .listeners = l1, .n_listeners = 1 },
+                    s2 = { .listeners = l2, .n_listeners = 1 }, s3 = { .listeners = l3, .n_listeners = 1 },
+                    s4 = { .listeners = l4, .n_listeners = 1 };
+        const sa_snapshot *quiet[][2] = { { &s0, &s1 }, { &s1, &s0 }, { &s0, &s2 }, { &s2, &s0 },
+                                          { &s0, &s3 }, { &s3, &s4 }, { &s4, &s3 } };
+        sa_change *c = NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; i < sizeof quiet / sizeof quiet[0]; i++) {
+                ck_assert_int_eq(sa_snapshot_diff(quiet[i][0], quiet[i][1], NULL, SA_DIFF_BY_SOCKET, &c, &n), 0);
+                ck_assert_msg(n == 0, "pair %zu: %zu changes", i, n);
+                free(c);
+        }
+        /* Another program among the holders is still news. */
+        ck_assert_int_eq(sa_snapshot_diff(&s0, &s4, NULL, SA_DIFF_BY_SOCKET, &c, &n), 0);
+        ck_assert_int_eq(n, 1);
+        ck_assert_int_eq(c[0].kind, SA_CHANGE_OWNER);
+        free(c);
+}
+END_TEST
+
 START_TEST(json_roundtrip_is_no_change)
 {
         static char *argv[] = { "nginx: master", NULL };
@@ -165,6 +206,7 @@ Suite *diff_suite(void)
         TCase *tc = tcase_create("core");
         tcase_add_test(tc, added_removed_owner_changed);
         tcase_add_test(tc, same_socket_reopened);
+        tcase_add_test(tc, graceful_restart_is_no_change);
         tcase_add_test(tc, json_roundtrip_is_no_change);
         tcase_add_test(tc, json_malformed_records);
         suite_add_tcase(s, tc);

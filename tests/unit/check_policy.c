@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <check.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "policy.h"
 
@@ -186,6 +189,137 @@ START_TEST(patterns_and_numeric_uid)
 }
 END_TEST
 
+/* Issue 17: a child exiting during apache2 -k graceful (no exe, no user
+ * name) is incomplete and raises nothing; its complete siblings still do. */
+START_TEST(incomplete_owner_raises_nothing)
+{
+        policy p;
+        violation *v;
+        sa_process exiting = { .pid = 901, .uid = 0, .comm = "apache2", .incomplete = true };
+        sa_holder h[1] = { { .proc = &exiting } }, h2[2] = { { .proc = &exiting }, { .proc = &rogue } };
+        sa_listener l = tcp443("0.0.0.0", h, 1), l2 = tcp443("0.0.0.0", h2, 2);
+
+        nginx_policy(&p);
+        ck_assert_int_eq(count(&p, &l, &v), 0);
+        ck_assert_ptr_null(v);
+        ck_assert_uint_eq(count(&p, &l2, &v), 3);
+        for (size_t i = 0; i < 3; i++)
+                ck_assert_ptr_eq(v[i].owner, &rogue);
+        violations_free(v, 3);
+        policy_clear(&p);
+}
+END_TEST
+
+static void collect(void *userdata, const char *message)
+{
+        policy_list *warnings = userdata;
+
+        ck_assert_int_eq(policy_list_add(warnings, message), 0);
+}
+
+static bool has_warning(const policy_list *w, const char *what)
+{
+        for (size_t i = 0; i < w->n; i++)
+                if (strstr(w->items[i], what))
+                        return true;
+        return false;
+}
+
+/* AllowUser= names are uids once resolved: uid 0 is root even when the
+ * name cache has no name for it; unknown names and missing paths warn. */
+START_TEST(users_by_uid_and_load_warnings)
+{
+        policy p;
+        policy_list warnings = { 0 };
+        violation *v;
+        sa_process unnamed_root = { .pid = 30, .uid = 0, .comm = "apache2", .exe = "/usr/sbin/nginx",
+                                    .unit = "nginx.service" };
+        sa_process unnamed_www = { .pid = 31, .uid = 33, .comm = "apache2", .exe = "/usr/sbin/nginx",
+                                   .unit = "nginx.service" };
+        sa_process other = { .pid = 32, .uid = 34, .comm = "nginx", .exe = "/usr/sbin/nginx",
+                             .unit = "nginx.service" };
+        sa_holder h[2] = { { .proc = &unnamed_root }, { .proc = &unnamed_www } }, ho[1] = { { .proc = &other } };
+        sa_listener l = tcp443("0.0.0.0", h, 2), lo = tcp443("0.0.0.0", ho, 1);
+
+        nginx_policy(&p);
+        /* Before resolving, names match names only: nameless holders are refused. */
+        ck_assert_uint_eq(count(&p, &l, &v), 2);
+        violations_free(v, 2);
+
+        policy_list_add(&p.rules[0].allow_user, "sa-no-such-user");
+        policy_list_add(&p.rules[0].allow_user, "ww*");
+        policy_list_add(&p.rules[0].allow_exe, "/nonexistent/sa-no-such-exe");
+        policy_list_add(&p.rules[0].allow_exe, "/opt/*/bin/x");
+        ck_assert_int_eq(policy_resolve(&p, collect, &warnings), 0);
+        ck_assert_uint_eq(count(&p, &l, &v), 0);
+        ck_assert_uint_eq(count(&p, &lo, &v), 1);
+        ck_assert_int_eq(v[0].kind, VIOLATION_USER);
+        ck_assert_str_eq(v[0].reason, "owner nginx[32] not allowed: user ? (uid 34) is not in AllowUser");
+        violations_free(v, 1);
+
+        /* One warning per unknown name or missing path (/usr/sbin/nginx
+         * too, where it is not installed); none for patterns or known users. */
+        ck_assert_uint_eq(warnings.n, access("/usr/sbin/nginx", F_OK) == 0 ? 2 : 3);
+        ck_assert(!has_warning(&warnings, "ww*") && !has_warning(&warnings, "/opt/"));
+        ck_assert(!has_warning(&warnings, "root") && !has_warning(&warnings, "www-data"));
+        ck_assert(has_warning(&warnings, "[Port 443/tcp] AllowUser=: no user \"sa-no-such-user\""));
+        ck_assert(has_warning(&warnings, "[Port 443/tcp] AllowExe=: /nonexistent/sa-no-such-exe: "));
+        /* The unknown name still matches by name (a user added later, a container's). */
+        other.user = "sa-no-such-user";
+        ck_assert_uint_eq(count(&p, &lo, &v), 0);
+        other.user = NULL;
+        policy_list_clear(&warnings);
+        policy_clear(&p);
+        ck_assert_int_eq(policy_resolve(&p, NULL, NULL), 0);   /* empty policy, no callback */
+}
+END_TEST
+
+/* Namespace= scopes a section: one nginx's allowlist does not flag every
+ * container's proxy on the same port. */
+START_TEST(namespace_scopes_a_rule)
+{
+        policy p;
+        violation *v;
+        sa_holder h[1] = { { .proc = &rogue } };
+        sa_listener host = tcp443("0.0.0.0", h, 1), box = host, unnamed = host, named = host;
+
+        snprintf(host.netns_name, sizeof host.netns_name, "host");
+        snprintf(box.netns_name, sizeof box.netns_name, "docker:0123456789ab");
+        snprintf(named.netns_name, sizeof named.netns_name, "blue");
+        nginx_policy(&p);
+        /* No Namespace=: everywhere. */
+        ck_assert_uint_eq(count(&p, &box, &v), 3);
+        violations_free(v, 3);
+
+        policy_list_add(&p.rules[0].namespaces, "host");
+        ck_assert_ptr_nonnull(policy_rule_for(&p, &host));
+        ck_assert_ptr_null(policy_rule_for(&p, &box));
+        ck_assert_uint_eq(count(&p, &host, &v), 3);
+        violations_free(v, 3);
+        /* Elsewhere the port is still watched (Ports=443), without the rule. */
+        ck_assert(policy_watches(&p, &box));
+        ck_assert_uint_eq(count(&p, &box, &v), 0);
+        ck_assert_uint_eq(count(&p, &unnamed, &v), 0);
+
+        /* Names and patterns; "" (an unnamed namespace) only by "*". */
+        policy_list_add(&p.rules[0].namespaces, "docker:*");
+        ck_assert_ptr_nonnull(policy_rule_for(&p, &box));
+        ck_assert_ptr_null(policy_rule_for(&p, &named));
+        ck_assert_ptr_null(policy_rule_for(&p, &unnamed));
+        policy_list_add(&p.rules[0].namespaces, "*");
+        ck_assert_ptr_nonnull(policy_rule_for(&p, &unnamed));
+        ck_assert_ptr_nonnull(policy_rule_for(&p, &named));
+
+        /* A rule port outside Ports= is watched only where the rule applies. */
+        policy_list_clear(&p.rules[0].namespaces);
+        policy_list_add(&p.rules[0].namespaces, "host");
+        p.n_ports = 0;
+        ck_assert(policy_watches(&p, &host));
+        ck_assert(!policy_watches(&p, &box));
+        policy_clear(&p);
+}
+END_TEST
+
 START_TEST(evaluate_snapshot)
 {
         policy p;
@@ -217,6 +351,9 @@ Suite *policy_suite(void)
         tcase_add_test(tc, unwatched_ports_and_generic_checks);
         tcase_add_test(tc, patterns_and_numeric_uid);
         tcase_add_test(tc, evaluate_snapshot);
+        tcase_add_test(tc, incomplete_owner_raises_nothing);
+        tcase_add_test(tc, users_by_uid_and_load_warnings);
+        tcase_add_test(tc, namespace_scopes_a_rule);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -145,7 +145,8 @@ START_TEST(test_read_cmdline_bounds)
         ck_assert_str_eq(p->argv[0], "nginx: worker process");
         sa_process_free(p);
 
-        /* Empty (kernel thread): argc 0, argv {NULL}; no exe is normal. */
+        /* Empty (kernel thread, a child of kthreadd): argc 0, argv {NULL}; no exe is normal. */
+        pfx_text(root, 7, "status", "Name:\tkworker/0:1\nState:\tI (idle)\nPPid:\t2\nUid:\t0\t0\t0\t0\n");
         pfx_file(root, 7, "cmdline", "", 0);
         pfx_unlink(root, "7/exe");
         p = read_ok(root, 7, NULL);
@@ -157,6 +158,48 @@ START_TEST(test_read_cmdline_bounds)
         sa_process_free(p);
 
         free(buf);
+        pfx_free(root);
+}
+END_TEST
+
+/* Issue 17: a child that is exiting (apache2 -k graceful) has no exe link
+ * before its fds go, then turns zombie: incomplete either way, never a
+ * complete process with no program. */
+START_TEST(test_read_exiting)
+{
+        char *root = pfx_new();
+        sa_process *p;
+
+        pfx_process(root, 40, "apache2", "/usr/sbin/apache2", 30, 33, "/system.slice/apache2.service");
+        p = read_ok(root, 40, NULL);
+        ck_assert(!p->incomplete);
+        sa_process_free(p);
+
+        /* Exiting: the exe link is gone (mm released), the rest still there. */
+        pfx_unlink(root, "40/exe");
+        p = read_ok(root, 40, NULL);
+        ck_assert(p->incomplete);
+        ck_assert_ptr_null(p->exe);
+        ck_assert_int_eq(p->ppid, 30);
+        sa_process_free(p);
+
+        /* A zombie, or dead: incomplete even with an exe link. */
+        pfx_link(root, 40, "exe", "/usr/sbin/apache2");
+        pfx_text(root, 40, "status", "Name:\tapache2\nState:\tZ (zombie)\nPPid:\t30\nUid:\t33\t33\t33\t33\n");
+        p = read_ok(root, 40, NULL);
+        ck_assert(p->incomplete);
+        sa_process_free(p);
+        pfx_text(root, 40, "status", "Name:\tapache2\nState:\tX (dead)\nPPid:\t30\nUid:\t33\t33\t33\t33\n");
+        p = read_ok(root, 40, NULL);
+        ck_assert(p->incomplete);
+        sa_process_free(p);
+
+        /* kthreadd itself has no exe and is complete. */
+        pfx_process(root, 2, "kthreadd", "/unused", 0, 0, "/");
+        pfx_unlink(root, "2/exe");
+        p = read_ok(root, 2, NULL);
+        ck_assert(!p->incomplete);
+        sa_process_free(p);
         pfx_free(root);
 }
 END_TEST
@@ -477,6 +520,7 @@ Suite *process_suite(void)
         tcase_add_test(tc, test_read_hostile);
         tcase_add_test(tc, test_read_cmdline_bounds);
         tcase_add_test(tc, test_read_incomplete);
+        tcase_add_test(tc, test_read_exiting);
         tcase_add_test(tc, test_read_cgroup_files);
         tcase_add_test(tc, test_read_nspid);
         tcase_add_test(tc, test_pid_container);
