@@ -86,7 +86,7 @@ test_allow_user_by_uid_and_load_warnings() {
         # still refuses sa-listen); 8444: a uid with no name is refused;
         # 8445: root.
         assert_eq "8443 owner sa-listen[PID] not allowed: exe $(readlink -f "$SA_LISTEN") is not in AllowExe
-8444 owner sa-listen[PID] not allowed: user ? (uid $uid) is not in AllowUser" "$got" "violations by uid"
+8444 owner sa-listen[PID] not allowed: user $uid (uid $uid) is not in AllowUser" "$got" "violations by uid"
 
         log=$(cat "$SA_IT_DIR/daemon.log")
         assert_contains "$log" "$CONF: [Port 8443/tcp] AllowUser=: no user \"sa-no-such-user\" on this host" \

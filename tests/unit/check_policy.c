@@ -254,7 +254,7 @@ START_TEST(users_by_uid_and_load_warnings)
         ck_assert_uint_eq(count(&p, &l, &v), 0);
         ck_assert_uint_eq(count(&p, &lo, &v), 1);
         ck_assert_int_eq(v[0].kind, VIOLATION_USER);
-        ck_assert_str_eq(v[0].reason, "owner nginx[32] not allowed: user ? (uid 34) is not in AllowUser");
+        ck_assert_str_eq(v[0].reason, "owner nginx[32] not allowed: user 34 (uid 34) is not in AllowUser");
         violations_free(v, 1);
 
         /* One warning per unknown name or missing path (/usr/sbin/nginx
