@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,9 @@
 #include "state.h"
 
 #define STATUS_REFRESH_USEC (60 * USEC_PER_SEC)
+#define MONITOR_TIMER_ACCURACY (100 * USEC_PER_MSEC)
+/* Ownerless listeners looked for again per snapshot (distinct ports). */
+#define CLOSED_PROBES_MAX 8
 
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
@@ -71,9 +75,93 @@ static void manager_notify_status(manager *m, const char *prefix)
                 sd_notifyf(false, "%sSTATUS=Starting", prefix);
 }
 
+static int on_monitor_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* The monitor's timer at its next due time (flapping windows, a save held back), or off. */
+static void monitor_timer_arm(manager *m)
+{
+        uint64_t due = monitor_next_due(m->monitor);
+        int r;
+
+        if (due == 0) {
+                if (m->monitor_timer)
+                        sd_event_source_set_enabled(m->monitor_timer, SD_EVENT_OFF);
+                return;
+        }
+        if (!m->monitor_timer) {
+                r = sd_event_add_time(m->event, &m->monitor_timer, CLOCK_MONOTONIC, due, MONITOR_TIMER_ACCURACY,
+                                      on_monitor_timer, m);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot arm the monitor's timer (flapping summaries and held-back "
+                                          "saves wait for the next scan): %m");
+                return;
+        }
+        sd_event_source_set_time(m->monitor_timer, due);
+        sd_event_source_set_enabled(m->monitor_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_monitor_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        manager *m = userdata;
+
+        monitor_tick(m->monitor, m->snapshot, &m->config->policy);
+        monitor_timer_arm(m);
+        return 0;
+}
+
+static bool has_cookie(const uint64_t *cookies, size_t n, uint64_t cookie)
+{
+        for (size_t i = 0; i < n; i++)
+                if (cookies[i] == cookie)
+                        return true;
+        return false;
+}
+
+/*
+ * Closed meanwhile is not "no owner": a watched listener of snap that no
+ * holder was found for is looked for again by its cookie (one probe,
+ * sock_diag filtered by its port, per distinct port and protocol, at most
+ * CLOSED_PROBES_MAX a snapshot); when the kernel no longer has it, it is
+ * left out of snap (counted). A failed probe leaves snap as it is.
+ */
+static void drop_closed(manager *m, sa_snapshot *snap)
+{
+        sa_filter done[CLOSED_PROBES_MAX];
+        size_t n_done = 0, w = 0, dropped = 0;
+
+        for (size_t i = 0; i < snap->n_listeners; i++) {
+                sa_listener *l = &snap->listeners[i];
+                sa_filter f = { .port = l->port, .protos = l->proto == IPPROTO_TCP ? SA_PROTO_TCP : SA_PROTO_UDP };
+                _cleanup_free_ uint64_t *cookies = NULL;
+                bool gone = false, seen = false;
+                size_t n = 0;
+
+                if (l->n_holders == 0 && policy_watches(&m->config->policy, l)) {
+                        for (size_t k = 0; k < n_done; k++)
+                                seen |= done[k].port == f.port && done[k].protos == f.protos;
+                        if (!seen && n_done < CLOSED_PROBES_MAX) {
+                                done[n_done++] = f;
+                                gone = sa_scanner_probe(m->scanner, &f, &cookies, &n) >= 0 &&
+                                       !has_cookie(cookies, n, l->cookie);
+                        }
+                }
+                if (gone) {
+                        free(l->holders);
+                        dropped++;
+                        continue;
+                }
+                snap->listeners[w++] = *l;
+        }
+        snap->n_listeners = w;
+        if (dropped > 0)
+                monitor_note_closed(m->monitor, dropped);
+}
+
 void manager_install(manager *m, sa_snapshot *snap)
 {
+        drop_closed(m, snap);
         monitor_update(m->monitor, m->snapshot, snap, &m->config->policy);
+        monitor_timer_arm(m);
         sa_snapshot_free(m->snapshot);
         m->snapshot = snap;
         m->snapshot_gen++;
@@ -185,6 +273,9 @@ manager *manager_free(manager *m)
         if (!m)
                 return NULL;
         control_free(m->control);
+        if (m->config)
+                monitor_flush(m->monitor, m->snapshot, &m->config->policy);
+        sd_event_source_disable_unref(m->monitor_timer);
         monitor_free(m->monitor);
         freshness_free(m->freshness);
         sd_event_source_disable_unref(m->sigterm_source);
