@@ -7,9 +7,10 @@
  *       Loop for SECONDS: fork; the child enters a new user and network
  *       namespace (unshare(CLONE_NEWUSER | CLONE_NEWNET)), listens on TCP
  *       PORT (0.0.0.0) for HOLD_MS and exits; the parent reaps it.
- *   sa-churn flap PORT EVERY_US SECONDS
+ *   sa-churn flap PORT EVERY_US SECONDS [KEEP_SECONDS]
  *       Loop for SECONDS in the caller's namespace: a TCP socket bound to
- *       0.0.0.0:PORT listens, is closed, and the next comes EVERY_US later.
+ *       0.0.0.0:PORT listens, is closed, and the next comes EVERY_US later;
+ *       then, with KEEP_SECONDS, one more listens and stays that long.
  *
  * Prints "cycles N failed M" at the end; exits 0 when at least one cycle
  * worked, 1 otherwise (2: usage).
@@ -100,19 +101,23 @@ int main(int argc, char **argv)
 {
         unsigned long cycles = 0, failed = 0;
         unsigned port;
-        long arg, secs;
+        long arg, secs, keep;
         bool netns;
         double end;
 
-        if (argc != 5 || (strcmp(argv[1], "netns") && strcmp(argv[1], "flap"))) {
-                fprintf(stderr, "usage: sa-churn netns PORT HOLD_MS SECONDS | flap PORT EVERY_US SECONDS\n");
+        if (argc < 5 || argc > 6 || (strcmp(argv[1], "netns") && strcmp(argv[1], "flap")) ||
+            (argc == 6 && strcmp(argv[1], "flap"))) {
+                fprintf(stderr, "usage: sa-churn netns PORT HOLD_MS SECONDS | "
+                                "flap PORT EVERY_US SECONDS [KEEP_SECONDS]\n");
                 return 2;
         }
         netns = !strcmp(argv[1], "netns");
         port = (unsigned) strtoul(argv[2], NULL, 10);
         arg = strtol(argv[3], NULL, 10);
         secs = strtol(argv[4], NULL, 10);
-        if (port == 0 || port > 65535 || arg < 0 || arg > 10000000 || secs <= 0 || secs > 3600) {
+        keep = argc == 6 ? strtol(argv[5], NULL, 10) : 0;
+        if (port == 0 || port > 65535 || arg < 0 || arg > 10000000 || secs <= 0 || secs > 3600 ||
+            keep < 0 || keep > 3600) {
                 fprintf(stderr, "sa-churn: bad argument\n");
                 return 2;
         }
@@ -125,5 +130,16 @@ int main(int argc, char **argv)
                         failed++;
         }
         printf("cycles %lu failed %lu\n", cycles, failed);
+        fflush(stdout);
+        if (keep > 0) {
+                int fd = listen_on(port);
+
+                if (fd < 0)
+                        return 1;
+                printf("KEPT %d\n", (int) getpid());
+                fflush(stdout);
+                sleep_us(keep * 1000000L);
+                close(fd);
+        }
         return cycles > failed ? 0 : 1;
 }
