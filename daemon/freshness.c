@@ -69,6 +69,7 @@ struct freshness {
         size_t n_watched;
         uint64_t last_full_cpu_usec; /* CPU time of the last full scan (all threads) */
         uint64_t refreshes, refresh_changes, refresh_full, refresh_errors;
+        uint64_t refresh_closed;  /* new listeners held by nobody that had closed: no full scan */
         int refresh_error;        /* -errno of the latest refresh, 0 if it worked: answers are stale */
         uint64_t fd_failures_seen; /* the scanner's fd_failures when last looked at */
         uint64_t fd_trouble_usec;  /* CLOCK_MONOTONIC of the latest fd exhaustion, 0 if none */
@@ -284,6 +285,7 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, 
         cpu0 = cpu_usec();
         r = sa_scanner_refresh(m->scanner, m->snapshot, fs, n, flags, &info, &snap);
         f->refreshes++;
+        f->refresh_closed += info.closed;
         f->refresh_error = r < 0 ? r : 0;
         note_fd_trouble(f, r);
         if (info.full) {
@@ -598,7 +600,7 @@ json_t *freshness_to_json(freshness *f)
         }
         sa_scanner_incremental_stats(f->manager->scanner, &is);
         watchproc_get_stats(f->watchproc, &ws);
-        o = json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
+        o = json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
                          "mode", freshness_mode(f),
                          "listen_events", le,
                          "probe_interval_sec", probe_interval(f) / 1e6,
@@ -608,6 +610,7 @@ json_t *freshness_to_json(freshness *f)
                          "refresh_changes", (json_int_t) f->refresh_changes,
                          "refresh_full_scans", (json_int_t) f->refresh_full,
                          "refresh_errors", (json_int_t) f->refresh_errors,
+                         "refresh_closed", (json_int_t) f->refresh_closed,
                          "owner_index",
                                  "sockets", (json_int_t) is.sockets,
                                  "pairs", (json_int_t) is.pairs,

@@ -65,6 +65,7 @@ typedef struct sa_refresh_info {
         const char *reason;       /* why, static text; NULL when not full */
         unsigned new_sockets;     /* listeners the index did not know */
         unsigned gone_sockets;    /* listeners in scope no longer dumped */
+        unsigned closed;          /* new ones held by nobody, gone when dumped again: no full scan */
         unsigned walked;          /* processes walked one by one */
         unsigned verified;        /* (pid, fd) pairs re-read */
         unsigned dropped;         /* pairs found stale */
