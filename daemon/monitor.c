@@ -290,7 +290,7 @@ static void save_now(monitor *m, const sa_snapshot *snap, const policy *p)
                 m->state_errors++;
                 if (log_ratelimit_test(&m->rl_state, &skipped))
                         log_error_errno(r, "Cannot save the baseline to %s (kept in memory, will retry "
-                                        "after the next scan): %m%s", m->state_path, LOG_SUPPRESSED(skipped));
+                                        "every 2 s): %m%s", m->state_path, LOG_SUPPRESSED(skipped));
                 return;
         }
         if (m->dirty)
@@ -335,6 +335,8 @@ static void note_change(monitor *m, const sa_change *c, const struct timespec *w
                 flap_count_suppressed(m->flap);
 }
 
+static void flap_settle(monitor *m, const sa_snapshot *snap, const policy *p, bool *changed);
+
 void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, const policy *p)
 {
         const sa_snapshot *prev = old;
@@ -356,8 +358,9 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
                 qsort(m->active, m->n_active, sizeof *m->active, cmp_str);
         }
 
-        /* Windows over by now are closed first (their summaries come at the tick). */
-        monitor_tick(m, old, p);
+        /* Windows over by now are closed first, as of the snapshot before. */
+        if (m->first_done)
+                flap_settle(m, old, p, &changed);
         r = sa_snapshot_diff(prev, new, NULL, key, &changes, &n);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 const sa_change *c = &changes[i];
@@ -424,18 +427,31 @@ static void on_flap_summary(const flap_summary *s, void *userdata)
                 (void) emit_event(m, EVENT_LISTENER_REMOVED, &when, s->last, NULL, NULL);
 }
 
+/*
+ * Flapping windows over by now: their events, judged against snap (the
+ * snapshot the watchers last heard of; NULL: none), then the violations
+ * held back meanwhile, if they still stand.
+ */
+static void flap_settle(monitor *m, const sa_snapshot *snap, const policy *p, bool *changed)
+{
+        uint64_t before = m->events[EVENT_LISTENER_FLAPPING];
+        settle_ctx ctx = { .m = m, .snap = snap };
+
+        flap_expire(m->flap, now_usec(CLOCK_MONOTONIC), on_flap_summary, &ctx);
+        if (m->events[EVENT_LISTENER_FLAPPING] == before)
+                return;
+        *changed = true;
+        if (snap)
+                (void) track_violations(m, snap, p, changed);
+}
+
 void monitor_tick(monitor *m, const sa_snapshot *snap, const policy *p)
 {
-        uint64_t now = now_usec(CLOCK_MONOTONIC), before = m->events[EVENT_LISTENER_FLAPPING];
-        settle_ctx ctx = { .m = m, .snap = snap };
         bool changed = false;
 
-        flap_expire(m->flap, now, on_flap_summary, &ctx);
-        /* Violations held back while a key flapped: those still listening are reported now. */
-        if (snap && m->events[EVENT_LISTENER_FLAPPING] != before)
-                (void) track_violations(m, snap, p, &changed);
-        if (snap && (changed || (m->save_pending && now - m->last_save_usec >= SAVE_MIN_USEC)))
-                save_now(m, snap, p);
+        flap_settle(m, snap, p, &changed);
+        if (snap && (changed || m->save_pending))
+                save_soon(m, snap, p);
 }
 
 void monitor_flush(monitor *m, const sa_snapshot *snap, const policy *p)
