@@ -109,12 +109,38 @@ static int on_monitor_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-static bool has_cookie(const uint64_t *cookies, size_t n, uint64_t cookie)
+/* One probe of drop_closed(): the cookies the kernel has for a port and protocol. */
+typedef struct port_probe {
+        sa_filter filter;
+        uint64_t *cookies;        /* sorted (sa_scanner_probe()) */
+        size_t n;
+        bool ok;                  /* the probe worked */
+} port_probe;
+
+static int cmp_u64(const void *a, const void *b)
 {
-        for (size_t i = 0; i < n; i++)
-                if (cookies[i] == cookie)
-                        return true;
-        return false;
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* Whether l is gone for sure: its port probed (once per port, at most CLOSED_PROBES_MAX), its cookie not there. */
+static bool listener_gone(manager *m, const sa_listener *l, port_probe *probes, size_t *n_probes)
+{
+        sa_filter f = { .port = l->port, .protos = l->proto == IPPROTO_TCP ? SA_PROTO_TCP : SA_PROTO_UDP };
+        port_probe *p = NULL;
+
+        for (size_t k = 0; k < *n_probes && !p; k++)
+                if (probes[k].filter.port == f.port && probes[k].filter.protos == f.protos)
+                        p = &probes[k];
+        if (!p) {
+                if (*n_probes >= CLOSED_PROBES_MAX)
+                        return false;
+                p = &probes[(*n_probes)++];
+                *p = (port_probe) { .filter = f };
+                p->ok = sa_scanner_probe(m->scanner, &f, &p->cookies, &p->n) >= 0;
+        }
+        return p->ok && !(p->n > 0 && bsearch(&l->cookie, p->cookies, p->n, sizeof *p->cookies, cmp_u64));
 }
 
 /*
@@ -126,26 +152,14 @@ static bool has_cookie(const uint64_t *cookies, size_t n, uint64_t cookie)
  */
 static void drop_closed(manager *m, sa_snapshot *snap)
 {
-        sa_filter done[CLOSED_PROBES_MAX];
-        size_t n_done = 0, w = 0, dropped = 0;
+        port_probe probes[CLOSED_PROBES_MAX];
+        size_t n_probes = 0, w = 0, dropped = 0;
 
         for (size_t i = 0; i < snap->n_listeners; i++) {
                 sa_listener *l = &snap->listeners[i];
-                sa_filter f = { .port = l->port, .protos = l->proto == IPPROTO_TCP ? SA_PROTO_TCP : SA_PROTO_UDP };
-                _cleanup_free_ uint64_t *cookies = NULL;
-                bool gone = false, seen = false;
-                size_t n = 0;
 
-                if (l->n_holders == 0 && policy_watches(&m->config->policy, l)) {
-                        for (size_t k = 0; k < n_done; k++)
-                                seen |= done[k].port == f.port && done[k].protos == f.protos;
-                        if (!seen && n_done < CLOSED_PROBES_MAX) {
-                                done[n_done++] = f;
-                                gone = sa_scanner_probe(m->scanner, &f, &cookies, &n) >= 0 &&
-                                       !has_cookie(cookies, n, l->cookie);
-                        }
-                }
-                if (gone) {
+                if (l->n_holders == 0 && policy_watches(&m->config->policy, l) &&
+                    listener_gone(m, l, probes, &n_probes)) {
                         free(l->holders);
                         dropped++;
                         continue;
@@ -153,6 +167,8 @@ static void drop_closed(manager *m, sa_snapshot *snap)
                 snap->listeners[w++] = *l;
         }
         snap->n_listeners = w;
+        for (size_t k = 0; k < n_probes; k++)
+                free(probes[k].cookies);
         if (dropped > 0)
                 monitor_note_closed(m->monitor, dropped);
 }

@@ -65,7 +65,9 @@ test_hostile_churn_flap() {
         n=$(port_entries 47311)
         flap_ev=$(jq -s "[.[] | select(.MESSAGE_ID == \"$MID_FLAPPING\")] | length" <<<"$JOURNAL")
         status_json
-        note "journal: $n entries about 47311 ($flap_ev flapping); monitor: $(jq -c .monitor.flapping <<<"$STATUS")"
+        note "journal: $n entries about 47311 ($flap_ev flapping); monitor: $(jq -c .monitor.flapping <<<"$STATUS");" \
+                "closed meanwhile: $(jq .monitor.closed_meanwhile <<<"$STATUS") (snapshot), $(jq .freshness.refresh_closed <<<"$STATUS") (refresh);" \
+                "full scans: $(jq '.scans + .freshness.refresh_full_scans' <<<"$STATUS"), state saves: $(jq .monitor.state.saves <<<"$STATUS")"
         assert_eq 0 "$(no_owner_entries)" "'no owning process' violations for sockets that closed"
         assert_eq 1 "$flap_ev" "listener_flapping entries"
         [ "$n" -le 8 ] || fail "$n journal entries about 47311 (at most 3 transitions, 1 flapping and the settling ones expected)"
