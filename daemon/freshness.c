@@ -507,6 +507,9 @@ static void on_listen_event(const sa_listen_note *note, void *userdata)
         if (!port_watched(f, note->port, note->proto))
                 return;
         f->listen_probes++;
+        /* Its maker is walked by the probe, even an old process: no full scan to find it. */
+        if (note->pid > 0 && sa_scanner_note_listen(m->scanner, note->pid) < 0)
+                sa_scanner_note_lost(m->scanner);
         if (note->netns && m->snapshot && sa_scanner_netns_status(m->scanner, note->netns) == 0) {
                 event_scan(f);
                 return;

@@ -113,6 +113,12 @@ int sa_scanner_note_exec(sa_scanner *s, pid_t pid)
         return note(s, pid, 0, false);
 }
 
+int sa_scanner_note_listen(sa_scanner *s, pid_t pid)
+{
+        /* As an exec: walked by the refresh that finds its listener new. */
+        return note(s, pid, 0, false);
+}
+
 void sa_scanner_note_exit(sa_scanner *s, pid_t pid)
 {
         bool found;

@@ -88,6 +88,12 @@ int sa_scanner_note_new(sa_scanner *s, pid_t pid, pid_t parent);
  */
 int sa_scanner_note_exec(sa_scanner *s, pid_t pid);
 
+/*
+ * A process made a listener (a listen event): noted new as by an exec, so
+ * that the refresh that finds the listener walks it, even when it is older
+ * than the last full scan (else only a full scan finds its holder).
+ */
+int sa_scanner_note_listen(sa_scanner *s, pid_t pid);
 /* A process exited: its pairs leave the index. No syscall. */
 void sa_scanner_note_exit(sa_scanner *s, pid_t pid);
 

@@ -42,8 +42,9 @@ churn_as_nobody() {
 
 # One port opened and closed every 2 ms for 8 s by nobody, then kept: no
 # "no owner" violation, one listener_flapping event (journal and watch) once
-# the 10 s window ends, the journal bounded, and the listener that stays
-# reported (listener_added after the flapping event).
+# the 10 s window ends, the journal and the full scans bounded, and the
+# listener that stays reported (who; listener_added if the last event
+# shown said it closed).
 test_hostile_churn_flap() {
         need_cmd jq setpriv
         local kept n flap_ev
@@ -70,6 +71,8 @@ test_hostile_churn_flap() {
                 "full scans: $(jq '.scans + .freshness.refresh_full_scans' <<<"$STATUS"), state saves: $(jq .monitor.state.saves <<<"$STATUS")"
         assert_eq 0 "$(no_owner_entries)" "'no owning process' violations for sockets that closed"
         assert_eq 1 "$flap_ev" "listener_flapping entries"
+        # The maker of each new listener is walked: no full scan to find it (50 before).
+        assert_json "$STATUS" '.scans + .freshness.refresh_full_scans <= 10' "full scans during the churn"
         [ "$n" -le 8 ] || fail "$n journal entries about 47311 (at most 3 transitions, 1 flapping and the settling ones expected)"
         assert_json "$(journal_select "$JOURNAL" ".MESSAGE_ID == \"$MID_FLAPPING\"")" '
                 .PRIORITY == "4" and .SOCKAUDIT_EVENT == "listener_flapping" and .SOCKAUDIT_PORT == "47311"
