@@ -36,8 +36,10 @@
  *  - a listener the index does not know was created after the last full
  *    scan started (its inode number says so, from where each CPU's inode
  *    counter stood then: else a full scan) by
- *    a process new since, or by the nearest old ancestor of one that holds
- *    it: those are walked, and if nobody holds it a full scan is done.
+ *    a process new since (or noted with sa_scanner_note_listen()), or by
+ *    the nearest old ancestor of one that holds it: those are walked; if
+ *    nobody holds it, it is dumped again: gone, it closed meanwhile and
+ *    leaves the refresh (info->closed); still there, a full scan is done.
  *
  * Not seen until the next full scan (the daemon's periodic resync): a
  * socket passed with SCM_RIGHTS or taken with pidfd_getfd() by a process
