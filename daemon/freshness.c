@@ -43,8 +43,11 @@
 #define LISTEN_SETTLE_USEC (10 * USEC_PER_MSEC)
 #define RESYNC_BUDGET   200u
 /* Full scans started by listen events (a new namespace): at most one per
- * EVENT_SCAN_MIN_USEC; one asked for sooner waits for it (kept, not lost). */
+ * EVENT_SCAN_MIN_USEC, or per EVENT_SCAN_BUDGET times the CPU the last full
+ * scan took if longer (at most 1/EVENT_SCAN_BUDGET of a core); one asked
+ * for sooner waits for it (kept, not lost). */
 #define EVENT_SCAN_MIN_USEC (500 * USEC_PER_MSEC)
+#define EVENT_SCAN_BUDGET   10u
 /* Out of fds within this long: status says degraded. */
 #define FD_TROUBLE_USEC (60 * USEC_PER_SEC)
 
@@ -467,12 +470,14 @@ static int on_event_scan_timer(sd_event_source *s, uint64_t usec, void *userdata
 
 /*
  * The full scan a listen event in a new namespace asks for, budgeted:
- * at once if the last one started EVENT_SCAN_MIN_USEC ago, else when
- * that has passed (one scan for every request meanwhile).
+ * at once if the last one started long enough ago (EVENT_SCAN_MIN_USEC,
+ * or EVENT_SCAN_BUDGET times the last full scan's CPU), else when that
+ * has passed (one scan for every request meanwhile).
  */
 static void event_scan(freshness *f)
 {
-        uint64_t now = now_usec(CLOCK_MONOTONIC), due = f->event_scan_usec + EVENT_SCAN_MIN_USEC;
+        uint64_t now = now_usec(CLOCK_MONOTONIC), gap = f->last_full_cpu_usec * EVENT_SCAN_BUDGET;
+        uint64_t due = f->event_scan_usec + (gap > EVENT_SCAN_MIN_USEC ? gap : EVENT_SCAN_MIN_USEC);
         int r;
 
         if (f->event_scan_usec == 0 || now >= due) {
