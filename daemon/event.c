@@ -19,6 +19,7 @@ static const struct {
         [EVENT_LISTENER_REMOVED] = { "listener_removed", SA_MESSAGE_ID_LISTENER_REMOVED },
         [EVENT_OWNER_CHANGED] = { "owner_changed", SA_MESSAGE_ID_OWNER_CHANGED },
         [EVENT_POLICY_VIOLATION] = { "policy_violation", SA_MESSAGE_ID_POLICY_VIOLATION },
+        [EVENT_LISTENER_FLAPPING] = { "listener_flapping", SA_MESSAGE_ID_LISTENER_FLAPPING },
 };
 
 const char *event_type_name(event_type t)
@@ -142,6 +143,9 @@ static char *message_raw(event_type t, const sa_listener *listener, const sa_lis
         case EVENT_OWNER_CHANGED:
                 r = asprintf(&msg, "%s now owned by %s (was %s)", where, now, was ? was : "?");
                 break;
+        case EVENT_LISTENER_FLAPPING:
+                r = asprintf(&msg, "%s flapping: %s", where, reason ? reason : "?");
+                break;
         default:
                 r = asprintf(&msg, "%s: policy violation: %s", where, reason ? reason : "not allowed");
                 break;
@@ -184,7 +188,7 @@ journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
 
         if (!e || !msg)
                 goto fail;
-        e->priority = t == EVENT_POLICY_VIOLATION ? LOG_WARNING : LOG_NOTICE;
+        e->priority = t == EVENT_POLICY_VIOLATION || t == EVENT_LISTENER_FLAPPING ? LOG_WARNING : LOG_NOTICE;
         sa_listener_address(listener, addr, sizeof addr);
 
         r |= entry_add(e, "MESSAGE_ID", event_types[t].message_id);
@@ -225,4 +229,43 @@ journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
 fail:
         free(msg);
         return journal_entry_free(e);
+}
+
+json_t *event_flapping_to_json(const struct timespec *when, const sa_listener *listener, const char *reason,
+                               const event_flapping *f)
+{
+        char first[40], last[40];
+        json_t *ev = event_to_json(EVENT_LISTENER_FLAPPING, when, listener, NULL, reason);
+
+        if (ev && json_object_set_new(ev, "flapping",
+                                      json_pack("{s:s, s:I, s:I, s:s, s:s, s:I}",
+                                                "program", f->program,
+                                                "opens", (json_int_t) f->opens,
+                                                "closes", (json_int_t) f->closes,
+                                                "first", sa_format_time(&f->first, first, sizeof first),
+                                                "last", sa_format_time(&f->last, last, sizeof last),
+                                                "window_sec", (json_int_t) (f->window_usec / 1000000))) < 0) {
+                json_decref(ev);
+                return NULL;
+        }
+        return ev;
+}
+
+journal_entry *event_flapping_journal_entry(const sa_listener *listener, const char *reason,
+                                            const event_flapping *f)
+{
+        journal_entry *e = event_journal_entry(EVENT_LISTENER_FLAPPING, listener, NULL, reason);
+        char first[40], last[40];
+        int r = 0;
+
+        if (!e)
+                return NULL;
+        r |= entry_addf(e, "SOCKAUDIT_OPENS", "%llu", (unsigned long long) f->opens);
+        r |= entry_addf(e, "SOCKAUDIT_CLOSES", "%llu", (unsigned long long) f->closes);
+        r |= entry_add(e, "SOCKAUDIT_FIRST", sa_format_time(&f->first, first, sizeof first));
+        r |= entry_add(e, "SOCKAUDIT_LAST", sa_format_time(&f->last, last, sizeof last));
+        r |= entry_addf(e, "SOCKAUDIT_WINDOW_SEC", "%llu", (unsigned long long) (f->window_usec / 1000000));
+        if (f->program[0])
+                r |= entry_add_text(e, "SOCKAUDIT_PROGRAM", f->program);
+        return r ? journal_entry_free(e) : e;
 }

@@ -15,6 +15,7 @@ typedef enum event_type {
         EVENT_LISTENER_REMOVED,
         EVENT_OWNER_CHANGED,
         EVENT_POLICY_VIOLATION,
+        EVENT_LISTENER_FLAPPING,
         _EVENT_TYPE_MAX,
 } event_type;
 
@@ -23,6 +24,7 @@ typedef enum event_type {
 #define SA_MESSAGE_ID_LISTENER_REMOVED "07f237e467ea4364a9fa159948dba1ba"
 #define SA_MESSAGE_ID_OWNER_CHANGED    "372a7cc957ec44fc864669ef929c85df"
 #define SA_MESSAGE_ID_POLICY_VIOLATION "8aabb5f5dc6b450db79ed1fe4a2edec8"
+#define SA_MESSAGE_ID_LISTENER_FLAPPING "d1b0f6c29e8a4b7e9a35c4f0e2a76b18"
 
 const char *event_type_name(event_type t);
 event_type event_type_from_change(sa_change_kind kind);
@@ -55,6 +57,25 @@ journal_entry *journal_entry_free(journal_entry *e);
  */
 journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
                                    const sa_listener *before, const char *reason);
+
+/* A listener_flapping event's particulars (daemon/flap.h). */
+typedef struct event_flapping {
+        const char *program;          /* exe of the first holder, "" when none */
+        uint64_t opens, closes, window_usec;
+        struct timespec first, last;  /* CLOCK_REALTIME of the first and last transition */
+} event_flapping;
+
+/*
+ * listener_flapping: the event object of event_to_json() plus
+ * "flapping":{"program","opens","closes","first","last","window_sec"}, and
+ * its journal entry (MESSAGE_ID SA_MESSAGE_ID_LISTENER_FLAPPING, warning)
+ * with SOCKAUDIT_OPENS, _CLOSES, _FIRST, _LAST, _WINDOW_SEC, _PROGRAM.
+ * Caller frees; NULL on ENOMEM.
+ */
+json_t *event_flapping_to_json(const struct timespec *when, const sa_listener *listener, const char *reason,
+                               const event_flapping *f);
+journal_entry *event_flapping_journal_entry(const sa_listener *listener, const char *reason,
+                                            const event_flapping *f);
 
 /* The one-line MESSAGE of an event. Caller frees. */
 char *event_message(event_type t, const sa_listener *listener, const sa_listener *before,

@@ -42,6 +42,12 @@
  * started (its details are read once, when the listener is new). */
 #define LISTEN_SETTLE_USEC (10 * USEC_PER_MSEC)
 #define RESYNC_BUDGET   200u
+/* Full scans started by listen events (a new namespace): at most one per
+ * EVENT_SCAN_MIN_USEC, or per EVENT_SCAN_BUDGET times the CPU the last full
+ * scan took if longer (at most 1/EVENT_SCAN_BUDGET of a core); one asked
+ * for sooner waits for it (kept, not lost). */
+#define EVENT_SCAN_MIN_USEC (500 * USEC_PER_MSEC)
+#define EVENT_SCAN_BUDGET   10u
 /* Out of fds within this long: status says degraded. */
 #define FD_TROUBLE_USEC (60 * USEC_PER_SEC)
 
@@ -59,10 +65,14 @@ struct freshness {
         uint64_t listen_probes;   /* probes started by a listen event on a watched port */
         uint64_t hot_until;       /* CLOCK_MONOTONIC: probe fast until then (processes started) */
         bool heat_after_resync;   /* a listen event in a new namespace started the resync */
+        sd_event_source *event_scan_timer; /* a full scan a listen event asked for, held back */
+        uint64_t event_scan_usec; /* CLOCK_MONOTONIC of the last one started */
+        uint64_t event_scans, event_scans_held; /* started; asked for while one was due (coalesced) */
         sa_filter *watched;       /* filters of the watched ports; n_watched 0: every port, SIZE_MAX: none */
         size_t n_watched;
         uint64_t last_full_cpu_usec; /* CPU time of the last full scan (all threads) */
         uint64_t refreshes, refresh_changes, refresh_full, refresh_errors;
+        uint64_t refresh_closed;  /* new listeners held by nobody that had closed: no full scan */
         int refresh_error;        /* -errno of the latest refresh, 0 if it worked: answers are stale */
         uint64_t fd_failures_seen; /* the scanner's fd_failures when last looked at */
         uint64_t fd_trouble_usec;  /* CLOCK_MONOTONIC of the latest fd exhaustion, 0 if none */
@@ -278,6 +288,7 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, 
         cpu0 = cpu_usec();
         r = sa_scanner_refresh(m->scanner, m->snapshot, fs, n, flags, &info, &snap);
         f->refreshes++;
+        f->refresh_closed += info.closed;
         f->refresh_error = r < 0 ? r : 0;
         note_fd_trouble(f, r);
         if (info.full) {
@@ -431,11 +442,67 @@ static bool port_watched(const freshness *f, uint16_t port, int proto)
         return f->n_watched == 0; /* Ports=all */
 }
 
+/* A listener in a namespace no refresh dumps yet: the full scan now. */
+static void event_scan_run(freshness *f)
+{
+        manager *m = f->manager;
+
+        f->event_scan_usec = now_usec(CLOCK_MONOTONIC);
+        f->event_scans++;
+        /* A resync already walking found its namespaces before this one. */
+        if (f->job) {
+                (void) manager_scan(m, "a listener in a new network namespace");
+                heat_after(f, LISTEN_SETTLE_USEC);
+                return;
+        }
+        resync_start(f);
+        /* Scanned here when it could not start: probe now. */
+        f->heat_after_resync = f->job != NULL;
+        if (!f->job)
+                heat_after(f, LISTEN_SETTLE_USEC);
+}
+
+static int on_event_scan_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        event_scan_run(userdata);
+        return 0;
+}
+
+/*
+ * The full scan a listen event in a new namespace asks for, budgeted:
+ * at once if the last one started long enough ago (EVENT_SCAN_MIN_USEC,
+ * or EVENT_SCAN_BUDGET times the last full scan's CPU), else when that
+ * has passed (one scan for every request meanwhile).
+ */
+static void event_scan(freshness *f)
+{
+        uint64_t now = now_usec(CLOCK_MONOTONIC), gap = f->last_full_cpu_usec * EVENT_SCAN_BUDGET;
+        uint64_t due = f->event_scan_usec + (gap > EVENT_SCAN_MIN_USEC ? gap : EVENT_SCAN_MIN_USEC);
+        int r;
+
+        if (f->event_scan_usec == 0 || now >= due) {
+                if (f->event_scan_timer)
+                        sd_event_source_set_enabled(f->event_scan_timer, SD_EVENT_OFF);
+                event_scan_run(f);
+                return;
+        }
+        f->event_scans_held++;
+        if (!f->event_scan_timer) {
+                r = sd_event_add_time(f->manager->event, &f->event_scan_timer, CLOCK_MONOTONIC, due,
+                                      EVENT_SCAN_MIN_USEC / 10, on_event_scan_timer, f);
+                if (r < 0)
+                        event_scan_run(f); /* no timer: not lost, only not budgeted */
+                return;
+        }
+        sd_event_source_set_time(f->event_scan_timer, due);
+        sd_event_source_set_enabled(f->event_scan_timer, SD_EVENT_ONESHOT);
+}
+
 /*
  * A listen() or UDP bind() somewhere (eBPF). On a watched port: probe
  * after LISTEN_SETTLE_USEC (it may come before the socket can be dumped:
  * the hot probes that follow catch it then); in a namespace no refresh
- * dumps yet: a full scan.
+ * dumps yet: a full scan (budgeted: event_scan()).
  */
 static void on_listen_event(const sa_listen_note *note, void *userdata)
 {
@@ -445,18 +512,11 @@ static void on_listen_event(const sa_listen_note *note, void *userdata)
         if (!port_watched(f, note->port, note->proto))
                 return;
         f->listen_probes++;
+        /* Its maker is walked by the probe, even an old process: no full scan to find it. */
+        if (note->pid > 0 && sa_scanner_note_listen(m->scanner, note->pid) < 0)
+                sa_scanner_note_lost(m->scanner);
         if (note->netns && m->snapshot && sa_scanner_netns_status(m->scanner, note->netns) == 0) {
-                /* A resync already walking found its namespaces before this one. */
-                if (f->job) {
-                        (void) manager_scan(m, "a listener in a new network namespace");
-                        heat_after(f, LISTEN_SETTLE_USEC);
-                } else {
-                        resync_start(f);
-                        /* Scanned here when it could not start: probe now. */
-                        f->heat_after_resync = f->job != NULL;
-                        if (!f->job)
-                                heat_after(f, LISTEN_SETTLE_USEC);
-                }
+                event_scan(f);
                 return;
         }
         heat_after(f, LISTEN_SETTLE_USEC);
@@ -539,13 +599,16 @@ json_t *freshness_to_json(freshness *f)
         watchproc_stats ws;
         json_t *le = watchlisten_to_json(f->watchlisten, f->listen_why), *o;
 
-        if (le && json_object_set_new(le, "probes", json_integer((json_int_t) f->listen_probes)) < 0) {
+        if (le && (json_object_set_new(le, "probes", json_integer((json_int_t) f->listen_probes)) < 0 ||
+                   json_object_set_new(le, "full_scans", json_integer((json_int_t) f->event_scans)) < 0 ||
+                   json_object_set_new(le, "full_scans_coalesced",
+                                       json_integer((json_int_t) f->event_scans_held)) < 0)) {
                 json_decref(le);
                 return NULL;
         }
         sa_scanner_incremental_stats(f->manager->scanner, &is);
         watchproc_get_stats(f->watchproc, &ws);
-        o = json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
+        o = json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
                          "mode", freshness_mode(f),
                          "listen_events", le,
                          "probe_interval_sec", probe_interval(f) / 1e6,
@@ -555,6 +618,7 @@ json_t *freshness_to_json(freshness *f)
                          "refresh_changes", (json_int_t) f->refresh_changes,
                          "refresh_full_scans", (json_int_t) f->refresh_full,
                          "refresh_errors", (json_int_t) f->refresh_errors,
+                         "refresh_closed", (json_int_t) f->refresh_closed,
                          "owner_index",
                                  "sockets", (json_int_t) is.sockets,
                                  "pairs", (json_int_t) is.pairs,
@@ -651,6 +715,7 @@ freshness *freshness_free(freshness *f)
                 return NULL;
         sd_event_source_disable_unref(f->resync_timer);
         sd_event_source_disable_unref(f->probe_timer);
+        sd_event_source_disable_unref(f->event_scan_timer);
         resync_stop(f);
         watchproc_free(f->watchproc);
         watchlisten_free(f->watchlisten);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,9 @@
 #include "state.h"
 
 #define STATUS_REFRESH_USEC (60 * USEC_PER_SEC)
+#define MONITOR_TIMER_ACCURACY (100 * USEC_PER_MSEC)
+/* Ownerless listeners looked for again per snapshot (distinct ports). */
+#define CLOSED_PROBES_MAX 8
 
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
@@ -71,9 +75,109 @@ static void manager_notify_status(manager *m, const char *prefix)
                 sd_notifyf(false, "%sSTATUS=Starting", prefix);
 }
 
+static int on_monitor_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* The monitor's timer at its next due time (flapping windows, a save held back), or off. */
+static void monitor_timer_arm(manager *m)
+{
+        uint64_t due = monitor_next_due(m->monitor);
+        int r;
+
+        if (due == 0) {
+                if (m->monitor_timer)
+                        sd_event_source_set_enabled(m->monitor_timer, SD_EVENT_OFF);
+                return;
+        }
+        if (!m->monitor_timer) {
+                r = sd_event_add_time(m->event, &m->monitor_timer, CLOCK_MONOTONIC, due, MONITOR_TIMER_ACCURACY,
+                                      on_monitor_timer, m);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot arm the monitor's timer (flapping summaries and held-back "
+                                          "saves wait for the next scan): %m");
+                return;
+        }
+        sd_event_source_set_time(m->monitor_timer, due);
+        sd_event_source_set_enabled(m->monitor_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_monitor_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        manager *m = userdata;
+
+        monitor_tick(m->monitor, m->snapshot, &m->config->policy);
+        monitor_timer_arm(m);
+        return 0;
+}
+
+/* One probe of drop_closed(): the cookies the kernel has for a port and protocol. */
+typedef struct port_probe {
+        sa_filter filter;
+        uint64_t *cookies;        /* sorted (sa_scanner_probe()) */
+        size_t n;
+        bool ok;                  /* the probe worked */
+} port_probe;
+
+static int cmp_u64(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* Whether l is gone for sure: its port probed (once per port, at most CLOSED_PROBES_MAX), its cookie not there. */
+static bool listener_gone(manager *m, const sa_listener *l, port_probe *probes, size_t *n_probes)
+{
+        sa_filter f = { .port = l->port, .protos = l->proto == IPPROTO_TCP ? SA_PROTO_TCP : SA_PROTO_UDP };
+        port_probe *p = NULL;
+
+        for (size_t k = 0; k < *n_probes && !p; k++)
+                if (probes[k].filter.port == f.port && probes[k].filter.protos == f.protos)
+                        p = &probes[k];
+        if (!p) {
+                if (*n_probes >= CLOSED_PROBES_MAX)
+                        return false;
+                p = &probes[(*n_probes)++];
+                *p = (port_probe) { .filter = f };
+                p->ok = sa_scanner_probe(m->scanner, &f, &p->cookies, &p->n) >= 0;
+        }
+        return p->ok && !(p->n > 0 && bsearch(&l->cookie, p->cookies, p->n, sizeof *p->cookies, cmp_u64));
+}
+
+/*
+ * Closed meanwhile is not "no owner": a watched listener of snap that no
+ * holder was found for is looked for again by its cookie (one probe,
+ * sock_diag filtered by its port, per distinct port and protocol, at most
+ * CLOSED_PROBES_MAX a snapshot); when the kernel no longer has it, it is
+ * left out of snap (counted). A failed probe leaves snap as it is.
+ */
+static void drop_closed(manager *m, sa_snapshot *snap)
+{
+        port_probe probes[CLOSED_PROBES_MAX];
+        size_t n_probes = 0, w = 0, dropped = 0;
+
+        for (size_t i = 0; i < snap->n_listeners; i++) {
+                sa_listener *l = &snap->listeners[i];
+
+                if (l->n_holders == 0 && policy_watches(&m->config->policy, l) &&
+                    listener_gone(m, l, probes, &n_probes)) {
+                        free(l->holders);
+                        dropped++;
+                        continue;
+                }
+                snap->listeners[w++] = *l;
+        }
+        snap->n_listeners = w;
+        for (size_t k = 0; k < n_probes; k++)
+                free(probes[k].cookies);
+        if (dropped > 0)
+                monitor_note_closed(m->monitor, dropped);
+}
+
 void manager_install(manager *m, sa_snapshot *snap)
 {
+        drop_closed(m, snap);
         monitor_update(m->monitor, m->snapshot, snap, &m->config->policy);
+        monitor_timer_arm(m);
         sa_snapshot_free(m->snapshot);
         m->snapshot = snap;
         m->snapshot_gen++;
@@ -227,6 +331,9 @@ manager *manager_free(manager *m)
         if (!m)
                 return NULL;
         control_free(m->control);
+        if (m->config)
+                monitor_flush(m->monitor, m->snapshot, &m->config->policy);
+        sd_event_source_disable_unref(m->monitor_timer);
         monitor_free(m->monitor);
         freshness_free(m->freshness);
         sd_event_source_disable_unref(m->sigterm_source);

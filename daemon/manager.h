@@ -51,6 +51,7 @@ typedef struct manager {
         reply_cache replies;      /* who/list answers of this snapshot */
         control *control;
         monitor *monitor;
+        sd_event_source *monitor_timer; /* monitor_tick() when due (monitor_next_due()) */
         freshness *freshness;     /* probes, events and the resync (freshness.h) */
 
         struct timespec started;  /* CLOCK_REALTIME */

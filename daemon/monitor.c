@@ -7,12 +7,17 @@
 #include <string.h>
 
 #include "util.h"
+#include "flap.h"
 #include "log.h"
 #include "monitor.h"
 #include "state.h"
 
 #define JOURNAL_QUEUE_MAX 1024
 #define JOURNAL_DRAIN_MS  500
+/* Baseline saves (each an fsync'd rewrite) at most this often; the last
+ * change waits at most this long (monitor_next_due()), and is written at
+ * the latest by monitor_flush() at shutdown. */
+#define SAVE_MIN_USEC     (2 * USEC_PER_SEC)
 
 struct monitor {
         char *state_path;
@@ -30,7 +35,13 @@ struct monitor {
         const policy *before;      /* during a reload's scan: the policy it replaces (borrowed) */
         bool scope_widened;        /* during a reload's scan: Namespaces= went self -> all */
 
+        bool save_pending;         /* changed since the last save, waiting for SAVE_MIN_USEC */
+        uint64_t last_save_usec;   /* CLOCK_MONOTONIC of the last save attempt */
+        flap *flap;                /* flapping listeners (flap.h) */
+
         uint64_t events[_EVENT_TYPE_MAX];
+        uint64_t violations_suppressed; /* not reported while their listener flapped */
+        uint64_t closed_meanwhile;      /* ownerless listeners found closed (monitor_note_closed()) */
         uint64_t state_saves, state_errors;
         log_ratelimit rl_state, rl_oom;
 };
@@ -49,6 +60,11 @@ int monitor_new(const char *state_path, const char *journal_socket, monitor_emit
         m->rl_state = (log_ratelimit) LOG_RATELIMIT_INIT(600 * USEC_PER_SEC, 1);
         m->rl_oom = (log_ratelimit) LOG_RATELIMIT_INIT(600 * USEC_PER_SEC, 1);
         m->baseline_how = "none";
+        m->flap = flap_new(FLAP_WINDOW_USEC, FLAP_FREE, FLAP_KEYS_MAX);
+        if (!m->flap) {
+                r = -ENOMEM;
+                goto fail;
+        }
         if (state_path && !(m->state_path = strdup(state_path))) {
                 r = -ENOMEM;
                 goto fail;
@@ -97,6 +113,7 @@ monitor *monitor_free(monitor *m)
         if (!m)
                 return NULL;
         journal_free(m->journal, JOURNAL_DRAIN_MS);
+        flap_free(m->flap);
         state_clear(&m->baseline);
         active_clear(m);
         free(m->state_path);
@@ -105,14 +122,12 @@ monitor *monitor_free(monitor *m)
 }
 
 /*
- * One event: to the watchers and to the journal. A failure (ENOMEM) is
- * logged here, rate-limited; callers go on with the other events.
+ * One built event (ev and e, either NULL when out of memory, e taken): to
+ * the watchers and to the journal. A failure (ENOMEM) is logged here,
+ * rate-limited; callers go on with the other events.
  */
-static int emit_event(monitor *m, event_type t, const struct timespec *when, const sa_listener *l,
-                      const sa_listener *before, const char *reason)
+static int emit_built(monitor *m, event_type t, json_t *ev, journal_entry *e)
 {
-        _cleanup_json_ json_t *ev = event_to_json(t, when, l, before, reason);
-        journal_entry *e = event_journal_entry(t, l, before, reason);
         unsigned skipped = 0;
 
         if (!ev || !e) {
@@ -126,6 +141,24 @@ static int emit_event(monitor *m, event_type t, const struct timespec *when, con
         m->emit(ev, m->userdata);
         (void) journal_submit(m->journal, e);     /* a drop is counted there */
         return 0;
+}
+
+/* One event about a listener: to the watchers and to the journal. */
+static int emit_event(monitor *m, event_type t, const struct timespec *when, const sa_listener *l,
+                      const sa_listener *before, const char *reason)
+{
+        _cleanup_json_ json_t *ev = event_to_json(t, when, l, before, reason);
+
+        return emit_built(m, t, ev, event_journal_entry(t, l, before, reason));
+}
+
+/* The flapping key of a listener: where, and its first holder's program ("" without one). */
+static flap_key flap_key_of(const sa_listener *l)
+{
+        const sa_process *p = l->n_holders > 0 ? l->holders[0].proc : NULL;
+
+        return (flap_key) { .netns = l->netns, .proto = l->proto, .port = l->port,
+                            .program = p && p->exe ? p->exe : "" };
 }
 
 /*
@@ -212,12 +245,21 @@ static int track_violations(monitor *m, const sa_snapshot *snap, const policy *p
         }
         for (size_t i = 0; i < n; i++) {
                 char *k = violation_key(&v[i]);
+                flap_key fk;
+
                 if (!k) {
                         r = -ENOMEM;
                         goto out;
                 }
                 /* Once per key: several holders of one program are one violation. */
                 if (keys_have(keys, nk, k)) {
+                        free(k);
+                        continue;
+                }
+                /* Its listener flaps: reported when the window ends, if it still listens. */
+                fk = flap_key_of(v[i].listener);
+                if (!active_has(m->active, m->n_active, k) && flap_suppressing(m->flap, &fk)) {
+                        m->violations_suppressed++;
                         free(k);
                         continue;
                 }
@@ -298,6 +340,70 @@ static void report_newly_watched(monitor *m, const sa_snapshot *new, const polic
         }
 }
 
+/*
+ * Saves the baseline now (a failure is logged, rate-limited, and the save
+ * stays pending: tried again at the next due time).
+ */
+static void save_now(monitor *m, const sa_snapshot *snap, const policy *p)
+{
+        unsigned skipped = 0;
+        int r;
+
+        m->last_save_usec = now_usec(CLOCK_MONOTONIC);
+        r = save(m, snap, p);
+        if (r < 0) {
+                m->dirty = true;
+                m->save_pending = true;
+                m->state_errors++;
+                if (log_ratelimit_test(&m->rl_state, &skipped))
+                        log_error_errno(r, "Cannot save the baseline to %s (kept in memory, will retry "
+                                        "every 2 s): %m%s", m->state_path, LOG_SUPPRESSED(skipped));
+                return;
+        }
+        if (m->dirty)
+                log_info("Saved the baseline to %s again", m->state_path);
+        m->dirty = false;
+        m->save_due = false;
+        m->save_pending = false;
+        if (m->state_path)
+                m->state_saves++;
+}
+
+/* A change to save: now, unless the last save was less than SAVE_MIN_USEC ago (then pending). */
+static void save_soon(monitor *m, const sa_snapshot *snap, const policy *p)
+{
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (m->last_save_usec == 0 || now - m->last_save_usec >= SAVE_MIN_USEC)
+                save_now(m, snap, p);
+        else
+                m->save_pending = true;
+}
+
+/*
+ * A change of a watched listener through the flapping filter: shown (an
+ * event) unless its key flaps. An owner change is no open or close: shown
+ * unless the key is being suppressed.
+ */
+static void note_change(monitor *m, const sa_change *c, const struct timespec *when, uint64_t now)
+{
+        const sa_listener *l = c->after ? c->after : c->before;
+        flap_key k = flap_key_of(l);
+        bool show;
+
+        if (c->kind == SA_CHANGE_OWNER)
+                show = !flap_suppressing(m->flap, &k);
+        else
+                show = flap_note(m->flap, &k, l, c->kind == SA_CHANGE_ADDED, now, when);
+        if (show)
+                (void) emit_event(m, event_type_from_change(c->kind), when, l,
+                                  c->kind == SA_CHANGE_OWNER ? c->before : NULL, NULL);
+        else if (c->kind == SA_CHANGE_OWNER)
+                flap_count_suppressed(m->flap);
+}
+
+static void flap_settle(monitor *m, const sa_snapshot *snap, const policy *p, bool *changed);
+
 void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, const policy *p)
 {
         const sa_snapshot *prev = old;
@@ -305,6 +411,7 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
         sa_change *changes = NULL;
         size_t n = 0;
         bool changed = !m->first_done || m->dirty || m->save_due;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         unsigned skipped = 0;
         int r;
 
@@ -318,14 +425,15 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
                 qsort(m->active, m->n_active, sizeof *m->active, cmp_str);
         }
 
+        /* Windows over by now are closed first, as of the snapshot before. */
+        if (m->first_done)
+                flap_settle(m, old, p, &changed);
         r = sa_snapshot_diff(prev, new, NULL, key, &changes, &n);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 const sa_change *c = &changes[i];
-                const sa_listener *l = c->after ? c->after : c->before;
                 if (!change_reported(m, c, p))
                         continue;
-                (void) emit_event(m, event_type_from_change(c->kind), &new->taken, l,
-                                  c->kind == SA_CHANGE_OWNER ? c->before : NULL, NULL);
+                note_change(m, c, &new->taken, now);
                 changed = true;
         }
         free(changes);
@@ -340,23 +448,99 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
                 m->first_done = true;
                 state_clear(&m->baseline);
         }
-        if (!changed)
-                return;
-        r = save(m, new, p);
-        if (r < 0) {
-                m->dirty = true;
-                m->state_errors++;
-                if (log_ratelimit_test(&m->rl_state, &skipped))
-                        log_error_errno(r, "Cannot save the baseline to %s (kept in memory, will retry "
-                                        "after the next scan): %m%s", m->state_path, LOG_SUPPRESSED(skipped));
-                return;
+        if (changed)
+                save_soon(m, new, p);
+}
+
+/* Watchers and journal learn what flapped, and how the key stands now in snap. */
+typedef struct settle_ctx {
+        monitor *m;
+        const sa_snapshot *snap;
+} settle_ctx;
+
+static void on_flap_summary(const flap_summary *s, void *userdata)
+{
+        settle_ctx *ctx = userdata;
+        monitor *m = ctx->m;
+        const sa_listener *present = NULL, *l;
+        event_flapping ef;
+        struct timespec when;
+        char *reason = NULL;
+        json_t *ev;
+
+        clock_gettime(CLOCK_REALTIME, &when);
+        for (size_t i = 0; ctx->snap && i < ctx->snap->n_listeners; i++) {
+                flap_key k = flap_key_of(&ctx->snap->listeners[i]);
+                if (k.netns == s->key.netns && k.proto == s->key.proto && k.port == s->key.port &&
+                    !strcmp(k.program, s->key.program)) {
+                        present = &ctx->snap->listeners[i];
+                        break;
+                }
         }
-        if (m->dirty)
-                log_info("Saved the baseline to %s again", m->state_path);
-        m->dirty = false;
-        m->save_due = false;
-        if (m->state_path)
-                m->state_saves++;
+        if (asprintf(&reason, "opened %" PRIu64 " and closed %" PRIu64 " times in %" PRIu64 " s by %s; "
+                     "%" PRIu64 " events not shown; %s now", s->opens, s->closes, s->window_usec / USEC_PER_SEC,
+                     s->key.program[0] ? s->key.program : "no process found", s->suppressed,
+                     present ? "listening" : "closed") < 0)
+                reason = NULL;
+        ef = (event_flapping) { .program = s->key.program, .opens = s->opens, .closes = s->closes,
+                                .window_usec = s->window_usec, .first = s->first, .last = s->last_time };
+        l = present ? present : s->last;
+        ev = reason ? event_flapping_to_json(&when, l, reason, &ef) : NULL;
+        (void) emit_built(m, EVENT_LISTENER_FLAPPING, ev, reason ? event_flapping_journal_entry(l, reason, &ef) : NULL);
+        json_decref(ev);
+        free(reason);
+        /* Nothing that stays is lost: the watchers' view becomes what listens now. */
+        if (present && !s->shown_open)
+                (void) emit_event(m, EVENT_LISTENER_ADDED, &when, present, NULL, NULL);
+        else if (!present && s->shown_open)
+                (void) emit_event(m, EVENT_LISTENER_REMOVED, &when, s->last, NULL, NULL);
+}
+
+/*
+ * Flapping windows over by now: their events, judged against snap (the
+ * snapshot the watchers last heard of; NULL: none), then the violations
+ * held back meanwhile, if they still stand.
+ */
+static void flap_settle(monitor *m, const sa_snapshot *snap, const policy *p, bool *changed)
+{
+        uint64_t before = m->events[EVENT_LISTENER_FLAPPING];
+        settle_ctx ctx = { .m = m, .snap = snap };
+
+        flap_expire(m->flap, now_usec(CLOCK_MONOTONIC), on_flap_summary, &ctx);
+        if (m->events[EVENT_LISTENER_FLAPPING] == before)
+                return;
+        *changed = true;
+        if (snap)
+                (void) track_violations(m, snap, p, changed);
+}
+
+void monitor_tick(monitor *m, const sa_snapshot *snap, const policy *p)
+{
+        bool changed = false;
+
+        flap_settle(m, snap, p, &changed);
+        if (snap && (changed || m->save_pending))
+                save_soon(m, snap, p);
+}
+
+void monitor_flush(monitor *m, const sa_snapshot *snap, const policy *p)
+{
+        if (m && snap && m->save_pending)
+                save_now(m, snap, p);
+}
+
+uint64_t monitor_next_due(const monitor *m)
+{
+        uint64_t due = flap_next_due(m->flap);
+
+        if (m->save_pending && (due == 0 || m->last_save_usec + SAVE_MIN_USEC < due))
+                due = m->last_save_usec + SAVE_MIN_USEC;
+        return due;
+}
+
+void monitor_note_closed(monitor *m, size_t n)
+{
+        m->closed_meanwhile += n;
 }
 
 void monitor_policy_changed(monitor *m)
@@ -423,6 +607,10 @@ json_t *monitor_check(const sa_snapshot *snap, const policy *p)
 void monitor_get_stats(monitor *m, monitor_stats *ret)
 {
         memcpy(ret->events, m->events, sizeof m->events);
+        flap_get_stats(m->flap, &ret->flap);
+        ret->violations_suppressed = m->violations_suppressed;
+        ret->closed_meanwhile = m->closed_meanwhile;
+        ret->save_pending = m->save_pending;
         ret->state_saves = m->state_saves;
         ret->state_errors = m->state_errors;
         ret->baseline = m->baseline_how;
@@ -443,15 +631,24 @@ json_t *monitor_stats_to_json(monitor *m)
                         json_decref(events);
                         return NULL;
                 }
-        return json_pack("{s:o, s:s, s:I, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+        return json_pack("{s:o, s:s, s:I, s:{s:I, s:I, s:b}, s:{s:I, s:I, s:I, s:I, s:I, s:I},"
+                         " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I}",
                          "events", events,
                          "baseline", s.baseline,
                          "active_violations", (json_int_t) s.active_violations,
                          "state", "saves", (json_int_t) s.state_saves, "errors", (json_int_t) s.state_errors,
+                                  "pending", s.save_pending,
                          "journal", "sent", (json_int_t) s.journal.sent,
                                     "stderr", (json_int_t) s.journal.to_stderr,
                                     "failed", (json_int_t) s.journal.failed,
                                     "dropped", (json_int_t) s.journal.dropped,
                                     "queued", (json_int_t) s.journal.queued,
-                                    "max_queue", (json_int_t) s.journal.max_queue);
+                                    "max_queue", (json_int_t) s.journal.max_queue,
+                         "flapping", "keys", (json_int_t) s.flap.keys,
+                                     "flapping_keys", (json_int_t) s.flap.flapping,
+                                     "events_suppressed", (json_int_t) s.flap.suppressed,
+                                     "violations_suppressed", (json_int_t) s.violations_suppressed,
+                                     "windows", (json_int_t) s.flap.flapping_windows,
+                                     "untracked", (json_int_t) s.flap.untracked,
+                         "closed_meanwhile", (json_int_t) s.closed_meanwhile);
 }

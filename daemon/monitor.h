@@ -4,7 +4,12 @@
  * first scan, with the baseline saved by an earlier run), and the changes of
  * watched listeners and new policy violations become events: sent to the
  * journal (never blocking) and handed to an emit callback (the watchers).
- * The baseline is saved after every change.
+ * The baseline is saved after a change, at most once every 2 s (the
+ * last change is written by the tick that follows, or at shutdown).
+ * A listener opened and closed again and again by one program (flap.h)
+ * gives its first transitions as events, then none until its window ends:
+ * then one listener_flapping event, and the events that make the
+ * watchers' view right (added, and its violations, if it still listens).
  */
 #ifndef SAD_MONITOR_H
 #define SAD_MONITOR_H
@@ -14,6 +19,7 @@
 #include <jansson.h>
 
 #include "event.h"
+#include "flap.h"
 #include "journal.h"
 #include "policy.h"
 #include "reload.h"
@@ -25,6 +31,10 @@ typedef struct monitor monitor;
 typedef struct monitor_stats {
         uint64_t events[_EVENT_TYPE_MAX];
         uint64_t state_saves, state_errors;
+        bool save_pending;            /* a change waits for the next save (at most 2 s) */
+        flap_stats flap;              /* flapping listeners (flap.h) */
+        uint64_t violations_suppressed; /* held back while their listener flapped */
+        uint64_t closed_meanwhile;    /* ownerless listeners found closed: no "no owner" violation */
         const char *baseline;         /* "none", "loaded", "rebuilt (corrupt)", "same boot"... */
         size_t active_violations;
         journal_stats journal;
@@ -46,6 +56,22 @@ monitor *monitor_free(monitor *m);
  * state is saved again at the next update.
  */
 void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, const policy *p);
+
+/*
+ * Time-driven work, due at monitor_next_due(): flapping windows that ended
+ * (their events, judged against snap, the current snapshot, NULL before
+ * the first scan) and a save held back. Called by monitor_update() too.
+ */
+void monitor_tick(monitor *m, const sa_snapshot *snap, const policy *p);
+
+/* CLOCK_MONOTONIC usec when monitor_tick() has work, 0 when none is due. */
+uint64_t monitor_next_due(const monitor *m);
+
+/* A save held back is written now (at shutdown, before snap is freed). NULL-safe. */
+void monitor_flush(monitor *m, const sa_snapshot *snap, const policy *p);
+
+/* n watched listeners without holders were found closed (dropped from the snapshot): counted. */
+void monitor_note_closed(monitor *m, size_t n);
 
 /* After a reload: the next update saves the baseline even without events. */
 void monitor_policy_changed(monitor *m);

@@ -113,6 +113,12 @@ int sa_scanner_note_exec(sa_scanner *s, pid_t pid)
         return note(s, pid, 0, false);
 }
 
+int sa_scanner_note_listen(sa_scanner *s, pid_t pid)
+{
+        /* As an exec: walked by the refresh that finds its listener new. */
+        return note(s, pid, 0, false);
+}
+
 void sa_scanner_note_exit(sa_scanner *s, pid_t pid)
 {
         bool found;
@@ -538,6 +544,77 @@ static int refresh_walk_fresh(refresh *rf)
         return 0;
 }
 
+/* Whether the kernel still has l: one dump of its port and protocol, every namespace. */
+static int still_listening(refresh *rf, const sa_listener *l)
+{
+        sa_filter f = { .port = l->port, .protos = l->proto == IPPROTO_TCP ? SA_PROTO_TCP : SA_PROTO_UDP };
+        sa_listener_vec now = { 0 };
+        bool found = false;
+        int r = sa_scanner_collect(rf->s, &f, &now, &rf->st);
+
+        for (size_t i = 0; r >= 0 && i < now.n && !found; i++)
+                found = now.items[i].cookie == l->cookie;
+        sa_listener_vec_clear(&now);
+        return r < 0 ? r : found;
+}
+
+/*
+ * Closed meanwhile is not "held by nobody": a new listener no walk found a
+ * holder for is dumped again (its port; at most REDUMP_MAX of them a
+ * refresh); one the kernel no longer has (a program that listened for a
+ * moment, a namespace whose process left) leaves v and the index, counted
+ * in info->closed, and needs no full scan. A dump that fails keeps it.
+ */
+#define REDUMP_MAX 8
+static int refresh_drop_closed(refresh *rf)
+{
+        size_t w = 0, k = 0, redumps = 0, dropped = 0;
+        _cleanup_free_ size_t *newpos = NULL;
+        const sa_owner *o;
+        size_t n;
+
+        if (rf->n_new == 0)
+                return 0;
+        newpos = malloc(rf->v.n * sizeof *newpos);
+        if (!newpos)
+                return -ENOMEM;
+        for (size_t i = 0; i < rf->n_new; i++) {
+                sa_listener *l = &rf->v.items[rf->news[i]];
+                int r;
+
+                new_owners(rf, i, &o, &n);
+                if (n > 0 || redumps >= REDUMP_MAX)
+                        continue;
+                redumps++;
+                r = still_listening(rf, l);
+                if (r == -ENOMEM)
+                        return r;
+                if (r != 0)
+                        continue;
+                sa_ownerindex_remove_socket(rf->s->owners, l->inode);
+                l->cookie = 0; /* marked: no dumped socket has cookie 0 */
+                dropped++;
+        }
+        if (dropped == 0)
+                return 0;
+        /* v without the marked ones; news follow their listeners. */
+        for (size_t i = 0; i < rf->v.n; i++) {
+                if (rf->v.items[i].cookie == 0) {
+                        newpos[i] = SIZE_MAX;
+                        continue;
+                }
+                newpos[i] = w;
+                rf->v.items[w++] = rf->v.items[i];
+        }
+        for (size_t i = 0; i < rf->n_new; i++)
+                if (newpos[rf->news[i]] != SIZE_MAX)
+                        rf->news[k++] = newpos[rf->news[i]];
+        rf->v.n = w;
+        rf->n_new = k;
+        rf->info->closed += (unsigned) dropped;
+        return 0;
+}
+
 /*
  * Step: the old ancestors of the holders of new listeners are walked (one
  * may have made the socket before forking them); a new listener still held
@@ -565,6 +642,9 @@ static int refresh_walk_ancestors(refresh *rf)
                 if (r < 0)
                         return r;
         }
+        r = refresh_drop_closed(rf);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < rf->n_new; i++) {
                 new_owners(rf, i, &o, &n);
                 if (n == 0) {

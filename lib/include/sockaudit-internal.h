@@ -36,8 +36,10 @@
  *  - a listener the index does not know was created after the last full
  *    scan started (its inode number says so, from where each CPU's inode
  *    counter stood then: else a full scan) by
- *    a process new since, or by the nearest old ancestor of one that holds
- *    it: those are walked, and if nobody holds it a full scan is done.
+ *    a process new since (or noted with sa_scanner_note_listen()), or by
+ *    the nearest old ancestor of one that holds it: those are walked; if
+ *    nobody holds it, it is dumped again: gone, it closed meanwhile and
+ *    leaves the refresh (info->closed); still there, a full scan is done.
  *
  * Not seen until the next full scan (the daemon's periodic resync): a
  * socket passed with SCM_RIGHTS or taken with pidfd_getfd() by a process
@@ -65,6 +67,7 @@ typedef struct sa_refresh_info {
         const char *reason;       /* why, static text; NULL when not full */
         unsigned new_sockets;     /* listeners the index did not know */
         unsigned gone_sockets;    /* listeners in scope no longer dumped */
+        unsigned closed;          /* new ones held by nobody, gone when dumped again: no full scan */
         unsigned walked;          /* processes walked one by one */
         unsigned verified;        /* (pid, fd) pairs re-read */
         unsigned dropped;         /* pairs found stale */
@@ -87,6 +90,12 @@ int sa_scanner_note_new(sa_scanner *s, pid_t pid, pid_t parent);
  */
 int sa_scanner_note_exec(sa_scanner *s, pid_t pid);
 
+/*
+ * A process made a listener (a listen event): noted new as by an exec, so
+ * that the refresh that finds the listener walks it, even when it is older
+ * than the last full scan (else only a full scan finds its holder).
+ */
+int sa_scanner_note_listen(sa_scanner *s, pid_t pid);
 /* A process exited: its pairs leave the index. No syscall. */
 void sa_scanner_note_exit(sa_scanner *s, pid_t pid);
 

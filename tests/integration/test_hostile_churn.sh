@@ -1,0 +1,135 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # run_cap sets VAR_rc and VAR_err by name
+# Listener churn by a local user (issue 17 §1, issue 18 §3; docs/SECURITY.md):
+# a listener opened and closed every 2 ms, and a loop of new namespaces each
+# listening for 20 ms, must not flood the journal, alert "no owner" for
+# sockets that simply closed, nor cost a full scan and a state rewrite
+# each; a listener that stays is still reported. CPU is printed, not asserted.
+
+SA_CHURN=$BUILD/tests/helpers/sa-churn
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+MID_FLAPPING=d1b0f6c29e8a4b7e9a35c4f0e2a76b18
+
+# daemon_cpu_ms: user + system CPU time of the daemon so far, in ms.
+daemon_cpu_ms() {
+        local s
+        s=$(tr '\n' ' ' < "/proc/$DAEMON_PID/stat")
+        s=${s##*) }
+        # shellcheck disable=SC2086
+        set -- $s
+        printf '%s' "$(((${12} + ${13}) * 1000 / $(getconf CLK_TCK)))"
+}
+
+# port_entries PORT: how many of $JOURNAL's entries are about PORT.
+port_entries() {
+        jq -s "[.[] | select(.SOCKAUDIT_PORT == \"$1\")] | length" <<<"$JOURNAL"
+}
+
+# no_owner_entries: entries of $JOURNAL alerting "no owning process found".
+no_owner_entries() {
+        jq -s '[.[] | select(.SOCKAUDIT_EVENT == "policy_violation"
+                and ((.SOCKAUDIT_REASON // "") | contains("no owning process")))] | length' <<<"$JOURNAL"
+}
+
+# churn_as_nobody ARGS...: sa-churn ARGS as nobody in the test namespace,
+# output in $SA_IT_DIR/churn.out; sets CHURN_PID (tracked).
+churn_as_nobody() {
+        "${NSX[@]}" "${NOBODY[@]}" "$SA_CHURN" "$@" > "$SA_IT_DIR/churn.out" 2>&1 &
+        CHURN_PID=$!
+        track_pid "$CHURN_PID"
+        note "sa-churn $* as nobody: pid $CHURN_PID"
+}
+
+# One port opened and closed every 2 ms for 8 s by nobody, then kept: no
+# "no owner" violation, one listener_flapping event (journal and watch) once
+# the 10 s window ends, the journal and the full scans bounded, and the
+# listener that stays reported (who; listener_added if the last event
+# shown said it closed).
+test_hostile_churn_flap() {
+        need_cmd jq setpriv
+        local kept n flap_ev
+        start_journald
+        write_config 'Ports=47311'
+        start_daemon_journal
+        start_watch --json
+        churn_as_nobody flap 47311 2000 8 30
+        wait_for 20 "the churn to end and keep its last listener" grep -q '^KEPT ' "$SA_IT_DIR/churn.out"
+        kept=$(sed -n 's/^KEPT //p' "$SA_IT_DIR/churn.out")
+        note "churn: $(head -n 1 "$SA_IT_DIR/churn.out")"
+        wait_journal 1 ".MESSAGE_ID == \"$MID_FLAPPING\"" 15 || fail "$WAITED"
+        # The listener that stays: added (again) once the window ended.
+        wait_journal 1 ".SOCKAUDIT_EVENT == \"listener_added\" and .SOCKAUDIT_PORT == \"47311\"
+                and (.SOCKAUDIT_PID | if type == \"array\" then . else [.] end | index(\"$kept\"))" 10 ||
+                fail "$WAITED (the kept listener of $kept)"
+        sleep_scaled 1
+        JOURNAL=$(journal_json)
+        n=$(port_entries 47311)
+        flap_ev=$(jq -s "[.[] | select(.MESSAGE_ID == \"$MID_FLAPPING\")] | length" <<<"$JOURNAL")
+        status_json
+        note "journal: $n entries about 47311 ($flap_ev flapping); monitor: $(jq -c .monitor.flapping <<<"$STATUS");" \
+                "closed meanwhile: $(jq .monitor.closed_meanwhile <<<"$STATUS") (snapshot), $(jq .freshness.refresh_closed <<<"$STATUS") (refresh);" \
+                "full scans: $(jq '.scans + .freshness.refresh_full_scans' <<<"$STATUS"), state saves: $(jq .monitor.state.saves <<<"$STATUS")"
+        assert_eq 0 "$(no_owner_entries)" "'no owning process' violations for sockets that closed"
+        assert_eq 1 "$flap_ev" "listener_flapping entries"
+        # The maker of each new listener is walked: no full scan to find it (50 before).
+        assert_json "$STATUS" '.scans + .freshness.refresh_full_scans <= 10' "full scans during the churn"
+        [ "$n" -le 8 ] || fail "$n journal entries about 47311 (at most 3 transitions, 1 flapping and the settling ones expected)"
+        assert_json "$(journal_select "$JOURNAL" ".MESSAGE_ID == \"$MID_FLAPPING\"")" '
+                .PRIORITY == "4" and .SOCKAUDIT_EVENT == "listener_flapping" and .SOCKAUDIT_PORT == "47311"
+                and (.SOCKAUDIT_OPENS | tonumber) > 3 and .SOCKAUDIT_WINDOW_SEC == "10"
+                and (.SOCKAUDIT_PROGRAM | endswith("sa-churn"))' "the listener_flapping entry"
+        assert_json "$STATUS" '.monitor.events.listener_flapping == 1 and .monitor.flapping.events_suppressed > 0
+                and .monitor.flapping.windows == 1' "status: flapping counted"
+        wait_for 5 "the watcher to get listener_flapping" grep -q '"listener_flapping"' "$WATCH_OUT"
+        assert_json "$(grep '"listener_flapping"' "$WATCH_OUT")" '.flapping.opens > 3 and .flapping.window_sec == 10
+                and .listener.port == 47311' "watch: the listener_flapping event"
+        run_cap OUT sa who 47311 --json
+        assert_json "$OUT" "[.listeners[].owners[].pid] | index($kept)" "who 47311: the listener that stays"
+}
+
+# Issue 18's loop as nobody: fork, unshare(USER|NET), listen 20 ms, exit,
+# for 5 s, against a daemon watching every namespace; meanwhile nobody
+# keeps a listener that violates the policy. Full scans, state saves and
+# journal entries stay bounded; the kept listener is reported (added and
+# violation); root is answered during the churn.
+test_hostile_churn_netns() {
+        need_cmd jq setpriv
+        local scans0 saves0 scans saves cpu0 cpu n ev
+        "${NOBODY[@]}" "$SA_CHURN" netns 47321 1 1 > /dev/null 2>&1 ||
+                skip "unprivileged user namespaces are not allowed here"
+        start_journald
+        SA_IT_NAMESPACES=all write_config 'Ports=47321 47322' 'ScanInterval=1h' '[Port 47322/tcp]' 'AllowUser=root'
+        start_daemon_journal
+        refresh
+        sleep_scaled 2.5 # the first save's batching interval passes
+        status_json
+        scans0=$(jq '.scans + .freshness.refresh_full_scans' <<<"$STATUS")
+        saves0=$(jq .monitor.state.saves <<<"$STATUS")
+        cpu0=$(daemon_cpu_ms)
+        churn_as_nobody netns 47321 20 5
+        start_listen --tcp 0.0.0.0 47322 --user nobody --bind-as-user
+        run_cap OUT sa status --json
+        assert_eq 0 "$OUT_rc" "status as root during the churn ($OUT_err)"
+        wait_exit "$CHURN_PID" 15 "the churn to end" || fail "$WAITED"
+        note "churn: $(cat "$SA_IT_DIR/churn.out")"
+        wait_journal 1 ".SOCKAUDIT_EVENT == \"policy_violation\" and .SOCKAUDIT_PORT == \"47322\"" 10 ||
+                fail "$WAITED (the kept listener's violation)"
+        wait_journal 1 ".SOCKAUDIT_EVENT == \"listener_added\" and .SOCKAUDIT_PORT == \"47322\"" 5 ||
+                fail "$WAITED (the kept listener)"
+        sleep_scaled 2.5 # a held-back save is written
+        cpu=$(($(daemon_cpu_ms) - cpu0))
+        status_json
+        scans=$(($(jq '.scans + .freshness.refresh_full_scans' <<<"$STATUS") - scans0))
+        saves=$(($(jq .monitor.state.saves <<<"$STATUS") - saves0))
+        JOURNAL=$(journal_json)
+        n=$(port_entries 47321)
+        ev=$(jq -s 'length' <<<"$JOURNAL")
+        note "during 5 s of churn: $scans full scans, $saves state saves, $n journal entries about 47321 ($ev in all), daemon CPU $cpu ms; listen events: $(jq -c .freshness.listen_events <<<"$STATUS")"
+        assert_eq 0 "$(no_owner_entries)" "'no owning process' violations for sockets that closed"
+        [ "$scans" -le 16 ] || fail "$scans full scans in 5 s of churn (at most 16 expected: one per 500 ms)"
+        [ "$saves" -le 6 ] || fail "$saves state saves in 5 s of churn (at most 6 expected: one per 2 s)"
+        [ "$n" -le 40 ] || fail "$n journal entries about 47321 in 5 s of churn (at most 40 expected)"
+        run_cap OUT sa who 47322 --json
+        assert_json "$OUT" "[.listeners[].owners[].pid] | index($LISTEN_PID)" "who 47322: the kept listener"
+        alive "$DAEMON_PID" || fail "daemon died"
+}
