@@ -296,6 +296,10 @@ void monitor_policy_changed(monitor *m)
         m->save_due = true;
 }
 
+/* A violation per holder repeats its listener: 100 forked holders must not
+ * repeat 64 owners 100 times (RECORDS.md, "Violation"). */
+static const sa_json_limits violation_limits = { .owners_max = 8, .cmdline_max = 1024 };
+
 json_t *monitor_check(const sa_snapshot *snap, const policy *p)
 {
         json_t *out = json_array();
@@ -307,7 +311,8 @@ json_t *monitor_check(const sa_snapshot *snap, const policy *p)
                 return NULL;
         }
         for (size_t i = 0; i < n; i++) {
-                json_t *o = json_pack("{s:o, s:s}", "listener", sa_listener_to_json(v[i].listener),
+                json_t *o = json_pack("{s:o, s:s}", "listener",
+                                      sa_listener_to_json_limited(v[i].listener, &violation_limits),
                                       "reason", v[i].reason);
                 if (json_array_append_new(out, o) < 0) {
                         json_decref(out);
