@@ -58,7 +58,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SOCKS 8192
+#define MAX_SOCKS 65536
 #define MAX_CHILDREN 256
 #define MAX_ARGV_BYTES (1024ul * 1024ul)
 #define FILLER_ARG 4096ul

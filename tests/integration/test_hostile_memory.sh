@@ -21,7 +21,7 @@ sa_to() {
 
 test_hostile_memory_forked_argv() {
         need_cmd jq
-        local f=$SA_IT_DIR/list.json bytes hwm rss i
+        local f=$SA_IT_DIR/list.json bytes hwm rss
         write_config 'Ports=4444' '[Port 4444/tcp]' 'AllowUser=root'
         start_daemon
         [ "$(cat "/proc/$DAEMON_PID/comm")" == sockauditd ] ||
@@ -46,7 +46,7 @@ test_hostile_memory_forked_argv() {
                 "list: each owner nobody, its command line cut to 4,096 bytes"
 
         # Asked again and again (the cache keeps no reply this big): memory stays bounded.
-        for i in 1 2 3 4 5; do
+        for _ in 1 2 3 4 5; do
                 sa_to "$f" list --json
                 sa_to "$f" who 4444 --json
         done
