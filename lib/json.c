@@ -16,6 +16,7 @@
 #include "process.h"
 #include "sockaudit.h"
 #include "sockaudit-internal.h"
+#include "util.h"
 
 const sa_json_limits sa_json_limits_default = {
         .owners_max = SA_JSON_OWNERS_MAX,
@@ -125,35 +126,44 @@ fail:
         return NULL;
 }
 
-/* One owner: the process record plus the fds by which it holds the socket. */
-static json_t *holder_to_json(const sa_holder *h, const sa_json_limits *lim)
+json_t *sa_holder_hold_to_json(const sa_holder *h)
 {
-        json_t *o = sa_process_to_json_limited(h->proc, lim), *fds = json_array();
+        json_t *o = json_object(), *fds = json_array();
+        const char *role = sa_holder_role_name(h->role);
+        int r = 0;
 
         if (!o || !fds)
                 goto fail;
         for (size_t i = 0; i < h->n_fds; i++)
                 if (json_array_append_new(fds, json_integer(h->fds[i])) < 0)
                         goto fail;
-        if (json_object_set_new(o, "fds", fds) < 0) {
-                fds = NULL;
-                goto fail;
+        r |= put(o, "fds", fds);
+        fds = NULL;
+        r |= put(o, "role", role ? json_string(role) : json_null());
+        if (h->role == SA_ROLE_ACTIVATOR) {
+                r |= put(o, "socket_unit", text_or_null(h->socket_unit));
+                r |= put(o, "service_unit", text_or_null(h->service_unit));
         }
-        const char *role = sa_holder_role_name(h->role);
-        if (put(o, "role", role ? json_string(role) : json_null()) < 0)
-                goto fail_owned;
-        if (h->role == SA_ROLE_ACTIVATOR &&
-            (put(o, "socket_unit", text_or_null(h->socket_unit)) < 0 ||
-             put(o, "service_unit", text_or_null(h->service_unit)) < 0))
-                goto fail_owned;
-        return o;
-fail_owned:
-        json_decref(o);
-        return NULL;
+        if (r == 0)
+                return o;
 fail:
         json_decref(fds);
         json_decref(o);
         return NULL;
+}
+
+/* One owner: the process record plus the fds by which it holds the socket. */
+static json_t *holder_to_json(const sa_holder *h, const sa_json_limits *lim)
+{
+        json_t *o = sa_process_to_json_limited(h->proc, lim), *hold = sa_holder_hold_to_json(h);
+
+        /* json_object_update_new() takes hold either way. */
+        if (!o || !hold || json_object_update_new(o, TAKE_PTR(hold)) < 0) {
+                json_decref(hold);
+                json_decref(o);
+                return NULL;
+        }
+        return o;
 }
 
 json_t *sa_listener_to_json(const sa_listener *l)
@@ -161,18 +171,22 @@ json_t *sa_listener_to_json(const sa_listener *l)
         return sa_listener_to_json_limited(l, &sa_json_limits_default);
 }
 
-json_t *sa_listener_to_json_limited(const sa_listener *l, const sa_json_limits *lim)
+size_t sa_listener_owners_shown(const sa_listener *l, const sa_json_limits *lim)
+{
+        return lim && lim->owners_max && l->n_holders > lim->owners_max ? lim->owners_max : l->n_holders;
+}
+
+/* The listener record; shell: with "owners" null, for the caller to fill. */
+static json_t *listener_record(const sa_listener *l, const sa_json_limits *lim, bool shell)
 {
         char addr[INET6_ADDRSTRLEN], ifname[SA_IFNAME_LABEL_MAX];
-        json_t *o = json_object(), *owners = json_array();
-        size_t shown = l->n_holders;
+        json_t *o = json_object(), *owners = shell ? json_null() : json_array();
+        size_t shown = sa_listener_owners_shown(l, lim);
         int r = 0;
 
         if (!o || !owners)
                 goto fail;
-        if (lim && lim->owners_max && shown > lim->owners_max)
-                shown = lim->owners_max;
-        for (size_t i = 0; i < shown; i++)
+        for (size_t i = 0; !shell && i < shown; i++)
                 if (json_array_append_new(owners, holder_to_json(&l->holders[i], lim)) < 0)
                         goto fail;
 
@@ -201,6 +215,16 @@ fail:
         json_decref(owners);
         json_decref(o);
         return NULL;
+}
+
+json_t *sa_listener_to_json_limited(const sa_listener *l, const sa_json_limits *lim)
+{
+        return listener_record(l, lim, false);
+}
+
+json_t *sa_listener_to_json_shell(const sa_listener *l, const sa_json_limits *lim)
+{
+        return listener_record(l, lim, true);
 }
 
 json_t *sa_listener_exposure_to_json(const sa_listener *l)

@@ -285,6 +285,20 @@ json_t *sa_process_to_json(const sa_process *p);
 json_t *sa_listener_to_json(const sa_listener *l);
 json_t *sa_process_to_json_limited(const sa_process *p, const sa_json_limits *lim);
 json_t *sa_listener_to_json_limited(const sa_listener *l, const sa_json_limits *lim);
+
+/*
+ * The pieces of a listener record, for writers that put its text together
+ * themselves (the daemon's streamed who/list): the record with "owners"
+ * null, to be replaced by an array of the first
+ * sa_listener_owners_shown() owners, each the holder's process record
+ * (sa_process_to_json_limited(), the same for every socket the process
+ * holds) with the members of sa_holder_hold_to_json() after its own:
+ * {"fds":[...],"role":...} (and an activator's "socket_unit",
+ * "service_unit"). NULL only on allocation failure.
+ */
+json_t *sa_listener_to_json_shell(const sa_listener *l, const sa_json_limits *lim);
+json_t *sa_holder_hold_to_json(const sa_holder *h);
+size_t sa_listener_owners_shown(const sa_listener *l, const sa_json_limits *lim);
 /* Array of the listeners in snap that pass f. */
 json_t *sa_snapshot_listeners_to_json(const sa_snapshot *snap, const sa_filter *f);
 json_t *sa_scan_stats_to_json(const sa_scan_stats *st);

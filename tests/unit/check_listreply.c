@@ -202,6 +202,64 @@ START_TEST(who_filtered_and_redacted)
 }
 END_TEST
 
+/*
+ * The streamed record is the record: byte for byte what
+ * sa_listener_to_json() writes, for shared processes, activators, more
+ * holders than are shown, and names that spell the placeholder.
+ */
+START_TEST(records_as_written_whole)
+{
+        static char *argv_a[] = { "/usr/sbin/server", "-c", "\"owners\":null", NULL };
+        static char *argv_b[] = { "\x01\x02", NULL };
+        sa_process pa = { .pid = 10, .ppid = 1, .comm = "server", .exe = "/usr/sbin/server",
+                          .argv = argv_a, .argc = 3, .user = "root", .unit = "a.service" };
+        sa_process pb = { .pid = 1, .comm = "systemd", .argv = argv_b, .argc = 1 };
+        static sa_process kids[70];
+        static sa_holder many[70];
+        static int fds[2] = { 3, 7 };
+        sa_holder h1[2] = {
+                { .proc = &pb, .fds = fds, .n_fds = 1, .role = SA_ROLE_ACTIVATOR,
+                  .socket_unit = "a.socket", .service_unit = "a.service" },
+                { .proc = &pa, .fds = fds, .n_fds = 2, .role = SA_ROLE_SERVICE },
+        };
+        sa_holder h2[1] = { { .proc = &pa, .fds = fds + 1, .n_fds = 1 } };
+        sa_listener l[3] = {
+                { .proto = IPPROTO_TCP, .family = AF_INET, .port = 80, .holders = h1, .n_holders = 2,
+                  .netns_name = "\"owners\":null" },
+                { .proto = IPPROTO_TCP, .family = AF_INET6, .port = 443, .holders = h2, .n_holders = 1,
+                  .ifindex = 2, .ifname = "\"owners\":nul" },
+                { .proto = IPPROTO_UDP, .family = AF_INET, .port = 53, .holders = many, .n_holders = 70,
+                  .owner_status = SA_OWNER_PARTIAL, .owner_reason = "why" },
+        };
+        sa_snapshot snap = { .listeners = l, .n_listeners = 3 };
+        listreply_opts o = { 0 };
+        char *text;
+        size_t len;
+        json_t *j;
+
+        for (size_t i = 0; i < 70; i++) {
+                kids[i] = (sa_process) { .pid = (pid_t) (100 + i % 3), .argv = argv_b, .argc = 1 };
+                many[i] = (sa_holder) { .proc = &kids[i % 3], .fds = fds, .n_fds = 1 };
+        }
+        ck_assert_int_eq(listreply_build(&snap, &o, &text, &len), 0);
+        j = parse_line(text, len);
+        ck_assert_uint_eq(json_array_size(json_object_get(j, "listeners")), 3);
+        for (size_t i = 0; i < 3; i++) {
+                json_t *want = sa_listener_to_json(&l[i]);
+                char *a = json_dumps(want, JSON_COMPACT);
+                char *b = json_dumps(json_array_get(json_object_get(j, "listeners"), i), JSON_COMPACT);
+
+                ck_assert_str_eq(b, a);
+                ck_assert_ptr_nonnull(strstr(text, a));
+                free(a);
+                free(b);
+                json_decref(want);
+        }
+        json_decref(j);
+        free(text);
+}
+END_TEST
+
 Suite *listreply_suite(void)
 {
         Suite *s = suite_create("listreply");
@@ -211,6 +269,7 @@ Suite *listreply_suite(void)
         tcase_add_test(tc, reply_over_bound_is_an_error);
         tcase_add_test(tc, list_whole_and_bounded);
         tcase_add_test(tc, who_filtered_and_redacted);
+        tcase_add_test(tc, records_as_written_whole);
         suite_add_tcase(s, tc);
         return s;
 }
