@@ -21,11 +21,16 @@ sa_to() {
 
 test_hostile_memory_forked_argv() {
         need_cmd jq
-        local f=$SA_IT_DIR/list.json bytes hwm rss
+        local f=$SA_IT_DIR/list.json bytes hwm rss why_not=
         write_config 'Ports=4444' '[Port 4444/tcp]' 'AllowUser=root'
         start_daemon
-        [ "$(cat "/proc/$DAEMON_PID/comm")" == sockauditd ] ||
-                skip "the daemon runs under a wrapper ($(cat "/proc/$DAEMON_PID/comm")): its memory is not the daemon's"
+        # Under valgrind or ASan (its quarantine keeps freed memory) the RSS
+        # is the tool's: everything else is still asserted.
+        if [ "$(cat "/proc/$DAEMON_PID/comm")" != sockauditd ]; then
+                why_not="the daemon runs under $(cat "/proc/$DAEMON_PID/comm")"
+        elif grep -q libasan "/proc/$DAEMON_PID/maps"; then
+                why_not="the daemon is built with ASan"
+        fi
         start_listen --user nobody --bind-as-user --argv-bytes 133120 --children 100 --tcp 0.0.0.0 4444
         refresh
         note "daemon before the lists: VmHWM $(daemon_kib VmHWM) KiB, VmRSS $(daemon_kib VmRSS) KiB"
@@ -60,7 +65,11 @@ test_hostile_memory_forked_argv() {
         hwm=$(daemon_kib VmHWM)
         rss=$(daemon_kib VmRSS)
         note "daemon after 11 listings and a check: VmHWM $hwm KiB, VmRSS $rss KiB"
-        [ "$hwm" -lt $((64 * 1024)) ] || fail "daemon peak RSS $hwm KiB (under 64 MiB expected)"
+        if [ -n "$why_not" ]; then
+                note "SKIP (part): the peak RSS is not asserted: $why_not"
+        else
+                [ "$hwm" -lt $((64 * 1024)) ] || fail "daemon peak RSS $hwm KiB (under 64 MiB expected)"
+        fi
 
         # Root is still answered, and sees the same.
         run_cap OUT sa status --json
