@@ -296,8 +296,8 @@ void monitor_policy_changed(monitor *m)
         m->save_due = true;
 }
 
-/* A violation per holder repeats its listener: 100 forked holders must not
- * repeat 64 owners 100 times (RECORDS.md, "Violation"). */
+/* Violations repeat their listener: 100 of them must not repeat 64 owners
+ * 100 times (RECORDS.md, "Violation"). */
 static const sa_json_limits violation_limits = { .owners_max = 8, .cmdline_max = 1024 };
 
 json_t *monitor_check(const sa_snapshot *snap, const policy *p)
