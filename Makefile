@@ -316,5 +316,5 @@ $(BUILD)/bench/%: bench/%.c
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
 
 .PHONY: bench
-bench: all $(BENCH_TOOLS)
+bench: all $(BENCH_TOOLS) $(BUILD)/tests/helpers/sa-listen
 	$(Q)BUILD=$(BUILD) BENCH_SIZES="$(BENCH_SIZES)" bench/run.sh

@@ -7,6 +7,8 @@
 #   BENCH_WHO_ROUNDS=50             rounds of `who 443` through the daemon
 #   BENCH_REST_SEC=20               how long the daemon's CPU at rest is measured
 #   BENCH_LSOF=auto                 run lsof too (auto: sizes up to 100k fds)
+#   BENCH_LISTENERS=38000           TCP listeners of the many-listeners case (0: skip)
+#   BENCH_LIST_ROUNDS=5             rounds of `list --json` against `ss -Hltnp` there
 #   BENCH_OUT=$BUILD/bench/results.txt
 #   BENCH_DEBUG=1                   the daemon logs at debug level; its logs are
 #                                   kept as $BUILD/bench/daemon-SIZE.log
@@ -21,6 +23,12 @@
 # and RSS, and how long a new listener on a watched port takes to reach a
 # `watch` client (proc connector, then polling). Timings are medians; no
 # figure is a pass/fail threshold, but a holder mismatch fails the run.
+#
+# Many listeners (issue 17 §6): BENCH_LISTENERS TCP listeners in the
+# namespace, held by two processes (sa-listen, half each); the daemon's
+# `list --json` end to end (CLI included) against `ss -Hltnp`, the reply's
+# size, and the daemon's RSS: at rest before, its peak over the lists, and
+# a few seconds after them.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
@@ -33,11 +41,14 @@ OUT=${BENCH_OUT:-$BUILD/bench/results.txt}
 SA=$PWD/$BUILD/sockaudit
 SAD=$PWD/$BUILD/sockauditd
 B=$PWD/$BUILD/bench
+SA_LISTEN=$PWD/$BUILD/tests/helpers/sa-listen
+LISTENERS=${BENCH_LISTENERS:-38000}
+LIST_ROUNDS=${BENCH_LIST_ROUNDS:-5}
 
 die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespace, every process's fds)"
 for c in ip ss nsenter jq; do command -v $c >/dev/null || die "$c not installed"; done
-for f in "$SA" "$SAD" "$B/sa-loadhost" "$B/sa-timeit" "$B/sa-fresh"; do
+for f in "$SA" "$SAD" "$B/sa-loadhost" "$B/sa-timeit" "$B/sa-fresh" "$SA_LISTEN"; do
         [ -x "$f" ] || die "$f not built (make bench builds it)"
 done
 
@@ -47,6 +58,7 @@ chmod 0755 "$TMP"
 NSX=(nsenter "--net=/run/netns/$NS" --)
 LH_PID=
 DAEMON_PID=
+LISTEN_PIDS=
 
 stop_daemon() {
         if [ -n "$DAEMON_PID" ]; then
@@ -62,9 +74,18 @@ stop_loadhost() {
                 LH_PID=
         fi
 }
+stop_listeners() {
+        local p
+        for p in $LISTEN_PIDS; do
+                kill -TERM "$p" 2>/dev/null
+                wait "$p" 2>/dev/null
+        done
+        LISTEN_PIDS=
+}
 cleanup() {
         stop_daemon
         stop_loadhost
+        stop_listeners
         ip netns del "$NS" 2>/dev/null
         rm -rf "$TMP"
 }
@@ -226,6 +247,57 @@ for size in $SIZES; do
                 printf '%-44s %s\n' "holders of 443 equal" "$([ $fail -eq 0 ] && echo yes || echo NO): $check"
         } >> "$OUT"
 done
+# Many listeners: two processes holding LISTENERS TCP listeners between them.
+kib() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$DAEMON_PID/status"; }
+if [ "$LISTENERS" -gt 0 ]; then
+        echo "== many listeners: $LISTENERS TCP listeners, two processes" >&2
+        first=20000
+        half=$(((LISTENERS + 1) / 2))
+        [ $((first + LISTENERS - 1)) -le 65535 ] || die "BENCH_LISTENERS=$LISTENERS: more ports than there are from $first"
+        for range in "$first $((first + half - 1))" "$((first + half)) $((first + LISTENERS - 1))"; do
+                read -r lo hi <<<"$range"
+                [ "$hi" -ge "$lo" ] || continue
+                "${NSX[@]}" "$SA_LISTEN" --tcp-range 0.0.0.0 "$lo" "$hi" > "$TMP/listen.$lo" 2>&1 &
+                LISTEN_PIDS+=" $!"
+                for ((i = 0; i < 600; i++)); do
+                        grep -q READY "$TMP/listen.$lo" && break
+                        kill -0 "$!" 2>/dev/null || die "sa-listen exited: $(cat "$TMP/listen.$lo")"
+                        sleep 0.1
+                done
+                grep -q READY "$TMP/listen.$lo" || die "sa-listen not ready after 60 s"
+        done
+        n_ss=$("${NSX[@]}" ss -Hltn | wc -l)
+        start_daemon
+        rss0=$(kib VmRSS)
+        n_sa=$("$SA" --socket "$TMP/sock" list --json | tee "$TMP/list.json" | jq '.listeners | length')
+        list_bytes=$(wc -c < "$TMP/list.json")
+        rm -f "$TMP/list.json"
+        "${NSX[@]}" "$B/sa-timeit" "$LIST_ROUNDS" \
+                ss ss -Hltnp --- \
+                list "$SA" --socket "$TMP/sock" list --json --- \
+                table "$SA" --socket "$TMP/sock" list > "$TMP/t3" || die "timing failed"
+        hwm=$(kib VmHWM)
+        sleep 3
+        rss1=$(kib VmRSS)
+        stop_daemon
+        stop_listeners
+        t_ss=$(awk '$1 == "ss" { print $2 }' "$TMP/t3")
+        t_list=$(awk '$1 == "list" { print $2 }' "$TMP/t3")
+        t_table=$(awk '$1 == "table" { print $2 }' "$TMP/t3")
+        {
+                echo
+                echo "## many listeners: $LISTENERS TCP listeners, two processes (ss sees $n_ss, list --json $n_sa)"
+                printf '%-44s %12s\n' "ss -Hltnp" "$t_ss ms"
+                printf '%-44s %12s\n' "sockaudit list --json, daemon (end to end)" "$t_list ms"
+                printf '%-44s %12s\n' "  ratio list --json / ss" "$(awk -v a="$t_list" -v b="$t_ss" 'BEGIN { printf "%.2f", a / b }')"
+                printf '%-44s %12s\n' "sockaudit list (table), daemon" "$t_table ms"
+                printf '%-44s %12s\n' "  ratio list / ss" "$(awk -v a="$t_table" -v b="$t_ss" 'BEGIN { printf "%.2f", a / b }')"
+                printf '%-44s %12s\n' "list --json output" "$((list_bytes / 1024)) KiB"
+                printf '%-44s %s\n' "daemon RSS at rest / peak / 3 s after" \
+                        "$((rss0 / 1024)) / $((hwm / 1024)) / $((rss1 / 1024)) MiB"
+        } >> "$OUT"
+fi
+
 # Load: 1000 concurrent clients asking who/status/list while 500 more are
 # connected idle (400) or sending a byte every 20 ms (100); their latency.
 if [ "${BENCH_LOAD:-1}" == 1 ] && command -v python3 >/dev/null; then

@@ -18,6 +18,7 @@
 #include "util.h"
 #include "client.h"
 #include "log.h"
+#include "replybuf.h"
 #include "request.h"
 #include "sockaudit.h"
 
@@ -207,14 +208,8 @@ static int client_queue_take(client *c, char **line, size_t len)
 
 int control_reply_from_json(json_t *reply, control_reply *ret)
 {
-        int r = -ENOMEM;
-
-        if (reply) {
-                ret->ok = json_is_true(json_object_get(reply, "ok"));
-                r = reply_format(reply, &ret->text, &ret->len);
-        }
-        json_decref(reply);
-        return r;
+        /* Bounded: a reply over REPLY_MAX_BYTES becomes an internal error. */
+        return replybuf_reply_from_json(reply, ret);
 }
 
 /* Queues one reply (its text is taken; NULL text means ENOMEM). <0: drop the client. */

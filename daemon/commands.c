@@ -10,6 +10,7 @@
 
 #include "util.h"
 #include "commands.h"
+#include "listreply.h"
 #include "sockaudit-internal.h"
 #include "manager.h"
 #include "privs.h"
@@ -50,34 +51,26 @@ static json_t *no_snapshot_error(const manager *m)
 
 /*
  * who and list: the listeners passing the request's filter, after a
- * freshness check; command lines redacted for non-root clients when so
- * configured; stale_why (NULL: fresh) marks a snapshot that could not be
- * refreshed.
+ * freshness check, streamed into bounded text (listreply.h); command lines
+ * redacted for non-root clients when so configured; stale_why (NULL:
+ * fresh) marks a snapshot that could not be refreshed.
  */
-static json_t *listeners_reply(manager *m, const request *req, bool redacted, const char *stale_why)
+static int listeners_reply(manager *m, const request *req, bool redacted, const char *stale_why,
+                           control_reply *ret)
 {
-        _cleanup_json_ json_t *reply = NULL;
         sa_filter f = { .port = req->port, .protos = req->protos };
-        json_t *listeners;
-        char when[64];
+        listreply_opts o = {
+                .filter = &f,
+                .who = req->cmd == REQUEST_WHO,
+                .redacted = redacted,
+                .stale_why = stale_why,
+        };
+        int r = listreply_build(m->snapshot, &o, &ret->text, &ret->len);
 
-        reply = reply_ok();
-        if (!reply)
-                return NULL;
-        if (req->cmd == REQUEST_WHO && json_object_set_new(reply, "port", json_integer(req->port)) < 0)
-                return NULL;
-        listeners = sa_snapshot_listeners_to_json(m->snapshot, &f);
-        if (!listeners || json_object_set_new(reply, "listeners", listeners) < 0)
-                return NULL;
-        if (redacted && redact_cmdlines(listeners) < 0)
-                return NULL;
-        if (json_object_set_new(reply, "scan_time",
-                                json_string(sa_format_time(&m->snapshot->taken, when, sizeof(when)))) < 0)
-                return NULL;
-        if (stale_why && (json_object_set_new(reply, "stale", json_true()) < 0 ||
-                          json_object_set_new(reply, "stale_reason", json_string(stale_why)) < 0))
-                return NULL;
-        return TAKE_PTR(reply);
+        if (r < 0)
+                return r;
+        ret->ok = true;
+        return 0;
 }
 
 /*
@@ -99,14 +92,14 @@ static int command_listeners(manager *m, client *c, const request *req, control_
                 return control_reply_from_json(no_snapshot_error(m), ret);
         /* Never plain ok from a snapshot that could not be refreshed; not cached. */
         if (freshness_stale(m->freshness, stale_why, sizeof stale_why))
-                return control_reply_from_json(listeners_reply(m, req, redacted, stale_why), ret);
+                return listeners_reply(m, req, redacted, stale_why, ret);
 
         r = reply_cache_get(&m->replies, m->snapshot_gen, req, redacted, &ret->text, &ret->len);
         if (r != 0) {
                 ret->ok = true;
                 return r < 0 ? r : 0;
         }
-        r = control_reply_from_json(listeners_reply(m, req, redacted, NULL), ret);
+        r = listeners_reply(m, req, redacted, NULL, ret);
         if (r >= 0 && ret->ok)
                 reply_cache_put(&m->replies, m->snapshot_gen, req, redacted, ret->text, ret->len);
         return r;

@@ -11,6 +11,7 @@
 
 #include "util.h"
 #include "manager.h"
+#include "replybuf.h"
 
 #define DEFAULT_SOCKET "/run/sockaudit/sockaudit.sock"
 
@@ -119,6 +120,7 @@ int main(int argc, char *argv[])
                 return r < 0 ? 2 : EXIT_SUCCESS;
 
         log_open();
+        replybuf_memory_setup();
         r = parse_environment(&o, &state_dir);
         if (r < 0) {
                 log_error_errno(r, "Out of memory");

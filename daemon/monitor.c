@@ -567,6 +567,10 @@ void monitor_reload_end(monitor *m)
         m->scope_widened = false;
 }
 
+/* Violations repeat their listener: 100 of them must not repeat 64 owners
+ * 100 times (RECORDS.md, "Violation"). */
+static const sa_json_limits violation_limits = { .owners_max = 8, .cmdline_max = 1024 };
+
 json_t *monitor_check(const sa_snapshot *snap, const policy *p)
 {
         json_t *out = json_array();
@@ -589,7 +593,8 @@ json_t *monitor_check(const sa_snapshot *snap, const policy *p)
                 }
                 if (k) {
                         keys[nk++] = k;
-                        o = json_pack("{s:o, s:s}", "listener", sa_listener_to_json(v[i].listener),
+                        o = json_pack("{s:o, s:s}", "listener",
+                                      sa_listener_to_json_limited(v[i].listener, &violation_limits),
                                       "reason", v[i].reason);
                 }
                 if (json_array_append_new(out, o) < 0) {

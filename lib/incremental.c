@@ -806,6 +806,7 @@ static int refresh_build(refresh *rf, sa_snapshot **ret)
 
                 for (size_t i = 0; i < n_hits && r >= 0; i++)
                         r = sa_join_hit(&j, hits[i].pid, hits[i].fd, hits[i].idx);
+                sa_join_done(&j);
                 free(hits);
         }
         if (r >= 0)

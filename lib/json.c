@@ -16,13 +16,16 @@
 #include "process.h"
 #include "sockaudit.h"
 #include "sockaudit-internal.h"
+#include "util.h"
 
-/* A JSON string for untrusted s (valid UTF-8 guaranteed), or null for NULL. */
-static json_t *text_or_null(const char *s)
+const sa_json_limits sa_json_limits_default = {
+        .owners_max = SA_JSON_OWNERS_MAX,
+        .cmdline_max = SA_JSON_CMDLINE_MAX,
+};
+
+/* A JSON string for the len bytes of untrusted s (valid UTF-8 guaranteed). */
+static json_t *text_n(const char *s, size_t len)
 {
-        if (!s)
-                return json_null();
-        size_t len = strlen(s);
         json_t *j = json_stringn(s, len);
         if (j)
                 return j;
@@ -35,6 +38,48 @@ static json_t *text_or_null(const char *s)
         return j;
 }
 
+/* A JSON string for untrusted s (valid UTF-8 guaranteed), or null for NULL. */
+static json_t *text_or_null(const char *s)
+{
+        return s ? text_n(s, strlen(s)) : json_null();
+}
+
+/*
+ * p's command line as an array, at most max bytes of it (0: all), the
+ * arguments counting one separator each; *ret_cut when some was left out.
+ */
+static json_t *cmdline_to_json(const sa_process *p, size_t max, bool *ret_cut)
+{
+        size_t budget = max ? max : SIZE_MAX;
+        json_t *a = json_array();
+
+        *ret_cut = false;
+        for (size_t i = 0; a && i < p->argc; i++) {
+                const char *arg = p->argv[i];
+                size_t n = strlen(arg);
+
+                if (budget == 0) {
+                        *ret_cut = true;
+                        break;
+                }
+                if (n + 1 > budget) {
+                        /* Cut before the character that crosses the bound. */
+                        n = budget - 1;
+                        while (n > 0 && ((unsigned char) arg[n] & 0xc0) == 0x80)
+                                n--;
+                        *ret_cut = true;
+                }
+                if (json_array_append_new(a, text_n(arg, n)) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+                if (*ret_cut)
+                        break;
+                budget -= n + 1;
+        }
+        return a;
+}
+
 /* json_object_set_new that reports failure, so builders can bail out once. */
 static int put(json_t *obj, const char *key, json_t *value)
 {
@@ -43,14 +88,17 @@ static int put(json_t *obj, const char *key, json_t *value)
 
 json_t *sa_process_to_json(const sa_process *p)
 {
-        json_t *o = json_object(), *argv = json_array();
+        return sa_process_to_json_limited(p, &sa_json_limits_default);
+}
+
+json_t *sa_process_to_json_limited(const sa_process *p, const sa_json_limits *lim)
+{
+        bool cut = false;
+        json_t *o = json_object(), *argv = cmdline_to_json(p, lim ? lim->cmdline_max : 0, &cut);
         int r = 0;
 
         if (!o || !argv)
                 goto fail;
-        for (size_t i = 0; i < p->argc; i++)
-                if (json_array_append_new(argv, text_or_null(p->argv[i])) < 0)
-                        goto fail;
 
         r |= put(o, "pid", json_integer(p->pid));
         r |= put(o, "ppid", json_integer(p->ppid));
@@ -62,7 +110,7 @@ json_t *sa_process_to_json(const sa_process *p)
         r |= put(o, "exe_replaced", json_boolean(p->exe_replaced));
         r |= put(o, "cmdline", argv);
         argv = NULL;
-        r |= put(o, "cmdline_truncated", json_boolean(p->argv_truncated));
+        r |= put(o, "cmdline_truncated", json_boolean(p->argv_truncated || cut));
         r |= put(o, "uid", json_integer(p->uid));
         r |= put(o, "user", text_or_null(p->user));
         r |= put(o, "unit", text_or_null(p->unit));
@@ -78,47 +126,68 @@ fail:
         return NULL;
 }
 
-/* One owner: the process record plus the fds by which it holds the socket. */
-static json_t *holder_to_json(const sa_holder *h)
+json_t *sa_holder_hold_to_json(const sa_holder *h)
 {
-        json_t *o = sa_process_to_json(h->proc), *fds = json_array();
+        json_t *o = json_object(), *fds = json_array();
+        const char *role = sa_holder_role_name(h->role);
+        int r = 0;
 
         if (!o || !fds)
                 goto fail;
         for (size_t i = 0; i < h->n_fds; i++)
                 if (json_array_append_new(fds, json_integer(h->fds[i])) < 0)
                         goto fail;
-        if (json_object_set_new(o, "fds", fds) < 0) {
-                fds = NULL;
-                goto fail;
+        r |= put(o, "fds", fds);
+        fds = NULL;
+        r |= put(o, "role", role ? json_string(role) : json_null());
+        if (h->role == SA_ROLE_ACTIVATOR) {
+                r |= put(o, "socket_unit", text_or_null(h->socket_unit));
+                r |= put(o, "service_unit", text_or_null(h->service_unit));
         }
-        const char *role = sa_holder_role_name(h->role);
-        if (put(o, "role", role ? json_string(role) : json_null()) < 0)
-                goto fail_owned;
-        if (h->role == SA_ROLE_ACTIVATOR &&
-            (put(o, "socket_unit", text_or_null(h->socket_unit)) < 0 ||
-             put(o, "service_unit", text_or_null(h->service_unit)) < 0))
-                goto fail_owned;
-        return o;
-fail_owned:
-        json_decref(o);
-        return NULL;
+        if (r == 0)
+                return o;
 fail:
         json_decref(fds);
         json_decref(o);
         return NULL;
 }
 
+/* One owner: the process record plus the fds by which it holds the socket. */
+static json_t *holder_to_json(const sa_holder *h, const sa_json_limits *lim)
+{
+        json_t *o = sa_process_to_json_limited(h->proc, lim), *hold = sa_holder_hold_to_json(h);
+
+        /* json_object_update_new() takes hold either way. */
+        if (!o || !hold || json_object_update_new(o, TAKE_PTR(hold)) < 0) {
+                json_decref(hold);
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
 json_t *sa_listener_to_json(const sa_listener *l)
 {
+        return sa_listener_to_json_limited(l, &sa_json_limits_default);
+}
+
+size_t sa_listener_owners_shown(const sa_listener *l, const sa_json_limits *lim)
+{
+        return lim && lim->owners_max && l->n_holders > lim->owners_max ? lim->owners_max : l->n_holders;
+}
+
+/* The listener record; shell: with "owners" null, for the caller to fill. */
+static json_t *listener_record(const sa_listener *l, const sa_json_limits *lim, bool shell)
+{
         char addr[INET6_ADDRSTRLEN], ifname[SA_IFNAME_LABEL_MAX];
-        json_t *o = json_object(), *owners = json_array();
+        json_t *o = json_object(), *owners = shell ? json_null() : json_array();
+        size_t shown = sa_listener_owners_shown(l, lim);
         int r = 0;
 
         if (!o || !owners)
                 goto fail;
-        for (size_t i = 0; i < l->n_holders; i++)
-                if (json_array_append_new(owners, holder_to_json(&l->holders[i])) < 0)
+        for (size_t i = 0; !shell && i < shown; i++)
+                if (json_array_append_new(owners, holder_to_json(&l->holders[i], lim)) < 0)
                         goto fail;
 
         r |= put(o, "proto", json_string(sa_proto_name(l->proto)));
@@ -135,6 +204,8 @@ json_t *sa_listener_to_json(const sa_listener *l)
         r |= put(o, "netns_name", l->netns_name[0] ? text_or_null(l->netns_name) : json_null());
         r |= put(o, "owners", owners);
         owners = NULL;
+        r |= put(o, "owners_total", json_integer((json_int_t) l->n_holders));
+        r |= put(o, "owners_truncated", json_boolean(shown < l->n_holders));
         r |= put(o, "owner_status", json_string(sa_owner_status_name(l->owner_status)));
         r |= put(o, "owner_reason", l->owner_reason ? json_string(l->owner_reason) : json_null());
         r |= put(o, "exposure", sa_listener_exposure_to_json(l));
@@ -144,6 +215,16 @@ fail:
         json_decref(owners);
         json_decref(o);
         return NULL;
+}
+
+json_t *sa_listener_to_json_limited(const sa_listener *l, const sa_json_limits *lim)
+{
+        return listener_record(l, lim, false);
+}
+
+json_t *sa_listener_to_json_shell(const sa_listener *l, const sa_json_limits *lim)
+{
+        return listener_record(l, lim, true);
 }
 
 json_t *sa_listener_exposure_to_json(const sa_listener *l)

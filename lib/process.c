@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "argv.h"
 #include "cgroup.h"
 #include "rootpath.h"
 #include "process.h"
@@ -382,10 +383,13 @@ sa_process *sa_process_free(sa_process *p)
                 return NULL;
         free(p->comm);
         free(p->exe);
-        if (p->argv)
+        if (p->argv_block)
+                sa_argv_unref(p->argv_block);
+        else if (p->argv) {
                 for (size_t i = 0; p->argv[i]; i++)
                         free(p->argv[i]);
-        free(p->argv);
+                free(p->argv);
+        }
         free(p->user);
         free(p->unit);
         free(p->user_unit);

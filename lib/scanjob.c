@@ -175,6 +175,7 @@ static int job_join(sa_scanner *s, sa_scan_job *j)
         sa_procfd_stats_add(&j->snap->stats, &j->wstats);
         for (size_t i = 0; r >= 0 && i < j->n_hits; i++)
                 r = sa_join_hit(&jn, j->hits[i].pid, j->hits[i].fd, j->hits[i].idx);
+        sa_join_done(&jn);
         return r < 0 ? r : sa_snapshot_judge(j->snap, s->proc_root);
 }
 

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "argv.h"
 #include "bpfscan.h"
 #include "sockaudit-internal.h"
 #include "netns.h"
@@ -93,6 +94,7 @@ typedef struct sa_join {
         size_t procs_cap;
         pid_t cur_pid;          /* hits of one pid arrive together */
         sa_process *cur;        /* its details, read on its first hit */
+        sa_argv_table argvs;    /* the holders' command lines, shared by content */
 } sa_join;
 
 /*
@@ -102,6 +104,9 @@ typedef struct sa_join {
  * pid only, marked incomplete) and owned by the snapshot. -ENOMEM.
  */
 int sa_join_hit(sa_join *j, pid_t pid, int fd, size_t idx);
+
+/* After the last hit: the join's own references dropped (the snapshot keeps its processes). */
+void sa_join_done(sa_join *j);
 
 /*
  * After the join: each listener's owner verdict (ok, unknown, partial) and

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "activation.h"
+#include "argv.h"
 #include "process.h"
 #include "scanner.h"
 
@@ -52,7 +53,9 @@ static int join_current(sa_join *j, pid_t pid, sa_process **ret)
                         return -ENOMEM;
                 }
         }
-        if (sa_grow((void **) &snap->procs, &j->procs_cap, snap->n_procs, sizeof *snap->procs) < 0) {
+        /* Identical command lines (forked children) are kept once. */
+        if (sa_argv_intern(&j->argvs, p) < 0 ||
+            sa_grow((void **) &snap->procs, &j->procs_cap, snap->n_procs, sizeof *snap->procs) < 0) {
                 sa_process_free(p);
                 return -ENOMEM;
         }
@@ -88,6 +91,11 @@ int sa_join_hit(sa_join *j, pid_t pid, int fd, size_t idx)
         h->fds = fds;
         h->fds[h->n_fds++] = fd;
         return 0;
+}
+
+void sa_join_done(sa_join *j)
+{
+        sa_argv_table_clear(&j->argvs);
 }
 
 static void judge_owners(sa_listener *l, const sa_scan_stats *st)

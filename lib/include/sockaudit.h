@@ -60,6 +60,8 @@ typedef struct sa_process {
         char *user_unit;       /* unit inside user@UID.service, if any */
         char *cgroup;          /* cgroup v2 path (or name=systemd v1) */
         bool incomplete;       /* vanished or unreadable while describing */
+        struct sa_argv *argv_block; /* when set, argv and its strings live in this
+                                     * shared block (lib/argv.h), not separate copies */
 } sa_process;
 
 typedef enum sa_holder_role {
@@ -254,12 +256,49 @@ const char *sa_owner_status_name(sa_owner_status st);
 const char *sa_listener_address(const sa_listener *l, char *buf, size_t size);
 
 /*
+ * Bounds on the JSON form of records, against holders that would make it
+ * huge (docs/SECURITY.md): at most owners_max owners per listener (the
+ * record's "owners_total" counts them all, "owners_truncated" says some
+ * were left out) and at most cmdline_max bytes of a command line (its
+ * arguments with one separator each; the argument that crosses the bound
+ * is cut on a character boundary, "cmdline_truncated" is true). 0: no bound.
+ */
+typedef struct sa_json_limits {
+        size_t owners_max;
+        size_t cmdline_max;
+} sa_json_limits;
+
+#define SA_JSON_OWNERS_MAX  64u
+#define SA_JSON_CMDLINE_MAX 4096u
+
+/* { SA_JSON_OWNERS_MAX, SA_JSON_CMDLINE_MAX }: what the plain sa_*_to_json() apply. */
+extern const sa_json_limits sa_json_limits_default;
+
+/*
  * JSON records (docs/RECORDS.md; jansson). Untrusted strings are made valid UTF-8
- * (invalid bytes become U+FFFD) so the output always parses.
+ * (invalid bytes become U+FFFD) so the output always parses. The plain
+ * forms apply sa_json_limits_default; the _limited ones take lim (NULL:
+ * everything, unbounded).
  * Caller owns the returned reference; NULL only on allocation failure.
  */
 json_t *sa_process_to_json(const sa_process *p);
 json_t *sa_listener_to_json(const sa_listener *l);
+json_t *sa_process_to_json_limited(const sa_process *p, const sa_json_limits *lim);
+json_t *sa_listener_to_json_limited(const sa_listener *l, const sa_json_limits *lim);
+
+/*
+ * The pieces of a listener record, for writers that put its text together
+ * themselves (the daemon's streamed who/list): the record with "owners"
+ * null, to be replaced by an array of the first
+ * sa_listener_owners_shown() owners, each the holder's process record
+ * (sa_process_to_json_limited(), the same for every socket the process
+ * holds) with the members of sa_holder_hold_to_json() after its own:
+ * {"fds":[...],"role":...} (and an activator's "socket_unit",
+ * "service_unit"). NULL only on allocation failure.
+ */
+json_t *sa_listener_to_json_shell(const sa_listener *l, const sa_json_limits *lim);
+json_t *sa_holder_hold_to_json(const sa_holder *h);
+size_t sa_listener_owners_shown(const sa_listener *l, const sa_json_limits *lim);
 /* Array of the listeners in snap that pass f. */
 json_t *sa_snapshot_listeners_to_json(const sa_snapshot *snap, const sa_filter *f);
 json_t *sa_scan_stats_to_json(const sa_scan_stats *st);

@@ -28,6 +28,9 @@
  *     --orphan            put every socket in flight (SCM_RIGHTS to a socket
  *                         pair we keep) and close our fds: the socket is then
  *                         held by no process at all
+ *     --argv-bytes N      first re-exec with N more bytes of argv: control
+ *                         bytes (1-31, no NUL) in arguments of at most 4 KiB,
+ *                         passed as "--filler K ARG..." (children share them)
  *
  * When every socket is bound and every child forked it prints one line,
  * "READY <pid> [<child pid>...]", flushes stdout and waits. SIGTERM or SIGINT
@@ -58,8 +61,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SOCKS 8192
+#define MAX_SOCKS 65536
 #define MAX_CHILDREN 256
+#define MAX_ARGV_BYTES (1024ul * 1024ul)
+#define FILLER_ARG 4096ul
 
 struct sock_spec {
         int type;               /* SOCK_STREAM or SOCK_DGRAM */
@@ -83,7 +88,8 @@ static void usage(void)
                 "usage: sa-listen [--v6only 0|1] [--device IF] [--reuseport 0|1] [--dup]\n"
                 "                 (--tcp|--udp ADDR PORT | --tcp-range ADDR FIRST LAST)...\n"
                 "                 [--children N] [--exec-child|--leak-child PROG] [--late-child MS]\n"
-                "                 [--user NAME|UID [--bind-as-user]] [--comm NAME] [--orphan]\n");
+                "                 [--user NAME|UID [--bind-as-user]] [--comm NAME] [--orphan]\n"
+                "                 [--argv-bytes N]\n");
         exit(2);
 }
 
@@ -310,6 +316,51 @@ static pid_t spawn_child(pid_t parent, const sigset_t *set)
         return pid;
 }
 
+/*
+ * --argv-bytes N: execs ourselves again with the other arguments after
+ * "--filler K" and K arguments of control bytes, N bytes in all (their
+ * NULs counted). Returns only when there is no such option.
+ */
+static void reexec_with_filler(int argc, char **argv)
+{
+        unsigned long bytes = 0, k;
+        char **nargv, *fill, count[32];
+        int a, n = 0;
+
+        for (a = 1; a < argc; a++)
+                if (!strcmp(argv[a], "--filler"))
+                        return; /* already done */
+        for (a = 1; a + 1 < argc; a++)
+                if (!strcmp(argv[a], "--argv-bytes"))
+                        break;
+        if (a + 1 >= argc)
+                return;
+        bytes = parse_num(argv[a + 1], MAX_ARGV_BYTES);
+        k = (bytes + FILLER_ARG - 1) / FILLER_ARG;
+        nargv = calloc((size_t)argc + k + 3, sizeof(*nargv));
+        fill = malloc(bytes + 1);
+        if (!nargv || !fill)
+                die("malloc");
+        for (unsigned long i = 0; i < bytes; i++)
+                fill[i] = (char)(1 + (i % 31));
+        /* Each argument ends where its NUL goes: every FILLER_ARG-th byte. */
+        for (unsigned long i = FILLER_ARG - 1; i < bytes; i += FILLER_ARG)
+                fill[i] = '\0';
+        fill[bytes] = '\0';
+        snprintf(count, sizeof(count), "%lu", k);
+        nargv[n++] = argv[0];
+        nargv[n++] = (char *)"--filler";
+        nargv[n++] = count;
+        for (unsigned long i = 0; i < k; i++)
+                nargv[n++] = fill + i * FILLER_ARG;
+        for (int b = 1; b < argc; b++)
+                if (b != a && b != a + 1)
+                        nargv[n++] = argv[b];
+        nargv[n] = NULL;
+        execv("/proc/self/exe", nargv);
+        die("execv /proc/self/exe");
+}
+
 int main(int argc, char **argv)
 {
         static pid_t children[MAX_CHILDREN + 1];
@@ -325,6 +376,7 @@ int main(int argc, char **argv)
         size_t i;
         int sig;
 
+        reexec_with_filler(argc, argv);
         for (int a = 1; a < argc; a++) {
                 const char *o = argv[a];
 
@@ -384,6 +436,12 @@ int main(int argc, char **argv)
                         comm = argv[++a];
                 } else if (!strcmp(o, "--orphan")) {
                         orphan = true;
+                } else if (!strcmp(o, "--filler") && a + 1 < argc) {
+                        unsigned long k = parse_num(argv[a + 1], (unsigned long)argc);
+
+                        if (k > (unsigned long)(argc - a - 2))
+                                usage();
+                        a += 1 + (int)k;
                 } else {
                         usage();
                 }

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The who/list reply, streamed listener by listener into bounded text
+ * (listreply.h).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "listreply.h"
+#include "redact.h"
+#include "replybuf.h"
+#include "util.h"
+
+/* Room kept for what follows the listeners: scan time, stale and truncation marks. */
+#define TAIL_RESERVE 4096u
+
+/* Process records' text, written once per reply: a process that holds
+ * 19,000 sockets is serialized once, not 19,000 times. Bounded. */
+#define PROC_SLOTS 4096u                        /* power of two; at most half used */
+#define PROC_BYTES (8u * 1024u * 1024u)
+
+typedef struct proc_text {
+        const sa_process *p;
+        char *text;                             /* its record, compact, with its final '}' */
+        size_t len;
+} proc_text;
+
+/* What one reply is written with. */
+typedef struct writer {
+        replybuf *b;
+        const listreply_opts *o;
+        const sa_json_limits *lim;
+        proc_text *procs;                       /* PROC_SLOTS, or NULL when out of memory */
+        size_t n_procs, proc_bytes;
+        char *scratch[2];                       /* 0: the listener's shell, 1: a piece of it */
+        size_t scratch_size[2];
+} writer;
+
+/* j's compact text into scratch k (grown to fit): *ret_text, valid until
+ * the next dump into k. j is consumed. -ENOMEM. */
+static int dump(writer *w, unsigned k, json_t *j, const char **ret_text, size_t *ret_len)
+{
+        size_t n;
+
+        if (!j)
+                return -ENOMEM;
+        n = json_dumpb(j, w->scratch[k], w->scratch_size[k], JSON_COMPACT);
+        if (n > w->scratch_size[k]) {
+                char *s = realloc(w->scratch[k], n);
+
+                if (!s) {
+                        json_decref(j);
+                        return -ENOMEM;
+                }
+                w->scratch[k] = s;
+                w->scratch_size[k] = n;
+                n = json_dumpb(j, s, n, JSON_COMPACT);
+        }
+        json_decref(j);
+        if (n == 0)
+                return -ENOMEM;
+        *ret_text = w->scratch[k];
+        *ret_len = n;
+        return 0;
+}
+
+static size_t proc_slot(const sa_process *p)
+{
+        return (size_t) (((uintptr_t) p >> 4) * UINT64_C(0x9e3779b97f4a7c15) >> 20) & (PROC_SLOTS - 1);
+}
+
+/* p's record as text (redacted if asked): kept when there is room, else in scratch 1. */
+static int proc_record(writer *w, const sa_process *p, const char **ret_text, size_t *ret_len)
+{
+        size_t k = proc_slot(p);
+        json_t *j;
+        int r;
+
+        if (w->procs) {
+                for (; w->procs[k].p; k = (k + 1) & (PROC_SLOTS - 1))
+                        if (w->procs[k].p == p) {
+                                *ret_text = w->procs[k].text;
+                                *ret_len = w->procs[k].len;
+                                return 0;
+                        }
+        }
+        j = sa_process_to_json_limited(p, w->lim);
+        if (j && w->o->redacted && redact_cmdlines(j) < 0)
+                json_decref(TAKE_PTR(j));
+        r = dump(w, 1, j, ret_text, ret_len);
+        if (r < 0)
+                return r;
+        if (w->procs && w->n_procs < PROC_SLOTS / 2 && w->proc_bytes + *ret_len <= PROC_BYTES) {
+                char *copy = malloc(*ret_len);
+
+                if (copy) {
+                        memcpy(copy, *ret_text, *ret_len);
+                        w->procs[k] = (proc_text) { p, copy, *ret_len };
+                        w->n_procs++;
+                        w->proc_bytes += *ret_len;
+                        *ret_text = copy;
+                }
+        }
+        return 0;
+}
+
+/* One owner: its process record with the hold's members after its own. */
+static int add_owner(writer *w, const sa_holder *h)
+{
+        const char *text, *hold;
+        size_t len, hold_len;
+        int r = proc_record(w, h->proc, &text, &len);
+
+        /* Both are objects with members: "{...}" and "{...}" make "{...,...}". */
+        if (r >= 0)
+                r = replybuf_add(w->b, text, len - 1);
+        if (r >= 0)
+                r = dump(w, 1, sa_holder_hold_to_json(h), &hold, &hold_len);
+        if (r >= 0)
+                r = replybuf_add(w->b, ",", 1);
+        if (r >= 0)
+                r = replybuf_add(w->b, hold + 1, hold_len - 1);
+        return r;
+}
+
+/* One listener's record, as sa_listener_to_json_limited() would write it:
+ * its shell with the owners put in. */
+static int add_record(writer *w, const sa_listener *l)
+{
+        static const char placeholder[] = "\"owners\":null";
+        const size_t ph = sizeof placeholder - 1;
+        size_t shown = sa_listener_owners_shown(l, w->lim), len, at;
+        const char *shell, *p;
+        int r = dump(w, 0, sa_listener_to_json_shell(l, w->lim), &shell, &len);
+
+        if (r < 0)
+                return r;
+        /* Inside a JSON string every '"' is escaped: the first match is the member. */
+        p = memmem(shell, len, placeholder, ph);
+        if (!p)
+                return -EINVAL;
+        at = (size_t) (p - shell) + ph - 4;     /* just before "null" */
+        r = replybuf_add(w->b, shell, at);
+        if (r >= 0)
+                r = replybuf_add(w->b, "[", 1);
+        for (size_t i = 0; r >= 0 && i < shown; i++) {
+                if (i > 0)
+                        r = replybuf_add(w->b, ",", 1);
+                if (r >= 0)
+                        r = add_owner(w, &l->holders[i]);
+        }
+        if (r >= 0)
+                r = replybuf_add(w->b, "]", 1);
+        if (r >= 0)
+                r = replybuf_add(w->b, shell + at + 4, len - at - 4);
+        return r;
+}
+
+/* One listener, after a comma unless first; -E2BIG (or any failure) leaves b as it was. */
+static int add_listener(writer *w, const sa_listener *l, bool first)
+{
+        size_t len = w->b->len;
+        int r = first ? 0 : replybuf_add(w->b, ",", 1);
+
+        if (r >= 0)
+                r = add_record(w, l);
+        if (r < 0) {
+                w->b->len = len;
+                if (w->b->data)
+                        w->b->data[len] = '\0';
+        }
+        return r;
+}
+
+static void writer_done(writer *w)
+{
+        for (size_t i = 0; w->procs && i < PROC_SLOTS; i++)
+                free(w->procs[i].text);
+        free(w->procs);
+        free(w->scratch[0]);
+        free(w->scratch[1]);
+}
+
+/* "key":value for a JSON value (consumed); -ENOMEM. */
+static int add_member(replybuf *b, const char *key, json_t *value)
+{
+        int r;
+
+        if (!value)
+                return -ENOMEM;
+        r = replybuf_add_str(b, ",\"");
+        if (r >= 0)
+                r = replybuf_add_str(b, key);
+        if (r >= 0)
+                r = replybuf_add_str(b, "\":");
+        if (r >= 0)
+                r = replybuf_add_json(b, value);
+        json_decref(value);
+        return r;
+}
+
+int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret_text, size_t *ret_len)
+{
+        size_t max = o->max ? o->max : REPLY_MAX_BYTES, omitted = 0, shown = 0;
+        char head[64], when[64];
+        replybuf b;
+        writer w = {
+                .b = &b, .o = o, .lim = o->limits ? o->limits : &sa_json_limits_default,
+                .procs = calloc(PROC_SLOTS, sizeof(proc_text)),    /* NULL: nothing kept */
+        };
+        int r;
+
+        if (max <= TAIL_RESERVE) {
+                writer_done(&w);
+                return -EINVAL;
+        }
+        /* The listeners get all but the reserve; the tail may use it. */
+        replybuf_init(&b, max - TAIL_RESERVE);
+        if (o->who)
+                snprintf(head, sizeof head, "{\"ok\":true,\"port\":%u,\"listeners\":[",
+                         o->filter ? (unsigned) o->filter->port : 0u);
+        else
+                snprintf(head, sizeof head, "{\"ok\":true,\"listeners\":[");
+        r = replybuf_add_str(&b, head);
+        for (size_t i = 0; r >= 0 && i < snap->n_listeners; i++) {
+                const sa_listener *l = &snap->listeners[i];
+
+                if (!sa_listener_match(l, o->filter))
+                        continue;
+                if (omitted == 0) {
+                        r = add_listener(&w, l, shown == 0);
+                        if (r >= 0) {
+                                shown++;
+                                continue;
+                        }
+                        if (r != -E2BIG)
+                                break;
+                        r = 0;
+                }
+                omitted++;
+        }
+        b.max = max - 2;
+        if (r >= 0)
+                r = replybuf_add_str(&b, "]");
+        if (r >= 0)
+                r = add_member(&b, "scan_time", json_string(sa_format_time(&snap->taken, when, sizeof when)));
+        if (r >= 0 && o->stale_why) {
+                r = add_member(&b, "stale", json_true());
+                if (r >= 0)
+                        r = add_member(&b, "stale_reason", json_string(o->stale_why));
+        }
+        if (r >= 0 && omitted > 0) {
+                char why[128];
+
+                snprintf(why, sizeof why, "the reply reached its bound of %zu bytes", max);
+                r = add_member(&b, "truncated", json_true());
+                if (r >= 0)
+                        r = add_member(&b, "truncated_reason", json_string(why));
+                if (r >= 0)
+                        r = add_member(&b, "listeners_omitted", json_integer((json_int_t) omitted));
+        }
+        b.max = max;
+        if (r >= 0)
+                r = replybuf_add(&b, "}\n", 2);
+        if (r >= 0) {
+                *ret_text = replybuf_take(&b, ret_len);
+                r = *ret_text ? 0 : -ENOMEM;
+        }
+        replybuf_done(&b);
+        writer_done(&w);
+        if (r >= 0)
+                replybuf_give_back(*ret_len);
+        return r < 0 ? -ENOMEM : 0;
+}

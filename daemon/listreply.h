@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The who/list reply (docs/PROTOCOL.md), written listener by listener
+ * into its text: only one listener's JSON tree lives at a time, so a
+ * listing of 38,000 listeners costs its text and not ten times that in
+ * jansson objects; and the text is bounded, with what did not fit counted
+ * (docs/SECURITY.md).
+ */
+#ifndef SAD_LISTREPLY_H
+#define SAD_LISTREPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sockaudit.h"
+
+typedef struct listreply_opts {
+        const sa_filter *filter;        /* NULL: every listener */
+        bool who;                       /* add "port": filter->port */
+        bool redacted;                  /* command lines redacted (redact.h) */
+        const char *stale_why;          /* NULL: fresh; else "stale" and its reason */
+        size_t max;                     /* bytes of the line, '\n' included; 0: REPLY_MAX_BYTES */
+        const sa_json_limits *limits;   /* NULL: sa_json_limits_default */
+} listreply_opts;
+
+/*
+ * {"ok":true,["port":N,]"listeners":[...],"scan_time":...} of the
+ * listeners of snap passing o->filter, one line ending in '\n', at most
+ * o->max bytes. Listeners that do not fit are left out, whole, from the
+ * first that does not fit on: "truncated": true, "truncated_reason" and
+ * "listeners_omitted" then say so. Memory: the text, plus one listener's
+ * JSON at a time; gives free memory back after a big one
+ * (replybuf_give_back()). *ret_text (caller frees), *ret_len. -ENOMEM.
+ */
+int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret_text, size_t *ret_len);
+
+#endif
