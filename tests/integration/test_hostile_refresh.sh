@@ -1,0 +1,196 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # run_cap sets VAR_rc and VAR_err by name
+# Scan floods (issue 18, point 3): a member of group sockaudit pipelining
+# refresh (a full scan each) or check (a verification of every listener)
+# must not make the daemon scan without end, nor keep root waiting. Every
+# attack runs as nobody against the real daemon; the outcome asserted is
+# the defence (docs/SECURITY.md#scan-floods): scans bounded by the budget
+# (one per 200 ms at most, coalesced), every request answered ok, in
+# order, root's status answered meanwhile. The daemon's CPU use is printed,
+# not asserted (speed lives in `make bench`).
+
+# The flooder: CONNS connections per command in CMDS (comma-separated),
+# each keeping up to WINDOW requests unanswered, sending for SECS seconds,
+# then reading every answer (60 s at most). Prints one JSON object per
+# command: sent, ok, errors, out_of_order (a reply without the expected
+# fields), shared (answers marked shared), waited_ms_max, elapsed (s).
+FLOOD_PY='
+import json, selectors, socket, sys, time
+
+path, cmds, conns, window, secs = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+sel = selectors.DefaultSelector()
+stats = {c: {"sent": 0, "ok": 0, "errors": 0, "out_of_order": 0, "shared": 0, "waited_ms_max": 0.0} for c in cmds}
+class C: pass
+all_c = []
+for cmd in cmds:
+    for _ in range(conns):
+        c = C()
+        c.cmd, c.s, c.buf, c.sent, c.got = cmd, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM), b"", 0, 0
+        c.s.connect(path)
+        c.s.setblocking(False)
+        c.req = json.dumps({"cmd": cmd}).encode() + b"\n"
+        c.key = "scan" if cmd == "refresh" else "violations"
+        all_c.append(c)
+        sel.register(c.s, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
+t0 = time.monotonic()
+stop_at, end = t0 + secs, t0 + secs + 60
+while time.monotonic() < end:
+    sending = time.monotonic() < stop_at
+    if not sending and all(c.got == c.sent for c in all_c):
+        break
+    for key, ev in sel.select(0.2):
+        c = key.data
+        if ev & selectors.EVENT_WRITE and sending and c.sent - c.got < window:
+            n = min(window - (c.sent - c.got), 256)
+            try:
+                w = c.s.send(c.req * n)
+            except BlockingIOError:
+                w = 0
+            c.sent += w // len(c.req)
+            if w % len(c.req):     # finish the partial request
+                c.s.setblocking(True); c.s.sendall(c.req[w % len(c.req):]); c.s.setblocking(False)
+                c.sent += 1
+        if ev & selectors.EVENT_READ:
+            d = c.s.recv(1 << 16)
+            if not d:
+                print(json.dumps({"error": "daemon closed a connection"})); sys.exit(1)
+            c.buf += d
+            *lines, c.buf = c.buf.split(b"\n")
+            st = stats[c.cmd]
+            for l in lines:
+                c.got += 1
+                r = json.loads(l)
+                if r.get("ok") is True:
+                    st["ok"] += 1
+                else:
+                    st["errors"] += 1
+                if c.key not in r or "waited_ms" not in r:
+                    st["out_of_order"] += 1
+                st["shared"] += r.get("shared") is True
+                st["waited_ms_max"] = max(st["waited_ms_max"], r.get("waited_ms", 0))
+    for c in all_c:
+        want = selectors.EVENT_READ | (selectors.EVENT_WRITE if time.monotonic() < stop_at else 0)
+        sel.modify(c.s, want, c)
+for c in all_c:
+    stats[c.cmd]["sent"] += c.sent
+for st in stats.values():
+    st["elapsed"] = round(time.monotonic() - t0, 2)
+print(json.dumps(stats))
+'
+
+# The daemon's CPU time (user + system) in clock ticks, from /proc/PID/stat.
+daemon_ticks() {
+        awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$DAEMON_PID/stat"
+}
+
+# flood_attack CMDS: the flooder as nobody in group sockaudit (CMDS:
+# "refresh", "check" or "refresh,check"), 2 connections per command with
+# 2000 requests in flight each, for 5 s, while root asks status in a loop;
+# then the defended outcome. Sets FLOOD (the flooder's JSON).
+flood_attack() {
+        need_cmd setpriv jq getent groupadd
+        [ -x /usr/bin/python3 ] || skip "no /usr/bin/python3 for the unprivileged flooder"
+        local cmds=$1 gid out=$SA_IT_DIR/flood.out t0 t1 ticks0 ticks1 hz scans0 scans1 root_ok=0 root_fail=0
+        local cmd sent ok scans elapsed bound
+        gid=$(ensure_group sockaudit) || fail "cannot create group sockaudit"
+        printf '%s' "$FLOOD_PY" > "$SA_IT_DIR/flood.py" || fail "cannot write flood.py"
+        write_config "ScanInterval=1h" "Ports=443" "[Port 443/tcp]" "AllowUser=root"
+        start_listen --tcp 0.0.0.0 443
+        start_daemon
+        [ "$(stat -c %g "$SOCK")" == "$gid" ] || fail "the control socket's group is not sockaudit ($gid)"
+        refresh
+        status_json
+        scans0=$(jq -r '.scans' <<<"$STATUS")
+        ticks0=$(daemon_ticks)
+        t0=$(date +%s%N)
+        timeout 90 "${NSX[@]}" setpriv --reuid=65534 --regid=65534 --groups="$gid" \
+                /usr/bin/python3 "$SA_IT_DIR/flood.py" "$SOCK" "$cmds" 2 2000 5 \
+                > "$out" 2> "$out.err" < /dev/null &
+        local flooder=$!
+        track_pid "$flooder"
+        # Root is answered while the member floods (each within CMD_TIMEOUT).
+        while alive "$flooder"; do
+                if sa status --json > /dev/null 2>&1; then
+                        root_ok=$((root_ok + 1))
+                else
+                        root_fail=$((root_fail + 1))
+                fi
+                sleep 0.2
+        done
+        wait "$flooder"
+        local frc=$?
+        t1=$(date +%s%N)
+        ticks1=$(daemon_ticks)
+        FLOOD=$(cat "$out")
+        assert_eq 0 "$frc" "the flooder's exit (output: $FLOOD $(head -c 300 "$out.err"))"
+        hz=$(getconf CLK_TCK)
+        status_json
+        scans1=$(jq -r '.scans' <<<"$STATUS")
+        elapsed=$(((t1 - t0) / 1000000))
+        note "flooder: $FLOOD"
+        note "root's status during the flood: $root_ok answered, $root_fail failed"
+        note "daemon CPU over the $elapsed ms of the attack: $(((ticks1 - ticks0) * 1000 / hz)) ms" \
+             "($(((ticks1 - ticks0) * 100000 / hz / (elapsed > 0 ? elapsed : 1))) % of a core)"
+        note "status: scans $scans0 -> $scans1; requests $(jq -c '.freshness.requests' <<<"$STATUS")"
+        [ "$root_ok" -ge 1 ] || fail "root's status was never answered during the flood"
+        assert_eq 0 "$root_fail" "root's status requests that failed during the flood"
+        # One scan per 200 ms at most, with room (1.5x, +5) for the first
+        # scan, the gap being the start-to-start spacing.
+        bound=$((elapsed / 200 * 3 / 2 + 5))
+        for cmd in ${cmds//,/ }; do
+                sent=$(jq -r ".$cmd.sent" <<<"$FLOOD")
+                ok=$(jq -r ".$cmd.ok" <<<"$FLOOD")
+                [ "$sent" -ge 1000 ] || fail "$cmd: only $sent requests sent: no flood"
+                assert_eq "$sent" "$ok" "$cmd: requests answered ok"
+                assert_eq 0 "$(jq -r ".$cmd.errors" <<<"$FLOOD")" "$cmd: error replies"
+                assert_eq 0 "$(jq -r ".$cmd.out_of_order" <<<"$FLOOD")" "$cmd: replies out of place"
+                [ "$(jq -r ".$cmd.shared" <<<"$FLOOD")" -gt 0 ] || fail "$cmd: no answer was shared"
+                scans=$(jq -r ".freshness.requests.$cmd.scans" <<<"$STATUS")
+                [ "$(jq -r ".freshness.requests.$cmd.requested" <<<"$STATUS")" -ge "$sent" ] ||
+                        fail "$cmd: status counts fewer requests than were sent"
+                note "$cmd: $sent requests, $scans scans for them (bound $bound)"
+                [ "$scans" -le "$bound" ] || fail "$cmd: $scans scans for $sent requests in $elapsed ms (bound $bound)"
+        done
+        # Every full scan, whoever started it: the refresh flood's ones and no more.
+        if [[ $cmds == *refresh* ]]; then
+                [ $((scans1 - scans0)) -le "$bound" ] ||
+                        fail "$((scans1 - scans0)) full scans in $elapsed ms (bound $bound)"
+        fi
+}
+
+# Pipelined refresh: coalesced full scans off the loop, root still answered.
+test_hostile_refresh_flood() {
+        flood_attack refresh
+}
+
+# Pipelined check: coalesced verifications, root still answered.
+test_hostile_refresh_check_flood() {
+        flood_attack check
+}
+
+# Both at once, on four connections.
+test_hostile_refresh_both() {
+        flood_attack refresh,check
+}
+
+# A refresh is answered by a scan that began after it came: a listener
+# opened just before is in the answer, and a refresh asked while a scan
+# runs waits for the next one.
+test_hostile_refresh_fresh_answer() {
+        need_cmd jq
+        write_config "ScanInterval=1h"
+        start_daemon
+        refresh
+        start_listen --tcp 0.0.0.0 8443
+        run_cap OUT sa refresh --json
+        assert_eq 0 "$OUT_rc" "refresh: $OUT_err"
+        assert_json "$OUT" '.waited_ms >= 0 and (.shared | type == "boolean")' "refresh reply: waited_ms, shared"
+        run_cap OUT sa who 8443 --json
+        assert_json "$OUT" '.listeners | length == 1' "who 8443 after the refresh"
+        # Two refreshes on one connection: two answers, in order.
+        run_cap OUT "${NSX[@]}" "$SA_SEND" --count 2 "$SOCK" <<<'{"cmd":"refresh"}
+{"cmd":"status"}'
+        assert_eq 0 "$OUT_rc" "refresh then status on one connection: $OUT_err"
+        assert_json "$(sed -n 1p <<<"$OUT")" '.ok and has("scan")' "first reply: the refresh's"
+        assert_json "$(sed -n 2p <<<"$OUT")" '.ok and has("status")' "second reply: the status"
+}
