@@ -137,7 +137,7 @@ void freshness_note_full_scan(freshness *f, uint64_t cpu)
         f->last_full_cpu_usec = cpu;
 }
 
-static void kick_refresh(freshness *f);
+static bool kick_refresh(freshness *f);
 
 /* The scan for co's waiters (of cmd) ended with r: every one with a ticket up to upto gets its answer. */
 static void answer_waiters(freshness *f, request_cmd cmd, coalesce *co, uint64_t upto, int r)
@@ -156,7 +156,7 @@ static void refresh_waiters_done(freshness *f, int r, uint64_t cost)
         uint64_t upto = coalesce_finished(&f->refresh_wait, cost);
 
         answer_waiters(f, REQUEST_REFRESH, &f->refresh_wait, upto, r);
-        kick_refresh(f);
+        (void) kick_refresh(f);
 }
 
 /* A full scan here, on the loop, answering the refresh requests that came before it. */
@@ -278,31 +278,37 @@ static int on_resync_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-/* Arms timer for a coalesced scan when co wants one (at once, or when its budget allows). */
-static void kick(sd_event_source *timer, const coalesce *co)
+/*
+ * Arms timer for a coalesced scan when co wants one (at once, or when its
+ * budget allows). True when one may start now: a timer firing then starts it.
+ */
+static bool kick(sd_event_source *timer, const coalesce *co)
 {
         uint64_t at = coalesce_next_start(co), now = now_usec(CLOCK_MONOTONIC);
 
         if (!timer || at == 0)
-                return;
+                return false;
         sd_event_source_set_time(timer, at > now ? at : now);
         sd_event_source_set_time_accuracy(timer, USEC_PER_MSEC);
         sd_event_source_set_enabled(timer, SD_EVENT_ONESHOT);
+        return at <= now;
 }
 
 /* While a resync walks, its end answers (and kicks again). */
-static void kick_refresh(freshness *f)
+static bool kick_refresh(freshness *f)
 {
-        if (!f->job)
-                kick(f->refresh_timer, &f->refresh_wait);
+        return !f->job && kick(f->refresh_timer, &f->refresh_wait);
 }
 
+/* The budget allows a scan for the refresh requests waiting (else: armed again for when it does). */
 static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         freshness *f = userdata;
 
-        if (!f->job && coalesce_next_start(&f->refresh_wait) != 0)
+        if (kick_refresh(f)) {
+                sd_event_source_set_enabled(s, SD_EVENT_OFF);
                 resync_start(f, true);
+        }
         return 0;
 }
 
@@ -313,13 +319,14 @@ static int on_check_timer(sd_event_source *s, uint64_t usec, void *userdata)
         uint64_t cpu0 = cpu_usec(), upto;
         int r;
 
-        if (coalesce_next_start(&f->check_wait) == 0)
-                return 0;
+        if (!kick(s, &f->check_wait))
+                return 0;       /* none waits, or not yet allowed: armed again */
+        sd_event_source_set_enabled(s, SD_EVENT_OFF);
         coalesce_started(&f->check_wait, now_usec(CLOCK_MONOTONIC), true);
         r = freshness_ensure(f, NULL);
         upto = coalesce_finished(&f->check_wait, cpu_usec() - cpu0);
         answer_waiters(f, REQUEST_CHECK, &f->check_wait, upto, r);
-        kick(f->check_timer, &f->check_wait);
+        (void) kick(f->check_timer, &f->check_wait);
         return 0;
 }
 
@@ -329,9 +336,9 @@ uint64_t freshness_wait(freshness *f, request_cmd cmd)
         uint64_t ticket = coalesce_request(refresh ? &f->refresh_wait : &f->check_wait);
 
         if (refresh)
-                kick_refresh(f);
+                (void) kick_refresh(f);
         else
-                kick(f->check_timer, &f->check_wait);
+                (void) kick(f->check_timer, &f->check_wait);
         return ticket;
 }
 
@@ -769,8 +776,6 @@ int freshness_start(freshness *f)
                 r = sd_event_source_set_enabled(f->check_timer, SD_EVENT_OFF);
         if (r < 0)
                 return log_error_errno(r, "Cannot arm the request timers: %m");
-        kick_refresh(f);        /* requests that came before (none: the loop did not run) */
-        kick(f->check_timer, &f->check_wait);
         return 0;
 }
 
