@@ -18,6 +18,7 @@
 #include "util.h"
 #include "client.h"
 #include "log.h"
+#include "replyorder.h"
 #include "request.h"
 #include "sockaudit.h"
 
@@ -29,16 +30,6 @@
 #define CLIENT_IN_START ((size_t) 1024)
 /* A refused peer gets this long to read its reply and hang up. */
 #define LINGER_USEC (2 * USEC_PER_SEC)
-
-/* A reply in its place among the client's replies while one is deferred. */
-typedef struct client_slot {
-        bool waiting;            /* deferred: not answered yet */
-        unsigned kind;           /* client_defer()'s */
-        uint64_t ticket;
-        uint64_t since;          /* CLOCK_MONOTONIC when deferred */
-        char *text;              /* the reply once answered (NULL: out of memory) */
-        size_t len;
-} client_slot;
 
 struct client {
         client_pool *pool;
@@ -69,16 +60,7 @@ struct client {
         char *out;               /* [out_start, out_end) still to send */
         size_t out_start, out_end, out_size;
 
-        /* Replies kept in request order behind a deferred one: a ring of
-         * CONTROL_DEFER_MAX (allocated at the first deferral), n_slots from
-         * slot_head; n_waiting of them deferred, slot_bytes the text of the
-         * answered ones. */
-        client_slot *slots;
-        unsigned slot_head, n_slots, n_waiting;
-        size_t slot_bytes;
-        bool defer_pending;      /* the handler running called client_defer() */
-        unsigned defer_kind;
-        uint64_t defer_ticket;
+        reply_order order;       /* replies held behind a deferred one (empty: none) */
 };
 
 struct client_pool {
@@ -161,9 +143,7 @@ static client *client_free(client *c)
         safe_close(c->fd);
         free(c->in);
         free(c->out);
-        for (unsigned i = 0; c->slots && i < c->n_slots; i++)
-                free(c->slots[(c->slot_head + i) % CONTROL_DEFER_MAX].text);
-        free(c->slots);
+        reply_order_clear(&c->order);
         free(c);
         return NULL;
 }
@@ -262,99 +242,40 @@ static int client_queue_reply(client *c, json_t *reply)
         return client_queue_text(c, out.text, out.len);
 }
 
-static void client_count_answer(client *c, const control_reply *reply)
+/* Sends the answered replies at the head of c's order, up to the first deferred one. <0: drop. */
+static int client_order_flush(client *c)
 {
-        c->pool->requests++;
-        if (!reply->text || !reply->ok)
-                c->pool->errors++;
-}
-
-static client_slot *client_slot_at(client *c, unsigned i)
-{
-        return &c->slots[(c->slot_head + i) % CONTROL_DEFER_MAX];
-}
-
-/* Appends a slot (room checked by the caller: client_slots_full()). */
-static client_slot *client_slot_push(client *c)
-{
-        client_slot *s = client_slot_at(c, c->n_slots++);
-
-        *s = (client_slot) { 0 };
-        return s;
-}
-
-static bool client_slots_full(const client *c)
-{
-        return c->n_slots >= CONTROL_DEFER_MAX;
-}
-
-/* Sends the answered replies at the head of the slots, in order, up to the first deferred one. <0: drop. */
-static int client_slots_flush(client *c)
-{
+        char *text;
+        size_t len;
         int r = 0;
 
-        while (c->n_slots > 0 && !client_slot_at(c, 0)->waiting) {
-                client_slot *s = client_slot_at(c, 0);
-
-                c->slot_bytes -= s->text ? s->len : 0;
-                c->slot_head = (c->slot_head + 1) % CONTROL_DEFER_MAX;
-                c->n_slots--;
+        while (reply_order_pop(&c->order, &text, &len))
                 if (r >= 0)
-                        r = client_queue_text(c, TAKE_PTR(s->text), s->len);
+                        r = client_queue_text(c, text, len);
                 else
-                        free(TAKE_PTR(s->text));
-        }
+                        free(text);
         return r;
 }
 
 /*
  * Queues the answer to a request (its text is taken), counting it; behind
- * a deferred reply it waits in its slot.
+ * a deferred reply it waits its turn.
  */
 static int client_answer(client *c, control_reply *reply)
 {
-        client_slot *s;
-
-        client_count_answer(c, reply);
-        if (c->n_slots == 0)
+        c->pool->requests++;
+        c->pool->errors += !reply->text || !reply->ok;
+        if (c->order.n == 0)
                 return client_queue_text(c, TAKE_PTR(reply->text), reply->len);
-        if (client_slots_full(c)) {     /* not reached: a full client reads nothing */
-                free(TAKE_PTR(reply->text));
-                return -ENOBUFS;
-        }
-        s = client_slot_push(c);
-        s->text = TAKE_PTR(reply->text);
-        s->len = s->text ? reply->len : 0;
-        c->slot_bytes += s->len;
-        return 0;
-}
-
-/* The request just handled waits for its answer (client_defer()). -ENOMEM: drop. */
-static int client_wait_answer(client *c)
-{
-        client_slot *s;
-
-        if (!c->slots) {
-                c->slots = calloc(CONTROL_DEFER_MAX, sizeof *c->slots);
-                if (!c->slots)
-                        return -ENOMEM;
-        }
-        if (client_slots_full(c))       /* not reached: a full client is not served */
-                return -ENOBUFS;
-        s = client_slot_push(c);
-        s->waiting = true;
-        s->kind = c->defer_kind;
-        s->ticket = c->defer_ticket;
-        s->since = now_usec(CLOCK_MONOTONIC);
-        c->n_waiting++;
-        return 0;
+        /* Full: not reached, a full client reads and handles nothing. */
+        return reply_order_push(&c->order, TAKE_PTR(reply->text), reply->len);
 }
 
 void client_defer(client *c, unsigned kind, uint64_t ticket)
 {
-        c->defer_pending = true;
-        c->defer_kind = kind;
-        c->defer_ticket = ticket;
+        c->order.marked = true;
+        c->order.marked_kind = kind;
+        c->order.marked_ticket = ticket;
 }
 
 /* client_answer() of a JSON reply (consumed; NULL means ENOMEM). */
@@ -396,7 +317,7 @@ static uint64_t deadline_min(uint64_t a, uint64_t since, uint64_t span)
 static int client_arm_timer(client *c)
 {
         const client_pool *p = c->pool;
-        uint64_t deadline = c->watching || c->n_waiting > 0 ? UINT64_MAX : c->active_at + CONTROL_IDLE_USEC;
+        uint64_t deadline = c->watching || c->order.waiting > 0 ? UINT64_MAX : c->active_at + CONTROL_IDLE_USEC;
         int r;
 
         deadline = deadline_min(deadline, c->partial_since, p->request_usec);
@@ -554,15 +475,16 @@ static int client_process_one(client *c)
 
         control_reply reply = { 0 };
 
-        c->defer_pending = false;
+        c->order.marked = false;
         if (c->pool->handler(c, line, len, &reply, c->pool->userdata) < 0) {
                 reply = (control_reply) { 0 };  /* the handler freed what it had */
-                c->defer_pending = false;
+                c->order.marked = false;
         }
-        if (c->defer_pending) {
-                c->defer_pending = false;
+        if (c->order.marked) {
+                c->order.marked = false;
                 free(reply.text);
-                return client_wait_answer(c);
+                return reply_order_defer(&c->order, c->order.marked_kind, c->order.marked_ticket,
+                                         now_usec(CLOCK_MONOTONIC));
         }
         return client_answer(c, &reply);
 }
@@ -608,7 +530,7 @@ static int client_queue_lost_marker(client *c)
  */
 static int client_settle(client *c)
 {
-        bool backlog, ready, want_in, full = client_slots_full(c);
+        bool backlog, ready, want_in, full = reply_order_full(&c->order);
         uint32_t events = 0;
         int r;
 
@@ -625,7 +547,7 @@ static int client_settle(client *c)
         if (c->lost == 0)
                 c->stalled_since = 0;   /* caught up */
         /* Replies kept behind a deferred one count as output not yet read. */
-        backlog = client_out_pending(c) + c->slot_bytes >= CONTROL_OUT_HIGH;
+        backlog = client_out_pending(c) + c->order.bytes >= CONTROL_OUT_HIGH;
         ready = client_has_request(c);
         want_in = !c->closing && !c->eof && !ready && !backlog && !full;
         if (!client_in_partial_line(c, ready))
@@ -646,7 +568,7 @@ static int client_settle(client *c)
                         r = sd_event_source_set_enabled(c->io, SD_EVENT_ON);
                 return r;
         }
-        if (client_out_pending(c) == 0 && c->eof && !ready && c->n_slots == 0)
+        if (client_out_pending(c) == 0 && c->eof && !ready && c->order.n == 0)
                 return 1;
         r = client_arm_timer(c);
         if (r < 0)
@@ -707,7 +629,7 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
                 return 0;
         }
         if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->eof && !c->closing &&
-            !client_has_request(c) && !client_slots_full(c))
+            !client_has_request(c) && !reply_order_full(&c->order))
                 r = client_read(c);
         client_continue(c, r);
         return 0;
@@ -927,40 +849,8 @@ size_t client_pool_deferred_count(const client_pool *p, unsigned kind, uint64_t 
         size_t n = 0;
 
         for (client *c = p->clients; c; c = c->next)
-                for (unsigned i = 0; i < c->n_slots && c->n_waiting > 0; i++) {
-                        client_slot *s = client_slot_at(c, i);
-
-                        n += s->waiting && s->kind == kind && s->ticket <= upto;
-                }
+                n += reply_order_count(&c->order, kind, upto);
         return n;
-}
-
-/* Answers c's deferred replies of kind up to upto with fn; <0: drop c. */
-static int client_answer_deferred(client *c, unsigned kind, uint64_t upto, control_deferred_fn fn,
-                                  void *userdata)
-{
-        uint64_t now = now_usec(CLOCK_MONOTONIC);
-        bool any = false;
-
-        for (unsigned i = 0; i < c->n_slots && c->n_waiting > 0; i++) {
-                client_slot *s = client_slot_at(c, i);
-                control_reply reply = { 0 };
-
-                if (!s->waiting || s->kind != kind || s->ticket > upto)
-                        continue;
-                if (fn(c, now - s->since, &reply, userdata) < 0)
-                        reply = (control_reply) { 0 };
-                client_count_answer(c, &reply);
-                s->waiting = false;
-                s->text = TAKE_PTR(reply.text);
-                s->len = s->text ? reply.len : 0;
-                c->slot_bytes += s->len;
-                c->n_waiting--;
-                any = true;
-        }
-        if (any)
-                client_touch(c);
-        return client_slots_flush(c);
 }
 
 void client_pool_answer_deferred(client_pool *p, unsigned kind, uint64_t upto, control_deferred_fn fn,
@@ -969,9 +859,19 @@ void client_pool_answer_deferred(client_pool *p, unsigned kind, uint64_t upto, c
         client *next;
 
         for (client *c = p->clients; c; c = next) {
+                unsigned n, errors;
+
                 next = c->next;
-                if (c->n_waiting > 0)
-                        client_continue(c, client_answer_deferred(c, kind, upto, fn, userdata));
+                if (c->order.waiting == 0)
+                        continue;
+                n = reply_order_answer(&c->order, kind, upto, now_usec(CLOCK_MONOTONIC), fn, c, userdata,
+                                       &errors);
+                if (n == 0)
+                        continue;
+                p->requests += n;
+                p->errors += errors;
+                client_touch(c);
+                client_continue(c, client_order_flush(c));
         }
 }
 
