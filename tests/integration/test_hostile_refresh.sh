@@ -13,19 +13,24 @@
 # each keeping up to WINDOW requests unanswered, sending for SECS seconds,
 # then reading every answer (60 s at most). Prints one JSON object per
 # command: sent, ok, errors, out_of_order (a reply without the expected
-# fields), shared (answers marked shared), waited_ms_max, elapsed (s).
+# fields), older (refresh answers from a scan that began before the request
+# was sent), shared (answers marked shared), waited_ms_max, elapsed (s).
 FLOOD_PY='
-import json, selectors, socket, sys, time
+import collections, datetime, json, selectors, socket, sys, time
+
+def epoch(t):
+    return datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
 
 path, cmds, conns, window, secs = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 sel = selectors.DefaultSelector()
-stats = {c: {"sent": 0, "ok": 0, "errors": 0, "out_of_order": 0, "shared": 0, "waited_ms_max": 0.0} for c in cmds}
+stats = {c: {"sent": 0, "ok": 0, "errors": 0, "out_of_order": 0, "older": 0, "shared": 0, "waited_ms_max": 0.0} for c in cmds}
 class C: pass
 all_c = []
 for cmd in cmds:
     for _ in range(conns):
         c = C()
         c.cmd, c.s, c.buf, c.sent, c.got = cmd, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM), b"", 0, 0
+        c.times = collections.deque()   # when each request in flight was sent
         c.s.connect(path)
         c.s.setblocking(False)
         c.req = json.dumps({"cmd": cmd}).encode() + b"\n"
@@ -42,14 +47,17 @@ while time.monotonic() < end:
         c = key.data
         if ev & selectors.EVENT_WRITE and sending and c.sent - c.got < window:
             n = min(window - (c.sent - c.got), 256)
+            t = time.time()
             try:
                 w = c.s.send(c.req * n)
             except BlockingIOError:
                 w = 0
-            c.sent += w // len(c.req)
+            k = w // len(c.req)
             if w % len(c.req):     # finish the partial request
                 c.s.setblocking(True); c.s.sendall(c.req[w % len(c.req):]); c.s.setblocking(False)
-                c.sent += 1
+                k += 1
+            c.sent += k
+            c.times.extend([t] * k)
         if ev & selectors.EVENT_READ:
             d = c.s.recv(1 << 16)
             if not d:
@@ -59,7 +67,10 @@ while time.monotonic() < end:
             st = stats[c.cmd]
             for l in lines:
                 c.got += 1
+                sent_at = c.times.popleft()
                 r = json.loads(l)
+                if c.cmd == "refresh" and "scan" in r and epoch(r["scan"]["time"]) < sent_at - 2e-6:
+                    st["older"] += 1
                 if r.get("ok") is True:
                     st["ok"] += 1
                 else:
@@ -147,6 +158,7 @@ flood_attack() {
                 assert_eq "$sent" "$ok" "$cmd: requests answered ok"
                 assert_eq 0 "$(jq -r ".$cmd.errors" <<<"$FLOOD")" "$cmd: error replies"
                 assert_eq 0 "$(jq -r ".$cmd.out_of_order" <<<"$FLOOD")" "$cmd: replies out of place"
+                assert_eq 0 "$(jq -r ".$cmd.older" <<<"$FLOOD")" "$cmd: answers from a scan that began before the request"
                 [ "$(jq -r ".$cmd.shared" <<<"$FLOOD")" -gt 0 ] || fail "$cmd: no answer was shared"
                 scans=$(jq -r ".freshness.requests.$cmd.scans" <<<"$STATUS")
                 [ "$(jq -r ".freshness.requests.$cmd.requested" <<<"$STATUS")" -ge "$sent" ] ||
@@ -177,17 +189,21 @@ test_hostile_refresh_both() {
 }
 
 # A refresh is answered by a scan that began after it came: a listener
-# opened just before is in the answer, and a refresh asked while a scan
-# runs waits for the next one.
+# opened just before is in the answer, the scan's time is after the
+# request's (the floods check this for every answer); a request pipelined
+# behind a refresh is answered after it.
 test_hostile_refresh_fresh_answer() {
         need_cmd jq
         write_config "ScanInterval=1h"
         start_daemon
         refresh
         start_listen --tcp 0.0.0.0 8443
+        local before
+        before=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
         run_cap OUT sa refresh --json
         assert_eq 0 "$OUT_rc" "refresh: $OUT_err"
         assert_json "$OUT" '.waited_ms >= 0 and (.shared | type == "boolean")' "refresh reply: waited_ms, shared"
+        assert_json "$OUT" ".scan.time >= \"$before\"" "the scan began after the request ($before)"
         run_cap OUT sa who 8443 --json
         assert_json "$OUT" '.listeners | length == 1' "who 8443 after the refresh"
         # Two refreshes on one connection: two answers, in order.
