@@ -317,7 +317,9 @@ static uint64_t deadline_min(uint64_t a, uint64_t since, uint64_t span)
 static int client_arm_timer(client *c)
 {
         const client_pool *p = c->pool;
-        uint64_t deadline = c->watching || c->order.waiting > 0 ? UINT64_MAX : c->active_at + CONTROL_IDLE_USEC;
+        /* Waiting for an answer is not idle; not reading what was answered is. */
+        bool waits = c->order.waiting > 0 && client_out_pending(c) == 0;
+        uint64_t deadline = c->watching || waits ? UINT64_MAX : c->active_at + CONTROL_IDLE_USEC;
         int r;
 
         deadline = deadline_min(deadline, c->partial_since, p->request_usec);
@@ -853,26 +855,34 @@ size_t client_pool_deferred_count(const client_pool *p, unsigned kind, uint64_t 
         return n;
 }
 
-void client_pool_answer_deferred(client_pool *p, unsigned kind, uint64_t upto, control_deferred_fn fn,
-                                 void *userdata)
+size_t client_pool_answer_deferred(client_pool *p, unsigned kind, uint64_t upto, control_deferred_fn fn,
+                                   void *userdata)
 {
+        size_t answered = 0;
         client *next;
 
         for (client *c = p->clients; c; c = next) {
                 unsigned n, errors;
+                size_t room;
 
                 next = c->next;
                 if (c->order.waiting == 0)
                         continue;
-                n = reply_order_answer(&c->order, kind, upto, now_usec(CLOCK_MONOTONIC), fn, c, userdata,
-                                       &errors);
+                /* What the client has not read bounds what is answered now: the rest waits for
+                 * the next scan (coalesce_leftover()), as requests wait over CONTROL_OUT_HIGH. */
+                room = CONTROL_OUT_HIGH - (client_out_pending(c) < CONTROL_OUT_HIGH ? client_out_pending(c)
+                                                                                     : CONTROL_OUT_HIGH);
+                n = reply_order_answer(&c->order, kind, upto, now_usec(CLOCK_MONOTONIC), room, fn, c,
+                                       userdata, &errors);
                 if (n == 0)
                         continue;
+                answered += n;
                 p->requests += n;
                 p->errors += errors;
                 client_touch(c);
                 client_continue(c, client_order_flush(c));
         }
+        return answered;
 }
 
 void client_pool_get_stats(const client_pool *p, control_stats *ret)

@@ -10,7 +10,9 @@ uint64_t coalesce_request(coalesce *co)
 
 bool coalesce_pending(const coalesce *co)
 {
-        return co->seq > (co->running ? co->covers : co->answered);
+        if (co->running)
+                return co->seq > co->covers;
+        return co->leftover || co->seq > co->answered;
 }
 
 uint64_t coalesce_gap(const coalesce *co)
@@ -32,6 +34,7 @@ uint64_t coalesce_next_start(const coalesce *co)
 void coalesce_started(coalesce *co, uint64_t now, bool for_requests)
 {
         co->running = true;
+        co->leftover = false;   /* tickets up to seq: every one waiting now */
         co->covers = co->seq;
         co->last_start = now ?: 1;
         if (for_requests)
@@ -48,10 +51,15 @@ uint64_t coalesce_finished(coalesce *co, uint64_t cost)
         return co->answered;
 }
 
-void coalesce_answered(coalesce *co, size_t n)
+void coalesce_answered(coalesce *co, size_t n, bool shared)
 {
-        if (n > 1)
+        if (shared)
                 co->shared += n;
+}
+
+void coalesce_leftover(coalesce *co)
+{
+        co->leftover = true;
 }
 
 json_t *coalesce_to_json(const coalesce *co)
@@ -60,5 +68,5 @@ json_t *coalesce_to_json(const coalesce *co)
                          "requested", (json_int_t) co->requested,
                          "scans", (json_int_t) co->scans,
                          "shared", (json_int_t) co->shared,
-                         "waiting", co->seq > co->answered);
+                         "waiting", co->leftover || co->seq > co->answered);
 }

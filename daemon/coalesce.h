@@ -29,6 +29,7 @@ typedef struct coalesce {
         uint64_t answered;        /* tickets <= this were answered by a finished scan */
         uint64_t covers;          /* while running: the scan answers tickets <= this */
         bool running;
+        bool leftover;            /* waiters up to answered are still waiting (coalesce_leftover()) */
         uint64_t last_start;      /* CLOCK_MONOTONIC of the last scan's start; 0: none yet */
         uint64_t last_cost;       /* usec the last scan cost (CPU or wall: the caller's choice) */
         /* For status. */
@@ -68,8 +69,15 @@ void coalesce_started(coalesce *co, uint64_t now, bool for_requests);
  */
 uint64_t coalesce_finished(coalesce *co, uint64_t cost);
 
-/* n waiters got the answer of the scan that just ended (n > 1: all shared it). */
-void coalesce_answered(coalesce *co, size_t n);
+/* n waiters got the answer of the scan that just ended; shared: it answered more than one. */
+void coalesce_answered(coalesce *co, size_t n, bool shared);
+
+/*
+ * Some waiters the scan that just ended answers could not take their answer
+ * yet (their client's output is full): the next scan, budgeted as any,
+ * answers them.
+ */
+void coalesce_leftover(coalesce *co);
 
 /* {"requested":N,"scans":N,"shared":N,"waiting":bool (tickets not answered yet)}. New reference; NULL out of memory. */
 json_t *coalesce_to_json(const coalesce *co);

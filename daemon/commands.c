@@ -223,9 +223,10 @@ static int deferred_reply(client *c, uint64_t waited_usec, control_reply *ret, v
         return control_reply_from_json(TAKE_PTR(reply), ret);
 }
 
-void commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int r, bool shared)
+size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int r, bool shared)
 {
         deferred_answer a = { .m = m, .cmd = cmd, .shared = shared };
+        size_t n;
 
         if (r < 0)
                 a.error = reply_error(REQUEST_ERROR_INTERNAL, "%s failed: %s",
@@ -237,10 +238,11 @@ void commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int r,
         else
                 a.body = scan_to_json(m->snapshot);
         /* Out of memory: each waiter gets the internal error (deferred_reply() fails). */
-        control_answer_deferred(m->control, cmd, upto, deferred_reply, &a);
+        n = control_answer_deferred(m->control, cmd, upto, deferred_reply, &a);
         json_decref(a.error);
         json_decref(a.body);
         json_decref(a.redacted);
+        return n;
 }
 
 /* watch: from now on this client gets every event as one line. */

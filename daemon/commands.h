@@ -50,7 +50,8 @@ int commands_dispatch(client *c, const char *line, size_t len, control_reply *re
  * requests wait for ended with r (0, or -errno): every waiter of cmd with
  * a ticket up to upto gets its reply, "waited_ms" and "shared" (the scan
  * answered others too) added; for check, the violations of m's snapshot.
+ * Returns how many were answered (control_answer_deferred()).
  */
-void commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int r, bool shared);
+size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int r, bool shared);
 
 #endif

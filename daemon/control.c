@@ -461,10 +461,10 @@ size_t control_deferred_count(const control *ctl, unsigned kind, uint64_t upto)
         return client_pool_deferred_count(ctl->pool, kind, upto);
 }
 
-void control_answer_deferred(control *ctl, unsigned kind, uint64_t upto, control_deferred_fn fn,
-                             void *userdata)
+size_t control_answer_deferred(control *ctl, unsigned kind, uint64_t upto, control_deferred_fn fn,
+                               void *userdata)
 {
-        client_pool_answer_deferred(ctl->pool, kind, upto, fn, userdata);
+        return client_pool_answer_deferred(ctl->pool, kind, upto, fn, userdata);
 }
 
 const char *control_socket_path(const control *ctl)

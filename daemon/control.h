@@ -141,9 +141,12 @@ size_t control_deferred_count(const control *ctl, unsigned kind, uint64_t upto);
 
 /*
  * Answers every reply of kind with a ticket <= upto that waits (fn fills
- * each), and sends what may go out now. Clients may be dropped meanwhile.
+ * each), as far as each client's unread output allows (CONTROL_OUT_HIGH:
+ * the rest keep waiting, control_deferred_count() tells), and sends what
+ * may go out now. Clients may be dropped meanwhile. Returns how many were
+ * answered.
  */
-void control_answer_deferred(control *ctl, unsigned kind, uint64_t upto, control_deferred_fn fn,
+size_t control_answer_deferred(control *ctl, unsigned kind, uint64_t upto, control_deferred_fn fn,
                              void *userdata);
 
 /* The peer's credentials as checked at accept time. */

@@ -142,12 +142,15 @@ static bool kick_refresh(freshness *f);
 /* The scan for co's waiters (of cmd) ended with r: every one with a ticket up to upto gets its answer. */
 static void answer_waiters(freshness *f, request_cmd cmd, coalesce *co, uint64_t upto, int r)
 {
-        size_t n = control_deferred_count(f->manager->control, cmd, upto);
+        size_t n = control_deferred_count(f->manager->control, cmd, upto), answered;
 
         if (n == 0)
                 return;
-        coalesce_answered(co, n);
-        commands_answer_deferred(f->manager, cmd, upto, r, n > 1);
+        answered = commands_answer_deferred(f->manager, cmd, upto, r, n > 1);
+        coalesce_answered(co, answered, n > 1);
+        /* Those whose client has not read enough wait for the next scan. */
+        if (answered < n)
+                coalesce_leftover(co);
 }
 
 /* The full scan that began with coalesce_started() ended with r: its waiters get their answer. */

@@ -80,12 +80,12 @@ size_t reply_order_count(const reply_order *o, unsigned kind, uint64_t upto)
         return n;
 }
 
-unsigned reply_order_answer(reply_order *o, unsigned kind, uint64_t upto, uint64_t now, control_deferred_fn fn,
-                            client *c, void *userdata, unsigned *ret_errors)
+unsigned reply_order_answer(reply_order *o, unsigned kind, uint64_t upto, uint64_t now, size_t room,
+                            control_deferred_fn fn, client *c, void *userdata, unsigned *ret_errors)
 {
         unsigned answered = 0, errors = 0;
 
-        for (unsigned i = 0; i < o->n && o->waiting > 0; i++) {
+        for (unsigned i = 0; i < o->n && o->waiting > 0 && o->bytes < room; i++) {
                 reply_slot *s = slot_at(o, i);
                 control_reply reply = { 0 };
 

@@ -58,11 +58,12 @@ size_t reply_order_count(const reply_order *o, unsigned kind, uint64_t upto);
 /*
  * Each deferred reply of kind with a ticket <= upto gets its answer from
  * fn(c, how long it waited by now, ...; <0: out of memory, the reply
- * becomes the internal error). Returns how many were answered, *ret_errors
- * of them not ok.
+ * becomes the internal error), in order, until the answers kept here reach
+ * room bytes: the rest keep waiting. Returns
+ * how many were answered, *ret_errors of them not ok.
  */
-unsigned reply_order_answer(reply_order *o, unsigned kind, uint64_t upto, uint64_t now, control_deferred_fn fn,
-                            client *c, void *userdata, unsigned *ret_errors);
+unsigned reply_order_answer(reply_order *o, unsigned kind, uint64_t upto, uint64_t now, size_t room,
+                            control_deferred_fn fn, client *c, void *userdata, unsigned *ret_errors);
 
 /* Frees every reply and the ring. */
 void reply_order_clear(reply_order *o);

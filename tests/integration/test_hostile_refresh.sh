@@ -213,3 +213,81 @@ test_hostile_refresh_fresh_answer() {
         assert_json "$(sed -n 1p <<<"$OUT")" '.ok and has("scan")' "first reply: the refresh's"
         assert_json "$(sed -n 2p <<<"$OUT")" '.ok and has("status")' "second reply: the status"
 }
+
+# The client that asks and does not read: SENDS check requests on one
+# connection with a small receive buffer, prints "SENT", waits for the
+# file GO (20 s at most), then reads every answer; prints JSON: ok, errors,
+# missing (no answer before the daemon closed or 60 s passed).
+NOREAD_PY='
+import json, os, socket, sys, time
+path, n, go = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(path)
+s.sendall(b"{\"cmd\":\"check\"}\n" * n)
+print("SENT", flush=True)
+end = time.monotonic() + 20
+while not os.path.exists(go) and time.monotonic() < end:
+    time.sleep(0.05)
+s.settimeout(60)
+buf, ok, errors = b"", 0, 0
+try:
+    while ok + errors < n:
+        d = s.recv(1 << 16)
+        if not d:
+            break
+        buf += d
+        *lines, buf = buf.split(b"\n")
+        for l in lines:
+            if json.loads(l).get("ok") is True:
+                ok += 1
+            else:
+                errors += 1
+except socket.timeout:
+    pass
+print(json.dumps({"ok": ok, "errors": errors, "missing": n - ok - errors}), flush=True)
+'
+
+# VmRSS of the daemon in KiB.
+daemon_rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status"; }
+
+# A member pipelines 40 checks whose answers are big (21 violations of
+# ~9 KiB each: 21 holders of a refused user) and reads nothing for a
+# while: answers are made only as far as its unread output allows (256 KiB,
+# as for any request), the rest wait for later scans (unbounded, all 40
+# would be made and held at the first); once it reads, every check is
+# answered. The daemon's memory is printed.
+test_hostile_refresh_no_read() {
+        need_cmd setpriv jq getent groupadd
+        [ -x /usr/bin/python3 ] || skip "no /usr/bin/python3 for the unprivileged client"
+        local gid go=$SA_IT_DIR/noread.go out=$SA_IT_DIR/noread.out rss0 rss1 client n=40 size t0 answered
+        gid=$(ensure_group sockaudit) || fail "cannot create group sockaudit"
+        printf '%s' "$NOREAD_PY" > "$SA_IT_DIR/noread.py" || fail "cannot write noread.py"
+        write_config "ScanInterval=1h" "Ports=443" "[Port 443/tcp]" "AllowUser=nobody"
+        start_listen --children 20 --tcp 0.0.0.0 443
+        start_daemon
+        refresh
+        size=$(sa check --json | wc -c)
+        note "one check answer: $size bytes"
+        [ "$size" -ge 100000 ] || fail "check's answer is only $size bytes: not big enough to show anything"
+        rss0=$(daemon_rss)
+        status_json
+        t0=$(jq -r '.requests.total' <<<"$STATUS")
+        timeout 90 "${NSX[@]}" setpriv --reuid=65534 --regid=65534 --groups="$gid" \
+                /usr/bin/python3 "$SA_IT_DIR/noread.py" "$SOCK" "$n" "$go" > "$out" 2> "$out.err" < /dev/null &
+        client=$!
+        track_pid "$client"
+        wait_for 10 "the client to send its checks" grep -q SENT "$out"
+        sleep_scaled 3
+        rss1=$(daemon_rss)
+        status_json
+        # Answered since t0: the checks, and the status that read t0.
+        answered=$(($(jq -r '.requests.total' <<<"$STATUS") - t0 - 1))
+        note "daemon VmRSS: $rss0 KiB before, $rss1 KiB with $n checks asked and nothing read;" \
+             "$answered answered so far; requests: $(jq -c '.freshness.requests.check' <<<"$STATUS")"
+        [ "$answered" -le 8 ] || fail "$answered of $n checks answered for a client that reads nothing (${size} bytes each)"
+        touch "$go"
+        wait_exit "$client" 60 "the client to read its answers" || fail "$WAITED"
+        note "client: $(tail -n 1 "$out")"
+        assert_json "$(tail -n 1 "$out")" ".ok == $n and .errors == 0 and .missing == 0" "every check answered ok"
+}

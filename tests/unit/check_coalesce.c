@@ -20,7 +20,7 @@ START_TEST(first_request_starts_at_once)
         coalesce_started(&co, 1000 * MS, true);
         ck_assert_uint_eq(coalesce_next_start(&co), 0);         /* running: its end asks again */
         ck_assert_uint_eq(coalesce_finished(&co, 10 * MS), 1);
-        coalesce_answered(&co, 1);
+        coalesce_answered(&co, 1, false);
         ck_assert_uint_eq(co.scans, 1);
         ck_assert_uint_eq(co.shared, 0);
         ck_assert(!coalesce_pending(&co));
@@ -60,7 +60,7 @@ START_TEST(many_requests_one_scan)
         coalesce_started(&co, 5 * MS, true);
         upto = coalesce_finished(&co, 2 * MS);
         ck_assert_uint_eq(upto, 5000);
-        coalesce_answered(&co, 5000);
+        coalesce_answered(&co, 5000, true);
         ck_assert_uint_eq(co.requested, 5000);
         ck_assert_uint_eq(co.scans, 1);
         ck_assert_uint_eq(co.shared, 5000);
@@ -125,6 +125,25 @@ START_TEST(flood_is_budgeted)
 }
 END_TEST
 
+/* Waiters a scan could not answer (their client's output full) make the next scan due, budgeted. */
+START_TEST(leftover_waits_for_next_scan)
+{
+        coalesce co = { 0 };
+
+        (void) coalesce_request(&co);
+        coalesce_started(&co, 1000 * MS, true);
+        (void) coalesce_finished(&co, 1 * MS);
+        ck_assert(!coalesce_pending(&co));
+        coalesce_leftover(&co);
+        ck_assert(coalesce_pending(&co));
+        ck_assert_uint_eq(coalesce_next_start(&co), 1200 * MS);
+        coalesce_started(&co, 1200 * MS, true);
+        ck_assert(!coalesce_pending(&co));
+        (void) coalesce_finished(&co, 1 * MS);
+        ck_assert(!coalesce_pending(&co));
+}
+END_TEST
+
 /* Finishing with nothing running changes nothing. */
 START_TEST(finish_without_start)
 {
@@ -148,6 +167,7 @@ Suite *coalesce_suite(void)
         tcase_add_test(tc, budget_follows_cost);
         tcase_add_test(tc, periodic_scan_answers_earlier_requests);
         tcase_add_test(tc, flood_is_budgeted);
+        tcase_add_test(tc, leftover_waits_for_next_scan);
         tcase_add_test(tc, finish_without_start);
         suite_add_tcase(s, tc);
         return s;

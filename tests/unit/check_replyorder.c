@@ -64,12 +64,12 @@ START_TEST(order_kept)
         expect_pop(&o, NULL);
         /* Kind 4 first: still behind the kind 3 one. */
         ck_assert_uint_eq(reply_order_count(&o, 4, 1), 1);
-        ck_assert_uint_eq(reply_order_answer(&o, 4, 1, 400, fill, NULL, "check", &errors), 1);
+        ck_assert_uint_eq(reply_order_answer(&o, 4, 1, 400, SIZE_MAX, fill, NULL, "check", &errors), 1);
         ck_assert_uint_eq(errors, 0);
         expect_pop(&o, NULL);
         /* A ticket above upto keeps waiting. */
-        ck_assert_uint_eq(reply_order_answer(&o, 3, 0, 400, fill, NULL, "refresh", &errors), 0);
-        ck_assert_uint_eq(reply_order_answer(&o, 3, 1, 400, fill, NULL, "refresh", &errors), 1);
+        ck_assert_uint_eq(reply_order_answer(&o, 3, 0, 400, SIZE_MAX, fill, NULL, "refresh", &errors), 0);
+        ck_assert_uint_eq(reply_order_answer(&o, 3, 1, 400, SIZE_MAX, fill, NULL, "refresh", &errors), 1);
         expect_pop(&o, "refresh 300");
         expect_pop(&o, "status");
         expect_pop(&o, "check 250");
@@ -104,11 +104,31 @@ START_TEST(fill_failure)
         size_t len = 5;
 
         ck_assert_int_eq(reply_order_defer(&o, 1, 7, 0), 0);
-        ck_assert_uint_eq(reply_order_answer(&o, 1, 7, 10, fill_fails, NULL, NULL, &errors), 1);
+        ck_assert_uint_eq(reply_order_answer(&o, 1, 7, 10, SIZE_MAX, fill_fails, NULL, NULL, &errors), 1);
         ck_assert_uint_eq(errors, 1);
         ck_assert(reply_order_pop(&o, &text, &len));
         ck_assert_ptr_null(text);
         ck_assert_uint_eq(len, 0);
+        reply_order_clear(&o);
+}
+END_TEST
+
+/* Answers stop at room bytes; the rest keep waiting, in order. */
+START_TEST(room_bounds_answers)
+{
+        reply_order o = { 0 };
+        unsigned errors;
+
+        for (unsigned i = 1; i <= 3; i++)
+                ck_assert_int_eq(reply_order_defer(&o, 1, i, 0), 0);
+        ck_assert_uint_eq(reply_order_answer(&o, 1, 3, 5, 0, fill, NULL, "z", &errors), 0);   /* no room */
+        ck_assert_uint_eq(reply_order_answer(&o, 1, 3, 10, 1, fill, NULL, "a", &errors), 1);
+        ck_assert_uint_eq(o.waiting, 2);
+        ck_assert_uint_eq(reply_order_answer(&o, 1, 3, 20, 9, fill, NULL, "b", &errors), 2); /* 4 + 4 < 9 */
+        expect_pop(&o, "a 10");
+        expect_pop(&o, "b 20");
+        expect_pop(&o, "b 20");
+        ck_assert_uint_eq(reply_order_answer(&o, 1, 3, 30, 0, fill, NULL, "c", &errors), 0);
         reply_order_clear(&o);
 }
 END_TEST
@@ -122,7 +142,7 @@ START_TEST(wraps)
         for (unsigned round = 0; round < 3 * CONTROL_DEFER_MAX; round++) {
                 ck_assert_int_eq(reply_order_defer(&o, 2, round + 1, round), 0);
                 ck_assert_int_eq(reply_order_push(&o, dup_text("after"), 5), 0);
-                ck_assert_uint_eq(reply_order_answer(&o, 2, round + 1, round + 5, fill, NULL, "r", &errors), 1);
+                ck_assert_uint_eq(reply_order_answer(&o, 2, round + 1, round + 5, SIZE_MAX, fill, NULL, "r", &errors), 1);
                 expect_pop(&o, "r 5");
                 expect_pop(&o, "after");
         }
@@ -138,6 +158,7 @@ Suite *replyorder_suite(void)
         tcase_add_test(tc, order_kept);
         tcase_add_test(tc, bounded);
         tcase_add_test(tc, fill_failure);
+        tcase_add_test(tc, room_bounds_answers);
         tcase_add_test(tc, wraps);
         suite_add_tcase(s, tc);
         return s;
