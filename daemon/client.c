@@ -19,6 +19,7 @@
 #include "client.h"
 #include "log.h"
 #include "replybuf.h"
+#include "replyorder.h"
 #include "request.h"
 #include "sockaudit.h"
 
@@ -59,6 +60,8 @@ struct client {
 
         char *out;               /* [out_start, out_end) still to send */
         size_t out_start, out_end, out_size;
+
+        reply_order order;       /* replies held behind a deferred one (empty: none) */
 };
 
 struct client_pool {
@@ -141,6 +144,7 @@ static client *client_free(client *c)
         safe_close(c->fd);
         free(c->in);
         free(c->out);
+        reply_order_clear(&c->order);
         free(c);
         return NULL;
 }
@@ -233,13 +237,40 @@ static int client_queue_reply(client *c, json_t *reply)
         return client_queue_text(c, out.text, out.len);
 }
 
-/* Queues the answer to a request (its text is taken), counting it. */
+/* Sends the answered replies at the head of c's order, up to the first deferred one. <0: drop. */
+static int client_order_flush(client *c)
+{
+        char *text;
+        size_t len;
+        int r = 0;
+
+        while (reply_order_pop(&c->order, &text, &len))
+                if (r >= 0)
+                        r = client_queue_text(c, text, len);
+                else
+                        free(text);
+        return r;
+}
+
+/*
+ * Queues the answer to a request (its text is taken), counting it; behind
+ * a deferred reply it waits its turn.
+ */
 static int client_answer(client *c, control_reply *reply)
 {
         c->pool->requests++;
-        if (!reply->text || !reply->ok)
-                c->pool->errors++;
-        return client_queue_text(c, TAKE_PTR(reply->text), reply->len);
+        c->pool->errors += !reply->text || !reply->ok;
+        if (c->order.n == 0)
+                return client_queue_text(c, TAKE_PTR(reply->text), reply->len);
+        /* Full: not reached, a full client reads and handles nothing. */
+        return reply_order_push(&c->order, TAKE_PTR(reply->text), reply->len);
+}
+
+void client_defer(client *c, unsigned kind, uint64_t ticket)
+{
+        c->order.marked = true;
+        c->order.marked_kind = kind;
+        c->order.marked_ticket = ticket;
 }
 
 /* client_answer() of a JSON reply (consumed; NULL means ENOMEM). */
@@ -281,7 +312,9 @@ static uint64_t deadline_min(uint64_t a, uint64_t since, uint64_t span)
 static int client_arm_timer(client *c)
 {
         const client_pool *p = c->pool;
-        uint64_t deadline = c->watching ? UINT64_MAX : c->active_at + CONTROL_IDLE_USEC;
+        /* Waiting for an answer is not idle; not reading what was answered is. */
+        bool waits = c->order.waiting > 0 && client_out_pending(c) == 0;
+        uint64_t deadline = c->watching || waits ? UINT64_MAX : c->active_at + CONTROL_IDLE_USEC;
         int r;
 
         deadline = deadline_min(deadline, c->partial_since, p->request_usec);
@@ -439,8 +472,17 @@ static int client_process_one(client *c)
 
         control_reply reply = { 0 };
 
-        if (c->pool->handler(c, line, len, &reply, c->pool->userdata) < 0)
+        c->order.marked = false;
+        if (c->pool->handler(c, line, len, &reply, c->pool->userdata) < 0) {
                 reply = (control_reply) { 0 };  /* the handler freed what it had */
+                c->order.marked = false;
+        }
+        if (c->order.marked) {
+                c->order.marked = false;
+                free(reply.text);
+                return reply_order_defer(&c->order, c->order.marked_kind, c->order.marked_ticket,
+                                         now_usec(CLOCK_MONOTONIC));
+        }
         return client_answer(c, &reply);
 }
 
@@ -485,7 +527,7 @@ static int client_queue_lost_marker(client *c)
  */
 static int client_settle(client *c)
 {
-        bool backlog, ready, want_in;
+        bool backlog, ready, want_in, full = reply_order_full(&c->order);
         uint32_t events = 0;
         int r;
 
@@ -501,9 +543,10 @@ static int client_settle(client *c)
         }
         if (c->lost == 0)
                 c->stalled_since = 0;   /* caught up */
-        backlog = client_out_pending(c) >= CONTROL_OUT_HIGH;
+        /* Replies kept behind a deferred one count as output not yet read. */
+        backlog = client_out_pending(c) + c->order.bytes >= CONTROL_OUT_HIGH;
         ready = client_has_request(c);
-        want_in = !c->closing && !c->eof && !ready && !backlog;
+        want_in = !c->closing && !c->eof && !ready && !backlog && !full;
         if (!client_in_partial_line(c, ready))
                 c->partial_since = 0;
         else if (c->partial_since == 0)
@@ -522,7 +565,7 @@ static int client_settle(client *c)
                         r = sd_event_source_set_enabled(c->io, SD_EVENT_ON);
                 return r;
         }
-        if (client_out_pending(c) == 0 && c->eof && !ready)
+        if (client_out_pending(c) == 0 && c->eof && !ready && c->order.n == 0)
                 return 1;
         r = client_arm_timer(c);
         if (r < 0)
@@ -541,7 +584,7 @@ static int client_settle(client *c)
                 r = sd_event_source_set_enabled(c->io, SD_EVENT_OFF);
         if (r < 0)
                 return r;
-        if (ready && !backlog)
+        if (ready && !backlog && !full)
                 ready_append(c);
         else
                 ready_remove(c);
@@ -583,7 +626,7 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
                 return 0;
         }
         if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->eof && !c->closing &&
-            !client_has_request(c))
+            !client_has_request(c) && !reply_order_full(&c->order))
                 r = client_read(c);
         client_continue(c, r);
         return 0;
@@ -796,6 +839,45 @@ void client_pool_set_timeouts(client_pool *p, uint64_t request_usec, uint64_t st
 {
         p->request_usec = request_usec > 0 ? request_usec : CONTROL_REQUEST_USEC;
         p->stall_usec = stall_usec > 0 ? stall_usec : CONTROL_STALL_USEC;
+}
+
+size_t client_pool_deferred_count(const client_pool *p, unsigned kind, uint64_t upto)
+{
+        size_t n = 0;
+
+        for (client *c = p->clients; c; c = c->next)
+                n += reply_order_count(&c->order, kind, upto);
+        return n;
+}
+
+size_t client_pool_answer_deferred(client_pool *p, unsigned kind, uint64_t upto, control_deferred_fn fn,
+                                   void *userdata)
+{
+        size_t answered = 0;
+        client *next;
+
+        for (client *c = p->clients; c; c = next) {
+                unsigned n, errors;
+                size_t room;
+
+                next = c->next;
+                if (c->order.waiting == 0)
+                        continue;
+                /* What the client has not read bounds what is answered now: the rest waits for
+                 * the next scan (coalesce_leftover()), as requests wait over CONTROL_OUT_HIGH. */
+                room = CONTROL_OUT_HIGH - (client_out_pending(c) < CONTROL_OUT_HIGH ? client_out_pending(c)
+                                                                                     : CONTROL_OUT_HIGH);
+                n = reply_order_answer(&c->order, kind, upto, now_usec(CLOCK_MONOTONIC), room, fn, c,
+                                       userdata, &errors);
+                if (n == 0)
+                        continue;
+                answered += n;
+                p->requests += n;
+                p->errors += errors;
+                client_touch(c);
+                client_continue(c, client_order_flush(c));
+        }
+        return answered;
 }
 
 void client_pool_get_stats(const client_pool *p, control_stats *ret)

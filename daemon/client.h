@@ -66,4 +66,9 @@ void client_start(client *c);
  */
 void client_refuse(client *c, json_t *reply);
 
+/* control_deferred_count() and control_answer_deferred() (control.h) for the pool's clients. */
+size_t client_pool_deferred_count(const client_pool *p, unsigned kind, uint64_t upto);
+size_t client_pool_answer_deferred(client_pool *p, unsigned kind, uint64_t upto, control_deferred_fn fn,
+                                   void *userdata);
+
 #endif

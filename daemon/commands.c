@@ -182,26 +182,72 @@ static int command_status(manager *m, client *c, const request *req, control_rep
         return control_reply_from_json(status_reply(m), ret);
 }
 
-/* check: the violations of what listens now (after a freshness check of every listener). */
-static int command_check(manager *m, client *c, const request *req, control_reply *ret)
+/*
+ * check and refresh wait (client_defer()) for a verification of every
+ * listener, or a full scan, that starts after they came and is shared by
+ * all that wait by then (freshness_wait(), coalesce.h); the answer is
+ * commands_answer_deferred()'s.
+ */
+static int command_deferred(manager *m, client *c, const request *req, control_reply *ret)
 {
-        _cleanup_json_ json_t *reply = NULL;
-        json_t *violations;
-        int r;
+        client_defer(c, req->cmd, freshness_wait(m->freshness, req->cmd));
+        return 0;
+}
 
-        r = manager_ensure_fresh(m, NULL);
-        if (r < 0)
-                return control_reply_from_json(reply_error(REQUEST_ERROR_INTERNAL, "rescan failed: %s",
-                                                           strerror(-r)), ret);
-        if (!m->snapshot)
-                return control_reply_from_json(no_snapshot_error(m), ret);
+/* What every waiter of one scan shares; built once, referenced by each reply. */
+typedef struct deferred_answer {
+        manager *m;
+        request_cmd cmd;
+        bool shared;
+        json_t *error;            /* the scan failed: this, to all */
+        json_t *body;             /* refresh: the scan; check: the violations */
+        json_t *redacted;         /* check: the violations without command lines, made when first needed */
+} deferred_answer;
+
+static int deferred_reply(client *c, uint64_t waited_usec, control_reply *ret, void *userdata)
+{
+        deferred_answer *a = userdata;
+        _cleanup_json_ json_t *reply = NULL;
+        json_t *body = a->body;
+
+        if (a->error)
+                return control_reply_from_json(json_incref(a->error), ret);
+        if (a->cmd == REQUEST_CHECK && redact_for(a->m->config, client_uid(c))) {
+                if (!a->redacted) {
+                        a->redacted = json_deep_copy(a->body);
+                        if (!a->redacted || redact_cmdlines(a->redacted) < 0)
+                                return -ENOMEM;
+                }
+                body = a->redacted;
+        }
         reply = reply_ok();
-        violations = monitor_check(m->snapshot, &m->config->policy);
-        if (!reply || !violations || json_object_set_new(reply, "violations", violations) < 0)
-                return -ENOMEM;
-        if (redact_for(m->config, client_uid(c)) && redact_cmdlines(violations) < 0)
+        if (!reply || json_object_set(reply, a->cmd == REQUEST_CHECK ? "violations" : "scan", body) < 0 ||
+            json_object_set_new(reply, "waited_ms", json_real((double) waited_usec / 1000.0)) < 0 ||
+            json_object_set_new(reply, "shared", json_boolean(a->shared)) < 0)
                 return -ENOMEM;
         return control_reply_from_json(TAKE_PTR(reply), ret);
+}
+
+size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int r, bool shared)
+{
+        deferred_answer a = { .m = m, .cmd = cmd, .shared = shared };
+        size_t n;
+
+        if (r < 0)
+                a.error = reply_error(REQUEST_ERROR_INTERNAL, "%s failed: %s",
+                                      cmd == REQUEST_CHECK ? "rescan" : "scan", strerror(-r));
+        else if (!m->snapshot)
+                a.error = no_snapshot_error(m);
+        else if (cmd == REQUEST_CHECK)
+                a.body = monitor_check(m->snapshot, &m->config->policy);
+        else
+                a.body = scan_to_json(m->snapshot);
+        /* Out of memory: each waiter gets the internal error (deferred_reply() fails). */
+        n = control_answer_deferred(m->control, cmd, upto, deferred_reply, &a);
+        json_decref(a.error);
+        json_decref(a.body);
+        json_decref(a.redacted);
+        return n;
 }
 
 /* watch: from now on this client gets every event as one line. */
@@ -209,24 +255,6 @@ static int command_watch(manager *m, client *c, const request *req, control_repl
 {
         client_set_watching(c);
         return control_reply_from_json(reply_ok(), ret);
-}
-
-/* refresh: a full scan now, and its figures. */
-static int command_refresh(manager *m, client *c, const request *req, control_reply *ret)
-{
-        _cleanup_json_ json_t *reply = NULL;
-        json_t *scan;
-        int r;
-
-        r = manager_scan(m, "refresh request");
-        if (r < 0)
-                return control_reply_from_json(reply_error(REQUEST_ERROR_INTERNAL, "scan failed: %s",
-                                                           strerror(-r)), ret);
-        reply = reply_ok();
-        scan = scan_to_json(m->snapshot);
-        if (!reply || !scan || json_object_set_new(reply, "scan", scan) < 0)
-                return -ENOMEM;
-        return control_reply_from_json(TAKE_PTR(reply), ret);
 }
 
 /*
@@ -238,8 +266,8 @@ const command command_table[_REQUEST_CMD_MAX] = {
         [REQUEST_WHO]     = { command_listeners, COMMAND_ACCESS_PEER },
         [REQUEST_LIST]    = { command_listeners, COMMAND_ACCESS_PEER },
         [REQUEST_STATUS]  = { command_status,    COMMAND_ACCESS_PEER },
-        [REQUEST_REFRESH] = { command_refresh,   COMMAND_ACCESS_PEER },
-        [REQUEST_CHECK]   = { command_check,     COMMAND_ACCESS_PEER },
+        [REQUEST_REFRESH] = { command_deferred,  COMMAND_ACCESS_PEER },
+        [REQUEST_CHECK]   = { command_deferred,  COMMAND_ACCESS_PEER },
         [REQUEST_WATCH]   = { command_watch,     COMMAND_ACCESS_PEER },
 };
 

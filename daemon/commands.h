@@ -45,4 +45,13 @@ extern const command command_table[_REQUEST_CMD_MAX];
  */
 int commands_dispatch(client *c, const char *line, size_t len, control_reply *ret, void *userdata);
 
+/*
+ * The scan that refresh (cmd REQUEST_REFRESH) or check (REQUEST_CHECK)
+ * requests wait for ended with r (0, or -errno): every waiter of cmd with
+ * a ticket up to upto gets its reply, "waited_ms" and "shared" (the scan
+ * answered others too) added; for check, the violations of m's snapshot.
+ * Returns how many were answered (control_answer_deferred()).
+ */
+size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int r, bool shared);
+
 #endif

@@ -456,6 +456,17 @@ void control_broadcast(control *ctl, const char *line, size_t len, const char *r
         client_pool_broadcast(ctl->pool, line, len, redacted, redacted_len);
 }
 
+size_t control_deferred_count(const control *ctl, unsigned kind, uint64_t upto)
+{
+        return client_pool_deferred_count(ctl->pool, kind, upto);
+}
+
+size_t control_answer_deferred(control *ctl, unsigned kind, uint64_t upto, control_deferred_fn fn,
+                               void *userdata)
+{
+        return client_pool_answer_deferred(ctl->pool, kind, upto, fn, userdata);
+}
+
 const char *control_socket_path(const control *ctl)
 {
         return ctl->path;

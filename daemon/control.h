@@ -117,6 +117,38 @@ void client_set_watching(client *c);
 void control_broadcast(control *ctl, const char *line, size_t len, const char *redacted,
                        size_t redacted_len);
 
+/*
+ * Deferred replies (coalesced refresh and check, daemon/coalesce.h): a
+ * handler that cannot answer yet calls client_defer() and returns 0 (its
+ * *ret is ignored); the client's later requests are still read, and their
+ * replies wait behind the deferred one: replies keep the order of the
+ * requests. A client holds at most CONTROL_DEFER_MAX replies so kept
+ * (deferred ones and those queued behind them); beyond, its requests wait
+ * unread. kind is the caller's (which answer it waits for), ticket orders
+ * it among its kind. While a client waits, its idle timeout is off.
+ */
+#define CONTROL_DEFER_MAX 256u
+void client_defer(client *c, unsigned kind, uint64_t ticket);
+
+/*
+ * Fills one deferred reply (of a client, waited waited_usec): as a handler
+ * fills *ret. 0 or -ENOMEM (the client gets an internal error).
+ */
+typedef int (*control_deferred_fn)(client *c, uint64_t waited_usec, control_reply *ret, void *userdata);
+
+/* How many replies of kind with a ticket <= upto wait, all clients together. */
+size_t control_deferred_count(const control *ctl, unsigned kind, uint64_t upto);
+
+/*
+ * Answers every reply of kind with a ticket <= upto that waits (fn fills
+ * each), as far as each client's unread output allows (CONTROL_OUT_HIGH:
+ * the rest keep waiting, control_deferred_count() tells), and sends what
+ * may go out now. Clients may be dropped meanwhile. Returns how many were
+ * answered.
+ */
+size_t control_answer_deferred(control *ctl, unsigned kind, uint64_t upto, control_deferred_fn fn,
+                             void *userdata);
+
 /* The peer's credentials as checked at accept time. */
 pid_t client_pid(const client *c);
 uid_t client_uid(const client *c);

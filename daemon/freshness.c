@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "util.h"
+#include "coalesce.h"
+#include "commands.h"
 #include "freshness.h"
 #include "sockaudit-internal.h"
 #include "manager.h"
@@ -78,6 +80,13 @@ struct freshness {
         uint64_t fd_trouble_usec;  /* CLOCK_MONOTONIC of the latest fd exhaustion, 0 if none */
         log_ratelimit probe_rl;
         log_ratelimit fd_rl;
+
+        /* Coalesced requests (coalesce.h): refresh waits for a full scan on
+         * the resync's thread, check for a verification of every listener
+         * (here, on the loop: the lib's refresh is not thread-safe); each
+         * timer starts one when the budget allows. */
+        coalesce refresh_wait, check_wait;
+        sd_event_source *refresh_timer, *check_timer;
 };
 
 static const char *const events_names[] = {
@@ -138,6 +147,43 @@ void freshness_note_full_scan(freshness *f, uint64_t cpu)
         f->last_full_cpu_usec = cpu;
 }
 
+static bool kick_refresh(freshness *f);
+
+/* The scan for co's waiters (of cmd) ended with r: every one with a ticket up to upto gets its answer. */
+static void answer_waiters(freshness *f, request_cmd cmd, coalesce *co, uint64_t upto, int r)
+{
+        size_t n = control_deferred_count(f->manager->control, cmd, upto), answered;
+
+        if (n == 0)
+                return;
+        answered = commands_answer_deferred(f->manager, cmd, upto, r, n > 1);
+        coalesce_answered(co, answered, n > 1);
+        /* Those whose client has not read enough wait for the next scan. */
+        if (answered < n)
+                coalesce_leftover(co);
+}
+
+/* The full scan that began with coalesce_started() ended with r: its waiters get their answer. */
+static void refresh_waiters_done(freshness *f, int r, uint64_t cost)
+{
+        uint64_t upto = coalesce_finished(&f->refresh_wait, cost);
+
+        answer_waiters(f, REQUEST_REFRESH, &f->refresh_wait, upto, r);
+        (void) kick_refresh(f);
+}
+
+/* A full scan here, on the loop, answering the refresh requests that came before it. */
+static int scan_here(freshness *f, const char *why)
+{
+        uint64_t cpu0 = cpu_usec();
+        int r;
+
+        coalesce_started(&f->refresh_wait, now_usec(CLOCK_MONOTONIC), false);
+        r = manager_scan(f->manager, why);
+        refresh_waiters_done(f, r, cpu_usec() - cpu0);
+        return r;
+}
+
 static void resync_stop(freshness *f)
 {
         f->job_source = sd_event_source_disable_unref(f->job_source);
@@ -165,12 +211,14 @@ static void resync_finish(freshness *f)
         freshness_drain(f);
         r = sa_scanner_scan_finish(m->scanner, job, &snap);
         f->last_full_cpu_usec = cpu_usec() - f->job_cpu0;
-        if (r == -ESTALE) {             /* a full scan ran meanwhile */
+        if (r == -ESTALE) {             /* a full scan ran meanwhile, started after this one */
                 freshness_schedule_resync(f);
+                refresh_waiters_done(f, 0, f->last_full_cpu_usec);
                 return;
         }
         if (r < 0) {
                 manager_scan_done(m, r, NULL, "periodic");
+                refresh_waiters_done(f, r, f->last_full_cpu_usec);
                 return;
         }
         r = sa_scanner_refresh(m->scanner, snap, NULL, 0,
@@ -187,6 +235,7 @@ static void resync_finish(freshness *f)
         } else if (r < 0)
                 log_debug_errno(r, "Refresh after the resync failed, installing the resync as it is: %m");
         manager_scan_done(m, 0, snap, "periodic");
+        refresh_waiters_done(f, 0, cpu_usec() - f->job_cpu0);
 }
 
 static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *userdata)
@@ -204,16 +253,21 @@ static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *
         return 0;
 }
 
-/* The periodic resync: the walk on a thread, the loop keeps serving. */
-static void resync_start(freshness *f)
+/*
+ * The full resync: the walk on a thread, the loop keeps serving. Every
+ * refresh request that came before it gets its answer at its end;
+ * for_requests: started for them (counted), else periodic.
+ */
+static void resync_start(freshness *f, bool for_requests)
 {
+        const char *why = for_requests ? "refresh request" : "periodic";
         manager *m = f->manager;
         int r;
 
         if (f->job)
                 return;
         if (!m->snapshot) {
-                (void) manager_scan(m, "periodic");
+                (void) scan_here(f, why);
                 return;
         }
         freshness_drain(f);
@@ -225,14 +279,80 @@ static void resync_start(freshness *f)
         if (r < 0) {
                 resync_stop(f);
                 log_debug_errno(r, "Cannot start the resync in the background, scanning here: %m");
-                (void) manager_scan(m, "periodic");
+                (void) scan_here(f, why);
+                return;
         }
+        coalesce_started(&f->refresh_wait, now_usec(CLOCK_MONOTONIC), for_requests);
 }
 
 static int on_resync_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
-        resync_start(userdata);
+        resync_start(userdata, false);
         return 0;
+}
+
+/*
+ * Arms timer for a coalesced scan when co wants one (at once, or when its
+ * budget allows). True when one may start now: a timer firing then starts it.
+ */
+static bool kick(sd_event_source *timer, const coalesce *co)
+{
+        uint64_t at = coalesce_next_start(co), now = now_usec(CLOCK_MONOTONIC);
+
+        if (!timer || at == 0)
+                return false;
+        sd_event_source_set_time(timer, at > now ? at : now);
+        sd_event_source_set_time_accuracy(timer, USEC_PER_MSEC);
+        sd_event_source_set_enabled(timer, SD_EVENT_ONESHOT);
+        return at <= now;
+}
+
+/* While a resync walks, its end answers (and kicks again). */
+static bool kick_refresh(freshness *f)
+{
+        return !f->job && kick(f->refresh_timer, &f->refresh_wait);
+}
+
+/* The budget allows a scan for the refresh requests waiting (else: armed again for when it does). */
+static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        freshness *f = userdata;
+
+        if (kick_refresh(f)) {
+                sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                resync_start(f, true);
+        }
+        return 0;
+}
+
+/* The full verification for the check requests waiting: every listener refreshed, here. */
+static int on_check_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        freshness *f = userdata;
+        uint64_t cpu0 = cpu_usec(), upto;
+        int r;
+
+        if (!kick(s, &f->check_wait))
+                return 0;       /* none waits, or not yet allowed: armed again */
+        sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        coalesce_started(&f->check_wait, now_usec(CLOCK_MONOTONIC), true);
+        r = freshness_ensure(f, NULL);
+        upto = coalesce_finished(&f->check_wait, cpu_usec() - cpu0);
+        answer_waiters(f, REQUEST_CHECK, &f->check_wait, upto, r);
+        (void) kick(f->check_timer, &f->check_wait);
+        return 0;
+}
+
+uint64_t freshness_wait(freshness *f, request_cmd cmd)
+{
+        bool refresh = cmd == REQUEST_REFRESH;
+        uint64_t ticket = coalesce_request(refresh ? &f->refresh_wait : &f->check_wait);
+
+        if (refresh)
+                (void) kick_refresh(f);
+        else
+                (void) kick(f->check_timer, &f->check_wait);
+        return ticket;
 }
 
 static bool is_fd_exhaustion(int r)
@@ -455,7 +575,7 @@ static void event_scan_run(freshness *f)
                 heat_after(f, LISTEN_SETTLE_USEC);
                 return;
         }
-        resync_start(f);
+        resync_start(f, false);
         /* Scanned here when it could not start: probe now. */
         f->heat_after_resync = f->job != NULL;
         if (!f->job)
@@ -606,6 +726,12 @@ json_t *freshness_to_json(freshness *f)
                 json_decref(le);
                 return NULL;
         }
+        json_t *requests = json_pack("{s:o,s:o}", "refresh", coalesce_to_json(&f->refresh_wait),
+                                     "check", coalesce_to_json(&f->check_wait));
+        if (!requests) {
+                json_decref(le);
+                return NULL;
+        }
         sa_scanner_incremental_stats(f->manager->scanner, &is);
         watchproc_get_stats(f->watchproc, &ws);
         o = json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
@@ -627,7 +753,9 @@ json_t *freshness_to_json(freshness *f)
                          "process_events",
                                  "handled", (json_int_t) ws.events,
                                  "lost", (json_int_t) ws.lost);
-        if (o && health_to_json(f, o) < 0) {
+        if (!o)
+                json_decref(requests);
+        else if (json_object_set_new(o, "requests", requests) < 0 || health_to_json(f, o) < 0) {
                 json_decref(o);
                 return NULL;
         }
@@ -706,6 +834,15 @@ int freshness_start(freshness *f)
         if (r < 0)
                 return log_error_errno(r, "Cannot arm the probe timer: %m");
         probe_schedule(f);
+        r = sd_event_add_time(e, &f->refresh_timer, CLOCK_MONOTONIC, 0, USEC_PER_MSEC, on_refresh_timer, f);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(f->refresh_timer, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_time(e, &f->check_timer, CLOCK_MONOTONIC, 0, USEC_PER_MSEC, on_check_timer, f);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(f->check_timer, SD_EVENT_OFF);
+        if (r < 0)
+                return log_error_errno(r, "Cannot arm the request timers: %m");
         return 0;
 }
 
@@ -716,6 +853,8 @@ freshness *freshness_free(freshness *f)
         sd_event_source_disable_unref(f->resync_timer);
         sd_event_source_disable_unref(f->probe_timer);
         sd_event_source_disable_unref(f->event_scan_timer);
+        sd_event_source_disable_unref(f->refresh_timer);
+        sd_event_source_disable_unref(f->check_timer);
         resync_stop(f);
         watchproc_free(f->watchproc);
         watchlisten_free(f->watchlisten);

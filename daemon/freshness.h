@@ -6,7 +6,9 @@
  * happened: the hot window), the event sources that say something happened
  * (the proc connector's fork/exec/exit, eBPF listen() and UDP bind()), and
  * the periodic resync: a full scan walking on a thread of its own, spaced
- * by ScanInterval and by what the last full scan cost.
+ * by ScanInterval and by what the last full scan cost. It also answers
+ * refresh and check requests, coalesced and budgeted (coalesce.h,
+ * freshness_wait()).
  *
  * It works on its manager (borrowed for its whole life): reads its config,
  * scanner and snapshot, installs new snapshots with manager_install() and
@@ -21,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "request.h"
 #include "sockaudit.h"
 
 struct manager;
@@ -71,6 +74,17 @@ void freshness_schedule_resync(freshness *f);
 int freshness_ensure(freshness *f, const sa_filter *filter);
 
 /*
+ * A refresh (cmd REQUEST_REFRESH) or check (REQUEST_CHECK) request waits
+ * for its answer: returns its ticket (for client_defer(), kind cmd). A
+ * refresh is answered at the end of the next full scan that starts after
+ * now (on the resync's thread), a check after the next verification of
+ * every listener (on the loop), each shared by every request waiting by
+ * then and started when the budget allows (coalesce.h); the answers go out
+ * through commands_answer_deferred(). Cheap.
+ */
+uint64_t freshness_wait(freshness *f, request_cmd cmd);
+
+/*
  * Whether answers from the snapshot are stale: the latest refresh, or the
  * latest full scan, failed (then why, as "refresh failed: Too many open
  * files", into buf). Also notices fds the namespaces ran out of (logged,
@@ -91,8 +105,9 @@ uint64_t freshness_resync_interval(const freshness *f);
 /*
  * {"mode":..., "listen_events":{...,"probes":N}, "probe_interval_sec":...,
  * "resync_interval_sec":..., "refreshes":..., "owner_index":{...},
- * "process_events":{...}, "stale":..., "stale_reason":..., "degraded":...,
- * "namespaces":{...}}, for status. New reference; NULL out of memory.
+ * "process_events":{...}, "requests":{"refresh":{...},"check":{...}},
+ * "stale":..., "stale_reason":..., "degraded":..., "namespaces":{...}},
+ * for status. New reference; NULL out of memory.
  */
 json_t *freshness_to_json(freshness *f);
 
