@@ -266,7 +266,10 @@ test_hostile_refresh_no_read() {
         gid=$(ensure_group sockaudit) || fail "cannot create group sockaudit"
         printf '%s' "$NOREAD_PY" > "$SA_IT_DIR/noread.py" || fail "cannot write noread.py"
         write_config "ScanInterval=1h" "Ports=443" "[Port 443/tcp]" "AllowUser=nobody"
-        start_listen --children 20 --tcp 0.0.0.0 443
+        # check is one violation per address and program: 40 loopback addresses on 443.
+        local args=() i
+        for i in $(seq 40); do args+=(--tcp "127.0.0.$i" 443); done
+        start_listen --children 20 "${args[@]}"
         start_daemon
         refresh
         size=$(sa check --json | wc -c)
