@@ -44,7 +44,8 @@ int print_failed(int r)
  */
 int print_json(const json_t *j, bool stream)
 {
-        size_t flags = !stream && isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT;
+        size_t flags = !stream && isatty(STDOUT_FILENO) ? JSON_INDENT(2) | JSON_REAL_PRECISION(15)
+                                                        : SA_JSON_DUMP_FLAGS;
 
         if (json_dumpf(j, stdout, flags) < 0 || putchar('\n') == EOF)
                 return -EIO;
