@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2154  # run_cap sets VAR_rc and VAR_err by name
+# shellcheck disable=SC2154,SC2034  # run_cap sets VAR_rc and VAR_err by name; DAEMON_ENV is lib.sh's
 # The daemon's start-up checks: sockauditd --check-config on good and bad
 # files, an unknown SOCKAUDIT_LOG_LEVEL, the state directory's lock, --help.
 
