@@ -142,3 +142,23 @@ test_cli_options_direct_nonroot_netns() {
         assert_eq 1 "$OUT_rc" "who 9 --direct as root: exit code"
         assert_not_contains "$OUT_err" "not scanned" "who 9 --direct as root: stderr"
 }
+
+# A stale answer (the daemon out of fds, so its refresh failed) prints the
+# table as it is and a warning with the reason on stderr.
+test_cli_options_stale_warning() {
+        need_cmd prlimit
+        local hard
+        start_daemon
+        refresh
+        hard=$(awk '/^Max open files/ { print $5 }' "/proc/$DAEMON_PID/limits")
+        fd_limit_one_free
+        start_listen --tcp 127.0.0.1 8443
+        run_cap OUT sa list
+        prlimit --pid "$DAEMON_PID" --nofile="$hard:" || fail "prlimit --pid $DAEMON_PID (back)"
+        assert_eq 0 "$OUT_rc" "list with no fd left in the daemon: exit code"
+        grep -qE "^sockaudit: warning: the daemon's answer may be out of date \(.*Too many open files.*\); listeners as of [0-9-]+T" \
+                <<<"$OUT_err" || fail "list with no fd left: no stale warning on stderr"
+        assert_contains "$OUT" "PROTO" "list with no fd left: the table still printed"
+        run_cap OUT sa list
+        assert_not_contains "$OUT_err" "out of date" "list once fds are back: a stale warning"
+}
