@@ -27,12 +27,9 @@ typedef struct parser {
         bool oom;
         unsigned err_line;       /* 0 = no error yet */
         char err[256];
-        const char *name;        /* the file's name, for warnings */
-        unsigned warnings_dropped; /* past CONFIG_WARNINGS_MAX */
 } parser;
 
 static void parser_fail(parser *p, const char *format, ...) __attribute__((format(printf, 2, 3)));
-static void parser_warn(parser *p, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 /* Records the first problem only; later ones are consequences or noise. */
 static void parser_fail(parser *p, const char *format, ...)
@@ -47,47 +44,12 @@ static void parser_fail(parser *p, const char *format, ...)
         va_end(ap);
 }
 
-/*
- * Adds "NAME:LINE: problem" to the config's warnings (the load goes on);
- * past CONFIG_WARNINGS_MAX only counted, in one last line at the end of the
- * load. Out of memory fails the load.
- */
-static void parser_warn(parser *p, const char *format, ...)
-{
-        char msg[256], **w;
-        va_list ap;
-
-        if (p->cfg->n_warnings >= CONFIG_WARNINGS_MAX) {
-                p->warnings_dropped++;
-                return;
-        }
-        va_start(ap, format);
-        vsnprintf(msg, sizeof(msg), format, ap);
-        va_end(ap);
-        w = reallocarray(p->cfg->warnings, p->cfg->n_warnings + 2, sizeof(*w));
-        if (!w) {
-                p->oom = true;
-                return;
-        }
-        p->cfg->warnings = w;
-        /* Line 0: about the whole file. */
-        if ((p->line ? asprintf(&w[p->cfg->n_warnings], "%s:%u: %s", p->name, p->line, msg)
-                     : asprintf(&w[p->cfg->n_warnings], "%s: %s", p->name, msg)) < 0) {
-                w[p->cfg->n_warnings] = NULL;
-                p->oom = true;
-                return;
-        }
-        w[++p->cfg->n_warnings] = NULL;
-}
-
 daemon_config *config_free(daemon_config *c)
 {
         if (!c)
                 return NULL;
-        for (size_t i = 0; i < c->n_warnings; i++)
-                free(c->warnings[i]);
-        free(c->warnings);
         policy_clear(&c->policy);
+        policy_list_clear(&c->warnings);
         free(c);
         return NULL;
 }
@@ -621,7 +583,7 @@ static char *reader(char *str, int num, void *stream)
 static int load_stream(FILE *f, const char *name, char *err, size_t errlen, daemon_config **ret)
 {
         _cleanup_free_ char *buf = NULL;
-        parser p = { .f = f, .name = name };
+        parser p = { .f = f };
         int r;
 
         r = config_new_default(&p.cfg);
@@ -654,17 +616,6 @@ static int load_stream(FILE *f, const char *name, char *err, size_t errlen, daem
                         snprintf(err, errlen, "%s:%u: %s", name, p.err_line, p.err);
                 r = -EINVAL;
                 goto fail;
-        }
-        if (p.warnings_dropped > 0) {
-                p.cfg->n_warnings--; /* the last one makes way for the count */
-                free(p.cfg->warnings[p.cfg->n_warnings]);
-                p.cfg->warnings[p.cfg->n_warnings] = NULL;
-                p.line = 0;
-                parser_warn(&p, "%u more warnings not shown", p.warnings_dropped + 1);
-                if (p.oom) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
         }
         *ret = p.cfg;
         return 0;

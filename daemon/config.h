@@ -45,14 +45,11 @@ typedef struct daemon_config {
         /* [Daemon] Ports=/Protocols= (ports sorted, unique; protos never 0)
          * and the [Port N/proto] rules, in order of first appearance. */
         policy policy;
-        /* Load-time warnings, "PATH:LINE: problem" each: the config still
-         * loads. NULL-terminated, NULL when none; owned by the config. At most
-         * CONFIG_WARNINGS_MAX (then one line says how many more). */
-        char **warnings;
-        size_t n_warnings;
+        /* What loaded but may not do what was meant, one "PATH: [Port
+         * N/proto] Key=: problem" each (policy_resolve(): unknown users,
+         * missing executables); the daemon logs them, --check-config prints them. */
+        policy_list warnings;
 } daemon_config;
-
-#define CONFIG_WARNINGS_MAX 64
 
 /* Built-in defaults (Ports=443, tcp udp, 5s, all). Caller frees. -ENOMEM. */
 int config_new_default(daemon_config **ret);
@@ -61,9 +58,8 @@ int config_new_default(daemon_config **ret);
  * Reads path into a new config on top of the defaults. A missing file is
  * -ENOENT, or the defaults when missing_ok. Any unknown section or key, bad
  * value or syntax error fails the whole load with -EINVAL; err (if non-NULL)
- * gets "PATH:LINE: problem" for the first one, or "PATH: problem". What
- * loads but looks wrong is in (*ret)->warnings. *ret is untouched on
- * failure. Caller frees.
+ * gets "PATH:LINE: problem" for the first one, or "PATH: problem". *ret is
+ * untouched on failure. Caller frees.
  */
 int config_load(const char *path, bool missing_ok, char *err, size_t errlen, daemon_config **ret);
 

@@ -166,12 +166,12 @@ static int check_config(const manager_options *o)
                 printf("%s: bad configuration, the daemon would refuse it\n", o->config_path);
                 return EXIT_FAILURE;
         }
-        for (size_t i = 0; i < cfg->n_warnings; i++)
-                put_message(stderr, cfg->warnings[i]);
+        for (size_t i = 0; i < cfg->warnings.n; i++)
+                put_message(stderr, cfg->warnings.items[i]);
         if (access(o->config_path, F_OK) < 0 && errno == ENOENT)
                 printf("%s: not there; the built-in defaults apply\n", o->config_path);
         else
-                printf("%s: good%s\n", o->config_path, cfg->n_warnings ? ", with warnings" : "");
+                printf("%s: good%s\n", o->config_path, cfg->warnings.n ? ", with warnings" : "");
         config_free(cfg);
         return EXIT_SUCCESS;
 }

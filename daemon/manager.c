@@ -39,13 +39,6 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
-/* The config's load-time warnings ("FILE:LINE: problem"), one log line each. */
-static void config_log_warnings(const daemon_config *c)
-{
-        for (size_t i = 0; i < c->n_warnings; i++)
-                log_warning("Configuration: %s", c->warnings[i]);
-}
-
 /*
  * Tells systemd what we do: with prefix ("READY=1\n"...) always; otherwise
  * only when the listener count or the error state changed, or a minute
@@ -165,7 +158,6 @@ int manager_reload(manager *m)
                 log_error("Reload refused, keeping the running configuration: %s", err);
         else {
                 log_info("Reloaded the configuration from %s", m->config_path);
-                config_log_warnings(m->config);
                 if (m->config->namespaces != before) {
                         int k = sa_scanner_set_namespaces(m->scanner, m->config->namespaces == CONFIG_NAMESPACES_ALL
                                                                               ? SA_NETNS_ALL : SA_NETNS_SELF);
@@ -309,8 +301,6 @@ static int manager_load_config(manager *m)
         r = config_load(m->config_path, !m->config_explicit, err, sizeof(err), &m->config);
         if (r < 0)
                 log_error("Bad configuration, not starting: %s", err);
-        else
-                config_log_warnings(m->config);
         return r;
 }
 
