@@ -130,3 +130,17 @@ test_checkconfig_state_lock_planted() {
         [ -e "$SA_IT_DIR/target" ] && fail "the daemon followed a symlink planted as its lock"
         assert_contains "$(cat "$SA_IT_DIR/daemon.log")" "cannot open the lock $dir/lock" "a symlink as the lock: message"
 }
+
+# Load warnings (an AllowUser= name no user has, a missing AllowExe= path)
+# are printed, and the file is still good: exit 0.
+test_checkconfig_prints_load_warnings() {
+        write_config '[Port 443/tcp]' 'AllowUser=no-such-user-sa-it' "AllowExe=$SA_IT_DIR/no-such-exe"
+        run_cap OUT check_config --config "$CONF"
+        assert_eq 0 "$OUT_rc" "--check-config with load warnings: exit code"
+        [ "$OUT" == "$CONF: good" ] && [ -z "$OUT_err" ] &&
+                skip "this build's loader has no load warnings (policy_resolve, from wt-h17pol)"
+        assert_eq "$CONF: good, with warnings" "$OUT" "--check-config with load warnings: stdout"
+        assert_contains "$OUT_err" "$CONF: [Port 443/tcp] AllowUser=" "the unknown user's warning"
+        assert_contains "$OUT_err" "no-such-user-sa-it" "the unknown user named"
+        assert_contains "$OUT_err" "$SA_IT_DIR/no-such-exe" "the missing executable named"
+}
