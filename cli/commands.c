@@ -225,8 +225,8 @@ static void warn_netns_missed(const sa_scan_stats *st)
                         "query the daemon or run as root\n", st->netns_skipped,
                         st->netns_skipped == 1 ? "" : "s");
         if (st->netns_denied > 0)
-                fprintf(stderr, "sockaudit: the network namespaces of %u process%s could not be checked: permission denied; "
-                        "query the daemon or run as root\n", st->netns_denied,
+                fprintf(stderr, "sockaudit: the network namespaces of %u process%s could not be checked: "
+                        "permission denied; query the daemon or run as root\n", st->netns_denied,
                         st->netns_denied == 1 ? "" : "es");
 }
 
@@ -317,7 +317,6 @@ static uint64_t own_netns(void)
         return stat("/proc/self/ns/net", &st) == 0 ? (uint64_t) st.st_ino : 0;
 }
 
-
 /*
  * True when listener record l lives in the network namespace want names:
  * its netns_name ("host", an ip-netns or container name), or its inode as
@@ -340,7 +339,10 @@ static bool netns_matches(const char *want, const json_t *l)
         return json_is_integer(ino) && (uint64_t) json_integer_value(ino) == v;
 }
 
-/* With --netns, drops the entries of a (listeners, or with key "listener" records holding one) from elsewhere. */
+/*
+ * With --netns, drops from array a what lives elsewhere: a holds listener
+ * records (key NULL) or records holding one under key (violations).
+ */
 static void netns_filter(const cli_options *o, json_t *a, const char *key)
 {
         for (size_t i = json_array_size(a); o->netns && i-- > 0;) {
