@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "sockaudit.h"
 
 static int64_t now_ms(void)
 {
@@ -99,7 +100,7 @@ void client_close(client *c)
 int client_send(client *c, const json_t *req, int timeout_ms)
 {
         int64_t deadline = deadline_of(timeout_ms);
-        char *line = json_dumps(req, JSON_COMPACT);
+        char *line = json_dumps(req, SA_JSON_DUMP_FLAGS);
         size_t len, done = 0;
         int r = 0;
 

@@ -14,6 +14,7 @@
 #include "human.h"
 #include "sockaudit.h"
 #include "table.h"
+#include "util.h"
 
 /* Flushes stdout; a write error (full disk, closed pipe) turns into exit 4. */
 int finish(int code)
@@ -43,7 +44,8 @@ int print_failed(int r)
  */
 int print_json(const json_t *j, bool stream)
 {
-        size_t flags = !stream && isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT;
+        size_t flags = !stream && isatty(STDOUT_FILENO) ? JSON_INDENT(2) | JSON_REAL_PRECISION(15)
+                                                        : SA_JSON_DUMP_FLAGS;
 
         if (json_dumpf(j, stdout, flags) < 0 || putchar('\n') == EOF)
                 return -EIO;
@@ -61,6 +63,17 @@ static void put_escaped(FILE *f, const char *s)
 
 static int unreachable(const cli_options *o, int err)
 {
+        struct stat st;
+
+        /* connect() says "Connection refused" for a regular file: say what it is. */
+        if (stat(o->socket_path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+                fprintf(stderr, "sockaudit: cannot reach sockauditd at %s: not a socket (a %s)\n",
+                        o->socket_path, S_ISDIR(st.st_mode) ? "directory" : S_ISREG(st.st_mode) ?
+                        "regular file" : "file of another type");
+                fputs("Name the daemon's control socket with --socket or SOCKAUDIT_SOCKET, "
+                      "or use --direct to scan without the daemon.\n", stderr);
+                return EXIT_UNREACHABLE;
+        }
         fprintf(stderr, "sockaudit: cannot reach sockauditd at %s: %s\n", o->socket_path, strerror(-err));
         if (err == -EACCES || err == -EPERM)
                 fputs("Only root and members of group 'sockaudit' may query it; "
@@ -201,6 +214,23 @@ static json_t *query_request(const cli_options *o)
 }
 
 /*
+ * Namespaces a scan did not look into: found but not entered (setns refused),
+ * and those of processes whose /proc/PID/ns/net could not be read (counted
+ * per process: how many namespaces they are in is unknown).
+ */
+static void warn_netns_missed(const sa_scan_stats *st)
+{
+        if (st->netns_skipped > 0)
+                fprintf(stderr, "sockaudit: %u namespace%s not scanned: permission denied; "
+                        "query the daemon or run as root\n", st->netns_skipped,
+                        st->netns_skipped == 1 ? "" : "s");
+        if (st->netns_denied > 0)
+                fprintf(stderr, "sockaudit: the network namespaces of %u process%s could not be checked: "
+                        "permission denied; query the daemon or run as root\n", st->netns_denied,
+                        st->netns_denied == 1 ? "" : "es");
+}
+
+/*
  * --direct: scans in-process and builds what the daemon would have answered
  * (minus "ok"): {"port"?, "listeners", "scan_time"}.
  */
@@ -242,6 +272,9 @@ static int direct_query(const cli_options *o, json_t **ret)
         if (snap->stats.procs_denied > 0 && !o->json && geteuid() != 0)
                 fprintf(stderr, "sockaudit: %u process%s could not be inspected; run as root to see every owner\n",
                         snap->stats.procs_denied, snap->stats.procs_denied == 1 ? "" : "es");
+        /* Not "nothing listens" alone: where we could not look, we say so. */
+        if (geteuid() != 0)
+                warn_netns_missed(&snap->stats);
 
         json_t *reply = json_object();
         if (!reply ||
@@ -259,6 +292,23 @@ static int direct_query(const cli_options *o, json_t **ret)
         return 0;
 }
 
+/* "nothing listens on 443/tcp", "... 443/tcp or 443/udp", "... in netns NAME". */
+void put_nothing_listens(FILE *f, const cli_options *o)
+{
+        fputs("nothing listens on ", f);
+        if (o->protos == SA_PROTO_UDP)
+                fprintf(f, "%u/udp", o->port);
+        else if (o->protos == SA_PROTO_TCP)
+                fprintf(f, "%u/tcp", o->port);
+        else
+                fprintf(f, "%u/tcp or %u/udp", o->port, o->port);
+        if (o->netns) {
+                fputs(" in netns ", f);
+                put_escaped(f, o->netns);
+        }
+        fputc('\n', f);
+}
+
 /* Inode of our own network namespace (0 if unknown): rows elsewhere say so. */
 static uint64_t own_netns(void)
 {
@@ -267,20 +317,68 @@ static uint64_t own_netns(void)
         return stat("/proc/self/ns/net", &st) == 0 ? (uint64_t) st.st_ino : 0;
 }
 
-/* "443/tcp", "443/udp" or "443/tcp or 443/udp". */
-static void put_port_protos(FILE *f, const cli_options *o)
+/*
+ * True when listener record l lives in the network namespace want names:
+ * its netns_name ("host", an ip-netns or container name), or its inode as
+ * "4026531840" or "net:[4026531840]".
+ */
+static bool netns_matches(const char *want, const json_t *l)
 {
-        if (o->protos == SA_PROTO_UDP)
-                fprintf(f, "%u/udp", o->port);
-        else if (o->protos == SA_PROTO_TCP)
-                fprintf(f, "%u/tcp", o->port);
-        else
-                fprintf(f, "%u/tcp or %u/udp", o->port, o->port);
+        const char *name = json_string_value(json_object_get(l, "netns_name"));
+        const json_t *ino = json_object_get(l, "netns");
+        const char *end;
+        uint64_t v;
+
+        if (name && !strcmp(name, want))
+                return true;
+        if (!strncmp(want, "net:[", 5)) {
+                if (sa_parse_uint(want + 5, UINT64_MAX, &end, &v) < 0 || strcmp(end, "]") != 0)
+                        return false;
+        } else if (sa_parse_uint(want, UINT64_MAX, NULL, &v) < 0)
+                return false;
+        return json_is_integer(ino) && (uint64_t) json_integer_value(ino) == v;
+}
+
+/*
+ * With --netns, drops from array a what lives elsewhere: a holds listener
+ * records (key NULL) or records holding one under key (violations).
+ */
+static void netns_filter(const cli_options *o, json_t *a, const char *key)
+{
+        for (size_t i = json_array_size(a); o->netns && i-- > 0;) {
+                const json_t *e = json_array_get(a, i);
+
+                if (!netns_matches(o->netns, key ? json_object_get(e, key) : e))
+                        json_array_remove(a, i);
+        }
+}
+
+/* The daemon's snapshot could not be brought up to date: say so on stderr. */
+static void warn_stale(const json_t *reply)
+{
+        const char *why = json_string_value(json_object_get(reply, "stale_reason"));
+        const char *when = json_string_value(json_object_get(reply, "scan_time"));
+
+        if (!json_is_true(json_object_get(reply, "stale")))
+                return;
+        fputs("sockaudit: warning: the daemon's answer may be out of date (", stderr);
+        put_escaped(stderr, why ? why : "no reason given");
+        fputs("); listeners as of ", stderr);
+        put_escaped(stderr, when ? when : "?");
+        fputc('\n', stderr);
 }
 
 int query_listeners(const cli_options *o, json_t **ret)
 {
-        return o->direct ? direct_query(o, ret) : daemon_request(o, query_request(o), ret);
+        json_t *reply = NULL;
+        int r = o->direct ? direct_query(o, &reply) : daemon_request(o, query_request(o), &reply);
+
+        if (r != 0)
+                return r;
+        warn_stale(reply);
+        netns_filter(o, json_object_get(reply, "listeners"), NULL);
+        *ret = reply;
+        return 0;
 }
 
 /*
@@ -304,12 +402,11 @@ static int query(const cli_options *o)
 
         if (o->json)
                 r = print_json(reply, false);
-        else if (code == EXIT_NONE) {
-                fputs("nothing listens on ", stdout);
-                put_port_protos(stdout, o);
-                putchar('\n');
-        } else
-                r = listeners_print_table(stdout, listeners, own_netns());
+        else if (code == EXIT_NONE)
+                put_nothing_listens(stdout, o);
+        else
+                r = listeners_print_table(stdout, listeners, own_netns(),
+                                          o->wide ? 0 : table_out_width(stdout));
         json_decref(reply);
         return r < 0 ? print_failed(r) : finish(code);
 }
@@ -434,7 +531,8 @@ int cmd_check(const cli_options *o)
 
         if (r != 0)
                 return r;
-        const json_t *violations = json_object_get(reply, "violations");
+        json_t *violations = json_object_get(reply, "violations");
+        netns_filter(o, violations, "listener");
         int code = json_array_size(violations) > 0 ? EXIT_NONE : EXIT_FOUND;
 
         if (o->json)

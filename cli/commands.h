@@ -4,6 +4,7 @@
 #define SA_CLI_COMMANDS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -27,6 +28,9 @@ int cmd_version(const cli_options *o);
  * Returns 0, or an exit code after printing why not.
  */
 int query_listeners(const cli_options *o, json_t **ret);
+
+/* "nothing listens on PORT/PROTO[ in netns NAME]\n" for who and explain. */
+void put_nothing_listens(FILE *f, const cli_options *o);
 
 /* j as JSON on stdout (indented on a terminal). 0 or -EIO. */
 int print_json(const json_t *j, bool stream);

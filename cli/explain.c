@@ -164,13 +164,8 @@ int cmd_explain(const cli_options *o)
         }
         if (r == 0 && o->json)
                 r = print_json(out, false);
-        else if (r == 0 && code == EXIT_NONE) {
-                if (o->protos == SA_PROTO_TCP || o->protos == SA_PROTO_UDP)
-                        printf("nothing listens on %u/%s\n", o->port,
-                               o->protos == SA_PROTO_TCP ? "tcp" : "udp");
-                else
-                        printf("nothing listens on %u/tcp or %u/udp\n", o->port, o->port);
-        }
+        else if (r == 0 && code == EXIT_NONE)
+                put_nothing_listens(stdout, o);
         json_decref(items);
         json_decref(out);
         json_decref(reply);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "services.h"
 #include "sockaudit.h"
 #include "util.h"
 
@@ -33,17 +34,23 @@ void cli_usage(FILE *out)
               "\n"
               "Commands:\n"
               "  who PORT [--tcp|--udp]        who owns the listeners on PORT\n"
-              "  list [--port N] [--tcp|--udp] every listener and its owners\n"
+              "  list [--port PORT] [--tcp|--udp]\n"
+              "                                every listener and its owners\n"
               "  status                        daemon health, last scan, counters\n"
               "  refresh                       make the daemon rescan now\n"
               "  watch                         stream change events until Ctrl-C\n"
               "  check                         evaluate the daemon's policy\n"
               "  explain PORT [--tcp|--udp]    who can reach the listeners on PORT, and why\n"
+              "PORT is a number or a service name from /etc/services (https).\n"
               "\n"
-              "Options (anywhere on the line):\n"
+              "Options (anywhere on the line; each one that takes a value at most once):\n"
               "  --json            JSON instead of a table\n"
               "  --direct          no daemon: scan in-process (who, list, explain;\n"
               "                    root sees all)\n"
+              "  --netns NAME      only listeners in that network namespace: host, an\n"
+              "                    ip-netns or container name, or its inode (who, list,\n"
+              "                    explain, check)\n"
+              "  --wide            never cut table cells to the terminal's width\n"
               "  --socket PATH     control socket (default $SOCKAUDIT_SOCKET, else\n"
               "                    " SA_DEFAULT_SOCKET ")\n"
               "  --timeout SEC     wait at most SEC seconds for the daemon (default 30,\n"
@@ -85,13 +92,25 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
         return 0;
 }
 
-static int parse_port(const char *s, uint16_t *ret)
+/* A port number, or a service name looked up for protos (SA_PROTO_*; 0 = any). */
+static int parse_port(const char *s, unsigned protos, uint16_t *ret)
 {
         unsigned long v;
+        int r;
 
-        if (parse_uint(s, 1, 65535, &v) < 0)
+        if (parse_uint(s, 1, 65535, &v) == 0) {
+                *ret = (uint16_t) v;
+                return 0;
+        }
+        if (s[strspn(s, "0123456789")] == '\0')
                 return usage_error("invalid port '%s' (expected 1-65535)", s);
-        *ret = (uint16_t) v;
+        r = services_lookup(SERVICES_PATH, s, protos, ret);
+        if (r == -ENOENT)
+                return usage_error("unknown port or service '%s' (expected 1-65535 or a name in "
+                                   SERVICES_PATH ")", s);
+        if (r < 0)
+                return usage_error("cannot look up service '%s' in " SERVICES_PATH ": %s", s,
+                                   strerror(-r));
         return 0;
 }
 
@@ -112,11 +131,14 @@ enum {
         OPT_PORT,
         OPT_TIMEOUT,
         OPT_VERSION,
+        OPT_NETNS,
+        OPT_WIDE,
 };
 
 /* Checks that the options given fit the verb (argv order is irrelevant). */
-static int check_combination(const cli_options *o, bool port_given, size_t n_args, char **args)
+static int check_combination(const cli_options *o, const char *port_arg, size_t n_args, char **args)
 {
+        bool port_given = port_arg;
         const char *name = verb_name(o->verb);
         bool takes_port = o->verb == VERB_WHO || o->verb == VERB_EXPLAIN;
         bool queries = takes_port || o->verb == VERB_LIST;
@@ -135,21 +157,45 @@ static int check_combination(const cli_options *o, bool port_given, size_t n_arg
                 return usage_error("--tcp and --udp are for who, list and explain");
         if (o->direct && !queries)
                 return usage_error("%s needs the daemon; --direct works with who, list and explain", name);
+        if (o->netns && !queries && o->verb != VERB_CHECK)
+                return usage_error("--netns is for who, list, explain and check");
+        if (o->wide && o->verb != VERB_WHO && o->verb != VERB_LIST)
+                return usage_error("--wide is for who and list");
         return 0;
 }
 
 /* What getopt found besides the options themselves. */
 typedef struct parsed {
-        bool help, version, port_given;
+        bool help, version;
+        const char *port_arg;   /* --port's text: a service name needs the protocol */
+        unsigned seen;          /* value options given so far: 1 << (OPT_x - OPT_SOCKET) */
         char **args;            /* operands, in order */
         size_t n_args;
 } parsed;
+
+/* An option with a value given a second time: a usage error, never "the last one wins". */
+static int once(parsed *p, int c)
+{
+        static const char *const names[] = {
+                [OPT_SOCKET - OPT_SOCKET] = "--socket", [OPT_PORT - OPT_SOCKET] = "--port",
+                [OPT_TIMEOUT - OPT_SOCKET] = "--timeout", [OPT_NETNS - OPT_SOCKET] = "--netns",
+        };
+        unsigned bit = 1u << (c - OPT_SOCKET);
+
+        if (p->seen & bit)
+                return usage_error("%s given twice (it takes one value)", names[c - OPT_SOCKET]);
+        p->seen |= bit;
+        return 0;
+}
 
 /* One getopt_long result c into o and p. 0, or -EINVAL after a usage message. */
 static int take_option(int c, char **argv, cli_options *o, parsed *p)
 {
         unsigned long v;
 
+        if ((c == OPT_SOCKET || c == OPT_PORT || c == OPT_TIMEOUT || c == OPT_NETNS) &&
+            once(p, c) < 0)
+                return -EINVAL;
         switch (c) {
         case 1:
                 p->args[p->n_args++] = optarg;
@@ -164,8 +210,14 @@ static int take_option(int c, char **argv, cli_options *o, parsed *p)
                 o->json = true;
                 return 0;
         case OPT_PORT:
-                p->port_given = true;
-                return parse_port(optarg, &o->port);
+                p->port_arg = optarg;
+                return 0;
+        case OPT_NETNS:
+                o->netns = optarg;
+                return *optarg ? 0 : usage_error("--netns needs a name or an inode");
+        case OPT_WIDE:
+                o->wide = true;
+                return 0;
         case OPT_TIMEOUT:
                 if (parse_uint(optarg, 0, 24 * 3600, &v) < 0)
                         return usage_error("invalid timeout '%s' (seconds, 0 = none)", optarg);
@@ -209,9 +261,11 @@ static int take_verb(cli_options *o, const parsed *p)
                 return usage_error("no command given");
         r = parse_verb(p->args[0], &o->verb);
         if (r == 0)
-                r = check_combination(o, p->port_given, p->n_args - 1, p->args + 1);
+                r = check_combination(o, p->port_arg, p->n_args - 1, p->args + 1);
         if (r == 0 && (o->verb == VERB_WHO || o->verb == VERB_EXPLAIN))
-                r = parse_port(p->args[1], &o->port);
+                r = parse_port(p->args[1], o->protos, &o->port);
+        else if (r == 0 && p->port_arg)
+                r = parse_port(p->port_arg, o->protos, &o->port);
         return r;
 }
 
@@ -227,6 +281,8 @@ int cli_parse(int argc, char **argv, cli_options *ret)
                 { "udp", no_argument, NULL, 'u' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
+                { "netns", required_argument, NULL, OPT_NETNS },
+                { "wide", no_argument, NULL, OPT_WIDE },
                 {}
         };
         cli_options o = {

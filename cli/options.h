@@ -40,13 +40,17 @@ typedef struct cli_options {
         uint16_t port;            /* who/explain PORT, list --port N; 0 = any */
         unsigned protos;          /* SA_PROTO_* mask; 0 = any */
         int timeout_ms;           /* --timeout; -1 = wait forever */
+        const char *netns;        /* --netns NAME|INODE: only listeners there; NULL = all */
+        bool wide;                /* --wide: never cut table cells to the terminal */
 } cli_options;
 
 /* "who", "list", ... */
 const char *verb_name(verb v);
 
 /*
- * Parses argv (options may come anywhere, "--" ends them). On a usage error
+ * Parses argv (options may come anywhere, "--" ends them). An option that
+ * takes a value may be given once; a second one is a usage error. A PORT
+ * is a number or a service name from /etc/services. On a usage error
  * prints the reason and a hint to stderr and returns -EINVAL; otherwise
  * returns 0 and fills *ret. Strings in *ret borrow from argv and environ.
  */

@@ -6,16 +6,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "describe.h"
 #include "sockaudit.h"
 #include "table.h"
+#include "util.h"
 
 struct table {
         size_t n_cols;
         size_t n_rows;          /* header included */
         size_t cap;             /* rows allocated */
         char **cells;           /* n_rows * n_cols, escaped, owned */
+        uint64_t shrinkable;    /* bit c: column c may be cut (c < 64) */
 };
 
 table *table_new(size_t n_cols, const char *const *header)
@@ -79,7 +83,76 @@ static size_t text_width(const char *s)
         return n;
 }
 
-int table_print(const table *t, FILE *out)
+void table_set_shrinkable(table *t, size_t col)
+{
+        if (col < t->n_cols && col < 64)
+                t->shrinkable |= UINT64_C(1) << col;
+}
+
+/*
+ * Narrows the shrinkable columns among the first n_cols, the widest first,
+ * one code point at a time, until the row width is at most max_width or
+ * none can give more. Costs O(excess * n_cols).
+ */
+static void fit_columns(const table *t, size_t n_cols, size_t *width, size_t max_width)
+{
+        size_t total = 0;
+
+        for (size_t c = 0; c < n_cols; c++)
+                total += width[c] + (c > 0 ? 2 : 0);
+        while (total > max_width) {
+                size_t best = SIZE_MAX;
+
+                for (size_t c = 0; c < n_cols; c++) {
+                        size_t min = text_width(t->cells[c]);
+
+                        if (min < TABLE_SHRINK_MIN)
+                                min = TABLE_SHRINK_MIN;
+                        if (c < 64 && (t->shrinkable >> c & 1) && width[c] > min &&
+                            (best == SIZE_MAX || width[c] >= width[best]))
+                                best = c;
+                }
+                if (best == SIZE_MAX)
+                        return;
+                width[best]--;
+                total--;
+        }
+}
+
+/* s in a column of width w: whole, or its first w - 1 code points and "…". */
+static void put_cell(FILE *out, const char *s, size_t w)
+{
+        size_t n = 0;
+        const char *p = s;
+
+        if (text_width(s) <= w) {
+                fputs(s, out);
+                return;
+        }
+        /* Past w - 1 code points: stop at the start of the next one. */
+        for (; *p; p++)
+                if (((unsigned char) *p & 0xc0) != 0x80 && n++ == w - 1)
+                        break;
+        fwrite(s, 1, (size_t) (p - s), out);
+        fputs("\xe2\x80\xa6", out); /* … */
+}
+
+size_t table_out_width(FILE *out)
+{
+        const char *e = getenv("COLUMNS");
+        struct winsize ws;
+        uint64_t v;
+
+        if (!isatty(fileno(out)))
+                return 0;
+        if (e && sa_parse_uint(e, TABLE_WIDTH_MAX, NULL, &v) == 0 && v > 0)
+                return (size_t) v;
+        if (ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+                return ws.ws_col;
+        return 0;
+}
+
+int table_print(const table *t, FILE *out, size_t max_width)
 {
         size_t *width = calloc(t->n_cols, sizeof *width);
         size_t n_cols = 0;
@@ -98,17 +171,21 @@ int table_print(const table *t, FILE *out)
                 }
         if (t->n_rows == 1)
                 n_cols = t->n_cols;
+        if (max_width > 0)
+                fit_columns(t, n_cols, width, max_width);
 
         for (size_t r = 0; r < t->n_rows; r++) {
                 /* Padding is written before a cell, so no line ends in blanks. */
                 size_t pad = 0;
                 for (size_t c = 0; c < n_cols; c++) {
                         const char *s = t->cells[r * t->n_cols + c];
+                        size_t w = text_width(s);
                         if (*s) {
-                                fprintf(out, "%*s%s", (int) pad, "", s);
+                                fprintf(out, "%*s", (int) pad, "");
+                                put_cell(out, s, width[c]);
                                 pad = 0;
                         }
-                        pad += width[c] - text_width(s) + 2;
+                        pad += width[c] - (w < width[c] ? w : width[c]) + 2;
                 }
                 fputc('\n', out);
         }
@@ -153,7 +230,12 @@ table *listener_table_new(void)
         static const char *const header[LISTENER_COLUMNS] = {
                 "PROTO", "LOCAL", "PID", "USER", "COMMAND", "UNIT", "EXE", "NOTE",
         };
-        return table_new(LISTENER_COLUMNS, header);
+        table *t = table_new(LISTENER_COLUMNS, header);
+
+        /* The free-length cells; PROTO, LOCAL, PID and USER stay whole. */
+        for (size_t c = 4; t && c < LISTENER_COLUMNS; c++)
+                table_set_shrinkable(t, c);
+        return t;
 }
 
 /* Appends ", "-separated word to the note in *note (NULL at first). */
@@ -290,7 +372,7 @@ int table_add_listener(table *t, const json_t *l, uint64_t home_netns)
         return r;
 }
 
-int listeners_print_table(FILE *out, const json_t *listeners, uint64_t home_netns)
+int listeners_print_table(FILE *out, const json_t *listeners, uint64_t home_netns, size_t max_width)
 {
         table *t = listener_table_new();
         int r = t ? 0 : -ENOMEM;
@@ -298,7 +380,7 @@ int listeners_print_table(FILE *out, const json_t *listeners, uint64_t home_netn
         for (size_t i = 0; r >= 0 && i < json_array_size(listeners); i++)
                 r = table_add_listener(t, json_array_get(listeners, i), home_netns);
         if (r >= 0)
-                r = table_print(t, out);
+                r = table_print(t, out, max_width);
         table_free(t);
         return r;
 }

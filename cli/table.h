@@ -29,12 +29,32 @@ int table_add_row(table *t, const char *const *cells);
 size_t table_rows(const table *t);
 
 /*
+ * Marks column col as one that may be cut to make the table fit a width
+ * (table_print()). Columns are cut widest first.
+ */
+void table_set_shrinkable(table *t, size_t col);
+
+/* A shrinkable column is never cut below this (nor below its header). */
+#define TABLE_SHRINK_MIN 8
+
+/*
  * Prints the table: columns padded to their widest cell (counted in UTF-8
  * code points) and separated by two spaces, no trailing blanks. A trailing
  * column that is empty in every data row is left out, header included.
- * Returns 0, or -EIO when out reports a write error.
+ * With max_width > 0, shrinkable columns are narrowed, the widest first,
+ * until a row fits max_width (or each is down to its minimum); a cell wider
+ * than its column ends in "…". Returns 0, or -EIO when out reports a write
+ * error, or -ENOMEM.
  */
-int table_print(const table *t, FILE *out);
+int table_print(const table *t, FILE *out, size_t max_width);
+
+/*
+ * The width rows printed to out should fit: 0 (no limit) unless out is a
+ * terminal; then $COLUMNS when it is a number in 1..TABLE_WIDTH_MAX, else
+ * the terminal's width (TIOCGWINSZ), else 0.
+ */
+size_t table_out_width(FILE *out);
+#define TABLE_WIDTH_MAX 100000
 
 /*
  * "0.0.0.0:443", "[::]:443", "127.0.0.53%lo:53", "[fe80::1]%eth0:546" for a
@@ -55,15 +75,16 @@ char *listener_local(const json_t *listener);
  */
 int table_add_listener(table *t, const json_t *listener, uint64_t home_netns);
 
-/* PROTO LOCAL PID USER COMMAND UNIT EXE NOTE */
+/* PROTO LOCAL PID USER COMMAND UNIT EXE NOTE; COMMAND, UNIT, EXE and NOTE shrinkable. */
 #define LISTENER_COLUMNS 8
 table *listener_table_new(void);
 
 /*
  * The table of an array of listener records, header first, to out (a header
- * alone for an empty array); home_netns as for table_add_listener(). Returns
- * 0, -ENOMEM, or -EIO on a write error.
+ * alone for an empty array); home_netns as for table_add_listener(),
+ * max_width as for table_print(). Returns 0, -ENOMEM, or -EIO on a write
+ * error.
  */
-int listeners_print_table(FILE *out, const json_t *listeners, uint64_t home_netns);
+int listeners_print_table(FILE *out, const json_t *listeners, uint64_t home_netns, size_t max_width);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The daemon's log (see log.h): journal or stderr, the level from
- * SOCKAUDIT_LOG_LEVEL, one line per message, and the rate limit for
+ * The daemon's log (see log.h): journal or stderr, the level (main.c
+ * reads SOCKAUDIT_LOG_LEVEL), one line per message, and the rate limit for
  * repeated trouble.
  */
 #include <errno.h>
@@ -83,9 +83,6 @@ static int journal_open(void)
 
 void log_open(void)
 {
-        const char *e;
-        int l;
-
         if (opened)
                 return;
         opened = true;
@@ -93,9 +90,6 @@ void log_open(void)
                 journal_fd = journal_open();
                 use_journal = journal_fd >= 0;
         }
-        e = getenv("SOCKAUDIT_LOG_LEVEL");
-        if (e && (l = log_level_from_string(e)) >= 0)
-                max_level = l;
 }
 
 void log_set_max_level(int level)

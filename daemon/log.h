@@ -17,12 +17,12 @@
 
 #include "util.h"
 
-/* Decides journal or stderr; reads SOCKAUDIT_LOG_LEVEL (err..debug). Idempotent. */
+/* Decides journal or stderr. Idempotent. (The level: log_set_max_level().) */
 void log_open(void);
 /* Messages above this syslog priority are dropped (default LOG_INFO). */
 void log_set_max_level(int level);
 int log_get_max_level(void);
-/* "err", "warning", "info", "debug" (or 0-7) to a priority; -EINVAL if unknown. */
+/* "emerg" ... "debug" (or "error", or 0-7; any case) to a priority; -EINVAL if unknown. */
 int log_level_from_string(const char *s);
 
 /*

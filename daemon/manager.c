@@ -361,7 +361,7 @@ static void on_event(const json_t *event, void *userdata)
         manager *m = userdata;
         _cleanup_free_ char *redacted = NULL;
         size_t redacted_len = 0;
-        char *line = json_dumps(event, JSON_COMPACT);
+        char *line = json_dumps(event, SA_JSON_DUMP_FLAGS);
 
         if (!line)
                 return;

@@ -46,7 +46,7 @@ char *redact_event_line(const json_t *event, size_t *ret_len)
 
         if (!copy || redact_cmdlines(copy) < 0)
                 return NULL;
-        line = json_dumps(copy, JSON_COMPACT);
+        line = json_dumps(copy, SA_JSON_DUMP_FLAGS);
         if (!line)
                 return NULL;
         len = strlen(line);

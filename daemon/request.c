@@ -217,7 +217,7 @@ int reply_format(const json_t *reply, char **ret_line, size_t *ret_len)
         char *s, *line;
         size_t n;
 
-        s = json_dumps(reply, JSON_COMPACT);
+        s = json_dumps(reply, SA_JSON_DUMP_FLAGS);
         if (!s)
                 return -ENOMEM;
         n = strlen(s);

@@ -164,7 +164,7 @@ int state_save(const char *path, const json_t *listeners, char *const *violation
         if (fd < 0)
                 return fd;
         errno = 0;
-        if (json_dumpfd(root, fd, JSON_COMPACT) < 0 || write(fd, "\n", 1) != 1) {
+        if (json_dumpfd(root, fd, SA_JSON_DUMP_FLAGS) < 0 || write(fd, "\n", 1) != 1) {
                 r = errno ? -errno : -EIO;
                 goto fail;
         }

@@ -304,6 +304,13 @@ json_t *sa_snapshot_listeners_to_json(const sa_snapshot *snap, const sa_filter *
 json_t *sa_scan_stats_to_json(const sa_scan_stats *st);
 
 /*
+ * Flags for every json_dump*() of records: reals with 15 significant digits
+ * (durations print as 7.092, not jansson's default 17 digits,
+ * 7.0919999999999996); 15 digits give back any value kept to the µs.
+ */
+#define SA_JSON_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
+/*
  * Rebuilds a snapshot from an array of listener records as produced by
  * sa_snapshot_listeners_to_json() (a saved baseline). Unknown fields are
  * ignored; a record missing a required field or with a wrong type fails the

@@ -339,6 +339,21 @@ stop_daemon() {
         DAEMON_PID=
 }
 
+# fd_limit_one_free: (test_hostile_netns, test_cli_options) lowers the daemon's soft fd limit so that exactly one
+# fd number is free (for the client's connection): the refresh behind the
+# next request then finds no fd for what it must open.
+fd_limit_one_free() {
+        local n=0 free=0
+        while :; do
+                if [ ! -e "/proc/$DAEMON_PID/fd/$n" ]; then
+                        free=$((free + 1))
+                        [ "$free" -eq 2 ] && break
+                fi
+                n=$((n + 1))
+        done
+        prlimit --pid "$DAEMON_PID" --nofile="$n:" || fail "prlimit --pid $DAEMON_PID"
+}
+
 # sa ARGS...: the CLI against the test daemon, in the namespace. Output and
 # exit code are the CLI's (124 when it ran out of CMD_TIMEOUT).
 sa() { _sa_bounded "$CMD_TIMEOUT" "sockaudit $*" "${NSX[@]}" "$SA" --socket "$SOCK" "$@"; }

@@ -113,21 +113,6 @@ test_hostile_netns_exhaustion() {
         alive "$DAEMON_PID" || fail "daemon died"
 }
 
-# fd_limit_one_free: lowers the daemon's soft fd limit so that exactly one
-# fd number is free (for the client's connection): the refresh behind the
-# next request then finds no fd for what it must open.
-fd_limit_one_free() {
-        local n=0 free=0
-        while :; do
-                if [ ! -e "/proc/$DAEMON_PID/fd/$n" ]; then
-                        free=$((free + 1))
-                        [ "$free" -eq 2 ] && break
-                fi
-                n=$((n + 1))
-        done
-        prlimit --pid "$DAEMON_PID" --nofile="$n:" || fail "prlimit --pid $DAEMON_PID"
-}
-
 # Out of fds, a who answered from the snapshot says it is stale (and why),
 # status says degraded; once fds are back, answers are fresh again.
 test_hostile_netns_stale_marker() {

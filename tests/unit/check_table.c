@@ -29,7 +29,7 @@ static char *render(const char *json)
 
         ck_assert_msg(listeners != NULL, "bad test JSON: %s", err.text);
         ck_assert_ptr_nonnull(f);
-        ck_assert_int_eq(listeners_print_table(f, listeners, 1), 0);
+        ck_assert_int_eq(listeners_print_table(f, listeners, 1, 0), 0);
         ck_assert_int_eq(fclose(f), 0);
         json_decref(listeners);
         return buf;
