@@ -14,13 +14,16 @@ typedef struct held {
 
 struct debounce {
         uint64_t hold_usec;
+        unsigned free_closes;
         size_t max_held;
         held *held;                /* in the order they were seen: oldest first */
         size_t n_held, cap_held;
+        held *recent;              /* shown as added less than hold_usec ago: oldest first */
+        size_t n_recent, cap_recent;
 
         /* The summary window open now (window_end 0: none). */
         uint64_t window_end;
-        uint64_t w_listeners, w_violating;
+        uint64_t w_listeners, w_violating, w_quick;
         uint64_t netns[DEBOUNCE_NETNS_MAX];
         size_t n_netns;
         bool netns_capped;
@@ -30,13 +33,14 @@ struct debounce {
         debounce_stats stats;
 };
 
-debounce *debounce_new(uint64_t hold_usec, size_t max_held)
+debounce *debounce_new(uint64_t hold_usec, unsigned free_closes, size_t max_held)
 {
         debounce *d = calloc(1, sizeof *d);
 
         if (!d)
                 return NULL;
         d->hold_usec = hold_usec ?: DEBOUNCE_USEC;
+        d->free_closes = free_closes;
         d->max_held = max_held ?: DEBOUNCE_HELD_MAX;
         return d;
 }
@@ -45,6 +49,7 @@ debounce *debounce_free(debounce *d)
 {
         if (d) {
                 free(d->held);
+                free(d->recent);
                 free(d);
         }
         return NULL;
@@ -62,28 +67,61 @@ static bool key_eq(const debounce_key *a, const debounce_key *b)
                a->proto == b->proto && a->port == b->port;
 }
 
-static held *find(const debounce *d, const sa_listener *l)
+static held *find_in(held *items, size_t n, const sa_listener *l)
 {
         debounce_key k = debounce_key_of(l);
 
-        for (size_t i = 0; i < d->n_held; i++)
-                if (key_eq(&d->held[i].key, &k))
-                        return &d->held[i];
+        for (size_t i = 0; i < n; i++)
+                if (key_eq(&items[i].key, &k))
+                        return &items[i];
         return NULL;
+}
+
+static held *find(const debounce *d, const sa_listener *l)
+{
+        return find_in(d->held, d->n_held, l);
+}
+
+/* Appends (l, now) to a list of at most max: false when full or out of memory. */
+static bool list_add(held **items, size_t *n, size_t *cap, size_t max, const sa_listener *l, uint64_t now)
+{
+        if (*n >= max || (*n == *cap && sa_grow((void **) items, cap, *n + 1, sizeof **items) < 0))
+                return false;
+        (*items)[(*n)++] = (held) { .key = debounce_key_of(l), .since = now };
+        return true;
+}
+
+static void list_remove(held *items, size_t *n, held *h)
+{
+        memmove(h, h + 1, (size_t) (items + *n - (h + 1)) * sizeof *h);
+        (*n)--;
+}
+
+/* Holding once more than `free` quick closes (free_closes) were seen in the window open now. */
+static bool holding(const debounce *d)
+{
+        return d->free_closes == 0 || d->w_quick > d->free_closes;
 }
 
 bool debounce_hold(debounce *d, const sa_listener *l, uint64_t now)
 {
+        size_t k = 0;
+
         if (find(d, l))
                 return true;
-        if (d->n_held >= d->max_held ||
-            (d->n_held == d->cap_held &&
-             sa_grow((void **) &d->held, &d->cap_held, d->n_held + 1, sizeof *d->held) < 0)) {
+        if (holding(d)) {
+                if (list_add(&d->held, &d->n_held, &d->cap_held, d->max_held, l, now))
+                        return true;
                 d->stats.overflow++;
                 return false;
         }
-        d->held[d->n_held++] = (held) { .key = debounce_key_of(l), .since = now };
-        return true;
+        /* Shown now; remembered while a close would be a quick one. */
+        while (k < d->n_recent && now - d->recent[k].since >= d->hold_usec)
+                k++;
+        memmove(d->recent, d->recent + k, (d->n_recent - k) * sizeof *d->recent);
+        d->n_recent -= k;
+        (void) list_add(&d->recent, &d->n_recent, &d->cap_recent, d->max_held, l, now);
+        return false;
 }
 
 bool debounce_holds(const debounce *d, const sa_listener *l)
@@ -125,16 +163,26 @@ bool debounce_gone(debounce *d, const sa_listener *l, const char *description, u
         debounce_key k;
         bool violating;
 
-        if (!h)
+        if (!h) {
+                h = find_in(d->recent, d->n_recent, l);
+                if (!h)
+                        return false;
+                if (now - h->since < d->hold_usec) {
+                        d->w_quick++;
+                        d->stats.quick_closes++;
+                        if (d->window_end == 0)
+                                d->window_end = now + DEBOUNCE_WINDOW_USEC;
+                }
+                list_remove(d->recent, &d->n_recent, h);
                 return false;
-        k = h->key;
-        violating = h->violating;
-        memmove(h, h + 1, (size_t) (d->held + d->n_held - (h + 1)) * sizeof *h);
-        d->n_held--;
-        d->stats.short_lived++;
-        d->stats.violating += violating;
+        }
         if (d->window_end == 0)
                 d->window_end = now + DEBOUNCE_WINDOW_USEC;
+        k = h->key;
+        violating = h->violating;
+        list_remove(d->held, &d->n_held, h);
+        d->stats.short_lived++;
+        d->stats.violating += violating;
         d->w_listeners++;
         d->w_violating += violating;
         window_note(d, &k);
@@ -165,6 +213,11 @@ void debounce_summarize(debounce *d, uint64_t now, debounce_summary_fn fn, void 
 {
         if (d->window_end == 0 || now < d->window_end)
                 return;
+        d->w_quick = 0;
+        if (d->w_listeners == 0) {
+                d->window_end = 0;
+                return;
+        }
         d->w.listeners = d->w_listeners;
         d->w.violating = d->w_violating;
         d->w.namespaces = d->n_netns;
@@ -195,4 +248,5 @@ void debounce_get_stats(const debounce *d, debounce_stats *ret)
 {
         *ret = d->stats;
         ret->held = d->n_held;
+        ret->holding = holding(d);
 }

@@ -64,7 +64,7 @@ int monitor_new(const char *state_path, const char *journal_socket, monitor_emit
         m->rl_oom = (log_ratelimit) LOG_RATELIMIT_INIT(600 * USEC_PER_SEC, 1);
         m->baseline_how = "none";
         m->flap = flap_new(FLAP_WINDOW_USEC, FLAP_FREE, FLAP_KEYS_MAX);
-        m->debounce = debounce_new(DEBOUNCE_USEC, DEBOUNCE_HELD_MAX);
+        m->debounce = debounce_new(DEBOUNCE_USEC, DEBOUNCE_FREE, DEBOUNCE_HELD_MAX);
         if (!m->flap || !m->debounce) {
                 r = -ENOMEM;
                 goto fail;
@@ -417,10 +417,11 @@ static void flap_settle(monitor *m, const sa_snapshot *snap, const policy *p, bo
 static void debounce_settle(monitor *m, const sa_snapshot *snap, const policy *p, bool *changed);
 
 /*
- * New listeners wait DEBOUNCE_USEC (debounce.h), except at first start and
- * during a reload's scan. True when c shows nothing now: a new listener
- * held, a held one that closed (counted as short-lived), or an owner
- * change of a held one (its listener_added will show its owners then).
+ * Under churn (debounce.h), new listeners wait DEBOUNCE_USEC; never at
+ * first start nor during a reload's scan. True when c shows nothing now:
+ * a new listener held, a held one that closed (counted as short-lived),
+ * or an owner change of a held one (its listener_added will show its
+ * owners then).
  */
 static bool debounced(monitor *m, const sa_change *c, uint64_t now)
 {
@@ -433,10 +434,9 @@ static bool debounced(monitor *m, const sa_change *c, uint64_t now)
         case SA_CHANGE_OWNER:
                 return debounce_holds(m->debounce, c->after);
         case SA_CHANGE_REMOVED:
-                if (!debounce_holds(m->debounce, c->before))
-                        return false;
-                if (sa_describe_listener(c->before, &where) >= 0 && sa_describe_owners(c->before, &who) >= 0 &&
-                    asprintf(&what, "%s by %s", where, who) < 0)
+                /* Described only when held: the summary may name it. */
+                if (debounce_holds(m->debounce, c->before) && sa_describe_listener(c->before, &where) >= 0 &&
+                    sa_describe_owners(c->before, &who) >= 0 && asprintf(&what, "%s by %s", where, who) < 0)
                         what = NULL;
                 return debounce_gone(m->debounce, c->before, what, now);
         }
@@ -759,7 +759,7 @@ json_t *monitor_stats_to_json(monitor *m)
                 }
         return json_pack("{s:o, s:s, s:I, s:{s:I, s:I, s:b}, s:{s:I, s:I, s:I, s:I, s:I, s:I},"
                          " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I,"
-                         " s:{s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+                         " s:{s:f, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
                          "events", events,
                          "baseline", s.baseline,
                          "active_violations", (json_int_t) s.active_violations,
@@ -779,7 +779,9 @@ json_t *monitor_stats_to_json(monitor *m)
                                      "untracked", (json_int_t) s.flap.untracked,
                          "closed_meanwhile", (json_int_t) s.closed_meanwhile,
                          "short_lived", "debounce_sec", DEBOUNCE_USEC / 1e6,
+                                        "holding", s.debounce.holding,
                                         "held", (json_int_t) s.debounce.held,
+                                        "quick_closes", (json_int_t) s.debounce.quick_closes,
                                         "listeners", (json_int_t) s.debounce.short_lived,
                                         "violating", (json_int_t) s.debounce.violating,
                                         "reported", (json_int_t) s.debounce.released,

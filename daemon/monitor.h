@@ -10,10 +10,12 @@
  * gives its first transitions as events, then none until its window ends:
  * then one listener_flapping event, and the events that make the
  * watchers' view right (added, and its violations, if it still listens).
- * A new listener (after the first scan, outside a reload) is held for
- * DEBOUNCE_USEC (debounce.h): one that closes meanwhile is only counted,
- * in one listeners_short_lived event per window; one that stays gets its
- * listener_added and violations when the debounce ends.
+ * Once more than DEBOUNCE_FREE new listeners closed within DEBOUNCE_USEC
+ * in a window, a new listener (after the first scan, outside a reload) is
+ * held for DEBOUNCE_USEC until the window ends (debounce.h): one that
+ * closes meanwhile is only counted, in one listeners_short_lived event per
+ * window; one that stays gets its listener_added and violations when the
+ * debounce ends.
  */
 #ifndef SAD_MONITOR_H
 #define SAD_MONITOR_H

@@ -42,10 +42,12 @@ churn_as_nobody() {
 }
 
 # One port opened and closed every 2 ms for 8 s by nobody, then kept:
-# each of those listeners is gone within the debounce (1 s), so none gets
-# an added/removed pair or a "no owner" violation; they are counted and
-# summed up in one listeners_short_lived event (journal and watch) when
-# the 10 s window ends; the journal and the full scans stay bounded, and
+# after the first 5 listeners that closed within 1 s, new ones are held
+# for that second (the debounce), so the others get no added/removed pair
+# and none a "no owner" violation; they are counted and summed up in one
+# listeners_short_lived event (journal and watch) when the 10 s window
+# ends (the first ones, one flapping key, in at most one
+# listener_flapping); the journal and the full scans stay bounded, and
 # the listener that stays is reported (listener_added; who).
 test_hostile_churn_flap() {
         need_cmd jq setpriv
@@ -73,11 +75,11 @@ test_hostile_churn_flap() {
                 "closed meanwhile: $(jq .monitor.closed_meanwhile <<<"$STATUS") (snapshot), $(jq .freshness.refresh_closed <<<"$STATUS") (refresh);" \
                 "full scans: $(jq '.scans + .freshness.refresh_full_scans' <<<"$STATUS"), state saves: $(jq .monitor.state.saves <<<"$STATUS")"
         assert_eq 0 "$(no_owner_entries)" "'no owning process' violations for sockets that closed"
-        assert_eq 0 "$flap_ev" "listener_flapping entries (every one closed within the debounce)"
+        [ "$flap_ev" -le 1 ] || fail "$flap_ev listener_flapping entries (at most 1 expected)"
         [ "$short_ev" -ge 1 ] && [ "$short_ev" -le 2 ] || fail "$short_ev listeners_short_lived entries (1 or 2 expected)"
         # The maker of each new listener is walked: no full scan to find it (50 before).
         assert_json "$STATUS" '.scans + .freshness.refresh_full_scans <= 10' "full scans during the churn"
-        [ "$n" -le 2 ] || fail "$n journal entries about 47311 (the kept listener's listener_added expected)"
+        [ "$n" -le 8 ] || fail "$n journal entries about 47311 (at most 3 transitions, 1 flapping and the settling ones expected)"
         assert_json "$(journal_select "$JOURNAL" '.SOCKAUDIT_EVENT == "listeners_short_lived"' | head -n 1)" '
                 .PRIORITY == "5" and (.SOCKAUDIT_COUNT | tonumber) > 3 and .SOCKAUDIT_NAMESPACES == "1"
                 and .SOCKAUDIT_PORTS == "47311/tcp" and .SOCKAUDIT_WINDOW_SEC == "10"
@@ -95,9 +97,10 @@ test_hostile_churn_flap() {
 # Issue 18's loop as nobody: fork, unshare(USER|NET), listen 20 ms, exit,
 # for 5 s, against a daemon watching every namespace; meanwhile nobody
 # keeps a listener that violates the policy in a new namespace of its own.
-# Each new namespace is added alone (no full scan); the short-lived
-# listeners raise no added/removed pairs, only one listeners_short_lived
-# summary; state saves and journal entries stay bounded; the kept listener
+# Each new namespace is added alone (no full scan); after the first 5
+# short-lived listeners (added/removed pairs), the others raise no events
+# of their own, only one listeners_short_lived summary; state saves and
+# journal entries stay bounded; the kept listener
 # is reported (added and violation); root is answered during the churn.
 test_hostile_churn_netns() {
         need_cmd jq setpriv
@@ -126,8 +129,9 @@ test_hostile_churn_netns() {
                 fail "$WAITED (the kept listener's violation)"
         wait_journal 1 ".SOCKAUDIT_EVENT == \"listener_added\" and .SOCKAUDIT_PORT == \"47322\"" 5 ||
                 fail "$WAITED (the kept listener)"
-        # The summary window (10 s from the first short-lived listener) ends.
-        wait_journal 1 ".SOCKAUDIT_EVENT == \"listeners_short_lived\"" 15 || fail "$WAITED (the summary)"
+        # Held listeners are released or counted, and a window with short-lived ones summed up.
+        wait_for 20 "the held listeners and the summary window" mon_is \
+                '.monitor.short_lived | .held == 0 and (.listeners == 0 or .summaries >= 1)' true
         cpu=$(($(daemon_cpu_ms) - cpu0))
         status_json
         scans=$(($(jq '.scans + .freshness.refresh_full_scans' <<<"$STATUS") - scans0))
@@ -146,13 +150,19 @@ test_hostile_churn_netns() {
         [ "$scans" -le 4 ] || fail "$scans full scans in 5 s of churn (at most 4 expected)"
         [ "$saves" -le 6 ] || fail "$saves state saves in 5 s of churn (at most 6 expected: one per 2 s)"
         [ "$ev" -le 15 ] || fail "$ev journal entries in 5 s of churn (at most 15 expected)"
-        [ "$n" -le 4 ] || fail "$n journal entries about 47321 in 5 s of churn (at most 4 expected)"
-        assert_json "$(journal_select "$JOURNAL" '.SOCKAUDIT_EVENT == "listeners_short_lived"' | head -n 1)" '
-                .PRIORITY == "5" and (.SOCKAUDIT_COUNT | tonumber) > 3 and (.SOCKAUDIT_NAMESPACES | tonumber) > 3
-                and (.SOCKAUDIT_PORTS | contains("47321/tcp")) and .SOCKAUDIT_WINDOW_SEC == "10"
-                and .MESSAGE_ID == "6c3e9a0b8f2d4e17a5b1c7d90e4f2a63"' "the listeners_short_lived entry"
-        assert_json "$STATUS" '.monitor.short_lived.listeners > 3 and .monitor.short_lived.summaries >= 1
-                and .monitor.events.listeners_short_lived == .monitor.short_lived.summaries' "status: short-lived counted"
+        [ "$n" -le 12 ] || fail "$n journal entries about 47321 in 5 s of churn (at most 5 or 6 added/removed pairs expected)"
+        # How many of the 20 ms listeners a probe sees depends on the load:
+        # the summary is checked when there was one to make.
+        if [ "$(jq .monitor.short_lived.listeners <<<"$STATUS")" -gt 0 ]; then
+                assert_json "$(journal_select "$JOURNAL" '.SOCKAUDIT_EVENT == "listeners_short_lived"' | head -n 1)" '
+                        .PRIORITY == "5" and (.SOCKAUDIT_COUNT | tonumber) > 0 and (.SOCKAUDIT_NAMESPACES | tonumber) > 0
+                        and (.SOCKAUDIT_PORTS | contains("47321/tcp")) and .SOCKAUDIT_WINDOW_SEC == "10"
+                        and .MESSAGE_ID == "6c3e9a0b8f2d4e17a5b1c7d90e4f2a63"' "the listeners_short_lived entry"
+        else
+                note "no listener was held: fewer than 6 quick closes seen (the probes saw $(jq .monitor.events.listener_added <<<"$STATUS") listeners)"
+        fi
+        assert_json "$STATUS" '.monitor.events.listeners_short_lived == .monitor.short_lived.summaries' \
+                "status: one listeners_short_lived event per summary"
         run_cap OUT sa who 47322 --json
         assert_json "$OUT" '[.listeners[] | select(.owners[].user == "nobody")] | length >= 1' "who 47322: the kept listener"
         alive "$DAEMON_PID" || fail "daemon died"

@@ -45,7 +45,7 @@ static void on_summary(const debounce_summary *s, void *userdata)
 /* Held then closed within the debounce: nothing released, counted, one summary at the window's end. */
 START_TEST(short_lived_counted_not_released)
 {
-        debounce *d = debounce_new(1 * SEC, 0);
+        debounce *d = debounce_new(1 * SEC, 0, 0);
         debounce_stats st;
         got g = { 0 };
 
@@ -94,7 +94,7 @@ END_TEST
 /* One that stays is released at the end of its debounce, and is not short-lived. */
 START_TEST(staying_listener_released)
 {
-        debounce *d = debounce_new(1 * SEC, 0);
+        debounce *d = debounce_new(1 * SEC, 0, 0);
         sa_listener a = lis(7, 1, 443), b = lis(7, 2, 443);
         debounce_stats st;
         got g = { 0 };
@@ -123,10 +123,54 @@ START_TEST(staying_listener_released)
 }
 END_TEST
 
+/* A quiet host shows new listeners at once; holding starts after more than `free` quick closes, ends with the window. */
+START_TEST(holding_only_under_churn)
+{
+        debounce *d = debounce_new(1 * SEC, 2, 0);
+        sa_listener slow = lis(7, 100, 80), held_one = lis(7, 200, 80);
+        debounce_stats st;
+        got g = { 0 };
+
+        /* Open 2 s, then closed: not a quick close. */
+        ck_assert(!debounce_hold(d, &slow, 1 * SEC));
+        ck_assert(!debounce_gone(d, &slow, NULL, 3 * SEC));
+        for (uint64_t i = 0; i < 3; i++) {
+                sa_listener l = lis(7, i + 1, 80);
+
+                ck_assert(!debounce_hold(d, &l, 4 * SEC + i * 1000));
+                ck_assert(!debounce_gone(d, &l, NULL, 4 * SEC + i * 1000 + 500));
+        }
+        debounce_get_stats(d, &st);
+        ck_assert_uint_eq(st.quick_closes, 3);
+        ck_assert(st.holding);
+        ck_assert(debounce_hold(d, &held_one, 5 * SEC));
+        ck_assert(debounce_gone(d, &held_one, "80/tcp by y", 5 * SEC + 1000));
+        /* The window opened at the first quick close: 4 s + 500 us + 10 s. */
+        ck_assert_uint_eq(debounce_next_due(d), 14 * SEC + 500);
+        debounce_summarize(d, 14 * SEC + 500, on_summary, &g);
+        ck_assert_uint_eq(g.summaries, 1);
+        ck_assert_uint_eq(g.last.listeners, 1);
+        debounce_get_stats(d, &st);
+        ck_assert(!st.holding);
+        ck_assert_uint_eq(st.short_lived, 1);
+        /* A window of quick closes alone (no more than free) ends without a summary. */
+        for (uint64_t i = 0; i < 2; i++) {
+                sa_listener l = lis(7, i + 10, 80);
+
+                ck_assert(!debounce_hold(d, &l, 20 * SEC));
+                ck_assert(!debounce_gone(d, &l, NULL, 20 * SEC + 1));
+        }
+        debounce_summarize(d, 40 * SEC, on_summary, &g);
+        ck_assert_uint_eq(g.summaries, 1);
+        ck_assert_uint_eq(debounce_next_due(d), 0);
+        debounce_free(d);
+}
+END_TEST
+
 /* Bounded: beyond max_held a new listener is not held (reported at once); namespaces counted up to a cap. */
 START_TEST(bounded)
 {
-        debounce *d = debounce_new(1 * SEC, 4);
+        debounce *d = debounce_new(1 * SEC, 0, 4);
         debounce_stats st;
         got g = { 0 };
 
@@ -142,7 +186,7 @@ START_TEST(bounded)
         ck_assert_uint_eq(st.held, 4);
         debounce_free(d);
 
-        d = debounce_new(1 * SEC, DEBOUNCE_NETNS_MAX + 10);
+        d = debounce_new(1 * SEC, 0, DEBOUNCE_NETNS_MAX + 10);
         for (uint64_t i = 0; i < DEBOUNCE_NETNS_MAX + 10; i++) {
                 sa_listener l = lis(1000 + i, i + 1, (uint16_t) (1000 + i));
                 ck_assert(debounce_hold(d, &l, SEC));
@@ -198,6 +242,7 @@ Suite *debounce_suite(void)
 
         tcase_add_test(tc, short_lived_counted_not_released);
         tcase_add_test(tc, staying_listener_released);
+        tcase_add_test(tc, holding_only_under_churn);
         tcase_add_test(tc, bounded);
         tcase_add_test(tc, short_lived_event_shape);
         suite_add_tcase(s, tc);
