@@ -61,7 +61,7 @@ debounce_key debounce_key_of(const sa_listener *l)
                                 .proto = l->proto, .port = l->port };
 }
 
-static bool key_eq(const debounce_key *a, const debounce_key *b)
+bool debounce_key_eq(const debounce_key *a, const debounce_key *b)
 {
         return a->netns == b->netns && a->cookie == b->cookie && a->inode == b->inode &&
                a->proto == b->proto && a->port == b->port;
@@ -72,7 +72,7 @@ static held *find_in(held *items, size_t n, const sa_listener *l)
         debounce_key k = debounce_key_of(l);
 
         for (size_t i = 0; i < n; i++)
-                if (key_eq(&items[i].key, &k))
+                if (debounce_key_eq(&items[i].key, &k))
                         return &items[i];
         return NULL;
 }

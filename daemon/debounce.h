@@ -76,6 +76,7 @@ debounce *debounce_new(uint64_t hold_usec, unsigned free_closes, size_t max_held
 debounce *debounce_free(debounce *d);
 
 debounce_key debounce_key_of(const sa_listener *l);
+bool debounce_key_eq(const debounce_key *a, const debounce_key *b);
 
 /*
  * l is new at now. True when held (report nothing yet); false: report it

@@ -308,7 +308,7 @@ journal_entry *event_short_lived_journal_entry(const char *reason, const event_s
         r |= entry_addf(e, "SOCKAUDIT_NAMESPACES", "%llu", (unsigned long long) s->namespaces);
         r |= entry_add(e, "SOCKAUDIT_PORTS", s->ports);
         if (s->last[0])
-                r |= entry_add_text(e, "SOCKAUDIT_LAST", s->last);
+                r |= entry_add_text(e, "SOCKAUDIT_LAST_LISTENER", s->last);
         r |= entry_addf(e, "SOCKAUDIT_WINDOW_SEC", "%llu", (unsigned long long) (s->window_usec / 1000000));
         r |= entry_addf(e, "SOCKAUDIT_DEBOUNCE_SEC", "%g", s->debounce_usec / 1e6);
         return r ? journal_entry_free(e) : e;

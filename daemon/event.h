@@ -86,7 +86,7 @@ typedef struct event_short_lived {
         uint64_t listeners, violating, namespaces;
         bool namespaces_at_least;     /* more namespaces than were counted */
         const char *ports;            /* "47321/tcp, 53/udp" */
-        const char *last;             /* the last one described, "" if unknown */
+        const char *last;             /* the last one described (raw text), "" if unknown */
         uint64_t window_usec, debounce_usec;
 } event_short_lived;
 
@@ -96,8 +96,9 @@ typedef struct event_short_lived {
  * "debounce_sec"}} (no listener: it sums up many), and its journal entry
  * (MESSAGE_ID SA_MESSAGE_ID_LISTENERS_SHORT_LIVED; warning when any
  * violated the policy, else notice) with SOCKAUDIT_EVENT, _COUNT,
- * _VIOLATING, _NAMESPACES, _PORTS, _LAST, _WINDOW_SEC, _DEBOUNCE_SEC.
- * MESSAGE is reason. Caller frees; NULL on ENOMEM.
+ * _VIOLATING, _NAMESPACES, _PORTS, _LAST_LISTENER, _WINDOW_SEC, _DEBOUNCE_SEC.
+ * MESSAGE is reason; reason and last are raw (escaped here for the
+ * journal, as in every entry). Caller frees; NULL on ENOMEM.
  */
 json_t *event_short_lived_to_json(const struct timespec *when, const char *reason, const event_short_lived *s);
 journal_entry *event_short_lived_journal_entry(const char *reason, const event_short_lived *s);

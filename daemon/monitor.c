@@ -573,8 +573,7 @@ static void on_release(const debounce_key *k, void *userdata)
                 debounce_key lk = debounce_key_of(l);
                 sa_change c = { .kind = SA_CHANGE_ADDED, .after = l };
 
-                if (lk.netns != k->netns || lk.cookie != k->cookie || lk.inode != k->inode ||
-                    lk.proto != k->proto || lk.port != k->port)
+                if (!debounce_key_eq(&lk, k))
                         continue;
                 if (change_reported(ctx->m, &c, ctx->p)) {
                         note_change(ctx->m, &c, &snap->taken, now_usec(CLOCK_MONOTONIC));
@@ -584,30 +583,33 @@ static void on_release(const debounce_key *k, void *userdata)
         }
 }
 
-/* The count of a summary window, as one listeners_short_lived event. */
+/*
+ * The count of a summary window, as one listeners_short_lived event. Its
+ * text is raw, as in the other events (valid UTF-8 for watchers; the
+ * journal entry escapes it).
+ */
 static void on_short_lived(const debounce_summary *s, void *userdata)
 {
         monitor *m = userdata;
-        char ports[DEBOUNCE_PORTS_MAX * 12] = "";
-        _cleanup_free_ char *raw = NULL, *reason = NULL, *last = sa_text_escape(s->last);
+        char ports[DEBOUNCE_PORTS_MAX * 16] = "";
+        _cleanup_free_ char *reason = NULL;
         event_short_lived es;
         struct timespec when;
         size_t off = 0;
         json_t *ev;
 
-        for (size_t i = 0; i < s->n_ports; i++)
+        for (size_t i = 0; i < s->n_ports && off < sizeof ports; i++)
                 off += (size_t) snprintf(ports + off, sizeof ports - off, "%s%u/%s", i ? ", " : "",
                                          s->ports[i].port, sa_proto_name(s->ports[i].proto));
-        if (asprintf(&raw, "%" PRIu64 " short-lived listener%s (each closed within %g s) in %s%zu network "
+        if (asprintf(&reason, "%" PRIu64 " short-lived listener%s (each closed within %g s) in %s%zu network "
                      "namespace%s in the last %" PRIu64 " s, on %s; %" PRIu64 " violated the policy; last: %s",
                      s->listeners, s->listeners == 1 ? "" : "s", DEBOUNCE_USEC / 1e6,
                      s->namespaces_capped ? "at least " : "", s->namespaces, s->namespaces == 1 ? "" : "s",
-                     s->window_usec / USEC_PER_SEC, ports, s->violating, last ? last : "?") < 0)
-                raw = NULL;
-        reason = raw ? sa_text_escape(raw) : NULL;
+                     s->window_usec / USEC_PER_SEC, ports, s->violating, s->last[0] ? s->last : "?") < 0)
+                reason = NULL;
         es = (event_short_lived) { .listeners = s->listeners, .violating = s->violating,
                                    .namespaces = s->namespaces, .namespaces_at_least = s->namespaces_capped,
-                                   .ports = ports, .last = last ? last : "", .window_usec = s->window_usec,
+                                   .ports = ports, .last = s->last, .window_usec = s->window_usec,
                                    .debounce_usec = DEBOUNCE_USEC };
         clock_gettime(CLOCK_REALTIME, &when);
         ev = reason ? event_short_lived_to_json(&when, reason, &es) : NULL;

@@ -83,7 +83,7 @@ test_hostile_churn_flap() {
         assert_json "$(journal_select "$JOURNAL" '.SOCKAUDIT_EVENT == "listeners_short_lived"' | head -n 1)" '
                 .PRIORITY == "5" and (.SOCKAUDIT_COUNT | tonumber) > 3 and .SOCKAUDIT_NAMESPACES == "1"
                 and .SOCKAUDIT_PORTS == "47311/tcp" and .SOCKAUDIT_WINDOW_SEC == "10"
-                and (.SOCKAUDIT_LAST | contains("sa-churn"))' "the listeners_short_lived entry"
+                and (.SOCKAUDIT_LAST_LISTENER | contains("sa-churn"))' "the listeners_short_lived entry"
         assert_json "$STATUS" '.monitor.short_lived.listeners > 3 and .monitor.short_lived.summaries == .monitor.events.listeners_short_lived
                 and .monitor.short_lived.held == 0' "status: short-lived listeners counted"
         wait_for 5 "the watcher to get listeners_short_lived" grep -q '"listeners_short_lived"' "$WATCH_OUT"
