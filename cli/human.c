@@ -235,6 +235,11 @@ int event_print(FILE *out, const json_t *event)
                 fputs(" events lost (this watcher fell behind)", f);
                 goto done;
         }
+        /* A summary (listeners_short_lived) names no one listener: its reason says it all. */
+        if (!l && name && reason) {
+                fprintf(f, "%s: %s", name, reason);
+                goto done;
+        }
         r = describe_record(l, NULL, &where, &who);
         if (r >= 0 && json_array_size(prev) > 0)
                 r = describe_record(l, prev, NULL, &was);

@@ -20,6 +20,7 @@ static const struct {
         [EVENT_OWNER_CHANGED] = { "owner_changed", SA_MESSAGE_ID_OWNER_CHANGED },
         [EVENT_POLICY_VIOLATION] = { "policy_violation", SA_MESSAGE_ID_POLICY_VIOLATION },
         [EVENT_LISTENER_FLAPPING] = { "listener_flapping", SA_MESSAGE_ID_LISTENER_FLAPPING },
+        [EVENT_LISTENERS_SHORT_LIVED] = { "listeners_short_lived", SA_MESSAGE_ID_LISTENERS_SHORT_LIVED },
 };
 
 const char *event_type_name(event_type t)
@@ -267,5 +268,48 @@ journal_entry *event_flapping_journal_entry(const sa_listener *listener, const c
         r |= entry_addf(e, "SOCKAUDIT_WINDOW_SEC", "%llu", (unsigned long long) (f->window_usec / 1000000));
         if (f->program[0])
                 r |= entry_add_text(e, "SOCKAUDIT_PROGRAM", f->program);
+        return r ? journal_entry_free(e) : e;
+}
+
+json_t *event_short_lived_to_json(const struct timespec *when, const char *reason, const event_short_lived *s)
+{
+        char tbuf[40];
+
+        return json_pack("{s:s, s:s, s:s, s:{s:I, s:I, s:I, s:b, s:s, s:s, s:I, s:f}}",
+                         "event", event_type_name(EVENT_LISTENERS_SHORT_LIVED),
+                         "time", sa_format_time(when, tbuf, sizeof tbuf),
+                         "reason", reason,
+                         "short_lived",
+                         "listeners", (json_int_t) s->listeners,
+                         "violating", (json_int_t) s->violating,
+                         "namespaces", (json_int_t) s->namespaces,
+                         "namespaces_at_least", s->namespaces_at_least,
+                         "ports", s->ports,
+                         "last", s->last,
+                         "window_sec", (json_int_t) (s->window_usec / 1000000),
+                         "debounce_sec", s->debounce_usec / 1e6);
+}
+
+journal_entry *event_short_lived_journal_entry(const char *reason, const event_short_lived *s)
+{
+        journal_entry *e = calloc(1, sizeof *e);
+        int r = 0;
+
+        if (!e)
+                return NULL;
+        e->priority = s->violating > 0 ? LOG_WARNING : LOG_NOTICE;
+        r |= entry_add(e, "MESSAGE_ID", SA_MESSAGE_ID_LISTENERS_SHORT_LIVED);
+        r |= entry_add_text(e, "MESSAGE", reason);
+        r |= entry_addf(e, "PRIORITY", "%d", e->priority);
+        r |= entry_add(e, "SYSLOG_IDENTIFIER", "sockauditd");
+        r |= entry_add(e, "SOCKAUDIT_EVENT", event_type_name(EVENT_LISTENERS_SHORT_LIVED));
+        r |= entry_addf(e, "SOCKAUDIT_COUNT", "%llu", (unsigned long long) s->listeners);
+        r |= entry_addf(e, "SOCKAUDIT_VIOLATING", "%llu", (unsigned long long) s->violating);
+        r |= entry_addf(e, "SOCKAUDIT_NAMESPACES", "%llu", (unsigned long long) s->namespaces);
+        r |= entry_add(e, "SOCKAUDIT_PORTS", s->ports);
+        if (s->last[0])
+                r |= entry_add_text(e, "SOCKAUDIT_LAST_LISTENER", s->last);
+        r |= entry_addf(e, "SOCKAUDIT_WINDOW_SEC", "%llu", (unsigned long long) (s->window_usec / 1000000));
+        r |= entry_addf(e, "SOCKAUDIT_DEBOUNCE_SEC", "%g", s->debounce_usec / 1e6);
         return r ? journal_entry_free(e) : e;
 }

@@ -3,6 +3,8 @@
 #ifndef SA_EVENT_H
 #define SA_EVENT_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -16,6 +18,7 @@ typedef enum event_type {
         EVENT_OWNER_CHANGED,
         EVENT_POLICY_VIOLATION,
         EVENT_LISTENER_FLAPPING,
+        EVENT_LISTENERS_SHORT_LIVED,
         _EVENT_TYPE_MAX,
 } event_type;
 
@@ -25,6 +28,7 @@ typedef enum event_type {
 #define SA_MESSAGE_ID_OWNER_CHANGED    "372a7cc957ec44fc864669ef929c85df"
 #define SA_MESSAGE_ID_POLICY_VIOLATION "8aabb5f5dc6b450db79ed1fe4a2edec8"
 #define SA_MESSAGE_ID_LISTENER_FLAPPING "d1b0f6c29e8a4b7e9a35c4f0e2a76b18"
+#define SA_MESSAGE_ID_LISTENERS_SHORT_LIVED "6c3e9a0b8f2d4e17a5b1c7d90e4f2a63"
 
 const char *event_type_name(event_type t);
 event_type event_type_from_change(sa_change_kind kind);
@@ -76,6 +80,28 @@ json_t *event_flapping_to_json(const struct timespec *when, const sa_listener *l
                                const event_flapping *f);
 journal_entry *event_flapping_journal_entry(const sa_listener *listener, const char *reason,
                                             const event_flapping *f);
+
+/* A listeners_short_lived event's particulars (daemon/debounce.h): a window's count. */
+typedef struct event_short_lived {
+        uint64_t listeners, violating, namespaces;
+        bool namespaces_at_least;     /* more namespaces than were counted */
+        const char *ports;            /* "47321/tcp, 53/udp" */
+        const char *last;             /* the last one described (raw text), "" if unknown */
+        uint64_t window_usec, debounce_usec;
+} event_short_lived;
+
+/*
+ * listeners_short_lived: {"event","time","reason","short_lived":{"listeners",
+ * "violating","namespaces","namespaces_at_least","ports","last","window_sec",
+ * "debounce_sec"}} (no listener: it sums up many), and its journal entry
+ * (MESSAGE_ID SA_MESSAGE_ID_LISTENERS_SHORT_LIVED; warning when any
+ * violated the policy, else notice) with SOCKAUDIT_EVENT, _COUNT,
+ * _VIOLATING, _NAMESPACES, _PORTS, _LAST_LISTENER, _WINDOW_SEC, _DEBOUNCE_SEC.
+ * MESSAGE is reason; reason and last are raw (escaped here for the
+ * journal, as in every entry). Caller frees; NULL on ENOMEM.
+ */
+json_t *event_short_lived_to_json(const struct timespec *when, const char *reason, const event_short_lived *s);
+journal_entry *event_short_lived_journal_entry(const char *reason, const event_short_lived *s);
 
 /* The one-line MESSAGE of an event. Caller frees. */
 char *event_message(event_type t, const sa_listener *listener, const sa_listener *before,

@@ -70,6 +70,7 @@ struct freshness {
         sd_event_source *event_scan_timer; /* a full scan a listen event asked for, held back */
         uint64_t event_scan_usec; /* CLOCK_MONOTONIC of the last one started */
         uint64_t event_scans, event_scans_held; /* started; asked for while one was due (coalesced) */
+        uint64_t netns_added;     /* namespaces added by a listen event, no full scan */
         sa_filter *watched;       /* filters of the watched ports; n_watched 0: every port, SIZE_MAX: none */
         size_t n_watched;
         uint64_t last_full_cpu_usec; /* CPU time of the last full scan (all threads) */
@@ -622,7 +623,9 @@ static void event_scan(freshness *f)
  * A listen() or UDP bind() somewhere (eBPF). On a watched port: probe
  * after LISTEN_SETTLE_USEC (it may come before the socket can be dumped:
  * the hot probes that follow catch it then); in a namespace no refresh
- * dumps yet: a full scan (budgeted: event_scan()).
+ * dumps yet, that namespace is added to the scanner's (found through the
+ * caller's pid), else (the caller left already, or too many were added
+ * since the last full scan) a full scan (budgeted: event_scan()).
  */
 static void on_listen_event(const sa_listen_note *note, void *userdata)
 {
@@ -636,8 +639,12 @@ static void on_listen_event(const sa_listen_note *note, void *userdata)
         if (note->pid > 0 && sa_scanner_note_listen(m->scanner, note->pid) < 0)
                 sa_scanner_note_lost(m->scanner);
         if (note->netns && m->snapshot && sa_scanner_netns_status(m->scanner, note->netns) == 0) {
-                event_scan(f);
-                return;
+                /* That namespace alone joins the probes; only a full scan finds it otherwise. */
+                if (sa_scanner_netns_add(m->scanner, note->pid, note->netns) < 0) {
+                        event_scan(f);
+                        return;
+                }
+                f->netns_added++;
         }
         heat_after(f, LISTEN_SETTLE_USEC);
 }
@@ -721,6 +728,7 @@ json_t *freshness_to_json(freshness *f)
 
         if (le && (json_object_set_new(le, "probes", json_integer((json_int_t) f->listen_probes)) < 0 ||
                    json_object_set_new(le, "full_scans", json_integer((json_int_t) f->event_scans)) < 0 ||
+                   json_object_set_new(le, "namespaces_added", json_integer((json_int_t) f->netns_added)) < 0 ||
                    json_object_set_new(le, "full_scans_coalesced",
                                        json_integer((json_int_t) f->event_scans_held)) < 0)) {
                 json_decref(le);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "util.h"
+#include "debounce.h"
+#include "describe.h"
 #include "flap.h"
 #include "log.h"
 #include "monitor.h"
@@ -38,6 +40,7 @@ struct monitor {
         bool save_pending;         /* changed since the last save, waiting for SAVE_MIN_USEC */
         uint64_t last_save_usec;   /* CLOCK_MONOTONIC of the last save attempt */
         flap *flap;                /* flapping listeners (flap.h) */
+        debounce *debounce;        /* new listeners held, short-lived ones counted (debounce.h) */
 
         uint64_t events[_EVENT_TYPE_MAX];
         uint64_t violations_suppressed; /* not reported while their listener flapped */
@@ -61,7 +64,8 @@ int monitor_new(const char *state_path, const char *journal_socket, monitor_emit
         m->rl_oom = (log_ratelimit) LOG_RATELIMIT_INIT(600 * USEC_PER_SEC, 1);
         m->baseline_how = "none";
         m->flap = flap_new(FLAP_WINDOW_USEC, FLAP_FREE, FLAP_KEYS_MAX);
-        if (!m->flap) {
+        m->debounce = debounce_new(DEBOUNCE_USEC, DEBOUNCE_FREE, DEBOUNCE_HELD_MAX);
+        if (!m->flap || !m->debounce) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -114,6 +118,7 @@ monitor *monitor_free(monitor *m)
                 return NULL;
         journal_free(m->journal, JOURNAL_DRAIN_MS);
         flap_free(m->flap);
+        debounce_free(m->debounce);
         state_clear(&m->baseline);
         active_clear(m);
         free(m->state_path);
@@ -253,6 +258,12 @@ static int track_violations(monitor *m, const sa_snapshot *snap, const policy *p
                 }
                 /* Once per key: several holders of one program are one violation. */
                 if (keys_have(keys, nk, k)) {
+                        free(k);
+                        continue;
+                }
+                /* Its listener is new: reported when its debounce ends, if it still listens. */
+                if (!active_has(m->active, m->n_active, k) && debounce_holds(m->debounce, v[i].listener)) {
+                        debounce_mark_violating(m->debounce, v[i].listener);
                         free(k);
                         continue;
                 }
@@ -403,6 +414,34 @@ static void note_change(monitor *m, const sa_change *c, const struct timespec *w
 }
 
 static void flap_settle(monitor *m, const sa_snapshot *snap, const policy *p, bool *changed);
+static void debounce_settle(monitor *m, const sa_snapshot *snap, const policy *p, bool *changed);
+
+/*
+ * Under churn (debounce.h), new listeners wait DEBOUNCE_USEC; never at
+ * first start nor during a reload's scan. True when c shows nothing now:
+ * a new listener held, a held one that closed (counted as short-lived),
+ * or an owner change of a held one (its listener_added will show its
+ * owners then).
+ */
+static bool debounced(monitor *m, const sa_change *c, uint64_t now)
+{
+        _cleanup_free_ char *where = NULL, *who = NULL, *what = NULL;
+
+        switch (c->kind) {
+        case SA_CHANGE_ADDED:
+                return m->first_done && !m->before && !m->scope_widened &&
+                       debounce_hold(m->debounce, c->after, now);
+        case SA_CHANGE_OWNER:
+                return debounce_holds(m->debounce, c->after);
+        case SA_CHANGE_REMOVED:
+                /* Described only when held: the summary may name it. */
+                if (debounce_holds(m->debounce, c->before) && sa_describe_listener(c->before, &where) >= 0 &&
+                    sa_describe_owners(c->before, &who) >= 0 && asprintf(&what, "%s by %s", where, who) < 0)
+                        what = NULL;
+                return debounce_gone(m->debounce, c->before, what, now);
+        }
+        return false;
+}
 
 void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, const policy *p)
 {
@@ -426,12 +465,14 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
         }
 
         /* Windows over by now are closed first, as of the snapshot before. */
-        if (m->first_done)
+        if (m->first_done) {
                 flap_settle(m, old, p, &changed);
+                debounce_settle(m, old, p, &changed);
+        }
         r = sa_snapshot_diff(prev, new, NULL, key, &changes, &n);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 const sa_change *c = &changes[i];
-                if (!change_reported(m, c, p))
+                if (!change_reported(m, c, p) || debounced(m, c, now))
                         continue;
                 note_change(m, c, &new->taken, now);
                 changed = true;
@@ -514,11 +555,94 @@ static void flap_settle(monitor *m, const sa_snapshot *snap, const policy *p, bo
                 (void) track_violations(m, snap, p, changed);
 }
 
+/* Listeners held since DEBOUNCE_USEC and found in the snapshot: shown now, as new. */
+typedef struct release_ctx {
+        monitor *m;
+        const sa_snapshot *snap;
+        const policy *p;
+        size_t shown;
+} release_ctx;
+
+static void on_release(const debounce_key *k, void *userdata)
+{
+        release_ctx *ctx = userdata;
+        const sa_snapshot *snap = ctx->snap;
+
+        for (size_t i = 0; snap && i < snap->n_listeners; i++) {
+                const sa_listener *l = &snap->listeners[i];
+                debounce_key lk = debounce_key_of(l);
+                sa_change c = { .kind = SA_CHANGE_ADDED, .after = l };
+
+                if (!debounce_key_eq(&lk, k))
+                        continue;
+                if (change_reported(ctx->m, &c, ctx->p)) {
+                        note_change(ctx->m, &c, &snap->taken, now_usec(CLOCK_MONOTONIC));
+                        ctx->shown++;
+                }
+                return;
+        }
+}
+
+/*
+ * The count of a summary window, as one listeners_short_lived event. Its
+ * text is raw, as in the other events (valid UTF-8 for watchers; the
+ * journal entry escapes it).
+ */
+static void on_short_lived(const debounce_summary *s, void *userdata)
+{
+        monitor *m = userdata;
+        char ports[DEBOUNCE_PORTS_MAX * 16] = "";
+        _cleanup_free_ char *reason = NULL;
+        event_short_lived es;
+        struct timespec when;
+        size_t off = 0;
+        json_t *ev;
+
+        for (size_t i = 0; i < s->n_ports && off < sizeof ports; i++)
+                off += (size_t) snprintf(ports + off, sizeof ports - off, "%s%u/%s", i ? ", " : "",
+                                         s->ports[i].port, sa_proto_name(s->ports[i].proto));
+        if (asprintf(&reason, "%" PRIu64 " short-lived listener%s (each closed within %g s) in %s%zu network "
+                     "namespace%s in the last %" PRIu64 " s, on %s; %" PRIu64 " violated the policy; last: %s",
+                     s->listeners, s->listeners == 1 ? "" : "s", DEBOUNCE_USEC / 1e6,
+                     s->namespaces_capped ? "at least " : "", s->namespaces, s->namespaces == 1 ? "" : "s",
+                     s->window_usec / USEC_PER_SEC, ports, s->violating, s->last[0] ? s->last : "?") < 0)
+                reason = NULL;
+        es = (event_short_lived) { .listeners = s->listeners, .violating = s->violating,
+                                   .namespaces = s->namespaces, .namespaces_at_least = s->namespaces_capped,
+                                   .ports = ports, .last = s->last, .window_usec = s->window_usec,
+                                   .debounce_usec = DEBOUNCE_USEC };
+        clock_gettime(CLOCK_REALTIME, &when);
+        ev = reason ? event_short_lived_to_json(&when, reason, &es) : NULL;
+        (void) emit_built(m, EVENT_LISTENERS_SHORT_LIVED, ev,
+                          reason ? event_short_lived_journal_entry(reason, &es) : NULL);
+        json_decref(ev);
+}
+
+/*
+ * Held listeners whose debounce is over: their listener_added, judged
+ * against snap (what the watchers last heard of), then their violations;
+ * and a summary window that ended.
+ */
+static void debounce_settle(monitor *m, const sa_snapshot *snap, const policy *p, bool *changed)
+{
+        release_ctx ctx = { .m = m, .snap = snap, .p = p };
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        debounce_release(m->debounce, now, on_release, &ctx);
+        debounce_summarize(m->debounce, now, on_short_lived, m);
+        if (ctx.shown == 0)
+                return;
+        *changed = true;
+        if (snap)
+                (void) track_violations(m, snap, p, changed);
+}
+
 void monitor_tick(monitor *m, const sa_snapshot *snap, const policy *p)
 {
         bool changed = false;
 
         flap_settle(m, snap, p, &changed);
+        debounce_settle(m, snap, p, &changed);
         if (snap && (changed || m->save_pending))
                 save_soon(m, snap, p);
 }
@@ -531,7 +655,10 @@ void monitor_flush(monitor *m, const sa_snapshot *snap, const policy *p)
 
 uint64_t monitor_next_due(const monitor *m)
 {
-        uint64_t due = flap_next_due(m->flap);
+        uint64_t due = flap_next_due(m->flap), d = debounce_next_due(m->debounce);
+
+        if (d && (due == 0 || d < due))
+                due = d;
 
         if (m->save_pending && (due == 0 || m->last_save_usec + SAVE_MIN_USEC < due))
                 due = m->last_save_usec + SAVE_MIN_USEC;
@@ -613,6 +740,7 @@ void monitor_get_stats(monitor *m, monitor_stats *ret)
 {
         memcpy(ret->events, m->events, sizeof m->events);
         flap_get_stats(m->flap, &ret->flap);
+        debounce_get_stats(m->debounce, &ret->debounce);
         ret->violations_suppressed = m->violations_suppressed;
         ret->closed_meanwhile = m->closed_meanwhile;
         ret->save_pending = m->save_pending;
@@ -637,7 +765,8 @@ json_t *monitor_stats_to_json(monitor *m)
                         return NULL;
                 }
         return json_pack("{s:o, s:s, s:I, s:{s:I, s:I, s:b}, s:{s:I, s:I, s:I, s:I, s:I, s:I},"
-                         " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I}",
+                         " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I,"
+                         " s:{s:f, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
                          "events", events,
                          "baseline", s.baseline,
                          "active_violations", (json_int_t) s.active_violations,
@@ -655,5 +784,15 @@ json_t *monitor_stats_to_json(monitor *m)
                                      "violations_suppressed", (json_int_t) s.violations_suppressed,
                                      "windows", (json_int_t) s.flap.flapping_windows,
                                      "untracked", (json_int_t) s.flap.untracked,
-                         "closed_meanwhile", (json_int_t) s.closed_meanwhile);
+                         "closed_meanwhile", (json_int_t) s.closed_meanwhile,
+                         "short_lived", "debounce_sec", DEBOUNCE_USEC / 1e6,
+                                        "holding", s.debounce.holding,
+                                        "held", (json_int_t) s.debounce.held,
+                                        "quick_closes", (json_int_t) s.debounce.quick_closes,
+                                        "listeners", (json_int_t) s.debounce.short_lived,
+                                        "violating", (json_int_t) s.debounce.violating,
+                                        "reported", (json_int_t) s.debounce.released,
+                                        "overflow", (json_int_t) s.debounce.overflow,
+                                        "summaries", (json_int_t) s.debounce.summaries,
+                                        "window_sec", (json_int_t) (DEBOUNCE_WINDOW_USEC / USEC_PER_SEC));
 }

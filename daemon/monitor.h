@@ -10,6 +10,12 @@
  * gives its first transitions as events, then none until its window ends:
  * then one listener_flapping event, and the events that make the
  * watchers' view right (added, and its violations, if it still listens).
+ * Once more than DEBOUNCE_FREE new listeners closed within DEBOUNCE_USEC
+ * in a window, a new listener (after the first scan, outside a reload) is
+ * held for DEBOUNCE_USEC until the window ends (debounce.h): one that
+ * closes meanwhile is only counted, in one listeners_short_lived event per
+ * window; one that stays gets its listener_added and violations when the
+ * debounce ends.
  */
 #ifndef SAD_MONITOR_H
 #define SAD_MONITOR_H
@@ -18,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "debounce.h"
 #include "event.h"
 #include "flap.h"
 #include "journal.h"
@@ -33,6 +40,7 @@ typedef struct monitor_stats {
         uint64_t state_saves, state_errors;
         bool save_pending;            /* a change waits for the next save (at most 2 s) */
         flap_stats flap;              /* flapping listeners (flap.h) */
+        debounce_stats debounce;      /* new listeners held, short-lived ones (debounce.h) */
         uint64_t violations_suppressed; /* held back while their listener flapped */
         uint64_t closed_meanwhile;    /* ownerless listeners found closed: no "no owner" violation */
         const char *baseline;         /* "none", "loaded", "rebuilt (corrupt)", "same boot"... */

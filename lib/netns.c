@@ -493,7 +493,7 @@ int sa_netns_socket_get(sa_netns_set *set, sa_netns *ns, struct nl_sock **ret)
         r = netns_enter_open(set, ns, &nl);
         if (r < 0)
                 return r;
-        if (nl && set->kept < set->keep_max) {
+        if (nl && set->kept < set->keep_max && !ns->added) {
                 ns->nl = nl;
                 set->kept++;
         }
@@ -588,6 +588,7 @@ int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats
                 proc_root = "/proc";
         for (size_t i = 0; i < set->n; i++) {
                 set->items[i].seen = set->items[i].self;
+                set->items[i].added = false;
                 set->items[i].name[0] = '\0';
                 set->items[i].pid = 0;
         }
@@ -627,4 +628,52 @@ int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats
 out:
         stats->netns_usec += now_usec(CLOCK_MONOTONIC) - t0;
         return r < 0 ? r : 0;
+}
+
+/* Whether PROC_ROOT/pid/ns/net is the namespace ino: one stat. */
+static bool pid_in_netns(const sa_netns_set *set, pid_t pid, uint64_t ino, struct stat *st)
+{
+        char path[32];
+
+        snprintf(path, sizeof path, "%d/ns/net", (int) pid);
+        return pid > 0 && fstatat(set->proc_fd, path, st, 0) == 0 && st->st_ino == ino;
+}
+
+int sa_netns_set_add(sa_netns_set *set, pid_t pid, uint64_t ino)
+{
+        char path[32];
+        struct stat st;
+        size_t k = 0, added = 0;
+        sa_netns *ns;
+        int r;
+
+        if (!set->all || !set->discovered || set->proc_fd < 0)
+                return -EOPNOTSUPP;
+        if (sa_netns_set_has(set, ino))
+                return 0;
+        /* Those added before whose process left: their socket would be made in vain. */
+        for (size_t i = 0; i < set->n; i++) {
+                sa_netns *o = &set->items[i];
+
+                if (o->added && !pid_in_netns(set, o->pid, o->ino, &st)) {
+                        sa_netns_drop_socket(set, o);
+                        continue;
+                }
+                added += o->added;
+                set->items[k++] = *o;
+        }
+        set->n = k;
+        if (added >= SA_NETNS_ADDED_MAX)
+                return -ENOSPC;
+        if (!pid_in_netns(set, pid, ino, &st))
+                return -ESRCH;
+        snprintf(path, sizeof path, "%d/ns/net", (int) pid);
+        r = netns_found(set, set->proc_fd, path, &st, false, &ns);
+        if (r < 0)
+                return r;
+        if (!ns)
+                return -ESRCH;
+        ns->added = true;
+        ns->pid = pid;
+        return 1;
 }

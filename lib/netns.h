@@ -36,6 +36,7 @@ typedef struct sa_netns {
                                 * each dump beyond keep_max, or it cannot be entered) */
         bool named;            /* has a name under SA_NETNS_RUN_DIR (by the last refresh) */
         bool self;             /* the scanner's own namespace */
+        bool added;            /* by sa_netns_set_add() since the last refresh: no kept socket */
         bool seen;             /* found by the discovery in progress */
         bool host;             /* the host's namespace (see sa_netns_set.host_ino) */
         bool labelled;         /* label is known (kept across refreshes) */
@@ -114,6 +115,20 @@ int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats
  * else 0. proc_root NULL = "/proc". Costs an open, a read and a stat or two.
  */
 uint64_t sa_netns_host_ino(const char *proc_root);
+
+/* Namespaces sa_netns_set_add() holds at most between two refreshes. */
+#define SA_NETNS_ADDED_MAX 64
+
+/*
+ * ALL mode, after a first refresh: the namespace ino of process pid (a
+ * listen event) joins the set without a refresh of all of them, with no
+ * kept socket (one is made for each dump) until the next refresh finds it
+ * the usual way. Namespaces added before whose pid no longer leads to them
+ * are dropped first (a stat each). 1 added, 0 already there; -ESRCH when
+ * pid is gone or no longer in ino, -ENOSPC with SA_NETNS_ADDED_MAX added,
+ * -EOPNOTSUPP in SELF mode or before the first refresh, -ENOMEM.
+ */
+int sa_netns_set_add(sa_netns_set *set, pid_t pid, uint64_t ino);
 
 /* True when the namespace of nsfs inode ino is in set. O(log n). */
 bool sa_netns_set_has(const sa_netns_set *set, uint64_t ino);

@@ -116,6 +116,11 @@ int sa_scanner_netns_status(const sa_scanner *s, uint64_t ino)
         return sa_netns_set_has(s->ns, ino);
 }
 
+int sa_scanner_netns_add(sa_scanner *s, pid_t pid, uint64_t ino)
+{
+        return sa_netns_set_add(s->ns, pid, ino);
+}
+
 void sa_scanner_netns_fd_stats(const sa_scanner *s, sa_netns_fd_stats *ret)
 {
         *ret = (sa_netns_fd_stats) {

@@ -106,6 +106,16 @@ void sa_scanner_note_exit(sa_scanner *s, pid_t pid);
  */
 int sa_scanner_netns_status(const sa_scanner *s, uint64_t ino);
 
+/*
+ * A listen event's namespace ino (its caller pid) that the scanner has not
+ * found yet (status 0): dumped by the refreshes from now on, without a
+ * full scan (one stat; the namespace joins for good at the next full
+ * scan). 1 added, 0 known already; -ESRCH when pid is gone or in another
+ * namespace by now, -ENOSPC with 64 added since the last full scan,
+ * -EOPNOTSUPP out of scope or before the first scan: then only a full scan
+ * finds it.
+ */
+int sa_scanner_netns_add(sa_scanner *s, pid_t pid, uint64_t ino);
 /* Namespaces found, sockets kept in them and the cap, EMFILE/ENFILE met (the latest as -errno). */
 typedef struct sa_netns_fd_stats { size_t namespaces, kept, keep_max; uint64_t fd_failures; int last_fd_error; } sa_netns_fd_stats;
 void sa_scanner_netns_fd_stats(const sa_scanner *s, sa_netns_fd_stats *ret);

@@ -2,9 +2,10 @@
 # shellcheck disable=SC2154  # run_cap sets VAR_rc and VAR_err by name
 # Listener churn by a local user (issue 17 §1, issue 18 §3; docs/SECURITY.md):
 # a listener opened and closed every 2 ms, and a loop of new namespaces each
-# listening for 20 ms, must not flood the journal, alert "no owner" for
-# sockets that simply closed, nor cost a full scan and a state rewrite
-# each; a listener that stays is still reported. CPU is printed, not asserted.
+# listening for 20 ms, must not flood the journal (short-lived listeners are
+# summed up), alert "no owner" for sockets that simply closed, nor cost a
+# full scan and a state rewrite each; a listener that stays is still
+# reported. CPU is printed, not asserted.
 
 SA_CHURN=$BUILD/tests/helpers/sa-churn
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
@@ -40,14 +41,17 @@ churn_as_nobody() {
         note "sa-churn $* as nobody: pid $CHURN_PID"
 }
 
-# One port opened and closed every 2 ms for 8 s by nobody, then kept: no
-# "no owner" violation, one listener_flapping event (journal and watch) once
-# the 10 s window ends, the journal and the full scans bounded, and the
-# listener that stays reported (who; listener_added if the last event
-# shown said it closed).
+# One port opened and closed every 2 ms for 8 s by nobody, then kept:
+# after the first 5 listeners that closed within 1 s, new ones are held
+# for that second (the debounce), so the others get no added/removed pair
+# and none a "no owner" violation; they are counted and summed up in one
+# listeners_short_lived event (journal and watch) when the 10 s window
+# ends (the first ones, one flapping key, in at most one
+# listener_flapping); the journal and the full scans stay bounded, and
+# the listener that stays is reported (listener_added; who).
 test_hostile_churn_flap() {
         need_cmd jq setpriv
-        local kept n flap_ev
+        local kept n short_ev flap_ev
         start_journald
         write_config 'Ports=47311'
         start_daemon_journal
@@ -56,45 +60,51 @@ test_hostile_churn_flap() {
         wait_for 20 "the churn to end and keep its last listener" grep -q '^KEPT ' "$SA_IT_DIR/churn.out"
         kept=$(sed -n 's/^KEPT //p' "$SA_IT_DIR/churn.out")
         note "churn: $(head -n 1 "$SA_IT_DIR/churn.out")"
-        wait_journal 1 ".MESSAGE_ID == \"$MID_FLAPPING\"" 15 || fail "$WAITED"
-        # The listener that stays: added (again) once the window ended.
+        wait_journal 1 '.SOCKAUDIT_EVENT == "listeners_short_lived"' 15 || fail "$WAITED"
         wait_journal 1 ".SOCKAUDIT_EVENT == \"listener_added\" and .SOCKAUDIT_PORT == \"47311\"
                 and (.SOCKAUDIT_PID | if type == \"array\" then . else [.] end | index(\"$kept\"))" 10 ||
                 fail "$WAITED (the kept listener of $kept)"
         sleep_scaled 1
         JOURNAL=$(journal_json)
         n=$(port_entries 47311)
+        short_ev=$(jq -s '[.[] | select(.SOCKAUDIT_EVENT == "listeners_short_lived")] | length' <<<"$JOURNAL")
         flap_ev=$(jq -s "[.[] | select(.MESSAGE_ID == \"$MID_FLAPPING\")] | length" <<<"$JOURNAL")
         status_json
-        note "journal: $n entries about 47311 ($flap_ev flapping); monitor: $(jq -c .monitor.flapping <<<"$STATUS");" \
+        note "journal: $n entries about 47311, $short_ev short-lived summaries, $flap_ev flapping;" \
+                "short-lived: $(jq -c .monitor.short_lived <<<"$STATUS");" \
                 "closed meanwhile: $(jq .monitor.closed_meanwhile <<<"$STATUS") (snapshot), $(jq .freshness.refresh_closed <<<"$STATUS") (refresh);" \
                 "full scans: $(jq '.scans + .freshness.refresh_full_scans' <<<"$STATUS"), state saves: $(jq .monitor.state.saves <<<"$STATUS")"
         assert_eq 0 "$(no_owner_entries)" "'no owning process' violations for sockets that closed"
-        assert_eq 1 "$flap_ev" "listener_flapping entries"
+        [ "$flap_ev" -le 1 ] || fail "$flap_ev listener_flapping entries (at most 1 expected)"
+        [ "$short_ev" -ge 1 ] && [ "$short_ev" -le 2 ] || fail "$short_ev listeners_short_lived entries (1 or 2 expected)"
         # The maker of each new listener is walked: no full scan to find it (50 before).
         assert_json "$STATUS" '.scans + .freshness.refresh_full_scans <= 10' "full scans during the churn"
         [ "$n" -le 8 ] || fail "$n journal entries about 47311 (at most 3 transitions, 1 flapping and the settling ones expected)"
-        assert_json "$(journal_select "$JOURNAL" ".MESSAGE_ID == \"$MID_FLAPPING\"")" '
-                .PRIORITY == "4" and .SOCKAUDIT_EVENT == "listener_flapping" and .SOCKAUDIT_PORT == "47311"
-                and (.SOCKAUDIT_OPENS | tonumber) > 3 and .SOCKAUDIT_WINDOW_SEC == "10"
-                and (.SOCKAUDIT_PROGRAM | endswith("sa-churn"))' "the listener_flapping entry"
-        assert_json "$STATUS" '.monitor.events.listener_flapping == 1 and .monitor.flapping.events_suppressed > 0
-                and .monitor.flapping.windows == 1' "status: flapping counted"
-        wait_for 5 "the watcher to get listener_flapping" grep -q '"listener_flapping"' "$WATCH_OUT"
-        assert_json "$(grep '"listener_flapping"' "$WATCH_OUT")" '.flapping.opens > 3 and .flapping.window_sec == 10
-                and .listener.port == 47311' "watch: the listener_flapping event"
+        assert_json "$(journal_select "$JOURNAL" '.SOCKAUDIT_EVENT == "listeners_short_lived"' | head -n 1)" '
+                .PRIORITY == "5" and (.SOCKAUDIT_COUNT | tonumber) > 3 and .SOCKAUDIT_NAMESPACES == "1"
+                and .SOCKAUDIT_PORTS == "47311/tcp" and .SOCKAUDIT_WINDOW_SEC == "10"
+                and (.SOCKAUDIT_LAST_LISTENER | contains("sa-churn"))' "the listeners_short_lived entry"
+        assert_json "$STATUS" '.monitor.short_lived.listeners > 3 and .monitor.short_lived.summaries == .monitor.events.listeners_short_lived
+                and .monitor.short_lived.held == 0' "status: short-lived listeners counted"
+        wait_for 5 "the watcher to get listeners_short_lived" grep -q '"listeners_short_lived"' "$WATCH_OUT"
+        assert_json "$(grep '"listeners_short_lived"' "$WATCH_OUT" | head -n 1)" '.short_lived.listeners > 3
+                and .short_lived.window_sec == 10 and .short_lived.debounce_sec == 1
+                and (.short_lived.ports | contains("47311/tcp"))' "watch: the listeners_short_lived event"
         run_cap OUT sa who 47311 --json
         assert_json "$OUT" "[.listeners[].owners[].pid] | index($kept)" "who 47311: the listener that stays"
 }
 
 # Issue 18's loop as nobody: fork, unshare(USER|NET), listen 20 ms, exit,
 # for 5 s, against a daemon watching every namespace; meanwhile nobody
-# keeps a listener that violates the policy. Full scans, state saves and
-# journal entries stay bounded; the kept listener is reported (added and
-# violation); root is answered during the churn.
+# keeps a listener that violates the policy in a new namespace of its own.
+# Each new namespace is added alone (no full scan); after the first 5
+# short-lived listeners (added/removed pairs), the others raise no events
+# of their own, only one listeners_short_lived summary; state saves and
+# journal entries stay bounded; the kept listener
+# is reported (added and violation); root is answered during the churn.
 test_hostile_churn_netns() {
         need_cmd jq setpriv
-        local scans0 saves0 scans saves cpu0 cpu n ev
+        local scans0 saves0 scans saves cpu0 cpu n ev keep_pid
         "${NOBODY[@]}" "$SA_CHURN" netns 47321 1 1 > /dev/null 2>&1 ||
                 skip "unprivileged user namespaces are not allowed here"
         start_journald
@@ -107,7 +117,10 @@ test_hostile_churn_netns() {
         saves0=$(jq .monitor.state.saves <<<"$STATUS")
         cpu0=$(daemon_cpu_ms)
         churn_as_nobody netns 47321 20 5
-        start_listen --tcp 0.0.0.0 47322 --user nobody --bind-as-user
+        # One cycle that holds 47322 for 12 s in its own new namespace.
+        "${NSX[@]}" "${NOBODY[@]}" "$SA_CHURN" netns 47322 12000 1 > "$SA_IT_DIR/keep.out" 2>&1 &
+        keep_pid=$!
+        track_pid "$keep_pid"
         run_cap OUT sa status --json
         assert_eq 0 "$OUT_rc" "status as root during the churn ($OUT_err)"
         wait_exit "$CHURN_PID" 15 "the churn to end" || fail "$WAITED"
@@ -116,7 +129,9 @@ test_hostile_churn_netns() {
                 fail "$WAITED (the kept listener's violation)"
         wait_journal 1 ".SOCKAUDIT_EVENT == \"listener_added\" and .SOCKAUDIT_PORT == \"47322\"" 5 ||
                 fail "$WAITED (the kept listener)"
-        sleep_scaled 2.5 # a held-back save is written
+        # Held listeners are released or counted, and a window with short-lived ones summed up.
+        wait_for 20 "the held listeners and the summary window" mon_is \
+                '.monitor.short_lived | .held == 0 and (.listeners == 0 or .summaries >= 1)' true
         cpu=$(($(daemon_cpu_ms) - cpu0))
         status_json
         scans=$(($(jq '.scans + .freshness.refresh_full_scans' <<<"$STATUS") - scans0))
@@ -124,12 +139,31 @@ test_hostile_churn_netns() {
         JOURNAL=$(journal_json)
         n=$(port_entries 47321)
         ev=$(jq -s 'length' <<<"$JOURNAL")
-        note "during 5 s of churn: $scans full scans, $saves state saves, $n journal entries about 47321 ($ev in all), daemon CPU $cpu ms; listen events: $(jq -c .freshness.listen_events <<<"$STATUS")"
+        note "during 5 s of churn and the 10 s window: $scans full scans, $saves state saves," \
+                "$n journal entries about 47321 ($ev in all), daemon CPU $cpu ms;" \
+                "listen events: $(jq -c .freshness.listen_events <<<"$STATUS");" \
+                "short-lived: $(jq -c .monitor.short_lived <<<"$STATUS")"
         assert_eq 0 "$(no_owner_entries)" "'no owning process' violations for sockets that closed"
-        [ "$scans" -le 16 ] || fail "$scans full scans in 5 s of churn (at most 16 expected: one per 500 ms)"
+        # A new namespace is added alone: a full scan only when its maker left before the event was read.
+        assert_json "$STATUS" '.freshness.listen_events.full_scans <= 3 and .freshness.listen_events.namespaces_added > 0' \
+                "listen events: namespaces added, not full scans"
+        [ "$scans" -le 4 ] || fail "$scans full scans in 5 s of churn (at most 4 expected)"
         [ "$saves" -le 6 ] || fail "$saves state saves in 5 s of churn (at most 6 expected: one per 2 s)"
-        [ "$n" -le 40 ] || fail "$n journal entries about 47321 in 5 s of churn (at most 40 expected)"
+        [ "$ev" -le 15 ] || fail "$ev journal entries in 5 s of churn (at most 15 expected)"
+        [ "$n" -le 12 ] || fail "$n journal entries about 47321 in 5 s of churn (at most 5 or 6 added/removed pairs expected)"
+        # How many of the 20 ms listeners a probe sees depends on the load:
+        # the summary is checked when there was one to make.
+        if [ "$(jq .monitor.short_lived.listeners <<<"$STATUS")" -gt 0 ]; then
+                assert_json "$(journal_select "$JOURNAL" '.SOCKAUDIT_EVENT == "listeners_short_lived"' | head -n 1)" '
+                        .PRIORITY == "5" and (.SOCKAUDIT_COUNT | tonumber) > 0 and (.SOCKAUDIT_NAMESPACES | tonumber) > 0
+                        and (.SOCKAUDIT_PORTS | contains("47321/tcp")) and .SOCKAUDIT_WINDOW_SEC == "10"
+                        and .MESSAGE_ID == "6c3e9a0b8f2d4e17a5b1c7d90e4f2a63"' "the listeners_short_lived entry"
+        else
+                note "no listener was held: fewer than 6 quick closes seen (the probes saw $(jq .monitor.events.listener_added <<<"$STATUS") listeners)"
+        fi
+        assert_json "$STATUS" '.monitor.events.listeners_short_lived == .monitor.short_lived.summaries' \
+                "status: one listeners_short_lived event per summary"
         run_cap OUT sa who 47322 --json
-        assert_json "$OUT" "[.listeners[].owners[].pid] | index($LISTEN_PID)" "who 47322: the kept listener"
+        assert_json "$OUT" '[.listeners[] | select(.owners[].user == "nobody")] | length >= 1' "who 47322: the kept listener"
         alive "$DAEMON_PID" || fail "daemon died"
 }

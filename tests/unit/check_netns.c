@@ -396,6 +396,56 @@ START_TEST(vanished_namespace_dropped)
 }
 END_TEST
 
+/*
+ * sa_netns_set_add: a namespace made after the last refresh joins by its
+ * pid alone, with no kept socket; a wrong or gone pid is refused; one
+ * added whose process left is dropped at the next add; SELF mode refuses.
+ */
+START_TEST(added_by_pid)
+{
+        uint32_t own_tcp;
+
+        if (!setup("added_by_pid", &own_tcp))
+                return;
+        uint64_t own = netns_of("/proc/self/ns/net");
+        sa_netns_set *set = NULL, *self = NULL;
+        sa_scan_stats st = { 0 };
+        struct nl_sock *nl = NULL;
+
+        ck_assert_int_eq(sa_netns_set_new(true, &set), 0);
+        ck_assert_int_eq(sa_netns_set_add(set, getpid(), own), -EOPNOTSUPP); /* before the first refresh */
+        ck_assert_int_eq(sa_netns_set_refresh(set, NULL, &st), 0);
+        ns_child b = spawn_ns_child(), c = spawn_ns_child();
+        ck_assert(!sa_netns_set_has(set, b.netns));
+        ck_assert_int_eq(sa_netns_set_add(set, getpid(), b.netns), -ESRCH); /* we are not in it */
+        ck_assert_int_eq(sa_netns_set_add(set, b.pid, b.netns), 1);
+        ck_assert(sa_netns_set_has(set, b.netns));
+        ck_assert_int_eq(sa_netns_set_add(set, b.pid, b.netns), 0);
+        ck_assert(set_find(set, b.netns)->added);
+        /* Dumped through a socket made for it, not kept. */
+        ck_assert_int_eq(sa_netns_socket_get(set, (sa_netns *) set_find(set, b.netns), &nl), 0);
+        ck_assert_ptr_nonnull(nl);
+        ck_assert_ptr_null(set_find(set, b.netns)->nl);
+        sa_netns_socket_put(set_find(set, b.netns), nl);
+        ck_assert(netns_of("/proc/thread-self/ns/net") == own);
+
+        end_child(&b);
+        ck_assert_int_eq(sa_netns_set_add(set, c.pid, c.netns), 1);
+        ck_assert_ptr_null(set_find(set, b.netns)); /* its process left: dropped */
+        ck_assert_ptr_nonnull(set_find(set, c.netns));
+        /* A refresh finds it the usual way: no longer "added". */
+        ck_assert_int_eq(sa_netns_set_refresh(set, NULL, &st), 0);
+        ck_assert(!set_find(set, c.netns)->added);
+        end_child(&c);
+        sa_netns_set_free(set);
+
+        ck_assert_int_eq(sa_netns_set_new(false, &self), 0);
+        ck_assert_int_eq(sa_netns_set_refresh(self, NULL, &st), 0);
+        ck_assert_int_eq(sa_netns_set_add(self, getpid(), own), -EOPNOTSUPP);
+        sa_netns_set_free(self);
+}
+END_TEST
+
 /* Drops CAP_SYS_ADMIN from the effective set: setns then fails with EPERM. */
 static void drop_sys_admin(void)
 {
@@ -801,6 +851,7 @@ Suite *netns_suite(void)
         TCase *tc = tcase_create("live");
         tcase_add_test(tc, all_finds_every_namespace);
         tcase_add_test(tc, vanished_namespace_dropped);
+        tcase_add_test(tc, added_by_pid);
         tcase_add_test(tc, unenterable_namespace_skipped);
         tcase_add_test(tc, fixture_proc_root_not_walked);
         tcase_add_test(tc, host_and_container_names);

@@ -311,6 +311,25 @@ START_TEST(event_line)
 }
 END_TEST
 
+/* A summary names no listener: the line is its name and reason (escaped). */
+START_TEST(event_line_summary)
+{
+        json_t *ev = json_loads("{\"event\":\"listeners_short_lived\",\"time\":\"2026-11-23T15:04:05.123456Z\","
+                                "\"reason\":\"3 short-lived listeners; last: x\\u001b\","
+                                "\"short_lived\":{\"listeners\":3}}", 0, NULL);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        ck_assert_ptr_nonnull(ev);
+        ck_assert_int_eq(event_print(f, ev), 0);
+        fclose(f);
+        ck_assert_str_eq(buf, "2026-11-23T15:04:05.123456Z listeners_short_lived: 3 short-lived listeners; last: x\\x1b\n");
+        free(buf);
+        json_decref(ev);
+}
+END_TEST
+
 START_TEST(status_lines)
 {
         json_t *st = json_loads("{\"version\":\"0.1.0\",\"pid\":1234,\"started\":\"T\",\"uptime_sec\":12.5,"
@@ -347,6 +366,7 @@ Suite *table_suite(void)
         tcase_add_test(tc, missing_fields_do_not_fail);
         tcase_add_test(tc, empty_list_prints_header);
         tcase_add_test(tc, event_line);
+        tcase_add_test(tc, event_line_summary);
         tcase_add_test(tc, status_lines);
         suite_add_tcase(s, tc);
         return s;
