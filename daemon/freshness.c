@@ -67,6 +67,7 @@ struct freshness {
         uint64_t listen_probes;   /* probes started by a listen event on a watched port */
         uint64_t hot_until;       /* CLOCK_MONOTONIC: probe fast until then (processes started) */
         bool heat_after_resync;   /* a listen event in a new namespace started the resync */
+        bool event_scan_after;    /* one came while a resync walked: scan again after it */
         sd_event_source *event_scan_timer; /* a full scan a listen event asked for, held back */
         uint64_t event_scan_usec; /* CLOCK_MONOTONIC of the last one started */
         uint64_t event_scans, event_scans_held; /* started; asked for while one was due (coalesced) */
@@ -239,6 +240,8 @@ static void resync_finish(freshness *f)
         refresh_waiters_done(f, 0, cpu_usec() - f->job_cpu0);
 }
 
+static void event_scan(freshness *f);
+
 static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
         freshness *f = userdata;
@@ -250,6 +253,10 @@ static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *
         if (f->heat_after_resync) {
                 f->heat_after_resync = false;
                 heat_after(f, LISTEN_SETTLE_USEC);
+        }
+        if (f->event_scan_after) {
+                f->event_scan_after = false;
+                event_scan(f);
         }
         return 0;
 }
@@ -566,16 +573,14 @@ static bool port_watched(const freshness *f, uint16_t port, int proto)
 /* A listener in a namespace no refresh dumps yet: the full scan now. */
 static void event_scan_run(freshness *f)
 {
-        manager *m = f->manager;
-
-        f->event_scan_usec = now_usec(CLOCK_MONOTONIC);
-        f->event_scans++;
-        /* A resync already walking found its namespaces before this one. */
+        /* A resync already walking found its namespaces before this one:
+         * another after it (budgeted), not a scan blocking the loop now. */
         if (f->job) {
-                (void) manager_scan(m, "a listener in a new network namespace");
-                heat_after(f, LISTEN_SETTLE_USEC);
+                f->event_scan_after = true;
                 return;
         }
+        f->event_scan_usec = now_usec(CLOCK_MONOTONIC);
+        f->event_scans++;
         resync_start(f, false);
         /* Scanned here when it could not start: probe now. */
         f->heat_after_resync = f->job != NULL;

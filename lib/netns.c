@@ -639,6 +639,31 @@ static bool pid_in_netns(const sa_netns_set *set, pid_t pid, uint64_t ino, struc
         return pid > 0 && fstatat(set->proc_fd, path, st, 0) == 0 && st->st_ino == ino;
 }
 
+/*
+ * A namespace added alone is named as a refresh would name it: its
+ * /run/netns name (one readdir, a stat per name), else its label. -ENOMEM.
+ */
+static int netns_name_added(sa_netns_set *set, sa_netns *ns)
+{
+        DIR *d = opendir(SA_NETNS_RUN_DIR);
+        struct dirent *de;
+        struct stat st;
+        int r;
+
+        while (d && (de = readdir(d)))
+                if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+                    st.st_ino == ns->ino && (set->nsfs_dev == 0 || st.st_dev == set->nsfs_dev))
+                        netns_offer_name(set, ns, de->d_name);
+        if (d)
+                closedir(d);
+        if (ns->name[0] != '\0')
+                return 0;
+        r = netns_learn_label(ns, "/proc");
+        if (r >= 0)
+                memcpy(ns->name, ns->label, sizeof ns->name);
+        return r;
+}
+
 int sa_netns_set_add(sa_netns_set *set, pid_t pid, uint64_t ino)
 {
         char path[32];
@@ -675,5 +700,6 @@ int sa_netns_set_add(sa_netns_set *set, pid_t pid, uint64_t ino)
                 return -ESRCH;
         ns->added = true;
         ns->pid = pid;
-        return 1;
+        r = netns_name_added(set, ns);
+        return r < 0 ? r : 1;
 }
