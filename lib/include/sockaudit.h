@@ -73,9 +73,11 @@ typedef enum sa_holder_role {
 /* One process's hold on one socket: which of its fds point at it. */
 typedef struct sa_holder {
         const sa_process *proc; /* borrowed from the snapshot */
-        int *fds;
+        int *fds;               /* &fd_one when it is the only one and a scan found it (a holder
+                                 * moved must then be pointed at its own again: sa_join_hit()) */
         size_t n_fds;
         sa_holder_role role;
+        int fd_one;             /* the only fd of a holder built by a scan (no allocation) */
         char *socket_unit;      /* activators: the .socket unit, if found */
         char *service_unit;     /* activators: the unit it activates, if known */
 } sa_holder;
