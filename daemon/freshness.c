@@ -17,6 +17,7 @@
 #include "freshness.h"
 #include "sockaudit-internal.h"
 #include "manager.h"
+#include "verifyskip.h"
 #include "watchlisten.h"
 #include "watchproc.h"
 
@@ -50,18 +51,6 @@
  * for sooner waits for it (kept, not lost). */
 #define EVENT_SCAN_MIN_USEC (500 * USEC_PER_MSEC)
 #define EVENT_SCAN_BUDGET   10u
-/*
- * A request re-verifies the known owners of what it asks about (one
- * readlinkat a pair: 38,000 listeners cost ~0.15 s) unless the events say
- * none of them changed since every listener was last verified: no event
- * of a holder (fork, exec, exit), none lost, and that verification is
- * younger than VERIFY_MAX_AGE_USEC. New listeners (listen events say so)
- * leave the known owners as they were: the refresh's dumps and walks of
- * new processes find them, verified or not. No event tells of a
- * holder closing one copy of a shared listener's fd (or passing it): that
- * age bounds how long such a change can go unseen. Polling never skips.
- */
-#define VERIFY_MAX_AGE_USEC (5 * USEC_PER_SEC)
 /* Out of fds within this long: status says degraded. */
 #define FD_TROUBLE_USEC (60 * USEC_PER_SEC)
 
@@ -90,10 +79,7 @@ struct freshness {
         int refresh_error;        /* -errno of the latest refresh, 0 if it worked: answers are stale */
         uint64_t fd_failures_seen; /* the scanner's fd_failures when last looked at */
         uint64_t fd_trouble_usec;  /* CLOCK_MONOTONIC of the latest fd exhaustion, 0 if none */
-        uint64_t owner_events;    /* events that may have changed known owners (see VERIFY_MAX_AGE_USEC) */
-        uint64_t verified_events; /* owner_events at the last verification of every listener */
-        uint64_t verified_usec;   /* CLOCK_MONOTONIC of it; 0: none yet */
-        uint64_t verify_skipped;  /* requests answered without re-verifying (nothing changed) */
+        verifyskip skip;          /* whether a request may skip re-verifying the holders */
         log_ratelimit probe_rl;
         log_ratelimit fd_rl;
 
@@ -373,12 +359,6 @@ uint64_t freshness_wait(freshness *f, request_cmd cmd)
         return ticket;
 }
 
-/* Something may have changed a known owner: the next request verifies. */
-static void owners_changed(freshness *f)
-{
-        f->owner_events++;
-}
-
 static bool is_fd_exhaustion(int r)
 {
         return r == -EMFILE || r == -ENFILE;
@@ -446,7 +426,6 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, 
                  * process marked walked, say): the next one rebuilds it. */
                 if (!info.full)
                         sa_scanner_note_lost(m->scanner);
-                owners_changed(f);
                 if (info.full)
                         manager_count_scan(m, r);
                 if (log_ratelimit_test(&f->probe_rl, &skipped))
@@ -481,28 +460,18 @@ bool freshness_stale(freshness *f, char *buf, size_t size)
         return true;
 }
 
-/* Whether every known owner was verified recently and no event since says one changed. */
-static bool owners_unchanged(const freshness *f)
-{
-        return f->watchproc && f->verified_usec && f->owner_events == f->verified_events &&
-               now_usec(CLOCK_MONOTONIC) - f->verified_usec < VERIFY_MAX_AGE_USEC;
-}
-
 /* Every listener refreshed with its owners re-verified (check, and list when needed). */
 static int verify_all(freshness *f, const char *why)
 {
-        uint64_t events, at;
+        uint64_t mark, at;
         int r;
 
         freshness_drain(f);
-        events = f->owner_events;
+        mark = verifyskip_mark(&f->skip);
         at = now_usec(CLOCK_MONOTONIC);
         r = refresh(f, NULL, 0, false, true, why);
-        /* Events handled inside the refresh (none: drained) would make it count as older. */
-        if (r >= 0 && f->refresh_error == 0 && f->manager->snapshot) {
-                f->verified_events = events;
-                f->verified_usec = at;
-        }
+        if (r >= 0 && f->refresh_error == 0 && f->manager->snapshot)
+                verifyskip_verified(&f->skip, mark, at);
         return r;
 }
 
@@ -510,13 +479,11 @@ int freshness_ensure(freshness *f, const sa_filter *filter)
 {
         if (!f->manager->snapshot)
                 return manager_scan(f->manager, "no snapshot yet");
-        /* The process events queued now decide whether owners changed. */
+        /* The process events queued now decide whether holders changed (verifyskip.h). */
         freshness_drain(f);
         /* Dumps and new processes still: new and gone listeners are seen. */
-        if (owners_unchanged(f)) {
-                f->verify_skipped++;
+        if (verifyskip_may_skip(&f->skip, f->watchproc != NULL, now_usec(CLOCK_MONOTONIC)))
                 return refresh(f, filter, filter ? 1 : 0, false, false, "request");
-        }
         if (!filter || (filter->port == 0 && ((filter->protos ?: SA_PROTO_ANY) & SA_PROTO_ANY) == SA_PROTO_ANY))
                 return verify_all(f, "request");
         /* Polling: new processes are listed by the probe, not per request. */
@@ -708,16 +675,15 @@ static void on_proc_event(watchproc_event ev, pid_t pid, pid_t parent, void *use
 
         switch (ev) {
         case WATCHPROC_NEW:
-                if (sa_scanner_note_new(scanner, pid, parent) < 0) {
+                /* Lost: the next refresh is a full scan, verified or not. */
+                if (sa_scanner_note_new(scanner, pid, parent) < 0)
                         sa_scanner_note_lost(scanner);
-                        owners_changed(f);
-                }
                 /* A fork of a holder (a server starting workers, maybe
                  * after opening a socket): a listener may come next. Other
                  * forks (shells, pools) hold what their parent held, found
                  * by the next probe. */
                 if (sa_scanner_knows_owner(scanner, parent)) {
-                        owners_changed(f);
+                        verifyskip_changed(&f->skip);
                         heat(f);
                 }
                 break;
@@ -725,24 +691,22 @@ static void on_proc_event(watchproc_event ev, pid_t pid, pid_t parent, void *use
                 /* A new program: a listener may come next (eBPF says when it
                  * does); a holder's exec changes what its row says. */
                 if (sa_scanner_knows_owner(scanner, pid))
-                        owners_changed(f);
+                        verifyskip_changed(&f->skip);
                 if (!watchlisten_has_udp(f->watchlisten) || sa_scanner_knows_owner(scanner, pid))
                         heat(f);
-                if (sa_scanner_note_exec(scanner, pid) < 0) {
+                if (sa_scanner_note_exec(scanner, pid) < 0)
                         sa_scanner_note_lost(scanner);
-                        owners_changed(f);
-                }
                 break;
         case WATCHPROC_EXIT:
                 if (sa_scanner_knows_owner(scanner, pid)) {
-                        owners_changed(f);
+                        verifyskip_changed(&f->skip);
                         heat(f);
                 }
                 sa_scanner_note_exit(scanner, pid);
                 break;
         case WATCHPROC_LOST:
                 sa_scanner_note_lost(scanner);
-                owners_changed(f);
+                verifyskip_changed(&f->skip);
                 heat(f);
                 break;
         }
@@ -815,7 +779,7 @@ json_t *freshness_to_json(freshness *f)
                          "refresh_full_scans", (json_int_t) f->refresh_full,
                          "refresh_errors", (json_int_t) f->refresh_errors,
                          "refresh_closed", (json_int_t) f->refresh_closed,
-                         "verify_skipped", (json_int_t) f->verify_skipped,
+                         "verify_skipped", (json_int_t) f->skip.skipped,
                          "owner_index",
                                  "sockets", (json_int_t) is.sockets,
                                  "pairs", (json_int_t) is.pairs,
