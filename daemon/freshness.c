@@ -460,16 +460,13 @@ bool freshness_stale(freshness *f, char *buf, size_t size)
         return true;
 }
 
-/* Every listener refreshed with its owners re-verified (check, and list when needed). */
+/* Every listener refreshed with its owners re-verified (check, and list when needed);
+ * events the refresh drains count as after it (the next request verifies). */
 static int verify_all(freshness *f, const char *why)
 {
-        uint64_t mark, at;
-        int r;
+        uint64_t mark = verifyskip_mark(&f->skip), at = now_usec(CLOCK_MONOTONIC);
+        int r = refresh(f, NULL, 0, false, true, why);
 
-        freshness_drain(f);
-        mark = verifyskip_mark(&f->skip);
-        at = now_usec(CLOCK_MONOTONIC);
-        r = refresh(f, NULL, 0, false, true, why);
         if (r >= 0 && f->refresh_error == 0 && f->manager->snapshot)
                 verifyskip_verified(&f->skip, mark, at);
         return r;
@@ -479,9 +476,8 @@ int freshness_ensure(freshness *f, const sa_filter *filter)
 {
         if (!f->manager->snapshot)
                 return manager_scan(f->manager, "no snapshot yet");
-        /* The process events queued now decide whether holders changed (verifyskip.h). */
+        /* Events queued now decide (verifyskip.h); skipped, dumps and new processes still run. */
         freshness_drain(f);
-        /* Dumps and new processes still: new and gone listeners are seen. */
         if (verifyskip_may_skip(&f->skip, f->watchproc != NULL, now_usec(CLOCK_MONOTONIC)))
                 return refresh(f, filter, filter ? 1 : 0, false, false, "request");
         if (!filter || (filter->port == 0 && ((filter->protos ?: SA_PROTO_ANY) & SA_PROTO_ANY) == SA_PROTO_ANY))
@@ -673,40 +669,35 @@ static void on_proc_event(watchproc_event ev, pid_t pid, pid_t parent, void *use
         freshness *f = userdata;
         sa_scanner *scanner = f->manager->scanner;
 
+        /* A holder forked, exec'd or exited, or events were lost: requests verify (verifyskip.h). */
+        if (ev == WATCHPROC_LOST || sa_scanner_knows_owner(scanner, ev == WATCHPROC_NEW ? parent : pid))
+                verifyskip_changed(&f->skip);
         switch (ev) {
         case WATCHPROC_NEW:
-                /* Lost: the next refresh is a full scan, verified or not. */
                 if (sa_scanner_note_new(scanner, pid, parent) < 0)
                         sa_scanner_note_lost(scanner);
                 /* A fork of a holder (a server starting workers, maybe
                  * after opening a socket): a listener may come next. Other
                  * forks (shells, pools) hold what their parent held, found
                  * by the next probe. */
-                if (sa_scanner_knows_owner(scanner, parent)) {
-                        verifyskip_changed(&f->skip);
+                if (sa_scanner_knows_owner(scanner, parent))
                         heat(f);
-                }
                 break;
         case WATCHPROC_EXEC:
                 /* A new program: a listener may come next (eBPF says when it
                  * does); a holder's exec changes what its row says. */
-                if (sa_scanner_knows_owner(scanner, pid))
-                        verifyskip_changed(&f->skip);
                 if (!watchlisten_has_udp(f->watchlisten) || sa_scanner_knows_owner(scanner, pid))
                         heat(f);
                 if (sa_scanner_note_exec(scanner, pid) < 0)
                         sa_scanner_note_lost(scanner);
                 break;
         case WATCHPROC_EXIT:
-                if (sa_scanner_knows_owner(scanner, pid)) {
-                        verifyskip_changed(&f->skip);
+                if (sa_scanner_knows_owner(scanner, pid))
                         heat(f);
-                }
                 sa_scanner_note_exit(scanner, pid);
                 break;
         case WATCHPROC_LOST:
                 sa_scanner_note_lost(scanner);
-                verifyskip_changed(&f->skip);
                 heat(f);
                 break;
         }

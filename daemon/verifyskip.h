@@ -31,7 +31,8 @@ typedef struct verifyskip {
 /* An event that may have changed a known holder (or events lost, or a refresh failed). */
 void verifyskip_changed(verifyskip *v);
 
-/* Taken before a verification of every listener begins (its events drained), for verifyskip_verified(). */
+/* Taken before a verification of every listener begins, for verifyskip_verified(): changes counted
+ * after it (events the verification itself drains included) leave requests verifying. */
 uint64_t verifyskip_mark(const verifyskip *v);
 
 /* That verification, begun at at_usec with mark, succeeded. */
