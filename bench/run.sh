@@ -2,7 +2,7 @@
 # `make bench`: sockaudit against ss (and lsof) on a loaded host built for
 # the purpose in a network namespace of its own. Needs root.
 #
-#   BENCH_SIZES="500x100 4000x250"  PROCSxFDS per size (default: both)
+#   BENCH_SIZES="500x100 4000x250"  PROCSxFDS per size (default: both; "none": skip them)
 #   BENCH_ROUNDS=5                  rounds of the full-scan comparisons
 #   BENCH_WHO_ROUNDS=50             rounds of `who 443` through the daemon
 #   BENCH_REST_SEC=20               how long the daemon's CPU at rest is measured
@@ -33,6 +33,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 SIZES=${BENCH_SIZES:-500x100 4000x250}
+[ "$SIZES" == none ] && SIZES=
 ROUNDS=${BENCH_ROUNDS:-5}
 WHO_ROUNDS=${BENCH_WHO_ROUNDS:-50}
 REST=${BENCH_REST_SEC:-20}

@@ -17,6 +17,7 @@
 #include "freshness.h"
 #include "sockaudit-internal.h"
 #include "manager.h"
+#include "verifyskip.h"
 #include "watchlisten.h"
 #include "watchproc.h"
 
@@ -80,6 +81,7 @@ struct freshness {
         int refresh_error;        /* -errno of the latest refresh, 0 if it worked: answers are stale */
         uint64_t fd_failures_seen; /* the scanner's fd_failures when last looked at */
         uint64_t fd_trouble_usec;  /* CLOCK_MONOTONIC of the latest fd exhaustion, 0 if none */
+        verifyskip skip;          /* whether a request may skip re-verifying the holders */
         log_ratelimit probe_rl;
         log_ratelimit fd_rl;
 
@@ -194,6 +196,7 @@ static void resync_stop(freshness *f)
 }
 
 static void heat_after(freshness *f, uint64_t delay);
+static int verify_all(freshness *f, const char *why);
 
 /*
  * The periodic resync's walk ended (its own thread): details and index
@@ -344,7 +347,8 @@ static int on_check_timer(sd_event_source *s, uint64_t usec, void *userdata)
                 return 0;       /* none waits, or not yet allowed: armed again */
         sd_event_source_set_enabled(s, SD_EVENT_OFF);
         coalesce_started(&f->check_wait, now_usec(CLOCK_MONOTONIC), true);
-        r = freshness_ensure(f, NULL);
+        /* check promises a verification of every listener: never skipped. */
+        r = f->manager->snapshot ? verify_all(f, "check") : manager_scan(f->manager, "no snapshot yet");
         upto = coalesce_finished(&f->check_wait, cpu_usec() - cpu0);
         answer_waiters(f, REQUEST_CHECK, &f->check_wait, upto, r);
         (void) kick(f->check_timer, &f->check_wait);
@@ -464,12 +468,30 @@ bool freshness_stale(freshness *f, char *buf, size_t size)
         return true;
 }
 
+/* Every listener refreshed with its owners re-verified (check, and list when needed);
+ * events the refresh drains count as after it (the next request verifies). */
+static int verify_all(freshness *f, const char *why)
+{
+        uint64_t mark = verifyskip_mark(&f->skip), at = now_usec(CLOCK_MONOTONIC);
+        int r = refresh(f, NULL, 0, false, true, why);
+
+        if (r >= 0 && f->refresh_error == 0 && f->manager->snapshot)
+                verifyskip_verified(&f->skip, mark, at);
+        return r;
+}
+
 int freshness_ensure(freshness *f, const sa_filter *filter)
 {
         if (!f->manager->snapshot)
                 return manager_scan(f->manager, "no snapshot yet");
+        /* Events queued now decide (verifyskip.h); skipped, dumps and new processes still run. */
+        freshness_drain(f);
+        if (verifyskip_may_skip(&f->skip, f->watchproc != NULL, now_usec(CLOCK_MONOTONIC)))
+                return refresh(f, filter, filter ? 1 : 0, false, false, "request");
+        if (!filter || (filter->port == 0 && ((filter->protos ?: SA_PROTO_ANY) & SA_PROTO_ANY) == SA_PROTO_ANY))
+                return verify_all(f, "request");
         /* Polling: new processes are listed by the probe, not per request. */
-        return refresh(f, filter, filter ? 1 : 0, false, true, "request");
+        return refresh(f, filter, 1, false, true, "request");
 }
 
 /* The watched ports as filters (Ports=all: none, meaning every port). */
@@ -659,6 +681,9 @@ static void on_proc_event(watchproc_event ev, pid_t pid, pid_t parent, void *use
         freshness *f = userdata;
         sa_scanner *scanner = f->manager->scanner;
 
+        /* A holder forked, exec'd or exited, or events were lost: requests verify (verifyskip.h). */
+        if (ev == WATCHPROC_LOST || sa_scanner_knows_owner(scanner, ev == WATCHPROC_NEW ? parent : pid))
+                verifyskip_changed(&f->skip);
         switch (ev) {
         case WATCHPROC_NEW:
                 if (sa_scanner_note_new(scanner, pid, parent) < 0)
@@ -747,7 +772,7 @@ json_t *freshness_to_json(freshness *f)
         }
         sa_scanner_incremental_stats(f->manager->scanner, &is);
         watchproc_get_stats(f->watchproc, &ws);
-        o = json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
+        o = json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
                          "mode", freshness_mode(f),
                          "listen_events", le,
                          "probe_interval_sec", probe_interval(f) / 1e6,
@@ -758,6 +783,7 @@ json_t *freshness_to_json(freshness *f)
                          "refresh_full_scans", (json_int_t) f->refresh_full,
                          "refresh_errors", (json_int_t) f->refresh_errors,
                          "refresh_closed", (json_int_t) f->refresh_closed,
+                         "verify_skipped", (json_int_t) f->skip.skipped,
                          "owner_index",
                                  "sockets", (json_int_t) is.sockets,
                                  "pairs", (json_int_t) is.pairs,

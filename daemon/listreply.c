@@ -28,6 +28,16 @@ typedef struct proc_text {
         size_t len;
 } proc_text;
 
+/* Exposure records' text, written once per reply for listeners alike in
+ * sa_exposure_key (38,000 wildcard listeners of one namespace share one). */
+#define EXPO_SLOTS 256u                         /* power of two; at most half used */
+
+typedef struct expo_text {
+        sa_exposure_key key;
+        char *text;                             /* NULL: empty slot */
+        size_t len;
+} expo_text;
+
 /* What one reply is written with. */
 typedef struct writer {
         replybuf *b;
@@ -35,6 +45,8 @@ typedef struct writer {
         const sa_json_limits *lim;
         proc_text *procs;                       /* PROC_SLOTS, or NULL when out of memory */
         size_t n_procs, proc_bytes;
+        expo_text *expos;                       /* EXPO_SLOTS, or NULL when out of memory */
+        size_t n_expos;
         char *scratch[2];                       /* 0: the listener's shell, 1: a piece of it */
         size_t scratch_size[2];
 } writer;
@@ -107,6 +119,45 @@ static int proc_record(writer *w, const sa_process *p, const char **ret_text, si
         return 0;
 }
 
+static size_t expo_slot(const sa_exposure_key *k)
+{
+        uint64_t h = UINT64_C(1469598103934665603);     /* FNV-1a */
+        const unsigned char *b = (const unsigned char *) k;
+
+        for (size_t i = 0; i < sizeof *k; i++)
+                h = (h ^ b[i]) * UINT64_C(1099511628211);
+        return (size_t) (h >> 32) & (EXPO_SLOTS - 1);
+}
+
+/* l's exposure record as text: kept when there is room, else in scratch 1. */
+static int expo_record(writer *w, const sa_listener *l, const char **ret_text, size_t *ret_len)
+{
+        sa_exposure_key key;
+        size_t k;
+        int r;
+
+        sa_listener_exposure_key(l, &key);
+        k = expo_slot(&key);
+        if (w->expos)
+                for (; w->expos[k].text; k = (k + 1) & (EXPO_SLOTS - 1))
+                        if (memcmp(&w->expos[k].key, &key, sizeof key) == 0) {
+                                *ret_text = w->expos[k].text;
+                                *ret_len = w->expos[k].len;
+                                return 0;
+                        }
+        r = dump(w, 1, sa_listener_exposure_to_json(l), ret_text, ret_len);
+        if (r < 0 || !w->expos || w->n_expos >= EXPO_SLOTS / 2)
+                return r;
+        char *copy = malloc(*ret_len);
+        if (copy) {
+                memcpy(copy, *ret_text, *ret_len);
+                w->expos[k] = (expo_text) { key, copy, *ret_len };
+                w->n_expos++;
+                *ret_text = copy;
+        }
+        return 0;
+}
+
 /* One owner: its process record with the hold's members after its own. */
 static int add_owner(writer *w, const sa_holder *h)
 {
@@ -127,17 +178,21 @@ static int add_owner(writer *w, const sa_holder *h)
 }
 
 /* One listener's record, as sa_listener_to_json_limited() would write it:
- * its shell with the owners put in. */
+ * its shell with the owners and the exposure put in. */
 static int add_record(writer *w, const sa_listener *l)
 {
         static const char placeholder[] = "\"owners\":null";
-        const size_t ph = sizeof placeholder - 1;
-        size_t shown = sa_listener_owners_shown(l, w->lim), len, at;
-        const char *shell, *p;
+        static const char expo_end[] = "\"exposure\":null}";
+        const size_t ph = sizeof placeholder - 1, ee = sizeof expo_end - 1;
+        size_t shown = sa_listener_owners_shown(l, w->lim), len, at, expo_len;
+        const char *shell, *p, *expo;
         int r = dump(w, 0, sa_listener_to_json_shell(l, w->lim), &shell, &len);
 
         if (r < 0)
                 return r;
+        /* The exposure is the last member: the shell ends with it, null. */
+        if (len < ee || memcmp(shell + len - ee, expo_end, ee) != 0)
+                return -EINVAL;
         /* Inside a JSON string every '"' is escaped: the first match is the member. */
         p = memmem(shell, len, placeholder, ph);
         if (!p)
@@ -155,7 +210,13 @@ static int add_record(writer *w, const sa_listener *l)
         if (r >= 0)
                 r = replybuf_add(w->b, "]", 1);
         if (r >= 0)
-                r = replybuf_add(w->b, shell + at + 4, len - at - 4);
+                r = replybuf_add(w->b, shell + at + 4, len - at - 4 - 5);      /* up to "null}" */
+        if (r >= 0)
+                r = expo_record(w, l, &expo, &expo_len);
+        if (r >= 0)
+                r = replybuf_add(w->b, expo, expo_len);
+        if (r >= 0)
+                r = replybuf_add(w->b, "}", 1);
         return r;
 }
 
@@ -180,6 +241,9 @@ static void writer_done(writer *w)
         for (size_t i = 0; w->procs && i < PROC_SLOTS; i++)
                 free(w->procs[i].text);
         free(w->procs);
+        for (size_t i = 0; w->expos && i < EXPO_SLOTS; i++)
+                free(w->expos[i].text);
+        free(w->expos);
         free(w->scratch[0]);
         free(w->scratch[1]);
 }
@@ -210,6 +274,7 @@ int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret
         writer w = {
                 .b = &b, .o = o, .lim = o->limits ? o->limits : &sa_json_limits_default,
                 .procs = calloc(PROC_SLOTS, sizeof(proc_text)),    /* NULL: nothing kept */
+                .expos = calloc(EXPO_SLOTS, sizeof(expo_text)),
         };
         int r;
 

@@ -176,7 +176,7 @@ size_t sa_listener_owners_shown(const sa_listener *l, const sa_json_limits *lim)
         return lim && lim->owners_max && l->n_holders > lim->owners_max ? lim->owners_max : l->n_holders;
 }
 
-/* The listener record; shell: with "owners" null, for the caller to fill. */
+/* The listener record; shell: with "owners" and "exposure" null, for the caller to fill. */
 static json_t *listener_record(const sa_listener *l, const sa_json_limits *lim, bool shell)
 {
         char addr[INET6_ADDRSTRLEN], ifname[SA_IFNAME_LABEL_MAX];
@@ -208,7 +208,7 @@ static json_t *listener_record(const sa_listener *l, const sa_json_limits *lim, 
         r |= put(o, "owners_truncated", json_boolean(shown < l->n_holders));
         r |= put(o, "owner_status", json_string(sa_owner_status_name(l->owner_status)));
         r |= put(o, "owner_reason", l->owner_reason ? json_string(l->owner_reason) : json_null());
-        r |= put(o, "exposure", sa_listener_exposure_to_json(l));
+        r |= put(o, "exposure", shell ? json_null() : sa_listener_exposure_to_json(l));
         if (r == 0)
                 return o;
 fail:
@@ -245,6 +245,18 @@ json_t *sa_listener_exposure_to_json(const sa_listener *l)
                       "summary", text_or_null(summary));
         free(summary);
         return o;
+}
+
+void sa_listener_exposure_key(const sa_listener *l, sa_exposure_key *ret)
+{
+        memset(ret, 0, sizeof *ret);   /* padding too: keys are compared with memcmp */
+        ret->family = l->family;
+        ret->v6only = l->v6only;
+        memcpy(ret->addr, l->addr, l->family == AF_INET ? 4 : sizeof ret->addr);
+        ret->ifindex = l->ifindex;
+        memcpy(ret->ifname, l->ifname, sizeof ret->ifname);
+        ret->netns = l->netns;
+        memcpy(ret->netns_name, l->netns_name, sizeof ret->netns_name);
 }
 
 json_t *sa_snapshot_listeners_to_json(const sa_snapshot *snap, const sa_filter *f)

@@ -26,12 +26,58 @@ typedef struct u32map {
         size_t n;
 } u32map;
 
+/* Most sockets have one holder: its pair is kept inline (cap <= 1), the
+ * rest in an array (cap > 1); 32 bytes a socket with no allocation. */
 typedef struct sock_rec {
         uint32_t inode;
         uint64_t cookie;
-        sa_owner *owners;       /* sorted by pid, fd */
-        size_t n, cap;
+        union {
+                sa_owner one;   /* cap <= 1 */
+                sa_owner *many; /* cap > 1 */
+        } o;                    /* sorted by pid, fd: sock_owners() */
+        uint32_t n, cap;
 } sock_rec;
+
+static sa_owner *sock_owners(sock_rec *s)
+{
+        return s->cap > 1 ? s->o.many : &s->o.one;
+}
+
+static const sa_owner *sock_owners_const(const sock_rec *s)
+{
+        return s->cap > 1 ? s->o.many : &s->o.one;
+}
+
+/* Room for one more pair in s. -ENOMEM (s unchanged), -E2BIG past UINT32_MAX pairs. */
+static int sock_owners_grow(sock_rec *s)
+{
+        uint32_t cap = s->cap > 1 ? s->cap : 1;
+        sa_owner *a;
+
+        if (s->n < cap)
+                return 0;
+        if (cap > UINT32_MAX / 2)
+                return -E2BIG;
+        if (s->cap > 1) {
+                a = reallocarray(s->o.many, (size_t) cap * 2, sizeof *a);
+        } else {
+                a = malloc(4 * sizeof *a);
+                if (a && s->n)
+                        a[0] = s->o.one;
+        }
+        if (!a)
+                return -ENOMEM;
+        s->o.many = a;
+        s->cap = s->cap > 1 ? cap * 2 : 4;
+        return 0;
+}
+
+static void sock_owners_free(sock_rec *s)
+{
+        if (s->cap > 1)
+                free(s->o.many);
+        s->cap = s->n = 0;
+}
 
 typedef struct proc_rec {
         pid_t pid;
@@ -229,7 +275,7 @@ int sa_ownerindex_new(const char *proc_root, sa_ownerindex **ret)
 void sa_ownerindex_clear(sa_ownerindex *ix)
 {
         for (size_t i = 0; i < ix->n_socks; i++)
-                free(ix->socks[i].owners);
+                sock_owners_free(&ix->socks[i]);
         for (size_t i = 0; i < ix->n_procs; i++)
                 free(ix->procs[i].inodes);
         ix->n_socks = ix->n_procs = ix->n_pairs = 0;
@@ -284,7 +330,7 @@ static size_t owner_pos(const sock_rec *s, pid_t pid, int fd, bool *found)
 {
         sa_owner key = { .pid = pid, .fd = fd };
 
-        return sa_lower_bound(&key, s->owners, s->n, sizeof *s->owners, cmp_owner_key, found);
+        return sa_lower_bound(&key, sock_owners_const(s), s->n, sizeof key, cmp_owner_key, found);
 }
 
 /* Removes one occurrence of inode from p's list. */
@@ -313,10 +359,11 @@ static void proc_remove(sa_ownerindex *ix, proc_rec *p)
 /* Drops one pair; the process record goes with its last pair. */
 static void pair_drop(sa_ownerindex *ix, sock_rec *s, size_t at)
 {
-        pid_t pid = s->owners[at].pid;
+        sa_owner *owners = sock_owners(s);
+        pid_t pid = owners[at].pid;
         proc_rec *p = proc_find(ix, pid);
 
-        memmove(&s->owners[at], &s->owners[at + 1], (s->n - at - 1) * sizeof *s->owners);
+        memmove(&owners[at], &owners[at + 1], (s->n - at - 1) * sizeof *owners);
         s->n--;
         ix->n_pairs--;
         ix->gen++;
@@ -341,7 +388,7 @@ void sa_ownerindex_forget_pid(sa_ownerindex *ix, pid_t pid)
                         continue;
                 }
                 for (k = 0; k < s->n; k++)
-                        if (s->owners[k].pid == pid) {
+                        if (sock_owners(s)[k].pid == pid) {
                                 found = true;
                                 break;
                         }
@@ -376,7 +423,7 @@ void sa_ownerindex_remove_socket(sa_ownerindex *ix, uint32_t inode)
                 return;
         while (s->n > 0)
                 pair_drop(ix, s, s->n - 1);
-        free(s->owners);
+        sock_owners_free(s);
         i = (size_t) (s - ix->socks);
         last = ix->n_socks - 1;
         map_del(&ix->sock_map, inode);
@@ -463,15 +510,16 @@ int sa_ownerindex_add_start(sa_ownerindex *ix, uint32_t inode, pid_t pid, int fd
         }
         r = sa_grow((void **) &p->inodes, &p->cap, p->n, sizeof *p->inodes);
         if (r >= 0)
-                r = sa_grow((void **) &s->owners, &s->cap, s->n, sizeof *s->owners);
+                r = sock_owners_grow(s);
         if (r < 0) {
                 if (p->n == 0)
                         proc_remove(ix, p);
                 return r;
         }
         p->inodes[p->n++] = inode;
-        memmove(&s->owners[at + 1], &s->owners[at], (s->n - at) * sizeof *s->owners);
-        s->owners[at] = (sa_owner) { pid, fd };
+        sa_owner *owners = sock_owners(s);
+        memmove(&owners[at + 1], &owners[at], (s->n - at) * sizeof *owners);
+        owners[at] = (sa_owner) { pid, fd };
         s->n++;
         ix->n_pairs++;
         ix->gen++;
@@ -487,7 +535,7 @@ void sa_ownerindex_owners(const sa_ownerindex *ix, uint32_t inode, const sa_owne
 {
         const sock_rec *s = sock_find(ix, inode);
 
-        *ret = s && s->n ? s->owners : NULL;
+        *ret = s && s->n ? sock_owners_const(s) : NULL;
         *ret_n = s ? s->n : 0;
 }
 
@@ -514,7 +562,7 @@ static int verify(sa_ownerindex *ix, const uint32_t *inodes, size_t n, bool iden
                 sock_rec *s = sock_find(ix, inodes[i]);
 
                 for (size_t k = 0; s && k < s->n;) {
-                        sa_owner o = s->owners[k];
+                        sa_owner o = sock_owners(s)[k];
                         proc_rec *p = proc_find(ix, o.pid);
                         uint32_t now = 0;
 

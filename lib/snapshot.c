@@ -78,16 +78,34 @@ int sa_join_hit(sa_join *j, pid_t pid, int fd, size_t idx)
         /* Hits are grouped by pid, so this process's holder is the last one. */
         h = l->n_holders > 0 ? &l->holders[l->n_holders - 1] : NULL;
         if (!h || h->proc != p) {
-                sa_holder *hs = realloc(l->holders, (l->n_holders + 1) * sizeof *hs);
+                sa_holder *hs;
+
+                /* A holder's only fd lives in it (fd_one): pointed at again after the move. */
+                for (size_t k = 0; k < l->n_holders; k++)
+                        if (l->holders[k].fds == &l->holders[k].fd_one)
+                                l->holders[k].fds = NULL;
+                hs = realloc(l->holders, (l->n_holders + 1) * sizeof *hs);
+                if (hs)
+                        l->holders = hs;
+                for (size_t k = 0; k < l->n_holders; k++)
+                        if (!l->holders[k].fds)
+                                l->holders[k].fds = &l->holders[k].fd_one;
                 if (!hs)
                         return -ENOMEM;
-                l->holders = hs;
                 h = &hs[l->n_holders++];
                 *h = (sa_holder) { .proc = p };
         }
-        int *fds = realloc(h->fds, (h->n_fds + 1) * sizeof *fds);
+        if (h->n_fds == 0) {
+                h->fd_one = fd;
+                h->fds = &h->fd_one;
+                h->n_fds = 1;
+                return 0;
+        }
+        int *fds = h->fds == &h->fd_one ? malloc(2 * sizeof *fds) : realloc(h->fds, (h->n_fds + 1) * sizeof *fds);
         if (!fds)
                 return -ENOMEM;
+        if (h->fds == &h->fd_one)
+                fds[0] = h->fd_one;
         h->fds = fds;
         h->fds[h->n_fds++] = fd;
         return 0;
@@ -135,7 +153,8 @@ sa_snapshot *sa_snapshot_free(sa_snapshot *snap)
         for (size_t i = 0; i < snap->n_listeners; i++) {
                 sa_listener *l = &snap->listeners[i];
                 for (size_t k = 0; k < l->n_holders; k++) {
-                        free(l->holders[k].fds);
+                        if (l->holders[k].fds != &l->holders[k].fd_one)
+                                free(l->holders[k].fds);
                         free(l->holders[k].socket_unit);
                         free(l->holders[k].service_unit);
                 }

@@ -73,9 +73,11 @@ typedef enum sa_holder_role {
 /* One process's hold on one socket: which of its fds point at it. */
 typedef struct sa_holder {
         const sa_process *proc; /* borrowed from the snapshot */
-        int *fds;
+        int *fds;               /* &fd_one when it is the only one and a scan found it (a holder
+                                 * moved must then be pointed at its own again: sa_join_hit()) */
         size_t n_fds;
         sa_holder_role role;
+        int fd_one;             /* the only fd of a holder built by a scan (no allocation) */
         char *socket_unit;      /* activators: the .socket unit, if found */
         char *service_unit;     /* activators: the unit it activates, if known */
 } sa_holder;
@@ -289,7 +291,9 @@ json_t *sa_listener_to_json_limited(const sa_listener *l, const sa_json_limits *
 /*
  * The pieces of a listener record, for writers that put its text together
  * themselves (the daemon's streamed who/list): the record with "owners"
- * null, to be replaced by an array of the first
+ * and "exposure" (its last member) null, the latter to be replaced by
+ * sa_listener_exposure_to_json() (the same for listeners alike in
+ * sa_listener_exposure_key()), the former by an array of the first
  * sa_listener_owners_shown() owners, each the holder's process record
  * (sa_process_to_json_limited(), the same for every socket the process
  * holds) with the members of sa_holder_hold_to_json() after its own:
@@ -415,6 +419,21 @@ char **sa_strv_free(char **v);
  * NULL only on allocation failure.
  */
 json_t *sa_listener_exposure_to_json(const sa_listener *l);
+/*
+ * What the exposure record of l depends on (family, address, v6only,
+ * device, namespace), zero-padded: listeners with equal keys (memcmp)
+ * have equal exposure records.
+ */
+typedef struct sa_exposure_key {
+        uint8_t family;
+        bool v6only;
+        uint8_t addr[16];
+        uint32_t ifindex;
+        char ifname[16];
+        uint64_t netns;
+        char netns_name[64];
+} sa_exposure_key;
+void sa_listener_exposure_key(const sa_listener *l, sa_exposure_key *ret);
 
 /* "2026-11-23T15:04:05.123456Z" into buf (>= 32 bytes). */
 const char *sa_format_time(const struct timespec *ts, char *buf, size_t size);

@@ -154,7 +154,16 @@ test_cli_options_stale_warning() {
         fd_limit_one_free
         start_listen --tcp 127.0.0.1 8443
         run_cap OUT sa list
+        # --json passes the reply through (test_json_passthrough): warned all the same.
+        run_cap JOUT sa list --json
         prlimit --pid "$DAEMON_PID" --nofile="$hard:" || fail "prlimit --pid $DAEMON_PID (back)"
+        # (The first list's failure may have made this one a full scan that worked.)
+        if jq -e '.stale == true' <<<"$JOUT" > /dev/null; then
+                grep -q "^sockaudit: warning: the daemon's answer may be out of date (.*Too many open files" \
+                        <<<"$JOUT_err" || fail "list --json, stale: no stale warning on stderr"
+        else
+                assert_not_contains "$JOUT_err" "out of date" "list --json, not stale: a stale warning"
+        fi
         assert_eq 0 "$OUT_rc" "list with no fd left in the daemon: exit code"
         grep -qE "^sockaudit: warning: the daemon's answer may be out of date \(.*Too many open files.*\); listeners as of [0-9-]+T" \
                 <<<"$OUT_err" || fail "list with no fd left: no stale warning on stderr"

@@ -101,3 +101,30 @@ test_status() {
         assert_eq 0 "$OUT_rc" "status (text) exit code"
         assert_contains "$OUT" "$DAEMON_PID" "status text shows the pid"
 }
+
+# `list --json` and `who --json` from the daemon pass its reply through
+# (no --netns, not a terminal): byte for byte what the parsing path prints
+# (--netns naming this namespace, the only one the daemon scans, filters
+# nothing out), hostile text included; who's exit code for nothing.
+test_json_passthrough() {
+        need_cmd jq
+        start_listen --children 1 --comm $'evil\nname\e[2J"\\' --tcp 0.0.0.0 443 --udp :: 443
+        start_listen --comm $'caf\xc3\xa9 \xe2\x80\xa8\xff' --tcp 127.0.0.1 8443
+        start_daemon
+        refresh
+        local args parsed
+        for args in "list" "who 443" "who 443 --udp" "list --tcp"; do
+                # shellcheck disable=SC2086  # args are words
+                run_cap OUT sa $args --json
+                assert_eq 0 "$OUT_rc" "$args --json: exit code"
+                # shellcheck disable=SC2086
+                run_cap parsed sa $args --json --netns "$SA_IT_NS"
+                assert_eq 0 "$parsed_rc" "$args --json --netns: exit code"
+                assert_json "$OUT" '(.listeners | length) > 0 and has("ok") == false' "$args --json: listeners, no ok"
+                [ "$OUT" == "$parsed" ] || fail "$args --json passed through differs from the parsed output:
+$(diff <(echo "$OUT") <(echo "$parsed") | head -c 600)"
+        done
+        run_cap OUT sa who 4444 --json
+        assert_eq 1 "$OUT_rc" "who 4444 --json (nothing listens): exit code"
+        assert_json "$OUT" '.listeners == [] and .port == 4444' "who 4444 --json: empty listeners"
+}

@@ -223,15 +223,20 @@ START_TEST(records_as_written_whole)
                 { .proc = &pa, .fds = fds, .n_fds = 2, .role = SA_ROLE_SERVICE },
         };
         sa_holder h2[1] = { { .proc = &pa, .fds = fds + 1, .n_fds = 1 } };
-        sa_listener l[3] = {
+        /* l[3] shares l[0]'s exposure (its text is written once), l[4] differs by its namespace only. */
+        sa_listener l[5] = {
                 { .proto = IPPROTO_TCP, .family = AF_INET, .port = 80, .holders = h1, .n_holders = 2,
                   .netns_name = "\"owners\":null" },
                 { .proto = IPPROTO_TCP, .family = AF_INET6, .port = 443, .holders = h2, .n_holders = 1,
                   .ifindex = 2, .ifname = "\"owners\":nul" },
                 { .proto = IPPROTO_UDP, .family = AF_INET, .port = 53, .holders = many, .n_holders = 70,
                   .owner_status = SA_OWNER_PARTIAL, .owner_reason = "why" },
+                { .proto = IPPROTO_TCP, .family = AF_INET, .port = 8080, .holders = h2, .n_holders = 1,
+                  .netns_name = "\"owners\":null" },
+                { .proto = IPPROTO_TCP, .family = AF_INET, .port = 8081, .holders = h2, .n_holders = 1,
+                  .netns_name = "host", .netns = 1 },
         };
-        sa_snapshot snap = { .listeners = l, .n_listeners = 3 };
+        sa_snapshot snap = { .listeners = l, .n_listeners = 5 };
         listreply_opts o = { 0 };
         char *text;
         size_t len;
@@ -243,8 +248,8 @@ START_TEST(records_as_written_whole)
         }
         ck_assert_int_eq(listreply_build(&snap, &o, &text, &len), 0);
         j = parse_line(text, len);
-        ck_assert_uint_eq(json_array_size(json_object_get(j, "listeners")), 3);
-        for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(json_array_size(json_object_get(j, "listeners")), 5);
+        for (size_t i = 0; i < 5; i++) {
                 json_t *want = sa_listener_to_json(&l[i]);
                 char *a = json_dumps(want, JSON_COMPACT);
                 char *b = json_dumps(json_array_get(json_object_get(j, "listeners"), i), JSON_COMPACT);

@@ -227,6 +227,40 @@ START_TEST(test_verify_pid_reuse)
 END_TEST
 
 /* Many sockets and removals: the maps keep finding what is left. */
+/* One holder is kept inline, more in an array: growing past it and shrinking back keep the order. */
+START_TEST(test_one_then_many_holders)
+{
+        char *root = pfx_new();
+        sa_ownerindex *ix = NULL;
+        const sa_owner *o;
+        size_t n;
+
+        fx_stat(root, 50, "a", 1, 1);
+        ck_assert_int_eq(sa_ownerindex_new(root, &ix), 0);
+        ck_assert_int_eq(sa_ownerindex_add_start(ix, 90, 50, 20, 1), 0);
+        sa_ownerindex_owners(ix, 90, &o, &n);
+        ck_assert_uint_eq(n, 1);
+        ck_assert(o[0].pid == 50 && o[0].fd == 20);
+        for (int fd = 19; fd >= 10; fd--)        /* each goes first: moves the others */
+                ck_assert_int_eq(sa_ownerindex_add_start(ix, 90, 50, fd, 1), 0);
+        sa_ownerindex_owners(ix, 90, &o, &n);
+        ck_assert_uint_eq(n, 11);
+        for (size_t i = 0; i < n; i++)
+                ck_assert_int_eq(o[i].fd, 10 + (int) i);
+        /* Other sockets added meanwhile move the records: still right. */
+        for (uint32_t i = 1; i <= 100; i++)
+                ck_assert_int_eq(sa_ownerindex_add_start(ix, 1000 + i, 50, 100 + (int) i, 1), 0);
+        sa_ownerindex_owners(ix, 1050, &o, &n);
+        ck_assert(n == 1 && o[0].fd == 150);
+        sa_ownerindex_remove_socket(ix, 90);
+        ck_assert_uint_eq(sa_ownerindex_n_pairs(ix), 100);
+        sa_ownerindex_owners(ix, 1100, &o, &n);
+        ck_assert(n == 1 && o[0].fd == 200);
+        sa_ownerindex_free(ix);
+        pfx_free(root);
+}
+END_TEST
+
 START_TEST(test_many)
 {
         char *root = pfx_new();
@@ -533,6 +567,7 @@ Suite *ownerindex_suite(void)
         tcase_add_test(tc, test_add_and_owners);
         tcase_add_test(tc, test_verify_fd_reuse);
         tcase_add_test(tc, test_verify_pid_reuse);
+        tcase_add_test(tc, test_one_then_many_holders);
         tcase_add_test(tc, test_many);
         suite_add_tcase(s, tc);
         tc = tcase_create("live");
