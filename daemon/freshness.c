@@ -152,6 +152,9 @@ void freshness_note_full_scan(freshness *f, uint64_t cpu)
 }
 
 static bool kick_refresh(freshness *f);
+static void heat_after(freshness *f, uint64_t delay);
+static int verify_all(freshness *f, const char *why);
+static void event_scan(freshness *f);
 
 /* The scan for co's waiters (of cmd) ended with r: every one with a ticket up to upto gets its answer. */
 static void answer_waiters(freshness *f, request_cmd cmd, coalesce *co, uint64_t upto, int r)
@@ -194,9 +197,6 @@ static void resync_stop(freshness *f)
         sa_scan_job_cancel(f->job);
         f->job = NULL;
 }
-
-static void heat_after(freshness *f, uint64_t delay);
-static int verify_all(freshness *f, const char *why);
 
 /*
  * The periodic resync's walk ended (its own thread): details and index
@@ -242,8 +242,6 @@ static void resync_finish(freshness *f)
         manager_scan_done(m, 0, snap, "periodic");
         refresh_waiters_done(f, 0, cpu_usec() - f->job_cpu0);
 }
-
-static void event_scan(freshness *f);
 
 static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
@@ -372,11 +370,8 @@ static bool is_fd_exhaustion(int r)
         return r == -EMFILE || r == -ENFILE;
 }
 
-/*
- * Out of fds (r, or sockets the namespaces could not get since last
- * looked): remembered for status (degraded) and logged as an error, at
- * most once a minute.
- */
+/* Out of fds (r, or sockets the namespaces could not get since last looked):
+ * remembered for status (degraded), logged as an error at most once a minute. */
 static void note_fd_trouble(freshness *f, int r)
 {
         sa_netns_fd_stats ns;
