@@ -97,7 +97,7 @@ test_hostile_churn_flap() {
 # Issue 18's loop as nobody: fork, unshare(USER|NET), listen 20 ms, exit,
 # for 5 s, against a daemon watching every namespace; meanwhile nobody
 # keeps a listener that violates the policy in a new namespace of its own.
-# Each new namespace is added alone (no full scan); after the first 5
+# Each new namespace is added alone (a budgeted full scan only when that fails); after the first 5
 # short-lived listeners (added/removed pairs), the others raise no events
 # of their own, only one listeners_short_lived summary; state saves and
 # journal entries stay bounded; the kept listener
@@ -144,12 +144,15 @@ test_hostile_churn_netns() {
                 "listen events: $(jq -c .freshness.listen_events <<<"$STATUS");" \
                 "short-lived: $(jq -c .monitor.short_lived <<<"$STATUS")"
         assert_eq 0 "$(no_owner_entries)" "'no owning process' violations for sockets that closed"
-        # A new namespace is added alone: a full scan only when its maker left before the event was read.
-        assert_json "$STATUS" '.freshness.listen_events.full_scans <= 3 and .freshness.listen_events.namespaces_added > 0' \
-                "listen events: namespaces added, not full scans"
-        [ "$scans" -le 4 ] || fail "$scans full scans in 5 s of churn (at most 4 expected)"
+        # A new namespace is added alone: a full scan only when its maker left
+        # before the event was read (often under ASan or load; 0 on a quiet
+        # host), and those are budgeted: at most one per 500 ms.
+        assert_json "$STATUS" '.freshness.listen_events.full_scans <= 12 and .freshness.listen_events.namespaces_added > 0' \
+                "listen events: namespaces added, full scans within their budget"
+        [ "$scans" -le 12 ] || fail "$scans full scans in 5 s of churn (at most 12 expected: one per 500 ms; 209 before)"
         [ "$saves" -le 6 ] || fail "$saves state saves in 5 s of churn (at most 6 expected: one per 2 s)"
-        [ "$ev" -le 15 ] || fail "$ev journal entries in 5 s of churn (at most 15 expected)"
+        # All: those about 47321, the kept listener's (added, violation), the daemon's start-up lines.
+        [ "$ev" -le 20 ] || fail "$ev journal entries in 5 s of churn (at most 20 expected; 440 before)"
         [ "$n" -le 12 ] || fail "$n journal entries about 47321 in 5 s of churn (at most 5 or 6 added/removed pairs expected)"
         # How many of the 20 ms listeners a probe sees depends on the load:
         # the summary is checked when there was one to make.
