@@ -118,8 +118,10 @@ bool debounce_hold(debounce *d, const sa_listener *l, uint64_t now)
         /* Shown now; remembered while a close would be a quick one. */
         while (k < d->n_recent && now - d->recent[k].since >= d->hold_usec)
                 k++;
-        memmove(d->recent, d->recent + k, (d->n_recent - k) * sizeof *d->recent);
-        d->n_recent -= k;
+        if (k > 0) {
+                memmove(d->recent, d->recent + k, (d->n_recent - k) * sizeof *d->recent);
+                d->n_recent -= k;
+        }
         (void) list_add(&d->recent, &d->n_recent, &d->cap_recent, d->max_held, l, now);
         return false;
 }

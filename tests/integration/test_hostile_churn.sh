@@ -151,9 +151,11 @@ test_hostile_churn_netns() {
                 "listen events: namespaces added, full scans within their budget"
         [ "$scans" -le 12 ] || fail "$scans full scans in 5 s of churn (at most 12 expected: one per 500 ms; 209 before)"
         [ "$saves" -le 6 ] || fail "$saves state saves in 5 s of churn (at most 6 expected: one per 2 s)"
-        # All: those about 47321, the kept listener's (added, violation), the daemon's start-up lines.
-        [ "$ev" -le 20 ] || fail "$ev journal entries in 5 s of churn (at most 20 expected; 440 before)"
-        [ "$n" -le 12 ] || fail "$n journal entries about 47321 in 5 s of churn (at most 5 or 6 added/removed pairs expected)"
+        # At most 5 added/removed pairs and a summary per 10 s window, and
+        # the churn may straddle two windows: 22 about 47321 (440 before);
+        # all: those, the kept listener's (added, violation), the start-up lines.
+        [ "$n" -le 22 ] || fail "$n journal entries about 47321 in 5 s of churn (at most 22 expected)"
+        [ "$ev" -le 30 ] || fail "$ev journal entries in 5 s of churn (at most 30 expected)"
         # How many of the 20 ms listeners a probe sees depends on the load:
         # the summary is checked when there was one to make.
         if [ "$(jq .monitor.short_lived.listeners <<<"$STATUS")" -gt 0 ]; then
