@@ -85,14 +85,15 @@ static int command_listeners(manager *m, client *c, const request *req, control_
         int r;
 
         r = manager_ensure_fresh(m, &f);
+        /* Never plain ok from a snapshot that could not be refreshed (a
+         * failed rescan included): stale, and not cached. */
+        if (m->snapshot && freshness_stale(m->freshness, stale_why, sizeof stale_why))
+                return listeners_reply(m, req, redacted, stale_why, ret);
         if (r < 0)
                 return control_reply_from_json(reply_error(REQUEST_ERROR_INTERNAL, "rescan failed: %s",
                                                            strerror(-r)), ret);
         if (!m->snapshot)
                 return control_reply_from_json(no_snapshot_error(m), ret);
-        /* Never plain ok from a snapshot that could not be refreshed; not cached. */
-        if (freshness_stale(m->freshness, stale_why, sizeof stale_why))
-                return listeners_reply(m, req, redacted, stale_why, ret);
 
         r = reply_cache_get(&m->replies, m->snapshot_gen, req, redacted, &ret->text, &ret->len);
         if (r != 0) {
