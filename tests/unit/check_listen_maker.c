@@ -14,18 +14,6 @@
 #include "sockaudit-internal.h"
 #include "netns_fixture.h"
 
-static int tcp_listen(uint16_t port)
-{
-        struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(port) };
-        int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
-
-        ck_assert_int_ge(fd, 0);
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        ck_assert_int_eq(bind(fd, (struct sockaddr *) &in, sizeof in), 0);
-        ck_assert_int_eq(listen(fd, 8), 0);
-        return fd;
-}
-
 static bool held_by_us(const sa_snapshot *snap, uint16_t port)
 {
         for (size_t i = 0; i < snap->n_listeners; i++)
@@ -49,7 +37,7 @@ START_TEST(old_maker_walked_without_full_scan)
         ck_assert_int_eq(sa_scanner_scan(s, NULL, &snap), 0);   /* we are old from here on */
 
         /* Told: walked, found, no full scan. */
-        fd = tcp_listen(7001);
+        fd = fixture_tcp_listen(7001);
         ck_assert_int_eq(sa_scanner_note_listen(s, getpid()), 0);
         ck_assert_int_eq(sa_scanner_refresh(s, snap, &f, 1, SA_REFRESH_VERIFY | SA_REFRESH_EXITS_KNOWN,
                                             &info, &next), 1);
@@ -63,7 +51,7 @@ START_TEST(old_maker_walked_without_full_scan)
         /* Closed and opened again, told again: the same, as often as it likes. */
         for (int i = 0; i < 5; i++) {
                 close(fd);
-                fd = tcp_listen(7001);
+                fd = fixture_tcp_listen(7001);
                 ck_assert_int_eq(sa_scanner_note_listen(s, getpid()), 0);
                 ck_assert_int_eq(sa_scanner_refresh(s, snap, &f, 1, SA_REFRESH_VERIFY | SA_REFRESH_EXITS_KNOWN,
                                                     &info, &next), 1);
@@ -78,7 +66,7 @@ START_TEST(old_maker_walked_without_full_scan)
         /* After a full scan, not told: only a full scan finds an old process's new listener. */
         sa_snapshot_free(snap);
         ck_assert_int_eq(sa_scanner_scan(s, NULL, &snap), 0);
-        fd = tcp_listen(7001);
+        fd = fixture_tcp_listen(7001);
         ck_assert_int_eq(sa_scanner_refresh(s, snap, &f, 1, SA_REFRESH_VERIFY | SA_REFRESH_EXITS_KNOWN,
                                             &info, &next), 1);
         ck_assert(info.full);

@@ -297,19 +297,6 @@ END_TEST
 
 /* ------------------------------------------------------------ live */
 
-
-static int tcp_listen(uint16_t port)
-{
-        struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(port) };
-        int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
-
-        ck_assert_int_ge(fd, 0);
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        ck_assert_int_eq(bind(fd, (struct sockaddr *) &in, sizeof in), 0);
-        ck_assert_int_eq(listen(fd, 8), 0);
-        return fd;
-}
-
 static const sa_listener *on_port(const sa_snapshot *snap, uint16_t port)
 {
         for (size_t i = 0; i < snap->n_listeners; i++)
@@ -340,7 +327,7 @@ static pid_t child(int p, int q, uint16_t port)
                 if (c == 'x')
                         _exit(0);
                 if (c == 'l') {
-                        tcp_listen(port);
+                        fixture_tcp_listen(port);
                         if (write(q, "k", 1) != 1)
                                 _exit(1);
                 }
@@ -366,7 +353,7 @@ START_TEST(test_refresh_live)
         sa_snapshot *snap = NULL, *next = NULL;
         sa_refresh_info info;
         int p[2], q[2];
-        int fd = tcp_listen(443);
+        int fd = fixture_tcp_listen(443);
 
         ck_assert_int_eq(pipe(p), 0);
         ck_assert_int_eq(pipe(q), 0);
@@ -417,7 +404,7 @@ START_TEST(test_refresh_live)
         next = NULL;
 
         /* An old process (us) makes one: nobody new holds it, full scan. */
-        int mine = tcp_listen(445);
+        int mine = fixture_tcp_listen(445);
         sa_filter f445 = { .port = 445 };
         ck_assert_int_eq(sa_scanner_refresh(s, snap, &f445, 1, SA_REFRESH_VERIFY, &info, &next), 1);
         ck_assert(info.full);
@@ -455,7 +442,7 @@ START_TEST(test_refresh_listing)
         sa_snapshot *snap = NULL, *next = NULL;
         sa_refresh_info info;
         int p[2], q[2];
-        int fd = tcp_listen(443);
+        int fd = fixture_tcp_listen(443);
 
         ck_assert_int_eq(pipe(p), 0);
         ck_assert_int_eq(pipe(q), 0);
@@ -497,7 +484,7 @@ START_TEST(test_scan_job)
                 return;
         static const sa_scan_method methods[] = { SA_SCAN_PROCFS, SA_SCAN_AUTO };
         sa_filter f443 = { .port = 443 };
-        int fd = tcp_listen(443);
+        int fd = fixture_tcp_listen(443);
 
         for (size_t m = 0; m < sizeof methods / sizeof *methods; m++) {
                 sa_scan_config cfg = { .method = methods[m] };

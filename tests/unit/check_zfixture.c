@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -198,4 +200,16 @@ bool fixture_enter_netns(const char *test)
         ck_assert_int_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
         close(fd);
         return true;
+}
+
+int fixture_tcp_listen(uint16_t port)
+{
+        struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(port) };
+        int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+
+        ck_assert_int_ge(fd, 0);
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *) &in, sizeof in), 0);
+        ck_assert_int_eq(listen(fd, 8), 0);
+        return fd;
 }
