@@ -12,86 +12,9 @@
 #include <string.h>
 
 #include "util.h"
-#include "coalesce.h"
 #include "commands.h"
-#include "freshness.h"
-#include "sockaudit-internal.h"
+#include "freshness-internal.h"
 #include "manager.h"
-#include "verifyskip.h"
-#include "watchlisten.h"
-#include "watchproc.h"
-
-/*
- * Every PROBE_USEC the watched ports are refreshed incrementally
- * (sock_diag dumps, known owners re-verified, new processes walked): a new
- * listener reaches the watchers within one probe interval. A listen() or
- * UDP bind() on a watched port (eBPF, daemon/watchlisten.c) probes
- * LISTEN_SETTLE_USEC later; after it, after an exec (of a holder only, when
- * eBPF tells of every new listener), a fork of a holder or the exit of a
- * holder (proc connector) they are refreshed every HOT_PROBE_USEC for
- * HOT_WINDOW_USEC, without the re-verification (dumps and new processes
- * only): a listener opened by a program just started, or closed by one
- * that exited, is seen by one of these hot probes (the latencies measured
- * are in docs/PERFORMANCE.md). The full scan (ScanInterval) stays as a
- * resync, for what no event shows (sockets passed over SCM_RIGHTS or taken
- * with pidfd_getfd), spaced so that it costs at most 1/RESYNC_BUDGET of a
- * core: at least RESYNC_BUDGET times the CPU time the last one took.
- */
-#define PROBE_USEC      (500 * USEC_PER_MSEC)
-#define HOT_PROBE_USEC  (20 * USEC_PER_MSEC)
-#define HOT_WINDOW_USEC (2 * USEC_PER_SEC)
-/* From a listen event to its probe: a program that binds as root and then
- * drops privileges or sets its title is described as it runs, not as it
- * started (its details are read once, when the listener is new). */
-#define LISTEN_SETTLE_USEC (10 * USEC_PER_MSEC)
-#define RESYNC_BUDGET   200u
-/* Full scans started by listen events (a new namespace): at most one per
- * EVENT_SCAN_MIN_USEC, or per EVENT_SCAN_BUDGET times the CPU the last full
- * scan took if longer (at most 1/EVENT_SCAN_BUDGET of a core); one asked
- * for sooner waits for it (kept, not lost). */
-#define EVENT_SCAN_MIN_USEC (500 * USEC_PER_MSEC)
-#define EVENT_SCAN_BUDGET   10u
-/* Out of fds within this long: status says degraded. */
-#define FD_TROUBLE_USEC (60 * USEC_PER_SEC)
-
-struct freshness {
-        manager *manager;               /* borrowed: the owner */
-        sd_event_source *resync_timer;  /* the full resync */
-        sd_event_source *probe_timer;   /* the cheap refresh of watched ports */
-        sa_scan_job *job;               /* the periodic resync, walking on its thread */
-        sd_event_source *job_source;    /* its end */
-        uint64_t job_cpu0;
-
-        watchproc *watchproc;     /* proc connector; NULL: new processes found by listing /proc */
-        watchlisten *watchlisten; /* eBPF listen/bind events; NULL: new listeners found by probes */
-        char listen_why[160];     /* why watchlisten is NULL, or what it lacks */
-        uint64_t listen_probes;   /* probes started by a listen event on a watched port */
-        uint64_t hot_until;       /* CLOCK_MONOTONIC: probe fast until then (processes started) */
-        bool heat_after_resync;   /* a listen event in a new namespace started the resync */
-        bool event_scan_after;    /* one came while a resync walked: scan again after it */
-        sd_event_source *event_scan_timer; /* a full scan a listen event asked for, held back */
-        uint64_t event_scan_usec; /* CLOCK_MONOTONIC of the last one started */
-        uint64_t event_scans, event_scans_held; /* started; asked for while one was due (coalesced) */
-        uint64_t netns_added;     /* namespaces added by a listen event, no full scan */
-        sa_filter *watched;       /* filters of the watched ports; n_watched 0: every port, SIZE_MAX: none */
-        size_t n_watched;
-        uint64_t last_full_cpu_usec; /* CPU time of the last full scan (all threads) */
-        uint64_t refreshes, refresh_changes, refresh_full, refresh_errors;
-        uint64_t refresh_closed;  /* new listeners held by nobody that had closed: no full scan */
-        int refresh_error;        /* -errno of the latest refresh, 0 if it worked: answers are stale */
-        uint64_t fd_failures_seen; /* the scanner's fd_failures when last looked at */
-        uint64_t fd_trouble_usec;  /* CLOCK_MONOTONIC of the latest fd exhaustion, 0 if none */
-        verifyskip skip;          /* whether a request may skip re-verifying the holders */
-        log_ratelimit probe_rl;
-        log_ratelimit fd_rl;
-
-        /* Coalesced requests (coalesce.h): refresh waits for a full scan on
-         * the resync's thread, check for a verification of every listener
-         * (here, on the loop: the lib's refresh is not thread-safe); each
-         * timer starts one when the budget allows. */
-        coalesce refresh_wait, check_wait;
-        sd_event_source *refresh_timer, *check_timer;
-};
 
 static const char *const events_names[] = {
         [FRESHNESS_EVENTS_PROC] = "proc-connector",
@@ -154,6 +77,7 @@ void freshness_note_full_scan(freshness *f, uint64_t cpu)
 static bool kick_refresh(freshness *f);
 static void heat_after(freshness *f, uint64_t delay);
 static int verify_all(freshness *f, const char *why);
+static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, bool verify, const char *why);
 static void event_scan(freshness *f);
 
 /* The scan for co's waiters (of cmd) ended with r: every one with a ticket up to upto gets its answer. */
@@ -198,37 +122,41 @@ static void resync_stop(freshness *f)
         f->job = NULL;
 }
 
-/*
- * The periodic resync's walk ended (its own thread): details and index
- * here, then a refresh of every listener, so that what is compared with the
- * current snapshot is as of now, not as of the resync's dumps.
- */
-static void resync_finish(freshness *f)
+static int verify_start(freshness *f, bool for_check);
+
+/* A resync walks, or its snapshot waits for its owners' verification. */
+static bool resync_running(const freshness *f)
+{
+        return f->job || f->resync_snap;
+}
+
+/* The resync ended (installed or failed): what listen events asked of it meanwhile. */
+static void resync_ended(freshness *f)
+{
+        /* The listen event came before its socket could be dumped (the
+         * tracepoint fires inside listen()): the resync's dumps may have run
+         * too early, so the new namespace is probed like any other. */
+        if (f->heat_after_resync) {
+                f->heat_after_resync = false;
+                heat_after(f, LISTEN_SETTLE_USEC);
+        }
+        if (f->event_scan_after) {
+                f->event_scan_after = false;
+                event_scan(f);
+        }
+}
+
+/* The resync's snapshot, refreshed (its owners just verified: no
+ * re-verification) so that what is compared with the current snapshot is
+ * as of now, not as of the resync's dumps; then installed. */
+static void resync_install(freshness *f, sa_snapshot *snap)
 {
         manager *m = f->manager;
-        sa_scan_job *job = f->job;
-        sa_snapshot *snap = NULL, *now = NULL;
+        sa_snapshot *now = NULL;
         sa_refresh_info info;
-        int r;
+        int r = sa_scanner_refresh(m->scanner, snap, NULL, 0,
+                                   f->watchproc ? SA_REFRESH_EXITS_KNOWN : SA_REFRESH_LIST_PIDS, &info, &now);
 
-        f->job = NULL;
-        f->job_source = sd_event_source_disable_unref(f->job_source);
-        freshness_drain(f);
-        r = sa_scanner_scan_finish(m->scanner, job, &snap);
-        f->last_full_cpu_usec = cpu_usec() - f->job_cpu0;
-        if (r == -ESTALE) {             /* a full scan ran meanwhile, started after this one */
-                freshness_schedule_resync(f);
-                refresh_waiters_done(f, 0, f->last_full_cpu_usec);
-                return;
-        }
-        if (r < 0) {
-                manager_scan_done(m, r, NULL, "periodic");
-                refresh_waiters_done(f, r, f->last_full_cpu_usec);
-                return;
-        }
-        r = sa_scanner_refresh(m->scanner, snap, NULL, 0,
-                               SA_REFRESH_VERIFY | (f->watchproc ? SA_REFRESH_EXITS_KNOWN : SA_REFRESH_LIST_PIDS),
-                               &info, &now);
         if (info.full)
                 log_debug("Refresh after the resync needed a full scan: %s", info.reason);
         if (r > 0) {
@@ -241,24 +169,62 @@ static void resync_finish(freshness *f)
                 log_debug_errno(r, "Refresh after the resync failed, installing the resync as it is: %m");
         manager_scan_done(m, 0, snap, "periodic");
         refresh_waiters_done(f, 0, cpu_usec() - f->job_cpu0);
+        resync_ended(f);
+}
+
+/* The resync's snapshot waits for the verification of its owners: on the
+ * verify job's thread (after the one running, if any), else here. */
+static void resync_verify(freshness *f)
+{
+        sa_refresh_info info;
+        int r;
+
+        if (f->vjob)
+                return;         /* its end starts ours */
+        if (verify_start(f, false) >= 0)
+                return;
+        r = sa_scanner_refresh(f->manager->scanner, f->resync_snap, NULL, 0,
+                               SA_REFRESH_VERIFY | (f->watchproc ? SA_REFRESH_EXITS_KNOWN : 0), &info, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Verifying the resync's owners failed: %m");
+        resync_install(f, TAKE_PTR(f->resync_snap));
+}
+
+/*
+ * The periodic resync's walk ended (its own thread): details and index
+ * here, then its owners verified and the snapshot refreshed (resync_install).
+ */
+static void resync_finish(freshness *f)
+{
+        manager *m = f->manager;
+        sa_scan_job *job = f->job;
+        sa_snapshot *snap = NULL;
+        int r;
+
+        f->job = NULL;
+        f->job_source = sd_event_source_disable_unref(f->job_source);
+        freshness_drain(f);
+        r = sa_scanner_scan_finish(m->scanner, job, &snap);
+        f->last_full_cpu_usec = cpu_usec() - f->job_cpu0;
+        if (r == -ESTALE) {             /* a full scan ran meanwhile, started after this one */
+                freshness_schedule_resync(f);
+                refresh_waiters_done(f, 0, f->last_full_cpu_usec);
+                resync_ended(f);
+                return;
+        }
+        if (r < 0) {
+                manager_scan_done(m, r, NULL, "periodic");
+                refresh_waiters_done(f, r, f->last_full_cpu_usec);
+                resync_ended(f);
+                return;
+        }
+        f->resync_snap = snap;
+        resync_verify(f);
 }
 
 static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
-        freshness *f = userdata;
-
-        resync_finish(f);
-        /* The listen event came before its socket could be dumped (the
-         * tracepoint fires inside listen()): the resync's dumps may have run
-         * too early, so the new namespace is probed like any other. */
-        if (f->heat_after_resync) {
-                f->heat_after_resync = false;
-                heat_after(f, LISTEN_SETTLE_USEC);
-        }
-        if (f->event_scan_after) {
-                f->event_scan_after = false;
-                event_scan(f);
-        }
+        resync_finish(userdata);
         return 0;
 }
 
@@ -273,7 +239,7 @@ static void resync_start(freshness *f, bool for_requests)
         manager *m = f->manager;
         int r;
 
-        if (f->job)
+        if (resync_running(f))
                 return;
         if (!m->snapshot) {
                 (void) scan_here(f, why);
@@ -319,7 +285,7 @@ static bool kick(sd_event_source *timer, const coalesce *co)
 /* While a resync walks, its end answers (and kicks again). */
 static bool kick_refresh(freshness *f)
 {
-        return !f->job && kick(f->refresh_timer, &f->refresh_wait);
+        return !resync_running(f) && kick(f->refresh_timer, &f->refresh_wait);
 }
 
 /* The budget allows a scan for the refresh requests waiting (else: armed again for when it does). */
@@ -334,18 +300,79 @@ static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-/* The full verification for the check requests waiting: every listener refreshed, here. */
+/* The verification job ended: its results applied, then what it was for. */
+static int on_verify_done(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        freshness *f = userdata;
+        sa_refresh_info info;
+        int r;
+
+        f->vjob_source = sd_event_source_disable_unref(f->vjob_source);
+        freshness_drain(f);
+        r = sa_scanner_verify_finish(f->manager->scanner, TAKE_PTR(f->vjob), &info);
+        f->verify_jobs++;
+        log_debug("Verified %u owners on a thread (%s), %u dropped, %.2f ms", info.verified,
+                  f->vjob_for_check ? "check" : "resync", info.dropped, info.usec / 1000.0);
+        if (r < 0)
+                sa_scanner_note_lost(f->manager->scanner); /* a reused pid may not be noted: rebuild */
+        if (!f->vjob_for_check) {
+                resync_install(f, TAKE_PTR(f->resync_snap));
+        } else {
+                uint64_t upto;
+
+                /* Dumps and new processes; the owners were just verified. */
+                r = r < 0 ? r : refresh(f, NULL, 0, false, false, "check");
+                if (r >= 0 && f->refresh_error == 0 && f->manager->snapshot)
+                        verifyskip_verified(&f->skip, f->vjob_mark, f->vjob_at);
+                upto = coalesce_finished(&f->check_wait, cpu_usec() - f->vjob_cpu0);
+                answer_waiters(f, REQUEST_CHECK, &f->check_wait, upto, r);
+        }
+        if (f->resync_snap)
+                resync_verify(f);
+        (void) kick(f->check_timer, &f->check_wait);
+        return 0;
+}
+
+/* A verification of every holder, its reads on a thread: for check's
+ * waiters, else for the resync's snapshot. -errno: none started. */
+static int verify_start(freshness *f, bool for_check)
+{
+        manager *m = f->manager;
+        int r;
+
+        freshness_drain(f);
+        f->vjob_cpu0 = cpu_usec();
+        f->vjob_mark = verifyskip_mark(&f->skip);
+        f->vjob_at = now_usec(CLOCK_MONOTONIC);
+        f->vjob_for_check = for_check;
+        r = sa_scanner_verify_start(m->scanner, f->watchproc ? SA_REFRESH_EXITS_KNOWN : 0, &f->vjob);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &f->vjob_source, sa_verify_job_fd(f->vjob), EPOLLIN,
+                                    on_verify_done, f);
+        if (r < 0) {
+                sa_verify_job_cancel(TAKE_PTR(f->vjob));
+                log_debug_errno(r, "Cannot verify on a thread, verifying here: %m");
+        }
+        return r;
+}
+
+/* The full verification for the check requests waiting: every listener
+ * refreshed, its owners read on a thread (here if none can start). */
 static int on_check_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         freshness *f = userdata;
         uint64_t cpu0 = cpu_usec(), upto;
         int r;
 
+        if (f->vjob)
+                return 0;       /* its end kicks again */
         if (!kick(s, &f->check_wait))
                 return 0;       /* none waits, or not yet allowed: armed again */
         sd_event_source_set_enabled(s, SD_EVENT_OFF);
         coalesce_started(&f->check_wait, now_usec(CLOCK_MONOTONIC), true);
         /* check promises a verification of every listener: never skipped. */
+        if (f->manager->snapshot && verify_start(f, true) >= 0)
+                return 0;
         r = f->manager->snapshot ? verify_all(f, "check") : manager_scan(f->manager, "no snapshot yet");
         upto = coalesce_finished(&f->check_wait, cpu_usec() - cpu0);
         answer_waiters(f, REQUEST_CHECK, &f->check_wait, upto, r);
@@ -520,8 +547,7 @@ static int watched_update(freshness *f)
         return 0;
 }
 
-/* The probe interval: PROBE_USEC, or ScanInterval if shorter. */
-static uint64_t probe_interval(const freshness *f)
+uint64_t freshness_probe_interval(const freshness *f)
 {
         uint64_t iv = PROBE_USEC;
 
@@ -532,7 +558,7 @@ static uint64_t probe_interval(const freshness *f)
 
 static void probe_schedule(freshness *f)
 {
-        uint64_t now = now_usec(CLOCK_MONOTONIC), iv = probe_interval(f);
+        uint64_t now = now_usec(CLOCK_MONOTONIC), iv = freshness_probe_interval(f);
 
         if (!f->probe_timer)
                 return;
@@ -592,7 +618,7 @@ static void event_scan_run(freshness *f)
 {
         /* A resync already walking found its namespaces before this one:
          * another after it (budgeted), not a scan blocking the loop now. */
-        if (f->job) {
+        if (resync_running(f)) {
                 f->event_scan_after = true;
                 return;
         }
@@ -600,8 +626,8 @@ static void event_scan_run(freshness *f)
         f->event_scans++;
         resync_start(f, false);
         /* Scanned here when it could not start: probe now. */
-        f->heat_after_resync = f->job != NULL;
-        if (!f->job)
+        f->heat_after_resync = resync_running(f);
+        if (!f->heat_after_resync)
                 heat_after(f, LISTEN_SETTLE_USEC);
 }
 
@@ -710,92 +736,6 @@ static void on_proc_event(watchproc_event ev, pid_t pid, pid_t parent, void *use
         }
 }
 
-const char *freshness_mode(const freshness *f)
-{
-        return f->watchproc ? "proc-connector" : "polling";
-}
-
-/*
- * {"stale":..., "degraded":..., "namespaces":{...}} into o: whether answers
- * are stale and why, degraded (why, or null) while answers are stale or
- * fds ran out within FD_TROUBLE_USEC, and the namespaces' fd use.
- */
-static int health_to_json(freshness *f, json_t *o)
-{
-        char why[160] = "", degraded[200] = "";
-        bool stale = freshness_stale(f, why, sizeof why);
-        sa_netns_fd_stats ns;
-
-        sa_scanner_netns_fd_stats(f->manager->scanner, &ns);
-        if (stale)
-                snprintf(degraded, sizeof degraded, "answers are stale: %s", why);
-        else if (f->fd_trouble_usec && now_usec(CLOCK_MONOTONIC) - f->fd_trouble_usec < FD_TROUBLE_USEC)
-                snprintf(degraded, sizeof degraded, "out of file descriptors: %s",
-                         strerror(-(ns.last_fd_error ?: -EMFILE)));
-        if (json_object_set_new(o, "stale", json_boolean(stale)) < 0 ||
-            json_object_set_new(o, "stale_reason", stale ? json_string(why) : json_null()) < 0 ||
-            json_object_set_new(o, "degraded", degraded[0] ? json_string(degraded) : json_null()) < 0 ||
-            json_object_set_new(o, "namespaces",
-                                json_pack("{s:I,s:I,s:I,s:I}",
-                                          "found", (json_int_t) ns.namespaces,
-                                          "sockets_kept", (json_int_t) ns.kept,
-                                          "sockets_kept_max", (json_int_t) ns.keep_max,
-                                          "fd_failures", (json_int_t) ns.fd_failures)) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
-json_t *freshness_to_json(freshness *f)
-{
-        sa_incremental_stats is;
-        watchproc_stats ws;
-        json_t *le = watchlisten_to_json(f->watchlisten, f->listen_why), *o;
-
-        if (le && (json_object_set_new(le, "probes", json_integer((json_int_t) f->listen_probes)) < 0 ||
-                   json_object_set_new(le, "full_scans", json_integer((json_int_t) f->event_scans)) < 0 ||
-                   json_object_set_new(le, "namespaces_added", json_integer((json_int_t) f->netns_added)) < 0 ||
-                   json_object_set_new(le, "full_scans_coalesced",
-                                       json_integer((json_int_t) f->event_scans_held)) < 0)) {
-                json_decref(le);
-                return NULL;
-        }
-        json_t *requests = json_pack("{s:o,s:o}", "refresh", coalesce_to_json(&f->refresh_wait),
-                                     "check", coalesce_to_json(&f->check_wait));
-        if (!requests) {
-                json_decref(le);
-                return NULL;
-        }
-        sa_scanner_incremental_stats(f->manager->scanner, &is);
-        watchproc_get_stats(f->watchproc, &ws);
-        o = json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
-                         "mode", freshness_mode(f),
-                         "listen_events", le,
-                         "probe_interval_sec", probe_interval(f) / 1e6,
-                         "resync_interval_sec", freshness_resync_interval(f) / 1e6,
-                         "last_full_scan_cpu_ms", f->last_full_cpu_usec / 1e3,
-                         "refreshes", (json_int_t) f->refreshes,
-                         "refresh_changes", (json_int_t) f->refresh_changes,
-                         "refresh_full_scans", (json_int_t) f->refresh_full,
-                         "refresh_errors", (json_int_t) f->refresh_errors,
-                         "refresh_closed", (json_int_t) f->refresh_closed,
-                         "verify_skipped", (json_int_t) f->skip.skipped,
-                         "owner_index",
-                                 "sockets", (json_int_t) is.sockets,
-                                 "pairs", (json_int_t) is.pairs,
-                                 "processes", (json_int_t) is.procs,
-                                 "new_processes", (json_int_t) is.fresh,
-                         "process_events",
-                                 "handled", (json_int_t) ws.events,
-                                 "lost", (json_int_t) ws.lost);
-        if (!o)
-                json_decref(requests);
-        else if (json_object_set_new(o, "requests", requests) < 0 || health_to_json(f, o) < 0) {
-                json_decref(o);
-                return NULL;
-        }
-        return o;
-}
-
 /*
  * Process events need CAP_NET_ADMIN, listen events CAP_BPF: both opened
  * before they are dropped. SOCKAUDITD_FRESHNESS=polling forces listing
@@ -890,6 +830,9 @@ freshness *freshness_free(freshness *f)
         sd_event_source_disable_unref(f->refresh_timer);
         sd_event_source_disable_unref(f->check_timer);
         resync_stop(f);
+        sd_event_source_disable_unref(f->vjob_source);
+        sa_verify_job_cancel(f->vjob);
+        sa_snapshot_free(f->resync_snap);
         watchproc_free(f->watchproc);
         watchlisten_free(f->watchlisten);
         free(f->watched);

@@ -84,8 +84,6 @@ typedef struct proc_rec {
         uint64_t start;
         uint32_t *inodes;       /* one entry per pair (repeats for several fds) */
         size_t n, cap;
-        uint64_t stamp;         /* verify pass that last checked it */
-        bool alive;             /* result of that check */
 } proc_rec;
 
 struct sa_ownerindex {
@@ -97,7 +95,6 @@ struct sa_ownerindex {
         size_t n_procs, cap_procs;
         size_t n_pairs;
         uint64_t gen;
-        uint64_t stamp;
 };
 
 static size_t hash_u32(uint32_t k, size_t cap)
@@ -550,54 +547,125 @@ static int push_pid(sa_verify_result *v, pid_t pid)
         return 0;
 }
 
-static int verify(sa_ownerindex *ix, const uint32_t *inodes, size_t n, bool identity,
-                  sa_verify_result *ret)
+static int cmp_pair_pid(const void *a, const void *b)
+{
+        const sa_verify_pair *x = a, *y = b;
+
+        return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int take_socket(const sa_ownerindex *ix, const sock_rec *s, sa_verify_pair **pairs, size_t *n,
+                       size_t *cap)
+{
+        for (size_t k = 0; k < s->n; k++) {
+                sa_owner o = sock_owners_const(s)[k];
+                const proc_rec *p = proc_find(ix, o.pid);
+
+                if (sa_grow((void **) pairs, cap, *n, sizeof **pairs) < 0)
+                        return -ENOMEM;
+                (*pairs)[(*n)++] = (sa_verify_pair) {
+                        .inode = s->inode, .pid = o.pid, .fd = o.fd, .start = p ? p->start : 0,
+                };
+        }
+        return 0;
+}
+
+int sa_ownerindex_verify_take(const sa_ownerindex *ix, const uint32_t *inodes, size_t n, sa_verify_pair **ret,
+                              size_t *ret_n)
+{
+        sa_verify_pair *pairs = NULL;
+        size_t n_pairs = 0, cap = 0, count = inodes ? n : ix->n_socks;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < count; i++) {
+                const sock_rec *s = inodes ? sock_find(ix, inodes[i]) : &ix->socks[i];
+
+                if (s)
+                        r = take_socket(ix, s, &pairs, &n_pairs, &cap);
+        }
+        if (r < 0) {
+                free(pairs);
+                return r;
+        }
+        if (n_pairs > 1)
+                qsort(pairs, n_pairs, sizeof *pairs, cmp_pair_pid);
+        *ret = pairs;
+        *ret_n = n_pairs;
+        return 0;
+}
+
+void sa_verify_read(int rootfd, sa_verify_pair *pairs, size_t n, bool identity)
+{
+        for (size_t i = 0; i < n; i++) {
+                sa_verify_pair *v = &pairs[i];
+
+                if (identity && i > 0 && pairs[i - 1].pid == v->pid) {
+                        v->gone = pairs[i - 1].gone;
+                        v->reused = pairs[i - 1].reused;
+                } else if (identity) {
+                        uint64_t start = 0;
+                        int e = sa_proc_stat_read(rootfd, v->pid, &start, NULL);
+
+                        v->reused = e >= 0 && start != v->start;
+                        v->gone = e < 0 || v->reused;
+                }
+                if (!v->gone && sa_procfd_socket_of(rootfd, v->pid, v->fd, &v->now) < 0)
+                        v->now = 0;
+        }
+}
+
+int sa_ownerindex_verify_apply(sa_ownerindex *ix, const sa_verify_pair *pairs, size_t n, sa_verify_result *ret)
 {
         sa_verify_result dummy = { 0 };
-        sa_verify_result *v = ret ? ret : &dummy;
-        uint64_t stamp = ++ix->stamp;
+        sa_verify_result *vr = ret ? ret : &dummy;
         int r = 0;
 
         for (size_t i = 0; i < n; i++) {
-                sock_rec *s = sock_find(ix, inodes[i]);
+                const sa_verify_pair *v = &pairs[i];
+                proc_rec *p = proc_find(ix, v->pid);
+                sock_rec *s;
+                size_t k;
+                bool found;
 
-                for (size_t k = 0; s && k < s->n;) {
-                        sa_owner o = sock_owners(s)[k];
-                        proc_rec *p = proc_find(ix, o.pid);
-                        uint32_t now = 0;
+                /* Forgotten or learnt anew since taken: not this pair's process any more. */
+                if (!p || p->start != v->start)
+                        continue;
+                if (v->gone) {
+                        /* Gone or replaced: every pair of that pid goes. */
+                        size_t before = ix->n_pairs;
 
-                        if (p && p->stamp != stamp && !identity) {
-                                p->stamp = stamp;
-                                p->alive = true;
-                        } else if (p && p->stamp != stamp) {
-                                uint64_t start = 0;
-                                int e = sa_proc_stat_read(ix->rootfd, o.pid, &start, NULL);
-
-                                p->stamp = stamp;
-                                p->alive = e >= 0 && start == p->start;
-                                if (e >= 0 && start != p->start && r >= 0)
-                                        r = push_pid(v, o.pid);
-                        }
-                        if (!p || !p->alive) {
-                                /* Gone or replaced: every pair of that pid goes. */
-                                size_t before = ix->n_pairs;
-                                sa_ownerindex_forget_pid(ix, o.pid);
-                                v->dropped += (unsigned) (before - ix->n_pairs);
-                                s = sock_find(ix, inodes[i]);
-                                continue;
-                        }
-                        v->checked++;
-                        if (sa_procfd_socket_of(ix->rootfd, o.pid, o.fd, &now) < 0 || now != s->inode) {
-                                pair_drop(ix, s, k);
-                                v->dropped++;
-                                s = sock_find(ix, inodes[i]);
-                                continue;
-                        }
-                        k++;
+                        sa_ownerindex_forget_pid(ix, v->pid);
+                        vr->dropped += (unsigned) (before - ix->n_pairs);
+                        if (v->reused && r >= 0)
+                                r = push_pid(vr, v->pid);
+                        continue;
+                }
+                vr->checked++;
+                if (v->now == v->inode || !(s = sock_find(ix, v->inode)))
+                        continue;
+                k = owner_pos(s, v->pid, v->fd, &found);
+                if (found) {
+                        pair_drop(ix, s, k);
+                        vr->dropped++;
                 }
         }
         if (!ret)
                 free(dummy.reused);
+        return r;
+}
+
+static int verify(sa_ownerindex *ix, const uint32_t *inodes, size_t n, bool identity,
+                  sa_verify_result *ret)
+{
+        sa_verify_pair *pairs = NULL;
+        size_t n_pairs = 0;
+        int r = sa_ownerindex_verify_take(ix, inodes, n, &pairs, &n_pairs);
+
+        if (r < 0)
+                return r;
+        sa_verify_read(ix->rootfd, pairs, n_pairs, identity);
+        r = sa_ownerindex_verify_apply(ix, pairs, n_pairs, ret);
+        free(pairs);
         return r;
 }
 

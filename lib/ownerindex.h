@@ -106,6 +106,31 @@ int sa_ownerindex_verify(sa_ownerindex *ix, const uint32_t *inodes, size_t n,
 int sa_ownerindex_verify_fds(sa_ownerindex *ix, const uint32_t *inodes, size_t n,
                              sa_verify_result *ret);
 
+/*
+ * The same in three steps, so that the reads (its only syscalls) may run on
+ * another thread while the index keeps changing: take copies the pairs of
+ * the n sockets in inodes (inodes NULL: of every socket), sorted by pid;
+ * sa_verify_read() reads them (PROC_ROOT only, never the index; identity:
+ * start times too, once per pid); apply then drops what the reads found
+ * stale, skipping a pair whose process the index forgot or learnt anew
+ * since the take. take: -ENOMEM; apply: -ENOMEM (ret->reused incomplete).
+ */
+typedef struct sa_verify_pair {
+        uint32_t inode;
+        pid_t pid;
+        int fd;
+        uint64_t start;         /* the index's start time of pid, when taken */
+        uint32_t now;           /* read: the socket fd points at now, 0 if none */
+        bool gone;              /* read: pid gone or another process (identity only) */
+        bool reused;            /* read: another process */
+} sa_verify_pair;
+
+int sa_ownerindex_verify_take(const sa_ownerindex *ix, const uint32_t *inodes, size_t n,
+                              sa_verify_pair **ret, size_t *ret_n);
+void sa_verify_read(int rootfd, sa_verify_pair *pairs, size_t n, bool identity);
+int sa_ownerindex_verify_apply(sa_ownerindex *ix, const sa_verify_pair *pairs, size_t n,
+                               sa_verify_result *ret);
+
 /* Empties the index (sockets and processes); keeps PROC_ROOT open. */
 void sa_ownerindex_clear(sa_ownerindex *ix);
 

@@ -9,15 +9,13 @@
  * walk on a thread and says when it is done through an eventfd.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "inomap.h"
 #include "inomarks.h"
 #include "scanner.h"
 #include "util.h"
+#include "worker.h"
 
 struct sa_scan_job {
         sa_snapshot *snap;
@@ -39,22 +37,19 @@ struct sa_scan_job {
         int wr;
         /* Asynchronous jobs. */
         uint64_t full_gen, note_seq;
-        pthread_t thread;
-        bool threaded;
-        int efd;
+        sa_worker worker;
 };
 
 static void job_free(sa_scan_job *j)
 {
         if (!j)
                 return;
+        sa_worker_join(&j->worker);     /* the walk uses all of it */
         sa_snapshot_free(j->snap);
         sa_inomap_free(j->want);
         free(j->pids);
         free(j->marks);
         free(j->hits);
-        if (j->efd >= 0)
-                close(j->efd);
         free(j);
 }
 
@@ -102,7 +97,7 @@ int sa_scan_job_prepare(sa_scanner *s, const sa_filter *f, bool keep, sa_scan_jo
 
         if (!j)
                 return -ENOMEM;
-        j->efd = -1;
+        j->worker = (sa_worker) SA_WORKER_INIT;
         j->t0 = now_usec(CLOCK_MONOTONIC);
         j->keep = keep;
         j->proc_root = s->proc_root;
@@ -201,16 +196,9 @@ int sa_scan_job_finish(sa_scanner *s, sa_scan_job *j, uint64_t since_seq, sa_sna
         return r;
 }
 
-static void *job_thread(void *arg)
+static void job_walk(void *arg)
 {
-        sa_scan_job *j = arg;
-        uint64_t one = 1;
-
-        sa_scan_job_walk(j);
-        if (write(j->efd, &one, sizeof one) < 0) {
-                /* an eventfd takes 2^64-2 writes: cannot fail */
-        }
-        return NULL;
+        sa_scan_job_walk(arg);
 }
 
 int sa_scanner_scan_start(sa_scanner *s, sa_scan_job **ret)
@@ -223,31 +211,23 @@ int sa_scanner_scan_start(sa_scanner *s, sa_scan_job **ret)
         r = sa_scan_job_prepare(s, NULL, true, &j);
         if (r < 0)
                 return r;
-        j->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (j->efd < 0) {
-                r = -errno;
-                job_free(j);
-                return r;
-        }
-        r = -pthread_create(&j->thread, NULL, job_thread, j);
+        r = sa_worker_start(&j->worker, job_walk, j);
         if (r < 0) {
                 job_free(j);
                 return r;
         }
-        j->threaded = true;
         *ret = j;
         return 0;
 }
 
 int sa_scan_job_fd(const sa_scan_job *j)
 {
-        return j->efd;
+        return j->worker.efd;
 }
 
 int sa_scanner_scan_finish(sa_scanner *s, sa_scan_job *j, sa_snapshot **ret)
 {
-        if (j->threaded)
-                pthread_join(j->thread, NULL);
+        sa_worker_join(&j->worker);
         if (j->full_gen != s->full_gen) {
                 /* A full scan finished meanwhile: its index is newer. */
                 job_free(j);
@@ -260,7 +240,5 @@ void sa_scan_job_cancel(sa_scan_job *j)
 {
         if (!j)
                 return;
-        if (j->threaded)
-                pthread_join(j->thread, NULL);
         job_free(j);
 }

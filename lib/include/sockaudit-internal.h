@@ -121,6 +121,25 @@ typedef struct sa_netns_fd_stats { size_t namespaces, kept, keep_max; uint64_t f
 void sa_scanner_netns_fd_stats(const sa_scanner *s, sa_netns_fd_stats *ret);
 
 /*
+ * The re-verification of every known owner (what SA_REFRESH_VERIFY does in
+ * an unfiltered refresh) with its reads on a thread of its own, so that a
+ * daemon keeps answering while a big host's holders are read: start copies
+ * the pairs (here), wait for sa_verify_job_fd() to be readable, finish
+ * drops what the reads found stale (here) and notes reused pids new; then
+ * a refresh without SA_REFRESH_VERIFY completes it. Meanwhile the scanner
+ * may be used as ever, from this thread: a pair whose process it forgot or
+ * learnt anew since the start is left as it now knows it. flags: 0 or
+ * SA_REFRESH_EXITS_KNOWN. finish fills info's verified, dropped and usec,
+ * and frees the job; cancel waits for the reads and frees it. -ENODATA
+ * before the first full scan.
+ */
+typedef struct sa_verify_job sa_verify_job;
+int sa_scanner_verify_start(sa_scanner *s, unsigned flags, sa_verify_job **ret);
+int sa_verify_job_fd(const sa_verify_job *j);
+int sa_scanner_verify_finish(sa_scanner *s, sa_verify_job *j, sa_refresh_info *info);
+void sa_verify_job_cancel(sa_verify_job *j);
+
+/*
  * A full scan whose fd walk runs on a thread of its own, so that a daemon
  * keeps answering while it reads every process's fds (the one cost that
  * grows with the host's fd count, docs/PERFORMANCE.md):

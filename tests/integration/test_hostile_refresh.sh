@@ -297,3 +297,49 @@ test_hostile_refresh_no_read() {
         note "client: $(tail -n 1 "$out")"
         assert_json "$(tail -n 1 "$out")" ".ok == $n and .errors == 0 and .missing == 0" "every check answered ok"
 }
+
+# The fds of pid $2 on 443 in check's violations (CLI JSON $1), as "3,4".
+check_fds_443() {
+        jq -r --argjson ns "$(ns_inode)" --argjson pid "$2" \
+                '[.violations[].listener | select(.netns == $ns and .port == 443) | .owners[]
+                  | select(.pid == $pid) | .fds[]] | unique | join(",")' <<<"$1"
+}
+
+# check's verification reads every holder's fd on a thread of its own
+# (status counts it in freshness.verify_threaded) and answers as of after
+# the request: a holder that closed its second fd of the listener, which
+# no process event tells of, shows one fd in the next check.
+test_hostile_refresh_check_threaded() {
+        need_cmd jq python3
+        write_config "ScanInterval=1h" "Ports=443" "[Port 443/tcp]" "AllowUser=nobody"
+        start_daemon
+        "${NSX[@]}" python3 -c '
+import os, signal, socket
+s = socket.socket(); s.bind(("0.0.0.0", 443)); s.listen()
+d = os.dup(s.fileno())
+def close(*_):
+    os.close(d)
+    print("CLOSED", flush=True)
+signal.signal(signal.SIGUSR1, close)
+print("READY", s.fileno(), d, flush=True)
+while True:
+    signal.pause()' > "$SA_IT_DIR/dup.out" 2>&1 < /dev/null &
+        local holder=$! fd1 fd2 threaded0 threaded1
+        track_pid "$holder"
+        wait_for 5 "the holder: READY" grep -q '^READY' "$SA_IT_DIR/dup.out"
+        read -r _ fd1 fd2 < <(grep '^READY' "$SA_IT_DIR/dup.out")
+        wait_until -w "check to show both fds" 10 eval \
+                '[ "$(check_fds_443 "$(sa check --json 2>/dev/null)" "$holder")" == "$fd1,$fd2" ]' ||
+                fail "$WAITED: check shows fds $(check_fds_443 "$(sa check --json 2>/dev/null)" "$holder"), expected $fd1,$fd2"
+        status_json
+        threaded0=$(jq -r '.freshness.verify_threaded' <<<"$STATUS")
+        kill -USR1 "$holder"
+        wait_for 5 "the holder to close fd $fd2: CLOSED" grep -q '^CLOSED' "$SA_IT_DIR/dup.out"
+        run_cap OUT sa check --json
+        assert_eq "$fd1" "$(check_fds_443 "$OUT" "$holder")" "the holder's fds in check after it closed fd $fd2"
+        status_json
+        threaded1=$(jq -r '.freshness.verify_threaded' <<<"$STATUS")
+        [ "$threaded1" -gt "$threaded0" ] ||
+                fail "check's verification did not run on the thread (verify_threaded $threaded0 -> $threaded1)"
+        note "verify_threaded $threaded0 -> $threaded1"
+}

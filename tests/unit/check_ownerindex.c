@@ -228,6 +228,56 @@ END_TEST
 
 /* Many sockets and removals: the maps keep finding what is left. */
 /* One holder is kept inline, more in an array: growing past it and shrinking back keep the order. */
+/* Verified in three steps with the index changing between the read and
+ * the apply: what the reads found stale goes, except pairs of a process
+ * the index learnt anew meanwhile. */
+START_TEST(test_verify_split)
+{
+        char *root = pfx_new();
+        sa_ownerindex *ix = NULL;
+        sa_verify_result vr = { 0 };
+        sa_verify_pair *pairs = NULL;
+        size_t n_pairs = 0;
+        const sa_owner *o;
+        size_t n;
+
+        fx_stat(root, 40, "srv", 1, 1000);
+        fx_sock(root, 40, 3, 100);
+        fx_sock(root, 40, 4, 100);
+        fx_stat(root, 41, "srv", 1, 1001);
+        fx_sock(root, 41, 5, 100);
+        ck_assert_int_eq(sa_ownerindex_new(root, &ix), 0);
+        ck_assert_int_eq(sa_ownerindex_add(ix, 100, 40, 3), 0);
+        ck_assert_int_eq(sa_ownerindex_add(ix, 100, 40, 4), 0);
+        ck_assert_int_eq(sa_ownerindex_add(ix, 100, 41, 5), 0);
+
+        ck_assert_int_eq(sa_ownerindex_verify_take(ix, NULL, 0, &pairs, &n_pairs), 0);
+        ck_assert_uint_eq(n_pairs, 3);
+        /* fd 4 of 40 and fd 5 of 41 now point elsewhere. */
+        pfx_unlink(root, "40/fd/4");
+        fx_sock(root, 40, 4, 101);
+        pfx_unlink(root, "41/fd/5");
+        fx_sock(root, 41, 5, 102);
+        sa_verify_read(sa_ownerindex_rootfd(ix), pairs, n_pairs, true);
+        /* Meanwhile 41 is learnt anew (another start time: its old pairs go). */
+        fx_stat(root, 41, "new", 1, 2000);
+        ck_assert_int_eq(sa_ownerindex_add(ix, 100, 41, 5), 0);
+        ck_assert_int_eq(sa_ownerindex_verify_apply(ix, pairs, n_pairs, &vr), 0);
+        ck_assert_uint_eq(vr.dropped, 1);
+        ck_assert_uint_eq(vr.checked, 2);
+        sa_ownerindex_owners(ix, 100, &o, &n);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_int_eq(o[0].pid, 40);
+        ck_assert_int_eq(o[0].fd, 3);
+        ck_assert_int_eq(o[1].pid, 41);
+        ck_assert_int_eq(o[1].fd, 5);
+        free(pairs);
+        free(vr.reused);
+        sa_ownerindex_free(ix);
+        pfx_free(root);
+}
+END_TEST
+
 START_TEST(test_one_then_many_holders)
 {
         char *root = pfx_new();
@@ -554,6 +604,7 @@ Suite *ownerindex_suite(void)
         tcase_add_test(tc, test_add_and_owners);
         tcase_add_test(tc, test_verify_fd_reuse);
         tcase_add_test(tc, test_verify_pid_reuse);
+        tcase_add_test(tc, test_verify_split);
         tcase_add_test(tc, test_one_then_many_holders);
         tcase_add_test(tc, test_many);
         suite_add_tcase(s, tc);
