@@ -28,7 +28,9 @@
 # namespace, held by two processes (sa-listen, half each); the daemon's
 # `list --json` end to end (CLI included) against `ss -Hltnp`, the reply's
 # size, and the daemon's RSS: at rest before, its peak over the lists, and
-# a few seconds after them.
+# a few seconds after them; then how long root's status waits while one
+# client asks check (or refresh) back to back (bench/sa-loopwait.py): what
+# of their work still runs on the event loop.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
@@ -280,6 +282,10 @@ if [ "$LISTENERS" -gt 0 ]; then
         hwm=$(kib VmHWM)
         sleep 3
         rss1=$(kib VmRSS)
+        # How long root's status waits while one client asks check / refresh back to back.
+        for c in check refresh; do
+                "${NSX[@]}" python3 bench/sa-loopwait.py "$TMP/sock" "$c" 8 > "$TMP/lw.$c" || echo '{}' > "$TMP/lw.$c"
+        done
         stop_daemon
         stop_listeners
         t_ss=$(awk '$1 == "ss" { print $2 }' "$TMP/t3")
@@ -296,6 +302,10 @@ if [ "$LISTENERS" -gt 0 ]; then
                 printf '%-44s %12s\n' "list --json output" "$((list_bytes / 1024)) KiB"
                 printf '%-44s %s\n' "daemon RSS at rest / peak / 3 s after" \
                         "$((rss0 / 1024)) / $((hwm / 1024)) / $((rss1 / 1024)) MiB"
+                for c in check refresh; do
+                        printf '%-44s %s\n' "status while $c back to back: p50 / max" \
+                                "$(jq -r '"\(.status_p50_ms) / \(.status_max_ms) ms (\(.'"$c"'_n) '"$c"'s, median \(.'"$c"'_median_ms) ms)"' "$TMP/lw.$c")"
+                done
         } >> "$OUT"
 fi
 

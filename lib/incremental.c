@@ -187,8 +187,12 @@ static int index_fill(sa_scanner *s, const sa_snapshot *snap)
                         return r;
                 for (size_t k = 0; k < l->n_holders; k++)
                         for (size_t j = 0; j < l->holders[k].n_fds; j++) {
-                                r = sa_ownerindex_add(s->owners, l->inode, l->holders[k].proc->pid,
-                                                      l->holders[k].fds[j]);
+                                pid_t pid = l->holders[k].proc->pid;
+                                uint64_t start = 0;
+
+                                /* A process's start time is read once a fill, not per pair. */
+                                (void) sa_ownerindex_has_pid(s->owners, pid, &start);
+                                r = sa_ownerindex_add_start(s->owners, l->inode, pid, l->holders[k].fds[j], start);
                                 if (r == -ENOMEM)
                                         return r;
                         }
