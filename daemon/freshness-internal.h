@@ -68,6 +68,9 @@ struct freshness {
         char listen_why[160];     /* why watchlisten is NULL, or what it lacks */
         uint64_t listen_probes;   /* probes started by a listen event on a watched port */
         uint64_t hot_until;       /* CLOCK_MONOTONIC: probe fast until then (processes started) */
+        uint64_t reread_at;       /* CLOCK_MONOTONIC: describe holders again then (0: no need) */
+        uint64_t last_new_usec;   /* CLOCK_MONOTONIC: a refresh last found a new listener */
+        uint64_t details_rereads; /* done (status) */
         bool heat_after_resync;   /* a listen event in a new namespace started the resync */
         bool event_scan_after;    /* one came while a resync walked: scan again after it */
         sd_event_source *event_scan_timer; /* a full scan a listen event asked for, held back */

@@ -65,7 +65,7 @@ json_t *freshness_to_json(freshness *f)
         }
         sa_scanner_incremental_stats(f->manager->scanner, &is);
         watchproc_get_stats(f->watchproc, &ws);
-        o = json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
+        o = json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
                          "mode", freshness_mode(f),
                          "listen_events", le,
                          "probe_interval_sec", freshness_probe_interval(f) / 1e6,
@@ -78,6 +78,7 @@ json_t *freshness_to_json(freshness *f)
                          "refresh_closed", (json_int_t) f->refresh_closed,
                          "verify_skipped", (json_int_t) f->skip.skipped,
                          "verify_threaded", (json_int_t) f->verify_jobs,
+                         "details_rereads", (json_int_t) f->details_rereads,
                          "owner_index",
                                  "sockets", (json_int_t) is.sockets,
                                  "pairs", (json_int_t) is.pairs,

@@ -469,6 +469,13 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, 
                 manager_count_scan(m, 0);
                 freshness_schedule_resync(f);
         }
+        /* A new holder's details were read just now: again once its hot
+         * window is over (one re-read for a burst, at most one per window). */
+        if (info.new_sockets > 0) {
+                f->last_new_usec = now_usec(CLOCK_MONOTONIC);
+                if (!f->reread_at)
+                        f->reread_at = f->last_new_usec + HOT_WINDOW_USEC;
+        }
         if (r == 0)
                 return 0;
         f->refresh_changes++;
@@ -572,8 +579,15 @@ static void probe_schedule(freshness *f)
 static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         freshness *f = userdata;
-        bool hot = now_usec(CLOCK_MONOTONIC) < f->hot_until;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        bool hot = now < f->hot_until;
 
+        if (f->reread_at && now >= f->reread_at) {
+                /* Listeners found since the first of the burst get their own window. */
+                f->reread_at = f->last_new_usec + HOT_WINDOW_USEC > now ? f->last_new_usec + HOT_WINDOW_USEC : 0;
+                f->details_rereads++;
+                sa_scanner_note_details(f->manager->scanner);
+        }
         if (f->n_watched != SIZE_MAX)
                 (void) refresh(f, f->watched, f->n_watched, true, !hot, "probe");
         probe_schedule(f);

@@ -139,6 +139,11 @@ void sa_scanner_note_lost(sa_scanner *s)
         s->lost = true;
 }
 
+void sa_scanner_note_details(sa_scanner *s)
+{
+        s->details_dirty = true;
+}
+
 bool sa_scanner_knows_owner(const sa_scanner *s, pid_t pid)
 {
         return s->owners && sa_ownerindex_has_pid(s->owners, pid, NULL);

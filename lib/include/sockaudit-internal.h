@@ -160,6 +160,11 @@ void sa_scan_job_cancel(sa_scan_job *j);
 /* Process events were lost: the next refresh is a full scan. */
 void sa_scanner_note_lost(sa_scanner *s);
 
+/* Holders' details may have changed unseen (a program that renames itself
+ * or drops privileges just after listen()): the next refresh describes
+ * every holder again. No syscall. */
+void sa_scanner_note_details(sa_scanner *s);
+
 /* True when pid holds a listener the index knows (its exit matters). */
 bool sa_scanner_knows_owner(const sa_scanner *s, pid_t pid);
 

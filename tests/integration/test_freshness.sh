@@ -237,3 +237,46 @@ test_fresh_list_polling_verifies() {
         list_holders_443 > /dev/null
         assert_eq 0 "$(skipped_count)" "verify_skipped when polling"
 }
+
+# "comm/uid" of pid $1's hold on 443 in `who 443`.
+who_comm_uid_443() {
+        sa who 443 --json 2>/dev/null | jq -r --argjson ns "$(ns_inode)" --argjson pid "$1" "$JQ_LS"'
+                [ls[] | select(.netns == $ns) | .owners[] | select(.pid == $pid) | "\(.comm)/\(.uid)"] | first // ""'
+}
+
+# A holder that renames itself and drops privileges after listen() is
+# described again once its hot window is over (details are read when a
+# listener is new): `who` shows it as it runs, not as it started, without
+# any other change or a resync.
+test_fresh_details_reread() {
+        need_cmd jq python3
+        write_config 'ScanInterval=1h' 'Ports=443'
+        start_daemon
+        "${NSX[@]}" python3 -c '
+import os, socket, sys, time
+s = socket.socket(); s.bind(("0.0.0.0", 443)); s.listen()
+print("READY", flush=True)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.02)
+with open("/proc/self/comm", "w") as f:
+    f.write("renamed")
+os.setresgid(65534, 65534, 65534)
+os.setresuid(65534, 65534, 65534)
+print("DONE", flush=True)
+time.sleep(3600)' "$SA_IT_DIR/go" > "$SA_IT_DIR/holder.out" 2>&1 < /dev/null &
+        local holder=$! before after
+        track_pid "$holder"
+        wait_for 5 "the holder: READY" grep -q '^READY' "$SA_IT_DIR/holder.out"
+        wait_until -w "who 443 to show the holder" 10 eval '[ "$(who_comm_uid_443 "$holder")" == "python3/0" ]' ||
+                fail "$WAITED: who 443 shows '$(who_comm_uid_443 "$holder")', expected python3/0"
+        status_json
+        before=$(jq -r '.freshness.details_rereads' <<<"$STATUS")
+        touch "$SA_IT_DIR/go"
+        wait_for 5 "the holder to rename itself: DONE" grep -q '^DONE' "$SA_IT_DIR/holder.out"
+        wait_until -w "who 443 to show the renamed holder" 10 eval \
+                '[ "$(who_comm_uid_443 "$holder")" == "renamed/65534" ]' ||
+                fail "$WAITED: who 443 shows '$(who_comm_uid_443 "$holder")', expected renamed/65534"
+        status_json
+        after=$(jq -r '.freshness.details_rereads' <<<"$STATUS")
+        [ "$after" -gt "$before" ] || fail "details_rereads $before -> $after"
+}
