@@ -6,7 +6,8 @@
  *   sa-churn netns PORT HOLD_MS SECONDS
  *       Loop for SECONDS: fork; the child enters a new user and network
  *       namespace (unshare(CLONE_NEWUSER | CLONE_NEWNET)), listens on TCP
- *       PORT (0.0.0.0) for HOLD_MS and exits; the parent reaps it.
+ *       PORT (0.0.0.0) for HOLD_MS and exits (or dies with the parent);
+ *       the parent reaps it.
  *   sa-churn flap PORT EVERY_US SECONDS [KEEP_SECONDS]
  *       Loop for SECONDS in the caller's namespace: a TCP socket bound to
  *       0.0.0.0:PORT listens, is closed, and the next comes EVERY_US later;
@@ -24,7 +25,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -73,6 +76,9 @@ static int netns_cycle(unsigned port, long hold_ms)
         if (pid == 0) {
                 int fd;
 
+                /* Ends with us (a test that ends us before HOLD_MS leaves nothing behind). */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+                        _exit(1);
                 if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
                         _exit(1);
                 fd = listen_on(port);

@@ -117,8 +117,9 @@ test_hostile_churn_netns() {
         saves0=$(jq .monitor.state.saves <<<"$STATUS")
         cpu0=$(daemon_cpu_ms)
         churn_as_nobody netns 47321 20 5
-        # One cycle that holds 47322 for 12 s in its own new namespace.
-        "${NSX[@]}" "${NOBODY[@]}" "$SA_CHURN" netns 47322 12000 1 > "$SA_IT_DIR/keep.out" 2>&1 &
+        # One cycle that holds 47322 in its own new namespace (120 s: past the
+        # end of the test even under load; ended with the test).
+        "${NSX[@]}" "${NOBODY[@]}" "$SA_CHURN" netns 47322 120000 1 > "$SA_IT_DIR/keep.out" 2>&1 &
         keep_pid=$!
         track_pid "$keep_pid"
         run_cap OUT sa status --json
