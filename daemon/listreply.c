@@ -38,6 +38,12 @@ typedef struct expo_text {
         size_t len;
 } expo_text;
 
+/* The compact form's process index: which processes "processes" holds, by pointer. */
+typedef struct proc_index_slot {
+        const sa_process *p;                    /* NULL: empty */
+        size_t index;                           /* in "processes" */
+} proc_index_slot;
+
 /* What one reply is written with. */
 typedef struct writer {
         replybuf *b;
@@ -49,6 +55,10 @@ typedef struct writer {
         size_t n_expos;
         char *scratch[2];                       /* 0: the listener's shell, 1: a piece of it */
         size_t scratch_size[2];
+        /* compact form */
+        replybuf side;                          /* "processes" members, comma-separated */
+        proc_index_slot *index;                 /* index_size slots, at most half used */
+        size_t index_size, n_index;
 } writer;
 
 /* j's compact text into scratch k (grown to fit): *ret_text, valid until
@@ -77,6 +87,43 @@ static int dump(writer *w, unsigned k, json_t *j, const char **ret_text, size_t 
         *ret_text = w->scratch[k];
         *ret_len = n;
         return 0;
+}
+
+/*
+ * A piece's text written by fn (sa_listener_shell_text() or
+ * sa_holder_hold_text(): obj is its listener or holder) into scratch k,
+ * grown to fit: *ret_text, valid until the next use of k. -ENOMEM.
+ */
+static int piece(writer *w, unsigned k, size_t (*fn)(const void *obj, const sa_json_limits *lim, char *buf,
+                                                    size_t size),
+                const void *obj, const char **ret_text, size_t *ret_len)
+{
+        size_t n = fn(obj, w->lim, w->scratch[k], w->scratch_size[k]);
+
+        if (n > w->scratch_size[k]) {
+                char *s = realloc(w->scratch[k], n);
+
+                if (!s)
+                        return -ENOMEM;
+                w->scratch[k] = s;
+                w->scratch_size[k] = n;
+                n = fn(obj, w->lim, s, n);
+        }
+        if (n == 0)
+                return -ENOMEM;
+        *ret_text = w->scratch[k];
+        *ret_len = n;
+        return 0;
+}
+
+static size_t shell_text(const void *l, const sa_json_limits *lim, char *buf, size_t size)
+{
+        return sa_listener_shell_text(l, lim, buf, size);
+}
+
+static size_t hold_text(const void *h, const sa_json_limits *lim, char *buf, size_t size)
+{
+        return sa_holder_hold_text(h, buf, size);
 }
 
 static size_t proc_slot(const sa_process *p)
@@ -158,6 +205,68 @@ static int expo_record(writer *w, const sa_listener *l, const char **ret_text, s
         return 0;
 }
 
+/* Index of p in "processes", writing its record to w->side when it is new: -ENOMEM, -E2BIG. */
+static int proc_index(writer *w, const sa_process *p, size_t *ret)
+{
+        size_t k;
+
+        if (2 * (w->n_index + 1) > w->index_size) {
+                size_t size = w->index_size ? 2 * w->index_size : 256;
+                proc_index_slot *n = calloc(size, sizeof *n);
+
+                if (!n)
+                        return -ENOMEM;
+                for (size_t i = 0; i < w->index_size; i++) {
+                        if (!w->index[i].p)
+                                continue;
+                        for (k = proc_slot(w->index[i].p) & (size - 1); n[k].p; k = (k + 1) & (size - 1))
+                                ;
+                        n[k] = w->index[i];
+                }
+                free(w->index);
+                w->index = n;
+                w->index_size = size;
+        }
+        for (k = proc_slot(p) & (w->index_size - 1); w->index[k].p; k = (k + 1) & (w->index_size - 1))
+                if (w->index[k].p == p) {
+                        *ret = w->index[k].index;
+                        return 0;
+                }
+
+        const char *text;
+        size_t len;
+        int r = proc_record(w, p, &text, &len);
+
+        if (r >= 0 && w->n_index > 0)
+                r = replybuf_add(&w->side, ",", 1);
+        if (r >= 0)
+                r = replybuf_add(&w->side, text, len);
+        if (r < 0)
+                return r;
+        w->index[k] = (proc_index_slot) { p, w->n_index };
+        *ret = w->n_index++;
+        return 0;
+}
+
+/* One owner of the compact form: {"process":I, then the hold's members. */
+static int add_owner_ref(writer *w, const sa_holder *h)
+{
+        const char *hold;
+        char ref[40];
+        size_t i, hold_len;
+        int r = proc_index(w, h->proc, &i);
+
+        if (r >= 0) {
+                snprintf(ref, sizeof ref, "{\"process\":%zu,", i);
+                r = replybuf_add_str(w->b, ref);
+        }
+        if (r >= 0)
+                r = piece(w, 1, hold_text, h, &hold, &hold_len);
+        if (r >= 0)
+                r = replybuf_add(w->b, hold + 1, hold_len - 1);
+        return r;
+}
+
 /* One owner: its process record with the hold's members after its own. */
 static int add_owner(writer *w, const sa_holder *h)
 {
@@ -169,7 +278,7 @@ static int add_owner(writer *w, const sa_holder *h)
         if (r >= 0)
                 r = replybuf_add(w->b, text, len - 1);
         if (r >= 0)
-                r = dump(w, 1, sa_holder_hold_to_json(h), &hold, &hold_len);
+                r = piece(w, 1, hold_text, h, &hold, &hold_len);
         if (r >= 0)
                 r = replybuf_add(w->b, ",", 1);
         if (r >= 0)
@@ -186,7 +295,7 @@ static int add_record(writer *w, const sa_listener *l)
         const size_t ph = sizeof placeholder - 1, ee = sizeof expo_end - 1;
         size_t shown = sa_listener_owners_shown(l, w->lim), len, at, expo_len;
         const char *shell, *p, *expo;
-        int r = dump(w, 0, sa_listener_to_json_shell(l, w->lim), &shell, &len);
+        int r = piece(w, 0, shell_text, l, &shell, &len);
 
         if (r < 0)
                 return r;
@@ -205,7 +314,7 @@ static int add_record(writer *w, const sa_listener *l)
                 if (i > 0)
                         r = replybuf_add(w->b, ",", 1);
                 if (r >= 0)
-                        r = add_owner(w, &l->holders[i]);
+                        r = w->o->compact ? add_owner_ref(w, &l->holders[i]) : add_owner(w, &l->holders[i]);
         }
         if (r >= 0)
                 r = replybuf_add(w->b, "]", 1);
@@ -220,18 +329,35 @@ static int add_record(writer *w, const sa_listener *l)
         return r;
 }
 
-/* One listener, after a comma unless first; -E2BIG (or any failure) leaves b as it was. */
-static int add_listener(writer *w, const sa_listener *l, bool first)
+static void truncate_to(replybuf *b, size_t len)
 {
-        size_t len = w->b->len;
-        int r = first ? 0 : replybuf_add(w->b, ",", 1);
+        b->len = len;
+        if (b->data)
+                b->data[len] = '\0';
+}
 
+/*
+ * One listener, after a comma unless first, in at most room bytes with the
+ * processes it brings (compact form); -E2BIG (or any failure) leaves the
+ * reply as it was. The index may keep processes the reply then lacks: no
+ * listener is written after a failure.
+ */
+static int add_listener(writer *w, const sa_listener *l, bool first, size_t room)
+{
+        size_t len = w->b->len, side_len = w->side.len, n_index = w->n_index;
+        int r;
+
+        w->b->max = room > side_len ? room - side_len : 0;
+        w->side.max = room;
+        r = first ? 0 : replybuf_add(w->b, ",", 1);
         if (r >= 0)
                 r = add_record(w, l);
+        if (r >= 0 && w->b->len + w->side.len > room)
+                r = -E2BIG;
         if (r < 0) {
-                w->b->len = len;
-                if (w->b->data)
-                        w->b->data[len] = '\0';
+                truncate_to(w->b, len);
+                truncate_to(&w->side, side_len);
+                w->n_index = n_index;
         }
         return r;
 }
@@ -246,6 +372,8 @@ static void writer_done(writer *w)
         free(w->expos);
         free(w->scratch[0]);
         free(w->scratch[1]);
+        free(w->index);
+        replybuf_done(&w->side);
 }
 
 /* "key":value for a JSON value (consumed); -ENOMEM. */
@@ -269,7 +397,7 @@ static int add_member(replybuf *b, const char *key, json_t *value)
 int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret_text, size_t *ret_len)
 {
         size_t max = o->max ? o->max : REPLY_MAX_BYTES, omitted = 0, shown = 0;
-        char head[64], when[64];
+        char head[96], when[64];
         replybuf b;
         writer w = {
                 .b = &b, .o = o, .lim = o->limits ? o->limits : &sa_json_limits_default,
@@ -282,13 +410,15 @@ int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret
                 writer_done(&w);
                 return -EINVAL;
         }
-        /* The listeners get all but the reserve; the tail may use it. */
+        /* The listeners (and processes) get all but the reserve; the tail may use it. */
         replybuf_init(&b, max - TAIL_RESERVE);
+        replybuf_init(&w.side, max - TAIL_RESERVE);
         if (o->who)
-                snprintf(head, sizeof head, "{\"ok\":true,\"port\":%u,\"listeners\":[",
-                         o->filter ? (unsigned) o->filter->port : 0u);
+                snprintf(head, sizeof head, "{\"ok\":true,%s\"port\":%u,\"listeners\":[",
+                         o->compact ? "\"form\":\"compact\"," : "", o->filter ? (unsigned) o->filter->port : 0u);
         else
-                snprintf(head, sizeof head, "{\"ok\":true,\"listeners\":[");
+                snprintf(head, sizeof head, "{\"ok\":true,%s\"listeners\":[",
+                         o->compact ? "\"form\":\"compact\"," : "");
         r = replybuf_add_str(&b, head);
         for (size_t i = 0; r >= 0 && i < snap->n_listeners; i++) {
                 const sa_listener *l = &snap->listeners[i];
@@ -296,7 +426,7 @@ int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret
                 if (!sa_listener_match(l, o->filter))
                         continue;
                 if (omitted == 0) {
-                        r = add_listener(&w, l, shown == 0);
+                        r = add_listener(&w, l, shown == 0, max - TAIL_RESERVE);
                         if (r >= 0) {
                                 shown++;
                                 continue;
@@ -310,6 +440,13 @@ int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret
         b.max = max - 2;
         if (r >= 0)
                 r = replybuf_add_str(&b, "]");
+        if (r >= 0 && o->compact) {
+                r = replybuf_add_str(&b, ",\"processes\":[");
+                if (r >= 0)
+                        r = replybuf_add(&b, w.side.data ? w.side.data : "", w.side.len);
+                if (r >= 0)
+                        r = replybuf_add_str(&b, "]");
+        }
         if (r >= 0)
                 r = add_member(&b, "scan_time", json_string(sa_format_time(&snap->taken, when, sizeof when)));
         if (r >= 0 && o->stale_why) {
