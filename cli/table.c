@@ -199,30 +199,74 @@ static const char *get_str(const json_t *o, const char *key)
         return json_string_value(json_object_get(o, key));
 }
 
-/* Member key of o as decimal text into buf ("?" when not an integer). */
-static const char *get_int_text(const json_t *o, const char *key, char *buf, size_t size)
+/* Member key of o into *ret when it is an integer: whether it is. */
+static bool get_int(const json_t *o, const char *key, json_int_t *ret)
 {
         const json_t *v = json_object_get(o, key);
 
-        if (json_is_integer(v))
-                snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        *ret = json_integer_value(v);
+        return json_is_integer(v);
+}
+
+/* v as decimal text into buf, or "?" when it is not known. */
+static const char *int_text(bool known, json_int_t v, char *buf, size_t size)
+{
+        if (known)
+                snprintf(buf, size, "%" JSON_INTEGER_FORMAT, v);
         else
                 snprintf(buf, size, "?");
         return buf;
 }
 
-char *listener_local(const json_t *l)
+void table_owner_from_json(const json_t *o, table_owner *ret)
 {
-        const char *addr = get_str(l, "address"), *family = get_str(l, "family");
-        const char *ifname = get_str(l, "interface");
+        *ret = (table_owner) {
+                .comm = get_str(o, "comm"), .exe = get_str(o, "exe"), .user = get_str(o, "user"),
+                .unit = get_str(o, "unit"), .user_unit = get_str(o, "user_unit"),
+                .role = get_str(o, "role"), .socket_unit = get_str(o, "socket_unit"),
+                .service_unit = get_str(o, "service_unit"),
+                .exe_deleted = json_is_true(json_object_get(o, "exe_deleted")),
+                .exe_replaced = json_is_true(json_object_get(o, "exe_replaced")),
+                .incomplete = json_is_true(json_object_get(o, "incomplete")),
+        };
+        ret->has_pid = get_int(o, "pid", &ret->pid);
+        ret->has_uid = get_int(o, "uid", &ret->uid);
+        ret->has_nspid = get_int(o, "pid_in_namespace", &ret->nspid);
+}
+
+void table_listener_from_json(const json_t *l, table_listener *ret)
+{
+        *ret = (table_listener) {
+                .proto = get_str(l, "proto"), .family = get_str(l, "family"),
+                .address = get_str(l, "address"), .interface = get_str(l, "interface"),
+                .netns_name = get_str(l, "netns_name"), .owner_reason = get_str(l, "owner_reason"),
+                .owner_status = get_str(l, "owner_status"),
+                .v6only = json_is_true(json_object_get(l, "v6only")),
+        };
+        ret->has_port = get_int(l, "port", &ret->port);
+        ret->has_uid = get_int(l, "uid", &ret->uid);
+        ret->has_netns = get_int(l, "netns", &ret->netns);
+}
+
+char *listener_local_view(const table_listener *l)
+{
+        const char *addr = l->address, *family = l->family, *ifname = l->interface;
         bool v6 = family ? !strcmp(family, "ipv6") : addr && strchr(addr, ':');
         char port[24], *s = NULL;
 
-        get_int_text(l, "port", port, sizeof port);
+        int_text(l->has_port, l->port, port, sizeof port);
         if (asprintf(&s, "%s%s%s%s%s:%s", v6 ? "[" : "", addr ? addr : "?", v6 ? "]" : "",
                      ifname ? "%" : "", ifname ? ifname : "", port) < 0)
                 return NULL;
         return s;
+}
+
+char *listener_local(const json_t *l)
+{
+        table_listener v;
+
+        table_listener_from_json(l, &v);
+        return listener_local_view(&v);
 }
 
 table *listener_table_new(void)
@@ -251,28 +295,26 @@ static int note_add(char **note, const char *word)
 }
 
 /* Notes that hold for every row of l: v6only, a foreign network namespace. */
-static int listener_note(const json_t *l, uint64_t home_netns, char **note)
+static int listener_note(const table_listener *l, uint64_t home_netns, char **note)
 {
-        const json_t *ns = json_object_get(l, "netns");
-        const char *ns_name = get_str(l, "netns_name");
+        const char *ns_name = l->netns_name;
         char ino[24], buf[40];
 
-        if (json_is_true(json_object_get(l, "v6only")) && note_add(note, "v6only") < 0)
+        if (l->v6only && note_add(note, "v6only") < 0)
                 return -ENOMEM;
-        if (home_netns == 0 || !json_is_integer(ns) || (uint64_t) json_integer_value(ns) == home_netns)
+        if (home_netns == 0 || !l->has_netns || (uint64_t) l->netns == home_netns)
                 return 0;
         if (!ns_name)
-                ns_name = get_int_text(l, "netns", ino, sizeof ino);
+                ns_name = int_text(true, l->netns, ino, sizeof ino);
         snprintf(buf, sizeof buf, "netns %s", ns_name);
         /* A long name is cut here; JSON has it whole. */
         return note_add(note, buf);
 }
 
 /* "activator for foo.service (foo.socket)" or "service" into the note. */
-static int role_note(const json_t *o, char **note)
+static int role_note(const table_owner *o, char **note)
 {
-        const char *role = get_str(o, "role"), *svc = get_str(o, "service_unit");
-        const char *sock = get_str(o, "socket_unit");
+        const char *role = o->role, *svc = o->service_unit, *sock = o->socket_unit;
         char *text = NULL;
         int r;
 
@@ -289,11 +331,11 @@ static int role_note(const json_t *o, char **note)
 }
 
 /* One row: owner o of listener l, or the "?" row when o is NULL. */
-static int add_owner_row(table *t, const json_t *l, const char *local, const char *common,
-                         const json_t *o)
+static int add_owner_row(table *t, const table_listener *l, const char *local, const char *common,
+                         const table_owner *o)
 {
         char pid[48], uid[24], *exe = NULL, *note = NULL;
-        const char *proto = get_str(l, "proto");
+        const char *proto = l->proto;
         int r = -ENOMEM;
 
         if (common && note_add(&note, common) < 0)
@@ -301,12 +343,11 @@ static int add_owner_row(table *t, const json_t *l, const char *local, const cha
 
         if (!o) {
                 /* No holder: the socket's own uid is the best "user" there is. */
-                const char *reason = get_str(l, "owner_reason");
-                const char *status = get_str(l, "owner_status");
+                const char *reason = l->owner_reason, *status = l->owner_status;
                 if (note_add(&note, reason ? reason : status ? status : "owner unknown") < 0)
                         goto out;
                 const char *row[LISTENER_COLUMNS] = {
-                        proto ? proto : "?", local, "?", get_int_text(l, "uid", uid, sizeof uid),
+                        proto ? proto : "?", local, "?", int_text(l->has_uid, l->uid, uid, sizeof uid),
                         "?", NULL, NULL, note,
                 };
                 r = table_add_row(t, row);
@@ -314,25 +355,22 @@ static int add_owner_row(table *t, const json_t *l, const char *local, const cha
         }
 
         /* User and unit in describe.h's one form (a nameless uid as its number). */
-        const json_t *ouid = json_object_get(o, "uid");
         const sa_process who = {
-                .uid = json_is_integer(ouid) ? (uid_t) json_integer_value(ouid) : 0,
-                .user = (char *) get_str(o, "user"), .unit = (char *) get_str(o, "unit"),
-                .user_unit = (char *) get_str(o, "user_unit"),
+                .uid = o->has_uid ? (uid_t) o->uid : 0,
+                .user = (char *) o->user, .unit = (char *) o->unit, .user_unit = (char *) o->user_unit,
         };
-        const char *path = get_str(o, "exe"), *user = who.user;
+        const char *path = o->exe, *user = who.user;
         char unit_buf[512];
-        if (!user && json_is_integer(ouid))
+        if (!user && o->has_uid)
                 user = sa_describe_user(&who, uid, sizeof uid);
         const char *unit = sa_describe_unit(&who, unit_buf, sizeof unit_buf);
-        if (path && asprintf(&exe, "%s%s", path,
-                             json_is_true(json_object_get(o, "exe_deleted")) ? " (deleted)" : "") < 0) {
+        if (path && asprintf(&exe, "%s%s", path, o->exe_deleted ? " (deleted)" : "") < 0) {
                 exe = NULL;
                 goto out;
         }
-        if (json_is_true(json_object_get(o, "incomplete")) && note_add(&note, "incomplete") < 0)
+        if (o->incomplete && note_add(&note, "incomplete") < 0)
                 goto out;
-        if (json_is_true(json_object_get(o, "exe_replaced")) && note_add(&note, "exe replaced on disk") < 0)
+        if (o->exe_replaced && note_add(&note, "exe replaced on disk") < 0)
                 goto out;
         r = role_note(o, &note);
         if (r < 0)
@@ -340,15 +378,13 @@ static int add_owner_row(table *t, const json_t *l, const char *local, const cha
         r = -ENOMEM;
 
         /* A holder in another PID namespace: "1234 (ns:1)", its pid in there too. */
-        const json_t *nspid = json_object_get(o, "pid_in_namespace");
-        get_int_text(o, "pid", pid, sizeof pid);
-        if (json_is_integer(nspid))
-                snprintf(pid + strlen(pid), sizeof pid - strlen(pid), " (ns:%" JSON_INTEGER_FORMAT ")",
-                         json_integer_value(nspid));
+        int_text(o->has_pid, o->pid, pid, sizeof pid);
+        if (o->has_nspid)
+                snprintf(pid + strlen(pid), sizeof pid - strlen(pid), " (ns:%" JSON_INTEGER_FORMAT ")", o->nspid);
         const char *row[LISTENER_COLUMNS] = {
                 proto ? proto : "?", local, pid,
                 user ? user : "?",
-                get_str(o, "comm"), unit, exe, note ? note : "",
+                o->comm, unit, exe, note ? note : "",
         };
         r = table_add_row(t, row);
 out:
@@ -357,21 +393,39 @@ out:
         return r;
 }
 
-int table_add_listener(table *t, const json_t *l, uint64_t home_netns)
+int table_add_listener_view(table *t, const table_listener *l, uint64_t home_netns)
 {
-        const json_t *owners = json_object_get(l, "owners");
-        char *local = listener_local(l), *common = NULL;
+        char *local = listener_local_view(l), *common = NULL;
         int r = local ? listener_note(l, home_netns, &common) : -ENOMEM;
 
-        if (r >= 0 && json_array_size(owners) == 0)
+        if (r >= 0 && l->n_owners == 0)
                 r = add_owner_row(t, l, local, common, NULL);
-        for (size_t i = 0; r >= 0 && i < json_array_size(owners); i++)
-                r = add_owner_row(t, l, local, common, json_array_get(owners, i));
+        for (size_t i = 0; r >= 0 && i < l->n_owners; i++)
+                r = add_owner_row(t, l, local, common, &l->owners[i]);
         free(local);
         free(common);
         return r;
 }
 
+int table_add_listener(table *t, const json_t *l, uint64_t home_netns)
+{
+        const json_t *owners = json_object_get(l, "owners");
+        size_t n = json_array_size(owners);
+        table_owner *o = calloc(n ? n : 1, sizeof *o);
+        table_listener v;
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        table_listener_from_json(l, &v);
+        for (size_t i = 0; i < n; i++)
+                table_owner_from_json(json_array_get(owners, i), &o[i]);
+        v.owners = o;
+        v.n_owners = n;
+        r = table_add_listener_view(t, &v, home_netns);
+        free(o);
+        return r;
+}
 int listeners_print_table(FILE *out, const json_t *listeners, uint64_t home_netns, size_t max_width)
 {
         table *t = listener_table_new();
