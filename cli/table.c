@@ -426,6 +426,20 @@ int table_add_listener(table *t, const json_t *l, uint64_t home_netns)
         free(o);
         return r;
 }
+int listener_views_print_table(FILE *out, const table_listener *const *views, size_t n, uint64_t home_netns,
+                               size_t max_width)
+{
+        table *t = listener_table_new();
+        int r = t ? 0 : -ENOMEM;
+
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = table_add_listener_view(t, views[i], home_netns);
+        if (r >= 0)
+                r = table_print(t, out, max_width);
+        table_free(t);
+        return r;
+}
+
 int listeners_print_table(FILE *out, const json_t *listeners, uint64_t home_netns, size_t max_width)
 {
         table *t = listener_table_new();

@@ -115,5 +115,8 @@ table *listener_table_new(void);
  * error.
  */
 int listeners_print_table(FILE *out, const json_t *listeners, uint64_t home_netns, size_t max_width);
+/* The same for n listener views. */
+int listener_views_print_table(FILE *out, const table_listener *const *views, size_t n, uint64_t home_netns,
+                               size_t max_width);
 
 #endif
