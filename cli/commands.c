@@ -436,7 +436,7 @@ static int query_output(const cli_options *o, json_t *reply)
 
 /*
  * The members of an "ok":true reply line but "ok", "listeners" (and the
- * compact form's "form" and "processes"), parsed (small: scan time, stale
+ * compact form's "form", "processes" and "exposures"), parsed (small: scan time, stale
  * and truncation marks); NULL when line is not such a reply, or a member
  * does not parse (the caller parses it all).
  */
@@ -454,7 +454,8 @@ static json_t *raw_rest(const raw_reply *rr)
                 char key[64];
                 json_t *v;
 
-                if (m == ls || m == raw_reply_get(rr, "processes") || m == raw_reply_get(rr, "form"))
+                if (m == ls || m == raw_reply_get(rr, "processes") || m == raw_reply_get(rr, "exposures") ||
+                    m == raw_reply_get(rr, "form"))
                         continue;
                 if (m->key_len >= sizeof key || memchr(m->key, '\\', m->key_len) ||
                     !(v = json_loadb(m->value, m->value_len, JSON_DECODE_ANY, NULL))) {

@@ -284,6 +284,6 @@ void compact_table_free(compact_table *t)
 {
         free(t->listeners);
         free(t->owners);
-        jscan_arena_free(&t->strings);
+        arena_free(&t->strings);
         *t = (compact_table) { 0 };
 }

@@ -19,7 +19,7 @@ typedef struct compact_table {
         size_t n_listeners;
         table_owner *owners;
         size_t n_owners;
-        jscan_arena strings;            /* every string the views point at */
+        arena strings;            /* every string the views point at */
 } compact_table;
 
 /*

@@ -8,45 +8,7 @@
 #include "jsonscan.h"
 #include "sockaudit-internal.h"
 
-#define CHUNK_MIN (1u << 20)
-
-struct jscan_chunk {
-        struct jscan_chunk *next;
-        size_t size, used;
-        char data[];
-};
-
-void jscan_arena_free(jscan_arena *a)
-{
-        while (a->chunks) {
-                struct jscan_chunk *c = a->chunks;
-
-                a->chunks = c->next;
-                free(c);
-        }
-}
-
-/* n bytes in the arena, or NULL. */
-static char *arena_alloc(jscan_arena *a, size_t n)
-{
-        struct jscan_chunk *c = a->chunks;
-
-        if (!c || c->size - c->used < n) {
-                size_t size = n > CHUNK_MIN ? n : CHUNK_MIN;
-
-                c = malloc(sizeof *c + size);
-                if (!c)
-                        return NULL;
-                c->size = size;
-                c->used = 0;
-                c->next = a->chunks;
-                a->chunks = c;
-        }
-        c->used += n;
-        return c->data + c->used - n;
-}
-
-void jscan_init(jscan *s, const char *text, size_t len, jscan_arena *a)
+void jscan_init(jscan *s, const char *text, size_t len, arena *a)
 {
         *s = (jscan) { .p = text, .end = text + len, .arena = a };
 }

@@ -15,19 +15,14 @@
 
 #include <jansson.h>
 
+#include "arena.h"
+
 /* Nesting deeper than this is refused (as jansson's JSON_PARSER_MAX_DEPTH). */
 #define JSCAN_DEPTH_MAX 2048u
 
-/* Where decoded strings live: chunks, freed together. */
-typedef struct jscan_arena {
-        struct jscan_chunk *chunks;
-} jscan_arena;
-
-void jscan_arena_free(jscan_arena *a);
-
 typedef struct jscan {
         const char *p, *end;
-        jscan_arena *arena;
+        arena *arena;
         const char *error;      /* NULL, or why the text is not what was expected (static) */
 } jscan;
 
@@ -47,7 +42,7 @@ typedef struct jv {
 } jv;
 
 /* A reader of the len bytes at text, strings decoded into a (kept by the caller). */
-void jscan_init(jscan *s, const char *text, size_t len, jscan_arena *a);
+void jscan_init(jscan *s, const char *text, size_t len, arena *a);
 
 /* Skips spaces: the next character, or -1 at the end. */
 int jscan_peek(jscan *s);

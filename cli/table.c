@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "describe.h"
 #include "sockaudit.h"
 #include "table.h"
@@ -18,8 +20,11 @@ struct table {
         size_t n_cols;
         size_t n_rows;          /* header included */
         size_t cap;             /* rows allocated */
-        char **cells;           /* n_rows * n_cols, escaped, owned */
+        char **cells;           /* n_rows * n_cols, escaped, in text */
+        size_t *widths;         /* each cell's width (text_width()) */
         uint64_t shrinkable;    /* bit c: column c may be cut (c < 64) */
+        arena text;             /* the cells, and each column's last raw cell */
+        const char **last_raw;  /* per column: the raw text of its last cell, NULL at first */
 };
 
 table *table_new(size_t n_cols, const char *const *header)
@@ -29,7 +34,8 @@ table *table_new(size_t n_cols, const char *const *header)
         if (!t)
                 return NULL;
         t->n_cols = n_cols;
-        if (n_cols == 0 || table_add_row(t, header) < 0)
+        t->last_raw = calloc(n_cols ? n_cols : 1, sizeof *t->last_raw);
+        if (!t->last_raw || n_cols == 0 || table_add_row(t, header) < 0)
                 return table_free(t);
         return t;
 }
@@ -38,39 +44,12 @@ table *table_free(table *t)
 {
         if (!t)
                 return NULL;
-        for (size_t i = 0; i < t->n_rows * t->n_cols; i++)
-                free(t->cells[i]);
+        arena_free(&t->text);
         free(t->cells);
+        free(t->widths);
+        free(t->last_raw);
         free(t);
         return NULL;
-}
-
-int table_add_row(table *t, const char *const *cells)
-{
-        if (t->n_rows == t->cap) {
-                size_t cap = t->cap ? t->cap * 2 : 16;
-                char **c = reallocarray(t->cells, cap * t->n_cols, sizeof *c);
-                if (!c)
-                        return -ENOMEM;
-                t->cells = c;
-                t->cap = cap;
-        }
-        char **row = t->cells + t->n_rows * t->n_cols;
-        for (size_t i = 0; i < t->n_cols; i++) {
-                row[i] = sa_text_escape(cells[i] ? cells[i] : "-");
-                if (!row[i]) {
-                        while (i > 0)
-                                free(row[--i]);
-                        return -ENOMEM;
-                }
-        }
-        t->n_rows++;
-        return 0;
-}
-
-size_t table_rows(const table *t)
-{
-        return t->n_rows - 1;
 }
 
 /* Width on a terminal, approximated as code points (cells are valid UTF-8). */
@@ -81,6 +60,64 @@ static size_t text_width(const char *s)
         for (; *s; s++)
                 n += ((unsigned char) *s & 0xc0) != 0x80;
         return n;
+}
+
+/* s escaped (sa_text_escape()) into the arena; printable ASCII, the common case, is copied as it is. */
+static char *escape_cell(table *t, const char *s)
+{
+        size_t n = 0;
+        char *e, *copy;
+
+        while (s[n] >= 0x20 && s[n] < 0x7f && s[n] != '\\')
+                n++;
+        if (s[n] == '\0')
+                return arena_strndup(&t->text, s, n);
+        e = sa_text_escape(s);
+        if (!e)
+                return NULL;
+        copy = arena_strndup(&t->text, e, strlen(e));
+        free(e);
+        return copy;
+}
+
+int table_add_row(table *t, const char *const *cells)
+{
+        if (t->n_rows == t->cap) {
+                size_t cap = t->cap ? t->cap * 2 : 16;
+                char **c = reallocarray(t->cells, cap * t->n_cols, sizeof *c);
+                if (!c)
+                        return -ENOMEM;
+                t->cells = c;
+                size_t *w = reallocarray(t->widths, cap * t->n_cols, sizeof *w);
+                if (!w)
+                        return -ENOMEM;
+                t->widths = w;
+                t->cap = cap;
+        }
+        char **row = t->cells + t->n_rows * t->n_cols;
+        size_t *width = t->widths + t->n_rows * t->n_cols;
+        for (size_t i = 0; i < t->n_cols; i++) {
+                const char *raw = cells[i] ? cells[i] : "-";
+
+                /* A column repeats itself down a listing (one program's 19,000 sockets): escaped once. */
+                if (t->n_rows > 1 && t->last_raw[i] && strcmp(t->last_raw[i], raw) == 0) {
+                        row[i] = row[(ptrdiff_t) i - (ptrdiff_t) t->n_cols];
+                        width[i] = width[(ptrdiff_t) i - (ptrdiff_t) t->n_cols];
+                        continue;
+                }
+                row[i] = escape_cell(t, raw);
+                t->last_raw[i] = arena_strndup(&t->text, raw, strlen(raw));
+                if (!row[i] || !t->last_raw[i])
+                        return -ENOMEM;
+                width[i] = text_width(row[i]);
+        }
+        t->n_rows++;
+        return 0;
+}
+
+size_t table_rows(const table *t)
+{
+        return t->n_rows - 1;
 }
 
 void table_set_shrinkable(table *t, size_t col)
@@ -104,7 +141,7 @@ static void fit_columns(const table *t, size_t n_cols, size_t *width, size_t max
                 size_t best = SIZE_MAX;
 
                 for (size_t c = 0; c < n_cols; c++) {
-                        size_t min = text_width(t->cells[c]);
+                        size_t min = t->widths[c];
 
                         if (min < TABLE_SHRINK_MIN)
                                 min = TABLE_SHRINK_MIN;
@@ -119,13 +156,13 @@ static void fit_columns(const table *t, size_t n_cols, size_t *width, size_t max
         }
 }
 
-/* s in a column of width w: whole, or its first w - 1 code points and "…". */
-static void put_cell(FILE *out, const char *s, size_t w)
+/* s (sw code points wide) in a column of width w: whole, or its first w - 1 code points and "…". */
+static void put_cell(FILE *out, const char *s, size_t sw, size_t w)
 {
         size_t n = 0;
         const char *p = s;
 
-        if (text_width(s) <= w) {
+        if (sw <= w) {
                 fputs(s, out);
                 return;
         }
@@ -152,6 +189,16 @@ size_t table_out_width(FILE *out)
         return 0;
 }
 
+/* n spaces to out. */
+static void put_spaces(FILE *out, size_t n)
+{
+        static const char spaces[64] = "                                                                ";
+
+        for (; n > sizeof spaces; n -= sizeof spaces)
+                fwrite(spaces, 1, sizeof spaces, out);
+        fwrite(spaces, 1, n, out);
+}
+
 int table_print(const table *t, FILE *out, size_t max_width)
 {
         size_t *width = calloc(t->n_cols, sizeof *width);
@@ -162,7 +209,7 @@ int table_print(const table *t, FILE *out, size_t max_width)
         for (size_t r = 0; r < t->n_rows; r++)
                 for (size_t c = 0; c < t->n_cols; c++) {
                         const char *s = t->cells[r * t->n_cols + c];
-                        size_t w = text_width(s);
+                        size_t w = t->widths[r * t->n_cols + c];
                         if (w > width[c])
                                 width[c] = w;
                         /* Only data rows keep a column. */
@@ -179,10 +226,10 @@ int table_print(const table *t, FILE *out, size_t max_width)
                 size_t pad = 0;
                 for (size_t c = 0; c < n_cols; c++) {
                         const char *s = t->cells[r * t->n_cols + c];
-                        size_t w = text_width(s);
+                        size_t w = t->widths[r * t->n_cols + c];
                         if (*s) {
-                                fprintf(out, "%*s", (int) pad, "");
-                                put_cell(out, s, width[c]);
+                                put_spaces(out, pad);
+                                put_cell(out, s, w, width[c]);
                                 pad = 0;
                         }
                         pad += width[c] - (w < width[c] ? w : width[c]) + 2;

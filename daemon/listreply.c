@@ -11,6 +11,7 @@
 
 #include "listreply.h"
 #include "redact.h"
+#include "refindex.h"
 #include "replybuf.h"
 #include "util.h"
 
@@ -38,12 +39,6 @@ typedef struct expo_text {
         size_t len;
 } expo_text;
 
-/* The compact form's process index: which processes "processes" holds, by pointer. */
-typedef struct proc_index_slot {
-        const sa_process *p;                    /* NULL: empty */
-        size_t index;                           /* in "processes" */
-} proc_index_slot;
-
 /* What one reply is written with. */
 typedef struct writer {
         replybuf *b;
@@ -55,11 +50,12 @@ typedef struct writer {
         size_t n_expos;
         char *scratch[2];                       /* 0: the listener's shell, 1: a piece of it */
         size_t scratch_size[2];
-        /* compact form */
-        replybuf side;                          /* "processes" members, comma-separated */
-        proc_index_slot *index;                 /* index_size slots, at most half used */
-        size_t index_size, n_index;
+        /* compact form: "processes" and "exposures", their records comma-separated */
+        replybuf side[2];
+        refindex index[2];                      /* by process pointer, by sa_exposure_key */
 } writer;
+
+enum { SIDE_PROCS, SIDE_EXPOS };
 
 /* j's compact text into scratch k (grown to fit): *ret_text, valid until
  * the next dump into k. j is consumed. -ENOMEM. */
@@ -126,9 +122,14 @@ static size_t hold_text(const void *h, const sa_json_limits *lim, char *buf, siz
         return sa_holder_hold_text(h, buf, size);
 }
 
+static uint64_t proc_hash(const sa_process *p)
+{
+        return ((uintptr_t) p >> 4) * UINT64_C(0x9e3779b97f4a7c15) >> 20;
+}
+
 static size_t proc_slot(const sa_process *p)
 {
-        return (size_t) (((uintptr_t) p >> 4) * UINT64_C(0x9e3779b97f4a7c15) >> 20) & (PROC_SLOTS - 1);
+        return (size_t) proc_hash(p) & (PROC_SLOTS - 1);
 }
 
 /* p's record as text (redacted if asked): kept when there is room, else in scratch 1. */
@@ -166,14 +167,14 @@ static int proc_record(writer *w, const sa_process *p, const char **ret_text, si
         return 0;
 }
 
-static size_t expo_slot(const sa_exposure_key *k)
+static uint64_t expo_hash(const sa_exposure_key *k)
 {
         uint64_t h = UINT64_C(1469598103934665603);     /* FNV-1a */
         const unsigned char *b = (const unsigned char *) k;
 
         for (size_t i = 0; i < sizeof *k; i++)
                 h = (h ^ b[i]) * UINT64_C(1099511628211);
-        return (size_t) (h >> 32) & (EXPO_SLOTS - 1);
+        return h >> 32;
 }
 
 /* l's exposure record as text: kept when there is room, else in scratch 1. */
@@ -184,7 +185,7 @@ static int expo_record(writer *w, const sa_listener *l, const char **ret_text, s
         int r;
 
         sa_listener_exposure_key(l, &key);
-        k = expo_slot(&key);
+        k = (size_t) expo_hash(&key) & (EXPO_SLOTS - 1);
         if (w->expos)
                 for (; w->expos[k].text; k = (k + 1) & (EXPO_SLOTS - 1))
                         if (memcmp(&w->expos[k].key, &key, sizeof key) == 0) {
@@ -205,47 +206,52 @@ static int expo_record(writer *w, const sa_listener *l, const char **ret_text, s
         return 0;
 }
 
-/* Index of p in "processes", writing its record to w->side when it is new: -ENOMEM, -E2BIG. */
-static int proc_index(writer *w, const sa_process *p, size_t *ret)
+/*
+ * The index of a record in side k (key: its refindex key, hash its hash);
+ * a new one's text, from fn, is appended there. -ENOMEM, -E2BIG.
+ */
+static int side_ref(writer *w, unsigned k, const void *key, uint64_t hash,
+                    int (*fn)(writer *w, const void *obj, const char **ret_text, size_t *ret_len),
+                    const void *obj, size_t *ret)
 {
-        size_t k;
-
-        if (2 * (w->n_index + 1) > w->index_size) {
-                size_t size = w->index_size ? 2 * w->index_size : 256;
-                proc_index_slot *n = calloc(size, sizeof *n);
-
-                if (!n)
-                        return -ENOMEM;
-                for (size_t i = 0; i < w->index_size; i++) {
-                        if (!w->index[i].p)
-                                continue;
-                        for (k = proc_slot(w->index[i].p) & (size - 1); n[k].p; k = (k + 1) & (size - 1))
-                                ;
-                        n[k] = w->index[i];
-                }
-                free(w->index);
-                w->index = n;
-                w->index_size = size;
-        }
-        for (k = proc_slot(p) & (w->index_size - 1); w->index[k].p; k = (k + 1) & (w->index_size - 1))
-                if (w->index[k].p == p) {
-                        *ret = w->index[k].index;
-                        return 0;
-                }
-
         const char *text;
         size_t len;
-        int r = proc_record(w, p, &text, &len);
+        int r = refindex_get(&w->index[k], key, hash, ret);
 
-        if (r >= 0 && w->n_index > 0)
-                r = replybuf_add(&w->side, ",", 1);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = fn(w, obj, &text, &len);
+        if (r >= 0 && *ret > 0)
+                r = replybuf_add(&w->side[k], ",", 1);
         if (r >= 0)
-                r = replybuf_add(&w->side, text, len);
-        if (r < 0)
-                return r;
-        w->index[k] = (proc_index_slot) { p, w->n_index };
-        *ret = w->n_index++;
-        return 0;
+                r = replybuf_add(&w->side[k], text, len);
+        /* A record not written is not indexed: the listener fails, and is rolled back whole. */
+        return r;
+}
+
+static int proc_piece(writer *w, const void *p, const char **ret_text, size_t *ret_len)
+{
+        return proc_record(w, p, ret_text, ret_len);
+}
+
+static int expo_piece(writer *w, const void *l, const char **ret_text, size_t *ret_len)
+{
+        return expo_record(w, l, ret_text, ret_len);
+}
+
+/* Index of p in "processes": -ENOMEM, -E2BIG. */
+static int proc_index(writer *w, const sa_process *p, size_t *ret)
+{
+        return side_ref(w, SIDE_PROCS, &p, proc_hash(p), proc_piece, p, ret);
+}
+
+/* Index of l's exposure in "exposures": -ENOMEM, -E2BIG. */
+static int expo_index(writer *w, const sa_listener *l, size_t *ret)
+{
+        sa_exposure_key key;
+
+        sa_listener_exposure_key(l, &key);
+        return side_ref(w, SIDE_EXPOS, &key, expo_hash(&key), expo_piece, l, ret);
 }
 
 /* One owner of the compact form: {"process":I, then the hold's members. */
@@ -320,6 +326,17 @@ static int add_record(writer *w, const sa_listener *l)
                 r = replybuf_add(w->b, "]", 1);
         if (r >= 0)
                 r = replybuf_add(w->b, shell + at + 4, len - at - 4 - 5);      /* up to "null}" */
+        if (r >= 0 && w->o->compact) {
+                char ref[32];
+                size_t i;
+
+                r = expo_index(w, l, &i);
+                if (r >= 0) {
+                        snprintf(ref, sizeof ref, "%zu}", i);
+                        r = replybuf_add_str(w->b, ref);
+                }
+                return r;
+        }
         if (r >= 0)
                 r = expo_record(w, l, &expo, &expo_len);
         if (r >= 0)
@@ -344,20 +361,23 @@ static void truncate_to(replybuf *b, size_t len)
  */
 static int add_listener(writer *w, const sa_listener *l, bool first, size_t room)
 {
-        size_t len = w->b->len, side_len = w->side.len, n_index = w->n_index;
+        size_t len = w->b->len, side_len[2] = { w->side[0].len, w->side[1].len };
+        size_t n_index[2] = { w->index[0].n, w->index[1].n };
         int r;
 
-        w->b->max = room > side_len ? room - side_len : 0;
-        w->side.max = room;
+        w->b->max = room > side_len[0] + side_len[1] ? room - side_len[0] - side_len[1] : 0;
+        w->side[0].max = w->side[1].max = room;
         r = first ? 0 : replybuf_add(w->b, ",", 1);
         if (r >= 0)
                 r = add_record(w, l);
-        if (r >= 0 && w->b->len + w->side.len > room)
+        if (r >= 0 && w->b->len + w->side[0].len + w->side[1].len > room)
                 r = -E2BIG;
         if (r < 0) {
                 truncate_to(w->b, len);
-                truncate_to(&w->side, side_len);
-                w->n_index = n_index;
+                for (unsigned k = 0; k < 2; k++) {
+                        truncate_to(&w->side[k], side_len[k]);
+                        refindex_forget_from(&w->index[k], n_index[k]);
+                }
         }
         return r;
 }
@@ -372,8 +392,10 @@ static void writer_done(writer *w)
         free(w->expos);
         free(w->scratch[0]);
         free(w->scratch[1]);
-        free(w->index);
-        replybuf_done(&w->side);
+        for (unsigned k = 0; k < 2; k++) {
+                refindex_done(&w->index[k]);
+                replybuf_done(&w->side[k]);
+        }
 }
 
 /* "key":value for a JSON value (consumed); -ENOMEM. */
@@ -412,7 +434,10 @@ int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret
         }
         /* The listeners (and processes) get all but the reserve; the tail may use it. */
         replybuf_init(&b, max - TAIL_RESERVE);
-        replybuf_init(&w.side, max - TAIL_RESERVE);
+        for (unsigned k = 0; k < 2; k++)
+                replybuf_init(&w.side[k], max - TAIL_RESERVE);
+        refindex_init(&w.index[SIDE_PROCS], sizeof(const sa_process *));
+        refindex_init(&w.index[SIDE_EXPOS], sizeof(sa_exposure_key));
         if (o->who)
                 snprintf(head, sizeof head, "{\"ok\":true,%s\"port\":%u,\"listeners\":[",
                          o->compact ? "\"form\":\"compact\"," : "", o->filter ? (unsigned) o->filter->port : 0u);
@@ -440,10 +465,10 @@ int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret
         b.max = max - 2;
         if (r >= 0)
                 r = replybuf_add_str(&b, "]");
-        if (r >= 0 && o->compact) {
-                r = replybuf_add_str(&b, ",\"processes\":[");
+        for (unsigned k = 0; r >= 0 && o->compact && k < 2; k++) {
+                r = replybuf_add_str(&b, k == SIDE_PROCS ? ",\"processes\":[" : ",\"exposures\":[");
                 if (r >= 0)
-                        r = replybuf_add(&b, w.side.data ? w.side.data : "", w.side.len);
+                        r = replybuf_add(&b, w.side[k].data ? w.side[k].data : "", w.side[k].len);
                 if (r >= 0)
                         r = replybuf_add_str(&b, "]");
         }

@@ -15,7 +15,7 @@
 #include "jsonscan.h"
 
 /* text read as one value by jscan_value: 0 and *ret, or -1. */
-static int scan_one(const char *text, jscan_arena *a, jv *ret)
+static int scan_one(const char *text, arena *a, jv *ret)
 {
         jscan s;
 
@@ -40,7 +40,7 @@ START_TEST(same_as_jansson)
                 "9223372036854775808", "-9223372036854775809", "01", "-", "1.", "1e", "+1", "tru", "nul", "",
                 "\"a\" \"b\"",
         };
-        jscan_arena a = { 0 };
+        arena a = { 0 };
         jv v;
 
         for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
@@ -75,7 +75,7 @@ START_TEST(same_as_jansson)
         ck_assert_int_eq(scan_one("[1}", &a, &v), -1);
         ck_assert_int_eq(scan_one("null", &a, &v), 0);
         ck_assert_int_eq(v.type, JV_NULL);
-        jscan_arena_free(&a);
+        arena_free(&a);
 }
 END_TEST
 
@@ -84,7 +84,7 @@ START_TEST(depth_bounded)
 {
         size_t n = 100000;
         char *deep = malloc(2 * n + 1);
-        jscan_arena a = { 0 };
+        arena a = { 0 };
         jv v;
 
         ck_assert_ptr_nonnull(deep);
@@ -93,7 +93,7 @@ START_TEST(depth_bounded)
         deep[2 * n] = '\0';
         ck_assert_int_eq(scan_one(deep, &a, &v), -1);
         free(deep);
-        jscan_arena_free(&a);
+        arena_free(&a);
 }
 END_TEST
 
@@ -101,7 +101,7 @@ END_TEST
 START_TEST(members)
 {
         const char *text = "{\"plain\":1, \"esc\\u0061ped\" : \"v\" ,\"\":null}";
-        jscan_arena a = { 0 };
+        arena a = { 0 };
         const char *key;
         size_t len;
         jscan s;
@@ -121,7 +121,7 @@ START_TEST(members)
         ck_assert_int_eq(jscan_skip(&s), 0);
         ck_assert_int_eq(jscan_member(&s, false, &key, &len), 0);
         ck_assert(jscan_at_end(&s));
-        jscan_arena_free(&a);
+        arena_free(&a);
 }
 END_TEST
 

@@ -267,15 +267,21 @@ END_TEST
 
 /*
  * The compact form's listener l with each owner {"process":I,...} put back
- * together from processes[I] and the hold's members: the full record.
+ * together from processes[I] and the hold's members, and its exposure J
+ * from exposures[J]: the full record. reply: the compact reply.
  */
-static json_t *expand_compact(const json_t *l, const json_t *processes)
+static json_t *expand_compact(const json_t *l, const json_t *reply)
 {
+        const json_t *processes = json_object_get(reply, "processes"), *exposures = json_object_get(reply, "exposures");
         json_t *full = json_deep_copy(l), *owners = json_object_get(full, "owners");
+        const json_t *expo = json_object_get(l, "exposure");
         size_t i;
         json_t *o;
 
         ck_assert_ptr_nonnull(full);
+        ck_assert(json_is_integer(expo));
+        ck_assert_int_lt(json_integer_value(expo), (json_int_t) json_array_size(exposures));
+        json_object_set(full, "exposure", json_array_get(exposures, (size_t) json_integer_value(expo)));
         json_array_foreach(owners, i, o) {
                 const json_t *ref = json_object_get(o, "process");
                 json_t *rec;
@@ -336,13 +342,14 @@ START_TEST(compact_form_same_records)
                 ck_assert_ptr_null(json_object_get(j[0], "form"));
                 ck_assert_ptr_null(json_object_get(j[0], "processes"));
                 ck_assert_str_eq(json_string_value(json_object_get(j[1], "form")), "compact");
-                /* pa, pb and the 5 kids shown: each once. */
+                /* pa, pb and the 5 kids shown: each once; exposures: IPv4 and IPv6 wildcards. */
                 ck_assert_uint_eq(json_array_size(json_object_get(j[1], "processes")), 7);
+                ck_assert_uint_eq(json_array_size(json_object_get(j[1], "exposures")), 2);
                 cl = json_object_get(j[1], "listeners");
                 fl = json_object_get(j[0], "listeners");
                 ck_assert_uint_eq(json_array_size(cl), 4);
                 for (size_t i = 0; i < 4; i++) {
-                        json_t *full = expand_compact(json_array_get(cl, i), json_object_get(j[1], "processes"));
+                        json_t *full = expand_compact(json_array_get(cl, i), j[1]);
 
                         ck_assert(json_equal(full, json_array_get(fl, i)));
                         json_decref(full);
@@ -383,7 +390,7 @@ START_TEST(compact_form_bounded)
         ck_assert_uint_eq(json_array_size(json_object_get(j, "processes")), shown);
         ck_assert_int_eq(json_integer_value(json_object_get(j, "listeners_omitted")), N_LISTENERS - shown);
         for (size_t i = 0; i < shown; i++) {
-                json_t *full = expand_compact(json_array_get(ls, i), json_object_get(j, "processes"));
+                json_t *full = expand_compact(json_array_get(ls, i), j);
 
                 ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(full, "owners"), 0),
                                                                     "pid")), (json_int_t) (5000 + i));
