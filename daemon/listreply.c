@@ -355,9 +355,9 @@ static void truncate_to(replybuf *b, size_t len)
 
 /*
  * One listener, after a comma unless first, in at most room bytes with the
- * processes it brings (compact form); -E2BIG (or any failure) leaves the
- * reply as it was. The index may keep processes the reply then lacks: no
- * listener is written after a failure.
+ * processes and exposures it is the first to refer to (compact form);
+ * -E2BIG (or any failure) leaves the reply, its side texts and their
+ * indexes as they were.
  */
 static int add_listener(writer *w, const sa_listener *l, bool first, size_t room)
 {
@@ -432,7 +432,7 @@ int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret
                 writer_done(&w);
                 return -EINVAL;
         }
-        /* The listeners (and processes) get all but the reserve; the tail may use it. */
+        /* The listeners (with the compact form's processes and exposures) get all but the reserve; the tail may use it. */
         replybuf_init(&b, max - TAIL_RESERVE);
         for (unsigned k = 0; k < 2; k++)
                 replybuf_init(&w.side[k], max - TAIL_RESERVE);

@@ -19,7 +19,7 @@ typedef struct listreply_opts {
         const sa_filter *filter;        /* NULL: every listener */
         bool who;                       /* add "port": filter->port */
         bool redacted;                  /* command lines redacted (redact.h) */
-        bool compact;                   /* the compact form: each process once, in "processes" */
+        bool compact;                   /* the compact form: each process and exposure once */
         const char *stale_why;          /* NULL: fresh; else "stale" and its reason */
         size_t max;                     /* bytes of the line, '\n' included; 0: REPLY_MAX_BYTES */
         const sa_json_limits *limits;   /* NULL: sa_json_limits_default */
@@ -35,10 +35,11 @@ typedef struct listreply_opts {
  * (replybuf_give_back()). *ret_text (caller frees), *ret_len. -ENOMEM.
  *
  * With o->compact, {"ok":true,"form":"compact",["port":N,]"listeners":[...],
- * "processes":[...],"scan_time":...}: each owner is {"process":I,"fds":...,
- * "role":...}, I indexing "processes", where each process record is
- * written once (docs/PROTOCOL.md). The bound counts the processes too: a
- * listener is left out when it and the processes it brings do not fit.
+ * "processes":[...],"exposures":[...],"scan_time":...}: each owner is
+ * {"process":I,"fds":...,"role":...} and each "exposure" an index J, into
+ * "processes" and "exposures", where each record is written once
+ * (docs/PROTOCOL.md). The bound counts those records too: a listener is
+ * left out when it and the records it brings do not fit.
  */
 int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret_text, size_t *ret_len);
 
