@@ -13,14 +13,15 @@ typedef enum field_kind { F_STR, F_INT, F_BOOL } field_kind;
 
 typedef struct field {
         const char *name;
+        size_t name_len;
         field_kind kind;
         size_t off;             /* of the value in the view */
         size_t has_off;         /* F_INT: of its "has" flag */
 } field;
 
-#define STR(T, key, m)  { key, F_STR, offsetof(T, m), 0 }
-#define INT(T, key, m)  { key, F_INT, offsetof(T, m), offsetof(T, has_##m) }
-#define BOOL(T, key, m) { key, F_BOOL, offsetof(T, m), 0 }
+#define STR(T, key, m)  { key, sizeof key - 1, F_STR, offsetof(T, m), 0 }
+#define INT(T, key, m)  { key, sizeof key - 1, F_INT, offsetof(T, m), offsetof(T, has_##m) }
+#define BOOL(T, key, m) { key, sizeof key - 1, F_BOOL, offsetof(T, m), 0 }
 
 /* As table_owner_from_json() reads an owner (or a process record). */
 static const field owner_fields[] = {
@@ -51,7 +52,7 @@ static int read_field(jscan *s, const field *f, size_t n, const char *key, size_
         jv v;
 
         for (size_t i = 0; i < n; i++) {
-                if (!jscan_key_is(key, len, f[i].name))
+                if (len != f[i].name_len || memcmp(key, f[i].name, len) != 0)
                         continue;
                 if (jscan_value(s, &v) < 0)
                         return -1;

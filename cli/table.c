@@ -258,10 +258,21 @@ static bool get_int(const json_t *o, const char *key, json_int_t *ret)
 /* v as decimal text into buf, or "?" when it is not known. */
 static const char *int_text(bool known, json_int_t v, char *buf, size_t size)
 {
-        if (known)
-                snprintf(buf, size, "%" JSON_INTEGER_FORMAT, v);
-        else
+        char num[24], *p = num + sizeof num;
+        unsigned long long u = v < 0 ? 0ULL - (unsigned long long) v : (unsigned long long) v;
+
+        if (!known) {
                 snprintf(buf, size, "?");
+                return buf;
+        }
+        /* Decimal without printf (one per row of a big table). */
+        *--p = '\0';
+        do
+                *--p = (char) ('0' + u % 10);
+        while ((u /= 10) > 0);
+        if (v < 0)
+                *--p = '-';
+        snprintf(buf, size, "%s", p);
         return buf;
 }
 
@@ -385,13 +396,11 @@ static int add_owner_row(table *t, const table_listener *l, const char *local, c
         const char *proto = l->proto;
         int r = -ENOMEM;
 
-        if (common && note_add(&note, common) < 0)
-                goto out;
-
         if (!o) {
                 /* No holder: the socket's own uid is the best "user" there is. */
                 const char *reason = l->owner_reason, *status = l->owner_status;
-                if (note_add(&note, reason ? reason : status ? status : "owner unknown") < 0)
+                if ((common && note_add(&note, common) < 0) ||
+                    note_add(&note, reason ? reason : status ? status : "owner unknown") < 0)
                         goto out;
                 const char *row[LISTENER_COLUMNS] = {
                         proto ? proto : "?", local, "?", int_text(l->has_uid, l->uid, uid, sizeof uid),
@@ -411,10 +420,13 @@ static int add_owner_row(table *t, const table_listener *l, const char *local, c
         if (!user && o->has_uid)
                 user = sa_describe_user(&who, uid, sizeof uid);
         const char *unit = sa_describe_unit(&who, unit_buf, sizeof unit_buf);
-        if (path && asprintf(&exe, "%s%s", path, o->exe_deleted ? " (deleted)" : "") < 0) {
+        if (path && o->exe_deleted && asprintf(&exe, "%s (deleted)", path) < 0) {
                 exe = NULL;
                 goto out;
         }
+        /* The listener's note first; a row with no note of its own shares it. */
+        if (common && (o->incomplete || o->exe_replaced || o->role) && note_add(&note, common) < 0)
+                goto out;
         if (o->incomplete && note_add(&note, "incomplete") < 0)
                 goto out;
         if (o->exe_replaced && note_add(&note, "exe replaced on disk") < 0)
@@ -431,7 +443,7 @@ static int add_owner_row(table *t, const table_listener *l, const char *local, c
         const char *row[LISTENER_COLUMNS] = {
                 proto ? proto : "?", local, pid,
                 user ? user : "?",
-                o->comm, unit, exe, note ? note : "",
+                o->comm, unit, exe ? exe : path, note ? note : common ? common : "",
         };
         r = table_add_row(t, row);
 out:
