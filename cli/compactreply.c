@@ -257,7 +257,7 @@ static int read_listeners(reader *r, const char *ls, size_t len)
                 e = bad(r, "text after \"listeners\"");
         /* The owners array has its final place now. */
         for (size_t i = 0; e == 0 && i < r->t->n_listeners; i++)
-                r->t->listeners[i].owners = r->t->owners + first[i];
+                r->t->listeners[i].owners = r->t->owners ? r->t->owners + first[i] : NULL;
         free(first);
         return e;
 }
