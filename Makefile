@@ -265,10 +265,10 @@ fuzz: deps
 
 fuzz-build: $(FUZZ_ALL:%=$(BUILD)/fuzz/fuzz_%)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBD) $(LIBSA)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBD) $(LIBCLI) $(LIBSA)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(CC) $(CFLAGS_ALL) -Idaemon -fsanitize=fuzzer -o $@ $< $(LIBD) $(LIBSA) \
+	$(Q)$(CC) $(CFLAGS_ALL) -Idaemon -Icli -fsanitize=fuzzer -o $@ $< $(LIBD) $(LIBCLI) $(LIBSA) \
 	    $(LDFLAGS_ALL) $(PKG_LIBS)
 
 # `make valgrind`: a plain -O1 build in $(VG_BUILD); the unit tests under

@@ -26,11 +26,12 @@
 #
 # Many listeners (issue 17 §6): BENCH_LISTENERS TCP listeners in the
 # namespace, held by two processes (sa-listen, half each); the daemon's
-# `list --json` end to end (CLI included) against `ss -Hltnp`, the reply's
-# size, and the daemon's RSS: at rest before, its peak over the lists, and
-# a few seconds after them; then how long root's status waits while one
-# client asks check (or refresh) back to back (bench/sa-loopwait.py): what
-# of their work still runs on the event loop.
+# `list --json` and `list` (the table, from the compact form) end to end
+# (CLI included) against `ss -Hltnp`, the replies' sizes (full and compact
+# form), and the daemon's RSS: at rest before, its peak over the lists,
+# and a few seconds after them; then how long root's status waits while
+# one client asks check (or refresh) back to back (bench/sa-loopwait.py):
+# what of their work still runs on the event loop.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
@@ -275,6 +276,17 @@ if [ "$LISTENERS" -gt 0 ]; then
         n_sa=$("$SA" --socket "$TMP/sock" list --json | tee "$TMP/list.json" | jq '.listeners | length')
         list_bytes=$(wc -c < "$TMP/list.json")
         rm -f "$TMP/list.json"
+        # The compact form the table asks for (docs/PROTOCOL.md): its size.
+        compact_bytes=$(python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b"{\"cmd\":\"list\",\"form\":\"compact\"}\n")
+n, last = 0, b""
+while not last.endswith(b"\n"):
+    last = s.recv(1 << 20)
+    if not last: break
+    n += len(last)
+print(n)' "$TMP/sock" 2>/dev/null || echo 0)
         "${NSX[@]}" "$B/sa-timeit" "$LIST_ROUNDS" \
                 ss ss -Hltnp --- \
                 list "$SA" --socket "$TMP/sock" list --json --- \
@@ -300,6 +312,7 @@ if [ "$LISTENERS" -gt 0 ]; then
                 printf '%-44s %12s\n' "sockaudit list (table), daemon" "$t_table ms"
                 printf '%-44s %12s\n' "  ratio list / ss" "$(awk -v a="$t_table" -v b="$t_ss" 'BEGIN { printf "%.2f", a / b }')"
                 printf '%-44s %12s\n' "list --json output" "$((list_bytes / 1024)) KiB"
+                printf '%-44s %12s\n' "list reply, compact form (the table's)" "$((compact_bytes / 1024)) KiB"
                 printf '%-44s %s\n' "daemon RSS at rest / peak / 3 s after" \
                         "$((rss0 / 1024)) / $((hwm / 1024)) / $((rss1 / 1024)) MiB"
                 for c in check refresh; do

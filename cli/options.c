@@ -310,6 +310,8 @@ int cli_parse(int argc, char **argv, cli_options *ret)
                 const char *env = getenv("SOCKAUDIT_SOCKET");
                 if (!o.socket_path)
                         o.socket_path = env && *env ? env : SA_DEFAULT_SOCKET;
+                env = getenv("SOCKAUDIT_TABLE_FORM");
+                o.table_full = env && strcmp(env, "full") == 0;
                 *ret = o;
         }
         free(p.args);

@@ -42,6 +42,7 @@ typedef struct cli_options {
         int timeout_ms;           /* --timeout; -1 = wait forever */
         const char *netns;        /* --netns NAME|INODE: only listeners there; NULL = all */
         bool wide;                /* --wide: never cut table cells to the terminal */
+        bool table_full;          /* $SOCKAUDIT_TABLE_FORM=full: tables from the full reply (tests) */
 } cli_options;
 
 /* "who", "list", ... */

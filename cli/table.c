@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "describe.h"
 #include "sockaudit.h"
 #include "table.h"
@@ -18,8 +20,11 @@ struct table {
         size_t n_cols;
         size_t n_rows;          /* header included */
         size_t cap;             /* rows allocated */
-        char **cells;           /* n_rows * n_cols, escaped, owned */
+        char **cells;           /* n_rows * n_cols, escaped, in text */
+        size_t *widths;         /* each cell's width (text_width()) */
         uint64_t shrinkable;    /* bit c: column c may be cut (c < 64) */
+        arena text;             /* the cells, and each column's last raw cell */
+        const char **last_raw;  /* per column: the raw text of its last cell, NULL at first */
 };
 
 table *table_new(size_t n_cols, const char *const *header)
@@ -29,7 +34,8 @@ table *table_new(size_t n_cols, const char *const *header)
         if (!t)
                 return NULL;
         t->n_cols = n_cols;
-        if (n_cols == 0 || table_add_row(t, header) < 0)
+        t->last_raw = calloc(n_cols ? n_cols : 1, sizeof *t->last_raw);
+        if (!t->last_raw || n_cols == 0 || table_add_row(t, header) < 0)
                 return table_free(t);
         return t;
 }
@@ -38,39 +44,12 @@ table *table_free(table *t)
 {
         if (!t)
                 return NULL;
-        for (size_t i = 0; i < t->n_rows * t->n_cols; i++)
-                free(t->cells[i]);
+        arena_free(&t->text);
         free(t->cells);
+        free(t->widths);
+        free(t->last_raw);
         free(t);
         return NULL;
-}
-
-int table_add_row(table *t, const char *const *cells)
-{
-        if (t->n_rows == t->cap) {
-                size_t cap = t->cap ? t->cap * 2 : 16;
-                char **c = reallocarray(t->cells, cap * t->n_cols, sizeof *c);
-                if (!c)
-                        return -ENOMEM;
-                t->cells = c;
-                t->cap = cap;
-        }
-        char **row = t->cells + t->n_rows * t->n_cols;
-        for (size_t i = 0; i < t->n_cols; i++) {
-                row[i] = sa_text_escape(cells[i] ? cells[i] : "-");
-                if (!row[i]) {
-                        while (i > 0)
-                                free(row[--i]);
-                        return -ENOMEM;
-                }
-        }
-        t->n_rows++;
-        return 0;
-}
-
-size_t table_rows(const table *t)
-{
-        return t->n_rows - 1;
 }
 
 /* Width on a terminal, approximated as code points (cells are valid UTF-8). */
@@ -81,6 +60,64 @@ static size_t text_width(const char *s)
         for (; *s; s++)
                 n += ((unsigned char) *s & 0xc0) != 0x80;
         return n;
+}
+
+/* s escaped (sa_text_escape()) into the arena; printable ASCII, the common case, is copied as it is. */
+static char *escape_cell(table *t, const char *s)
+{
+        size_t n = 0;
+        char *e, *copy;
+
+        while (s[n] >= 0x20 && s[n] < 0x7f && s[n] != '\\')
+                n++;
+        if (s[n] == '\0')
+                return arena_strndup(&t->text, s, n);
+        e = sa_text_escape(s);
+        if (!e)
+                return NULL;
+        copy = arena_strndup(&t->text, e, strlen(e));
+        free(e);
+        return copy;
+}
+
+int table_add_row(table *t, const char *const *cells)
+{
+        if (t->n_rows == t->cap) {
+                size_t cap = t->cap ? t->cap * 2 : 16;
+                char **c = reallocarray(t->cells, cap * t->n_cols, sizeof *c);
+                if (!c)
+                        return -ENOMEM;
+                t->cells = c;
+                size_t *w = reallocarray(t->widths, cap * t->n_cols, sizeof *w);
+                if (!w)
+                        return -ENOMEM;
+                t->widths = w;
+                t->cap = cap;
+        }
+        char **row = t->cells + t->n_rows * t->n_cols;
+        size_t *width = t->widths + t->n_rows * t->n_cols;
+        for (size_t i = 0; i < t->n_cols; i++) {
+                const char *raw = cells[i] ? cells[i] : "-";
+
+                /* A column repeats itself down a listing (one program's 19,000 sockets): escaped once. */
+                if (t->n_rows > 1 && t->last_raw[i] && strcmp(t->last_raw[i], raw) == 0) {
+                        row[i] = row[(ptrdiff_t) i - (ptrdiff_t) t->n_cols];
+                        width[i] = width[(ptrdiff_t) i - (ptrdiff_t) t->n_cols];
+                        continue;
+                }
+                row[i] = escape_cell(t, raw);
+                t->last_raw[i] = arena_strndup(&t->text, raw, strlen(raw));
+                if (!row[i] || !t->last_raw[i])
+                        return -ENOMEM;
+                width[i] = text_width(row[i]);
+        }
+        t->n_rows++;
+        return 0;
+}
+
+size_t table_rows(const table *t)
+{
+        return t->n_rows - 1;
 }
 
 void table_set_shrinkable(table *t, size_t col)
@@ -104,7 +141,7 @@ static void fit_columns(const table *t, size_t n_cols, size_t *width, size_t max
                 size_t best = SIZE_MAX;
 
                 for (size_t c = 0; c < n_cols; c++) {
-                        size_t min = text_width(t->cells[c]);
+                        size_t min = t->widths[c];
 
                         if (min < TABLE_SHRINK_MIN)
                                 min = TABLE_SHRINK_MIN;
@@ -119,22 +156,22 @@ static void fit_columns(const table *t, size_t n_cols, size_t *width, size_t max
         }
 }
 
-/* s in a column of width w: whole, or its first w - 1 code points and "…". */
-static void put_cell(FILE *out, const char *s, size_t w)
+/* s (sw code points wide) in a column of width w: whole, or its first w - 1 code points and "…". */
+static void put_cell(FILE *out, const char *s, size_t sw, size_t w)
 {
         size_t n = 0;
         const char *p = s;
 
-        if (text_width(s) <= w) {
-                fputs(s, out);
+        if (sw <= w) {
+                fputs_unlocked(s, out);
                 return;
         }
         /* Past w - 1 code points: stop at the start of the next one. */
         for (; *p; p++)
                 if (((unsigned char) *p & 0xc0) != 0x80 && n++ == w - 1)
                         break;
-        fwrite(s, 1, (size_t) (p - s), out);
-        fputs("\xe2\x80\xa6", out); /* … */
+        fwrite_unlocked(s, 1, (size_t) (p - s), out);
+        fputs_unlocked("\xe2\x80\xa6", out); /* … */
 }
 
 size_t table_out_width(FILE *out)
@@ -152,6 +189,17 @@ size_t table_out_width(FILE *out)
         return 0;
 }
 
+/* n spaces to out. */
+static void put_spaces(FILE *out, size_t n)
+{
+        static const char spaces[64] = "                                                                ";
+
+        for (; n > sizeof spaces; n -= sizeof spaces)
+                fwrite_unlocked(spaces, 1, sizeof spaces, out);
+        fwrite_unlocked(spaces, 1, n, out);
+}
+
+/* Writes with the _unlocked stdio calls: one thread, and 300,000 cells for a big listing. */
 int table_print(const table *t, FILE *out, size_t max_width)
 {
         size_t *width = calloc(t->n_cols, sizeof *width);
@@ -162,7 +210,7 @@ int table_print(const table *t, FILE *out, size_t max_width)
         for (size_t r = 0; r < t->n_rows; r++)
                 for (size_t c = 0; c < t->n_cols; c++) {
                         const char *s = t->cells[r * t->n_cols + c];
-                        size_t w = text_width(s);
+                        size_t w = t->widths[r * t->n_cols + c];
                         if (w > width[c])
                                 width[c] = w;
                         /* Only data rows keep a column. */
@@ -179,15 +227,15 @@ int table_print(const table *t, FILE *out, size_t max_width)
                 size_t pad = 0;
                 for (size_t c = 0; c < n_cols; c++) {
                         const char *s = t->cells[r * t->n_cols + c];
-                        size_t w = text_width(s);
+                        size_t w = t->widths[r * t->n_cols + c];
                         if (*s) {
-                                fprintf(out, "%*s", (int) pad, "");
-                                put_cell(out, s, width[c]);
+                                put_spaces(out, pad);
+                                put_cell(out, s, w, width[c]);
                                 pad = 0;
                         }
                         pad += width[c] - (w < width[c] ? w : width[c]) + 2;
                 }
-                fputc('\n', out);
+                fputc_unlocked('\n', out);
         }
         free(width);
         return ferror(out) ? -EIO : 0;
@@ -199,30 +247,103 @@ static const char *get_str(const json_t *o, const char *key)
         return json_string_value(json_object_get(o, key));
 }
 
-/* Member key of o as decimal text into buf ("?" when not an integer). */
-static const char *get_int_text(const json_t *o, const char *key, char *buf, size_t size)
+/* Member key of o into *ret when it is an integer: whether it is. */
+static bool get_int(const json_t *o, const char *key, json_int_t *ret)
 {
         const json_t *v = json_object_get(o, key);
 
-        if (json_is_integer(v))
-                snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        else
+        *ret = json_integer_value(v);
+        return json_is_integer(v);
+}
+
+/* v as decimal text into buf, or "?" when it is not known. */
+static const char *int_text(bool known, json_int_t v, char *buf, size_t size)
+{
+        char num[24], *p = num + sizeof num;
+        unsigned long long u = v < 0 ? 0ULL - (unsigned long long) v : (unsigned long long) v;
+
+        if (!known) {
                 snprintf(buf, size, "?");
+                return buf;
+        }
+        /* Decimal without printf (one per row of a big table). */
+        *--p = '\0';
+        do
+                *--p = (char) ('0' + u % 10);
+        while ((u /= 10) > 0);
+        if (v < 0)
+                *--p = '-';
+        snprintf(buf, size, "%s", p);
         return buf;
+}
+
+void table_owner_from_json(const json_t *o, table_owner *ret)
+{
+        *ret = (table_owner) {
+                .comm = get_str(o, "comm"), .exe = get_str(o, "exe"), .user = get_str(o, "user"),
+                .unit = get_str(o, "unit"), .user_unit = get_str(o, "user_unit"),
+                .role = get_str(o, "role"), .socket_unit = get_str(o, "socket_unit"),
+                .service_unit = get_str(o, "service_unit"),
+                .exe_deleted = json_is_true(json_object_get(o, "exe_deleted")),
+                .exe_replaced = json_is_true(json_object_get(o, "exe_replaced")),
+                .incomplete = json_is_true(json_object_get(o, "incomplete")),
+        };
+        ret->has_pid = get_int(o, "pid", &ret->pid);
+        ret->has_uid = get_int(o, "uid", &ret->uid);
+        ret->has_nspid = get_int(o, "pid_in_namespace", &ret->nspid);
+}
+
+void table_listener_from_json(const json_t *l, table_listener *ret)
+{
+        *ret = (table_listener) {
+                .proto = get_str(l, "proto"), .family = get_str(l, "family"),
+                .address = get_str(l, "address"), .interface = get_str(l, "interface"),
+                .netns_name = get_str(l, "netns_name"), .owner_reason = get_str(l, "owner_reason"),
+                .owner_status = get_str(l, "owner_status"),
+                .v6only = json_is_true(json_object_get(l, "v6only")),
+        };
+        ret->has_port = get_int(l, "port", &ret->port);
+        ret->has_uid = get_int(l, "uid", &ret->uid);
+        ret->has_netns = get_int(l, "netns", &ret->netns);
+}
+
+/* The n strings of parts joined, in a new string (caller frees); NULL on ENOMEM. No printf: one per row. */
+static char *join(const char *const *parts, size_t n)
+{
+        size_t len[8], total = 1;
+        char *s, *p;
+
+        for (size_t i = 0; i < n; i++)
+                total += len[i] = strlen(parts[i]);
+        s = p = malloc(total);
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                memcpy(p, parts[i], len[i]);
+                p += len[i];
+        }
+        *p = '\0';
+        return s;
+}
+
+char *listener_local_view(const table_listener *l)
+{
+        const char *addr = l->address, *family = l->family, *ifname = l->interface;
+        bool v6 = family ? !strcmp(family, "ipv6") : addr && strchr(addr, ':');
+        char port[24];
+
+        int_text(l->has_port, l->port, port, sizeof port);
+        const char *parts[] = { v6 ? "[" : "", addr ? addr : "?", v6 ? "]" : "",
+                                ifname ? "%" : "", ifname ? ifname : "", ":", port };
+        return join(parts, sizeof parts / sizeof *parts);
 }
 
 char *listener_local(const json_t *l)
 {
-        const char *addr = get_str(l, "address"), *family = get_str(l, "family");
-        const char *ifname = get_str(l, "interface");
-        bool v6 = family ? !strcmp(family, "ipv6") : addr && strchr(addr, ':');
-        char port[24], *s = NULL;
+        table_listener v;
 
-        get_int_text(l, "port", port, sizeof port);
-        if (asprintf(&s, "%s%s%s%s%s:%s", v6 ? "[" : "", addr ? addr : "?", v6 ? "]" : "",
-                     ifname ? "%" : "", ifname ? ifname : "", port) < 0)
-                return NULL;
-        return s;
+        table_listener_from_json(l, &v);
+        return listener_local_view(&v);
 }
 
 table *listener_table_new(void)
@@ -241,9 +362,10 @@ table *listener_table_new(void)
 /* Appends ", "-separated word to the note in *note (NULL at first). */
 static int note_add(char **note, const char *word)
 {
-        char *s = NULL;
+        const char *parts[] = { *note ? *note : "", *note ? ", " : "", word };
+        char *s = join(parts, 3);
 
-        if (asprintf(&s, "%s%s%s", *note ? *note : "", *note ? ", " : "", word) < 0)
+        if (!s)
                 return -ENOMEM;
         free(*note);
         *note = s;
@@ -251,28 +373,26 @@ static int note_add(char **note, const char *word)
 }
 
 /* Notes that hold for every row of l: v6only, a foreign network namespace. */
-static int listener_note(const json_t *l, uint64_t home_netns, char **note)
+static int listener_note(const table_listener *l, uint64_t home_netns, char **note)
 {
-        const json_t *ns = json_object_get(l, "netns");
-        const char *ns_name = get_str(l, "netns_name");
+        const char *ns_name = l->netns_name;
         char ino[24], buf[40];
 
-        if (json_is_true(json_object_get(l, "v6only")) && note_add(note, "v6only") < 0)
+        if (l->v6only && note_add(note, "v6only") < 0)
                 return -ENOMEM;
-        if (home_netns == 0 || !json_is_integer(ns) || (uint64_t) json_integer_value(ns) == home_netns)
+        if (home_netns == 0 || !l->has_netns || (uint64_t) l->netns == home_netns)
                 return 0;
         if (!ns_name)
-                ns_name = get_int_text(l, "netns", ino, sizeof ino);
+                ns_name = int_text(true, l->netns, ino, sizeof ino);
         snprintf(buf, sizeof buf, "netns %s", ns_name);
         /* A long name is cut here; JSON has it whole. */
         return note_add(note, buf);
 }
 
 /* "activator for foo.service (foo.socket)" or "service" into the note. */
-static int role_note(const json_t *o, char **note)
+static int role_note(const table_owner *o, char **note)
 {
-        const char *role = get_str(o, "role"), *svc = get_str(o, "service_unit");
-        const char *sock = get_str(o, "socket_unit");
+        const char *role = o->role, *svc = o->service_unit, *sock = o->socket_unit;
         char *text = NULL;
         int r;
 
@@ -289,24 +409,21 @@ static int role_note(const json_t *o, char **note)
 }
 
 /* One row: owner o of listener l, or the "?" row when o is NULL. */
-static int add_owner_row(table *t, const json_t *l, const char *local, const char *common,
-                         const json_t *o)
+static int add_owner_row(table *t, const table_listener *l, const char *local, const char *common,
+                         const table_owner *o)
 {
         char pid[48], uid[24], *exe = NULL, *note = NULL;
-        const char *proto = get_str(l, "proto");
+        const char *proto = l->proto;
         int r = -ENOMEM;
-
-        if (common && note_add(&note, common) < 0)
-                goto out;
 
         if (!o) {
                 /* No holder: the socket's own uid is the best "user" there is. */
-                const char *reason = get_str(l, "owner_reason");
-                const char *status = get_str(l, "owner_status");
-                if (note_add(&note, reason ? reason : status ? status : "owner unknown") < 0)
+                const char *reason = l->owner_reason, *status = l->owner_status;
+                if ((common && note_add(&note, common) < 0) ||
+                    note_add(&note, reason ? reason : status ? status : "owner unknown") < 0)
                         goto out;
                 const char *row[LISTENER_COLUMNS] = {
-                        proto ? proto : "?", local, "?", get_int_text(l, "uid", uid, sizeof uid),
+                        proto ? proto : "?", local, "?", int_text(l->has_uid, l->uid, uid, sizeof uid),
                         "?", NULL, NULL, note,
                 };
                 r = table_add_row(t, row);
@@ -314,25 +431,25 @@ static int add_owner_row(table *t, const json_t *l, const char *local, const cha
         }
 
         /* User and unit in describe.h's one form (a nameless uid as its number). */
-        const json_t *ouid = json_object_get(o, "uid");
         const sa_process who = {
-                .uid = json_is_integer(ouid) ? (uid_t) json_integer_value(ouid) : 0,
-                .user = (char *) get_str(o, "user"), .unit = (char *) get_str(o, "unit"),
-                .user_unit = (char *) get_str(o, "user_unit"),
+                .uid = o->has_uid ? (uid_t) o->uid : 0,
+                .user = (char *) o->user, .unit = (char *) o->unit, .user_unit = (char *) o->user_unit,
         };
-        const char *path = get_str(o, "exe"), *user = who.user;
+        const char *path = o->exe, *user = who.user;
         char unit_buf[512];
-        if (!user && json_is_integer(ouid))
+        if (!user && o->has_uid)
                 user = sa_describe_user(&who, uid, sizeof uid);
         const char *unit = sa_describe_unit(&who, unit_buf, sizeof unit_buf);
-        if (path && asprintf(&exe, "%s%s", path,
-                             json_is_true(json_object_get(o, "exe_deleted")) ? " (deleted)" : "") < 0) {
+        if (path && o->exe_deleted && asprintf(&exe, "%s (deleted)", path) < 0) {
                 exe = NULL;
                 goto out;
         }
-        if (json_is_true(json_object_get(o, "incomplete")) && note_add(&note, "incomplete") < 0)
+        /* The listener's note first; a row with no note of its own shares it. */
+        if (common && (o->incomplete || o->exe_replaced || o->role) && note_add(&note, common) < 0)
                 goto out;
-        if (json_is_true(json_object_get(o, "exe_replaced")) && note_add(&note, "exe replaced on disk") < 0)
+        if (o->incomplete && note_add(&note, "incomplete") < 0)
+                goto out;
+        if (o->exe_replaced && note_add(&note, "exe replaced on disk") < 0)
                 goto out;
         r = role_note(o, &note);
         if (r < 0)
@@ -340,15 +457,13 @@ static int add_owner_row(table *t, const json_t *l, const char *local, const cha
         r = -ENOMEM;
 
         /* A holder in another PID namespace: "1234 (ns:1)", its pid in there too. */
-        const json_t *nspid = json_object_get(o, "pid_in_namespace");
-        get_int_text(o, "pid", pid, sizeof pid);
-        if (json_is_integer(nspid))
-                snprintf(pid + strlen(pid), sizeof pid - strlen(pid), " (ns:%" JSON_INTEGER_FORMAT ")",
-                         json_integer_value(nspid));
+        int_text(o->has_pid, o->pid, pid, sizeof pid);
+        if (o->has_nspid)
+                snprintf(pid + strlen(pid), sizeof pid - strlen(pid), " (ns:%" JSON_INTEGER_FORMAT ")", o->nspid);
         const char *row[LISTENER_COLUMNS] = {
                 proto ? proto : "?", local, pid,
                 user ? user : "?",
-                get_str(o, "comm"), unit, exe, note ? note : "",
+                o->comm, unit, exe ? exe : path, note ? note : common ? common : "",
         };
         r = table_add_row(t, row);
 out:
@@ -357,18 +472,50 @@ out:
         return r;
 }
 
+int table_add_listener_view(table *t, const table_listener *l, uint64_t home_netns)
+{
+        char *local = listener_local_view(l), *common = NULL;
+        int r = local ? listener_note(l, home_netns, &common) : -ENOMEM;
+
+        if (r >= 0 && l->n_owners == 0)
+                r = add_owner_row(t, l, local, common, NULL);
+        for (size_t i = 0; r >= 0 && i < l->n_owners; i++)
+                r = add_owner_row(t, l, local, common, &l->owners[i]);
+        free(local);
+        free(common);
+        return r;
+}
+
 int table_add_listener(table *t, const json_t *l, uint64_t home_netns)
 {
         const json_t *owners = json_object_get(l, "owners");
-        char *local = listener_local(l), *common = NULL;
-        int r = local ? listener_note(l, home_netns, &common) : -ENOMEM;
+        size_t n = json_array_size(owners);
+        table_owner *o = calloc(n ? n : 1, sizeof *o);
+        table_listener v;
+        int r;
 
-        if (r >= 0 && json_array_size(owners) == 0)
-                r = add_owner_row(t, l, local, common, NULL);
-        for (size_t i = 0; r >= 0 && i < json_array_size(owners); i++)
-                r = add_owner_row(t, l, local, common, json_array_get(owners, i));
-        free(local);
-        free(common);
+        if (!o)
+                return -ENOMEM;
+        table_listener_from_json(l, &v);
+        for (size_t i = 0; i < n; i++)
+                table_owner_from_json(json_array_get(owners, i), &o[i]);
+        v.owners = o;
+        v.n_owners = n;
+        r = table_add_listener_view(t, &v, home_netns);
+        free(o);
+        return r;
+}
+int listener_views_print_table(FILE *out, const table_listener *const *views, size_t n, uint64_t home_netns,
+                               size_t max_width)
+{
+        table *t = listener_table_new();
+        int r = t ? 0 : -ENOMEM;
+
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = table_add_listener_view(t, views[i], home_netns);
+        if (r >= 0)
+                r = table_print(t, out, max_width);
+        table_free(t);
         return r;
 }
 

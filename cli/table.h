@@ -3,6 +3,7 @@
 #ifndef SA_CLI_TABLE_H
 #define SA_CLI_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,12 +58,39 @@ size_t table_out_width(FILE *out);
 #define TABLE_WIDTH_MAX 100000
 
 /*
+ * What the table shows of one owner and of one listener record, whatever
+ * the record was read with (jansson, or compactreply.h's reader): strings
+ * borrowed (NULL when absent, null or not a string; untrusted), integers
+ * with whether they were there (and integers), booleans true only when true.
+ */
+typedef struct table_owner {
+        const char *comm, *exe, *user, *unit, *user_unit, *role, *socket_unit, *service_unit;
+        json_int_t pid, uid, nspid;             /* "pid", "uid", "pid_in_namespace" */
+        bool has_pid, has_uid, has_nspid;
+        bool exe_deleted, exe_replaced, incomplete;
+} table_owner;
+
+typedef struct table_listener {
+        const char *proto, *family, *address, *interface, *netns_name, *owner_reason, *owner_status;
+        json_int_t port, uid, netns;
+        bool has_port, has_uid, has_netns;
+        bool v6only;
+        const table_owner *owners;              /* n_owners, borrowed */
+        size_t n_owners;
+} table_listener;
+
+/* The fields of an owner or a listener record (owners not filled); borrows from the record. */
+void table_owner_from_json(const json_t *owner, table_owner *ret);
+void table_listener_from_json(const json_t *listener, table_listener *ret);
+
+/*
  * "0.0.0.0:443", "[::]:443", "127.0.0.53%lo:53", "[fe80::1]%eth0:546" for a
  * listener record (docs/RECORDS.md); "?" for missing fields. Raw text: the
  * interface name is untrusted, escape before printing. Caller frees; NULL on
  * ENOMEM.
  */
 char *listener_local(const json_t *listener);
+char *listener_local_view(const table_listener *l);
 
 /*
  * Adds one row per (listener, owner) of a listener record to t, which must
@@ -74,6 +102,7 @@ char *listener_local(const json_t *listener);
  * "?" rather than failing. Returns 0 or -ENOMEM.
  */
 int table_add_listener(table *t, const json_t *listener, uint64_t home_netns);
+int table_add_listener_view(table *t, const table_listener *l, uint64_t home_netns);
 
 /* PROTO LOCAL PID USER COMMAND UNIT EXE NOTE; COMMAND, UNIT, EXE and NOTE shrinkable. */
 #define LISTENER_COLUMNS 8
@@ -86,5 +115,8 @@ table *listener_table_new(void);
  * error.
  */
 int listeners_print_table(FILE *out, const json_t *listeners, uint64_t home_netns, size_t max_width);
+/* The same for n listener views. */
+int listener_views_print_table(FILE *out, const table_listener *const *views, size_t n, uint64_t home_netns,
+                               size_t max_width);
 
 #endif

@@ -63,6 +63,7 @@ static int listeners_reply(manager *m, const request *req, bool redacted, const 
                 .filter = &f,
                 .who = req->cmd == REQUEST_WHO,
                 .redacted = redacted,
+                .compact = req->form == REQUEST_FORM_COMPACT,
                 .stale_why = stale_why,
         };
         int r = listreply_build(m->snapshot, &o, &ret->text, &ret->len);

@@ -11,6 +11,7 @@
 
 #include "listreply.h"
 #include "redact.h"
+#include "refindex.h"
 #include "replybuf.h"
 #include "util.h"
 
@@ -49,7 +50,12 @@ typedef struct writer {
         size_t n_expos;
         char *scratch[2];                       /* 0: the listener's shell, 1: a piece of it */
         size_t scratch_size[2];
+        /* compact form: "processes" and "exposures", their records comma-separated */
+        replybuf side[2];
+        refindex index[2];                      /* by process pointer, by sa_exposure_key */
 } writer;
+
+enum { SIDE_PROCS, SIDE_EXPOS };
 
 /* j's compact text into scratch k (grown to fit): *ret_text, valid until
  * the next dump into k. j is consumed. -ENOMEM. */
@@ -79,9 +85,51 @@ static int dump(writer *w, unsigned k, json_t *j, const char **ret_text, size_t 
         return 0;
 }
 
+/*
+ * A piece's text written by fn (sa_listener_shell_text() or
+ * sa_holder_hold_text(): obj is its listener or holder) into scratch k,
+ * grown to fit: *ret_text, valid until the next use of k. -ENOMEM.
+ */
+static int piece(writer *w, unsigned k, size_t (*fn)(const void *obj, const sa_json_limits *lim, char *buf,
+                                                    size_t size),
+                const void *obj, const char **ret_text, size_t *ret_len)
+{
+        size_t n = fn(obj, w->lim, w->scratch[k], w->scratch_size[k]);
+
+        if (n > w->scratch_size[k]) {
+                char *s = realloc(w->scratch[k], n);
+
+                if (!s)
+                        return -ENOMEM;
+                w->scratch[k] = s;
+                w->scratch_size[k] = n;
+                n = fn(obj, w->lim, s, n);
+        }
+        if (n == 0)
+                return -ENOMEM;
+        *ret_text = w->scratch[k];
+        *ret_len = n;
+        return 0;
+}
+
+static size_t shell_text(const void *l, const sa_json_limits *lim, char *buf, size_t size)
+{
+        return sa_listener_shell_text(l, lim, buf, size);
+}
+
+static size_t hold_text(const void *h, const sa_json_limits *lim, char *buf, size_t size)
+{
+        return sa_holder_hold_text(h, buf, size);
+}
+
+static uint64_t proc_hash(const sa_process *p)
+{
+        return ((uintptr_t) p >> 4) * UINT64_C(0x9e3779b97f4a7c15) >> 20;
+}
+
 static size_t proc_slot(const sa_process *p)
 {
-        return (size_t) (((uintptr_t) p >> 4) * UINT64_C(0x9e3779b97f4a7c15) >> 20) & (PROC_SLOTS - 1);
+        return (size_t) proc_hash(p) & (PROC_SLOTS - 1);
 }
 
 /* p's record as text (redacted if asked): kept when there is room, else in scratch 1. */
@@ -119,14 +167,14 @@ static int proc_record(writer *w, const sa_process *p, const char **ret_text, si
         return 0;
 }
 
-static size_t expo_slot(const sa_exposure_key *k)
+static uint64_t expo_hash(const sa_exposure_key *k)
 {
         uint64_t h = UINT64_C(1469598103934665603);     /* FNV-1a */
         const unsigned char *b = (const unsigned char *) k;
 
         for (size_t i = 0; i < sizeof *k; i++)
                 h = (h ^ b[i]) * UINT64_C(1099511628211);
-        return (size_t) (h >> 32) & (EXPO_SLOTS - 1);
+        return h >> 32;
 }
 
 /* l's exposure record as text: kept when there is room, else in scratch 1. */
@@ -137,7 +185,7 @@ static int expo_record(writer *w, const sa_listener *l, const char **ret_text, s
         int r;
 
         sa_listener_exposure_key(l, &key);
-        k = expo_slot(&key);
+        k = (size_t) expo_hash(&key) & (EXPO_SLOTS - 1);
         if (w->expos)
                 for (; w->expos[k].text; k = (k + 1) & (EXPO_SLOTS - 1))
                         if (memcmp(&w->expos[k].key, &key, sizeof key) == 0) {
@@ -158,6 +206,73 @@ static int expo_record(writer *w, const sa_listener *l, const char **ret_text, s
         return 0;
 }
 
+/*
+ * The index of a record in side k (key: its refindex key, hash its hash);
+ * a new one's text, from fn, is appended there. -ENOMEM, -E2BIG.
+ */
+static int side_ref(writer *w, unsigned k, const void *key, uint64_t hash,
+                    int (*fn)(writer *w, const void *obj, const char **ret_text, size_t *ret_len),
+                    const void *obj, size_t *ret)
+{
+        const char *text;
+        size_t len;
+        int r = refindex_get(&w->index[k], key, hash, ret);
+
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = fn(w, obj, &text, &len);
+        if (r >= 0 && *ret > 0)
+                r = replybuf_add(&w->side[k], ",", 1);
+        if (r >= 0)
+                r = replybuf_add(&w->side[k], text, len);
+        /* A record not written is not indexed: the listener fails, and is rolled back whole. */
+        return r;
+}
+
+static int proc_piece(writer *w, const void *p, const char **ret_text, size_t *ret_len)
+{
+        return proc_record(w, p, ret_text, ret_len);
+}
+
+static int expo_piece(writer *w, const void *l, const char **ret_text, size_t *ret_len)
+{
+        return expo_record(w, l, ret_text, ret_len);
+}
+
+/* Index of p in "processes": -ENOMEM, -E2BIG. */
+static int proc_index(writer *w, const sa_process *p, size_t *ret)
+{
+        return side_ref(w, SIDE_PROCS, &p, proc_hash(p), proc_piece, p, ret);
+}
+
+/* Index of l's exposure in "exposures": -ENOMEM, -E2BIG. */
+static int expo_index(writer *w, const sa_listener *l, size_t *ret)
+{
+        sa_exposure_key key;
+
+        sa_listener_exposure_key(l, &key);
+        return side_ref(w, SIDE_EXPOS, &key, expo_hash(&key), expo_piece, l, ret);
+}
+
+/* One owner of the compact form: {"process":I, then the hold's members. */
+static int add_owner_ref(writer *w, const sa_holder *h)
+{
+        const char *hold;
+        char ref[40];
+        size_t i, hold_len;
+        int r = proc_index(w, h->proc, &i);
+
+        if (r >= 0) {
+                snprintf(ref, sizeof ref, "{\"process\":%zu,", i);
+                r = replybuf_add_str(w->b, ref);
+        }
+        if (r >= 0)
+                r = piece(w, 1, hold_text, h, &hold, &hold_len);
+        if (r >= 0)
+                r = replybuf_add(w->b, hold + 1, hold_len - 1);
+        return r;
+}
+
 /* One owner: its process record with the hold's members after its own. */
 static int add_owner(writer *w, const sa_holder *h)
 {
@@ -169,7 +284,7 @@ static int add_owner(writer *w, const sa_holder *h)
         if (r >= 0)
                 r = replybuf_add(w->b, text, len - 1);
         if (r >= 0)
-                r = dump(w, 1, sa_holder_hold_to_json(h), &hold, &hold_len);
+                r = piece(w, 1, hold_text, h, &hold, &hold_len);
         if (r >= 0)
                 r = replybuf_add(w->b, ",", 1);
         if (r >= 0)
@@ -186,7 +301,7 @@ static int add_record(writer *w, const sa_listener *l)
         const size_t ph = sizeof placeholder - 1, ee = sizeof expo_end - 1;
         size_t shown = sa_listener_owners_shown(l, w->lim), len, at, expo_len;
         const char *shell, *p, *expo;
-        int r = dump(w, 0, sa_listener_to_json_shell(l, w->lim), &shell, &len);
+        int r = piece(w, 0, shell_text, l, &shell, &len);
 
         if (r < 0)
                 return r;
@@ -205,12 +320,23 @@ static int add_record(writer *w, const sa_listener *l)
                 if (i > 0)
                         r = replybuf_add(w->b, ",", 1);
                 if (r >= 0)
-                        r = add_owner(w, &l->holders[i]);
+                        r = w->o->compact ? add_owner_ref(w, &l->holders[i]) : add_owner(w, &l->holders[i]);
         }
         if (r >= 0)
                 r = replybuf_add(w->b, "]", 1);
         if (r >= 0)
                 r = replybuf_add(w->b, shell + at + 4, len - at - 4 - 5);      /* up to "null}" */
+        if (r >= 0 && w->o->compact) {
+                char ref[32];
+                size_t i;
+
+                r = expo_index(w, l, &i);
+                if (r >= 0) {
+                        snprintf(ref, sizeof ref, "%zu}", i);
+                        r = replybuf_add_str(w->b, ref);
+                }
+                return r;
+        }
         if (r >= 0)
                 r = expo_record(w, l, &expo, &expo_len);
         if (r >= 0)
@@ -220,18 +346,38 @@ static int add_record(writer *w, const sa_listener *l)
         return r;
 }
 
-/* One listener, after a comma unless first; -E2BIG (or any failure) leaves b as it was. */
-static int add_listener(writer *w, const sa_listener *l, bool first)
+static void truncate_to(replybuf *b, size_t len)
 {
-        size_t len = w->b->len;
-        int r = first ? 0 : replybuf_add(w->b, ",", 1);
+        b->len = len;
+        if (b->data)
+                b->data[len] = '\0';
+}
 
+/*
+ * One listener, after a comma unless first, in at most room bytes with the
+ * processes and exposures it is the first to refer to (compact form);
+ * -E2BIG (or any failure) leaves the reply, its side texts and their
+ * indexes as they were.
+ */
+static int add_listener(writer *w, const sa_listener *l, bool first, size_t room)
+{
+        size_t len = w->b->len, side_len[2] = { w->side[0].len, w->side[1].len };
+        size_t n_index[2] = { w->index[0].n, w->index[1].n };
+        int r;
+
+        w->b->max = room > side_len[0] + side_len[1] ? room - side_len[0] - side_len[1] : 0;
+        w->side[0].max = w->side[1].max = room;
+        r = first ? 0 : replybuf_add(w->b, ",", 1);
         if (r >= 0)
                 r = add_record(w, l);
+        if (r >= 0 && w->b->len + w->side[0].len + w->side[1].len > room)
+                r = -E2BIG;
         if (r < 0) {
-                w->b->len = len;
-                if (w->b->data)
-                        w->b->data[len] = '\0';
+                truncate_to(w->b, len);
+                for (unsigned k = 0; k < 2; k++) {
+                        truncate_to(&w->side[k], side_len[k]);
+                        refindex_forget_from(&w->index[k], n_index[k]);
+                }
         }
         return r;
 }
@@ -246,6 +392,10 @@ static void writer_done(writer *w)
         free(w->expos);
         free(w->scratch[0]);
         free(w->scratch[1]);
+        for (unsigned k = 0; k < 2; k++) {
+                refindex_done(&w->index[k]);
+                replybuf_done(&w->side[k]);
+        }
 }
 
 /* "key":value for a JSON value (consumed); -ENOMEM. */
@@ -269,7 +419,7 @@ static int add_member(replybuf *b, const char *key, json_t *value)
 int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret_text, size_t *ret_len)
 {
         size_t max = o->max ? o->max : REPLY_MAX_BYTES, omitted = 0, shown = 0;
-        char head[64], when[64];
+        char head[96], when[64];
         replybuf b;
         writer w = {
                 .b = &b, .o = o, .lim = o->limits ? o->limits : &sa_json_limits_default,
@@ -282,13 +432,18 @@ int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret
                 writer_done(&w);
                 return -EINVAL;
         }
-        /* The listeners get all but the reserve; the tail may use it. */
+        /* The listeners (with the compact form's processes and exposures) get all but the reserve; the tail may use it. */
         replybuf_init(&b, max - TAIL_RESERVE);
+        for (unsigned k = 0; k < 2; k++)
+                replybuf_init(&w.side[k], max - TAIL_RESERVE);
+        refindex_init(&w.index[SIDE_PROCS], sizeof(const sa_process *));
+        refindex_init(&w.index[SIDE_EXPOS], sizeof(sa_exposure_key));
         if (o->who)
-                snprintf(head, sizeof head, "{\"ok\":true,\"port\":%u,\"listeners\":[",
-                         o->filter ? (unsigned) o->filter->port : 0u);
+                snprintf(head, sizeof head, "{\"ok\":true,%s\"port\":%u,\"listeners\":[",
+                         o->compact ? "\"form\":\"compact\"," : "", o->filter ? (unsigned) o->filter->port : 0u);
         else
-                snprintf(head, sizeof head, "{\"ok\":true,\"listeners\":[");
+                snprintf(head, sizeof head, "{\"ok\":true,%s\"listeners\":[",
+                         o->compact ? "\"form\":\"compact\"," : "");
         r = replybuf_add_str(&b, head);
         for (size_t i = 0; r >= 0 && i < snap->n_listeners; i++) {
                 const sa_listener *l = &snap->listeners[i];
@@ -296,7 +451,7 @@ int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret
                 if (!sa_listener_match(l, o->filter))
                         continue;
                 if (omitted == 0) {
-                        r = add_listener(&w, l, shown == 0);
+                        r = add_listener(&w, l, shown == 0, max - TAIL_RESERVE);
                         if (r >= 0) {
                                 shown++;
                                 continue;
@@ -310,6 +465,13 @@ int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret
         b.max = max - 2;
         if (r >= 0)
                 r = replybuf_add_str(&b, "]");
+        for (unsigned k = 0; r >= 0 && o->compact && k < 2; k++) {
+                r = replybuf_add_str(&b, k == SIDE_PROCS ? ",\"processes\":[" : ",\"exposures\":[");
+                if (r >= 0)
+                        r = replybuf_add(&b, w.side[k].data ? w.side[k].data : "", w.side[k].len);
+                if (r >= 0)
+                        r = replybuf_add_str(&b, "]");
+        }
         if (r >= 0)
                 r = add_member(&b, "scan_time", json_string(sa_format_time(&snap->taken, when, sizeof when)));
         if (r >= 0 && o->stale_why) {

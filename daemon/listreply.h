@@ -19,6 +19,7 @@ typedef struct listreply_opts {
         const sa_filter *filter;        /* NULL: every listener */
         bool who;                       /* add "port": filter->port */
         bool redacted;                  /* command lines redacted (redact.h) */
+        bool compact;                   /* the compact form: each process and exposure once */
         const char *stale_why;          /* NULL: fresh; else "stale" and its reason */
         size_t max;                     /* bytes of the line, '\n' included; 0: REPLY_MAX_BYTES */
         const sa_json_limits *limits;   /* NULL: sa_json_limits_default */
@@ -32,6 +33,13 @@ typedef struct listreply_opts {
  * "listeners_omitted" then say so. Memory: the text, plus one listener's
  * JSON at a time; gives free memory back after a big one
  * (replybuf_give_back()). *ret_text (caller frees), *ret_len. -ENOMEM.
+ *
+ * With o->compact, {"ok":true,"form":"compact",["port":N,]"listeners":[...],
+ * "processes":[...],"exposures":[...],"scan_time":...}: each owner is
+ * {"process":I,"fds":...,"role":...} and each "exposure" an index J, into
+ * "processes" and "exposures", where each record is written once
+ * (docs/PROTOCOL.md). The bound counts those records too: a listener is
+ * left out when it and the records it brings do not fit.
  */
 int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret_text, size_t *ret_len);
 

@@ -9,7 +9,8 @@
 
 static bool same_request(const request *a, const request *b)
 {
-        return a->cmd == b->cmd && a->port == b->port && a->protos == b->protos;
+        /* The form too: a compact reply never answers a full request, nor the reverse. */
+        return a->cmd == b->cmd && a->port == b->port && a->protos == b->protos && a->form == b->form;
 }
 
 static reply_cache_slot *find(reply_cache *rc, uint64_t gen, const request *req, bool redacted)

@@ -121,6 +121,21 @@ static int parse_proto(const json_t *v, request_error *err, unsigned *ret)
         return 0;
 }
 
+static int parse_form(const json_t *v, request_error *err, request_form *ret)
+{
+        const char *s = json_string_value(v);
+
+        if (!json_is_string(v))
+                return fail(err, REQUEST_ERROR_BAD_REQUEST, "\"form\" must be a string");
+        if (json_string_length(v) == 4 && strcmp(s, "full") == 0)
+                *ret = REQUEST_FORM_FULL;
+        else if (json_string_length(v) == 7 && strcmp(s, "compact") == 0)
+                *ret = REQUEST_FORM_COMPACT;
+        else
+                return fail(err, REQUEST_ERROR_BAD_REQUEST, "\"form\" must be \"full\" or \"compact\"");
+        return 0;
+}
+
 int request_parse(const char *line, size_t len, request_error *err, request *ret)
 {
         _cleanup_json_ json_t *root = NULL;
@@ -169,6 +184,8 @@ int request_parse(const char *line, size_t len, request_error *err, request *ret
                         r = parse_port(value, err, &req.port);
                 else if (filters && strcmp(key, "proto") == 0)
                         r = parse_proto(value, err, &req.protos);
+                else if (filters && strcmp(key, "form") == 0)
+                        r = parse_form(value, err, &req.form);
                 else
                         r = fail(err, REQUEST_ERROR_BAD_REQUEST, "unknown field \"%s\" for \"%s\"",
                                  escape_ascii(key, true, esc, sizeof(esc)), cmd_names[req.cmd]);

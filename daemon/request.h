@@ -34,10 +34,17 @@ typedef enum request_error_code {
         _REQUEST_ERROR_MAX,
 } request_error_code;
 
+/* The shape of a who/list reply (docs/PROTOCOL.md, "Compact form"). */
+typedef enum request_form {
+        REQUEST_FORM_FULL,       /* listener records whole (the default) */
+        REQUEST_FORM_COMPACT,    /* each process and exposure once, referred to by index */
+} request_form;
+
 typedef struct request {
         request_cmd cmd;
         uint16_t port;           /* 1-65535; 0 = not given (only list) */
         unsigned protos;         /* SA_PROTO_* mask; SA_PROTO_ANY when not given */
+        request_form form;       /* who/list: "form"; REQUEST_FORM_FULL when not given */
 } request;
 
 typedef struct request_error {

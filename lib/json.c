@@ -227,6 +227,170 @@ json_t *sa_listener_to_json_shell(const sa_listener *l, const sa_json_limits *li
         return listener_record(l, lim, true);
 }
 
+/*
+ * Compact JSON text written by hand, as json_dumpb() would write it: into
+ * at most size bytes of buf, counting all of it (len may pass size), with
+ * failed set on allocation failure.
+ */
+typedef struct text_writer {
+        char *buf;
+        size_t size, len;
+        bool failed;
+} text_writer;
+
+static void tw_put(text_writer *w, const char *s, size_t n)
+{
+        if (w->len < w->size)
+                memcpy(w->buf + w->len, s, n < w->size - w->len ? n : w->size - w->len);
+        w->len += n;
+}
+
+static void tw_str(text_writer *w, const char *s)
+{
+        tw_put(w, s, strlen(s));
+}
+
+/* v in decimal, as "%" JSON_INTEGER_FORMAT prints it (no printf: it is most of the cost). */
+static void tw_int(text_writer *w, json_int_t v)
+{
+        char num[24], *p = num + sizeof num;
+        unsigned long long u = v < 0 ? 0ULL - (unsigned long long) v : (unsigned long long) v;
+
+        do
+                *--p = (char) ('0' + u % 10);
+        while ((u /= 10) > 0);
+        if (v < 0)
+                *--p = '-';
+        tw_put(w, p, (size_t) (num + sizeof num - p));
+}
+
+/* s (valid UTF-8) quoted and escaped as jansson does without JSON_ENSURE_ASCII. */
+static void tw_quoted(text_writer *w, const char *s, size_t len)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        size_t from = 0;
+
+        tw_put(w, "\"", 1);
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char) s[i];
+                char esc[6] = { '\\', 0 };
+                size_t n = 2;
+
+                if (c >= 0x20 && c != '"' && c != '\\')
+                        continue;
+                tw_put(w, s + from, i - from);
+                from = i + 1;
+                switch (c) {
+                case '"': case '\\': esc[1] = (char) c; break;
+                case '\b': esc[1] = 'b'; break;
+                case '\f': esc[1] = 'f'; break;
+                case '\n': esc[1] = 'n'; break;
+                case '\r': esc[1] = 'r'; break;
+                case '\t': esc[1] = 't'; break;
+                default:
+                        memcpy(esc + 1, "u00", 3);
+                        esc[4] = hex[c >> 4];
+                        esc[5] = hex[c & 15];
+                        n = 6;
+                }
+                tw_put(w, esc, n);
+        }
+        tw_put(w, s + from, len - from);
+        tw_put(w, "\"", 1);
+}
+
+/* Untrusted s as text_or_null() has it: made valid UTF-8, or null for NULL. */
+static void tw_text(text_writer *w, const char *s)
+{
+        size_t len;
+
+        if (!s) {
+                tw_put(w, "null", 4);
+                return;
+        }
+        len = strlen(s);
+        if (sa_utf8_valid(s, len)) {
+                tw_quoted(w, s, len);
+                return;
+        }
+        char *clean = sa_utf8_sanitize(s, len);
+        if (!clean) {
+                w->failed = true;
+                return;
+        }
+        tw_quoted(w, clean, strlen(clean));
+        free(clean);
+}
+
+static void tw_bool(text_writer *w, bool b)
+{
+        tw_str(w, b ? "true" : "false");
+}
+
+size_t sa_listener_shell_text(const sa_listener *l, const sa_json_limits *lim, char *buf, size_t size)
+{
+        char addr[INET6_ADDRSTRLEN], ifname[SA_IFNAME_LABEL_MAX];
+        size_t shown = sa_listener_owners_shown(l, lim);
+        text_writer w = { .buf = buf, .size = size };
+
+        /* The members and their order are listener_record()'s (tests compare the two). */
+        tw_str(&w, "{\"proto\":");
+        tw_text(&w, sa_proto_name(l->proto));
+        tw_str(&w, ",\"family\":");
+        tw_text(&w, sa_family_name(l->family));
+        tw_str(&w, ",\"address\":");
+        tw_text(&w, sa_listener_address(l, addr, sizeof addr));
+        tw_str(&w, ",\"port\":");
+        tw_int(&w, l->port);
+        tw_str(&w, ",\"v6only\":");
+        tw_bool(&w, l->v6only);
+        tw_str(&w, ",\"interface\":");
+        tw_text(&w, l->ifindex == 0 ? NULL : sa_listener_ifname_label(l, ifname, sizeof ifname));
+        tw_str(&w, ",\"inode\":");
+        tw_int(&w, l->inode);
+        tw_str(&w, ",\"cookie\":");
+        tw_int(&w, (json_int_t) l->cookie);
+        tw_str(&w, ",\"uid\":");
+        tw_int(&w, l->uid);
+        tw_str(&w, ",\"netns\":");
+        tw_int(&w, (json_int_t) l->netns);
+        tw_str(&w, ",\"netns_name\":");
+        tw_text(&w, l->netns_name[0] ? l->netns_name : NULL);
+        tw_str(&w, ",\"owners\":null,\"owners_total\":");
+        tw_int(&w, (json_int_t) l->n_holders);
+        tw_str(&w, ",\"owners_truncated\":");
+        tw_bool(&w, shown < l->n_holders);
+        tw_str(&w, ",\"owner_status\":");
+        tw_text(&w, sa_owner_status_name(l->owner_status));
+        tw_str(&w, ",\"owner_reason\":");
+        tw_text(&w, l->owner_reason);
+        tw_str(&w, ",\"exposure\":null}");
+        return w.failed ? 0 : w.len;
+}
+
+size_t sa_holder_hold_text(const sa_holder *h, char *buf, size_t size)
+{
+        text_writer w = { .buf = buf, .size = size };
+
+        /* sa_holder_hold_to_json()'s members, in its order. */
+        tw_str(&w, "{\"fds\":[");
+        for (size_t i = 0; i < h->n_fds; i++) {
+                if (i > 0)
+                        tw_put(&w, ",", 1);
+                tw_int(&w, h->fds[i]);
+        }
+        tw_str(&w, "],\"role\":");
+        tw_text(&w, sa_holder_role_name(h->role));
+        if (h->role == SA_ROLE_ACTIVATOR) {
+                tw_str(&w, ",\"socket_unit\":");
+                tw_text(&w, h->socket_unit);
+                tw_str(&w, ",\"service_unit\":");
+                tw_text(&w, h->service_unit);
+        }
+        tw_put(&w, "}", 1);
+        return w.failed ? 0 : w.len;
+}
+
 json_t *sa_listener_exposure_to_json(const sa_listener *l)
 {
         sa_exposure e;

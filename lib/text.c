@@ -49,6 +49,21 @@ static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
         return n;
 }
 
+bool sa_utf8_valid(const char *s, size_t len)
+{
+        const unsigned char *u = (const unsigned char *) s;
+
+        for (size_t i = 0; i < len;) {
+                uint32_t cp;
+                size_t n = u[i] < 0x80 ? 1 : utf8_decode(u + i, len - i, &cp);
+
+                if (n == 0)
+                        return false;
+                i += n;
+        }
+        return true;
+}
+
 char *sa_utf8_sanitize(const char *s, size_t len)
 {
         const unsigned char *u = (const unsigned char *) s;

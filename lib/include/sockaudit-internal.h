@@ -243,4 +243,7 @@ int sa_bpflisten_consume(sa_bpflisten *b);
  */
 char *sa_utf8_sanitize(const char *s, size_t len);
 
+/* Whether the len bytes of s are valid UTF-8 (what jansson accepts as a string). */
+bool sa_utf8_valid(const char *s, size_t len);
+
 #endif

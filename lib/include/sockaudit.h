@@ -303,6 +303,16 @@ json_t *sa_listener_to_json_limited(const sa_listener *l, const sa_json_limits *
 json_t *sa_listener_to_json_shell(const sa_listener *l, const sa_json_limits *lim);
 json_t *sa_holder_hold_to_json(const sa_holder *h);
 size_t sa_listener_owners_shown(const sa_listener *l, const sa_json_limits *lim);
+
+/*
+ * The same two pieces as compact text, byte for byte what json_dumpb(j,
+ * buf, size, JSON_COMPACT) writes of the objects above, at a tenth of the
+ * cost (no tree): the whole text's length is returned and at most size
+ * bytes of it written to buf (no NUL): call again with a bigger buf when
+ * the length passes size. 0 only on allocation failure.
+ */
+size_t sa_listener_shell_text(const sa_listener *l, const sa_json_limits *lim, char *buf, size_t size);
+size_t sa_holder_hold_text(const sa_holder *h, char *buf, size_t size);
 /* Array of the listeners in snap that pass f. */
 json_t *sa_snapshot_listeners_to_json(const sa_snapshot *snap, const sa_filter *f);
 json_t *sa_scan_stats_to_json(const sa_scan_stats *st);

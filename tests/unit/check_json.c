@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -205,6 +206,81 @@ START_TEST(names_read_back)
 }
 END_TEST
 
+/* text (len bytes) is exactly json_dumpb(j, JSON_COMPACT); j consumed. */
+static void assert_text_is_dump(const char *text, size_t len, json_t *j)
+{
+        char *want;
+
+        ck_assert_ptr_nonnull(j);
+        want = json_dumps(j, JSON_COMPACT);
+        ck_assert_ptr_nonnull(want);
+        ck_assert_uint_eq(len, strlen(want));
+        ck_assert_msg(memcmp(text, want, len) == 0, "%.*s\n!=\n%s", (int) len, text, want);
+        free(want);
+        json_decref(j);
+}
+
+/*
+ * The hand-written shell and hold text are jansson's dump byte for byte:
+ * every ASCII byte, invalid and 4-byte UTF-8 in the untrusted names,
+ * numbers past INT64_MAX, IPv6 with an interface, activators; and a
+ * buffer too small gets the prefix and the whole length.
+ */
+START_TEST(shell_text_is_the_dump)
+{
+        static int fds[3] = { 0, 7, 65535 };
+        sa_holder h[2];
+        int fm[1], fw[2];
+        sa_listener l;
+        char buf[4096], small[16];
+        size_t n;
+
+        make_listener(&l, h, fm, fw);
+        for (unsigned pass = 0; pass < 4; pass++) {
+                /* Names of every ASCII byte (a netns name holds 63 at most), then hostile UTF-8. */
+                for (unsigned c = 1; c < 0x80; c++)
+                        if (pass < 2)
+                                l.netns_name[(c - 1) % 63] = (char) (pass == 0 ? c : 0x80 - c);
+                l.netns_name[63] = '\0';
+                if (pass >= 2)
+                        strcpy(l.netns_name, pass == 2 ? "bad\xff\xfe utf8 \xc0\xaf" : "ok \xf0\x9f\x98\x80 \xe2\x80\xae");
+                l.ifindex = pass % 2 ? 3 : 0;
+                snprintf(l.ifname, sizeof l.ifname, "%s", pass == 1 ? "e\"th\\0\x1b\x7f" : "\xff\xfeth0");
+                l.cookie = pass == 1 ? UINT64_MAX : 12345;
+                l.owner_reason = pass == 3 ? "why \"\n\t\b\f\r\x01" : NULL;
+                l.owner_status = pass == 3 ? SA_OWNER_UNKNOWN : SA_OWNER_OK;
+                l.family = pass == 2 ? AF_INET : AF_INET6;
+                n = sa_listener_shell_text(&l, &sa_json_limits_default, buf, sizeof buf);
+                ck_assert_uint_le(n, sizeof buf);
+                assert_text_is_dump(buf, n, sa_listener_to_json_shell(&l, &sa_json_limits_default));
+                /* Owners over the limit: "owners_truncated". */
+                l.n_holders = pass == 3 ? 100 : 2;
+                n = sa_listener_shell_text(&l, &sa_json_limits_default, buf, sizeof buf);
+                assert_text_is_dump(buf, n, sa_listener_to_json_shell(&l, &sa_json_limits_default));
+                l.n_holders = 2;
+        }
+        n = sa_listener_shell_text(&l, NULL, buf, sizeof buf);
+        memset(small, '#', sizeof small);
+        ck_assert_uint_eq(sa_listener_shell_text(&l, NULL, small, 10), n);
+        ck_assert_int_eq(memcmp(small, buf, 10), 0);
+        ck_assert_int_eq(small[10], '#');
+
+        sa_holder a = { .fds = fds, .n_fds = 3, .role = SA_ROLE_ACTIVATOR,
+                        .socket_unit = "a\x01\"b.socket", .service_unit = "\xff.service" };
+        for (unsigned pass = 0; pass < 4; pass++) {
+                a.role = pass == 0 ? SA_ROLE_ACTIVATOR : pass == 1 ? SA_ROLE_SERVICE : SA_ROLE_NONE;
+                a.n_fds = pass == 3 ? 0 : 3;
+                a.service_unit = pass == 2 ? NULL : a.service_unit;
+                n = sa_holder_hold_text(&a, buf, sizeof buf);
+                assert_text_is_dump(buf, n, sa_holder_hold_to_json(&a));
+        }
+        a.role = SA_ROLE_ACTIVATOR;
+        a.service_unit = NULL;
+        n = sa_holder_hold_text(&a, buf, sizeof buf);
+        assert_text_is_dump(buf, n, sa_holder_hold_to_json(&a));
+}
+END_TEST
+
 Suite *json_suite(void)
 {
         Suite *s = suite_create("json");
@@ -214,6 +290,7 @@ Suite *json_suite(void)
         tcase_add_test(tc, unknown_owner_and_interface);
         tcase_add_test(tc, snapshot_filter);
         tcase_add_test(tc, names_read_back);
+        tcase_add_test(tc, shell_text_is_the_dump);
         suite_add_tcase(s, tc);
         return s;
 }

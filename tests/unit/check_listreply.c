@@ -265,6 +265,145 @@ START_TEST(records_as_written_whole)
 }
 END_TEST
 
+/*
+ * The compact form's listener l with each owner {"process":I,...} put back
+ * together from processes[I] and the hold's members, and its exposure J
+ * from exposures[J]: the full record. reply: the compact reply.
+ */
+static json_t *expand_compact(const json_t *l, const json_t *reply)
+{
+        const json_t *processes = json_object_get(reply, "processes"), *exposures = json_object_get(reply, "exposures");
+        json_t *full = json_deep_copy(l), *owners = json_object_get(full, "owners");
+        const json_t *expo = json_object_get(l, "exposure");
+        size_t i;
+        json_t *o;
+
+        ck_assert_ptr_nonnull(full);
+        ck_assert(json_is_integer(expo));
+        ck_assert_int_lt(json_integer_value(expo), (json_int_t) json_array_size(exposures));
+        json_object_set(full, "exposure", json_array_get(exposures, (size_t) json_integer_value(expo)));
+        json_array_foreach(owners, i, o) {
+                const json_t *ref = json_object_get(o, "process");
+                json_t *rec;
+
+                ck_assert(json_is_integer(ref));
+                ck_assert_int_lt(json_integer_value(ref), (json_int_t) json_array_size(processes));
+                rec = json_deep_copy(json_array_get(processes, (size_t) json_integer_value(ref)));
+                json_object_del(o, "process");
+                ck_assert_int_eq(json_object_update(rec, o), 0);
+                ck_assert_int_eq(json_array_set_new(owners, i, rec), 0);
+        }
+        return full;
+}
+
+/*
+ * The compact form says what the full one says: each listener, expanded,
+ * equals the full reply's (owners in order, shared processes once).
+ */
+START_TEST(compact_form_same_records)
+{
+        static char *argv_a[] = { "/usr/sbin/server", "-c", "\x1b[2J\xff", NULL };
+        sa_process pa = { .pid = 10, .ppid = 1, .comm = "ser\nver", .exe = "/usr/sbin/server",
+                          .argv = argv_a, .argc = 3, .user = "root", .unit = "a.service" };
+        sa_process pb = { .pid = 1, .comm = "systemd", .argv = argv_a, .argc = 1 };
+        static sa_process kids[70];
+        static sa_holder many[70];
+        static int fds[2] = { 3, 7 };
+        sa_holder h1[2] = {
+                { .proc = &pb, .fds = fds, .n_fds = 1, .role = SA_ROLE_ACTIVATOR,
+                  .socket_unit = "a.socket", .service_unit = "a.service" },
+                { .proc = &pa, .fds = fds, .n_fds = 2, .role = SA_ROLE_SERVICE },
+        };
+        sa_holder h2[1] = { { .proc = &pa, .fds = fds + 1, .n_fds = 1 } };
+        sa_listener l[4] = {
+                { .proto = IPPROTO_TCP, .family = AF_INET, .port = 80, .holders = h1, .n_holders = 2 },
+                { .proto = IPPROTO_TCP, .family = AF_INET6, .port = 443, .holders = h2, .n_holders = 1 },
+                { .proto = IPPROTO_UDP, .family = AF_INET, .port = 53, .holders = many, .n_holders = 70,
+                  .owner_status = SA_OWNER_PARTIAL, .owner_reason = "why" },
+                { .proto = IPPROTO_UDP, .family = AF_INET, .port = 54, .owner_status = SA_OWNER_UNKNOWN },
+        };
+        sa_snapshot snap = { .listeners = l, .n_listeners = 4 };
+        listreply_opts o = { .redacted = true };
+        char *text[2];
+        size_t len[2];
+        json_t *j[2], *cl, *fl;
+
+        for (size_t i = 0; i < 70; i++) {
+                kids[i] = (sa_process) { .pid = (pid_t) (100 + i), .argv = argv_a, .argc = 1 };
+                many[i] = (sa_holder) { .proc = &kids[i % 5], .fds = fds, .n_fds = 1 };
+        }
+        for (unsigned redacted = 0; redacted < 2; redacted++) {
+                o.redacted = redacted;
+                for (unsigned c = 0; c < 2; c++) {
+                        o.compact = c;
+                        ck_assert_int_eq(listreply_build(&snap, &o, &text[c], &len[c]), 0);
+                        j[c] = parse_line(text[c], len[c]);
+                }
+                ck_assert_ptr_null(json_object_get(j[0], "form"));
+                ck_assert_ptr_null(json_object_get(j[0], "processes"));
+                ck_assert_str_eq(json_string_value(json_object_get(j[1], "form")), "compact");
+                /* pa, pb and the 5 kids shown: each once; exposures: IPv4 and IPv6 wildcards. */
+                ck_assert_uint_eq(json_array_size(json_object_get(j[1], "processes")), 7);
+                ck_assert_uint_eq(json_array_size(json_object_get(j[1], "exposures")), 2);
+                cl = json_object_get(j[1], "listeners");
+                fl = json_object_get(j[0], "listeners");
+                ck_assert_uint_eq(json_array_size(cl), 4);
+                for (size_t i = 0; i < 4; i++) {
+                        json_t *full = expand_compact(json_array_get(cl, i), j[1]);
+
+                        ck_assert(json_equal(full, json_array_get(fl, i)));
+                        json_decref(full);
+                }
+                ck_assert(json_equal(json_object_get(j[0], "scan_time"), json_object_get(j[1], "scan_time")));
+                for (unsigned c = 0; c < 2; c++) {
+                        json_decref(j[c]);
+                        free(text[c]);
+                }
+        }
+}
+END_TEST
+
+/* The bound counts the processes a listener brings: the line stays under it, every reference resolves. */
+START_TEST(compact_form_bounded)
+{
+        char *arg = hostile_arg(), *args[] = { arg, NULL }, *text;
+        static sa_process p[N_LISTENERS];
+        static sa_holder h[N_LISTENERS];
+        int fd = 3;
+        sa_snapshot *snap = hostile_snapshot(&p[0], &h[0], &fd);
+        listreply_opts o = { .compact = true, .max = 1024 * 1024 };
+        size_t len, shown;
+        json_t *j, *ls;
+
+        for (size_t i = 0; i < N_LISTENERS; i++) {
+                p[i] = (sa_process) { .pid = (pid_t) (5000 + i), .argv = args, .argc = 1 };
+                h[i] = (sa_holder) { .proc = &p[i], .fds = &fd, .n_fds = 1 };
+                snap->listeners[i].holders = &h[i];
+        }
+        ck_assert_int_eq(listreply_build(snap, &o, &text, &len), 0);
+        ck_assert_uint_le(len, o.max);
+        j = parse_line(text, len);
+        ls = json_object_get(j, "listeners");
+        shown = json_array_size(ls);
+        ck_assert_uint_gt(shown, 0);
+        ck_assert_uint_lt(shown, N_LISTENERS);
+        ck_assert_uint_eq(json_array_size(json_object_get(j, "processes")), shown);
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "listeners_omitted")), N_LISTENERS - shown);
+        for (size_t i = 0; i < shown; i++) {
+                json_t *full = expand_compact(json_array_get(ls, i), j);
+
+                ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(full, "owners"), 0),
+                                                                    "pid")), (json_int_t) (5000 + i));
+                json_decref(full);
+        }
+        json_decref(j);
+        free(text);
+        free(snap->listeners);
+        free(snap);
+        free(arg);
+}
+END_TEST
+
 Suite *listreply_suite(void)
 {
         Suite *s = suite_create("listreply");
@@ -275,6 +414,8 @@ Suite *listreply_suite(void)
         tcase_add_test(tc, list_whole_and_bounded);
         tcase_add_test(tc, who_filtered_and_redacted);
         tcase_add_test(tc, records_as_written_whole);
+        tcase_add_test(tc, compact_form_same_records);
+        tcase_add_test(tc, compact_form_bounded);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -88,6 +88,16 @@ START_TEST(redact_cache_kinds)
         ck_assert_int_eq(reply_cache_get(&rc, 1, &req, false, &text, &len), 1);
         ck_assert_str_eq(text, "whole");
         free(text);
+        /* Nor a compact reply a full question, nor the reverse. */
+        request compact = { .cmd = REQUEST_LIST, .form = REQUEST_FORM_COMPACT };
+        ck_assert_int_eq(reply_cache_get(&rc, 1, &compact, false, &text, &len), 0);
+        reply_cache_put(&rc, 1, &compact, false, "compact", 7);
+        ck_assert_int_eq(reply_cache_get(&rc, 1, &compact, false, &text, &len), 1);
+        ck_assert_str_eq(text, "compact");
+        free(text);
+        ck_assert_int_eq(reply_cache_get(&rc, 1, &req, false, &text, &len), 1);
+        ck_assert_str_eq(text, "whole");
+        free(text);
         reply_cache_clear(&rc);
 }
 END_TEST

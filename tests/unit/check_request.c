@@ -69,6 +69,13 @@ START_TEST(valid_forms)
         ck_assert_int_eq(r.port, 443);
         r = PARSE_OK("{\"cmd\":\"list\",\"proto\":\"udp\"}");
         ck_assert_uint_eq(r.protos, SA_PROTO_UDP);
+        ck_assert_int_eq(r.form, REQUEST_FORM_FULL);
+        r = PARSE_OK("{\"cmd\":\"list\",\"form\":\"compact\"}");
+        ck_assert_int_eq(r.form, REQUEST_FORM_COMPACT);
+        r = PARSE_OK("{\"cmd\":\"who\",\"port\":22,\"form\":\"full\"}");
+        ck_assert_int_eq(r.form, REQUEST_FORM_FULL);
+        r = PARSE_OK("{\"form\":\"compact\",\"cmd\":\"who\",\"port\":22}");
+        ck_assert_int_eq(r.form, REQUEST_FORM_COMPACT);
 
         r = PARSE_OK("{\"cmd\":\"status\"}");
         ck_assert_int_eq(r.cmd, REQUEST_STATUS);
@@ -80,6 +87,18 @@ START_TEST(valid_forms)
         ck_assert_int_eq(r.cmd, REQUEST_STATUS);
         r = PARSE_OK("{\"cmd\":\"\\u0077ho\",\"port\":80}");
         ck_assert_int_eq(r.cmd, REQUEST_WHO);
+}
+END_TEST
+
+/* "form": who and list only, a known name, a string. */
+START_TEST(form_checked)
+{
+        PARSE_FAIL("{\"cmd\":\"list\",\"form\":\"Compact\"}", REQUEST_ERROR_BAD_REQUEST);
+        PARSE_FAIL("{\"cmd\":\"list\",\"form\":\"compact\\u0000\"}", REQUEST_ERROR_BAD_REQUEST);
+        PARSE_FAIL("{\"cmd\":\"list\",\"form\":1}", REQUEST_ERROR_BAD_REQUEST);
+        PARSE_FAIL("{\"cmd\":\"list\",\"form\":null}", REQUEST_ERROR_BAD_REQUEST);
+        PARSE_FAIL("{\"cmd\":\"status\",\"form\":\"compact\"}", REQUEST_ERROR_BAD_REQUEST);
+        PARSE_FAIL("{\"cmd\":\"list\",\"form\":\"compact\",\"form\":\"full\"}", REQUEST_ERROR_BAD_REQUEST);
 }
 END_TEST
 
@@ -327,6 +346,7 @@ Suite *request_suite(void)
         TCase *tc = tcase_create("core");
 
         tcase_add_test(tc, valid_forms);
+        tcase_add_test(tc, form_checked);
         tcase_add_test(tc, garbage_and_invalid_json);
         tcase_add_test(tc, not_an_object);
         tcase_add_test(tc, cmd_missing_or_wrong_type);
