@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* A background thread draining its owner's queue, stopped with a bounded wait. */
+#include <errno.h>
+#include <time.h>
+
+#include "worker.h"
+
+int worker_start(worker *w, void *(*fn)(void *), void *userdata)
+{
+        int r;
+
+        w->stop = false;
+        pthread_mutex_init(&w->lock, NULL);
+        pthread_cond_init(&w->wake, NULL);
+        pthread_cond_init(&w->drained, NULL);
+        r = pthread_create(&w->thread, NULL, fn, userdata);
+        if (r != 0) {
+                pthread_mutex_destroy(&w->lock);
+                pthread_cond_destroy(&w->wake);
+                pthread_cond_destroy(&w->drained);
+                return -r;
+        }
+        return 0;
+}
+
+bool worker_wait(worker *w, worker_pred_fn has_work, void *userdata)
+{
+        while (!has_work(userdata) && !w->stop)
+                pthread_cond_wait(&w->wake, &w->lock);
+        return has_work(userdata);
+}
+
+void worker_done(worker *w, worker_pred_fn busy, void *userdata)
+{
+        if (!busy(userdata))
+                pthread_cond_broadcast(&w->drained);
+}
+
+void worker_kick(worker *w)
+{
+        pthread_cond_signal(&w->wake);
+}
+
+bool worker_stop(worker *w, unsigned timeout_ms, worker_pred_fn busy, void *userdata)
+{
+        struct timespec deadline;
+        bool drained;
+
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += timeout_ms / 1000;
+        deadline.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+        }
+
+        pthread_mutex_lock(&w->lock);
+        w->stop = true;
+        pthread_cond_broadcast(&w->wake);
+        while (busy(userdata) && pthread_cond_timedwait(&w->drained, &w->lock, &deadline) == 0)
+                ;
+        drained = !busy(userdata);
+        pthread_mutex_unlock(&w->lock);
+
+        /* Stuck in a syscall (sendmsg to a stopped journald, fsync): cancel it there. */
+        if (!drained)
+                pthread_cancel(w->thread);
+        pthread_join(w->thread, NULL);
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->wake);
+        pthread_cond_destroy(&w->drained);
+        return drained;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One background thread that drains work its owner queues under a lock,
+ * and a stop that waits for it, bounded: the journal's writer and the
+ * baseline saver share it. What the work is (a FIFO, a single slot) is
+ * the user's; the worker only knows two predicates on it, both called with
+ * the lock held.
+ */
+#ifndef SAD_WORKER_H
+#define SAD_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+typedef struct worker {
+        pthread_mutex_t lock;     /* guards the user's queue too */
+        pthread_cond_t wake;      /* thread: work arrived, or stop */
+        pthread_cond_t drained;   /* owner: the thread went idle */
+        pthread_t thread;
+        bool stop;
+} worker;
+
+/* Predicate on the user's state (lock held). */
+typedef bool (*worker_pred_fn)(void *userdata);
+
+/* Starts fn(userdata) on a new thread. 0 or -errno (then nothing to stop). */
+int worker_start(worker *w, void *(*fn)(void *), void *userdata);
+
+/*
+ * Thread side, lock held: sleeps until has_work or stop. True: work is
+ * there; false: stopping with nothing left, the thread should return.
+ */
+bool worker_wait(worker *w, worker_pred_fn has_work, void *userdata);
+
+/* Thread side, lock held: after a piece of work; wakes the stopping owner when nothing is busy. */
+void worker_done(worker *w, worker_pred_fn busy, void *userdata);
+
+/* Owner side, lock held: work was queued. */
+void worker_kick(worker *w);
+
+/*
+ * Owner side, lock not held: asks the thread to finish what is queued
+ * and waits up to timeout_ms for busy to turn false; a thread still busy
+ * then (blocked in a syscall) is cancelled. Joins it and frees the lock
+ * and conditions. Returns whether everything was drained; when not, the
+ * user frees what was left (also what the cancelled thread held).
+ */
+bool worker_stop(worker *w, unsigned timeout_ms, worker_pred_fn busy, void *userdata);
+
+#endif
