@@ -48,6 +48,8 @@ static void *writer(void *arg)
         saver *s = arg;
         uint64_t one = 1;
 
+        /* Cancellable (worker_stop()) only while writing, never holding the lock. */
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
         pthread_mutex_lock(&s->w.lock);
         while (worker_wait(&s->w, has_pending, s)) {
                 size_t len = s->pending_len;
@@ -56,7 +58,9 @@ static void *writer(void *arg)
                 s->writing = TAKE_PTR(s->pending);
                 pthread_mutex_unlock(&s->w.lock);
                 /* Cancelled in here at shutdown: the file on disk stays whole, old or new. */
+                pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
                 r = state_write(s->path, s->writing, len);
+                pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
                 pthread_mutex_lock(&s->w.lock);
                 free(TAKE_PTR(s->writing));
                 if (r < 0)
