@@ -100,9 +100,7 @@ int journal_new(size_t max_queue, const char *socket_path, journal **ret)
                 r = -ENOMEM;
                 goto fail;
         }
-        r = worker_start(&j->w, writer, j);
-        if (r < 0)
-                goto fail;
+        worker_init(&j->w, writer, j);
         *ret = j;
         return 0;
 fail:
@@ -140,11 +138,17 @@ int journal_submit(journal *j, journal_entry *e)
         } else {
                 j->ring[(j->head + j->count) % j->max_queue] = e;
                 j->count++;
-                worker_kick(&j->w);
+                r = worker_kick(&j->w);
+                if (r < 0) {
+                        /* No writer thread: stderr, from here. */
+                        j->count--;
+                        j->stats.failed++;
+                        write_stderr(e);
+                } else
+                        e = NULL;
         }
         pthread_mutex_unlock(&j->w.lock);
-        if (r < 0)
-                journal_entry_free(e);
+        journal_entry_free(e);
         return r;
 }
 

@@ -13,9 +13,7 @@
 #include "worker.h"
 
 struct saver {
-        worker w;                 /* its lock guards all below but the source (once started) */
-        bool started;             /* the thread runs: started by the first save, after the
-                                   * daemon dropped its privileges (threads inherit them) */
+        worker w;                 /* its lock guards all below but the source */
         char *path;
         char *pending;            /* the next save's bytes, NULL: none */
         size_t pending_len;
@@ -82,7 +80,6 @@ static void report(saver *s, bool lock)
         unsigned ok, failed;
         int last;
 
-        lock = lock && s->started;
         if (lock)
                 pthread_mutex_lock(&s->w.lock);
         ok = s->ok;
@@ -122,6 +119,7 @@ int saver_new(sd_event *e, const char *path, saver_done_fn done, void *userdata,
         r = sd_event_add_io(e, &s->source, s->efd, EPOLLIN, on_finished, s);
         if (r < 0)
                 goto fail;
+        worker_init(&s->w, writer, s);
         *ret = s;
         return 0;
 fail:
@@ -136,35 +134,28 @@ void saver_submit(saver *s, char *buf, size_t len)
 {
         uint64_t one = 1;
         char *old;
-        int r;
 
-        if (!s->started) {
-                r = worker_start(&s->w, writer, s);
-                if (r < 0) {
-                        /* Told like a failed write, on the loop. */
-                        free(buf);
-                        s->failed++;
-                        s->last = r;
-                        (void) !write(s->efd, &one, sizeof one);
-                        return;
-                }
-                s->started = true;
-        }
         pthread_mutex_lock(&s->w.lock);
         old = s->pending;
         s->pending = buf;
         s->pending_len = len;
-        worker_kick(&s->w);
+        s->last = worker_kick(&s->w);
+        if (s->last < 0) {
+                /* No thread: told like a failed write, on the loop. */
+                s->pending = NULL;
+                s->failed++;
+                (void) !write(s->efd, &one, sizeof one);
+        } else
+                buf = NULL;
         pthread_mutex_unlock(&s->w.lock);
         free(old);
+        free(buf);
 }
 
 bool saver_busy(saver *s)
 {
         bool b;
 
-        if (!s->started)
-                return false;
         pthread_mutex_lock(&s->w.lock);
         b = busy(s);
         pthread_mutex_unlock(&s->w.lock);
@@ -175,7 +166,7 @@ saver *saver_free(saver *s, unsigned timeout_ms)
 {
         if (!s)
                 return NULL;
-        if (s->started && !worker_stop(&s->w, timeout_ms, busy, s)) {
+        if (!worker_stop(&s->w, timeout_ms, busy, s)) {
                 /* Cancelled mid-write, or never started the last one: not saved. */
                 s->failed++;
                 s->last = -ETIMEDOUT;

@@ -1,26 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* A background thread draining its owner's queue, stopped with a bounded wait. */
-#include <errno.h>
 #include <time.h>
 
 #include "worker.h"
 
-int worker_start(worker *w, void *(*fn)(void *), void *userdata)
+void worker_init(worker *w, void *(*fn)(void *), void *userdata)
 {
-        int r;
-
-        w->stop = false;
+        *w = (worker) { .fn = fn, .userdata = userdata };
         pthread_mutex_init(&w->lock, NULL);
         pthread_cond_init(&w->wake, NULL);
         pthread_cond_init(&w->drained, NULL);
-        r = pthread_create(&w->thread, NULL, fn, userdata);
-        if (r != 0) {
-                pthread_mutex_destroy(&w->lock);
-                pthread_cond_destroy(&w->wake);
-                pthread_cond_destroy(&w->drained);
-                return -r;
-        }
-        return 0;
 }
 
 bool worker_wait(worker *w, worker_pred_fn has_work, void *userdata)
@@ -36,9 +25,18 @@ void worker_done(worker *w, worker_pred_fn busy, void *userdata)
                 pthread_cond_broadcast(&w->drained);
 }
 
-void worker_kick(worker *w)
+int worker_kick(worker *w)
 {
+        int r;
+
+        if (!w->started) {
+                r = pthread_create(&w->thread, NULL, w->fn, w->userdata);
+                if (r != 0)
+                        return -r;
+                w->started = true;
+        }
         pthread_cond_signal(&w->wake);
+        return 0;
 }
 
 bool worker_stop(worker *w, unsigned timeout_ms, worker_pred_fn busy, void *userdata)
@@ -57,15 +55,16 @@ bool worker_stop(worker *w, unsigned timeout_ms, worker_pred_fn busy, void *user
         pthread_mutex_lock(&w->lock);
         w->stop = true;
         pthread_cond_broadcast(&w->wake);
-        while (busy(userdata) && pthread_cond_timedwait(&w->drained, &w->lock, &deadline) == 0)
+        while (w->started && busy(userdata) && pthread_cond_timedwait(&w->drained, &w->lock, &deadline) == 0)
                 ;
         drained = !busy(userdata);
         pthread_mutex_unlock(&w->lock);
 
         /* Stuck in a syscall (sendmsg to a stopped journald, fsync): cancel it there. */
-        if (!drained)
+        if (w->started && !drained)
                 pthread_cancel(w->thread);
-        pthread_join(w->thread, NULL);
+        if (w->started)
+                pthread_join(w->thread, NULL);
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->wake);
         pthread_cond_destroy(&w->drained);

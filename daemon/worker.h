@@ -4,7 +4,9 @@
  * and a stop that waits for it, bounded: the journal's writer and the
  * baseline saver share it. What the work is (a FIFO, a single slot) is
  * the user's; the worker only knows two predicates on it, both called with
- * the lock held.
+ * the lock held. The thread starts with the first work, not before: after
+ * the daemon dropped its capabilities, which a thread inherits from its
+ * creator and keeps (capabilities are per thread).
  */
 #ifndef SAD_WORKER_H
 #define SAD_WORKER_H
@@ -17,14 +19,16 @@ typedef struct worker {
         pthread_cond_t wake;      /* thread: work arrived, or stop */
         pthread_cond_t drained;   /* owner: the thread went idle */
         pthread_t thread;
-        bool stop;
+        void *(*fn)(void *);      /* the thread's body, and its argument */
+        void *userdata;
+        bool started, stop;
 } worker;
 
 /* Predicate on the user's state (lock held). */
 typedef bool (*worker_pred_fn)(void *userdata);
 
-/* Starts fn(userdata) on a new thread. 0 or -errno (then nothing to stop). */
-int worker_start(worker *w, void *(*fn)(void *), void *userdata);
+/* The lock and conditions; the thread, fn(userdata), starts at the first worker_kick(). */
+void worker_init(worker *w, void *(*fn)(void *), void *userdata);
 
 /*
  * Thread side, lock held: sleeps until has_work or stop. True: work is
@@ -35,8 +39,11 @@ bool worker_wait(worker *w, worker_pred_fn has_work, void *userdata);
 /* Thread side, lock held: after a piece of work; wakes the stopping owner when nothing is busy. */
 void worker_done(worker *w, worker_pred_fn busy, void *userdata);
 
-/* Owner side, lock held: work was queued. */
-void worker_kick(worker *w);
+/*
+ * Owner side, lock held: work was queued. Starts the thread the first
+ * time: -errno when it cannot (the caller takes its work back), else 0.
+ */
+int worker_kick(worker *w);
 
 /*
  * Owner side, lock not held: asks the thread to finish what is queued

@@ -43,3 +43,24 @@ test_saver_status_during_saves() {
         grep -q "Cannot save the baseline" "$SA_IT_DIR/daemon.log" && fail "a save failed"
         return 0
 }
+
+# The writer threads (journal, baseline saver) start after the daemon
+# dropped its capabilities: capabilities are per thread, and one created
+# before the drop would keep them all. After an event (journal) and a
+# save, every thread has the main thread's effective set.
+test_saver_threads_no_more_capabilities() {
+        local main t n=0
+        write_config 'Ports=all'
+        mkdir -p "$STATE_DIR"
+        start_daemon_state
+        start_listen --tcp 127.0.0.1 31500
+        refresh
+        wait_for 5 "a save told back" mon_at_least .monitor.state.saves 1
+        main=$(awk '/^CapEff/ { print $2 }' "/proc/$DAEMON_PID/status")
+        for t in /proc/"$DAEMON_PID"/task/*; do
+                n=$((n + 1))
+                note "thread ${t##*/}: $(awk '/^CapEff/ { print $2 }' "$t/status")"
+                assert_eq "$main" "$(awk '/^CapEff/ { print $2 }' "$t/status")" "CapEff of thread ${t##*/}"
+        done
+        [ "$n" -ge 3 ] || fail "expected the main thread, the journal's and the saver's: $n threads"
+}
