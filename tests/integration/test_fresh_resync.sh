@@ -52,8 +52,9 @@ test_fresh_old_socket_probe_resync() {
                         | [.listener.owners[].pid] | index($pid) != null' > /dev/null ||
                 fail "listener_added does not name the holder $HOLDER_PID: $(cat "$WATCH_OUT")"
         assert_eq "[$HOLDER_PID]" "$(holders_of 443)" "who 443 after the background resync"
+        # Nothing else asked: the probe found it, through the resync's thread.
         grep -q 'Refresh (probe) needs a full scan, in the background' "$SA_IT_DIR/daemon.log" ||
-                note "the probe did not need the full scan (a request or a resync came first)"
+                fail "the probe did not hand its full scan to the resync"
         assert_json "$(mon_get '.freshness | tojson')" '.refresh_full_scans >= 1' "a refresh needed a full scan"
         stop_watch
         kill "$HOLDER_PID"
