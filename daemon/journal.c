@@ -12,10 +12,10 @@
 #include <systemd/sd-journal.h>
 
 #include "journal.h"
-#include "worker.h"
+#include "qthread.h"
 
 struct journal {
-        worker w;                 /* its lock guards all below */
+        qthread w;                 /* its lock guards all below */
         char *socket_path;
 
         journal_entry **ring;     /* FIFO of max_queue slots */
@@ -55,7 +55,7 @@ static void *writer(void *arg)
         journal *j = arg;
 
         pthread_mutex_lock(&j->w.lock);
-        while (worker_wait(&j->w, has_entries, j)) {
+        while (qthread_wait(&j->w, has_entries, j)) {
                 journal_entry *e = j->ring[j->head];
                 j->head = (j->head + 1) % j->max_queue;
                 j->count--;
@@ -79,7 +79,7 @@ static void *writer(void *arg)
                         j->stats.sent++;
                 else
                         j->stats.failed++;
-                worker_done(&j->w, busy, j);
+                qthread_done(&j->w, busy, j);
         }
         pthread_mutex_unlock(&j->w.lock);
         return NULL;
@@ -100,7 +100,7 @@ int journal_new(size_t max_queue, const char *socket_path, journal **ret)
                 r = -ENOMEM;
                 goto fail;
         }
-        worker_init(&j->w, writer, j);
+        qthread_init(&j->w, writer, j);
         *ret = j;
         return 0;
 fail:
@@ -115,7 +115,7 @@ journal *journal_free(journal *j, unsigned timeout_ms)
         if (!j)
                 return NULL;
         /* A writer stuck in sendmsg() to a stopped journald is cancelled there. */
-        (void) worker_stop(&j->w, timeout_ms, busy, j);
+        (void) qthread_stop(&j->w, timeout_ms, busy, j);
         /* Cancelled inside sd_journal_sendv: the entry it was sending is ours to free. */
         journal_entry_free(j->inflight);
 
@@ -138,7 +138,7 @@ int journal_submit(journal *j, journal_entry *e)
         } else {
                 j->ring[(j->head + j->count) % j->max_queue] = e;
                 j->count++;
-                r = worker_kick(&j->w);
+                r = qthread_kick(&j->w);
                 if (r < 0) {
                         /* No writer thread: stderr, from here. */
                         j->count--;

@@ -36,7 +36,7 @@ journal *journal_free(journal *j, unsigned timeout_ms);
 /*
  * Queues e (ownership passes, also on failure). Never blocks. The writer
  * thread starts with the first entry (after the daemon dropped its
- * capabilities: worker.h). -ENOBUFS: dropped; another -errno: no thread,
+ * capabilities: qthread.h). -ENOBUFS: dropped; another -errno: no thread,
  * e was written to stderr here (counted as failed).
  */
 int journal_submit(journal *j, journal_entry *e);

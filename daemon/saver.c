@@ -10,10 +10,10 @@
 #include "util.h"
 #include "saver.h"
 #include "state.h"
-#include "worker.h"
+#include "qthread.h"
 
 struct saver {
-        worker w;                 /* its lock guards all below but the source */
+        qthread w;                 /* its lock guards all below but the source */
         char *path;
         char *pending;            /* the next save's bytes, NULL: none */
         size_t pending_len;
@@ -46,10 +46,10 @@ static void *writer(void *arg)
         saver *s = arg;
         uint64_t one = 1;
 
-        /* Cancellable (worker_stop()) only while writing, never holding the lock. */
+        /* Cancellable (qthread_stop()) only while writing, never holding the lock. */
         pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
         pthread_mutex_lock(&s->w.lock);
-        while (worker_wait(&s->w, has_pending, s)) {
+        while (qthread_wait(&s->w, has_pending, s)) {
                 size_t len = s->pending_len;
                 int r;
 
@@ -66,7 +66,7 @@ static void *writer(void *arg)
                 else
                         s->ok++;
                 s->last = r;
-                worker_done(&s->w, busy, s);
+                qthread_done(&s->w, busy, s);
                 /* Cannot fail short of a counter at 2^64-2. */
                 (void) !write(s->efd, &one, sizeof one);
         }
@@ -119,7 +119,7 @@ int saver_new(sd_event *e, const char *path, saver_done_fn done, void *userdata,
         r = sd_event_add_io(e, &s->source, s->efd, EPOLLIN, on_finished, s);
         if (r < 0)
                 goto fail;
-        worker_init(&s->w, writer, s);
+        qthread_init(&s->w, writer, s);
         *ret = s;
         return 0;
 fail:
@@ -139,7 +139,7 @@ void saver_submit(saver *s, char *buf, size_t len)
         old = s->pending;
         s->pending = buf;
         s->pending_len = len;
-        s->last = worker_kick(&s->w);
+        s->last = qthread_kick(&s->w);
         if (s->last < 0) {
                 /* No thread: told like a failed write, on the loop. */
                 s->pending = NULL;
@@ -166,7 +166,7 @@ saver *saver_free(saver *s, unsigned timeout_ms)
 {
         if (!s)
                 return NULL;
-        if (!worker_stop(&s->w, timeout_ms, busy, s)) {
+        if (!qthread_stop(&s->w, timeout_ms, busy, s)) {
                 /* Cancelled mid-write, or never started the last one: not saved. */
                 s->failed++;
                 s->last = -ETIMEDOUT;

@@ -2,30 +2,30 @@
 /* A background thread draining its owner's queue, stopped with a bounded wait. */
 #include <time.h>
 
-#include "worker.h"
+#include "qthread.h"
 
-void worker_init(worker *w, void *(*fn)(void *), void *userdata)
+void qthread_init(qthread *w, void *(*fn)(void *), void *userdata)
 {
-        *w = (worker) { .fn = fn, .userdata = userdata };
+        *w = (qthread) { .fn = fn, .userdata = userdata };
         pthread_mutex_init(&w->lock, NULL);
         pthread_cond_init(&w->wake, NULL);
         pthread_cond_init(&w->drained, NULL);
 }
 
-bool worker_wait(worker *w, worker_pred_fn has_work, void *userdata)
+bool qthread_wait(qthread *w, qthread_pred_fn has_work, void *userdata)
 {
         while (!has_work(userdata) && !w->stop)
                 pthread_cond_wait(&w->wake, &w->lock);
         return has_work(userdata);
 }
 
-void worker_done(worker *w, worker_pred_fn busy, void *userdata)
+void qthread_done(qthread *w, qthread_pred_fn busy, void *userdata)
 {
         if (!busy(userdata))
                 pthread_cond_broadcast(&w->drained);
 }
 
-int worker_kick(worker *w)
+int qthread_kick(qthread *w)
 {
         int r;
 
@@ -39,7 +39,7 @@ int worker_kick(worker *w)
         return 0;
 }
 
-bool worker_stop(worker *w, unsigned timeout_ms, worker_pred_fn busy, void *userdata)
+bool qthread_stop(qthread *w, unsigned timeout_ms, qthread_pred_fn busy, void *userdata)
 {
         struct timespec deadline;
         bool drained;
