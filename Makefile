@@ -309,7 +309,12 @@ check-systemd: deps
 # Benchmarks: a loaded host in a network namespace, sockaudit against ss
 # and lsof (bench/run.sh; needs root). BENCH_SIZES="PROCSxFDS ...".
 BENCH_SIZES ?= 500x100 4000x250
-BENCH_TOOLS := $(BUILD)/bench/sa-loadhost $(BUILD)/bench/sa-timeit $(BUILD)/bench/sa-fresh
+BENCH_TOOLS := $(BUILD)/bench/sa-loadhost $(BUILD)/bench/sa-timeit $(BUILD)/bench/sa-fresh $(BUILD)/bench/sa-noop
+
+# The floor `who` is measured against: a process that does nothing, linked as the CLI is.
+$(BUILD)/bench/sa-noop: bench/sa-noop.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -static-pie -o $@ $<
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)

@@ -52,7 +52,7 @@ LIST_ROUNDS=${BENCH_LIST_ROUNDS:-5}
 die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespace, every process's fds)"
 for c in ip ss nsenter jq; do command -v $c >/dev/null || die "$c not installed"; done
-for f in "$SA" "$SAD" "$B/sa-loadhost" "$B/sa-timeit" "$B/sa-fresh" "$SA_LISTEN"; do
+for f in "$SA" "$SAD" "$B/sa-loadhost" "$B/sa-timeit" "$B/sa-fresh" "$B/sa-noop" "$SA_LISTEN"; do
         [ -x "$f" ] || die "$f not built (make bench builds it)"
 done
 
@@ -203,13 +203,17 @@ for size in $SIZES; do
                 directproc env SOCKAUDIT_SCAN_METHOD=procfs "$SA" list --direct > "$TMP/t1" || die "timing failed"
         "${NSX[@]}" "$B/sa-timeit" "$WHO_ROUNDS" \
                 who "$SA" --socket "$TMP/sock" who 443 --- \
-                version "$SA" --version > "$TMP/t2" || die "timing failed"
+                whojson "$SA" --socket "$TMP/sock" who 443 --json --- \
+                version "$SA" --version --- \
+                noop "$B/sa-noop" > "$TMP/t2" || die "timing failed"
         ss443=$(awk '$1 == "ss443" { print $2 }' "$TMP/t1")
         ssall=$(awk '$1 == "ssall" { print $2 }' "$TMP/t1")
         direct=$(awk '$1 == "direct" { print $2 }' "$TMP/t1")
         directproc=$(awk '$1 == "directproc" { print $2 }' "$TMP/t1")
         who=$(awk '$1 == "who" { print $2 }' "$TMP/t2")
         cli=$(awk '$1 == "version" { print $2 }' "$TMP/t2")
+        whojson=$(awk '$1 == "whojson" { print $2 }' "$TMP/t2")
+        noop=$(awk '$1 == "noop" { print $2 }' "$TMP/t2")
 
         # At rest: nothing asked, nothing changing.
         sleep 2
@@ -234,6 +238,9 @@ for size in $SIZES; do
                 echo "## $P processes x $F fds ($fds fds walked, $procs processes)"
                 printf '%-44s %12s\n' "who 443, daemon, warm (CLI start incl.)" "$who ms"
                 printf '%-44s %12s\n' "  CLI start alone (sockaudit --version)" "$cli ms"
+                printf '%-44s %12s\n' "  a static no-op (bench/sa-noop)" "$noop ms"
+                printf '%-44s %12s\n' "  ratio who / no-op" "$(awk -v a="$who" -v b="$noop" 'BEGIN { printf "%.2fx", a / b }')"
+                printf '%-44s %12s\n' "who 443 --json (bytes passed through)" "$whojson ms"
                 printf '%-44s %12s\n' "ss -Hltnp 'sport = :443'" "$ss443 ms"
                 printf '%-44s %12s\n' "  ratio ss443 / who" "$(awk -v a="$ss443" -v b="$who" 'BEGIN { printf "%.0fx", a / b }')"
                 printf '%-44s %s\n' "scan method (daemon; --direct the same)" "$method"

@@ -392,22 +392,18 @@ uint64_t freshness_wait(freshness *f, request_cmd cmd)
         return ticket;
 }
 
-static bool is_fd_exhaustion(int r)
-{
-        return r == -EMFILE || r == -ENFILE;
-}
-
 /* Out of fds (r, or sockets the namespaces could not get since last looked):
  * remembered for status (degraded), logged as an error at most once a minute. */
 static void note_fd_trouble(freshness *f, int r)
 {
+        bool out = r == -EMFILE || r == -ENFILE;
         sa_netns_fd_stats ns;
         unsigned skipped = 0;
 
         sa_scanner_netns_fd_stats(f->manager->scanner, &ns);
-        if (!is_fd_exhaustion(r) && ns.fd_failures == f->fd_failures_seen)
+        if (!out && ns.fd_failures == f->fd_failures_seen)
                 return;
-        if (!is_fd_exhaustion(r))
+        if (!out)
                 r = ns.last_fd_error;
         f->fd_failures_seen = ns.fd_failures;
         f->fd_trouble_usec = now_usec(CLOCK_MONOTONIC);
@@ -418,18 +414,16 @@ static void note_fd_trouble(freshness *f, int r)
 }
 
 /*
- * Incremental refresh of the listeners passing fs (n 0: all); list_pids:
- * when polling, list PROC_ROOT for new processes first; verify: re-read
- * the known owners (skipped by the fast probes after a process event,
- * which look for new listeners: exits come as events). Falls back to
- * a full scan by itself when it must (then counted and scheduled as one).
- * A failed refresh keeps the snapshot; <0 only when a full scan failed.
- */
-static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, bool verify, const char *why)
+ * Incremental refresh of the listeners passing fs (n 0: all); probe: lists PROC_ROOT first when polling;
+ * verify: re-reads the known owners (the fast probes after a process event skip it: exits come as events).
+ * When only a full scan will do (counted, scheduled as one), the probe's runs on the resync's thread
+ * (event_scan(): its end raises the events), a request's here. Keeps the snapshot on failure; <0 only
+ * when a full scan failed. */
+static int refresh(freshness *f, const sa_filter *fs, size_t n, bool probe, bool verify, const char *why)
 {
         manager *m = f->manager;
         unsigned flags = (verify ? SA_REFRESH_VERIFY : 0) | (f->watchproc ? SA_REFRESH_EXITS_KNOWN : 0) |
-                         (list_pids && !f->watchproc ? SA_REFRESH_LIST_PIDS : 0);
+                         (probe && !f->watchproc ? SA_REFRESH_LIST_PIDS : 0) | (probe ? SA_REFRESH_NO_FULL : 0);
         sa_snapshot *snap = NULL;
         sa_refresh_info info;
         unsigned skipped = 0;
@@ -441,6 +435,14 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, 
         freshness_drain(f);
         cpu0 = cpu_usec();
         r = sa_scanner_refresh(m->scanner, m->snapshot, fs, n, flags, &info, &snap);
+        if (r == -EAGAIN && info.full) {
+                if (!f->job) {          /* else the resync walking now ends it */
+                        log_debug("Refresh (%s) needs a full scan, in the background: %s", why, info.reason);
+                        f->refresh_full++;
+                        event_scan(f);
+                }
+                return 0;
+        }
         f->refreshes++;
         f->refresh_closed += info.closed;
         f->refresh_error = r < 0 ? r : 0;
@@ -454,15 +456,14 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, 
                 f->refresh_errors++;
                 /* Its steps may have left the index half updated (a new
                  * process marked walked, say): the next one rebuilds it. */
-                if (!info.full)
-                        sa_scanner_note_lost(m->scanner);
-                if (info.full)
+                if (info.full) {
                         manager_count_scan(m, r);
+                        freshness_schedule_resync(f);
+                } else
+                        sa_scanner_note_lost(m->scanner);
                 if (log_ratelimit_test(&f->probe_rl, &skipped))
                         log_warning_errno(r, "Refresh (%s) failed, answering from the last scan: %m%s",
                                           why, LOG_SUPPRESSED(skipped));
-                if (info.full)
-                        freshness_schedule_resync(f);
                 return info.full ? r : 0;
         }
         if (info.full) {

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The journal writer thread and its bounded queue. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* No CODE_FILE/CODE_LINE/CODE_FUNC of this file in every event entry. */
@@ -14,13 +12,10 @@
 #include <systemd/sd-journal.h>
 
 #include "journal.h"
+#include "qthread.h"
 
 struct journal {
-        pthread_mutex_t lock;
-        pthread_cond_t wake;      /* writer: an entry arrived, or stop */
-        pthread_cond_t drained;   /* owner: the queue became empty */
-        pthread_t thread;
-        bool started, stop;
+        qthread w;                 /* its lock guards all below */
         char *socket_path;
 
         journal_entry **ring;     /* FIFO of max_queue slots */
@@ -41,21 +36,31 @@ static void write_stderr(const journal_entry *e)
         }
 }
 
+static bool has_entries(void *userdata)
+{
+        const journal *j = userdata;
+
+        return j->count > 0;
+}
+
+static bool busy(void *userdata)
+{
+        const journal *j = userdata;
+
+        return j->count > 0 || j->inflight;
+}
+
 static void *writer(void *arg)
 {
         journal *j = arg;
 
-        pthread_mutex_lock(&j->lock);
-        for (;;) {
-                while (j->count == 0 && !j->stop)
-                        pthread_cond_wait(&j->wake, &j->lock);
-                if (j->count == 0)
-                        break;
+        pthread_mutex_lock(&j->w.lock);
+        while (qthread_wait(&j->w, has_entries, j)) {
                 journal_entry *e = j->ring[j->head];
                 j->head = (j->head + 1) % j->max_queue;
                 j->count--;
                 j->inflight = e;
-                pthread_mutex_unlock(&j->lock);
+                pthread_mutex_unlock(&j->w.lock);
 
                 int r = 1;
                 if (access(j->socket_path, F_OK) == 0)
@@ -65,7 +70,7 @@ static void *writer(void *arg)
                         /* No journal, or a dead one (stale socket): the event is not lost. */
                         write_stderr(e);
 
-                pthread_mutex_lock(&j->lock);
+                pthread_mutex_lock(&j->w.lock);
                 j->inflight = NULL;
                 journal_entry_free(e);
                 if (r > 0)
@@ -74,10 +79,9 @@ static void *writer(void *arg)
                         j->stats.sent++;
                 else
                         j->stats.failed++;
-                if (j->count == 0)
-                        pthread_cond_broadcast(&j->drained);
+                qthread_done(&j->w, busy, j);
         }
-        pthread_mutex_unlock(&j->lock);
+        pthread_mutex_unlock(&j->w.lock);
         return NULL;
 }
 
@@ -96,13 +100,7 @@ int journal_new(size_t max_queue, const char *socket_path, journal **ret)
                 r = -ENOMEM;
                 goto fail;
         }
-        pthread_mutex_init(&j->lock, NULL);
-        pthread_cond_init(&j->wake, NULL);
-        pthread_cond_init(&j->drained, NULL);
-        r = -pthread_create(&j->thread, NULL, writer, j);
-        if (r < 0)
-                goto fail;
-        j->started = true;
+        qthread_init(&j->w, writer, j);
         *ret = j;
         return 0;
 fail:
@@ -114,40 +112,15 @@ fail:
 
 journal *journal_free(journal *j, unsigned timeout_ms)
 {
-        struct timespec deadline;
-        bool drained;
-
         if (!j)
                 return NULL;
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-                deadline.tv_sec++;
-                deadline.tv_nsec -= 1000000000L;
-        }
-
-        pthread_mutex_lock(&j->lock);
-        j->stop = true;
-        pthread_cond_broadcast(&j->wake);
-        while ((j->count > 0 || j->inflight) &&
-               pthread_cond_timedwait(&j->drained, &j->lock, &deadline) == 0)
-                ;
-        drained = j->count == 0 && !j->inflight;
-        pthread_mutex_unlock(&j->lock);
-
-        /* A writer stuck in sendmsg() to a stopped journald: cancel it there. */
-        if (!drained)
-                pthread_cancel(j->thread);
-        pthread_join(j->thread, NULL);
+        /* A writer stuck in sendmsg() to a stopped journald is cancelled there. */
+        (void) qthread_stop(&j->w, timeout_ms, busy, j);
         /* Cancelled inside sd_journal_sendv: the entry it was sending is ours to free. */
         journal_entry_free(j->inflight);
 
         for (size_t i = 0; i < j->count; i++)
                 journal_entry_free(j->ring[(j->head + i) % j->max_queue]);
-        pthread_mutex_destroy(&j->lock);
-        pthread_cond_destroy(&j->wake);
-        pthread_cond_destroy(&j->drained);
         free(j->ring);
         free(j->socket_path);
         free(j);
@@ -158,25 +131,31 @@ int journal_submit(journal *j, journal_entry *e)
 {
         int r = 0;
 
-        pthread_mutex_lock(&j->lock);
+        pthread_mutex_lock(&j->w.lock);
         if (j->count == j->max_queue) {
                 j->stats.dropped++;
                 r = -ENOBUFS;
         } else {
                 j->ring[(j->head + j->count) % j->max_queue] = e;
                 j->count++;
-                pthread_cond_signal(&j->wake);
+                r = qthread_kick(&j->w);
+                if (r < 0) {
+                        /* No writer thread: stderr, from here. */
+                        j->count--;
+                        j->stats.failed++;
+                        write_stderr(e);
+                } else
+                        e = NULL;
         }
-        pthread_mutex_unlock(&j->lock);
-        if (r < 0)
-                journal_entry_free(e);
+        pthread_mutex_unlock(&j->w.lock);
+        journal_entry_free(e);
         return r;
 }
 
 void journal_get_stats(journal *j, journal_stats *ret)
 {
-        pthread_mutex_lock(&j->lock);
+        pthread_mutex_lock(&j->w.lock);
         *ret = j->stats;
         ret->queued = j->count;
-        pthread_mutex_unlock(&j->lock);
+        pthread_mutex_unlock(&j->w.lock);
 }

@@ -33,7 +33,12 @@ int journal_new(size_t max_queue, const char *socket_path, journal **ret);
 /* Gives the writer up to timeout_ms to drain, then stops it. NULL-safe. */
 journal *journal_free(journal *j, unsigned timeout_ms);
 
-/* Queues e (ownership passes, also on failure). Never blocks. -ENOBUFS: dropped. */
+/*
+ * Queues e (ownership passes, also on failure). Never blocks. The writer
+ * thread starts with the first entry (after the daemon dropped its
+ * capabilities: qthread.h). -ENOBUFS: dropped; another -errno: no thread,
+ * e was written to stderr here (counted as failed).
+ */
 int journal_submit(journal *j, journal_entry *e);
 
 void journal_get_stats(journal *j, journal_stats *ret);

@@ -109,6 +109,12 @@ static int on_monitor_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
+/* A save failed on the saver's thread: its retry is due in 2 s. */
+static void on_monitor_due(void *userdata)
+{
+        monitor_timer_arm(userdata);
+}
+
 /* One probe of drop_closed(): the cookies the kernel has for a port and protocol. */
 typedef struct port_probe {
         sa_filter filter;
@@ -544,7 +550,7 @@ static int manager_open_monitor(manager *m, const char *state_dir)
         _cleanup_free_ char *state_file = state_path(state_dir);
         int r;
 
-        r = monitor_new(state_file, NULL, on_event, m, &m->monitor);
+        r = monitor_new(state_file, NULL, m->event, on_event, on_monitor_due, m, &m->monitor);
         if (r < 0)
                 return log_error_errno(r, "Cannot start monitoring: %m");
         /* Unknown (logged): a scope change then counts every namespace as in sight. */

@@ -12,6 +12,7 @@
 #include "flap.h"
 #include "log.h"
 #include "monitor.h"
+#include "saver.h"
 #include "state.h"
 
 #define JOURNAL_QUEUE_MAX 1024
@@ -20,11 +21,15 @@
  * change waits at most this long (monitor_next_due()), and is written at
  * the latest by monitor_flush() at shutdown. */
 #define SAVE_MIN_USEC     (2 * USEC_PER_SEC)
+/* At shutdown, the last save may take this long (a slow disk) before it is abandoned. */
+#define SAVE_DRAIN_MS     5000
 
 struct monitor {
         char *state_path;
+        saver *saver;              /* writes the baseline on its thread (NULL: no state_path) */
         journal *journal;
         monitor_emit_fn emit;
+        monitor_due_fn due_changed;
         void *userdata;
 
         state baseline;            /* from the file; used by the first update */
@@ -49,8 +54,10 @@ struct monitor {
         log_ratelimit rl_state, rl_oom;
 };
 
-int monitor_new(const char *state_path, const char *journal_socket, monitor_emit_fn emit,
-                void *userdata, monitor **ret)
+static void on_saved(unsigned ok, unsigned failed, int last, void *userdata);
+
+int monitor_new(const char *state_path, const char *journal_socket, sd_event *event, monitor_emit_fn emit,
+                monitor_due_fn due_changed, void *userdata, monitor **ret)
 {
         monitor *m = calloc(1, sizeof *m);
         char err[512];
@@ -59,6 +66,7 @@ int monitor_new(const char *state_path, const char *journal_socket, monitor_emit
         if (!m)
                 return -ENOMEM;
         m->emit = emit;
+        m->due_changed = due_changed;
         m->userdata = userdata;
         m->rl_state = (log_ratelimit) LOG_RATELIMIT_INIT(600 * USEC_PER_SEC, 1);
         m->rl_oom = (log_ratelimit) LOG_RATELIMIT_INIT(600 * USEC_PER_SEC, 1);
@@ -72,6 +80,11 @@ int monitor_new(const char *state_path, const char *journal_socket, monitor_emit
         if (state_path && !(m->state_path = strdup(state_path))) {
                 r = -ENOMEM;
                 goto fail;
+        }
+        if (state_path) {
+                r = saver_new(event, state_path, on_saved, m, &m->saver);
+                if (r < 0)
+                        goto fail;
         }
         r = journal_new(JOURNAL_QUEUE_MAX, journal_socket, &m->journal);
         if (r < 0)
@@ -116,6 +129,9 @@ monitor *monitor_free(monitor *m)
 {
         if (!m)
                 return NULL;
+        /* Its last results are logged here; nothing is due any more. */
+        m->due_changed = NULL;
+        saver_free(m->saver, SAVE_DRAIN_MS);
         journal_free(m->journal, JOURNAL_DRAIN_MS);
         flap_free(m->flap);
         debounce_free(m->debounce);
@@ -302,19 +318,25 @@ out:
         return r;
 }
 
+/* The baseline's bytes, to the saver's thread (which writes them, on_saved() tells). 0 or -ENOMEM. */
 static int save(monitor *m, const sa_snapshot *snap, const policy *p)
 {
         _cleanup_json_ json_t *known = json_array();
+        char *buf;
+        size_t len;
+        int r;
 
-        if (!m->state_path)
-                return 0;
         if (!known)
                 return -ENOMEM;
         for (size_t i = 0; i < snap->n_listeners; i++)
                 if (policy_watches(p, &snap->listeners[i]) &&
                     json_array_append_new(known, sa_listener_to_json(&snap->listeners[i])) < 0)
                         return -ENOMEM;
-        return state_save(m->state_path, known, m->active, m->n_active);
+        r = state_serialize(known, m->active, m->n_active, &buf, &len);
+        if (r < 0)
+                return r;
+        saver_submit(m->saver, buf, len);
+        return 0;
 }
 
 /*
@@ -351,33 +373,50 @@ static void report_newly_watched(monitor *m, const sa_snapshot *new, const polic
         }
 }
 
-/*
- * Saves the baseline now (a failure is logged, rate-limited, and the save
- * stays pending: tried again at the next due time).
- */
-static void save_now(monitor *m, const sa_snapshot *snap, const policy *p)
+/* n saves failed, the newest with r: logged (rate-limited); the save stays pending, tried again when due. */
+static void save_failed(monitor *m, unsigned n, int r)
 {
         unsigned skipped = 0;
-        int r;
 
-        m->last_save_usec = now_usec(CLOCK_MONOTONIC);
-        r = save(m, snap, p);
-        if (r < 0) {
-                m->dirty = true;
-                m->save_pending = true;
-                m->state_errors++;
-                if (log_ratelimit_test(&m->rl_state, &skipped))
-                        log_error_errno(r, "Cannot save the baseline to %s (kept in memory, will retry "
-                                        "every 2 s): %m%s", m->state_path, LOG_SUPPRESSED(skipped));
+        m->dirty = true;
+        m->save_pending = true;
+        m->state_errors += n;
+        if (log_ratelimit_test(&m->rl_state, &skipped))
+                log_error_errno(r, "Cannot save the baseline to %s (kept in memory, will retry "
+                                "every 2 s): %m%s", m->state_path, LOG_SUPPRESSED(skipped));
+}
+
+/* The saver's thread finished ok + failed saves, the newest with last (on the loop). */
+static void on_saved(unsigned ok, unsigned failed, int last, void *userdata)
+{
+        monitor *m = userdata;
+
+        m->state_saves += ok;
+        if (last < 0) {
+                save_failed(m, failed, last);
+                if (m->due_changed)
+                        m->due_changed(m->userdata);
                 return;
         }
+        m->state_errors += failed;
         if (m->dirty)
                 log_info("Saved the baseline to %s again", m->state_path);
         m->dirty = false;
+}
+
+/* Hands the baseline to the saver now (its result comes to on_saved()). */
+static void save_now(monitor *m, const sa_snapshot *snap, const policy *p)
+{
+        int r;
+
         m->save_due = false;
         m->save_pending = false;
-        if (m->state_path)
-                m->state_saves++;
+        if (!m->state_path)
+                return;
+        m->last_save_usec = now_usec(CLOCK_MONOTONIC);
+        r = save(m, snap, p);
+        if (r < 0)
+                save_failed(m, 1, r);
 }
 
 /* A change to save: now, unless the last save was less than SAVE_MIN_USEC ago (then pending). */
@@ -743,7 +782,7 @@ void monitor_get_stats(monitor *m, monitor_stats *ret)
         debounce_get_stats(m->debounce, &ret->debounce);
         ret->violations_suppressed = m->violations_suppressed;
         ret->closed_meanwhile = m->closed_meanwhile;
-        ret->save_pending = m->save_pending;
+        ret->save_pending = m->save_pending || (m->saver && saver_busy(m->saver));
         ret->state_saves = m->state_saves;
         ret->state_errors = m->state_errors;
         ret->baseline = m->baseline_how;

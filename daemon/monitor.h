@@ -5,7 +5,8 @@
  * watched listeners and new policy violations become events: sent to the
  * journal (never blocking) and handed to an emit callback (the watchers).
  * The baseline is saved after a change, at most once every 2 s (the
- * last change is written by the tick that follows, or at shutdown).
+ * last change is written by the tick that follows, or at shutdown), by a
+ * writer thread (saver.h): the loop only serializes it.
  * A listener opened and closed again and again by one program (flap.h)
  * gives its first transitions as events, then none until its window ends:
  * then one listener_flapping event, and the events that make the
@@ -23,6 +24,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <systemd/sd-event.h>
 
 #include "debounce.h"
 #include "event.h"
@@ -32,6 +34,8 @@
 #include "reload.h"
 
 typedef void (*monitor_emit_fn)(const json_t *event, void *userdata);
+/* monitor_next_due() may have changed outside monitor_update()/monitor_tick() (a save failed). */
+typedef void (*monitor_due_fn)(void *userdata);
 
 typedef struct monitor monitor;
 
@@ -50,11 +54,13 @@ typedef struct monitor_stats {
 
 /*
  * state_path: the baseline file (NULL: no persistence); it is read here and
- * a corrupt one is reported (logged) and rebuilt. journal_socket: NULL for
- * the standard one. Caller frees.
+ * a corrupt one is reported (logged) and rebuilt; saves' results arrive on
+ * event's loop. journal_socket: NULL for the standard one. emit and
+ * due_changed get userdata. Caller frees (monitor_free() waits up to 5 s
+ * for the last save).
  */
-int monitor_new(const char *state_path, const char *journal_socket, monitor_emit_fn emit,
-                void *userdata, monitor **ret);
+int monitor_new(const char *state_path, const char *journal_socket, sd_event *event, monitor_emit_fn emit,
+                monitor_due_fn due_changed, void *userdata, monitor **ret);
 monitor *monitor_free(monitor *m);
 
 /*

@@ -138,14 +138,11 @@ static int sync_parent(const char *path)
         return 0;
 }
 
-int state_save(const char *path, const json_t *listeners, char *const *violations, size_t n)
+int state_serialize(const json_t *listeners, char *const *violations, size_t n, char **ret, size_t *ret_len)
 {
         _cleanup_json_ json_t *root = NULL, *viol = json_array();
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int fd = -1;
         struct timespec now;
-        char boot[64], when[40];
-        int r;
+        char boot[64], when[40], *buf;
 
         if (!viol)
                 return -ENOMEM;
@@ -157,17 +154,44 @@ int state_save(const char *path, const json_t *listeners, char *const *violation
         root = json_pack("{s:i, s:s, s:s, s:O, s:O}", "version", STATE_VERSION, "boot_id", boot,
                          "saved", sa_format_time(&now, when, sizeof when),
                          "listeners", listeners, "violations", viol);
-        if (!root || asprintf(&tmp, "%s.tmp", path) < 0)
+        buf = root ? json_dumps(root, SA_JSON_DUMP_FLAGS) : NULL;
+        if (!buf)
                 return -ENOMEM;
+        *ret_len = strlen(buf);
+        buf[(*ret_len)++] = '\n';      /* json_dumps left room: its NUL becomes the newline */
+        *ret = buf;
+        return 0;
+}
 
+/* Writes all of buf to fd: 0 or -errno (-EIO for a write that made no progress). */
+static int write_all(int fd, const char *buf, size_t len)
+{
+        while (len > 0) {
+                ssize_t k = write(fd, buf, len);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return k < 0 ? -errno : -EIO;
+                buf += k;
+                len -= (size_t) k;
+        }
+        return 0;
+}
+
+int state_write(const char *path, const char *buf, size_t len)
+{
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (asprintf(&tmp, "%s.tmp", path) < 0)
+                return -ENOMEM;
         fd = create_new(tmp);
         if (fd < 0)
                 return fd;
-        errno = 0;
-        if (json_dumpfd(root, fd, SA_JSON_DUMP_FLAGS) < 0 || write(fd, "\n", 1) != 1) {
-                r = errno ? -errno : -EIO;
+        r = write_all(fd, buf, len);
+        if (r < 0)
                 goto fail;
-        }
         if (fsync(fd) < 0) {
                 r = -errno;
                 goto fail;
@@ -180,4 +204,13 @@ int state_save(const char *path, const json_t *listeners, char *const *violation
 fail:
         unlink(tmp);
         return r;
+}
+
+int state_save(const char *path, const json_t *listeners, char *const *violations, size_t n)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = state_serialize(listeners, violations, n, &buf, &len);
+
+        return r < 0 ? r : state_write(path, buf, len);
 }

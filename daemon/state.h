@@ -53,4 +53,12 @@ void state_clear(state *s);
  */
 int state_save(const char *path, const json_t *listeners, char *const *violations, size_t n);
 
+/*
+ * state_save() in two halves, for a writer thread (saver.h): the file's
+ * bytes (ending in a newline; caller frees *ret), cheap and on the loop,
+ * then the slow part, the atomic write (two fsyncs), anywhere.
+ */
+int state_serialize(const json_t *listeners, char *const *violations, size_t n, char **ret, size_t *ret_len);
+int state_write(const char *path, const char *buf, size_t len);
+
 #endif

@@ -867,7 +867,12 @@ int sa_scanner_refresh(sa_scanner *s, const sa_snapshot *old, const sa_filter *f
         clock_gettime(CLOCK_REALTIME, &rf.taken);
         for (size_t i = 0; r >= 0 && !rf.why && i < ELEMENTSOF(refresh_steps); i++)
                 r = refresh_steps[i](&rf);
-        if (r >= 0 && rf.why)
+        if (r >= 0 && rf.why && (flags & SA_REFRESH_NO_FULL)) {
+                rf.info->full = true;
+                rf.info->reason = rf.why;
+                s->lost = true;
+                r = -EAGAIN;
+        } else if (r >= 0 && rf.why)
                 r = refresh_full(&rf, ret);
         else if (r >= 0)
                 r = refresh_changed(&rf) ? refresh_build(&rf, ret) : 0;

@@ -59,6 +59,13 @@ enum {
          * connector, drained first): a known pid is still the same process,
          * its start time is not read again. */
         SA_REFRESH_EXITS_KNOWN = 1u << 2,
+        /* When only a full scan will do, do none: -EAGAIN, with info->full
+         * and info->reason set, and the index marked lost (the steps that
+         * ran may have left it half updated), so that every refresh needs
+         * one until a full scan rebuilds the index (sa_scanner_scan(), or
+         * a job's sa_scanner_scan_finish()). For a caller that has the full
+         * scan done elsewhere (the daemon: on the resync's thread). */
+        SA_REFRESH_NO_FULL = 1u << 3,
 };
 
 /* What one refresh did. */

@@ -752,6 +752,11 @@ mon_get() {
         sa status --json 2>/dev/null | jq -r "(.status // .) | $1"
 }
 
+# mon_at_least PATH N: status's PATH (a number) is N or more (for wait_for).
+mon_at_least() {
+        [ "$(mon_get "$1")" -ge "$2" ] 2>/dev/null
+}
+
 # mon_events: the event counters, e.g. {"listener_added":1,...}.
 mon_events() {
         mon_get '.monitor.events | tojson'

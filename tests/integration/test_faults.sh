@@ -161,7 +161,8 @@ test_faults_state_enospc() {
         start_daemon_journal
         start_listen --tcp 0.0.0.0 443
         refresh
-        [ "$(mon_get .monitor.state.errors)" -ge 1 ] || fail "state.errors after ENOSPC: $(mon_get .monitor.state.errors)"
+        # The saver's thread writes; its result reaches the loop just after.
+        wait_for 3 "state.errors after ENOSPC" mon_at_least .monitor.state.errors 1
         assert_contains "$(cat "$SA_IT_DIR/daemon.log")" "No space left on device" "log names ENOSPC"
         start_listen --udp 0.0.0.0 443
         refresh

@@ -7,6 +7,7 @@
  * test's own.
  */
 #include <check.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -78,12 +79,53 @@ START_TEST(old_maker_walked_without_full_scan)
 }
 END_TEST
 
+/*
+ * SA_REFRESH_NO_FULL: the refresh that needs a full scan does none: -EAGAIN
+ * with the reason, and every refresh after it needs one too (the index is
+ * lost) until a full scan, after which the listener is found cheaply again.
+ */
+START_TEST(no_full_leaves_the_scan_to_the_caller)
+{
+        if (!fixture_enter_netns("no_full_leaves_the_scan_to_the_caller"))
+                return;
+        const unsigned flags = SA_REFRESH_VERIFY | SA_REFRESH_EXITS_KNOWN | SA_REFRESH_NO_FULL;
+        sa_filter f = { .port = 7002 }, other = { .port = 7003 };
+        sa_scanner *s = NULL;
+        sa_snapshot *snap = NULL, *next = NULL;
+        sa_refresh_info info;
+        int fd;
+
+        ck_assert_int_eq(sa_scanner_new(NULL, &s), 0);
+        ck_assert_int_eq(sa_scanner_scan(s, NULL, &snap), 0);
+        fd = fixture_tcp_listen(7002);          /* an old process's new listener, not told */
+        ck_assert_int_eq(sa_scanner_refresh(s, snap, &f, 1, flags, &info, &next), -EAGAIN);
+        ck_assert(info.full);
+        ck_assert_ptr_nonnull(info.reason);
+        ck_assert_ptr_null(next);
+        ck_assert_int_eq(sa_scanner_refresh(s, snap, &other, 1, flags, &info, &next), -EAGAIN);
+        ck_assert_str_eq(info.reason, "process events were lost");
+        ck_assert_ptr_null(next);
+
+        /* The caller's full scan: the index is whole again. */
+        sa_snapshot_free(snap);
+        ck_assert_int_eq(sa_scanner_scan(s, NULL, &snap), 0);
+        ck_assert(held_by_us(snap, 7002));
+        ck_assert_int_ge(sa_scanner_refresh(s, snap, &f, 1, flags, &info, &next), 0);
+        ck_assert_msg(!info.full, "full scan: %s", info.reason ?: "");
+        close(fd);
+        sa_snapshot_free(next);
+        sa_snapshot_free(snap);
+        sa_scanner_free(s);
+}
+END_TEST
+
 Suite *listen_maker_suite(void)
 {
         Suite *s = suite_create("listen_maker");
         TCase *tc = tcase_create("live");
 
         tcase_add_test(tc, old_maker_walked_without_full_scan);
+        tcase_add_test(tc, no_full_leaves_the_scan_to_the_caller);
         suite_add_tcase(s, tc);
         return s;
 }
