@@ -77,7 +77,7 @@ void freshness_note_full_scan(freshness *f, uint64_t cpu)
 static bool kick_refresh(freshness *f);
 static void heat_after(freshness *f, uint64_t delay);
 static int verify_all(freshness *f, const char *why);
-static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, bool verify, const char *why);
+static int refresh(freshness *f, const sa_filter *fs, size_t n, bool probe, bool verify, const char *why);
 static void event_scan(freshness *f);
 
 /* The scan for co's waiters (of cmd) ended with r: every one with a ticket up to upto gets its answer. */
