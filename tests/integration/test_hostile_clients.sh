@@ -9,9 +9,10 @@
 # that never reads (dropped at WatcherStallTimeout=, its slot freed).
 
 # The raw clients: one script, a mode each (stdout: one line of results).
-#   hold N GO      N connections, each answered a status; one more must be
-#                  refused; prints "HELD N: <reply to the extra one>", then
-#                  holds them until the file GO exists (25 s at most)
+#   hold N GO      N watchers (busy: never evicted), each answered; one
+#                  more must be refused; prints "HELD N: <reply to the
+#                  extra one>", then holds them until the file GO exists
+#                  (25 s at most)
 #   flood N GO     N connections in a loop (kept open, nothing read); prints
 #                  "FLOODED N", holds them until GO exists
 #   trickle SECS   {"cmd":"status"} a byte every SECS; prints JSON: reply
@@ -56,7 +57,7 @@ if mode == "hold":
     held = []
     for i in range(n):
         s = connect()
-        s.sendall(b"{\"cmd\":\"status\"}\n")
+        s.sendall(b"{\"cmd\":\"watch\"}\n")
         r = line(s)
         if r is None or json.loads(r).get("ok") is not True:
             print("connection %d of %d not served: %r" % (i + 1, n, r))
@@ -154,8 +155,9 @@ start_hostile() {
         fail "hostile client $1: no output after 10 s"
 }
 
-# MaxClients= idle connections from one group member: the member gets no
-# more, root still does (its reserve), and the slots free when they leave.
+# MaxClients= watchers (never evicted) from one group member: the member
+# gets no more ("busy"), root still does (its reserve), and the slots free
+# when they leave.
 test_hostile_clients_root_reserve() {
         hostile_setup
         local go=$SA_IT_DIR/hold.go out=$SA_IT_DIR/hold.out
@@ -165,6 +167,7 @@ test_hostile_clients_root_reserve() {
         refresh
         start_hostile "$out" as_member hold 16 "$go"
         note "member: $(cat "$out")"
+        assert_contains "$(cat "$out")" '"code":"busy"' "the member's 17th connection"
         assert_contains "$(cat "$out")" "too many clients" "the member's 17th connection"
         timed WHO sa who 443 --json
         assert_eq 0 "$WHO_rc" "who 443 as root while a member holds MaxClients=16 connections: $WHO_err"
@@ -172,6 +175,8 @@ test_hostile_clients_root_reserve() {
         note "root's who 443 with every slot taken: $WHO_ms ms"
         wait_until 5 mon_is '.clients.connected' 17 ||
                 fail "connected: $(mon_get '.clients.connected'), expected 16 of the member's and root's status"
+        assert_eq 1 "$(mon_get '.clients.refused_busy')" "clients.refused_busy"
+        assert_eq 0 "$(mon_get '.clients.evicted')" "clients.evicted (watchers are never evicted)"
         touch "$go"
         wait_exit "$HOSTILE_PID" 10 || fail "member client did not end"
         wait_until 5 mon_is '.clients.connected' 1 || fail "slots not freed: $(mon_get '.clients.connected') connected"
@@ -193,7 +198,7 @@ test_hostile_clients_outsiders_use_no_slots() {
         [ "$fds1" -le $((fds0 + 16 + 4)) ] || fail "daemon holds $fds1 fds with 300 outsiders connected (was $fds0)"
         run_cap OUT as_member "${HPY[@]}" hold "$SOCK" 4 "$SA_IT_DIR"   # GO exists: no holding
         assert_eq 0 "$OUT_rc" "a member's 4 connections while outsiders flood: $OUT"
-        assert_contains "$OUT" "too many clients" "the member's 5th connection"
+        assert_contains "$OUT" '"code":"busy"' "the member's 5th connection"
         assert_json "$(sa status --json)" '(.status // .) | .clients.denied >= 300' "clients.denied"
         touch "$go"
         wait_exit "$HOSTILE_PID" 10 || fail "outsider client did not end"
