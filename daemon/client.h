@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The clients of the control socket (client.c), as control.c sees them: a
- * pool of connected clients that control.c adds to after its accept-time
- * checks. What the command handlers see of a client (client_pid(),
+ * The clients of the control socket (client.c, clientslots.c), as
+ * control.c sees them: a pool of connected clients that control.c adds to
+ * after its accept-time checks. What the command handlers see of a client (client_pid(),
  * client_set_watching()...) is in control.h.
  */
 #ifndef SAD_CLIENT_H
