@@ -131,11 +131,22 @@ static int parse_line(const char *line, size_t len, json_t **ret)
         return 0;
 }
 
-/* An "ok":false reply: "sockaudit: daemon error (CODE): MESSAGE", exit 4. */
+/*
+ * An "ok":false reply: "sockaudit: daemon error (CODE): MESSAGE", exit 4;
+ * "busy" (no slot for this connection now) says so and exits 3, as when
+ * the daemon cannot be reached: trying again later may work.
+ */
 static int daemon_error(const json_t *reply)
 {
         const json_t *e = json_object_get(reply, "error");
+        const char *code = json_string_value(json_object_get(e, "code"));
 
+        if (code && strcmp(code, "busy") == 0) {
+                fputs("sockaudit: sockauditd is too busy to serve this connection, try again later: ", stderr);
+                put_escaped(stderr, json_string_value(json_object_get(e, "message")));
+                fputc('\n', stderr);
+                return EXIT_UNREACHABLE;
+        }
         fputs("sockaudit: daemon error (", stderr);
         put_escaped(stderr, json_string_value(json_object_get(e, "code")));
         fputs("): ", stderr);

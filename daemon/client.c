@@ -17,6 +17,7 @@
 
 #include "util.h"
 #include "client.h"
+#include "clientstate.h"
 #include "log.h"
 #include "replybuf.h"
 #include "replyorder.h"
@@ -31,58 +32,6 @@
 #define CLIENT_IN_START ((size_t) 1024)
 /* A refused peer gets this long to read its reply and hang up. */
 #define LINGER_USEC (2 * USEC_PER_SEC)
-
-struct client {
-        client_pool *pool;
-        client *prev, *next;
-        int fd;
-        pid_t pid;
-        uid_t uid;
-        sd_event_source *io, *timer;
-        client *ready_prev, *ready_next;  /* in the pool's queue of clients with a request */
-        bool in_ready;
-
-        char *in;                /* in_size bytes; [in_start, in_end) unread */
-        size_t in_size;          /* CLIENT_IN_START .. CLIENT_IN_SIZE */
-        size_t in_start, in_end;
-        size_t scan_pos;         /* [in_start, scan_pos) holds no '\n' */
-        bool discarding;         /* inside an overlong line: drop up to its '\n' */
-        bool eof;                /* the peer will send nothing more */
-        bool closing;            /* close once the output is written (denied) */
-        bool lingering;          /* closing, reply written: dropping input until EOF */
-        bool watching;           /* sent "watch": gets events, no idle timeout */
-        uint64_t lost;           /* events it missed since it last caught up */
-
-        /* CLOCK_MONOTONIC times for the deadlines (0: none running). */
-        uint64_t active_at;      /* last byte read or written: the idle timeout */
-        uint64_t partial_since;  /* first byte of the unfinished request line */
-        uint64_t stalled_since;  /* a watcher's first lost event, until it catches up */
-
-        char *out;               /* [out_start, out_end) still to send */
-        size_t out_start, out_end, out_size;
-
-        reply_order order;       /* replies held behind a deferred one (empty: none) */
-};
-
-struct client_pool {
-        sd_event *event;
-        control_handler handler;
-        void *userdata;
-
-        client *clients;
-        unsigned n_clients;
-        unsigned n_refusing;     /* of n_clients: refused, saying goodbye */
-        uint64_t request_usec;   /* a request line's deadline from its first byte */
-        uint64_t stall_usec;     /* a watcher's time to catch up after losing events */
-        /* Clients with a buffered request, served one request per loop
-         * iteration in turn (a round robin: none can starve the others). */
-        client *ready_head, *ready_tail;
-        sd_event_source *work;
-        /* Counters for control_stats. */
-        uint64_t requests, errors, dropped, events_lost;
-        unsigned watchers;
-        log_ratelimit rl_drop, rl_stall, rl_deadline;
-};
 
 static void ready_remove(client *c)
 {
@@ -121,7 +70,7 @@ static void ready_append(client *c)
         sd_event_source_set_enabled(p->work, SD_EVENT_ON);
 }
 
-static client *client_free(client *c)
+client *client_free(client *c)
 {
         if (!c)
                 return NULL;
@@ -157,11 +106,6 @@ pid_t client_pid(const client *c)
 uid_t client_uid(const client *c)
 {
         return c->uid;
-}
-
-static size_t client_out_pending(const client *c)
-{
-        return c->out_end - c->out_start;
 }
 
 /*

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The clients of the control socket (client.c), as control.c sees them: a
- * pool of connected clients that control.c adds to after its accept-time
- * checks. What the command handlers see of a client (client_pid(),
+ * The clients of the control socket (client.c, clientslots.c), as
+ * control.c sees them: a pool of connected clients that control.c adds to
+ * after its accept-time checks. What the command handlers see of a client (client_pid(),
  * client_set_watching()...) is in control.h.
  */
 #ifndef SAD_CLIENT_H
@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <systemd/sd-event.h>
 
+#include "admission.h"
 #include "control.h"
 
 typedef struct client_pool client_pool;
@@ -65,6 +66,25 @@ void client_start(client *c);
  * linger). May drop (free) c at once.
  */
 void client_refuse(client *c, json_t *reply);
+
+/*
+ * The admitted clients (not those saying goodbye) as admission_decide()
+ * sees them: up to max, each with its client in owners[i] (borrowed).
+ * Busy: a request line started or waiting, a reply deferred or not yet
+ * written, or a watcher. Returns how many were filled. O(clients).
+ */
+size_t client_pool_slots(const client_pool *p, admission_slot *slots, client **owners, size_t max);
+
+/*
+ * Closes c to make room (admission.h): reply (consumed) is sent, then c
+ * lingers as a refused one does (client_refuse()), or, with
+ * CONTROL_REFUSING_MAX already lingering, gets one non-blocking write and
+ * is closed at once. c is gone from the pool's count either way.
+ */
+void client_evict(client *c, json_t *reply);
+
+/* One non-blocking write of reply (consumed; NULL: nothing), then fd is closed. */
+void client_say_and_close(int fd, json_t *reply);
 
 /* control_deferred_count() and control_answer_deferred() (control.h) for the pool's clients. */
 size_t client_pool_deferred_count(const client_pool *p, unsigned kind, uint64_t upto);

@@ -133,7 +133,7 @@ static json_t *status_reply(manager *m)
         }
         control_get_stats(m->control, &cs);
         status = json_pack("{s:s,s:i,s:s,s:f,s:o,s:b,s:o,s:I,s:o,"
-                           "s:{s:i,s:i,s:I,s:I},s:{s:I,s:I},s:I}",
+                           "s:{s:i,s:i,s:i,s:I,s:I,s:I,s:I},s:{s:I,s:I},s:I}",
                            "version", SA_VERSION,
                            "pid", (int) getpid(),
                            "started", sa_format_time(&m->started, started, sizeof(started)),
@@ -146,8 +146,11 @@ static json_t *status_reply(manager *m)
                            "clients",
                                    "connected", (int) cs.connected,
                                    "max", (int) cs.max,
+                                   "max_per_user", (int) cs.max_per_user,
                                    "accepted", (json_int_t) cs.accepted,
                                    "denied", (json_int_t) cs.denied,
+                                   "evicted", (json_int_t) cs.evicted,
+                                   "refused_busy", (json_int_t) cs.rejected,
                            "requests",
                                    "total", (json_int_t) cs.requests,
                                    "errors", (json_int_t) cs.errors,

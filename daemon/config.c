@@ -293,6 +293,23 @@ static bool parse_timespan_key(parser *p, const char *key, const char *value, ui
         return true;
 }
 
+/* MaxClients=, MaxClientsPerUser=: a count of clients, 1-CONFIG_MAX_CLIENTS_MAX. */
+static bool parse_clients(parser *p, const char *key, const char *value, unsigned *ret)
+{
+        unsigned long v = 0;
+        const char *d = value;
+
+        for (; *d >= '0' && *d <= '9' && v <= CONFIG_MAX_CLIENTS_MAX; d++)
+                v = v * 10 + (unsigned long) (*d - '0');
+        if (d == value || *d || v < 1 || v > CONFIG_MAX_CLIENTS_MAX) {
+                parser_fail(p, "%s=: \"%.64s\" is not a number of clients (1-%u)",
+                            key, value, CONFIG_MAX_CLIENTS_MAX);
+                return false;
+        }
+        *ret = (unsigned) v;
+        return true;
+}
+
 static bool daemon_key(parser *p, const char *key, const char *value)
 {
         daemon_config *c = p->cfg;
@@ -344,20 +361,10 @@ static bool daemon_key(parser *p, const char *key, const char *value)
                 }
                 return true;
         }
-        if (strcmp(key, "MaxClients") == 0) {
-                unsigned long v = 0;
-                const char *d = value;
-
-                for (; *d >= '0' && *d <= '9' && v <= CONFIG_MAX_CLIENTS_MAX; d++)
-                        v = v * 10 + (unsigned long) (*d - '0');
-                if (d == value || *d || v < 1 || v > CONFIG_MAX_CLIENTS_MAX) {
-                        parser_fail(p, "MaxClients=: \"%.64s\" is not a number of clients (1-%u)",
-                                    value, CONFIG_MAX_CLIENTS_MAX);
-                        return false;
-                }
-                c->max_clients = (unsigned) v;
-                return true;
-        }
+        if (strcmp(key, "MaxClients") == 0)
+                return parse_clients(p, key, value, &c->max_clients);
+        if (strcmp(key, "MaxClientsPerUser") == 0)
+                return parse_clients(p, key, value, &c->max_clients_per_user);
         if (strcmp(key, "RedactCmdline") == 0)
                 return parse_boolean(p, key, value, &c->redact_cmdline);
         parser_fail(p, "unknown key \"%.64s\" in [Daemon]", key);

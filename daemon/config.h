@@ -20,8 +20,8 @@
 #define CONFIG_SCAN_INTERVAL_MAX_USEC (UINT64_C(3600) * 1000000)
 #define CONFIG_SCAN_INTERVAL_DEFAULT_USEC (UINT64_C(5) * 1000000)
 
-/* [Daemon] MaxClients=: control clients connected at once. */
-#define CONFIG_MAX_CLIENTS_DEFAULT 64u
+/* [Daemon] MaxClients=: control clients connected at once; MaxClientsPerUser= (0: a quarter of them). */
+#define CONFIG_MAX_CLIENTS_DEFAULT 4096u
 #define CONFIG_MAX_CLIENTS_MAX     65536u
 
 /* [Daemon] RequestTimeout=, WatcherStallTimeout=: see control_set_timeouts(). */
@@ -38,6 +38,7 @@ typedef struct daemon_config {
         uint64_t scan_interval_usec;
         config_namespaces namespaces;
         unsigned max_clients;    /* 1..CONFIG_MAX_CLIENTS_MAX */
+        unsigned max_clients_per_user; /* 0 (the default) or 1..CONFIG_MAX_CLIENTS_MAX; root exempt */
         uint64_t request_timeout_usec; /* a request line, from its first byte */
         uint64_t watcher_stall_usec;   /* a watcher's full queue, before it is dropped */
         sa_scan_method scan_method; /* [Daemon] ScanMethod=auto|ebpf|procfs; read at start only */

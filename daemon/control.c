@@ -3,9 +3,10 @@
  * The control socket itself (control.h): taking the socket systemd passed
  * or binding one (parent directory, stale-socket probe, umask, 0660, group
  * "sockaudit"), accepting with a pause when out of descriptors, the peer
- * check (SO_PEERCRED, SO_PEERGROUPS) and then the limit on clients (with
- * slots kept for root), and handing each connection to the client pool
- * (client.c), which runs its state machine.
+ * check (SO_PEERCRED, SO_PEERGROUPS), then the limits on clients (total,
+ * per uid, slots kept for root; an idle client evicted to make room:
+ * admission.c), and handing each connection to the client pool (client.c),
+ * which runs its state machine.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "util.h"
+#include "admission.h"
 #include "client.h"
 #include "control.h"
 #include "log.h"
@@ -50,8 +52,12 @@ struct control {
 
         client_pool *pool;       /* every connected client */
         unsigned max_clients;    /* CONTROL_CLIENTS_MAX unless set */
-        uint64_t accepted, denied, rejected;    /* for control_stats */
-        log_ratelimit rl_accept, rl_denied, rl_full;
+        unsigned max_per_user;   /* admission_default_per_user() unless set */
+        admission_slot *slots;   /* scratch for admission_decide(): slots_cap each */
+        client **owners;
+        size_t slots_cap;
+        uint64_t accepted, denied, rejected, evicted;   /* for control_stats */
+        log_ratelimit rl_accept, rl_denied, rl_full, rl_evict;
 };
 
 /* Root, or the sockaudit group as primary or supplementary group. */
@@ -84,46 +90,17 @@ static bool peer_allowed(const control *ctl, int fd, const struct ucred *cred)
         return false;
 }
 
-/* Says why in one non-blocking write (reply consumed; NULL: nothing), closes fd. */
-static void say_and_close(int fd, json_t *reply)
-{
-        _cleanup_json_ json_t *r = reply;
-        _cleanup_free_ char *line = NULL;
-        size_t len;
-
-        if (r && reply_format(r, &line, &len) >= 0)
-                (void) send(fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-        safe_close(fd);
-}
-
-/* Whether a peer with uid may take one more slot: root has a few of its own. */
-static bool control_has_room(const control *ctl, uid_t uid)
-{
-        unsigned limit = ctl->max_clients + (uid == 0 ? CONTROL_ROOT_RESERVE : 0);
-
-        return client_pool_size(ctl->pool) < limit;
-}
-
 /*
- * A peer that is neither root nor in the group: told so, and never counted
- * against MaxClients=. The reply lingers (client_refuse()) for at most
- * CONTROL_REFUSING_MAX peers at a time; beyond that one write and close,
- * so a loop of such connects cannot pile up descriptors either.
+ * A peer turned away (reply consumed): the reply lingers (client_refuse())
+ * for at most CONTROL_REFUSING_MAX peers at a time; beyond that one write
+ * and close, so a loop of connects cannot pile up descriptors.
  */
-static void control_deny(control *ctl, int fd, const struct ucred *cred)
+static void control_goodbye(control *ctl, int fd, const struct ucred *cred, json_t *reply)
 {
-        json_t *reply = reply_error(REQUEST_ERROR_DENIED,
-                                    "permission denied: root or group " CONTROL_GROUP " only");
-        unsigned skipped = 0;
         client *c;
 
-        ctl->denied++;
-        if (log_ratelimit_test(&ctl->rl_denied, &skipped))
-                log_notice("Denied client pid %d uid %u gid %u: not root, not in group "
-                           CONTROL_GROUP "%s",
-                           (int) cred->pid, (unsigned) cred->uid, (unsigned) cred->gid, LOG_SUPPRESSED(skipped));
         if (client_pool_refusing(ctl->pool) >= CONTROL_REFUSING_MAX) {
-                say_and_close(fd, reply);
+                client_say_and_close(fd, reply);
                 return;
         }
         if (client_new(ctl->pool, fd, cred, &c) < 0) {
@@ -133,10 +110,88 @@ static void control_deny(control *ctl, int fd, const struct ucred *cred)
         client_refuse(c, reply);
 }
 
+/* Room for admission_decide() to see every admitted client. 0 or -ENOMEM. */
+static int control_grow_slots(control *ctl, size_t n)
+{
+        size_t cap = ctl->slots_cap ? ctl->slots_cap : 64;
+        admission_slot *slots;
+        client **owners;
+
+        if (n <= ctl->slots_cap)
+                return 0;
+        while (cap < n)
+                cap *= 2;
+        slots = reallocarray(ctl->slots, cap, sizeof(*slots));
+        if (!slots)
+                return -ENOMEM;
+        ctl->slots = slots;
+        owners = reallocarray(ctl->owners, cap, sizeof(*owners));
+        if (!owners)
+                return -ENOMEM;
+        ctl->owners = owners;
+        ctl->slots_cap = cap;
+        return 0;
+}
+
+/*
+ * Whether a peer with cred may take a slot (admission.h): 0 yes, possibly
+ * after evicting one idle client (told "busy"); -EBUSY no; -ENOMEM.
+ */
+static int control_admit(control *ctl, const struct ucred *cred)
+{
+        const admission_limits lim = {
+                .total = ctl->max_clients,
+                .per_user = ctl->max_per_user,
+                .root_reserve = CONTROL_ROOT_RESERVE,
+        };
+        size_t n = client_pool_size(ctl->pool), victim = 0;
+        unsigned skipped = 0;
+        client *c;
+
+        /* Below both limits whatever the others hold: no need to look. */
+        if (n < lim.total && (cred->uid == 0 || n < lim.per_user))
+                return 0;
+        if (control_grow_slots(ctl, n) < 0)
+                return -ENOMEM;
+        n = client_pool_slots(ctl->pool, ctl->slots, ctl->owners, ctl->slots_cap);
+        switch (admission_decide(&lim, ctl->slots, n, cred->uid, &victim)) {
+        case ADMISSION_ADMIT:
+                return 0;
+        case ADMISSION_EVICT:
+                c = ctl->owners[victim];
+                ctl->evicted++;
+                if (log_ratelimit_test(&ctl->rl_evict, &skipped))
+                        log_notice("Evicted idle client (pid %d, uid %u) to admit pid %d uid %u: "
+                                   "MaxClients=%u, MaxClientsPerUser=%u%s",
+                                   (int) client_pid(c), (unsigned) client_uid(c), (int) cred->pid,
+                                   (unsigned) cred->uid, lim.total, lim.per_user, LOG_SUPPRESSED(skipped));
+                client_evict(c, reply_error(REQUEST_ERROR_BUSY, "closed to make room for a new client: "
+                                            "this connection was idle the longest (MaxClients=%u, "
+                                            "MaxClientsPerUser=%u)", lim.total, lim.per_user));
+                return 0;
+        case ADMISSION_REFUSE:
+        default:
+                return -EBUSY;
+        }
+}
+
+/* A peer that is neither root nor in the group: told so, never counted against MaxClients=. */
+static void control_deny(control *ctl, int fd, const struct ucred *cred)
+{
+        unsigned skipped = 0;
+
+        ctl->denied++;
+        if (log_ratelimit_test(&ctl->rl_denied, &skipped))
+                log_notice("Denied client pid %d uid %u gid %u: not root, not in group "
+                           CONTROL_GROUP "%s",
+                           (int) cred->pid, (unsigned) cred->uid, (unsigned) cred->gid, LOG_SUPPRESSED(skipped));
+        control_goodbye(ctl, fd, cred, reply_error(REQUEST_ERROR_DENIED,
+                                                   "permission denied: root or group " CONTROL_GROUP " only"));
+}
+
 /*
  * An accepted connection: credentials first (a denied peer never takes a
- * slot), then the limit (root past it by CONTROL_ROOT_RESERVE), then the
- * client pool.
+ * slot), then the limits (control_admit()), then the client pool.
  */
 static void control_add_client(control *ctl, int fd)
 {
@@ -144,6 +199,7 @@ static void control_add_client(control *ctl, int fd)
         socklen_t len = sizeof(cred);
         unsigned skipped = 0;
         client *c;
+        int r;
 
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
                 log_debug_errno(errno, "SO_PEERCRED failed, closing client: %m");
@@ -154,13 +210,22 @@ static void control_add_client(control *ctl, int fd)
                 control_deny(ctl, fd, &cred);
                 return;
         }
-        if (!control_has_room(ctl, cred.uid)) {
+        r = control_admit(ctl, &cred);
+        if (r == -ENOMEM) {
+                log_warning("Out of memory admitting a client (pid %d, uid %u), closing it",
+                            (int) cred.pid, (unsigned) cred.uid);
+                safe_close(fd);
+                return;
+        }
+        if (r < 0) {
                 ctl->rejected++;
                 if (log_ratelimit_test(&ctl->rl_full, &skipped))
-                        log_warning("Refused a client (pid %d, uid %u): %u clients connected already%s",
+                        log_warning("Refused a client (pid %d, uid %u): %u clients connected, none idle%s",
                                     (int) cred.pid, (unsigned) cred.uid, client_pool_size(ctl->pool),
                                     LOG_SUPPRESSED(skipped));
-                say_and_close(fd, reply_error(REQUEST_ERROR_INTERNAL, "too many clients"));
+                control_goodbye(ctl, fd, &cred, reply_error(REQUEST_ERROR_BUSY,
+                                "too many clients, none idle (MaxClients=%u, MaxClientsPerUser=%u): "
+                                "try again later", ctl->max_clients, ctl->max_per_user));
                 return;
         }
         if (client_new(ctl->pool, fd, &cred, &c) < 0)
@@ -358,6 +423,8 @@ int control_new(sd_event *event, const char *path, control_handler handler, void
         ctl->fd = -1;
         ctl->event = sd_event_ref(event);
         ctl->max_clients = CONTROL_CLIENTS_MAX;
+        ctl->max_per_user = admission_default_per_user(CONTROL_CLIENTS_MAX);
+        ctl->rl_evict = (log_ratelimit) LOG_RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
         ctl->rl_accept = (log_ratelimit) LOG_RATELIMIT_INIT(60 * USEC_PER_SEC, 1);
         ctl->rl_denied = (log_ratelimit) LOG_RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
         ctl->rl_full = (log_ratelimit) LOG_RATELIMIT_INIT(60 * USEC_PER_SEC, 1);
@@ -405,6 +472,8 @@ control *control_free(control *ctl)
             st.st_dev == ctl->dev && st.st_ino == ctl->ino)
                 unlink(ctl->path);
         safe_close(ctl->fd);
+        free(ctl->slots);
+        free(ctl->owners);
         free(ctl->path);
         sd_event_unref(ctl->event);
         free(ctl);
@@ -415,24 +484,29 @@ void control_get_stats(const control *ctl, control_stats *ret)
 {
         client_pool_get_stats(ctl->pool, ret);
         ret->max = ctl->max_clients;
+        ret->max_per_user = ctl->max_per_user;
         ret->accepted = ctl->accepted;
         ret->denied = ctl->denied;
         ret->rejected = ctl->rejected;
+        ret->evicted = ctl->evicted;
 }
 
 /* Descriptors kept free for everything but clients (netlink, /proc walk, journal). */
 #define CONTROL_FD_RESERVE 128u
 
-void control_set_max_clients(control *ctl, unsigned max)
+void control_set_max_clients(control *ctl, unsigned max, unsigned per_user)
 {
         struct rlimit rl;
         rlim_t want;
 
         if (max == 0)
                 max = CONTROL_CLIENTS_MAX;
-        if (max != ctl->max_clients)
-                log_info("Accepting up to %u control clients", max);
+        if (per_user == 0)
+                per_user = admission_default_per_user(max);
+        if (max != ctl->max_clients || per_user != ctl->max_per_user)
+                log_info("Accepting up to %u control clients, %u per user (root exempt)", max, per_user);
         ctl->max_clients = max;
+        ctl->max_per_user = per_user;
         /* Clients already connected above a lowered limit stay until they leave. */
         want = (rlim_t) max + CONTROL_ROOT_RESERVE + CONTROL_REFUSING_MAX + CONTROL_FD_RESERVE;
         if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)

@@ -17,9 +17,9 @@
 #include <jansson.h>
 #include <systemd/sd-event.h>
 
-#define CONTROL_CLIENTS_MAX   64                      /* default; control_set_max_clients() */
+#define CONTROL_CLIENTS_MAX   4096                    /* default; control_set_max_clients() */
 #define CONTROL_ROOT_RESERVE  8u                      /* slots above the limit only uid 0 may take */
-#define CONTROL_REFUSING_MAX  16u                     /* denied peers given a lingering goodbye */
+#define CONTROL_REFUSING_MAX  16u                     /* denied/evicted peers given a lingering goodbye */
 #define CONTROL_IDLE_USEC     (30 * UINT64_C(1000000))
 #define CONTROL_REQUEST_USEC  (30 * UINT64_C(1000000)) /* a request line, from its first byte */
 #define CONTROL_STALL_USEC    (30 * UINT64_C(1000000)) /* a watcher's full queue, before the drop */
@@ -50,9 +50,11 @@ int control_reply_from_json(json_t *reply, control_reply *ret);
 typedef struct control_stats {
         unsigned connected;
         unsigned max;
+        unsigned max_per_user;    /* MaxClientsPerUser= (or its default); root exempt */
         uint64_t accepted;        /* connections accepted, denied ones included */
         uint64_t denied;          /* refused by the peer check */
-        uint64_t rejected;        /* refused because max clients were connected */
+        uint64_t rejected;        /* refused "busy": full, and no idle client to evict */
+        uint64_t evicted;         /* idle clients closed ("busy") to make room for a newcomer */
         uint64_t dropped;         /* closed for not reading their replies or events */
         uint64_t requests;        /* request lines answered */
         uint64_t errors;          /* ... of which with "ok":false */
@@ -76,16 +78,19 @@ control *control_free(control *ctl);
 void control_refresh_group(control *ctl);
 
 /*
- * Clients served at once (0: CONTROL_CLIENTS_MAX); one more is refused
- * with "too many clients", except root, which may take CONTROL_ROOT_RESERVE
- * slots more (so a full house of group members never locks root out).
- * Peers that are neither root nor in the group never count: they are
- * refused before the limit is looked at. Raises the soft RLIMIT_NOFILE (up
- * to the hard one) to all of that plus a reserve, and logs when that is
- * not enough. Lowering it closes nobody. For [Daemon] MaxClients= at start
- * and on reload.
+ * Clients served at once (max; 0: CONTROL_CLIENTS_MAX), and by one uid
+ * other than root (per_user; 0: admission_default_per_user(max)). Root may
+ * take CONTROL_ROOT_RESERVE slots more (so a full house of group members
+ * never locks root out). A newcomer over a limit takes the slot of the
+ * client idle the longest (its own uid's at the per-user cap), which gets
+ * "busy" and is closed; with none idle the newcomer gets "busy"
+ * (admission.h has the rules). Peers that are neither root nor in the
+ * group never count: they are refused before the limits are looked at.
+ * Raises the soft RLIMIT_NOFILE (up to the hard one) to all of that plus a
+ * reserve, and logs when that is not enough. Lowering it closes nobody.
+ * For [Daemon] MaxClients= and MaxClientsPerUser= at start and on reload.
  */
-void control_set_max_clients(control *ctl, unsigned max);
+void control_set_max_clients(control *ctl, unsigned max, unsigned per_user);
 
 /*
  * [Daemon] RequestTimeout= and WatcherStallTimeout= (0: the default, 30 s):

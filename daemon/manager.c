@@ -326,7 +326,7 @@ int manager_reload(manager *m)
                 config_free(old);
         }
         control_refresh_group(m->control);
-        control_set_max_clients(m->control, m->config->max_clients);
+        control_set_max_clients(m->control, m->config->max_clients, m->config->max_clients_per_user);
         control_set_timeouts(m->control, m->config->request_timeout_usec, m->config->watcher_stall_usec);
         manager_notify_status(m, "READY=1\n");
         return r;
@@ -539,7 +539,7 @@ static int manager_open_control(manager *m, const char *socket_path)
         r = control_new(m->event, socket_path, commands_dispatch, m, &m->control);
         if (r < 0)
                 return r;        /* logged */
-        control_set_max_clients(m->control, m->config->max_clients);
+        control_set_max_clients(m->control, m->config->max_clients, m->config->max_clients_per_user);
         control_set_timeouts(m->control, m->config->request_timeout_usec, m->config->watcher_stall_usec);
         return 0;
 }

@@ -25,6 +25,7 @@ static const char *const error_names[_REQUEST_ERROR_MAX] = {
         [REQUEST_ERROR_TOO_LARGE] = "too_large",
         [REQUEST_ERROR_DENIED] = "denied",
         [REQUEST_ERROR_INTERNAL] = "internal",
+        [REQUEST_ERROR_BUSY] = "busy",
 };
 
 const char reply_out_of_memory_line[] =

@@ -31,6 +31,7 @@ typedef enum request_error_code {
         REQUEST_ERROR_TOO_LARGE,
         REQUEST_ERROR_DENIED,
         REQUEST_ERROR_INTERNAL,
+        REQUEST_ERROR_BUSY,      /* no slot for the connection: refused or evicted */
         _REQUEST_ERROR_MAX,
 } request_error_code;
 

@@ -9,9 +9,10 @@
 # that never reads (dropped at WatcherStallTimeout=, its slot freed).
 
 # The raw clients: one script, a mode each (stdout: one line of results).
-#   hold N GO      N connections, each answered a status; one more must be
-#                  refused; prints "HELD N: <reply to the extra one>", then
-#                  holds them until the file GO exists (25 s at most)
+#   hold N GO      N watchers (busy: never evicted), each answered; one
+#                  more must be refused; prints "HELD N: <reply to the
+#                  extra one>", then holds them until the file GO exists
+#                  (25 s at most)
 #   flood N GO     N connections in a loop (kept open, nothing read); prints
 #                  "FLOODED N", holds them until GO exists
 #   trickle SECS   {"cmd":"status"} a byte every SECS; prints JSON: reply
@@ -19,6 +20,12 @@
 #                  from the first byte to the reply or the hang-up)
 #   stall GO       sends watch, reads its first line, then reads nothing;
 #                  prints "WATCHING", then at GO "closed" or "open"
+#   mixed N GO     N connections, the even ones idle, the odd ones sending
+#                  {"cmd":"status"} a byte every 0.5 s (the first at once);
+#                  prints "FLOODED N" once all are connected, holds them
+#                  until GO and every request is sent (25 s at most), then
+#                  prints JSON: how many got "busy" or an answer, how many
+#                  are silent (open or closed), the first one's reply
 HOSTILE_PY='
 import json, os, select, socket, sys, time
 
@@ -56,7 +63,7 @@ if mode == "hold":
     held = []
     for i in range(n):
         s = connect()
-        s.sendall(b"{\"cmd\":\"status\"}\n")
+        s.sendall(b"{\"cmd\":\"watch\"}\n")
         r = line(s)
         if r is None or json.loads(r).get("ok") is not True:
             print("connection %d of %d not served: %r" % (i + 1, n, r))
@@ -111,6 +118,70 @@ elif mode == "stall":
     print("WATCHING %s" % line(s), flush=True)
     wait_go(go)
     print("closed" if hung_up(s) else "open", flush=True)
+elif mode == "mixed":
+    import resource
+    n, go = int(sys.argv[3]), sys.argv[4]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(n + 64, hard), hard))
+    req = b"{\"cmd\":\"status\"}\n"
+    socks, sent = [], []
+    def step(i):
+        if i % 2 and sent[i] < len(req):
+            try:
+                socks[i].send(req[sent[i]:sent[i] + 1])
+                sent[i] += 1
+            except OSError:
+                sent[i] = len(req)      # evicted or refused and closed
+    for i in range(n):
+        s = connect()
+        s.setblocking(False)
+        socks.append(s)
+        sent.append(0)
+        step(i)
+    print("FLOODED %d" % n, flush=True)
+    end = time.monotonic() + 25
+    while (not os.path.exists(go) or min(sent[1::2]) < len(req)) and time.monotonic() < end:
+        time.sleep(0.5)
+        for i in range(n):
+            step(i)
+    # What each got: a trickler waits (10 s at most) for its whole line.
+    bufs, closed, pending = [b""] * n, [False] * n, set(range(n))
+    end = time.monotonic() + 10
+    while pending and time.monotonic() < end:
+        for i in list(pending):
+            try:
+                d = socks[i].recv(1 << 20)
+            except BlockingIOError:
+                d = None
+            except OSError:
+                d = b""
+            if d:
+                bufs[i] += d
+            closed[i] = closed[i] or d == b""
+            if closed[i] or b"\n" in bufs[i] or i % 2 == 0:
+                pending.discard(i)
+        time.sleep(0.1)
+    got = {"busy": 0, "answered": 0, "other": 0, "silent_open": 0, "silent_closed": 0, "busy_trickling": 0,
+           "evicted": 0}
+    first = None
+    for i, s in enumerate(socks):
+        if b"\n" not in bufs[i]:
+            got["silent_closed" if closed[i] else "silent_open"] += 1
+            continue
+        reply = json.loads(bufs[i].split(b"\n")[0])
+        if i == 0:
+            first = reply
+        if reply.get("ok") is True:
+            got["answered"] += 1
+        elif reply.get("error", {}).get("code") == "busy":
+            got["busy"] += 1
+            got["busy_trickling"] += i % 2
+            got["evicted"] += "make room" in reply["error"]["message"]
+        else:
+            got["other"] += 1
+    got["first"] = first
+    print(json.dumps(got), flush=True)
 '
 
 # hostile_setup: the group, the script where nobody may run it; sets
@@ -133,8 +204,10 @@ start_hostile_daemon() {
 }
 
 # as_member CMD...: CMD in the namespace as nobody, sockaudit a supplementary
-# group; as_outsider: no groups. Either ends after 30 s.
+# group; as_member2: the same as uid 65533 (a second member); as_outsider:
+# no groups. Each ends after 30 s.
 as_member() { timeout 30 "${NSX[@]}" setpriv --reuid=65534 --regid=65534 --groups="$MEMBER_GID" "$@"; }
+as_member2() { timeout 30 "${NSX[@]}" setpriv --reuid=65533 --regid=65533 --groups="$MEMBER_GID" "$@"; }
 as_outsider() { timeout 30 "${NSX[@]}" setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
 # start_hostile OUT AS MODE ARGS...: the script in MODE in the background as
@@ -154,8 +227,9 @@ start_hostile() {
         fail "hostile client $1: no output after 10 s"
 }
 
-# MaxClients= idle connections from one group member: the member gets no
-# more, root still does (its reserve), and the slots free when they leave.
+# MaxClients= watchers (never evicted) from one group member: the member
+# gets no more ("busy"), root still does (its reserve), and the slots free
+# when they leave.
 test_hostile_clients_root_reserve() {
         hostile_setup
         local go=$SA_IT_DIR/hold.go out=$SA_IT_DIR/hold.out
@@ -165,6 +239,7 @@ test_hostile_clients_root_reserve() {
         refresh
         start_hostile "$out" as_member hold 16 "$go"
         note "member: $(cat "$out")"
+        assert_contains "$(cat "$out")" '"code":"busy"' "the member's 17th connection"
         assert_contains "$(cat "$out")" "too many clients" "the member's 17th connection"
         timed WHO sa who 443 --json
         assert_eq 0 "$WHO_rc" "who 443 as root while a member holds MaxClients=16 connections: $WHO_err"
@@ -172,6 +247,8 @@ test_hostile_clients_root_reserve() {
         note "root's who 443 with every slot taken: $WHO_ms ms"
         wait_until 5 mon_is '.clients.connected' 17 ||
                 fail "connected: $(mon_get '.clients.connected'), expected 16 of the member's and root's status"
+        assert_eq 1 "$(mon_get '.clients.refused_busy')" "clients.refused_busy"
+        assert_eq 0 "$(mon_get '.clients.evicted')" "clients.evicted (watchers are never evicted)"
         touch "$go"
         wait_exit "$HOSTILE_PID" 10 || fail "member client did not end"
         wait_until 5 mon_is '.clients.connected' 1 || fail "slots not freed: $(mon_get '.clients.connected') connected"
@@ -193,7 +270,7 @@ test_hostile_clients_outsiders_use_no_slots() {
         [ "$fds1" -le $((fds0 + 16 + 4)) ] || fail "daemon holds $fds1 fds with 300 outsiders connected (was $fds0)"
         run_cap OUT as_member "${HPY[@]}" hold "$SOCK" 4 "$SA_IT_DIR"   # GO exists: no holding
         assert_eq 0 "$OUT_rc" "a member's 4 connections while outsiders flood: $OUT"
-        assert_contains "$OUT" "too many clients" "the member's 5th connection"
+        assert_contains "$OUT" '"code":"busy"' "the member's 5th connection"
         assert_json "$(sa status --json)" '(.status // .) | .clients.denied >= 300' "clients.denied"
         touch "$go"
         wait_exit "$HOSTILE_PID" 10 || fail "outsider client did not end"
@@ -240,4 +317,121 @@ test_hostile_clients_stalled_watcher() {
         touch "$go"
         wait_exit "$HOSTILE_PID" 10 || fail "stalled watcher client did not end"
         assert_eq closed "$(tail -n 1 "$out")" "the stalled watcher saw the daemon hang up"
+}
+
+# daemon_fds: descriptors the daemon holds now.
+daemon_fds() { find "/proc/$DAEMON_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+
+# who443_ok VAR: VAR (a who 443 --json run by run_cap/timed) exited 0 and
+# names the test's listener.
+who443_ok() {
+        local out=$1 rc=${1}_rc err=${1}_err
+        assert_eq 0 "${!rc}" "$2: ${!err}"
+        assert_json "${!out}" "$JQ_LS"" [ls[].owners[].pid] | index($LISTEN_PID) != null" "$2"
+}
+
+# Issue 12 §3: one member opens 2,000 connections, half idle, half sending
+# a request a byte every 0.5 s (defaults: MaxClients=4096,
+# MaxClientsPerUser=1024). Its quota fills; its idle ones are evicted
+# ("busy") for its newer ones, and once every slot of its quota is busy it
+# is refused ("busy"); requests in progress (the trickled ones) are never
+# evicted, and each is answered. Meanwhile root and a second member get correct
+# answers (latency printed, not asserted). Afterwards the daemon's
+# descriptors are back where they were.
+test_hostile_clients_flood_locks_nobody_out() {
+        hostile_setup
+        local go=$SA_IT_DIR/mixed.go out=$SA_IT_DIR/mixed.out n=2000 fds0 fds1 res per_user
+        write_config "ScanInterval=1h"
+        start_listen --tcp 0.0.0.0 443
+        start_hostile_daemon
+        refresh
+        per_user=$(mon_get '.clients.max_per_user')
+        assert_eq 4096 "$(mon_get '.clients.max')" "clients.max (the default)"
+        assert_eq 1024 "$per_user" "clients.max_per_user (the default)"
+        fds0=$(daemon_fds)
+        timed ROOTWHO0 sa who 443 --json
+        who443_ok ROOTWHO0 "root's who 443 before the flood"
+        start_hostile "$out" as_member mixed "$n" "$go"
+        assert_eq "FLOODED $n" "$(head -n 1 "$out")" "the member's flood"
+        timed ROOTWHO sa who 443 --json
+        who443_ok ROOTWHO "root's who 443 during the flood"
+        timed ROOTST sa status --json
+        assert_eq 0 "$ROOTST_rc" "root's status during the flood: $ROOTST_err"
+        assert_json "$ROOTST" '(.status // .) | .clients.evicted > 0 and .clients.max_per_user == 1024' "root's status"
+        timed M2WHO as_member2 "$SA" --socket "$SOCK" who 443 --json
+        who443_ok M2WHO "a second member's who 443 during the flood"
+        timed M2ST as_member2 "$SA" --socket "$SOCK" status --json
+        assert_eq 0 "$M2ST_rc" "a second member's status during the flood: $M2ST_err"
+        assert_json "$M2ST" '(.status // .) | .clients.connected > 0' "a second member's status"
+        note "root who ${ROOTWHO0_ms} ms before the flood; during it: root who ${ROOTWHO_ms} ms, status ${ROOTST_ms} ms; second member who ${M2WHO_ms} ms, status ${M2ST_ms} ms (CLI start included)"
+        fds1=$(daemon_fds)
+        note "daemon fds: $fds0 before, $fds1 during the flood of $n"
+        [ "$fds1" -le $((fds0 + per_user + 16 + 4)) ] ||
+                fail "daemon holds $fds1 fds during the flood (was $fds0): more than the member's quota"
+        touch "$go"
+        wait_exit "$HOSTILE_PID" 30 || fail "the flooding member did not end"
+        res=$(tail -n 1 "$out")
+        note "the member's connections: $res"
+        assert_json "$res" '.first.error.code == "busy"' "the first (idle, evicted) connection got busy"
+        assert_json "$res" '.other == 0' "no reply but busy or an answer"
+        assert_json "$res" ".answered == $n / 2 and .busy_trickling == 0" \
+                "every byte-at-a-time request answered: a request in progress is never evicted"
+        assert_json "$res" ".busy >= $n - $per_user" "every connection past the quota was told busy"
+        assert_json "$(sa status --json)" "(.status // .) | .clients.evicted + .clients.refused_busy == $(jq .busy <<<"$res")" \
+                "status counts each busy the member got (evicted + refused_busy)"
+        wait_until 15 eval '[ "$(daemon_fds)" -eq "$fds0" ]' ||
+                fail "daemon fds: $(daemon_fds), $fds0 before the flood"
+}
+
+# The per-user cap: a member holding MaxClientsPerUser= watchers (never
+# evicted) gets busy for one more; a second member is not affected.
+test_hostile_clients_per_user_cap() {
+        hostile_setup
+        local go=$SA_IT_DIR/hold.go out=$SA_IT_DIR/hold.out
+        write_config "MaxClients=16" "MaxClientsPerUser=4" "ScanInterval=1h"
+        start_listen --tcp 0.0.0.0 443
+        start_hostile_daemon
+        refresh
+        start_hostile "$out" as_member hold 4 "$go"
+        note "member: $(cat "$out")"
+        assert_contains "$(cat "$out")" '"code":"busy"' "the member's 5th connection"
+        run_cap M2WHO as_member2 "$SA" --socket "$SOCK" who 443 --json
+        who443_ok M2WHO "a second member's who 443 while the first holds its cap"
+        run_cap M1 as_member "$SA" --socket "$SOCK" status
+        assert_eq 3 "$M1_rc" "the capped member's CLI exit code (busy)"
+        assert_contains "$M1_err" "too busy to serve this connection" "the capped member's CLI message"
+        touch "$go"
+        wait_exit "$HOSTILE_PID" 10 || fail "member client did not end"
+}
+
+# An idle connection is evicted for a newcomer at the cap: it reads busy
+# and then EOF; the newcomer is served.
+test_hostile_clients_evicted_gets_busy() {
+        hostile_setup
+        write_config "MaxClients=16" "MaxClientsPerUser=2" "ScanInterval=1h"
+        start_hostile_daemon
+        run_cap OUT as_member /usr/bin/python3 - "$SOCK" <<'PY'
+import json, socket, sys
+path = sys.argv[1]
+def conn():
+    s = socket.socket(socket.AF_UNIX); s.connect(path); s.settimeout(10); return s
+def ask(s):
+    s.sendall(b'{"cmd":"status"}\n'); return json.loads(s.makefile("rb").readline())
+old, mid = conn(), conn()
+assert ask(old)["ok"] and ask(mid)["ok"]
+mid.sendall(b'{"cmd":"st')                  # a request in progress: not evictable
+new = conn()
+assert ask(new)["ok"], "newcomer not served"
+r = old.makefile("rb")
+line = r.readline()
+print("evicted:", line.decode().strip())
+assert json.loads(line)["error"]["code"] == "busy", line
+assert r.readline() == b"", "not closed after busy"
+mid.sendall(b'atus"}\n')
+assert json.loads(mid.makefile("rb").readline())["ok"], "the busy one lost"
+PY
+        assert_eq 0 "$OUT_rc" "eviction: $OUT $OUT_err"
+        assert_contains "$OUT" "closed to make room" "the evicted connection's message"
+        assert_eq 1 "$(mon_get '.clients.evicted')" "clients.evicted"
+        assert_contains "$(cat "$SA_IT_DIR/daemon.log")" "Evicted idle client" "daemon log"
 }

@@ -72,13 +72,14 @@ test_load_many_clients() {
         else
                 [ "$rss1" -le $((rss0 + 4096)) ] || fail "daemon RSS grew from $rss0 kB to $rss1 kB over one more round of 1500 clients"
         fi
-        assert_eq 0 "$(mon_get '.clients.rejected // 0')" "clients rejected with MaxClients=2000"
+        assert_eq 0 "$(mon_get '.clients.refused_busy + .clients.evicted')" "clients refused or evicted with MaxClients=2000"
         alive "$DAEMON_PID" || fail "daemon died under load"
 }
 
-# The limit: one client over it (a group member: root has a reserve of
-# its own, test_hostile_clients.sh) is told why and closed; those within
-# are served, and the slot is free again once one leaves.
+# The limit: one client over it when none is idle (8 watchers; a group
+# member: root has a reserve of its own, test_hostile_clients.sh) gets
+# "busy" and is closed; those within are served, and the slot is free
+# again once one leaves.
 test_load_client_limit() {
         need_cmd python3 setpriv getent groupadd
         local max gid
@@ -94,12 +95,15 @@ import json, socket, sys, time
 path, settle, limit = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 held = []
 for _ in range(8):
-    s = socket.socket(socket.AF_UNIX); s.connect(path); held.append(s)
+    # Watchers: busy, so nothing is evicted for the extra one.
+    s = socket.socket(socket.AF_UNIX); s.connect(path); s.settimeout(limit)
+    s.sendall(b'{"cmd":"watch"}\n'); s.makefile("rb").readline(); held.append(s)
 time.sleep(settle)
 extra = socket.socket(socket.AF_UNIX); extra.connect(path); extra.settimeout(limit)
 line = extra.makefile("rb").readline()
 print("extra:", line.decode().strip())
-assert json.loads(line)["error"]["message"] == "too many clients", line
+err = json.loads(line)["error"]
+assert err["code"] == "busy" and err["message"].startswith("too many clients"), line
 held.pop().close(); time.sleep(settle)
 s = socket.socket(socket.AF_UNIX); s.connect(path); s.settimeout(limit)
 s.sendall(b'{"cmd":"status"}\n')

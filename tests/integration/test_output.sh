@@ -96,7 +96,7 @@ test_status() {
         assert_json "$st" '.scans >= 1 and (.last_scan.listeners | type) == "number"
                 and (.last_scan.duration_ms | type) == "number" and (.uptime_sec | type) == "number"' \
                 "status scan figures"
-        assert_json "$st" '.clients.max == 64 and .clients.connected >= 1' "status clients"
+        assert_json "$st" '.clients.max == 4096 and .clients.max_per_user == 1024 and .clients.connected >= 1' "status clients"
         run_cap OUT sa status
         assert_eq 0 "$OUT_rc" "status (text) exit code"
         assert_contains "$OUT" "$DAEMON_PID" "status text shows the pid"

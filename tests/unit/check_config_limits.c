@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* [Daemon] MaxClients=, RequestTimeout=, WatcherStallTimeout= (issues 7 and 18). */
+/* [Daemon] MaxClients=, MaxClientsPerUser=, RequestTimeout=, WatcherStallTimeout= (issues 7 and 18). */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +14,10 @@ START_TEST(max_clients_default_and_set)
 
         ck_assert_int_eq(config_load_string("[Daemon]\nPorts=443\n", "t.conf", err, sizeof(err), &c), 0);
         ck_assert_uint_eq(c->max_clients, CONFIG_MAX_CLIENTS_DEFAULT);
+        ck_assert_uint_eq(c->max_clients_per_user, 0);     /* the control's default */
+        config_free(c);
+        ck_assert_int_eq(config_load_string("[Daemon]\nMaxClientsPerUser=300\n", "t.conf", err, sizeof(err), &c), 0);
+        ck_assert_uint_eq(c->max_clients_per_user, 300);
         config_free(c);
         ck_assert_int_eq(config_load_string("[Daemon]\nMaxClients=2000\n", "t.conf", err, sizeof(err), &c), 0);
         ck_assert_uint_eq(c->max_clients, 2000);
@@ -30,16 +34,20 @@ START_TEST(max_clients_bad_values)
                 "0", "-1", "65537", "99999999999999999999", "12x", "", "1e3", "0x10",
         };
 
-        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                daemon_config *c = NULL;
-                char text[128], err[256] = "";
+        static const char *const keys[] = { "MaxClients", "MaxClientsPerUser" };
 
-                snprintf(text, sizeof(text), "[Daemon]\nMaxClients=%s\n", bad[i]);
-                ck_assert_msg(config_load_string(text, "t.conf", err, sizeof(err), &c) == -EINVAL,
-                              "MaxClients=%s accepted", bad[i]);
-                ck_assert_ptr_null(c);
-                ck_assert_msg(strstr(err, "t.conf:2: MaxClients=") != NULL, "message: %s", err);
-        }
+        for (size_t k = 0; k < 2; k++)
+                for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                        daemon_config *c = NULL;
+                        char text[128], want[64], err[256] = "";
+
+                        snprintf(text, sizeof(text), "[Daemon]\n%s=%s\n", keys[k], bad[i]);
+                        ck_assert_msg(config_load_string(text, "t.conf", err, sizeof(err), &c) == -EINVAL,
+                                      "%s=%s accepted", keys[k], bad[i]);
+                        ck_assert_ptr_null(c);
+                        snprintf(want, sizeof(want), "t.conf:2: %s=: ", keys[k]);
+                        ck_assert_msg(strstr(err, want) != NULL, "message: %s", err);
+                }
 }
 END_TEST
 
