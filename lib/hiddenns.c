@@ -24,6 +24,8 @@
 struct sa_hiddenns {
         sa_inomap *checked;     /* socket inode -> its namespace's inode (0: not TCP/UDP) */
         sa_inomap *notnet;      /* nsfs inodes of namespaces that are not network ones */
+        bool skns_refused;      /* SIOCGSKNS said EPERM (no CAP_NET_ADMIN): procfs leads
+                                 * to sockets cannot be followed; not asked again */
 };
 
 int sa_hiddenns_new(sa_hiddenns **ret)
@@ -125,6 +127,11 @@ static int ask_socket(sa_hiddenns *h, sa_netns_set *set, pidfd_cache *pc,
                 return remember(&h->checked, l->inode, 0, SA_HIDDENNS_CACHE_MAX);
         if (r < 0)
                 return 0; /* closed meanwhile */
+        if (h->skns_refused) {
+                /* cannot be asked in this process: not asked again either */
+                st->netns_unchecked++;
+                return remember(&h->checked, l->inode, 0, SA_HIDDENNS_CACHE_MAX);
+        }
         if (*checks >= SA_HIDDENNS_CHECKS_MAX) {
                 st->netns_unchecked++;
                 return 0;
@@ -133,9 +140,11 @@ static int ask_socket(sa_hiddenns *h, sa_netns_set *set, pidfd_cache *pc,
         pidfd = pidfd_for(pc, l->pid);
         if (pidfd < 0)
                 return 0;
-        r = sa_nsholder_socket_netns(pidfd, l->fd, l->inode, ret_ns, ret_nsfd);
+        r = sa_nsholder_socket_netns(pidfd, l->fd, l->inode, 0, ret_ns, ret_nsfd);
+        if (r == -EPERM)
+                h->skns_refused = true;
         if (r < 0)
-                return 0; /* gone, or EPERM: asked again next time */
+                return 0; /* gone: asked again next time */
         return remember(&h->checked, l->inode, (size_t) *ret_ns, SA_HIDDENNS_CACHE_MAX);
 }
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +22,12 @@
 
 #include "nsholder.h"
 #include "util.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+/* struct file_handle's type for nsfs handles (include/linux/exportfs.h, FILEID_NSFS). */
+#define NSFS_FILEID 0xf1
 
 /* PID/mountinfo read at most this far (a mount namespace of ~20000 mounts). */
 #define MOUNTINFO_MAX ((size_t) 4 << 20)
@@ -46,7 +53,40 @@ static int check_ns(int fd, uint64_t ino)
         return fd;
 }
 
-int sa_nsholder_socket_netns(int pidfd, int fd, uint32_t sock_ino, uint64_t *ret_ino, int *ret_nsfd)
+/*
+ * The network namespace ino of socket sfd without SIOCGSKNS (which takes
+ * CAP_NET_ADMIN, gone from the daemon after start-up): an nsfs file handle
+ * {the socket's SO_NETNS_COOKIE, which is the namespace's id, CLONE_NEWNET,
+ * ino} opened with open_by_handle_at (kernel 6.18 and later; it takes
+ * CAP_DAC_READ_SEARCH and CAP_SYS_ADMIN, which Namespaces=all keeps).
+ */
+static int open_by_cookie(int sfd, uint64_t ino)
+{
+        struct {
+                struct file_handle fh;
+                struct { uint64_t ns_id; uint32_t ns_type, ns_inum; } nsfs;
+        } h = { .fh.handle_bytes = sizeof h.nsfs, .fh.handle_type = NSFS_FILEID };
+        uint64_t cookie = 0;
+        socklen_t len = sizeof cookie;
+        int mfd, fd;
+
+        if (ino == 0 || ino > UINT32_MAX || getsockopt(sfd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0)
+                return -EPERM;
+        h.nsfs.ns_id = cookie;
+        h.nsfs.ns_type = CLONE_NEWNET;
+        h.nsfs.ns_inum = (uint32_t) ino;
+        mfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC); /* any fd on nsfs */
+        if (mfd < 0)
+                return errno_or_esrch();
+        fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_CLOEXEC);
+        close(mfd);
+        if (fd < 0)
+                return errno == EMFILE || errno == ENFILE ? -errno : -EPERM;
+        return check_ns(fd, ino);
+}
+
+int sa_nsholder_socket_netns(int pidfd, int fd, uint32_t sock_ino, uint64_t hint, uint64_t *ret_ino,
+                             int *ret_nsfd)
 {
         struct stat st;
         int sfd, nsfd, r;
@@ -59,10 +99,13 @@ int sa_nsholder_socket_netns(int pidfd, int fd, uint32_t sock_ino, uint64_t *ret
                 return -ESRCH; /* closed and reused meanwhile */
         }
         nsfd = ioctl(sfd, SIOCGSKNS);
-        r = nsfd < 0 ? -errno : 0;
+        if (nsfd < 0 && errno == EPERM)
+                nsfd = open_by_cookie(sfd, hint);
+        else if (nsfd < 0)
+                nsfd = -errno;
         close(sfd);
-        if (r < 0)
-                return r;
+        if (nsfd < 0)
+                return nsfd;
         if (fstat(nsfd, &st) < 0) {
                 r = -errno;
                 close(nsfd);
@@ -250,7 +293,7 @@ int sa_nsholder_open(int proc_fd, const sa_nsholder *h, uint64_t ino)
                 pidfd = (int) pidfd_open(h->pid, 0);
                 if (pidfd < 0)
                         return errno_or_esrch();
-                r = sa_nsholder_socket_netns(pidfd, h->fd, h->sock_ino, &got, &fd);
+                r = sa_nsholder_socket_netns(pidfd, h->fd, h->sock_ino, ino, &got, &fd);
                 close(pidfd);
                 if (r < 0)
                         return r == -EMFILE || r == -ENFILE ? r : -ESRCH;

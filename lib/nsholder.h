@@ -30,20 +30,26 @@ typedef struct sa_nsholder {
 /*
  * An fd (O_CLOEXEC) of the network namespace ino, reached from h (proc_fd:
  * an open PROC_ROOT) and checked to be that namespace. -ESRCH when h no
- * longer leads to it (closed, exited, unmounted, pid reused), -EMFILE and
- * -ENFILE as such, -ENOMEM. Costs: SOCKET a pidfd_open, pidfd_getfd (which,
- * as for any received socket, sets its cgroup v1 net_cls/net_prio ids to
- * ours), an ioctl; NSFD one open; MOUNT a read of PID/mountinfo and an open.
+ * longer leads to it (closed, exited, unmounted, pid reused, or the
+ * socket's namespace cannot be opened: sa_nsholder_socket_netns()),
+ * -EMFILE and -ENFILE as such, -ENOMEM. Costs: SOCKET a pidfd_open,
+ * pidfd_getfd (which, as for any received socket, sets its cgroup v1
+ * net_cls/net_prio ids to ours), an ioctl or two; NSFD one open; MOUNT a
+ * read of PID/mountinfo and an open.
  */
 int sa_nsholder_open(int proc_fd, const sa_nsholder *h, uint64_t ino);
 
 /*
  * The network namespace of socket fd of the process behind pidfd, when it
  * is the socket sock_ino: *ret_ino its inode and, when ret_nsfd is not
- * NULL, an fd of it (caller closes). -ESRCH when the fd is gone or is
- * another file, -errno of pidfd_getfd (EPERM...) or SIOCGSKNS otherwise.
+ * NULL, an fd of it (caller closes). By SIOCGSKNS, which takes
+ * CAP_NET_ADMIN; refused that, by an nsfs file handle when hint (the
+ * namespace's inode, as the eBPF walk read it) is not 0 (kernel 6.18 and
+ * later). -ESRCH when the fd is gone or is another file, -EPERM when
+ * neither way is open, other -errno of pidfd_getfd.
  */
-int sa_nsholder_socket_netns(int pidfd, int fd, uint32_t sock_ino, uint64_t *ret_ino, int *ret_nsfd);
+int sa_nsholder_socket_netns(int pidfd, int fd, uint32_t sock_ino, uint64_t hint, uint64_t *ret_ino,
+                             int *ret_nsfd);
 
 /*
  * Whether the socket PROC_ROOT/PID/fd/FD is TCP or UDP (IPv4 or IPv6), from
