@@ -321,6 +321,11 @@ void sa_nsholder_name(const sa_nsholder *h, const char *mp, char *buf, size_t si
                 snprintf(buf, size, "held by pid %d fd %d", (int) h->pid, h->fd);
                 return;
         }
+        /* A mount point is a user's choice (in a mount namespace of their own):
+         * printable ASCII only, else the pid names it. */
+        for (const char *c = mp; c && *c; c++)
+                if (*c < 0x20 || *c > 0x7e)
+                        mp = NULL;
         n = snprintf(buf, size, "held by mount %s", mp ? mp : "");
         if (!mp || n < 0 || (size_t) n >= size)
                 snprintf(buf, size, "held by a mount of pid %d", (int) h->pid);

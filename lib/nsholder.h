@@ -71,7 +71,8 @@ int sa_nsholder_mountinfo_next(const char **cursor, uint32_t *ret_ino, char *mp,
 char *sa_nsholder_read_mountinfo(int proc_fd, pid_t pid);
 
 /* netns_name for a namespace held by h: "held by pid N fd M", "held by mount PATH"
- * (mp; when it does not fit, "held by a mount of pid N"). */
+ * (mp; when it does not fit, or holds anything but printable ASCII, "held
+ * by a mount of pid N"). */
 void sa_nsholder_name(const sa_nsholder *h, const char *mp, char *buf, size_t size);
 
 #endif

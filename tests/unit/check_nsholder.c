@@ -72,6 +72,8 @@ START_TEST(names_say_the_holder)
         longmp[sizeof longmp - 1] = '\0';
         sa_nsholder_name(&m, longmp, buf, sizeof buf);
         ck_assert_str_eq(buf, "held by a mount of pid 77");
+        sa_nsholder_name(&m, "/tmp/\033[31mred", buf, sizeof buf);
+        ck_assert_str_eq(buf, "held by a mount of pid 77");
 }
 END_TEST
 
