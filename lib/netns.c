@@ -440,12 +440,6 @@ static int netns_open_file(sa_netns_set *set, const sa_netns *ns)
 }
 
 /*
- * A socket made inside ns: open its file, setns into it, open, setns back
- * to the own namespace, close the file. *ret NULL (0) when it cannot be
- * entered or found. -errno when the way back failed (the thread is then
- * left in ns), -EMFILE/-ENFILE, -ENOMEM.
- */
-/*
  * A socket made inside the namespace of fd (borrowed): setns into it, open,
  * setns back to the own namespace. *ret NULL (0) when it cannot be entered.
  * -errno when the way back failed (the thread is then left there),
@@ -664,12 +658,12 @@ static bool pid_in_netns(const sa_netns_set *set, pid_t pid, uint64_t ino, struc
  * A namespace added alone is named as a refresh would name it: its
  * /run/netns name (one readdir, a stat per name), else its label. -ENOMEM.
  */
-static int netns_name_added(sa_netns_set *set, sa_netns *ns)
+/* ns's /run/netns names offered (one readdir, a stat per name). */
+static void netns_offer_run_names(sa_netns_set *set, sa_netns *ns)
 {
         DIR *d = opendir(SA_NETNS_RUN_DIR);
         struct dirent *de;
         struct stat st;
-        int r;
 
         while (d && (de = readdir(d)))
                 if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
@@ -677,6 +671,13 @@ static int netns_name_added(sa_netns_set *set, sa_netns *ns)
                         netns_offer_name(set, ns, de->d_name);
         if (d)
                 closedir(d);
+}
+
+static int netns_name_added(sa_netns_set *set, sa_netns *ns)
+{
+        int r;
+
+        netns_offer_run_names(set, ns);
         if (ns->name[0] != '\0')
                 return 0;
         r = netns_learn_label(ns, "/proc");
@@ -756,7 +757,11 @@ int sa_netns_set_add_held(sa_netns_set *set, uint64_t ino, const sa_nsholder *h,
         }
         ns->seen = true;
         ns->held = *h;
-        snprintf(ns->name, sizeof ns->name, "%s", name);
+        /* Named under /run/netns since the refresh: that name, not the holder's. */
+        netns_offer_run_names(set, ns);
+        ns->named = ns->name[0] != '\0';
+        if (!ns->named)
+                snprintf(ns->name, sizeof ns->name, "%s", name);
         if (nl) {
                 ns->nl = nl;
                 set->kept++;
