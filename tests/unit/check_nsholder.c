@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "nsholder.h"
+#include "unseen.h"
 
 START_TEST(mountinfo_finds_net_nsfs_mounts)
 {
@@ -74,6 +75,22 @@ START_TEST(names_say_the_holder)
         ck_assert_str_eq(buf, "held by a mount of pid 77");
         sa_nsholder_name(&m, "/tmp/\033[31mred", buf, sizeof buf);
         ck_assert_str_eq(buf, "held by a mount of pid 77");
+}
+END_TEST
+
+START_TEST(unseen_known_namespaces)
+{
+        static const uint32_t known[] = { 3, 4026531840u, 4026532001u, 4026532777u };
+        sa_unseen u = { .known = known, .n_known = 4 };
+        sa_unseen none = { 0 };
+
+        for (size_t i = 0; i < 4; i++)
+                ck_assert(sa_unseen_known(&u, known[i]));
+        ck_assert(sa_unseen_known(&u, 0)); /* not TCP/UDP: nothing to look for */
+        ck_assert(!sa_unseen_known(&u, 1));
+        ck_assert(!sa_unseen_known(&u, 4026532002u));
+        ck_assert(!sa_unseen_known(&u, UINT32_MAX));
+        ck_assert(!sa_unseen_known(&none, 5));
 }
 END_TEST
 
@@ -161,6 +178,7 @@ Suite *nsholder_suite(void)
         tcase_add_test(tc, mountinfo_finds_net_nsfs_mounts);
         tcase_add_test(tc, mountinfo_skips_long_mount_points);
         tcase_add_test(tc, names_say_the_holder);
+        tcase_add_test(tc, unseen_known_namespaces);
         tcase_add_test(tc, open_from_socket_and_nsfd);
         suite_add_tcase(s, tc);
         return s;
