@@ -731,11 +731,12 @@ int sa_netns_set_add_held(sa_netns_set *set, uint64_t ino, const sa_nsholder *h,
 {
         size_t held = 0, at;
         struct nl_sock *nl = NULL;
+        struct stat st;
         sa_netns *ns;
         bool found;
         int r;
 
-        if (!set->all || set->self_fd < 0)
+        if (!set->all || set->self_fd < 0 || set->proc_fd < 0)
                 return -EOPNOTSUPP;
         at = netns_find(set, ino, &found);
         if (found)
@@ -757,14 +758,20 @@ int sa_netns_set_add_held(sa_netns_set *set, uint64_t ino, const sa_nsholder *h,
         }
         ns->seen = true;
         ns->held = *h;
-        /* Named under /run/netns since the refresh: that name, not the holder's. */
+        /* Named under /run/netns since the refresh, or the holder lives in it (a
+         * namespace made since): named as a refresh would, not by its holder. */
         netns_offer_run_names(set, ns);
         ns->named = ns->name[0] != '\0';
-        if (!ns->named)
+        if (!ns->named && pid_in_netns(set, h->pid, ino, &st)) {
+                ns->pid = h->pid;
+                r = netns_learn_label(ns, "/proc");
+                memcpy(ns->name, ns->label, sizeof ns->name);
+        } else if (!ns->named) {
                 snprintf(ns->name, sizeof ns->name, "%s", name);
+        }
         if (nl) {
                 ns->nl = nl;
                 set->kept++;
         }
-        return 1;
+        return r < 0 ? r : 1;
 }

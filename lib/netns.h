@@ -140,7 +140,8 @@ int sa_netns_set_add(sa_netns_set *set, pid_t pid, uint64_t ino);
  * SA_NETNS_RUN_DIR name held at the last refresh, found through holder h
  * (lib/hiddenns.c), joins the set until the next refresh, named after h
  * (name: its netns_name, e.g. "held by pid 12 fd 5"), or by its
- * SA_NETNS_RUN_DIR name if it got one since (a readdir). nsfd, an fd of it (borrowed),
+ * SA_NETNS_RUN_DIR name if it got one since (a readdir), or by its label
+ * when h's process lives in it (made since the refresh: a stat). nsfd, an fd of it (borrowed),
  * makes its socket now, kept while fewer than keep_max are; beyond, one is
  * made for each dump from h again (sa_nsholder_open()). 1 added, 0 already
  * there; -ENOSPC when keep_max namespaces are held so already (a hostile

@@ -82,7 +82,7 @@ check_hidden() {
 # The name's fd of pid really is what it says: LINK_PREFIX (socket:[, net:[).
 check_holder_fd() {
         local rec name fd link
-        rec=$(hidden_records "$1" '^held by pid ' | head -n 1)
+        rec=$(hidden_records "$1" "^held by pid $2 fd " | head -n 1)
         name=$(jq -r .netns_name <<<"$rec")
         [[ "$name" =~ ^held\ by\ pid\ $2\ fd\ ([0-9]+)$ ]] || fail "netns_name '$name' is not 'held by pid $2 fd N'"
         fd=${BASH_REMATCH[1]}
@@ -90,7 +90,7 @@ check_holder_fd() {
         case $3 in
         net) assert_eq "net:[$(jq -r .netns <<<"$rec")]" "$link" "pid $2 fd $fd is the namespace" ;;
         socket) [[ "$link" == socket:\[* ]] || fail "pid $2 fd $fd is $link, not a socket"
-                assert_contains "$(hidden_records "$1" '^held by pid ' | jq -r .inode)" \
+                assert_contains "$(hidden_records "$1" "^held by pid $2 fd " | jq -r .inode)" \
                         "$(tr -dc 0-9 <<<"$link")" "pid $2 fd $fd is one of the listeners" ;;
         esac
 }
