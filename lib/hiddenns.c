@@ -173,11 +173,13 @@ int sa_hiddenns_follow(sa_hiddenns *h, sa_netns_set *set, const sa_bpfscan_hit *
                        sa_scan_stats *st)
 {
         pidfd_cache pc = { .pid = 0, .fd = -1 };
+        sa_inomap *tried = NULL; /* namespaces that could not be opened: once a call */
         unsigned checks = 0;
         int joined = 0, r = 0;
 
         if (!set->all || set->proc_fd < 0)
                 return 0;
+        r = sa_inomap_new(16, &tried);
         for (size_t i = 0; i < n && r >= 0; i++) {
                 const sa_bpfscan_hit *l = &leads[i];
                 sa_nsholder hd = { .pid = l->pid, .fd = l->fd, .sock_ino = l->inode,
@@ -185,15 +187,18 @@ int sa_hiddenns_follow(sa_hiddenns *h, sa_netns_set *set, const sa_bpfscan_hit *
                 uint64_t ns = l->netns;
                 int nsfd = -1;
 
+                size_t v;
+
                 if (l->idx == SA_UNSEEN_NSFD) {
-                        if (sa_netns_set_has(set, ns))
+                        if (sa_netns_set_has(set, ns) || sa_inomap_get(tried, (uint32_t) ns, &v))
                                 continue;
                         hd.kind = SA_NSHOLDER_NSFD;
                         nsfd = open_nsfd(h, set, l);
                 } else if (l->idx == SA_UNSEEN_SOCKET) {
                         if (ns == 0)
                                 r = ask_socket(h, set, &pc, l, &checks, st, &ns, &nsfd);
-                        if (r < 0 || ns == 0 || sa_netns_set_has(set, ns)) {
+                        if (r < 0 || ns == 0 || sa_netns_set_has(set, ns) ||
+                            sa_inomap_get(tried, (uint32_t) ns, &v)) {
                                 if (nsfd >= 0)
                                         close(nsfd);
                                 continue;
@@ -203,14 +208,17 @@ int sa_hiddenns_follow(sa_hiddenns *h, sa_netns_set *set, const sa_bpfscan_hit *
                 } else {
                         continue;
                 }
-                if (nsfd < 0)
+                if (nsfd < 0) {
+                        r = sa_inomap_put(tried, (uint32_t) ns, 1);
                         continue;
+                }
                 r = join(set, ns, &hd, nsfd, NULL, st);
                 close(nsfd);
                 joined += r > 0;
         }
         if (pc.fd >= 0)
                 close(pc.fd);
+        sa_inomap_free(tried);
         return r < 0 ? r : joined;
 }
 

@@ -47,8 +47,10 @@ const sa_inomap *sa_hiddenns_checked(const sa_hiddenns *h);
  * holder ("held by pid N fd M"). Sockets whose namespace is unknown
  * (procfs) are asked at most SA_HIDDENNS_CHECKS_MAX a call (the others
  * counted in st->netns_unchecked) and cached. Trouble with one lead
- * (gone, EPERM) is skipped. Returns how many joined, or -ENOMEM, or -errno
- * when the thread could not return to its namespace.
+ * (gone, EPERM) is skipped; a namespace that could not be opened is tried
+ * once a call, whatever number of sockets lead there. Returns how many
+ * joined, or -ENOMEM, or -errno when the thread could not return to its
+ * namespace.
  */
 int sa_hiddenns_follow(sa_hiddenns *h, sa_netns_set *set, const sa_bpfscan_hit *leads, size_t n,
                        sa_scan_stats *st);
