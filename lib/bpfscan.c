@@ -28,8 +28,8 @@ sa_bpfscan *sa_bpfscan_free(sa_bpfscan *b)
         return NULL;
 }
 
-int sa_bpfscan_walk(sa_bpfscan *b, const sa_inomap *want, sa_bpfscan_hit **ret, size_t *ret_n,
-                    sa_scan_stats *stats)
+int sa_bpfscan_walk(sa_bpfscan *b, const sa_inomap *want, const sa_unseen *unseen,
+                    sa_bpfscan_hit **ret, size_t *ret_n, sa_scan_stats *stats)
 {
         return -EOPNOTSUPP;
 }
@@ -109,7 +109,7 @@ out:
 
 struct self_test {
         uint32_t pid, fd;
-        uint64_t ino;
+        uint32_t ino;
         bool seen;
 };
 
@@ -141,7 +141,7 @@ static int self_test(sa_bpfscan *b, char *why, size_t why_size)
                 return r;
         }
         t.fd = (uint32_t) sock;
-        t.ino = st.st_ino;
+        t.ino = (uint32_t) st.st_ino;
         info.task.pid = (uint32_t) getpid();
         opts.link_info = &info;
         opts.link_info_len = sizeof info;
@@ -215,6 +215,7 @@ sa_bpfscan *sa_bpfscan_free(sa_bpfscan *b)
 
 struct walk {
         const sa_inomap *want;
+        const sa_unseen *unseen;
         sa_bpfscan_hit *hits;
         size_t n, cap;
         unsigned long fds;
@@ -229,11 +230,16 @@ static int walk_rec(const struct sa_fdscan_rec *rec, void *ud)
                 w->fds = (unsigned long) rec->ino;
                 return 0;
         }
-        if (rec->ino == 0 || rec->ino > UINT32_MAX || !sa_inomap_get(w->want, (uint32_t) rec->ino, &idx))
+        if (rec->ino != 0 && sa_inomap_get(w->want, rec->ino, &idx)) {
+                /* a wanted socket */
+        } else if (w->unseen && !sa_unseen_known(w->unseen, rec->netns)) {
+                idx = rec->ino == 0 ? SA_UNSEEN_NSFD : SA_UNSEEN_SOCKET;
+        } else {
                 return 0;
+        }
         if (sa_grow((void **) &w->hits, &w->cap, w->n, sizeof *w->hits) < 0)
                 return -ENOMEM;
-        w->hits[w->n++] = (sa_bpfscan_hit) { (pid_t) rec->tgid, (int) rec->fd, (uint32_t) rec->ino, idx };
+        w->hits[w->n++] = (sa_bpfscan_hit) { (pid_t) rec->tgid, (int) rec->fd, rec->ino, rec->netns, idx };
         return 0;
 }
 
@@ -246,10 +252,10 @@ static int cmp_hit(const void *a, const void *b)
         return x->fd < y->fd ? -1 : x->fd > y->fd;
 }
 
-int sa_bpfscan_walk(sa_bpfscan *b, const sa_inomap *want, sa_bpfscan_hit **ret, size_t *ret_n,
-                    sa_scan_stats *stats)
+int sa_bpfscan_walk(sa_bpfscan *b, const sa_inomap *want, const sa_unseen *unseen,
+                    sa_bpfscan_hit **ret, size_t *ret_n, sa_scan_stats *stats)
 {
-        struct walk w = { .want = want };
+        struct walk w = { .want = want, .unseen = unseen };
         uint64_t start = now_usec(CLOCK_MONOTONIC);
         int r;
 

@@ -16,6 +16,7 @@
 
 #include "inomap.h"
 #include "sockaudit.h"
+#include "unseen.h"
 
 typedef struct sa_bpfscan sa_bpfscan;
 
@@ -28,11 +29,13 @@ typedef struct sa_bpfscan sa_bpfscan;
 int sa_bpfscan_open(sa_bpfscan **ret, char *why, size_t why_size);
 sa_bpfscan *sa_bpfscan_free(sa_bpfscan *b);
 
-/* An fd that points at a wanted socket; idx is want's value for inode. */
+/* An fd that points at a wanted socket; idx is want's value for inode.
+ * Or a lead to an unseen namespace: idx SA_UNSEEN_SOCKET or _NSFD (unseen.h). */
 typedef struct sa_bpfscan_hit {
         pid_t pid;
         int fd;
         uint32_t inode;
+        uint32_t netns;         /* leads: the namespace's inode; 0 unknown */
         size_t idx;
 } sa_bpfscan_hit;
 
@@ -40,9 +43,12 @@ typedef struct sa_bpfscan_hit {
  * One walk of every process: the fds whose socket inode is in want, in pid
  * order, each pid's fds together (*ret, caller frees; NULL when *ret_n is
  * 0). Adds the fds seen to stats->fds and the wall time to
- * stats->proc_usec. -errno when the walk could not be read to its end.
+ * stats->proc_usec. With unseen (may be NULL), also the TCP/UDP socket fds
+ * whose namespace is not in unseen->known, and the nsfs fds of namespaces
+ * not in it, as leads (no system call: the iterator reads the namespace).
+ * -errno when the walk could not be read to its end.
  */
-int sa_bpfscan_walk(sa_bpfscan *b, const sa_inomap *want, sa_bpfscan_hit **ret, size_t *ret_n,
-                    sa_scan_stats *stats);
+int sa_bpfscan_walk(sa_bpfscan *b, const sa_inomap *want, const sa_unseen *unseen,
+                    sa_bpfscan_hit **ret, size_t *ret_n, sa_scan_stats *stats);
 
 #endif

@@ -442,7 +442,7 @@ json_t *sa_snapshot_listeners_to_json(const sa_snapshot *snap, const sa_filter *
 
 json_t *sa_scan_stats_to_json(const sa_scan_stats *st)
 {
-        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                          "dumps", (json_int_t) st->dumps,
                          "dump_retries", (json_int_t) st->dump_retries,
                          "procs", (json_int_t) st->procs,
@@ -454,7 +454,9 @@ json_t *sa_scan_stats_to_json(const sa_scan_stats *st)
                          "netns", (json_int_t) st->netns,
                          "netns_skipped", (json_int_t) st->netns_skipped,
                          "netns_denied", (json_int_t) st->netns_denied,
-                         "netns_usec", (json_int_t) st->netns_usec);
+                         "netns_usec", (json_int_t) st->netns_usec,
+                         "netns_held", (json_int_t) st->netns_held,
+                         "netns_unchecked", (json_int_t) st->netns_unchecked);
 }
 
 /* ---- records back into a snapshot (a saved baseline) ---- */

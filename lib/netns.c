@@ -423,6 +423,9 @@ static int netns_open_file(sa_netns_set *set, const sa_netns *ns)
         } else if (ns->named && ns->name[0] != '\0') {
                 snprintf(path, sizeof path, "%s/%s", SA_NETNS_RUN_DIR, ns->name);
                 fd = open(path, O_RDONLY | O_CLOEXEC);
+        } else if (ns->held.kind != SA_NSHOLDER_NONE && set->proc_fd >= 0) {
+                fd = sa_nsholder_open(set->proc_fd, &ns->held, ns->ino);
+                return fd == -ESRCH ? fd : netns_note_fd(set, fd);
         } else {
                 return -ESRCH;
         }
@@ -437,14 +440,39 @@ static int netns_open_file(sa_netns_set *set, const sa_netns *ns)
 }
 
 /*
- * A socket made inside ns: open its file, setns into it, open, setns back
- * to the own namespace, close the file. *ret NULL (0) when it cannot be
- * entered or found. -errno when the way back failed (the thread is then
- * left in ns), -EMFILE/-ENFILE, -ENOMEM.
+ * A socket made inside the namespace of fd (borrowed): setns into it, open,
+ * setns back to the own namespace. *ret NULL (0) when it cannot be entered.
+ * -errno when the way back failed (the thread is then left there),
+ * -EMFILE/-ENFILE, -ENOMEM.
+ */
+static int netns_open_in(sa_netns_set *set, int fd, struct nl_sock **ret)
+{
+        struct nl_sock *nl = NULL;
+        int r;
+
+        *ret = NULL;
+        if (setns(fd, CLONE_NEWNET) < 0)
+                return 0; /* EPERM without CAP_SYS_ADMIN: skipped */
+        r = sa_sockdiag_open(&nl);
+        if (setns(set->self_fd, CLONE_NEWNET) < 0) {
+                int e = -errno;
+                if (nl)
+                        nl_socket_free(nl);
+                return e;
+        }
+        if (r == -ENOMEM || is_fd_exhaustion(r))
+                return netns_note_fd(set, r);
+        *ret = r < 0 ? NULL : nl;
+        return 0;
+}
+
+/*
+ * A socket made inside ns: open its file, make the socket in it
+ * (netns_open_in()), close the file. *ret NULL (0) when it cannot be
+ * entered or found. -errno as netns_open_in().
  */
 static int netns_enter_open(sa_netns_set *set, sa_netns *ns, struct nl_sock **ret)
 {
-        struct nl_sock *nl = NULL;
         int fd, r;
 
         *ret = NULL;
@@ -455,23 +483,9 @@ static int netns_enter_open(sa_netns_set *set, sa_netns *ns, struct nl_sock **re
                 return 0;
         if (fd < 0)
                 return fd;
-        if (setns(fd, CLONE_NEWNET) < 0) {
-                close(fd);
-                return 0; /* EPERM without CAP_SYS_ADMIN: skipped */
-        }
-        r = sa_sockdiag_open(&nl);
-        if (setns(set->self_fd, CLONE_NEWNET) < 0) {
-                int e = -errno;
-                if (nl)
-                        nl_socket_free(nl);
-                close(fd);
-                return e;
-        }
+        r = netns_open_in(set, fd, ret);
         close(fd);
-        if (r == -ENOMEM || is_fd_exhaustion(r))
-                return netns_note_fd(set, r);
-        *ret = r < 0 ? NULL : nl;
-        return 0;
+        return r;
 }
 
 int sa_netns_socket_get(sa_netns_set *set, sa_netns *ns, struct nl_sock **ret)
@@ -589,6 +603,7 @@ int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats
         for (size_t i = 0; i < set->n; i++) {
                 set->items[i].seen = set->items[i].self;
                 set->items[i].added = false;
+                set->items[i].held.kind = SA_NSHOLDER_NONE;
                 set->items[i].name[0] = '\0';
                 set->items[i].pid = 0;
         }
@@ -643,12 +658,12 @@ static bool pid_in_netns(const sa_netns_set *set, pid_t pid, uint64_t ino, struc
  * A namespace added alone is named as a refresh would name it: its
  * /run/netns name (one readdir, a stat per name), else its label. -ENOMEM.
  */
-static int netns_name_added(sa_netns_set *set, sa_netns *ns)
+/* ns's /run/netns names offered (one readdir, a stat per name). */
+static void netns_offer_run_names(sa_netns_set *set, sa_netns *ns)
 {
         DIR *d = opendir(SA_NETNS_RUN_DIR);
         struct dirent *de;
         struct stat st;
-        int r;
 
         while (d && (de = readdir(d)))
                 if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
@@ -656,6 +671,13 @@ static int netns_name_added(sa_netns_set *set, sa_netns *ns)
                         netns_offer_name(set, ns, de->d_name);
         if (d)
                 closedir(d);
+}
+
+static int netns_name_added(sa_netns_set *set, sa_netns *ns)
+{
+        int r;
+
+        netns_offer_run_names(set, ns);
         if (ns->name[0] != '\0')
                 return 0;
         r = netns_learn_label(ns, "/proc");
@@ -701,5 +723,55 @@ int sa_netns_set_add(sa_netns_set *set, pid_t pid, uint64_t ino)
         ns->added = true;
         ns->pid = pid;
         r = netns_name_added(set, ns);
+        return r < 0 ? r : 1;
+}
+
+int sa_netns_set_add_held(sa_netns_set *set, uint64_t ino, const sa_nsholder *h, int nsfd,
+                          const char *name)
+{
+        size_t held = 0, at;
+        struct nl_sock *nl = NULL;
+        struct stat st;
+        sa_netns *ns;
+        bool found;
+        int r;
+
+        if (!set->all || set->self_fd < 0 || set->proc_fd < 0)
+                return -EOPNOTSUPP;
+        at = netns_find(set, ino, &found);
+        if (found)
+                return 0;
+        for (size_t i = 0; i < set->n; i++)
+                held += set->items[i].held.kind != SA_NSHOLDER_NONE;
+        if (held >= set->keep_max)
+                return -ENOSPC;
+        if (set->kept < set->keep_max) {
+                r = netns_open_in(set, nsfd, &nl);
+                if (r < 0 && !is_fd_exhaustion(r))
+                        return r;
+        }
+        r = netns_insert(set, at, ino, &ns);
+        if (r < 0) {
+                if (nl)
+                        nl_socket_free(nl);
+                return r;
+        }
+        ns->seen = true;
+        ns->held = *h;
+        /* Named under /run/netns since the refresh, or the holder lives in it (a
+         * namespace made since): named as a refresh would, not by its holder. */
+        netns_offer_run_names(set, ns);
+        ns->named = ns->name[0] != '\0';
+        if (!ns->named && pid_in_netns(set, h->pid, ino, &st)) {
+                ns->pid = h->pid;
+                r = netns_learn_label(ns, "/proc");
+                memcpy(ns->name, ns->label, sizeof ns->name);
+        } else if (!ns->named) {
+                snprintf(ns->name, sizeof ns->name, "%s", name);
+        }
+        if (nl) {
+                ns->nl = nl;
+                set->kept++;
+        }
         return r < 0 ? r : 1;
 }

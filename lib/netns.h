@@ -17,6 +17,7 @@
 
 #include <netlink/netlink.h>
 
+#include "nsholder.h"
 #include "sockaudit.h"
 
 /* Where `ip netns` keeps its names: one nsfs bind mount per name. */
@@ -41,6 +42,8 @@ typedef struct sa_netns {
         bool host;             /* the host's namespace (see sa_netns_set.host_ino) */
         bool labelled;         /* label is known (kept across refreshes) */
         pid_t pid;             /* first process found in it by this refresh, 0 if none */
+        sa_nsholder held;      /* found by sa_netns_set_add_held() since the last refresh:
+                                * what holds it (no process lives in it); kind NONE if not */
         pid_t label_pid;       /* the process label was taken from (0 = the scanner) */
         unsigned label_age;    /* refreshes since an empty answer (asked again at 2^k) */
         char label[sizeof(((sa_listener *)0)->netns_name)]; /* its container ("docker:ID12",
@@ -105,7 +108,9 @@ sa_netns_set *sa_netns_set_free(sa_netns_set *set);
  * NULL). Other failures: -ENOMEM, or -errno when proc_root cannot be read.
  * An unreadable SA_NETNS_RUN_DIR drops no namespace that had a name there.
  * Threads moved alone into another namespace (setns by one thread) and
- * namespaces held only by a socket or an open fd are not found.
+ * namespaces held only by a socket, an open fd or a bind mount elsewhere
+ * are not found here: the full scan finds those after its fd walk
+ * (lib/hiddenns.c, sa_netns_set_add_held()); a refresh drops them.
  */
 int sa_netns_set_refresh(sa_netns_set *set, const char *proc_root, sa_scan_stats *stats);
 
@@ -129,6 +134,23 @@ uint64_t sa_netns_host_ino(const char *proc_root);
  * -EOPNOTSUPP in SELF mode or before the first refresh, -ENOMEM.
  */
 int sa_netns_set_add(sa_netns_set *set, pid_t pid, uint64_t ino);
+
+/*
+ * ALL mode: the namespace ino, which no process lives in and no
+ * SA_NETNS_RUN_DIR name held at the last refresh, found through holder h
+ * (lib/hiddenns.c), joins the set until the next refresh, named after h
+ * (name: its netns_name, e.g. "held by pid 12 fd 5"), or by its
+ * SA_NETNS_RUN_DIR name if it got one since (a readdir), or by its label
+ * when h's process lives in it (made since the refresh: a stat). nsfd, an fd of it (borrowed),
+ * makes its socket now, kept while fewer than keep_max are; beyond, one is
+ * made for each dump from h again (sa_nsholder_open()). 1 added, 0 already
+ * there; -ENOSPC when keep_max namespaces are held so already (a hostile
+ * user's many namespaces cost no more fds than found ones),
+ * -EOPNOTSUPP in SELF mode, -ENOMEM, -errno when returning to the own
+ * namespace failed.
+ */
+int sa_netns_set_add_held(sa_netns_set *set, uint64_t ino, const sa_nsholder *h, int nsfd,
+                          const char *name);
 
 /* True when the namespace of nsfs inode ino is in set. O(log n). */
 bool sa_netns_set_has(const sa_netns_set *set, uint64_t ino);

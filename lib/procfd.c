@@ -48,6 +48,7 @@ typedef struct shared {
         const sa_procfd_pid *pids;
         size_t n;
         const sa_inomap *want;
+        const sa_unseen *unseen; /* NULL: no leads wanted */
         size_t next;            /* next pid index to hand out (atomic) */
         int err;                /* first fatal error, 0 (atomic) */
 } shared;
@@ -75,11 +76,10 @@ static long long parse_num(const char *s, long long max)
         return sa_parse_uint(s, (uint64_t) max, NULL, &v) == 0 ? (long long) v : -1;
 }
 
-/* Inode of a "socket:[N]" link of len bytes, 0 when it is anything else. */
-static uint32_t socket_inode(const char *link, size_t len)
+/* N of a "PREFIX[N]" link of len bytes (N < 2^32), 0 when it is anything else. */
+static uint32_t bracket_inode(const char *link, size_t len, const char *prefix)
 {
-        static const char prefix[] = "socket:[";
-        const size_t plen = sizeof(prefix) - 1;
+        const size_t plen = strlen(prefix);
         uint64_t v = 0;
 
         if (len < plen + 2 || memcmp(link, prefix, plen) != 0 || link[len - 1] != ']')
@@ -92,6 +92,40 @@ static uint32_t socket_inode(const char *link, size_t len)
                         return 0;
         }
         return (uint32_t) v;
+}
+
+/* Inode of a "socket:[N]" link of len bytes, 0 when it is anything else. */
+static uint32_t socket_inode(const char *link, size_t len)
+{
+        return bracket_inode(link, len, "socket:[");
+}
+
+/* N of a "net:[N]" link of len bytes (a network namespace's nsfs file), else 0. */
+static uint32_t netns_inode(const char *link, size_t len)
+{
+        return bracket_inode(link, len, "net:[");
+}
+
+/*
+ * What a link that is not a wanted socket leads to (unseen.h): *idx
+ * SA_UNSEEN_SOCKET or _NSFD and the inode to report, or false.
+ */
+static bool unseen_lead(const sa_unseen *u, const char *link, size_t len, uint32_t sock,
+                        uint32_t *ino, size_t *idx)
+{
+        size_t ns;
+
+        if (sock != 0) {
+                if (u->checked && sa_inomap_get(u->checked, sock, &ns) &&
+                    sa_unseen_known(u, (uint32_t) ns))
+                        return false;
+                *ino = sock;
+                *idx = SA_UNSEEN_SOCKET;
+                return true;
+        }
+        *ino = netns_inode(link, len);
+        *idx = SA_UNSEEN_NSFD;
+        return !sa_unseen_known(u, *ino);
 }
 
 /* errno after a failed call, never 0. */
@@ -187,7 +221,9 @@ static int walk_fds(worker *w, size_t pid_idx, int dfd)
                                 goto out;
                         }
                         ino = socket_inode(link, (size_t) len);
-                        if (ino == 0 || !sa_inomap_get(w->sh->want, ino, &idx))
+                        if ((ino == 0 || !sa_inomap_get(w->sh->want, ino, &idx)) &&
+                            (!w->sh->unseen ||
+                             !unseen_lead(w->sh->unseen, link, (size_t) len, ino, &ino, &idx)))
                                 continue;
                         r = add_hit(w, pid_idx, (int) fd, ino, idx);
                         if (r < 0)
@@ -282,6 +318,13 @@ int sa_procfd_walk_pids(const char *proc_root, const sa_procfd_pid *pids, size_t
                         unsigned threads, const sa_inomap *want, sa_procfd_hit_fn hit,
                         void *userdata, sa_scan_stats *stats)
 {
+        return sa_procfd_walk_unseen(proc_root, pids, n, threads, want, NULL, hit, userdata, stats);
+}
+
+int sa_procfd_walk_unseen(const char *proc_root, const sa_procfd_pid *pids, size_t n,
+                          unsigned threads, const sa_inomap *want, const sa_unseen *unseen,
+                          sa_procfd_hit_fn hit, void *userdata, sa_scan_stats *stats)
+{
         sa_scan_stats dummy = { 0 };
         worker ws[SA_PROCFD_MAX_THREADS];
         shared sh = { 0 };
@@ -297,13 +340,14 @@ int sa_procfd_walk_pids(const char *proc_root, const sa_procfd_pid *pids, size_t
                 stats = &dummy;
         if (!proc_root)
                 proc_root = "/proc";
-        if (sa_inomap_size(want) == 0 || n == 0)
+        if ((sa_inomap_size(want) == 0 && !unseen) || n == 0)
                 return 0;
 
         start = now_usec(CLOCK_MONOTONIC);
         memset(ws, 0, sizeof ws);
         nt = pick_threads(threads, n);
-        sh = (shared) { .proc_root = proc_root, .pids = pids, .n = n, .want = want };
+        sh = (shared) { .proc_root = proc_root, .pids = pids, .n = n, .want = want,
+                        .unseen = unseen };
         sh.rootfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (sh.rootfd < 0) {
                 r = -last_errno();

@@ -8,6 +8,7 @@
 
 #include "inomap.h"
 #include "sockaudit.h"
+#include "unseen.h"
 
 /*
  * Called once per fd that points at a wanted socket. idx is the value the
@@ -49,6 +50,18 @@ int sa_procfd_list(const char *proc_root, sa_procfd_pid **ret, size_t *ret_n);
 int sa_procfd_walk_pids(const char *proc_root, const sa_procfd_pid *pids, size_t n,
                         unsigned threads, const sa_inomap *want, sa_procfd_hit_fn hit,
                         void *userdata, sa_scan_stats *stats);
+
+/*
+ * sa_procfd_walk_pids(), also handing hit() leads to unseen namespaces
+ * (unseen.h), at no extra system call: socket fds not wanted whose inode
+ * unseen->checked does not map to a known namespace (idx SA_UNSEEN_SOCKET,
+ * inode the socket's), and "net:[N]" fds with N not known (idx
+ * SA_UNSEEN_NSFD, inode N). unseen NULL: as sa_procfd_walk_pids(); then an
+ * empty want returns 0 without walking.
+ */
+int sa_procfd_walk_unseen(const char *proc_root, const sa_procfd_pid *pids, size_t n,
+                          unsigned threads, const sa_inomap *want, const sa_unseen *unseen,
+                          sa_procfd_hit_fn hit, void *userdata, sa_scan_stats *stats);
 
 /* Adds the walk's counters (procs, fds, vanished, denied, proc_usec) of from to to. */
 void sa_procfd_stats_add(sa_scan_stats *to, const sa_scan_stats *from);

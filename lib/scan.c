@@ -49,27 +49,36 @@ static int collect_one(sa_netns *ns, struct nl_sock *nl, const sa_filter *f, sa_
         return 0;
 }
 
+int sa_scanner_collect_ns(sa_scanner *s, sa_netns *ns, const sa_filter *f, sa_listener_vec *out,
+                          sa_scan_stats *st)
+{
+        struct nl_sock *nl;
+        int r = sa_netns_socket_get(s->ns, ns, &nl);
+
+        if (r < 0)
+                return r;
+        if (!nl) {
+                st->netns_skipped++;
+                return 0;
+        }
+        r = collect_one(ns, nl, f, out, st);
+        sa_netns_socket_put(ns, nl);
+        if (r < 0) {
+                if (!ns->self && r != -ENOMEM)
+                        sa_netns_drop_socket(s->ns, ns);
+                return r;
+        }
+        st->netns++;
+        return 0;
+}
+
 int sa_scanner_collect(sa_scanner *s, const sa_filter *f, sa_listener_vec *out, sa_scan_stats *st)
 {
         for (size_t i = 0; i < s->ns->n; i++) {
-                sa_netns *ns = &s->ns->items[i];
-                struct nl_sock *nl;
-                int r = sa_netns_socket_get(s->ns, ns, &nl);
+                int r = sa_scanner_collect_ns(s, &s->ns->items[i], f, out, st);
 
                 if (r < 0)
                         return r;
-                if (!nl) {
-                        st->netns_skipped++;
-                        continue;
-                }
-                r = collect_one(ns, nl, f, out, st);
-                sa_netns_socket_put(ns, nl);
-                if (r < 0) {
-                        if (!ns->self && r != -ENOMEM)
-                                sa_netns_drop_socket(s->ns, ns);
-                        return r;
-                }
-                st->netns++;
         }
         return 0;
 }

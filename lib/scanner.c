@@ -174,6 +174,7 @@ sa_scanner *sa_scanner_free(sa_scanner *s)
         free(s->fresh);
         free(s->marks);
         sa_bpfscan_free(s->bpf);
+        sa_hiddenns_free(s->hidden);
         sa_netns_set_free(s->ns);
         sa_usercache_free(s->users);
         free(s->proc_root);

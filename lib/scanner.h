@@ -24,6 +24,7 @@
 
 #include "argv.h"
 #include "bpfscan.h"
+#include "hiddenns.h"
 #include "sockaudit-internal.h"
 #include "netns.h"
 #include "ownerindex.h"
@@ -49,6 +50,7 @@ struct sa_scanner {
         sa_scan_fallback fallback; /* why bpf is NULL; NONE when it is not */
         char no_bpf_why[160];      /* the same in words, with particulars */
         unsigned bpf_failures; /* eBPF walks that could not be read (procfs did them) */
+        sa_hiddenns *hidden; /* sockets' namespaces asked so far (NULL: none, or a job has it) */
 
         /* Incremental state, valid once an unfiltered scan ran (owners set). */
         sa_ownerindex *owners;
@@ -79,6 +81,10 @@ struct sa_scanner {
  * one is kept). On failure out holds what the namespaces before gave.
  */
 int sa_scanner_collect(sa_scanner *s, const sa_filter *f, sa_listener_vec *out, sa_scan_stats *st);
+
+/* The same for the one namespace ns (counted in st->netns, or netns_skipped). */
+int sa_scanner_collect_ns(sa_scanner *s, sa_netns *ns, const sa_filter *f, sa_listener_vec *out,
+                          sa_scan_stats *st);
 
 /* ---- lib/snapshot.c */
 

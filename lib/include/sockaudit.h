@@ -121,6 +121,8 @@ typedef struct sa_scan_stats {
         unsigned netns_skipped;   /* found but not entered (setns refused): not dumped */
         unsigned netns_denied;    /* PROC_ROOT/PID/ns/net unreadable (EACCES) */
         uint64_t netns_usec;      /* time finding namespaces and opening sockets in them */
+        unsigned netns_held;      /* found by what holds them, no process inside (lib/hiddenns.c) */
+        unsigned netns_unchecked; /* leads to namespaces left for the next full scan (bounds) */
 } sa_scan_stats;
 
 /* What to gather. Zeroed means: every port, TCP and UDP, IPv4 and IPv6. */

@@ -93,7 +93,7 @@ START_TEST(test_bpfscan_matches_procfs)
         ck_assert_int_eq(read(ready[0], &c, 1), 1);
 
         ck_assert_int_eq(sa_procfd_walk(NULL, want, collect, &viaproc, &pst), 0);
-        ck_assert_int_eq(sa_bpfscan_walk(b, want, &hits, &n_hits, &st), 0);
+        ck_assert_int_eq(sa_bpfscan_walk(b, want, NULL, &hits, &n_hits, &st), 0);
         for (size_t i = 0; i < n_hits; i++)
                 collect(hits[i].pid, hits[i].fd, hits[i].inode, hits[i].idx, &viabpf);
 
@@ -132,11 +132,11 @@ START_TEST(test_bpfscan_empty_want)
         if (!b)
                 return;
         ck_assert_int_eq(sa_inomap_new(1, &want), 0);
-        ck_assert_int_eq(sa_bpfscan_walk(b, want, &hits, &n, &st), 0);
+        ck_assert_int_eq(sa_bpfscan_walk(b, want, NULL, &hits, &n, &st), 0);
         ck_assert_uint_eq(n, 0);
         ck_assert_ptr_null(hits);
         /* Twice: the loaded iterator is read again from the start. */
-        ck_assert_int_eq(sa_bpfscan_walk(b, want, &hits, &n, &st), 0);
+        ck_assert_int_eq(sa_bpfscan_walk(b, want, NULL, &hits, &n, &st), 0);
         ck_assert_uint_eq(n, 0);
         sa_inomap_free(want);
         sa_bpfscan_free(b);
