@@ -266,6 +266,16 @@ int sa_exeimage_read(sa_execache *cache, const char *proc_root, pid_t pid, sa_ex
                 return -errno;
         if (fstat(fd, &img->st) < 0)
                 return -errno;
+        /* An exec between readlink and open would pair one path with another image. */
+        {
+                char again[sizeof img->path];
+                bool mark = img->deleted_mark;
+
+                memcpy(again, img->path, sizeof again);
+                read_link(exe, img);
+                if (strcmp(again, img->path) != 0 || mark != img->deleted_mark)
+                        return -EAGAIN;
+        }
         if (!S_ISREG(img->st.st_mode))
                 return -EINVAL;
         if ((uint64_t) img->st.st_size > SA_EXEIMAGE_SIZE_MAX)

@@ -192,6 +192,8 @@ int sa_provenance_read(sa_dpkg *db, sa_execache *cache, const char *proc_root, p
         if (!proc_root)
                 proc_root = "/proc";
         f.image_error = sa_exeimage_read(cache, proc_root, pid, img);
+        if (f.image_error == -EAGAIN)   /* it exec'd meanwhile: once more */
+                f.image_error = sa_exeimage_read(cache, proc_root, pid, img);
         if (f.image_error == 0) {
                 f.image = img;
                 if (img->path[0] == '/' && img->location != SA_EXE_MEMFD && img->location != SA_EXE_DELETED)
