@@ -134,9 +134,9 @@ sa_dpkg *sa_dpkg_free(sa_dpkg *d);
  * and through diversions (a file at a diversion's "to" belongs to the
  * package that ships "from", with that entry's MD5; a file at "from"
  * belongs to the diverting package, or to none). The path → package index
- * is built once (all .list files: ~31 ms of CPU for 800 packages, ~180 ms for 3,000: see
- * docs/PROVENANCE.md) and rebuilt when `status`, `info/` or `diversions`
- * changed (two or three stat calls per lookup); the .md5sums of the one
+ * is built once (all .list files: ~31 ms of CPU for 800 packages, ~180 ms
+ * for 3,000, see docs/PROVENANCE.md) and rebuilt when `status`, `info/` or
+ * `diversions` changed (three stat calls per lookup); the .md5sums of the one
  * package found is read per lookup. Thread-safe (one mutex).
  * 0 with *ret filled, -ENOENT (no package ships it), -ENOPKG (the
  * database went away), -EBADMSG/-EFBIG/-E2BIG (status or diversions
