@@ -9,6 +9,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,42 @@ START_TEST(rebuilt_after_change)
 }
 END_TEST
 
+static void *lookup_many(void *arg)
+{
+        sa_dpkg *d = arg;
+        sa_dpkg_file *f = malloc(sizeof *f);
+        long bad = 0;
+
+        for (int i = 0; f && i < 200; i++)
+                if (sa_dpkg_lookup(d, "/usr/bin/ls", f) != 0 || strcmp(f->package, "coreutils") != 0)
+                        bad++;
+        free(f);
+        return (void *) bad;
+}
+
+/* Lookups from threads while status keeps changing (rebuilds in between). */
+START_TEST(threads_during_rebuilds)
+{
+        sa_dpkg *d = open_fixture();
+        char extra[sizeof status_text + 100];
+        pthread_t t[3];
+        void *bad;
+
+        for (int i = 0; i < 3; i++)
+                ck_assert_int_eq(pthread_create(&t[i], NULL, lookup_many, d), 0);
+        for (int i = 0; i < 20; i++) {
+                snprintf(extra, sizeof extra, "%s\nPackage: x%d\nStatus: install ok installed\n"
+                         "Version: 1\nArchitecture: all\n", status_text, i);
+                put("status", extra);
+        }
+        for (int i = 0; i < 3; i++) {
+                pthread_join(t[i], &bad);
+                ck_assert_int_eq((long) bad, 0);
+        }
+        sa_dpkg_free(d);
+}
+END_TEST
+
 START_TEST(no_database)
 {
         char path[600];
@@ -409,6 +446,7 @@ Suite *dpkg_suite(void)
         tcase_add_test(fx, diversions);
         tcase_add_test(fx, corrupt_and_missing);
         tcase_add_test(fx, rebuilt_after_change);
+        tcase_add_test(fx, threads_during_rebuilds);
         tcase_add_test(fx, no_database);
         tcase_add_test(fx, parsers);
         suite_add_tcase(s, fx);

@@ -3,12 +3,13 @@
  * The running image of real child processes (lib/exeimage.c): its SHA-256
  * equals sha256sum's, its location class (normal, tmp, deleted, memfd, a
  * world-writable directory), the cache (a hit while nothing changed, a
- * miss after touch).
+ * miss after touch, eviction, threads sharing it).
  */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,69 @@ START_TEST(world_writable_dir)
 }
 END_TEST
 
+/* Threads sharing one cache read one image: the same hash every time. */
+struct reader {
+        sa_execache *c;
+        pid_t pid;
+        char want[65];
+        int bad;
+};
+
+static void *read_many(void *arg)
+{
+        struct reader *r = arg;
+        sa_exeimage *img = malloc(sizeof *img);
+
+        for (int i = 0; img && i < 50; i++)
+                if (sa_exeimage_read(r->c, NULL, r->pid, img) < 0 || strcmp(img->sha256_hex, r->want) != 0)
+                        __atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
+        free(img);
+        return NULL;
+}
+
+START_TEST(cache_eviction_and_threads)
+{
+        char *dir = xfx_dir("/tmp/sa-exe"), path[PATH_MAX];
+        struct reader r = { 0 };
+        sa_execache *c = NULL;
+        uint64_t hits, misses;
+        pthread_t t[4];
+        sa_exeimage img;
+        pid_t a, b;
+
+        /* One entry, two images taking turns: every read misses. */
+        snprintf(path, sizeof path, "%s/prog", dir);
+        xfx_copy(XFX_PROGRAM, path);
+        ck_assert_int_eq(sa_execache_new(1, &c), 0);
+        a = xfx_run(XFX_PROGRAM, -1);
+        b = xfx_run(path, -1);
+        for (int i = 0; i < 3; i++) {
+                ck_assert_int_eq(sa_exeimage_read(c, NULL, a, &img), 0);
+                ck_assert(!img.cached);
+                ck_assert_int_eq(sa_exeimage_read(c, NULL, b, &img), 0);
+                ck_assert(!img.cached);
+        }
+        strcpy(r.want, img.sha256_hex);
+        sa_execache_free(c);
+
+        ck_assert_int_eq(sa_execache_new(8, &c), 0);
+        r.c = c;
+        r.pid = b;
+        for (int i = 0; i < 4; i++)
+                ck_assert_int_eq(pthread_create(&t[i], NULL, read_many, &r), 0);
+        for (int i = 0; i < 4; i++)
+                pthread_join(t[i], NULL);
+        ck_assert_int_eq(r.bad, 0);
+        sa_execache_counts(c, &hits, &misses);
+        ck_assert_uint_eq(hits + misses, 200);
+        ck_assert_uint_ge(hits, 196);   /* at most one miss per thread */
+        xfx_end(a);
+        xfx_end(b);
+        sa_execache_free(c);
+        xfx_rmdir(dir);
+}
+END_TEST
+
 START_TEST(location_words)
 {
         ck_assert_int_eq(sa_exe_location_of("/memfd:x", true, 0, 0), SA_EXE_MEMFD);
@@ -194,6 +258,7 @@ Suite *exeimage_suite(void)
         tcase_add_test(tc, deleted_image);
         tcase_add_test(tc, memfd_image);
         tcase_add_test(tc, world_writable_dir);
+        tcase_add_test(tc, cache_eviction_and_threads);
         tcase_add_test(tc, location_words);
         suite_add_tcase(s, tc);
         return s;
