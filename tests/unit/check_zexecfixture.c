@@ -14,8 +14,6 @@
 
 #include "exec_fixture.h"
 
-extern char **environ;
-
 pid_t xfx_run(const char *path, int fd)
 {
         char *argv[] = { (char *) "sleep", (char *) "600", NULL };
@@ -28,10 +26,15 @@ pid_t xfx_run(const char *path, int fd)
         ck_assert_int_ge(pid, 0);
         if (pid == 0) {
                 close(p[0]);
-                if (path)
+                if (path) {
                         execv(path, argv);
-                else
-                        fexecve(fd, argv, environ);
+                } else {
+                        /* What fexecve() falls back to; valgrind runs only this one. */
+                        char self[64];
+
+                        snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+                        execv(self, argv);
+                }
                 err = errno;
                 (void) !write(p[1], &err, sizeof err);
                 _exit(127);

@@ -13,7 +13,8 @@
 #define XFX_PROGRAM "/usr/bin/sleep"
 
 /*
- * Forks a child that runs path (or, with path NULL, fexecve(fd)) as
+ * Forks a child that runs path (or, with path NULL, the file open at fd,
+ * through /proc/self/fd/FD as fexecve() does) as
  * "sleep 600"; returns its pid once the exec happened (a CLOEXEC pipe
  * tells). End it with xfx_end().
  */
