@@ -274,8 +274,8 @@ static int index_build(sa_dpkg *d)
         if (!d->info_arch)
                 return fail(d, -ENOMEM, "index");
         info_fd = openat(d->dir_fd, "info", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (info_fd < 0)
-                return fail(d, -errno, "info");
+        if (info_fd < 0)        /* -ENOENT would read as "no package ships it" */
+                return fail(d, errno == ENOENT ? -EBADMSG : -errno, "info");
         for (size_t i = 0; i < d->npkgs; i++) {
                 r = index_list(d, info_fd, i);
                 if (r < 0)

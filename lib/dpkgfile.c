@@ -272,8 +272,8 @@ int sa_dpkg_parse_diversions(const char *buf, size_t len, size_t max,
                              sa_dpkg_diversion **ret, size_t *ret_n, size_t *ret_bad)
 {
         sa_dpkg_diversion *d = NULL;
-        size_t cap = 0, n = 0, pos = 0, ln[3];
-        const char *l[3];
+        size_t cap = 0, n = 0, pos = 0, ln[3] = { 0 };
+        const char *l[3] = { NULL };
         int r;
 
         for (;;) {
