@@ -313,8 +313,20 @@ START_TEST(no_database)
         snprintf(path, sizeof path, "%s/info", top);
         ck_assert_int_eq(sa_dpkg_open(path, &d), -ENOPKG);     /* a dir without status */
 
-        /* Going away after open, and a status over its cap (sparse: no disk used). */
+        /* info/ missing: a broken database, not "no package ships it". */
         d = open_fixture();
+        {
+                char info[600], moved[600];
+
+                snprintf(info, sizeof info, "%s/info", top);
+                snprintf(moved, sizeof moved, "%s/info.away", top);
+                ck_assert_int_eq(rename(info, moved), 0);
+                ck_assert_int_eq(sa_dpkg_lookup(d, "/bin/ls", &f), -EBADMSG);
+                ck_assert_int_eq(rename(moved, info), 0);
+                ck_assert_int_eq(sa_dpkg_lookup(d, "/bin/ls", &f), 0);
+        }
+
+        /* Going away after open, and a status over its cap (sparse: no disk used). */
         snprintf(path, sizeof path, "%s/status", top);
         fd = open(path, O_WRONLY | O_CLOEXEC);
         ck_assert_int_ge(fd, 0);
