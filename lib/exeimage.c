@@ -280,6 +280,14 @@ int sa_exeimage_read(sa_execache *cache, const char *proc_root, pid_t pid, sa_ex
                 return -EINVAL;
         if ((uint64_t) img->st.st_size > SA_EXEIMAGE_SIZE_MAX)
                 return -EFBIG;
+        /* A file really named "x (deleted)" keeps its name; the mark means no link left. */
+        if (img->deleted_mark && img->st.st_nlink > 0) {
+                size_t n = strlen(img->path);
+
+                if (n + sizeof " (deleted)" <= sizeof img->path)
+                        memcpy(img->path + n, " (deleted)", sizeof " (deleted)");
+                img->deleted_mark = false;
+        }
         img->location = sa_exe_location_of(img->path, img->deleted_mark, img->st.st_nlink,
                                            img->path[0] == '/' && !img->deleted_mark
                                            ? dir_mode_in_root(proc_root, pid, img->path) : 0);

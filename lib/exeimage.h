@@ -32,8 +32,9 @@ typedef enum sa_exe_location {
 const char *sa_exe_location_name(sa_exe_location l);
 
 typedef struct sa_exeimage {
-        char path[4096];                /* readlink of exe, " (deleted)" stripped ("" if unreadable) */
-        bool deleted_mark;              /* the link ended in " (deleted)" */
+        char path[4096];                /* readlink of exe, " (deleted)" stripped when deleted_mark ("" if unreadable) */
+        bool deleted_mark;              /* the link ended in " (deleted)" and the file has no link left
+                                         * (with links left, the suffix stays in path: it may be the name) */
         struct stat st;                 /* of the opened image */
         unsigned char md5[16];
         unsigned char sha256[32];

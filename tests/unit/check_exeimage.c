@@ -109,6 +109,37 @@ START_TEST(deleted_image)
 }
 END_TEST
 
+/* A name that really ends in " (deleted)", and a deleted name with another link left. */
+START_TEST(deleted_suffix_in_name)
+{
+        char *dir = xfx_dir("/tmp/sa-exe"), path[PATH_MAX], other[PATH_MAX];
+        sa_exeimage img;
+        pid_t pid;
+
+        snprintf(path, sizeof path, "%s/prog (deleted)", dir);
+        xfx_copy(XFX_PROGRAM, path);
+        pid = xfx_run(path, -1);
+        ck_assert_int_eq(sa_exeimage_read(NULL, NULL, pid, &img), 0);
+        xfx_end(pid);
+        ck_assert(!img.deleted_mark);
+        ck_assert_str_eq(img.path, path);
+        ck_assert_int_eq(img.location, SA_EXE_TMP);
+
+        snprintf(path, sizeof path, "%s/prog", dir);
+        snprintf(other, sizeof other, "%s/prog.link", dir);
+        xfx_copy(XFX_PROGRAM, path);
+        ck_assert_int_eq(link(path, other), 0);
+        pid = xfx_run(path, -1);
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(sa_exeimage_read(NULL, NULL, pid, &img), 0);
+        xfx_end(pid);
+        ck_assert(!img.deleted_mark);   /* a link is left: the name is kept whole */
+        ck_assert_uint_eq(img.st.st_nlink, 1);
+        ck_assert_int_eq(img.location, SA_EXE_TMP);
+        xfx_rmdir(dir);
+}
+END_TEST
+
 START_TEST(memfd_image)
 {
         char want[80];
@@ -256,6 +287,7 @@ Suite *exeimage_suite(void)
         tcase_add_test(tc, hash_equals_sha256sum);
         tcase_add_test(tc, tmp_copy_and_cache);
         tcase_add_test(tc, deleted_image);
+        tcase_add_test(tc, deleted_suffix_in_name);
         tcase_add_test(tc, memfd_image);
         tcase_add_test(tc, world_writable_dir);
         tcase_add_test(tc, cache_eviction_and_threads);

@@ -177,6 +177,27 @@ START_TEST(tmp_copy_not_packaged)
 }
 END_TEST
 
+/* Deleted while another link to the file is left: the old name now names nothing. */
+START_TEST(deleted_with_link_left)
+{
+        char *dir = xfx_dir("/tmp/sa-prov"), path[PATH_MAX], other[PATH_MAX];
+        sa_provenance p;
+        pid_t pid;
+
+        snprintf(path, sizeof path, "%s/prog", dir);
+        snprintf(other, sizeof other, "%s/prog.link", dir);
+        xfx_copy(XFX_PROGRAM, path);
+        ck_assert_int_eq(link(path, other), 0);
+        pid = xfx_run(path, -1);
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(sa_provenance_read(NULL, NULL, NULL, pid, &p), 0);
+        xfx_end(pid);
+        ck_assert_msg(p.status == SA_PROV_DELETED, "%s", p.reason);
+        ck_assert_ptr_nonnull(strstr(p.reason, "replaced"));
+        xfx_rmdir(dir);
+}
+END_TEST
+
 START_TEST(memfd_not_packaged)
 {
         sa_dpkg *d = real_db("memfd_not_packaged");
@@ -282,6 +303,7 @@ Suite *provenance_suite(void)
         tcase_set_timeout(real, 60);
         tcase_add_test(real, packaged_binary_verified);
         tcase_add_test(real, tmp_copy_not_packaged);
+        tcase_add_test(real, deleted_with_link_left);
         tcase_add_test(real, memfd_not_packaged);
         tcase_add_test(real, fixture_package_lifecycle);
         suite_add_tcase(s, real);
