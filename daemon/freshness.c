@@ -17,6 +17,7 @@
 #include "freshness.h"
 #include "sockaudit-internal.h"
 #include "manager.h"
+#include "netnsevents.h"
 #include "verifyskip.h"
 #include "watchlisten.h"
 #include "watchproc.h"
@@ -654,8 +655,13 @@ static void on_listen_event(const sa_listen_note *note, void *userdata)
         freshness *f = userdata;
         manager *m = f->manager;
 
-        if (!port_watched(f, note->port, note->proto))
+        netnsevents_note(m->scanner, note, now_usec(CLOCK_MONOTONIC) + HOT_WINDOW_USEC);
+        if (note->lost || !port_watched(f, note->port, note->proto))
                 return;
+        if (note->closed) {     /* `watch` hears of it at once */
+                heat_after(f, LISTEN_SETTLE_USEC);
+                return;
+        }
         f->listen_probes++;
         /* Its maker is walked by the probe, even an old process: no full scan to find it. */
         if (note->pid > 0 && sa_scanner_note_listen(m->scanner, note->pid) < 0)
@@ -735,12 +741,7 @@ static int health_to_json(freshness *f, json_t *o)
         if (json_object_set_new(o, "stale", json_boolean(stale)) < 0 ||
             json_object_set_new(o, "stale_reason", stale ? json_string(why) : json_null()) < 0 ||
             json_object_set_new(o, "degraded", degraded[0] ? json_string(degraded) : json_null()) < 0 ||
-            json_object_set_new(o, "namespaces",
-                                json_pack("{s:I,s:I,s:I,s:I}",
-                                          "found", (json_int_t) ns.namespaces,
-                                          "sockets_kept", (json_int_t) ns.kept,
-                                          "sockets_kept_max", (json_int_t) ns.keep_max,
-                                          "fd_failures", (json_int_t) ns.fd_failures)) < 0)
+            json_object_set_new(o, "namespaces", netnsevents_to_json(f->manager->scanner)) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -823,6 +824,7 @@ static int open_sources(freshness *f, freshness_events events, bool no_ebpf)
                 log_info("Listen events: eBPF (TCP listen%s%s)",
                          watchlisten_has_udp(f->watchlisten) ? ", UDP bind" : "; ",
                          watchlisten_has_udp(f->watchlisten) ? "" : f->listen_why);
+        netnsevents_setup(m->scanner, f->watchlisten, f->listen_why);
         return 0;
 }
 

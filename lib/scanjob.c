@@ -16,6 +16,7 @@
 
 #include "inomap.h"
 #include "inomarks.h"
+#include "netnsdirt.h"
 #include "scanner.h"
 #include "util.h"
 
@@ -39,6 +40,9 @@ struct sa_scan_job {
         int wr;
         /* Asynchronous jobs. */
         uint64_t full_gen, note_seq;
+        uint64_t *dumped;       /* keep: the namespaces dumped (inodes), clean as of dump_seq */
+        size_t n_dumped;
+        uint64_t dump_seq;
         pthread_t thread;
         bool threaded;
         int efd;
@@ -53,6 +57,7 @@ static void job_free(sa_scan_job *j)
         free(j->pids);
         free(j->marks);
         free(j->hits);
+        free(j->dumped);
         if (j->efd >= 0)
                 close(j->efd);
         free(j);
@@ -71,6 +76,18 @@ static int job_take_marks(sa_scan_job *j)
         return 0;
 }
 
+/* The namespaces collect just dumped (pending_seq == j->dump_seq), for sa_scan_job_finish(). */
+static int job_note_dumped(sa_scanner *s, sa_scan_job *j)
+{
+        j->dumped = malloc((s->ns->n ?: 1) * sizeof *j->dumped);
+        if (!j->dumped)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->ns->n; i++)
+                if (s->ns->items[i].pending_seq == j->dump_seq)
+                        j->dumped[j->n_dumped++] = s->ns->items[i].ino;
+        return 0;
+}
+
 /* The namespaces, then the listeners passing f into the snapshot (sorted),
  * and the map of their inodes the walk looks for. */
 static int job_dump(sa_scanner *s, const sa_filter *f, sa_scan_job *j)
@@ -78,8 +95,12 @@ static int job_dump(sa_scanner *s, const sa_filter *f, sa_scan_job *j)
         sa_listener_vec v = { 0 };
         int r = sa_netns_set_refresh(s->ns, s->proc_root, &j->snap->stats);
 
+        if (j->keep && !f)
+                j->dump_seq = sa_netns_dump_seq(s->ns);
         if (r >= 0)
-                r = sa_scanner_collect(s, f, &v, &j->snap->stats);
+                r = sa_scanner_collect_picked(s, f, false, j->dump_seq, &v, &j->snap->stats);
+        if (r >= 0 && j->dump_seq)
+                r = job_note_dumped(s, j);
         if (r < 0) {
                 sa_listener_vec_clear(&v);
                 return r;
@@ -191,6 +212,12 @@ int sa_scan_job_finish(sa_scanner *s, sa_scan_job *j, uint64_t since_seq, sa_sna
                 /* The index takes the listing and the marks. */
                 r = sa_scanner_index_rebuild(s, j->snap, TAKE_PTR(j->pids), j->n_pids,
                                              TAKE_PTR(j->marks), j->n_marks, since_seq);
+        }
+        /* The snapshot returned holds the dumped namespaces as of the dump. */
+        for (size_t i = 0; r >= 0 && i < j->n_dumped; i++) {
+                sa_netns *ns = sa_netns_find(s->ns, j->dumped[i]);
+                if (ns)
+                        sa_netns_cleaned(ns, j->dump_seq);
         }
         if (r >= 0) {
                 j->snap->duration_usec = now_usec(CLOCK_MONOTONIC) - j->t0;

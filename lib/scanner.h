@@ -80,6 +80,29 @@ struct sa_scanner {
  */
 int sa_scanner_collect(sa_scanner *s, const sa_filter *f, sa_listener_vec *out, sa_scan_stats *st);
 
+/*
+ * The same, for the namespaces with pick set only when picked (lib/netnsdirt.h);
+ * seq != 0: each namespace dumped gets pending_seq = seq (f must then be NULL).
+ */
+int sa_scanner_collect_picked(sa_scanner *s, const sa_filter *f, bool picked, uint64_t seq,
+                              sa_listener_vec *out, sa_scan_stats *st);
+
+/* Whether l passes any of fs (n_fs 0: all). */
+bool sa_scanner_in_scope(const sa_listener *l, const sa_filter *fs, size_t n_fs);
+
+/*
+ * A refresh's dumps: the listeners passing any of fs (n_fs 0: all) into
+ * out. With namespace events on (lib/netnsdirt.h), only the dirty
+ * namespaces are dumped and the others' records (in scope) are taken from
+ * old; off, every namespace. n_fs 0: each namespace dumped gets
+ * pending_seq, made clean by sa_scanner_refresh_cleaned() once the
+ * snapshot the refresh makes (or old, unchanged) is the caller's. The
+ * namespaces dumped into *ret_dumped. Fails as sa_scanner_collect().
+ */
+int sa_scanner_collect_refresh(sa_scanner *s, const sa_snapshot *old, const sa_filter *fs, size_t n_fs,
+                               sa_listener_vec *out, sa_scan_stats *st, unsigned *ret_dumped);
+void sa_scanner_refresh_cleaned(sa_scanner *s);
+
 /* ---- lib/snapshot.c */
 
 /* qsort order of a snapshot's listeners: proto, port, family, address, inode. */
