@@ -413,6 +413,7 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool list_pids, 
         if (!m->snapshot)
                 return manager_scan(m, why);
         freshness_drain(f);
+        watchlisten_drain(f->watchlisten); /* a listener opened or closed just now marks its namespace */
         cpu0 = cpu_usec();
         r = sa_scanner_refresh(m->scanner, m->snapshot, fs, n, flags, &info, &snap);
         f->refreshes++;
@@ -643,7 +644,8 @@ static void event_scan(freshness *f)
 }
 
 /*
- * A listen() or UDP bind() somewhere (eBPF). On a watched port: probe
+ * A listen() or UDP bind() somewhere, or a listener closed (eBPF): its
+ * namespace is marked changed (netnsevents.h). On a watched port: probe
  * after LISTEN_SETTLE_USEC (it may come before the socket can be dumped:
  * the hot probes that follow catch it then); in a namespace no refresh
  * dumps yet, that namespace is added to the scanner's (found through the
@@ -658,15 +660,11 @@ static void on_listen_event(const sa_listen_note *note, void *userdata)
         netnsevents_note(m->scanner, note, now_usec(CLOCK_MONOTONIC) + HOT_WINDOW_USEC);
         if (note->lost || !port_watched(f, note->port, note->proto))
                 return;
-        if (note->closed) {     /* `watch` hears of it at once */
-                heat_after(f, LISTEN_SETTLE_USEC);
-                return;
-        }
-        f->listen_probes++;
+        f->listen_probes++;     /* a closed one too: `watch` hears of it at once */
         /* Its maker is walked by the probe, even an old process: no full scan to find it. */
-        if (note->pid > 0 && sa_scanner_note_listen(m->scanner, note->pid) < 0)
+        if (!note->closed && note->pid > 0 && sa_scanner_note_listen(m->scanner, note->pid) < 0)
                 sa_scanner_note_lost(m->scanner);
-        if (note->netns && m->snapshot && sa_scanner_netns_status(m->scanner, note->netns) == 0) {
+        if (!note->closed && note->netns && m->snapshot && sa_scanner_netns_status(m->scanner, note->netns) == 0) {
                 /* That namespace alone joins the probes; only a full scan finds it otherwise. */
                 if (sa_scanner_netns_add(m->scanner, note->pid, note->netns) < 0) {
                         event_scan(f);
