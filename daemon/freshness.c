@@ -282,7 +282,7 @@ static void resync_start(freshness *f, bool for_requests)
         }
         freshness_drain(f);
         f->job_cpu0 = cpu_usec();
-        r = sa_scanner_scan_start(m->scanner, &f->job);
+        r = sa_scanner_scan_start_from(m->scanner, for_requests ? NULL : m->snapshot, &f->job);
         if (r >= 0)
                 r = sd_event_add_io(m->event, &f->job_source, sa_scan_job_fd(f->job), EPOLLIN,
                                     on_resync_done, f);

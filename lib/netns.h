@@ -72,6 +72,7 @@ typedef struct sa_netns_set {
         uint64_t dirt_seq;     /* events so far (lib/netnsdirt.h) */
         uint64_t all_dirty_seq; /* dirt_seq when events were lost (all changed) */
         size_t dumped_last;    /* namespaces the last refresh dumped */
+        uint64_t full_dump_usec; /* CLOCK_MONOTONIC of the last full scan that dumped them all */
         bool discovered;       /* sa_netns_set_refresh() ran at least once */
 } sa_netns_set;
 

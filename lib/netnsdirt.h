@@ -26,6 +26,9 @@ sa_netns *sa_netns_find(const sa_netns_set *set, uint64_t ino);
 /* A dump of every namespace begins: the sequence number its namespaces are clean as of. */
 uint64_t sa_netns_dump_seq(sa_netns_set *set);
 
+/* The periodic resync dumps every namespace at least this often, events or not. */
+#define SA_NETNS_FULL_DUMP_USEC (600ULL * 1000000ULL)
+
 /* Whether a refresh now must dump ns. */
 bool sa_netns_dirty(const sa_netns_set *set, const sa_netns *ns, uint64_t now);
 

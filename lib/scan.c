@@ -195,7 +195,7 @@ out:
 int sa_scanner_scan(sa_scanner *s, const sa_filter *f, sa_snapshot **ret)
 {
         sa_scan_job *j = NULL;
-        int r = sa_scan_job_prepare(s, f, !f && !s->oneshot, &j);
+        int r = sa_scan_job_prepare(s, f, !f && !s->oneshot, NULL, &j);
 
         if (r < 0)
                 return r;

@@ -90,14 +90,23 @@ static int job_note_dumped(sa_scanner *s, sa_scan_job *j)
 
 /* The namespaces, then the listeners passing f into the snapshot (sorted),
  * and the map of their inodes the walk looks for. */
-static int job_dump(sa_scanner *s, const sa_filter *f, sa_scan_job *j)
+static int job_dump(sa_scanner *s, const sa_filter *f, const sa_snapshot *old, sa_scan_job *j)
 {
         sa_listener_vec v = { 0 };
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         int r = sa_netns_set_refresh(s->ns, s->proc_root, &j->snap->stats);
+        unsigned dumped;
 
-        if (j->keep && !f)
+        if (old && (!s->ns->events || now - s->ns->full_dump_usec >= SA_NETNS_FULL_DUMP_USEC))
+                old = NULL;     /* every namespace, as a check on the events */
+        if (j->keep && !f && !old) {
                 j->dump_seq = sa_netns_dump_seq(s->ns);
-        if (r >= 0)
+                s->ns->full_dump_usec = now;
+        }
+        if (r >= 0 && old) {
+                r = sa_scanner_collect_refresh(s, old, NULL, 0, &v, &j->snap->stats, &dumped);
+                j->dump_seq = s->ns->dirt_seq; /* its sequence number: no event ran meanwhile */
+        } else if (r >= 0)
                 r = sa_scanner_collect_picked(s, f, false, j->dump_seq, &v, &j->snap->stats);
         if (r >= 0 && j->dump_seq)
                 r = job_note_dumped(s, j);
@@ -116,7 +125,8 @@ static int job_dump(sa_scanner *s, const sa_filter *f, sa_scan_job *j)
         return r;
 }
 
-int sa_scan_job_prepare(sa_scanner *s, const sa_filter *f, bool keep, sa_scan_job **ret)
+int sa_scan_job_prepare(sa_scanner *s, const sa_filter *f, bool keep, const sa_snapshot *old,
+                        sa_scan_job **ret)
 {
         sa_scan_job *j = calloc(1, sizeof *j);
         int r;
@@ -137,7 +147,7 @@ int sa_scan_job_prepare(sa_scanner *s, const sa_filter *f, bool keep, sa_scan_jo
         if (r < 0)
                 goto fail;
         clock_gettime(CLOCK_REALTIME, &j->snap->taken);
-        r = job_dump(s, f, j);
+        r = job_dump(s, f, keep && !f ? old : NULL, j);
         if (r < 0)
                 goto fail;
 
@@ -242,12 +252,17 @@ static void *job_thread(void *arg)
 
 int sa_scanner_scan_start(sa_scanner *s, sa_scan_job **ret)
 {
+        return sa_scanner_scan_start_from(s, NULL, ret);
+}
+
+int sa_scanner_scan_start_from(sa_scanner *s, const sa_snapshot *old, sa_scan_job **ret)
+{
         sa_scan_job *j = NULL;
         int r;
 
         if (s->oneshot)
                 return -EINVAL;
-        r = sa_scan_job_prepare(s, NULL, true, &j);
+        r = sa_scan_job_prepare(s, NULL, true, old, &j);
         if (r < 0)
                 return r;
         j->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -144,9 +144,12 @@ int sa_snapshot_judge(sa_snapshot *snap, const char *proc_root);
  * dumps (listeners passing f, sorted), and, when there is anything to walk
  * for, the listing of PROC_ROOT. keep: rebuild the index at the end (an
  * unfiltered scan of a lasting scanner): the CPUs' inode marks are taken
- * first. Caller hands the job to sa_scan_job_finish().
+ * first. old (keep, f NULL; may be NULL): dump only the namespaces that
+ * changed since it (sa_scanner_scan_start_from()). Caller hands the job to
+ * sa_scan_job_finish().
  */
-int sa_scan_job_prepare(sa_scanner *s, const sa_filter *f, bool keep, sa_scan_job **ret);
+int sa_scan_job_prepare(sa_scanner *s, const sa_filter *f, bool keep, const sa_snapshot *old,
+                        sa_scan_job **ret);
 
 /* The walk of every listed process's fds: eBPF, or procfs when it is not
  * loaded or fails. Touches only j (and the loaded iterator): any thread. */

@@ -50,7 +50,7 @@ struct sock {
 
 struct {
         __uint(type, BPF_MAP_TYPE_RINGBUF);
-        __uint(max_entries, 64 * 1024);
+        __uint(max_entries, 1024 * 1024); /* ~30,000 records: lost ones make every namespace dirty */
 } sa_listen_events SEC(".maps");
 
 /* Records the ring could not take (one entry): readers treat every namespace as changed. */

@@ -158,6 +158,14 @@ void sa_scanner_netns_dirt_stats(const sa_scanner *s, sa_netns_dirt_stats *ret);
  */
 typedef struct sa_scan_job sa_scan_job;
 int sa_scanner_scan_start(sa_scanner *s, sa_scan_job **ret);
+/*
+ * The same, dumping only the namespaces that changed since old (its
+ * records of the others reused, borrowed during the call only) when
+ * namespace events are on (sa_scanner_netns_events()), but every namespace
+ * at least every 10 minutes (SA_NETNS_FULL_DUMP_USEC) all the same: the
+ * periodic resync. old NULL: sa_scanner_scan_start().
+ */
+int sa_scanner_scan_start_from(sa_scanner *s, const sa_snapshot *old, sa_scan_job **ret);
 int sa_scan_job_fd(const sa_scan_job *j);
 int sa_scanner_scan_finish(sa_scanner *s, sa_scan_job *j, sa_snapshot **ret);
 void sa_scan_job_cancel(sa_scan_job *j);
