@@ -401,7 +401,7 @@ bench_netns() {
         rtt=$("$B/sa-rtt" "$TMP/nsock" "$NETNS_ROUNDS" '{"cmd":"who","port":443}' '{"cmd":"who","port":7443}') ||
                 die "who round trips failed"
         dumps=$("$SA" --socket "$TMP/nsock" status --json | jq -r '.freshness.namespaces | select(.event_driven != null) |
-                "\(.event_driven) (\(.reason)); who 7443 dumped \(.dumped_last)"')
+                "\(.event_driven) (\(.reason)); the last refresh dumped \(.dumped_last)"')
         sleep 2
         # Events from other jobs on the host during the rest window (they heat the probes).
         ev0=$("$SA" --socket "$TMP/nsock" status --json | jq -r '.freshness | "\(.listen_events.events) \(.process_events.handled) \(.refreshes)"')
