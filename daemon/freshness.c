@@ -658,7 +658,7 @@ static void on_listen_event(const sa_listen_note *note, void *userdata)
         manager *m = f->manager;
 
         netnsevents_note(m->scanner, note, now_usec(CLOCK_MONOTONIC) + HOT_WINDOW_USEC);
-        if (note->lost || !port_watched(f, note->port, note->proto))
+        if (note->lost || !note->port || !port_watched(f, note->port, note->proto))
                 return;
         f->listen_probes++;     /* a closed one too: `watch` hears of it at once */
         /* Its maker is walked by the probe, even an old process: no full scan to find it. */

@@ -50,7 +50,7 @@ extern const unsigned char sa_listen_obj_end[];
 
 struct sa_bpflisten {
         struct bpf_object *obj;
-        struct bpf_link *links[4];
+        struct bpf_link *links[8];
         struct ring_buffer *rb;
         int lost_fd;            /* sa_listen_lost, -1 if not found */
         uint64_t lost_seen;     /* its value when last read */
@@ -143,13 +143,17 @@ int sa_bpflisten_open(sa_bpflisten_fn fn, void *userdata, sa_bpflisten **ret, bo
         else {
                 b->links[1] = attach(b->obj, "sa_udp_bind4", cg);
                 b->links[2] = b->links[1] ? attach(b->obj, "sa_udp_bind6", cg) : NULL;
-                b->links[3] = b->links[2] ? attach(b->obj, "sa_udp_release", cg) : NULL;
-                if (!b->links[3])
+                static const char *const more[] = { "sa_udp_release", "sa_udp_send4", "sa_udp_send6",
+                                                    "sa_udp_connect4", "sa_udp_connect6" };
+
+                for (size_t i = 0; i < sizeof more / sizeof *more; i++)
+                        b->links[3 + i] = b->links[2 + i] ? attach(b->obj, more[i], cg) : NULL;
+                if (!b->links[7])
                         sa_bpf_say(why, why_size, "no UDP bind events: cannot attach to the cgroup2 root: %s",
                                    strerror(errno));
                 close(cg);
         }
-        *ret_udp = b->links[3] != NULL;
+        *ret_udp = b->links[7] != NULL;
         *ret = b;
         return 0;
 fail:

@@ -7,7 +7,7 @@
  * before the port is hashed: readers confirm with sock_diag. Closed ones
  * too (a TCP socket leaving LISTEN; a bound UDP socket released,
  * cgroup/sock_release), so that a namespace without events needs no dump.
- * Records the ring cannot take are counted in sa_listen_lost.
+ * UDP sockets bound implicitly (connect, a first sendmsg) are reported too. Records the ring cannot take are counted in sa_listen_lost.
  *
  * Kernel types are declared here, only the fields used, and relocated by
  * libbpf against the running kernel's BTF (CO-RE).
@@ -136,6 +136,65 @@ SEC("cgroup/post_bind6")
 int sa_udp_bind6(struct bpf_sock *sk)
 {
         return on_bind(sk);
+}
+
+/* UDP sockets already reported by a send (freed with the socket). */
+struct {
+        __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+        __uint(map_flags, BPF_F_NO_PREALLOC);
+        __type(key, int);
+        __type(value, __u8);
+} sa_udp_sent SEC(".maps");
+
+/*
+ * A UDP socket bound implicitly, without bind(): by connect() (this hook
+ * runs before the kernel picks its port: reported with port 0, its
+ * namespace only) or by its first sendmsg() (the port is picked by then:
+ * reported once per socket). No bind event comes for either. Always
+ * allowed (1).
+ */
+static int on_autobind(struct bpf_sock_addr *ctx, int send)
+{
+        struct bpf_sock *sk = ctx->sk;
+        __u8 *sent;
+
+        if (!sk || sk->protocol != IPPROTO_UDP)
+                return 1;
+        if (!send) {
+                if (sk->src_port == 0)
+                        emit(0, IPPROTO_UDP, (__u8) sk->family, 0, bpf_get_netns_cookie(ctx), 0);
+                return 1;
+        }
+        sent = bpf_sk_storage_get(&sa_udp_sent, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+        if (sent && !*sent) {
+                *sent = 1;
+                emit((__u16) sk->src_port, IPPROTO_UDP, (__u8) sk->family, 0, bpf_get_netns_cookie(ctx), 0);
+        }
+        return 1;
+}
+
+SEC("cgroup/sendmsg4")
+int sa_udp_send4(struct bpf_sock_addr *ctx)
+{
+        return on_autobind(ctx, 1);
+}
+
+SEC("cgroup/sendmsg6")
+int sa_udp_send6(struct bpf_sock_addr *ctx)
+{
+        return on_autobind(ctx, 1);
+}
+
+SEC("cgroup/connect4")
+int sa_udp_connect4(struct bpf_sock_addr *ctx)
+{
+        return on_autobind(ctx, 0);
+}
+
+SEC("cgroup/connect6")
+int sa_udp_connect6(struct bpf_sock_addr *ctx)
+{
+        return on_autobind(ctx, 0);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

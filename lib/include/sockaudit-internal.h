@@ -219,7 +219,7 @@ void sa_scanner_incremental_stats(const sa_scanner *s, sa_incremental_stats *ret
 typedef struct sa_bpflisten sa_bpflisten;
 
 typedef struct sa_listen_note {
-        uint16_t port;
+        uint16_t port;          /* 0: a UDP socket about to be bound implicitly (its namespace only) */
         int proto;              /* IPPROTO_TCP or IPPROTO_UDP */
         int family;             /* AF_INET or AF_INET6 */
         uint32_t netns;         /* namespace inode; 0 when not known (UDP) */
