@@ -310,7 +310,8 @@ check-systemd: deps
 # Benchmarks: a loaded host in a network namespace, sockaudit against ss
 # and lsof (bench/run.sh; needs root). BENCH_SIZES="PROCSxFDS ...".
 BENCH_SIZES ?= 500x100 4000x250
-BENCH_TOOLS := $(BUILD)/bench/sa-loadhost $(BUILD)/bench/sa-timeit $(BUILD)/bench/sa-fresh $(BUILD)/bench/sa-noop
+BENCH_TOOLS := $(BUILD)/bench/sa-loadhost $(BUILD)/bench/sa-timeit $(BUILD)/bench/sa-fresh $(BUILD)/bench/sa-noop \
+               $(BUILD)/bench/sa-rtt
 
 # The floor `who` is measured against: a process that does nothing, linked as the CLI is.
 $(BUILD)/bench/sa-noop: bench/sa-noop.c
@@ -322,5 +323,5 @@ $(BUILD)/bench/%: bench/%.c
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
 
 .PHONY: bench
-bench: all $(BENCH_TOOLS) $(BUILD)/tests/helpers/sa-listen
+bench: all $(BENCH_TOOLS) $(BUILD)/tests/helpers/sa-listen $(BUILD)/tests/helpers/sa-netns-listen
 	$(Q)BUILD=$(BUILD) BENCH_SIZES="$(BENCH_SIZES)" bench/run.sh

@@ -12,6 +12,8 @@
 #   BENCH_OUT=$BUILD/bench/results.txt
 #   BENCH_DEBUG=1                   the daemon logs at debug level; its logs are
 #                                   kept as $BUILD/bench/daemon-SIZE.log
+#   BENCH_NETNS=500                 namespaces of the namespaces size (0: skip it)
+#   BENCH_NETNS_ROUNDS=30           rounds of each `who` round trip there
 #
 # Each size: sa-loadhost forks PROCS idle processes holding FDS fds each
 # (files, pipes, socket pairs, unbound sockets; 100 of them also hold a
@@ -88,6 +90,7 @@ stop_listeners() {
 }
 cleanup() {
         stop_daemon
+        declare -F stop_netns_listen >/dev/null && stop_netns_listen
         stop_loadhost
         stop_listeners
         ip netns del "$NS" 2>/dev/null
@@ -352,6 +355,113 @@ if [ "${BENCH_LOAD:-1}" == 1 ] && command -v python3 >/dev/null; then
                 printf '%-44s %s\n' "daemon fds before / after, RSS after" "$fds0 / $fds1, $((rss / 1024)) MiB"
         } >> "$OUT"
         [ -z "${load_fail:-}" ] || { echo "   load: not every client was answered: $load" >&2; fail=1; }
+fi
+
+# Namespaces (issue 12): BENCH_NETNS processes, each alone in a network
+# namespace of its own holding TCP 443 (IPv4) and 8080 (IPv6); the first also
+# holds 7443 (a port of one namespace). The daemon on the host, default
+# configuration (Namespaces=all, Ports=443). Its CPU at rest; `who 443` and
+# `who 7443` round trips on the socket (sa-rtt: no CLI); a new listener in
+# a new namespace -> watch; and the per-namespace `ss` oracle: `nsenter -n ss`
+# in each namespace must give the daemon's holders (pid, fd) of 443 and 8080.
+NETNS=${BENCH_NETNS:-500}
+NETNS_ROUNDS=${BENCH_NETNS_ROUNDS:-30}
+NL_PID=
+stop_netns_listen() {
+        if [ -n "$NL_PID" ]; then
+                kill -TERM "$NL_PID" 2>/dev/null
+                wait "$NL_PID" 2>/dev/null
+                NL_PID=
+        fi
+}
+# "netns port pid fd" of every holder of 443 and 8080, by `ss` entered into each namespace.
+netns_ss_holders() {
+        local p ino
+        for p in $(grep -x '[0-9]*' "$TMP/nl.out"); do
+                ino=$(stat -L -c %i "/proc/$p/ns/net") || continue
+                nsenter -t "$p" -n ss -Hltnp '( sport = :443 or sport = :8080 )' |
+                        awk -v ino="$ino" '{ n = split($4, a, ":"); port = a[n]
+                                             while (match($0, /pid=[0-9]+,fd=[0-9]+/)) {
+                                                     split(substr($0, RSTART + 4, RLENGTH - 4), pf, ",fd=")
+                                                     print ino, port, pf[1], pf[2]
+                                                     $0 = substr($0, RSTART + RLENGTH) } }'
+        done | sort -u
+}
+netns_sa_holders() { # the same from the daemon, our namespaces only
+        local inos port
+        inos=$(for p in $(grep -x '[0-9]*' "$TMP/nl.out"); do stat -L -c %i "/proc/$p/ns/net"; done | jq -s .)
+        for port in 443 8080; do
+                "$SA" --socket "$TMP/nsock" who "$port" --json |
+                        jq -r --argjson inos "$inos" '.listeners[] | select(.netns as $n | $inos | index($n)) |
+                                                       .netns as $n | .port as $p | .owners[] | "\($n) \($p) \(.pid) \(.fds[])"'
+        done | sort -u
+}
+bench_netns() {
+        local n=$1 i st ok=yes rtt rest_pct c0 c1 fresh dumps ev0 ev1 l0 l1 p0 p1 r0 r1 rest_events
+        echo "== namespaces: $n, each a process holding TCP 443/v4 and 8080/v6" >&2
+        "$PWD/$BUILD/tests/helpers/sa-netns-listen" "$n" 7443 > "$TMP/nl.out" 2> "$TMP/nl.err" &
+        NL_PID=$!
+        for ((i = 0; i < 3000; i++)); do
+                grep -q READY "$TMP/nl.out" && break
+                kill -0 "$NL_PID" 2>/dev/null || die "sa-netns-listen exited: $(cat "$TMP/nl.err")"
+                sleep 0.1
+        done
+        grep -q READY "$TMP/nl.out" || die "sa-netns-listen not ready after 300 s"
+        printf '[Daemon]\n' > "$TMP/nconf"
+        rm -rf "$TMP/nstate"
+        env ${BENCH_DEBUG:+SOCKAUDIT_LOG_LEVEL=debug} "$SAD" --socket "$TMP/nsock" --foreground \
+                --config "$TMP/nconf" --state-dir "$TMP/nstate" >> "$TMP/daemon.log" 2>&1 &
+        DAEMON_PID=$!
+        for ((i = 0; i < 1200; i++)); do
+                "$SA" --socket "$TMP/nsock" status >/dev/null 2>&1 && break
+                kill -0 "$DAEMON_PID" 2>/dev/null || die "the daemon exited: $(tail -n 3 "$TMP/daemon.log")"
+                sleep 0.1
+        done
+        st=$("$SA" --socket "$TMP/nsock" status --json) || die "the daemon did not answer within 120 s"
+        # The oracle: every namespace's holders of 443 and 8080, as ss sees them inside it.
+        netns_ss_holders > "$TMP/ss.txt"
+        netns_sa_holders > "$TMP/sa.txt"
+        if ! cmp -s "$TMP/ss.txt" "$TMP/sa.txt"; then
+                ok=NO
+                fail=1
+                echo "   MISMATCH per-namespace ss vs daemon: $(diff "$TMP/ss.txt" "$TMP/sa.txt" | head -4 | tr '\n' ' ')" >&2
+        fi
+        check="holders of 443 and 8080: ss $(wc -l < "$TMP/ss.txt"), daemon $(wc -l < "$TMP/sa.txt")"
+        echo "   equal: $ok ($check)" >&2
+        rtt=$("$B/sa-rtt" "$TMP/nsock" "$NETNS_ROUNDS" '{"cmd":"who","port":443}' '{"cmd":"who","port":7443}') ||
+                die "who round trips failed"
+        dumps=$("$SA" --socket "$TMP/nsock" status --json | jq -r '.freshness.namespaces | select(.event_driven != null) |
+                "\(.event_driven) (\(.reason)); the last refresh dumped \(.dumped_last)"')
+        sleep 2
+        # Events from other jobs on the host during the rest window (they heat the probes).
+        ev0=$("$SA" --socket "$TMP/nsock" status --json | jq -r '.freshness | "\(.listen_events.events) \(.process_events.handled) \(.refreshes)"')
+        c0=$(cpu_ns "$DAEMON_PID")
+        sleep "$REST"
+        c1=$(cpu_ns "$DAEMON_PID")
+        ev1=$("$SA" --socket "$TMP/nsock" status --json | jq -r '.freshness | "\(.listen_events.events) \(.process_events.handled) \(.refreshes)"')
+        read -r l0 p0 r0 <<<"$ev0"
+        read -r l1 p1 r1 <<<"$ev1"
+        rest_events="$((l1 - l0)) listen/close events, $((p1 - p0)) process events, $((r1 - r0)) refreshes"
+        rest_pct=$(awk -v d=$((c1 - c0)) -v s="$REST" 'BEGIN { printf "%.2f", d / (s * 1e9) * 100 }')
+        rss=$(awk '/VmRSS/ { print $2 }' "/proc/$DAEMON_PID/status")
+        fresh=$(unshare -n "$B/sa-fresh" "$TMP/nsock" 443 5) || fresh=failed
+        stop_daemon
+        stop_netns_listen
+        {
+                echo
+                echo "## namespaces: $n, each a process holding TCP 443 (IPv4) and 8080 (IPv6); daemon on the host, default config"
+                printf '%-44s %s\n' "who 443 round trip (socket; median / max)" "$(awk 'NR == 1 { printf "%s / %s ms, %d KiB", $1, $2, $3 / 1024 }' <<<"$rtt")"
+                printf '%-44s %s\n' "who 7443 (one namespace; median / max)" "$(awk 'NR == 2 { printf "%s / %s ms", $1, $2 }' <<<"$rtt")"
+                printf '%-44s %12s\n' "daemon CPU at rest (${REST}s)" "$rest_pct %"
+                printf '%-44s %s\n' "  meanwhile, from other jobs on the host" "$rest_events"
+                printf '%-44s %12s\n' "daemon RSS" "$((rss / 1024)) MiB"
+                printf '%-44s %s\n' "new listener (new netns) -> watch" "$fresh (median, max ms)"
+                [ -n "$dumps" ] && printf '%-44s %s\n' "namespaces event-driven" "$dumps"
+                printf '%-44s %s\n' "holders equal per-namespace ss" "$ok: $check"
+        } >> "$OUT"
+}
+if [ "$NETNS" -gt 0 ]; then
+        bench_netns "$NETNS"
 fi
 
 cat "$OUT"

@@ -7,6 +7,7 @@
 #include "util.h"
 #include "freshness-internal.h"
 #include "manager.h"
+#include "netnsevents.h"
 
 const char *freshness_mode(const freshness *f)
 {
@@ -33,12 +34,7 @@ static int health_to_json(freshness *f, json_t *o)
         if (json_object_set_new(o, "stale", json_boolean(stale)) < 0 ||
             json_object_set_new(o, "stale_reason", stale ? json_string(why) : json_null()) < 0 ||
             json_object_set_new(o, "degraded", degraded[0] ? json_string(degraded) : json_null()) < 0 ||
-            json_object_set_new(o, "namespaces",
-                                json_pack("{s:I,s:I,s:I,s:I}",
-                                          "found", (json_int_t) ns.namespaces,
-                                          "sockets_kept", (json_int_t) ns.kept,
-                                          "sockets_kept_max", (json_int_t) ns.keep_max,
-                                          "fd_failures", (json_int_t) ns.fd_failures)) < 0)
+            json_object_set_new(o, "namespaces", netnsevents_to_json(f->manager->scanner)) < 0)
                 return -ENOMEM;
         return 0;
 }

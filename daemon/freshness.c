@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "freshness-internal.h"
 #include "manager.h"
+#include "netnsevents.h"
 
 static const char *const events_names[] = {
         [FRESHNESS_EVENTS_PROC] = "proc-connector",
@@ -247,7 +248,7 @@ static void resync_start(freshness *f, bool for_requests)
         }
         freshness_drain(f);
         f->job_cpu0 = cpu_usec();
-        r = sa_scanner_scan_start(m->scanner, &f->job);
+        r = sa_scanner_scan_start_from(m->scanner, for_requests ? NULL : m->snapshot, &f->job);
         if (r >= 0)
                 r = sd_event_add_io(m->event, &f->job_source, sa_scan_job_fd(f->job), EPOLLIN,
                                     on_resync_done, f);
@@ -433,6 +434,7 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool probe, bool
         if (!m->snapshot)
                 return manager_scan(m, why);
         freshness_drain(f);
+        watchlisten_drain(f->watchlisten); /* a listener opened or closed just now marks its namespace */
         cpu0 = cpu_usec();
         r = sa_scanner_refresh(m->scanner, m->snapshot, fs, n, flags, &info, &snap);
         if (r == -EAGAIN && info.full) {
@@ -683,7 +685,8 @@ static void event_scan(freshness *f)
 }
 
 /*
- * A listen() or UDP bind() somewhere (eBPF). On a watched port: probe
+ * A listen() or UDP bind() somewhere, or a listener closed (eBPF): its
+ * namespace is marked changed (netnsevents.h). On a watched port: probe
  * after LISTEN_SETTLE_USEC (it may come before the socket can be dumped:
  * the hot probes that follow catch it then); in a namespace no refresh
  * dumps yet, that namespace is added to the scanner's (found through the
@@ -695,13 +698,14 @@ static void on_listen_event(const sa_listen_note *note, void *userdata)
         freshness *f = userdata;
         manager *m = f->manager;
 
-        if (!port_watched(f, note->port, note->proto))
+        netnsevents_note(m->scanner, note, now_usec(CLOCK_MONOTONIC) + HOT_WINDOW_USEC);
+        if (note->lost || !note->port || !port_watched(f, note->port, note->proto))
                 return;
-        f->listen_probes++;
+        f->listen_probes++;     /* a closed one too: `watch` hears of it at once */
         /* Its maker is walked by the probe, even an old process: no full scan to find it. */
-        if (note->pid > 0 && sa_scanner_note_listen(m->scanner, note->pid) < 0)
+        if (!note->closed && note->pid > 0 && sa_scanner_note_listen(m->scanner, note->pid) < 0)
                 sa_scanner_note_lost(m->scanner);
-        if (note->netns && m->snapshot && sa_scanner_netns_status(m->scanner, note->netns) == 0) {
+        if (!note->closed && note->netns && m->snapshot && sa_scanner_netns_status(m->scanner, note->netns) == 0) {
                 /* That namespace alone joins the probes; only a full scan finds it otherwise. */
                 if (sa_scanner_netns_add(m->scanner, note->pid, note->netns) < 0) {
                         event_scan(f);
@@ -778,6 +782,7 @@ static int open_sources(freshness *f, freshness_events events, bool no_ebpf)
                 log_info("Listen events: eBPF (TCP listen%s%s)",
                          watchlisten_has_udp(f->watchlisten) ? ", UDP bind" : "; ",
                          watchlisten_has_udp(f->watchlisten) ? "" : f->listen_why);
+        netnsevents_setup(m->scanner, f->watchlisten, f->listen_why);
         return 0;
 }
 

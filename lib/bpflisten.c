@@ -50,8 +50,10 @@ extern const unsigned char sa_listen_obj_end[];
 
 struct sa_bpflisten {
         struct bpf_object *obj;
-        struct bpf_link *links[3];
+        struct bpf_link *links[8];
         struct ring_buffer *rb;
+        int lost_fd;            /* sa_listen_lost, -1 if not found */
+        uint64_t lost_seen;     /* its value when last read */
         sa_bpflisten_fn fn;
         void *userdata;
 };
@@ -65,7 +67,8 @@ static int on_record(void *ctx, void *data, size_t size)
                 return 0;
         memcpy(&e, data, sizeof e);
         b->fn(&(sa_listen_note) { .port = e.port, .proto = e.proto, .family = e.family,
-                                  .netns = e.netns, .pid = (pid_t) e.pid },
+                                  .netns = e.netns, .pid = (pid_t) e.pid, .closed = e.closed != 0,
+                                  .netns_cookie = e.netns_cookie },
               b->userdata);
         return 0;
 }
@@ -110,6 +113,7 @@ int sa_bpflisten_open(sa_bpflisten_fn fn, void *userdata, sa_bpflisten **ret, bo
                 return -ENOMEM;
         b->fn = fn;
         b->userdata = userdata;
+        b->lost_fd = -1;
         *ret_udp = false;
         r = sa_bpfobj_load(sa_listen_obj, (size_t) (sa_listen_obj_end - sa_listen_obj), "sa_listen",
                            &b->obj, why, why_size);
@@ -122,6 +126,8 @@ int sa_bpflisten_open(sa_bpflisten_fn fn, void *userdata, sa_bpflisten **ret, bo
                            strerror(-r));
                 goto fail;
         }
+        map = bpf_object__find_map_by_name(b->obj, "sa_listen_lost");
+        b->lost_fd = map ? bpf_map__fd(map) : -1;
         map = bpf_object__find_map_by_name(b->obj, "sa_listen_events");
         b->rb = map ? ring_buffer__new(bpf_map__fd(map), on_record, b, NULL) : NULL;
         if (!b->rb) {
@@ -137,12 +143,17 @@ int sa_bpflisten_open(sa_bpflisten_fn fn, void *userdata, sa_bpflisten **ret, bo
         else {
                 b->links[1] = attach(b->obj, "sa_udp_bind4", cg);
                 b->links[2] = b->links[1] ? attach(b->obj, "sa_udp_bind6", cg) : NULL;
-                if (!b->links[2])
+                static const char *const more[] = { "sa_udp_release", "sa_udp_send4", "sa_udp_send6",
+                                                    "sa_udp_connect4", "sa_udp_connect6" };
+
+                for (size_t i = 0; i < sizeof more / sizeof *more; i++)
+                        b->links[3 + i] = b->links[2 + i] ? attach(b->obj, more[i], cg) : NULL;
+                if (!b->links[7])
                         sa_bpf_say(why, why_size, "no UDP bind events: cannot attach to the cgroup2 root: %s",
                                    strerror(errno));
                 close(cg);
         }
-        *ret_udp = b->links[2] != NULL;
+        *ret_udp = b->links[7] != NULL;
         *ret = b;
         return 0;
 fail:
@@ -167,9 +178,24 @@ int sa_bpflisten_fd(const sa_bpflisten *b)
         return ring_buffer__epoll_fd(b->rb);
 }
 
+/* Records lost since last asked (the ring was full): one note with lost set. */
+static void check_lost(sa_bpflisten *b)
+{
+        uint32_t zero = 0;
+        uint64_t lost = 0;
+
+        if (b->lost_fd < 0 || bpf_map_lookup_elem(b->lost_fd, &zero, &lost) < 0 || lost == b->lost_seen)
+                return;
+        b->lost_seen = lost;
+        b->fn(&(sa_listen_note) { .lost = true }, b->userdata);
+}
+
 int sa_bpflisten_consume(sa_bpflisten *b)
 {
-        return ring_buffer__consume(b->rb);
+        int r = ring_buffer__consume(b->rb);
+
+        check_lost(b);
+        return r;
 }
 
 #endif

@@ -273,12 +273,7 @@ typedef struct refresh {
 
 static bool in_scope(const sa_listener *l, const sa_filter *fs, size_t n_fs)
 {
-        if (n_fs == 0)
-                return true;
-        for (size_t i = 0; i < n_fs; i++)
-                if (sa_listener_match(l, &fs[i]))
-                        return true;
-        return false;
+        return sa_scanner_in_scope(l, fs, n_fs);
 }
 
 static int cmp_cookie(const void *a, const void *b)
@@ -447,14 +442,16 @@ static int refresh_list_pids(refresh *rf)
         return r;
 }
 
-/* Step: the listeners in scope now, each once (filters may overlap). */
+/*
+ * Step: the listeners in scope now, each once (filters may overlap); with
+ * namespace events, dirty namespaces dumped, the others' from old
+ * (sa_scanner_collect_refresh()).
+ */
 static int refresh_dump(refresh *rf)
 {
         sa_listener_vec *v = &rf->v;
-        int r = 0;
+        int r = sa_scanner_collect_refresh(rf->s, rf->old, rf->fs, rf->n_fs, v, &rf->st, &rf->info->netns_dumped);
 
-        for (size_t i = 0; i < (rf->n_fs ? rf->n_fs : 1) && r >= 0; i++)
-                r = sa_scanner_collect(rf->s, rf->n_fs ? &rf->fs[i] : NULL, v, &rf->st);
         if (r < 0)
                 return r;
         if (v->n > 1) {
@@ -876,6 +873,8 @@ int sa_scanner_refresh(sa_scanner *s, const sa_snapshot *old, const sa_filter *f
                 r = refresh_full(&rf, ret);
         else if (r >= 0)
                 r = refresh_changed(&rf) ? refresh_build(&rf, ret) : 0;
+        if (r >= 0 && !rf.why)
+                sa_scanner_refresh_cleaned(s); /* what the caller installs now holds them */
 
         rf.info->usec = now_usec(CLOCK_MONOTONIC) - rf.t0;
         sa_listener_vec_clear(&rf.v);

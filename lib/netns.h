@@ -48,6 +48,13 @@ typedef struct sa_netns {
         unsigned label_age;    /* refreshes since an empty answer (asked again at 2^k) */
         char label[sizeof(((sa_listener *)0)->netns_name)]; /* its container ("docker:ID12",
                                 * a machine name...), "" if none: cached */
+        /* Event-driven dumps (lib/netnsdirt.h). */
+        uint64_t cookie;       /* SO_NETNS_COOKIE, read on its first dump; 0 = unknown */
+        uint64_t marked_seq;   /* set->dirt_seq when an event last said it changed */
+        uint64_t clean_seq;    /* set->dirt_seq when the dump the snapshot holds began; 0 = none */
+        uint64_t pending_seq;  /* the same for the refresh in progress; 0 = not dumped by it */
+        uint64_t hot_until;    /* CLOCK_MONOTONIC: dumped at every refresh until then */
+        bool pick;             /* dumped by the refresh in progress */
 } sa_netns;
 
 typedef struct sa_netns_set {
@@ -64,6 +71,11 @@ typedef struct sa_netns_set {
         uint64_t fd_failures;  /* sockets or ns files not opened: EMFILE/ENFILE */
         int last_fd_error;     /* the latest of those (-errno), 0 if none */
         bool all;              /* SA_NETNS_ALL */
+        bool events;           /* every listen and close comes as an event: dump dirty ones only */
+        uint64_t dirt_seq;     /* events so far (lib/netnsdirt.h) */
+        uint64_t all_dirty_seq; /* dirt_seq when events were lost (all changed) */
+        size_t dumped_last;    /* namespaces the last refresh dumped */
+        uint64_t full_dump_usec; /* CLOCK_MONOTONIC of the last full scan that dumped them all */
         bool discovered;       /* sa_netns_set_refresh() ran at least once */
 } sa_netns_set;
 

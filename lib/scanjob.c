@@ -17,6 +17,7 @@
 
 #include "inomap.h"
 #include "inomarks.h"
+#include "netnsdirt.h"
 #include "scanner.h"
 #include "util.h"
 #include "worker.h"
@@ -47,6 +48,9 @@ struct sa_scan_job {
         int wr;
         /* Asynchronous jobs. */
         uint64_t full_gen, note_seq;
+        uint64_t *dumped;       /* keep: the namespaces dumped (inodes), clean as of dump_seq */
+        size_t n_dumped;
+        uint64_t dump_seq;
         sa_worker worker;
 };
 
@@ -62,6 +66,7 @@ static void job_free(sa_scan_job *j)
         free(j->hits);
         free(j->known);
         sa_hiddenns_free(j->hidden);
+        free(j->dumped);
         free(j);
 }
 
@@ -78,15 +83,40 @@ static int job_take_marks(sa_scan_job *j)
         return 0;
 }
 
+/* The namespaces collect just dumped (pending_seq == j->dump_seq), for sa_scan_job_finish(). */
+static int job_note_dumped(sa_scanner *s, sa_scan_job *j)
+{
+        j->dumped = malloc((s->ns->n ?: 1) * sizeof *j->dumped);
+        if (!j->dumped)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->ns->n; i++)
+                if (s->ns->items[i].pending_seq == j->dump_seq)
+                        j->dumped[j->n_dumped++] = s->ns->items[i].ino;
+        return 0;
+}
+
 /* The namespaces, then the listeners passing f into the snapshot (sorted),
  * and the map of their inodes the walk looks for. */
-static int job_dump(sa_scanner *s, const sa_filter *f, sa_scan_job *j)
+static int job_dump(sa_scanner *s, const sa_filter *f, const sa_snapshot *old, sa_scan_job *j)
 {
         sa_listener_vec v = { 0 };
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         int r = sa_netns_set_refresh(s->ns, s->proc_root, &j->snap->stats);
+        unsigned dumped;
 
-        if (r >= 0)
-                r = sa_scanner_collect(s, f, &v, &j->snap->stats);
+        if (old && (!s->ns->events || now - s->ns->full_dump_usec >= SA_NETNS_FULL_DUMP_USEC))
+                old = NULL;     /* every namespace, as a check on the events */
+        if (j->keep && !f && !old) {
+                j->dump_seq = sa_netns_dump_seq(s->ns);
+                s->ns->full_dump_usec = now;
+        }
+        if (r >= 0 && old) {
+                r = sa_scanner_collect_refresh(s, old, NULL, 0, &v, &j->snap->stats, &dumped);
+                j->dump_seq = s->ns->dirt_seq; /* its sequence number: no event ran meanwhile */
+        } else if (r >= 0)
+                r = sa_scanner_collect_picked(s, f, false, j->dump_seq, &v, &j->snap->stats);
+        if (r >= 0 && j->dump_seq)
+                r = job_note_dumped(s, j);
         if (r < 0) {
                 sa_listener_vec_clear(&v);
                 return r;
@@ -144,7 +174,8 @@ static int job_hunt_prepare(sa_scanner *s, const sa_filter *f, sa_scan_job *j)
         return 0;
 }
 
-int sa_scan_job_prepare(sa_scanner *s, const sa_filter *f, bool keep, sa_scan_job **ret)
+int sa_scan_job_prepare(sa_scanner *s, const sa_filter *f, bool keep, const sa_snapshot *old,
+                        sa_scan_job **ret)
 {
         sa_scan_job *j = calloc(1, sizeof *j);
         int r;
@@ -165,7 +196,7 @@ int sa_scan_job_prepare(sa_scanner *s, const sa_filter *f, bool keep, sa_scan_jo
         if (r < 0)
                 goto fail;
         clock_gettime(CLOCK_REALTIME, &j->snap->taken);
-        r = job_dump(s, f, j);
+        r = job_dump(s, f, keep && !f ? old : NULL, j);
         if (r >= 0)
                 r = job_hunt_prepare(s, f, j);
         if (r < 0)
@@ -342,6 +373,12 @@ int sa_scan_job_finish(sa_scanner *s, sa_scan_job *j, uint64_t since_seq, sa_sna
                 r = sa_scanner_index_rebuild(s, j->snap, TAKE_PTR(j->pids), j->n_pids,
                                              TAKE_PTR(j->marks), j->n_marks, since_seq);
         }
+        /* The snapshot returned holds the dumped namespaces as of the dump. */
+        for (size_t i = 0; r >= 0 && i < j->n_dumped; i++) {
+                sa_netns *ns = sa_netns_find(s->ns, j->dumped[i]);
+                if (ns)
+                        sa_netns_cleaned(ns, j->dump_seq);
+        }
         if (r >= 0) {
                 j->snap->duration_usec = now_usec(CLOCK_MONOTONIC) - j->t0;
                 *ret = TAKE_PTR(j->snap);
@@ -358,12 +395,17 @@ static void job_walk(void *arg)
 
 int sa_scanner_scan_start(sa_scanner *s, sa_scan_job **ret)
 {
+        return sa_scanner_scan_start_from(s, NULL, ret);
+}
+
+int sa_scanner_scan_start_from(sa_scanner *s, const sa_snapshot *old, sa_scan_job **ret)
+{
         sa_scan_job *j = NULL;
         int r;
 
         if (s->oneshot)
                 return -EINVAL;
-        r = sa_scan_job_prepare(s, NULL, true, &j);
+        r = sa_scan_job_prepare(s, NULL, true, old, &j);
         if (r < 0)
                 return r;
         r = sa_worker_start(&j->worker, job_walk, j);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netnsdirt.h"
 #include "scanner.h"
 #include "util.h"
 
@@ -103,6 +104,7 @@ int sa_scanner_set_namespaces(sa_scanner *s, sa_netns_mode mode)
         r = sa_netns_set_new(mode == SA_NETNS_ALL, &ns);
         if (r < 0)
                 return r;
+        ns->events = s->ns->events;
         sa_netns_set_free(s->ns);
         s->ns = ns;
         s->lost = true; /* listeners of other namespaces: a full scan */
@@ -130,6 +132,25 @@ void sa_scanner_netns_fd_stats(const sa_scanner *s, sa_netns_fd_stats *ret)
                 .fd_failures = s->ns->fd_failures,
                 .last_fd_error = s->ns->last_fd_error,
         };
+}
+
+void sa_scanner_netns_events(sa_scanner *s, bool on)
+{
+        s->ns->events = on;
+}
+
+void sa_scanner_netns_changed(sa_scanner *s, uint64_t ino, uint64_t cookie, uint64_t hot_until)
+{
+        if (!ino && !cookie)
+                sa_netns_mark_all(s->ns);
+        else
+                (void) sa_netns_mark(s->ns, ino, cookie, hot_until);
+}
+
+void sa_scanner_netns_dirt_stats(const sa_scanner *s, sa_netns_dirt_stats *ret)
+{
+        *ret = (sa_netns_dirt_stats) { .events = s->ns->events, .dumped_last = s->ns->dumped_last };
+        sa_netns_dirt_counts(s->ns, now_usec(CLOCK_MONOTONIC), &ret->dirty, &ret->clean);
 }
 
 int sa_scanner_new(const sa_scan_config *cfg, sa_scanner **ret)

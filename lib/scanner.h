@@ -86,6 +86,29 @@ int sa_scanner_collect(sa_scanner *s, const sa_filter *f, sa_listener_vec *out, 
 int sa_scanner_collect_ns(sa_scanner *s, sa_netns *ns, const sa_filter *f, sa_listener_vec *out,
                           sa_scan_stats *st);
 
+/*
+ * The same, for the namespaces with pick set only when picked (lib/netnsdirt.h);
+ * seq != 0: each namespace dumped gets pending_seq = seq (f must then be NULL).
+ */
+int sa_scanner_collect_picked(sa_scanner *s, const sa_filter *f, bool picked, uint64_t seq,
+                              sa_listener_vec *out, sa_scan_stats *st);
+
+/* Whether l passes any of fs (n_fs 0: all). */
+bool sa_scanner_in_scope(const sa_listener *l, const sa_filter *fs, size_t n_fs);
+
+/*
+ * A refresh's dumps: the listeners passing any of fs (n_fs 0: all) into
+ * out. With namespace events on (lib/netnsdirt.h), only the dirty
+ * namespaces are dumped and the others' records (in scope) are taken from
+ * old; off, every namespace. n_fs 0: each namespace dumped gets
+ * pending_seq, made clean by sa_scanner_refresh_cleaned() once the
+ * snapshot the refresh makes (or old, unchanged) is the caller's. The
+ * namespaces dumped into *ret_dumped. Fails as sa_scanner_collect().
+ */
+int sa_scanner_collect_refresh(sa_scanner *s, const sa_snapshot *old, const sa_filter *fs, size_t n_fs,
+                               sa_listener_vec *out, sa_scan_stats *st, unsigned *ret_dumped);
+void sa_scanner_refresh_cleaned(sa_scanner *s);
+
 /* ---- lib/snapshot.c */
 
 /* qsort order of a snapshot's listeners: proto, port, family, address, inode. */
@@ -127,9 +150,12 @@ int sa_snapshot_judge(sa_snapshot *snap, const char *proc_root);
  * dumps (listeners passing f, sorted), and, when there is anything to walk
  * for, the listing of PROC_ROOT. keep: rebuild the index at the end (an
  * unfiltered scan of a lasting scanner): the CPUs' inode marks are taken
- * first. Caller hands the job to sa_scan_job_finish().
+ * first. old (keep, f NULL; may be NULL): dump only the namespaces that
+ * changed since it (sa_scanner_scan_start_from()). Caller hands the job to
+ * sa_scan_job_finish().
  */
-int sa_scan_job_prepare(sa_scanner *s, const sa_filter *f, bool keep, sa_scan_job **ret);
+int sa_scan_job_prepare(sa_scanner *s, const sa_filter *f, bool keep, const sa_snapshot *old,
+                        sa_scan_job **ret);
 
 /* The walk of every listed process's fds: eBPF, or procfs when it is not
  * loaded or fails. Touches only j (and the loaded iterator): any thread. */

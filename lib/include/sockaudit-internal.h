@@ -78,6 +78,7 @@ typedef struct sa_refresh_info {
         unsigned walked;          /* processes walked one by one */
         unsigned verified;        /* (pid, fd) pairs re-read */
         unsigned dropped;         /* pairs found stale */
+        unsigned netns_dumped;    /* namespaces dumped (the others' records reused: events) */
         uint64_t usec;            /* wall time */
 } sa_refresh_info;
 
@@ -147,6 +148,29 @@ int sa_scanner_verify_finish(sa_scanner *s, sa_verify_job *j, sa_refresh_info *i
 void sa_verify_job_cancel(sa_verify_job *j);
 
 /*
+ * Namespace events (issue 12, docs/PERFORMANCE.md): on = every listen()
+ * and every listener's close, in every namespace, reaches
+ * sa_scanner_netns_changed() (eBPF: TCP listen and close, UDP bind and
+ * release). Refreshes then dump only the namespaces an event marked since
+ * their last unfiltered dump (and those never dumped so, or in their hot
+ * window); the others' records come from the snapshot refreshed. Off (the
+ * default): every namespace at every refresh.
+ */
+void sa_scanner_netns_events(sa_scanner *s, bool on);
+
+/*
+ * A listener opened or closed in the namespace of inode ino or cookie
+ * (either 0 if unknown; both 0: every namespace); dumped by every refresh
+ * until hot_until (CLOCK_MONOTONIC; 0: none) and by the next unfiltered
+ * one. O(log n) by inode, O(n) by cookie; no syscall.
+ */
+void sa_scanner_netns_changed(sa_scanner *s, uint64_t ino, uint64_t cookie, uint64_t hot_until);
+
+/* Whether events are on, how many namespaces a refresh now would dump or not, and the last one did. */
+typedef struct sa_netns_dirt_stats { bool events; size_t dirty, clean, dumped_last; } sa_netns_dirt_stats;
+void sa_scanner_netns_dirt_stats(const sa_scanner *s, sa_netns_dirt_stats *ret);
+
+/*
  * A full scan whose fd walk runs on a thread of its own, so that a daemon
  * keeps answering while it reads every process's fds (the one cost that
  * grows with the host's fd count, docs/PERFORMANCE.md):
@@ -160,6 +184,14 @@ void sa_verify_job_cancel(sa_verify_job *j);
  */
 typedef struct sa_scan_job sa_scan_job;
 int sa_scanner_scan_start(sa_scanner *s, sa_scan_job **ret);
+/*
+ * The same, dumping only the namespaces that changed since old (its
+ * records of the others reused, borrowed during the call only) when
+ * namespace events are on (sa_scanner_netns_events()), but every namespace
+ * at least every 10 minutes (SA_NETNS_FULL_DUMP_USEC) all the same: the
+ * periodic resync. old NULL: sa_scanner_scan_start().
+ */
+int sa_scanner_scan_start_from(sa_scanner *s, const sa_snapshot *old, sa_scan_job **ret);
 int sa_scan_job_fd(const sa_scan_job *j);
 int sa_scanner_scan_finish(sa_scanner *s, sa_scan_job *j, sa_snapshot **ret);
 void sa_scan_job_cancel(sa_scan_job *j);
@@ -218,18 +250,22 @@ void sa_scanner_incremental_stats(const sa_scanner *s, sa_incremental_stats *ret
 typedef struct sa_bpflisten sa_bpflisten;
 
 typedef struct sa_listen_note {
-        uint16_t port;
+        uint16_t port;          /* 0: a UDP socket about to be bound implicitly (its namespace only) */
         int proto;              /* IPPROTO_TCP or IPPROTO_UDP */
         int family;             /* AF_INET or AF_INET6 */
         uint32_t netns;         /* namespace inode; 0 when not known (UDP) */
         pid_t pid;              /* the caller */
+        bool closed;            /* a listener closed (TCP left LISTEN, a bound UDP socket released) */
+        bool lost;              /* records were lost: nothing else set, anything may have changed */
+        uint64_t netns_cookie;  /* the namespace's cookie (SO_NETNS_COOKIE); 0 if unknown */
 } sa_listen_note;
 
 typedef void (*sa_bpflisten_fn)(const sa_listen_note *note, void *userdata);
 
 /*
- * Loads and attaches the programs. TCP listens always; UDP binds only when
- * the cgroup2 root takes the hooks (*ret_udp tells; why says why not).
+ * Loads and attaches the programs. TCP listens and closes always; UDP binds
+ * and releases only when the cgroup2 root takes the hooks (*ret_udp tells;
+ * why says why not). Records lost (ring full) come as one note with lost set.
  * -errno with why said when nothing could be attached.
  */
 int sa_bpflisten_open(sa_bpflisten_fn fn, void *userdata, sa_bpflisten **ret, bool *ret_udp,
