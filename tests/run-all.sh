@@ -45,7 +45,11 @@ else
         i_skip=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line"); i_skip=${i_skip:-0}
 fi
 
-shape_line=$(BUILD=$BUILD python3 tests/shape.py | tee /dev/stderr | grep -E '^shape: [0-9]+ passed' | tail -n 1)
+# Printed through fd 2 as it is: `tee /dev/stderr` would reopen it, and
+# truncate a log file that `make check > LOG 2>&1` redirected it to.
+shape_out=$(BUILD=$BUILD python3 tests/shape.py)
+printf '%s\n' "$shape_out" >&2
+shape_line=$(grep -E '^shape: [0-9]+ passed' <<<"$shape_out" | tail -n 1)
 s_pass=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$shape_line"); s_pass=${s_pass:-0}
 s_fail=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$shape_line"); s_fail=${s_fail:-1}
 
