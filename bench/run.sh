@@ -66,28 +66,18 @@ LH_PID=
 DAEMON_PID=
 LISTEN_PIDS=
 
-stop_daemon() {
-        if [ -n "$DAEMON_PID" ]; then
-                kill -TERM "$DAEMON_PID" 2>/dev/null
-                wait "$DAEMON_PID" 2>/dev/null
-                DAEMON_PID=
-        fi
-}
-stop_loadhost() {
-        if [ -n "$LH_PID" ]; then
-                kill -TERM "$LH_PID" 2>/dev/null
-                wait "$LH_PID" 2>/dev/null
-                LH_PID=
-        fi
-}
-stop_listeners() {
+# stop_pids VAR: ends (TERM) and reaps the processes VAR lists, then empties it.
+stop_pids() {
         local p
-        for p in $LISTEN_PIDS; do
+        for p in ${!1}; do
                 kill -TERM "$p" 2>/dev/null
                 wait "$p" 2>/dev/null
         done
-        LISTEN_PIDS=
+        printf -v "$1" '%s' ''
 }
+stop_daemon() { stop_pids DAEMON_PID; }
+stop_loadhost() { stop_pids LH_PID; }
+stop_listeners() { stop_pids LISTEN_PIDS; }
 cleanup() {
         stop_daemon
         declare -F stop_netns_listen >/dev/null && stop_netns_listen
@@ -367,13 +357,7 @@ fi
 NETNS=${BENCH_NETNS:-500}
 NETNS_ROUNDS=${BENCH_NETNS_ROUNDS:-30}
 NL_PID=
-stop_netns_listen() {
-        if [ -n "$NL_PID" ]; then
-                kill -TERM "$NL_PID" 2>/dev/null
-                wait "$NL_PID" 2>/dev/null
-                NL_PID=
-        fi
-}
+stop_netns_listen() { stop_pids NL_PID; }
 # "netns port pid fd" of every holder of 443 and 8080, by `ss` entered into each namespace.
 netns_ss_holders() {
         local p ino

@@ -27,16 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchtime.h"
+
 static char buf[1 << 20];
 static size_t have;
-
-static double now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* Waits for a line holding both needles; its arrival time, or -1. */
 static double wait_line(int fd, const char *a, const char *b)
@@ -64,13 +58,6 @@ static double wait_line(int fd, const char *a, const char *b)
                         return -1;
                 have += (size_t) n;
         }
-}
-
-static int cmp_d(const void *x, const void *y)
-{
-        double a = *(const double *) x, b = *(const double *) y;
-
-        return a < b ? -1 : a > b;
 }
 
 int main(int argc, char **argv)

@@ -20,26 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchtime.h"
+
 #define ROUNDS_MAX 10000
 #define REQS_MAX 8
 
 static char *buf;
 static size_t cap, have;
-
-static double now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-        double x = *(const double *) a, y = *(const double *) b;
-
-        return x < y ? -1 : x > y;
-}
 
 /* One reply line into buf[0..*ret_len) (the "\n" excluded); bytes after it kept. */
 static int read_line(int fd, size_t *ret_len)

@@ -21,22 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchtime.h"
+
 #define MAX_CMDS 16
-
-static double now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-        double x = *(const double *) a, y = *(const double *) b;
-
-        return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv)
 {
