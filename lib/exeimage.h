@@ -17,19 +17,11 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "sockaudit.h"
+
 #define SA_EXEIMAGE_SIZE_MAX (UINT64_C(1) << 30)   /* larger images are not hashed: -EFBIG */
 #define SA_EXECACHE_DEFAULT  1024                  /* cached images */
 
-typedef enum sa_exe_location {
-        SA_EXE_NORMAL,
-        SA_EXE_MEMFD,                   /* readlink says "/memfd:NAME (deleted)" */
-        SA_EXE_DELETED,                 /* " (deleted)", or st_nlink == 0 */
-        SA_EXE_TMP,                     /* under /tmp, /var/tmp, /dev/shm or /run/user/ */
-        SA_EXE_WORLD_WRITABLE_DIR,      /* its directory is o+w (sticky or not), seen from the process's root */
-} sa_exe_location;
-
-/* "normal", "memfd", "deleted", "tmp", "world_writable_dir". */
-const char *sa_exe_location_name(sa_exe_location l);
 
 typedef struct sa_exeimage {
         char path[4096];                /* readlink of exe, " (deleted)" stripped when deleted_mark ("" if unreadable) */

@@ -17,16 +17,6 @@
 #include "dpkg.h"
 #include "exeimage.h"
 
-typedef enum sa_prov_status {
-        SA_PROV_VERIFIED,               /* a package ships the path and the image's MD5 is the one dpkg recorded */
-        SA_PROV_MODIFIED,               /* a package ships the path, the image differs */
-        SA_PROV_NOT_PACKAGED,           /* no installed package ships the path (or a memfd image) */
-        SA_PROV_DELETED,                /* the image was deleted or replaced on disk */
-        SA_PROV_UNVERIFIABLE,           /* no md5sums, unreadable image, no dpkg database: see reason */
-} sa_prov_status;
-
-/* "verified", "modified", "not_packaged", "deleted", "unverifiable". */
-const char *sa_prov_status_name(sa_prov_status s);
 
 typedef struct sa_provenance {
         sa_prov_status status;

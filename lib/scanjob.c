@@ -340,7 +340,8 @@ static int job_hunt(sa_scanner *s, sa_scan_job *j)
         }
         n_hits = j->n_hits;
         j->n_hits = k;
-        memcpy(j->hits + k, leads, n_leads * sizeof *leads);
+        if (n_leads)
+                memcpy(j->hits + k, leads, n_leads * sizeof *leads);
         free(leads);
         leads = j->hits + k;
         found = sa_hiddenns_follow(j->hidden, s->ns, leads, n_leads, st);

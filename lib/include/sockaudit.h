@@ -38,6 +38,44 @@ typedef enum sa_owner_status {
 #define SA_CMDLINE_MAX (128u * 1024u)
 
 /*
+ * Is it the real program (docs/PROVENANCE.md): the image behind
+ * /proc/PID/exe, hashed, against what the dpkg database recorded for its
+ * path. Immutable once attached to a process, shared by the processes that
+ * run the same image, owned by the library.
+ */
+typedef enum sa_prov_status {
+        SA_PROV_VERIFIED,               /* a package ships the path and the image's MD5 is the one dpkg recorded */
+        SA_PROV_MODIFIED,               /* a package ships the path, the image differs */
+        SA_PROV_NOT_PACKAGED,           /* no installed package ships the path (or a memfd image) */
+        SA_PROV_DELETED,                /* the image was deleted or replaced on disk */
+        SA_PROV_UNVERIFIABLE,           /* no md5sums, unreadable image, no dpkg database: see reason */
+} sa_prov_status;
+
+/* "verified", "modified", "not_packaged", "deleted", "unverifiable". */
+const char *sa_prov_status_name(sa_prov_status s);
+
+typedef enum sa_exe_location {
+        SA_EXE_NORMAL,
+        SA_EXE_MEMFD,                   /* readlink says "/memfd:NAME (deleted)" */
+        SA_EXE_DELETED,                 /* " (deleted)", or st_nlink == 0 */
+        SA_EXE_TMP,                     /* under /tmp, /var/tmp, /dev/shm or /run/user/ */
+        SA_EXE_WORLD_WRITABLE_DIR,      /* its directory is o+w (sticky or not), seen from the process's root */
+} sa_exe_location;
+
+/* "normal", "memfd", "deleted", "tmp", "world_writable_dir". */
+const char *sa_exe_location_name(sa_exe_location l);
+
+typedef struct sa_exe_provenance {
+        sa_prov_status status;
+        sa_exe_location location;
+        char exe_sha256[65];    /* lowercase hex; "" when the image was not read */
+        const char *package;    /* NULL when no package ships the path */
+        const char *version;
+        const char *architecture;
+        const char *reason;     /* words for people; never NULL */
+} sa_exe_provenance;
+
+/*
  * One process that holds at least one wanted socket. Strings are NUL-free
  * copies of what the kernel reported (comm, exe and argv are chosen by the
  * process and are untrusted); NULL where unknown.
@@ -62,6 +100,7 @@ typedef struct sa_process {
         bool incomplete;       /* vanished or unreadable while describing */
         struct sa_argv *argv_block; /* when set, argv and its strings live in this
                                      * shared block (lib/argv.h), not separate copies */
+        const sa_exe_provenance *provenance; /* NULL: not checked (yet) */
 } sa_process;
 
 typedef enum sa_holder_role {

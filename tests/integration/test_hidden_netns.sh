@@ -43,7 +43,7 @@ method_or_skip() {
         [[ "${SA_IT_DAEMON_WRAPPER:-}" != *SOCKAUDITD_EBPF=0* ]] ||
                 skip "daemons run without eBPF here (SA_IT_DAEMON_WRAPPER sets SOCKAUDITD_EBPF=0)"
         run_cap EB env SOCKAUDIT_SCAN_METHOD=ebpf "${NSX[@]}" "$SA" --direct list --json
-        [ "$EB_rc" == 0 ] || skip "the eBPF iterator does not load here: $EB_err"
+        ebpf_result_or_skip
 }
 
 # check_hidden METHOD NAME_REGEX OWNERS [SOURCES]: `who 443` from the daemon

@@ -14,7 +14,7 @@ daemon_ebpf_or_skip() {
 # ebpf_or_skip: skips unless this host can load the iterator (root, BTF, bpf()).
 ebpf_or_skip() {
         run_cap EB env SOCKAUDIT_SCAN_METHOD=ebpf "${NSX[@]}" "$SA" --direct list --json
-        [ "$EB_rc" == 0 ] || skip "the eBPF iterator does not load here: $EB_err"
+        ebpf_result_or_skip
 }
 
 # Started as root: the iterator is loaded before the capability drop and
