@@ -241,6 +241,7 @@ help:
 	@echo "  BENCH_SIZES   bench: PROCSxFDS per round ($(BENCH_SIZES))"
 	@echo "  FUZZ_SECONDS  fuzz: seconds per target, 0: replay the corpus only ($(FUZZ_SECONDS))"
 	@echo "  VG_PATTERN    valgrind: regex of the integration tests to run ($(or $(VG_PATTERN),all))"
+	@echo "  VG_EXCLUDE    valgrind: regex of the integration tests left out (the floods and churns)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -279,10 +280,14 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBD) $(LIBCLI) $(
 # fails its test). Those daemons use /proc, not eBPF: libbpf parsing the
 # kernel's BTF under valgrind takes seconds per start (the eBPF fd walk is
 # checked under valgrind by the unit suite). VG_PATTERN limits the
-# integration tests (a run.sh regex). Check runs no timer without fork
+# integration tests (a run.sh regex); VG_EXCLUDE leaves out the floods and
+# churns, whose point is volume and timing: under valgrind they only take
+# minutes, their code paths are run there by the smaller tests, and ASan
+# runs them in full. Check runs no timer without fork
 # (CK_FORK=no): the unit run has no per-test time limit to scale.
 VG_BUILD   ?= build-valgrind
 VG_PATTERN ?=
+VG_EXCLUDE ?= hostile_refresh_(no_read|both|flood)|hostile_churn_(netns|flap)|hostile_clients_flood|hostile_memory_forked_argv|load_many_clients|apache_graceful_restarts
 VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
               --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
               --track-fds=no --num-callers=30 --suppressions=$(CURDIR)/tests/valgrind.supp \
@@ -290,7 +295,7 @@ VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indi
 valgrind: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=$(VG_BUILD) OPT="-O1 -g" tests
 	$(Q)CK_FORK=no $(VALGRIND) $(VG_BUILD)/tests/unit-tests
-	$(Q)BUILD=$(VG_BUILD) SA_IT_STAGE_SLOW=$(VG_SLOW) \
+	$(Q)BUILD=$(VG_BUILD) SA_IT_STAGE_SLOW=$(VG_SLOW) SA_IT_EXCLUDE='$(VG_EXCLUDE)' \
 	    SA_IT_DAEMON_WRAPPER="env SOCKAUDITD_EBPF=0 $(VALGRIND) --log-file=%q{SA_IT_DIR}/valgrind.%p.log" \
 	    tests/integration/run.sh '$(VG_PATTERN)'
 
