@@ -20,8 +20,9 @@ BPF_PKGS = $(if $(filter 1,$(BPF)),libbpf)
 MULTIARCH = $(or $(shell gcc -print-multiarch 2>/dev/null),$(shell $(CC) -dumpmachine))
 
 # Evaluated lazily: `make check` installs packages before the sub-make needs them.
-# libcrypto: EVP MD5 and SHA-256 of running executables (lib/exeimage.c).
-PKGS        = libnl-3.0 libsystemd jansson inih libcap libcrypto $(BPF_PKGS)
+# libcrypto: EVP MD5 and SHA-256 of running executables (lib/exeimage.c);
+# libssl: the TLS probe's handshakes (lib/tlsprobechild.c).
+PKGS        = libnl-3.0 libsystemd jansson inih libcap libssl libcrypto $(BPF_PKGS)
 PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # The CLI is a static PIE: a warm `who` is mostly process start-up, and
@@ -32,7 +33,7 @@ PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # references but we never make, so ld has nothing to warn about. STATIC_CLI=0 links it like
 # the daemon; sanitizer builds always do.
 STATIC_CLI ?= 1
-CLI_STATIC = -static-pie -lnl-3 -ljansson $(if $(filter 1,$(BPF)),-lbpf -lelf -lz) -lcrypto -lpthread -lm
+CLI_STATIC = -static-pie -lnl-3 -ljansson $(if $(filter 1,$(BPF)),-lbpf -lelf -lz) -lssl -lcrypto -lpthread -lm
 CLI_IS_STATIC = $(and $(filter 1,$(STATIC_CLI)),$(if $(strip $(SAN)),,y))
 CLI_LIBS = $(if $(CLI_IS_STATIC),$(CLI_STATIC),$(PKG_LIBS))
 CLI_STATIC_OBJ = $(if $(CLI_IS_STATIC),$(BUILD)/cli/static-nss.o)
