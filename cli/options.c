@@ -163,8 +163,8 @@ static int check_combination(const cli_options *o, const char *port_arg, size_t 
                 return usage_error("%s needs the daemon; --direct works with who, list, explain and tls", name);
         if (o->netns && !queries && o->verb != VERB_CHECK)
                 return usage_error("--netns is for who, list, explain, tls and check");
-        if (o->wide && o->verb != VERB_WHO && o->verb != VERB_LIST)
-                return usage_error("--wide is for who and list");
+        if (o->wide && o->verb != VERB_WHO && o->verb != VERB_LIST && o->verb != VERB_TLS)
+                return usage_error("--wide is for who, list and tls");
         return 0;
 }
 

@@ -344,6 +344,43 @@ static void set_status(json_t *report, const char *status, const char *error)
         json_object_set_new(report, "error", error ? json_string(error) : json_null());
 }
 
+/* Whether name is in the n of names. */
+static bool listed(const char *const *names, size_t n, const char *name)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(names[i], name))
+                        return true;
+        return false;
+}
+
+/*
+ * The names to ask for after no SNI: t's, then the default certificate's
+ * san DNS names (no wildcard, no address), each once, at most
+ * SA_TLS_SNI_MAX. Borrowed from t and san.
+ */
+static size_t sni_names(const sa_tls_target *t, const json_t *san, const char **names)
+{
+        size_t n = 0, i;
+        const json_t *v;
+
+        for (i = 0; i < t->n_sni && n < SA_TLS_SNI_MAX; i++)
+                if (t->sni[i] && *t->sni[i] && strlen(t->sni[i]) <= SA_TLS_SNI_LEN_MAX &&
+                    !listed(names, n, t->sni[i]))
+                        names[n++] = t->sni[i];
+        json_array_foreach(san, i, v) {
+                const char *s = json_string_value(v);
+                struct in6_addr a;
+
+                if (n >= SA_TLS_SNI_MAX)
+                        break;
+                if (!s || !*s || strchr(s, '*') || inet_pton(AF_INET, s, &a) == 1 ||
+                    inet_pton(AF_INET6, s, &a) == 1 || listed(names, n, s))
+                        continue;
+                names[n++] = s;
+        }
+        return n;
+}
+
 /* The handshakes, into report (status ok, not_tls or error). */
 static void probe(const sa_tls_target *t, int64_t deadline, X509_STORE *store, json_t *report)
 {
@@ -353,8 +390,10 @@ static void probe(const sa_tls_target *t, int64_t deadline, X509_STORE *store, j
         const unsigned char *alpn = NULL;
         unsigned alpn_len = 0;
         char why[SA_TLS_ERROR_MAX], proto[256] = "";
+        const char *names[SA_TLS_SNI_MAX];
         SSL *ssl = NULL;
         int fd = -1;
+        size_t n;
         hs_end end;
 
         json_object_set_new(report, "versions", vers);
@@ -374,15 +413,13 @@ static void probe(const sa_tls_target *t, int64_t deadline, X509_STORE *store, j
         add_cert(certs, ssl, NULL, store);
         SSL_free(ssl);
         close(fd);
-        for (size_t i = 0; i < t->n_sni && i < SA_TLS_SNI_MAX; i++) {
-                if (!t->sni[i] || strlen(t->sni[i]) > SA_TLS_SNI_LEN_MAX)
-                        continue;
-                if (handshake(&ss, len, deadline, 0, t->sni[i], &ssl, &fd, why, sizeof(why)) == HS_OK) {
-                        add_cert(certs, ssl, t->sni[i], store);
+        n = sni_names(t, json_object_get(json_array_get(certs, 0), "san"), names);
+        for (size_t i = 0; i < n; i++)
+                if (handshake(&ss, len, deadline, 0, names[i], &ssl, &fd, why, sizeof(why)) == HS_OK) {
+                        add_cert(certs, ssl, names[i], store);
                         SSL_free(ssl);
                         close(fd);
                 }
-        }
         for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
                 if (handshake(&ss, len, deadline, versions[i].version, NULL, &ssl, &fd,
                               why, sizeof(why)) == HS_OK) {
