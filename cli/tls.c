@@ -117,13 +117,28 @@ static const char *versions(const json_t *tls, char *buf, size_t size)
         return len ? buf : "-";
 }
 
+/* l's namespace when it is not home: its name, else its inode; NULL at home. */
+static const char *netns_of(const json_t *l, uint64_t home, char *buf, size_t size)
+{
+        const char *name = json_string_value(json_object_get(l, "netns_name"));
+        json_int_t ns = json_integer_value(json_object_get(l, "netns"));
+
+        if ((uint64_t) ns == home)
+                return NULL;
+        if (name)
+                return name;
+        snprintf(buf, size, "%lld", (long long) ns);
+        return buf;
+}
+
 /* The rows of one listener: one per certificate, or its status and error. */
-static int add_rows(table *tb, const json_t *l)
+static int add_rows(table *tb, const json_t *l, uint64_t home)
 {
         const json_t *tls = json_object_get(l, "tls"), *c;
         const char *status = json_string_value(json_object_get(tls, "status"));
         char *local = listener_local(l);
-        char exp[64], key[64], vers[64], verified[300];
+        char exp[64], key[64], vers[64], verified[300], nsbuf[32];
+        const char *ns = netns_of(l, home, nsbuf, sizeof(nsbuf));
         size_t i;
         int r = 0;
 
@@ -131,7 +146,7 @@ static int add_rows(table *tb, const json_t *l)
                 return -ENOMEM;
         versions(tls, vers, sizeof(vers));
         if (!status || strcmp(status, "ok") || json_array_size(json_object_get(tls, "certificates")) == 0) {
-                const char *cells[] = { local, status ? status : "?", NULL, NULL, NULL, NULL, NULL,
+                const char *cells[] = { local, ns, status ? status : "?", NULL, NULL, NULL, NULL, NULL,
                                         NULL, json_string_value(json_object_get(tls, "error")) };
                 r = table_add_row(tb, cells);
                 free(local);
@@ -145,11 +160,11 @@ static int add_rows(table *tb, const json_t *l)
                 snprintf(verified, sizeof(verified), "%s", json_is_true(json_object_get(c, "chain_verified"))
                          ? "chain verified" : chain_error ? chain_error : "chain not verified");
                 const char *cells[] = {
-                        i ? NULL : local, i ? NULL : "ok",
+                        i ? "" : local, i ? "" : ns, i ? "" : "ok",
                         json_string_value(json_object_get(c, "sni")),
                         json_string_value(json_object_get(c, "subject")),
                         json_string_value(json_object_get(c, "issuer")),
-                        expiry(c, exp, sizeof(exp)), key, i ? NULL : vers, verified,
+                        expiry(c, exp, sizeof(exp)), key, i ? "" : vers, verified,
                 };
                 r = table_add_row(tb, cells);
                 if (r < 0)
@@ -159,24 +174,25 @@ static int add_rows(table *tb, const json_t *l)
         return r;
 }
 
-/* LOCAL STATUS SNI SUBJECT ISSUER EXPIRES KEY VERSIONS NOTE. */
+/* LOCAL NETNS STATUS SNI SUBJECT ISSUER EXPIRES KEY VERSIONS NOTE. */
 static int print_table(const cli_options *o, const json_t *listeners)
 {
         static const char *const header[] = {
-                "LOCAL", "STATUS", "SNI", "SUBJECT", "ISSUER", "EXPIRES", "KEY", "VERSIONS", "NOTE",
+                "LOCAL", "NETNS", "STATUS", "SNI", "SUBJECT", "ISSUER", "EXPIRES", "KEY", "VERSIONS", "NOTE",
         };
-        table *tb = table_new(9, header);
+        table *tb = table_new(10, header);
+        uint64_t home = own_netns();
         const json_t *l;
         size_t i;
         int r = tb ? 0 : -ENOMEM;
 
         json_array_foreach(listeners, i, l)
                 if (r == 0)
-                        r = add_rows(tb, l);
+                        r = add_rows(tb, l, home);
         if (r == 0) {
-                table_set_shrinkable(tb, 3);
                 table_set_shrinkable(tb, 4);
-                table_set_shrinkable(tb, 8);
+                table_set_shrinkable(tb, 5);
+                table_set_shrinkable(tb, 9);
                 r = table_print(tb, stdout, o->wide ? 0 : table_out_width(stdout));
         }
         table_free(tb);
