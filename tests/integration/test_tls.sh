@@ -242,3 +242,24 @@ test_tls_hostile_certificate() {
         assert_eq 2 "$(wc -l <<<"$TAB")" "table lines (header, one certificate)"
         assert_not_contains "$TAB" $'\e' "table (no raw escape)"
 }
+
+# Through the daemon: the listeners are the daemon's answer, the probe is
+# the CLI's (a note on stderr says so); in the CLI's own namespace no
+# setns is needed. A port where nothing listens exits 1.
+test_tls_through_daemon() {
+        need_cmd openssl jq ss
+        mk_cert d rsa:2048 30 "/CN=d.example"
+        s_server 4448 -cert d.pem -key d.key
+        start_daemon
+        refresh
+        run_cap OUT sa tls 4448 --json
+        assert_eq 0 "$OUT_rc" "exit code"
+        assert_contains "$OUT_err" "the daemon does not probe TLS yet" "stderr"
+        assert_eq ok "$(jq -r '.listeners[0].tls.status' <<<"$OUT")" "status"
+        assert_eq CN=d.example "$(jq -r '.listeners[0].tls.certificates[0].subject' <<<"$OUT")" "subject"
+        run_cap NONE sa tls 4449
+        assert_eq 1 "$NONE_rc" "exit code where nothing listens"
+        assert_contains "$NONE" "nothing listens on 4449/tcp" "output"
+        run_cap UDP sa tls 4448 --udp
+        assert_eq 2 "$UDP_rc" "tls --udp is a usage error"
+}
