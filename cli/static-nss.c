@@ -9,12 +9,7 @@
  * the very glibc version it was linked against (ld warns about exactly
  * that); these answer "not found" instead, which libnl handles (a protocol
  * shown as its number). User names come from getent(1) (lib/usercache.c).
- *
- * libcrypto.a's BIO name lookups and DSO loader (providers, engines) come
- * in with libssl for the TLS probe (lib/tlsprobechild.c), which connects
- * to numeric addresses and loads no module: they fail here too.
  */
-#include <dlfcn.h>
 #include <netdb.h>
 #include <stddef.h>
 
@@ -32,44 +27,4 @@ struct protoent *getprotobyname(const char *name)
 struct protoent *getprotobynumber(int proto)
 {
         return NULL;
-}
-
-void freeaddrinfo(struct addrinfo *res)
-{
-}
-
-int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen,
-                char *serv, socklen_t servlen, int flags)
-{
-        return EAI_FAIL;
-}
-
-struct hostent *gethostbyname(const char *name)
-{
-        return NULL;
-}
-
-void *dlopen(const char *file, int mode)
-{
-        return NULL;
-}
-
-void *dlsym(void *handle, const char *name)
-{
-        return NULL;
-}
-
-int dlclose(void *handle)
-{
-        return -1;
-}
-
-char *dlerror(void)
-{
-        return (char *) "dynamic loading is not available in the static sockaudit";
-}
-
-int dladdr(const void *addr, Dl_info *info)
-{
-        return 0;
 }

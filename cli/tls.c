@@ -20,10 +20,39 @@
 #include "tlsprobe.h"
 
 #define TLS_PARALLEL 4
+#define TLSPROBE_NAME "sockaudit-tlsprobe"
+
+/*
+ * The probe's helper program: $SOCKAUDIT_TLSPROBE, else beside this
+ * executable (the build tree), else ../libexec/sockaudit/ from it (as
+ * `make install` puts them). Into buf; NULL when none is executable.
+ */
+static const char *find_helper(char *buf, size_t size)
+{
+        const char *env = getenv("SOCKAUDIT_TLSPROBE");
+        char self[4096], *slash;
+        ssize_t n;
+
+        if (env && *env)
+                return env;
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0)
+                return NULL;
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (!slash)
+                return NULL;
+        *slash = '\0';
+        snprintf(buf, size, "%s/" TLSPROBE_NAME, self);
+        if (access(buf, X_OK) == 0)
+                return buf;
+        snprintf(buf, size, "%s/../libexec/sockaudit/" TLSPROBE_NAME, self);
+        return access(buf, X_OK) == 0 ? buf : NULL;
+}
 
 /* One probe target of listener record l; 0, or -EINVAL with why (the probe is not made). */
-static int target_of(const json_t *l, uint64_t home, char *nspath, size_t nslen, sa_tls_target *t,
-                     const char **why)
+static int target_of(const json_t *l, uint64_t home, const char *helper, char *nspath, size_t nslen,
+                     sa_tls_target *t, const char **why)
 {
         const char *family = json_string_value(json_object_get(l, "family"));
         const char *addr = json_string_value(json_object_get(l, "address"));
@@ -32,7 +61,11 @@ static int target_of(const json_t *l, uint64_t home, char *nspath, size_t nslen,
         json_t *owner = json_array_get(json_object_get(l, "owners"), 0);
         json_int_t pid = json_integer_value(json_object_get(owner, "pid"));
 
-        *t = (sa_tls_target) { .netns_fd = -1, .port = (uint16_t) port };
+        *t = (sa_tls_target) { .netns_fd = -1, .port = (uint16_t) port, .helper = helper };
+        if (!helper) {
+                *why = "the probe's helper " TLSPROBE_NAME " was not found (SOCKAUDIT_TLSPROBE)";
+                return -EINVAL;
+        }
         t->family = family && !strcmp(family, "ipv6") ? AF_INET6 : AF_INET;
         if (!addr || inet_pton(t->family, addr, t->addr) != 1 || port < 1 || port > 65535) {
                 *why = "the listener record has no usable address";
@@ -58,6 +91,8 @@ static int probe_all(json_t *listeners)
         json_t **res = calloc(n ? n : 1, sizeof(*res));
         size_t *of = calloc(n ? n : 1, sizeof(*of));
         uint64_t home = own_netns();
+        char hbuf[4200];
+        const char *helper = find_helper(hbuf, sizeof(hbuf));
         int r = -ENOMEM;
 
         if (!t || !paths || !res || !of)
@@ -66,7 +101,7 @@ static int probe_all(json_t *listeners)
                 json_t *l = json_array_get(listeners, i);
                 const char *why = NULL;
 
-                if (target_of(l, home, paths[m], sizeof(paths[m]), &t[m], &why) < 0) {
+                if (target_of(l, home, helper, paths[m], sizeof(paths[m]), &t[m], &why) < 0) {
                         if (json_object_set_new(l, "tls", sa_tls_error_object("error", why)) < 0)
                                 goto out;
                         continue;

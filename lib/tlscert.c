@@ -22,22 +22,6 @@
 
 #define PEM_FILE_MAX (1u << 20)
 
-const char *sa_tls_format_time(time_t t, char *buf, size_t size)
-{
-        struct tm tm;
-
-        if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
-                snprintf(buf, size, "?");
-        return buf;
-}
-
-long long sa_tls_days_left(time_t t, time_t now)
-{
-        long long d = (long long) t - (long long) now;
-
-        return d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
-}
-
 /* Sets key to a sanitized copy of the len bytes at s, cut to max (at a
  * character) and marked with key_truncated when longer. -ENOMEM only. */
 static int set_text(json_t *o, const char *key, const char *s, size_t len, size_t max)

@@ -16,10 +16,8 @@
 #include <jansson.h>
 #include <openssl/x509.h>
 
-#define SA_TLS_NAME_MAX  1024   /* bytes of subject / issuer kept (then *_truncated) */
-#define SA_TLS_SAN_MAX   64     /* san entries kept (then san_truncated) */
-#define SA_TLS_SANLEN_MAX 255   /* bytes of one san entry (longer: cut) */
-#define SA_TLS_SERIAL_MAX 80    /* hex digits of a serial (RFC 5280: 20 octets) */
+#include "tlsprobe.h"
+
 
 /*
  * The facts of x. chain: the other certificates the server sent
@@ -39,11 +37,5 @@ int sa_tls_cert_file_facts(const char *path, time_t now, json_t **ret);
 
 /* A CA store with the system's default paths; NULL on failure. Caller frees (X509_STORE_free). */
 X509_STORE *sa_tls_system_store(void);
-
-/* "2026-12-07T01:12:37Z" (RFC 3339, UTC) of t into buf (>= 32 bytes). */
-const char *sa_tls_format_time(time_t t, char *buf, size_t size);
-
-/* Days from now to t, rounded down (negative when t has passed). */
-long long sa_tls_days_left(time_t t, time_t now);
 
 #endif

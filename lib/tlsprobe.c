@@ -10,8 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/ssl.h>
-
 #include "sockaudit.h"
 #include "tlsprobe.h"
 #include "tlsprobechild.h"
@@ -30,23 +28,25 @@ int sa_tls_probe_start(const sa_tls_target *t, sa_tls_probe **ret)
 {
         int timeout = t->timeout_ms ? t->timeout_ms : SA_TLS_TIMEOUT_MS_DEFAULT;
         sa_tls_probe *p;
-        int pipefd[2], nsfd = -1, r;
+        int pipefd[2], nsfd = -1, exe = -1, r;
 
         if ((t->family != AF_INET && t->family != AF_INET6) || !t->port || timeout < 0 ||
-            timeout > SA_TLS_TIMEOUT_MS_MAX || t->n_sni > SA_TLS_SNI_MAX || (t->n_sni && !t->sni))
+            timeout > SA_TLS_TIMEOUT_MS_MAX || t->n_sni > SA_TLS_SNI_MAX || (t->n_sni && !t->sni) ||
+            !t->helper)
                 return -EINVAL;
-        /* Initialized before fork: the child must not run OpenSSL's one-time setup. */
-        if (OPENSSL_init_ssl(0, NULL) != 1)
-                return -ENOMEM;
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
+        exe = open(t->helper, O_PATH | O_CLOEXEC);
+        if (exe < 0) {
+                r = -errno;
+                goto fail;
+        }
         if (t->netns_fd < 0 && t->netns_path) {
                 nsfd = open(t->netns_path, O_RDONLY | O_CLOEXEC);
                 if (nsfd < 0) {
                         r = -errno;
-                        free(p);
-                        return r;
+                        goto fail;
                 }
         }
         if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -66,16 +66,19 @@ int sa_tls_probe_start(const sa_tls_target *t, sa_tls_probe **ret)
                 close(pipefd[0]);
                 /* The child blocks on its writes; it stops a little before the parent kills it. */
                 fcntl(pipefd[1], F_SETFL, 0);
-                sa_tls_child_main(t, t->netns_fd >= 0 ? t->netns_fd : nsfd, pipefd[1],
+                sa_tls_child_exec(t, t->netns_fd >= 0 ? t->netns_fd : nsfd, pipefd[1], exe,
                                   p->deadline - (timeout > 500 ? 100 : timeout / 5));
         }
         close(pipefd[1]);
+        close(exe);
         if (nsfd >= 0)
                 close(nsfd);
         p->fd = pipefd[0];
         *ret = p;
         return 0;
 fail:
+        if (exe >= 0)
+                close(exe);
         if (nsfd >= 0)
                 close(nsfd);
         free(p);

@@ -1,19 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* The TLS probe's child: enter, drop, handshake, report (lib/tlsprobechild.h). */
+/*
+ * The TLS probe's child between fork and exec (lib/tlsprobechild.h): the
+ * parent's fds closed, the listener's namespace entered, every privilege
+ * dropped, then the helper exec'd. No OpenSSL here: the handshakes run in
+ * the helper's fresh image (libexec/sockaudit-tlsprobe.c).
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/audit.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,88 +20,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-
-#include "tlscert.h"
 #include "tlsprobechild.h"
-
-static const struct {
-        const char *name;
-        int version;
-} versions[] = {
-        { "TLSv1", TLS1_VERSION },
-        { "TLSv1.1", TLS1_1_VERSION },
-        { "TLSv1.2", TLS1_2_VERSION },
-        { "TLSv1.3", TLS1_3_VERSION },
-};
-
-/* What one handshake ended with. */
-typedef enum hs_end { HS_OK, HS_NOT_TLS, HS_TIMEOUT, HS_FAILED } hs_end;
-
-int64_t sa_tls_now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- dropping everything ---- */
-
-#if defined(__x86_64__)
-# define SA_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-# define SA_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#endif
-
-/*
- * A seccomp filter: socket() for AF_INET and AF_INET6 only; no exec, no
- * ptrace, no namespace or mount change, no eBPF, no keyring: EPERM. Other
- * architectures' calls (x32 included) are killed. -errno, or -ENOSYS on an
- * architecture this does not know (the other drops still hold).
- */
-static int install_seccomp(void)
-{
-#ifdef SA_AUDIT_ARCH
-# define DENY(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
-                  BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
-        struct sock_filter f[] = {
-                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SA_AUDIT_ARCH, 1, 0),
-                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-#ifdef __x86_64__
-                BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),   /* x32 */
-                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-#endif
-                DENY(__NR_execve), DENY(__NR_execveat), DENY(__NR_ptrace),
-                DENY(__NR_setns), DENY(__NR_unshare), DENY(__NR_mount),
-                DENY(__NR_bpf), DENY(__NR_keyctl), DENY(__NR_add_key),
-                DENY(__NR_process_vm_writev), DENY(__NR_socketpair),
-                /* socket(family, ...): AF_INET and AF_INET6 only. */
-                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 4),
-                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 2, 0),
-                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 1, 0),
-                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        };
-# undef DENY
-        struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
-
-        if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-                return -errno;
-        return 0;
-#else
-        return -ENOSYS;
-#endif
-}
 
 /*
  * Drops what the process holds: the bounding set, supplementary groups,
  * uid and gid (when root), every capability, ambient ones, then no new
- * privileges and the seccomp filter. 0, or the step that failed in why.
+ * privileges (the seccomp filter comes in the helper: it forbids exec).
+ * 0, or the step that failed in why.
  */
 static int drop_all(const sa_tls_target *t, const char **why)
 {
@@ -111,7 +34,6 @@ static int drop_all(const sa_tls_target *t, const char **why)
         gid_t gid = t->gid ? t->gid : SA_TLS_NOBODY;
         struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
         struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
-        int r;
 
         if (geteuid() == 0) {
                 for (int c = 0; c <= 63; c++)
@@ -133,375 +55,80 @@ static int drop_all(const sa_tls_target *t, const char **why)
                 *why = "setting no_new_privs";
                 return -errno;
         }
-        r = install_seccomp();
-        if (r < 0 && r != -ENOSYS) {
-                *why = "installing the seccomp filter";
-                return r;
-        }
         return 0;
 }
 
-/* ---- one handshake ---- */
-
-/* Waits until fd is ready for events or deadline: 1 ready, 0 timed out, -errno. */
-static int wait_fd(int fd, short events, int64_t deadline)
+/* Writes {"status":"error","error":"STEP: ERRNO TEXT"} to fd 1 and exits. */
+_Noreturn static void fail(const char *step, int err)
 {
-        for (;;) {
-                struct pollfd p = { .fd = fd, .events = events };
-                int64_t left = deadline - sa_tls_now_ms();
-                int n;
+        char buf[SA_TLS_ERROR_MAX + 64];
+        int n = snprintf(buf, sizeof(buf), "{\"status\":\"error\",\"error\":\"%s: %s\"}", step, strerror(err));
 
-                if (left <= 0)
-                        return 0;
-                n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int) left);
-                if (n > 0)
-                        return 1;
-                if (n < 0 && errno != EINTR)
-                        return -errno;
-        }
+        if (n > 0 && (size_t) n < sizeof(buf))
+                (void) !write(1, buf, (size_t) n);
+        _exit(0);
 }
 
-/* A non-blocking socket connected to sa by deadline: fd, or -1 with why. */
-static int connect_to(const struct sockaddr_storage *sa, socklen_t len, int64_t deadline,
-                      hs_end *end, char *why, size_t whylen)
+/* fd moved to at least 5, close-on-exec; -1 stays -1. */
+static int lift(int fd)
 {
-        int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        int err = 0, r;
-        socklen_t el = sizeof(err);
-
-        if (fd < 0) {
-                snprintf(why, whylen, "socket: %s", strerror(errno));
-                *end = HS_FAILED;
-                return -1;
-        }
-        if (connect(fd, (const struct sockaddr *) sa, len) < 0) {
-                if (errno != EINPROGRESS) {
-                        err = errno;
-                        goto fail;
-                }
-                r = wait_fd(fd, POLLOUT, deadline);
-                if (r == 0) {
-                        snprintf(why, whylen, "timeout");
-                        *end = HS_TIMEOUT;
-                        close(fd);
-                        return -1;
-                }
-                if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
-                        err = r < 0 ? -r : errno;
-                if (err)
-                        goto fail;
-        }
-        return fd;
-fail:
-        snprintf(why, whylen, "connect: %s", strerror(err));
-        *end = HS_FAILED;
-        close(fd);
-        return -1;
-}
-
-/* Whether the failed handshake's error says the peer spoke something else than TLS. */
-static bool error_is_not_tls(unsigned long e)
-{
-        int reason = ERR_GET_REASON(e);
-
-        return ERR_GET_LIB(e) == ERR_LIB_SSL &&
-               (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
-                reason == SSL_R_UNKNOWN_PROTOCOL || reason == SSL_R_RECORD_LENGTH_MISMATCH ||
-                reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST);
+        return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 5);
 }
 
 /*
- * One handshake: version (0: any), sni (NULL: none). On HS_OK *ret_ssl and
- * *ret_fd are the connection and its socket (caller frees and closes);
- * otherwise why says what happened.
+ * Leaves the child with stdin and stderr on /dev/null, the report pipe as
+ * stdout, the namespace as fd 3 and the helper as fd 4 (both
+ * close-on-exec), and nothing else of the parent's: its sockets (the
+ * daemon's control socket, netlink) do not reach the helper.
  */
-static hs_end handshake(const struct sockaddr_storage *sa, socklen_t salen, int64_t deadline,
-                        int version, const char *sni, SSL **ret_ssl, int *ret_fd,
-                        char *why, size_t whylen)
+static void close_inherited(int *nsfd, int out, int *exe)
 {
-        static const unsigned char alpn[] = "\x02h2\x08http/1.1";
-        hs_end end = HS_FAILED;
-        SSL_CTX *ctx = NULL;
-        SSL *ssl = NULL;
-        int fd, r;
+        int o = lift(out), n = lift(*nsfd), e = lift(*exe), null;
 
-        fd = connect_to(sa, salen, deadline, &end, why, whylen);
-        if (fd < 0)
-                return end;
-        ERR_clear_error();
-        ctx = SSL_CTX_new(TLS_client_method());
-        if (!ctx)
-                goto oom;
-        SSL_CTX_set_security_level(ctx, 0);
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-        if (SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0") != 1 ||
-            SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1) != 0)
-                goto oom;
-        if (version && (SSL_CTX_set_min_proto_version(ctx, version) != 1 ||
-                        SSL_CTX_set_max_proto_version(ctx, version) != 1))
-                goto oom;
-        ssl = SSL_new(ctx);
-        if (!ssl || SSL_set_fd(ssl, fd) != 1 || (sni && SSL_set_tlsext_host_name(ssl, sni) != 1))
-                goto oom;
-        for (;;) {
-                r = SSL_connect(ssl);
-                if (r == 1) {
-                        SSL_CTX_free(ctx);
-                        *ret_ssl = ssl;
-                        *ret_fd = fd;
-                        return HS_OK;
-                }
-                r = SSL_get_error(ssl, r);
-                if (r != SSL_ERROR_WANT_READ && r != SSL_ERROR_WANT_WRITE)
-                        break;
-                r = wait_fd(fd, r == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
-                if (r == 0) {
-                        snprintf(why, whylen, "timeout");
-                        end = HS_TIMEOUT;
-                        goto done;
-                }
-                if (r < 0)
-                        break;
-        }
-        if (error_is_not_tls(ERR_peek_error())) {
-                snprintf(why, whylen, "the peer does not speak TLS");
-                end = HS_NOT_TLS;
-        } else if (ERR_peek_error())
-                snprintf(why, whylen, "handshake: %s", ERR_reason_error_string(ERR_peek_error()) ?: "failed");
-        else
-                snprintf(why, whylen, "handshake: the connection was closed");
-        goto done;
-oom:
-        snprintf(why, whylen, "out of memory");
-done:
-        SSL_free(ssl);
-        SSL_CTX_free(ctx);
-        close(fd);
-        return end;
+        if (o < 0 || e < 0 || (*nsfd >= 0 && n < 0))
+                fail("keeping the probe's fds", errno);
+        null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(o, 1) < 0 || dup2(null, 2) < 0 || dup2(e, 4) < 0 ||
+            fcntl(4, F_SETFD, FD_CLOEXEC) < 0)
+                fail("moving the probe's fds", errno);
+        if (n >= 0 && (dup2(n, 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0))
+                fail("moving the probe's fds", errno);
+        close_range(5, ~0U, 0);
+        *nsfd = n >= 0 ? 3 : -1;
+        *exe = 4;
 }
 
-/* ---- the probe ---- */
-
-/* The address to connect to: the bound one, a wildcard as loopback. */
-static socklen_t target_addr(const sa_tls_target *t, struct sockaddr_storage *ss)
+_Noreturn void sa_tls_child_exec(const sa_tls_target *t, int nsfd, int out, int exe, int64_t deadline_ms)
 {
-        memset(ss, 0, sizeof(*ss));
-        if (t->family == AF_INET) {
-                struct sockaddr_in *in = (struct sockaddr_in *) ss;
-
-                in->sin_family = AF_INET;
-                in->sin_port = htons(t->port);
-                memcpy(&in->sin_addr, t->addr, 4);
-                if (in->sin_addr.s_addr == htonl(INADDR_ANY))
-                        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-                return sizeof(*in);
-        }
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ss;
-
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(t->port);
-        memcpy(&in6->sin6_addr, t->addr, 16);
-        if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
-                in6->sin6_addr = in6addr_loopback;
-        return sizeof(*in6);
-}
-
-/* Appends the facts of ssl's certificate to certs, unless one with its sha256 is there. -ENOMEM only. */
-static int add_cert(json_t *certs, SSL *ssl, const char *sni, X509_STORE *store)
-{
-        X509 *x = SSL_get0_peer_certificate(ssl);
-        json_t *c, *o = json_object();
-        const char *key;
-        json_t *v;
-        size_t i;
-
-        if (!o)
-                return -ENOMEM;
-        if (!x || json_array_size(certs) >= SA_TLS_CERTS_MAX) {
-                json_decref(o);
-                return 0;
-        }
-        c = sa_tls_cert_facts(x, SSL_get_peer_cert_chain(ssl), store, time(NULL));
-        if (!c || json_object_set_new(o, "sni", sni ? json_string(sni) : json_null()) < 0 ||
-            json_object_update(o, c) < 0) {
-                json_decref(c);
-                json_decref(o);
-                return -ENOMEM;
-        }
-        json_decref(c);
-        key = json_string_value(json_object_get(o, "sha256"));
-        json_array_foreach(certs, i, v)
-                if (key && json_equal(json_object_get(v, "sha256"), json_object_get(o, "sha256"))) {
-                        json_decref(o);
-                        return 0;
-                }
-        return json_array_append_new(certs, o) < 0 ? -ENOMEM : 0;
-}
-
-static void set_status(json_t *report, const char *status, const char *error)
-{
-        json_object_set_new(report, "status", json_string(status));
-        json_object_set_new(report, "error", error ? json_string(error) : json_null());
-}
-
-/* Whether name is in the n of names. */
-static bool listed(const char *const *names, size_t n, const char *name)
-{
-        for (size_t i = 0; i < n; i++)
-                if (!strcmp(names[i], name))
-                        return true;
-        return false;
-}
-
-/*
- * The names to ask for after no SNI: t's, then the default certificate's
- * san DNS names (no wildcard, no address), each once, at most
- * SA_TLS_SNI_MAX. Borrowed from t and san.
- */
-static size_t sni_names(const sa_tls_target *t, const json_t *san, const char **names)
-{
-        size_t n = 0, i;
-        const json_t *v;
-
-        for (i = 0; i < t->n_sni && n < SA_TLS_SNI_MAX; i++)
-                if (t->sni[i] && *t->sni[i] && strlen(t->sni[i]) <= SA_TLS_SNI_LEN_MAX &&
-                    !listed(names, n, t->sni[i]))
-                        names[n++] = t->sni[i];
-        json_array_foreach(san, i, v) {
-                const char *s = json_string_value(v);
-                struct in6_addr a;
-
-                if (n >= SA_TLS_SNI_MAX)
-                        break;
-                if (!s || !*s || strchr(s, '*') || inet_pton(AF_INET, s, &a) == 1 ||
-                    inet_pton(AF_INET6, s, &a) == 1 || listed(names, n, s))
-                        continue;
-                names[n++] = s;
-        }
-        return n;
-}
-
-/* The handshakes, into report (status ok, not_tls or error). */
-static void probe(const sa_tls_target *t, int64_t deadline, X509_STORE *store, json_t *report)
-{
-        json_t *vers = json_array(), *certs = json_array();
-        struct sockaddr_storage ss;
-        socklen_t len = target_addr(t, &ss);
-        const unsigned char *alpn = NULL;
-        unsigned alpn_len = 0;
-        char why[SA_TLS_ERROR_MAX], proto[256] = "";
-        const char *names[SA_TLS_SNI_MAX];
-        SSL *ssl = NULL;
-        int fd = -1;
-        size_t n;
-        hs_end end;
-
-        json_object_set_new(report, "versions", vers);
-        json_object_set_new(report, "alpn", json_null());
-        json_object_set_new(report, "certificates", certs);
-        end = handshake(&ss, len, deadline, 0, NULL, &ssl, &fd, why, sizeof(why));
-        if (end != HS_OK) {
-                set_status(report, end == HS_NOT_TLS ? "not_tls" : "error", why);
-                return;
-        }
-        SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
-        if (alpn_len) {
-                memcpy(proto, alpn, alpn_len);
-                proto[alpn_len] = '\0';
-                json_object_set_new(report, "alpn", json_string(proto));
-        }
-        add_cert(certs, ssl, NULL, store);
-        SSL_free(ssl);
-        close(fd);
-        n = sni_names(t, json_object_get(json_array_get(certs, 0), "san"), names);
-        for (size_t i = 0; i < n; i++)
-                if (handshake(&ss, len, deadline, 0, names[i], &ssl, &fd, why, sizeof(why)) == HS_OK) {
-                        add_cert(certs, ssl, names[i], store);
-                        SSL_free(ssl);
-                        close(fd);
-                }
-        for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
-                if (handshake(&ss, len, deadline, versions[i].version, NULL, &ssl, &fd,
-                              why, sizeof(why)) == HS_OK) {
-                        json_array_append_new(vers, json_string(versions[i].name));
-                        SSL_free(ssl);
-                        close(fd);
-                }
-        set_status(report, "ok", NULL);
-}
-
-static void write_all(int fd, const char *s, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, s, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return;
-                s += n;
-                len -= (size_t) n;
-        }
-}
-
-/*
- * Leaves the child with 0-2 on /dev/null, nsfd and out, and nothing else of
- * the parent's (its sockets, the daemon's control socket, ...).
- */
-static void close_inherited(int *nsfd, int *out)
-{
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        int o = fcntl(*out, F_DUPFD_CLOEXEC, 3);
-        int n = *nsfd >= 0 ? fcntl(*nsfd, F_DUPFD_CLOEXEC, o + 1) : -1;
-
-        /* o and n are the highest fds now: everything from 3 below them goes. */
-        for (int i = 0; i < 3 && null >= 0; i++)
-                dup2(null, i);
-        if (o >= 3)
-                close_range(3, (unsigned) o - 1, 0);
-        if (n > o)
-                close_range((unsigned) o + 1, (unsigned) n - 1, 0);
-        close_range((unsigned) (n > o ? n : o) + 1, ~0U, 0);
-        *out = o;
-        *nsfd = n;
-}
-
-_Noreturn void sa_tls_child_main(const sa_tls_target *t, int nsfd, int out, int64_t deadline_ms)
-{
-        json_t *report = json_object();
-        X509_STORE *store = NULL;
+        char addr[INET6_ADDRSTRLEN], port[8], left[24];
+        const char *argv[6 + SA_TLS_SNI_MAX + 1] = {
+                "sockaudit-tlsprobe", t->family == AF_INET6 ? "ipv6" : "ipv4", addr, port, left,
+        };
+        char *const envp[] = { NULL };
         const char *step = NULL;
-        char msg[SA_TLS_ERROR_MAX];
-        char *s;
+        sigset_t all;
+        size_t n = 5;
         int r;
 
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        signal(SIGPIPE, SIG_IGN);
-        close_inherited(&nsfd, &out);
-        if (!report)
-                _exit(1);
-        if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0) {
-                snprintf(msg, sizeof(msg), "entering the network namespace: %s", strerror(errno));
-                set_status(report, "error", msg);
-                goto out;
-        }
+        sigfillset(&all);
+        sigprocmask(SIG_UNBLOCK, &all, NULL);
+        close_inherited(&nsfd, out, &exe);
+        if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0)
+                fail("entering the network namespace", errno);
         if (nsfd >= 0)
                 close(nsfd);
-        store = sa_tls_system_store();
         r = drop_all(t, &step);
-        if (r < 0) {
-                snprintf(msg, sizeof(msg), "%s: %s", step, strerror(-r));
-                set_status(report, "error", msg);
-                goto out;
-        }
-        probe(t, deadline_ms, store, report);
-out:
-        s = json_dumps(report, JSON_COMPACT);
-        if (s && strlen(s) > SA_TLS_REPORT_MAX) {
-                free(s);
-                s = strdup("{\"status\":\"error\",\"error\":\"the report grew past its bound\"}");
-        }
-        if (s)
-                write_all(out, s, strlen(s));
-        _exit(0);
+        if (r < 0)
+                fail(step, -r);
+        if (!inet_ntop(t->family, t->addr, addr, sizeof(addr)))
+                fail("the address", errno);
+        snprintf(port, sizeof(port), "%u", (unsigned) t->port);
+        snprintf(left, sizeof(left), "%lld", (long long) (deadline_ms - sa_tls_now_ms()));
+        for (size_t i = 0; i < t->n_sni && i < SA_TLS_SNI_MAX; i++)
+                if (t->sni[i] && *t->sni[i] && strlen(t->sni[i]) <= SA_TLS_SNI_LEN_MAX)
+                        argv[n++] = t->sni[i];
+        argv[n] = NULL;
+        syscall(__NR_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
+        fail("starting the probe's helper", errno);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The TLS probe's child (lib/tlsprobechild.c): runs after fork, never
- * returns. Internal to the library (lib/tlsprobe.c forks it).
+ * The TLS probe's child between fork and exec (lib/tlsprobechild.c).
+ * Internal to the library (lib/tlsprobe.c forks it).
  */
 #ifndef SA_TLSPROBECHILD_H
 #define SA_TLSPROBECHILD_H
@@ -11,16 +11,14 @@
 #include "tlsprobe.h"
 
 /*
- * Enters the network namespace nsfd (-1: stays), drops every privilege
- * (capabilities, uid/gid to t->uid/gid when root, no new privileges,
- * seccomp), makes the handshakes until deadline_ms (CLOCK_MONOTONIC),
- * writes one JSON report (at most SA_TLS_REPORT_MAX bytes) to out and
- * exits. A failure to enter or drop is reported as status `error`; no
- * handshake is made then.
+ * In the forked child: closes every fd of the parent's but out (made
+ * stdout), nsfd and exe; enters the network namespace nsfd (-1: stays);
+ * drops every privilege (bounding set, groups, uid/gid to t->uid/gid when
+ * root, capabilities, no_new_privs); then execs the helper exe (an O_PATH
+ * fd) with t's address, port, the time left until deadline_ms and t's
+ * names as arguments, and an empty environment. A step that fails writes
+ * a report with status `error` naming it to out, and exits.
  */
-_Noreturn void sa_tls_child_main(const sa_tls_target *t, int nsfd, int out, int64_t deadline_ms);
-
-/* CLOCK_MONOTONIC in milliseconds. */
-int64_t sa_tls_now_ms(void);
+_Noreturn void sa_tls_child_exec(const sa_tls_target *t, int nsfd, int out, int exe, int64_t deadline_ms);
 
 #endif

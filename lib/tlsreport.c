@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "tlscert.h"
 #include "tlsprobe.h"
 
 static const char *const version_names[] = { "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" };
@@ -311,4 +310,28 @@ json_t *sa_tls_error_object(const char *status, const char *error)
                 return NULL;
         }
         return o;
+}
+
+const char *sa_tls_format_time(time_t t, char *buf, size_t size)
+{
+        struct tm tm;
+
+        if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+                snprintf(buf, size, "?");
+        return buf;
+}
+
+long long sa_tls_days_left(time_t t, time_t now)
+{
+        long long d = (long long) t - (long long) now;
+
+        return d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
+}
+
+int64_t sa_tls_now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

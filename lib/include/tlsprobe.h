@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The TLS probe (lib/tlsprobe.c, tlsprobechild.c, tlsreport.c): what one
- * TCP listener serves, asked from inside its network namespace by a child
- * process that holds nothing (docs/SECURITY.md#the-tls-probe): no
- * capabilities, an unprivileged uid, no new privileges, a seccomp filter.
- * The child connects to the bound address (0.0.0.0 -> 127.0.0.1,
- * :: -> ::1), makes a handshake without SNI, one per name asked for, one
- * per protocol version, and writes a bounded JSON report to a pipe; the
- * parent reads it without blocking and trusts none of it: the report is
- * validated and rebuilt field by field (sa_tls_report_parse()).
+ * The TLS probe (lib/tlsprobe.c, tlsprobechild.c, tlsreport.c; the helper
+ * libexec/sockaudit-tlsprobe.c with lib/tlshandshake.c): what one TCP
+ * listener serves, asked from inside its network namespace by a child
+ * that holds nothing (docs/SECURITY.md#the-tls-probe): forked, it enters
+ * the namespace, drops every privilege (no capabilities, an unprivileged
+ * uid, no new privileges) and execs the helper, which adds a seccomp
+ * filter, connects to the bound address (0.0.0.0 -> 127.0.0.1,
+ * :: -> ::1), makes a handshake without SNI, one per name (asked for, then
+ * the default certificate's SAN names), one per protocol version, and
+ * writes a bounded JSON report to a pipe. The parent reads it without
+ * blocking and trusts none of it: the report is validated and rebuilt
+ * field by field (sa_tls_report_parse()). The caller's image never runs
+ * OpenSSL: linking this costs no libssl.
  *
  * The result is a listener's `tls` object (docs/RECORDS.md#tls). No
  * logging, no global state; the caller chooses how many run at once
@@ -32,6 +36,10 @@
 #define SA_TLS_REPORT_MAX         (256 * 1024) /* bytes of the child's report */
 #define SA_TLS_ERROR_MAX          256         /* bytes of an error text */
 #define SA_TLS_NOBODY             65534       /* the child's uid and gid by default */
+#define SA_TLS_NAME_MAX           1024        /* bytes of subject / issuer kept (then *_truncated) */
+#define SA_TLS_SAN_MAX            64          /* san entries kept (then san_truncated) */
+#define SA_TLS_SANLEN_MAX         255         /* bytes of one san entry (longer: cut) */
+#define SA_TLS_SERIAL_MAX         80          /* hex digits of a serial (RFC 5280: 20 octets) */
 
 /* One listener to probe. Everything is borrowed for the call to start. */
 typedef struct sa_tls_target {
@@ -45,13 +53,15 @@ typedef struct sa_tls_target {
         int timeout_ms;             /* the whole probe; 0: SA_TLS_TIMEOUT_MS_DEFAULT */
         uid_t uid;                  /* the child's identity when started by root; */
         gid_t gid;                  /*   0: SA_TLS_NOBODY */
+        const char *helper;         /* the sockaudit-tlsprobe program (required) */
 } sa_tls_target;
 
 typedef struct sa_tls_probe sa_tls_probe;
 
 /*
  * Forks the child for t. Never blocks beyond fork. 0 and *ret (free with
- * sa_tls_probe_free()), or -errno (-EINVAL: a bad target).
+ * sa_tls_probe_free()), or -errno (-EINVAL: a bad target; -ENOENT: no
+ * helper there).
  */
 int sa_tls_probe_start(const sa_tls_target *t, sa_tls_probe **ret);
 
@@ -96,6 +106,15 @@ json_t *sa_tls_probe_run(const sa_tls_target *t);
  */
 int sa_tls_report_parse(const char *buf, size_t len, time_t now, json_t **ret,
                         char *err, size_t errlen);
+
+/* "2026-12-07T01:12:37Z" (RFC 3339, UTC) of t into buf (>= 32 bytes). */
+const char *sa_tls_format_time(time_t t, char *buf, size_t size);
+
+/* Days from now to t, rounded down (negative when t has passed). */
+long long sa_tls_days_left(time_t t, time_t now);
+
+/* CLOCK_MONOTONIC in milliseconds (the probe's deadlines). */
+int64_t sa_tls_now_ms(void);
 
 /* A `tls` object with that status and error text (copied; NULL: null), nothing else known. NULL on ENOMEM. */
 json_t *sa_tls_error_object(const char *status, const char *error);

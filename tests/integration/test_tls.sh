@@ -168,9 +168,10 @@ test_tls_plain_http() {
 child_status() { grep -E '^(Uid|Gid|Groups|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "/proc/$1/status" | tr -s '\t ' ' ' | tr '\n' ';'; }
 
 # (e) and (g): a listener that accepts and never answers: error "timeout"
-# after the probe's 5 s and before 6 s; meanwhile the probe's child runs as
-# nobody, with no capability, no_new_privs and a seccomp filter, in the
-# listener's namespace, holding nothing of the CLI's but its report pipe.
+# after the probe's 5 s and before 6 s; meanwhile the probe's child runs
+# the helper (a fresh image, exec'd) as nobody, with no capability,
+# no_new_privs and a seccomp filter, in the listener's namespace, holding
+# nothing of the CLI's but its report pipe.
 test_tls_silent_listener() {
         need_cmd python3 jq ss
         serve 4446 python3 -c 'import socket
@@ -183,6 +184,8 @@ while True: held.append(s.accept()[0])'
         cli=$!
         track_pid "$cli"
         wait_for 3 "the probe's child" eval 'child=$(pgrep -P '"$cli"') && [ -n "$child" ] && grep -q "^Seccomp:.2" /proc/$child/status'
+        [[ "$(readlink "/proc/$child/exe")" == */sockaudit-tlsprobe ]] ||
+                fail "the child runs $(readlink "/proc/$child/exe"), not the helper"
         st=$(child_status "$child")
         note "child $child: $st"
         assert_contains "$st" "Uid: 65534 65534 65534 65534;" "child uid"

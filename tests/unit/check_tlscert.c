@@ -214,9 +214,23 @@ static int listening(int *ret_fd, bool listen_too)
         return ntohs(a.sin_port);
 }
 
+/* The helper beside the build's programs: BUILD/tests/unit-tests -> BUILD/sockaudit-tlsprobe. */
+static const char *helper_path(char *buf, size_t size)
+{
+        ssize_t n = readlink("/proc/self/exe", buf, size - 32);
+
+        ck_assert_int_gt(n, 0);
+        buf[n] = '\0';
+        *strrchr(buf, '/') = '\0';
+        strcat(buf, "/../sockaudit-tlsprobe");
+        return buf;
+}
+
 START_TEST(probe_refused_and_timeout)
 {
-        sa_tls_target t = { .netns_fd = -1, .family = AF_INET, .addr = { 127, 0, 0, 1 }, .timeout_ms = 300 };
+        char helper[4096];
+        sa_tls_target t = { .netns_fd = -1, .family = AF_INET, .addr = { 127, 0, 0, 1 }, .timeout_ms = 300,
+                            .helper = helper_path(helper, sizeof(helper)) };
         json_t *o;
         int fd;
 
@@ -236,8 +250,13 @@ START_TEST(probe_refused_and_timeout)
         ck_assert_str_eq(STR(o, "error"), "timeout");
         json_decref(o);
         close(fd);
-        /* A bad target never forks. */
+        /* A bad target never forks; no helper, no probe. */
         sa_tls_probe *p = NULL;
+        t.helper = "/nonexistent/sockaudit-tlsprobe";
+        ck_assert_int_eq(sa_tls_probe_start(&t, &p), -ENOENT);
+        o = sa_tls_probe_run(&t);
+        ck_assert_str_eq(STR(o, "error"), "the probe could not start: No such file or directory");
+        json_decref(o);
         t.family = AF_UNIX;
         ck_assert_int_eq(sa_tls_probe_start(&t, &p), -EINVAL);
         ck_assert_ptr_null(p);
