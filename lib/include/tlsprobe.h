@@ -89,7 +89,9 @@ sa_tls_probe *sa_tls_probe_free(sa_tls_probe *p);
 /*
  * Probes each of the n targets, at most parallel (>= 1) at once, waiting
  * for them (poll). ret[i] gets targets[i]'s `tls` object (a probe that
- * could not start gets one with status `error`). 0 or -ENOMEM.
+ * could not start gets one with status `error`). 0, or -errno (ENOMEM, a
+ * failed poll): then ret[] holds those that finished, NULL elsewhere.
+ * The caller frees every ret[i] either way.
  */
 int sa_tls_probe_run_many(const sa_tls_target *targets, size_t n, unsigned parallel, json_t **ret);
 
