@@ -20,8 +20,10 @@ BPF_PKGS = $(if $(filter 1,$(BPF)),libbpf)
 MULTIARCH = $(or $(shell gcc -print-multiarch 2>/dev/null),$(shell $(CC) -dumpmachine))
 
 # Evaluated lazily: `make check` installs packages before the sub-make needs them.
-# libcrypto: EVP MD5 and SHA-256 of running executables (lib/exeimage.c).
-PKGS        = libnl-3.0 libsystemd jansson inih libcap libcrypto $(BPF_PKGS)
+# libcrypto: EVP MD5 and SHA-256 of running executables (lib/exeimage.c);
+# libssl: the TLS probe's handshakes (lib/tlshandshake.c), in the
+# sockaudit-tlsprobe helper only: the static CLI never links it.
+PKGS        = libnl-3.0 libsystemd jansson inih libcap libssl libcrypto $(BPF_PKGS)
 PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # The CLI is a static PIE: a warm `who` is mostly process start-up, and
@@ -82,13 +84,15 @@ LIBD     := $(BUILD)/libsockauditd.a
 LIBCLI   := $(BUILD)/libsockaudit-cli.a
 DAEMON   := $(BUILD)/sockauditd
 CLI      := $(BUILD)/sockaudit
+# The TLS probe's helper, exec'd by the probe's child (docs/SECURITY.md#the-tls-probe).
+TLSPROBE := $(BUILD)/sockaudit-tlsprobe
 UNIT     := $(BUILD)/tests/unit-tests
 
 .PHONY: all tests deps check check-unit check-integration run asan valgrind \
         install uninstall clean help
 .DEFAULT_GOAL := all
 
-all: $(LIBSA) $(DAEMON) $(CLI)
+all: $(LIBSA) $(DAEMON) $(CLI) $(TLSPROBE)
 
 tests: all $(UNIT) $(HELPERS)
 
@@ -124,6 +128,10 @@ $(DAEMON): $(BUILD)/daemon/main.o $(LIBD) $(LIBSA)
 $(CLI): $(BUILD)/cli/main.o $(CLI_STATIC_OBJ) $(LIBCLI) $(LIBSA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CLI_LIBS)
+
+$(TLSPROBE): $(BUILD)/libexec/sockaudit-tlsprobe.o $(LIBSA)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 # One Check runner; suites are collected from `Suite *NAME_suite(void)` lines.
 $(BUILD)/tests/suites.h: $(UNIT_SRC)
@@ -192,6 +200,8 @@ install: all
 	    $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
 	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/sockauditd
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/sockaudit
+	install -d $(DESTDIR)$(PREFIX)/libexec/sockaudit
+	install -m 0755 $(TLSPROBE) $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe
 	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
 	install -m 0644 lib/include/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
 	install -d $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSUSERSDIR)
@@ -204,6 +214,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/sockauditd $(DESTDIR)$(PREFIX)/bin/sockaudit \
+	    $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe \
 	    $(DESTDIR)$(PREFIX)/lib/libsockaudit.a $(DESTDIR)$(PREFIX)/include/sockaudit.h \
 	    $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.socket \
 	    $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog $(DESTDIR)$(SYSUSERSDIR)/sockaudit.conf

@@ -110,6 +110,7 @@ list 0 query-reply sa list --json
 list-direct 0 query-reply sa_direct list --json
 explain 0 explain-reply sa explain 443 --json
 explain-direct 0 explain-reply sa_direct explain 443 --json
+tls-direct 0 query-reply sa_direct tls 9090 --json
 status 0 status sa status --json
 refresh 0 refresh-reply sa refresh --json
 check 1 check-reply sa check --json' name rc sec rest cmd
