@@ -471,6 +471,15 @@ static bool valid_namespace(const char *w)
         return true;
 }
 
+/* A Debian package name ([a-z0-9][a-z0-9+.-]*) or a pattern of one; no ":arch". */
+static bool valid_package(const char *w)
+{
+        for (const char *c = w; *c; c++)
+                if (!islower((unsigned char) *c) && !isdigit((unsigned char) *c) && !strchr("+.-" GLOB_CHARS, *c))
+                        return false;
+        return w[0] != '-' && w[0] != '.' && w[0] != '+';
+}
+
 static bool valid_address(const char *w)
 {
         unsigned char buf[sizeof(struct in6_addr)];
@@ -500,8 +509,13 @@ static bool port_key(parser *p, uint16_t port, uint8_t proto, const char *key, c
 
         if (!rule)
                 return false;
+        if (strcmp(key, "RequirePackage") == 0)
+                return parse_boolean(p, key, value, &rule->require_package);
         if (strcmp(key, "AllowExe") == 0)
                 t = (list_target) { &rule->allow_exe, valid_exe, "an absolute path or pattern" };
+        else if (strcmp(key, "AllowPackage") == 0)
+                t = (list_target) { &rule->allow_package, valid_package,
+                                    "a package name or pattern (lowercase, without \":arch\")" };
         else if (strcmp(key, "AllowUnit") == 0)
                 t = (list_target) { &rule->allow_unit, valid_unit, "a unit name or pattern" };
         else if (strcmp(key, "AllowUser") == 0)
