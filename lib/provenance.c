@@ -206,5 +206,9 @@ int sa_provenance_read(sa_dpkg *db, sa_execache *cache, const char *proc_root, p
                 f.file = f.lookup == 0 ? file : NULL;
         }
         sa_provenance_decide(&f, ret);
+        ret->replaced = f.replaced;
+        ret->image_read = f.image_error == 0;
+        if (ret->image_read)
+                ret->image_st = img->st;
         return 0;
 }

@@ -12,6 +12,7 @@
 #define SA_PROVENANCE_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "dpkg.h"
@@ -27,6 +28,9 @@ typedef struct sa_provenance {
         char exe_sha256[65];            /* lowercase hex, "" when the image was not read */
         char path[4096];                /* the image's path (link text, " (deleted)" stripped) */
         sa_exe_location location;
+        bool replaced;                  /* the path (in the process's root) names another file, or none */
+        bool image_read;                /* image_st is the opened image's */
+        struct stat image_st;
 } sa_provenance;
 
 /* Everything the verdict depends on, gathered by sa_provenance_read. */

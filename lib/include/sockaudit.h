@@ -276,6 +276,38 @@ int sa_scanner_scan(sa_scanner *s, const sa_filter *f, sa_snapshot **ret);
 int sa_scanner_probe(sa_scanner *s, const sa_filter *f, uint64_t **ret_cookies,
                      size_t *ret_n);
 
+/*
+ * Provenance (docs/PROVENANCE.md): from now on, each scan's and refresh's
+ * holders get sa_process.provenance when a verdict for their running image
+ * is known to s (one extra stat of exe and of root per holder described).
+ * dpkg_admindir NULL: "/var/lib/dpkg"; without a database there every
+ * verdict says so. Opens one dpkg handle and one image cache for s's life.
+ * 0, or -ENOMEM. Calling it again changes nothing.
+ */
+int sa_scanner_provenance_enable(sa_scanner *s, const char *dpkg_admindir);
+
+/*
+ * Synchronously, for the CLI: every process of snap without a verdict gets
+ * one (sa_provenance_read: the image hashed once per identity, then
+ * cached; a dpkg lookup), and s keeps it for the next scans. Enables
+ * provenance with the default database if it was not. 0, or -ENOMEM.
+ */
+int sa_scanner_provenance(sa_scanner *s, sa_snapshot *snap);
+
+/* What provenance cost so far (status). */
+typedef struct sa_provenance_stats {
+        uint64_t jobs;            /* background jobs finished (daemon) */
+        uint64_t checked;         /* verdicts computed */
+        uint64_t images_hashed;   /* image cache misses: a file read whole */
+        uint64_t cache_hits;
+        uint64_t dpkg_build_usec; /* the dpkg index's last build */
+        unsigned dpkg_builds;
+        size_t verdicts;          /* distinct verdicts kept */
+        char last_error[160];     /* "" when none: the dpkg database's, or a job's */
+} sa_provenance_stats;
+
+void sa_scanner_provenance_stats(sa_scanner *s, sa_provenance_stats *ret);
+
 /* One-shot scan: sa_scanner_new + sa_scanner_scan + sa_scanner_free. */
 int sa_scan(const sa_scan_config *cfg, const sa_filter *f, sa_snapshot **ret);
 
