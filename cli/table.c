@@ -287,6 +287,8 @@ void table_owner_from_json(const json_t *o, table_owner *ret)
                 .exe_deleted = json_is_true(json_object_get(o, "exe_deleted")),
                 .exe_replaced = json_is_true(json_object_get(o, "exe_replaced")),
                 .incomplete = json_is_true(json_object_get(o, "incomplete")),
+                .exe_location = get_str(o, "exe_location"),
+                .package_status = get_str(json_object_get(o, "package"), "status"),
         };
         ret->has_pid = get_int(o, "pid", &ret->pid);
         ret->has_uid = get_int(o, "uid", &ret->uid);
@@ -408,6 +410,37 @@ static int role_note(const table_owner *o, char **note)
         return r;
 }
 
+/* Is it the real program (docs/PROVENANCE.md): the short marks, NULL when none. */
+static const char *package_mark(const table_owner *o)
+{
+        const char *st = o->package_status;
+
+        if (!st)
+                return NULL;
+        if (strcmp(st, "modified") == 0)
+                return "modified!";
+        if (strcmp(st, "not_packaged") == 0)
+                return "not packaged";
+        if (strcmp(st, "deleted") == 0 && !o->exe_replaced)     /* else "exe replaced on disk" says it */
+                return "deleted";
+        return NULL;
+}
+
+static const char *location_mark(const table_owner *o)
+{
+        const char *loc = o->exe_location;
+
+        if (!loc)
+                return NULL;
+        if (strcmp(loc, "tmp") == 0)
+                return "in /tmp";
+        if (strcmp(loc, "memfd") == 0)
+                return "memfd";
+        if (strcmp(loc, "world_writable_dir") == 0)
+                return "world-writable dir";
+        return NULL;
+}
+
 /* One row: owner o of listener l, or the "?" row when o is NULL. */
 static int add_owner_row(table *t, const table_listener *l, const char *local, const char *common,
                          const table_owner *o)
@@ -445,7 +478,10 @@ static int add_owner_row(table *t, const table_listener *l, const char *local, c
                 goto out;
         }
         /* The listener's note first; a row with no note of its own shares it. */
-        if (common && (o->incomplete || o->exe_replaced || o->role) && note_add(&note, common) < 0)
+        const char *pkg = package_mark(o), *loc = location_mark(o);
+        if (common && (o->incomplete || o->exe_replaced || o->role || pkg || loc) && note_add(&note, common) < 0)
+                goto out;
+        if ((pkg && note_add(&note, pkg) < 0) || (loc && note_add(&note, loc) < 0))
                 goto out;
         if (o->incomplete && note_add(&note, "incomplete") < 0)
                 goto out;

@@ -367,6 +367,15 @@ static bool daemon_key(parser *p, const char *key, const char *value)
                 return parse_clients(p, key, value, &c->max_clients_per_user);
         if (strcmp(key, "RedactCmdline") == 0)
                 return parse_boolean(p, key, value, &c->redact_cmdline);
+        if (strcmp(key, "DpkgAdminDir") == 0) {
+                if (value[0] != '/' || strlen(value) >= sizeof c->dpkg_admindir) {
+                        parser_fail(p, "DpkgAdminDir=: needs an absolute path shorter than %zu bytes",
+                                    sizeof c->dpkg_admindir);
+                        return false;
+                }
+                snprintf(c->dpkg_admindir, sizeof c->dpkg_admindir, "%s", value);
+                return true;
+        }
         parser_fail(p, "unknown key \"%.64s\" in [Daemon]", key);
         return false;
 }

@@ -113,8 +113,14 @@ static int keep(sa_scanner *s, prov_result *res, const sa_exe_provenance **ret_e
 
         *ret_e = NULL;
         s->prov_stats.checked++;
-        if (res->r < 0)
+        if (res->r == -ENOMEM)
+                return res->r;
+        if (res->r < 0) {
+                if (res->r != -ENOENT && res->r != -ESRCH && res->r != -ESTALE)      /* gone, or exec'd */
+                        snprintf(s->prov_stats.last_error, sizeof s->prov_stats.last_error,
+                                 "pid %d: %s", (int) res->pid, strerror(-res->r));
                 return 0;
+        }
         e = sa_exe_provenance_new(res->v);
         if (!e)
                 return -ENOMEM;
@@ -224,6 +230,8 @@ int sa_scanner_provenance_finish(sa_scanner *s, sa_prov_job *j)
         int r = 0, changed = 0;
 
         sa_worker_join(&j->worker);
+        /* Before, not after: the verdicts kept now are used by no snapshot until the next refresh. */
+        sa_provtable_prune(s->prov);
         for (size_t i = 0; r >= 0 && i < j->n; i++) {
                 const sa_exe_provenance *e;
 
@@ -233,7 +241,6 @@ int sa_scanner_provenance_finish(sa_scanner *s, sa_prov_job *j)
                         changed++;
         }
         s->prov_stats.jobs++;
-        sa_provtable_prune(s->prov);
         if (changed > 0)
                 s->details_dirty = true;        /* the next refresh describes the holders again */
         sa_prov_job_cancel(j);
