@@ -109,6 +109,8 @@ test_provenance_policy_verified_nginx() {
         run_cap CHECK sa check --json
         assert_eq 0 "$CHECK_rc" "check exit with the verified nginx"
         assert_json "$CHECK" '.violations == []' "no violations"
+        # Nor any event before the verdicts landed: an owner not checked yet raises nothing.
+        assert_eq 0 "$(mon_get .monitor.events.policy_violation)" "policy_violation events with the verified nginx"
         explain_says verified "/usr/sbin/nginx from $NGINX_PKG $NGINX_VERSION, verified against the package"
 }
 
@@ -149,6 +151,8 @@ test_provenance_policy_modified_nginx() {
                 and jv(.SOCKAUDIT_EXE_SHA256) == [\"$sha\"]
                 and (.MESSAGE | contains(\"policy violation: owner nginx[\"))" \
                 "the exe_modified journal entry"
+        assert_eq 2 "$(journal_select "$JOURNAL" '.SOCKAUDIT_EVENT == "policy_violation"' | grep -c .)" \
+                "policy_violation entries (one per program: master, workers)"
         explain_says modified "/usr/sbin/nginx differs from what $NGINX_PKG $NGINX_VERSION shipped (modified); sha256 $sha"
 }
 
