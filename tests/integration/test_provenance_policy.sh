@@ -10,61 +10,12 @@
 
 MID_EXE_MODIFIED=e415d8f6b32c400f81d0cd2831daa2f1
 MID_EXE_NOT_PACKAGED=57f37259295f403bb1a41d533162313a
-NGINX=/usr/sbin/nginx
 
-# need_nginx: skips unless Debian's nginx is installed (scripts/install-deps.sh
-# installs it); NGINX_VERSION is dpkg-query's version of the package.
-need_nginx() {
-        need_cmd jq dpkg-query sha256sum
-        [ -x "$NGINX" ] || skip "$NGINX not installed (scripts/install-deps.sh installs nginx-light)"
-        NGINX_PKG=$(dpkg-query -S "$NGINX" 2>/dev/null | cut -d: -f1)
-        [ -n "$NGINX_PKG" ] || skip "$NGINX is not from an installed package here"
-        NGINX_VERSION=$(dpkg-query -W -f '${Version}' "$NGINX_PKG")
-        id www-data > /dev/null 2>&1 || skip "no user www-data for nginx's workers"
-}
-
-# nginx_conf: a config serving 443 in the foreground (the master stays our
-# child: tracked), every path in the test's directory.
-nginx_conf() {
-        local d=$SA_IT_DIR/nginx
-        mkdir -p "$d/tmp" || fail "mkdir $d"
-        cat > "$d/nginx.conf" <<EOF || fail "cannot write $d/nginx.conf"
-daemon off;
-master_process on;
-worker_processes 2;
-user www-data;
-pid $d/nginx.pid;
-error_log $d/error.log;
-events { worker_connections 16; }
-http {
-        access_log off;
-        client_body_temp_path $d/tmp/body; proxy_temp_path $d/tmp/proxy; fastcgi_temp_path $d/tmp/fcgi;
-        uwsgi_temp_path $d/tmp/uwsgi; scgi_temp_path $d/tmp/scgi;
-        server { listen 443; return 200 "ok\n"; }
-}
-EOF
-}
-
-# _nginx_up PID: PID listens on 443 with its 2 workers; fails if it exited.
-_nginx_up() {
-        alive "$1" || fail "nginx exited: $(tail -n 3 "$SA_IT_DIR/nginx/error.log" "$SA_IT_DIR/nginx/out" 2>/dev/null | tr '\n' ' ')"
-        [ "$(pgrep -c -P "$1")" -ge 2 ] && in_ns ss -Htln 'sport = :443' | grep -q .
-}
-
-# start_nginx [PREFIX...]: nginx (PREFIX: e.g. the mount namespace's
-# nsenter) in the test's network namespace; NGINX_PID (master) and its
-# workers tracked.
-start_nginx() {
-        nginx_conf
-        "$@" "${NSX[@]}" "$NGINX" -c "$SA_IT_DIR/nginx/nginx.conf" -e "$SA_IT_DIR/nginx/error.log" \
-                < /dev/null > "$SA_IT_DIR/nginx/out" 2>&1 &
-        NGINX_PID=$!
-        track_pid "$NGINX_PID"
-        wait_for 5 "nginx $NGINX_PID and its workers on 443" _nginx_up "$NGINX_PID"
-        local w
-        for w in $(pgrep -P "$NGINX_PID"); do track_pid "$w"; done
-        note "nginx $NGINX_PID, workers $(pgrep -P "$NGINX_PID" | paste -sd' ')"
-}
+# The real programs' helpers (need_nginx, start_nginx, pick_python,
+# start_py) are test_provenance.sh's: one copy. Sourcing it only defines
+# functions; run.sh runs just the test it names.
+# shellcheck source=test_provenance.sh
+. "$(dirname "${BASH_SOURCE[0]}")/test_provenance.sh"
 
 # _verdicts_are STATUS: every owner of 443/tcp has a package verdict, STATUS,
 # in the daemon's who reply (it lands from a worker thread); in WHO.
@@ -103,15 +54,15 @@ test_provenance_policy_verified_nginx() {
         refresh
         wait_until 10 _verdicts_are verified || fail "owners of 443 not all verified: $(jq -c '[.listeners[].owners[] | {pid, package}]' <<<"$WHO")"
         assert_json "$WHO" "[.listeners[].owners[]] | length == 3 and
-                all(.package.name == \"$NGINX_PKG\" and .package.version == \"$NGINX_VERSION\"
-                    and .exe_sha256 == \"$(sha256sum < "$NGINX" | cut -d' ' -f1)\" and .exe_location == \"normal\")" \
+                all(.package.name == \"$NGINX_PKG\" and .package.version == \"$NGINX_VER\"
+                    and .exe_sha256 == \"$(sha256sum < /usr/sbin/nginx | cut -d' ' -f1)\" and .exe_location == \"normal\")" \
                 "master and workers: nginx's package, version and image"
         run_cap CHECK sa check --json
         assert_eq 0 "$CHECK_rc" "check exit with the verified nginx"
         assert_json "$CHECK" '.violations == []' "no violations"
         # Nor any event before the verdicts landed: an owner not checked yet raises nothing.
         assert_eq 0 "$(mon_get .monitor.events.policy_violation)" "policy_violation events with the verified nginx"
-        explain_says verified "/usr/sbin/nginx from $NGINX_PKG $NGINX_VERSION, verified against the package"
+        explain_says verified "/usr/sbin/nginx from $NGINX_PKG $NGINX_VER, verified against the package"
 }
 
 # nginx with one byte changed, bind-mounted over /usr/sbin/nginx in a
@@ -120,15 +71,15 @@ test_provenance_policy_verified_nginx() {
 test_provenance_policy_modified_nginx() {
         need_nginx
         local copy=$SA_IT_DIR/nginx.modified off sha entry
-        cp "$NGINX" "$copy" || fail "cp $NGINX"
+        cp /usr/sbin/nginx "$copy" || fail "cp /usr/sbin/nginx"
         # One byte of a help text ("this help"): the program still runs.
         off=$(grep -boa -m 1 'this help' "$copy" | cut -d: -f1)
-        [ -n "$off" ] || fail "no 'this help' text in $NGINX to change"
+        [ -n "$off" ] || fail "no 'this help' text in /usr/sbin/nginx to change"
         printf 'T' | dd of="$copy" bs=1 seek="$off" conv=notrunc status=none || fail "dd into $copy"
         sha=$(sha256sum < "$copy" | cut -d' ' -f1)
         start_journald
-        "${MNTX[@]}" mount --bind "$copy" "$NGINX" || fail "bind $copy over $NGINX (mount namespace)"
-        grep -q " $NGINX " /proc/$$/mountinfo && fail "the bind mount leaked into the host's mount namespace"
+        "${MNTX[@]}" mount --bind "$copy" /usr/sbin/nginx || fail "bind $copy over /usr/sbin/nginx (mount namespace)"
+        grep -q " /usr/sbin/nginx " /proc/$$/mountinfo && fail "the bind mount leaked into the host's mount namespace"
         write_config 'Ports=443' '[Port 443/tcp]' 'RequirePackage=yes'
         start_daemon_journal
         start_nginx "${MNTX[@]}"
@@ -139,21 +90,21 @@ test_provenance_policy_modified_nginx() {
         wait_until 10 _check_has exe_modified || fail "check lists no exe_modified: $CHECK"
         assert_eq 1 "$CHECK_rc" "check exit with the modified nginx"
         assert_json "$CHECK" "[.violations[] | select(.violation == \"exe_modified\")] | length == 2 and
-                all(.reason | contains(\"which differs from what $NGINX_PKG $NGINX_VERSION shipped (modified; RequirePackage=yes)\"))" \
-                "one exe_modified per program (master as root, workers as www-data)"
+                all(.reason | contains(\"which differs from what $NGINX_PKG $NGINX_VER shipped (modified; RequirePackage=yes)\"))" \
+                "one exe_modified per program (the master and the workers run as different users)"
         wait_journal 1 '.SOCKAUDIT_VIOLATION == "exe_modified"' 10 || fail "$WAITED"
         entry=$(journal_select "$JOURNAL" '.SOCKAUDIT_VIOLATION == "exe_modified"' | head -n 1)
         assert_json "$entry" "$JQ_JV
                 .MESSAGE_ID == \"$MID_EXE_MODIFIED\" and .PRIORITY == \"4\"
                 and .SOCKAUDIT_EVENT == \"policy_violation\" and .SOCKAUDIT_PORT == \"443\"
                 and jv(.SOCKAUDIT_PACKAGE) == [\"$NGINX_PKG\"] and jv(.SOCKAUDIT_PACKAGE_STATUS) == [\"modified\"]
-                and jv(.SOCKAUDIT_PACKAGE_VERSION) == [\"$NGINX_VERSION\"]
+                and jv(.SOCKAUDIT_PACKAGE_VERSION) == [\"$NGINX_VER\"]
                 and jv(.SOCKAUDIT_EXE_SHA256) == [\"$sha\"]
                 and (.MESSAGE | contains(\"policy violation: owner nginx[\"))" \
                 "the exe_modified journal entry"
         assert_eq 2 "$(journal_select "$JOURNAL" '.SOCKAUDIT_EVENT == "policy_violation"' | grep -c .)" \
                 "policy_violation entries (one per program: master, workers)"
-        explain_says modified "/usr/sbin/nginx differs from what $NGINX_PKG $NGINX_VERSION shipped (modified); sha256 $sha"
+        explain_says modified "/usr/sbin/nginx differs from what $NGINX_PKG $NGINX_VER shipped (modified); sha256 $sha"
 }
 
 # AllowPackage=apache2 against the real nginx: package_not_allowed.
@@ -175,25 +126,16 @@ test_provenance_policy_package_not_allowed() {
 # A copy of the python3 interpreter under /tmp serving 443: not packaged,
 # location tmp; exe_not_packaged under RequirePackage=yes, in the journal too.
 test_provenance_policy_tmp_interpreter() {
-        need_cmd jq sha256sum
-        local py copy pid entry
-        py=$(readlink -f /usr/bin/python3) || true
-        [ -x "$py" ] || skip "no /usr/bin/python3"
+        local copy pid entry
+        pick_python
         case $SA_IT_DIR in /tmp/*) ;; *) skip "the test directory $SA_IT_DIR is not under /tmp" ;; esac
         copy=$SA_IT_DIR/python3
-        cp "$py" "$copy" || fail "cp $py"
+        cp "$PY" "$copy" || fail "cp $PY"
         start_journald
         write_config 'Ports=443' '[Port 443/tcp]' 'RequirePackage=yes'
         start_daemon_journal
-        "${NSX[@]}" "$copy" -c 'import socket, time
-s = socket.socket()
-s.bind(("0.0.0.0", 443))
-s.listen()
-print("READY", flush=True)
-time.sleep(600)' > "$SA_IT_DIR/py.out" 2>&1 &
-        pid=$!
-        track_pid "$pid"
-        wait_for 10 "the python3 copy to listen" grep -q READY "$SA_IT_DIR/py.out"
+        start_py "$copy" 443
+        pid=$PY_PID
         refresh
         wait_until 10 _verdicts_are not_packaged || fail "the copy is not 'not_packaged': $WHO"
         assert_json "$WHO" "all(.listeners[].owners[]; .exe == \"$copy\" and .exe_location == \"tmp\"
