@@ -643,6 +643,35 @@ static void add_warning(void *userdata, const char *message)
                 w->oom = true;
 }
 
+/*
+ * The package keys need the dpkg database: each section using them on a
+ * host without one (DpkgAdminDir= or /var/lib/dpkg: no status file) is a
+ * warning, since every owner would then be unverifiable and packageless.
+ */
+static void package_warnings(const daemon_config *c, warning_ctx *w)
+{
+        const char *dir = c->dpkg_admindir[0] ? c->dpkg_admindir : "/var/lib/dpkg";
+        char path[300], msg[512];
+        int err = 0;
+
+        for (size_t i = 0; i < c->policy.n_rules; i++) {
+                const policy_rule *r = &c->policy.rules[i];
+
+                if (!r->require_package && r->allow_package.n == 0)
+                        continue;
+                if (!err) {
+                        snprintf(path, sizeof path, "%s/status", dir);
+                        err = access(path, R_OK) < 0 ? errno : -1;
+                }
+                if (err < 0)
+                        return;
+                snprintf(msg, sizeof msg, "[Port %u/%s] %s=: no dpkg database (%s: %s): every owner will be "
+                         "unverifiable, from no known package", r->port, sa_proto_name(r->proto),
+                         r->require_package ? "RequirePackage" : "AllowPackage", path, strerror(err));
+                add_warning(w, msg);
+        }
+}
+
 static int load_stream(FILE *f, const char *name, char *err, size_t errlen, daemon_config **ret)
 {
         _cleanup_free_ char *buf = NULL;
@@ -684,6 +713,8 @@ static int load_stream(FILE *f, const char *name, char *err, size_t errlen, daem
         warn_ctx.cfg = p.cfg;
         warn_ctx.name = name;
         r = policy_resolve(&p.cfg->policy, add_warning, &warn_ctx);
+        if (r >= 0)
+                package_warnings(p.cfg, &warn_ctx);
         if (r < 0 || warn_ctx.oom) {
                 r = -ENOMEM;
                 if (err)

@@ -279,6 +279,15 @@ START_TEST(package_keys)
         c = load_ok("[Port 443/tcp]\nRequirePackage=yes\nRequirePackage=no\n");
         ck_assert(!rule(c, 443, IPPROTO_TCP)->require_package);
         config_free(c);
+        /* No dpkg database there: a load warning per section using the keys. */
+        c = load_ok("[Daemon]\nDpkgAdminDir=/nonexistent/dpkg\n[Port 443/tcp]\nRequirePackage=yes\n"
+                    "[Port 80/tcp]\nAllowExe=/nonexistent/nginx\n[Port 53/udp]\nAllowPackage=bind9\n");
+        ck_assert_uint_eq(c->warnings.n, 3);
+        ck_assert_str_eq(c->warnings.items[1], "test.conf: [Port 443/tcp] RequirePackage=: no dpkg database "
+                         "(/nonexistent/dpkg/status: No such file or directory): every owner will be unverifiable, "
+                         "from no known package");
+        ck_assert_ptr_nonnull(strstr(c->warnings.items[2], "[Port 53/udp] AllowPackage=: no dpkg database"));
+        config_free(c);
         load_fail("[Port 443/tcp]\nRequirePackage=maybe\n", 2, "RequirePackage=: \"maybe\" is not \"yes\" or \"no\"");
         load_fail("[Port 443/tcp]\nAllowPackage=nginx:amd64\n", 2, "\"nginx:amd64\" is not a package name");
         load_fail("[Port 443/tcp]\nAllowPackage=Nginx\n", 2, "\"Nginx\"");
