@@ -222,11 +222,12 @@ json_t *provenance_to_json(provenance *p)
         if (!p)
                 return json_null();
         sa_scanner_provenance_stats(p->m->scanner, &st);
-        return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:f,s:i,s:I,s:I,s:I,s:I,s:s?}",
+        return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:i,s:I,s:I,s:I,s:I,s:s?}",
                          "running", p->job != NULL,
                          "jobs", (json_int_t) st.jobs,
                          "job_errors", (json_int_t) p->job_errors,
                          "checked", (json_int_t) st.checked,
+                         "checked_inline", (json_int_t) st.checked_inline,
                          "images_hashed", (json_int_t) st.images_hashed,
                          "cache_hits", (json_int_t) st.cache_hits,
                          "dpkg_index_build_ms", st.dpkg_build_usec / 1000.0,

@@ -246,7 +246,8 @@ static void read_link(const char *exe, sa_exeimage *img)
         }
 }
 
-int sa_exeimage_read(sa_execache *cache, const char *proc_root, pid_t pid, sa_exeimage *ret)
+/* sa_exeimage_read; with quick, -EAGAIN instead of hashing on a cache miss. */
+static int image_read(sa_execache *cache, const char *proc_root, pid_t pid, bool quick, sa_exeimage *ret)
 {
         _cleanup_free_ sa_exeimage *img = calloc(1, sizeof *img);
         _cleanup_close_ int fd = -1;
@@ -295,6 +296,8 @@ int sa_exeimage_read(sa_execache *cache, const char *proc_root, pid_t pid, sa_ex
         k = (key) { .dev = img->st.st_dev, .ino = img->st.st_ino, .size = img->st.st_size,
                     .mtime = img->st.st_mtim, .ctime = img->st.st_ctim };
         img->cached = cache && cache_get(cache, &k, img);
+        if (!img->cached && quick)
+                return -EAGAIN;
         if (!img->cached) {
                 r = hash_fd(fd, (uint64_t) img->st.st_size, img);
                 if (r < 0)
@@ -306,4 +309,14 @@ int sa_exeimage_read(sa_execache *cache, const char *proc_root, pid_t pid, sa_ex
                 snprintf(img->sha256_hex + 2 * i, 3, "%02x", img->sha256[i]);
         *ret = *img;
         return 0;
+}
+
+int sa_exeimage_read(sa_execache *cache, const char *proc_root, pid_t pid, sa_exeimage *ret)
+{
+        return image_read(cache, proc_root, pid, false, ret);
+}
+
+int sa_exeimage_read_quick(sa_execache *cache, const char *proc_root, pid_t pid, sa_exeimage *ret)
+{
+        return image_read(cache, proc_root, pid, true, ret);
 }
