@@ -222,9 +222,11 @@ json_t *provenance_to_json(provenance *p)
         if (!p)
                 return json_null();
         sa_scanner_provenance_stats(p->m->scanner, &st);
-        return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:i,s:I,s:I,s:I,s:I,s:s?}",
+        return json_pack("{s:b,s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:i,s:I,s:I,s:I,s:I,s:s?}",
                          "running", p->job != NULL,
                          "jobs", (json_int_t) st.jobs,
+                         "last_job_ms", st.last_job_usec / 1000.0,
+                         "last_job_processes", (json_int_t) st.last_job_pids,
                          "job_errors", (json_int_t) p->job_errors,
                          "checked", (json_int_t) st.checked,
                          "checked_inline", (json_int_t) st.checked_inline,

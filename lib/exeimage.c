@@ -99,8 +99,8 @@ static bool key_eq(const key *a, const key *b)
                a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
-/* Copies the hashes of k into img: true on a hit. O(cap). */
-static bool cache_get(sa_execache *c, const key *k, sa_exeimage *img)
+/* Copies the hashes of k into img: true on a hit (a miss counted unless quick: nothing is hashed then). O(cap). */
+static bool cache_get(sa_execache *c, const key *k, bool quick, sa_exeimage *img)
 {
         bool hit = false;
 
@@ -116,7 +116,7 @@ static bool cache_get(sa_execache *c, const key *k, sa_exeimage *img)
         }
         if (hit)
                 c->hits++;
-        else
+        else if (!quick)
                 c->misses++;
         pthread_mutex_unlock(&c->lock);
         return hit;
@@ -295,7 +295,7 @@ static int image_read(sa_execache *cache, const char *proc_root, pid_t pid, bool
 
         k = (key) { .dev = img->st.st_dev, .ino = img->st.st_ino, .size = img->st.st_size,
                     .mtime = img->st.st_mtim, .ctime = img->st.st_ctim };
-        img->cached = cache && cache_get(cache, &k, img);
+        img->cached = cache && cache_get(cache, &k, quick, img);
         if (!img->cached && quick)
                 return -EAGAIN;
         if (!img->cached) {

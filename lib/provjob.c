@@ -25,6 +25,7 @@ typedef struct prov_result {
 } prov_result;
 
 struct sa_prov_job {
+        uint64_t t0;
         char *proc_root;
         sa_dpkg *dpkg;                  /* borrowed from the scanner, thread-safe */
         sa_execache *execache;          /* the same */
@@ -217,6 +218,7 @@ int sa_scanner_provenance_start(sa_scanner *s, const sa_snapshot *snap, bool rec
         if (!j)
                 return -ENOMEM;
         j->worker = (sa_worker) SA_WORKER_INIT;
+        j->t0 = now_usec(CLOCK_MONOTONIC);
         j->dpkg = s->dpkg;
         j->execache = s->execache;
         j->proc_root = strdup(s->proc_root);
@@ -250,6 +252,8 @@ int sa_scanner_provenance_finish(sa_scanner *s, sa_prov_job *j)
         int r = 0, changed = 0;
 
         sa_worker_join(&j->worker);
+        s->prov_stats.last_job_usec = now_usec(CLOCK_MONOTONIC) - j->t0;
+        s->prov_stats.last_job_pids = j->n;
         /* Before, not after: the verdicts kept now are used by no snapshot until the next refresh. */
         sa_provtable_prune(s->prov);
         for (size_t i = 0; r >= 0 && i < j->n; i++) {

@@ -304,6 +304,8 @@ int sa_scanner_provenance(sa_scanner *s, sa_snapshot *snap);
 /* What provenance cost so far (status). */
 typedef struct sa_provenance_stats {
         uint64_t jobs;            /* background jobs finished (daemon) */
+        uint64_t last_job_usec;   /* the last job, start to finish (its thread's work and the wait for the loop) */
+        size_t last_job_pids;     /* the processes it checked */
         uint64_t checked;         /* verdicts computed (jobs, --direct) */
         uint64_t checked_inline;  /* made while a scan joined, from cached hashes (no job needed) */
         uint64_t images_hashed;   /* image cache misses: a file read whole */
