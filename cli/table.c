@@ -410,35 +410,33 @@ static int role_note(const table_owner *o, char **note)
         return r;
 }
 
-/* Is it the real program (docs/PROVENANCE.md): the short marks, NULL when none. */
-static const char *package_mark(const table_owner *o)
-{
-        const char *st = o->package_status;
+/* Is it the real program (docs/PROVENANCE.md): a record's value and its short mark in NOTE. */
+typedef struct mark {
+        const char *value, *mark;
+} mark;
 
-        if (!st)
-                return NULL;
-        if (strcmp(st, "modified") == 0)
-                return "modified!";
-        if (strcmp(st, "not_packaged") == 0)
-                return "not packaged";
-        if (strcmp(st, "deleted") == 0 && !o->exe_replaced)     /* else "exe replaced on disk" says it */
-                return "deleted";
+static const mark package_marks[] = {
+        { "modified", "modified!" }, { "not_packaged", "not packaged" }, { "deleted", "deleted" },
+};
+static const mark location_marks[] = {
+        { "tmp", "in /tmp" }, { "memfd", "memfd" }, { "world_writable_dir", "world-writable dir" },
+};
+
+/* The mark of value in marks (n of them), NULL when none. */
+static const char *mark_of(const mark *marks, size_t n, const char *value)
+{
+        for (size_t i = 0; value && i < n; i++)
+                if (strcmp(value, marks[i].value) == 0)
+                        return marks[i].mark;
         return NULL;
 }
 
-static const char *location_mark(const table_owner *o)
+static const char *package_mark(const table_owner *o)
 {
-        const char *loc = o->exe_location;
-
-        if (!loc)
+        /* A replaced image is deleted too: "exe replaced on disk" says it already. */
+        if (o->exe_replaced && o->package_status && strcmp(o->package_status, "deleted") == 0)
                 return NULL;
-        if (strcmp(loc, "tmp") == 0)
-                return "in /tmp";
-        if (strcmp(loc, "memfd") == 0)
-                return "memfd";
-        if (strcmp(loc, "world_writable_dir") == 0)
-                return "world-writable dir";
-        return NULL;
+        return mark_of(package_marks, ELEMENTSOF(package_marks), o->package_status);
 }
 
 /* One row: owner o of listener l, or the "?" row when o is NULL. */
@@ -478,7 +476,8 @@ static int add_owner_row(table *t, const table_listener *l, const char *local, c
                 goto out;
         }
         /* The listener's note first; a row with no note of its own shares it. */
-        const char *pkg = package_mark(o), *loc = location_mark(o);
+        const char *pkg = package_mark(o);
+        const char *loc = mark_of(location_marks, ELEMENTSOF(location_marks), o->exe_location);
         if (common && (o->incomplete || o->exe_replaced || o->role || pkg || loc) && note_add(&note, common) < 0)
                 goto out;
         if ((pkg && note_add(&note, pkg) < 0) || (loc && note_add(&note, loc) < 0))

@@ -12,6 +12,7 @@
 #include "flap.h"
 #include "log.h"
 #include "monitor.h"
+#include "verdicts.h"
 #include "saver.h"
 #include "state.h"
 
@@ -46,6 +47,7 @@ struct monitor {
         uint64_t last_save_usec;   /* CLOCK_MONOTONIC of the last save attempt */
         flap *flap;                /* flapping listeners (flap.h) */
         debounce *debounce;        /* new listeners held, short-lived ones counted (debounce.h) */
+        verdicts verdicts;         /* each owner's last known provenance verdict (verdicts.h) */
 
         uint64_t events[_EVENT_TYPE_MAX];
         uint64_t violations_suppressed; /* not reported while their listener flapped */
@@ -136,6 +138,7 @@ monitor *monitor_free(monitor *m)
         flap_free(m->flap);
         debounce_free(m->debounce);
         state_clear(&m->baseline);
+        verdicts_clear(&m->verdicts);
         active_clear(m);
         free(m->state_path);
         free(m);
@@ -490,6 +493,50 @@ static bool debounced(monitor *m, const sa_change *c, uint64_t now)
         return false;
 }
 
+/* What on_verdict_changed() needs. */
+typedef struct verdict_ctx {
+        monitor *m;
+        const policy *p;
+        const struct timespec *when;
+        bool *changed;
+} verdict_ctx;
+
+/*
+ * An owner's verdict changed (docs/PROVENANCE.md): owner_changed, its
+ * "before" the listener with those owners' earlier verdicts.
+ */
+static void on_verdict_changed(const sa_listener *l, const sa_exe_provenance *const *befores, void *userdata)
+{
+        verdict_ctx *ctx = userdata;
+        sa_listener before = *l;
+        char reason[96] = "";
+        _cleanup_free_ sa_holder *hs = calloc(l->n_holders, sizeof *hs);
+        _cleanup_free_ sa_process *ps = calloc(l->n_holders, sizeof *ps);
+
+        if (!policy_watches(ctx->p, l) || !scope_has(&ctx->m->scope, l->netns))
+                return;
+        if (!hs || !ps) {
+                log_error("Cannot report a changed provenance verdict: out of memory");
+                return;
+        }
+        for (size_t k = 0; k < l->n_holders; k++) {
+                hs[k] = l->holders[k];
+                if (befores[k]) {
+                        ps[k] = *l->holders[k].proc;
+                        ps[k].provenance = befores[k];
+                        hs[k].proc = &ps[k];
+                }
+        }
+        before.holders = hs;
+        for (size_t k = 0; k < l->n_holders && !reason[0]; k++)
+                if (befores[k])
+                        snprintf(reason, sizeof reason, "package verdict of pid %d changed: %s, now %s",
+                                 (int) l->holders[k].proc->pid, sa_prov_status_name(befores[k]->status),
+                                 sa_prov_status_name(l->holders[k].proc->provenance->status));
+        (void) emit_event(ctx->m, EVENT_OWNER_CHANGED, ctx->when, l, &before, reason);
+        *ctx->changed = true;
+}
+
 void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, const policy *p)
 {
         const sa_snapshot *prev = old;
@@ -525,6 +572,12 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
                 changed = true;
         }
         free(changes);
+        if (r >= 0) {
+                verdict_ctx vc = { m, p, &new->taken, &changed };
+
+                /* The same sockets' owners, some with another verdict than they had. */
+                r = verdicts_update(&m->verdicts, new, m->first_done ? on_verdict_changed : NULL, &vc);
+        }
         if (r >= 0)
                 report_newly_watched(m, new, p, &changed);
         if (r >= 0)

@@ -26,7 +26,8 @@ struct provenance {
         bool pending, pending_recheck;  /* another job asked for while one runs */
         uint64_t waits[PROVENANCE_WAITS_MAX]; /* the questions waiting (packed requests), ascending */
         size_t n_waits;
-        uint64_t waited, wait_timeouts, job_errors;
+        uint64_t waited, wait_timeouts, job_errors, checks_held;
+        uint64_t check_held_since;      /* 0: no check held for the running job */
         int last_job_error;
 };
 
@@ -70,6 +71,7 @@ static int on_job_done(sd_event_source *src, int fd, uint32_t revents, void *use
         int r;
 
         p->job_source = sd_event_source_disable_unref(p->job_source);
+        p->check_held_since = 0;
         r = sa_scanner_provenance_finish(p->m->scanner, TAKE_PTR(p->job));
         if (r < 0) {
                 p->job_errors++;
@@ -151,6 +153,24 @@ static bool missing_for(const sa_snapshot *snap, const sa_filter *f)
         return false;
 }
 
+bool provenance_hold_check(provenance *p)
+{
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (!p)
+                return false;
+        if (!p->job || !sa_snapshot_provenance_missing(p->m->snapshot)) {
+                p->check_held_since = 0;
+                return false;
+        }
+        if (!p->check_held_since)
+                p->check_held_since = now;
+        if (now - p->check_held_since > PROVENANCE_WAIT_USEC)
+                return false;
+        p->checks_held++;
+        return true;
+}
+
 bool provenance_defer(provenance *p, client *c, const request *req)
 {
         sa_filter f = { .port = req->port, .protos = req->protos };
@@ -222,11 +242,14 @@ json_t *provenance_to_json(provenance *p)
         if (!p)
                 return json_null();
         sa_scanner_provenance_stats(p->m->scanner, &st);
-        return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:f,s:i,s:I,s:I,s:I,s:I,s:s?}",
+        return json_pack("{s:b,s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:i,s:I,s:I,s:I,s:I,s:I,s:s?}",
                          "running", p->job != NULL,
                          "jobs", (json_int_t) st.jobs,
+                         "last_job_ms", st.last_job_usec / 1000.0,
+                         "last_job_processes", (json_int_t) st.last_job_pids,
                          "job_errors", (json_int_t) p->job_errors,
                          "checked", (json_int_t) st.checked,
+                         "checked_inline", (json_int_t) st.checked_inline,
                          "images_hashed", (json_int_t) st.images_hashed,
                          "cache_hits", (json_int_t) st.cache_hits,
                          "dpkg_index_build_ms", st.dpkg_build_usec / 1000.0,
@@ -235,6 +258,7 @@ json_t *provenance_to_json(provenance *p)
                          "requests_waited", (json_int_t) p->waited,
                          "waits_timed_out", (json_int_t) p->wait_timeouts,
                          "waiting", (json_int_t) p->n_waits,
+                         "checks_held", (json_int_t) p->checks_held,
                          "last_error", p->last_job_error < 0 ? strerror(-p->last_job_error)
                                        : st.last_error[0] ? st.last_error : NULL);
 }

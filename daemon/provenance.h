@@ -42,6 +42,14 @@ void provenance_installed(provenance *p);
  */
 bool provenance_defer(provenance *p, client *c, const request *req);
 
+/*
+ * check: whether its answer, due now, should wait for the running job
+ * (an owner of the snapshot without a verdict), at most
+ * PROVENANCE_WAIT_USEC from the first time it was held. The caller leaves
+ * the check waiting (coalesce.h: the next verification answers it).
+ */
+bool provenance_hold_check(provenance *p);
+
 /* status.provenance (docs/RECORDS.md). NULL on ENOMEM. */
 json_t *provenance_to_json(provenance *p);
 

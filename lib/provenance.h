@@ -59,4 +59,13 @@ void sa_provenance_decide(const sa_prov_facts *f, sa_provenance *ret);
 int sa_provenance_read(sa_dpkg *db, sa_execache *cache, const char *proc_root, pid_t pid,
                        sa_provenance *ret);
 
+/*
+ * The same when it is cheap: the image's hashes in the cache and the dpkg
+ * index current and free (its .md5sums read, a few stats); else -EAGAIN,
+ * nothing read for long. For an event loop: a new worker of a known
+ * program, an image deleted or replaced on disk (same identity).
+ */
+int sa_provenance_read_quick(sa_dpkg *db, sa_execache *cache, const char *proc_root, pid_t pid,
+                             sa_provenance *ret);
+
 #endif

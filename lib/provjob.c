@@ -25,6 +25,7 @@ typedef struct prov_result {
 } prov_result;
 
 struct sa_prov_job {
+        uint64_t t0;
         char *proc_root;
         sa_dpkg *dpkg;                  /* borrowed from the scanner, thread-safe */
         sa_execache *execache;          /* the same */
@@ -65,33 +66,28 @@ void sa_scanner_provenance_free(sa_scanner *s)
         s->execache = sa_execache_free(s->execache);
 }
 
-void sa_join_provenance(sa_join *j, sa_process *p)
-{
-        sa_provkey k;
-        const sa_exe_provenance *e;
-
-        if (!j->prov || p->provenance || p->incomplete || sa_provkey_read(j->proc_root, p->pid, p, &k) < 0)
-                return;
-        e = sa_provtable_get(j->prov, &k);
-        if (e)
-                p->provenance = sa_exe_provenance_ref(e);
-        sa_provkey_clear(&k);
-}
-
-/* One pid's key and verdict, on any thread. */
-static void compute(const char *proc_root, sa_dpkg *db, sa_execache *c, prov_result *res)
+/*
+ * One pid's key (read here unless res->key.path is set) and verdict, on
+ * any thread; quick: only when cheap (sa_provenance_read_quick), else
+ * res->r is -EAGAIN.
+ */
+static void compute(const char *proc_root, sa_dpkg *db, sa_execache *c, bool quick, prov_result *res)
 {
         const struct stat *st;
 
-        res->r = sa_provkey_read(proc_root, res->pid, NULL, &res->key);
+        res->r = res->key.path ? 0 : sa_provkey_read(proc_root, res->pid, NULL, &res->key);
         if (res->r < 0)
                 return;
         res->v = malloc(sizeof *res->v);
-        res->r = res->v ? sa_provenance_read(db, c, proc_root, res->pid, res->v) : -ENOMEM;
+        res->r = !res->v ? -ENOMEM
+                 : (quick ? sa_provenance_read_quick : sa_provenance_read)(db, c, proc_root, res->pid, res->v);
         if (res->r < 0)
                 return;
         st = &res->v->image_st;
-        res->key.replaced = res->v->replaced;
+        if (!quick)
+                res->key.replaced = res->v->replaced;
+        else if (res->key.replaced != res->v->replaced)
+                res->r = -ESTALE;       /* sa_process_read saw otherwise: the job decides */
         if (res->v->image_read && (st->st_dev != res->key.dev || st->st_ino != res->key.ino ||
             st->st_size != res->key.size || st->st_mtim.tv_sec != res->key.mtime.tv_sec ||
             st->st_mtim.tv_nsec != res->key.mtime.tv_nsec || st->st_ctim.tv_nsec != res->key.ctime.tv_nsec))
@@ -116,7 +112,7 @@ static int keep(sa_scanner *s, prov_result *res, const sa_exe_provenance **ret_e
         if (res->r == -ENOMEM)
                 return res->r;
         if (res->r < 0) {
-                if (res->r != -ENOENT && res->r != -ESRCH && res->r != -ESTALE)      /* gone, or exec'd */
+                if (res->r != -ENOENT && res->r != -ESRCH && res->r != -ESTALE && res->r != -EAGAIN)
                         snprintf(s->prov_stats.last_error, sizeof s->prov_stats.last_error,
                                  "pid %d: %s", (int) res->pid, strerror(-res->r));
                 return 0;
@@ -134,20 +130,45 @@ static int keep(sa_scanner *s, prov_result *res, const sa_exe_provenance **ret_e
         return r;
 }
 
+void sa_join_provenance(sa_join *j, sa_process *p)
+{
+        sa_scanner *s = j->prov;
+        prov_result res = { .pid = p->pid };
+        const sa_exe_provenance *e;
+
+        if (!s || p->provenance || p->incomplete || sa_provkey_read(j->proc_root, p->pid, p, &res.key) < 0)
+                return;
+        e = sa_provtable_get(s->prov, &res.key);
+        if (e)
+                p->provenance = sa_exe_provenance_ref(e);
+        else {
+                /* A known image (a new worker, a file replaced under it): no hashing here. */
+                compute(j->proc_root, s->dpkg, s->execache, true, &res);
+                if (res.r == 0) {
+                        if (keep(s, &res, &e) < 0)
+                                e = sa_exe_provenance_unref(e);
+                        s->prov_stats.checked--;        /* counted apart */
+                        s->prov_stats.checked_inline += e != NULL;
+                        p->provenance = e;
+                }
+        }
+        result_clear(&res);
+}
+
 int sa_scanner_provenance(sa_scanner *s, sa_snapshot *snap)
 {
         int r = sa_scanner_provenance_enable(s, NULL);
 
         for (size_t i = 0; r >= 0 && i < snap->n_procs; i++) {
                 sa_process *p = snap->procs[i];
-                sa_join j = { .proc_root = s->proc_root, .prov = s->prov };
+                sa_join j = { .proc_root = s->proc_root, .prov = s };
                 prov_result res = { .pid = p->pid };
                 const sa_exe_provenance *e;
 
                 sa_join_provenance(&j, p);
                 if (p->provenance || p->incomplete)
                         continue;
-                compute(s->proc_root, s->dpkg, s->execache, &res);
+                compute(s->proc_root, s->dpkg, s->execache, false, &res);
                 r = keep(s, &res, &e);
                 /* The verdict of now, even when it cannot be kept under a key. */
                 if (!e && res.v && res.r != -ENOMEM && res.r != 0 && res.v->reason[0])
@@ -171,7 +192,7 @@ static void job_run(void *arg)
         sa_prov_job *j = arg;
 
         for (size_t i = 0; i < j->n; i++)
-                compute(j->proc_root, j->dpkg, j->execache, &j->res[i]);
+                compute(j->proc_root, j->dpkg, j->execache, false, &j->res[i]);
 }
 
 void sa_prov_job_cancel(sa_prov_job *j)
@@ -197,6 +218,7 @@ int sa_scanner_provenance_start(sa_scanner *s, const sa_snapshot *snap, bool rec
         if (!j)
                 return -ENOMEM;
         j->worker = (sa_worker) SA_WORKER_INIT;
+        j->t0 = now_usec(CLOCK_MONOTONIC);
         j->dpkg = s->dpkg;
         j->execache = s->execache;
         j->proc_root = strdup(s->proc_root);
@@ -230,6 +252,8 @@ int sa_scanner_provenance_finish(sa_scanner *s, sa_prov_job *j)
         int r = 0, changed = 0;
 
         sa_worker_join(&j->worker);
+        s->prov_stats.last_job_usec = now_usec(CLOCK_MONOTONIC) - j->t0;
+        s->prov_stats.last_job_pids = j->n;
         /* Before, not after: the verdicts kept now are used by no snapshot until the next refresh. */
         sa_provtable_prune(s->prov);
         for (size_t i = 0; r >= 0 && i < j->n; i++) {

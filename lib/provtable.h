@@ -46,11 +46,7 @@ void sa_provkey_clear(sa_provkey *k);
 
 /* A new verdict from v, refcount 1 (the caller's). NULL on ENOMEM. */
 const sa_exe_provenance *sa_exe_provenance_new(const sa_provenance *v);
-const sa_exe_provenance *sa_exe_provenance_ref(const sa_exe_provenance *e);
-/* Drops one reference; the last frees it. Accepts NULL; returns NULL. */
-const sa_exe_provenance *sa_exe_provenance_unref(const sa_exe_provenance *e);
-/* Whether two verdicts say the same (status, location, hash, package, reason). */
-bool sa_exe_provenance_same(const sa_exe_provenance *a, const sa_exe_provenance *b);
+/* sa_exe_provenance_ref, _unref and _same: sockaudit.h. */
 
 typedef struct sa_provtable sa_provtable;
 

@@ -131,7 +131,7 @@ typedef struct sa_join {
         pid_t cur_pid;          /* hits of one pid arrive together */
         sa_process *cur;        /* its details, read on its first hit */
         sa_argv_table argvs;    /* the holders' command lines, shared by content */
-        sa_provtable *prov;     /* NULL, or verdicts to attach to the holders */
+        sa_scanner *prov;       /* NULL, or the scanner whose verdicts the holders get */
 } sa_join;
 
 /*

@@ -231,10 +231,14 @@ test_provenance_replaced_while_running() {
         prov_query 443
         prov_all '.package.status == "verified" and .package.name == "sa-fixture" and .package.version == "1.0-1"' \
                 "verified against the fixture"
+        local changed
+        changed=$(mon_get .monitor.events.owner_changed)
         cp "$PY" "$bin.new" && mv "$bin.new" "$bin" || fail "replace $bin"
         run_cap RS sa refresh
         [ "$RS_rc" == 0 ] || fail "refresh: exit $RS_rc: $RS_err"
         prov_query 443
+        assert_eq $((changed + 1)) "$(mon_get .monitor.events.owner_changed)" \
+                "owner_changed events: the verdict went from verified to deleted"
         prov_all '.package.status == "deleted" and .package.name == "sa-fixture"' "deleted after the replacement"
         prov_all '.package.reason | test("needs restart")' "the needs-restart words"
         prov_table 443 "deleted" "the old image has no link left: deleted"
