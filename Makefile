@@ -237,6 +237,7 @@ help:
 	@echo "  make fuzz               libFuzzer targets, FUZZ_SECONDS each (clang; build-fuzz/)"
 	@echo "  make check-sanitizers   asan, then a short fuzz: what CI runs"
 	@echo "  make bench              sockaudit against ss and lsof on a loaded namespace (root)"
+	@echo "  make bench-provenance   what the owners' package verdicts cost a list (root, nginx)"
 	@echo "  make install            binaries, library, header, units, catalog, sysusers"
 	@echo "  make uninstall          remove what install put there"
 	@echo "  make clean              remove build/ and every build-*/"
@@ -337,6 +338,11 @@ $(BUILD)/bench/sa-noop: bench/sa-noop.c
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
+
+.PHONY: bench-provenance
+# What the owners' package verdicts cost a list (bench/provenance.sh; root, nginx).
+bench-provenance: all $(BUILD)/bench/sa-timeit
+	$(Q)BUILD=$(BUILD) bench/provenance.sh
 
 .PHONY: bench
 bench: all $(BENCH_TOOLS) $(BUILD)/tests/helpers/sa-listen $(BUILD)/tests/helpers/sa-netns-listen

@@ -293,6 +293,11 @@ static int direct_query(const cli_options *o, json_t **ret)
         }
         if (r >= 0)
                 r = sa_scanner_scan(s, &f, &snap);
+        /* Is it the real program: the owners of what is shown (docs/PROVENANCE.md). */
+        if (r >= 0)
+                r = sa_scanner_provenance_enable(s, getenv("SOCKAUDIT_DPKG_ADMINDIR"));
+        if (r >= 0)
+                r = sa_scanner_provenance(s, snap);
         sa_scanner_free(s);
         if (r < 0) {
                 fprintf(stderr, "sockaudit: cannot scan the socket tables: %s%s\n", strerror(-r),
