@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The data the control socket's client state machine runs on: struct
- * client and struct client_pool, shared by client.c (the machine) and
- * clientslots.c (what admission sees of the clients, and eviction). No
- * other file includes this.
+ * client and struct client_pool, shared by client.c (the machine),
+ * clientpoll.c (the one epoll set of every client) and clientslots.c
+ * (what admission sees of the clients, and eviction). No other file
+ * includes this.
  */
 #ifndef SAD_CLIENTSTATE_H
 #define SAD_CLIENTSTATE_H
@@ -25,7 +26,8 @@ struct client {
         int fd;
         pid_t pid;
         uid_t uid;
-        sd_event_source *io, *timer;
+        uint32_t polling;        /* events watched in the pool's epoll set (0: not in it) */
+        sd_event_source *timer;
         client *ready_prev, *ready_next;  /* in the pool's queue of clients with a request */
         bool in_ready;
 
@@ -65,6 +67,8 @@ struct client_pool {
          * iteration in turn (a round robin: none can starve the others). */
         client *ready_head, *ready_tail;
         sd_event_source *work;
+        int poll_fd;             /* every client's fd (clientpoll.c) */
+        sd_event_source *poll;   /* poll_fd on the loop */
         /* Counters for control_stats. */
         uint64_t requests, errors, dropped, events_lost;
         unsigned watchers;
@@ -79,5 +83,22 @@ static inline size_t client_out_pending(const client *c)
 
 /* Takes c out of its pool and frees it (closing its fd). Accepts NULL; returns NULL. */
 client *client_free(client *c);
+
+/* One step of c for revents from the pool's epoll set. May free c. */
+void client_on_io(client *c, uint32_t revents);
+
+/* Answers one request of the client first in the pool's queue (round-robin). */
+void client_pool_serve(client_pool *p);
+
+/*
+ * The pool's epoll set (clientpoll.c), on its event loop: clientpoll_open()
+ * sets poll_fd and poll (-errno on failure); clientpoll_close() undoes it
+ * and accepts a pool it failed on.
+ */
+int clientpoll_open(client_pool *p);
+void clientpoll_close(client_pool *p);
+
+/* Watches c's fd for events (0: not at all), registering it as needed. -errno. */
+int clientpoll_watch(client *c, uint32_t events);
 
 #endif
