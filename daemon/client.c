@@ -84,6 +84,7 @@ client *client_free(client *c)
                 if (c->next)
                         c->next->prev = c->prev;
                 c->pool->n_clients--;
+                clientslots_remove(c);
                 if (c->closing)
                         c->pool->n_refusing--;
                 if (c->watching)
@@ -550,6 +551,8 @@ static void client_continue(client *c, int r)
                 r = client_settle(c);
         if (r != 0)
                 client_drop(c, r);
+        else
+                clientslots_update(c);
 }
 
 void client_on_io(client *c, uint32_t revents)
@@ -633,6 +636,7 @@ int client_new(client_pool *p, int fd, const struct ucred *cred, client **ret)
                 return -ENOMEM;
         }
         c->fd = fd;
+        c->slot = CLIENT_NO_SLOT;
         c->pid = cred->pid;
         c->uid = cred->uid;
         c->pool = p;
@@ -660,7 +664,7 @@ void client_start(client *c)
 {
         c->in = malloc(CLIENT_IN_START);
         c->in_size = CLIENT_IN_START;
-        client_continue(c, c->in ? 0 : -ENOMEM);
+        client_continue(c, c->in ? clientslots_add(c) : -ENOMEM);
 }
 
 void client_refuse(client *c, json_t *reply)
@@ -668,6 +672,7 @@ void client_refuse(client *c, json_t *reply)
         if (!c->closing)
                 c->pool->n_refusing++;
         c->closing = true;
+        clientslots_remove(c);
         client_continue(c, client_queue_reply(c, reply));
 }
 
@@ -766,6 +771,7 @@ client_pool *client_pool_free(client_pool *p)
         while (p->clients)
                 client_free(p->clients);
         clientpoll_close(p);
+        clientslots_free(p);
         sd_event_source_disable_unref(p->work);
         sd_event_unref(p->event);
         free(p);

@@ -3,8 +3,8 @@
  * The data the control socket's client state machine runs on: struct
  * client and struct client_pool, shared by client.c (the machine),
  * clientpoll.c (the one epoll set of every client) and clientslots.c
- * (what admission sees of the clients, and eviction). No other file
- * includes this.
+ * (the admitted clients as admission sees them, kept up to date, and
+ * eviction). No other file includes this.
  */
 #ifndef SAD_CLIENTSTATE_H
 #define SAD_CLIENTSTATE_H
@@ -27,6 +27,7 @@ struct client {
         pid_t pid;
         uid_t uid;
         uint32_t polling;        /* events watched in the pool's epoll set (0: not in it) */
+        size_t slot;             /* index in the pool's slots (CLIENT_NO_SLOT: not admitted, or closing) */
         sd_event_source *timer;
         client *ready_prev, *ready_next;  /* in the pool's queue of clients with a request */
         bool in_ready;
@@ -67,6 +68,11 @@ struct client_pool {
          * iteration in turn (a round robin: none can starve the others). */
         client *ready_head, *ready_tail;
         sd_event_source *work;
+        /* The admitted clients not closing, as admission sees them
+         * (clientslots.c): n_slots of slots_cap, owners[i] holding slots[i]. */
+        admission_slot *slots;
+        client **owners;
+        size_t n_slots, slots_cap;
         int poll_fd;             /* every client's fd (clientpoll.c) */
         sd_event_source *poll;   /* poll_fd on the loop */
         /* Counters for control_stats. */
@@ -74,6 +80,8 @@ struct client_pool {
         unsigned watchers;
         log_ratelimit rl_drop, rl_stall, rl_deadline;
 };
+
+#define CLIENT_NO_SLOT SIZE_MAX
 
 /* Bytes queued and not yet written. */
 static inline size_t client_out_pending(const client *c)
@@ -97,6 +105,17 @@ void client_pool_serve(client_pool *p);
  */
 int clientpoll_open(client_pool *p);
 void clientpoll_close(client_pool *p);
+
+/*
+ * c's entry in the pool's slots (clientslots.c): clientslots_add() when
+ * it is admitted (-ENOMEM), clientslots_remove() when it closes or goes
+ * (no-op when it has none), clientslots_update() after each step (its
+ * activity and whether it is busy). clientslots_free() frees the table.
+ */
+int clientslots_add(client *c);
+void clientslots_remove(client *c);
+void clientslots_update(client *c);
+void clientslots_free(client_pool *p);
 
 /* Watches c's fd for events (0: not at all), registering it as needed. -errno. */
 int clientpoll_watch(client *c, uint32_t events);
