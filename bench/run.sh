@@ -350,7 +350,7 @@ if [ "${BENCH_LOAD:-1}" == 1 ] && command -v python3 >/dev/null; then
 fi
 
 # Lock-out (issue 12 §3): one group member opens BENCH_LOCKOUT_N connections
-# (half idle, half a byte every 0.5 s) while root and a second member ask
+# (half idle, half a byte every 0.1 s) while root and a second member ask
 # on fresh connections (bench/sa-lockout.py), BENCH_LOCKOUT_ROUNDS times;
 # default configuration but ScanInterval=1h. 0: skip.
 LOCKOUT_N=${BENCH_LOCKOUT_N:-2000}
@@ -369,7 +369,7 @@ if [ "$LOCKOUT_N" -gt 0 ] && command -v python3 setpriv >/dev/null; then
         [ -n "$made_group" ] && groupdel sockaudit
         {
                 echo
-                echo "## lock-out: $LOCKOUT_N connections from one member (half idle, half a byte every 0.5 s)"
+                echo "## lock-out: $LOCKOUT_N connections from one member (half idle, half a byte every 0.1 s)"
                 printf '%-44s %s\n' "root status / who 443, fresh connection" \
                         "$(jq -r '"p50 \(.root.p50_ms) / max \(.root.max_ms) ms (\(.root.n) asked, \(.root.not_ok) not ok)"' <<<"$lock")"
                 printf '%-44s %s\n' "second member status, fresh connection" \

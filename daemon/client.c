@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The control socket's clients, one state machine each (control.c accepts
- * them): line framing with limits, a round-robin queue of clients with a
- * buffered request, non-blocking output with backpressure, idle and linger
+ * them): line framing with limits, requests served in turn (fair per
+ * user: clientqueue.c), non-blocking output with backpressure, idle and linger
  * timeouts, watchers and the events they lose, dropping a client that does
  * not read. Every step ends in client_settle(), which sets what the
  * client's fd is watched for (in the pool's one epoll set: clientpoll.c)
@@ -34,49 +34,12 @@
 /* A refused peer gets this long to read its reply and hang up. */
 #define LINGER_USEC (2 * USEC_PER_SEC)
 
-static void ready_remove(client *c)
-{
-        client_pool *p = c->pool;
-
-        if (!c->in_ready)
-                return;
-        if (c->ready_prev)
-                c->ready_prev->ready_next = c->ready_next;
-        else
-                p->ready_head = c->ready_next;
-        if (c->ready_next)
-                c->ready_next->ready_prev = c->ready_prev;
-        else
-                p->ready_tail = c->ready_prev;
-        c->ready_prev = c->ready_next = NULL;
-        c->in_ready = false;
-        if (!p->ready_head)
-                sd_event_source_set_enabled(p->work, SD_EVENT_OFF);
-}
-
-static void ready_append(client *c)
-{
-        client_pool *p = c->pool;
-
-        if (c->in_ready)
-                return;
-        c->ready_prev = p->ready_tail;
-        c->ready_next = NULL;
-        if (p->ready_tail)
-                p->ready_tail->ready_next = c;
-        else
-                p->ready_head = c;
-        p->ready_tail = c;
-        c->in_ready = true;
-        sd_event_source_set_enabled(p->work, SD_EVENT_ON);
-}
-
 client *client_free(client *c)
 {
         if (!c)
                 return NULL;
         if (c->pool) {
-                ready_remove(c);
+                clientqueue_remove(c);
                 if (c->prev)
                         c->prev->next = c->next;
                 else
@@ -523,9 +486,8 @@ static int client_settle(client *c)
         if (r < 0)
                 return r;
         if (ready && !backlog && !full)
-                ready_append(c);
-        else
-                ready_remove(c);
+                return clientqueue_append(c);
+        clientqueue_remove(c);
         return 0;
 }
 
@@ -570,22 +532,20 @@ void client_on_io(client *c, uint32_t revents)
         client_continue(c, r);
 }
 
-/* The client first in the queue goes to the back if it has more. */
+/* The client served goes to the back of its user's queue if it has more. */
 void client_pool_serve(client_pool *p)
 {
-        client *c = p->ready_head;
+        client *c = clientqueue_pop(p);
 
-        if (!c)
-                return;
-        ready_remove(c);
-        client_continue(c, client_process_one(c));
+        if (c)
+                client_continue(c, client_process_one(c));
 }
 
 static int on_work(sd_event_source *s, void *userdata)
 {
         client_pool *p = userdata;
 
-        if (!p->ready_head)
+        if (p->n_users == 0)
                 return sd_event_source_set_enabled(s, SD_EVENT_OFF);
         client_pool_serve(p);
         return 0;
@@ -772,6 +732,7 @@ client_pool *client_pool_free(client_pool *p)
                 client_free(p->clients);
         clientpoll_close(p);
         clientslots_free(p);
+        clientqueue_free(p);
         sd_event_source_disable_unref(p->work);
         sd_event_unref(p->event);
         free(p);

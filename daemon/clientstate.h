@@ -2,7 +2,8 @@
 /*
  * The data the control socket's client state machine runs on: struct
  * client and struct client_pool, shared by client.c (the machine),
- * clientpoll.c (the one epoll set of every client) and clientslots.c
+ * clientpoll.c (the one epoll set of every client), clientqueue.c (the
+ * queue of clients with a request, fair per user) and clientslots.c
  * (the admitted clients as admission sees them, kept up to date, and
  * eviction). No other file includes this.
  */
@@ -20,6 +21,12 @@
 #include "log.h"
 #include "replyorder.h"
 
+/* One user's clients with a request, in the order they got it. */
+typedef struct client_user_queue {
+        uid_t uid;
+        client *head, *tail;
+} client_user_queue;
+
 struct client {
         client_pool *pool;
         client *prev, *next;
@@ -29,7 +36,7 @@ struct client {
         uint32_t polling;        /* events watched in the pool's epoll set (0: not in it) */
         size_t slot;             /* index in the pool's slots (CLIENT_NO_SLOT: not admitted, or closing) */
         sd_event_source *timer;
-        client *ready_prev, *ready_next;  /* in the pool's queue of clients with a request */
+        client *ready_prev, *ready_next;  /* in its user's queue of clients with a request */
         bool in_ready;
 
         char *in;                /* in_size bytes; [in_start, in_end) unread */
@@ -64,9 +71,11 @@ struct client_pool {
         unsigned n_refusing;     /* of n_clients: refused, saying goodbye */
         uint64_t request_usec;   /* a request line's deadline from its first byte */
         uint64_t stall_usec;     /* a watcher's time to catch up after losing events */
-        /* Clients with a buffered request, served one request per loop
-         * iteration in turn (a round robin: none can starve the others). */
-        client *ready_head, *ready_tail;
+        /* Clients with a buffered request (clientqueue.c): a queue per
+         * uid, n_users of users_cap, served one request per loop iteration,
+         * users in turn from next_user (none can starve the others). */
+        client_user_queue *users;
+        size_t n_users, users_cap, next_user;
         sd_event_source *work;
         /* The admitted clients not closing, as admission sees them
          * (clientslots.c): n_slots of slots_cap, owners[i] holding slots[i]. */
@@ -105,6 +114,19 @@ void client_pool_serve(client_pool *p);
  */
 int clientpoll_open(client_pool *p);
 void clientpoll_close(client_pool *p);
+
+/*
+ * The queue of clients with a request (clientqueue.c): clientqueue_append()
+ * puts c (not yet queued) at its user's tail and turns the pool's work
+ * source on (-ENOMEM); clientqueue_remove() takes it out (no-op when not
+ * queued), the work source off when none is left; clientqueue_pop() takes
+ * the next user's first client (NULL: none); clientqueue_free() frees
+ * what the queue holds (the clients are not).
+ */
+int clientqueue_append(client *c);
+void clientqueue_remove(client *c);
+client *clientqueue_pop(client_pool *p);
+void clientqueue_free(client_pool *p);
 
 /*
  * c's entry in the pool's slots (clientslots.c): clientslots_add() when
