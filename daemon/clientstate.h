@@ -5,7 +5,8 @@
  * clientpoll.c (the one epoll set of every client), clientqueue.c (the
  * queue of clients with a request, fair per user) and clientslots.c
  * (the admitted clients as admission sees them, kept up to date, and
- * eviction). No other file includes this.
+ * eviction). No other daemon file includes this (the unit test of the
+ * queue does).
  */
 #ifndef SAD_CLIENTSTATE_H
 #define SAD_CLIENTSTATE_H
