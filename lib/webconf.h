@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which names and certificate files a web server is configured with
+ * (lib/webconf*.c): the TLS virtual servers of an nginx or Apache process
+ * for one port, read from the process's own root (/proc/PID/root, through
+ * lib/rootpath.c) and never executed. The probe asks for these names (SNI)
+ * and compares the files with what is served (docs/TLS.md). Internal to
+ * the library.
+ *
+ * Everything is bounded: files, bytes per file, include depth, names,
+ * errors. Trouble is reported per file and line in the result, and what
+ * was read before it still counts.
+ */
+#ifndef SA_WEBCONF_H
+#define SA_WEBCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SA_WEBCONF_FILES_MAX   64              /* files read, includes counted */
+#define SA_WEBCONF_FILE_MAX    (1u << 20)      /* bytes of one file */
+#define SA_WEBCONF_DEPTH_MAX   16              /* nested includes */
+#define SA_WEBCONF_NAMES_MAX   4096            /* server names over all virtual servers */
+#define SA_WEBCONF_ERRORS_MAX  32              /* errors kept; more are only counted */
+#define SA_WEBCONF_TOKEN_MAX   4096            /* bytes of one word or line */
+#define SA_WEBCONF_CERT_MAX    (1u << 20)      /* bytes of a certificate file */
+
+typedef enum sa_webconf_kind {
+        SA_WEBCONF_NONE,
+        SA_WEBCONF_NGINX,
+        SA_WEBCONF_APACHE,
+} sa_webconf_kind;
+
+typedef struct sa_webconf_name {
+        char *name;             /* lowercase; "*.a.b", "www.a.*", Apache's "?" */
+        bool wildcard;
+} sa_webconf_name;
+
+typedef struct sa_webconf_path {
+        char *path;             /* absolute inside the root when resolved, else as written */
+        bool unresolved;        /* holds a variable ($ssl_server_name, ${X}): no file to read */
+} sa_webconf_path;
+
+/* One TLS virtual server that listens on the asked port. */
+typedef struct sa_webconf_vhost {
+        char *file;             /* where its block starts */
+        unsigned line;
+        bool default_server;    /* nginx default_server / Apache _default_ */
+        char **addrs;           /* the addresses it listens on at that port: "*", "127.0.0.1", "::" */
+        size_t n_addrs;
+        sa_webconf_name *names; /* configured order, duplicates dropped */
+        size_t n_names;
+        sa_webconf_path *certs; /* ssl_certificate / SSLCertificateFile */
+        size_t n_certs;
+        sa_webconf_path *keys;  /* ssl_certificate_key / SSLCertificateKeyFile */
+        size_t n_keys;
+} sa_webconf_vhost;
+
+typedef struct sa_webconf_error {
+        char *file;             /* "" when no file is to blame */
+        unsigned line;          /* 0: the file as a whole */
+        int error;              /* -errno */
+        char *why;
+} sa_webconf_error;
+
+typedef struct sa_webconf {
+        sa_webconf_kind kind;
+        char *config;           /* the main file, inside the root */
+        sa_webconf_vhost *vhosts;
+        size_t n_vhosts;
+        sa_webconf_error *errors;
+        size_t n_errors;
+        size_t errors_dropped;  /* beyond SA_WEBCONF_ERRORS_MAX */
+        size_t n_files;         /* files read */
+        size_t n_names;         /* names kept, over all virtual servers */
+} sa_webconf;
+
+/* Frees r and all it holds. Accepts NULL; returns NULL. */
+sa_webconf *sa_webconf_free(sa_webconf *r);
+
+/*
+ * Which server an owner is, by its executable's path (a " (deleted)"
+ * suffix is ignored) or, when exe is NULL or empty, its comm: basename
+ * "nginx" → NGINX, "apache2" or "httpd" → APACHE, else NONE.
+ */
+sa_webconf_kind sa_webconf_kind_of(const char *exe, const char *comm);
+
+/*
+ * Reads the configuration of a kind server whose command line is argv
+ * (argc strings; nginx's retitled "nginx: master process ..." is split
+ * back into words), with root_fd (O_PATH is enough) as "/", and returns its
+ * TLS virtual servers listening on port (0: every port). 0 and a result
+ * (caller frees; it may hold errors and no virtual server), -EINVAL (kind
+ * NONE), -ENOMEM. Costs at most SA_WEBCONF_FILES_MAX file reads.
+ */
+int sa_webconf_read(int root_fd, sa_webconf_kind kind, char *const *argv, size_t argc,
+                    uint16_t port, sa_webconf **ret);
+
+/*
+ * The same for process pid under proc_root ("/proc", or a fixture): its
+ * root, exe, comm and cmdline; for an nginx worker (whose title hides the
+ * command line) its master's. -ENOENT (gone), -EOPNOTSUPP (not a web
+ * server we read), -ENOMEM, other -errno.
+ */
+int sa_webconf_read_pid(const char *proc_root, pid_t pid, uint16_t port, sa_webconf **ret);
+
+/*
+ * The parsers on one file's bytes (no root: includes give errors), for
+ * the fuzz targets and unit tests. Same results and errors as above.
+ */
+int sa_webconf_parse_nginx(const char *buf, size_t len, uint16_t port, sa_webconf **ret);
+int sa_webconf_parse_apache(const char *buf, size_t len, uint16_t port, sa_webconf **ret);
+
+/*
+ * The first PEM certificate of path (absolute, inside root_fd) as DER
+ * bytes: 0 with *ret_der (caller frees) and *ret_len; -EFBIG (over
+ * SA_WEBCONF_CERT_MAX), -ENOMSG (no certificate in it), -ENOMEM, other
+ * -errno of opening or reading it. Nothing is left set on failure.
+ */
+int sa_webconf_cert_der(int root_fd, const char *path, unsigned char **ret_der, size_t *ret_len);
+
+#endif
