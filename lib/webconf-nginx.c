@@ -17,7 +17,7 @@
 #include "webconf-lex.h"
 #include "webconf-reader.h"
 
-#define NGX_WORDS_MAX   256     /* words of one directive */
+#define NGX_WORDS_MAX   8192    /* words of one directive */
 #define NGX_NEST_MAX    32      /* blocks inside blocks, per file */
 
 typedef struct ngx_listen {
@@ -45,8 +45,8 @@ typedef struct ngx_state {
         ngx_server *servers;
         size_t n_servers, cap_servers;
         ngx_server *cur;                /* inside a server block */
-        char *words[NGX_WORDS_MAX];
-        size_t n_words;
+        char **words;                   /* of the directive being read */
+        size_t n_words, cap_words;
 } ngx_state;
 
 /* 1: stop reading this file (the error is recorded); 0: go on; <0: -ENOMEM. */
@@ -292,7 +292,8 @@ static int parse_block(ngx_state *s, ngx_lexer *l, const char *file, ngx_ctx ctx
                         if (s->n_words >= NGX_WORDS_MAX)
                                 return wc_error(s->r, file, l->tok_line, -E2BIG, "more than %d words in a directive",
                                                 NGX_WORDS_MAX) ?: STOP;
-                        if (!(s->words[s->n_words] = strdup(l->word)))
+                        if (sa_grow((void **) &s->words, &s->cap_words, s->n_words, sizeof *s->words) < 0 ||
+                            !(s->words[s->n_words] = strdup(l->word)))
                                 return -ENOMEM;
                         s->n_words++;
                         continue;
@@ -401,6 +402,7 @@ int wc_nginx_text(wc_reader *r, wc_text *t, const char *prefix)
         s->prefix = prefix;
         s->http_ssl = -1;
         e = parse_file(s, t, CTX_MAIN);
+        free(s->words);
         f = finish(s);
         return e < 0 ? e : f;
 }

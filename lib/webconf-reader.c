@@ -205,6 +205,8 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+#define DIR_ENTRIES_MAX 10000   /* matching entries of one directory sorted */
+
 /*
  * Entries of directory dir (inside the root) whose names match pat,
  * sorted, as dir/name; only directories when dirs_only. Bounded.
@@ -223,7 +225,7 @@ static int list_dir(wc_reader *r, const char *dir, const char *pat, bool dirs_on
                 safe_close(fd);
                 return 0;
         }
-        while ((de = readdir(d)) && out->n < SA_WEBCONF_FILES_MAX + 1) {
+        while ((de = readdir(d)) && out->n - first < DIR_ENTRIES_MAX) {
                 char *p;
 
                 if (fnmatch(pat, de->d_name, FNM_PERIOD) != 0)
@@ -239,6 +241,11 @@ static int list_dir(wc_reader *r, const char *dir, const char *pat, bool dirs_on
         }
         closedir(d);
         qsort(out->v + first, out->n - first, sizeof(char *), cmp_str);
+        /* The first names in order, one past the file cap so that it shows. */
+        while (out->n > first + SA_WEBCONF_FILES_MAX + 1) {
+                free(out->v[--out->n]);
+                out->v[out->n] = NULL;
+        }
         return 0;
 }
 
@@ -292,7 +299,7 @@ done:
                 wc_strv_free(out.v);
                 return e;
         }
-        if (!out.v && strv_push(&out, NULL) < 0)
+        if (!out.v && !(out.v = calloc(1, sizeof(char *))))
                 return -ENOMEM;
         *ret = out.v;
         *ret_n = out.n;
