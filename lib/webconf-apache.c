@@ -435,6 +435,7 @@ static int finish(ap_state *s)
         for (size_t i = 0; i < s->n_defines; i++)
                 free(s->defines[i]);
         free(s->root);
+        wc_default_first(s->r);
         return e;
 }
 

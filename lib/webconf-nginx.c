@@ -387,6 +387,7 @@ static int finish(ngx_state *s)
         free(s->servers);
         wc_paths_free(s->certs, s->n_certs);
         wc_paths_free(s->keys, s->n_keys);
+        wc_default_first(s->r);
         return e;
 }
 

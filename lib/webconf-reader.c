@@ -347,6 +347,17 @@ int wc_vhost_keep(wc_reader *r, sa_webconf_vhost *v)
         return 0;
 }
 
+void wc_default_first(wc_reader *r)
+{
+        if (r->port == 0)
+                return;         /* one default per port */
+        for (size_t i = 0; i < r->res->n_vhosts; i++)
+                if (r->res->vhosts[i].default_server)
+                        return;
+        if (r->res->n_vhosts > 0)
+                r->res->vhosts[0].default_server = true;
+}
+
 void wc_paths_free(sa_webconf_path *p, size_t n)
 {
         for (size_t i = 0; i < n; i++)

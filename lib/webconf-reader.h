@@ -82,6 +82,9 @@ bool wc_host_name(const char *n);
 /* Moves *v (zeroed after) to the end of the result's virtual servers. 0 or -ENOMEM. */
 int wc_vhost_keep(wc_reader *r, sa_webconf_vhost *v);
 
+/* The first virtual server becomes the default when none is marked so. */
+void wc_default_first(wc_reader *r);
+
 /* Frees what v holds and zeroes it. */
 void wc_vhost_clear(sa_webconf_vhost *v);
 

@@ -47,7 +47,8 @@ typedef struct sa_webconf_path {
 typedef struct sa_webconf_vhost {
         char *file;             /* where its block starts */
         unsigned line;
-        bool default_server;    /* nginx default_server / Apache _default_ */
+        bool default_server;    /* marked default_server (nginx) or _default_ (Apache), else the
+                                   first: what a client without SNI is likely served */
         char **addrs;           /* the addresses it listens on at that port: "*", "127.0.0.1", "::" */
         size_t n_addrs;
         sa_webconf_name *names; /* configured order, duplicates dropped */

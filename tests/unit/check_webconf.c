@@ -109,7 +109,7 @@ START_TEST(nginx_other_ports)
 
         ck_assert_uint_eq(r->n_vhosts, 1);
         ck_assert_str_eq(describe(&r->vhosts[0]),
-                         SITES "local:1 local.example.net | /etc/nginx/certs/local.pem"
+                         SITES "local:1 default local.example.net | /etc/nginx/certs/local.pem"
                          " | /etc/nginx/certs/local.key | 127.0.0.1");
         sa_webconf_free(r);
         /* Port 80 has servers, none with TLS. */
@@ -145,7 +145,7 @@ START_TEST(apache_debian_layout)
         r = read_fixture("apache", SA_WEBCONF_APACHE, argv, 3, 8443);
         ck_assert_uint_eq(r->n_vhosts, 1);
         ck_assert_str_eq(describe(&r->vhosts[0]),
-                         "/etc/apache2/sites-enabled/shop.conf:13 alt.example.com"
+                         "/etc/apache2/sites-enabled/shop.conf:13 default alt.example.com"
                          " | /etc/apache2/relative/alt.pem | | *");
         sa_webconf_free(r);
 }
@@ -330,7 +330,7 @@ START_TEST(nginx_syntax)
                        " ssl_certificate \"/x/${a}{b}.pem\"; # } not a block end\n"
                        " set $v ${x}; } }\n");
         ck_assert_uint_eq(r->n_vhosts, 1);
-        ck_assert_str_eq(describe(&r->vhosts[0]), "<input>:2 c.test | /x/${a}{b}.pem(var) | | *");
+        ck_assert_str_eq(describe(&r->vhosts[0]), "<input>:2 default c.test | /x/${a}{b}.pem(var) | | *");
         ck_assert(has_error(r, "<input>", 2, "not a host name"));  /* a"b.test, d\.test */
         sa_webconf_free(r);
 
@@ -352,7 +352,7 @@ START_TEST(nginx_syntax)
         r = nginx_text("http { include /etc/nginx/x.conf; server { listen [::1]:443 ssl; listen [bad; } }");
         ck_assert(has_error(r, "<input>", 1, "no root"));
         ck_assert(has_error(r, "<input>", 1, "listen: cannot parse"));
-        ck_assert_str_eq(describe(&r->vhosts[0]), "<input>:1 | | | ::1");
+        ck_assert_str_eq(describe(&r->vhosts[0]), "<input>:1 default | | | ::1");
         sa_webconf_free(r);
 }
 END_TEST
@@ -387,7 +387,7 @@ START_TEST(apache_syntax)
         ck_assert_int_eq(sa_webconf_parse_apache(text, strlen(text), 443, &r), 0);
         ck_assert(has_error(r, "<input>", 5, "</VirtualHost> closes nothing open"));
         ck_assert_uint_eq(r->n_vhosts, 1);
-        ck_assert_str_eq(describe(&r->vhosts[0]), "<input>:1 a.test | | | *");
+        ck_assert_str_eq(describe(&r->vhosts[0]), "<input>:1 default a.test | | | *");
         sa_webconf_free(r);
 }
 END_TEST
