@@ -133,7 +133,7 @@ static int do_server_name(ngx_state *s, const char *file, unsigned line)
                 /* "_" and "" are catch-alls, "~re" regexes, $hostname this machine's. */
                 if (!*n || strcmp(n, "_") == 0 || n[0] == '~' || n[0] == '$')
                         continue;
-                if (!wc_host_name(n)) {
+                if (!wc_host_name(n[0] == '.' ? n + 1 : n)) {
                         e = wc_error(s->r, file, line, -EINVAL, "server_name: not a host name, skipped");
                         if (e < 0)
                                 return e;
