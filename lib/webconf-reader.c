@@ -2,7 +2,8 @@
 /*
  * The shared part of the web server config readers: files read inside the
  * owner's root with caps and cycle detection, globs expanded there with
- * opendir + fnmatch, errors by file and line, the result being built.
+ * opendir + fnmatch, errors by file and line, the result being built and
+ * freed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +20,23 @@
 #include "rootpath.h"
 #include "util.h"
 #include "webconf-reader.h"
+
+sa_webconf *sa_webconf_free(sa_webconf *r)
+{
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < r->n_vhosts; i++)
+                wc_vhost_clear(&r->vhosts[i]);
+        free(r->vhosts);
+        for (size_t i = 0; i < r->n_errors; i++) {
+                free(r->errors[i].file);
+                free(r->errors[i].why);
+        }
+        free(r->errors);
+        free(r->config);
+        free(r);
+        return NULL;
+}
 
 int wc_reader_init(wc_reader *r, int root_fd, sa_webconf_kind kind, const char *config, uint16_t port)
 {

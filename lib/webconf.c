@@ -25,23 +25,6 @@
 #define CMDLINE_MAX     (128u << 10)
 #define TITLE           "nginx: master process "
 
-sa_webconf *sa_webconf_free(sa_webconf *r)
-{
-        if (!r)
-                return NULL;
-        for (size_t i = 0; i < r->n_vhosts; i++)
-                wc_vhost_clear(&r->vhosts[i]);
-        free(r->vhosts);
-        for (size_t i = 0; i < r->n_errors; i++) {
-                free(r->errors[i].file);
-                free(r->errors[i].why);
-        }
-        free(r->errors);
-        free(r->config);
-        free(r);
-        return NULL;
-}
-
 static const char *base_name(const char *path, size_t *ret_len)
 {
         const char *b = strrchr(path, '/');
