@@ -40,7 +40,7 @@ sa_webconf *sa_webconf_free(sa_webconf *r)
 
 int wc_reader_init(wc_reader *r, int root_fd, sa_webconf_kind kind, const char *config, uint16_t port)
 {
-        *r = (wc_reader) { .root_fd = root_fd, .port = port };
+        *r = (wc_reader) { .root_fd = root_fd, .port = port };   /* uid 0: reads every file */
         r->res = calloc(1, sizeof *r->res);
         if (!r->res)
                 return -ENOMEM;
@@ -85,22 +85,55 @@ int wc_error(wc_reader *r, const char *file, unsigned line, int error, const cha
         return 0;
 }
 
-/* Reads the regular file fd (at most max bytes) into *t's buffer. */
-static int read_capped(int fd, size_t max, wc_text *t)
+/* Whether a process with these ids (root: every file) may read a file of mode st. */
+static bool readable_by(const struct stat *st, uid_t uid, gid_t gid)
 {
-        struct stat st;
+        if (uid == 0)
+                return true;
+        if (st->st_uid == uid)
+                return st->st_mode & S_IRUSR;
+        if (st->st_gid == gid)
+                return st->st_mode & S_IRGRP;
+        return st->st_mode & S_IROTH;
+}
+
+/*
+ * Opens path inside root_fd for reading, only when it is a regular file
+ * the ids may read: looked at through an O_PATH fd first, so no device or
+ * FIFO is ever opened (a watchdog or a tape would act on it), then
+ * reopened through /proc/self/fd, the same inode. The fd, or -errno
+ * (-EINVAL: not a regular file, -EACCES: not readable by those ids).
+ */
+static int open_regular(int root_fd, const char *path, uid_t uid, gid_t gid, struct stat *ret_st)
+{
+        _cleanup_close_ int pfd = sa_root_open(root_fd, path, O_PATH);
+        char self[64];
+        int fd;
+
+        if (pfd < 0)
+                return pfd;
+        if (fstat(pfd, ret_st) < 0)
+                return -errno;
+        if (!S_ISREG(ret_st->st_mode))
+                return S_ISDIR(ret_st->st_mode) ? -EISDIR : -EINVAL;
+        if (!readable_by(ret_st, uid, gid))
+                return -EACCES;
+        snprintf(self, sizeof self, "/proc/self/fd/%d", pfd);
+        fd = open(self, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+/* Reads fd, a regular file of size st_size, at most max bytes, into *t's buffer. */
+static int read_capped(int fd, off_t st_size, size_t max, wc_text *t)
+{
         size_t len = 0;
         char *buf;
 
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-        if ((uint64_t) st.st_size > max)
+        if ((uint64_t) st_size > max)
                 return -EFBIG;
         /* Read to the size seen plus a margin, at most one byte over the cap:
          * a file that grows while read stops there, never past the buffer. */
-        size_t cap = (size_t) st.st_size + 4096 < max + 1 ? (size_t) st.st_size + 4096 : max + 1;
+        size_t cap = (size_t) st_size + 4096 < max + 1 ? (size_t) st_size + 4096 : max + 1;
         buf = malloc(cap + 1);
         if (!buf)
                 return -ENOMEM;
@@ -130,11 +163,12 @@ static int read_capped(int fd, size_t max, wc_text *t)
 
 int wc_read_file(int root_fd, const char *path, size_t max, wc_text *t)
 {
-        _cleanup_close_ int fd = sa_root_open(root_fd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
+        _cleanup_close_ int fd = open_regular(root_fd, path, 0, 0, &st);
 
         if (fd < 0)
                 return fd;
-        return read_capped(fd, max, t);
+        return read_capped(fd, st.st_size, max, t);
 }
 
 int wc_enter(wc_reader *r, const char *path, const char *from, unsigned line, wc_text *t)
@@ -152,15 +186,18 @@ int wc_enter(wc_reader *r, const char *path, const char *from, unsigned line, wc
         if (r->res->n_files >= SA_WEBCONF_FILES_MAX)
                 return wc_error(r, from, line, -E2BIG, "%s: more than %d files", path,
                                 SA_WEBCONF_FILES_MAX);
-        fd = sa_root_open(r->root_fd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+        fd = open_regular(r->root_fd, path, r->uid, r->gid, &st);
+        if (fd == -EINVAL)
+                return wc_error(r, from, line, fd, "%s: not a regular file", path);
+        if (fd == -EACCES)
+                return wc_error(r, from, line, fd, "%s: not readable by the server's user (uid %u)",
+                                path, (unsigned) r->uid);
         if (fd < 0)
                 return wc_error(r, from, line, fd, "%s: %s", path, strerror(-fd));
-        if (fstat(fd, &st) < 0)
-                return wc_error(r, from, line, -errno, "%s: %s", path, strerror(errno));
         for (size_t i = 0; i < r->depth; i++)
                 if (r->dev[i] == st.st_dev && r->ino[i] == st.st_ino)
                         return wc_error(r, from, line, -ELOOP, "%s: include cycle", path);
-        e = read_capped(fd, SA_WEBCONF_FILE_MAX, t);
+        e = read_capped(fd, st.st_size, SA_WEBCONF_FILE_MAX, t);
         if (e == -ENOMEM)
                 return e;
         if (e == -EFBIG)

@@ -17,6 +17,8 @@
 
 typedef struct wc_reader {
         int root_fd;                    /* -1: no root, every include fails */
+        uid_t uid;                      /* the server's: files it could not read are not read */
+        gid_t gid;
         uint16_t port;                  /* 0: any */
         sa_webconf *res;
         size_t depth;                   /* files open now */
@@ -44,7 +46,8 @@ int wc_error(wc_reader *r, const char *file, unsigned line, int error, const cha
 /*
  * Opens and reads path (absolute, inside the root) as the next file of the
  * include chain: caps on files, size and depth, and a cycle (a file already
- * on the chain) refused. 1 with *t filled (wc_leave() later), 0 when it
+ * on the chain) refused; only a regular file the server's ids may read
+ * (no device or FIFO is ever opened). 1 with *t filled (wc_leave() later), 0 when it
  * was refused or unreadable (the error is recorded against from:line),
  * -ENOMEM.
  */
@@ -53,7 +56,8 @@ void wc_leave(wc_reader *r, wc_text *t);
 
 /*
  * The regular file path inside root_fd, at most max bytes: 0 with *t's
- * buf and len (caller frees buf), -EFBIG, -EISDIR, -ENOMEM, other -errno.
+ * buf and len (caller frees buf), -EFBIG, -EISDIR, -EINVAL (not a
+ * regular file: never opened), -ENOMEM, other -errno.
  */
 int wc_read_file(int root_fd, const char *path, size_t max, wc_text *t);
 

@@ -157,15 +157,15 @@ static int untitle(char *const *argv, size_t argc, char ***ret, size_t *ret_n)
         return 0;
 }
 
-int sa_webconf_read(int root_fd, sa_webconf_kind kind, char *const *argv, size_t argc,
-                    uint16_t port, sa_webconf **ret)
+int sa_webconf_read(const sa_webconf_owner *o, uint16_t port, sa_webconf **ret)
 {
+        char *const *argv = o->argv;
+        size_t argc = o->argc, n = 0;
         char **words = NULL;
-        size_t n = 0;
         wc_reader r;
         int e;
 
-        if (kind == SA_WEBCONF_NONE)
+        if (o->kind == SA_WEBCONF_NONE)
                 return -EINVAL;
         if ((e = untitle(argv, argc, &words, &n)) < 0)
                 return e;
@@ -173,8 +173,10 @@ int sa_webconf_read(int root_fd, sa_webconf_kind kind, char *const *argv, size_t
                 argv = words;
                 argc = n;
         }
-        e = wc_reader_init(&r, root_fd, kind, "", port);
-        if (e == 0 && kind == SA_WEBCONF_NGINX)
+        e = wc_reader_init(&r, o->root_fd, o->kind, "", port);
+        r.uid = o->uid;
+        r.gid = o->gid;
+        if (e == 0 && o->kind == SA_WEBCONF_NGINX)
                 e = read_nginx(&r, argv, argc);
         else if (e == 0)
                 e = read_apache(&r, argv, argc, argc > 0 && is_httpd(argv[0]));
@@ -265,27 +267,32 @@ static char **split_cmdline(char *buf, size_t len, size_t *ret_argc)
         return v;
 }
 
-static pid_t parent_of(int dfd)
+/* The number after key ("\nPPid:") in status, field 0 or 3 (Uid's fs id); -1 when none. */
+static long status_field(const char *st, const char *key, int field)
 {
-        _cleanup_free_ char *st = NULL;
-        const char *p;
-        size_t len;
-        uint64_t v;
+        const char *p = strstr(st, key);
+        uint64_t v = 0;
 
-        if (read_proc(dfd, "status", 8192, &st, &len) < 0 || !(p = strstr(st, "\nPPid:")))
+        if (!p)
                 return -1;
-        p += 6 + strspn(p + 6, " \t");
-        return sa_parse_uint(p, INT32_MAX, &p, &v) == 0 && v > 1 ? (pid_t) v : -1;
+        p += strlen(key);
+        for (int i = 0; i <= field; i++) {
+                p += strspn(p, " \t");
+                if (sa_parse_uint(p, UINT32_MAX, &p, &v) < 0)
+                        return -1;
+        }
+        return (long) v;
 }
 
 int sa_webconf_read_pid(const char *proc_root, pid_t pid, uint16_t port, sa_webconf **ret)
 {
         for (int hop = 0; hop < 2; hop++) {
-                _cleanup_free_ char *cmd = NULL, *comm = NULL, **argv = NULL;
+                _cleanup_free_ char *cmd = NULL, *comm = NULL, *st = NULL, **argv = NULL;
                 _cleanup_close_ int dfd = -1, root = -1;
                 char path[4096], exe[4096] = "";
-                sa_webconf_kind kind;
-                size_t len, argc;
+                sa_webconf_owner o = { 0 };
+                long uid, gid;
+                size_t len;
                 ssize_t n;
                 int e;
 
@@ -298,25 +305,37 @@ int sa_webconf_read_pid(const char *proc_root, pid_t pid, uint16_t port, sa_webc
                 if (read_proc(dfd, "comm", 64, &comm, &len) < 0)
                         return -ENOENT;
                 comm[strcspn(comm, "\n")] = '\0';
-                kind = sa_webconf_kind_of(exe, comm);
-                if (kind == SA_WEBCONF_NONE)
+                o.kind = sa_webconf_kind_of(exe, comm);
+                if (o.kind == SA_WEBCONF_NONE)
                         return -EOPNOTSUPP;
+                if ((e = read_proc(dfd, "status", 8192, &st, &len)) < 0)
+                        return e;
                 if ((e = read_proc(dfd, "cmdline", CMDLINE_MAX, &cmd, &len)) < 0)
                         return e;
-                if (!(argv = split_cmdline(cmd, len, &argc)))
+                if (!(argv = split_cmdline(cmd, len, &o.argc)))
                         return -ENOMEM;
                 /* A worker's title hides the command line: its master has it. */
-                if (kind == SA_WEBCONF_NGINX && argc == 1 && strncmp(argv[0], "nginx: ", 7) == 0 &&
+                if (o.kind == SA_WEBCONF_NGINX && o.argc == 1 && strncmp(argv[0], "nginx: ", 7) == 0 &&
                     strncmp(argv[0], TITLE, strlen(TITLE)) != 0 && hop == 0) {
-                        pid = parent_of(dfd);
-                        if (pid < 0)
+                        long ppid = status_field(st, "\nPPid:", 0);
+
+                        if (ppid <= 1)
                                 return -ENOENT;
+                        pid = (pid_t) ppid;
                         continue;
                 }
+                uid = status_field(st, "\nUid:", 3);
+                gid = status_field(st, "\nGid:", 3);
+                if (uid < 0 || gid < 0)
+                        return -EBADMSG;
                 root = openat(dfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
                 if (root < 0)
                         return -errno;
-                return sa_webconf_read(root, kind, argv, argc, port, ret);
+                o.root_fd = root;
+                o.argv = argv;
+                o.uid = (uid_t) uid;
+                o.gid = (gid_t) gid;
+                return sa_webconf_read(&o, port, ret);
         }
         return -ENOENT;
 }

@@ -88,21 +88,30 @@ sa_webconf *sa_webconf_free(sa_webconf *r);
  */
 sa_webconf_kind sa_webconf_kind_of(const char *exe, const char *comm);
 
+/* The server whose configuration is read. */
+typedef struct sa_webconf_owner {
+        int root_fd;            /* its "/" (/proc/PID/root); O_PATH is enough */
+        sa_webconf_kind kind;
+        char *const *argv;      /* its command line, argc strings */
+        size_t argc;
+        uid_t uid;              /* its file system ids: a file they may not read (by */
+        gid_t gid;              /* its mode bits) is not read for it; uid 0 reads all */
+} sa_webconf_owner;
+
 /*
- * Reads the configuration of a kind server whose command line is argv
- * (argc strings; nginx's retitled "nginx: master process ..." is split
- * back into words), with root_fd (O_PATH is enough) as "/", and returns its
- * TLS virtual servers listening on port (0: every port). 0 and a result
- * (caller frees; it may hold errors and no virtual server), -EINVAL (kind
- * NONE), -ENOMEM. Costs at most SA_WEBCONF_FILES_MAX file reads.
+ * Reads the configuration of server o (nginx's retitled "nginx: master
+ * process ..." command line is split back into words) and returns its TLS
+ * virtual servers listening on port (0: every port). Only regular files
+ * are opened. 0 and a result (caller frees; it may hold errors and no
+ * virtual server), -EINVAL (kind NONE), -ENOMEM. Costs at most
+ * SA_WEBCONF_FILES_MAX file reads.
  */
-int sa_webconf_read(int root_fd, sa_webconf_kind kind, char *const *argv, size_t argc,
-                    uint16_t port, sa_webconf **ret);
+int sa_webconf_read(const sa_webconf_owner *o, uint16_t port, sa_webconf **ret);
 
 /*
  * The same for process pid under proc_root ("/proc", or a fixture): its
- * root, exe, comm and cmdline; for an nginx worker (whose title hides the
- * command line) its master's. -ENOENT (gone), -EOPNOTSUPP (not a web
+ * root, exe, comm, cmdline and file system ids; for an nginx worker (whose
+ * title hides the command line) its master's. -ENOENT (gone), -EOPNOTSUPP (not a web
  * server we read), -ENOMEM, other -errno.
  */
 int sa_webconf_read_pid(const char *proc_root, pid_t pid, uint16_t port, sa_webconf **ret);

@@ -3,8 +3,9 @@
  * Web server configs (lib/webconf*.c): Debian-layout nginx and Apache
  * fixture roots (tests/unit/fixtures/webconf/), then caps and hostile
  * input in temporary roots: an oversized file, too many files, includes
- * too deep, a cycle, a link out of the root, escapes, the owner's kind and
- * command line, a certificate file as DER.
+ * too deep, a cycle, a link out of the root, a FIFO, a device, a file the
+ * server may not read, escapes, the owner's kind and command line, a
+ * certificate file as DER.
  */
 #include <check.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -66,7 +68,8 @@ static sa_webconf *read_fixture(const char *root, sa_webconf_kind kind, char **a
         snprintf(path, sizeof path, FIXTURES "/%s", root);
         fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         ck_assert_int_ge(fd, 0);
-        ck_assert_int_eq(sa_webconf_read(fd, kind, argv, argc, port, &r), 0);
+        ck_assert_int_eq(sa_webconf_read(&(sa_webconf_owner) { .root_fd = fd, .kind = kind, .argv = argv,
+                                                               .argc = argc }, port, &r), 0);
         close(fd);
         return r;
 }
@@ -195,7 +198,7 @@ static void teardown(void)
         strcpy(top, "/tmp/sa-webconf-XXXXXX");
 }
 
-static sa_webconf *read_top(sa_webconf_kind kind, const char *conf)
+static sa_webconf *read_top_as(sa_webconf_kind kind, const char *conf, uid_t uid)
 {
         char *argv[] = { kind == SA_WEBCONF_NGINX ? "nginx" : "apache2",
                          kind == SA_WEBCONF_NGINX ? "-c" : "-f", (char *) conf };
@@ -203,9 +206,15 @@ static sa_webconf *read_top(sa_webconf_kind kind, const char *conf)
         int fd = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
         ck_assert_int_ge(fd, 0);
-        ck_assert_int_eq(sa_webconf_read(fd, kind, argv, 3, 443, &r), 0);
+        ck_assert_int_eq(sa_webconf_read(&(sa_webconf_owner) { .root_fd = fd, .kind = kind, .argv = argv,
+                                                               .argc = 3, .uid = uid, .gid = uid }, 443, &r), 0);
         close(fd);
         return r;
+}
+
+static sa_webconf *read_top(sa_webconf_kind kind, const char *conf)
+{
+        return read_top_as(kind, conf, 0);
 }
 
 #define TLS_SERVER(name) "http { server { listen 443 ssl; server_name " name "; } }\n"
@@ -309,6 +318,48 @@ START_TEST(links_stay_in_root)
         ck_assert_uint_eq(r->n_vhosts, in_root ? 1 : 0);
         if (!in_root)
                 printf("SKIP: links_stay_in_root: no openat2 here, links inside the root are refused\n");
+        sa_webconf_free(r);
+}
+END_TEST
+
+/*
+ * Only regular files are opened (a FIFO would block, a device could act);
+ * a server that is not root gets only what its ids may read.
+ */
+START_TEST(regular_and_readable_only)
+{
+        char path[600];
+        sa_webconf *r;
+
+        if (geteuid() != 0) {
+                printf("SKIP: regular_and_readable_only: needs root (mknod, chown)\n");
+                return;
+        }
+        snprintf(path, sizeof path, "%s/conf/fifo.conf", top);
+        ck_assert_int_eq(mkfifo(path, 0644), 0);
+        snprintf(path, sizeof path, "%s/conf/null.conf", top);
+        ck_assert_int_eq(mknod(path, S_IFCHR | 0644, makedev(1, 3)), 0);
+        put("conf/secret.conf", TLS_SERVER("secret.test"));
+        put("conf/mine.conf", TLS_SERVER("mine.test"));
+        put("conf/public.conf", TLS_SERVER("public.test"));
+        snprintf(path, sizeof path, "%s/conf/secret.conf", top);
+        ck_assert_int_eq(chmod(path, 0600), 0);
+        snprintf(path, sizeof path, "%s/conf/mine.conf", top);
+        ck_assert_int_eq(chmod(path, 0600), 0);
+        ck_assert_int_eq(chown(path, 1000, 1000), 0);
+        put("conf/main.conf", "include fifo.conf;\ninclude null.conf;\ninclude secret.conf;\n"
+                              "include mine.conf;\ninclude public.conf;\n");
+        r = read_top_as(SA_WEBCONF_NGINX, "/conf/main.conf", 1000);
+        ck_assert(has_error(r, "/conf/main.conf", 1, "fifo.conf: not a regular file"));
+        ck_assert(has_error(r, "/conf/main.conf", 2, "null.conf: not a regular file"));
+        ck_assert(has_error(r, "/conf/main.conf", 3, "secret.conf: not readable by the server's user (uid 1000)"));
+        ck_assert_uint_eq(r->n_vhosts, 2);
+        ck_assert_str_eq(r->vhosts[0].names[0].name, "mine.test");
+        ck_assert_str_eq(r->vhosts[1].names[0].name, "public.test");
+        sa_webconf_free(r);
+        /* root reads the secret one. */
+        r = read_top(SA_WEBCONF_NGINX, "/conf/main.conf");
+        ck_assert_uint_eq(r->n_vhosts, 3);
         sa_webconf_free(r);
 }
 END_TEST
@@ -463,6 +514,7 @@ Suite *webconf_suite(void)
         tcase_add_test(tmp, too_many_files);
         tcase_add_test(tmp, depth_and_cycle);
         tcase_add_test(tmp, links_stay_in_root);
+        tcase_add_test(tmp, regular_and_readable_only);
         tcase_add_test(tmp, cert_der);
         suite_add_tcase(s, tmp);
         return s;
