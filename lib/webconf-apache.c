@@ -24,8 +24,8 @@
 
 typedef struct ap_vhost {
         sa_webconf_vhost v;
-        uint16_t ports[64];             /* 0: any port */
-        char addrs[64][64];
+        uint16_t ports[16];             /* 0: any port */
+        char addrs[16][48];             /* "*", a host, an IPv6 address without brackets */
         size_t n_ports;
         int ssl;                        /* SSLEngine: -1 unset */
         bool certs_set, keys_set;
@@ -40,6 +40,8 @@ typedef struct ap_state {
         ap_vhost *vhosts;
         size_t n_vhosts, cap_vhosts;
         ap_vhost *cur;                  /* inside <VirtualHost> */
+        bool skipping;                  /* inside a <VirtualHost> past the cap */
+        bool vhosts_cut;
         char *defines[AP_DEFINES_MAX];  /* "NAME=VALUE" */
         size_t n_defines;
         char *words[AP_WORDS_MAX];
@@ -167,8 +169,17 @@ static int vhost_open(ap_state *s, const char *file, unsigned line)
 {
         ap_vhost *vh;
 
-        if (s->cur)
+        if (s->cur || s->skipping)
                 return wc_error(s->r, file, line, -EINVAL, "<VirtualHost> inside <VirtualHost>") ?: STOP;
+        if (s->n_vhosts >= SA_WEBCONF_SERVERS_MAX) {
+                /* Read through, not kept; said once. */
+                s->skipping = true;
+                if (s->vhosts_cut)
+                        return 0;
+                s->vhosts_cut = true;
+                return wc_error(s->r, file, line, -E2BIG, "more than %d <VirtualHost>s: the rest are not read",
+                                SA_WEBCONF_SERVERS_MAX);
+        }
         if (sa_grow((void **) &s->vhosts, &s->cap_vhosts, s->n_vhosts, sizeof *s->vhosts) < 0)
                 return -ENOMEM;
         vh = &s->vhosts[s->n_vhosts++];
@@ -178,7 +189,8 @@ static int vhost_open(ap_state *s, const char *file, unsigned line)
         s->cur = vh;
         for (size_t i = 1; i < s->n_words; i++)
                 if (vhost_addr(vh, s->words[i]) < 0)
-                        return wc_error(s->r, file, line, -EINVAL, "<VirtualHost>: cannot parse \"%s\"",
+                        return wc_error(s->r, file, line, -EINVAL,
+                                        "<VirtualHost>: \"%s\" not read (not an address, or past 16)",
                                         s->words[i]);
         return 0;
 }
@@ -232,7 +244,7 @@ static int do_include(ap_state *s, const char *file, unsigned line, bool optiona
         if (!pat)
                 return -ENOMEM;
         words_clear(s);
-        e = wc_glob(s->r, pat, true, &paths, &n);
+        e = wc_glob(s->r, pat, true, file, line, &paths, &n);
         if (e < 0)
                 return e;
         /* IncludeOptional: nothing there is no error. */
@@ -262,7 +274,7 @@ static int directive(ap_state *s, const char *file, unsigned line)
         bool args = s->n_words >= 2;
         ap_vhost *vh = s->cur;
 
-        if (!args)
+        if (!args || s->skipping)
                 return 0;
         if (strcasecmp(d, "Include") == 0 || strcasecmp(d, "IncludeOptional") == 0)
                 return do_include(s, file, line, strcasecmp(d, "IncludeOptional") == 0);
@@ -308,8 +320,10 @@ static int section(ap_state *s, char *line, const char *file, unsigned no, char 
                 if (*depth == 0 || strcasecmp(stack[*depth - 1], s->words[0]) != 0)
                         return wc_error(s->r, file, no, -EINVAL, "</%.32s> closes nothing open", s->words[0]) ?: STOP;
                 (*depth)--;
-                if (strcasecmp(s->words[0], "VirtualHost") == 0)
+                if (strcasecmp(s->words[0], "VirtualHost") == 0) {
                         s->cur = NULL;
+                        s->skipping = false;
+                }
                 return 0;
         }
         if (*depth >= AP_NEST_MAX)
@@ -388,6 +402,7 @@ static int parse_file(ap_state *s, wc_text *t)
         _cleanup_free_ char *raw = malloc(SA_WEBCONF_TOKEN_MAX), *line = malloc(SA_WEBCONF_TOKEN_MAX);
         _cleanup_free_ char (*stack)[32] = calloc(AP_NEST_MAX, 32);
         ap_vhost *outer = s->cur;
+        bool skipping = s->skipping;
         size_t depth = 0;
         int e;
 
@@ -396,6 +411,7 @@ static int parse_file(ap_state *s, wc_text *t)
         e = parse_lines(s, t, raw, line, stack, &depth);
         /* A section cannot span files: a <VirtualHost> left open here ends here. */
         s->cur = outer;
+        s->skipping = skipping;
         return e < 0 ? e : 0;
 }
 

@@ -44,6 +44,7 @@ typedef struct ngx_state {
         size_t n_certs, n_keys;
         ngx_server *servers;
         size_t n_servers, cap_servers;
+        bool servers_cut;               /* past SA_WEBCONF_SERVERS_MAX */
         ngx_server *cur;                /* inside a server block */
         char **words;                   /* of the directive being read */
         size_t n_words, cap_words;
@@ -195,7 +196,7 @@ static int do_include(ngx_state *s, const char *file, unsigned line, ngx_ctx ctx
         /* The included file's directives use the word list. */
         words_clear(s);
         if (wc_is_glob(pat)) {
-                e = wc_glob(s->r, pat, false, &paths, &n);
+                e = wc_glob(s->r, pat, false, file, line, &paths, &n);
                 if (e < 0)
                         return e;
         } else {
@@ -252,6 +253,27 @@ static int directive(ngx_state *s, const char *file, unsigned line, ngx_ctx ctx)
 
 static int parse_block(ngx_state *s, ngx_lexer *l, const char *file, ngx_ctx ctx, unsigned nest);
 
+/*
+ * A new server block at file:line becomes s->cur; past the cap it is read
+ * through and not kept (s->cur stays NULL; said once). 0 or -ENOMEM.
+ */
+static int server_open(ngx_state *s, const char *file, unsigned line)
+{
+        if (s->n_servers >= SA_WEBCONF_SERVERS_MAX) {
+                if (s->servers_cut)
+                        return 0;
+                s->servers_cut = true;
+                return wc_error(s->r, file, line, -E2BIG, "more than %d servers: the rest are not read",
+                                SA_WEBCONF_SERVERS_MAX);
+        }
+        if (sa_grow((void **) &s->servers, &s->cap_servers, s->n_servers, sizeof *s->servers) < 0)
+                return -ENOMEM;
+        s->cur = &s->servers[s->n_servers++];
+        *s->cur = (ngx_server) { .ssl = -1, .v.line = line };
+        s->cur->v.file = strdup(file);
+        return s->cur->v.file ? 0 : -ENOMEM;
+}
+
 /* A "NAME ARGS {" block: http, server inside http, anything else skipped through. */
 static int block(ngx_state *s, ngx_lexer *l, const char *file, ngx_ctx ctx, unsigned nest)
 {
@@ -261,17 +283,12 @@ static int block(ngx_state *s, ngx_lexer *l, const char *file, ngx_ctx ctx, unsi
 
         if (nest >= NGX_NEST_MAX)
                 return wc_error(s->r, file, line, -E2BIG, "blocks nested deeper than %d", NGX_NEST_MAX) ?: STOP;
-        if (ctx == CTX_MAIN && strcmp(s->words[0], "http") == 0)
+        if (ctx == CTX_MAIN && strcmp(s->words[0], "http") == 0) {
                 inner = CTX_HTTP;
-        else if (ctx == CTX_HTTP && strcmp(s->words[0], "server") == 0) {
-                if (sa_grow((void **) &s->servers, &s->cap_servers, s->n_servers, sizeof *s->servers) < 0)
-                        return -ENOMEM;
-                s->cur = &s->servers[s->n_servers++];
-                *s->cur = (ngx_server) { .ssl = -1, .v.line = line };
-                s->cur->v.file = strdup(file);
-                if (!s->cur->v.file)
-                        return -ENOMEM;
-                inner = CTX_SERVER;
+        } else if (ctx == CTX_HTTP && strcmp(s->words[0], "server") == 0) {
+                if ((e = server_open(s, file, line)) < 0)
+                        return e;
+                inner = s->cur ? CTX_SERVER : CTX_OTHER;
         }
         words_clear(s);
         e = parse_block(s, l, file, inner, nest + 1);

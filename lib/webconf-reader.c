@@ -260,7 +260,8 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-#define DIR_ENTRIES_MAX 10000   /* matching entries of one directory sorted */
+#define DIR_MATCHES_MAX 4096    /* matching entries of one directory, sorted */
+#define DIR_ENTRIES_MAX 65536   /* entries of one directory looked at */
 
 /*
  * Entries of directory dir (inside the root) whose names match pat,
@@ -268,11 +269,15 @@ static int cmp_str(const void *a, const void *b)
  */
 static int list_dir(wc_reader *r, const char *dir, const char *pat, bool dirs_only, strv *out)
 {
-        int fd = sa_root_open(r->root_fd, *dir ? dir : "/", O_RDONLY | O_DIRECTORY);
-        size_t first = out->n;
+        int fd;
+        size_t first = out->n, seen = 0;
         struct dirent *de;
         DIR *d;
 
+        if (r->n_dirs >= SA_WEBCONF_DIRS_MAX)
+                return 0;
+        r->n_dirs++;
+        fd = sa_root_open(r->root_fd, *dir ? dir : "/", O_RDONLY | O_DIRECTORY);
         if (fd < 0)
                 return 0;
         d = fdopendir(fd);
@@ -280,7 +285,7 @@ static int list_dir(wc_reader *r, const char *dir, const char *pat, bool dirs_on
                 safe_close(fd);
                 return 0;
         }
-        while ((de = readdir(d)) && out->n - first < DIR_ENTRIES_MAX) {
+        while ((de = readdir(d)) && out->n - first < DIR_MATCHES_MAX && seen++ < DIR_ENTRIES_MAX) {
                 char *p;
 
                 if (fnmatch(pat, de->d_name, FNM_PERIOD) != 0)
@@ -296,8 +301,8 @@ static int list_dir(wc_reader *r, const char *dir, const char *pat, bool dirs_on
         }
         closedir(d);
         qsort(out->v + first, out->n - first, sizeof(char *), cmp_str);
-        /* The first names in order, one past the file cap so that it shows. */
-        while (out->n > first + SA_WEBCONF_FILES_MAX + 1) {
+        /* The first files in order, one past the file cap so that it shows. */
+        while (!dirs_only && out->n > first + SA_WEBCONF_FILES_MAX + 1) {
                 free(out->v[--out->n]);
                 out->v[out->n] = NULL;
         }
@@ -333,7 +338,8 @@ static int glob_from(wc_reader *r, const char *base, const char *rest, strv *out
         return e;
 }
 
-int wc_glob(wc_reader *r, const char *pattern, bool dir_all, char ***ret, size_t *ret_n)
+int wc_glob(wc_reader *r, const char *pattern, bool dir_all, const char *from, unsigned line,
+            char ***ret, size_t *ret_n)
 {
         strv out = { 0 };
         int e = 0;
@@ -350,6 +356,9 @@ int wc_glob(wc_reader *r, const char *pattern, bool dir_all, char ***ret, size_t
         if (r->root_fd >= 0)
                 e = glob_from(r, "", pattern, &out, 0);
 done:
+        if (e == 0 && r->n_dirs >= SA_WEBCONF_DIRS_MAX)
+                e = wc_error(r, from, line, -E2BIG, "%s: expansion cut after %d directories",
+                             pattern, SA_WEBCONF_DIRS_MAX);
         if (e < 0) {
                 wc_strv_free(out.v);
                 return e;
@@ -451,7 +460,7 @@ static bool name_char(char c)
 
 bool wc_host_name(const char *n)
 {
-        if (!*n)
+        if (!*n || strlen(n) > SA_WEBCONF_NAME_MAX)
                 return false;
         for (; *n; n++)
                 if (!name_char(*n))

@@ -22,6 +22,7 @@ typedef struct wc_reader {
         uint16_t port;                  /* 0: any */
         sa_webconf *res;
         size_t depth;                   /* files open now */
+        size_t n_dirs;                  /* listed for globs */
         dev_t dev[SA_WEBCONF_DEPTH_MAX + 1];
         ino_t ino[SA_WEBCONF_DEPTH_MAX + 1];
 } wc_reader;
@@ -68,10 +69,13 @@ bool wc_is_glob(const char *s);
  * The files inside the root that pattern (absolute; globs in any
  * component; a directory given alone means every file in it when
  * dir_all) names, sorted, dot files left out, at most
- * SA_WEBCONF_FILES_MAX. 0 with *ret (NULL-terminated, caller frees with
- * wc_strv_free) and *ret_n, -ENOMEM; unreadable directories give fewer.
+ * SA_WEBCONF_FILES_MAX + 1. 0 with *ret (NULL-terminated, caller frees
+ * with wc_strv_free) and *ret_n, -ENOMEM; unreadable directories give
+ * fewer; past SA_WEBCONF_DIRS_MAX listings an error (against from:line)
+ * says the expansion was cut.
  */
-int wc_glob(wc_reader *r, const char *pattern, bool dir_all, char ***ret, size_t *ret_n);
+int wc_glob(wc_reader *r, const char *pattern, bool dir_all, const char *from, unsigned line,
+            char ***ret, size_t *ret_n);
 char **wc_strv_free(char **v);
 
 /* path when absolute, else prefix/path; NULL on -ENOMEM. */
@@ -80,7 +84,7 @@ char *wc_join(const char *prefix, const char *path);
 /* A new virtual server of the result, at file:line. NULL on -ENOMEM. */
 sa_webconf_vhost *wc_vhost_add(wc_reader *r, const char *file, unsigned line);
 
-/* A name SNI can carry: letters, digits, ".-_" and the wildcards "*?". */
+/* A name SNI can carry: letters, digits, ".-_" and the wildcards "*?", at most SA_WEBCONF_NAME_MAX bytes. */
 bool wc_host_name(const char *n);
 
 /* Moves *v (zeroed after) to the end of the result's virtual servers. 0 or -ENOMEM. */

@@ -26,6 +26,9 @@
 #define SA_WEBCONF_ERRORS_MAX  32              /* errors kept; more are only counted */
 #define SA_WEBCONF_TOKEN_MAX   4096            /* bytes of one word or line */
 #define SA_WEBCONF_CERT_MAX    (1u << 20)      /* bytes of a certificate file */
+#define SA_WEBCONF_SERVERS_MAX 4096            /* server blocks / <VirtualHost>s, whatever their port */
+#define SA_WEBCONF_DIRS_MAX    128             /* directories listed for globs */
+#define SA_WEBCONF_NAME_MAX    253             /* bytes of a name (DNS's limit) */
 
 typedef enum sa_webconf_kind {
         SA_WEBCONF_NONE,

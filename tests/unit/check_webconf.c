@@ -256,6 +256,20 @@ START_TEST(too_many_files)
         ck_assert_str_eq(r->vhosts[62].names[0].name, "s62.test");
         ck_assert(has_error(r, "/conf/main.conf", 1, "more than 64 files"));
         sa_webconf_free(r);
+
+        /* A glob over 200 directories stops listing at 128. */
+        for (int i = 0; i < 200; i++) {
+                char path[600];
+
+                snprintf(path, sizeof path, "%s/conf/d%03d", top, i);
+                ck_assert_int_eq(mkdir(path, 0755), 0);
+        }
+        put("conf/d150/x.conf", "server { listen 443 ssl; server_name deep.test; }\n");
+        put("conf/main.conf", "http { include /conf/d*/x.conf; }\n");
+        r = read_top(SA_WEBCONF_NGINX, "/conf/main.conf");
+        ck_assert(has_error(r, "/conf/main.conf", 1, "/conf/d*/x.conf: expansion cut after 128 directories"));
+        ck_assert_uint_eq(r->n_vhosts, 0);
+        sa_webconf_free(r);
 }
 END_TEST
 
@@ -428,6 +442,34 @@ START_TEST(names_capped)
 }
 END_TEST
 
+/* 5000 server blocks: 4096 read; a 254-byte name is no host name. */
+START_TEST(servers_capped)
+{
+        char *text = malloc(5000 * 48 + 600), *p = text;
+        sa_webconf *r = NULL;
+
+        p += sprintf(p, "http {");
+        for (int i = 0; i < 5000; i++)
+                p += sprintf(p, " server { listen 443 ssl; }");
+        p += sprintf(p, "\nserver { listen 443 ssl; server_name %0254d; } }", 0);
+        r = nginx_text(text);
+        ck_assert_uint_eq(r->n_vhosts, SA_WEBCONF_SERVERS_MAX);
+        ck_assert(has_error(r, "<input>", 1, "more than 4096 servers"));
+        ck_assert_uint_eq(r->n_errors, 1);
+        sa_webconf_free(r);
+
+        p = text + sprintf(text, "<VirtualHost *:443>\nSSLEngine on\nServerName %0254d\n</VirtualHost>\n", 0);
+        for (int i = 0; i < 4200; i++)
+                p += sprintf(p, "<VirtualHost *:443>\nSSLEngine on\n</VirtualHost>\n");
+        ck_assert_int_eq(sa_webconf_parse_apache(text, strlen(text), 443, &r), 0);
+        ck_assert_uint_eq(r->n_vhosts, SA_WEBCONF_SERVERS_MAX);
+        ck_assert(has_error(r, "<input>", 3, "not a host name"));
+        ck_assert(has_error(r, "<input>", 5 + 3 * 4095, "more than 4096 <VirtualHost>s"));
+        sa_webconf_free(r);
+        free(text);
+}
+END_TEST
+
 START_TEST(apache_syntax)
 {
         static const char text[] =
@@ -507,6 +549,7 @@ Suite *webconf_suite(void)
         tcase_add_test(fixtures, nginx_syntax);
         tcase_add_test(fixtures, names_capped);
         tcase_add_test(fixtures, apache_syntax);
+        tcase_add_test(fixtures, servers_capped);
         tcase_add_test(fixtures, owner_kind);
         suite_add_tcase(s, fixtures);
         tcase_add_checked_fixture(tmp, setup, teardown);
