@@ -339,3 +339,44 @@ int sa_webconf_read_pid(const char *proc_root, pid_t pid, uint16_t port, sa_webc
         }
         return -ENOENT;
 }
+
+/* Whether s is among the n strings at out. */
+static bool listed(const char **out, size_t n, const char *s)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(out[i], s) == 0)
+                        return true;
+        return false;
+}
+
+size_t sa_webconf_sni_names(const sa_webconf *r, const char **out, size_t max)
+{
+        size_t n = 0;
+
+        /* Two passes: the default server's names, then the others'. */
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < r->n_vhosts; i++) {
+                        const sa_webconf_vhost *v = &r->vhosts[i];
+
+                        if (v->default_server != (pass == 0))
+                                continue;
+                        for (size_t k = 0; k < v->n_names && n < max; k++)
+                                if (!v->names[k].wildcard && !listed(out, n, v->names[k].name))
+                                        out[n++] = v->names[k].name;
+                }
+        return n;
+}
+
+size_t sa_webconf_cert_files(const sa_webconf *r, const char **out, size_t max)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < r->n_vhosts; i++)
+                for (size_t k = 0; k < r->vhosts[i].n_certs && n < max; k++) {
+                        const sa_webconf_path *c = &r->vhosts[i].certs[k];
+
+                        if (!c->unresolved && !listed(out, n, c->path))
+                                out[n++] = c->path;
+                }
+        return n;
+}

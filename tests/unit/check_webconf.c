@@ -101,6 +101,22 @@ START_TEST(nginx_debian_layout)
         ck_assert(has_error(r, "/etc/nginx/conf.d/cycle.inc", 1, "include cycle"));
         ck_assert(has_error(r, "/etc/nginx/nginx.conf", 30, "missing.conf: No such file"));
         ck_assert_uint_eq(r->n_errors, 2);
+        {
+                const char *sni[8], *files[8];
+                size_t n = sa_webconf_sni_names(r, sni, 8);
+
+                /* The default server's first, no wildcard; cut at max. */
+                ck_assert_uint_eq(n, 7);
+                ck_assert_str_eq(sni[0], "example.com");
+                ck_assert_str_eq(sni[3], "dot.example.com");
+                ck_assert_str_eq(sni[4], "old.example.org");
+                ck_assert_str_eq(sni[6], "inherit.example.net");
+                ck_assert_uint_eq(sa_webconf_sni_names(r, sni, 2), 2);
+                n = sa_webconf_cert_files(r, files, 8);
+                ck_assert_uint_eq(n, 4);        /* the $ssl_server_name one left out */
+                ck_assert_str_eq(files[0], "/etc/ssl/certs/old example.pem");
+                ck_assert_str_eq(files[3], "/etc/ssl/certs/http-default.pem");
+        }
         sa_webconf_free(r);
 }
 END_TEST

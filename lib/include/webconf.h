@@ -4,8 +4,8 @@
  * (lib/webconf*.c): the TLS virtual servers of an nginx or Apache process
  * for one port, read from the process's own root (/proc/PID/root, through
  * lib/rootpath.c) and never executed. The probe asks for these names (SNI)
- * and compares the files with what is served (docs/TLS.md). Internal to
- * the library.
+ * and compares the files with what is served (docs/TLS.md). In-tree, for
+ * lib, the daemon and the CLI (the TLS probe's callers).
  *
  * Everything is bounded: files, bytes per file, include depth, names,
  * errors. Trouble is reported per file and line in the result, and what
@@ -110,6 +110,20 @@ typedef struct sa_webconf_owner {
  * SA_WEBCONF_FILES_MAX file reads.
  */
 int sa_webconf_read(const sa_webconf_owner *o, uint16_t port, sa_webconf **ret);
+
+/*
+ * The names to ask for (SNI) on the result's port: borrowed pointers into
+ * r, in order (the default server's first), each once, wildcards left out
+ * (a client cannot ask for "*.a.b"), at most max of them. Returns how many
+ * were put in out.
+ */
+size_t sa_webconf_sni_names(const sa_webconf *r, const char **out, size_t max);
+
+/*
+ * The certificate files named for the port that can be read (resolved),
+ * each once, in order; borrowed like the above. Returns how many.
+ */
+size_t sa_webconf_cert_files(const sa_webconf *r, const char **out, size_t max);
 
 /*
  * The same for process pid under proc_root ("/proc", or a fixture): its
