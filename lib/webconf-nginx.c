@@ -19,6 +19,8 @@
 
 #define NGX_WORDS_MAX   8192    /* words of one directive */
 #define NGX_NEST_MAX    32      /* blocks inside blocks, per file */
+#define NGX_LISTENS_MAX 8192    /* listen directives over all servers */
+#define NGX_SERVER_LISTENS_MAX 32
 
 typedef struct ngx_listen {
         uint16_t port;
@@ -46,6 +48,9 @@ typedef struct ngx_state {
         size_t n_servers, cap_servers;
         bool servers_cut;               /* past SA_WEBCONF_SERVERS_MAX */
         ngx_server *cur;                /* inside a server block */
+        size_t n_listens;               /* over all servers */
+        const ngx_listen **tls;         /* sockets with ssl, by port and address (finish) */
+        size_t n_tls;
         char **words;                   /* of the directive being read */
         size_t n_words, cap_words;
 } ngx_state;
@@ -91,7 +96,8 @@ static int parse_listen(ngx_listen *ls, const char *a)
                 return -EINVAL;
         if (alen >= sizeof ls->addr)
                 return -EINVAL;
-        if (alen == 0)
+        /* "443", "*:443" and "0.0.0.0:443" are one socket. */
+        if (alen == 0 || (alen == 7 && strncmp(a, "0.0.0.0", 7) == 0))
                 strcpy(ls->addr, "*");
         else
                 memcpy(ls->addr, a, alen), ls->addr[alen] = '\0';
@@ -114,13 +120,15 @@ static int do_listen(ngx_state *s, const char *file, unsigned line)
                 ls.quic |= strcmp(o, "quic") == 0;
                 ls.def |= strcmp(o, "default_server") == 0 || strcmp(o, "default") == 0;
         }
-        if (sv->n_listens >= 256)
-                return wc_error(s->r, file, line, -E2BIG, "more than 256 listen directives");
+        if (sv->n_listens >= NGX_SERVER_LISTENS_MAX || s->n_listens >= NGX_LISTENS_MAX)
+                return wc_error(s->r, file, line, -E2BIG, "more than %d listens in a server or %d in all",
+                                NGX_SERVER_LISTENS_MAX, NGX_LISTENS_MAX);
         n = realloc(sv->listens, (sv->n_listens + 1) * sizeof *n);
         if (!n)
                 return -ENOMEM;
         sv->listens = n;
         n[sv->n_listens++] = ls;
+        s->n_listens++;
         return 0;
 }
 
@@ -356,6 +364,30 @@ static int parse_file(ngx_state *s, wc_text *t, ngx_ctx ctx)
         return e < 0 ? e : 0;
 }
 
+static int cmp_socket(const void *a, const void *b)
+{
+        const ngx_listen *x = *(const ngx_listen *const *) a, *y = *(const ngx_listen *const *) b;
+
+        return x->port != y->port ? (x->port < y->port ? -1 : 1) : strcmp(x->addr, y->addr);
+}
+
+/*
+ * The sockets some server listens on with ssl, sorted: ssl belongs to the
+ * socket in nginx, so every server on it serves TLS, "ssl" or not.
+ */
+static int tls_sockets(ngx_state *s)
+{
+        s->tls = calloc(s->n_listens + 1, sizeof *s->tls);
+        if (!s->tls)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_servers; i++)
+                for (size_t k = 0; k < s->servers[i].n_listens; k++)
+                        if (s->servers[i].listens[k].ssl && !s->servers[i].listens[k].quic)
+                                s->tls[s->n_tls++] = &s->servers[i].listens[k];
+        qsort(s->tls, s->n_tls, sizeof *s->tls, cmp_socket);
+        return 0;
+}
+
 /* Whether sv serves TLS on the port; collects its addresses there. */
 static int server_matches(ngx_state *s, ngx_server *sv, bool *ret)
 {
@@ -370,9 +402,11 @@ static int server_matches(ngx_state *s, ngx_server *sv, bool *ret)
                 parse_listen(sv->listens, "80");
         }
         for (size_t i = 0; i < sv->n_listens; i++) {
-                ngx_listen *ls = &sv->listens[i];
+                const ngx_listen *ls = &sv->listens[i];
 
-                if (ls->quic || !(ls->ssl || ssl > 0) || (s->r->port && ls->port != s->r->port))
+                if (ls->quic || (s->r->port && ls->port != s->r->port))
+                        continue;
+                if (!ls->ssl && ssl <= 0 && !bsearch(&ls, s->tls, s->n_tls, sizeof *s->tls, cmp_socket))
                         continue;
                 *ret = true;
                 sv->v.default_server |= ls->def;
@@ -385,7 +419,7 @@ static int server_matches(ngx_state *s, ngx_server *sv, bool *ret)
 /* The servers seen, decided now that the http level is known; kept ones move to the result. */
 static int finish(ngx_state *s)
 {
-        int e = 0;
+        int e = tls_sockets(s);
 
         for (size_t i = 0; i < s->n_servers; i++) {
                 ngx_server *sv = &s->servers[i];
@@ -399,9 +433,12 @@ static int finish(ngx_state *s)
                         e = wc_paths_copy(s->keys, s->n_keys, &sv->v.keys, &sv->v.n_keys);
                 if (e == 0 && keep)
                         e = wc_vhost_keep(s->r, &sv->v);
-                server_clear(sv);
         }
+        /* Only now: s->tls points into the servers' listens. */
+        for (size_t i = 0; i < s->n_servers; i++)
+                server_clear(&s->servers[i]);
         free(s->servers);
+        free(s->tls);
         wc_paths_free(s->certs, s->n_certs);
         wc_paths_free(s->keys, s->n_keys);
         wc_default_first(s->r);

@@ -430,6 +430,14 @@ START_TEST(nginx_syntax)
         ck_assert_uint_eq(r->n_vhosts, 1);      /* read up to the error */
         sa_webconf_free(r);
 
+        /* ssl belongs to the socket: a server on it without "ssl" serves TLS too. */
+        r = nginx_text("http { server { listen 0.0.0.0:443 ssl; server_name a.test; }\n"
+                       "server { listen 443; server_name b.test; }\n"
+                       "server { listen 127.0.0.1:443; server_name c.test; } }");
+        ck_assert_uint_eq(r->n_vhosts, 2);
+        ck_assert_str_eq(describe(&r->vhosts[1]), "<input>:2 b.test | | | *");
+        sa_webconf_free(r);
+
         r = nginx_text("http { include /etc/nginx/x.conf; server { listen [::1]:443 ssl; listen [bad; } }");
         ck_assert(has_error(r, "<input>", 1, "no root"));
         ck_assert(has_error(r, "<input>", 1, "listen: cannot parse"));
