@@ -139,6 +139,53 @@ key /etc/nginx/certs/b.key"
         done
 }
 
+# nginx run by nobody: a file of its config that nobody may not read is
+# not read for it (the reader runs as root; the server's rights count).
+test_webconf_nginx_as_nobody_reads_what_it_may() {
+        need_cmd openssl ss setpriv
+        [ -x /usr/sbin/nginx ] || skip "nginx not installed (scripts/install-deps.sh installs it)"
+        [ -x "$SA_WEBCONF" ] || fail "$SA_WEBCONF not built"
+        local d=${SA_IT_DIR:?}/user
+        mkdir -p "$d/sites" "$d/run"
+        make_cert "$d" c ec 5 user.sa-test.example
+        cat > "$d/u.conf" <<CONF
+pid $d/run/nginx.pid;
+error_log $d/run/error.log;
+worker_processes 1;
+events { worker_connections 16; }
+http {
+        access_log off;
+        client_body_temp_path $d/run/body;
+        proxy_temp_path $d/run/proxy;
+        fastcgi_temp_path $d/run/fastcgi;
+        include sites/*.conf;
+}
+CONF
+        printf 'server { listen 127.0.0.1:8443 ssl; server_name user.sa-test.example;\n ssl_certificate %s; ssl_certificate_key %s; }\n' \
+                "$d/c.pem" "$d/c.key" > "$d/sites/a.conf"
+        chmod -R a+rX "$d"
+        chown -R nobody "$d/run"
+        "${NSX[@]}" setpriv --reuid nobody --regid nogroup --clear-groups \
+                /usr/sbin/nginx -c "$d/u.conf" -g 'daemon off;' > "$SA_IT_DIR/nginx.log" 2>&1 < /dev/null &
+        SERVER_PID=$!
+        track_pid "$SERVER_PID"
+        wait_for 5 "nginx (nobody) to listen on 8443" _listens_8443
+        [ "$(stat -c %u "/proc/$SERVER_PID")" == "$(id -u nobody)" ] || fail "nginx does not run as nobody"
+
+        run_cap OUT "$SA_WEBCONF" "$SERVER_PID" 8443
+        assert_contains "$OUT" "name user.sa-test.example" "the site nobody may read"
+        chmod 0600 "$d/sites/a.conf"
+        run_cap OUT "$SA_WEBCONF" "$SERVER_PID" 8443
+        assert_eq "config $d/u.conf
+error $d/u.conf:10: $d/sites/a.conf: not readable by the server's user (uid $(id -u nobody))" "$OUT" \
+                "a site only root may read"
+}
+
+_listens_8443() {
+        alive "$SERVER_PID" || fail "nginx exited: $(tail -n 5 "$SA_IT_DIR/nginx.log" | tr '\n' ' ')"
+        [ -n "$(in_ns ss -Hltn 'sport = :8443')" ]
+}
+
 test_webconf_apache_vhosts_on_443() {
         need_cmd openssl ss unshare nsenter
         [ -x /usr/sbin/apache2 ] && [ -f /usr/lib/apache2/modules/mod_ssl.so ] ||
