@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154  # run_cap sets VAR_rc and VAR_err by name
 # Which names and certificate files a running web server is configured with
 # (lib/webconf*.c, through tests/helpers/sa-webconf): real nginx and Apache
 # started in the test's network namespace and in a private mount namespace
@@ -188,8 +189,9 @@ _listens_8443() {
 
 test_webconf_apache_vhosts_on_443() {
         need_cmd openssl ss unshare nsenter
-        [ -x /usr/sbin/apache2 ] && [ -f /usr/lib/apache2/modules/mod_ssl.so ] ||
+        if [ ! -x /usr/sbin/apache2 ] || [ ! -f /usr/lib/apache2/modules/mod_ssl.so ]; then
                 skip "apache2 (apache2-bin) not installed (scripts/install-deps.sh installs it)"
+        fi
         [ -x "$SA_WEBCONF" ] || fail "$SA_WEBCONF not built"
         local d=$SA_IT_DIR/apache m=/usr/lib/apache2/modules want
         mkdir -p "$d/certs" "$d/sites" "$d/run"
