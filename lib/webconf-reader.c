@@ -300,7 +300,8 @@ static int list_dir(wc_reader *r, const char *dir, const char *pat, bool dirs_on
                 }
         }
         closedir(d);
-        qsort(out->v + first, out->n - first, sizeof(char *), cmp_str);
+        if (out->n > first)     /* out->v is NULL while nothing matched: no qsort(NULL) */
+                qsort(out->v + first, out->n - first, sizeof(char *), cmp_str);
         /* The first files in order, one past the file cap so that it shows. */
         while (!dirs_only && out->n > first + SA_WEBCONF_FILES_MAX + 1) {
                 free(out->v[--out->n]);
