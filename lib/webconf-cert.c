@@ -15,7 +15,8 @@
 
 #include "webconf-reader.h"
 
-int sa_webconf_cert_der(int root_fd, const char *path, unsigned char **ret_der, size_t *ret_len)
+int sa_webconf_cert_der(int root_fd, uid_t uid, gid_t gid, const char *path,
+                        unsigned char **ret_der, size_t *ret_len)
 {
         wc_text t = { 0 };
         unsigned char *der = NULL, *copy;
@@ -23,7 +24,7 @@ int sa_webconf_cert_der(int root_fd, const char *path, unsigned char **ret_der, 
         BIO *bio;
         int e, n;
 
-        e = wc_read_file(root_fd, path, SA_WEBCONF_CERT_MAX, &t);
+        e = wc_read_file(root_fd, path, uid, gid, SA_WEBCONF_CERT_MAX, &t);
         if (e < 0)
                 return e;
         bio = BIO_new_mem_buf(t.buf, (int) t.len);

@@ -161,10 +161,10 @@ static int read_capped(int fd, off_t st_size, size_t max, wc_text *t)
         return 0;
 }
 
-int wc_read_file(int root_fd, const char *path, size_t max, wc_text *t)
+int wc_read_file(int root_fd, const char *path, uid_t uid, gid_t gid, size_t max, wc_text *t)
 {
         struct stat st;
-        _cleanup_close_ int fd = open_regular(root_fd, path, 0, 0, &st);
+        _cleanup_close_ int fd = open_regular(root_fd, path, uid, gid, &st);
 
         if (fd < 0)
                 return fd;

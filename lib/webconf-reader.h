@@ -56,11 +56,12 @@ int wc_enter(wc_reader *r, const char *path, const char *from, unsigned line, wc
 void wc_leave(wc_reader *r, wc_text *t);
 
 /*
- * The regular file path inside root_fd, at most max bytes: 0 with *t's
+ * The regular file path inside root_fd that uid/gid may read (uid 0: any),
+ * at most max bytes: 0 with *t's
  * buf and len (caller frees buf), -EFBIG, -EISDIR, -EINVAL (not a
- * regular file: never opened), -ENOMEM, other -errno.
+ * regular file: never opened), -EACCES, -ENOMEM, other -errno.
  */
-int wc_read_file(int root_fd, const char *path, size_t max, wc_text *t);
+int wc_read_file(int root_fd, const char *path, uid_t uid, gid_t gid, size_t max, wc_text *t);
 
 /* Whether s holds a glob character (* ? [). */
 bool wc_is_glob(const char *s);

@@ -174,8 +174,10 @@ int sa_webconf_read(const sa_webconf_owner *o, uint16_t port, sa_webconf **ret)
                 argc = n;
         }
         e = wc_reader_init(&r, o->root_fd, o->kind, "", port);
-        r.uid = o->uid;
-        r.gid = o->gid;
+        if (e == 0) {
+                r.uid = r.res->uid = o->uid;
+                r.gid = r.res->gid = o->gid;
+        }
         if (e == 0 && o->kind == SA_WEBCONF_NGINX)
                 e = read_nginx(&r, argv, argc);
         else if (e == 0)

@@ -79,6 +79,8 @@ typedef struct sa_webconf {
         size_t errors_dropped;  /* beyond SA_WEBCONF_ERRORS_MAX */
         size_t n_files;         /* files read */
         size_t n_names;         /* names kept, over all virtual servers */
+        uid_t uid;              /* the server's ids the files were read with */
+        gid_t gid;
 } sa_webconf;
 
 /* Frees r and all it holds. Accepts NULL; returns NULL. */
@@ -141,11 +143,14 @@ int sa_webconf_parse_nginx(const char *buf, size_t len, uint16_t port, sa_webcon
 int sa_webconf_parse_apache(const char *buf, size_t len, uint16_t port, sa_webconf **ret);
 
 /*
- * The first PEM certificate of path (absolute, inside root_fd) as DER
+ * The first PEM certificate of path (absolute, inside root_fd), read with
+ * the server's ids (a result's uid and gid; uid 0 reads all), as DER
  * bytes: 0 with *ret_der (caller frees) and *ret_len; -EFBIG (over
- * SA_WEBCONF_CERT_MAX), -ENOMSG (no certificate in it), -ENOMEM, other
+ * SA_WEBCONF_CERT_MAX), -EINVAL (not a regular file), -EACCES (not
+ * readable by those ids), -ENOMSG (no certificate in it), -ENOMEM, other
  * -errno of opening or reading it. Nothing is left set on failure.
  */
-int sa_webconf_cert_der(int root_fd, const char *path, unsigned char **ret_der, size_t *ret_len);
+int sa_webconf_cert_der(int root_fd, uid_t uid, gid_t gid, const char *path,
+                        unsigned char **ret_der, size_t *ret_len);
 
 #endif

@@ -8,7 +8,8 @@
  *                                 config PATH | vhost FILE:LINE [default] | addr A |
  *                                 name N [wildcard] | cert P [unresolved] | key P [unresolved] |
  *                                 error FILE:LINE: WHY
- *   sa-webconf --cert PID PATH    the SHA-256 of PATH's first certificate (DER), read in PID's root
+ *   sa-webconf --cert PID PATH    the SHA-256 of PATH's first certificate (DER), read in PID's
+ *                                 root with its ids
  *
  * Exit 0, or 1 with the error on stderr.
  */
@@ -23,9 +24,11 @@
 
 #include "webconf.h"
 
+/* The certificate read with the ids its server's config was read with. */
 static int print_cert(const char *pid, const char *path)
 {
         unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+        sa_webconf *r = NULL;
         unsigned mdlen = 0;
         char root[64];
         size_t len;
@@ -37,7 +40,10 @@ static int print_cert(const char *pid, const char *path)
                 fprintf(stderr, "sa-webconf: %s: %s\n", root, strerror(errno));
                 return 1;
         }
-        e = sa_webconf_cert_der(fd, path, &der, &len);
+        e = sa_webconf_read_pid("/proc", atoi(pid), 0, &r);
+        if (e == 0)
+                e = sa_webconf_cert_der(fd, r->uid, r->gid, path, &der, &len);
+        sa_webconf_free(r);
         close(fd);
         if (e < 0) {
                 fprintf(stderr, "sa-webconf: %s: %s\n", path, strerror(-e));

@@ -539,7 +539,7 @@ START_TEST(cert_der)
                 return;
         }
         fd = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        ck_assert_int_eq(sa_webconf_cert_der(fd, "/conf/c.pem", &der, &len), 0);
+        ck_assert_int_eq(sa_webconf_cert_der(fd, 0, 0, "/conf/c.pem", &der, &len), 0);
         {
                 char path[600], want[4096];
                 FILE *f;
@@ -554,8 +554,13 @@ START_TEST(cert_der)
                 ck_assert_int_eq(memcmp(der, want, n), 0);
         }
         free(der);
-        ck_assert_int_eq(sa_webconf_cert_der(fd, "/conf/k.pem", &der, &len), -ENOMSG);
-        ck_assert_int_eq(sa_webconf_cert_der(fd, "/conf/none.pem", &der, &len), -ENOENT);
+        ck_assert_int_eq(sa_webconf_cert_der(fd, 0, 0, "/conf/k.pem", &der, &len), -ENOMSG);
+        ck_assert_int_eq(sa_webconf_cert_der(fd, 0, 0, "/conf/none.pem", &der, &len), -ENOENT);
+        /* 0600 root: refused to uid 1000, and nothing is set. */
+        der = NULL;
+        ck_assert_int_eq(sa_webconf_cert_der(fd, 1000, 1000, "/conf/k.pem", &der, &len), -EACCES);
+        ck_assert_ptr_null(der);
+        ck_assert_int_eq(sa_webconf_cert_der(fd, 0, 0, "/conf", &der, &len), -EISDIR);
         close(fd);
 }
 END_TEST
