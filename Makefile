@@ -162,6 +162,14 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
 
+# sa-webconf drives lib/webconf*.c, which is under test: linked with the
+# library and built with its sanitizers.
+LIB_SAN := $(SAN)
+$(BUILD)/tests/helpers/sa-webconf: override SAN = $(LIB_SAN)
+$(BUILD)/tests/helpers/sa-webconf: tests/helpers/sa-webconf.c $(LIBSA)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBSA) $(PKG_LIBS)
+
 # Installs missing Debian packages (quick when all are present).
 deps:
 	$(Q)scripts/install-deps.sh
