@@ -285,3 +285,30 @@ test_provenance_usrmerge_and_diversion() {
         prov_all '.package.reason | test("diverted")' "the reason says diverted"
         alive "$merged" || fail "the first server exited"
 }
+
+# The first list after the daemon's start, while its job hashes 6 images
+# of its own (6.8 MB each), shows every owner's verdict: it waits for the
+# job (5 s at most) instead of answering "not checked".
+test_provenance_list_waits_for_the_job() {
+        need_cmd jq ss dpkg-query
+        pick_python
+        local i out
+        for i in 1 2 3 4 5 6; do
+                cp "$PY" "$SA_IT_DIR/httpd$i" || fail "copy $PY"
+                printf '%s' "$i" >> "$SA_IT_DIR/httpd$i"    # another image each: hashed each
+                start_py "$SA_IT_DIR/httpd$i" "800$i"
+        done
+        write_config "Ports=all"
+        start_daemon
+        run_cap OUT sa list --json
+        [ "$OUT_rc" == 0 ] || fail "list: exit $OUT_rc: $OUT_err"
+        for i in 1 2 3 4 5 6; do
+                out=$(prov_owners "$OUT" "800$i")
+                [ -n "$out" ] || fail "no owner of 800$i/tcp"
+                assert_json "$out" '.package.status == "not_packaged" and (.exe_sha256 | length) == 64' \
+                        "800$i: the verdict in the first answer"
+        done
+        status_json
+        note "status.provenance: $(jq -c .provenance <<<"$STATUS")"
+        assert_json "$STATUS" '.provenance.waits_timed_out == 0' "no wait ran out of time"
+}
