@@ -2,9 +2,9 @@
 /*
  * The owners' provenance in the daemon (provenance.h): one job at a time
  * on a thread (lib: sa_scanner_provenance_start/finish), its end on the
- * loop through an eventfd; verdicts that are new or changed make the
- * freshness engine describe the holders again, so the snapshot installed
- * carries them and the monitor compares it like any other change.
+ * loop through an eventfd; verdicts that are new or changed are given to
+ * the snapshot's owners in place (no refresh: two stats per owner) and
+ * the monitor looks at it again (manager_snapshot_amended).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -109,10 +109,12 @@ static int on_job_done(sd_event_source *src, int fd, uint32_t revents, void *use
         bool again = p->pending, recheck = p->pending_recheck;
 
         p->pending = p->pending_recheck = false;
-        /* New verdicts: the holders described again, the snapshot installed
-         * with them (which starts the next job if owners still lack one). */
-        if (r > 0 && manager_ensure_fresh(p->m, NULL) < 0)
-                log_debug("Refresh after the provenance job failed");
+        /* New verdicts: given to the snapshot's owners, which the monitor
+         * then looks at again (a changed verdict, violations that need one). */
+        if (r > 0 && p->m->snapshot && sa_scanner_provenance_attach(p->m->scanner, p->m->snapshot) >= 0)
+                manager_snapshot_amended(p->m);
+        if (sa_snapshot_provenance_missing(p->m->snapshot))
+                again = true;           /* owners new since the job began */
         if (again || recheck)
                 job_start(p, recheck);
         answer_waiters(p, false);
