@@ -20,8 +20,10 @@ BPF_PKGS = $(if $(filter 1,$(BPF)),libbpf)
 MULTIARCH = $(or $(shell gcc -print-multiarch 2>/dev/null),$(shell $(CC) -dumpmachine))
 
 # Evaluated lazily: `make check` installs packages before the sub-make needs them.
-# libcrypto: EVP MD5 and SHA-256 of running executables (lib/exeimage.c).
-PKGS        = libnl-3.0 libsystemd jansson inih libcap libcrypto $(BPF_PKGS)
+# libcrypto: EVP MD5 and SHA-256 of running executables (lib/exeimage.c);
+# libssl: the TLS probe's handshakes (lib/tlshandshake.c), in the
+# sockaudit-tlsprobe helper only: the static CLI never links it.
+PKGS        = libnl-3.0 libsystemd jansson inih libcap libssl libcrypto $(BPF_PKGS)
 PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # The CLI is a static PIE: a warm `who` is mostly process start-up, and
@@ -82,13 +84,15 @@ LIBD     := $(BUILD)/libsockauditd.a
 LIBCLI   := $(BUILD)/libsockaudit-cli.a
 DAEMON   := $(BUILD)/sockauditd
 CLI      := $(BUILD)/sockaudit
+# The TLS probe's helper, exec'd by the probe's child (docs/SECURITY.md#the-tls-probe).
+TLSPROBE := $(BUILD)/sockaudit-tlsprobe
 UNIT     := $(BUILD)/tests/unit-tests
 
 .PHONY: all tests deps check check-unit check-integration run asan valgrind \
         install uninstall clean help
 .DEFAULT_GOAL := all
 
-all: $(LIBSA) $(DAEMON) $(CLI)
+all: $(LIBSA) $(DAEMON) $(CLI) $(TLSPROBE)
 
 tests: all $(UNIT) $(HELPERS)
 
@@ -125,6 +129,10 @@ $(CLI): $(BUILD)/cli/main.o $(CLI_STATIC_OBJ) $(LIBCLI) $(LIBSA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CLI_LIBS)
 
+$(TLSPROBE): $(BUILD)/libexec/sockaudit-tlsprobe.o $(LIBSA)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
 # One Check runner; suites are collected from `Suite *NAME_suite(void)` lines.
 $(BUILD)/tests/suites.h: $(UNIT_SRC)
 	@mkdir -p $(@D)
@@ -153,6 +161,14 @@ $(BUILD)/tests/helpers/%: override SAN =
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
+
+# sa-webconf drives lib/webconf*.c, which is under test: linked with the
+# library and built with its sanitizers.
+LIB_SAN := $(SAN)
+$(BUILD)/tests/helpers/sa-webconf: override SAN = $(LIB_SAN)
+$(BUILD)/tests/helpers/sa-webconf: tests/helpers/sa-webconf.c $(LIBSA)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBSA) $(PKG_LIBS)
 
 # Installs missing Debian packages (quick when all are present).
 deps:
@@ -192,6 +208,8 @@ install: all
 	    $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
 	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/sockauditd
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/sockaudit
+	install -d $(DESTDIR)$(PREFIX)/libexec/sockaudit
+	install -m 0755 $(TLSPROBE) $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe
 	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
 	install -m 0644 lib/include/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
 	install -d $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSUSERSDIR)
@@ -204,6 +222,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/sockauditd $(DESTDIR)$(PREFIX)/bin/sockaudit \
+	    $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe \
 	    $(DESTDIR)$(PREFIX)/lib/libsockaudit.a $(DESTDIR)$(PREFIX)/include/sockaudit.h \
 	    $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.socket \
 	    $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog $(DESTDIR)$(SYSUSERSDIR)/sockaudit.conf
@@ -242,6 +261,7 @@ help:
 	@echo "  BENCH_SIZES   bench: PROCSxFDS per round ($(BENCH_SIZES))"
 	@echo "  FUZZ_SECONDS  fuzz: seconds per target, 0: replay the corpus only ($(FUZZ_SECONDS))"
 	@echo "  VG_PATTERN    valgrind: regex of the integration tests to run ($(or $(VG_PATTERN),all))"
+	@echo "  VG_EXCLUDE    valgrind: regex of the integration tests left out (the floods and churns)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -280,10 +300,14 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBD) $(LIBCLI) $(
 # fails its test). Those daemons use /proc, not eBPF: libbpf parsing the
 # kernel's BTF under valgrind takes seconds per start (the eBPF fd walk is
 # checked under valgrind by the unit suite). VG_PATTERN limits the
-# integration tests (a run.sh regex). Check runs no timer without fork
+# integration tests (a run.sh regex); VG_EXCLUDE leaves out the floods and
+# churns, whose point is volume and timing: under valgrind they only take
+# minutes, their code paths are run there by the smaller tests, and ASan
+# runs them in full. Check runs no timer without fork
 # (CK_FORK=no): the unit run has no per-test time limit to scale.
 VG_BUILD   ?= build-valgrind
 VG_PATTERN ?=
+VG_EXCLUDE ?= hostile_refresh_(no_read|both|flood)|hostile_churn_(netns|flap)|hostile_clients_flood|hostile_memory_forked_argv|load_many_clients|apache_graceful_restarts
 VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
               --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
               --track-fds=no --num-callers=30 --suppressions=$(CURDIR)/tests/valgrind.supp \
@@ -291,7 +315,7 @@ VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indi
 valgrind: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=$(VG_BUILD) OPT="-O1 -g" tests
 	$(Q)CK_FORK=no $(VALGRIND) $(VG_BUILD)/tests/unit-tests
-	$(Q)BUILD=$(VG_BUILD) SA_IT_STAGE_SLOW=$(VG_SLOW) \
+	$(Q)BUILD=$(VG_BUILD) SA_IT_STAGE_SLOW=$(VG_SLOW) SA_IT_EXCLUDE='$(VG_EXCLUDE)' \
 	    SA_IT_DAEMON_WRAPPER="env SOCKAUDITD_EBPF=0 $(VALGRIND) --log-file=%q{SA_IT_DIR}/valgrind.%p.log" \
 	    tests/integration/run.sh '$(VG_PATTERN)'
 

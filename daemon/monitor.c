@@ -176,6 +176,14 @@ static int emit_event(monitor *m, event_type t, const struct timespec *when, con
         return emit_built(m, t, ev, event_journal_entry(t, l, before, reason));
 }
 
+/* A policy violation: its kind in the event, its MESSAGE_ID and owner's package in the journal. */
+static int emit_violation(monitor *m, const struct timespec *when, const violation *v)
+{
+        _cleanup_json_ json_t *ev = event_violation_to_json(when, v);
+
+        return emit_built(m, EVENT_POLICY_VIOLATION, ev, event_violation_journal_entry(v));
+}
+
 /* The flapping key of a listener: where, and its first holder's program ("" without one). */
 static flap_key flap_key_of(const sa_listener *l)
 {
@@ -295,7 +303,7 @@ static int track_violations(monitor *m, const sa_snapshot *snap, const policy *p
                 }
                 /* Not reported (no event could be built): tried again after the next scan. */
                 if (!active_has(m->active, m->n_active, k) &&
-                    emit_event(m, EVENT_POLICY_VIOLATION, &snap->taken, v[i].listener, NULL, v[i].reason) < 0) {
+                    emit_violation(m, &snap->taken, &v[i]) < 0) {
                         free(k);
                         continue;
                 }
@@ -812,9 +820,9 @@ json_t *monitor_check(const sa_snapshot *snap, const policy *p)
                 }
                 if (k) {
                         keys[nk++] = k;
-                        o = json_pack("{s:o, s:s}", "listener",
+                        o = json_pack("{s:o, s:s, s:s}", "listener",
                                       sa_listener_to_json_limited(v[i].listener, &violation_limits),
-                                      "reason", v[i].reason);
+                                      "reason", v[i].reason, "violation", violation_kind_name(v[i].kind));
                 }
                 if (json_array_append_new(out, o) < 0) {
                         json_decref(out);

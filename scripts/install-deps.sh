@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="gcc make pkg-config libc6-dev
 libnl-3-dev libssl-dev libsystemd-dev libjansson-dev libinih-dev libcap-dev check
-iproute2 jq util-linux procps passwd systemd netbase
+iproute2 jq util-linux procps passwd systemd netbase openssl ca-certificates
 debootstrap debian-archive-keyring systemd-container
 clang libclang-rt-14-dev valgrind python3
 libbpf-dev
