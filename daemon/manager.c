@@ -192,6 +192,14 @@ void manager_install(manager *m, sa_snapshot *snap)
         provenance_installed(m->provenance);
 }
 
+void manager_snapshot_amended(manager *m)
+{
+        /* Nothing came or went: the monitor sees changed verdicts and their violations. */
+        monitor_update(m->monitor, m->snapshot, m->snapshot, &m->config->policy);
+        monitor_timer_arm(m);
+        m->snapshot_gen++;      /* cached replies show the old records */
+}
+
 void manager_count_scan(manager *m, int r)
 {
         if (r < 0) {

@@ -120,6 +120,13 @@ json_t *manager_freshness_to_json(manager *m);
 void manager_install(manager *m, sa_snapshot *snap);
 
 /*
+ * The snapshot's records changed in place (owners' provenance verdicts
+ * given: daemon/provenance.c): the monitor looks at it again, cached
+ * replies are dropped.
+ */
+void manager_snapshot_amended(manager *m);
+
+/*
  * A full scan ended with r (0, or -errno with snap NULL): counted, logged
  * (failures rate-limited) and, on success, snap installed; the next resync
  * is scheduled from now.

@@ -2,9 +2,9 @@
 /*
  * The owners' provenance in the daemon (provenance.h): one job at a time
  * on a thread (lib: sa_scanner_provenance_start/finish), its end on the
- * loop through an eventfd; verdicts that are new or changed make the
- * freshness engine describe the holders again, so the snapshot installed
- * carries them and the monitor compares it like any other change.
+ * loop through an eventfd; verdicts that are new or changed are given to
+ * the snapshot's owners in place (no refresh: two stats per owner) and
+ * the monitor looks at it again (manager_snapshot_amended).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -50,19 +50,46 @@ static request unpack(uint64_t t)
         };
 }
 
-/* Every waiting question answered from the snapshot as it is now. */
-static void answer_waiters(provenance *p)
+/* Whether an owner of a listener passing f has no verdict. */
+static bool missing_for(const sa_snapshot *snap, const sa_filter *f)
 {
-        for (size_t i = 0; i < p->n_waits; i++) {
-                request req = unpack(p->waits[i]);
+        for (size_t i = 0; snap && i < snap->n_listeners; i++) {
+                const sa_listener *l = &snap->listeners[i];
 
+                if (!sa_listener_match(l, f))
+                        continue;
+                for (size_t k = 0; k < l->n_holders; k++)
+                        if (!l->holders[k].proc->provenance && !l->holders[k].proc->incomplete)
+                                return true;
+        }
+        return false;
+}
+
+/*
+ * The waiting questions answered from the snapshot as it is now: all, or
+ * (all false) those up to the first whose owners are still being checked
+ * by a running job (a ticket answers every one below it: the rest wait
+ * for that job, or for the timer).
+ */
+static void answer_waiters(provenance *p, bool all)
+{
+        size_t i = 0;
+
+        for (; i < p->n_waits; i++) {
+                request req = unpack(p->waits[i]);
+                sa_filter f = { .port = req.port, .protos = req.protos };
+
+                if (!all && p->job && missing_for(p->m->snapshot, &f))
+                        break;
                 p->waited += commands_answer_listeners(p->m, PROVENANCE_WAIT_KIND, p->waits[i], &req);
         }
         /* Those whose client has not read enough wait for the next end (or the timer). */
-        if (control_deferred_count(p->m->control, PROVENANCE_WAIT_KIND, UINT64_MAX) == 0) {
-                p->n_waits = 0;
-                sd_event_source_set_enabled(p->wait_timer, SD_EVENT_OFF);
+        if (i > 0 && control_deferred_count(p->m->control, PROVENANCE_WAIT_KIND, p->waits[i - 1]) == 0) {
+                memmove(p->waits, p->waits + i, (p->n_waits - i) * sizeof *p->waits);
+                p->n_waits -= i;
         }
+        if (p->n_waits == 0)
+                sd_event_source_set_enabled(p->wait_timer, SD_EVENT_OFF);
 }
 
 static int on_job_done(sd_event_source *src, int fd, uint32_t revents, void *userdata)
@@ -79,12 +106,18 @@ static int on_job_done(sd_event_source *src, int fd, uint32_t revents, void *use
                 log_warning_errno(r, "Provenance job failed: %m");
         } else
                 p->last_job_error = 0;
-        /* New verdicts: the holders described again, the snapshot installed with them. */
-        if (r > 0 && manager_ensure_fresh(p->m, NULL) < 0)
-                log_debug("Refresh after the provenance job failed");
-        answer_waiters(p);
-        if (p->pending || p->pending_recheck)
-                job_start(p, p->pending_recheck);
+        bool again = p->pending, recheck = p->pending_recheck;
+
+        p->pending = p->pending_recheck = false;
+        /* New verdicts: given to the snapshot's owners, which the monitor
+         * then looks at again (a changed verdict, violations that need one). */
+        if (r > 0 && p->m->snapshot && sa_scanner_provenance_attach(p->m->scanner, p->m->snapshot) >= 0)
+                manager_snapshot_amended(p->m);
+        if (sa_snapshot_provenance_missing(p->m->snapshot))
+                again = true;           /* owners new since the job began */
+        if (again || recheck)
+                job_start(p, recheck);
+        answer_waiters(p, false);
         return 0;
 }
 
@@ -124,7 +157,7 @@ static int on_wait_timer(sd_event_source *s, uint64_t usec, void *userdata)
         provenance *p = userdata;
 
         p->wait_timeouts++;
-        answer_waiters(p);
+        answer_waiters(p, true);
         return 0;
 }
 
@@ -136,21 +169,6 @@ static int on_recheck_timer(sd_event_source *s, uint64_t usec, void *userdata)
         sd_event_source_set_time(s, now_usec(CLOCK_MONOTONIC) + freshness_resync_interval(p->m->freshness));
         sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         return 0;
-}
-
-/* Whether an owner of a listener passing f has no verdict. */
-static bool missing_for(const sa_snapshot *snap, const sa_filter *f)
-{
-        for (size_t i = 0; i < snap->n_listeners; i++) {
-                const sa_listener *l = &snap->listeners[i];
-
-                if (!sa_listener_match(l, f))
-                        continue;
-                for (size_t k = 0; k < l->n_holders; k++)
-                        if (!l->holders[k].proc->provenance && !l->holders[k].proc->incomplete)
-                                return true;
-        }
-        return false;
 }
 
 bool provenance_hold_check(provenance *p)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -228,6 +229,30 @@ static mode_t dir_mode_in_root(const char *proc_root, pid_t pid, const char *pat
         return st.st_mode;
 }
 
+/*
+ * Whether fd's file lives where a read may block for ever, at the will of
+ * whoever serves it: FUSE (any user can mount one and run a program from
+ * it) or a network filesystem. Such an image is not read (-EREMOTE).
+ */
+static bool on_remote_fs(int fd)
+{
+        static const unsigned long remote[] = {
+                0x65735546,     /* FUSE_SUPER_MAGIC */
+                0x6969,         /* NFS_SUPER_MAGIC */
+                0xff534d42,     /* CIFS_SUPER_MAGIC */
+                0xfe534d42,     /* SMB2_SUPER_MAGIC */
+                0x517b,         /* SMB_SUPER_MAGIC */
+        };
+        struct statfs sf;
+
+        if (fstatfs(fd, &sf) < 0)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(remote); i++)
+                if ((unsigned long) sf.f_type == remote[i])
+                        return true;
+        return false;
+}
+
 /* The link text of PROC_ROOT/PID/exe into img->path, " (deleted)" stripped. */
 static void read_link(const char *exe, sa_exeimage *img)
 {
@@ -298,6 +323,8 @@ static int image_read(sa_execache *cache, const char *proc_root, pid_t pid, bool
         img->cached = cache && cache_get(cache, &k, quick, img);
         if (!img->cached && quick)
                 return -EAGAIN;
+        if (!img->cached && on_remote_fs(fd))
+                return -EREMOTE;
         if (!img->cached) {
                 r = hash_fd(fd, (uint64_t) img->st.st_size, img);
                 if (r < 0)

@@ -55,7 +55,8 @@ void sa_execache_counts(sa_execache *c, uint64_t *ret_hits, uint64_t *ret_misses
  * directory checked through PROC_ROOT/PID/root with lib/rootpath.c).
  * 0 with *ret filled; -ESRCH/-ENOENT (gone, or a kernel thread), -EACCES,
  * -EAGAIN (the link changed while it was opened: an exec; ask again),
- * -EFBIG, -EIO (libcrypto failed), -ENOMEM. ret is large (~4.5 KiB).
+ * -EFBIG, -EREMOTE (on FUSE or a network filesystem, whose reads may
+ * block for ever: not read), -EIO (libcrypto failed), -ENOMEM. ret is large (~4.5 KiB).
  */
 int sa_exeimage_read(sa_execache *cache, const char *proc_root, pid_t pid, sa_exeimage *ret);
 

@@ -103,6 +103,11 @@ static void decide_md5(const sa_prov_facts *f, sa_provenance *p)
 void sa_provenance_decide(const sa_prov_facts *f, sa_provenance *p)
 {
         memset(p, 0, sizeof *p);
+        if (f->image_error == -EREMOTE) {
+                say(p, SA_PROV_UNVERIFIABLE, "the running image is on FUSE or a network filesystem: "
+                    "not read, as its reads may block for ever");
+                return;
+        }
         if (f->image_error < 0 || !f->image) {
                 p->location = SA_EXE_NORMAL;
                 say(p, SA_PROV_UNVERIFIABLE, "cannot read the running image: %s",

@@ -265,10 +265,24 @@ int sa_scanner_provenance_finish(sa_scanner *s, sa_prov_job *j)
                         changed++;
         }
         s->prov_stats.jobs++;
-        if (changed > 0)
-                s->details_dirty = true;        /* the next refresh describes the holders again */
         sa_prov_job_cancel(j);
         return r < 0 ? r : changed;
+}
+
+int sa_scanner_provenance_attach(sa_scanner *s, sa_snapshot *snap)
+{
+        sa_join j = { .proc_root = s->proc_root, .prov = s->prov ? s : NULL };
+        int n = 0;
+
+        for (size_t i = 0; snap && i < snap->n_procs; i++) {
+                sa_process *p = snap->procs[i];
+
+                if (p->provenance || p->incomplete)
+                        continue;
+                sa_join_provenance(&j, p);
+                n += p->provenance != NULL;
+        }
+        return n;
 }
 
 void sa_scanner_provenance_stats(sa_scanner *s, sa_provenance_stats *ret)

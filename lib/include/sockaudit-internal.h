@@ -154,14 +154,18 @@ void sa_verify_job_cancel(sa_verify_job *j);
  * thread (sa_provenance_read: /proc and the dpkg database only, never the
  * index); -ENODATA when there is nothing to do. Its eventfd is readable
  * when the thread is done; finish (on the scanner's thread) keeps the
- * verdicts and returns how many are new or changed: then the next refresh
- * describes the holders again, so the snapshot it makes carries them.
+ * verdicts and returns how many are new or changed. Snapshots made from
+ * then on carry them; sa_scanner_provenance_attach() gives them to the
+ * processes of one made before (those without a verdict whose image has
+ * one now: two stats each), on the scanner's thread, and returns how many
+ * it gave.
  */
 #define SA_PROVJOB_MAX 4096
 typedef struct sa_prov_job sa_prov_job;
 int sa_scanner_provenance_start(sa_scanner *s, const sa_snapshot *snap, bool recheck, sa_prov_job **ret);
 int sa_prov_job_fd(const sa_prov_job *j);
 int sa_scanner_provenance_finish(sa_scanner *s, sa_prov_job *j);
+int sa_scanner_provenance_attach(sa_scanner *s, sa_snapshot *snap);
 void sa_prov_job_cancel(sa_prov_job *j);
 /* Whether some process of snap has no verdict yet. */
 bool sa_snapshot_provenance_missing(const sa_snapshot *snap);

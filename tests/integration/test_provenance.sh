@@ -4,7 +4,8 @@
 # exe_sha256 and exe_location, from the daemon and --direct, in JSON and in
 # the table's NOTE (compact and full replies), on real programs: Debian's
 # nginx, a modified copy bind-mounted over it, an interpreter copied to
-# /tmp, a deleted image, a packaged file replaced while it runs.
+# /tmp, a deleted image, a packaged file replaced while it runs, and the
+# usrmerge alias and a diversion through a fixture dpkg database.
 
 # prov_owners JSON PORT: one line per owner of tcp PORT in this namespace:
 # its provenance members as compact JSON.
@@ -20,7 +21,9 @@ prov_query() {
         query_both "$@"
         D_PROV=$(prov_owners "$D_JSON" "$1")
         X_PROV=$(prov_owners "$X_JSON" "$1")
-        [ -n "$D_PROV" ] && [ -n "$X_PROV" ] || fail "no owner of $1/tcp (daemon: '$D_PROV', direct: '$X_PROV')"
+        if [ -z "$D_PROV" ] || [ -z "$X_PROV" ]; then
+                fail "no owner of $1/tcp (daemon: '$D_PROV', direct: '$X_PROV')"
+        fi
         printf 'daemon owners:\n%s\ndirect owners:\n%s\n' "$D_PROV" "$X_PROV" >&2
 }
 
@@ -144,6 +147,7 @@ b[i] = ord('N')
 open(sys.argv[2], 'wb').write(b)
 EOF
         chmod 755 "$mod"
+        # shellcheck disable=SC2016  # expanded by that sh, not here
         start_nginx unshare -m --propagation private sh -c \
                 'mount --bind "$0" /usr/sbin/nginx && exec "$@"' "$mod"
         start_daemon
@@ -157,7 +161,9 @@ EOF
 # pick_python: a Debian-packaged python3 (the interpreter copied below).
 pick_python() {
         PY=$(readlink -f /usr/bin/python3 2>/dev/null)
-        [ -x "$PY" ] && dpkg-query -S "$PY" >/dev/null 2>&1 || skip "no packaged /usr/bin/python3"
+        if [ ! -x "$PY" ] || ! dpkg-query -S "$PY" >/dev/null 2>&1; then
+                skip "no packaged /usr/bin/python3"
+        fi
 }
 
 # start_py EXE PORT: EXE (a python) serving http on PORT in the namespace.
@@ -233,7 +239,8 @@ test_provenance_replaced_while_running() {
                 "verified against the fixture"
         local changed
         changed=$(mon_get .monitor.events.owner_changed)
-        cp "$PY" "$bin.new" && mv "$bin.new" "$bin" || fail "replace $bin"
+        cp "$PY" "$bin.new" || fail "copy $PY"
+        mv "$bin.new" "$bin" || fail "replace $bin"
         run_cap RS sa refresh
         [ "$RS_rc" == 0 ] || fail "refresh: exit $RS_rc: $RS_err"
         prov_query 443
@@ -242,4 +249,66 @@ test_provenance_replaced_while_running() {
         prov_all '.package.status == "deleted" and .package.name == "sa-fixture"' "deleted after the replacement"
         prov_all '.package.reason | test("needs restart")' "the needs-restart words"
         prov_table 443 "deleted" "the old image has no link left: deleted"
+}
+
+# Through a fixture database (DpkgAdminDir=): the usrmerge alias (the
+# package records /bin/NAME, the process runs /usr/bin/NAME) and a
+# diversion (the file at the diversion's "to" is checked against the
+# package that ships "from"). Unit tests cover both on fixtures
+# (check_dpkg); this is the same through the daemon and --direct.
+test_provenance_usrmerge_and_diversion() {
+        need_cmd jq ss dpkg-query md5sum
+        pick_python
+        [[ "$PY" == /usr/bin/* ]] || skip "python3 is not under /usr/bin here ($PY)"
+        [ -L /bin ] || skip "/bin is not a symlink to usr/bin (no usrmerge here)"
+        local db=$SA_IT_DIR/dpkg name=${PY##*/} orig=$SA_IT_DIR/opt/httpd
+        mkdir -p "$db/info" "$SA_IT_DIR/opt"
+        cp "$PY" "$orig.real" || fail "copy $PY"
+        printf 'Package: sa-merged\nStatus: install ok installed\nArchitecture: all\nVersion: 2\n\n' > "$db/status"
+        printf 'Package: sa-diverted\nStatus: install ok installed\nArchitecture: all\nVersion: 3\n\n' >> "$db/status"
+        printf '/.\n/bin\n/bin/%s\n' "$name" > "$db/info/sa-merged.list"
+        printf '%s  bin/%s\n' "$(md5sum < "$PY" | cut -d' ' -f1)" "$name" > "$db/info/sa-merged.md5sums"
+        printf '/.\n%s\n' "$orig" > "$db/info/sa-diverted.list"
+        printf '%s  %s\n' "$(md5sum < "$PY" | cut -d' ' -f1)" "${orig#/}" > "$db/info/sa-diverted.md5sums"
+        printf '%s\n%s\n:\n' "$orig" "$orig.real" > "$db/diversions"
+        start_py "$PY" 443
+        local merged=$PY_PID
+        start_py "$orig.real" 8443
+        write_config "DpkgAdminDir=$db" "Ports=443 8443"
+        start_daemon
+        export SOCKAUDIT_DPKG_ADMINDIR=$db
+        prov_query 443
+        prov_all '.package.status == "verified" and .package.name == "sa-merged" and .package.version == "2"' \
+                "verified through the usrmerge alias"
+        prov_query 8443
+        prov_all '.package.status == "verified" and .package.name == "sa-diverted"' "verified through the diversion"
+        prov_all '.package.reason | test("diverted")' "the reason says diverted"
+        alive "$merged" || fail "the first server exited"
+}
+
+# The first list after the daemon's start, while its job hashes 6 images
+# of its own (6.8 MB each), shows every owner's verdict: it waits for the
+# job (5 s at most) instead of answering "not checked".
+test_provenance_list_waits_for_the_job() {
+        need_cmd jq ss dpkg-query
+        pick_python
+        local i out
+        for i in 1 2 3 4 5 6; do
+                cp "$PY" "$SA_IT_DIR/httpd$i" || fail "copy $PY"
+                printf '%s' "$i" >> "$SA_IT_DIR/httpd$i"    # another image each: hashed each
+                start_py "$SA_IT_DIR/httpd$i" "800$i"
+        done
+        write_config "Ports=all"
+        start_daemon
+        run_cap OUT sa list --json
+        [ "$OUT_rc" == 0 ] || fail "list: exit $OUT_rc: $OUT_err"
+        for i in 1 2 3 4 5 6; do
+                out=$(prov_owners "$OUT" "800$i")
+                [ -n "$out" ] || fail "no owner of 800$i/tcp"
+                assert_json "$out" '.package.status == "not_packaged" and (.exe_sha256 | length) == 64' \
+                        "800$i: the verdict in the first answer"
+        done
+        status_json
+        note "status.provenance: $(jq -c .provenance <<<"$STATUS")"
+        assert_json "$STATUS" '.provenance.waits_timed_out == 0' "no wait ran out of time"
 }

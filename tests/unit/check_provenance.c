@@ -86,6 +86,11 @@ START_TEST(decide_each_status)
         ck_assert_int_eq(p.status, SA_PROV_UNVERIFIABLE);
         ck_assert_str_eq(p.exe_sha256, "");
 
+        /* On FUSE or NFS: not read (a read could block the job for ever). */
+        p = decide((sa_prov_facts) { .image_error = -EREMOTE });
+        ck_assert_int_eq(p.status, SA_PROV_UNVERIFIABLE);
+        ck_assert_ptr_nonnull(strstr(p.reason, "FUSE"));
+
         p = decide((sa_prov_facts) { .other_root = true });
         ck_assert_int_eq(p.status, SA_PROV_UNVERIFIABLE);
 }
