@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sockaudit tls PORT: the TCP listeners on PORT (from the daemon, or a
- * --direct scan), each probed by this command (lib/include/tlsprobe.h),
- * a few at once; the listener records with their `tls` object, or a table
- * of what each serves. The daemon does not probe yet: the listeners are
- * its, the probes are this process's (docs/CLI.md#tls).
+ * --direct scan), each probed by this command (cli/tlsrun.c), a few at
+ * once, with the names and certificate files of its owners' configs; the
+ * listener records with their `tls` object, or a table of what each
+ * serves (a STALE mark where the file on disk is not what is served).
+ * The daemon does not probe yet: the listeners are its, the probes are
+ * this process's (docs/CLI.md#tls).
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
 /*
  * The names a listener's TLS probe asks for and the certificate files it
  * compares with what is served, from the owners' web server configs
- * (tlsplan.h, docs/TLS.md#served-vs-on-disk).
+ * (tlsplan.h, docs/TLS.md#names-asked-for-and-served-vs-on-disk).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the TLS probe of one listener asks for, and what it compares the
- * answer with (lib/tlsplan.c; docs/TLS.md#served-vs-on-disk): the owners'
+ * answer with (lib/tlsplan.c; docs/TLS.md#names-asked-for-and-served-vs-on-disk): the owners'
  * web server configs (lib/webconf*.c) give the names to ask for (SNI) and
  * the certificate files each TLS virtual server on the port names; after
  * the probe, each file is read from its owner's root with the server's
