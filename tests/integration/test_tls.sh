@@ -8,6 +8,8 @@
 
 # shellcheck source=webserver.sh
 . "${BASH_SOURCE[0]%/*}/webserver.sh"
+# shellcheck source=records.sh
+. "${BASH_SOURCE[0]%/*}/records.sh"
 
 # mk_cert NAME KEYOPT DAYS SUBJ SAN: NAME.key and NAME.pem, self-signed.
 mk_cert() {
@@ -375,6 +377,16 @@ test_tls_nginx_served_vs_on_disk() {
         assert_eq 0 "$TAB_rc" "tls table exit code"
         assert_eq 1 "$(grep -c 'STALE: renewed on disk, reload' <<<"$TAB")" "STALE rows in the table"
         assert_contains "$(grep STALE <<<"$TAB")" b.sa-test.example "the STALE row"
+        # Every field is documented (config, stale_on_disk; explain carries the same record).
+        RECORDS_MAP=$(records_map "$ROOT/docs/RECORDS.md")
+        : > "$SA_IT_DIR/records.out"
+        printf '%s\n' "$TLS" > stale.json
+        records_check "tls 443 --json" query-reply stale.json
+        "$SA" explain 443 --direct --netns "$SA_IT_NS" --json > explain.json || fail "explain --json"
+        assert_eq false "$(jq '.listeners[0].listener.tls.certificates[] | select(.sni == "b.sa-test.example") | .config.matches' explain.json)" \
+                "explain --json: b's config.matches"
+        records_check "explain 443 --direct --json" explain-reply explain.json
+        assert_eq "" "$(grep '^MISSING' "$SA_IT_DIR/records.out")" "fields missing from docs/RECORDS.md"
         run_cap EXP "$SA" explain 443 --direct --netns "$SA_IT_NS"
         assert_eq 0 "$EXP_rc" "explain exit code"
         assert_contains "$EXP" "TLS (TCP only; QUIC is not probed): ok, versions TLSv1.2 TLSv1.3" "explain"
