@@ -378,6 +378,7 @@ test_tls_nginx_served_vs_on_disk() {
         assert_eq 1 "$(grep -c 'STALE: renewed on disk, reload' <<<"$TAB")" "STALE rows in the table"
         assert_contains "$(grep STALE <<<"$TAB")" b.sa-test.example "the STALE row"
         # Every field is documented (config, stale_on_disk; explain carries the same record).
+        # shellcheck disable=SC2034  # read by records_check
         RECORDS_MAP=$(records_map "$ROOT/docs/RECORDS.md")
         : > "$SA_IT_DIR/records.out"
         printf '%s\n' "$TLS" > stale.json
