@@ -87,7 +87,7 @@ static bool same_server(const sa_tls_plan *p, const sa_webconf *r, int root_fd)
 static int add_owner(sa_tls_plan *p, const char *proc_root, pid_t pid, uint16_t port)
 {
         sa_webconf *r = NULL;
-        char path[64], why[128];
+        char path[4096], why[128];
         int e, root_fd;
 
         e = sa_webconf_read_pid(proc_root, pid, port, &r);
@@ -270,7 +270,7 @@ static int set_config(compare_ctx *cx, json_t *c, const sa_webconf_vhost *v, con
         if (matches || old)
                 return 0;
         return json_array_append_new(cx->stale,
-                                     json_pack("{s:O, s:s, s:s, s:s}", "sni", json_object_get(c, "sni"),
+                                     json_pack("{s:O, s:s, s:s, s:s}", "sni", json_object_get(c, "sni") ?: json_null(),
                                                "file", f->path, "served_sha256", served ? served : "",
                                                "on_disk_sha256", f->sha256)) < 0 ? -ENOMEM : 0;
 }

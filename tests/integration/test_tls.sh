@@ -337,6 +337,7 @@ test_tls_nginx_served_vs_on_disk() {
         b_sha=$(file_sha256 "$d/certs/b.pem")
 
         tls_json 443
+        note "tls 443 --direct: $TLS_ms ms"
         assert_eq ok "$(jq -r .status <<<"$TLS_tls")" "status"
         assert_eq '["TLSv1.2","TLSv1.3"]' "$(jq -c .versions <<<"$TLS_tls")" "versions"
         assert_eq 2 "$(jq '.certificates | length' <<<"$TLS_tls")" "distinct certificates"
