@@ -21,7 +21,8 @@ MULTIARCH = $(or $(shell gcc -print-multiarch 2>/dev/null),$(shell $(CC) -dumpma
 
 # Evaluated lazily: `make check` installs packages before the sub-make needs them.
 # libcrypto: EVP MD5 and SHA-256 of running executables (lib/exeimage.c).
-PKGS        = libnl-3.0 libsystemd jansson inih libcap libcrypto $(BPF_PKGS)
+# libnftnl, libmnl: nftables rulesets read over netlink (lib/nftread.c).
+PKGS        = libnl-3.0 libsystemd jansson inih libcap libcrypto libnftnl libmnl $(BPF_PKGS)
 PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # The CLI is a static PIE: a warm `who` is mostly process start-up, and
@@ -153,6 +154,11 @@ $(BUILD)/tests/helpers/%: override SAN =
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
+
+# sa-nfteval runs the library's ruleset evaluator: it links the library.
+$(BUILD)/tests/helpers/sa-nfteval: tests/helpers/sa-nfteval.c $(LIBSA)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBSA) $(PKG_LIBS)
 
 # Installs missing Debian packages (quick when all are present).
 deps:
