@@ -414,6 +414,17 @@ static int add_set(sa_nft_ruleset *rs, const struct nlmsghdr *nlh, char *err, si
         return 0;
 }
 
+/* A u32 attribute of an element, 0 when absent (libnftnl's getter would read NULL). */
+static uint32_t elem_u32(struct nftnl_set_elem *el, uint16_t attr)
+{
+        uint32_t n = 0, v = 0;
+        const void *p = nftnl_set_elem_get(el, attr, &n);
+
+        if (p && n == sizeof(v))
+                memcpy(&v, p, sizeof(v));
+        return v;
+}
+
 /* One element of s into the set's array. */
 static int add_elem(sa_nft_ruleset *rs, sa_nft_set *ns, struct nftnl_set_elem *el)
 {
@@ -431,7 +442,7 @@ static int add_elem(sa_nft_ruleset *rs, sa_nft_set *ns, struct nftnl_set_elem *e
         memset(ne, 0, sizeof(*ne));
         ns->elem_count++;
         rs->elem_total++;
-        ne->flags = nftnl_set_elem_get_u32(el, NFTNL_SET_ELEM_FLAGS);
+        ne->flags = elem_u32(el, NFTNL_SET_ELEM_FLAGS);
         p = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &n);
         if (p) {
                 if (n > SA_NFT_DATA_MAX)
@@ -451,7 +462,7 @@ static int add_elem(sa_nft_ruleset *rs, sa_nft_set *ns, struct nftnl_set_elem *e
                         return -EBADMSG;
                 memcpy(ne->data, p, n);
         }
-        ne->verdict = (int32_t) nftnl_set_elem_get_u32(el, NFTNL_SET_ELEM_VERDICT);
+        ne->verdict = (int32_t) elem_u32(el, NFTNL_SET_ELEM_VERDICT);
         p = nftnl_set_elem_get_str(el, NFTNL_SET_ELEM_CHAIN);
         if (p) {
                 ne->chain = strndup(p, SA_NFT_NAME_MAX);
@@ -486,7 +497,8 @@ static int add_elems(sa_nft_ruleset *rs, const struct nlmsghdr *nlh, char *err, 
                 r = -ENOMEM;
                 goto out;
         }
-        for (el = nftnl_set_elems_iter_cur(it); el && r >= 0; el = nftnl_set_elems_iter_next(it))
+        /* _next() returns the current element, then moves on */
+        while (r >= 0 && (el = nftnl_set_elems_iter_next(it)))
                 r = add_elem(rs, &rs->sets[si], el);
         if (r == -E2BIG)
                 fail(err, errlen, r, "more than %u set elements", SA_NFT_ELEMS_MAX);

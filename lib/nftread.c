@@ -74,7 +74,7 @@ static int dump(struct mnl_socket *nl, uint16_t type, struct nftnl_set *set, str
         ssize_t n;
         int r;
 
-        nlh = nftnl_nlmsg_build_hdr(tx, type, NFPROTO_UNSPEC,
+        nlh = nftnl_nlmsg_build_hdr(tx, type, set ? (uint16_t) nftnl_set_get_u32(set, NFTNL_SET_FAMILY) : NFPROTO_UNSPEC,
                                     type == NFT_MSG_GETGEN ? NLM_F_ACK : NLM_F_DUMP, myseq);
         if (set)
                 nftnl_set_elems_nlmsg_build_payload(nlh, set);
@@ -233,24 +233,45 @@ static void *reader_main(void *arg)
         return NULL;
 }
 
-int sa_nft_read(int netns_fd, sa_nft_ruleset **ret_rs, char *err, size_t errlen)
+/* Runs the reader thread; rd->r and rd->err say how it went. */
+static int run_reader(struct reader *rd, char *err, size_t errlen)
 {
-        struct reader rd = { .netns_fd = netns_fd };
-        sa_nft_ruleset *rs;
         pthread_t t;
-        int r;
+        int r = pthread_create(&t, NULL, reader_main, rd);
 
-        r = pthread_create(&t, NULL, reader_main, &rd);
         if (r) {
                 snprintf(err, errlen, "thread: %s", strerror(r));
                 return -r;
         }
         pthread_join(t, NULL);
-        if (rd.r < 0) {
-                snprintf(err, errlen, "%s", rd.err);
-                free(rd.buf.data);
-                return rd.r;
+        if (rd->r < 0) {
+                snprintf(err, errlen, "%s", rd->err);
+                free(rd->buf.data);
+                rd->buf.data = NULL;
         }
+        return rd->r;
+}
+
+int sa_nft_read_bytes(int netns_fd, void **ret_buf, size_t *ret_len, char *err, size_t errlen)
+{
+        struct reader rd = { .netns_fd = netns_fd };
+        int r = run_reader(&rd, err, errlen);
+
+        if (r < 0)
+                return r;
+        *ret_buf = rd.buf.data;
+        *ret_len = rd.buf.len;
+        return 0;
+}
+
+int sa_nft_read(int netns_fd, sa_nft_ruleset **ret_rs, char *err, size_t errlen)
+{
+        struct reader rd = { .netns_fd = netns_fd };
+        sa_nft_ruleset *rs;
+        int r = run_reader(&rd, err, errlen);
+
+        if (r < 0)
+                return r;
         rs = calloc(1, sizeof(*rs));
         if (!rs) {
                 free(rd.buf.data);

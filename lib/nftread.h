@@ -42,4 +42,7 @@ int sa_nft_finish(sa_nft_ruleset *rs);
  */
 int sa_nft_read(int netns_fd, sa_nft_ruleset **ret_rs, char *err, size_t errlen);
 
+/* The dumps' bytes as sa_nft_read() decodes them (seeds for the fuzz target); caller frees. */
+int sa_nft_read_bytes(int netns_fd, void **ret_buf, size_t *ret_len, char *err, size_t errlen);
+
 #endif
