@@ -39,7 +39,7 @@ typedef struct ev {
         const sa_nft_packet *pkt;
         uint8_t nh[40], nh_t[40], th[20], th_t[20];
         unsigned nh_len, th_len;
-        uint8_t d[SA_NFT_WORDS * 4], taint[SA_NFT_WORDS];
+        uint8_t d[SA_NFT_WORDS * 4], taint[SA_NFT_WORDS * 4];   /* taint per byte */
         sa_nft_regsrc src;
         int32_t verdict;
         const char *vchain;
@@ -145,8 +145,12 @@ static void build_packet(ev *e)
                 th[13] = 0x02, tt[13] = 0;      /* SYN */
 }
 
-/* Writes len bytes (taint t) into the register dreg; false if out of the file. */
-static bool reg_write(ev *e, uint8_t dreg, const uint8_t *v, unsigned len, uint8_t t)
+/*
+ * Writes len bytes into the register dreg, with a taint per byte (tb) or
+ * one for all (t); the rest of the last word is a known 0. False if out
+ * of the register file.
+ */
+static bool reg_write_t(ev *e, uint8_t dreg, const uint8_t *v, unsigned len, const uint8_t *tb, uint8_t t)
 {
         int w = sa_nft_reg_word(dreg);
         unsigned words = (len + 3) / 4;
@@ -157,8 +161,23 @@ static bool reg_write(ev *e, uint8_t dreg, const uint8_t *v, unsigned len, uint8
         }
         memset(e->d + w * 4, 0, words * 4);
         memcpy(e->d + w * 4, v, len);
-        memset(e->taint + w, t, words);
+        memset(e->taint + w * 4, 0, words * 4);
+        if (tb)
+                memcpy(e->taint + w * 4, tb, len);
+        else
+                memset(e->taint + w * 4, t, len);
         return true;
+}
+
+static bool reg_write(ev *e, uint8_t dreg, const uint8_t *v, unsigned len, uint8_t t)
+{
+        return reg_write_t(e, dreg, v, len, NULL, t);
+}
+
+/* The taint of each of the len register bytes at sreg (checked by reg_read first). */
+static const uint8_t *reg_taint(const ev *e, uint8_t sreg)
+{
+        return e->taint + sa_nft_reg_word(sreg) * 4;
 }
 
 /* The register bytes at sreg for len bytes, and the union of their taint. */
@@ -171,8 +190,8 @@ static const uint8_t *reg_read(ev *e, uint8_t sreg, unsigned len, uint8_t *ret_t
                 unknown(e, "a register out of range");
                 return NULL;
         }
-        for (unsigned i = 0; i < (len + 3) / 4; i++)
-                t |= e->taint[w + i];
+        for (unsigned i = 0; i < len; i++)
+                t |= e->taint[w * 4 + i];
         *ret_taint = t;
         return e->d + w * 4;
 }
@@ -180,7 +199,6 @@ static const uint8_t *reg_read(ev *e, uint8_t sreg, unsigned len, uint8_t *ret_t
 static bool eval_payload(ev *e, const sa_nft_expr *x)
 {
         const uint8_t *hdr, *ht;
-        uint8_t t = 0;
         unsigned hl;
 
         if (!x->dreg) {
@@ -201,9 +219,7 @@ static bool eval_payload(ev *e, const sa_nft_expr *x)
                 unknown(e, "a match on the packet's payload (@th,%u,%u)", x->b * 8, x->len * 8u);
                 return false;
         }
-        for (unsigned i = 0; i < x->len; i++)
-                t |= ht[x->b + i];
-        return reg_write(e, x->dreg, hdr + x->b, x->len, t);
+        return reg_write_t(e, x->dreg, hdr + x->b, x->len, ht + x->b, 0);
 }
 
 static bool eval_meta(ev *e, const sa_nft_expr *x)
@@ -347,19 +363,31 @@ static bool eval_compare(ev *e, const sa_nft_expr *x)
                 unknown(e, "\"%s\" depends on a packet field not modelled", text);
                 return false;
         }
+        if (t && x->kind == SA_NFT_X_CMP && (x->op == NFT_CMP_EQ || x->op == NFT_CMP_NEQ)) {
+                const uint8_t *tb = reg_taint(e, x->sreg);
+
+                for (unsigned i = 0; i < x->len; i++)
+                        if (!tb[i] && s[i] != x->data[i])
+                                return x->op == NFT_CMP_NEQ;    /* the known bytes decide */
+        }
         return t ? source_decision(e, x) : compare(x, s);
 }
 
 static bool eval_bitwise(ev *e, const sa_nft_expr *x)
 {
-        uint8_t t, out[SA_NFT_DATA_MAX];
+        uint8_t t, out[SA_NFT_DATA_MAX], ot[SA_NFT_DATA_MAX];
         const uint8_t *s = reg_read(e, x->sreg, x->len, &t);
 
         if (!s)
                 return false;
         if (x->op == NFT_BITWISE_BOOL) {
-                for (unsigned i = 0; i < x->len; i++)
+                const uint8_t *tb = reg_taint(e, x->sreg);
+
+                for (unsigned i = 0; i < x->len; i++) {
                         out[i] = (uint8_t) ((s[i] & x->data[i]) ^ x->data2[i]);
+                        ot[i] = x->data[i] ? tb[i] : 0;         /* masked out: known */
+                }
+                return reg_write_t(e, x->dreg, out, x->len, ot, 0);
         } else {
                 uint32_t shift, w;
 
@@ -439,15 +467,15 @@ static int set_find(const sa_nft_set *s, const uint8_t *k)
         return found;
 }
 
-/* Could element el match a key whose words tainted (taint per word) are unknown? */
+/* Could element el match a key whose tainted bytes (wt) are unknown? */
 static bool elem_possible(const sa_nft_set *s, const sa_nft_elem *el, const uint8_t *k, const uint8_t *wt)
 {
         if (el->flags & NFT_SET_ELEM_INTERVAL_END)
                 return false;
         if (el->has_key_end || (s->flags & NFT_SET_INTERVAL))
                 return true;            /* ranges: left to the condition */
-        for (unsigned w = 0; w * 4 < s->key_len; w++)
-                if (!wt[w] && memcmp(el->key + w * 4, k + w * 4, 4) != 0)
+        for (unsigned i = 0; i < s->key_len; i++)
+                if (!wt[i] && el->key[i] != k[i])
                         return false;
         return true;
 }
@@ -467,7 +495,7 @@ static bool eval_lookup(ev *e, const sa_nft_expr *x)
         int si = sa_nft_find_set(e->rs, e->table, x->chain ? x->chain : "");
         const sa_nft_set *s;
         const uint8_t *k;
-        uint8_t t, wt[SA_NFT_DATA_MAX / 4];
+        uint8_t t, wt[SA_NFT_DATA_MAX];
         char text[SA_NFT_TEXT_MAX], key[SA_NFT_TEXT_MAX];
         int cand[MAP_CANDIDATES_MAX], nc = 0, w0;
         unsigned o;
@@ -502,8 +530,7 @@ static bool eval_lookup(ev *e, const sa_nft_expr *x)
                 return source_decision(e, x);
         /* a map keyed on the source: one option per element that may match, and none */
         w0 = sa_nft_reg_word(x->sreg);
-        for (unsigned w = 0; w * 4 < s->key_len && w < sizeof(wt); w++)
-                wt[w] = e->taint[w0 + w];
+        memcpy(wt, e->taint + w0 * 4, s->key_len);
         for (uint32_t i = 0; i < s->elem_count; i++)
                 if (elem_possible(s, &s->elems[i], k, wt)) {
                         if (nc == MAP_CANDIDATES_MAX) {

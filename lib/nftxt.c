@@ -109,7 +109,7 @@ static int match_conntrack(const sa_nft_expr *x, sa_nft_xt_out *o)
         } else {
                 return unknown(o, "match", x);
         }
-        if (flags & ~(unsigned) XT_CONNTRACK_STATE)
+        if (flags & ~(unsigned) (XT_CONNTRACK_STATE | XT_CONNTRACK_STATE_ALIAS))
                 return unknown(o, "conntrack match beyond --ctstate in", x);
         if (!(flags & XT_CONNTRACK_STATE))
                 return SA_NFT_XT_MATCH;

@@ -6,6 +6,8 @@
  *
  *   sa-nfteval --netns NAME|PATH --iface IF [--from ADDR] --to ADDR
  *              --proto tcp|udp --port N
+ *   sa-nfteval --netns NAME|PATH --batch  < lines "ID IFACE FROM|- TO PROTO PORT"
+ *              (the ruleset read once; prints "ID JSON" per line)
  *   sa-nfteval --netns NAME|PATH --dump FILE     (the raw dumps, a fuzz seed)
  *
  * Exit 0 with the JSON, 2 on bad arguments, 1 when the ruleset can't be read.
@@ -17,6 +19,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,31 +87,86 @@ static json_t *path_json(const sa_nft_path *p)
         return o;
 }
 
+/* pkt from the case's words; false on a bad address. */
+static bool make_packet(sa_nft_packet *pkt, const char *iface, const char *from, const char *to,
+                        const char *proto, const char *port)
+{
+        memset(pkt, 0, sizeof(*pkt));
+        snprintf(pkt->iifname, sizeof(pkt->iifname), "%s", iface);
+        pkt->l4proto = strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+        pkt->dport = (uint16_t) strtoul(port, NULL, 10);
+        pkt->family = strchr(to, ':') ? AF_INET6 : AF_INET;
+        pkt->saddr_known = from && strcmp(from, "-") != 0;
+        pkt->iif = if_nametoindex(iface);       /* in the namespace: main() moved there */
+        return inet_pton(pkt->family, to, pkt->daddr) == 1
+               && (!pkt->saddr_known || inet_pton(pkt->family, from, pkt->saddr) == 1) && pkt->dport;
+}
+
+/* The verdict JSON of pkt, one line on stdout after prefix. */
+static void print_verdict(const sa_nft_ruleset *rs, const sa_nft_packet *pkt, const char *prefix,
+                          sa_nft_result *res)
+{
+        json_t *o, *paths;
+
+        sa_nft_evaluate(rs, pkt, res);
+        o = path_json(&res->paths[0]);
+        json_object_set_new(o, "verdict", json_string(sa_nft_verdict_name(res->verdict)));
+        paths = json_array();
+        for (unsigned i = 0; i < res->path_count; i++)
+                json_array_append_new(paths, path_json(&res->paths[i]));
+        json_object_set_new(o, "paths", paths);
+        fputs(prefix, stdout);
+        json_dumpf(o, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(o);
+}
+
+/* --batch: a case per line of stdin. */
+static int batch(const sa_nft_ruleset *rs, sa_nft_result *res)
+{
+        char line[512], id[64], iface[32], from[64], to[64], proto[8], port[8], prefix[80];
+        sa_nft_packet pkt;
+
+        while (fgets(line, sizeof(line), stdin)) {
+                if (sscanf(line, "%63s %31s %63s %63s %7s %7s", id, iface, from, to, proto, port) != 6)
+                        continue;
+                if (!make_packet(&pkt, iface, from, to, proto, port)) {
+                        printf("%s {\"error\":\"bad case\"}\n", id);
+                        continue;
+                }
+                snprintf(prefix, sizeof(prefix), "%s ", id);
+                print_verdict(rs, &pkt, prefix, res);
+        }
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
                 { "netns", required_argument, NULL, 'n' }, { "iface", required_argument, NULL, 'i' },
                 { "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
                 { "proto", required_argument, NULL, 'p' }, { "port", required_argument, NULL, 'P' },
-                { "dump", required_argument, NULL, 'd' }, { 0 },
+                { "dump", required_argument, NULL, 'd' }, { "batch", no_argument, NULL, 'b' }, { 0 },
         };
-        const char *ns = NULL, *from = NULL, *to = NULL, *dump = NULL;
-        sa_nft_packet pkt = { .l4proto = IPPROTO_TCP };
+        const char *ns = NULL, *from = NULL, *to = NULL, *dump = NULL, *iface = NULL, *proto = "tcp",
+                   *port = NULL;
+        sa_nft_packet pkt;
         sa_nft_ruleset *rs = NULL;
         sa_nft_result *res;
         char err[256] = "";
-        json_t *o, *paths;
+        bool many = false;
         int c, nsfd, r;
 
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 switch (c) {
                 case 'n': ns = optarg; break;
-                case 'i': snprintf(pkt.iifname, sizeof(pkt.iifname), "%s", optarg); break;
+                case 'i': iface = optarg; break;
                 case 'f': from = optarg; break;
                 case 't': to = optarg; break;
-                case 'p': pkt.l4proto = strcmp(optarg, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP; break;
-                case 'P': pkt.dport = (uint16_t) strtoul(optarg, NULL, 10); break;
+                case 'p': proto = optarg; break;
+                case 'P': port = optarg; break;
                 case 'd': dump = optarg; break;
+                case 'b': many = true; break;
                 default: return usage();
                 }
         }
@@ -121,36 +179,29 @@ int main(int argc, char **argv)
         }
         if (dump)
                 return dump_to(nsfd, dump);
-        if (!to || !pkt.dport || !pkt.iifname[0])
+        if (!many && (!to || !port || !iface))
                 return usage();
-        pkt.family = strchr(to, ':') ? AF_INET6 : AF_INET;
-        if (inet_pton(pkt.family, to, pkt.daddr) != 1
-            || (from && inet_pton(pkt.family, from, pkt.saddr) != 1)) {
-                fprintf(stderr, "sa-nfteval: bad address\n");
-                return 2;
-        }
-        pkt.saddr_known = from != NULL;
         r = sa_nft_read(nsfd, &rs, err, sizeof(err));
         if (r < 0) {
                 fprintf(stderr, "sa-nfteval: %s\n", err);
                 return 1;
         }
-        /* the interface's index, as the namespace numbers it (this tool may move) */
-        if (setns(nsfd, CLONE_NEWNET) == 0)
-                pkt.iif = if_nametoindex(pkt.iifname);
+        /* interface indexes as the namespace numbers them (this tool may move) */
+        if (setns(nsfd, CLONE_NEWNET) < 0) {
+                fprintf(stderr, "sa-nfteval: setns: %s\n", strerror(errno));
+                return 1;
+        }
         res = calloc(1, sizeof(*res));
         if (!res)
                 return 1;
-        sa_nft_evaluate(rs, &pkt, res);
-        o = path_json(&res->paths[0]);
-        json_object_set_new(o, "verdict", json_string(sa_nft_verdict_name(res->verdict)));
-        paths = json_array();
-        for (unsigned i = 0; i < res->path_count; i++)
-                json_array_append_new(paths, path_json(&res->paths[i]));
-        json_object_set_new(o, "paths", paths);
-        json_dumpf(o, stdout, JSON_COMPACT);
-        putchar('\n');
-        json_decref(o);
+        if (many) {
+                batch(rs, res);
+        } else if (!make_packet(&pkt, iface, from, to, proto, port)) {
+                fprintf(stderr, "sa-nfteval: bad address or port\n");
+                return 2;
+        } else {
+                print_verdict(rs, &pkt, "", res);
+        }
         free(res);
         sa_nft_ruleset_free(rs);
         close(nsfd);
