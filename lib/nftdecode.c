@@ -514,15 +514,25 @@ out:
 
 int sa_nft_decode(sa_nft_ruleset *rs, const void *buf, size_t len, char *err, size_t errlen)
 {
-        const struct nlmsghdr *nlh = buf;
-        int rem = len > (size_t) SA_NFT_DUMP_MAX ? (int) SA_NFT_DUMP_MAX : (int) len;
+        bool unchecked = false;
+        size_t off = 0;
         int r = 0;
 
-        for (; r >= 0 && mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+        if (len > SA_NFT_DUMP_MAX)
+                return fail(err, errlen, -E2BIG, "more than %u bytes of dumps", SA_NFT_DUMP_MAX);
+        /* by size_t offsets: mnl_nlmsg_ok() takes a negative (int) nlmsg_len as fitting */
+        while (r >= 0 && len - off >= NLMSG_HDRLEN) {
+                const struct nlmsghdr *nlh = (const struct nlmsghdr *) ((const char *) buf + off);
+
+                if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > len - off)
+                        return fail(err, errlen, -EBADMSG, "a message longer than the buffer");
+                off += NLMSG_ALIGN(nlh->nlmsg_len) < len - off ? NLMSG_ALIGN(nlh->nlmsg_len) : len - off;
                 if ((nlh->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES)
                         continue;
                 if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct nfgenmsg)))
                         return fail(err, errlen, -EBADMSG, "a message shorter than its header");
+                if (sa_nft_check_msg(nlh, &unchecked) < 0)
+                        return fail(err, errlen, -EBADMSG, "a message with attributes libnftnl would refuse");
                 switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
                 case NFT_MSG_NEWTABLE:   r = add_table(rs, nlh, err, errlen); break;
                 case NFT_MSG_NEWCHAIN:   r = add_chain(rs, nlh, err, errlen); break;

@@ -11,7 +11,10 @@
 #ifndef SA_NFTREAD_H
 #define SA_NFTREAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include <linux/netlink.h>
 
 #include "nftir.h"
 
@@ -27,6 +30,15 @@
  * partial but freeable.
  */
 int sa_nft_decode(sa_nft_ruleset *rs, const void *buf, size_t len, char *err, size_t errlen);
+
+/*
+ * The attributes of one nf_tables message against what libnftnl's parsers
+ * expect (lib/nftattr.c): libnftnl exit()s on an integer attribute of the
+ * wrong size. 0, or -EBADMSG; *ret_unchecked is set when the message holds
+ * an expression whose attributes are not in the tables (passed on as the
+ * kernel sent them). sa_nft_decode() checks every message with it.
+ */
+int sa_nft_check_msg(const struct nlmsghdr *nlh, bool *ret_unchecked);
 
 /* Orders rules by chain and set elements by key: call once after the last decode. */
 int sa_nft_finish(sa_nft_ruleset *rs);
