@@ -199,7 +199,7 @@ static int check_one(const uint8_t *v, size_t n, const shape *s, struct walk *w)
                 }
                 return r;
         }
-        case K_NONE:
+        case K_NONE: case K_BIN:
                 return 0;
         default:
                 return -EBADMSG;        /* not allowed here */
