@@ -169,27 +169,34 @@ static uint32_t u32(const struct nftnl_expr *e, uint16_t attr)
         return nftnl_expr_is_set(e, attr) ? nftnl_expr_get_u32(e, attr) : 0;
 }
 
-/* One expression into x (zeroed by the caller); -EBADMSG, -ENOMEM. */
-static int decode_expr(const struct nftnl_expr *e, sa_nft_expr *x)
+/* An xtables compat match or target: its name, revision and info bytes (copied). */
+static int decode_xt(const struct nftnl_expr *e, sa_nft_expr *x, bool mt)
 {
-        const char *name = STR(nftnl_expr_get_str, e, NFTNL_EXPR_NAME);
+        uint32_t il = 0;
+        const void *info = nftnl_expr_get(e, mt ? NFTNL_EXPR_MT_INFO : NFTNL_EXPR_TG_INFO, &il);
+
+        x->kind = mt ? SA_NFT_X_MATCH : SA_NFT_X_TARGET;
+        snprintf(x->name, sizeof(x->name), "%s",
+                 STR(nftnl_expr_get_str, e, mt ? NFTNL_EXPR_MT_NAME : NFTNL_EXPR_TG_NAME));
+        x->a = u32(e, mt ? NFTNL_EXPR_MT_REV : NFTNL_EXPR_TG_REV);
+        if (info && il > SA_NFT_XTINFO_MAX)
+                return -EBADMSG;
+        if (info && il) {
+                x->info = malloc(il);
+                if (!x->info)
+                        return -ENOMEM;
+                memcpy(x->info, info, il);
+                x->info_len = il;
+        }
+        return 0;
+}
+
+/* cmp, bitwise, range: the expressions that carry data; the data's length, or -EBADMSG. */
+static int decode_data_expr(const struct nftnl_expr *e, const char *name, sa_nft_expr *x)
+{
         int n = 0, m = 0;
 
-        snprintf(x->name, sizeof(x->name), "%s", name);
-        if (strcmp(name, "payload") == 0) {
-                x->kind = SA_NFT_X_PAYLOAD;
-                x->dreg = reg(e, NFTNL_EXPR_PAYLOAD_DREG);
-                x->sreg = reg(e, NFTNL_EXPR_PAYLOAD_SREG);
-                x->a = u32(e, NFTNL_EXPR_PAYLOAD_BASE);
-                x->b = u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
-                x->len = (uint8_t) (u32(e, NFTNL_EXPR_PAYLOAD_LEN) > SA_NFT_DATA_MAX
-                                    ? 0 : u32(e, NFTNL_EXPR_PAYLOAD_LEN));
-        } else if (strcmp(name, "meta") == 0) {
-                x->kind = SA_NFT_X_META;
-                x->a = u32(e, NFTNL_EXPR_META_KEY);
-                x->dreg = reg(e, NFTNL_EXPR_META_DREG);
-                x->sreg = reg(e, NFTNL_EXPR_META_SREG);
-        } else if (strcmp(name, "cmp") == 0) {
+        if (strcmp(name, "cmp") == 0) {
                 x->kind = SA_NFT_X_CMP;
                 x->sreg = reg(e, NFTNL_EXPR_CMP_SREG);
                 x->op = (uint8_t) u32(e, NFTNL_EXPR_CMP_OP);
@@ -207,6 +214,40 @@ static int decode_expr(const struct nftnl_expr *e, sa_nft_expr *x)
                 } else {
                         m = copy_data(e, NFTNL_EXPR_BITWISE_DATA, x->data);
                 }
+        } else {
+                x->kind = SA_NFT_X_RANGE;
+                x->sreg = reg(e, NFTNL_EXPR_RANGE_SREG);
+                x->op = (uint8_t) u32(e, NFTNL_EXPR_RANGE_OP);
+                n = copy_data(e, NFTNL_EXPR_RANGE_FROM_DATA, x->data);
+                m = copy_data(e, NFTNL_EXPR_RANGE_TO_DATA, x->data2);
+        }
+        return n < 0 || m < 0 || n > SA_NFT_DATA_MAX ? -EBADMSG : n;
+}
+
+/* One expression into x (zeroed by the caller); -EBADMSG, -ENOMEM. */
+static int decode_expr(const struct nftnl_expr *e, sa_nft_expr *x)
+{
+        const char *name = STR(nftnl_expr_get_str, e, NFTNL_EXPR_NAME);
+        int n = 0;
+
+        snprintf(x->name, sizeof(x->name), "%s", name);
+        if (strcmp(name, "payload") == 0) {
+                x->kind = SA_NFT_X_PAYLOAD;
+                x->dreg = reg(e, NFTNL_EXPR_PAYLOAD_DREG);
+                x->sreg = reg(e, NFTNL_EXPR_PAYLOAD_SREG);
+                x->a = u32(e, NFTNL_EXPR_PAYLOAD_BASE);
+                x->b = u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
+                x->len = (uint8_t) (u32(e, NFTNL_EXPR_PAYLOAD_LEN) > SA_NFT_DATA_MAX
+                                    ? 0 : u32(e, NFTNL_EXPR_PAYLOAD_LEN));
+        } else if (strcmp(name, "meta") == 0) {
+                x->kind = SA_NFT_X_META;
+                x->a = u32(e, NFTNL_EXPR_META_KEY);
+                x->dreg = reg(e, NFTNL_EXPR_META_DREG);
+                x->sreg = reg(e, NFTNL_EXPR_META_SREG);
+        } else if (strcmp(name, "cmp") == 0 || strcmp(name, "bitwise") == 0 || strcmp(name, "range") == 0) {
+                n = decode_data_expr(e, name, x);
+                if (n < 0)
+                        return n;
         } else if (strcmp(name, "byteorder") == 0) {
                 x->kind = SA_NFT_X_BYTEORDER;
                 x->sreg = reg(e, NFTNL_EXPR_BYTEORDER_SREG);
@@ -214,12 +255,6 @@ static int decode_expr(const struct nftnl_expr *e, sa_nft_expr *x)
                 x->op = (uint8_t) u32(e, NFTNL_EXPR_BYTEORDER_OP);
                 n = (int) u32(e, NFTNL_EXPR_BYTEORDER_LEN);
                 x->a = u32(e, NFTNL_EXPR_BYTEORDER_SIZE);
-        } else if (strcmp(name, "range") == 0) {
-                x->kind = SA_NFT_X_RANGE;
-                x->sreg = reg(e, NFTNL_EXPR_RANGE_SREG);
-                x->op = (uint8_t) u32(e, NFTNL_EXPR_RANGE_OP);
-                n = copy_data(e, NFTNL_EXPR_RANGE_FROM_DATA, x->data);
-                m = copy_data(e, NFTNL_EXPR_RANGE_TO_DATA, x->data2);
         } else if (strcmp(name, "lookup") == 0) {
                 x->kind = SA_NFT_X_LOOKUP;
                 x->sreg = reg(e, NFTNL_EXPR_LOOKUP_SREG);
@@ -269,32 +304,14 @@ static int decode_expr(const struct nftnl_expr *e, sa_nft_expr *x)
         } else if (strcmp(name, "masq") == 0) {
                 x->kind = SA_NFT_X_MASQ;
         } else if (strcmp(name, "match") == 0 || strcmp(name, "target") == 0) {
-                bool mt = name[0] == 'm';
-                uint32_t il = 0;
-                const void *info = nftnl_expr_get(e, mt ? NFTNL_EXPR_MT_INFO : NFTNL_EXPR_TG_INFO, &il);
-
-                x->kind = mt ? SA_NFT_X_MATCH : SA_NFT_X_TARGET;
-                snprintf(x->name, sizeof(x->name), "%s",
-                         STR(nftnl_expr_get_str, e, mt ? NFTNL_EXPR_MT_NAME : NFTNL_EXPR_TG_NAME));
-                x->a = u32(e, mt ? NFTNL_EXPR_MT_REV : NFTNL_EXPR_TG_REV);
-                if (info && il > SA_NFT_XTINFO_MAX)
-                        return -EBADMSG;
-                if (info && il) {
-                        x->info = malloc(il);
-                        if (!x->info)
-                                return -ENOMEM;
-                        memcpy(x->info, info, il);
-                        x->info_len = il;
-                }
+                return decode_xt(e, x, name[0] == 'm');
         } else {
                 x->kind = SA_NFT_X_OTHER;
         }
-        if (n < 0 || m < 0 || n > SA_NFT_DATA_MAX)
+        if (n < 0 || n > SA_NFT_DATA_MAX)
                 return -EBADMSG;
-        if (x->kind == SA_NFT_X_BITWISE || x->kind == SA_NFT_X_BYTEORDER)
-                x->len = (uint8_t) n;
-        else if (n)
-                x->len = (uint8_t) n;
+        if (n)
+                x->len = (uint8_t) n;   /* data, or bitwise/byteorder's operand length */
         return 0;
 }
 
