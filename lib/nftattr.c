@@ -118,7 +118,7 @@ static int check_expr(const uint8_t *p, size_t len, struct walk *w)
                         break;
                 p += NLA_ALIGN(a.nla_len), len -= NLA_ALIGN(a.nla_len);
         }
-        if (!name || !is_str(name, name_len))
+        if (!name || !is_str(name, name_len) || (data && data_len && data_len < NLA_HDRLEN))
                 return -EBADMSG;
         for (size_t i = 0; i < sizeof(exprs) / sizeof(exprs[0]); i++)
                 if (strcmp((const char *) name, exprs[i].name) == 0)
@@ -185,6 +185,9 @@ static int check_one(const uint8_t *v, size_t n, const shape *s, struct walk *w)
         case K_EXPR: return n == 0 || n >= NLA_HDRLEN ? check_expr(v, n, w) : -EBADMSG;
         case K_EACH: case K_LIST: case K_STRS: {
                 shape child = { s->kind == K_EACH ? K_NEST : s->kind == K_LIST ? K_EXPR : K_STR, s->sub };
+
+                if (n && n < NLA_HDRLEN)
+                        return -EBADMSG;        /* a nest libmnl refuses */
 
                 while (r >= 0 && n >= NLA_HDRLEN) {
                         struct nlattr a;

@@ -311,6 +311,15 @@ void sa_nft_render_match(const sa_nft_regsrc *src, const sa_nft_ruleset *rs, uin
         field f;
 
         out[0] = 0;
+        if (negate && ((x->kind == SA_NFT_X_LOOKUP && !x->a) || (x->kind == SA_NFT_X_CMP && x->op <= NFT_CMP_NEQ))) {
+                /* "not ip saddr != X" said as "ip saddr X" */
+                sa_nft_expr flipped = *x;
+
+                flipped.invert = !x->invert;
+                flipped.op = x->kind == SA_NFT_X_CMP ? (uint8_t) (x->op ^ 1) : x->op;
+                sa_nft_render_match(src, rs, table, &flipped, 0, out, outlen);
+                return;
+        }
         if (negate)
                 cat(out, outlen, "not ");
         if (x->kind == SA_NFT_X_LOOKUP) {

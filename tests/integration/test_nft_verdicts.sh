@@ -128,6 +128,18 @@ nft_check() {
         done < "$SA_IT_DIR/cases"
 }
 
+# nft_unknown_source PROTO PORT EXPECTED: the paths from an unknown source on
+# va, as "verdict: conditions" joined by "|", must be EXPECTED.
+nft_unknown_source() {
+        local line
+        line=$(bounded 10 "sa-nfteval, source unknown" "$NFT_EVAL" --netns "/run/netns/$NFT_NS" --iface va \
+                --to 10.15.1.1 --proto "$1" --port "$2") || fail "sa-nfteval $1 $2 failed"
+        assert_eq "$3" "$(jq -r '[.paths[] | .verdict + ": " + .conditions] | join("|")' <<<"$line")" \
+                "$1/$2 from an unknown source: its branches"
+        [[ "$3" == *"|"* ]] && assert_eq conditional "$(jq -r .verdict <<<"$line")" "$1/$2: the verdict"
+        return 0
+}
+
 # nft_verdict_report MIN: fails with the mismatches' table, or when fewer than MIN cases ran.
 nft_verdict_report() {
         note "nft verdicts: $NFT_CASES cases compared, ${#NFT_MISMATCH[@]} mismatches, $NFT_UNKNOWN unknown"
@@ -148,6 +160,13 @@ test_nft_verdicts_native() {
                 nft_load "$NFT_DIR/$f.nft"
                 nft_check "$f"
         done
+        # the source unknown: a verdict per branch, each with its conditions
+        nft_load "$NFT_DIR/02-sets.nft"
+        nft_unknown_source tcp 8080 'accept: ip saddr @trusted4|drop: ip saddr != @trusted4'
+        nft_unknown_source udp 53 'accept: ip saddr != @trusted4|reject: ip saddr @trusted4'
+        nft_unknown_source tcp 80 'accept: '
+        nft_load "$NFT_DIR/05-jumps.nft"
+        nft_unknown_source tcp 443 'accept: ip saddr 10.15.2.0/24|reject: ip saddr != 10.15.2.0/24'
         assert_eq 0 "$NFT_UNKNOWN" "unknown verdicts on rulesets with nothing unsupported"
         nft_verdict_report 100
 }
