@@ -19,7 +19,7 @@
 
 #include "nftread.h"
 
-enum kind { K_NONE, K_U8, K_U16, K_U32, K_U64, K_STR, K_BIN, K_DATA, K_NEST, K_EACH, K_LIST, K_EXPR, K_STRS, K_VAL };
+enum kind { K_NONE, K_U8, K_U16, K_U32, K_U64, K_STR, K_BIN, K_DATA, K_NEST, K_EACH, K_LIST, K_EXPR, K_STRS, K_VAL, K_FIELDS };
 
 typedef struct shape {
         uint8_t kind;
@@ -38,7 +38,8 @@ static const shape verdict[N] = { [1] = U32, [2] = STR, [3] = U32 };
 static const shape hook[N] = { [1] = U32, [2] = U32, [3] = STR, [4] = { K_STRS, NULL } };
 static const shape counters[N] = { [1] = U64, [2] = U64 };
 static const shape field[N] = { [1] = U32 };
-static const shape desc[N] = { [1] = U32, [2] = { K_EACH, field } };
+/* libnftnl 1.2.4 stores concatenation fields into a 16-entry array without a bound check */
+static const shape desc[N] = { [1] = U32, [2] = { K_FIELDS, field } };
 static const shape compat[N] = { [1] = U32, [2] = U32 };
 
 static const shape table_msg[N] = { [1] = STR, [2] = U32, [3] = U32, [4] = U64, [6] = BIN, [7] = U32 };
@@ -127,22 +128,23 @@ static int check_expr(const uint8_t *p, size_t len, struct walk *w)
         return 0;
 }
 
-/* Whether the attributes in [p, p+len) hold one of that type. */
-static bool has_attr(const uint8_t *p, size_t len, unsigned type)
+/* How many of the attributes in [p, p+len) are of that type. */
+static unsigned count_attrs(const uint8_t *p, size_t len, unsigned type)
 {
+        unsigned n = 0;
+
         while (len >= NLA_HDRLEN) {
                 struct nlattr a;
 
                 memcpy(&a, p, sizeof(a));
                 if (a.nla_len < NLA_HDRLEN || a.nla_len > len)
-                        return false;
-                if ((a.nla_type & NLA_TYPE_MASK) == type)
-                        return true;
+                        break;
+                n += (a.nla_type & NLA_TYPE_MASK) == type;
                 if ((size_t) NLA_ALIGN(a.nla_len) >= len)
                         break;
                 p += NLA_ALIGN(a.nla_len), len -= NLA_ALIGN(a.nla_len);
         }
-        return false;
+        return n;
 }
 
 static int check_one(const uint8_t *v, size_t n, const shape *s, struct walk *w)
@@ -177,14 +179,15 @@ static int check_one(const uint8_t *v, size_t n, const shape *s, struct walk *w)
                 code = ntohl(code);
                 /* libnftnl 1.2.4 reads a jump's chain from an uninitialised array when it is missing */
                 if ((code == (uint32_t) NFT_JUMP || code == (uint32_t) NFT_GOTO)
-                    && !has_attr(v + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, NFTA_VERDICT_CHAIN))
+                    && !count_attrs(v + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, NFTA_VERDICT_CHAIN))
                         return -EBADMSG;
                 return check_attrs(v + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, verdict, N, w);
         }
         case K_NEST: return n == 0 || n >= NLA_HDRLEN ? check_attrs(v, n, s->sub, N, w) : -EBADMSG;
         case K_EXPR: return n == 0 || n >= NLA_HDRLEN ? check_expr(v, n, w) : -EBADMSG;
-        case K_EACH: case K_LIST: case K_STRS: {
-                shape child = { s->kind == K_EACH ? K_NEST : s->kind == K_LIST ? K_EXPR : K_STR, s->sub };
+        case K_EACH: case K_LIST: case K_STRS: case K_FIELDS: {
+                shape child = { s->kind == K_LIST ? K_EXPR : s->kind == K_STRS ? K_STR : K_NEST, s->sub };
+                unsigned count = 0;
 
                 if (n && n < NLA_HDRLEN)
                         return -EBADMSG;        /* a nest libmnl refuses */
@@ -196,6 +199,10 @@ static int check_one(const uint8_t *v, size_t n, const shape *s, struct walk *w)
                         if (a.nla_len < NLA_HDRLEN || a.nla_len > n)
                                 return -EBADMSG;
                         r = check_one(v + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, &child, w);
+                        if (s->kind == K_FIELDS)
+                                count += count_attrs(v + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, NFTA_SET_FIELD_LEN);
+                        if (count > SA_NFT_FIELDS_MAX)
+                                return -EBADMSG;
                         if ((size_t) NLA_ALIGN(a.nla_len) >= n)
                                 break;
                         v += NLA_ALIGN(a.nla_len), n -= NLA_ALIGN(a.nla_len);
