@@ -19,14 +19,14 @@
 
 #include "nftread.h"
 
-enum kind { K_NONE, K_U8, K_U16, K_U32, K_U64, K_STR, K_BIN, K_DATA, K_NEST, K_EACH, K_LIST, K_EXPR, K_STRS, K_VAL, K_FIELDS };
+enum kind { K_NONE, K_U8, K_U16, K_U32, K_U64, K_STR, K_BIN, K_DATA, K_NEST, K_EACH, K_LIST, K_EXPR, K_STRS, K_VAL, K_FIELDS, K_REFUSE };
 
 typedef struct shape {
         uint8_t kind;
         const struct shape *sub;        /* K_NEST: its attributes; K_EACH: each child's */
 } shape;
 
-#define N 16
+#define N 20
 #define U32 { K_U32, NULL }
 #define U64 { K_U64, NULL }
 #define STR { K_STR, NULL }
@@ -51,7 +51,7 @@ static const shape rule_msg[N] = {
         [1] = STR, [2] = STR, [3] = U64, [4] = { K_LIST, NULL }, [5] = { K_NEST, compat }, [6] = U64,
         [7] = BIN, [9] = U32, [10] = U32, [11] = U32,
 };
-static const shape set_msg[N + 4] = {
+static const shape set_msg[N] = {
         [1] = STR, [2] = STR, [3] = U32, [4] = U32, [5] = U32, [6] = U32, [7] = U32, [8] = U32,
         [9] = { K_NEST, desc }, [10] = U32, [11] = U64, [12] = U32, [13] = BIN, [15] = U32, [16] = U64,
         [17] = { K_EXPR, NULL }, [18] = { K_LIST, NULL },
@@ -59,6 +59,9 @@ static const shape set_msg[N + 4] = {
 static const shape elem[N] = {
         [1] = VAL, [2] = DAT, [3] = U32, [4] = U64, [5] = U64, [6] = BIN, [7] = { K_EXPR, NULL }, [9] = STR,
         [10] = VAL, [11] = { K_LIST, NULL },
+        /* libnftnl 1.2.4 bounds an element's attribute types by NFTA_SET_MAX: past 11 it writes past its array */
+        [12] = { K_REFUSE, NULL }, [13] = { K_REFUSE, NULL }, [14] = { K_REFUSE, NULL }, [15] = { K_REFUSE, NULL },
+        [16] = { K_REFUSE, NULL }, [17] = { K_REFUSE, NULL }, [18] = { K_REFUSE, NULL }, [19] = { K_REFUSE, NULL },
 };
 static const shape elems_msg[N] = { [1] = STR, [2] = STR, [3] = { K_EACH, elem }, [4] = U32 };
 static const shape gen_msg[N] = { [1] = U32, [2] = U32, [3] = STR };
@@ -255,7 +258,7 @@ int sa_nft_check_msg(const struct nlmsghdr *nlh, bool *ret_unchecked)
         case NFT_MSG_NEWTABLE: t = table_msg; break;
         case NFT_MSG_NEWCHAIN: t = chain_msg; break;
         case NFT_MSG_NEWRULE: t = rule_msg; break;
-        case NFT_MSG_NEWSET: t = set_msg, tn = N + 4; break;
+        case NFT_MSG_NEWSET: t = set_msg; break;
         case NFT_MSG_NEWSETELEM: t = elems_msg; break;
         case NFT_MSG_NEWGEN: t = gen_msg; break;
         default: return 0;
