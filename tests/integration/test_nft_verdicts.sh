@@ -199,6 +199,17 @@ test_nft_verdicts_iptables() {
         in_ns iptables-nft-restore "$NFT_DIR/12-ufw.rules" || fail "iptables-nft-restore failed"
         in_ns ip6tables-nft-restore "$NFT_DIR/12-ufw.rules6" || fail "ip6tables-nft-restore failed"
         nft_check 12-ufw
-        in_ns nft list ruleset | grep -q 'xt match' || note "iptables-nft wrote no compat match here"
+        grep -q 'xt match' "$SA_IT_DIR/ours" || fail "no verdict named an xtables compat match"
         nft_verdict_report 20
+}
+
+# Legacy iptables tables in the namespace: nf_tables does not show them, so
+# every verdict is unknown, naming them.
+test_nft_verdicts_legacy() {
+        nft_topology
+        need_cmd iptables-legacy
+        in_ns iptables-legacy -A INPUT -p tcp --dport 1 -j DROP || skip "iptables-legacy cannot add a rule here"
+        nft_unknown_source tcp 22 'unknown: '
+        assert_contains "$("$NFT_EVAL" --netns "/run/netns/$NFT_NS" --iface va --to 10.15.1.1 --proto tcp --port 22)" \
+                'legacy iptables tables are loaded (ip:filter)' "the reason"
 }
