@@ -555,27 +555,33 @@ static bool eval_lookup(ev *e, const sa_nft_expr *x)
         return true;
 }
 
-/* DNAT, redirect: the destination port changes for the chains after it. */
-static void eval_nat(ev *e, const sa_nft_expr *x, const sa_nft_rule *r)
+/* A destination NAT in prerouting: port (0: unchanged) for the chains after it, rule r as `via`. */
+static void dnat_to(ev *e, uint16_t port, const sa_nft_rule *r)
 {
-        uint8_t t;
-
         e->verdict = NF_ACCEPT;
-        if (x->kind == SA_NFT_X_NAT && x->a != NFT_NAT_DNAT)
-                return;
         if (!e->prerouting)
                 return;
-        if (x->sreg2) {
-                const uint8_t *p = reg_read(e, x->sreg2, 2, &t);
-
-                if (!p)
-                        return;
-                e->dport = (uint16_t) (p[0] << 8 | p[1]);
-                e->th[2] = p[0], e->th[3] = p[1];
+        if (port) {
+                e->dport = port;
+                e->th[2] = (uint8_t) (port >> 8), e->th[3] = (uint8_t) port;
         }
         e->dnat_done = true;
         e->ctstatus |= 0x20 | 0x100;    /* IPS_DST_NAT, IPS_DST_NAT_DONE */
         sa_nft_render_rule(e->rs, r, e->src.family, e->path->via, sizeof(e->path->via));
+}
+
+/* DNAT, redirect: the destination port changes for the chains after it. */
+static void eval_nat(ev *e, const sa_nft_expr *x, const sa_nft_rule *r)
+{
+        const uint8_t *p = NULL;
+        uint8_t t;
+
+        e->verdict = NF_ACCEPT;
+        if ((x->kind == SA_NFT_X_NAT && x->a != NFT_NAT_DNAT) || x->kind == SA_NFT_X_MASQ)
+                return;
+        if (x->sreg2 && !(p = reg_read(e, x->sreg2, 2, &t)))
+                return;
+        dnat_to(e, p ? (uint16_t) (p[0] << 8 | p[1]) : 0, r);
 }
 
 /* Runs rule r once (see run_rule). */
@@ -632,6 +638,8 @@ static int32_t rule_once(ev *e, const sa_nft_rule *r)
                                 snprintf(text, sizeof(text), "%s%s", c ? "not " : "", o.text);
                                 condition(e, text);
                                 ok = c == 0;
+                        } else if (m == SA_NFT_XT_VERDICT && o.nat) {
+                                dnat_to(e, o.nat_port, r);
                         } else if (m == SA_NFT_XT_VERDICT) {
                                 e->verdict = o.verdict;
                                 e->rejected = o.reject;

@@ -7,6 +7,7 @@
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/xt_addrtype.h>
 #include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter/xt_iprange.h>
@@ -162,8 +163,41 @@ static int match_iprange(const sa_nft_expr *x, const sa_nft_packet *p, sa_nft_xt
         return SA_NFT_XT_SOURCE;
 }
 
+/*
+ * DNAT and REDIRECT: the port they map to. IPv4 revision 0 holds the old
+ * multi-range struct; later revisions and IPv6 nf_nat_range (range2 begins
+ * as it).
+ */
+static int nat_target(const sa_nft_expr *x, const sa_nft_packet *p, sa_nft_xt_out *o)
+{
+        unsigned int flags;
+        uint16_t port;
+
+        if (x->a == 0 && p->family == AF_INET) {
+                const struct nf_nat_ipv4_multi_range_compat *m = (const void *) x->info;
+
+                if (too_short(x, sizeof(*m)) || m->rangesize != 1)
+                        return unknown(o, "target", x);
+                flags = m->range[0].flags;
+                port = m->range[0].min.all;
+        } else if (x->a <= 2 && !too_short(x, sizeof(struct nf_nat_range))) {
+                const struct nf_nat_range *r = (const void *) x->info;
+
+                flags = r->flags;
+                port = r->min_proto.all;
+        } else {
+                return unknown(o, "target", x);
+        }
+        o->verdict = NF_ACCEPT;
+        o->nat = true;
+        o->nat_port = flags & NF_NAT_RANGE_PROTO_SPECIFIED ? ntohs(port) : 0;
+        return SA_NFT_XT_VERDICT;
+}
+
 static int target(const sa_nft_expr *x, const sa_nft_packet *p, sa_nft_xt_out *o)
 {
+        if (strcmp(x->name, "DNAT") == 0 || strcmp(x->name, "REDIRECT") == 0)
+                return nat_target(x, p, o);
         if (strcmp(x->name, "LOG") == 0 || strcmp(x->name, "NFLOG") == 0)
                 return SA_NFT_XT_CONTINUE;
         if (strcmp(x->name, "REJECT") == 0 && !too_short(x, 4)) {

@@ -3,7 +3,8 @@
  * iptables-nft's compat expressions (xtables matches and targets carried
  * in nf_tables rules, as ufw and Docker write them) on the evaluator's
  * packet: tcp, udp, multiport, conntrack, state, addrtype, iprange,
- * comment; REJECT, LOG, NFLOG. Anything else is unknown by its name.
+ * comment; REJECT, LOG, NFLOG, DNAT, REDIRECT. Anything else is unknown
+ * by its name.
  * Internal to the library (lib/nfteval.c).
  */
 #ifndef SA_NFTXT_H
@@ -28,6 +29,8 @@ typedef struct sa_nft_xt_out {
         char text[160];
         int32_t verdict;
         bool reject;
+        bool nat;               /* DNAT/REDIRECT: the connection is bound here */
+        uint16_t nat_port;      /* its new destination port (host order), 0: unchanged */
 } sa_nft_xt_out;
 
 /* Match or target x on pkt, whose destination port is now dport. */

@@ -191,16 +191,19 @@ test_nft_verdicts_chains() {
 }
 
 # iptables-nft in ufw's shape: compat matches (conntrack, state, addrtype,
-# multiport, iprange, comment, tcp/udp) and the REJECT target.
+# multiport, iprange, comment, tcp/udp) and the REJECT target; Docker's
+# publishing shape (DNAT) and a REDIRECT in the nat table.
 test_nft_verdicts_iptables() {
         nft_topology
         need_cmd iptables-nft-restore ip6tables-nft-restore
         in_ns nft flush ruleset
         in_ns iptables-nft-restore "$NFT_DIR/12-ufw.rules" || fail "iptables-nft-restore failed"
         in_ns ip6tables-nft-restore "$NFT_DIR/12-ufw.rules6" || fail "ip6tables-nft-restore failed"
-        nft_check 12-ufw
+        in_ns iptables-nft-restore --noflush "$NFT_DIR/12-docker.rules" || fail "iptables-nft-restore (nat) failed"
+        nft_check 12-ufw tcp 8443 tcp 2222
+        grep -q '"via":"[^"]*xt target' "$SA_IT_DIR/ours" || fail "no verdict named the DNAT/REDIRECT target as via"
         grep -q 'xt match' "$SA_IT_DIR/ours" || fail "no verdict named an xtables compat match"
-        nft_verdict_report 20
+        nft_verdict_report 30
 }
 
 # Legacy iptables tables in the namespace: nf_tables does not show them, so
