@@ -20,9 +20,11 @@ BPF_PKGS = $(if $(filter 1,$(BPF)),libbpf)
 MULTIARCH = $(or $(shell gcc -print-multiarch 2>/dev/null),$(shell $(CC) -dumpmachine))
 
 # Evaluated lazily: `make check` installs packages before the sub-make needs them.
-# libcrypto: EVP MD5 and SHA-256 of running executables (lib/exeimage.c).
+# libcrypto: EVP MD5 and SHA-256 of running executables (lib/exeimage.c);
+# libssl: the TLS probe's handshakes (lib/tlshandshake.c), in the
+# sockaudit-tlsprobe helper only: the static CLI never links it.
 # libnftnl, libmnl: nftables rulesets read over netlink (lib/nftread.c).
-PKGS        = libnl-3.0 libsystemd jansson inih libcap libcrypto libnftnl libmnl $(BPF_PKGS)
+PKGS        = libnl-3.0 libsystemd jansson inih libcap libssl libcrypto libnftnl libmnl $(BPF_PKGS)
 PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # The CLI is a static PIE: a warm `who` is mostly process start-up, and
@@ -83,13 +85,15 @@ LIBD     := $(BUILD)/libsockauditd.a
 LIBCLI   := $(BUILD)/libsockaudit-cli.a
 DAEMON   := $(BUILD)/sockauditd
 CLI      := $(BUILD)/sockaudit
+# The TLS probe's helper, exec'd by the probe's child (docs/SECURITY.md#the-tls-probe).
+TLSPROBE := $(BUILD)/sockaudit-tlsprobe
 UNIT     := $(BUILD)/tests/unit-tests
 
 .PHONY: all tests deps check check-unit check-integration run asan valgrind \
         install uninstall clean help
 .DEFAULT_GOAL := all
 
-all: $(LIBSA) $(DAEMON) $(CLI)
+all: $(LIBSA) $(DAEMON) $(CLI) $(TLSPROBE)
 
 tests: all $(UNIT) $(HELPERS)
 
@@ -126,6 +130,10 @@ $(CLI): $(BUILD)/cli/main.o $(CLI_STATIC_OBJ) $(LIBCLI) $(LIBSA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CLI_LIBS)
 
+$(TLSPROBE): $(BUILD)/libexec/sockaudit-tlsprobe.o $(LIBSA)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
 # One Check runner; suites are collected from `Suite *NAME_suite(void)` lines.
 $(BUILD)/tests/suites.h: $(UNIT_SRC)
 	@mkdir -p $(@D)
@@ -155,8 +163,12 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
 
-# sa-nfteval runs the library's ruleset evaluator: it links the library.
-$(BUILD)/tests/helpers/sa-nfteval: tests/helpers/sa-nfteval.c $(LIBSA)
+# sa-webconf and sa-nfteval drive library code under test (lib/webconf*.c,
+# lib/nft*.c): linked with the library and built with its sanitizers.
+LIB_SAN := $(SAN)
+LIB_HELPERS := $(BUILD)/tests/helpers/sa-webconf $(BUILD)/tests/helpers/sa-nfteval
+$(LIB_HELPERS): override SAN = $(LIB_SAN)
+$(LIB_HELPERS): $(BUILD)/tests/helpers/%: tests/helpers/%.c $(LIBSA)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBSA) $(PKG_LIBS)
 
@@ -198,6 +210,8 @@ install: all
 	    $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
 	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/sockauditd
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/sockaudit
+	install -d $(DESTDIR)$(PREFIX)/libexec/sockaudit
+	install -m 0755 $(TLSPROBE) $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe
 	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
 	install -m 0644 lib/include/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
 	install -d $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSUSERSDIR)
@@ -210,6 +224,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/sockauditd $(DESTDIR)$(PREFIX)/bin/sockaudit \
+	    $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe \
 	    $(DESTDIR)$(PREFIX)/lib/libsockaudit.a $(DESTDIR)$(PREFIX)/include/sockaudit.h \
 	    $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.socket \
 	    $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog $(DESTDIR)$(SYSUSERSDIR)/sockaudit.conf
@@ -232,6 +247,7 @@ help:
 	@echo "  make fuzz               libFuzzer targets, FUZZ_SECONDS each (clang; build-fuzz/)"
 	@echo "  make check-sanitizers   asan, then a short fuzz: what CI runs"
 	@echo "  make bench              sockaudit against ss and lsof on a loaded namespace (root)"
+	@echo "  make bench-provenance   what the owners' package verdicts cost a list (root, nginx)"
 	@echo "  make install            binaries, library, header, units, catalog, sysusers"
 	@echo "  make uninstall          remove what install put there"
 	@echo "  make clean              remove build/ and every build-*/"
@@ -247,6 +263,7 @@ help:
 	@echo "  BENCH_SIZES   bench: PROCSxFDS per round ($(BENCH_SIZES))"
 	@echo "  FUZZ_SECONDS  fuzz: seconds per target, 0: replay the corpus only ($(FUZZ_SECONDS))"
 	@echo "  VG_PATTERN    valgrind: regex of the integration tests to run ($(or $(VG_PATTERN),all))"
+	@echo "  VG_EXCLUDE    valgrind: regex of the integration tests left out (the floods and churns)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -285,10 +302,14 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBD) $(LIBCLI) $(
 # fails its test). Those daemons use /proc, not eBPF: libbpf parsing the
 # kernel's BTF under valgrind takes seconds per start (the eBPF fd walk is
 # checked under valgrind by the unit suite). VG_PATTERN limits the
-# integration tests (a run.sh regex). Check runs no timer without fork
+# integration tests (a run.sh regex); VG_EXCLUDE leaves out the floods and
+# churns, whose point is volume and timing: under valgrind they only take
+# minutes, their code paths are run there by the smaller tests, and ASan
+# runs them in full. Check runs no timer without fork
 # (CK_FORK=no): the unit run has no per-test time limit to scale.
 VG_BUILD   ?= build-valgrind
 VG_PATTERN ?=
+VG_EXCLUDE ?= hostile_refresh_(no_read|both|flood)|hostile_churn_(netns|flap)|hostile_clients_flood|hostile_memory_forked_argv|load_many_clients|apache_graceful_restarts
 VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
               --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
               --track-fds=no --num-callers=30 --suppressions=$(CURDIR)/tests/valgrind.supp \
@@ -296,7 +317,7 @@ VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indi
 valgrind: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=$(VG_BUILD) OPT="-O1 -g" tests
 	$(Q)CK_FORK=no $(VALGRIND) $(VG_BUILD)/tests/unit-tests
-	$(Q)BUILD=$(VG_BUILD) SA_IT_STAGE_SLOW=$(VG_SLOW) \
+	$(Q)BUILD=$(VG_BUILD) SA_IT_STAGE_SLOW=$(VG_SLOW) SA_IT_EXCLUDE='$(VG_EXCLUDE)' \
 	    SA_IT_DAEMON_WRAPPER="env SOCKAUDITD_EBPF=0 $(VALGRIND) --log-file=%q{SA_IT_DIR}/valgrind.%p.log" \
 	    tests/integration/run.sh '$(VG_PATTERN)'
 
@@ -327,6 +348,11 @@ $(BUILD)/bench/sa-noop: bench/sa-noop.c
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
+
+.PHONY: bench-provenance
+# What the owners' package verdicts cost a list (bench/provenance.sh; root, nginx).
+bench-provenance: all $(BUILD)/bench/sa-timeit
+	$(Q)BUILD=$(BUILD) bench/provenance.sh
 
 .PHONY: bench
 bench: all $(BENCH_TOOLS) $(BUILD)/tests/helpers/sa-listen $(BUILD)/tests/helpers/sa-netns-listen

@@ -14,6 +14,8 @@
 #                                   kept as $BUILD/bench/daemon-SIZE.log
 #   BENCH_NETNS=500                 namespaces of the namespaces size (0: skip it)
 #   BENCH_NETNS_ROUNDS=30           rounds of each `who` round trip there
+#   BENCH_LOCKOUT_N=2000            connections of the lock-out case (0: skip)
+#   BENCH_LOCKOUT_ROUNDS=5          its rounds
 #
 # Each size: sa-loadhost forks PROCS idle processes holding FDS fds each
 # (files, pipes, socket pairs, unbound sockets; 100 of them also hold a
@@ -345,6 +347,40 @@ if [ "${BENCH_LOAD:-1}" == 1 ] && command -v python3 >/dev/null; then
                 printf '%-44s %s\n' "daemon fds before / after, RSS after" "$fds0 / $fds1, $((rss / 1024)) MiB"
         } >> "$OUT"
         [ -z "${load_fail:-}" ] || { echo "   load: not every client was answered: $load" >&2; fail=1; }
+fi
+
+# Lock-out (issue 12 §3): one group member opens BENCH_LOCKOUT_N connections
+# (half idle, half a byte every 0.1 s) while root and a second member ask
+# on fresh connections (bench/sa-lockout.py), BENCH_LOCKOUT_ROUNDS times;
+# default configuration but ScanInterval=1h. 0: skip.
+LOCKOUT_N=${BENCH_LOCKOUT_N:-2000}
+if [ "$LOCKOUT_N" -gt 0 ] && command -v python3 setpriv >/dev/null; then
+        echo "== lock-out: $LOCKOUT_N connections from one member" >&2
+        made_group=
+        getent group sockaudit >/dev/null || { groupadd --system sockaudit && made_group=1; }
+        gid=$(getent group sockaudit | cut -d: -f3)
+        ulimit -n 8192 2>/dev/null || true
+        EXTRA_CONF=$'ScanInterval=1h\n' start_daemon
+        fds0=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
+        lock=$(python3 bench/sa-lockout.py "$TMP/sock" "$LOCKOUT_N" "$gid" "${BENCH_LOCKOUT_ROUNDS:-5}") || lock='{}'
+        sleep 2
+        fds1=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
+        stop_daemon
+        [ -n "$made_group" ] && groupdel sockaudit
+        {
+                echo
+                echo "## lock-out: $LOCKOUT_N connections from one member (half idle, half a byte every 0.1 s)"
+                printf '%-44s %s\n' "root status / who 443, fresh connection" \
+                        "$(jq -r '"p50 \(.root.p50_ms) / max \(.root.max_ms) ms (\(.root.n) asked, \(.root.not_ok) not ok)"' <<<"$lock")"
+                printf '%-44s %s\n' "second member status, fresh connection" \
+                        "$(jq -r '"p50 \(.member.p50_ms) / max \(.member.max_ms) ms (\(.member.n) asked, \(.member.not_ok) not ok)"' <<<"$lock")"
+                printf '%-44s %s\n' "  max per round (root, member)" \
+                        "$(jq -r '[.per_round[] | "\(.root_max_ms)/\(.member_max_ms)"] | join(" ")' <<<"$lock") ms"
+                printf '%-44s %s\n' "  connects took (s, per round)" "$(jq -r '[.per_round[].connects_s] | join(" ")' <<<"$lock")"
+                printf '%-44s %s\n' "daemon fds before / after" "$fds0 / $fds1"
+        } >> "$OUT"
+        jq -e '.root.not_ok == 0 and .member.not_ok == 0' <<<"$lock" >/dev/null ||
+                { echo "   lock-out: a reply was not ok: $lock" >&2; fail=1; }
 fi
 
 # Namespaces (issue 12): BENCH_NETNS processes, each alone in a network

@@ -226,8 +226,9 @@ static int daemon_request(const cli_options *o, json_t *req, json_t **ret)
 /* {"cmd":CMD} plus "port" and "proto" when the options narrow them. */
 static json_t *query_request(const cli_options *o)
 {
-        /* explain asks what who asks; it differs only in the output. */
-        json_t *req = json_pack("{s:s}", "cmd", o->verb == VERB_EXPLAIN ? "who" : verb_name(o->verb));
+        /* explain and tls ask what who asks; they differ in what they do with it. */
+        json_t *req = json_pack("{s:s}", "cmd", o->verb == VERB_EXPLAIN || o->verb == VERB_TLS
+                                                ? "who" : verb_name(o->verb));
         int r = 0;
 
         if (!req)
@@ -292,6 +293,11 @@ static int direct_query(const cli_options *o, json_t **ret)
         }
         if (r >= 0)
                 r = sa_scanner_scan(s, &f, &snap);
+        /* Is it the real program: the owners of what is shown (docs/PROVENANCE.md). */
+        if (r >= 0)
+                r = sa_scanner_provenance_enable(s, getenv("SOCKAUDIT_DPKG_ADMINDIR"));
+        if (r >= 0)
+                r = sa_scanner_provenance(s, snap);
         sa_scanner_free(s);
         if (r < 0) {
                 fprintf(stderr, "sockaudit: cannot scan the socket tables: %s%s\n", strerror(-r),
@@ -340,7 +346,7 @@ void put_nothing_listens(FILE *f, const cli_options *o)
 }
 
 /* Inode of our own network namespace (0 if unknown): rows elsewhere say so. */
-static uint64_t own_netns(void)
+uint64_t own_netns(void)
 {
         struct stat st;
 

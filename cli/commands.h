@@ -4,6 +4,7 @@
 #define SA_CLI_COMMANDS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -17,6 +18,7 @@ int cmd_refresh(const cli_options *o);
 int cmd_watch(const cli_options *o);    /* until EOF or a signal */
 int cmd_check(const cli_options *o);    /* 0 no violation, 1 violations */
 int cmd_explain(const cli_options *o);  /* cli/explain.c; exit codes as who's */
+int cmd_tls(const cli_options *o);      /* cli/tls.c; exit codes as who's */
 int cmd_help(const cli_options *o);
 int cmd_version(const cli_options *o);
 
@@ -31,6 +33,9 @@ int query_listeners(const cli_options *o, json_t **ret);
 
 /* "nothing listens on PORT/PROTO[ in netns NAME]\n" for who and explain. */
 void put_nothing_listens(FILE *f, const cli_options *o);
+
+/* The inode of the CLI's own network namespace; 0 when unknown. */
+uint64_t own_netns(void);
 
 /* j as JSON on stdout (indented on a terminal). 0 or -EIO. */
 int print_json(const json_t *j, bool stream);

@@ -9,7 +9,7 @@
 #include "compactreply.h"
 
 /* A member the table shows: where its value goes in a view. */
-typedef enum field_kind { F_STR, F_INT, F_BOOL } field_kind;
+typedef enum field_kind { F_STR, F_INT, F_BOOL, F_SUB } field_kind;
 
 typedef struct field {
         const char *name;
@@ -17,11 +17,13 @@ typedef struct field {
         field_kind kind;
         size_t off;             /* of the value in the view */
         size_t has_off;         /* F_INT: of its "has" flag */
+        const char *sub;        /* F_SUB: the string member of the object value taken */
 } field;
 
-#define STR(T, key, m)  { key, sizeof key - 1, F_STR, offsetof(T, m), 0 }
-#define INT(T, key, m)  { key, sizeof key - 1, F_INT, offsetof(T, m), offsetof(T, has_##m) }
-#define BOOL(T, key, m) { key, sizeof key - 1, F_BOOL, offsetof(T, m), 0 }
+#define STR(T, key, m)  { key, sizeof key - 1, F_STR, offsetof(T, m), 0, NULL }
+#define INT(T, key, m)  { key, sizeof key - 1, F_INT, offsetof(T, m), offsetof(T, has_##m), NULL }
+#define BOOL(T, key, m) { key, sizeof key - 1, F_BOOL, offsetof(T, m), 0, NULL }
+#define SUB(T, key, sub, m) { key, sizeof key - 1, F_SUB, offsetof(T, m), 0, sub }
 
 /* As table_owner_from_json() reads an owner (or a process record). */
 static const field owner_fields[] = {
@@ -33,6 +35,8 @@ static const field owner_fields[] = {
         INT(table_owner, "pid_in_namespace", nspid),
         BOOL(table_owner, "exe_deleted", exe_deleted), BOOL(table_owner, "exe_replaced", exe_replaced),
         BOOL(table_owner, "incomplete", incomplete),
+        STR(table_owner, "exe_location", exe_location),
+        SUB(table_owner, "package", "status", package_status),
 };
 
 /* As table_listener_from_json() reads a listener ("owners" apart). */
@@ -45,6 +49,31 @@ static const field listener_fields[] = {
         BOOL(table_listener, "v6only", v6only),
 };
 
+/* The string member sub of the object next into *ret (an object without it, or not an object: NULL). */
+static int read_sub(jscan *s, const char *sub, const char **ret)
+{
+        const char *key;
+        size_t len;
+        int k;
+        jv v;
+
+        *ret = NULL;
+        if (jscan_peek(s) != '{')
+                return jscan_skip(s);
+        (void) jscan_take(s, '{');
+        for (bool first = true; (k = jscan_member(s, first, &key, &len)) > 0; first = false) {
+                if (!jscan_key_is(key, len, sub)) {
+                        if (jscan_skip(s) < 0)
+                                return -1;
+                        continue;
+                }
+                if (jscan_value(s, &v) < 0)
+                        return -1;
+                *ret = v.type == JV_STRING ? v.s : NULL;
+        }
+        return k < 0 ? -1 : 0;
+}
+
 /* The value of member key into obj when fields has it, else skipped. 0 or -1. */
 static int read_field(jscan *s, const field *f, size_t n, const char *key, size_t len, void *obj)
 {
@@ -54,6 +83,8 @@ static int read_field(jscan *s, const field *f, size_t n, const char *key, size_
         for (size_t i = 0; i < n; i++) {
                 if (len != f[i].name_len || memcmp(key, f[i].name, len) != 0)
                         continue;
+                if (f[i].kind == F_SUB)
+                        return read_sub(s, f[i].sub, (const char **) (void *) (base + f[i].off));
                 if (jscan_value(s, &v) < 0)
                         return -1;
                 switch (f[i].kind) {
@@ -67,6 +98,9 @@ static int read_field(jscan *s, const field *f, size_t n, const char *key, size_
                 case F_BOOL:
                         *(bool *) (base + f[i].off) = v.type == JV_TRUE;
                         break;
+                case F_SUB:
+                        break;
+
                 }
                 return 0;
         }

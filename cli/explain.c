@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "describe.h"
 #include "human.h"
+#include "provenancetext.h"
 #include "sockaudit.h"
 #include "table.h"
 
@@ -43,9 +44,51 @@ static int put_owners(FILE *f, const json_t *rec, const sa_listener *l)
         return 0;
 }
 
+/* Distinct programs' verdict lines shown per listener, then "and N more". */
+#define EXPLAIN_PROGRAMS_MAX 16
+
 /*
- * One listener: "PROTO LOCAL in netns NAME: held by ...", then the summary
- * and each reason indented. Everything is escaped. 0 or -errno.
+ * One line per distinct verdict among the owners (an nginx master and its
+ * workers run one image: one line): what runs, and is it the package's.
+ */
+static int put_provenance(FILE *out, const json_t *l)
+{
+        const json_t *owners = json_object_get(l, "owners");
+        char *seen[EXPLAIN_PROGRAMS_MAX];
+        size_t n = 0, more = 0;
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < json_array_size(owners); i++) {
+                char *w = NULL;
+                bool dup = false;
+
+                if (provenance_words(json_array_get(owners, i), &w) < 0)
+                        r = -ENOMEM;
+                for (size_t k = 0; w && k < n && !dup; k++)
+                        dup = strcmp(seen[k], w) == 0;
+                if (!w || dup) {
+                        free(w);
+                        continue;
+                }
+                if (n == EXPLAIN_PROGRAMS_MAX) {
+                        more++;
+                        free(w);
+                        continue;
+                }
+                seen[n++] = w;
+                r = human_put_line(out, "  ", w);
+        }
+        if (r == 0 && more > 0)
+                r = fprintf(out, "  and %zu more programs\n", more) < 0 ? -EIO : 0;
+        while (n > 0)
+                free(seen[--n]);
+        return r;
+}
+
+/*
+ * One listener: "PROTO LOCAL in netns NAME: held by ...", its programs'
+ * package verdicts, then the summary and each reason indented. Everything
+ * is escaped. 0 or -errno.
  */
 static int print_one(FILE *out, const json_t *l, const sa_listener *lis, const char *summary, char **lines)
 {
@@ -80,6 +123,8 @@ static int print_one(FILE *out, const json_t *l, const sa_listener *lis, const c
         }
         r = human_put_line(out, "", raw);
         free(raw);
+        if (r == 0)
+                r = put_provenance(out, l);
         if (r == 0)
                 r = human_put_line(out, "  ", summary);
         for (size_t i = 0; r == 0 && lines[i]; i++)

@@ -13,6 +13,7 @@ int main(int argc, char **argv)
                 [VERB_WATCH] = cmd_watch,
                 [VERB_CHECK] = cmd_check,
                 [VERB_EXPLAIN] = cmd_explain,
+                [VERB_TLS] = cmd_tls,
                 [VERB_HELP] = cmd_help,
                 [VERB_VERSION] = cmd_version,
         };

@@ -19,6 +19,7 @@ static const char *const verb_names[_VERB_MAX] = {
         [VERB_WATCH] = "watch",
         [VERB_CHECK] = "check",
         [VERB_EXPLAIN] = "explain",
+        [VERB_TLS] = "tls",
         [VERB_HELP] = "help",
         [VERB_VERSION] = "version",
 };
@@ -41,15 +42,17 @@ void cli_usage(FILE *out)
               "  watch                         stream change events until Ctrl-C\n"
               "  check                         evaluate the daemon's policy\n"
               "  explain PORT [--tcp|--udp]    who can reach the listeners on PORT, and why\n"
+              "  tls PORT                      what the TCP listeners on PORT serve over TLS:\n"
+              "                                certificates, expiry, protocol versions\n"
               "PORT is a number or a service name from /etc/services (https).\n"
               "\n"
               "Options (anywhere on the line; each one that takes a value at most once):\n"
               "  --json            JSON instead of a table\n"
-              "  --direct          no daemon: scan in-process (who, list, explain;\n"
+              "  --direct          no daemon: scan in-process (who, list, explain, tls;\n"
               "                    root sees all)\n"
               "  --netns NAME      only listeners in that network namespace: host, an\n"
               "                    ip-netns or container name, or its inode (who, list,\n"
-              "                    explain, check)\n"
+              "                    explain, tls, check)\n"
               "  --wide            never cut table cells to the terminal's width\n"
               "  --socket PATH     control socket (default $SOCKAUDIT_SOCKET, else\n"
               "                    " SA_DEFAULT_SOCKET ")\n"
@@ -140,7 +143,7 @@ static int check_combination(const cli_options *o, const char *port_arg, size_t 
 {
         bool port_given = port_arg;
         const char *name = verb_name(o->verb);
-        bool takes_port = o->verb == VERB_WHO || o->verb == VERB_EXPLAIN;
+        bool takes_port = o->verb == VERB_WHO || o->verb == VERB_EXPLAIN || o->verb == VERB_TLS;
         bool queries = takes_port || o->verb == VERB_LIST;
 
         if (takes_port) {
@@ -153,14 +156,15 @@ static int check_combination(const cli_options *o, const char *port_arg, size_t 
                 return usage_error("--port is for list");
         if (n_args > (takes_port ? 1u : 0u))
                 return usage_error("unexpected argument '%s' for %s", args[n_args - 1], name);
-        if (o->protos && !queries)
-                return usage_error("--tcp and --udp are for who, list and explain");
+        if (o->protos && (!queries || o->verb == VERB_TLS))
+                return usage_error(o->verb == VERB_TLS ? "tls probes TCP listeners only: no --tcp or --udp"
+                                   : "--tcp and --udp are for who, list and explain");
         if (o->direct && !queries)
-                return usage_error("%s needs the daemon; --direct works with who, list and explain", name);
+                return usage_error("%s needs the daemon; --direct works with who, list, explain and tls", name);
         if (o->netns && !queries && o->verb != VERB_CHECK)
-                return usage_error("--netns is for who, list, explain and check");
-        if (o->wide && o->verb != VERB_WHO && o->verb != VERB_LIST)
-                return usage_error("--wide is for who and list");
+                return usage_error("--netns is for who, list, explain, tls and check");
+        if (o->wide && o->verb != VERB_WHO && o->verb != VERB_LIST && o->verb != VERB_TLS)
+                return usage_error("--wide is for who, list and tls");
         return 0;
 }
 
@@ -262,7 +266,7 @@ static int take_verb(cli_options *o, const parsed *p)
         r = parse_verb(p->args[0], &o->verb);
         if (r == 0)
                 r = check_combination(o, p->port_arg, p->n_args - 1, p->args + 1);
-        if (r == 0 && (o->verb == VERB_WHO || o->verb == VERB_EXPLAIN))
+        if (r == 0 && (o->verb == VERB_WHO || o->verb == VERB_EXPLAIN || o->verb == VERB_TLS))
                 r = parse_port(p->args[1], o->protos, &o->port);
         else if (r == 0 && p->port_arg)
                 r = parse_port(p->port_arg, o->protos, &o->port);

@@ -27,6 +27,7 @@ typedef enum verb {
         VERB_WATCH,
         VERB_CHECK,
         VERB_EXPLAIN,           /* who PORT, put in words: who can reach each listener */
+        VERB_TLS,               /* what the TCP listeners on PORT serve over TLS (probed by the CLI) */
         VERB_HELP,              /* -h, --help, "help" */
         VERB_VERSION,           /* --version */
         _VERB_MAX,
@@ -37,7 +38,7 @@ typedef struct cli_options {
         const char *socket_path;  /* --socket, else $SOCKAUDIT_SOCKET, else default */
         bool direct;
         bool json;
-        uint16_t port;            /* who/explain PORT, list --port N; 0 = any */
+        uint16_t port;            /* who/explain/tls PORT, list --port N; 0 = any */
         unsigned protos;          /* SA_PROTO_* mask; 0 = any */
         int timeout_ms;           /* --timeout; -1 = wait forever */
         const char *netns;        /* --netns NAME|INODE: only listeners there; NULL = all */

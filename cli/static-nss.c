@@ -9,6 +9,8 @@
  * the very glibc version it was linked against (ld warns about exactly
  * that); these answer "not found" instead, which libnl handles (a protocol
  * shown as its number). User names come from getent(1) (lib/usercache.c).
+ * libcrypto.a's BIO socket helpers (never used: the CLI only hashes files
+ * with EVP, lib/exeimage.c) reference the rest.
  */
 #include <netdb.h>
 #include <stddef.h>
@@ -17,6 +19,21 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
                 struct addrinfo **res)
 {
         return EAI_FAIL;
+}
+
+void freeaddrinfo(struct addrinfo *res)
+{
+}
+
+int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen,
+                char *serv, socklen_t servlen, int flags)
+{
+        return EAI_FAIL;
+}
+
+struct hostent *gethostbyname(const char *name)
+{
+        return NULL;
 }
 
 struct protoent *getprotobyname(const char *name)

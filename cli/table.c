@@ -287,6 +287,8 @@ void table_owner_from_json(const json_t *o, table_owner *ret)
                 .exe_deleted = json_is_true(json_object_get(o, "exe_deleted")),
                 .exe_replaced = json_is_true(json_object_get(o, "exe_replaced")),
                 .incomplete = json_is_true(json_object_get(o, "incomplete")),
+                .exe_location = get_str(o, "exe_location"),
+                .package_status = get_str(json_object_get(o, "package"), "status"),
         };
         ret->has_pid = get_int(o, "pid", &ret->pid);
         ret->has_uid = get_int(o, "uid", &ret->uid);
@@ -408,6 +410,35 @@ static int role_note(const table_owner *o, char **note)
         return r;
 }
 
+/* Is it the real program (docs/PROVENANCE.md): a record's value and its short mark in NOTE. */
+typedef struct mark {
+        const char *value, *mark;
+} mark;
+
+static const mark package_marks[] = {
+        { "modified", "modified!" }, { "not_packaged", "not packaged" }, { "deleted", "deleted" },
+};
+static const mark location_marks[] = {
+        { "tmp", "in /tmp" }, { "memfd", "memfd" }, { "world_writable_dir", "world-writable dir" },
+};
+
+/* The mark of value in marks (n of them), NULL when none. */
+static const char *mark_of(const mark *marks, size_t n, const char *value)
+{
+        for (size_t i = 0; value && i < n; i++)
+                if (strcmp(value, marks[i].value) == 0)
+                        return marks[i].mark;
+        return NULL;
+}
+
+static const char *package_mark(const table_owner *o)
+{
+        /* A replaced image is deleted too: "exe replaced on disk" says it already. */
+        if (o->exe_replaced && o->package_status && strcmp(o->package_status, "deleted") == 0)
+                return NULL;
+        return mark_of(package_marks, ELEMENTSOF(package_marks), o->package_status);
+}
+
 /* One row: owner o of listener l, or the "?" row when o is NULL. */
 static int add_owner_row(table *t, const table_listener *l, const char *local, const char *common,
                          const table_owner *o)
@@ -445,7 +476,11 @@ static int add_owner_row(table *t, const table_listener *l, const char *local, c
                 goto out;
         }
         /* The listener's note first; a row with no note of its own shares it. */
-        if (common && (o->incomplete || o->exe_replaced || o->role) && note_add(&note, common) < 0)
+        const char *pkg = package_mark(o);
+        const char *loc = mark_of(location_marks, ELEMENTSOF(location_marks), o->exe_location);
+        if (common && (o->incomplete || o->exe_replaced || o->role || pkg || loc) && note_add(&note, common) < 0)
+                goto out;
+        if ((pkg && note_add(&note, pkg) < 0) || (loc && note_add(&note, loc) < 0))
                 goto out;
         if (o->incomplete && note_add(&note, "incomplete") < 0)
                 goto out;

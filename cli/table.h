@@ -68,6 +68,7 @@ typedef struct table_owner {
         json_int_t pid, uid, nspid;             /* "pid", "uid", "pid_in_namespace" */
         bool has_pid, has_uid, has_nspid;
         bool exe_deleted, exe_replaced, incomplete;
+        const char *exe_location, *package_status;  /* "exe_location", "package"."status"; NULL: not checked */
 } table_owner;
 
 typedef struct table_listener {

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The control socket's clients, one state machine each (control.c accepts
- * them): line framing with limits, a round-robin queue of clients with a
- * buffered request, non-blocking output with backpressure, idle and linger
+ * them): line framing with limits, requests served in turn (fair per
+ * user: clientqueue.c), non-blocking output with backpressure, idle and linger
  * timeouts, watchers and the events they lose, dropping a client that does
- * not read. Every step ends in client_settle(), which arms the client's
- * sources for its new state, and its one timer for the earliest of its
- * deadlines (client_arm_timer()). Nothing here blocks.
+ * not read. Every step ends in client_settle(), which sets what the
+ * client's fd is watched for (in the pool's one epoll set: clientpoll.c)
+ * for its new state, and its one timer for the earliest of its deadlines
+ * (client_arm_timer()). Nothing here blocks.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -33,49 +34,12 @@
 /* A refused peer gets this long to read its reply and hang up. */
 #define LINGER_USEC (2 * USEC_PER_SEC)
 
-static void ready_remove(client *c)
-{
-        client_pool *p = c->pool;
-
-        if (!c->in_ready)
-                return;
-        if (c->ready_prev)
-                c->ready_prev->ready_next = c->ready_next;
-        else
-                p->ready_head = c->ready_next;
-        if (c->ready_next)
-                c->ready_next->ready_prev = c->ready_prev;
-        else
-                p->ready_tail = c->ready_prev;
-        c->ready_prev = c->ready_next = NULL;
-        c->in_ready = false;
-        if (!p->ready_head)
-                sd_event_source_set_enabled(p->work, SD_EVENT_OFF);
-}
-
-static void ready_append(client *c)
-{
-        client_pool *p = c->pool;
-
-        if (c->in_ready)
-                return;
-        c->ready_prev = p->ready_tail;
-        c->ready_next = NULL;
-        if (p->ready_tail)
-                p->ready_tail->ready_next = c;
-        else
-                p->ready_head = c;
-        p->ready_tail = c;
-        c->in_ready = true;
-        sd_event_source_set_enabled(p->work, SD_EVENT_ON);
-}
-
 client *client_free(client *c)
 {
         if (!c)
                 return NULL;
         if (c->pool) {
-                ready_remove(c);
+                clientqueue_remove(c);
                 if (c->prev)
                         c->prev->next = c->next;
                 else
@@ -83,12 +47,14 @@ client *client_free(client *c)
                 if (c->next)
                         c->next->prev = c->prev;
                 c->pool->n_clients--;
+                clientslots_remove(c);
                 if (c->closing)
                         c->pool->n_refusing--;
                 if (c->watching)
                         c->pool->watchers--;
         }
-        sd_event_source_disable_unref(c->io);
+        if (c->pool)
+                (void) clientpoll_watch(c, 0);
         sd_event_source_disable_unref(c->timer);
         safe_close(c->fd);
         free(c->in);
@@ -504,10 +470,7 @@ static int client_settle(client *c)
                         sd_event_source_set_time_relative(c->timer, LINGER_USEC);
                         sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
                 }
-                r = sd_event_source_set_io_events(c->io, EPOLLIN);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(c->io, SD_EVENT_ON);
-                return r;
+                return clientpoll_watch(c, EPOLLIN);
         }
         if (client_out_pending(c) == 0 && c->eof && !ready && c->order.n == 0)
                 return 1;
@@ -519,19 +482,12 @@ static int client_settle(client *c)
                 events |= EPOLLIN;
         if (client_out_pending(c) > 0)
                 events |= EPOLLOUT;
-        if (events) {
-                r = sd_event_source_set_io_events(c->io, events);
-                if (r < 0)
-                        return r;
-                r = sd_event_source_set_enabled(c->io, SD_EVENT_ON);
-        } else
-                r = sd_event_source_set_enabled(c->io, SD_EVENT_OFF);
+        r = clientpoll_watch(c, events);
         if (r < 0)
                 return r;
         if (ready && !backlog && !full)
-                ready_append(c);
-        else
-                ready_remove(c);
+                return clientqueue_append(c);
+        clientqueue_remove(c);
         return 0;
 }
 
@@ -557,35 +513,41 @@ static void client_continue(client *c, int r)
                 r = client_settle(c);
         if (r != 0)
                 client_drop(c, r);
+        else
+                clientslots_update(c);
 }
 
-static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+void client_on_io(client *c, uint32_t revents)
 {
-        client *c = userdata;
         int r = 0;
 
         if (c->lingering) {
                 if (client_discard_input(c) > 0)
                         client_free(c);
-                return 0;
+                return;
         }
         if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->eof && !c->closing &&
             !client_has_request(c) && !reply_order_full(&c->order))
                 r = client_read(c);
         client_continue(c, r);
-        return 0;
 }
 
-/* One request of the client first in the queue; it goes to the back if it has more. */
+/* The client served goes to the back of its user's queue if it has more. */
+void client_pool_serve(client_pool *p)
+{
+        client *c = clientqueue_pop(p);
+
+        if (c)
+                client_continue(c, client_process_one(c));
+}
+
 static int on_work(sd_event_source *s, void *userdata)
 {
         client_pool *p = userdata;
-        client *c = p->ready_head;
 
-        if (!c)
+        if (p->n_users == 0)
                 return sd_event_source_set_enabled(s, SD_EVENT_OFF);
-        ready_remove(c);
-        client_continue(c, client_process_one(c));
+        client_pool_serve(p);
         return 0;
 }
 
@@ -634,6 +596,7 @@ int client_new(client_pool *p, int fd, const struct ucred *cred, client **ret)
                 return -ENOMEM;
         }
         c->fd = fd;
+        c->slot = CLIENT_NO_SLOT;
         c->pid = cred->pid;
         c->uid = cred->uid;
         c->pool = p;
@@ -644,7 +607,7 @@ int client_new(client_pool *p, int fd, const struct ucred *cred, client **ret)
         p->clients = c;
         p->n_clients++;
 
-        r = sd_event_add_io(p->event, &c->io, fd, EPOLLIN, on_client_io, c);
+        r = clientpoll_watch(c, EPOLLIN);
         if (r >= 0)
                 r = sd_event_add_time_relative(p->event, &c->timer, CLOCK_MONOTONIC,
                                                CONTROL_IDLE_USEC, USEC_PER_SEC, on_client_timeout, c);
@@ -661,7 +624,7 @@ void client_start(client *c)
 {
         c->in = malloc(CLIENT_IN_START);
         c->in_size = CLIENT_IN_START;
-        client_continue(c, c->in ? 0 : -ENOMEM);
+        client_continue(c, c->in ? clientslots_add(c) : -ENOMEM);
 }
 
 void client_refuse(client *c, json_t *reply)
@@ -669,6 +632,7 @@ void client_refuse(client *c, json_t *reply)
         if (!c->closing)
                 c->pool->n_refusing++;
         c->closing = true;
+        clientslots_remove(c);
         client_continue(c, client_queue_reply(c, reply));
 }
 
@@ -735,6 +699,7 @@ int client_pool_new(sd_event *event, control_handler handler, void *userdata, cl
         if (!p)
                 return -ENOMEM;
         p->event = sd_event_ref(event);
+        p->poll_fd = -1;
         p->handler = handler;
         p->userdata = userdata;
         p->request_usec = CONTROL_REQUEST_USEC;
@@ -743,7 +708,9 @@ int client_pool_new(sd_event *event, control_handler handler, void *userdata, cl
         p->rl_stall = (log_ratelimit) LOG_RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
         p->rl_deadline = (log_ratelimit) LOG_RATELIMIT_INIT(60 * USEC_PER_SEC, 5);
 
-        r = sd_event_add_defer(event, &p->work, on_work, p);
+        r = clientpoll_open(p);
+        if (r >= 0)
+                r = sd_event_add_defer(event, &p->work, on_work, p);
         /* Below I/O and timers: reading, accepting and scanning never wait for a queue. */
         if (r >= 0)
                 r = sd_event_source_set_priority(p->work, SD_EVENT_PRIORITY_NORMAL + 1);
@@ -763,6 +730,9 @@ client_pool *client_pool_free(client_pool *p)
                 return NULL;
         while (p->clients)
                 client_free(p->clients);
+        clientpoll_close(p);
+        clientslots_free(p);
+        clientqueue_free(p);
         sd_event_source_disable_unref(p->work);
         sd_event_unref(p->event);
         free(p);

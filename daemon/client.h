@@ -69,11 +69,12 @@ void client_refuse(client *c, json_t *reply);
 
 /*
  * The admitted clients (not those saying goodbye) as admission_decide()
- * sees them: up to max, each with its client in owners[i] (borrowed).
- * Busy: a request line started or waiting, a reply deferred or not yet
- * written, or a watcher. Returns how many were filled. O(clients).
+ * sees them: sets *ret_slots and *ret_owners (each client in owners[i]),
+ * borrowed until the pool next changes, and returns how many. Busy: a
+ * request line started or waiting, a reply deferred or not yet written,
+ * or a watcher. O(1): the pool keeps them up to date.
  */
-size_t client_pool_slots(const client_pool *p, admission_slot *slots, client **owners, size_t max);
+size_t client_pool_slots(const client_pool *p, const admission_slot **ret_slots, client *const **ret_owners);
 
 /*
  * Closes c to make room (admission.h): reply (consumed) is sent, then c

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The data the control socket's client state machine runs on: struct
- * client and struct client_pool, shared by client.c (the machine) and
- * clientslots.c (what admission sees of the clients, and eviction). No
- * other file includes this.
+ * client and struct client_pool, shared by client.c (the machine),
+ * clientpoll.c (the one epoll set of every client), clientqueue.c (the
+ * queue of clients with a request, fair per user) and clientslots.c
+ * (the admitted clients as admission sees them, kept up to date, and
+ * eviction). No other daemon file includes this (the unit test of the
+ * queue does).
  */
 #ifndef SAD_CLIENTSTATE_H
 #define SAD_CLIENTSTATE_H
@@ -19,14 +22,22 @@
 #include "log.h"
 #include "replyorder.h"
 
+/* One user's clients with a request, in the order they got it. */
+typedef struct client_user_queue {
+        uid_t uid;
+        client *head, *tail;
+} client_user_queue;
+
 struct client {
         client_pool *pool;
         client *prev, *next;
         int fd;
         pid_t pid;
         uid_t uid;
-        sd_event_source *io, *timer;
-        client *ready_prev, *ready_next;  /* in the pool's queue of clients with a request */
+        uint32_t polling;        /* events watched in the pool's epoll set (0: not in it) */
+        size_t slot;             /* index in the pool's slots (CLIENT_NO_SLOT: not admitted, or closing) */
+        sd_event_source *timer;
+        client *ready_prev, *ready_next;  /* in its user's queue of clients with a request */
         bool in_ready;
 
         char *in;                /* in_size bytes; [in_start, in_end) unread */
@@ -61,15 +72,26 @@ struct client_pool {
         unsigned n_refusing;     /* of n_clients: refused, saying goodbye */
         uint64_t request_usec;   /* a request line's deadline from its first byte */
         uint64_t stall_usec;     /* a watcher's time to catch up after losing events */
-        /* Clients with a buffered request, served one request per loop
-         * iteration in turn (a round robin: none can starve the others). */
-        client *ready_head, *ready_tail;
+        /* Clients with a buffered request (clientqueue.c): a queue per
+         * uid, n_users of users_cap, served one request per loop iteration,
+         * users in turn from next_user (none can starve the others). */
+        client_user_queue *users;
+        size_t n_users, users_cap, next_user;
         sd_event_source *work;
+        /* The admitted clients not closing, as admission sees them
+         * (clientslots.c): n_slots of slots_cap, owners[i] holding slots[i]. */
+        admission_slot *slots;
+        client **owners;
+        size_t n_slots, slots_cap;
+        int poll_fd;             /* every client's fd (clientpoll.c) */
+        sd_event_source *poll;   /* poll_fd on the loop */
         /* Counters for control_stats. */
         uint64_t requests, errors, dropped, events_lost;
         unsigned watchers;
         log_ratelimit rl_drop, rl_stall, rl_deadline;
 };
+
+#define CLIENT_NO_SLOT SIZE_MAX
 
 /* Bytes queued and not yet written. */
 static inline size_t client_out_pending(const client *c)
@@ -79,5 +101,46 @@ static inline size_t client_out_pending(const client *c)
 
 /* Takes c out of its pool and frees it (closing its fd). Accepts NULL; returns NULL. */
 client *client_free(client *c);
+
+/* One step of c for revents from the pool's epoll set. May free c. */
+void client_on_io(client *c, uint32_t revents);
+
+/* Answers one request of the client first in the pool's queue (round-robin). */
+void client_pool_serve(client_pool *p);
+
+/*
+ * The pool's epoll set (clientpoll.c), on its event loop: clientpoll_open()
+ * sets poll_fd and poll (-errno on failure); clientpoll_close() undoes it
+ * and accepts a pool it failed on.
+ */
+int clientpoll_open(client_pool *p);
+void clientpoll_close(client_pool *p);
+
+/*
+ * The queue of clients with a request (clientqueue.c): clientqueue_append()
+ * puts c (not yet queued) at its user's tail and turns the pool's work
+ * source on (-ENOMEM); clientqueue_remove() takes it out (no-op when not
+ * queued), the work source off when none is left; clientqueue_pop() takes
+ * the next user's first client (NULL: none); clientqueue_free() frees
+ * what the queue holds (the clients are not).
+ */
+int clientqueue_append(client *c);
+void clientqueue_remove(client *c);
+client *clientqueue_pop(client_pool *p);
+void clientqueue_free(client_pool *p);
+
+/*
+ * c's entry in the pool's slots (clientslots.c): clientslots_add() when
+ * it is admitted (-ENOMEM), clientslots_remove() when it closes or goes
+ * (no-op when it has none), clientslots_update() after each step (its
+ * activity and whether it is busy). clientslots_free() frees the table.
+ */
+int clientslots_add(client *c);
+void clientslots_remove(client *c);
+void clientslots_update(client *c);
+void clientslots_free(client_pool *p);
+
+/* Watches c's fd for events (0: not at all), registering it as needed. -errno. */
+int clientpoll_watch(client *c, uint32_t events);
 
 #endif

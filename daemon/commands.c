@@ -14,6 +14,7 @@
 #include "sockaudit-internal.h"
 #include "manager.h"
 #include "privs.h"
+#include "provenance.h"
 #include "redact.h"
 #include "reload.h"
 #include "request.h"
@@ -96,6 +97,9 @@ static int command_listeners(manager *m, client *c, const request *req, control_
         if (!m->snapshot)
                 return control_reply_from_json(no_snapshot_error(m), ret);
 
+        /* Owners whose verdict is being made: the answer waits for it (bounded). */
+        if (provenance_defer(m->provenance, c, req))
+                return 0;
         r = reply_cache_get(&m->replies, m->snapshot_gen, req, redacted, &ret->text, &ret->len);
         if (r != 0) {
                 ret->ok = true;
@@ -105,6 +109,31 @@ static int command_listeners(manager *m, client *c, const request *req, control_
         if (r >= 0 && ret->ok)
                 reply_cache_put(&m->replies, m->snapshot_gen, req, redacted, ret->text, ret->len);
         return r;
+}
+
+/* A who/list that waited for a provenance job (provenance.h): its answer now. */
+typedef struct listeners_answer {
+        manager *m;
+        const request *req;
+} listeners_answer;
+
+static int listeners_deferred_reply(client *c, uint64_t waited_usec, control_reply *ret, void *userdata)
+{
+        listeners_answer *a = userdata;
+        char stale_why[160];
+
+        if (!a->m->snapshot)
+                return control_reply_from_json(no_snapshot_error(a->m), ret);
+        return listeners_reply(a->m, a->req, redact_for(a->m->config, client_uid(c)),
+                               freshness_stale(a->m->freshness, stale_why, sizeof stale_why) ? stale_why : NULL,
+                               ret);
+}
+
+size_t commands_answer_listeners(manager *m, unsigned kind, uint64_t upto, const request *req)
+{
+        listeners_answer a = { m, req };
+
+        return control_answer_deferred(m->control, kind, upto, listeners_deferred_reply, &a);
 }
 
 /* status: the daemon, its clients, scans and freshness. */
@@ -173,6 +202,7 @@ static json_t *status_reply(manager *m)
             json_object_set_new(status, "config", config_status(m)) < 0 ||
             json_object_set_new(status, "capabilities", privs_to_json()) < 0 ||
             json_object_set_new(status, "freshness", manager_freshness_to_json(m)) < 0 ||
+            json_object_set_new(status, "provenance", provenance_to_json(m->provenance)) < 0 ||
             json_object_set_new(status, "watchers", json_pack("{s:i,s:I}", "connected", (int) cs.watchers,
                                                               "events_lost", (json_int_t) cs.events_lost)) < 0)
                 return NULL;
@@ -238,6 +268,9 @@ size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int 
         deferred_answer a = { .m = m, .cmd = cmd, .shared = shared };
         size_t n;
 
+        /* Violations of owners being checked (provenance.h): after their verdicts. */
+        if (cmd == REQUEST_CHECK && r >= 0 && provenance_hold_check(m->provenance))
+                return 0;
         if (r < 0)
                 a.error = reply_error(REQUEST_ERROR_INTERNAL, "%s failed: %s",
                                       cmd == REQUEST_CHECK ? "rescan" : "scan", strerror(-r));

@@ -54,4 +54,7 @@ int commands_dispatch(client *c, const char *line, size_t len, control_reply *re
  */
 size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int r, bool shared);
 
+/* who/list replies of kind with a ticket <= upto that waited (daemon/provenance.c), answered as req asks. */
+size_t commands_answer_listeners(manager *m, unsigned kind, uint64_t upto, const request *req);
+
 #endif

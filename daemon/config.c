@@ -367,6 +367,15 @@ static bool daemon_key(parser *p, const char *key, const char *value)
                 return parse_clients(p, key, value, &c->max_clients_per_user);
         if (strcmp(key, "RedactCmdline") == 0)
                 return parse_boolean(p, key, value, &c->redact_cmdline);
+        if (strcmp(key, "DpkgAdminDir") == 0) {
+                if (value[0] != '/' || strlen(value) >= sizeof c->dpkg_admindir) {
+                        parser_fail(p, "DpkgAdminDir=: needs an absolute path shorter than %zu bytes",
+                                    sizeof c->dpkg_admindir);
+                        return false;
+                }
+                snprintf(c->dpkg_admindir, sizeof c->dpkg_admindir, "%s", value);
+                return true;
+        }
         parser_fail(p, "unknown key \"%.64s\" in [Daemon]", key);
         return false;
 }
@@ -471,6 +480,15 @@ static bool valid_namespace(const char *w)
         return true;
 }
 
+/* A Debian package name ([a-z0-9][a-z0-9+.-]*) or a pattern of one; no ":arch". */
+static bool valid_package(const char *w)
+{
+        for (const char *c = w; *c; c++)
+                if (!islower((unsigned char) *c) && !isdigit((unsigned char) *c) && !strchr("+.-" GLOB_CHARS, *c))
+                        return false;
+        return w[0] != '-' && w[0] != '.' && w[0] != '+';
+}
+
 static bool valid_address(const char *w)
 {
         unsigned char buf[sizeof(struct in6_addr)];
@@ -500,8 +518,13 @@ static bool port_key(parser *p, uint16_t port, uint8_t proto, const char *key, c
 
         if (!rule)
                 return false;
+        if (strcmp(key, "RequirePackage") == 0)
+                return parse_boolean(p, key, value, &rule->require_package);
         if (strcmp(key, "AllowExe") == 0)
                 t = (list_target) { &rule->allow_exe, valid_exe, "an absolute path or pattern" };
+        else if (strcmp(key, "AllowPackage") == 0)
+                t = (list_target) { &rule->allow_package, valid_package,
+                                    "a package name or pattern (lowercase, without \":arch\")" };
         else if (strcmp(key, "AllowUnit") == 0)
                 t = (list_target) { &rule->allow_unit, valid_unit, "a unit name or pattern" };
         else if (strcmp(key, "AllowUser") == 0)
@@ -620,6 +643,35 @@ static void add_warning(void *userdata, const char *message)
                 w->oom = true;
 }
 
+/*
+ * The package keys need the dpkg database: each section using them on a
+ * host without one (DpkgAdminDir= or /var/lib/dpkg: no status file) is a
+ * warning, since every owner would then be unverifiable and packageless.
+ */
+static void package_warnings(const daemon_config *c, warning_ctx *w)
+{
+        const char *dir = c->dpkg_admindir[0] ? c->dpkg_admindir : "/var/lib/dpkg";
+        char path[300], msg[512];
+        int err = 0;
+
+        for (size_t i = 0; i < c->policy.n_rules; i++) {
+                const policy_rule *r = &c->policy.rules[i];
+
+                if (!r->require_package && r->allow_package.n == 0)
+                        continue;
+                if (!err) {
+                        snprintf(path, sizeof path, "%s/status", dir);
+                        err = access(path, R_OK) < 0 ? errno : -1;
+                }
+                if (err < 0)
+                        return;
+                snprintf(msg, sizeof msg, "[Port %u/%s] %s=: no dpkg database (%s: %s): every owner will be "
+                         "unverifiable, from no known package", r->port, sa_proto_name(r->proto),
+                         r->require_package ? "RequirePackage" : "AllowPackage", path, strerror(err));
+                add_warning(w, msg);
+        }
+}
+
 static int load_stream(FILE *f, const char *name, char *err, size_t errlen, daemon_config **ret)
 {
         _cleanup_free_ char *buf = NULL;
@@ -661,6 +713,8 @@ static int load_stream(FILE *f, const char *name, char *err, size_t errlen, daem
         warn_ctx.cfg = p.cfg;
         warn_ctx.name = name;
         r = policy_resolve(&p.cfg->policy, add_warning, &warn_ctx);
+        if (r >= 0)
+                package_warnings(p.cfg, &warn_ctx);
         if (r < 0 || warn_ctx.oom) {
                 r = -ENOMEM;
                 if (err)

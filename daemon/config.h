@@ -43,6 +43,7 @@ typedef struct daemon_config {
         uint64_t watcher_stall_usec;   /* a watcher's full queue, before it is dropped */
         sa_scan_method scan_method; /* [Daemon] ScanMethod=auto|ebpf|procfs; read at start only */
         bool redact_cmdline;     /* [Daemon] RedactCmdline=: no command lines for non-root clients */
+        char dpkg_admindir[256]; /* [Daemon] DpkgAdminDir=: "" is /var/lib/dpkg; read at start only */
         /* [Daemon] Ports=/Protocols= (ports sorted, unique; protos never 0)
          * and the [Port N/proto] rules, in order of first appearance. */
         policy policy;

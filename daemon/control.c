@@ -53,9 +53,6 @@ struct control {
         client_pool *pool;       /* every connected client */
         unsigned max_clients;    /* CONTROL_CLIENTS_MAX unless set */
         unsigned max_per_user;   /* admission_default_per_user() unless set */
-        admission_slot *slots;   /* scratch for admission_decide(): slots_cap each */
-        client **owners;
-        size_t slots_cap;
         uint64_t accepted, denied, rejected, evicted;   /* for control_stats */
         log_ratelimit rl_accept, rl_denied, rl_full, rl_evict;
 };
@@ -110,32 +107,9 @@ static void control_goodbye(control *ctl, int fd, const struct ucred *cred, json
         client_refuse(c, reply);
 }
 
-/* Room for admission_decide() to see every admitted client. 0 or -ENOMEM. */
-static int control_grow_slots(control *ctl, size_t n)
-{
-        size_t cap = ctl->slots_cap ? ctl->slots_cap : 64;
-        admission_slot *slots;
-        client **owners;
-
-        if (n <= ctl->slots_cap)
-                return 0;
-        while (cap < n)
-                cap *= 2;
-        slots = reallocarray(ctl->slots, cap, sizeof(*slots));
-        if (!slots)
-                return -ENOMEM;
-        ctl->slots = slots;
-        owners = reallocarray(ctl->owners, cap, sizeof(*owners));
-        if (!owners)
-                return -ENOMEM;
-        ctl->owners = owners;
-        ctl->slots_cap = cap;
-        return 0;
-}
-
 /*
  * Whether a peer with cred may take a slot (admission.h): 0 yes, possibly
- * after evicting one idle client (told "busy"); -EBUSY no; -ENOMEM.
+ * after evicting one idle client (told "busy"); -EBUSY no.
  */
 static int control_admit(control *ctl, const struct ucred *cred)
 {
@@ -145,20 +119,20 @@ static int control_admit(control *ctl, const struct ucred *cred)
                 .root_reserve = CONTROL_ROOT_RESERVE,
         };
         size_t n = client_pool_size(ctl->pool), victim = 0;
+        const admission_slot *slots;
+        client *const *owners;
         unsigned skipped = 0;
         client *c;
 
         /* Below both limits whatever the others hold: no need to look. */
         if (n < lim.total && (cred->uid == 0 || n < lim.per_user))
                 return 0;
-        if (control_grow_slots(ctl, n) < 0)
-                return -ENOMEM;
-        n = client_pool_slots(ctl->pool, ctl->slots, ctl->owners, ctl->slots_cap);
-        switch (admission_decide(&lim, ctl->slots, n, cred->uid, &victim)) {
+        n = client_pool_slots(ctl->pool, &slots, &owners);
+        switch (admission_decide(&lim, slots, n, cred->uid, &victim)) {
         case ADMISSION_ADMIT:
                 return 0;
         case ADMISSION_EVICT:
-                c = ctl->owners[victim];
+                c = owners[victim];
                 ctl->evicted++;
                 if (log_ratelimit_test(&ctl->rl_evict, &skipped))
                         log_notice("Evicted idle client (pid %d, uid %u) to admit pid %d uid %u: "
@@ -211,12 +185,6 @@ static void control_add_client(control *ctl, int fd)
                 return;
         }
         r = control_admit(ctl, &cred);
-        if (r == -ENOMEM) {
-                log_warning("Out of memory admitting a client (pid %d, uid %u), closing it",
-                            (int) cred.pid, (unsigned) cred.uid);
-                safe_close(fd);
-                return;
-        }
         if (r < 0) {
                 ctl->rejected++;
                 if (log_ratelimit_test(&ctl->rl_full, &skipped))
@@ -472,8 +440,6 @@ control *control_free(control *ctl)
             st.st_dev == ctl->dev && st.st_ino == ctl->ino)
                 unlink(ctl->path);
         safe_close(ctl->fd);
-        free(ctl->slots);
-        free(ctl->owners);
         free(ctl->path);
         sd_event_unref(ctl->event);
         free(ctl);

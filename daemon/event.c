@@ -180,8 +180,29 @@ static bool seen_program(const sa_listener *l, size_t i)
 
 #define JOURNAL_MAX_PIDS 64
 
-journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
-                                   const sa_listener *before, const char *reason)
+/* An owner's package facts (docs/PROVENANCE.md); nothing before its verdict. */
+static int entry_add_provenance(journal_entry *e, const sa_process *p)
+{
+        const sa_exe_provenance *pv = p->provenance;
+        int r = 0;
+
+        if (!pv)
+                return 0;
+        r |= entry_add_text(e, "SOCKAUDIT_PACKAGE", pv->package);
+        r |= entry_add_text(e, "SOCKAUDIT_PACKAGE_VERSION", pv->package ? pv->version : NULL);
+        r |= entry_add(e, "SOCKAUDIT_PACKAGE_STATUS", sa_prov_status_name(pv->status));
+        if (pv->exe_sha256[0])
+                r |= entry_add_text(e, "SOCKAUDIT_EXE_SHA256", pv->exe_sha256);
+        return r;
+}
+
+/*
+ * event_journal_entry() with its MESSAGE_ID; with owner set (a
+ * violation's), the package fields are that owner's only, else each
+ * distinct program's.
+ */
+static journal_entry *entry_build(event_type t, const char *message_id, const sa_listener *listener,
+                                  const sa_listener *before, const char *reason, const sa_process *owner)
 {
         journal_entry *e = calloc(1, sizeof *e);
         char addr[64], *msg = event_message(t, listener, before, reason);
@@ -192,7 +213,7 @@ journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
         e->priority = t == EVENT_POLICY_VIOLATION || t == EVENT_LISTENER_FLAPPING ? LOG_WARNING : LOG_NOTICE;
         sa_listener_address(listener, addr, sizeof addr);
 
-        r |= entry_add(e, "MESSAGE_ID", event_types[t].message_id);
+        r |= entry_add(e, "MESSAGE_ID", message_id);
         r |= entry_add(e, "MESSAGE", msg);
         r |= entry_addf(e, "PRIORITY", "%d", e->priority);
         r |= entry_add(e, "SYSLOG_IDENTIFIER", "sockauditd");
@@ -215,7 +236,11 @@ journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
                 r |= entry_add_text(e, "SOCKAUDIT_UNIT", p->unit);
                 r |= entry_add_text(e, "SOCKAUDIT_USER_UNIT", p->user_unit);
                 r |= entry_add_text(e, "SOCKAUDIT_USER", sa_describe_user(p, user, sizeof user));
+                if (!owner)
+                        r |= entry_add_provenance(e, p);
         }
+        if (owner)
+                r |= entry_add_provenance(e, owner);
         if (reason)
                 r |= entry_add_text(e, "SOCKAUDIT_REASON", reason);
         if (before) {
@@ -230,6 +255,50 @@ journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
 fail:
         free(msg);
         return journal_entry_free(e);
+}
+
+journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
+                                   const sa_listener *before, const char *reason)
+{
+        return entry_build(t, t < _EVENT_TYPE_MAX ? event_types[t].message_id : "", listener, before, reason, NULL);
+}
+
+/* The package checks' own MESSAGE_IDs; the others share policy_violation's. */
+static const char *violation_message_id(violation_kind k)
+{
+        switch (k) {
+        case VIOLATION_EXE_MODIFIED:
+                return SA_MESSAGE_ID_EXE_MODIFIED;
+        case VIOLATION_EXE_NOT_PACKAGED:
+                return SA_MESSAGE_ID_EXE_NOT_PACKAGED;
+        case VIOLATION_EXE_UNVERIFIABLE:
+                return SA_MESSAGE_ID_EXE_UNVERIFIABLE;
+        case VIOLATION_PACKAGE:
+                return SA_MESSAGE_ID_PACKAGE_NOT_ALLOWED;
+        default:
+                return SA_MESSAGE_ID_POLICY_VIOLATION;
+        }
+}
+
+json_t *event_violation_to_json(const struct timespec *when, const violation *v)
+{
+        json_t *ev = event_to_json(EVENT_POLICY_VIOLATION, when, v->listener, NULL, v->reason);
+
+        if (ev && json_object_set_new(ev, "violation", json_string(violation_kind_name(v->kind))) < 0) {
+                json_decref(ev);
+                return NULL;
+        }
+        return ev;
+}
+
+journal_entry *event_violation_journal_entry(const violation *v)
+{
+        journal_entry *e = entry_build(EVENT_POLICY_VIOLATION, violation_message_id(v->kind), v->listener, NULL,
+                                       v->reason, v->owner);
+
+        if (e && entry_add(e, "SOCKAUDIT_VIOLATION", violation_kind_name(v->kind)) < 0)
+                return journal_entry_free(e);
+        return e;
 }
 
 json_t *event_flapping_to_json(const struct timespec *when, const sa_listener *listener, const char *reason,

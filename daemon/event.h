@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "policy.h"
 #include "sockaudit.h"
 
 typedef enum event_type {
@@ -29,6 +30,11 @@ typedef enum event_type {
 #define SA_MESSAGE_ID_POLICY_VIOLATION "8aabb5f5dc6b450db79ed1fe4a2edec8"
 #define SA_MESSAGE_ID_LISTENER_FLAPPING "d1b0f6c29e8a4b7e9a35c4f0e2a76b18"
 #define SA_MESSAGE_ID_LISTENERS_SHORT_LIVED "6c3e9a0b8f2d4e17a5b1c7d90e4f2a63"
+/* policy_violation events of the package checks: one MESSAGE_ID per violation. */
+#define SA_MESSAGE_ID_EXE_MODIFIED        "e415d8f6b32c400f81d0cd2831daa2f1"
+#define SA_MESSAGE_ID_EXE_NOT_PACKAGED    "57f37259295f403bb1a41d533162313a"
+#define SA_MESSAGE_ID_EXE_UNVERIFIABLE    "66d640c348df4493b3e1bddba418d403"
+#define SA_MESSAGE_ID_PACKAGE_NOT_ALLOWED "d37a2cd10d234b52b7e9dfc7011d0f8c"
 
 const char *event_type_name(event_type t);
 event_type event_type_from_change(sa_change_kind kind);
@@ -55,12 +61,24 @@ journal_entry *journal_entry_free(journal_entry *e);
  * The journal entry of an event: MESSAGE_ID, MESSAGE (one line, untrusted
  * text escaped), PRIORITY (notice; warning for policy violations) and the
  * SOCKAUDIT_* fields, one value per holder for PID and per distinct program
- * for COMM/EXE/UNIT/USER (values are passed as data: a newline in a value is
+ * for COMM/EXE/UNIT/USER, and PACKAGE/PACKAGE_STATUS/EXE_SHA256 where its
+ * provenance is known (values are passed as data: a newline in a value is
  * sent length-prefixed by sd_journal_sendv and cannot start a field).
  * Caller frees.
  */
 journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
                                    const sa_listener *before, const char *reason);
+
+/*
+ * A policy_violation: the event object of event_to_json() with v's reason
+ * plus "violation": its kind (violation_kind_name()), and its journal
+ * entry: event_journal_entry()'s, with SOCKAUDIT_VIOLATION, and for the
+ * package checks their own MESSAGE_ID. When v names an owner whose
+ * provenance is known, SOCKAUDIT_PACKAGE* and SOCKAUDIT_EXE_SHA256 are that
+ * owner's (not every program's). Caller frees; NULL on ENOMEM.
+ */
+json_t *event_violation_to_json(const struct timespec *when, const violation *v);
+journal_entry *event_violation_journal_entry(const violation *v);
 
 /* A listener_flapping event's particulars (daemon/flap.h). */
 typedef struct event_flapping {

@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "manager.h"
 #include "privs.h"
+#include "provenance.h"
 #include "redact.h"
 #include "state.h"
 
@@ -188,6 +189,7 @@ void manager_install(manager *m, sa_snapshot *snap)
         m->snapshot = snap;
         m->snapshot_gen++;
         manager_notify_status(m, "");
+        provenance_installed(m->provenance);
 }
 
 void manager_count_scan(manager *m, int r)
@@ -341,6 +343,7 @@ manager *manager_free(manager *m)
                 monitor_flush(m->monitor, m->snapshot, &m->config->policy);
         sd_event_source_disable_unref(m->monitor_timer);
         monitor_free(m->monitor);
+        provenance_free(m->provenance);
         freshness_free(m->freshness);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
@@ -593,6 +596,9 @@ int manager_new(const manager_options *o, manager **ret)
         r = freshness_new(m, o->freshness, o->no_ebpf, &m->freshness);
         if (r < 0)
                 return r;
+        r = provenance_new(m, &m->provenance);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up provenance: %m");
         /* Everything bound and opened: from here on, only what scans need. */
         r = privs_drop(m->config->namespaces == CONFIG_NAMESPACES_ALL);
         if (r < 0)

@@ -53,6 +53,7 @@ typedef struct manager {
         monitor *monitor;
         sd_event_source *monitor_timer; /* monitor_tick() when due (monitor_next_due()) */
         freshness *freshness;     /* probes, events and the resync (freshness.h) */
+        struct provenance *provenance; /* the owners' verdicts, made on a thread (provenance.h) */
 
         struct timespec started;  /* CLOCK_REALTIME */
         uint64_t started_usec;    /* CLOCK_MONOTONIC */

@@ -12,6 +12,7 @@
 #include "flap.h"
 #include "log.h"
 #include "monitor.h"
+#include "verdicts.h"
 #include "saver.h"
 #include "state.h"
 
@@ -46,6 +47,7 @@ struct monitor {
         uint64_t last_save_usec;   /* CLOCK_MONOTONIC of the last save attempt */
         flap *flap;                /* flapping listeners (flap.h) */
         debounce *debounce;        /* new listeners held, short-lived ones counted (debounce.h) */
+        verdicts verdicts;         /* each owner's last known provenance verdict (verdicts.h) */
 
         uint64_t events[_EVENT_TYPE_MAX];
         uint64_t violations_suppressed; /* not reported while their listener flapped */
@@ -136,6 +138,7 @@ monitor *monitor_free(monitor *m)
         flap_free(m->flap);
         debounce_free(m->debounce);
         state_clear(&m->baseline);
+        verdicts_clear(&m->verdicts);
         active_clear(m);
         free(m->state_path);
         free(m);
@@ -171,6 +174,14 @@ static int emit_event(monitor *m, event_type t, const struct timespec *when, con
         _cleanup_json_ json_t *ev = event_to_json(t, when, l, before, reason);
 
         return emit_built(m, t, ev, event_journal_entry(t, l, before, reason));
+}
+
+/* A policy violation: its kind in the event, its MESSAGE_ID and owner's package in the journal. */
+static int emit_violation(monitor *m, const struct timespec *when, const violation *v)
+{
+        _cleanup_json_ json_t *ev = event_violation_to_json(when, v);
+
+        return emit_built(m, EVENT_POLICY_VIOLATION, ev, event_violation_journal_entry(v));
 }
 
 /* The flapping key of a listener: where, and its first holder's program ("" without one). */
@@ -292,7 +303,7 @@ static int track_violations(monitor *m, const sa_snapshot *snap, const policy *p
                 }
                 /* Not reported (no event could be built): tried again after the next scan. */
                 if (!active_has(m->active, m->n_active, k) &&
-                    emit_event(m, EVENT_POLICY_VIOLATION, &snap->taken, v[i].listener, NULL, v[i].reason) < 0) {
+                    emit_violation(m, &snap->taken, &v[i]) < 0) {
                         free(k);
                         continue;
                 }
@@ -482,6 +493,50 @@ static bool debounced(monitor *m, const sa_change *c, uint64_t now)
         return false;
 }
 
+/* What on_verdict_changed() needs. */
+typedef struct verdict_ctx {
+        monitor *m;
+        const policy *p;
+        const struct timespec *when;
+        bool *changed;
+} verdict_ctx;
+
+/*
+ * An owner's verdict changed (docs/PROVENANCE.md): owner_changed, its
+ * "before" the listener with those owners' earlier verdicts.
+ */
+static void on_verdict_changed(const sa_listener *l, const sa_exe_provenance *const *befores, void *userdata)
+{
+        verdict_ctx *ctx = userdata;
+        sa_listener before = *l;
+        char reason[96] = "";
+        _cleanup_free_ sa_holder *hs = calloc(l->n_holders, sizeof *hs);
+        _cleanup_free_ sa_process *ps = calloc(l->n_holders, sizeof *ps);
+
+        if (!policy_watches(ctx->p, l) || !scope_has(&ctx->m->scope, l->netns))
+                return;
+        if (!hs || !ps) {
+                log_error("Cannot report a changed provenance verdict: out of memory");
+                return;
+        }
+        for (size_t k = 0; k < l->n_holders; k++) {
+                hs[k] = l->holders[k];
+                if (befores[k]) {
+                        ps[k] = *l->holders[k].proc;
+                        ps[k].provenance = befores[k];
+                        hs[k].proc = &ps[k];
+                }
+        }
+        before.holders = hs;
+        for (size_t k = 0; k < l->n_holders && !reason[0]; k++)
+                if (befores[k])
+                        snprintf(reason, sizeof reason, "package verdict of pid %d changed: %s, now %s",
+                                 (int) l->holders[k].proc->pid, sa_prov_status_name(befores[k]->status),
+                                 sa_prov_status_name(l->holders[k].proc->provenance->status));
+        (void) emit_event(ctx->m, EVENT_OWNER_CHANGED, ctx->when, l, &before, reason);
+        *ctx->changed = true;
+}
+
 void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, const policy *p)
 {
         const sa_snapshot *prev = old;
@@ -517,6 +572,12 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
                 changed = true;
         }
         free(changes);
+        if (r >= 0) {
+                verdict_ctx vc = { m, p, &new->taken, &changed };
+
+                /* The same sockets' owners, some with another verdict than they had. */
+                r = verdicts_update(&m->verdicts, new, m->first_done ? on_verdict_changed : NULL, &vc);
+        }
         if (r >= 0)
                 report_newly_watched(m, new, p, &changed);
         if (r >= 0)
@@ -759,9 +820,9 @@ json_t *monitor_check(const sa_snapshot *snap, const policy *p)
                 }
                 if (k) {
                         keys[nk++] = k;
-                        o = json_pack("{s:o, s:s}", "listener",
+                        o = json_pack("{s:o, s:s, s:s}", "listener",
                                       sa_listener_to_json_limited(v[i].listener, &violation_limits),
-                                      "reason", v[i].reason);
+                                      "reason", v[i].reason, "violation", violation_kind_name(v[i].kind));
                 }
                 if (json_array_append_new(out, o) < 0) {
                         json_decref(out);

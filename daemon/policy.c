@@ -18,6 +18,25 @@
 #include "policy.h"
 #include "sockaudit-internal.h"
 
+static const char *const kind_names[_VIOLATION_KIND_MAX] = {
+        [VIOLATION_ADDRESS] = "address_not_allowed",
+        [VIOLATION_NO_OWNER] = "no_owner",
+        [VIOLATION_EXE_DELETED] = "exe_deleted",
+        [VIOLATION_EXE_REPLACED] = "exe_replaced",
+        [VIOLATION_EXE] = "exe_not_allowed",
+        [VIOLATION_UNIT] = "unit_not_allowed",
+        [VIOLATION_USER] = "user_not_allowed",
+        [VIOLATION_EXE_MODIFIED] = "exe_modified",
+        [VIOLATION_EXE_NOT_PACKAGED] = "exe_not_packaged",
+        [VIOLATION_EXE_UNVERIFIABLE] = "exe_unverifiable",
+        [VIOLATION_PACKAGE] = "package_not_allowed",
+};
+
+const char *violation_kind_name(violation_kind k)
+{
+        return k < _VIOLATION_KIND_MAX ? kind_names[k] : "?";
+}
+
 bool policy_watches(const policy *p, const sa_listener *l)
 {
         unsigned bit = l->proto == IPPROTO_TCP ? SA_PROTO_TCP : SA_PROTO_UDP;
@@ -217,6 +236,69 @@ static int add(violation **v, size_t *n, const sa_listener *l, const sa_process 
         return 0;
 }
 
+/* The package name without its ":arch" qualifier, into buf (NULL: no package). */
+static const char *package_base(const char *pkg, char *buf, size_t size)
+{
+        if (!pkg)
+                return NULL;
+        snprintf(buf, size, "%.*s", (int) strcspn(pkg, ":"), pkg);
+        return buf;
+}
+
+/*
+ * RequirePackage=yes: the owner's image must be verified. A deleted image
+ * that a package still ships (upgraded under a running process) is left to
+ * the exe_deleted/exe_replaced checks: it needs a restart, not a hunt. A
+ * deleted image no package ships is not packaged.
+ */
+static int check_verified(const sa_listener *l, const sa_process *proc, violation **v, size_t *n)
+{
+        const sa_exe_provenance *pv = proc->provenance;
+        const char *comm = proc->comm ? proc->comm : "?", *exe = proc->exe ? proc->exe : "?";
+        int pid = (int) proc->pid;
+
+        switch (pv->status) {
+        case SA_PROV_VERIFIED:
+                return 0;
+        case SA_PROV_MODIFIED:
+                return add(v, n, l, proc, VIOLATION_EXE_MODIFIED, "owner %s[%d] runs %s, which differs from what "
+                           "%s %s shipped (modified; RequirePackage=yes)", comm, pid, exe,
+                           pv->package ? pv->package : "?", pv->version ? pv->version : "?");
+        case SA_PROV_DELETED:
+                if (pv->package)
+                        return 0;
+                /* fall through */
+        case SA_PROV_NOT_PACKAGED:
+                return add(v, n, l, proc, VIOLATION_EXE_NOT_PACKAGED, "owner %s[%d] runs %s, which no installed "
+                           "package ships (%s%sRequirePackage=yes)", comm, pid, exe,
+                           pv->location == SA_EXE_NORMAL ? "" : sa_exe_location_name(pv->location),
+                           pv->location == SA_EXE_NORMAL ? "" : " image; ");
+        case SA_PROV_UNVERIFIABLE:
+                break;
+        }
+        return add(v, n, l, proc, VIOLATION_EXE_UNVERIFIABLE, "owner %s[%d] runs %s, which cannot be verified: %s "
+                   "(RequirePackage=yes)", comm, pid, exe, pv->reason ? pv->reason : "?");
+}
+
+/* AllowPackage=: the owner's package name, ":arch" ignored; no package is not allowed. */
+static int check_package(const policy_rule *rule, const sa_listener *l, const sa_process *proc,
+                         violation **v, size_t *n)
+{
+        const sa_exe_provenance *pv = proc->provenance;
+        const char *comm = proc->comm ? proc->comm : "?", *exe = proc->exe ? proc->exe : "?";
+        char buf[256];
+        const char *name = package_base(pv->package, buf, sizeof buf);
+
+        if (rule->allow_package.n == 0 || (name && list_allows(&rule->allow_package, name)))
+                return 0;
+        if (name)
+                return add(v, n, l, proc, VIOLATION_PACKAGE, "owner %s[%d] not allowed: package %s is not in "
+                           "AllowPackage", comm, (int) proc->pid, name);
+        return add(v, n, l, proc, VIOLATION_PACKAGE, "owner %s[%d] not allowed: %s is from no known package "
+                   "(%s: %s), not in AllowPackage", comm, (int) proc->pid, exe, sa_prov_status_name(pv->status),
+                   pv->reason ? pv->reason : "?");
+}
+
 /* Which of a holder's facts a rule refuses. */
 static int check_owner(const policy_rule *rule, const sa_listener *l, const sa_process *proc,
                        violation **v, size_t *n)
@@ -241,6 +323,13 @@ static int check_owner(const policy_rule *rule, const sa_listener *l, const sa_p
         if (r >= 0 && rule && !user_allowed(rule, proc))
                 r = add(v, n, l, proc, VIOLATION_USER, "owner %s[%d] not allowed: user %s (uid %u) is not in AllowUser",
                         comm, (int) proc->pid, sa_describe_user(proc, uid, sizeof uid), (unsigned) proc->uid);
+        /* Not checked yet: the verdict lands later and the policy runs again then. */
+        if (!rule || !proc->provenance)
+                return r;
+        if (r >= 0 && rule->require_package)
+                r = check_verified(l, proc, v, n);
+        if (r >= 0)
+                r = check_package(rule, l, proc, v, n);
         return r;
 }
 
@@ -317,6 +406,7 @@ void policy_clear(policy *p)
                 policy_list_clear(&p->rules[i].allow_user);
                 policy_list_clear(&p->rules[i].allow_address);
                 policy_list_clear(&p->rules[i].namespaces);
+                policy_list_clear(&p->rules[i].allow_package);
                 free(p->rules[i].allow_uids);
         }
         free(p->rules);

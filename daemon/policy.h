@@ -28,6 +28,8 @@ typedef struct policy_rule {
         policy_list allow_user;     /* user names, numeric uids or name patterns */
         policy_list allow_address;  /* literal addresses: 0.0.0.0 :: 127.0.0.1 */
         policy_list namespaces;     /* Namespace=: netns names or patterns; none = everywhere */
+        policy_list allow_package;  /* AllowPackage=: package names or patterns, no ":arch" */
+        bool require_package;       /* RequirePackage=yes: every owner's image verified */
         uid_t *allow_uids;          /* allow_user resolved by policy_resolve() */
         size_t n_allow_uids;
 } policy_rule;
@@ -49,7 +51,16 @@ typedef enum violation_kind {
         VIOLATION_EXE,               /* exe not in AllowExe */
         VIOLATION_UNIT,              /* unit not in AllowUnit */
         VIOLATION_USER,              /* user not in AllowUser */
+        /* Provenance (docs/PROVENANCE.md); appended: the kind is in baseline keys. */
+        VIOLATION_EXE_MODIFIED,      /* RequirePackage: image differs from its package's */
+        VIOLATION_EXE_NOT_PACKAGED,  /* RequirePackage: no package ships it (memfd, deleted too) */
+        VIOLATION_EXE_UNVERIFIABLE,  /* RequirePackage: cannot be checked (reason) */
+        VIOLATION_PACKAGE,           /* package not in AllowPackage */
+        _VIOLATION_KIND_MAX,
 } violation_kind;
+
+/* "address_not_allowed", "no_owner", ..., "package_not_allowed" (docs/RECORDS.md#violation). */
+const char *violation_kind_name(violation_kind k);
 
 typedef struct violation {
         const sa_listener *listener; /* borrowed from the snapshot */
@@ -82,10 +93,12 @@ int policy_resolve(policy *p, void (*warn)(void *userdata, const char *message),
 
 /*
  * Every violation of l (nothing if l is not watched), appended to (*v, *n):
- * an owner whose exe, unit or user is not allowed; an address not allowed;
+ * an owner whose exe, unit, user or package is not allowed; an owner whose
+ * image is not verified under RequirePackage=yes; an address not allowed;
  * an owner running a deleted or replaced executable; no owner found. An
  * incomplete owner (exiting, or its details unreadable: sa_process) raises
- * nothing: what could not be read is not evidence.
+ * nothing: what could not be read is not evidence; nor do the package
+ * checks before the owner's provenance is known (NULL).
  * -ENOMEM only.
  */
 int policy_check_listener(const policy *p, const sa_listener *l, violation **v, size_t *n);

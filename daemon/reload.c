@@ -155,7 +155,9 @@ static const policy_rule *rule_find(const policy *p, const policy_rule *like)
 static bool rule_eq(const policy_rule *a, const policy_rule *b)
 {
         return list_eq(&a->allow_exe, &b->allow_exe) && list_eq(&a->allow_unit, &b->allow_unit) &&
-               list_eq(&a->allow_user, &b->allow_user) && list_eq(&a->allow_address, &b->allow_address);
+               list_eq(&a->allow_user, &b->allow_user) && list_eq(&a->allow_address, &b->allow_address) &&
+               list_eq(&a->namespaces, &b->namespaces) && list_eq(&a->allow_package, &b->allow_package) &&
+               a->require_package == b->require_package;
 }
 
 /* " +[Port N/proto]" for rules of a not in b (sign '+'/'-'), " ~[...]" for changed ones (when sign is '~'). */

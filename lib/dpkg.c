@@ -459,7 +459,17 @@ static int lookup_form(const sa_dpkg *d, const char *f, sa_dpkg_file *ret)
         return 0;
 }
 
-int sa_dpkg_lookup(sa_dpkg *d, const char *path, sa_dpkg_file *ret)
+/* Whether the index is built and no file changed since (three stats). */
+static bool index_current(sa_dpkg *d)
+{
+        stamp now[3];
+
+        stamps_take(d, now);
+        return d->built && memcmp(now, d->stamps, sizeof now) == 0;
+}
+
+/* sa_dpkg_lookup, or with quick: -EAGAIN rather than wait for the lock or build the index. */
+static int lookup(sa_dpkg *d, const char *path, bool quick, sa_dpkg_file *ret)
 {
         char alias[SA_DPKG_PATH_MAX];
         sa_dpkg_file *f;
@@ -470,8 +480,13 @@ int sa_dpkg_lookup(sa_dpkg *d, const char *path, sa_dpkg_file *ret)
         f = calloc(1, sizeof *f);
         if (!f)
                 return -ENOMEM;
-        pthread_mutex_lock(&d->lock);
-        r = index_fresh(d);
+        if (!quick)
+                pthread_mutex_lock(&d->lock);
+        else if (pthread_mutex_trylock(&d->lock) != 0) {
+                free(f);
+                return -EAGAIN;
+        }
+        r = quick && !index_current(d) ? -EAGAIN : index_fresh(d);
         if (r == 0) {
                 r = lookup_form(d, path, f);
                 if (r == -ENOENT && usrmerge_alias(path, alias, sizeof alias)) {
@@ -486,6 +501,16 @@ int sa_dpkg_lookup(sa_dpkg *d, const char *path, sa_dpkg_file *ret)
                 *ret = *f;
         free(f);
         return r;
+}
+
+int sa_dpkg_lookup(sa_dpkg *d, const char *path, sa_dpkg_file *ret)
+{
+        return lookup(d, path, false, ret);
+}
+
+int sa_dpkg_lookup_quick(sa_dpkg *d, const char *path, sa_dpkg_file *ret)
+{
+        return lookup(d, path, true, ret);
 }
 
 void sa_dpkg_get_stats(sa_dpkg *d, sa_dpkg_stats *ret)

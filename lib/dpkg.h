@@ -144,6 +144,13 @@ sa_dpkg *sa_dpkg_free(sa_dpkg *d);
  */
 int sa_dpkg_lookup(sa_dpkg *d, const char *path, sa_dpkg_file *ret);
 
+/*
+ * The same without waiting: -EAGAIN when another thread holds the database
+ * (building the index, say) or the index would have to be built. For an
+ * event loop. Costs three stats and the package's .md5sums read.
+ */
+int sa_dpkg_lookup_quick(sa_dpkg *d, const char *path, sa_dpkg_file *ret);
+
 /* The last build's counters (copied under the lock). */
 void sa_dpkg_get_stats(sa_dpkg *d, sa_dpkg_stats *ret);
 

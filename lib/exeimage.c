@@ -99,8 +99,8 @@ static bool key_eq(const key *a, const key *b)
                a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
-/* Copies the hashes of k into img: true on a hit. O(cap). */
-static bool cache_get(sa_execache *c, const key *k, sa_exeimage *img)
+/* Copies the hashes of k into img: true on a hit (a miss counted unless quick: nothing is hashed then). O(cap). */
+static bool cache_get(sa_execache *c, const key *k, bool quick, sa_exeimage *img)
 {
         bool hit = false;
 
@@ -116,7 +116,7 @@ static bool cache_get(sa_execache *c, const key *k, sa_exeimage *img)
         }
         if (hit)
                 c->hits++;
-        else
+        else if (!quick)
                 c->misses++;
         pthread_mutex_unlock(&c->lock);
         return hit;
@@ -246,7 +246,8 @@ static void read_link(const char *exe, sa_exeimage *img)
         }
 }
 
-int sa_exeimage_read(sa_execache *cache, const char *proc_root, pid_t pid, sa_exeimage *ret)
+/* sa_exeimage_read; with quick, -EAGAIN instead of hashing on a cache miss. */
+static int image_read(sa_execache *cache, const char *proc_root, pid_t pid, bool quick, sa_exeimage *ret)
 {
         _cleanup_free_ sa_exeimage *img = calloc(1, sizeof *img);
         _cleanup_close_ int fd = -1;
@@ -294,7 +295,9 @@ int sa_exeimage_read(sa_execache *cache, const char *proc_root, pid_t pid, sa_ex
 
         k = (key) { .dev = img->st.st_dev, .ino = img->st.st_ino, .size = img->st.st_size,
                     .mtime = img->st.st_mtim, .ctime = img->st.st_ctim };
-        img->cached = cache && cache_get(cache, &k, img);
+        img->cached = cache && cache_get(cache, &k, quick, img);
+        if (!img->cached && quick)
+                return -EAGAIN;
         if (!img->cached) {
                 r = hash_fd(fd, (uint64_t) img->st.st_size, img);
                 if (r < 0)
@@ -306,4 +309,14 @@ int sa_exeimage_read(sa_execache *cache, const char *proc_root, pid_t pid, sa_ex
                 snprintf(img->sha256_hex + 2 * i, 3, "%02x", img->sha256[i]);
         *ret = *img;
         return 0;
+}
+
+int sa_exeimage_read(sa_execache *cache, const char *proc_root, pid_t pid, sa_exeimage *ret)
+{
+        return image_read(cache, proc_root, pid, false, ret);
+}
+
+int sa_exeimage_read_quick(sa_execache *cache, const char *proc_root, pid_t pid, sa_exeimage *ret)
+{
+        return image_read(cache, proc_root, pid, true, ret);
 }

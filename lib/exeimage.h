@@ -59,6 +59,9 @@ void sa_execache_counts(sa_execache *c, uint64_t *ret_hits, uint64_t *ret_misses
  */
 int sa_exeimage_read(sa_execache *cache, const char *proc_root, pid_t pid, sa_exeimage *ret);
 
+/* The same, -EAGAIN where it would hash (no cache, or a miss): for an event loop. */
+int sa_exeimage_read_quick(sa_execache *cache, const char *proc_root, pid_t pid, sa_exeimage *ret);
+
 /*
  * The location class from the link text alone (path without " (deleted)",
  * deleted_mark, st_nlink) and dir_mode, the mode of the path's directory

@@ -808,7 +808,7 @@ static int refresh_build(refresh *rf, sa_snapshot **ret)
         if (r >= 0)
                 r = index_pairs(s->owners, snap, &hits, &n_hits);
         if (r >= 0) {
-                sa_join j = { .proc_root = s->proc_root, .users = s->users, .snap = snap };
+                sa_join j = { .proc_root = s->proc_root, .users = s->users, .snap = snap, .prov = s->prov ? s : NULL };
 
                 for (size_t i = 0; i < n_hits && r >= 0; i++)
                         r = sa_join_hit(&j, hits[i].pid, hits[i].fd, hits[i].idx);

@@ -14,6 +14,7 @@
 
 #include "listener.h"
 #include "process.h"
+#include "provtable.h"
 #include "sockaudit.h"
 #include "sockaudit-internal.h"
 #include "util.h"
@@ -91,6 +92,38 @@ json_t *sa_process_to_json(const sa_process *p)
         return sa_process_to_json_limited(p, &sa_json_limits_default);
 }
 
+/* The package object of a verdict (docs/RECORDS.md): name, version, architecture null when none. */
+static json_t *package_to_json(const sa_exe_provenance *e)
+{
+        json_t *o = json_object();
+        int r = 0;
+
+        if (!o)
+                return NULL;
+        r |= put(o, "name", text_or_null(e->package));
+        r |= put(o, "version", text_or_null(e->version));
+        r |= put(o, "architecture", text_or_null(e->architecture));
+        r |= put(o, "status", json_string(sa_prov_status_name(e->status)));
+        r |= put(o, "reason", text_or_null(e->reason));
+        if (r == 0)
+                return o;
+        json_decref(o);
+        return NULL;
+}
+
+/* The provenance members of an owner; none when it was not checked (yet). */
+static int provenance_to_json(json_t *o, const sa_exe_provenance *e)
+{
+        int r = 0;
+
+        if (!e)
+                return 0;
+        r |= put(o, "exe_sha256", e->exe_sha256[0] ? json_string(e->exe_sha256) : json_null());
+        r |= put(o, "exe_location", json_string(sa_exe_location_name(e->location)));
+        r |= put(o, "package", package_to_json(e));
+        return r;
+}
+
 json_t *sa_process_to_json_limited(const sa_process *p, const sa_json_limits *lim)
 {
         bool cut = false;
@@ -108,6 +141,7 @@ json_t *sa_process_to_json_limited(const sa_process *p, const sa_json_limits *li
         r |= put(o, "exe", text_or_null(p->exe));
         r |= put(o, "exe_deleted", json_boolean(p->exe_deleted));
         r |= put(o, "exe_replaced", json_boolean(p->exe_replaced));
+        r |= provenance_to_json(o, p->provenance);
         r |= put(o, "cmdline", argv);
         argv = NULL;
         r |= put(o, "cmdline_truncated", json_boolean(p->argv_truncated || cut));
@@ -483,6 +517,46 @@ static int get_int(const json_t *o, const char *key, json_int_t min, json_int_t 
         return 0;
 }
 
+/* A saved verdict back (a baseline's owners): NULL when absent or not understood. 0, -ENOMEM. */
+static int provenance_from_json(const json_t *o, const sa_exe_provenance **ret)
+{
+        const json_t *pkg = json_object_get(o, "package");
+        const char *status = json_string_value(json_object_get(pkg, "status"));
+        const char *loc = json_string_value(json_object_get(o, "exe_location"));
+        const char *sha = json_string_value(json_object_get(o, "exe_sha256"));
+        const char *f[] = { "name", "version", "architecture", "reason" };
+        _cleanup_free_ sa_provenance *v = NULL;
+        char *dst[4];
+        size_t cap[4];
+        bool found = false;
+
+        if (!json_is_object(pkg) || !status)
+                return 0;
+        v = calloc(1, sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        dst[0] = v->package, cap[0] = sizeof v->package;
+        dst[1] = v->version, cap[1] = sizeof v->version;
+        dst[2] = v->architecture, cap[2] = sizeof v->architecture;
+        dst[3] = v->reason, cap[3] = sizeof v->reason;
+        for (int s = SA_PROV_VERIFIED; s <= SA_PROV_UNVERIFIABLE; s++)
+                if (strcmp(status, sa_prov_status_name(s)) == 0) {
+                        v->status = s;
+                        found = true;
+                }
+        for (int l = SA_EXE_NORMAL; loc && l <= SA_EXE_WORLD_WRITABLE_DIR; l++)
+                if (strcmp(loc, sa_exe_location_name(l)) == 0)
+                        v->location = l;
+        if (!found)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(f); i++)
+                snprintf(dst[i], cap[i], "%s", json_string_value(json_object_get(pkg, f[i])) ?: "");
+        if (sha && strlen(sha) == 64)
+                memcpy(v->exe_sha256, sha, 65);
+        *ret = sa_exe_provenance_new(v);
+        return *ret ? 0 : -ENOMEM;
+}
+
 static sa_process *process_from_json(const json_t *o)
 {
         sa_process *p = calloc(1, sizeof *p);
@@ -510,6 +584,8 @@ static sa_process *process_from_json(const json_t *o)
         p->exe_replaced = json_is_true(json_object_get(o, "exe_replaced"));
         p->argv_truncated = json_is_true(json_object_get(o, "cmdline_truncated"));
         p->incomplete = json_is_true(json_object_get(o, "incomplete"));
+        if (provenance_from_json(o, &p->provenance) < 0)
+                goto fail;
         p->argv = calloc(json_array_size(argv) + 1, sizeof *p->argv);
         if (!p->argv)
                 goto fail;

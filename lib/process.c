@@ -18,6 +18,7 @@
 #include "cgroup.h"
 #include "rootpath.h"
 #include "process.h"
+#include "provtable.h"
 #include "util.h"
 
 /* Read bounds for each file (all are untrusted or unbounded in principle). */
@@ -394,6 +395,7 @@ sa_process *sa_process_free(sa_process *p)
         free(p->unit);
         free(p->user_unit);
         free(p->cgroup);
+        sa_exe_provenance_unref(p->provenance);
         free(p);
         return NULL;
 }

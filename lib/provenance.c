@@ -180,8 +180,9 @@ static bool path_replaced(const char *proc_root, pid_t pid, const char *path, co
         return now.st_dev != st->st_dev || now.st_ino != st->st_ino;
 }
 
-int sa_provenance_read(sa_dpkg *db, sa_execache *cache, const char *proc_root, pid_t pid,
-                       sa_provenance *ret)
+/* sa_provenance_read; with quick, -EAGAIN where it would hash or build the dpkg index. */
+static int read_facts(sa_dpkg *db, sa_execache *cache, const char *proc_root, pid_t pid, bool quick,
+                      sa_provenance *ret)
 {
         _cleanup_free_ sa_exeimage *img = calloc(1, sizeof *img);
         _cleanup_free_ sa_dpkg_file *file = calloc(1, sizeof *file);
@@ -191,9 +192,11 @@ int sa_provenance_read(sa_dpkg *db, sa_execache *cache, const char *proc_root, p
                 return -ENOMEM;
         if (!proc_root)
                 proc_root = "/proc";
-        f.image_error = sa_exeimage_read(cache, proc_root, pid, img);
-        if (f.image_error == -EAGAIN)   /* it exec'd meanwhile: once more */
+        f.image_error = (quick ? sa_exeimage_read_quick : sa_exeimage_read)(cache, proc_root, pid, img);
+        if (f.image_error == -EAGAIN && !quick)   /* it exec'd meanwhile: once more */
                 f.image_error = sa_exeimage_read(cache, proc_root, pid, img);
+        if (f.image_error == -EAGAIN)
+                return -EAGAIN;
         if (f.image_error == 0) {
                 f.image = img;
                 if (img->path[0] == '/' && img->location != SA_EXE_MEMFD && img->location != SA_EXE_DELETED)
@@ -202,9 +205,27 @@ int sa_provenance_read(sa_dpkg *db, sa_execache *cache, const char *proc_root, p
                 if (!db)
                         f.dpkg_error = -ENOPKG;
                 else if (img->path[0] == '/' && img->location != SA_EXE_MEMFD)
-                        f.lookup = sa_dpkg_lookup(db, img->path, file);
+                        f.lookup = (quick ? sa_dpkg_lookup_quick : sa_dpkg_lookup)(db, img->path, file);
+                if (f.lookup == -EAGAIN)
+                        return -EAGAIN;
                 f.file = f.lookup == 0 ? file : NULL;
         }
         sa_provenance_decide(&f, ret);
+        ret->replaced = f.replaced;
+        ret->image_read = f.image_error == 0;
+        if (ret->image_read)
+                ret->image_st = img->st;
         return 0;
+}
+
+int sa_provenance_read(sa_dpkg *db, sa_execache *cache, const char *proc_root, pid_t pid,
+                       sa_provenance *ret)
+{
+        return read_facts(db, cache, proc_root, pid, false, ret);
+}
+
+int sa_provenance_read_quick(sa_dpkg *db, sa_execache *cache, const char *proc_root, pid_t pid,
+                             sa_provenance *ret)
+{
+        return read_facts(db, cache, proc_root, pid, true, ret);
 }

@@ -12,6 +12,7 @@
 #define SA_PROVENANCE_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "dpkg.h"
@@ -27,6 +28,9 @@ typedef struct sa_provenance {
         char exe_sha256[65];            /* lowercase hex, "" when the image was not read */
         char path[4096];                /* the image's path (link text, " (deleted)" stripped) */
         sa_exe_location location;
+        bool replaced;                  /* the path (in the process's root) names another file, or none */
+        bool image_read;                /* image_st is the opened image's */
+        struct stat image_st;
 } sa_provenance;
 
 /* Everything the verdict depends on, gathered by sa_provenance_read. */
@@ -54,5 +58,14 @@ void sa_provenance_decide(const sa_prov_facts *f, sa_provenance *ret);
  */
 int sa_provenance_read(sa_dpkg *db, sa_execache *cache, const char *proc_root, pid_t pid,
                        sa_provenance *ret);
+
+/*
+ * The same when it is cheap: the image's hashes in the cache and the dpkg
+ * index current and free (its .md5sums read, a few stats); else -EAGAIN,
+ * nothing read for long. For an event loop: a new worker of a known
+ * program, an image deleted or replaced on disk (same identity).
+ */
+int sa_provenance_read_quick(sa_dpkg *db, sa_execache *cache, const char *proc_root, pid_t pid,
+                             sa_provenance *ret);
 
 #endif

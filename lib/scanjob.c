@@ -254,7 +254,7 @@ void sa_scan_job_walk(sa_scan_job *j)
 /* The walk's hits joined into the snapshot, with the verdicts. */
 static int job_join(sa_scanner *s, sa_scan_job *j)
 {
-        sa_join jn = { .proc_root = s->proc_root, .users = s->users, .snap = j->snap };
+        sa_join jn = { .proc_root = s->proc_root, .users = s->users, .snap = j->snap, .prov = s->prov ? s : NULL };
         int r = 0;
 
         sa_procfd_stats_add(&j->snap->stats, &j->wstats);

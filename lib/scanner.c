@@ -198,6 +198,7 @@ sa_scanner *sa_scanner_free(sa_scanner *s)
         sa_hiddenns_free(s->hidden);
         sa_netns_set_free(s->ns);
         sa_usercache_free(s->users);
+        sa_scanner_provenance_free(s);
         free(s->proc_root);
         free(s);
         return NULL;

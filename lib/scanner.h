@@ -28,6 +28,7 @@
 #include "sockaudit-internal.h"
 #include "netns.h"
 #include "ownerindex.h"
+#include "provtable.h"
 #include "procfd.h"
 #include "sockaudit.h"
 #include "usercache.h"
@@ -65,6 +66,12 @@ struct sa_scanner {
         bool lost;           /* events lost: the next refresh is a full scan */
         bool details_dirty;  /* a known owner exec'd: describe holders again */
         bool oneshot;        /* sa_scan(): no index, nobody refreshes */
+
+        /* Provenance (lib/provjob.c), once sa_scanner_provenance_enable() ran. */
+        sa_provtable *prov;  /* verdicts by running image: joins attach them */
+        sa_dpkg *dpkg;       /* NULL: no database (every verdict says so) */
+        sa_execache *execache;
+        sa_provenance_stats prov_stats;
 };
 
 /* ---- lib/scan.c */
@@ -124,6 +131,7 @@ typedef struct sa_join {
         pid_t cur_pid;          /* hits of one pid arrive together */
         sa_process *cur;        /* its details, read on its first hit */
         sa_argv_table argvs;    /* the holders' command lines, shared by content */
+        sa_scanner *prov;       /* NULL, or the scanner whose verdicts the holders get */
 } sa_join;
 
 /*
@@ -133,6 +141,12 @@ typedef struct sa_join {
  * pid only, marked incomplete) and owned by the snapshot. -ENOMEM.
  */
 int sa_join_hit(sa_join *j, pid_t pid, int fd, size_t idx);
+
+/* p's verdict from j->prov, when one is known for its running image (lib/provjob.c). */
+void sa_join_provenance(sa_join *j, sa_process *p);
+
+/* Frees the scanner's provenance state (lib/provjob.c). */
+void sa_scanner_provenance_free(sa_scanner *s);
 
 /* After the last hit: the join's own references dropped (the snapshot keeps its processes). */
 void sa_join_done(sa_join *j);

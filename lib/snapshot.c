@@ -53,6 +53,7 @@ static int join_current(sa_join *j, pid_t pid, sa_process **ret)
                         return -ENOMEM;
                 }
         }
+        sa_join_provenance(j, p);
         /* Identical command lines (forked children) are kept once. */
         if (sa_argv_intern(&j->argvs, p) < 0 ||
             sa_grow((void **) &snap->procs, &j->procs_cap, snap->n_procs, sizeof *snap->procs) < 0) {

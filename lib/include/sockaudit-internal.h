@@ -148,6 +148,25 @@ int sa_scanner_verify_finish(sa_scanner *s, sa_verify_job *j, sa_refresh_info *i
 void sa_verify_job_cancel(sa_verify_job *j);
 
 /*
+ * Provenance off the loop (lib/provjob.c): start takes the pids of snap's
+ * processes without a verdict (recheck: of every process, for the periodic
+ * re-check; at most SA_PROVJOB_MAX) and computes their verdicts on a
+ * thread (sa_provenance_read: /proc and the dpkg database only, never the
+ * index); -ENODATA when there is nothing to do. Its eventfd is readable
+ * when the thread is done; finish (on the scanner's thread) keeps the
+ * verdicts and returns how many are new or changed: then the next refresh
+ * describes the holders again, so the snapshot it makes carries them.
+ */
+#define SA_PROVJOB_MAX 4096
+typedef struct sa_prov_job sa_prov_job;
+int sa_scanner_provenance_start(sa_scanner *s, const sa_snapshot *snap, bool recheck, sa_prov_job **ret);
+int sa_prov_job_fd(const sa_prov_job *j);
+int sa_scanner_provenance_finish(sa_scanner *s, sa_prov_job *j);
+void sa_prov_job_cancel(sa_prov_job *j);
+/* Whether some process of snap has no verdict yet. */
+bool sa_snapshot_provenance_missing(const sa_snapshot *snap);
+
+/*
  * Namespace events (issue 12, docs/PERFORMANCE.md): on = every listen()
  * and every listener's close, in every namespace, reaches
  * sa_scanner_netns_changed() (eBPF: TCP listen and close, UDP bind and

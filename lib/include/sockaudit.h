@@ -75,6 +75,13 @@ typedef struct sa_exe_provenance {
         const char *reason;     /* words for people; never NULL */
 } sa_exe_provenance;
 
+/* One more reference to e (not NULL), for keeping it past its snapshot; returns e. */
+const sa_exe_provenance *sa_exe_provenance_ref(const sa_exe_provenance *e);
+/* Drops one reference; the last frees it. Accepts NULL; returns NULL. Any thread. */
+const sa_exe_provenance *sa_exe_provenance_unref(const sa_exe_provenance *e);
+/* Whether a and b say the same (status, location, hash, package, reason); NULL equals only NULL. */
+bool sa_exe_provenance_same(const sa_exe_provenance *a, const sa_exe_provenance *b);
+
 /*
  * One process that holds at least one wanted socket. Strings are NUL-free
  * copies of what the kernel reported (comm, exe and argv are chosen by the
@@ -276,6 +283,41 @@ int sa_scanner_scan(sa_scanner *s, const sa_filter *f, sa_snapshot **ret);
 int sa_scanner_probe(sa_scanner *s, const sa_filter *f, uint64_t **ret_cookies,
                      size_t *ret_n);
 
+/*
+ * Provenance (docs/PROVENANCE.md): from now on, each scan's and refresh's
+ * holders get sa_process.provenance when a verdict for their running image
+ * is known to s (one extra stat of exe and of root per holder described).
+ * dpkg_admindir NULL: "/var/lib/dpkg"; without a database there every
+ * verdict says so. Opens one dpkg handle and one image cache for s's life.
+ * 0, or -ENOMEM. Calling it again changes nothing.
+ */
+int sa_scanner_provenance_enable(sa_scanner *s, const char *dpkg_admindir);
+
+/*
+ * Synchronously, for the CLI: every process of snap without a verdict gets
+ * one (sa_provenance_read: the image hashed once per identity, then
+ * cached; a dpkg lookup), and s keeps it for the next scans. Enables
+ * provenance with the default database if it was not. 0, or -ENOMEM.
+ */
+int sa_scanner_provenance(sa_scanner *s, sa_snapshot *snap);
+
+/* What provenance cost so far (status). */
+typedef struct sa_provenance_stats {
+        uint64_t jobs;            /* background jobs finished (daemon) */
+        uint64_t last_job_usec;   /* the last job, start to finish (its thread's work and the wait for the loop) */
+        size_t last_job_pids;     /* the processes it checked */
+        uint64_t checked;         /* verdicts computed (jobs, --direct) */
+        uint64_t checked_inline;  /* made while a scan joined, from cached hashes (no job needed) */
+        uint64_t images_hashed;   /* image cache misses: a file read whole */
+        uint64_t cache_hits;
+        uint64_t dpkg_build_usec; /* the dpkg index's last build */
+        unsigned dpkg_builds;
+        size_t verdicts;          /* distinct verdicts kept */
+        char last_error[160];     /* "" when none: the dpkg database's, or a job's */
+} sa_provenance_stats;
+
+void sa_scanner_provenance_stats(sa_scanner *s, sa_provenance_stats *ret);
+
 /* One-shot scan: sa_scanner_new + sa_scanner_scan + sa_scanner_free. */
 int sa_scan(const sa_scan_config *cfg, const sa_filter *f, sa_snapshot **ret);
 
@@ -398,6 +440,7 @@ typedef enum sa_diff_key {
  * reported when the set of programs holding a socket differs, not when only
  * pids or uids churn (a worker replaced by the same program, a root parent
  * with www-data children), nor when one side's holders are all incomplete.
+
  * old may be NULL (everything is ADDED). Changes borrow
  * from both snapshots: keep them alive while using the result. Caller frees
  * *ret_changes (NULL when *ret_n is 0).

@@ -8,6 +8,7 @@
 # order: files sorted, functions in file order. Each prints PASS/FAIL/SKIP;
 # the last line is always "integration: N passed, N failed, N skipped" and
 # the exit code is non-zero when a test failed.
+#   SA_IT_EXCLUDE   an extended regex of test names not to run (not counted)
 #   SA_IT_TIMEOUT   seconds per test on an idle machine (default 30)
 #   SA_IT_SLOW      the factor for every wait and time limit (tests/waits.sh);
 #                   by default computed before each test: SA_IT_STAGE_SLOW
@@ -60,6 +61,9 @@ n=0
 while read -r file name; do
         [ -n "$name" ] || continue
         if [ -n "$PATTERN" ] && ! [[ $name =~ $PATTERN ]]; then
+                continue
+        fi
+        if [ -n "${SA_IT_EXCLUDE:-}" ] && [[ $name =~ $SA_IT_EXCLUDE ]]; then
                 continue
         fi
         short=${name#test_}

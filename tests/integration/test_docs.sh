@@ -110,6 +110,7 @@ list 0 query-reply sa list --json
 list-direct 0 query-reply sa_direct list --json
 explain 0 explain-reply sa explain 443 --json
 explain-direct 0 explain-reply sa_direct explain 443 --json
+tls-direct 0 query-reply sa_direct tls 9090 --json
 status 0 status sa status --json
 refresh 0 refresh-reply sa refresh --json
 check 1 check-reply sa check --json' name rc sec rest cmd
@@ -165,4 +166,33 @@ check 1 check-reply sa check --json' name rc sec rest cmd
                 fields=$(awk -F', e[.]g[.] ' '{ print $1 }' <<<"$missing" | paste -sd' ')
                 fail "$(grep -c . <<<"$missing") field(s) emitted but not in docs/RECORDS.md: $fields"
         fi
+}
+
+# Every MESSAGE_ID the daemon sends (daemon/event.h) is in docs/JOURNAL.md
+# and has a catalog entry, and the catalog explains no other; every
+# SOCKAUDIT_* field of daemon/event.c is in docs/JOURNAL.md.
+test_docs_message_ids() {
+        local code catalog journal id
+        code=$(sed -nE 's/^#define SA_MESSAGE_ID_[A-Z_]+ +"([0-9a-f]{32})"$/\1/p' "$ROOT/daemon/event.h" | sort)
+        catalog=$(sed -nE 's/^-- ([0-9a-f]{32})$/\1/p' "$ROOT/systemd/sockaudit.catalog" | sort)
+        # shellcheck disable=SC2016  # backquotes are markdown's here
+        journal=$(grep -oE '`[0-9a-f]{32}`' "$ROOT/docs/JOURNAL.md" | tr -d '`' | sort -u)
+        [ "$(grep -c . <<<"$code")" -ge 6 ] || fail "daemon/event.h: fewer than 6 MESSAGE_IDs found"
+        for id in $code; do
+                grep -qx "$id" <<<"$catalog" || fail "MESSAGE_ID $id (daemon/event.h) has no entry in systemd/sockaudit.catalog"
+                grep -qx "$id" <<<"$journal" || fail "MESSAGE_ID $id (daemon/event.h) is not in docs/JOURNAL.md"
+        done
+        for id in $catalog $journal; do
+                grep -qx "$id" <<<"$code" || fail "MESSAGE_ID $id is documented but daemon/event.h does not send it"
+        done
+        [ "$(uniq -d <<<"$code")" == "" ] || fail "daemon/event.h: a MESSAGE_ID used twice"
+        # Every journal field the entries are built with is a row of docs/JOURNAL.md.
+        local fields missing=
+        fields=$(grep -ohE '"SOCKAUDIT_[A-Z0-9_]+"' "$ROOT"/daemon/event.c | tr -d '"' | sort -u)
+        [ -n "$fields" ] || fail "daemon/event.c: no SOCKAUDIT_* fields found"
+        for id in $fields; do
+                grep -q "\`$id\`" "$ROOT/docs/JOURNAL.md" || missing+=" $id"
+        done
+        [ -z "$missing" ] || fail "journal fields not in docs/JOURNAL.md:$missing"
+        note "$(grep -c . <<<"$code") MESSAGE_IDs: in the catalog and docs/JOURNAL.md"
 }

@@ -261,6 +261,41 @@ START_TEST(namespace_and_load_warnings)
 }
 END_TEST
 
+/* RequirePackage= (a boolean) and AllowPackage= (names, patterns; no ":arch"). */
+START_TEST(package_keys)
+{
+        daemon_config *c = load_ok("[Port 443/tcp]\nRequirePackage=yes\nAllowPackage=nginx apache2\n"
+                                   "AllowPackage=php*-fpm libc6\n[Port 53/udp]\nAllowPackage=bind9\nAllowPackage=\n");
+        const policy_rule *r = rule(c, 443, IPPROTO_TCP);
+
+        ck_assert_ptr_nonnull(r);
+        ck_assert(r->require_package);
+        ck_assert_uint_eq(r->allow_package.n, 4);
+        ck_assert_str_eq(r->allow_package.items[2], "php*-fpm");
+        r = rule(c, 53, IPPROTO_UDP);
+        ck_assert(!r->require_package);
+        ck_assert_uint_eq(r->allow_package.n, 0);   /* an empty assignment clears */
+        config_free(c);
+        c = load_ok("[Port 443/tcp]\nRequirePackage=yes\nRequirePackage=no\n");
+        ck_assert(!rule(c, 443, IPPROTO_TCP)->require_package);
+        config_free(c);
+        /* No dpkg database there: a load warning per section using the keys. */
+        c = load_ok("[Daemon]\nDpkgAdminDir=/nonexistent/dpkg\n[Port 443/tcp]\nRequirePackage=yes\n"
+                    "[Port 80/tcp]\nAllowExe=/nonexistent/nginx\n[Port 53/udp]\nAllowPackage=bind9\n");
+        ck_assert_uint_eq(c->warnings.n, 3);
+        ck_assert_str_eq(c->warnings.items[1], "test.conf: [Port 443/tcp] RequirePackage=: no dpkg database "
+                         "(/nonexistent/dpkg/status: No such file or directory): every owner will be unverifiable, "
+                         "from no known package");
+        ck_assert_ptr_nonnull(strstr(c->warnings.items[2], "[Port 53/udp] AllowPackage=: no dpkg database"));
+        config_free(c);
+        load_fail("[Port 443/tcp]\nRequirePackage=maybe\n", 2, "RequirePackage=: \"maybe\" is not \"yes\" or \"no\"");
+        load_fail("[Port 443/tcp]\nAllowPackage=nginx:amd64\n", 2, "\"nginx:amd64\" is not a package name");
+        load_fail("[Port 443/tcp]\nAllowPackage=Nginx\n", 2, "\"Nginx\"");
+        load_fail("[Port 443/tcp]\nAllowPackage=/usr/sbin/nginx\n", 2, "\"/usr/sbin/nginx\"");
+        load_fail("[Port 443/tcp]\nAllowPackage=-x\n", 2, "\"-x\"");
+}
+END_TEST
+
 START_TEST(errors_with_line_numbers)
 {
         load_fail("[Deamon]\nPorts=443\n", 1, "unknown section [Deamon]");
@@ -418,6 +453,7 @@ Suite *config_suite(void)
         tcase_add_test(tc, errors_with_line_numbers);
         tcase_add_test(tc, hostile_lines);
         tcase_add_test(tc, multiline_continuation);
+        tcase_add_test(tc, package_keys);
         tcase_add_test(tc, reload_keeps_old_on_failure);
         suite_add_tcase(s, tc);
         return s;

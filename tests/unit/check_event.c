@@ -134,6 +134,67 @@ START_TEST(event_json_shape)
 }
 END_TEST
 
+/* A package violation: its own MESSAGE_ID, the kind, and that owner's package facts only. */
+START_TEST(violation_entry_carries_the_package)
+{
+        static const sa_exe_provenance good = { .status = SA_PROV_VERIFIED, .exe_sha256 = "aa", .package = "nginx",
+                                                .version = "1.22.1-9+deb12u1", .reason = "verified" };
+        static const sa_exe_provenance bad = { .status = SA_PROV_MODIFIED, .exe_sha256 = "bb",
+                                               .package = "nginx\nPRIORITY=7", .version = "1", .reason = "differs" };
+        sa_process master = nginx, swapped = { .pid = 900, .comm = "nginx", .exe = "/usr/sbin/nginx",
+                                               .user = "www-data", .provenance = &bad };
+        sa_holder h[2] = { { .proc = &master }, { .proc = &swapped } };
+        sa_listener a = mk(h, 2);
+        violation viol = { .listener = &a, .owner = &swapped, .kind = VIOLATION_EXE_MODIFIED, .reason = "modified" };
+        struct timespec now = { 0 };
+        const char *v[8];
+        journal_entry *e;
+
+        master.provenance = &good;
+        e = event_violation_journal_entry(&viol);
+        ck_assert_ptr_nonnull(e);
+        ck_assert_int_eq(e->priority, LOG_WARNING);
+        ck_assert_int_eq(values(e, "MESSAGE_ID", v, 8), 1);
+        ck_assert_str_eq(v[0], SA_MESSAGE_ID_EXE_MODIFIED);
+        ck_assert_int_eq(values(e, "SOCKAUDIT_EVENT", v, 8), 1);
+        ck_assert_str_eq(v[0], "policy_violation");
+        ck_assert_int_eq(values(e, "SOCKAUDIT_VIOLATION", v, 8), 1);
+        ck_assert_str_eq(v[0], "exe_modified");
+        ck_assert_int_eq(values(e, "SOCKAUDIT_PACKAGE", v, 8), 1);
+        ck_assert_str_eq(v[0], "nginx\\nPRIORITY=7");       /* escaped like every untrusted value */
+        ck_assert_int_eq(values(e, "SOCKAUDIT_PACKAGE_STATUS", v, 8), 1);
+        ck_assert_str_eq(v[0], "modified");
+        ck_assert_int_eq(values(e, "SOCKAUDIT_EXE_SHA256", v, 8), 1);
+        ck_assert_str_eq(v[0], "bb");
+        ck_assert_int_eq(values(e, "PRIORITY", v, 8), 1);
+        journal_entry_free(e);
+
+        /* Other kinds keep policy_violation's MESSAGE_ID. */
+        viol.kind = VIOLATION_USER;
+        e = event_violation_journal_entry(&viol);
+        ck_assert_int_eq(values(e, "MESSAGE_ID", v, 8), 1);
+        ck_assert_str_eq(v[0], SA_MESSAGE_ID_POLICY_VIOLATION);
+        journal_entry_free(e);
+        viol.kind = VIOLATION_PACKAGE;
+        json_t *ev = event_violation_to_json(&now, &viol);
+        ck_assert_str_eq(json_string_value(json_object_get(ev, "violation")), "package_not_allowed");
+        ck_assert_str_eq(json_string_value(json_object_get(ev, "event")), "policy_violation");
+        json_decref(ev);
+
+        /* Other events: each distinct program's facts, where known. */
+        e = event_journal_entry(EVENT_LISTENER_ADDED, &a, NULL, NULL);
+        ck_assert_int_eq(values(e, "SOCKAUDIT_PACKAGE_STATUS", v, 8), 2);
+        ck_assert_str_eq(v[0], "verified");
+        ck_assert_int_eq(values(e, "SOCKAUDIT_PACKAGE_VERSION", v, 8), 2);
+        ck_assert_str_eq(v[0], "1.22.1-9+deb12u1");
+        journal_entry_free(e);
+        master.provenance = NULL;
+        e = event_journal_entry(EVENT_LISTENER_ADDED, &a, NULL, NULL);
+        ck_assert_int_eq(values(e, "SOCKAUDIT_PACKAGE_STATUS", v, 8), 1);
+        journal_entry_free(e);
+}
+END_TEST
+
 Suite *event_suite(void)
 {
         Suite *s = suite_create("event");
@@ -142,6 +203,7 @@ Suite *event_suite(void)
         tcase_add_test(tc, journal_fields);
         tcase_add_test(tc, untrusted_values_cannot_forge);
         tcase_add_test(tc, event_json_shape);
+        tcase_add_test(tc, violation_entry_carries_the_package);
         suite_add_tcase(s, tc);
         return s;
 }

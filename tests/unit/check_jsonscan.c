@@ -126,7 +126,9 @@ START_TEST(members)
 END_TEST
 
 #define PROCS "[{\"pid\":7,\"uid\":0,\"comm\":\"a\\nb\",\"exe\":\"/x\",\"user\":\"root\",\"pid_in_namespace\":1," \
-              "\"exe_deleted\":true,\"unit\":null},{\"pid\":8,\"uid\":33,\"comm\":\"w\",\"incomplete\":true}]"
+              "\"exe_deleted\":true,\"exe_location\":\"tmp\",\"package\":{\"name\":null,\"reason\":{\"status\":1}," \
+              "\"status\":\"not_packaged\"},\"unit\":null},{\"pid\":8,\"uid\":33,\"comm\":\"w\",\"incomplete\":true," \
+              "\"package\":null}]"
 
 /* Owners are their process plus the reference's members; types as jansson's get functions see them. */
 START_TEST(compact_views)
@@ -154,6 +156,11 @@ START_TEST(compact_views)
         ck_assert(o[1].pid == 7 && o[1].has_nspid && o[1].nspid == 1);
         ck_assert_str_eq(o[1].comm, "a\nb");
         ck_assert(o[1].exe_deleted);
+        /* Provenance: package.status from the nested object (a nested "status" elsewhere is not it). */
+        ck_assert_str_eq(o[1].exe_location, "tmp");
+        ck_assert_str_eq(o[1].package_status, "not_packaged");
+        ck_assert_ptr_null(o[0].package_status);
+        ck_assert_ptr_null(o[0].exe_location);
         ck_assert_str_eq(o[1].socket_unit, "a.socket");
         ck_assert_ptr_null(o[1].service_unit);
         ck_assert_ptr_null(o[1].unit);

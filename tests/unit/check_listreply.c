@@ -8,7 +8,26 @@
 #include <sys/socket.h>
 
 #include "listreply.h"
+#include "provtable.h"
 #include "replybuf.h"
+
+/* A verdict for the records below: a package, or none; a reason that spells JSON and escapes. */
+static const sa_exe_provenance *verdict(sa_prov_status st, const char *package)
+{
+        sa_provenance v = { .status = st, .location = package ? SA_EXE_NORMAL : SA_EXE_TMP };
+        const sa_exe_provenance *e;
+
+        snprintf(v.reason, sizeof v.reason, "\"owners\":null \x1b[2J\xff %s", package ? package : "-");
+        if (package) {
+                snprintf(v.package, sizeof v.package, "%s", package);
+                snprintf(v.version, sizeof v.version, "1.22.1-9+deb12u12");
+                snprintf(v.architecture, sizeof v.architecture, "amd64");
+        }
+        memset(v.exe_sha256, 'a', 64);
+        e = sa_exe_provenance_new(&v);
+        ck_assert_ptr_nonnull(e);
+        return e;
+}
 
 START_TEST(buffer_bound)
 {
@@ -246,7 +265,13 @@ START_TEST(records_as_written_whole)
                 kids[i] = (sa_process) { .pid = (pid_t) (100 + i % 3), .argv = argv_b, .argc = 1 };
                 many[i] = (sa_holder) { .proc = &kids[i % 3], .fds = fds, .n_fds = 1 };
         }
+        /* Provenance (docs/RECORDS.md): a package, none, and not checked (pb, kids 1 and 2). */
+        pa.provenance = verdict(SA_PROV_MODIFIED, "nginx");
+        kids[0].provenance = verdict(SA_PROV_NOT_PACKAGED, NULL);
         ck_assert_int_eq(listreply_build(&snap, &o, &text, &len), 0);
+        ck_assert_ptr_nonnull(strstr(text, "\"package\":{\"name\":\"nginx\",\"version\":\"1.22.1-9+deb12u12\","
+                                           "\"architecture\":\"amd64\",\"status\":\"modified\""));
+        ck_assert_ptr_nonnull(strstr(text, "\"exe_location\":\"tmp\",\"package\":{\"name\":null"));
         j = parse_line(text, len);
         ck_assert_uint_eq(json_array_size(json_object_get(j, "listeners")), 5);
         for (size_t i = 0; i < 5; i++) {
@@ -262,6 +287,8 @@ START_TEST(records_as_written_whole)
         }
         json_decref(j);
         free(text);
+        sa_exe_provenance_unref(pa.provenance);
+        sa_exe_provenance_unref(kids[0].provenance);
 }
 END_TEST
 
@@ -332,6 +359,8 @@ START_TEST(compact_form_same_records)
                 kids[i] = (sa_process) { .pid = (pid_t) (100 + i), .argv = argv_a, .argc = 1 };
                 many[i] = (sa_holder) { .proc = &kids[i % 5], .fds = fds, .n_fds = 1 };
         }
+        pa.provenance = verdict(SA_PROV_VERIFIED, "nginx");
+        kids[1].provenance = verdict(SA_PROV_DELETED, NULL);
         for (unsigned redacted = 0; redacted < 2; redacted++) {
                 o.redacted = redacted;
                 for (unsigned c = 0; c < 2; c++) {
@@ -360,6 +389,8 @@ START_TEST(compact_form_same_records)
                         free(text[c]);
                 }
         }
+        sa_exe_provenance_unref(pa.provenance);
+        sa_exe_provenance_unref(kids[1].provenance);
 }
 END_TEST
 

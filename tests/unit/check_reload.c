@@ -38,6 +38,12 @@ START_TEST(summary_names_what_changed)
                        "[Daemon]\nProtocols=tcp\nNamespaces=self\n[Port 443/tcp]\nAllowUser=www-data\n[Port 8443/tcp]\n",
                        "ports +8443/tcp -80/tcp; sections +[Port 8443/tcp] -[Port 80/tcp] ~[Port 443/tcp]; "
                        "scope all\u2192self");
+        /* The package keys and Namespace= change a section too. */
+        expect_summary("[Port 443/tcp]\nAllowExe=/usr/sbin/nginx\n",
+                       "[Port 443/tcp]\nAllowExe=/usr/sbin/nginx\nRequirePackage=yes\n", "sections ~[Port 443/tcp]");
+        expect_summary("[Port 443/tcp]\nAllowPackage=nginx\n", "[Port 443/tcp]\nAllowPackage=apache2\n",
+                       "sections ~[Port 443/tcp]");
+        expect_summary("[Port 443/tcp]\nNamespace=host\n", "[Port 443/tcp]\n", "sections ~[Port 443/tcp]");
 }
 END_TEST
 

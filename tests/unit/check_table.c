@@ -177,6 +177,40 @@ START_TEST(deleted_exe_and_user_unit)
 }
 END_TEST
 
+/* Provenance marks in NOTE (docs/PROVENANCE.md): short, after the listener's own note. */
+START_TEST(provenance_marks)
+{
+        char *out = render("[" LISTENER("ipv4", "0.0.0.0", 443, "",
+                           "{\"pid\":1,\"comm\":\"a\",\"exe\":\"/usr/sbin/nginx\",\"uid\":0,\"user\":\"root\","
+                           "\"exe_location\":\"normal\",\"package\":{\"status\":\"modified\"},\"fds\":[3]},"
+                           "{\"pid\":2,\"comm\":\"b\",\"exe\":\"/tmp/x\",\"uid\":0,\"user\":\"root\","
+                           "\"exe_location\":\"tmp\",\"package\":{\"status\":\"not_packaged\"},\"fds\":[3]},"
+                           "{\"pid\":3,\"comm\":\"c\",\"exe\":\"/memfd:x\",\"uid\":0,\"user\":\"root\","
+                           "\"exe_location\":\"memfd\",\"package\":{\"status\":\"not_packaged\"},\"fds\":[3]},"
+                           "{\"pid\":4,\"comm\":\"d\",\"exe\":\"/srv/d\",\"exe_deleted\":true,\"uid\":0,\"user\":\"root\","
+                           "\"exe_location\":\"deleted\",\"package\":{\"status\":\"deleted\"},\"fds\":[3]},"
+                           "{\"pid\":5,\"comm\":\"e\",\"exe\":\"/srv/e\",\"uid\":0,\"user\":\"root\","
+                           "\"exe_location\":\"world_writable_dir\",\"package\":{\"status\":\"verified\"},\"fds\":[3]},"
+                           "{\"pid\":6,\"comm\":\"f\",\"exe\":\"/usr/bin/f\",\"uid\":0,\"user\":\"root\","
+                           "\"exe_location\":\"normal\",\"package\":{\"status\":\"verified\"},\"fds\":[3]}") "]");
+        static const char *const want[] = { "modified!", "not packaged, in /tmp", "not packaged, memfd", "deleted",
+                                            "world-writable dir" };
+        char c[8][128];
+
+        for (int i = 0; i < 5; i++) {
+                char *r = line(out, i + 1);
+
+                ck_assert_int_eq(cells(r, c, 8), 8);
+                ck_assert_str_eq(c[7], want[i]);
+                free(r);
+        }
+        char *r6 = line(out, 6);
+        ck_assert_int_eq(cells(r6, c, 8), 7);   /* verified, normal: no note */
+        free(r6);
+        free(out);
+}
+END_TEST
+
 START_TEST(hostile_text_is_escaped)
 {
         char *out = render("[" LISTENER("ipv4", "0.0.0.0", 443, "",
@@ -359,6 +393,7 @@ Suite *table_suite(void)
         tcase_add_test(tc, no_owner_gives_question_row_with_reason);
         tcase_add_test(tc, ipv6_brackets_interface_and_v6only);
         tcase_add_test(tc, deleted_exe_and_user_unit);
+        tcase_add_test(tc, provenance_marks);
         tcase_add_test(tc, hostile_text_is_escaped);
         tcase_add_test(tc, columns_align);
         tcase_add_test(tc, width_counts_code_points);

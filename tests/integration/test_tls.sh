@@ -1,0 +1,268 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # run_cap sets VAR_rc and VAR_err by name
+# `sockaudit tls PORT`: the TLS probe (lib/tlsprobe*.c) against real
+# servers (openssl s_server, python's http.server, a listener that never
+# answers) in the test's namespace, with certificates made here by
+# openssl(1). The CLI runs in the host's namespace, so the probe enters
+# the listener's with setns; --netns keeps it to the test's listeners.
+
+# mk_cert NAME KEYOPT DAYS SUBJ SAN: NAME.key and NAME.pem, self-signed.
+mk_cert() {
+        openssl req -x509 -newkey "$2" -nodes -keyout "$1.key" -out "$1.pem" -days "$3" \
+                -subj "$4" ${5:+-addext "subjectAltName=$5"} 2> "$1.err" ||
+                fail "openssl req for $1: $(cat "$1.err")"
+}
+
+# mk_expired NAME KEYOPT SUBJ: a self-signed certificate valid in January 2025 only.
+mk_expired() {
+        mkdir -p ca && : > ca/index.txt && echo 1000 > ca/serial
+        printf '%s\n' '[ca]' 'default_ca = d' '[d]' 'database = ca/index.txt' 'new_certs_dir = ca' \
+                'serial = ca/serial' 'default_md = sha256' 'policy = p' 'unique_subject = no' \
+                '[p]' 'commonName = supplied' > ca.cnf
+        openssl req -new -newkey "$2" -nodes -keyout "$1.key" -out "$1.csr" -subj "$3" 2> "$1.err" &&
+                openssl ca -batch -config ca.cnf -selfsign -keyfile "$1.key" -in "$1.csr" -out "$1.pem" \
+                        -startdate 20250101000000Z -enddate 20250201000000Z -notext 2>> "$1.err" ||
+                fail "openssl ca for $1: $(cat "$1.err")"
+}
+
+# ns_port_listening PORT: something listens on TCP PORT in the test's namespace.
+ns_port_listening() { [ -n "$("${NSX[@]}" ss -Hltn "sport = :$1")" ]; }
+
+# serve PORT CMD...: starts CMD in the test's namespace, waits for PORT.
+serve() {
+        local port=$1
+        shift
+        "${NSX[@]}" "$@" > "serve.$port.out" 2>&1 &
+        track_pid $!
+        wait_for 5 "$1 listening on $port" ns_port_listening "$port"
+}
+
+# s_server PORT ARGS...: openssl s_server answering HTTP on PORT.
+s_server() {
+        local port=$1
+        shift
+        need_cmd openssl
+        serve "$port" openssl s_server -accept "$port" -quiet -www "$@"
+}
+
+# tls_json PORT: `sockaudit tls PORT --direct --json` of the test's namespace, from the host's (TLS_rc, TLS_ms).
+tls_json() {
+        local t0
+        _sa_now_ms; t0=$_SA_NOW
+        run_cap TLS _sa_bounded "$CMD_TIMEOUT" "sockaudit tls $1" "$SA" tls "$1" --direct --netns "$SA_IT_NS" --json
+        _sa_now_ms; TLS_ms=$((_SA_NOW - t0))
+        assert_eq 0 "$TLS_rc" "sockaudit tls $1 exit code"
+        TLS_tls=$(jq -c '.listeners[0].tls' <<<"$TLS") || fail "tls $1: not JSON"
+        assert_eq 1 "$(jq '.listeners | length' <<<"$TLS")" "listeners on $1 in the test's namespace"
+}
+
+# cert_of SNI: the certificate object whose sni is SNI ("null" for none).
+cert_of() { jq -c --argjson s "$1" '.certificates[] | select(.sni == $s)' <<<"$TLS_tls"; }
+
+# same_as_openssl CERTJSON PEM: every fact of CERTJSON is what openssl x509 says of PEM.
+same_as_openssl() {
+        local c=$1 pem=$2 x text
+        x=$(openssl x509 -in "$pem" -noout -nameopt RFC2253 -subject -issuer -serial -dates \
+                -fingerprint -sha256 -ext subjectAltName)
+        text=$(openssl x509 -in "$pem" -noout -text)
+        assert_eq "$(sed -n 's/^subject=//p' <<<"$x")" "$(jq -r .subject <<<"$c")" "subject"
+        assert_eq "$(sed -n 's/^issuer=//p' <<<"$x")" "$(jq -r .issuer <<<"$c")" "issuer"
+        assert_eq "$(sed -n 's/^serial=//p' <<<"$x" | tr 'A-F' 'a-f')" \
+                "$(jq -r .serial <<<"$c")" "serial"
+        assert_eq "$(date -u -d "$(sed -n 's/^notBefore=//p' <<<"$x")" +%Y-%m-%dT%H:%M:%SZ)" \
+                "$(jq -r .not_before <<<"$c")" "not_before"
+        assert_eq "$(date -u -d "$(sed -n 's/^notAfter=//p' <<<"$x")" +%Y-%m-%dT%H:%M:%SZ)" \
+                "$(jq -r .not_after <<<"$c")" "not_after"
+        assert_eq "$(sed -n 's/^sha256 Fingerprint=//p' <<<"$x" | tr -d : | tr 'A-F' 'a-f')" \
+                "$(jq -r .sha256 <<<"$c")" "sha256"
+        assert_eq "$(grep -A1 'Subject Alternative Name' <<<"$x" | tail -n 1 |
+                sed 's/^ *//; s/DNS://g; s/IP Address://g; s/, /,/g')" \
+                "$(jq -r '.san | join(",")' <<<"$c")" "san"
+        assert_eq "$(sed -n 's/.*Public-Key: (\([0-9]*\) bit).*/\1/p' <<<"$text" | head -n 1)" \
+                "$(jq -r .key_bits <<<"$c")" "key_bits"
+        assert_eq "$(sed -n 's/^ *Signature Algorithm: //p' <<<"$text" | head -n 1)" \
+                "$(jq -r .signature_algorithm <<<"$c")" "signature_algorithm"
+        local na now
+        na=$(date -u -d "$(jq -r .not_after <<<"$c")" +%s)
+        now=$(date -u -d "$(jq -r .probed_at <<<"$TLS_tls")" +%s)
+        assert_eq "$(( (na - now) >= 0 ? (na - now) / 86400 : -((now - na + 86399) / 86400) ))" \
+                "$(jq -r .days_left <<<"$c")" "days_left"
+}
+
+# (a) and (c): an RSA-2048 certificate valid 90 days by default and an EC
+# P-256 one expiring in 5 days for SNI ec.example (named in the first's
+# SAN, so the probe asks for it); TLS 1.2 and 1.3 only. Every fact is what
+# openssl x509 prints of the certificate s_client is served.
+test_tls_facts_rsa_and_ec() {
+        need_cmd openssl jq ss
+        mk_cert rsa rsa:2048 90 "/CN=a.example/O=Sockaudit Test" "DNS:a.example,DNS:ec.example,IP:127.0.0.1"
+        mk_cert ec ec:<(openssl ecparam -name prime256v1) 5 "/CN=ec.example" "DNS:ec.example"
+        s_server 4443 -cert rsa.pem -key rsa.key -servername ec.example -cert2 ec.pem -key2 ec.key \
+                -no_tls1 -no_tls1_1 -alpn http/1.1
+        tls_json 4443
+        assert_eq ok "$(jq -r .status <<<"$TLS_tls")" "status"
+        assert_eq '["TLSv1.2","TLSv1.3"]' "$(jq -c .versions <<<"$TLS_tls")" "versions"
+        assert_eq http/1.1 "$(jq -r .alpn <<<"$TLS_tls")" "alpn"
+        assert_eq 2 "$(jq '.certificates | length' <<<"$TLS_tls")" "distinct certificates"
+        local sni pem c
+        for sni in null '"ec.example"'; do
+                local name=()
+                pem=rsa.pem
+                [ "$sni" == null ] || { pem=ec.pem; name=(-servername ec.example); }
+                # What s_client is served for that name is the file's certificate.
+                bounded 5 "s_client" "${NSX[@]}" openssl s_client -connect 127.0.0.1:4443 "${name[@]}" \
+                        < /dev/null 2> /dev/null | openssl x509 > served.pem 2> /dev/null ||
+                        fail "s_client for sni $sni"
+                assert_eq "$(openssl x509 -in "$pem" -noout -fingerprint -sha256)" \
+                        "$(openssl x509 -in served.pem -noout -fingerprint -sha256)" "s_client's certificate for $sni"
+                c=$(cert_of "$sni")
+                [ -n "$c" ] || fail "no certificate with sni $sni: $TLS_tls"
+                same_as_openssl "$c" served.pem
+                assert_eq true "$(jq .self_signed <<<"$c")" "self_signed ($sni)"
+                assert_eq false "$(jq .chain_verified <<<"$c")" "chain_verified ($sni)"
+                assert_eq "self-signed certificate" "$(jq -r .chain_error <<<"$c")" "chain_error ($sni)"
+        done
+        assert_eq RSA "$(jq -r .key_type <<<"$(cert_of null)")" "key_type of the default"
+        assert_eq EC "$(jq -r .key_type <<<"$(cert_of '"ec.example"')")" "key_type for ec.example"
+        assert_eq 256 "$(jq -r .key_bits <<<"$(cert_of '"ec.example"')")" "key_bits for ec.example"
+        [[ "$(jq -r .days_left <<<"$(cert_of '"ec.example"')")" == [45] ]] ||
+                fail "days_left for ec.example not 4 or 5 (5 days less a moment)"
+        # The table: one row per certificate, both names, the versions once.
+        run_cap TAB "$SA" tls 4443 --direct --netns "$SA_IT_NS" --wide
+        assert_eq 0 "$TAB_rc" "tls table exit code"
+        assert_eq 3 "$(wc -l <<<"$TAB")" "table lines (header, 2 certificates)"
+        assert_contains "$TAB" "ec.example" "table"
+        assert_contains "$TAB" "TLSv1.2 TLSv1.3" "table"
+}
+
+# (b): an expired RSA-1024 self-signed certificate, TLS 1.0 enabled.
+test_tls_old_expired() {
+        need_cmd openssl jq ss
+        mk_expired old rsa:1024 "/CN=old.example"
+        s_server 4444 -cert old.pem -key old.key -tls1 -cipher DEFAULT:@SECLEVEL=0
+        tls_json 4444
+        local c
+        c=$(cert_of null)
+        assert_eq ok "$(jq -r .status <<<"$TLS_tls")" "status"
+        assert_contains "$(jq -c .versions <<<"$TLS_tls")" '"TLSv1"' "versions"
+        assert_eq 1024 "$(jq .key_bits <<<"$c")" "key_bits"
+        assert_eq RSA "$(jq -r .key_type <<<"$c")" "key_type"
+        [ "$(jq .days_left <<<"$c")" -lt 0 ] || fail "days_left not negative: $c"
+        assert_eq true "$(jq .self_signed <<<"$c")" "self_signed"
+        assert_eq false "$(jq .chain_verified <<<"$c")" "chain_verified"
+        assert_eq 2025-02-01T00:00:00Z "$(jq -r .not_after <<<"$c")" "not_after"
+        same_as_openssl "$c" old.pem
+}
+
+# (d): a plain HTTP server: not_tls, at once.
+test_tls_plain_http() {
+        need_cmd python3 jq ss
+        serve 4445 python3 -m http.server 4445
+        tls_json 4445
+        assert_eq not_tls "$(jq -r .status <<<"$TLS_tls")" "status"
+        assert_eq 0 "$(jq '.certificates | length' <<<"$TLS_tls")" "certificates"
+        [ "$TLS_ms" -lt "$(scaled_ms 2)" ] || fail "not_tls took $TLS_ms ms"
+}
+
+# child_status PID: the credential lines of /proc/PID/status, one line.
+child_status() { grep -E '^(Uid|Gid|Groups|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "/proc/$1/status" | tr -s '\t ' ' ' | tr '\n' ';'; }
+
+# (e) and (g): a listener that accepts and never answers: error "timeout"
+# after the probe's 5 s and before 6 s; meanwhile the probe's child runs
+# the helper (a fresh image, exec'd) as nobody, with no capability,
+# no_new_privs and a seccomp filter, in the listener's namespace, holding
+# nothing of the CLI's but its report pipe.
+test_tls_silent_listener() {
+        need_cmd python3 jq ss
+        serve 4446 python3 -c 'import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 4446)); s.listen(8); held = []
+while True: held.append(s.accept()[0])'
+        local t0 cli child st fds
+        _sa_now_ms; t0=$_SA_NOW
+        "$SA" tls 4446 --direct --netns "$SA_IT_NS" --json > silent.json 2> silent.err &
+        cli=$!
+        track_pid "$cli"
+        wait_for 3 "the probe's child" eval 'child=$(pgrep -P '"$cli"') && [ -n "$child" ] && grep -q "^Seccomp:.2" /proc/$child/status'
+        [[ "$(readlink "/proc/$child/exe")" == */sockaudit-tlsprobe ]] ||
+                fail "the child runs $(readlink "/proc/$child/exe"), not the helper"
+        st=$(child_status "$child")
+        note "child $child: $st"
+        assert_contains "$st" "Uid: 65534 65534 65534 65534;" "child uid"
+        assert_contains "$st" "Gid: 65534 65534 65534 65534;" "child gid"
+        assert_contains "$st" "Groups: ;" "child groups"
+        for f in CapPrm CapEff CapBnd CapAmb; do
+                assert_contains "$st" "$f: 0000000000000000;" "child $f"
+        done
+        assert_contains "$st" "NoNewPrivs: 1;" "child no_new_privs"
+        assert_contains "$st" "Seccomp: 2;" "child seccomp (filter)"
+        assert_eq "$(readlink "/run/netns/$SA_IT_NS" >/dev/null; stat -L -c %i "/run/netns/$SA_IT_NS")" \
+                "$(stat -L -c %i "/proc/$child/ns/net")" "child's network namespace"
+        fds=$(ls -l "/proc/$child/fd" | awk 'NR > 1 { print $NF }' | sort | tr '\n' ' ')
+        note "child fds: $fds"
+        [ "$(grep -o 'pipe:' <<<"$fds" | wc -l)" -eq 1 ] || fail "child holds other pipes: $fds"
+        [ "$(grep -o 'socket:' <<<"$fds" | wc -l)" -le 1 ] || fail "child holds other sockets: $fds"
+        wait_exit "$cli" 8 "sockaudit tls on a silent listener" || fail "$WAITED"
+        _sa_now_ms
+        assert_eq 0 "$WAIT_RC" "exit code"
+        assert_eq error "$(jq -r '.listeners[0].tls.status' silent.json)" "status"
+        assert_eq timeout "$(jq -r '.listeners[0].tls.error' silent.json)" "error"
+        [ $((_SA_NOW - t0)) -ge 4500 ] || fail "timed out early: $((_SA_NOW - t0)) ms"
+        [ $((_SA_NOW - t0)) -le $((5000 + $(scaled_ms 1))) ] || fail "timeout took $((_SA_NOW - t0)) ms"
+}
+
+# (f): hostile certificate fields: a newline, an escape sequence, quotes
+# and backslashes in the CN, and a 10 KB subject (200 OUs of 50 bytes, from
+# a config file): valid JSON, the subject cut at 1 KiB and marked, one
+# table row, no raw control byte on the terminal.
+test_tls_hostile_certificate() {
+        need_cmd openssl jq ss
+        local i x50 c subj
+        x50=$(printf 'x%.0s' $(seq 1 50))
+        {
+                printf '%s\n' '[req]' 'distinguished_name = dn' 'prompt = no' '[dn]'
+                # RFC 2253 writes the last name first: the CN comes last.
+                for i in $(seq 1 200); do printf '%d.OU = %s\n' "$i" "$x50"; done
+                printf 'CN = evil\\nFAKE 0.0.0.0:1 ok\e[31m\\"\\\\\n'
+        } > hostile.cnf
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout hostile.key -out hostile.pem -days 30 \
+                -config hostile.cnf -addext "subjectAltName=DNS:evil.example" 2> hostile.err ||
+                fail "openssl req: $(cat hostile.err)"
+        [ "$(openssl x509 -in hostile.pem -noout -nameopt RFC2253 -subject | wc -c)" -gt 10000 ] ||
+                fail "the test's subject is not 10 KB"
+        s_server 4447 -cert hostile.pem -key hostile.key
+        tls_json 4447
+        c=$(cert_of null)
+        subj=$(jq -r .subject <<<"$c")
+        assert_eq true "$(jq .subject_truncated <<<"$c")" "subject_truncated"
+        assert_eq true "$(jq .issuer_truncated <<<"$c")" "issuer_truncated"
+        [ "${#subj}" -le 1024 ] || fail "subject of ${#subj} bytes"
+        assert_contains "$subj" 'CN=evil\0AFAKE 0.0.0.0:1 ok\1B[31m\"\\' "subject (escaped by RFC 2253)"
+        assert_not_contains "$subj" $'\n' "subject (no raw newline)"
+        assert_not_contains "$subj" $'\e' "subject (no raw escape)"
+        run_cap TAB "$SA" tls 4447 --direct --netns "$SA_IT_NS" --wide
+        assert_eq 0 "$TAB_rc" "tls table exit code"
+        assert_eq 2 "$(wc -l <<<"$TAB")" "table lines (header, one certificate)"
+        assert_not_contains "$TAB" $'\e' "table (no raw escape)"
+}
+
+# Through the daemon: the listeners are the daemon's answer, the probe is
+# the CLI's (a note on stderr says so); in the CLI's own namespace no
+# setns is needed. A port where nothing listens exits 1.
+test_tls_through_daemon() {
+        need_cmd openssl jq ss
+        mk_cert d rsa:2048 30 "/CN=d.example"
+        s_server 4448 -cert d.pem -key d.key
+        start_daemon
+        refresh
+        run_cap OUT sa tls 4448 --json
+        assert_eq 0 "$OUT_rc" "exit code"
+        assert_contains "$OUT_err" "the daemon does not probe TLS yet" "stderr"
+        assert_eq ok "$(jq -r '.listeners[0].tls.status' <<<"$OUT")" "status"
+        assert_eq CN=d.example "$(jq -r '.listeners[0].tls.certificates[0].subject' <<<"$OUT")" "subject"
+        run_cap NONE sa tls 4449
+        assert_eq 1 "$NONE_rc" "exit code where nothing listens"
+        assert_contains "$NONE" "nothing listens on 4449/tcp" "output"
+        run_cap UDP sa tls 4448 --udp
+        assert_eq 2 "$UDP_rc" "tls --udp is a usage error"
+}
