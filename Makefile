@@ -23,7 +23,8 @@ MULTIARCH = $(or $(shell gcc -print-multiarch 2>/dev/null),$(shell $(CC) -dumpma
 # libcrypto: EVP MD5 and SHA-256 of running executables (lib/exeimage.c);
 # libssl: the TLS probe's handshakes (lib/tlshandshake.c), in the
 # sockaudit-tlsprobe helper only: the static CLI never links it.
-PKGS        = libnl-3.0 libsystemd jansson inih libcap libssl libcrypto $(BPF_PKGS)
+# libnftnl, libmnl: nftables rulesets read over netlink (lib/nftread.c).
+PKGS        = libnl-3.0 libsystemd jansson inih libcap libssl libcrypto libnftnl libmnl $(BPF_PKGS)
 PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # The CLI is a static PIE: a warm `who` is mostly process start-up, and
@@ -162,11 +163,12 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $<
 
-# sa-webconf drives lib/webconf*.c, which is under test: linked with the
-# library and built with its sanitizers.
+# sa-webconf and sa-nfteval drive library code under test (lib/webconf*.c,
+# lib/nft*.c): linked with the library and built with its sanitizers.
 LIB_SAN := $(SAN)
-$(BUILD)/tests/helpers/sa-webconf: override SAN = $(LIB_SAN)
-$(BUILD)/tests/helpers/sa-webconf: tests/helpers/sa-webconf.c $(LIBSA)
+LIB_HELPERS := $(BUILD)/tests/helpers/sa-webconf $(BUILD)/tests/helpers/sa-nfteval
+$(LIB_HELPERS): override SAN = $(LIB_SAN)
+$(LIB_HELPERS): $(BUILD)/tests/helpers/%: tests/helpers/%.c $(LIBSA)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBSA) $(PKG_LIBS)
 
