@@ -263,7 +263,7 @@ help:
 	@echo "  BENCH_SIZES   bench: PROCSxFDS per round ($(BENCH_SIZES))"
 	@echo "  FUZZ_SECONDS  fuzz: seconds per target, 0: replay the corpus only ($(FUZZ_SECONDS))"
 	@echo "  VG_PATTERN    valgrind: regex of the integration tests to run ($(or $(VG_PATTERN),all))"
-	@echo "  VG_EXCLUDE    valgrind: regex of the integration tests left out (the floods and churns)"
+	@echo "  VG_EXCLUDE    valgrind: regex of the integration tests left out (floods, churns, tests without a daemon)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
