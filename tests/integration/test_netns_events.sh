@@ -73,6 +73,20 @@ same_as_ss() {
         note "$1: equal ($(wc -l < "$SA_IT_DIR/ss.txt") holders)"
 }
 
+# assert_forgotten PID SOCKET...: in no namespace does the daemon name PID
+# (killed) as a holder, nor list one of its sockets.
+assert_forgotten() {
+        local pid=$1 sock
+        shift
+        sa_all > "$SA_IT_DIR/sa_every.txt"
+        ! awk -v p="$pid" '$4 == p { found = 1 } END { exit !found }' "$SA_IT_DIR/sa_every.txt" ||
+                fail "the daemon still names pid $pid (killed) as a holder: $(grep -m 1 " $pid " "$SA_IT_DIR/sa_every.txt")"
+        for sock in "$@"; do
+                ! awk -v s="$sock" '$3 == s { found = 1 } END { exit !found }' "$SA_IT_DIR/sa_every.txt" ||
+                        fail "the daemon still lists socket $sock of pid $pid (killed): $(grep -m 1 " $sock " "$SA_IT_DIR/sa_every.txt")"
+        done
+}
+
 # ss_443_ino PID: inode of the TCP 443 listener in PID's namespace ("" if none).
 ss_443_ino() {
         nsenter -t "$1" -n ss -Hltne 'sport = :443' | grep -o 'ino:[0-9]*' | head -n 1 | cut -d: -f2
@@ -137,20 +151,9 @@ test_netns_events_exact() {
         for i in 7 8 9; do wait_for 5 "pid ${pids[$i]} to die" not_alive "${pids[$i]}"; done
         sed -i "/^$gone_ino /d" "$SA_IT_DIR/ways"
         same_as_ss "after killing holders"
-        sa_all > "$SA_IT_DIR/sa_every.txt"
-        for i in 7 8 9; do
-                ! awk -v p="${pids[$i]}" '$4 == p { found = 1 } END { exit !found }' "$SA_IT_DIR/sa_every.txt" ||
-                        fail "the daemon still names pid ${pids[$i]} (killed) as a holder: $(grep -m 1 " ${pids[$i]} " "$SA_IT_DIR/sa_every.txt")"
-        done
-        for i in $gone_socks; do
-                ! awk -v s="$i" '$3 == s { found = 1 } END { exit !found }' "$SA_IT_DIR/sa_every.txt" ||
-                        fail "the daemon still lists socket $i of pid ${pids[9]} (killed, namespace gone)"
-        done
-}
-
-# no_listener_in INO: the daemon lists no TCP 443 listener in namespace INO.
-no_listener_in() {
-        sa who 443 --json | jq -e --argjson n "$1" 'all(.listeners[]; .netns != $n)' > /dev/null
+        for i in 7 8; do assert_forgotten "${pids[$i]}"; done
+        # shellcheck disable=SC2086 # socket inodes, one word each
+        assert_forgotten "${pids[9]}" $gone_socks
 }
 
 # A namespace's inode handed on (what made netns_events_exact flaky when its
@@ -178,7 +181,8 @@ test_netns_events_ino_reused() {
         wait_for 5 "pid ${pids[0]} to die" not_alive "${pids[0]}"
         sed -i "/^$x /d" "$SA_IT_DIR/ways"
         refresh # a full scan: the daemon lets go of the namespace (its netlink socket there)
-        no_listener_in "$x" || fail "after a full scan the daemon still lists 443 in namespace $x"
+        # shellcheck disable=SC2086 # socket inodes, one word each
+        assert_forgotten "${pids[0]}" $socks
         # New namespaces holding 443 until one has inode x (free once the
         # daemon let go of it). The kernel hands out the lowest free inode
         # number, to a namespace and then to its /proc/net files: one that
@@ -201,11 +205,6 @@ test_netns_events_ino_reused() {
         pin_netns "$p"
         same_as_ss "inode reused"
         grep -q "^$x 443 [0-9]* $p " "$SA_IT_DIR/sa.txt" || fail "the daemon does not name pid $p in namespace $x"
-        sa_all > "$SA_IT_DIR/sa_every.txt"
-        ! awk -v p="${pids[0]}" '$4 == p { found = 1 } END { exit !found }' "$SA_IT_DIR/sa_every.txt" ||
-                fail "the daemon still names pid ${pids[0]} (killed) as a holder"
-        for i in $socks; do
-                ! awk -v s="$i" '$3 == s { found = 1 } END { exit !found }' "$SA_IT_DIR/sa_every.txt" ||
-                        fail "the daemon still lists socket $i of pid ${pids[0]} (killed, namespace gone)"
-        done
+        # shellcheck disable=SC2086 # socket inodes, one word each
+        assert_forgotten "${pids[0]}" $socks
 }
