@@ -238,6 +238,36 @@ static const sa_netns *set_find(const sa_netns_set *set, uint64_t ino)
         return NULL;
 }
 
+/* The inode of what fd is now, 0 when it is closed. */
+static ino_t fd_ino(int fd)
+{
+        struct stat st;
+
+        return fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+/*
+ * Entries of set that no process leads to any more: others' namespaces
+ * come and go while a test runs (one whose first process exited is
+ * skipped by a dump, not an error).
+ */
+static size_t set_gone(const sa_netns_set *set)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < set->n; i++) {
+                const sa_netns *ns = &set->items[i];
+                char path[64];
+                struct stat st;
+
+                if (ns->self || ns->named)
+                        continue;
+                snprintf(path, sizeof path, "/proc/%d/ns/net", (int) ns->pid);
+                n += ns->pid <= 0 || stat(path, &st) < 0 || st.st_ino != ns->ino;
+        }
+        return n;
+}
+
 /* l is in namespace netns, named name ("" = none), held by pid alone. */
 static void assert_listener(const sa_listener *l, uint64_t netns, const char *name, pid_t pid)
 {
@@ -347,7 +377,9 @@ START_TEST(vanished_namespace_dropped)
         ck_assert_int_eq(sa_scanner_probe(s, &f, &cookies, &n), 0);
         free(cookies);
         ck_assert_int_eq(sa_scanner_scan(s, &f, &snap), 0);
-        ck_assert(!has_netns(snap, b.netns));
+        /* Nothing of b's: its inode may already be another's new namespace. */
+        ck_assert_ptr_null(find_inode(snap, b.tcp));
+        ck_assert_ptr_null(find_inode(snap, b.udp));
         ck_assert(!has_netns(snap, c.netns)); /* alive, but nothing listens */
         assert_listener(find_inode(snap, own_tcp), own, "", getpid());
         sa_snapshot_free(snap);
@@ -364,7 +396,7 @@ START_TEST(vanished_namespace_dropped)
         name_ns(e_path, "sa-unit-e");
         sa_netns_set *set = NULL;
         sa_scan_stats st = { 0 };
-        size_t fds0 = count_fds(), fds1;
+        size_t fds0 = count_fds();
         ck_assert_int_eq(sa_netns_set_new(true, &set), 0);
         ck_assert_int_eq(sa_netns_set_refresh(set, NULL, &st), 0);
         ck_assert_ptr_nonnull(set_find(set, own));
@@ -374,9 +406,11 @@ START_TEST(vanished_namespace_dropped)
         ck_assert_ptr_nonnull(set_find(set, e.netns));
         ck_assert_str_eq(set_find(set, e.netns)->name, "sa-unit-e");
         struct nl_sock *kept = set_find(set, d.netns)->nl;
+        int kept_fd = nl_socket_get_fd(kept);
+        ino_t kept_ino = fd_ino(kept_fd);
         ck_assert_int_eq(sa_netns_set_refresh(set, NULL, &st), 0);
         ck_assert_ptr_eq(set_find(set, d.netns)->nl, kept); /* reused */
-        fds1 = count_fds();
+        ck_assert(fd_ino(kept_fd) == kept_ino);
         for (size_t i = 1; i < set->n; i++)
                 ck_assert(set->items[i - 1].ino < set->items[i].ino);
 
@@ -384,7 +418,9 @@ START_TEST(vanished_namespace_dropped)
         end_child(&e);
         ck_assert_int_eq(sa_netns_set_refresh(set, NULL, &st), 0);
         ck_assert_ptr_null(set_find(set, d.netns));
-        ck_assert_int_eq(count_fds(), fds1 - 1); /* its socket closed */
+        /* Its socket closed (a count of fds would not do: sockets come and
+         * go for others' namespaces; the number may be one of theirs now). */
+        ck_assert(fd_ino(kept_fd) != kept_ino);
         ck_assert_ptr_nonnull(set_find(set, e.netns)); /* named: still there */
         unname_ns("sa-unit-e");
         ck_assert_int_eq(sa_netns_set_refresh(set, NULL, &st), 0);
@@ -804,7 +840,8 @@ START_TEST(sockets_capped_sweep_without_fds)
                 for (int i = 0; i < N; i++)
                         ck_assert_ptr_nonnull(find_inode(snap, kids[i].tcp));
                 ck_assert_uint_ge(snap->stats.netns, N + 1);
-                ck_assert_uint_eq(snap->stats.netns_skipped, 0);
+                /* None skipped but others' namespaces that ended meanwhile. */
+                ck_assert_uint_le(snap->stats.netns_skipped, set_gone(s->ns));
                 sa_snapshot_free(snap);
         }
         /* Sockets made for a dump are closed after it. */
