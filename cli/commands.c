@@ -12,7 +12,9 @@
 #include "client.h"
 #include "commands.h"
 #include "compactreply.h"
+#include "helperpath.h"
 #include "human.h"
+#include "provhelper.h"
 #include "rawreply.h"
 #include "sockaudit.h"
 #include "table.h"
@@ -262,6 +264,22 @@ static void warn_netns_missed(const sa_scan_stats *st)
 }
 
 /*
+ * Is it the real program: the owners of what is shown (docs/PROVENANCE.md),
+ * hashed by the helper; without it, owners without `package` and one line.
+ */
+static void direct_provenance(sa_snapshot *snap)
+{
+        char buf[4200], why[256] = "";
+        const char *helper = cli_find_helper(PROVENANCE_NAME, "SOCKAUDIT_PROVENANCE", buf, sizeof buf);
+
+        if (!helper)
+                fputs("sockaudit: no provenance (package, exe_sha256): its helper " PROVENANCE_NAME
+                      " was not found (SOCKAUDIT_PROVENANCE)\n", stderr);
+        else if (sa_snapshot_provenance_helper(snap, helper, why, sizeof why) < 0)
+                fprintf(stderr, "sockaudit: no provenance (package, exe_sha256): %s\n", why);
+}
+
+/*
  * --direct: scans in-process and builds what the daemon would have answered
  * (minus "ok"): {"port"?, "listeners", "scan_time"}.
  */
@@ -293,17 +311,13 @@ static int direct_query(const cli_options *o, json_t **ret)
         }
         if (r >= 0)
                 r = sa_scanner_scan(s, &f, &snap);
-        /* Is it the real program: the owners of what is shown (docs/PROVENANCE.md). */
-        if (r >= 0)
-                r = sa_scanner_provenance_enable(s, getenv("SOCKAUDIT_DPKG_ADMINDIR"));
-        if (r >= 0)
-                r = sa_scanner_provenance(s, snap);
         sa_scanner_free(s);
         if (r < 0) {
                 fprintf(stderr, "sockaudit: cannot scan the socket tables: %s%s\n", strerror(-r),
                         r == -EPERM || r == -EACCES ? " (try as root)" : "");
                 return EXIT_ERROR;
         }
+        direct_provenance(snap);
         /* As root, denials are rare and already explained by the "?" rows. */
         if (snap->stats.procs_denied > 0 && !o->json && geteuid() != 0)
                 fprintf(stderr, "sockaudit: %u process%s could not be inspected; run as root to see every owner\n",
