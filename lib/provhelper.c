@@ -46,7 +46,17 @@ static int take_line(sa_snapshot *snap, char **args, size_t n, const char *line,
         return r;
 }
 
-int sa_snapshot_provenance_helper(sa_snapshot *snap, const char *helper, char *why, size_t why_len)
+/* Whether pid is among the n of only (only NULL: every pid is). */
+static bool wanted(const pid_t *only, size_t n, pid_t pid)
+{
+        for (size_t i = 0; only && i < n; i++)
+                if (only[i] == pid)
+                        return true;
+        return !only;
+}
+
+int sa_snapshot_provenance_helper(sa_snapshot *snap, const pid_t *only, size_t n_only, const char *helper,
+                                  char *why, size_t why_len)
 {
         size_t n = 0, len = 0, max = snap->n_procs < SA_PROVJOB_MAX ? snap->n_procs : SA_PROVJOB_MAX;
         char **argv = calloc(max + 2, sizeof *argv), *out = NULL, *line, *end;
@@ -61,7 +71,8 @@ int sa_snapshot_provenance_helper(sa_snapshot *snap, const char *helper, char *w
                 const sa_process *p = snap->procs[i];
                 uint64_t start;
 
-                if (p->provenance || p->incomplete || sa_proc_stat_read(proc_fd, p->pid, &start, NULL) < 0)
+                if (p->provenance || p->incomplete || !wanted(only, n_only, p->pid) ||
+                    sa_proc_stat_read(proc_fd, p->pid, &start, NULL) < 0)
                         continue;
                 if (asprintf(&argv[1 + n], "%d:%llu", (int) p->pid, (unsigned long long) start) < 0) {
                         argv[1 + n] = NULL;
@@ -74,7 +85,7 @@ int sa_snapshot_provenance_helper(sa_snapshot *snap, const char *helper, char *w
                 goto done;
         r = sa_helper_run(helper, argv, -1, n * SA_PROVHELPER_LINE_MAX, SA_PROVHELPER_TIMEOUT_MS, &out, &len);
         if (r < 0) {
-                snprintf(why, why_len, "%s %s", helper,
+                snprintf(why, why_len, "the helper %s %s", helper,
                          r == -ENOEXEC ? "did not run or failed" : r == -EMSGSIZE ? "said too much" : strerror(-r));
                 goto done;
         }

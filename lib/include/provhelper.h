@@ -27,11 +27,13 @@ int sa_helper_run(const char *path, char *const *argv, int pass_fd, size_t max, 
                   char **ret_out, size_t *ret_len);
 
 /*
- * Verdicts for snap's owners without one (each pid with its start time,
- * so a reused pid is refused), from helper: returns how many got one, or
- * -errno with why (for one stderr line) when the helper failed.
+ * Verdicts for snap's owners without one among the n_only pids of only
+ * (only NULL: all), from helper, each pid with its start time so that a
+ * reused pid is refused: how many got one, or -errno with why (for one
+ * stderr line) when the helper failed.
  */
-int sa_snapshot_provenance_helper(sa_snapshot *snap, const char *helper, char *why, size_t why_len);
+int sa_snapshot_provenance_helper(sa_snapshot *snap, const pid_t *only, size_t n_only, const char *helper,
+                                  char *why, size_t why_len);
 
 /*
  * The SHA-256 (64 hex digits into hex) of the first PEM certificate in
