@@ -17,7 +17,8 @@ static void child(const char *path, char *const *argv, int pass_fd, int out_fd)
         int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
         if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd, 1) < 0 ||
-            (pass_fd >= 0 && dup2(pass_fd, 3) < 0))
+            (pass_fd >= 0 && pass_fd != 3 && dup2(pass_fd, 3) < 0) ||
+            (pass_fd == 3 && fcntl(3, F_SETFD, 0) < 0))   /* dup2 onto itself keeps O_CLOEXEC */
                 _exit(127);
         execv(path, argv);
         _exit(127);
