@@ -20,9 +20,11 @@ BPF_PKGS = $(if $(filter 1,$(BPF)),libbpf)
 MULTIARCH = $(or $(shell gcc -print-multiarch 2>/dev/null),$(shell $(CC) -dumpmachine))
 
 # Evaluated lazily: `make check` installs packages before the sub-make needs them.
-# libcrypto: EVP MD5 and SHA-256 of running executables (lib/exeimage.c);
-# libssl: the TLS probe's handshakes (lib/tlshandshake.c), in the
-# sockaudit-tlsprobe helper only: the static CLI never links it.
+# libcrypto: EVP MD5 and SHA-256 of running executables (lib/exeimage.c)
+# and of certificate files (lib/tlscertfile.c); libssl: the TLS probe's
+# handshakes (lib/tlshandshake.c). The static CLI links neither: its
+# hashing runs in the sockaudit-provenance helper, its handshakes in
+# sockaudit-tlsprobe (docs/ARCHITECTURE.md#helper-programs).
 # libnftnl, libmnl: nftables rulesets read over netlink (lib/nftread.c).
 PKGS        = libnl-3.0 libsystemd jansson inih libcap libssl libcrypto libnftnl libmnl $(BPF_PKGS)
 PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
@@ -35,7 +37,7 @@ PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # references but we never make, so ld has nothing to warn about. STATIC_CLI=0 links it like
 # the daemon; sanitizer builds always do.
 STATIC_CLI ?= 1
-CLI_STATIC = -static-pie -lnl-3 -ljansson $(if $(filter 1,$(BPF)),-lbpf -lelf -lz) -lcrypto -lpthread -lm
+CLI_STATIC = -static-pie -lnl-3 -ljansson $(if $(filter 1,$(BPF)),-lbpf -lelf -lz) -lpthread -lm
 CLI_IS_STATIC = $(and $(filter 1,$(STATIC_CLI)),$(if $(strip $(SAN)),,y))
 CLI_LIBS = $(if $(CLI_IS_STATIC),$(CLI_STATIC),$(PKG_LIBS))
 CLI_STATIC_OBJ = $(if $(CLI_IS_STATIC),$(BUILD)/cli/static-nss.o)
@@ -87,13 +89,15 @@ DAEMON   := $(BUILD)/sockauditd
 CLI      := $(BUILD)/sockaudit
 # The TLS probe's helper, exec'd by the probe's child (docs/SECURITY.md#the-tls-probe).
 TLSPROBE := $(BUILD)/sockaudit-tlsprobe
+# The CLI's provenance and certificate fingerprints (docs/PROVENANCE.md#the-clis-helper).
+PROVHELPER := $(BUILD)/sockaudit-provenance
 UNIT     := $(BUILD)/tests/unit-tests
 
 .PHONY: all tests deps check check-unit check-integration run asan valgrind \
         install uninstall clean help
 .DEFAULT_GOAL := all
 
-all: $(LIBSA) $(DAEMON) $(CLI) $(TLSPROBE)
+all: $(LIBSA) $(DAEMON) $(CLI) $(TLSPROBE) $(PROVHELPER)
 
 tests: all $(UNIT) $(HELPERS)
 
@@ -130,7 +134,7 @@ $(CLI): $(BUILD)/cli/main.o $(CLI_STATIC_OBJ) $(LIBCLI) $(LIBSA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CLI_LIBS)
 
-$(TLSPROBE): $(BUILD)/libexec/sockaudit-tlsprobe.o $(LIBSA)
+$(TLSPROBE) $(PROVHELPER): $(BUILD)/%: $(BUILD)/libexec/%.o $(LIBSA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
@@ -211,7 +215,7 @@ install: all
 	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/sockauditd
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/sockaudit
 	install -d $(DESTDIR)$(PREFIX)/libexec/sockaudit
-	install -m 0755 $(TLSPROBE) $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe
+	install -m 0755 $(TLSPROBE) $(PROVHELPER) $(DESTDIR)$(PREFIX)/libexec/sockaudit/
 	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
 	install -m 0644 lib/include/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
 	install -d $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSUSERSDIR)
@@ -225,6 +229,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/sockauditd $(DESTDIR)$(PREFIX)/bin/sockaudit \
 	    $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe \
+	    $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-provenance \
 	    $(DESTDIR)$(PREFIX)/lib/libsockaudit.a $(DESTDIR)$(PREFIX)/include/sockaudit.h \
 	    $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.socket \
 	    $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog $(DESTDIR)$(SYSUSERSDIR)/sockaudit.conf

@@ -12,7 +12,9 @@
 #include "client.h"
 #include "commands.h"
 #include "compactreply.h"
+#include "helperpath.h"
 #include "human.h"
+#include "provhelper.h"
 #include "rawreply.h"
 #include "sockaudit.h"
 #include "table.h"
@@ -261,6 +263,62 @@ static void warn_netns_missed(const sa_scan_stats *st)
                         st->netns_denied == 1 ? "" : "es");
 }
 
+static void netns_filter(const cli_options *o, json_t *a, const char *key);
+
+/*
+ * The owners shown: with --netns, the pids of the listeners there (into
+ * *ret, malloc'd); else *ret NULL: all. -ENOMEM.
+ */
+static int shown_pids(const cli_options *o, sa_snapshot *snap, const sa_filter *f, pid_t **ret, size_t *ret_n)
+{
+        json_t *ls, *l, *ow;
+        size_t i, k, n = 0;
+        pid_t *pids;
+
+        *ret = NULL;
+        *ret_n = 0;
+        if (!o->netns)
+                return 0;
+        ls = sa_snapshot_listeners_to_json(snap, f);
+        pids = calloc(snap->n_procs + 1, sizeof *pids);
+        if (!ls || !pids) {
+                json_decref(ls);
+                free(pids);
+                return -ENOMEM;
+        }
+        netns_filter(o, ls, NULL);
+        json_array_foreach(ls, i, l)
+                json_array_foreach(json_object_get(l, "owners"), k, ow)
+                        if (n < snap->n_procs)
+                                pids[n++] = (pid_t) json_integer_value(json_object_get(ow, "pid"));
+        json_decref(ls);
+        *ret = pids;
+        *ret_n = n;
+        return 0;
+}
+
+/*
+ * Is it the real program: the owners of what is shown (docs/PROVENANCE.md),
+ * hashed by the helper; without it, owners without `package` and one line.
+ */
+static int direct_provenance(const cli_options *o, sa_snapshot *snap, const sa_filter *f)
+{
+        char buf[4200], why[256] = "";
+        const char *helper = cli_find_helper(PROVENANCE_NAME, "SOCKAUDIT_PROVENANCE", buf, sizeof buf);
+        pid_t *only = NULL;
+        size_t n = 0;
+
+        if (shown_pids(o, snap, f, &only, &n) < 0)
+                return -ENOMEM;
+        if (!helper)
+                fputs("sockaudit: no provenance (package, exe_sha256): its helper " PROVENANCE_NAME
+                      " was not found (SOCKAUDIT_PROVENANCE)\n", stderr);
+        else if (sa_snapshot_provenance_helper(snap, only, n, helper, why, sizeof why) < 0)
+                fprintf(stderr, "sockaudit: no provenance (package, exe_sha256): %s\n", why);
+        free(only);
+        return 0;
+}
+
 /*
  * --direct: scans in-process and builds what the daemon would have answered
  * (minus "ok"): {"port"?, "listeners", "scan_time"}.
@@ -293,16 +351,15 @@ static int direct_query(const cli_options *o, json_t **ret)
         }
         if (r >= 0)
                 r = sa_scanner_scan(s, &f, &snap);
-        /* Is it the real program: the owners of what is shown (docs/PROVENANCE.md). */
-        if (r >= 0)
-                r = sa_scanner_provenance_enable(s, getenv("SOCKAUDIT_DPKG_ADMINDIR"));
-        if (r >= 0)
-                r = sa_scanner_provenance(s, snap);
         sa_scanner_free(s);
         if (r < 0) {
                 fprintf(stderr, "sockaudit: cannot scan the socket tables: %s%s\n", strerror(-r),
                         r == -EPERM || r == -EACCES ? " (try as root)" : "");
                 return EXIT_ERROR;
+        }
+        if (direct_provenance(o, snap, &f) < 0) {
+                sa_snapshot_free(snap);
+                return out_of_memory();
         }
         /* As root, denials are rare and already explained by the "?" rows. */
         if (snap->stats.procs_denied > 0 && !o->json && geteuid() != 0)

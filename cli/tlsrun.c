@@ -9,39 +9,18 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "helperpath.h"
+#include "provhelper.h"
 #include "tlsplan.h"
 #include "tlsprobe.h"
 #include "tlsrun.h"
 
 #define TLS_PARALLEL 4
-#define TLSPROBE_NAME "sockaudit-tlsprobe"
 
-/*
- * The probe's helper program: $SOCKAUDIT_TLSPROBE, else beside this
- * executable (the build tree), else ../libexec/sockaudit/ from it (as
- * `make install` puts them). Into buf; NULL when none is executable.
- */
-static const char *find_helper(char *buf, size_t size)
+/* The certificate files' fingerprints, from the provenance helper (no libcrypto here). */
+static int cert_sha256(void *helper, int root_fd, uid_t uid, gid_t gid, const char *path, char hex[65])
 {
-        const char *env = getenv("SOCKAUDIT_TLSPROBE");
-        char self[4096], *slash;
-        ssize_t n;
-
-        if (env && *env)
-                return env;
-        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n <= 0)
-                return NULL;
-        self[n] = '\0';
-        slash = strrchr(self, '/');
-        if (!slash)
-                return NULL;
-        *slash = '\0';
-        snprintf(buf, size, "%s/" TLSPROBE_NAME, self);
-        if (access(buf, X_OK) == 0)
-                return buf;
-        snprintf(buf, size, "%s/../libexec/sockaudit/" TLSPROBE_NAME, self);
-        return access(buf, X_OK) == 0 ? buf : NULL;
+        return helper ? sa_cert_sha256_helper(helper, root_fd, uid, gid, path, hex) : -ENOEXEC;
 }
 
 /* One probe target of listener record l; 0, or -EINVAL with why (the probe is not made). */
@@ -110,8 +89,9 @@ int tls_probe_listeners(json_t *listeners, bool (*want)(const json_t *l))
         probe_slot *slot = calloc(n ? n : 1, sizeof(*slot));
         json_t **res = calloc(n ? n : 1, sizeof(*res));
         uint64_t home = own_netns();
-        char hbuf[4200];
-        const char *helper = find_helper(hbuf, sizeof(hbuf));
+        char hbuf[4200], pbuf[4200];
+        const char *helper = cli_find_helper(TLSPROBE_NAME, "SOCKAUDIT_TLSPROBE", hbuf, sizeof(hbuf));
+        const char *prov = cli_find_helper(PROVENANCE_NAME, "SOCKAUDIT_PROVENANCE", pbuf, sizeof(pbuf));
         int r = -ENOMEM;
 
         if (!t || !slot || !res)
@@ -134,7 +114,7 @@ int tls_probe_listeners(json_t *listeners, bool (*want)(const json_t *l))
         }
         r = sa_tls_probe_run_many(t, m, TLS_PARALLEL, res);
         for (size_t k = 0; k < m; k++) {
-                if (r == 0 && (!res[k] || sa_tls_plan_compare(slot[k].plan, res[k]) < 0 ||
+                if (r == 0 && (!res[k] || sa_tls_plan_compare_with(slot[k].plan, res[k], cert_sha256, (void *) prov) < 0 ||
                                json_object_set(json_array_get(listeners, slot[k].listener), "tls", res[k]) < 0))
                         r = -ENOMEM;
                 json_decref(res[k]);

@@ -41,23 +41,6 @@ struct sa_execache {
         uint64_t tick, hits, misses;
 };
 
-const char *sa_exe_location_name(sa_exe_location l)
-{
-        switch (l) {
-        case SA_EXE_MEMFD:
-                return "memfd";
-        case SA_EXE_DELETED:
-                return "deleted";
-        case SA_EXE_TMP:
-                return "tmp";
-        case SA_EXE_WORLD_WRITABLE_DIR:
-                return "world_writable_dir";
-        case SA_EXE_NORMAL:
-        default:
-                return "normal";
-        }
-}
-
 int sa_execache_new(size_t cap, sa_execache **ret)
 {
         sa_execache *c = calloc(1, sizeof *c);

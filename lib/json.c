@@ -112,7 +112,7 @@ static json_t *package_to_json(const sa_exe_provenance *e)
 }
 
 /* The provenance members of an owner; none when it was not checked (yet). */
-static int provenance_to_json(json_t *o, const sa_exe_provenance *e)
+int sa_exe_provenance_to_json(json_t *o, const sa_exe_provenance *e)
 {
         int r = 0;
 
@@ -141,7 +141,7 @@ json_t *sa_process_to_json_limited(const sa_process *p, const sa_json_limits *li
         r |= put(o, "exe", text_or_null(p->exe));
         r |= put(o, "exe_deleted", json_boolean(p->exe_deleted));
         r |= put(o, "exe_replaced", json_boolean(p->exe_replaced));
-        r |= provenance_to_json(o, p->provenance);
+        r |= sa_exe_provenance_to_json(o, p->provenance);
         r |= put(o, "cmdline", argv);
         argv = NULL;
         r |= put(o, "cmdline_truncated", json_boolean(p->argv_truncated || cut));
@@ -518,7 +518,7 @@ static int get_int(const json_t *o, const char *key, json_int_t min, json_int_t 
 }
 
 /* A saved verdict back (a baseline's owners): NULL when absent or not understood. 0, -ENOMEM. */
-static int provenance_from_json(const json_t *o, const sa_exe_provenance **ret)
+int sa_exe_provenance_from_json(const json_t *o, const sa_exe_provenance **ret)
 {
         const json_t *pkg = json_object_get(o, "package");
         const char *status = json_string_value(json_object_get(pkg, "status"));
@@ -584,7 +584,7 @@ static sa_process *process_from_json(const json_t *o)
         p->exe_replaced = json_is_true(json_object_get(o, "exe_replaced"));
         p->argv_truncated = json_is_true(json_object_get(o, "cmdline_truncated"));
         p->incomplete = json_is_true(json_object_get(o, "incomplete"));
-        if (provenance_from_json(o, &p->provenance) < 0)
+        if (sa_exe_provenance_from_json(o, &p->provenance) < 0)
                 goto fail;
         p->argv = calloc(json_array_size(argv) + 1, sizeof *p->argv);
         if (!p->argv)

@@ -18,23 +18,6 @@
 #include "rootpath.h"
 #include "util.h"
 
-const char *sa_prov_status_name(sa_prov_status s)
-{
-        switch (s) {
-        case SA_PROV_VERIFIED:
-                return "verified";
-        case SA_PROV_MODIFIED:
-                return "modified";
-        case SA_PROV_NOT_PACKAGED:
-                return "not_packaged";
-        case SA_PROV_DELETED:
-                return "deleted";
-        case SA_PROV_UNVERIFIABLE:
-        default:
-                return "unverifiable";
-        }
-}
-
 static void say(sa_provenance *p, sa_prov_status s, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 

@@ -34,6 +34,9 @@ struct sa_prov_job {
         sa_worker worker;
 };
 
+static void join_provenance(sa_join *j, sa_process *p);
+static void provenance_free(sa_scanner *s);
+
 int sa_scanner_provenance_enable(sa_scanner *s, const char *dpkg_admindir)
 {
         int r;
@@ -55,11 +58,13 @@ int sa_scanner_provenance_enable(sa_scanner *s, const char *dpkg_admindir)
                 s->prov = sa_provtable_free(s->prov);
                 s->execache = sa_execache_free(s->execache);
         }
+        s->prov_join = r < 0 ? NULL : join_provenance;
+        s->prov_free = r < 0 ? NULL : provenance_free;
         return r;
 }
 
-/* Frees what sa_scanner_provenance_enable made (sa_scanner_free). */
-void sa_scanner_provenance_free(sa_scanner *s)
+/* Frees what sa_scanner_provenance_enable made (sa_scanner_free, through s->prov_free). */
+static void provenance_free(sa_scanner *s)
 {
         s->prov = sa_provtable_free(s->prov);
         s->dpkg = sa_dpkg_free(s->dpkg);
@@ -130,7 +135,8 @@ static int keep(sa_scanner *s, prov_result *res, const sa_exe_provenance **ret_e
         return r;
 }
 
-void sa_join_provenance(sa_join *j, sa_process *p)
+/* sa_join_provenance, through s->prov_join. */
+static void join_provenance(sa_join *j, sa_process *p)
 {
         sa_scanner *s = j->prov;
         prov_result res = { .pid = p->pid };
@@ -165,7 +171,7 @@ int sa_scanner_provenance(sa_scanner *s, sa_snapshot *snap)
                 prov_result res = { .pid = p->pid };
                 const sa_exe_provenance *e;
 
-                sa_join_provenance(&j, p);
+                join_provenance(&j, p);
                 if (p->provenance || p->incomplete)
                         continue;
                 compute(s->proc_root, s->dpkg, s->execache, false, &res);

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "provenance.h"
 #include "sockaudit.h"
 
@@ -47,6 +49,15 @@ void sa_provkey_clear(sa_provkey *k);
 /* A new verdict from v, refcount 1 (the caller's). NULL on ENOMEM. */
 const sa_exe_provenance *sa_exe_provenance_new(const sa_provenance *v);
 /* sa_exe_provenance_ref, _unref and _same: sockaudit.h. */
+
+/*
+ * An owner's provenance members as records carry them (docs/RECORDS.md,
+ * lib/json.c): set on object o (none when e is NULL), 0 or nonzero on
+ * ENOMEM; and read back from o, types checked, strings bounded: *ret NULL
+ * when absent or not understood; 0, -ENOMEM.
+ */
+int sa_exe_provenance_to_json(json_t *o, const sa_exe_provenance *e);
+int sa_exe_provenance_from_json(const json_t *o, const sa_exe_provenance **ret);
 
 typedef struct sa_provtable sa_provtable;
 

@@ -43,6 +43,8 @@ typedef struct fresh_proc {
         uint64_t seq;         /* when it was noted (sa_scanner.note_seq) */
 } fresh_proc;
 
+struct sa_join;
+
 struct sa_scanner {
         char *proc_root;
         sa_netns_set *ns;    /* namespaces and their sock_diag sockets */
@@ -72,6 +74,9 @@ struct sa_scanner {
         sa_dpkg *dpkg;       /* NULL: no database (every verdict says so) */
         sa_execache *execache;
         sa_provenance_stats prov_stats;
+        /* Set by the enable: the scanner's objects reach no hashing code (lib/provjoin.c). */
+        void (*prov_join)(struct sa_join *j, sa_process *p);
+        void (*prov_free)(sa_scanner *s);
 };
 
 /* ---- lib/scan.c */

@@ -13,8 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "tlsplan.h"
 #include "tlsprobe.h"
 #include "util.h"
@@ -192,19 +190,6 @@ static json_t *served_for(json_t *certs, const sa_webconf_vhost *v)
         return NULL;
 }
 
-/* The SHA-256 of len bytes at der as 64 lowercase hex digits into hex (65 bytes). */
-static bool sha256_hex(const unsigned char *der, size_t len, char *hex)
-{
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
-
-        if (!EVP_Digest(der, len, md, &n, EVP_sha256(), NULL) || n != 32)
-                return false;
-        for (unsigned i = 0; i < n; i++)
-                snprintf(hex + 2 * i, 3, "%02x", md[i]);
-        return true;
-}
-
 /* The comparison's state: files read once each, the lists it builds. */
 typedef struct compare_ctx {
         const sa_tls_plan *p;
@@ -212,6 +197,8 @@ typedef struct compare_ctx {
         size_t n_files;
         json_t *errors, *stale;
         size_t dropped;
+        sa_tls_cert_sha256_fn fn;
+        void *userdata;
 } compare_ctx;
 
 /* Owner o's file path, read and fingerprinted once. NULL past the bound. -ENOMEM in *err. */
@@ -219,10 +206,8 @@ static const plan_file *file_of(compare_ctx *cx, size_t o, const sa_webconf_vhos
                                 const char *path, int *err)
 {
         const sa_webconf *conf = cx->p->owners[o].conf;
-        unsigned char *der = NULL;
         char why[512];
         plan_file *f;
-        size_t len;
         int e;
 
         for (size_t i = 0; i < cx->n_files; i++)
@@ -232,13 +217,13 @@ static const plan_file *file_of(compare_ctx *cx, size_t o, const sa_webconf_vhos
                 return NULL;
         f = &cx->files[cx->n_files++];
         *f = (plan_file) { .owner = o, .path = path };
-        e = sa_webconf_cert_der(cx->p->owners[o].root_fd, conf->uid, conf->gid, path, &der, &len);
-        if (e == 0 && !sha256_hex(der, len, f->sha256))
-                e = -ENOMEM;
-        free(der);
+        e = cx->fn(cx->userdata, cx->p->owners[o].root_fd, conf->uid, conf->gid, path, f->sha256);
+        if (e < 0)
+                f->sha256[0] = '\0';
         if (e < 0) {
                 snprintf(why, sizeof why, "reading the certificate file named at %s:%u: %s",
-                         v->file, v->line, e == -ENOMSG ? "no PEM certificate in it" : strerror(-e));
+                         v->file, v->line, e == -ENOMSG ? "no PEM certificate in it"
+                         : e == -ENOEXEC ? "the helper sockaudit-provenance did not fingerprint it" : strerror(-e));
                 if (e == -ENOMEM || add_error(cx->errors, &cx->dropped, path, 0, why) < 0)
                         *err = -ENOMEM;
         }
@@ -300,9 +285,9 @@ static int compare_vhost(compare_ctx *cx, json_t *certs, size_t o, const sa_webc
         return served && first ? set_config(cx, served, v, first) : 0;
 }
 
-int sa_tls_plan_compare(const sa_tls_plan *p, json_t *tls)
+int sa_tls_plan_compare_with(const sa_tls_plan *p, json_t *tls, sa_tls_cert_sha256_fn fn, void *userdata)
 {
-        compare_ctx cx = { .p = p };
+        compare_ctx cx = { .p = p, .fn = fn, .userdata = userdata };
         json_t *certs = json_object_get(tls, "certificates"), *c;
         bool ok = json_is_string(json_object_get(tls, "status")) &&
                   strcmp(json_string_value(json_object_get(tls, "status")), "ok") == 0;

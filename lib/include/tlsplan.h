@@ -69,6 +69,24 @@ const char *const *sa_tls_plan_sni(const sa_tls_plan *p, size_t *ret_n);
  */
 int sa_tls_plan_compare(const sa_tls_plan *p, json_t *tls);
 
+/*
+ * A certificate file's fingerprint: the SHA-256 of the first PEM
+ * certificate in path under root_fd, read as uid/gid, as 64 hex digits
+ * into hex. 0, or -errno as sa_webconf_cert_der (-ENOMSG: none in it).
+ */
+typedef int (*sa_tls_cert_sha256_fn)(void *userdata, int root_fd, uid_t uid, gid_t gid,
+                                     const char *path, char hex[65]);
+
+/*
+ * The same with the fingerprints from fn: sa_tls_plan_compare hashes in
+ * process (lib/tlscertfile.c, libcrypto); the CLI asks its helper
+ * (provhelper.h), so that it links no libcrypto.
+ */
+int sa_tls_plan_compare_with(const sa_tls_plan *p, json_t *tls, sa_tls_cert_sha256_fn fn, void *userdata);
+
+/* The in-process fingerprint (userdata unused): an sa_tls_cert_sha256_fn. */
+int sa_tls_cert_file_sha256(void *userdata, int root_fd, uid_t uid, gid_t gid, const char *path, char hex[65]);
+
 /* Frees p (closes the owners' roots). NULL-safe; returns NULL. */
 sa_tls_plan *sa_tls_plan_free(sa_tls_plan *p);
 

@@ -312,3 +312,37 @@ test_provenance_list_waits_for_the_job() {
         note "status.provenance: $(jq -c .provenance <<<"$STATUS")"
         assert_json "$STATUS" '.provenance.waits_timed_out == 0' "no wait ran out of time"
 }
+
+# --direct without its helper (sockaudit-provenance), or with one that
+# answers garbage: owners without a verdict or with only what checks out,
+# one clear stderr line, the listeners still shown.
+test_provenance_direct_helper_fails() {
+        need_cmd jq ss
+        pick_python
+        start_py "$PY" 443
+        local owners bad=$SA_IT_DIR/bad-helper flood=$SA_IT_DIR/flood-helper
+        SOCKAUDIT_PROVENANCE=/nonexistent run_cap X sa_direct who 443 --netns "$SA_IT_NS" --json
+        [ "$X_rc" == 0 ] || fail "who --direct without the helper: exit $X_rc: $X_err"
+        assert_contains "$X_err" "no provenance (package, exe_sha256): the helper /nonexistent did not run" "the note"
+        owners=$(prov_owners "$X" 443)
+        [ -n "$owners" ] || fail "no owner of 443 without the helper"
+        assert_json "$owners" '.package == null and .exe_sha256 == null' "no verdict without the helper"
+        # Wrong types, a pid not asked about, a line not JSON: only the checked part is kept.
+        cat > "$bad" <<'SH'
+#!/bin/sh
+for a; do echo "{\"pid\":${a%%:*},\"exe_sha256\":7,\"package\":{\"name\":[1],\"status\":\"verified\"}}"; done
+echo '{"pid":1,"package":{"status":"verified"}}'
+head -c 3000 /dev/zero | tr '\000' x; echo
+SH
+        printf '#!/bin/sh\nyes "{}" | head -c 50000000\n' > "$flood"
+        chmod +x "$bad" "$flood"
+        SOCKAUDIT_PROVENANCE=$bad run_cap X sa_direct who 443 --netns "$SA_IT_NS" --json
+        [ "$X_rc" == 0 ] || fail "who --direct with a garbling helper: exit $X_rc: $X_err"
+        owners=$(prov_owners "$X" 443)
+        assert_json "$owners" '.package.status == "verified" and .package.name == null and .exe_sha256 == null' \
+                "only the well-typed members kept"
+        SOCKAUDIT_PROVENANCE=$flood run_cap X sa_direct who 443 --netns "$SA_IT_NS" --json
+        [ "$X_rc" == 0 ] || fail "who --direct with a flooding helper: exit $X_rc: $X_err"
+        assert_contains "$X_err" "said too much" "the flood's note"
+        assert_json "$(prov_owners "$X" 443)" '.package == null' "no verdict from a flood"
+}

@@ -361,6 +361,11 @@ test_tls_nginx_served_vs_on_disk() {
                 "b's file and server block"
         assert_eq '[]' "$(jq -c .stale_on_disk <<<"$TLS_tls")" "stale_on_disk"
         assert_eq null "$(jq -c .config_errors <<<"$TLS_tls")" "config_errors"
+        # Files are fingerprinted by the provenance helper: without it, each one says so.
+        SOCKAUDIT_PROVENANCE=/nonexistent tls_json 443
+        assert_eq ok "$(jq -r .status <<<"$TLS_tls")" "status without the provenance helper"
+        assert_contains "$(jq -r '.config_errors[0].reason' <<<"$TLS_tls")" \
+                "the helper sockaudit-provenance did not fingerprint it" "a file's error without the helper"
 
         # b renewed on disk (a new key and certificate at the same paths), not reloaded.
         make_cert "$d/new" b ec 30 b.sa-test.example
