@@ -22,32 +22,10 @@
 #define TLS_PARALLEL 4
 #define TLSPROBE_NAME "sockaudit-tlsprobe"
 
-/*
- * The probe's helper program: $SOCKAUDIT_TLSPROBE, else beside this
- * executable (the build tree), else ../libexec/sockaudit/ from it (as
- * `make install` puts them). Into buf; NULL when none is executable.
- */
+/* The probe's helper program ($SOCKAUDIT_TLSPROBE or beside this one: sa_tls_find_helper()). */
 static const char *find_helper(char *buf, size_t size)
 {
-        const char *env = getenv("SOCKAUDIT_TLSPROBE");
-        char self[4096], *slash;
-        ssize_t n;
-
-        if (env && *env)
-                return env;
-        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n <= 0)
-                return NULL;
-        self[n] = '\0';
-        slash = strrchr(self, '/');
-        if (!slash)
-                return NULL;
-        *slash = '\0';
-        snprintf(buf, size, "%s/" TLSPROBE_NAME, self);
-        if (access(buf, X_OK) == 0)
-                return buf;
-        snprintf(buf, size, "%s/../libexec/sockaudit/" TLSPROBE_NAME, self);
-        return access(buf, X_OK) == 0 ? buf : NULL;
+        return sa_tls_find_helper(getenv("SOCKAUDIT_TLSPROBE"), buf, size);
 }
 
 /* One probe target of listener record l; 0, or -EINVAL with why (the probe is not made). */

@@ -118,6 +118,14 @@ long long sa_tls_days_left(time_t t, time_t now);
 /* CLOCK_MONOTONIC in milliseconds (the probe's deadlines). */
 int64_t sa_tls_now_ms(void);
 
+/*
+ * The sockaudit-tlsprobe program: override when set (the caller's
+ * $SOCKAUDIT_TLSPROBE), else beside the running executable (the build
+ * tree), else ../libexec/sockaudit/ from it (as `make install` puts it).
+ * Into buf; NULL when none is executable.
+ */
+const char *sa_tls_find_helper(const char *override, char *buf, size_t size);
+
 /* A `tls` object with that status and error text (copied; NULL: null), nothing else known. NULL on ENOMEM. */
 json_t *sa_tls_error_object(const char *status, const char *error);
 
