@@ -184,7 +184,7 @@ int request_parse(const char *line, size_t len, request_error *err, request *ret
                         continue;
                 if ((filters || req.cmd == REQUEST_TLS) && strcmp(key, "port") == 0)
                         r = parse_port(value, err, &req.port);
-                else if (filters && strcmp(key, "proto") == 0)
+                else if ((filters || req.cmd == REQUEST_TLS) && strcmp(key, "proto") == 0)
                         r = parse_proto(value, err, &req.protos);
                 else if (filters && strcmp(key, "form") == 0)
                         r = parse_form(value, err, &req.form);
@@ -196,6 +196,8 @@ int request_parse(const char *line, size_t len, request_error *err, request *ret
         }
         if ((req.cmd == REQUEST_WHO || req.cmd == REQUEST_TLS) && req.port == 0)
                 return fail(err, REQUEST_ERROR_BAD_REQUEST, "\"%s\" needs \"port\"", cmd_names[req.cmd]);
+        if (req.cmd == REQUEST_TLS && req.protos == SA_PROTO_UDP)
+                return fail(err, REQUEST_ERROR_BAD_REQUEST, "\"tls\" probes TCP listeners only (QUIC is not probed)");
         if (req.cmd == REQUEST_TLS)
                 req.protos = SA_PROTO_TCP;
 

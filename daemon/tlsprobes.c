@@ -199,12 +199,17 @@ static void start(tls_entry *e)
 
         e->queued = 0;
         memcpy(target.addr, e->key.addr, sizeof target.addr);
-        if (e->pid <= 0) {
+        if (e->pid <= 0 && e->key.netns != t->m->self_netns) {
                 probe_done(e, sa_tls_error_object("error", "no process holds it: its network namespace "
                                                            "cannot be entered"));
                 return;
         }
-        snprintf(ns, sizeof ns, "%s/%d/ns/net", t->m->proc_root ? t->m->proc_root : "/proc", (int) e->pid);
+        /* The daemon's own namespace is not entered (that needs no CAP_SYS_ADMIN). */
+        if (e->key.netns == t->m->self_netns)
+                target.netns_path = NULL;
+        else
+                snprintf(ns, sizeof ns, "%s/%d/ns/net", t->m->proc_root ? t->m->proc_root : "/proc",
+                         (int) e->pid);
         r = sa_tls_probe_start(&target, &e->probe);
         if (r >= 0) {
                 t->running++;

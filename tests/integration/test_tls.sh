@@ -257,7 +257,7 @@ test_tls_through_daemon() {
         refresh
         run_cap OUT sa tls 4448 --json
         assert_eq 0 "$OUT_rc" "exit code"
-        assert_contains "$OUT_err" "the daemon does not probe TLS yet" "stderr"
+        assert_eq "" "$OUT_err" "stderr"
         assert_eq ok "$(jq -r '.listeners[0].tls.status' <<<"$OUT")" "status"
         assert_eq CN=d.example "$(jq -r '.listeners[0].tls.certificates[0].subject' <<<"$OUT")" "subject"
         run_cap NONE sa tls 4449
