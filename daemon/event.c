@@ -148,6 +148,9 @@ static char *message_raw(event_type t, const sa_listener *listener, const sa_lis
         case EVENT_LISTENER_FLAPPING:
                 r = asprintf(&msg, "%s flapping: %s", where, reason ? reason : "?");
                 break;
+        case EVENT_TLS_CHANGED:
+                r = asprintf(&msg, "%s (%s): %s", where, now, reason ? reason : "?");
+                break;
         default:
                 r = asprintf(&msg, "%s: policy violation: %s", where, reason ? reason : "not allowed");
                 break;

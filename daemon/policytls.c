@@ -77,11 +77,11 @@ static int check_cert(const policy_tls *t, const sa_listener *l, const json_t *t
         long long bits = json_integer_value(json_object_get(c, "key_bits"));
         const json_t *matches = json_object_get(json_object_get(c, "config"), "matches");
         size_t n0 = *n;
-        char name[300];
+        char buf[300];
+        const char *name = cert_name(c, buf, sizeof buf);
         time_t end;
         int r = 0;
 
-        cert_name(c, name, sizeof name);
         if (parse_time(not_after, &end)) {
                 if (end <= now)
                         r = violation_add(v, n, l, NULL, VIOLATION_CERT_EXPIRED, "%s expired on %s",

@@ -48,7 +48,7 @@ static void changed(monitor *mon, const struct timespec *when, const sa_listener
         json_t *ev;
         journal_entry *e;
 
-        snprintf(reason, sizeof reason, "the served certificates changed: %zu before, %zu now",
+        snprintf(reason, sizeof reason, "TLS: the served certificates changed: %zu before, %zu now",
                  json_array_size(json_object_get(old, "certificates")),
                  json_array_size(json_object_get(now, "certificates")));
         ev = event_to_json(EVENT_TLS_CHANGED, when, l, NULL, reason);

@@ -36,6 +36,7 @@ typedef struct tls_entry {
         uint64_t owners;        /* a hash of the holders' pids: a change is probed */
         pid_t pid;              /* a holder, whose /proc/PID/ns/net the child enters; 0: none */
         json_t *tls;            /* the last answer; NULL before the first */
+        json_t *before;         /* a closed listener's last answer at the same place (restarts) */
         uint64_t queued;        /* its place in the queue (1, 2, ...); 0: not queued */
         uint64_t next_usec;     /* CLOCK_MONOTONIC: probed again then */
         bool seen, asked;       /* in the latest snapshot; probed for a `tls` request */
@@ -56,6 +57,11 @@ struct tlsprobes {
         uint16_t waits[TLSPROBES_WAITS_MAX];   /* ports `tls` requests wait for, sorted */
         size_t n_waits;
         uint64_t probes, untracked;
+        /* The last answers of closed listeners, by place: a restarted server's
+         * new socket is compared with them (tls_changed, violations anew). */
+        tls_key gone_key[TLSPROBES_GONE_MAX];
+        json_t *gone[TLSPROBES_GONE_MAX];
+        size_t gone_next;
 };
 
 static const json_t *pending_object(void)
@@ -101,11 +107,43 @@ static void stop_probe(tls_entry *e)
         e->probe = sa_tls_probe_free(e->probe);
 }
 
+/* The same place: namespace, address and port (not the socket). */
+static bool same_place(const tls_key *a, const tls_key *b)
+{
+        return a->netns == b->netns && a->port == b->port && a->family == b->family &&
+               memcmp(a->addr, b->addr, sizeof a->addr) == 0;
+}
+
 static void entry_free(tls_entry *e)
 {
+        tlsprobes *t = e->t;
+
         stop_probe(e);
+        if (e->tls) {
+                size_t i = t->gone_next++ % TLSPROBES_GONE_MAX;
+
+                json_decref(t->gone[i]);
+                t->gone[i] = json_incref(e->tls);
+                t->gone_key[i] = e->key;
+        }
         json_decref(e->tls);
+        json_decref(e->before);
         free(e);
+}
+
+/* The last answer of another listener at k's place, open or closed (a new reference), or NULL. */
+static json_t *gone_at(tlsprobes *t, const tls_key *k)
+{
+        for (size_t i = 0; i < t->n; i++)
+                if (t->e[i]->tls && same_place(&t->e[i]->key, k))
+                        return json_incref(t->e[i]->tls);
+        for (size_t n = 1; n <= TLSPROBES_GONE_MAX && n <= t->gone_next; n++) {
+                size_t i = (t->gone_next - n) % TLSPROBES_GONE_MAX;
+
+                if (t->gone[i] && same_place(&t->gone_key[i], k))
+                        return json_incref(t->gone[i]);
+        }
+        return NULL;
 }
 
 static void enqueue(tls_entry *e)
@@ -142,11 +180,12 @@ static void probe_done(tls_entry *e, json_t *tls)
 {
         tlsprobes *t = e->t;
         const sa_listener *l = listener_of(t, e);
-        json_t *old = e->tls;
+        json_t *old = e->tls ? e->tls : e->before;
 
         stop_probe(e);
         t->probes++;
         e->tls = tls;
+        e->before = NULL;
         e->next_usec = now_usec(CLOCK_MONOTONIC) + t->m->config->tls_interval_usec;
         if (l)
                 tlsevents_result(t->m->monitor, &t->m->config->policy, l, old, tls);
@@ -283,7 +322,7 @@ static tls_entry *track(tlsprobes *t, const sa_listener *l)
                         t->untracked++;
                         return NULL;
                 }
-                *e = (tls_entry) { .key = k, .t = t };
+                *e = (tls_entry) { .key = k, .t = t, .before = gone_at(t, &k) };
                 t->e[t->n++] = e;
                 enqueue(e);
         }
@@ -293,20 +332,30 @@ static tls_entry *track(tlsprobes *t, const sa_listener *l)
         return e;
 }
 
+/* Whether l is probed: TLS-watched, or asked for by a `tls` request. */
+static bool wanted(const tlsprobes *t, const sa_listener *l)
+{
+        tls_key k = key_of(l);
+        const tls_entry *e = find(t, &k);
+
+        return policy_tls_watches(&t->m->config->policy, l, NULL) || (e && e->asked);
+}
+
 void tlsprobes_update(tlsprobes *t, const sa_snapshot *snap)
 {
         size_t j = 0;
 
         if (!t)
                 return;
+        /* Closed ones first: a server restarted meanwhile finds their answers (gone_at()). */
         for (size_t i = 0; i < t->n; i++)
                 t->e[i]->seen = false;
         for (size_t i = 0; i < snap->n_listeners; i++) {
-                const sa_listener *l = &snap->listeners[i];
-                tls_key k = key_of(l);
+                tls_key k = key_of(&snap->listeners[i]);
+                tls_entry *e = find(t, &k);
 
-                if (policy_tls_watches(&t->m->config->policy, l, NULL) || (find(t, &k) && find(t, &k)->asked))
-                        (void) track(t, l);
+                if (e && wanted(t, &snap->listeners[i]))
+                        e->seen = true;
         }
         for (size_t i = 0; i < t->n; i++) {
                 if (t->e[i]->seen)
@@ -315,6 +364,9 @@ void tlsprobes_update(tlsprobes *t, const sa_snapshot *snap)
                         entry_free(t->e[i]);
         }
         t->n = j;
+        for (size_t i = 0; i < snap->n_listeners; i++)
+                if (wanted(t, &snap->listeners[i]))
+                        (void) track(t, &snap->listeners[i]);
         pump(t);
         arm(t);
         kick(t);
@@ -445,6 +497,8 @@ tlsprobes *tlsprobes_free(tlsprobes *t)
                 return NULL;
         for (size_t i = 0; i < t->n; i++)
                 entry_free(t->e[i]);
+        for (size_t i = 0; i < TLSPROBES_GONE_MAX; i++)
+                json_decref(t->gone[i]);
         free(t->e);
         sd_event_source_disable_unref(t->interval);
         sd_event_source_disable_unref(t->kick);

@@ -21,6 +21,7 @@
 
 #define TLSPROBES_WAIT_KIND 0x200u     /* client_defer()'s kind for the `tls` request */
 #define TLSPROBES_MAX 4096u            /* listeners tracked; beyond, not probed (counted) */
+#define TLSPROBES_GONE_MAX 64u         /* closed listeners' last answers kept, for restarts */
 #define TLSPROBES_WAITS_MAX 64u        /* distinct ports `tls` requests wait for */
 
 struct manager;
