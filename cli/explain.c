@@ -16,6 +16,8 @@
 #include "provenancetext.h"
 #include "sockaudit.h"
 #include "table.h"
+#include "tlsexplain.h"
+#include "tlsrun.h"
 
 
 /*
@@ -129,7 +131,7 @@ static int print_one(FILE *out, const json_t *l, const sa_listener *lis, const c
                 r = human_put_line(out, "  ", summary);
         for (size_t i = 0; r == 0 && lines[i]; i++)
                 r = human_put_line(out, "  - ", lines[i]);
-        return r;
+        return r == 0 ? tls_explain_put(out, l) : r;
 }
 
 /* lines as a JSON array of strings (valid UTF-8 ensured by jansson's check). */
@@ -178,8 +180,11 @@ int cmd_explain(const cli_options *o)
                 return EXIT_ERROR;
         }
         code = snap->n_listeners == 0 ? EXIT_NONE : EXIT_FOUND;
+        /* The daemon's records carry `tls`; --direct probes TLS-watched listeners itself. */
+        if (o->direct)
+                r = tls_probe_listeners(json_object_get(reply, "listeners"), tls_explain_wanted);
 
-        if (o->json) {
+        if (r == 0 && o->json) {
                 items = json_array();
                 out = json_pack("{s:i, s:O}", "port", (int) o->port, "listeners", items);
                 r = out ? 0 : -ENOMEM;

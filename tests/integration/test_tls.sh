@@ -6,6 +6,11 @@
 # openssl(1). The CLI runs in the host's namespace, so the probe enters
 # the listener's with setns; --netns keeps it to the test's listeners.
 
+# shellcheck source=webserver.sh
+. "${BASH_SOURCE[0]%/*}/webserver.sh"
+# shellcheck source=records.sh
+. "${BASH_SOURCE[0]%/*}/records.sh"
+
 # mk_cert NAME KEYOPT DAYS SUBJ SAN: NAME.key and NAME.pem, self-signed.
 mk_cert() {
         openssl req -x509 -newkey "$2" -nodes -keyout "$1.key" -out "$1.pem" -days "$3" \
@@ -265,4 +270,135 @@ test_tls_through_daemon() {
         assert_contains "$NONE" "nothing listens on 4449/tcp" "output"
         run_cap UDP sa tls 4448 --udp
         assert_eq 2 "$UDP_rc" "tls --udp is a usage error"
+}
+
+# The nginx config of test_tls_nginx_*: two TLS servers on 443 (a is the
+# default), TLS 1.2 and 1.3; a's certificate path relative to the config.
+NGINX_TLS_CONF='user root;
+worker_processes 2;
+pid /etc/nginx/sa-test.pid;
+error_log /etc/nginx/error.log;
+events { worker_connections 64; }
+http {
+        access_log off;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        server {
+                listen 443 ssl default_server;
+                server_name a.sa-test.example;
+                ssl_certificate certs/a.pem;
+                ssl_certificate_key certs/a.key;
+        }
+        server {
+                listen 443 ssl;
+                server_name b.sa-test.example;
+                ssl_certificate /etc/nginx/certs/b.pem;
+                ssl_certificate_key /etc/nginx/certs/b.key;
+        }
+}'
+
+# served_sha256 NAME: the SHA-256 of what s_client is served for SNI NAME
+# (also left in served.pem).
+served_sha256() {
+        bounded 5 "s_client $1" "${NSX[@]}" openssl s_client -connect 127.0.0.1:443 -servername "$1" \
+                < /dev/null 2> /dev/null | openssl x509 > served.pem 2> /dev/null || fail "s_client for $1"
+        openssl x509 -in served.pem -outform DER | sha256sum | cut -d' ' -f1
+}
+
+# file_sha256 PEM: the SHA-256 of the certificate in PEM (DER), as sockaudit prints it.
+file_sha256() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
+
+# cert_with SHA: the certificate object of $TLS_tls with that sha256.
+cert_with() { jq -c --arg s "$1" '.certificates[] | select(.sha256 == $s)' <<<"$TLS_tls"; }
+
+# nginx_serves NAME SHA: what nginx serves for NAME has that SHA-256 (after a reload).
+nginx_serves() { [ "$(served_sha256 "$1")" == "$2" ]; }
+
+# nginx from Debian's archive, its config in a tmpfs of a private mount
+# namespace (read through /proc/PID/root only), two servers on 443: an
+# RSA-2048 certificate valid 90 days (the default, a.sa-test.example)
+# and an EC P-256 one expiring in 5 days (b.sa-test.example, in no SAN:
+# the probe asks for it because the config names it). Every fact is what
+# openssl prints of what s_client is served. Then b's file is renewed on
+# disk without a reload: stale (matches false, the new file's sha256),
+# a still matches; after `nginx -s reload` both match.
+test_tls_nginx_served_vs_on_disk() {
+        need_cmd openssl jq ss unshare nsenter sha256sum
+        [ -x /usr/sbin/nginx ] || skip "nginx not installed (scripts/install-deps.sh installs it)"
+        local d=$SA_IT_DIR/nginx name sha c a_sha b_sha new_sha
+        mkdir -p "$d/certs" "$d/new"
+        make_cert "$d/certs" a rsa 90 a.sa-test.example
+        make_cert "$d/certs" b ec 5 b.sa-test.example
+        printf '%s\n' "$NGINX_TLS_CONF" > "$d/sa-test.conf"
+        start_mount_holder
+        mnt_tmpfs /etc/nginx
+        "${MNTX[@]}" cp -r "$d/." /etc/nginx/ || fail "cannot copy the config into the tmpfs"
+        start_server "$SA_IT_DIR/nginx.log" /usr/sbin/nginx -c /etc/nginx/sa-test.conf -g 'daemon off;'
+        a_sha=$(file_sha256 "$d/certs/a.pem")
+        b_sha=$(file_sha256 "$d/certs/b.pem")
+
+        tls_json 443
+        assert_eq ok "$(jq -r .status <<<"$TLS_tls")" "status"
+        assert_eq '["TLSv1.2","TLSv1.3"]' "$(jq -c .versions <<<"$TLS_tls")" "versions"
+        assert_eq 2 "$(jq '.certificates | length' <<<"$TLS_tls")" "distinct certificates"
+        assert_eq "$a_sha" "$(jq -r '.certificates[0].sha256' <<<"$TLS_tls")" "the default certificate is a's"
+        assert_eq null "$(jq -r '.certificates[0].sni' <<<"$TLS_tls")" "the default's sni"
+        for name in a.sa-test.example b.sa-test.example; do
+                sha=$(served_sha256 "$name")
+                c=$(cert_with "$sha")
+                [ -n "$c" ] || fail "the certificate served for $name is not reported: $TLS_tls"
+                same_as_openssl "$c" served.pem
+                assert_eq true "$(jq .config.matches <<<"$c")" "config.matches for $name"
+                assert_eq "$sha" "$(jq -r .config.on_disk_sha256 <<<"$c")" "on_disk_sha256 for $name"
+                assert_eq /etc/nginx/sa-test.conf "$(jq -r .config.server_file <<<"$c")" "server_file for $name"
+        done
+        assert_eq b.sa-test.example "$(jq -r .sni <<<"$(cert_with "$b_sha")")" "b's sni"
+        assert_eq "RSA 2048" "$(jq -r '"\(.key_type) \(.key_bits)"' <<<"$(cert_with "$a_sha")")" "a's key"
+        assert_eq "EC 256" "$(jq -r '"\(.key_type) \(.key_bits)"' <<<"$(cert_with "$b_sha")")" "b's key"
+        assert_eq "/etc/nginx/certs/a.pem 9" "$(jq -r '"\(.config.file) \(.config.line)"' <<<"$(cert_with "$a_sha")")" \
+                "a's file and server block"
+        assert_eq "/etc/nginx/certs/b.pem 15" "$(jq -r '"\(.config.file) \(.config.line)"' <<<"$(cert_with "$b_sha")")" \
+                "b's file and server block"
+        assert_eq '[]' "$(jq -c .stale_on_disk <<<"$TLS_tls")" "stale_on_disk"
+        assert_eq null "$(jq -c .config_errors <<<"$TLS_tls")" "config_errors"
+
+        # b renewed on disk (a new key and certificate at the same paths), not reloaded.
+        make_cert "$d/new" b ec 30 b.sa-test.example
+        new_sha=$(file_sha256 "$d/new/b.pem")
+        "${MNTX[@]}" cp "$d/new/b.pem" "$d/new/b.key" /etc/nginx/certs/ || fail "cannot renew b.pem"
+        tls_json 443
+        c=$(cert_with "$b_sha")
+        [ -n "$c" ] || fail "b's old certificate is no longer served: $TLS_tls"
+        assert_eq false "$(jq .config.matches <<<"$c")" "b matches after renewal without reload"
+        assert_eq "$new_sha" "$(jq -r .config.on_disk_sha256 <<<"$c")" "b's on_disk_sha256"
+        assert_eq true "$(jq .config.matches <<<"$(cert_with "$a_sha")")" "a still matches"
+        assert_eq "[{\"sni\":\"b.sa-test.example\",\"file\":\"/etc/nginx/certs/b.pem\",\"served_sha256\":\"$b_sha\",\"on_disk_sha256\":\"$new_sha\"}]" \
+                "$(jq -c .stale_on_disk <<<"$TLS_tls")" "stale_on_disk"
+        run_cap TAB "$SA" tls 443 --direct --netns "$SA_IT_NS" --wide
+        assert_eq 0 "$TAB_rc" "tls table exit code"
+        assert_eq 1 "$(grep -c 'STALE: renewed on disk, reload' <<<"$TAB")" "STALE rows in the table"
+        assert_contains "$(grep STALE <<<"$TAB")" b.sa-test.example "the STALE row"
+        # Every field is documented (config, stale_on_disk; explain carries the same record).
+        # shellcheck disable=SC2034  # read by records_check
+        RECORDS_MAP=$(records_map "$ROOT/docs/RECORDS.md")
+        : > "$SA_IT_DIR/records.out"
+        printf '%s\n' "$TLS" > stale.json
+        records_check "tls 443 --json" query-reply stale.json
+        "$SA" explain 443 --direct --netns "$SA_IT_NS" --json > explain.json || fail "explain --json"
+        assert_eq false "$(jq '.listeners[0].listener.tls.certificates[] | select(.sni == "b.sa-test.example") | .config.matches' explain.json)" \
+                "explain --json: b's config.matches"
+        records_check "explain 443 --direct --json" explain-reply explain.json
+        assert_eq "" "$(grep '^MISSING' "$SA_IT_DIR/records.out")" "fields missing from docs/RECORDS.md"
+        run_cap EXP "$SA" explain 443 --direct --netns "$SA_IT_NS"
+        assert_eq 0 "$EXP_rc" "explain exit code"
+        assert_contains "$EXP" "TLS (TCP only; QUIC is not probed): ok, versions TLSv1.2 TLSv1.3" "explain"
+        assert_contains "$EXP" "for b.sa-test.example: CN=b.sa-test.example" "explain"
+        assert_contains "$EXP" "/etc/nginx/certs/b.pem (/etc/nginx/sa-test.conf:15) differs: STALE, the file was renewed but the server still serves the old certificate — reload it" "explain"
+        assert_contains "$EXP" "/etc/nginx/certs/a.pem (/etc/nginx/sa-test.conf:9) is what is served" "explain"
+
+        in_mnt /usr/sbin/nginx -c /etc/nginx/sa-test.conf -s reload || fail "nginx -s reload"
+        wait_for 5 "nginx to serve b's new certificate" nginx_serves b.sa-test.example "$new_sha"
+        tls_json 443
+        assert_eq true "$(jq .config.matches <<<"$(cert_with "$new_sha")")" "b matches after the reload"
+        assert_eq true "$(jq .config.matches <<<"$(cert_with "$a_sha")")" "a matches after the reload"
+        assert_eq '[]' "$(jq -c .stale_on_disk <<<"$TLS_tls")" "stale_on_disk after the reload"
 }
