@@ -18,6 +18,7 @@
 #include "log.h"
 #include "manager.h"
 #include "request.h"
+#include "tlsplan.h"
 #include "tlsprobe.h"
 #include "tlsprobes.h"
 #include "tlsevents.h"
@@ -35,6 +36,9 @@ typedef struct tls_entry {
         tls_key key;
         uint64_t owners;        /* a hash of the holders' pids: a change is probed */
         pid_t pid;              /* a holder, whose /proc/PID/ns/net the child enters; 0: none */
+        pid_t owners_pids[SA_TLS_PLAN_OWNERS_MAX]; /* whose configs give names and files (tlsplan.h) */
+        size_t n_owners_pids;
+        sa_tls_plan *plan;      /* while a probe runs: its names, then served vs on disk */
         json_t *tls;            /* the last answer; NULL before the first */
         json_t *before;         /* a closed listener's last answer at the same place (restarts) */
         uint64_t queued;        /* its place in the queue (1, 2, ...); 0: not queued */
@@ -105,6 +109,7 @@ static void stop_probe(tls_entry *e)
         e->io = sd_event_source_disable_unref(e->io);
         e->timer = sd_event_source_disable_unref(e->timer);
         e->probe = sa_tls_probe_free(e->probe);
+        e->plan = sa_tls_plan_free(e->plan);
 }
 
 /* The same place: namespace, address and port (not the socket). */
@@ -205,6 +210,9 @@ static void collect(tls_entry *e)
                 json_decref(tls);
                 tls = sa_tls_error_object("error", "out of memory");
         }
+        /* Served vs on disk: config, stale_on_disk (cert_stale_on_disk); ENOMEM leaves part of it. */
+        if (tls && e->plan)
+                (void) sa_tls_plan_compare(e->plan, tls);
         probe_done(e, tls);
         pump(e->t);
         arm(e->t);
@@ -249,6 +257,10 @@ static void start(tls_entry *e)
         else
                 snprintf(ns, sizeof ns, "%s/%d/ns/net", t->m->proc_root ? t->m->proc_root : "/proc",
                          (int) e->pid);
+        /* The names the owners' configs serve on the port: read now, bounded (tlsplan.h). */
+        if (sa_tls_plan_new(t->m->proc_root ? t->m->proc_root : "/proc", e->owners_pids, e->n_owners_pids,
+                            e->key.port, &e->plan) >= 0)
+                target.sni = sa_tls_plan_sni(e->plan, &target.n_sni);
         r = sa_tls_probe_start(&target, &e->probe);
         if (r >= 0) {
                 t->running++;
@@ -328,6 +340,9 @@ static tls_entry *track(tlsprobes *t, const sa_listener *l)
         }
         e->owners = owners;
         e->pid = l->n_holders > 0 ? l->holders[0].proc->pid : 0;
+        e->n_owners_pids = 0;
+        for (size_t i = 0; i < l->n_holders && e->n_owners_pids < SA_TLS_PLAN_OWNERS_MAX; i++)
+                e->owners_pids[e->n_owners_pids++] = l->holders[i].proc->pid;
         e->seen = true;
         return e;
 }

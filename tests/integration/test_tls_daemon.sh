@@ -16,7 +16,7 @@ MID_CHAIN_UNVERIFIED=86634287f2814d54a29cfbe3a94a61b4
 # The certificate makers and servers (mk_cert, mk_expired, serve, s_server,
 # tls_json) are test_tls.sh's: one copy. Sourcing it only defines functions.
 # shellcheck source=test_tls.sh
-. "$(dirname "${BASH_SOURCE[0]}")/test_tls.sh"
+. "${BASH_SOURCE[0]%/*}/test_tls.sh"
 
 # _tls_is STATUS: the daemon's who 443 has a tls object of STATUS; in WHO.
 _tls_is() {
@@ -45,8 +45,7 @@ test_tls_daemon_weak_certificate() {
         s_server 443 -cert old.pem -key old.key -tls1 -cipher DEFAULT:@SECLEVEL=0
         write_config '[Port 443/tcp]' 'MinTLSVersion=TLSv1.2' 'MinKeyBits=2048'
         start_journald
-        STATE_DIR=$SA_IT_DIR/state
-        start_daemon_journal
+        STATE_DIR=$SA_IT_DIR/state start_daemon_journal
         wait_for 10 "the daemon's probe of 443" _tls_is ok
         daemon_tls=$(jq -c '.listeners[0].tls' <<<"$WHO")
         tls_json 443
@@ -153,8 +152,7 @@ test_tls_daemon_hostile_subject() {
                 -config hostile.cnf 2> hostile.err || fail "openssl req: $(cat hostile.err)"
         s_server 443 -cert hostile.pem -key hostile.key
         start_journald
-        STATE_DIR=$SA_IT_DIR/state
-        start_daemon_journal
+        STATE_DIR=$SA_IT_DIR/state start_daemon_journal
         wait_journal 1 '.SOCKAUDIT_VIOLATION == "chain_unverified"' 10 || fail "$WAITED"
         entry=$(journal_select "$JOURNAL" '.SOCKAUDIT_VIOLATION == "chain_unverified"' | head -n 1)
         assert_contains "$(jfield "$entry" SOCKAUDIT_TLS_SUBJECT)" 'CN=evil' "SOCKAUDIT_TLS_SUBJECT"
@@ -162,4 +160,36 @@ test_tls_daemon_hostile_subject() {
         assert_not_contains "$(jfield "$entry" SOCKAUDIT_TLS_SUBJECT)" $'\e' "subject (no raw escape)"
         assert_eq 0 "$(journal_select "$JOURNAL" 'has("SOCKAUDIT_FORGED") or .MESSAGE_ID == "00000000000000000000000000000000"' |
                 grep -c .)" "entries with a forged field"
+}
+
+# nginx with two TLS servers on 443 (test_tls.sh's config: a, RSA-2048
+# valid 90 days, the default; b, EC P-256 expiring in 5 days, asked for by
+# the name its server block gives): the daemon finds both certificates,
+# b is cert_expiring; b's file renewed on disk without a reload:
+# `sockaudit tls 443` marks it (config.matches false) and check has
+# cert_stale_on_disk.
+test_tls_daemon_nginx_stale_on_disk() {
+        need_cmd openssl jq ss unshare nsenter sha256sum
+        [ -x /usr/sbin/nginx ] || skip "nginx not installed (scripts/install-deps.sh installs it)"
+        local d=$SA_IT_DIR/nginx b_sha
+        start_nginx_tls "$d"
+        b_sha=$(file_sha256 "$d/certs/b.pem")
+        start_daemon
+        wait_for 10 "the daemon's probe of 443" _tls_is ok
+        assert_eq 2 "$(jq '.listeners[0].tls.certificates | length' <<<"$WHO")" "distinct certificates"
+        assert_eq true "$(jq --arg s "$b_sha" '.listeners[0].tls.certificates[] | select(.sha256 == $s) | .config.matches' \
+                <<<"$WHO")" "b matches its file"
+        wait_for 5 "check to list cert_expiring" _check_has cert_expiring
+        _check_has cert_stale_on_disk && fail "cert_stale_on_disk before any renewal: $CHECK"
+
+        make_cert "$d/new" b ec 30 b.sa-test.example
+        "${MNTX[@]}" cp "$d/new/b.pem" "$d/new/b.key" /etc/nginx/certs/ || fail "cannot renew b.pem"
+        run_cap OUT sa tls 443 --json
+        assert_eq 0 "$OUT_rc" "tls 443 exit code"
+        assert_eq false "$(jq --arg s "$b_sha" '.listeners[0].tls.certificates[] | select(.sha256 == $s) | .config.matches' \
+                <<<"$OUT")" "b matches after renewal without reload"
+        wait_for 5 "check to list cert_stale_on_disk" _check_has cert_stale_on_disk
+        assert_eq 1 "$CHECK_rc" "check exit code"
+        assert_contains "$(jq -r '.violations[] | select(.violation == "cert_stale_on_disk") | .reason' <<<"$CHECK")" \
+                "the certificate for b.sa-test.example differs from its file on disk" "reason"
 }
