@@ -228,9 +228,8 @@ static int daemon_request(const cli_options *o, json_t *req, json_t **ret)
 /* {"cmd":CMD} plus "port" and "proto" when the options narrow them. */
 static json_t *query_request(const cli_options *o)
 {
-        /* explain and tls ask what who asks; they differ in what they do with it. */
-        json_t *req = json_pack("{s:s}", "cmd", o->verb == VERB_EXPLAIN || o->verb == VERB_TLS
-                                                ? "who" : verb_name(o->verb));
+        /* explain asks what who asks; tls asks the daemon to probe (an answer as who's). */
+        json_t *req = json_pack("{s:s}", "cmd", o->verb == VERB_EXPLAIN ? "who" : verb_name(o->verb));
         int r = 0;
 
         if (!req)

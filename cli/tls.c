@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sockaudit tls PORT: the TCP listeners on PORT (from the daemon, or a
- * --direct scan), each probed by this command (cli/tlsrun.c), a few at
- * once, with the names and certificate files of its owners' configs; the
- * listener records with their `tls` object, or a table of what each
- * serves (a STALE mark where the file on disk is not what is served).
- * The daemon does not probe yet: the listeners are its, the probes are
- * this process's (docs/CLI.md#tls).
+ * sockaudit tls PORT: the TCP listeners on PORT, probed now by the daemon
+ * (the `tls` request), or with --direct found by a scan and probed by this
+ * command (cli/tlsrun.c), a few at once, with the names and certificate
+ * files of its owners' configs; the listener records with their `tls`
+ * object, or a table of what each serves (a STALE mark where the file on
+ * disk is not what is served) (docs/CLI.md#tls).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -162,10 +161,8 @@ int cmd_tls(const cli_options *o)
                 json_decref(reply);
                 return r < 0 ? print_failed(r) : finish(EXIT_NONE);
         }
-        if (!o->direct)
-                fputs("sockaudit: note: the daemon does not probe TLS yet; this command probes the "
-                      "listeners it names\n", stderr);
-        r = tls_probe_listeners(listeners, NULL);
+        /* The daemon's reply holds its probes' answers; --direct probes here. */
+        r = o->direct ? tls_probe_listeners(listeners, NULL) : 0;
         if (r == 0)
                 r = o->json ? print_json(reply, false) : print_table(o, listeners);
         json_decref(reply);

@@ -18,6 +18,7 @@
 #include "redact.h"
 #include "reload.h"
 #include "request.h"
+#include "tlsprobes.h"
 
 /* A JSON number for a duration: an integer when whole, else a real. */
 static json_t *seconds_to_json(uint64_t usec)
@@ -56,6 +57,11 @@ static json_t *no_snapshot_error(const manager *m)
  * redacted for non-root clients when so configured; stale_why (NULL:
  * fresh) marks a snapshot that could not be refreshed.
  */
+static const json_t *tls_of(const void *userdata, const sa_listener *l)
+{
+        return tlsprobes_get(userdata, l);
+}
+
 static int listeners_reply(manager *m, const request *req, bool redacted, const char *stale_why,
                            control_reply *ret)
 {
@@ -66,6 +72,8 @@ static int listeners_reply(manager *m, const request *req, bool redacted, const 
                 .redacted = redacted,
                 .compact = req->form == REQUEST_FORM_COMPACT,
                 .stale_why = stale_why,
+                .tls_of = tls_of,
+                .tls_userdata = m->tls,
         };
         int r = listreply_build(m->snapshot, &o, &ret->text, &ret->len);
 
@@ -203,6 +211,7 @@ static json_t *status_reply(manager *m)
             json_object_set_new(status, "capabilities", privs_to_json()) < 0 ||
             json_object_set_new(status, "freshness", manager_freshness_to_json(m)) < 0 ||
             json_object_set_new(status, "provenance", provenance_to_json(m->provenance)) < 0 ||
+            json_object_set_new(status, "tls", m->tls ? tlsprobes_to_json(m->tls) : json_null()) < 0 ||
             json_object_set_new(status, "watchers", json_pack("{s:i,s:I}", "connected", (int) cs.watchers,
                                                               "events_lost", (json_int_t) cs.events_lost)) < 0)
                 return NULL;
@@ -276,8 +285,13 @@ size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int 
                                       cmd == REQUEST_CHECK ? "rescan" : "scan", strerror(-r));
         else if (!m->snapshot)
                 a.error = no_snapshot_error(m);
-        else if (cmd == REQUEST_CHECK)
+        else if (cmd == REQUEST_CHECK) {
                 a.body = monitor_check(m->snapshot, &m->config->policy);
+                if (a.body && tlsprobes_check(m->tls, m->snapshot, a.body) < 0) {
+                        json_decref(a.body);
+                        a.body = NULL;
+                }
+        }
         else
                 a.body = scan_to_json(m->snapshot);
         /* Out of memory: each waiter gets the internal error (deferred_reply() fails). */
@@ -286,6 +300,29 @@ size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int 
         json_decref(a.body);
         json_decref(a.redacted);
         return n;
+}
+
+/*
+ * tls: the TCP listeners on the port probed now (tlsprobes.h), answered as
+ * who when every probe ended (each bounded by TLSTimeout=).
+ */
+static int command_tls(manager *m, client *c, const request *req, control_reply *ret)
+{
+        sa_filter f = { .port = req->port, .protos = SA_PROTO_TCP };
+        request who = *req;
+        int r;
+
+        if (!m->tls)
+                return control_reply_from_json(reply_error(REQUEST_ERROR_INTERNAL, "the daemon cannot probe TLS: "
+                                                           "its probe program sockaudit-tlsprobe was not found"), ret);
+        r = manager_ensure_fresh(m, &f);
+        if (r < 0 || !m->snapshot)
+                return control_reply_from_json(r < 0 ? reply_error(REQUEST_ERROR_INTERNAL, "rescan failed: %s",
+                                                                   strerror(-r)) : no_snapshot_error(m), ret);
+        if (tlsprobes_request(m->tls, c, req->port))
+                return 0;
+        who.cmd = REQUEST_WHO;
+        return listeners_reply(m, &who, redact_for(m->config, client_uid(c)), NULL, ret);
 }
 
 /* watch: from now on this client gets every event as one line. */
@@ -307,6 +344,7 @@ const command command_table[_REQUEST_CMD_MAX] = {
         [REQUEST_REFRESH] = { command_deferred,  COMMAND_ACCESS_PEER },
         [REQUEST_CHECK]   = { command_deferred,  COMMAND_ACCESS_PEER },
         [REQUEST_WATCH]   = { command_watch,     COMMAND_ACCESS_PEER },
+        [REQUEST_TLS]     = { command_tls,       COMMAND_ACCESS_PEER },
 };
 
 int commands_dispatch(client *c, const char *line, size_t len, control_reply *ret, void *userdata)

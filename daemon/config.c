@@ -73,6 +73,9 @@ int config_new_default(daemon_config **ret)
         c->max_clients = CONFIG_MAX_CLIENTS_DEFAULT;
         c->request_timeout_usec = CONFIG_CLIENT_TIMEOUT_DEFAULT_USEC;
         c->watcher_stall_usec = CONFIG_CLIENT_TIMEOUT_DEFAULT_USEC;
+        c->tls_interval_usec = CONFIG_TLS_INTERVAL_DEFAULT_USEC;
+        c->tls_timeout_usec = CONFIG_TLS_TIMEOUT_DEFAULT_USEC;
+        c->tls_probes_max = CONFIG_TLS_PROBES_DEFAULT;
         *ret = c;
         return 0;
 }
@@ -98,6 +101,9 @@ static const struct {
         { "hour", 3600 * USEC_PER_SEC },
         { "hr", 3600 * USEC_PER_SEC },
         { "h", 3600 * USEC_PER_SEC },
+        { "days", 86400 * USEC_PER_SEC },
+        { "day", 86400 * USEC_PER_SEC },
+        { "d", 86400 * USEC_PER_SEC },
 };
 
 int config_parse_timespan(const char *s, uint64_t *ret_usec)
@@ -293,17 +299,16 @@ static bool parse_timespan_key(parser *p, const char *key, const char *value, ui
         return true;
 }
 
-/* MaxClients=, MaxClientsPerUser=: a count of clients, 1-CONFIG_MAX_CLIENTS_MAX. */
-static bool parse_clients(parser *p, const char *key, const char *value, unsigned *ret)
+/* A count, 1-max (MaxClients=, MaxClientsPerUser=, TLSProbesMax=, MinKeyBits=). */
+static bool parse_count(parser *p, const char *key, const char *value, unsigned max, unsigned *ret)
 {
         unsigned long v = 0;
         const char *d = value;
 
-        for (; *d >= '0' && *d <= '9' && v <= CONFIG_MAX_CLIENTS_MAX; d++)
+        for (; *d >= '0' && *d <= '9' && v <= max; d++)
                 v = v * 10 + (unsigned long) (*d - '0');
-        if (d == value || *d || v < 1 || v > CONFIG_MAX_CLIENTS_MAX) {
-                parser_fail(p, "%s=: \"%.64s\" is not a number of clients (1-%u)",
-                            key, value, CONFIG_MAX_CLIENTS_MAX);
+        if (d == value || *d || v < 1 || v > max) {
+                parser_fail(p, "%s=: \"%.64s\" is not a number from 1 to %u", key, value, max);
                 return false;
         }
         *ret = (unsigned) v;
@@ -362,11 +367,19 @@ static bool daemon_key(parser *p, const char *key, const char *value)
                 return true;
         }
         if (strcmp(key, "MaxClients") == 0)
-                return parse_clients(p, key, value, &c->max_clients);
+                return parse_count(p, key, value, CONFIG_MAX_CLIENTS_MAX, &c->max_clients);
         if (strcmp(key, "MaxClientsPerUser") == 0)
-                return parse_clients(p, key, value, &c->max_clients_per_user);
+                return parse_count(p, key, value, CONFIG_MAX_CLIENTS_MAX, &c->max_clients_per_user);
         if (strcmp(key, "RedactCmdline") == 0)
                 return parse_boolean(p, key, value, &c->redact_cmdline);
+        if (strcmp(key, "TLSInterval") == 0)
+                return parse_timespan_key(p, key, value, CONFIG_TLS_INTERVAL_MIN_USEC,
+                                          CONFIG_TLS_INTERVAL_MAX_USEC, &c->tls_interval_usec);
+        if (strcmp(key, "TLSTimeout") == 0)
+                return parse_timespan_key(p, key, value, CONFIG_TLS_TIMEOUT_MIN_USEC,
+                                          CONFIG_TLS_TIMEOUT_MAX_USEC, &c->tls_timeout_usec);
+        if (strcmp(key, "TLSProbesMax") == 0)
+                return parse_count(p, key, value, CONFIG_TLS_PROBES_MAX, &c->tls_probes_max);
         if (strcmp(key, "DpkgAdminDir") == 0) {
                 if (value[0] != '/' || strlen(value) >= sizeof c->dpkg_admindir) {
                         parser_fail(p, "DpkgAdminDir=: needs an absolute path shorter than %zu bytes",
@@ -431,7 +444,7 @@ static policy_rule *rule_get(parser *p, uint16_t port, uint8_t proto)
                 return NULL;
         }
         pol->rules = rules;
-        rules[pol->n_rules] = (policy_rule) { .port = port, .proto = proto };
+        rules[pol->n_rules] = (policy_rule) { .port = port, .proto = proto, .tls = POLICY_TLS_DEFAULTS };
         return &rules[pol->n_rules++];
 }
 
@@ -511,6 +524,48 @@ static bool add_allow(parser *p, const char *key, const char *w, void *userdata)
         return true;
 }
 
+static bool is_tls_key(const char *key)
+{
+        static const char *const keys[] = { "TLS", "CertExpiryWarn", "MinTLSVersion", "MinKeyBits",
+                                            "RequireChainVerified" };
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (strcmp(key, keys[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* TLS=, CertExpiryWarn=, MinTLSVersion=, MinKeyBits=, RequireChainVerified= (docs/CONFIG.md). */
+static bool tls_key(parser *p, policy_rule *rule, const char *key, const char *value)
+{
+        policy_tls *t = &rule->tls;
+        bool b;
+
+        if (strcmp(key, "TLS") == 0) {
+                if (!parse_boolean(p, key, value, &b))
+                        return false;
+                if (b && rule->proto != IPPROTO_TCP) {
+                        parser_fail(p, "TLS=yes: only TCP listeners are probed (QUIC is not)");
+                        return false;
+                }
+                t->probe = b ? POLICY_TLS_YES : POLICY_TLS_NO;
+                return true;
+        }
+        if (strcmp(key, "RequireChainVerified") == 0)
+                return parse_boolean(p, key, value, &t->require_chain_verified);
+        if (strcmp(key, "CertExpiryWarn") == 0)
+                return parse_timespan_key(p, key, value, 0, POLICY_TLS_EXPIRY_WARN_MAX_USEC,
+                                          &t->expiry_warn_usec);
+        if (strcmp(key, "MinKeyBits") == 0)
+                return parse_count(p, key, value, POLICY_TLS_KEY_BITS_MAX, &t->min_key_bits);
+        t->min_version = policy_tls_version_from_string(value);
+        if (t->min_version < 0) {
+                parser_fail(p, "MinTLSVersion=: \"%.32s\" is not TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3", value);
+                return false;
+        }
+        return true;
+}
+
 static bool port_key(parser *p, uint16_t port, uint8_t proto, const char *key, const char *value)
 {
         list_target t;
@@ -520,6 +575,8 @@ static bool port_key(parser *p, uint16_t port, uint8_t proto, const char *key, c
                 return false;
         if (strcmp(key, "RequirePackage") == 0)
                 return parse_boolean(p, key, value, &rule->require_package);
+        if (is_tls_key(key))
+                return tls_key(p, rule, key, value);
         if (strcmp(key, "AllowExe") == 0)
                 t = (list_target) { &rule->allow_exe, valid_exe, "an absolute path or pattern" };
         else if (strcmp(key, "AllowPackage") == 0)

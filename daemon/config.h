@@ -29,6 +29,16 @@
 #define CONFIG_CLIENT_TIMEOUT_MAX_USEC (UINT64_C(3600) * 1000000)
 #define CONFIG_CLIENT_TIMEOUT_DEFAULT_USEC (UINT64_C(30) * 1000000)
 
+/* [Daemon] TLSInterval=, TLSTimeout=, TLSProbesMax= (daemon/tlsprobes.c). */
+#define CONFIG_TLS_INTERVAL_MIN_USEC (UINT64_C(1) * 1000000)
+#define CONFIG_TLS_INTERVAL_MAX_USEC (UINT64_C(30) * 86400 * 1000000)
+#define CONFIG_TLS_INTERVAL_DEFAULT_USEC (UINT64_C(6) * 3600 * 1000000)
+#define CONFIG_TLS_TIMEOUT_MIN_USEC (UINT64_C(100) * 1000)
+#define CONFIG_TLS_TIMEOUT_MAX_USEC (UINT64_C(60) * 1000000)
+#define CONFIG_TLS_TIMEOUT_DEFAULT_USEC (UINT64_C(5) * 1000000)
+#define CONFIG_TLS_PROBES_DEFAULT 4u
+#define CONFIG_TLS_PROBES_MAX 64u
+
 typedef enum config_namespaces {
         CONFIG_NAMESPACES_ALL,   /* every network namespace on the host */
         CONFIG_NAMESPACES_SELF,  /* the daemon's own */
@@ -43,6 +53,9 @@ typedef struct daemon_config {
         uint64_t watcher_stall_usec;   /* a watcher's full queue, before it is dropped */
         sa_scan_method scan_method; /* [Daemon] ScanMethod=auto|ebpf|procfs; read at start only */
         bool redact_cmdline;     /* [Daemon] RedactCmdline=: no command lines for non-root clients */
+        uint64_t tls_interval_usec; /* [Daemon] TLSInterval=: each TLS listener probed again */
+        uint64_t tls_timeout_usec;  /* [Daemon] TLSTimeout=: one probe, whole */
+        unsigned tls_probes_max;    /* [Daemon] TLSProbesMax=: probes at once */
         char dpkg_admindir[256]; /* [Daemon] DpkgAdminDir=: "" is /var/lib/dpkg; read at start only */
         /* [Daemon] Ports=/Protocols= (ports sorted, unique; protos never 0)
          * and the [Port N/proto] rules, in order of first appearance. */

@@ -20,6 +20,7 @@ typedef enum event_type {
         EVENT_POLICY_VIOLATION,
         EVENT_LISTENER_FLAPPING,
         EVENT_LISTENERS_SHORT_LIVED,
+        EVENT_TLS_CHANGED,
         _EVENT_TYPE_MAX,
 } event_type;
 
@@ -35,6 +36,14 @@ typedef enum event_type {
 #define SA_MESSAGE_ID_EXE_NOT_PACKAGED    "57f37259295f403bb1a41d533162313a"
 #define SA_MESSAGE_ID_EXE_UNVERIFIABLE    "66d640c348df4493b3e1bddba418d403"
 #define SA_MESSAGE_ID_PACKAGE_NOT_ALLOWED "d37a2cd10d234b52b7e9dfc7011d0f8c"
+/* TLS (daemon/tlsevents.c): the served certificates changed; one MESSAGE_ID per TLS violation. */
+#define SA_MESSAGE_ID_TLS_CHANGED         "3fdd69b36d4d43c095b988880382bc1f"
+#define SA_MESSAGE_ID_CERT_EXPIRING       "145fd446c5444b9685a5ca2ed732b70a"
+#define SA_MESSAGE_ID_CERT_EXPIRED        "a3cbeab4702e486a8a7f9b552cf9caf2"
+#define SA_MESSAGE_ID_TLS_VERSION_WEAK    "cb0452f103184a47b9b89bfaa16055f7"
+#define SA_MESSAGE_ID_KEY_WEAK            "3d301da7269142af8da57b205895c18d"
+#define SA_MESSAGE_ID_CHAIN_UNVERIFIED    "86634287f2814d54a29cfbe3a94a61b4"
+#define SA_MESSAGE_ID_CERT_STALE_ON_DISK  "e823847c4e574d8f920e18214114b5ce"
 
 const char *event_type_name(event_type t);
 event_type event_type_from_change(sa_change_kind kind);
@@ -78,6 +87,17 @@ journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
  * owner's (not every program's). Caller frees; NULL on ENOMEM.
  */
 json_t *event_violation_to_json(const struct timespec *when, const violation *v);
+
+/* check's record of v: {"listener","reason","violation"} (docs/RECORDS.md#violation). NULL on ENOMEM. */
+json_t *event_violation_record(const violation *v);
+
+/*
+ * The SOCKAUDIT_TLS_* fields of a TLS fact (docs/JOURNAL.md): VERSION for
+ * each version tls accepts, and cert's SNI, SUBJECT, ISSUER, NOT_AFTER,
+ * DAYS_LEFT, SHA256, KEY_BITS (cert NULL: each certificate's), escaped.
+ * 0 or -ENOMEM.
+ */
+int event_entry_add_tls(journal_entry *e, const json_t *tls, const json_t *cert);
 journal_entry *event_violation_journal_entry(const violation *v);
 
 /* A listener_flapping event's particulars (daemon/flap.h). */

@@ -292,6 +292,20 @@ static int add_owner(writer *w, const sa_holder *h)
         return r;
 }
 
+/* The record's end: its `tls` object last, when the daemon probes it (o->tls_of), then "}". */
+static int add_end(writer *w, const sa_listener *l)
+{
+        const json_t *tls = w->o->tls_of ? w->o->tls_of(w->o->tls_userdata, l) : NULL;
+        int r = 0;
+
+        if (tls) {
+                r = replybuf_add_str(w->b, ",\"tls\":");
+                if (r >= 0)
+                        r = replybuf_add_json(w->b, tls);
+        }
+        return r >= 0 ? replybuf_add(w->b, "}", 1) : r;
+}
+
 /* One listener's record, as sa_listener_to_json_limited() would write it:
  * its shell with the owners and the exposure put in. */
 static int add_record(writer *w, const sa_listener *l)
@@ -332,18 +346,16 @@ static int add_record(writer *w, const sa_listener *l)
 
                 r = expo_index(w, l, &i);
                 if (r >= 0) {
-                        snprintf(ref, sizeof ref, "%zu}", i);
+                        snprintf(ref, sizeof ref, "%zu", i);
                         r = replybuf_add_str(w->b, ref);
                 }
-                return r;
+                return r >= 0 ? add_end(w, l) : r;
         }
         if (r >= 0)
                 r = expo_record(w, l, &expo, &expo_len);
         if (r >= 0)
                 r = replybuf_add(w->b, expo, expo_len);
-        if (r >= 0)
-                r = replybuf_add(w->b, "}", 1);
-        return r;
+        return r >= 0 ? add_end(w, l) : r;
 }
 
 static void truncate_to(replybuf *b, size_t len)

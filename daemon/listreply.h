@@ -23,6 +23,9 @@ typedef struct listreply_opts {
         const char *stale_why;          /* NULL: fresh; else "stale" and its reason */
         size_t max;                     /* bytes of the line, '\n' included; 0: REPLY_MAX_BYTES */
         const sa_json_limits *limits;   /* NULL: sa_json_limits_default */
+        /* A listener's `tls` object (borrowed), the record's last member; NULL: none. */
+        const json_t *(*tls_of)(const void *userdata, const sa_listener *l);
+        const void *tls_userdata;
 } listreply_opts;
 
 /*

@@ -22,6 +22,8 @@
 #include "manager.h"
 #include "privs.h"
 #include "provenance.h"
+#include "tlsprobe.h"
+#include "tlsprobes.h"
 #include "redact.h"
 #include "state.h"
 
@@ -190,6 +192,7 @@ void manager_install(manager *m, sa_snapshot *snap)
         m->snapshot_gen++;
         manager_notify_status(m, "");
         provenance_installed(m->provenance);
+        tlsprobes_update(m->tls, snap);
 }
 
 void manager_snapshot_amended(manager *m)
@@ -352,6 +355,7 @@ manager *manager_free(manager *m)
         sd_event_source_disable_unref(m->monitor_timer);
         monitor_free(m->monitor);
         provenance_free(m->provenance);
+        tlsprobes_free(m->tls);
         freshness_free(m->freshness);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
@@ -573,6 +577,21 @@ static int manager_open_monitor(manager *m, const char *state_dir)
         return 0;
 }
 
+/* The TLS probes; without their program, none (logged): the rest works. */
+static int manager_open_tls(manager *m, const char *helper)
+{
+        char buf[4096];
+        const char *h = sa_find_helper("sockaudit-tlsprobe", helper, buf, sizeof buf);
+        int r;
+
+        if (!h) {
+                log_warning("The TLS probe's program sockaudit-tlsprobe was not found: TLS listeners are not probed");
+                return 0;
+        }
+        r = tlsprobes_new(m, h, &m->tls);
+        return r < 0 ? log_error_errno(r, "Cannot set up the TLS probes: %m") : 0;
+}
+
 int manager_new(const manager_options *o, manager **ret)
 {
         _cleanup_(manager_freep) manager *m = NULL;
@@ -607,6 +626,9 @@ int manager_new(const manager_options *o, manager **ret)
         r = provenance_new(m, &m->provenance);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up provenance: %m");
+        r = manager_open_tls(m, o->tls_helper);
+        if (r < 0)
+                return r;
         /* Everything bound and opened: from here on, only what scans need. */
         r = privs_drop(m->config->namespaces == CONFIG_NAMESPACES_ALL);
         if (r < 0)

@@ -31,6 +31,7 @@ typedef struct manager_options {
         const char *state_dir;    /* baseline directory (--state-dir, else $STATE_DIRECTORY's first); NULL = /var/lib/sockaudit */
         bool no_ebpf;             /* SOCKAUDITD_EBPF=0: no eBPF at all (fds walked through /proc, no listen events) */
         freshness_events freshness; /* SOCKAUDITD_FRESHNESS */
+        const char *tls_helper;   /* SOCKAUDIT_TLSPROBE: the TLS probe's program; NULL: found beside sockauditd */
 } manager_options;
 
 typedef struct manager {
@@ -54,6 +55,7 @@ typedef struct manager {
         sd_event_source *monitor_timer; /* monitor_tick() when due (monitor_next_due()) */
         freshness *freshness;     /* probes, events and the resync (freshness.h) */
         struct provenance *provenance; /* the owners' verdicts, made on a thread (provenance.h) */
+        struct tlsprobes *tls;    /* the TLS listeners' probes and answers (tlsprobes.h) */
 
         struct timespec started;  /* CLOCK_REALTIME */
         uint64_t started_usec;    /* CLOCK_MONOTONIC */

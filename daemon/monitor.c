@@ -150,7 +150,7 @@ monitor *monitor_free(monitor *m)
  * the watchers and to the journal. A failure (ENOMEM) is logged here,
  * rate-limited; callers go on with the other events.
  */
-static int emit_built(monitor *m, event_type t, json_t *ev, journal_entry *e)
+int monitor_emit(monitor *m, event_type t, json_t *ev, journal_entry *e)
 {
         unsigned skipped = 0;
 
@@ -173,7 +173,7 @@ static int emit_event(monitor *m, event_type t, const struct timespec *when, con
 {
         _cleanup_json_ json_t *ev = event_to_json(t, when, l, before, reason);
 
-        return emit_built(m, t, ev, event_journal_entry(t, l, before, reason));
+        return monitor_emit(m, t, ev, event_journal_entry(t, l, before, reason));
 }
 
 /* A policy violation: its kind in the event, its MESSAGE_ID and owner's package in the journal. */
@@ -181,7 +181,7 @@ static int emit_violation(monitor *m, const struct timespec *when, const violati
 {
         _cleanup_json_ json_t *ev = event_violation_to_json(when, v);
 
-        return emit_built(m, EVENT_POLICY_VIOLATION, ev, event_violation_journal_entry(v));
+        return monitor_emit(m, EVENT_POLICY_VIOLATION, ev, event_violation_journal_entry(v));
 }
 
 /* The flapping key of a listener: where, and its first holder's program ("" without one). */
@@ -627,7 +627,7 @@ static void on_flap_summary(const flap_summary *s, void *userdata)
                                 .window_usec = s->window_usec, .first = s->first, .last = s->last_time };
         l = present ? present : s->last;
         ev = reason ? event_flapping_to_json(&when, l, reason, &ef) : NULL;
-        (void) emit_built(m, EVENT_LISTENER_FLAPPING, ev, reason ? event_flapping_journal_entry(l, reason, &ef) : NULL);
+        (void) monitor_emit(m, EVENT_LISTENER_FLAPPING, ev, reason ? event_flapping_journal_entry(l, reason, &ef) : NULL);
         json_decref(ev);
         free(reason);
         /* Nothing that stays is lost: the watchers' view becomes what listens now. */
@@ -713,7 +713,7 @@ static void on_short_lived(const debounce_summary *s, void *userdata)
                                    .debounce_usec = DEBOUNCE_USEC };
         clock_gettime(CLOCK_REALTIME, &when);
         ev = reason ? event_short_lived_to_json(&when, reason, &es) : NULL;
-        (void) emit_built(m, EVENT_LISTENERS_SHORT_LIVED, ev,
+        (void) monitor_emit(m, EVENT_LISTENERS_SHORT_LIVED, ev,
                           reason ? event_short_lived_journal_entry(reason, &es) : NULL);
         json_decref(ev);
 }
@@ -794,10 +794,6 @@ void monitor_reload_end(monitor *m)
         m->scope_widened = false;
 }
 
-/* Violations repeat their listener: 100 of them must not repeat 64 owners
- * 100 times (RECORDS.md, "Violation"). */
-static const sa_json_limits violation_limits = { .owners_max = 8, .cmdline_max = 1024 };
-
 json_t *monitor_check(const sa_snapshot *snap, const policy *p)
 {
         json_t *out = json_array();
@@ -820,9 +816,7 @@ json_t *monitor_check(const sa_snapshot *snap, const policy *p)
                 }
                 if (k) {
                         keys[nk++] = k;
-                        o = json_pack("{s:o, s:s, s:s}", "listener",
-                                      sa_listener_to_json_limited(v[i].listener, &violation_limits),
-                                      "reason", v[i].reason, "violation", violation_kind_name(v[i].kind));
+                        o = event_violation_record(&v[i]);
                 }
                 if (json_array_append_new(out, o) < 0) {
                         json_decref(out);

@@ -81,6 +81,12 @@ void monitor_tick(monitor *m, const sa_snapshot *snap, const policy *p);
 /* CLOCK_MONOTONIC usec when monitor_tick() has work, 0 when none is due. */
 uint64_t monitor_next_due(const monitor *m);
 
+/*
+ * An event built elsewhere (daemon/tlsevents.c): ev (borrowed) to the
+ * watchers, e (taken) to the journal, counted. -ENOMEM when either is NULL.
+ */
+int monitor_emit(monitor *m, event_type t, json_t *ev, journal_entry *e);
+
 /* A save held back is written now (at shutdown, before snap is freed). NULL-safe. */
 void monitor_flush(monitor *m, const sa_snapshot *snap, const policy *p);
 

@@ -30,6 +30,12 @@ static const char *const kind_names[_VIOLATION_KIND_MAX] = {
         [VIOLATION_EXE_NOT_PACKAGED] = "exe_not_packaged",
         [VIOLATION_EXE_UNVERIFIABLE] = "exe_unverifiable",
         [VIOLATION_PACKAGE] = "package_not_allowed",
+        [VIOLATION_CERT_EXPIRING] = "cert_expiring",
+        [VIOLATION_CERT_EXPIRED] = "cert_expired",
+        [VIOLATION_TLS_VERSION_WEAK] = "tls_version_weak",
+        [VIOLATION_KEY_WEAK] = "key_weak",
+        [VIOLATION_CHAIN_UNVERIFIED] = "chain_unverified",
+        [VIOLATION_CERT_STALE_ON_DISK] = "cert_stale_on_disk",
 };
 
 const char *violation_kind_name(violation_kind k)
@@ -210,9 +216,7 @@ static bool address_allowed(const policy_list *l, const sa_listener *lis)
  * UTF-8 (comm, exe, unit and user are untrusted bytes): it always becomes a
  * JSON string, so one hostile name cannot stop an event or a reply.
  */
-static int add(violation **v, size_t *n, const sa_listener *l, const sa_process *owner,
-               violation_kind kind, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static int add(violation **v, size_t *n, const sa_listener *l, const sa_process *owner,
+int violation_add(violation **v, size_t *n, const sa_listener *l, const sa_process *owner,
                violation_kind kind, const char *fmt, ...)
 {
         violation *nv = realloc(*v, (*n + 1) * sizeof *nv);
@@ -261,7 +265,7 @@ static int check_verified(const sa_listener *l, const sa_process *proc, violatio
         case SA_PROV_VERIFIED:
                 return 0;
         case SA_PROV_MODIFIED:
-                return add(v, n, l, proc, VIOLATION_EXE_MODIFIED, "owner %s[%d] runs %s, which differs from what "
+                return violation_add(v, n, l, proc, VIOLATION_EXE_MODIFIED, "owner %s[%d] runs %s, which differs from what "
                            "%s %s shipped (modified; RequirePackage=yes)", comm, pid, exe,
                            pv->package ? pv->package : "?", pv->version ? pv->version : "?");
         case SA_PROV_DELETED:
@@ -269,14 +273,14 @@ static int check_verified(const sa_listener *l, const sa_process *proc, violatio
                         return 0;
                 /* fall through */
         case SA_PROV_NOT_PACKAGED:
-                return add(v, n, l, proc, VIOLATION_EXE_NOT_PACKAGED, "owner %s[%d] runs %s, which no installed "
+                return violation_add(v, n, l, proc, VIOLATION_EXE_NOT_PACKAGED, "owner %s[%d] runs %s, which no installed "
                            "package ships (%s%sRequirePackage=yes)", comm, pid, exe,
                            pv->location == SA_EXE_NORMAL ? "" : sa_exe_location_name(pv->location),
                            pv->location == SA_EXE_NORMAL ? "" : " image; ");
         case SA_PROV_UNVERIFIABLE:
                 break;
         }
-        return add(v, n, l, proc, VIOLATION_EXE_UNVERIFIABLE, "owner %s[%d] runs %s, which cannot be verified: %s "
+        return violation_add(v, n, l, proc, VIOLATION_EXE_UNVERIFIABLE, "owner %s[%d] runs %s, which cannot be verified: %s "
                    "(RequirePackage=yes)", comm, pid, exe, pv->reason ? pv->reason : "?");
 }
 
@@ -292,9 +296,9 @@ static int check_package(const policy_rule *rule, const sa_listener *l, const sa
         if (rule->allow_package.n == 0 || (name && list_allows(&rule->allow_package, name)))
                 return 0;
         if (name)
-                return add(v, n, l, proc, VIOLATION_PACKAGE, "owner %s[%d] not allowed: package %s is not in "
+                return violation_add(v, n, l, proc, VIOLATION_PACKAGE, "owner %s[%d] not allowed: package %s is not in "
                            "AllowPackage", comm, (int) proc->pid, name);
-        return add(v, n, l, proc, VIOLATION_PACKAGE, "owner %s[%d] not allowed: %s is from no known package "
+        return violation_add(v, n, l, proc, VIOLATION_PACKAGE, "owner %s[%d] not allowed: %s is from no known package "
                    "(%s: %s), not in AllowPackage", comm, (int) proc->pid, exe, sa_prov_status_name(pv->status),
                    pv->reason ? pv->reason : "?");
 }
@@ -310,18 +314,18 @@ static int check_owner(const policy_rule *rule, const sa_listener *l, const sa_p
         if (proc->incomplete)
                 return 0;
         if (proc->exe_deleted)
-                r = add(v, n, l, proc, VIOLATION_EXE_DELETED, "owner %s[%d] runs a deleted executable %s", comm, (int) proc->pid, exe);
+                r = violation_add(v, n, l, proc, VIOLATION_EXE_DELETED, "owner %s[%d] runs a deleted executable %s", comm, (int) proc->pid, exe);
         else if (proc->exe_replaced)
-                r = add(v, n, l, proc, VIOLATION_EXE_REPLACED, "owner %s[%d] runs an executable replaced on disk since it started: %s",
+                r = violation_add(v, n, l, proc, VIOLATION_EXE_REPLACED, "owner %s[%d] runs an executable replaced on disk since it started: %s",
                         comm, (int) proc->pid, exe);
         if (r >= 0 && rule && !list_allows(&rule->allow_exe, proc->exe))
-                r = add(v, n, l, proc, VIOLATION_EXE, "owner %s[%d] not allowed: exe %s is not in AllowExe", comm,
+                r = violation_add(v, n, l, proc, VIOLATION_EXE, "owner %s[%d] not allowed: exe %s is not in AllowExe", comm,
                         (int) proc->pid, exe);
         if (r >= 0 && rule && !list_allows(&rule->allow_unit, proc->unit))
-                r = add(v, n, l, proc, VIOLATION_UNIT, "owner %s[%d] not allowed: unit %s is not in AllowUnit", comm,
+                r = violation_add(v, n, l, proc, VIOLATION_UNIT, "owner %s[%d] not allowed: unit %s is not in AllowUnit", comm,
                         (int) proc->pid, proc->unit ? proc->unit : "-");
         if (r >= 0 && rule && !user_allowed(rule, proc))
-                r = add(v, n, l, proc, VIOLATION_USER, "owner %s[%d] not allowed: user %s (uid %u) is not in AllowUser",
+                r = violation_add(v, n, l, proc, VIOLATION_USER, "owner %s[%d] not allowed: user %s (uid %u) is not in AllowUser",
                         comm, (int) proc->pid, sa_describe_user(proc, uid, sizeof uid), (unsigned) proc->uid);
         /* Not checked yet: the verdict lands later and the policy runs again then. */
         if (!rule || !proc->provenance)
@@ -344,10 +348,10 @@ int policy_check_listener(const policy *p, const sa_listener *l, violation **v, 
         rule = policy_rule_for(p, l);
         if (rule && !address_allowed(&rule->allow_address, l)) {
                 sa_listener_address(l, addr, sizeof addr);
-                r = add(v, n, l, NULL, VIOLATION_ADDRESS, "address %s is not in AllowAddress", addr);
+                r = violation_add(v, n, l, NULL, VIOLATION_ADDRESS, "address %s is not in AllowAddress", addr);
         }
         if (r >= 0 && l->n_holders == 0)
-                r = add(v, n, l, NULL, VIOLATION_NO_OWNER, "no owning process found (%s)",
+                r = violation_add(v, n, l, NULL, VIOLATION_NO_OWNER, "no owning process found (%s)",
                         l->owner_reason ? l->owner_reason : "unknown");
         for (size_t i = 0; r >= 0 && i < l->n_holders; i++)
                 r = check_owner(rule, l, l->holders[i].proc, v, n);

@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include "sockaudit.h"
 
@@ -18,6 +21,29 @@ typedef struct policy_list {
         char **items;
         size_t n;
 } policy_list;
+
+/* What a TLS listener must serve ([Port N/tcp] TLS keys, docs/CONFIG.md#tls). */
+typedef enum policy_tls_probe {
+        POLICY_TLS_DEFAULT,         /* probed when TCP 443 */
+        POLICY_TLS_YES,
+        POLICY_TLS_NO,
+} policy_tls_probe;
+
+typedef struct policy_tls {
+        policy_tls_probe probe;     /* TLS= */
+        uint64_t expiry_warn_usec;  /* CertExpiryWarn=: cert_expiring this long before not_after */
+        int min_version;            /* MinTLSVersion=: 0 TLSv1 .. 3 TLSv1.3 */
+        unsigned min_key_bits;      /* MinKeyBits= (RSA/DSA; EC keys count as 2048 per 224 bits: see policy-tls.c) */
+        bool require_chain_verified; /* RequireChainVerified= */
+} policy_tls;
+
+#define POLICY_TLS_EXPIRY_WARN_MAX_USEC (UINT64_C(3650) * 86400 * 1000000)
+#define POLICY_TLS_KEY_BITS_MAX 65536u
+#define POLICY_TLS_DEFAULTS { .probe = POLICY_TLS_DEFAULT, .expiry_warn_usec = UINT64_C(21) * 86400 * 1000000, \
+                              .min_version = 2, .min_key_bits = 2048, .require_chain_verified = true }
+
+/* "TLSv1" 0, "TLSv1.1" 1, "TLSv1.2" 2, "TLSv1.3" 3; -1 otherwise. */
+int policy_tls_version_from_string(const char *s);
 
 /* One [Port N/proto] section. */
 typedef struct policy_rule {
@@ -30,6 +56,7 @@ typedef struct policy_rule {
         policy_list namespaces;     /* Namespace=: netns names or patterns; none = everywhere */
         policy_list allow_package;  /* AllowPackage=: package names or patterns, no ":arch" */
         bool require_package;       /* RequirePackage=yes: every owner's image verified */
+        policy_tls tls;             /* TLS=, CertExpiryWarn=, ... */
         uid_t *allow_uids;          /* allow_user resolved by policy_resolve() */
         size_t n_allow_uids;
 } policy_rule;
@@ -56,6 +83,13 @@ typedef enum violation_kind {
         VIOLATION_EXE_NOT_PACKAGED,  /* RequirePackage: no package ships it (memfd, deleted too) */
         VIOLATION_EXE_UNVERIFIABLE,  /* RequirePackage: cannot be checked (reason) */
         VIOLATION_PACKAGE,           /* package not in AllowPackage */
+        /* TLS (daemon/policytls.c): what a probed listener serves. */
+        VIOLATION_CERT_EXPIRING,     /* not_after within CertExpiryWarn= */
+        VIOLATION_CERT_EXPIRED,
+        VIOLATION_TLS_VERSION_WEAK,  /* accepts a version below MinTLSVersion= */
+        VIOLATION_KEY_WEAK,          /* key_bits below MinKeyBits= */
+        VIOLATION_CHAIN_UNVERIFIED,  /* RequireChainVerified=yes and not verified */
+        VIOLATION_CERT_STALE_ON_DISK, /* the configured file holds another certificate */
         _VIOLATION_KIND_MAX,
 } violation_kind;
 
@@ -67,7 +101,13 @@ typedef struct violation {
         const sa_process *owner;     /* the holder concerned; NULL for the listener itself */
         violation_kind kind;
         char *reason;                /* holds process-chosen text raw: escape on output */
+        const json_t *tls;           /* TLS violations: the listener's tls object (borrowed), else NULL */
+        const json_t *cert;          /*   and the certificate concerned, NULL for a version */
 } violation;
+
+/* Appends a violation with the reason printf'd (made valid UTF-8). -ENOMEM. */
+int violation_add(violation **v, size_t *n, const sa_listener *l, const sa_process *owner,
+                  violation_kind kind, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* True when l is on a watched port and protocol. */
 bool policy_watches(const policy *p, const sa_listener *l);
@@ -106,6 +146,22 @@ int policy_check_listener(const policy *p, const sa_listener *l, violation **v, 
 /* policy_check_listener over every listener of snap. Caller frees with violations_free. */
 int policy_evaluate(const policy *p, const sa_snapshot *snap, violation **ret, size_t *ret_n);
 void violations_free(violation *v, size_t n);
+
+/*
+ * TLS (daemon/policytls.c). Whether l is probed: a TCP listener whose
+ * rule says TLS=yes, or TCP 443 without TLS=no; *ret_tls (may be NULL)
+ * gets the rule's TLS policy or the defaults.
+ */
+bool policy_tls_watches(const policy *p, const sa_listener *l, const policy_tls **ret_tls);
+
+/*
+ * The TLS violations of l given tls, its probe's result (NULL or not
+ * "ok": none), judged at now: appended to (*v, *n), each pointing at tls
+ * and the certificate concerned (borrowed: tls must outlive them).
+ * -ENOMEM only.
+ */
+int policy_check_tls(const policy *p, const sa_listener *l, const json_t *tls, time_t now, violation **v,
+                     size_t *n);
 
 void policy_list_clear(policy_list *l);
 /* Appends a copy of s. */

@@ -43,11 +43,18 @@ static const struct {
  */
 static const cap_value_t privs_start_only[] = { CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON };
 
+/*
+ * Kept when permitted, never required: the TLS probe's child (forked by
+ * the daemon, lib/tlsprobechild.c) needs them to become nobody before it
+ * execs the probe. Without them probes answer `error` and scans work.
+ */
+static const cap_value_t privs_probe[] = { CAP_SETUID, CAP_SETGID };
+
 /* The sets privs_drop() leaves: keep[] permitted and effective, bound[] bounding. */
 typedef struct privs_sets {
-        cap_value_t keep[PRIVS_MAX];
+        cap_value_t keep[PRIVS_MAX + ELEMENTSOF(privs_probe)];
         size_t n_keep;
-        cap_value_t bound[PRIVS_MAX + ELEMENTSOF(privs_start_only)];
+        cap_value_t bound[PRIVS_MAX + ELEMENTSOF(privs_probe) + ELEMENTSOF(privs_start_only)];
         size_t n_bound;
 } privs_sets;
 
@@ -147,6 +154,8 @@ static int privs_check_bounding(privs_sets *sets, bool can_setpcap)
                 privs_bound_add(sets, privs_scan[i].cap);
         for (size_t i = 0; i < ELEMENTSOF(privs_start_only); i++)
                 privs_bound_add(sets, privs_start_only[i]);
+        for (size_t i = 0; i < ELEMENTSOF(privs_probe); i++)
+                privs_bound_add(sets, privs_probe[i]);
         for (cap_value_t c = 0; c < max; c++)
                 if (!cap_in(c, sets->bound, sets->n_bound) && cap_get_bound(c) == 1)
                         cap_name_append(extra, sizeof extra, c);
@@ -232,6 +241,12 @@ static int privs_check_have(cap_t have, bool all_namespaces, privs_sets *sets)
         r = privs_check_needed(have, sets->n_keep);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < ELEMENTSOF(privs_probe); i++) {
+                cap_flag_value_t v = CAP_CLEAR;
+
+                if (cap_get_flag(have, privs_probe[i], CAP_PERMITTED, &v) == 0 && v == CAP_SET)
+                        sets->keep[sets->n_keep++] = privs_probe[i];
+        }
         (void) cap_get_flag(have, CAP_SETPCAP, CAP_PERMITTED, &setpcap);
         return privs_check_bounding(sets, setpcap == CAP_SET);
 }

@@ -17,6 +17,7 @@ static const char *const cmd_names[_REQUEST_CMD_MAX] = {
         [REQUEST_REFRESH] = "refresh",
         [REQUEST_CHECK] = "check",
         [REQUEST_WATCH] = "watch",
+        [REQUEST_TLS] = "tls",
 };
 
 static const char *const error_names[_REQUEST_ERROR_MAX] = {
@@ -181,9 +182,9 @@ int request_parse(const char *line, size_t len, request_error *err, request *ret
 
                 if (strcmp(key, "cmd") == 0)
                         continue;
-                if (filters && strcmp(key, "port") == 0)
+                if ((filters || req.cmd == REQUEST_TLS) && strcmp(key, "port") == 0)
                         r = parse_port(value, err, &req.port);
-                else if (filters && strcmp(key, "proto") == 0)
+                else if ((filters || req.cmd == REQUEST_TLS) && strcmp(key, "proto") == 0)
                         r = parse_proto(value, err, &req.protos);
                 else if (filters && strcmp(key, "form") == 0)
                         r = parse_form(value, err, &req.form);
@@ -193,8 +194,12 @@ int request_parse(const char *line, size_t len, request_error *err, request *ret
                 if (r < 0)
                         return r;
         }
-        if (req.cmd == REQUEST_WHO && req.port == 0)
-                return fail(err, REQUEST_ERROR_BAD_REQUEST, "\"who\" needs \"port\"");
+        if ((req.cmd == REQUEST_WHO || req.cmd == REQUEST_TLS) && req.port == 0)
+                return fail(err, REQUEST_ERROR_BAD_REQUEST, "\"%s\" needs \"port\"", cmd_names[req.cmd]);
+        if (req.cmd == REQUEST_TLS && req.protos == SA_PROTO_UDP)
+                return fail(err, REQUEST_ERROR_BAD_REQUEST, "\"tls\" probes TCP listeners only (QUIC is not probed)");
+        if (req.cmd == REQUEST_TLS)
+                req.protos = SA_PROTO_TCP;
 
         *ret = req;
         return 0;

@@ -22,6 +22,7 @@ typedef enum request_cmd {
         REQUEST_REFRESH,
         REQUEST_CHECK,
         REQUEST_WATCH,
+        REQUEST_TLS,             /* probe the TCP listeners on "port" now; answered as who when done */
         _REQUEST_CMD_MAX,
 } request_cmd;
 

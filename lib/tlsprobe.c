@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -274,4 +275,26 @@ json_t *sa_tls_probe_run(const sa_tls_target *t)
         json_t *o = NULL;
 
         return sa_tls_probe_run_many(t, 1, 1, &o) < 0 ? NULL : o;
+}
+
+const char *sa_find_helper(const char *name, const char *override, char *buf, size_t size)
+{
+        char self[4096], *slash;
+        ssize_t n;
+
+        if (override && *override)
+                return override;
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0)
+                return NULL;
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (!slash)
+                return NULL;
+        *slash = '\0';
+        snprintf(buf, size, "%s/%s", self, name);
+        if (access(buf, X_OK) == 0)
+                return buf;
+        snprintf(buf, size, "%s/../libexec/sockaudit/%s", self, name);
+        return access(buf, X_OK) == 0 ? buf : NULL;
 }

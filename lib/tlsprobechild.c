@@ -36,8 +36,10 @@ static int drop_all(const sa_tls_target *t, const char **why)
         struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
 
         if (geteuid() == 0) {
+                /* EPERM: no CAP_SETPCAP (the daemon dropped it): the bounding set stays
+                 * as the daemon's, which grants nothing to nobody under no_new_privs. */
                 for (int c = 0; c <= 63; c++)
-                        if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) {
+                        if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM) {
                                 *why = "dropping the capability bounding set";
                                 return -errno;
                         }

@@ -118,6 +118,15 @@ long long sa_tls_days_left(time_t t, time_t now);
 /* CLOCK_MONOTONIC in milliseconds (the probe's deadlines). */
 int64_t sa_tls_now_ms(void);
 
+/*
+ * A helper program of sockaudit's called name (sockaudit-tlsprobe,
+ * sockaudit-provenance): override when set (the caller's $SOCKAUDIT_*),
+ * else beside the running executable (the build tree), else
+ * ../libexec/sockaudit/ from it (as `make install` puts it). Into buf;
+ * NULL when none is executable.
+ */
+const char *sa_find_helper(const char *name, const char *override, char *buf, size_t size);
+
 /* A `tls` object with that status and error text (copied; NULL: null), nothing else known. NULL on ENOMEM. */
 json_t *sa_tls_error_object(const char *status, const char *error);
 

@@ -262,7 +262,7 @@ test_tls_through_daemon() {
         refresh
         run_cap OUT sa tls 4448 --json
         assert_eq 0 "$OUT_rc" "exit code"
-        assert_contains "$OUT_err" "the daemon does not probe TLS yet" "stderr"
+        assert_eq "" "$OUT_err" "stderr"
         assert_eq ok "$(jq -r '.listeners[0].tls.status' <<<"$OUT")" "status"
         assert_eq CN=d.example "$(jq -r '.listeners[0].tls.certificates[0].subject' <<<"$OUT")" "subject"
         run_cap NONE sa tls 4449
@@ -313,6 +313,20 @@ cert_with() { jq -c --arg s "$1" '.certificates[] | select(.sha256 == $s)' <<<"$
 # nginx_serves NAME SHA: what nginx serves for NAME has that SHA-256 (after a reload).
 nginx_serves() { [ "$(served_sha256 "$1")" == "$2" ]; }
 
+# start_nginx_tls DIR: nginx with NGINX_TLS_CONF, certificates a (RSA-2048,
+# 90 days) and b (EC P-256, 5 days) made in DIR/certs, the config copied
+# into a tmpfs /etc/nginx of a private mount namespace; listening on 443.
+start_nginx_tls() {
+        mkdir -p "$1/certs" "$1/new"
+        make_cert "$1/certs" a rsa 90 a.sa-test.example
+        make_cert "$1/certs" b ec 5 b.sa-test.example
+        printf '%s\n' "$NGINX_TLS_CONF" > "$1/sa-test.conf"
+        start_mount_holder
+        mnt_tmpfs /etc/nginx
+        "${MNTX[@]}" cp -r "$1/." /etc/nginx/ || fail "cannot copy the config into the tmpfs"
+        start_server "$SA_IT_DIR/nginx.log" /usr/sbin/nginx -c /etc/nginx/sa-test.conf -g 'daemon off;'
+}
+
 # nginx from Debian's archive, its config in a tmpfs of a private mount
 # namespace (read through /proc/PID/root only), two servers on 443: an
 # RSA-2048 certificate valid 90 days (the default, a.sa-test.example)
@@ -325,14 +339,7 @@ test_tls_nginx_served_vs_on_disk() {
         need_cmd openssl jq ss unshare nsenter sha256sum
         [ -x /usr/sbin/nginx ] || skip "nginx not installed (scripts/install-deps.sh installs it)"
         local d=$SA_IT_DIR/nginx name sha c a_sha b_sha new_sha
-        mkdir -p "$d/certs" "$d/new"
-        make_cert "$d/certs" a rsa 90 a.sa-test.example
-        make_cert "$d/certs" b ec 5 b.sa-test.example
-        printf '%s\n' "$NGINX_TLS_CONF" > "$d/sa-test.conf"
-        start_mount_holder
-        mnt_tmpfs /etc/nginx
-        "${MNTX[@]}" cp -r "$d/." /etc/nginx/ || fail "cannot copy the config into the tmpfs"
-        start_server "$SA_IT_DIR/nginx.log" /usr/sbin/nginx -c /etc/nginx/sa-test.conf -g 'daemon off;'
+        start_nginx_tls "$d"
         a_sha=$(file_sha256 "$d/certs/a.pem")
         b_sha=$(file_sha256 "$d/certs/b.pem")
 

@@ -38,17 +38,19 @@ test_units_security() {
 test_capabilities_dropped() {
         need_cmd jq
         start_daemon
-        # CAP_DAC_READ_SEARCH (2), CAP_SYS_PTRACE (19); Namespaces=self: no CAP_SYS_ADMIN.
-        assert_eq "0000000000000000 0000000000080004 0000000000080004 0000000000080004 0000000000000000 1" \
+        # CAP_DAC_READ_SEARCH (2), CAP_SETGID (6), CAP_SETUID (7: the TLS probe's child
+        # becomes nobody), CAP_SYS_PTRACE (19); Namespaces=self: no CAP_SYS_ADMIN.
+        assert_eq "0000000000000000 00000000000800c4 00000000000800c4 00000000000800c4 0000000000000000 1" \
                 "$(cap_sets "$DAEMON_PID")" "CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs with Namespaces=self"
         run_cap OUT sa status --json
-        assert_json "$OUT" '.capabilities == ["cap_dac_read_search","cap_sys_ptrace"]' "status capabilities"
+        assert_json "$OUT" '.capabilities == ["cap_dac_read_search","cap_setgid","cap_setuid","cap_sys_ptrace"]' \
+                "status capabilities"
         stop_daemon
         CONF=
         SA_IT_NAMESPACES=all write_config
         start_daemon
         # Plus CAP_SYS_ADMIN (21) for setns.
-        assert_eq "0000000000000000 0000000000280004 0000000000280004 0000000000280004 0000000000000000 1" \
+        assert_eq "0000000000000000 00000000002800c4 00000000002800c4 00000000002800c4 0000000000000000 1" \
                 "$(cap_sets "$DAEMON_PID")" "CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs with Namespaces=all"
 }
 
@@ -155,4 +157,16 @@ test_privileges_refused_as_nobody() {
         assert_contains "$REFUSAL" "cap_dac_read_search" "the daemon names every missing capability"
         [ -e "$SA_IT_DIR/state" ] && fail "the refused daemon created its state directory"
         return 0
+}
+
+# The TLS drop-in (systemd/sockauditd-tls.conf) verifies with the unit and
+# adds only what the daemon's TLS probes need.
+test_units_tls_dropin() {
+        need_cmd systemd-analyze
+        local d=$SA_IT_DIR/units
+        mkdir -p "$d/sockauditd.service.d"
+        units_copy "$d"
+        cp "$ROOT/systemd/sockauditd-tls.conf" "$d/sockauditd.service.d/tls.conf"
+        run_cap OUT bash -c "cd '$d' && systemd-analyze verify --man=no sockauditd.service sockauditd.socket 2>&1"
+        assert_eq "" "$OUT" "systemd-analyze verify output with the TLS drop-in"
 }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "listreply.h"
+#include "tlsprobe.h"
 #include "provtable.h"
 #include "replybuf.h"
 
@@ -226,6 +227,23 @@ END_TEST
  * sa_listener_to_json() writes, for shared processes, activators, more
  * holders than are shown, and names that spell the placeholder.
  */
+/* The daemon's `tls` for listeners on 443 (tlsprobes_get()'s stand-in): hostile text in it. */
+static const json_t *tls_on_443(const void *userdata, const sa_listener *l)
+{
+        return l->port == 443 ? userdata : NULL;
+}
+
+static json_t *hostile_tls(void)
+{
+        json_t *t = sa_tls_error_object("ok", NULL);
+
+        ck_assert_ptr_nonnull(t);
+        ck_assert_int_eq(json_object_set_new(t, "certificates",
+                                             json_pack("[{s:s,s:s,s:i}]", "subject", "CN=evil\n\"owners\":null\x1b[2J",
+                                                       "sha256", "00ff", "key_bits", 1024)), 0);
+        return t;
+}
+
 START_TEST(records_as_written_whole)
 {
         static char *argv_a[] = { "/usr/sbin/server", "-c", "\"owners\":null", NULL };
@@ -256,7 +274,8 @@ START_TEST(records_as_written_whole)
                   .netns_name = "host", .netns = 1 },
         };
         sa_snapshot snap = { .listeners = l, .n_listeners = 5 };
-        listreply_opts o = { 0 };
+        json_t *tls = hostile_tls();
+        listreply_opts o = { .tls_of = tls_on_443, .tls_userdata = tls };
         char *text;
         size_t len;
         json_t *j;
@@ -276,7 +295,12 @@ START_TEST(records_as_written_whole)
         ck_assert_uint_eq(json_array_size(json_object_get(j, "listeners")), 5);
         for (size_t i = 0; i < 5; i++) {
                 json_t *want = sa_listener_to_json(&l[i]);
-                char *a = json_dumps(want, JSON_COMPACT);
+                char *a;
+
+                /* The daemon's explain path: the tls object set last on jansson's record. */
+                if (l[i].port == 443)
+                        ck_assert_int_eq(json_object_set(want, "tls", tls), 0);
+                a = json_dumps(want, JSON_COMPACT);
                 char *b = json_dumps(json_array_get(json_object_get(j, "listeners"), i), JSON_COMPACT);
 
                 ck_assert_str_eq(b, a);
@@ -285,7 +309,9 @@ START_TEST(records_as_written_whole)
                 free(b);
                 json_decref(want);
         }
+        ck_assert_ptr_nonnull(json_object_get(json_array_get(json_object_get(j, "listeners"), 1), "tls"));
         json_decref(j);
+        json_decref(tls);
         free(text);
         sa_exe_provenance_unref(pa.provenance);
         sa_exe_provenance_unref(kids[0].provenance);
@@ -350,7 +376,8 @@ START_TEST(compact_form_same_records)
                 { .proto = IPPROTO_UDP, .family = AF_INET, .port = 54, .owner_status = SA_OWNER_UNKNOWN },
         };
         sa_snapshot snap = { .listeners = l, .n_listeners = 4 };
-        listreply_opts o = { .redacted = true };
+        json_t *tls = hostile_tls();
+        listreply_opts o = { .redacted = true, .tls_of = tls_on_443, .tls_userdata = tls };
         char *text[2];
         size_t len[2];
         json_t *j[2], *cl, *fl;
@@ -389,6 +416,7 @@ START_TEST(compact_form_same_records)
                         free(text[c]);
                 }
         }
+        json_decref(tls);
         sa_exe_provenance_unref(pa.provenance);
         sa_exe_provenance_unref(kids[1].provenance);
 }

@@ -218,7 +218,9 @@ START_TEST(kind_names)
         static const char *const want[] = { "address_not_allowed", "no_owner", "exe_deleted", "exe_replaced",
                                             "exe_not_allowed", "unit_not_allowed", "user_not_allowed",
                                             "exe_modified", "exe_not_packaged", "exe_unverifiable",
-                                            "package_not_allowed" };
+                                            "package_not_allowed", "cert_expiring", "cert_expired",
+                                            "tls_version_weak", "key_weak", "chain_unverified",
+                                            "cert_stale_on_disk" };
 
         ck_assert_int_eq(_VIOLATION_KIND_MAX, sizeof want / sizeof *want);
         for (int k = 0; k < _VIOLATION_KIND_MAX; k++)

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a TLS probe's answer raises (docs/RECORDS.md#event): tls_changed
+ * when the served certificates changed, and each TLS violation the
+ * previous answer did not have; the same violations for `check`.
+ */
+#ifndef SAD_TLSEVENTS_H
+#define SAD_TLSEVENTS_H
+
+#include <jansson.h>
+
+#include "monitor.h"
+#include "policy.h"
+
+/* A new answer now for l, after old (NULL: none yet): its events, to the watchers and the journal. */
+void tlsevents_result(monitor *mon, const policy *p, const sa_listener *l, const json_t *old, const json_t *now);
+
+/* l's TLS violations under tls, appended to arr as check's violations are. -ENOMEM. */
+int tlsevents_check(const policy *p, const sa_listener *l, const json_t *tls, json_t *arr);
+
+#endif

@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's TLS probes (tlsprobes.h): a table of the TLS-watched
+ * listeners with their last answer, a queue in the order asked, and the
+ * probes running, each an io source on its pipe and a timer at its deadline.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <systemd/sd-event.h>
+
+#include "commands.h"
+#include "control.h"
+#include "log.h"
+#include "manager.h"
+#include "request.h"
+#include "tlsplan.h"
+#include "tlsprobe.h"
+#include "tlsprobes.h"
+#include "tlsevents.h"
+#include "util.h"
+
+typedef struct tls_key {
+        uint64_t netns;
+        uint8_t addr[16];
+        uint32_t inode;
+        uint16_t port;
+        uint8_t family;
+} tls_key;
+
+typedef struct tls_entry {
+        tls_key key;
+        uint64_t owners;        /* a hash of the holders' pids: a change is probed */
+        pid_t pid;              /* a holder, whose /proc/PID/ns/net the child enters; 0: none */
+        pid_t owners_pids[SA_TLS_PLAN_OWNERS_MAX]; /* whose configs give names and files (tlsplan.h) */
+        size_t n_owners_pids;
+        sa_tls_plan *plan;      /* while a probe runs: its names, then served vs on disk */
+        json_t *tls;            /* the last answer; NULL before the first */
+        json_t *before;         /* a closed listener's last answer at the same place (restarts) */
+        uint64_t queued;        /* its place in the queue (1, 2, ...); 0: not queued */
+        uint64_t next_usec;     /* CLOCK_MONOTONIC: probed again then */
+        bool seen, asked;       /* in the latest snapshot; probed for a `tls` request */
+        sa_tls_probe *probe;
+        sd_event_source *io, *timer;
+        tlsprobes *t;
+} tls_entry;
+
+struct tlsprobes {
+        manager *m;
+        char *helper;
+        tls_entry **e;
+        size_t n, cap;
+        uint64_t queue_seq;
+        unsigned running;
+        sd_event_source *interval;      /* the earliest next_usec */
+        sd_event_source *kick;          /* answers waiting requests from the loop, not a handler */
+        uint16_t waits[TLSPROBES_WAITS_MAX];   /* ports `tls` requests wait for, sorted */
+        size_t n_waits;
+        uint64_t probes, untracked;
+        /* The last answers of closed listeners, by place: a restarted server's
+         * new socket is compared with them (tls_changed, violations anew). */
+        tls_key gone_key[TLSPROBES_GONE_MAX];
+        json_t *gone[TLSPROBES_GONE_MAX];
+        size_t gone_next;
+};
+
+static const json_t *pending_object(void)
+{
+        static json_t *pending;
+
+        if (!pending)
+                pending = sa_tls_error_object("pending", NULL);
+        return pending;
+}
+
+static tls_key key_of(const sa_listener *l)
+{
+        tls_key k = { .netns = l->netns, .inode = l->inode, .port = l->port, .family = l->family };
+
+        memcpy(k.addr, l->addr, sizeof k.addr);
+        return k;
+}
+
+static uint64_t owners_hash(const sa_listener *l)
+{
+        uint64_t h = 1469598103934665603ULL;
+
+        for (size_t i = 0; i < l->n_holders; i++)
+                h = (h ^ (uint64_t) l->holders[i].proc->pid) * 1099511628211ULL;
+        return h;
+}
+
+static tls_entry *find(const tlsprobes *t, const tls_key *k)
+{
+        for (size_t i = 0; i < t->n; i++)
+                if (memcmp(&t->e[i]->key, k, sizeof *k) == 0)
+                        return t->e[i];
+        return NULL;
+}
+
+static void stop_probe(tls_entry *e)
+{
+        if (e->probe)
+                e->t->running--;
+        e->io = sd_event_source_disable_unref(e->io);
+        e->timer = sd_event_source_disable_unref(e->timer);
+        e->probe = sa_tls_probe_free(e->probe);
+        e->plan = sa_tls_plan_free(e->plan);
+}
+
+/* The same place: namespace, address and port (not the socket). */
+static bool same_place(const tls_key *a, const tls_key *b)
+{
+        return a->netns == b->netns && a->port == b->port && a->family == b->family &&
+               memcmp(a->addr, b->addr, sizeof a->addr) == 0;
+}
+
+static void entry_free(tls_entry *e)
+{
+        tlsprobes *t = e->t;
+
+        stop_probe(e);
+        if (e->tls) {
+                size_t i = t->gone_next++ % TLSPROBES_GONE_MAX;
+
+                json_decref(t->gone[i]);
+                t->gone[i] = json_incref(e->tls);
+                t->gone_key[i] = e->key;
+        }
+        json_decref(e->tls);
+        json_decref(e->before);
+        free(e);
+}
+
+/* The last answer of another listener at k's place, open or closed (a new reference), or NULL. */
+static json_t *gone_at(tlsprobes *t, const tls_key *k)
+{
+        for (size_t i = 0; i < t->n; i++)
+                if (t->e[i]->tls && same_place(&t->e[i]->key, k))
+                        return json_incref(t->e[i]->tls);
+        for (size_t n = 1; n <= TLSPROBES_GONE_MAX && n <= t->gone_next; n++) {
+                size_t i = (t->gone_next - n) % TLSPROBES_GONE_MAX;
+
+                if (t->gone[i] && same_place(&t->gone_key[i], k))
+                        return json_incref(t->gone[i]);
+        }
+        return NULL;
+}
+
+static void enqueue(tls_entry *e)
+{
+        if (!e->queued && !e->probe)
+                e->queued = ++e->t->queue_seq;
+}
+
+static void kick(tlsprobes *t)
+{
+        if (t->n_waits > 0)
+                (void) sd_event_source_set_enabled(t->kick, SD_EVENT_ONESHOT);
+}
+
+/* The listener of e in the current snapshot, or NULL. */
+static const sa_listener *listener_of(const tlsprobes *t, const tls_entry *e)
+{
+        const sa_snapshot *snap = t->m->snapshot;
+
+        for (size_t i = 0; snap && i < snap->n_listeners; i++) {
+                tls_key k = key_of(&snap->listeners[i]);
+
+                if (memcmp(&k, &e->key, sizeof k) == 0)
+                        return &snap->listeners[i];
+        }
+        return NULL;
+}
+
+static void pump(tlsprobes *t);
+static void arm(tlsprobes *t);
+
+/* A probe ended with tls (taken): kept, its events raised, waiting requests answered. */
+static void probe_done(tls_entry *e, json_t *tls)
+{
+        tlsprobes *t = e->t;
+        const sa_listener *l = listener_of(t, e);
+        json_t *old = e->tls ? e->tls : e->before;
+
+        stop_probe(e);
+        t->probes++;
+        e->tls = tls;
+        e->before = NULL;
+        e->next_usec = now_usec(CLOCK_MONOTONIC) + t->m->config->tls_interval_usec;
+        if (l)
+                tlsevents_result(t->m->monitor, &t->m->config->policy, l, old, tls);
+        json_decref(old);
+        t->m->snapshot_gen++;   /* the cached who/list replies showed the old answer */
+        kick(t);
+}
+
+static void collect(tls_entry *e)
+{
+        json_t *tls = NULL;
+        int r = sa_tls_probe_collect(e->probe, &tls);
+
+        if (r == -EAGAIN)
+                return;
+        if (r < 0 || !tls) {
+                json_decref(tls);
+                tls = sa_tls_error_object("error", "out of memory");
+        }
+        /* Served vs on disk: config, stale_on_disk (cert_stale_on_disk); ENOMEM leaves part of it. */
+        if (tls && e->plan)
+                (void) sa_tls_plan_compare(e->plan, tls);
+        probe_done(e, tls);
+        pump(e->t);
+        arm(e->t);
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        collect(userdata);
+        return 0;
+}
+
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        collect(userdata);
+        return 0;
+}
+
+static void start(tls_entry *e)
+{
+        tlsprobes *t = e->t;
+        char ns[64];
+        sa_tls_target target = {
+                .netns_fd = -1,
+                .netns_path = ns,
+                .family = e->key.family,
+                .port = e->key.port,
+                .timeout_ms = (int) (t->m->config->tls_timeout_usec / 1000),
+                .helper = t->helper,
+        };
+        int r;
+
+        e->queued = 0;
+        memcpy(target.addr, e->key.addr, sizeof target.addr);
+        if (e->pid <= 0 && e->key.netns != t->m->self_netns) {
+                probe_done(e, sa_tls_error_object("error", "no process holds it: its network namespace "
+                                                           "cannot be entered"));
+                return;
+        }
+        /* The daemon's own namespace is not entered (that needs no CAP_SYS_ADMIN). */
+        if (e->key.netns == t->m->self_netns)
+                target.netns_path = NULL;
+        else
+                snprintf(ns, sizeof ns, "%s/%d/ns/net", t->m->proc_root ? t->m->proc_root : "/proc",
+                         (int) e->pid);
+        /* The names the owners' configs serve on the port: read now, bounded (tlsplan.h). */
+        if (sa_tls_plan_new(t->m->proc_root ? t->m->proc_root : "/proc", e->owners_pids, e->n_owners_pids,
+                            e->key.port, &e->plan) >= 0)
+                target.sni = sa_tls_plan_sni(e->plan, &target.n_sni);
+        r = sa_tls_probe_start(&target, &e->probe);
+        if (r >= 0) {
+                t->running++;
+                r = sd_event_add_io(t->m->event, &e->io, sa_tls_probe_fd(e->probe), EPOLLIN, on_io, e);
+        }
+        if (r >= 0)
+                r = sd_event_add_time(t->m->event, &e->timer, CLOCK_MONOTONIC,
+                                      (uint64_t) sa_tls_probe_deadline_ms(e->probe) * 1000 + 1000, 0,
+                                      on_deadline, e);
+        if (r < 0) {
+                char why[SA_TLS_ERROR_MAX];
+
+                snprintf(why, sizeof why, "the probe could not start: %s", strerror(-r));
+                probe_done(e, sa_tls_error_object("error", why));
+        }
+}
+
+/* Starts queued probes, oldest first, while fewer than TLSProbesMax= run. */
+static void pump(tlsprobes *t)
+{
+        while (t->running < t->m->config->tls_probes_max) {
+                tls_entry *next = NULL;
+
+                for (size_t i = 0; i < t->n; i++)
+                        if (t->e[i]->queued && (!next || t->e[i]->queued < next->queued))
+                                next = t->e[i];
+                if (!next)
+                        break;
+                start(next);
+        }
+}
+
+/* The interval timer at the earliest next_usec. */
+static void arm(tlsprobes *t)
+{
+        uint64_t due = UINT64_MAX;
+
+        for (size_t i = 0; i < t->n; i++)
+                if (t->e[i]->tls && !t->e[i]->queued && !t->e[i]->probe && t->e[i]->next_usec < due)
+                        due = t->e[i]->next_usec;
+        (void) sd_event_source_set_time(t->interval, due);
+        (void) sd_event_source_set_enabled(t->interval, due == UINT64_MAX ? SD_EVENT_OFF : SD_EVENT_ONESHOT);
+}
+
+static int on_interval(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        tlsprobes *t = userdata;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        for (size_t i = 0; i < t->n; i++)
+                if (t->e[i]->tls && t->e[i]->next_usec <= now)
+                        enqueue(t->e[i]);
+        pump(t);
+        arm(t);
+        return 0;
+}
+
+/* The entry of l, made (queued) when new; NULL at TLSPROBES_MAX or on ENOMEM. */
+static tls_entry *track(tlsprobes *t, const sa_listener *l)
+{
+        tls_key k = key_of(l);
+        tls_entry *e = find(t, &k);
+        uint64_t owners = owners_hash(l);
+
+        if (e) {
+                if (e->owners != owners)
+                        enqueue(e);
+        } else {
+                if (t->n >= TLSPROBES_MAX || sa_grow((void **) &t->e, &t->cap, t->n, sizeof *t->e) < 0 ||
+                    !(e = calloc(1, sizeof *e))) {
+                        t->untracked++;
+                        return NULL;
+                }
+                *e = (tls_entry) { .key = k, .t = t, .before = gone_at(t, &k) };
+                t->e[t->n++] = e;
+                enqueue(e);
+        }
+        e->owners = owners;
+        e->pid = l->n_holders > 0 ? l->holders[0].proc->pid : 0;
+        e->n_owners_pids = 0;
+        for (size_t i = 0; i < l->n_holders && e->n_owners_pids < SA_TLS_PLAN_OWNERS_MAX; i++)
+                e->owners_pids[e->n_owners_pids++] = l->holders[i].proc->pid;
+        e->seen = true;
+        return e;
+}
+
+/* Whether l is probed: TLS-watched, or asked for by a `tls` request. */
+static bool wanted(const tlsprobes *t, const sa_listener *l)
+{
+        tls_key k = key_of(l);
+        const tls_entry *e = find(t, &k);
+
+        return policy_tls_watches(&t->m->config->policy, l, NULL) || (e && e->asked);
+}
+
+void tlsprobes_update(tlsprobes *t, const sa_snapshot *snap)
+{
+        size_t j = 0;
+
+        if (!t)
+                return;
+        /* Closed ones first: a server restarted meanwhile finds their answers (gone_at()). */
+        for (size_t i = 0; i < t->n; i++)
+                t->e[i]->seen = false;
+        for (size_t i = 0; i < snap->n_listeners; i++) {
+                tls_key k = key_of(&snap->listeners[i]);
+                tls_entry *e = find(t, &k);
+
+                if (e && wanted(t, &snap->listeners[i]))
+                        e->seen = true;
+        }
+        for (size_t i = 0; i < t->n; i++) {
+                if (t->e[i]->seen)
+                        t->e[j++] = t->e[i];
+                else
+                        entry_free(t->e[i]);
+        }
+        t->n = j;
+        for (size_t i = 0; i < snap->n_listeners; i++)
+                if (wanted(t, &snap->listeners[i]))
+                        (void) track(t, &snap->listeners[i]);
+        pump(t);
+        arm(t);
+        kick(t);
+}
+
+const json_t *tlsprobes_get(const tlsprobes *t, const sa_listener *l)
+{
+        tls_key k;
+        const tls_entry *e;
+
+        if (!t || l->proto != IPPROTO_TCP)
+                return NULL;
+        k = key_of(l);
+        e = find(t, &k);
+        if (!e)
+                return NULL;
+        return e->tls ? e->tls : pending_object();
+}
+
+/* Whether a listener on port is queued or being probed. */
+static bool busy(const tlsprobes *t, uint16_t port)
+{
+        for (size_t i = 0; i < t->n; i++)
+                if (t->e[i]->key.port == port && (t->e[i]->queued || t->e[i]->probe))
+                        return true;
+        return false;
+}
+
+/* Answers the waiting `tls` requests whose ports are done, lowest first (tickets are ports). */
+static int on_kick(sd_event_source *s, void *userdata)
+{
+        tlsprobes *t = userdata;
+        size_t done = 0;
+
+        while (done < t->n_waits && !busy(t, t->waits[done])) {
+                request req = { .cmd = REQUEST_WHO, .port = t->waits[done], .protos = SA_PROTO_TCP };
+
+                (void) commands_answer_listeners(t->m, TLSPROBES_WAIT_KIND, t->waits[done], &req);
+                done++;
+        }
+        memmove(t->waits, t->waits + done, (t->n_waits - done) * sizeof *t->waits);
+        t->n_waits -= done;
+        return 0;
+}
+
+bool tlsprobes_request(tlsprobes *t, client *c, uint16_t port)
+{
+        const sa_snapshot *snap = t->m->snapshot;
+        size_t i = 0;
+        bool any = false;
+
+        for (size_t k = 0; snap && k < snap->n_listeners; k++) {
+                const sa_listener *l = &snap->listeners[k];
+                tls_entry *e;
+
+                if (l->port != port || l->proto != IPPROTO_TCP || !(e = track(t, l)))
+                        continue;
+                e->asked = true;
+                enqueue(e);
+                any = true;
+        }
+        if (!any)
+                return false;
+        while (i < t->n_waits && t->waits[i] < port)
+                i++;
+        if (i == t->n_waits || t->waits[i] != port) {
+                if (t->n_waits == TLSPROBES_WAITS_MAX)
+                        return false;
+                memmove(&t->waits[i + 1], &t->waits[i], (t->n_waits - i) * sizeof *t->waits);
+                t->waits[i] = port;
+                t->n_waits++;
+        }
+        client_defer(c, TLSPROBES_WAIT_KIND, port);
+        pump(t);
+        kick(t);
+        return true;
+}
+
+int tlsprobes_check(const tlsprobes *t, const sa_snapshot *snap, json_t *arr)
+{
+        for (size_t i = 0; t && snap && i < snap->n_listeners; i++) {
+                const json_t *tls = tlsprobes_get(t, &snap->listeners[i]);
+                int r = tls ? tlsevents_check(&t->m->config->policy, &snap->listeners[i], tls, arr) : 0;
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+json_t *tlsprobes_to_json(const tlsprobes *t)
+{
+        size_t queued = 0;
+
+        for (size_t i = 0; i < t->n; i++)
+                queued += t->e[i]->queued != 0;
+        return json_pack("{s:I,s:I,s:I,s:I,s:I}", "probes", (json_int_t) t->probes,
+                         "running", (json_int_t) t->running, "queued", (json_int_t) queued,
+                         "tracked", (json_int_t) t->n, "untracked", (json_int_t) t->untracked);
+}
+
+int tlsprobes_new(manager *m, const char *helper, tlsprobes **ret)
+{
+        tlsprobes *t = calloc(1, sizeof *t);
+        int r;
+
+        if (!t || !(t->helper = strdup(helper))) {
+                free(t);
+                return -ENOMEM;
+        }
+        t->m = m;
+        r = sd_event_add_time(m->event, &t->interval, CLOCK_MONOTONIC, UINT64_MAX, 1000000, on_interval, t);
+        if (r >= 0)
+                r = sd_event_add_defer(m->event, &t->kick, on_kick, t);
+        if (r < 0) {
+                tlsprobes_free(t);
+                return r;
+        }
+        (void) sd_event_source_set_enabled(t->interval, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(t->kick, SD_EVENT_OFF);
+        *ret = t;
+        return 0;
+}
+
+tlsprobes *tlsprobes_free(tlsprobes *t)
+{
+        if (!t)
+                return NULL;
+        for (size_t i = 0; i < t->n; i++)
+                entry_free(t->e[i]);
+        for (size_t i = 0; i < TLSPROBES_GONE_MAX; i++)
+                json_decref(t->gone[i]);
+        free(t->e);
+        sd_event_source_disable_unref(t->interval);
+        sd_event_source_disable_unref(t->kick);
+        free(t->helper);
+        free(t);
+        return NULL;
+}
