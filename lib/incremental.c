@@ -139,9 +139,32 @@ void sa_scanner_note_lost(sa_scanner *s)
         s->lost = true;
 }
 
-void sa_scanner_note_details(sa_scanner *s)
+unsigned sa_scanner_note_details(sa_scanner *s)
 {
+        unsigned n = s->n_rewalk;
+
         s->details_dirty = true;
+        /* Their fds too: a dup, a fork or a passed fd just after listen()
+         * may have come after the walk that found the listener. */
+        for (unsigned i = 0; i < n; i++)
+                if (note(s, s->rewalk[i], 0, true) < 0)
+                        s->lost = true;
+        s->n_rewalk = 0;
+        s->rewalk_over = 0;
+        s->fd_rewalks += n;
+        return n;
+}
+
+/* pid holds a listener new in this window: its fds are walked again at its end. */
+static void rewalk_add(sa_scanner *s, pid_t pid)
+{
+        for (unsigned i = 0; i < s->n_rewalk; i++)
+                if (s->rewalk[i] == pid)
+                        return;
+        if (s->n_rewalk < SA_REWALK_MAX)
+                s->rewalk[s->n_rewalk++] = pid;
+        else if (s->rewalk_over++ == 0)
+                s->rewalks_skipped++; /* counted once a window: the full scan finds the rest */
 }
 
 bool sa_scanner_knows_owner(const sa_scanner *s, pid_t pid)
@@ -160,6 +183,8 @@ void sa_scanner_incremental_stats(const sa_scanner *s, sa_incremental_stats *ret
                 .fresh = s->n_fresh,
                 .cpu_marks = s->n_marks,
                 .ebpf_fallbacks = s->bpf_failures,
+                .fd_rewalks = s->fd_rewalks,
+                .rewalks_skipped = s->rewalks_skipped,
         };
 }
 
@@ -661,6 +686,20 @@ static int refresh_walk_ancestors(refresh *rf)
         return 0;
 }
 
+/* Step: the holders of new listeners are walked again at the end of the hot window. */
+static int refresh_note_new_holders(refresh *rf)
+{
+        const sa_owner *o;
+        size_t n;
+
+        for (size_t i = 0; i < rf->n_new; i++) {
+                new_owners(rf, i, &o, &n);
+                for (size_t k = 0; k < n; k++)
+                        rewalk_add(rf->s, o[k].pid);
+        }
+        return 0;
+}
+
 /* Step: listeners in scope that closed leave the index. */
 static int refresh_forget_gone(refresh *rf)
 {
@@ -847,6 +886,7 @@ static int (*const refresh_steps[])(refresh *rf) = {
         refresh_verify,
         refresh_walk_fresh,
         refresh_walk_ancestors,
+        refresh_note_new_holders,
         refresh_forget_gone,
 };
 

@@ -43,6 +43,9 @@ typedef struct fresh_proc {
         uint64_t seq;         /* when it was noted (sa_scanner.note_seq) */
 } fresh_proc;
 
+/* Holders whose fds the end of a hot window walks again, at most. */
+#define SA_REWALK_MAX 64u
+
 struct sa_scanner {
         char *proc_root;
         sa_netns_set *ns;    /* namespaces and their sock_diag sockets */
@@ -65,6 +68,11 @@ struct sa_scanner {
         uint64_t full_gen;   /* full scans that rebuilt the index */
         bool lost;           /* events lost: the next refresh is a full scan */
         bool details_dirty;  /* a known owner exec'd: describe holders again */
+        pid_t rewalk[SA_REWALK_MAX]; /* holders of listeners new since the last re-read */
+        unsigned n_rewalk;
+        unsigned rewalk_over; /* holders past the cap since then (left to the full scan) */
+        uint64_t fd_rewalks;  /* holders walked again so, since start */
+        uint64_t rewalks_skipped; /* windows whose holders passed the cap */
         bool oneshot;        /* sa_scan(): no index, nobody refreshes */
 
         /* Provenance (lib/provjob.c), once sa_scanner_provenance_enable() ran. */
