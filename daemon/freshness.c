@@ -472,7 +472,7 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool probe, bool
                 manager_count_scan(m, 0);
                 freshness_schedule_resync(f);
         }
-        /* A new holder's details were read just now: again once its hot
+        /* A new holder's details (and fds) were read just now: again once its hot
          * window is over (one re-read for a burst, at most one per window). */
         if (info.new_sockets > 0) {
                 f->last_new_usec = now_usec(CLOCK_MONOTONIC);
