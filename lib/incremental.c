@@ -139,32 +139,9 @@ void sa_scanner_note_lost(sa_scanner *s)
         s->lost = true;
 }
 
-unsigned sa_scanner_note_details(sa_scanner *s)
+int sa_scanner_note_walk(sa_scanner *s, pid_t pid)
 {
-        unsigned n = s->n_rewalk;
-
-        s->details_dirty = true;
-        /* Their fds too: a dup, a fork or a passed fd just after listen()
-         * may have come after the walk that found the listener. */
-        for (unsigned i = 0; i < n; i++)
-                if (note(s, s->rewalk[i], 0, true) < 0)
-                        s->lost = true;
-        s->n_rewalk = 0;
-        s->rewalk_over = 0;
-        s->fd_rewalks += n;
-        return n;
-}
-
-/* pid holds a listener new in this window: its fds are walked again at its end. */
-static void rewalk_add(sa_scanner *s, pid_t pid)
-{
-        for (unsigned i = 0; i < s->n_rewalk; i++)
-                if (s->rewalk[i] == pid)
-                        return;
-        if (s->n_rewalk < SA_REWALK_MAX)
-                s->rewalk[s->n_rewalk++] = pid;
-        else if (s->rewalk_over++ == 0)
-                s->rewalks_skipped++; /* counted once a window: the full scan finds the rest */
+        return note(s, pid, 0, true);
 }
 
 bool sa_scanner_knows_owner(const sa_scanner *s, pid_t pid)
@@ -649,7 +626,7 @@ static int refresh_drop_closed(refresh *rf)
 /*
  * Step: the old ancestors of the holders of new listeners are walked (one
  * may have made the socket before forking them); a new listener still held
- * by nobody needs a full scan.
+ * by nobody needs a full scan. The holders are walked again later (rewalk).
  */
 static int refresh_walk_ancestors(refresh *rf)
 {
@@ -682,20 +659,8 @@ static int refresh_walk_ancestors(refresh *rf)
                         rf->why = "a new listener is held by no process started since the last full scan";
                         return 0;
                 }
-        }
-        return 0;
-}
-
-/* Step: the holders of new listeners are walked again at the end of the hot window. */
-static int refresh_note_new_holders(refresh *rf)
-{
-        const sa_owner *o;
-        size_t n;
-
-        for (size_t i = 0; i < rf->n_new; i++) {
-                new_owners(rf, i, &o, &n);
                 for (size_t k = 0; k < n; k++)
-                        rewalk_add(rf->s, o[k].pid);
+                        sa_scanner_rewalk_add(rf->s, o[k].pid); /* lib/rewalk.c */
         }
         return 0;
 }
@@ -886,7 +851,6 @@ static int (*const refresh_steps[])(refresh *rf) = {
         refresh_verify,
         refresh_walk_fresh,
         refresh_walk_ancestors,
-        refresh_note_new_holders,
         refresh_forget_gone,
 };
 
