@@ -61,7 +61,7 @@ json_t *freshness_to_json(freshness *f)
         }
         sa_scanner_incremental_stats(f->manager->scanner, &is);
         watchproc_get_stats(f->watchproc, &ws);
-        o = json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
+        o = json_pack("{s:s,s:o,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I}}",
                          "mode", freshness_mode(f),
                          "listen_events", le,
                          "probe_interval_sec", freshness_probe_interval(f) / 1e6,
@@ -75,6 +75,8 @@ json_t *freshness_to_json(freshness *f)
                          "verify_skipped", (json_int_t) f->skip.skipped,
                          "verify_threaded", (json_int_t) f->verify_jobs,
                          "details_rereads", (json_int_t) f->details_rereads,
+                         "fd_rewalks", (json_int_t) is.fd_rewalks,
+                         "fd_rewalks_skipped", (json_int_t) is.rewalks_skipped,
                          "owner_index",
                                  "sockets", (json_int_t) is.sockets,
                                  "pairs", (json_int_t) is.pairs,

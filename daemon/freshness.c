@@ -472,7 +472,7 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool probe, bool
                 manager_count_scan(m, 0);
                 freshness_schedule_resync(f);
         }
-        /* A new holder's details were read just now: again once its hot
+        /* A new holder's details (and fds) were read just now: again once its hot
          * window is over (one re-read for a burst, at most one per window). */
         if (info.new_sockets > 0) {
                 f->last_new_usec = now_usec(CLOCK_MONOTONIC);
@@ -589,7 +589,7 @@ static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
                 /* Listeners found since the first of the burst get their own window. */
                 f->reread_at = f->last_new_usec + HOT_WINDOW_USEC > now ? f->last_new_usec + HOT_WINDOW_USEC : 0;
                 f->details_rereads++;
-                sa_scanner_note_details(f->manager->scanner);
+                (void) sa_scanner_note_details(f->manager->scanner); /* and the new holders' fds */
         }
         if (f->n_watched != SIZE_MAX)
                 (void) refresh(f, f->watched, f->n_watched, true, !hot, "probe");

@@ -139,9 +139,9 @@ void sa_scanner_note_lost(sa_scanner *s)
         s->lost = true;
 }
 
-void sa_scanner_note_details(sa_scanner *s)
+int sa_scanner_note_walk(sa_scanner *s, pid_t pid)
 {
-        s->details_dirty = true;
+        return note(s, pid, 0, true);
 }
 
 bool sa_scanner_knows_owner(const sa_scanner *s, pid_t pid)
@@ -160,6 +160,8 @@ void sa_scanner_incremental_stats(const sa_scanner *s, sa_incremental_stats *ret
                 .fresh = s->n_fresh,
                 .cpu_marks = s->n_marks,
                 .ebpf_fallbacks = s->bpf_failures,
+                .fd_rewalks = s->fd_rewalks,
+                .rewalks_skipped = s->rewalks_skipped,
         };
 }
 
@@ -624,7 +626,7 @@ static int refresh_drop_closed(refresh *rf)
 /*
  * Step: the old ancestors of the holders of new listeners are walked (one
  * may have made the socket before forking them); a new listener still held
- * by nobody needs a full scan.
+ * by nobody needs a full scan. The holders are walked again later (rewalk).
  */
 static int refresh_walk_ancestors(refresh *rf)
 {
@@ -657,6 +659,8 @@ static int refresh_walk_ancestors(refresh *rf)
                         rf->why = "a new listener is held by no process started since the last full scan";
                         return 0;
                 }
+                for (size_t k = 0; k < n; k++)
+                        sa_scanner_rewalk_add(rf->s, o[k].pid); /* lib/rewalk.c */
         }
         return 0;
 }

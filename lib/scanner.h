@@ -9,6 +9,7 @@
  *   lib/scanjob.c      a full scan as a job whose fd walk may run on a thread
  *   lib/inomarks.c     where each CPU's inode counter stood (inomarks.h)
  *   lib/incremental.c  noted processes and sa_scanner_refresh() (sockaudit-internal.h)
+ *   lib/rewalk.c       holders of new listeners walked again at the end of a hot window
  *
  * Everything here runs on the scanner's thread (the job's walk excepted,
  * which touches only the job), returns >= 0 or -errno, and leaves ret_*
@@ -45,6 +46,9 @@ typedef struct fresh_proc {
 
 struct sa_join;
 
+/* Holders whose fds the end of a hot window walks again, at most. */
+#define SA_REWALK_MAX 64u
+
 struct sa_scanner {
         char *proc_root;
         sa_netns_set *ns;    /* namespaces and their sock_diag sockets */
@@ -67,6 +71,11 @@ struct sa_scanner {
         uint64_t full_gen;   /* full scans that rebuilt the index */
         bool lost;           /* events lost: the next refresh is a full scan */
         bool details_dirty;  /* a known owner exec'd: describe holders again */
+        pid_t rewalk[SA_REWALK_MAX]; /* holders of listeners new since the last re-read */
+        unsigned n_rewalk;
+        unsigned rewalk_over; /* holders past the cap since then (left to the full scan) */
+        uint64_t fd_rewalks;  /* holders walked again so, since start */
+        uint64_t rewalks_skipped; /* windows whose holders passed the cap */
         bool oneshot;        /* sa_scan(): no index, nobody refreshes */
 
         /* Provenance (lib/provjob.c), once sa_scanner_provenance_enable() ran. */
@@ -198,5 +207,13 @@ int sa_scan_job_finish(sa_scanner *s, sa_scan_job *j, uint64_t since_seq, sa_sna
  */
 int sa_scanner_index_rebuild(sa_scanner *s, const sa_snapshot *snap, sa_procfd_pid *pids,
                              size_t n_pids, uint32_t *marks, size_t n_marks, uint64_t since_seq);
+
+/* Notes pid to be walked at the next refresh (an indexed holder loses its pairs until then). */
+int sa_scanner_note_walk(sa_scanner *s, pid_t pid);
+
+/* ---- lib/rewalk.c */
+
+/* pid holds a listener a refresh found new: walked again at the next sa_scanner_note_details(). */
+void sa_scanner_rewalk_add(sa_scanner *s, pid_t pid);
 
 #endif

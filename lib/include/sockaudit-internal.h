@@ -224,8 +224,11 @@ void sa_scanner_note_lost(sa_scanner *s);
 
 /* Holders' details may have changed unseen (a program that renames itself
  * or drops privileges just after listen()): the next refresh describes
- * every holder again. No syscall. */
-void sa_scanner_note_details(sa_scanner *s);
+ * every holder again, and walks the fds of the holders of the listeners
+ * new since the last call again (a dup() or fork just after listen();
+ * at most 64 of them, the rest wait for the full scan).
+ * Returns how many. No syscall. */
+unsigned sa_scanner_note_details(sa_scanner *s);
 
 /* True when pid holds a listener the index knows (its exit matters). */
 bool sa_scanner_knows_owner(const sa_scanner *s, pid_t pid);
@@ -255,6 +258,8 @@ typedef struct sa_incremental_stats {
         size_t fresh;             /* processes noted new since the last full scan */
         size_t cpu_marks;         /* 0: inode positions unknown (every new listener needs a full scan) */
         unsigned ebpf_fallbacks;  /* eBPF walks that failed and were done by procfs instead */
+        uint64_t fd_rewalks;      /* holders of new listeners walked again (sa_scanner_note_details()) */
+        uint64_t rewalks_skipped; /* windows with more than 64 due: the rest left to the full scan */
 } sa_incremental_stats;
 
 void sa_scanner_incremental_stats(const sa_scanner *s, sa_incremental_stats *ret);

@@ -280,3 +280,45 @@ time.sleep(3600)' "$SA_IT_DIR/go" > "$SA_IT_DIR/holder.out" 2>&1 < /dev/null &
         after=$(jq -r '.freshness.details_rereads' <<<"$STATUS")
         [ "$after" -gt "$before" ] || fail "details_rereads $before -> $after"
 }
+
+# The fds pid $1 holds 443 with in `who 443`, joined by commas.
+who_fds_443() {
+        sa who 443 --json 2>/dev/null | jq -r --argjson ns "$(ns_inode)" --argjson pid "$1" "$JQ_LS"'
+                [ls[] | select(.netns == $ns) | .owners[] | select(.pid == $pid) | .fds[]] | unique | join(",")'
+}
+
+# A holder that dup()s its listener after the daemon found it (the walk
+# that found the listener saw one fd) has its fds walked again at the end
+# of the hot window: `who` shows both without a resync (ScanInterval=1h).
+test_fresh_dup_after_listen() {
+        need_cmd jq python3
+        write_config 'ScanInterval=1h' 'Ports=443'
+        start_daemon
+        "${NSX[@]}" python3 -c '
+import os, socket, sys, time
+s = socket.socket(); s.bind(("0.0.0.0", 443)); s.listen()
+print("READY", s.fileno(), flush=True)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.01)
+print("DUP", os.dup(s.fileno()), flush=True)
+time.sleep(3600)' "$SA_IT_DIR/go" > "$SA_IT_DIR/dup.out" 2>&1 < /dev/null &
+        local holder=$! fd1 fd2 rereads walks
+        track_pid "$holder"
+        wait_for 5 "the holder: READY" grep -q '^READY' "$SA_IT_DIR/dup.out"
+        read -r _ fd1 < <(grep '^READY' "$SA_IT_DIR/dup.out")
+        wait_until -w "who 443 to show fd $fd1" 10 eval '[ "$(who_fds_443 "$holder")" == "$fd1" ]' ||
+                fail "$WAITED: who 443 shows fds '$(who_fds_443 "$holder")', expected $fd1"
+        touch "$SA_IT_DIR/go"
+        wait_for 5 "the holder to dup: DUP" grep -q '^DUP' "$SA_IT_DIR/dup.out"
+        read -r _ fd2 < <(grep '^DUP' "$SA_IT_DIR/dup.out")
+        status_json
+        rereads=$(jq -r '.freshness.details_rereads' <<<"$STATUS")
+        [ "$rereads" -eq 0 ] ||
+                skip "the hot window ended before the holder's dup() (load?): details_rereads $rereads"
+        wait_until -w "who 443 to show fds $fd1,$fd2" 20 eval '[ "$(who_fds_443 "$holder")" == "$fd1,$fd2" ]' ||
+                fail "$WAITED: who 443 shows fds '$(who_fds_443 "$holder")', expected $fd1,$fd2"
+        status_json
+        walks=$(jq -r '.freshness.fd_rewalks' <<<"$STATUS")
+        [ "$walks" -ge 1 ] || fail "fd_rewalks $walks after the hot window"
+        note "details_rereads $(jq -r '.freshness.details_rereads' <<<"$STATUS"), fd_rewalks $walks"
+}
