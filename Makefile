@@ -24,7 +24,8 @@ MULTIARCH = $(or $(shell gcc -print-multiarch 2>/dev/null),$(shell $(CC) -dumpma
 # libssl: the TLS probe's handshakes (lib/tlshandshake.c), in the
 # sockaudit-tlsprobe helper only: the static CLI never links it.
 # libnftnl, libmnl: nftables rulesets read over netlink (lib/nftread.c).
-PKGS        = libnl-3.0 libsystemd jansson inih libcap libssl libcrypto libnftnl libmnl $(BPF_PKGS)
+# libnl-route-3.0: a namespace's interfaces (lib/netifs.c).
+PKGS        = libnl-3.0 libnl-route-3.0 libsystemd jansson inih libcap libssl libcrypto libnftnl libmnl $(BPF_PKGS)
 PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # The CLI is a static PIE: a warm `who` is mostly process start-up, and
