@@ -88,13 +88,15 @@ DAEMON   := $(BUILD)/sockauditd
 CLI      := $(BUILD)/sockaudit
 # The TLS probe's helper, exec'd by the probe's child (docs/SECURITY.md#the-tls-probe).
 TLSPROBE := $(BUILD)/sockaudit-tlsprobe
+# explain --direct's reachability (cli/reach.c execs it: libmnl has no static library).
+REACH    := $(BUILD)/sockaudit-reach
 UNIT     := $(BUILD)/tests/unit-tests
 
 .PHONY: all tests deps check check-unit check-integration run asan valgrind \
         install uninstall clean help
 .DEFAULT_GOAL := all
 
-all: $(LIBSA) $(DAEMON) $(CLI) $(TLSPROBE)
+all: $(LIBSA) $(DAEMON) $(CLI) $(TLSPROBE) $(REACH)
 
 tests: all $(UNIT) $(HELPERS)
 
@@ -131,7 +133,7 @@ $(CLI): $(BUILD)/cli/main.o $(CLI_STATIC_OBJ) $(LIBCLI) $(LIBSA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CLI_LIBS)
 
-$(TLSPROBE): $(BUILD)/libexec/sockaudit-tlsprobe.o $(LIBSA)
+$(TLSPROBE) $(REACH): $(BUILD)/%: $(BUILD)/libexec/%.o $(LIBSA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
@@ -212,7 +214,7 @@ install: all
 	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/sockauditd
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/sockaudit
 	install -d $(DESTDIR)$(PREFIX)/libexec/sockaudit
-	install -m 0755 $(TLSPROBE) $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe
+	install -m 0755 $(TLSPROBE) $(REACH) $(DESTDIR)$(PREFIX)/libexec/sockaudit/
 	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
 	install -m 0644 lib/include/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
 	install -d $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSUSERSDIR)
@@ -225,7 +227,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/sockauditd $(DESTDIR)$(PREFIX)/bin/sockaudit \
-	    $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe \
+	    $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-reach \
 	    $(DESTDIR)$(PREFIX)/lib/libsockaudit.a $(DESTDIR)$(PREFIX)/include/sockaudit.h \
 	    $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.socket \
 	    $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog $(DESTDIR)$(SYSUSERSDIR)/sockaudit.conf

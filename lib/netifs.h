@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "sockaudit.h"
 
 #define SA_NETIFS_MAX      1024 /* interfaces of one namespace (more: -E2BIG) */
@@ -62,5 +64,17 @@ bool sa_netif_accepts(const sa_listener *l, const sa_netif *nif, const sa_netifs
 
 /* Whether l accepts connections to a (an address of an interface): family, v6only, its own address. */
 bool sa_netif_accepts_addr(const sa_listener *l, const sa_netif_addr *a);
+
+/*
+ * The `reachability` object of listener l (docs/RECORDS.md) in the
+ * namespace netns_fd refers to (-1: the caller's): its interfaces, and an
+ * entry per (interface, local address) l accepts on with the nftables
+ * verdict on a new connection arriving there. from: the source address
+ * (NULL: unknown; then only entries of its family); iface: only that
+ * interface's entries (NULL: all). 0 with *ret, or -errno with err
+ * (-EINVAL: a bad from). An unreadable ruleset makes the verdicts unknown.
+ */
+int sa_reachability(const sa_listener *l, int netns_fd, const char *from, const char *iface, json_t **ret,
+                    char *err, size_t errlen);
 
 #endif
