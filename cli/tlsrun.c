@@ -16,14 +16,9 @@
 #define TLS_PARALLEL 4
 #define TLSPROBE_NAME "sockaudit-tlsprobe"
 
-/*
- * The probe's helper program: $SOCKAUDIT_TLSPROBE, else beside this
- * executable (the build tree), else ../libexec/sockaudit/ from it (as
- * `make install` puts them). Into buf; NULL when none is executable.
- */
-static const char *find_helper(char *buf, size_t size)
+const char *find_helper(const char *name, const char *env_var, char *buf, size_t size)
 {
-        const char *env = getenv("SOCKAUDIT_TLSPROBE");
+        const char *env = getenv(env_var);
         char self[4096], *slash;
         ssize_t n;
 
@@ -37,10 +32,10 @@ static const char *find_helper(char *buf, size_t size)
         if (!slash)
                 return NULL;
         *slash = '\0';
-        snprintf(buf, size, "%s/" TLSPROBE_NAME, self);
+        snprintf(buf, size, "%s/%s", self, name);
         if (access(buf, X_OK) == 0)
                 return buf;
-        snprintf(buf, size, "%s/../libexec/sockaudit/" TLSPROBE_NAME, self);
+        snprintf(buf, size, "%s/../libexec/sockaudit/%s", self, name);
         return access(buf, X_OK) == 0 ? buf : NULL;
 }
 
@@ -111,7 +106,7 @@ int tls_probe_listeners(json_t *listeners, bool (*want)(const json_t *l))
         json_t **res = calloc(n ? n : 1, sizeof(*res));
         uint64_t home = own_netns();
         char hbuf[4200];
-        const char *helper = find_helper(hbuf, sizeof(hbuf));
+        const char *helper = find_helper(TLSPROBE_NAME, "SOCKAUDIT_TLSPROBE", hbuf, sizeof(hbuf));
         int r = -ENOMEM;
 
         if (!t || !slot || !res)

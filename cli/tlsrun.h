@@ -20,4 +20,11 @@
  */
 int tls_probe_listeners(json_t *listeners, bool (*want)(const json_t *l));
 
+/*
+ * A helper program: $env_var, else name beside this executable (the build
+ * tree), else ../libexec/sockaudit/name from it (as `make install` puts
+ * them). Into buf; NULL when none is executable.
+ */
+const char *find_helper(const char *name, const char *env_var, char *buf, size_t size);
+
 #endif

@@ -190,6 +190,8 @@ bool sa_netif_accepts(const sa_listener *l, const sa_netif *nif, const sa_netifs
                 return false;
         if (l->ifindex)
                 return nif->index == l->ifindex;
+        if (l->ifname[0])
+                return strcmp(nif->name, l->ifname) == 0;
         if (any_addr(l) || nif->loopback)
                 return true;
         return holder_of(l, all) == nif;

@@ -55,7 +55,8 @@ void sa_netifs_free(sa_netifs *ifs);
 const char *sa_netif_state(const sa_netif *nif);
 
 /*
- * Whether listener l accepts traffic arriving on nif: its bound device,
+ * Whether listener l accepts traffic arriving on nif: its bound device
+ * (ifindex, else ifname),
  * else any up interface for a wildcard, else the interface holding its
  * address and loopback. The local addresses it accepts there are those of
  * sa_netif_accepts_addr().

@@ -4,7 +4,7 @@
  * stdout (lib/netifsreach.c), exec'd by `sockaudit explain --direct`
  * (cli/reach.c): the static CLI cannot link libmnl, which has no static
  * library. Not for people: arguments are
- *   NETNS_PATH|- PROTO(tcp|udp) ADDRESS PORT V6ONLY(0|1) IFINDEX FROM|- IFACE|-
+ *   NETNS_PATH|- PROTO(tcp|udp) ADDRESS PORT V6ONLY(0|1) BOUND_IFNAME|- FROM|- IFACE|-
  * Prints the object, or {"error": WHY}; exits 0, 2 on bad arguments.
  */
 #include <arpa/inet.h>
@@ -35,7 +35,7 @@ int main(int argc, char **argv)
         l.family = strchr(argv[3], ':') ? AF_INET6 : AF_INET;
         l.port = (uint16_t) strtoul(argv[4], NULL, 10);
         l.v6only = strcmp(argv[5], "1") == 0;
-        l.ifindex = (uint32_t) strtoul(argv[6], NULL, 10);
+        snprintf(l.ifname, sizeof(l.ifname), "%s", opt(argv[6]) ? argv[6] : "");
         if (inet_pton(l.family, argv[3], l.addr) != 1 || !l.port)
                 return 2;
         if (opt(argv[1])) {
