@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The command line of sockaudit. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -175,6 +176,13 @@ static int check_combination(const cli_options *o, const char *port_arg, size_t 
         return 0;
 }
 
+static bool is_address(const char *s)
+{
+        uint8_t buf[16];
+
+        return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
 /* What getopt found besides the options themselves. */
 typedef struct parsed {
         bool help, version;
@@ -233,7 +241,7 @@ static int take_option(int c, char **argv, cli_options *o, parsed *p)
                 return 0;
         case OPT_FROM:
                 o->from = optarg;
-                return *optarg ? 0 : usage_error("--from needs an address");
+                return is_address(optarg) ? 0 : usage_error("--from %s: not an IPv4 or IPv6 address", optarg);
         case OPT_IFACE:
                 o->iface = optarg;
                 return *optarg && strlen(optarg) < 16 ? 0 : usage_error("--iface needs an interface name");
