@@ -2,10 +2,13 @@
 /* explain --direct's reachability, through the sockaudit-reach helper (see reach.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +20,7 @@
 
 #define REACH_NAME "sockaudit-reach"
 #define REACH_OUT_MAX (4u << 20)        /* bytes of one helper's answer */
+#define REACH_TIMEOUT_MS 10000          /* one helper's time: two dumps in one namespace */
 
 extern char **environ;
 
@@ -41,40 +45,69 @@ static const char *netns_path(const json_t *l, uint64_t home, char *buf, size_t 
         return buf;
 }
 
-/* Runs the helper with argv; its stdout parsed into *ret, or an error object. */
+/* Up to REACH_OUT_MAX bytes from fd until EOF or the deadline; -ETIME when it passed. */
+static int read_bounded(int fd, char *buf, size_t *len)
+{
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int left = REACH_TIMEOUT_MS;
+        struct timespec t0, t1;
+
+        for (;;) {
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                int n = poll(&p, 1, left);
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+                if (n == 0)
+                        return -ETIME;
+                ssize_t got = n > 0 ? read(fd, buf + *len, REACH_OUT_MAX - *len) : 0;
+                if (got == 0 && n > 0)
+                        return 0;
+                if (got < 0 && errno != EINTR)
+                        return -errno;
+                *len += got > 0 ? (size_t) got : 0;
+                if (*len == REACH_OUT_MAX)
+                        return -E2BIG;
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                left -= (int) ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+                if (left <= 0)
+                        return -ETIME;
+        }
+}
+
+/* Runs the helper with argv: its stdout parsed, or an {"error"} object. Killed after REACH_TIMEOUT_MS. */
 static json_t *run_helper(char **argv)
 {
         posix_spawn_file_actions_t fa;
-        int fds[2], status;
+        int fds[2], status, r = -ENOMEM;
         pid_t pid;
-        char *buf = NULL;
+        char *buf = malloc(REACH_OUT_MAX);
         size_t len = 0;
-        FILE *in;
-        json_t *o;
+        json_t *o = NULL;
 
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return json_pack("{s:s}", "error", strerror(errno));
+        if (!buf || pipe2(fds, O_CLOEXEC) < 0) {
+                free(buf);
+                return json_pack("{s:s}", "error", strerror(buf ? errno : ENOMEM));
+        }
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
         if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0)
                 pid = -1;
         posix_spawn_file_actions_destroy(&fa);
         close(fds[1]);
-        in = fdopen(fds[0], "r");
-        if (!in) {
-                close(fds[0]);
-        } else {
-                buf = malloc(REACH_OUT_MAX + 1);
-                len = buf ? fread(buf, 1, REACH_OUT_MAX, in) : 0;
-                fclose(in);
-        }
-        if (pid > 0)
+        if (pid > 0) {
+                r = read_bounded(fds[0], buf, &len);
+                if (r < 0)
+                        kill(pid, SIGKILL);
                 waitpid(pid, &status, 0);
-        o = buf && len > 0 && len < REACH_OUT_MAX ? json_loadb(buf, len, 0, NULL) : NULL;
+        }
+        close(fds[0]);
+        if (r == 0)
+                o = json_loadb(buf, len, 0, NULL);
         free(buf);
         if (!o)
                 o = json_pack("{s:s}", "error", pid < 0 ? "the helper " REACH_NAME " could not be started"
-                                                        : "the helper " REACH_NAME " gave no answer");
+                                                : r == -ETIME ? "the helper " REACH_NAME " gave no answer in 10 s"
+                                                : "the helper " REACH_NAME " gave no answer");
         return o;
 }
 

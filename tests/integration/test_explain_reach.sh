@@ -86,6 +86,12 @@ test_explain_reach_lo_only() {
                 "the entries' interfaces"
         assert_eq false "$(jq -r '.listeners[0].listener.reachability.outside' <<<"$out")" "outside"
         assert_contains "$(sa_direct explain 7443 --netns "$SA_IT_NS")" "nothing outside can reach it" "the text"
+        # a helper missing or answering nonsense: said so in the object, explain goes on
+        out=$(SOCKAUDIT_REACH=$SA_IT_DIR/none sa_direct explain 7443 --netns "$SA_IT_NS" --json) || fail "explain failed"
+        assert_eq "the helper sockaudit-reach could not be started" \
+                "$(jq -r '.listeners[0].listener.reachability.error' <<<"$out")" "a missing helper"
+        out=$(SOCKAUDIT_REACH=/bin/echo sa_direct explain 7443 --netns "$SA_IT_NS") || fail "explain failed"
+        assert_contains "$out" "reachability unknown: the helper sockaudit-reach gave no answer" "a helper's nonsense"
         out=$("${NSX[@]}" "$SA" explain 7443 --direct --from nonsense 2>&1) && fail "a bad --from was taken"
         assert_contains "$out" "--from nonsense: not an IPv4 or IPv6 address" "a bad --from: the message"
 }
