@@ -72,6 +72,11 @@ test_explain_reach_interfaces() {
         our_view=$(sa_direct explain 22 --tcp --netns "$NFT_NS" --json | jq -c '[.listeners[0].listener.reachability
                 .interfaces[] | {name, up: (.state != "down"), addresses: (.addresses | sort)}] | sort_by(.name)')
         assert_eq "$ip_view" "$our_view" "the interfaces, as ip -j addr lists them"
+        # how it is joined to the world: veths whose peers are in other namespaces
+        assert_eq "$(in_ns ip -d -j link show va | jq -c '[.[0].linkinfo.info_kind, .[0].link_netnsid]')" \
+                "$(sa_direct explain 22 --tcp --netns "$NFT_NS" --json |
+                   jq -c '.listeners[0].listener.reachability.interfaces[] | select(.name == "va") | [.kind, .peer_netnsid]')" \
+                "va's kind and peer namespace id, as ip link shows them"
         assert_contains "$(sa_direct explain 22 --tcp --netns "$NFT_NS")" "va [fd15:1::1]:22 -> accept" \
                 "the text's entry line"
 }
