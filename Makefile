@@ -26,7 +26,8 @@ MULTIARCH = $(or $(shell gcc -print-multiarch 2>/dev/null),$(shell $(CC) -dumpma
 # hashing runs in the sockaudit-provenance helper, its handshakes in
 # sockaudit-tlsprobe (docs/ARCHITECTURE.md#helper-programs).
 # libnftnl, libmnl: nftables rulesets read over netlink (lib/nftread.c).
-PKGS        = libnl-3.0 libsystemd jansson inih libcap libssl libcrypto libnftnl libmnl $(BPF_PKGS)
+# libnl-route-3.0: a namespace's interfaces (lib/netifs.c).
+PKGS        = libnl-3.0 libnl-route-3.0 libsystemd jansson inih libcap libssl libcrypto libnftnl libmnl $(BPF_PKGS)
 PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # The CLI is a static PIE: a warm `who` is mostly process start-up, and
@@ -91,13 +92,15 @@ CLI      := $(BUILD)/sockaudit
 TLSPROBE := $(BUILD)/sockaudit-tlsprobe
 # The CLI's provenance and certificate fingerprints (docs/PROVENANCE.md#the-clis-helper).
 PROVHELPER := $(BUILD)/sockaudit-provenance
+# explain --direct's reachability (cli/reach.c execs it: libmnl has no static library).
+REACH    := $(BUILD)/sockaudit-reach
 UNIT     := $(BUILD)/tests/unit-tests
 
 .PHONY: all tests deps check check-unit check-integration run asan valgrind \
         install uninstall clean help
 .DEFAULT_GOAL := all
 
-all: $(LIBSA) $(DAEMON) $(CLI) $(TLSPROBE) $(PROVHELPER)
+all: $(LIBSA) $(DAEMON) $(CLI) $(TLSPROBE) $(PROVHELPER) $(REACH)
 
 tests: all $(UNIT) $(HELPERS)
 
@@ -134,7 +137,7 @@ $(CLI): $(BUILD)/cli/main.o $(CLI_STATIC_OBJ) $(LIBCLI) $(LIBSA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CLI_LIBS)
 
-$(TLSPROBE) $(PROVHELPER): $(BUILD)/%: $(BUILD)/libexec/%.o $(LIBSA)
+$(TLSPROBE) $(PROVHELPER) $(REACH): $(BUILD)/%: $(BUILD)/libexec/%.o $(LIBSA)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
@@ -215,7 +218,7 @@ install: all
 	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/sockauditd
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/sockaudit
 	install -d $(DESTDIR)$(PREFIX)/libexec/sockaudit
-	install -m 0755 $(TLSPROBE) $(PROVHELPER) $(DESTDIR)$(PREFIX)/libexec/sockaudit/
+	install -m 0755 $(TLSPROBE) $(PROVHELPER) $(REACH) $(DESTDIR)$(PREFIX)/libexec/sockaudit/
 	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
 	install -m 0644 lib/include/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
 	install -d $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSUSERSDIR)
@@ -230,6 +233,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/sockauditd $(DESTDIR)$(PREFIX)/bin/sockaudit \
 	    $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe \
 	    $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-provenance \
+	    $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-reach \
 	    $(DESTDIR)$(PREFIX)/lib/libsockaudit.a $(DESTDIR)$(PREFIX)/include/sockaudit.h \
 	    $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.socket \
 	    $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog $(DESTDIR)$(SYSUSERSDIR)/sockaudit.conf
@@ -315,7 +319,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBD) $(LIBCLI) $(
 # (CK_FORK=no): the unit run has no per-test time limit to scale.
 VG_BUILD   ?= build-valgrind
 VG_PATTERN ?=
-VG_EXCLUDE ?= hostile_refresh_(no_read|both|flood)|hostile_churn_(netns|flap)|hostile_clients_flood|hostile_memory_forked_argv|load_many_clients|apache_graceful_restarts|nft_verdicts|webconf_|tls_(facts|old|plain|silent|hostile|nginx)
+VG_EXCLUDE ?= hostile_refresh_(no_read|both|flood)|hostile_churn_(netns|flap)|hostile_clients_flood|hostile_memory_forked_argv|load_many_clients|apache_graceful_restarts|nft_verdicts|explain_reach|webconf_|tls_(facts|old|plain|silent|hostile|nginx)
 VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
               --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
               --track-fds=no --num-callers=30 --suppressions=$(CURDIR)/tests/valgrind.supp \

@@ -14,6 +14,7 @@
 #include "describe.h"
 #include "human.h"
 #include "provenancetext.h"
+#include "reach.h"
 #include "sockaudit.h"
 #include "table.h"
 #include "tlsexplain.h"
@@ -131,6 +132,8 @@ static int print_one(FILE *out, const json_t *l, const sa_listener *lis, const c
                 r = human_put_line(out, "  ", summary);
         for (size_t i = 0; r == 0 && lines[i]; i++)
                 r = human_put_line(out, "  - ", lines[i]);
+        if (r == 0)
+                r = reach_put(out, l);
         return r == 0 ? tls_explain_put(out, l) : r;
 }
 
@@ -183,6 +186,9 @@ int cmd_explain(const cli_options *o)
         /* The daemon's records carry `tls`; --direct probes TLS-watched listeners itself. */
         if (o->direct)
                 r = tls_probe_listeners(json_object_get(reply, "listeners"), tls_explain_wanted);
+        /* The firewall's verdicts per entry point: --direct only for now (cli/reach.c). */
+        if (r == 0 && o->direct)
+                r = reach_listeners(json_object_get(reply, "listeners"), o);
 
         if (r == 0 && o->json) {
                 items = json_array();

@@ -7,6 +7,7 @@
 
 #define TLSPROBE_NAME "sockaudit-tlsprobe"
 #define PROVENANCE_NAME "sockaudit-provenance"
+#define REACH_NAME "sockaudit-reach"
 
 /*
  * Helper program name: $env when set and not empty, else beside this

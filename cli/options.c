@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The command line of sockaudit. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -53,6 +54,9 @@ void cli_usage(FILE *out)
               "  --netns NAME      only listeners in that network namespace: host, an\n"
               "                    ip-netns or container name, or its inode (who, list,\n"
               "                    explain, tls, check)\n"
+              "  --from ADDRESS    explain --direct: the firewall's verdicts for a\n"
+              "                    connection from that source address\n"
+              "  --iface NAME      explain --direct: only entry points on that interface\n"
               "  --wide            never cut table cells to the terminal's width\n"
               "  --socket PATH     control socket (default $SOCKAUDIT_SOCKET, else\n"
               "                    " SA_DEFAULT_SOCKET ")\n"
@@ -136,6 +140,8 @@ enum {
         OPT_VERSION,
         OPT_NETNS,
         OPT_WIDE,
+        OPT_FROM,
+        OPT_IFACE,
 };
 
 /* Checks that the options given fit the verb (argv order is irrelevant). */
@@ -163,9 +169,18 @@ static int check_combination(const cli_options *o, const char *port_arg, size_t 
                 return usage_error("%s needs the daemon; --direct works with who, list, explain and tls", name);
         if (o->netns && !queries && o->verb != VERB_CHECK)
                 return usage_error("--netns is for who, list, explain, tls and check");
+        if ((o->from || o->iface) && (o->verb != VERB_EXPLAIN || !o->direct))
+                return usage_error("--from and --iface are for explain --direct");
         if (o->wide && o->verb != VERB_WHO && o->verb != VERB_LIST && o->verb != VERB_TLS)
                 return usage_error("--wide is for who, list and tls");
         return 0;
+}
+
+static bool is_address(const char *s)
+{
+        uint8_t buf[16];
+
+        return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
 /* What getopt found besides the options themselves. */
@@ -183,6 +198,7 @@ static int once(parsed *p, int c)
         static const char *const names[] = {
                 [OPT_SOCKET - OPT_SOCKET] = "--socket", [OPT_PORT - OPT_SOCKET] = "--port",
                 [OPT_TIMEOUT - OPT_SOCKET] = "--timeout", [OPT_NETNS - OPT_SOCKET] = "--netns",
+                [OPT_FROM - OPT_SOCKET] = "--from", [OPT_IFACE - OPT_SOCKET] = "--iface",
         };
         unsigned bit = 1u << (c - OPT_SOCKET);
 
@@ -197,7 +213,8 @@ static int take_option(int c, char **argv, cli_options *o, parsed *p)
 {
         unsigned long v;
 
-        if ((c == OPT_SOCKET || c == OPT_PORT || c == OPT_TIMEOUT || c == OPT_NETNS) &&
+        if ((c == OPT_SOCKET || c == OPT_PORT || c == OPT_TIMEOUT || c == OPT_NETNS ||
+             c == OPT_FROM || c == OPT_IFACE) &&
             once(p, c) < 0)
                 return -EINVAL;
         switch (c) {
@@ -222,6 +239,12 @@ static int take_option(int c, char **argv, cli_options *o, parsed *p)
         case OPT_WIDE:
                 o->wide = true;
                 return 0;
+        case OPT_FROM:
+                o->from = optarg;
+                return is_address(optarg) ? 0 : usage_error("--from %s: not an IPv4 or IPv6 address", optarg);
+        case OPT_IFACE:
+                o->iface = optarg;
+                return *optarg && strlen(optarg) < 16 ? 0 : usage_error("--iface needs an interface name");
         case OPT_TIMEOUT:
                 if (parse_uint(optarg, 0, 24 * 3600, &v) < 0)
                         return usage_error("invalid timeout '%s' (seconds, 0 = none)", optarg);
@@ -287,6 +310,8 @@ int cli_parse(int argc, char **argv, cli_options *ret)
                 { "version", no_argument, NULL, OPT_VERSION },
                 { "netns", required_argument, NULL, OPT_NETNS },
                 { "wide", no_argument, NULL, OPT_WIDE },
+                { "from", required_argument, NULL, OPT_FROM },
+                { "iface", required_argument, NULL, OPT_IFACE },
                 {}
         };
         cli_options o = {

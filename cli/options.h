@@ -42,6 +42,8 @@ typedef struct cli_options {
         unsigned protos;          /* SA_PROTO_* mask; 0 = any */
         int timeout_ms;           /* --timeout; -1 = wait forever */
         const char *netns;        /* --netns NAME|INODE: only listeners there; NULL = all */
+        const char *from;         /* --from ADDRESS: explain's source; NULL = unknown */
+        const char *iface;        /* --iface NAME: explain's entry points on it only */
         bool wide;                /* --wide: never cut table cells to the terminal */
         bool table_full;          /* $SOCKAUDIT_TABLE_FORM=full: tables from the full reply (tests) */
 } cli_options;

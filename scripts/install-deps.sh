@@ -9,7 +9,7 @@ iproute2 jq util-linux procps passwd systemd netbase openssl ca-certificates
 debootstrap debian-archive-keyring systemd-container
 clang libclang-rt-14-dev valgrind python3
 libbpf-dev
-libnftnl-dev libmnl-dev nftables iptables
+libnftnl-dev libmnl-dev libnl-route-3-dev nftables iptables
 apache2-bin nginx"
 
 missing=""

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/* explain --direct's reachability, through the sockaudit-reach helper (see reach.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "helperpath.h"
+#include "human.h"
+#include "reach.h"
+
+#define REACH_OUT_MAX (4u << 20)        /* bytes of one helper's answer */
+#define REACH_TIMEOUT_MS 10000          /* one helper's time: two dumps in one namespace */
+
+extern char **environ;
+
+/* The namespace file of record l into buf: "-" for our own. NULL when none can be named. */
+static const char *netns_path(const json_t *l, uint64_t home, char *buf, size_t size)
+{
+        json_int_t ns = json_integer_value(json_object_get(l, "netns"));
+        const char *name = json_string_value(json_object_get(l, "netns_name"));
+        json_int_t pid = json_integer_value(json_object_get(json_array_get(json_object_get(l, "owners"), 0), "pid"));
+        struct stat st;
+
+        if (home && (uint64_t) ns == home)
+                return "-";
+        if (name && *name && !strchr(name, '/')) {
+                snprintf(buf, size, "/run/netns/%s", name);
+                if (stat(buf, &st) == 0 && (json_int_t) st.st_ino == ns)
+                        return buf;
+        }
+        if (pid <= 0)
+                return NULL;
+        snprintf(buf, size, "/proc/%lld/ns/net", (long long) pid);
+        return buf;
+}
+
+/* Up to REACH_OUT_MAX bytes from fd until EOF or the deadline; -ETIME when it passed. */
+static int read_bounded(int fd, char *buf, size_t *len)
+{
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int left = REACH_TIMEOUT_MS;
+        struct timespec t0, t1;
+
+        for (;;) {
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                int n = poll(&p, 1, left);
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+                if (n == 0)
+                        return -ETIME;
+                ssize_t got = n > 0 ? read(fd, buf + *len, REACH_OUT_MAX - *len) : 0;
+                if (got == 0 && n > 0)
+                        return 0;
+                if (got < 0 && errno != EINTR)
+                        return -errno;
+                *len += got > 0 ? (size_t) got : 0;
+                if (*len == REACH_OUT_MAX)
+                        return -E2BIG;
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                left -= (int) ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+                if (left <= 0)
+                        return -ETIME;
+        }
+}
+
+/* Runs the helper with argv: its stdout parsed, or an {"error"} object. Killed after REACH_TIMEOUT_MS. */
+static json_t *run_helper(char **argv)
+{
+        posix_spawn_file_actions_t fa;
+        int fds[2], status, r = -ENOMEM;
+        pid_t pid;
+        char *buf = malloc(REACH_OUT_MAX);
+        size_t len = 0;
+        json_t *o = NULL;
+
+        if (!buf || pipe2(fds, O_CLOEXEC) < 0) {
+                free(buf);
+                return json_pack("{s:s}", "error", strerror(buf ? errno : ENOMEM));
+        }
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+        if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0)
+                pid = -1;
+        posix_spawn_file_actions_destroy(&fa);
+        close(fds[1]);
+        if (pid > 0) {
+                r = read_bounded(fds[0], buf, &len);
+                if (r < 0)
+                        kill(pid, SIGKILL);
+                waitpid(pid, &status, 0);
+        }
+        close(fds[0]);
+        if (r == 0)
+                o = json_loadb(buf, len, 0, NULL);
+        free(buf);
+        if (!o)
+                o = json_pack("{s:s}", "error", pid < 0 ? "the helper " REACH_NAME " could not be started"
+                                                : r == -ETIME ? "the helper " REACH_NAME " gave no answer in 10 s"
+                                                : "the helper " REACH_NAME " gave no answer");
+        return o;
+}
+
+static json_t *reach_one(const json_t *l, uint64_t home, const char *helper, const cli_options *o)
+{
+        const json_t *dev = json_object_get(l, "interface");
+        char nsbuf[320], port[8], v6only[2] = "0";
+        const char *ns = netns_path(l, home, nsbuf, sizeof(nsbuf));
+        const char *addr = json_string_value(json_object_get(l, "address"));
+        const char *proto = json_string_value(json_object_get(l, "proto"));
+        char *argv[10];
+
+        if (!helper)
+                return json_pack("{s:s}", "error", "the helper " REACH_NAME " was not found (SOCKAUDIT_REACH)");
+        if (!ns || !addr || !proto)
+                return json_pack("{s:s}", "error", "no process holds it: its network namespace cannot be entered");
+        snprintf(port, sizeof(port), "%d", (int) json_integer_value(json_object_get(l, "port")));
+        v6only[0] = json_is_true(json_object_get(l, "v6only")) ? '1' : '0';
+        argv[0] = (char *) helper;
+        argv[1] = (char *) ns;
+        argv[2] = (char *) proto;
+        argv[3] = (char *) addr;
+        argv[4] = port;
+        argv[5] = v6only;
+        argv[6] = (char *) (json_is_string(dev) ? json_string_value(dev) : "-");
+        argv[7] = (char *) (o->from ? o->from : "-");
+        argv[8] = (char *) (o->iface ? o->iface : "-");
+        argv[9] = NULL;
+        return run_helper(argv);
+}
+
+int reach_listeners(json_t *listeners, const cli_options *o)
+{
+        char hbuf[4200];
+        const char *helper = cli_find_helper(REACH_NAME, "SOCKAUDIT_REACH", hbuf, sizeof(hbuf));
+        uint64_t home = own_netns();
+        json_t *l;
+        size_t i;
+
+        json_array_foreach(listeners, i, l) {
+                json_t *r = reach_one(l, home, helper, o);
+                if (!r || json_object_set_new(l, "reachability", r) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* One entry: "IFACE ADDRESS:PORT -> VERDICT (RULE)", then its branches when conditional. */
+static int put_entry(FILE *out, const json_t *e)
+{
+        const char *addr = json_string_value(json_object_get(e, "address"));
+        const char *rule = json_string_value(json_object_get(e, "rule"));
+        const char *reason = json_string_value(json_object_get(e, "reason"));
+        const char *via = json_string_value(json_object_get(e, "via"));
+        const json_t *b;
+        char *line = NULL;
+        size_t i;
+        int r;
+
+        if (asprintf(&line, "%s %s%s%s:%d -> %s%s%s%s%s%s", json_string_value(json_object_get(e, "interface")),
+                     strchr(addr ? addr : "", ':') ? "[" : "", addr ? addr : "?",
+                     strchr(addr ? addr : "", ':') ? "]" : "", (int) json_integer_value(json_object_get(e, "port")),
+                     json_string_value(json_object_get(e, "verdict")), rule ? " (" : "", rule ? rule : "",
+                     rule ? ")" : "", reason ? ": " : "", reason ? reason : "") < 0)
+                return -ENOMEM;
+        r = human_put_line(out, "  - ", line);
+        free(line);
+        if (r == 0 && via)
+                r = human_put_line(out, "      via ", via);
+        json_array_foreach(json_object_get(e, "conditions"), i, b) {
+                rule = json_string_value(json_object_get(b, "rule"));
+                if (r == 0 && asprintf(&line, "%s when %s%s%s%s", json_string_value(json_object_get(b, "verdict")),
+                                       json_string_value(json_object_get(b, "conditions")), rule ? " (" : "",
+                                       rule ? rule : "", rule ? ")" : "") < 0)
+                        return -ENOMEM;
+                if (r == 0)
+                        r = human_put_line(out, "      ", line);
+                free(line);
+                line = NULL;
+        }
+        return r;
+}
+
+int reach_put(FILE *out, const json_t *rec)
+{
+        const json_t *reach = json_object_get(rec, "reachability"), *e;
+        const char *err = json_string_value(json_object_get(reach, "error"));
+        const char *note = json_string_value(json_object_get(reach, "note"));
+        size_t i;
+        int r = 0;
+
+        if (!reach)
+                return 0;
+        if (err)
+                return human_put_line(out, "  reachability unknown: ", err);
+        r = human_put_line(out, "  ", "entry points and the firewall's verdict:");
+        json_array_foreach(json_object_get(reach, "entries"), i, e)
+                if (r == 0)
+                        r = put_entry(out, e);
+        if (r == 0 && note)
+                r = human_put_line(out, "  ", note);
+        return r;
+}

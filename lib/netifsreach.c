@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `reachability` object of a listener (docs/RECORDS.md): its
+ * namespace's interfaces, and per (interface, local address) it accepts
+ * on, the verdict of the namespace's nftables ruleset on a new connection
+ * arriving there (lib/nfteval.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netifs.h"
+#include "nfteval.h"
+#include "nftread.h"
+
+static json_t *addr_json(const sa_netif_addr *a, bool prefix)
+{
+        char s[INET6_ADDRSTRLEN + 8];
+
+        if (!inet_ntop(a->family, a->addr, s, sizeof(s)))
+                return json_null();
+        if (prefix)
+                snprintf(s + strlen(s), sizeof(s) - strlen(s), "/%u", a->prefix);
+        return json_string(s);
+}
+
+static json_t *iface_json(const sa_netif *nif)
+{
+        json_t *addrs = json_array();
+
+        for (size_t i = 0; i < nif->n_addrs; i++)
+                json_array_append_new(addrs, addr_json(&nif->addrs[i], true));
+        return json_pack("{s:s, s:i, s:s, s:s?, s:o, s:o}", "name", nif->name, "index", (int) nif->index,
+                         "state", sa_netif_state(nif), "kind", nif->kind[0] ? nif->kind : NULL,
+                         "peer_netnsid", nif->peer_netnsid >= 0 ? json_integer(nif->peer_netnsid) : json_null(),
+                         "addresses", addrs);
+}
+
+static json_t *str_or_null(const char *s)
+{
+        return s && *s ? json_string(s) : json_null();
+}
+
+/* The branches of a conditional verdict: [{"verdict","conditions","rule"}]. */
+static json_t *branches_json(const sa_nft_result *res)
+{
+        json_t *a = json_array();
+
+        for (unsigned i = 0; res->verdict == SA_NFT_CONDITIONAL && i < res->path_count; i++) {
+                const sa_nft_path *p = &res->paths[i];
+                json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "verdict", sa_nft_verdict_name(p->verdict),
+                                                   "conditions", p->conditions,
+                                                   "rule", p->has_rule ? json_string(p->rule) : json_null()));
+        }
+        return a;
+}
+
+/* What decides packets: the ruleset, or why there is none. */
+struct judge {
+        const sa_nft_ruleset *rs;
+        const char *unreadable;         /* the ruleset could not be read: why */
+        int from_family;                /* 0: the source is unknown */
+        uint8_t from[16];
+};
+
+static json_t *entry_json(const sa_listener *l, const sa_netif *nif, const sa_netif_addr *a,
+                          const struct judge *j)
+{
+        sa_nft_packet pkt = { .family = a->family, .iif = nif->index, .l4proto = l->proto, .dport = l->port };
+        sa_nft_result res;
+        const sa_nft_path *p = &res.paths[0];
+        char reason[SA_NFT_TEXT_MAX + 48];
+
+        snprintf(pkt.iifname, sizeof(pkt.iifname), "%s", nif->name);
+        memcpy(pkt.daddr, a->addr, sizeof(pkt.daddr));
+        pkt.saddr_known = j->from_family != 0;
+        memcpy(pkt.saddr, j->from, sizeof(pkt.saddr));
+        if (!j->rs) {
+                snprintf(reason, sizeof(reason), "the ruleset could not be read: %s", j->unreadable);
+                return json_pack("{s:s, s:o, s:i, s:n, s:s, s:n, s:[], s:s}", "interface", nif->name,
+                                 "address", addr_json(a, false), "port", (int) l->port, "via", "verdict",
+                                 "unknown", "rule", "conditions", "reason", reason);
+        }
+        sa_nft_evaluate(j->rs, &pkt, &res);
+        return json_pack("{s:s, s:o, s:i, s:o, s:s, s:o, s:o, s:o}", "interface", nif->name,
+                         "address", addr_json(a, false), "port", (int) l->port, "via", str_or_null(p->via),
+                         "verdict", sa_nft_verdict_name(res.verdict), "rule",
+                         res.verdict != SA_NFT_CONDITIONAL && p->has_rule ? json_string(p->rule) : json_null(),
+                         "conditions", branches_json(&res), "reason", str_or_null(p->reason));
+}
+
+static int parse_from(const char *from, struct judge *j, char *err, size_t errlen)
+{
+        if (!from)
+                return 0;
+        j->from_family = strchr(from, ':') ? AF_INET6 : AF_INET;
+        if (inet_pton(j->from_family, from, j->from) == 1)
+                return 0;
+        snprintf(err, errlen, "--from %s: not an IPv4 or IPv6 address", from);
+        return -EINVAL;
+}
+
+int sa_reachability(const sa_listener *l, int netns_fd, const char *from, const char *iface, json_t **ret,
+                    char *err, size_t errlen)
+{
+        struct judge j = { 0 };
+        sa_netifs *ifs = NULL;
+        sa_nft_ruleset *rs = NULL;
+        char nfterr[160] = "";
+        json_t *o, *ifaces, *entries;
+        bool outside = false;
+        int r = parse_from(from, &j, err, errlen);
+
+        if (r == 0)
+                r = sa_netifs_read(netns_fd, &ifs, err, errlen);
+        if (r < 0)
+                return r;
+        if (sa_nft_read(netns_fd, &rs, nfterr, sizeof(nfterr)) < 0)
+                j.unreadable = nfterr;
+        j.rs = rs;
+        ifaces = json_array();
+        entries = json_array();
+        for (size_t i = 0; i < ifs->n; i++) {
+                const sa_netif *nif = &ifs->items[i];
+
+                json_array_append_new(ifaces, iface_json(nif));
+                if (!sa_netif_accepts(l, nif, ifs) || (iface && strcmp(iface, nif->name) != 0))
+                        continue;
+                for (size_t k = 0; k < nif->n_addrs; k++) {
+                        const sa_netif_addr *a = &nif->addrs[k];
+                        if (!sa_netif_accepts_addr(l, a) || (j.from_family && a->family != j.from_family))
+                                continue;
+                        outside |= !nif->loopback;
+                        json_array_append_new(entries, entry_json(l, nif, a, &j));
+                }
+        }
+        o = json_pack("{s:o, s:o, s:b, s:s?}", "interfaces", ifaces, "entries", entries, "outside", outside,
+                      "note", outside ? NULL : "nothing outside can reach it: no interface but loopback accepts it");
+        sa_nft_ruleset_free(rs);
+        sa_netifs_free(ifs);
+        if (!o) {
+                snprintf(err, errlen, "out of memory");
+                return -ENOMEM;
+        }
+        *ret = o;
+        return 0;
+}
