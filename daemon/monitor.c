@@ -467,23 +467,42 @@ static void flap_settle(monitor *m, const sa_snapshot *snap, const policy *p, bo
 static void debounce_settle(monitor *m, const sa_snapshot *snap, const policy *p, bool *changed);
 
 /*
- * Under churn (debounce.h), new listeners wait DEBOUNCE_USEC; never at
- * first start nor during a reload's scan. True when c shows nothing now:
- * a new listener held, a held one that closed (counted as short-lived),
- * or an owner change of a held one (its listener_added will show its
- * owners then).
+ * Whether an owner of l has no verdict yet (not one the scan could not
+ * read): a provenance job is making it (the daemon starts one for every
+ * snapshot with such owners; cache hits are made inline at the scan).
  */
-static bool debounced(monitor *m, const sa_change *c, uint64_t now)
+static bool verdict_missing(const sa_listener *l)
+{
+        for (size_t k = 0; k < l->n_holders; k++)
+                if (!l->holders[k].proc->provenance && !l->holders[k].proc->incomplete)
+                        return true;
+        return false;
+}
+
+/*
+ * Under churn (debounce.h), new listeners wait DEBOUNCE_USEC; one whose
+ * owner has no verdict yet waits for it, at most DEBOUNCE_VERDICT_USEC;
+ * neither at first start nor during a reload's scan. True when c shows
+ * nothing now: a new listener held, a held one that closed (counted as
+ * short-lived; one held for verdicts only gets its added, then its
+ * removal), or an owner change of a held one (its listener_added will
+ * show its owners then).
+ */
+static bool debounced(monitor *m, const sa_change *c, const struct timespec *when, uint64_t now)
 {
         _cleanup_free_ char *where = NULL, *who = NULL, *what = NULL;
+        bool fresh = m->first_done && !m->before && !m->scope_widened;
 
         switch (c->kind) {
         case SA_CHANGE_ADDED:
-                return m->first_done && !m->before && !m->scope_widened &&
-                       debounce_hold(m->debounce, c->after, now);
+                return fresh && (debounce_hold(m->debounce, c->after, now) ||
+                                 (verdict_missing(c->after) &&
+                                  debounce_wait_verdict(m->debounce, c->after, now, DEBOUNCE_VERDICT_USEC)));
         case SA_CHANGE_OWNER:
                 return debounce_holds(m->debounce, c->after);
         case SA_CHANGE_REMOVED:
+                if (debounce_unwait(m->debounce, c->before))
+                        note_change(m, &(sa_change) { .kind = SA_CHANGE_ADDED, .after = c->before }, when, now);
                 /* Described only when held: the summary may name it. */
                 if (debounce_holds(m->debounce, c->before) && sa_describe_listener(c->before, &where) >= 0 &&
                     sa_describe_owners(c->before, &who) >= 0 && asprintf(&what, "%s by %s", where, who) < 0)
@@ -537,6 +556,27 @@ static void on_verdict_changed(const sa_listener *l, const sa_exe_provenance *co
         *ctx->changed = true;
 }
 
+/* Whether the listener k of snap (gone: no) has all its owners' verdicts now. */
+static bool on_ready(const debounce_key *k, void *userdata)
+{
+        const sa_snapshot *snap = userdata;
+
+        for (size_t i = 0; i < snap->n_listeners; i++) {
+                debounce_key lk = debounce_key_of(&snap->listeners[i]);
+
+                if (debounce_key_eq(&lk, k))
+                        return !verdict_missing(&snap->listeners[i]);
+        }
+        return false;
+}
+
+/* New listeners held for verdicts that snap has now: their listener_added, with them. */
+static void verdicts_settle(monitor *m, const sa_snapshot *snap, const policy *p, bool *changed)
+{
+        debounce_verdicts_landed(m->debounce, on_ready, (void *) snap);
+        debounce_settle(m, snap, p, changed);
+}
+
 void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, const policy *p)
 {
         const sa_snapshot *prev = old;
@@ -566,7 +606,7 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
         r = sa_snapshot_diff(prev, new, NULL, key, &changes, &n);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 const sa_change *c = &changes[i];
-                if (!change_reported(m, c, p) || debounced(m, c, now))
+                if (!change_reported(m, c, p) || debounced(m, c, &new->taken, now))
                         continue;
                 note_change(m, c, &new->taken, now);
                 changed = true;
@@ -578,6 +618,8 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
                 /* The same sockets' owners, some with another verdict than they had. */
                 r = verdicts_update(&m->verdicts, new, m->first_done ? on_verdict_changed : NULL, &vc);
         }
+        if (r >= 0 && m->first_done)
+                verdicts_settle(m, new, p, &changed);
         if (r >= 0)
                 report_newly_watched(m, new, p, &changed);
         if (r >= 0)
