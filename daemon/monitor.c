@@ -908,7 +908,7 @@ json_t *monitor_stats_to_json(monitor *m)
                 }
         return json_pack("{s:o, s:s, s:I, s:{s:I, s:I, s:b}, s:{s:I, s:I, s:I, s:I, s:I, s:I},"
                          " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I,"
-                         " s:{s:f, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+                         " s:{s:f, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I}}",
                          "events", events,
                          "baseline", s.baseline,
                          "active_violations", (json_int_t) s.active_violations,
@@ -936,5 +936,8 @@ json_t *monitor_stats_to_json(monitor *m)
                                         "reported", (json_int_t) s.debounce.released,
                                         "overflow", (json_int_t) s.debounce.overflow,
                                         "summaries", (json_int_t) s.debounce.summaries,
-                                        "window_sec", (json_int_t) (DEBOUNCE_WINDOW_USEC / USEC_PER_SEC));
+                                        "window_sec", (json_int_t) (DEBOUNCE_WINDOW_USEC / USEC_PER_SEC),
+                                        "verdict_wait_sec", DEBOUNCE_VERDICT_USEC / 1e6,
+                                        "verdict_waits", (json_int_t) s.debounce.verdict_waits,
+                                        "verdicts_landed", (json_int_t) s.debounce.verdicts_landed);
 }
