@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Short-lived listeners: new ones held for a debounce, those gone meanwhile counted. */
+/* Short-lived listeners: new ones held for a debounce (or their owners' verdicts), those gone meanwhile counted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

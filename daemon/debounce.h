@@ -9,7 +9,9 @@
  * meanwhile gives no added/removed pair: it is counted, and the window's
  * count becomes one listeners_short_lived event when it ends. One that
  * stays past the debounce is released and reported as before, so nothing
- * that stays is lost. Pure bookkeeping: the caller passes CLOCK_MONOTONIC
+ * that stays is lost. Apart from churn, a new listener whose owner's
+ * package verdict is being made is held until it lands, at most
+ * DEBOUNCE_VERDICT_USEC (debounce_wait_verdict). Pure bookkeeping: the caller passes CLOCK_MONOTONIC
  * usec, builds the events and finds what listens now.
  *
  * Bounded: at most max_held listeners held, and as many recent ones
