@@ -14,6 +14,7 @@
 #include "monitor.h"
 #include "verdicts.h"
 #include "saver.h"
+#include "sockaudit-internal.h"
 #include "state.h"
 
 #define JOURNAL_QUEUE_MAX 1024
@@ -467,19 +468,6 @@ static void flap_settle(monitor *m, const sa_snapshot *snap, const policy *p, bo
 static void debounce_settle(monitor *m, const sa_snapshot *snap, const policy *p, bool *changed);
 
 /*
- * Whether an owner of l has no verdict yet (not one the scan could not
- * read): a provenance job is making it (the daemon starts one for every
- * snapshot with such owners; cache hits are made inline at the scan).
- */
-static bool verdict_missing(const sa_listener *l)
-{
-        for (size_t k = 0; k < l->n_holders; k++)
-                if (!l->holders[k].proc->provenance && !l->holders[k].proc->incomplete)
-                        return true;
-        return false;
-}
-
-/*
  * Under churn (debounce.h), new listeners wait DEBOUNCE_USEC; one whose
  * owner has no verdict yet waits for it, at most DEBOUNCE_VERDICT_USEC;
  * neither at first start nor during a reload's scan. True when c shows
@@ -496,7 +484,7 @@ static bool debounced(monitor *m, const sa_change *c, const struct timespec *whe
         switch (c->kind) {
         case SA_CHANGE_ADDED:
                 return fresh && (debounce_hold(m->debounce, c->after, now) ||
-                                 (verdict_missing(c->after) &&
+                                 (sa_listener_provenance_missing(c->after) &&
                                   debounce_wait_verdict(m->debounce, c->after, now, DEBOUNCE_VERDICT_USEC)));
         case SA_CHANGE_OWNER:
                 return debounce_holds(m->debounce, c->after);
@@ -565,7 +553,7 @@ static bool on_ready(const debounce_key *k, void *userdata)
                 debounce_key lk = debounce_key_of(&snap->listeners[i]);
 
                 if (debounce_key_eq(&lk, k))
-                        return !verdict_missing(&snap->listeners[i]);
+                        return !sa_listener_provenance_missing(&snap->listeners[i]);
         }
         return false;
 }
@@ -891,53 +879,4 @@ void monitor_get_stats(monitor *m, monitor_stats *ret)
         ret->baseline = m->baseline_how;
         ret->active_violations = m->n_active;
         journal_get_stats(m->journal, &ret->journal);
-}
-
-json_t *monitor_stats_to_json(monitor *m)
-{
-        monitor_stats s;
-        json_t *events = json_object();
-
-        monitor_get_stats(m, &s);
-        if (!events)
-                return NULL;
-        for (int t = 0; t < _EVENT_TYPE_MAX; t++)
-                if (json_object_set_new(events, event_type_name(t), json_integer((json_int_t) s.events[t])) < 0) {
-                        json_decref(events);
-                        return NULL;
-                }
-        return json_pack("{s:o, s:s, s:I, s:{s:I, s:I, s:b}, s:{s:I, s:I, s:I, s:I, s:I, s:I},"
-                         " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I,"
-                         " s:{s:f, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I}}",
-                         "events", events,
-                         "baseline", s.baseline,
-                         "active_violations", (json_int_t) s.active_violations,
-                         "state", "saves", (json_int_t) s.state_saves, "errors", (json_int_t) s.state_errors,
-                                  "pending", s.save_pending,
-                         "journal", "sent", (json_int_t) s.journal.sent,
-                                    "stderr", (json_int_t) s.journal.to_stderr,
-                                    "failed", (json_int_t) s.journal.failed,
-                                    "dropped", (json_int_t) s.journal.dropped,
-                                    "queued", (json_int_t) s.journal.queued,
-                                    "max_queue", (json_int_t) s.journal.max_queue,
-                         "flapping", "keys", (json_int_t) s.flap.keys,
-                                     "flapping_keys", (json_int_t) s.flap.flapping,
-                                     "events_suppressed", (json_int_t) s.flap.suppressed,
-                                     "violations_suppressed", (json_int_t) s.violations_suppressed,
-                                     "windows", (json_int_t) s.flap.flapping_windows,
-                                     "untracked", (json_int_t) s.flap.untracked,
-                         "closed_meanwhile", (json_int_t) s.closed_meanwhile,
-                         "short_lived", "debounce_sec", DEBOUNCE_USEC / 1e6,
-                                        "holding", s.debounce.holding,
-                                        "held", (json_int_t) s.debounce.held,
-                                        "quick_closes", (json_int_t) s.debounce.quick_closes,
-                                        "listeners", (json_int_t) s.debounce.short_lived,
-                                        "violating", (json_int_t) s.debounce.violating,
-                                        "reported", (json_int_t) s.debounce.released,
-                                        "overflow", (json_int_t) s.debounce.overflow,
-                                        "summaries", (json_int_t) s.debounce.summaries,
-                                        "window_sec", (json_int_t) (DEBOUNCE_WINDOW_USEC / USEC_PER_SEC),
-                                        "verdict_wait_sec", DEBOUNCE_VERDICT_USEC / 1e6,
-                                        "verdict_waits", (json_int_t) s.debounce.verdict_waits,
-                                        "verdicts_landed", (json_int_t) s.debounce.verdicts_landed);
 }
