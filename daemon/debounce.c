@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Short-lived listeners: new ones held for a debounce, those gone meanwhile counted. */
+/* Short-lived listeners: new ones held for a debounce (or their owners' verdicts), those gone meanwhile counted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +9,9 @@
 typedef struct held {
         debounce_key key;
         uint64_t since;            /* CLOCK_MONOTONIC usec when first seen */
+        uint64_t until;            /* released from then on */
         bool violating;
+        bool verdict;              /* held for its owners' verdicts, not for churn */
 } held;
 
 struct debounce {
@@ -82,12 +84,13 @@ static held *find(const debounce *d, const sa_listener *l)
         return find_in(d->held, d->n_held, l);
 }
 
-/* Appends (l, now) to a list of at most max: false when full or out of memory. */
-static bool list_add(held **items, size_t *n, size_t *cap, size_t max, const sa_listener *l, uint64_t now)
+/* Appends (l, now, until) to a list of at most max: false when full or out of memory. */
+static bool list_add(held **items, size_t *n, size_t *cap, size_t max, const sa_listener *l, uint64_t now,
+                     uint64_t until)
 {
         if (*n >= max || (*n == *cap && sa_grow((void **) items, cap, *n + 1, sizeof **items) < 0))
                 return false;
-        (*items)[(*n)++] = (held) { .key = debounce_key_of(l), .since = now };
+        (*items)[(*n)++] = (held) { .key = debounce_key_of(l), .since = now, .until = until };
         return true;
 }
 
@@ -110,7 +113,7 @@ bool debounce_hold(debounce *d, const sa_listener *l, uint64_t now)
         if (find(d, l))
                 return true;
         if (holding(d)) {
-                if (list_add(&d->held, &d->n_held, &d->cap_held, d->max_held, l, now))
+                if (list_add(&d->held, &d->n_held, &d->cap_held, d->max_held, l, now, now + d->hold_usec))
                         return true;
                 d->stats.overflow++;
                 return false;
@@ -122,13 +125,45 @@ bool debounce_hold(debounce *d, const sa_listener *l, uint64_t now)
                 memmove(d->recent, d->recent + k, (d->n_recent - k) * sizeof *d->recent);
                 d->n_recent -= k;
         }
-        (void) list_add(&d->recent, &d->n_recent, &d->cap_recent, d->max_held, l, now);
+        (void) list_add(&d->recent, &d->n_recent, &d->cap_recent, d->max_held, l, now, now + d->hold_usec);
         return false;
 }
 
 bool debounce_holds(const debounce *d, const sa_listener *l)
 {
         return find(d, l) != NULL;
+}
+
+bool debounce_wait_verdict(debounce *d, const sa_listener *l, uint64_t now, uint64_t wait_usec)
+{
+        if (find(d, l))
+                return true;
+        if (!list_add(&d->held, &d->n_held, &d->cap_held, d->max_held, l, now, now + wait_usec)) {
+                d->stats.overflow++;
+                return false;
+        }
+        d->held[d->n_held - 1].verdict = true;
+        d->stats.verdict_waits++;
+        return true;
+}
+
+bool debounce_unwait(debounce *d, const sa_listener *l)
+{
+        held *h = find(d, l);
+
+        if (!h || !h->verdict)
+                return false;
+        list_remove(d->held, &d->n_held, h);
+        return true;
+}
+
+void debounce_verdicts_landed(debounce *d, debounce_ready_fn ready, void *userdata)
+{
+        for (size_t i = 0; i < d->n_held; i++)
+                if (d->held[i].verdict && d->held[i].until > 0 && ready(&d->held[i].key, userdata)) {
+                        d->held[i].until = 0;
+                        d->stats.verdicts_landed++;
+                }
 }
 
 void debounce_mark_violating(debounce *d, const sa_listener *l)
@@ -201,7 +236,7 @@ void debounce_release(debounce *d, uint64_t now, debounce_release_fn fn, void *u
         for (size_t i = 0; i < d->n_held; i++) {
                 held h = d->held[i];
 
-                if (now - h.since < d->hold_usec) {
+                if (now < h.until) {
                         d->held[k++] = h;
                         continue;
                 }
@@ -240,9 +275,10 @@ uint64_t debounce_next_due(const debounce *d)
 {
         uint64_t due = d->window_end;
 
-        /* Oldest first: the first held is the next released. */
-        if (d->n_held > 0 && (due == 0 || d->held[0].since + d->hold_usec < due))
-                due = d->held[0].since + d->hold_usec;
+        /* Those held for verdicts have their own ends: O(held). */
+        for (size_t i = 0; i < d->n_held; i++)
+                if (due == 0 || d->held[i].until < due)
+                        due = d->held[i].until ?: 1;
         return due;
 }
 

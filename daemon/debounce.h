@@ -9,7 +9,9 @@
  * meanwhile gives no added/removed pair: it is counted, and the window's
  * count becomes one listeners_short_lived event when it ends. One that
  * stays past the debounce is released and reported as before, so nothing
- * that stays is lost. Pure bookkeeping: the caller passes CLOCK_MONOTONIC
+ * that stays is lost. Apart from churn, a new listener whose owner's
+ * package verdict is being made is held until it lands, at most
+ * DEBOUNCE_VERDICT_USEC (debounce_wait_verdict). Pure bookkeeping: the caller passes CLOCK_MONOTONIC
  * usec, builds the events and finds what listens now.
  *
  * Bounded: at most max_held listeners held, and as many recent ones
@@ -29,6 +31,7 @@
 
 #define DEBOUNCE_USEC        (1 * USEC_PER_SEC)
 #define DEBOUNCE_WINDOW_USEC (10 * USEC_PER_SEC)
+#define DEBOUNCE_VERDICT_USEC (2 * USEC_PER_SEC)
 #define DEBOUNCE_FREE        4u
 #define DEBOUNCE_HELD_MAX    4096u
 #define DEBOUNCE_NETNS_MAX   256u
@@ -64,6 +67,8 @@ typedef struct debounce_stats {
         uint64_t released;         /* stayed past the debounce: reported */
         uint64_t overflow;         /* reported at once: max_held were held */
         uint64_t summaries;        /* windows summarised */
+        uint64_t verdict_waits;    /* new listeners held for their owners' verdicts */
+        uint64_t verdicts_landed;  /* of those, released when the verdicts came (the rest: at the bound) */
         bool holding;              /* new listeners are held now */
 } debounce_stats;
 
@@ -88,6 +93,22 @@ bool debounce_hold(debounce *d, const sa_listener *l, uint64_t now);
 /* True while l is held. O(held). */
 bool debounce_holds(const debounce *d, const sa_listener *l);
 
+/*
+ * l is new at now and an owner has no verdict yet (a provenance job is
+ * making it): held until its verdicts land (debounce_verdicts_landed) or
+ * wait_usec, whichever is first. True when held (report nothing yet).
+ * Such a listener closing meanwhile is no short-lived one: see
+ * debounce_unwait.
+ */
+bool debounce_wait_verdict(debounce *d, const sa_listener *l, uint64_t now, uint64_t wait_usec);
+
+/* l closed: true when it was held for verdicts (forgotten now; show its added, then its removal). */
+bool debounce_unwait(debounce *d, const sa_listener *l);
+
+/* ready(k): whether k's owners all have their verdicts now; those are released by the next debounce_release. */
+typedef bool (*debounce_ready_fn)(const debounce_key *k, void *userdata);
+void debounce_verdicts_landed(debounce *d, debounce_ready_fn ready, void *userdata);
+
 /* l, held, has a policy violation (held back with it). No-op if not held. */
 void debounce_mark_violating(debounce *d, const sa_listener *l);
 
@@ -103,7 +124,7 @@ bool debounce_gone(debounce *d, const sa_listener *l, const char *description, u
 typedef void (*debounce_release_fn)(const debounce_key *k, void *userdata);
 typedef void (*debounce_summary_fn)(const debounce_summary *s, void *userdata);
 
-/* Every listener held since hold_usec by now is forgotten and handed to fn (report it now). */
+/* Every listener whose hold is over by now is forgotten and handed to fn (report it now). */
 void debounce_release(debounce *d, uint64_t now, debounce_release_fn fn, void *userdata);
 
 /* A window over by now closes; one with short-lived listeners gives fn its count. */

@@ -14,6 +14,7 @@
 #include "monitor.h"
 #include "verdicts.h"
 #include "saver.h"
+#include "sockaudit-internal.h"
 #include "state.h"
 
 #define JOURNAL_QUEUE_MAX 1024
@@ -467,23 +468,29 @@ static void flap_settle(monitor *m, const sa_snapshot *snap, const policy *p, bo
 static void debounce_settle(monitor *m, const sa_snapshot *snap, const policy *p, bool *changed);
 
 /*
- * Under churn (debounce.h), new listeners wait DEBOUNCE_USEC; never at
- * first start nor during a reload's scan. True when c shows nothing now:
- * a new listener held, a held one that closed (counted as short-lived),
- * or an owner change of a held one (its listener_added will show its
- * owners then).
+ * Under churn (debounce.h), new listeners wait DEBOUNCE_USEC; one whose
+ * owner has no verdict yet waits for it, at most DEBOUNCE_VERDICT_USEC;
+ * neither at first start nor during a reload's scan. True when c shows
+ * nothing now: a new listener held, a held one that closed (counted as
+ * short-lived; one held for verdicts only gets its added, then its
+ * removal), or an owner change of a held one (its listener_added will
+ * show its owners then).
  */
-static bool debounced(monitor *m, const sa_change *c, uint64_t now)
+static bool debounced(monitor *m, const sa_change *c, const struct timespec *when, uint64_t now)
 {
         _cleanup_free_ char *where = NULL, *who = NULL, *what = NULL;
+        bool fresh = m->first_done && !m->before && !m->scope_widened;
 
         switch (c->kind) {
         case SA_CHANGE_ADDED:
-                return m->first_done && !m->before && !m->scope_widened &&
-                       debounce_hold(m->debounce, c->after, now);
+                return fresh && (debounce_hold(m->debounce, c->after, now) ||
+                                 (sa_listener_provenance_missing(c->after) &&
+                                  debounce_wait_verdict(m->debounce, c->after, now, DEBOUNCE_VERDICT_USEC)));
         case SA_CHANGE_OWNER:
                 return debounce_holds(m->debounce, c->after);
         case SA_CHANGE_REMOVED:
+                if (debounce_unwait(m->debounce, c->before))
+                        note_change(m, &(sa_change) { .kind = SA_CHANGE_ADDED, .after = c->before }, when, now);
                 /* Described only when held: the summary may name it. */
                 if (debounce_holds(m->debounce, c->before) && sa_describe_listener(c->before, &where) >= 0 &&
                     sa_describe_owners(c->before, &who) >= 0 && asprintf(&what, "%s by %s", where, who) < 0)
@@ -537,6 +544,27 @@ static void on_verdict_changed(const sa_listener *l, const sa_exe_provenance *co
         *ctx->changed = true;
 }
 
+/* Whether the listener k of snap (gone: no) has all its owners' verdicts now. */
+static bool on_ready(const debounce_key *k, void *userdata)
+{
+        const sa_snapshot *snap = userdata;
+
+        for (size_t i = 0; i < snap->n_listeners; i++) {
+                debounce_key lk = debounce_key_of(&snap->listeners[i]);
+
+                if (debounce_key_eq(&lk, k))
+                        return !sa_listener_provenance_missing(&snap->listeners[i]);
+        }
+        return false;
+}
+
+/* New listeners held for verdicts that snap has now: their listener_added, with them. */
+static void verdicts_settle(monitor *m, const sa_snapshot *snap, const policy *p, bool *changed)
+{
+        debounce_verdicts_landed(m->debounce, on_ready, (void *) snap);
+        debounce_settle(m, snap, p, changed);
+}
+
 void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, const policy *p)
 {
         const sa_snapshot *prev = old;
@@ -566,7 +594,7 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
         r = sa_snapshot_diff(prev, new, NULL, key, &changes, &n);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 const sa_change *c = &changes[i];
-                if (!change_reported(m, c, p) || debounced(m, c, now))
+                if (!change_reported(m, c, p) || debounced(m, c, &new->taken, now))
                         continue;
                 note_change(m, c, &new->taken, now);
                 changed = true;
@@ -578,6 +606,8 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
                 /* The same sockets' owners, some with another verdict than they had. */
                 r = verdicts_update(&m->verdicts, new, m->first_done ? on_verdict_changed : NULL, &vc);
         }
+        if (r >= 0 && m->first_done)
+                verdicts_settle(m, new, p, &changed);
         if (r >= 0)
                 report_newly_watched(m, new, p, &changed);
         if (r >= 0)
@@ -843,50 +873,4 @@ void monitor_get_stats(monitor *m, monitor_stats *ret)
         ret->baseline = m->baseline_how;
         ret->active_violations = m->n_active;
         journal_get_stats(m->journal, &ret->journal);
-}
-
-json_t *monitor_stats_to_json(monitor *m)
-{
-        monitor_stats s;
-        json_t *events = json_object();
-
-        monitor_get_stats(m, &s);
-        if (!events)
-                return NULL;
-        for (int t = 0; t < _EVENT_TYPE_MAX; t++)
-                if (json_object_set_new(events, event_type_name(t), json_integer((json_int_t) s.events[t])) < 0) {
-                        json_decref(events);
-                        return NULL;
-                }
-        return json_pack("{s:o, s:s, s:I, s:{s:I, s:I, s:b}, s:{s:I, s:I, s:I, s:I, s:I, s:I},"
-                         " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I,"
-                         " s:{s:f, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
-                         "events", events,
-                         "baseline", s.baseline,
-                         "active_violations", (json_int_t) s.active_violations,
-                         "state", "saves", (json_int_t) s.state_saves, "errors", (json_int_t) s.state_errors,
-                                  "pending", s.save_pending,
-                         "journal", "sent", (json_int_t) s.journal.sent,
-                                    "stderr", (json_int_t) s.journal.to_stderr,
-                                    "failed", (json_int_t) s.journal.failed,
-                                    "dropped", (json_int_t) s.journal.dropped,
-                                    "queued", (json_int_t) s.journal.queued,
-                                    "max_queue", (json_int_t) s.journal.max_queue,
-                         "flapping", "keys", (json_int_t) s.flap.keys,
-                                     "flapping_keys", (json_int_t) s.flap.flapping,
-                                     "events_suppressed", (json_int_t) s.flap.suppressed,
-                                     "violations_suppressed", (json_int_t) s.violations_suppressed,
-                                     "windows", (json_int_t) s.flap.flapping_windows,
-                                     "untracked", (json_int_t) s.flap.untracked,
-                         "closed_meanwhile", (json_int_t) s.closed_meanwhile,
-                         "short_lived", "debounce_sec", DEBOUNCE_USEC / 1e6,
-                                        "holding", s.debounce.holding,
-                                        "held", (json_int_t) s.debounce.held,
-                                        "quick_closes", (json_int_t) s.debounce.quick_closes,
-                                        "listeners", (json_int_t) s.debounce.short_lived,
-                                        "violating", (json_int_t) s.debounce.violating,
-                                        "reported", (json_int_t) s.debounce.released,
-                                        "overflow", (json_int_t) s.debounce.overflow,
-                                        "summaries", (json_int_t) s.debounce.summaries,
-                                        "window_sec", (json_int_t) (DEBOUNCE_WINDOW_USEC / USEC_PER_SEC));
 }

@@ -56,11 +56,8 @@ static bool missing_for(const sa_snapshot *snap, const sa_filter *f)
         for (size_t i = 0; snap && i < snap->n_listeners; i++) {
                 const sa_listener *l = &snap->listeners[i];
 
-                if (!sa_listener_match(l, f))
-                        continue;
-                for (size_t k = 0; k < l->n_holders; k++)
-                        if (!l->holders[k].proc->provenance && !l->holders[k].proc->incomplete)
-                                return true;
+                if (sa_listener_match(l, f) && sa_listener_provenance_missing(l))
+                        return true;
         }
         return false;
 }

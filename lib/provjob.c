@@ -185,6 +185,14 @@ int sa_scanner_provenance(sa_scanner *s, sa_snapshot *snap)
         return r < 0 ? r : 0;
 }
 
+bool sa_listener_provenance_missing(const sa_listener *l)
+{
+        for (size_t k = 0; k < l->n_holders; k++)
+                if (!l->holders[k].proc->provenance && !l->holders[k].proc->incomplete)
+                        return true;
+        return false;
+}
+
 bool sa_snapshot_provenance_missing(const sa_snapshot *snap)
 {
         for (size_t i = 0; snap && i < snap->n_procs; i++)

@@ -169,6 +169,8 @@ int sa_scanner_provenance_attach(sa_scanner *s, sa_snapshot *snap);
 void sa_prov_job_cancel(sa_prov_job *j);
 /* Whether some process of snap has no verdict yet. */
 bool sa_snapshot_provenance_missing(const sa_snapshot *snap);
+/* Whether an owner of l has no verdict yet (one not incomplete: a job can make it). */
+bool sa_listener_provenance_missing(const sa_listener *l);
 
 /*
  * Namespace events (issue 12, docs/PERFORMANCE.md): on = every listen()

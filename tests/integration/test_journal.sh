@@ -130,7 +130,8 @@ test_journal_hostile_names() {
                         "SOCKAUDIT_PROTO","SOCKAUDIT_ADDRESS","SOCKAUDIT_PORT","SOCKAUDIT_NETNS",
                         "SOCKAUDIT_INODE","SOCKAUDIT_OWNERS","SOCKAUDIT_PID","SOCKAUDIT_COMM",
                         "SOCKAUDIT_EXE","SOCKAUDIT_UNIT","SOCKAUDIT_USER_UNIT","SOCKAUDIT_USER",
-                        "SOCKAUDIT_REASON","SOCKAUDIT_PREVIOUS_OWNERS") | not)' <<<"$ENTRY")
+                        "SOCKAUDIT_REASON","SOCKAUDIT_PREVIOUS_OWNERS","SOCKAUDIT_PACKAGE",
+                        "SOCKAUDIT_PACKAGE_VERSION","SOCKAUDIT_PACKAGE_STATUS","SOCKAUDIT_EXE_SHA256") | not)' <<<"$ENTRY")
         [ -z "$extra" ] || fail "unexpected fields in the entry: $(tr '\n' ' ' <<<"$extra")"
         assert_json "$ENTRY" '[to_entries[] | select(.key | startswith("_") | not) | .value
                 | (type == "string" and (explode | all(. >= 32 and . != 127)))] | all' \

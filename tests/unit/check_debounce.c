@@ -203,6 +203,51 @@ START_TEST(bounded)
 END_TEST
 
 /* The summary event: no listener, its counts in "short_lived", warning only when some violated. */
+/* Ready only for cookie 2 (see verdict_wait). */
+static bool ready_2(const debounce_key *k, void *userdata)
+{
+        return k->cookie == 2;
+}
+
+/* Held for verdicts: released when they land, or at the bound; a close meanwhile is no short-lived one. */
+START_TEST(verdict_wait)
+{
+        debounce *d = debounce_new(1 * SEC, DEBOUNCE_FREE, 0);
+        sa_listener a = lis(1, 1, 80), b = lis(1, 2, 81), c = lis(1, 3, 82);
+        debounce_stats st;
+        got g = { 0 };
+
+        ck_assert_ptr_nonnull(d);
+        ck_assert(!debounce_hold(d, &a, 10 * SEC));      /* quiet host: shown at once... */
+        ck_assert(debounce_wait_verdict(d, &a, 10 * SEC, 2 * SEC)); /* ...unless its verdict is coming */
+        ck_assert(debounce_wait_verdict(d, &b, 10 * SEC, 2 * SEC));
+        ck_assert(debounce_wait_verdict(d, &c, 10 * SEC, 2 * SEC));
+        ck_assert(debounce_holds(d, &a));
+        ck_assert_uint_eq(debounce_next_due(d), 12 * SEC);
+        debounce_verdicts_landed(d, ready_2, NULL);
+        ck_assert_uint_le(debounce_next_due(d), 10 * SEC);
+        debounce_release(d, 10 * SEC + 1, on_release, &g);
+        ck_assert_uint_eq(g.released, 1);
+        ck_assert_uint_eq(g.last_key.cookie, 2);
+        /* c closes: forgotten, not counted (its added then removed are shown). */
+        ck_assert(debounce_unwait(d, &c));
+        ck_assert(!debounce_unwait(d, &c));
+        ck_assert(!debounce_gone(d, &c, "82/tcp", 11 * SEC));
+        /* a: released at the bound, without. */
+        debounce_release(d, 12 * SEC - 1, on_release, &g);
+        ck_assert_uint_eq(g.released, 1);
+        debounce_release(d, 12 * SEC, on_release, &g);
+        ck_assert_uint_eq(g.released, 2);
+        ck_assert_uint_eq(g.last_key.cookie, 1);
+        ck_assert_uint_eq(debounce_next_due(d), 0);
+        debounce_get_stats(d, &st);
+        ck_assert_uint_eq(st.verdict_waits, 3);
+        ck_assert_uint_eq(st.verdicts_landed, 1);
+        ck_assert_uint_eq(st.short_lived, 0);
+        debounce_free(d);
+}
+END_TEST
+
 START_TEST(short_lived_event_shape)
 {
         const struct timespec when = { .tv_sec = 1700000000 };
@@ -245,6 +290,7 @@ Suite *debounce_suite(void)
         tcase_add_test(tc, holding_only_under_churn);
         tcase_add_test(tc, bounded);
         tcase_add_test(tc, short_lived_event_shape);
+        tcase_add_test(tc, verdict_wait);
         suite_add_tcase(s, tc);
         return s;
 }
