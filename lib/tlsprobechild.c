@@ -115,6 +115,9 @@ _Noreturn void sa_tls_child_exec(const sa_tls_target *t, int nsfd, int out, int 
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         sigfillset(&all);
         sigprocmask(SIG_UNBLOCK, &all, NULL);
+        /* A peer that closes first makes libssl's alert write EPIPE, not kill the
+         * helper before its report (SIG_IGN survives exec; the CLI leaves SIGPIPE default). */
+        signal(SIGPIPE, SIG_IGN);
         close_inherited(&nsfd, out, &exe);
         if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0)
                 fail("entering the network namespace", errno);
