@@ -109,12 +109,16 @@ _Noreturn void sa_tls_child_exec(const sa_tls_target *t, int nsfd, int out, int 
         char *const envp[] = { NULL };
         const char *step = NULL;
         sigset_t all;
+        int64_t now;
         size_t n = 5;
         int r;
 
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         sigfillset(&all);
         sigprocmask(SIG_UNBLOCK, &all, NULL);
+        /* A peer that closes first makes libssl's alert write EPIPE, not kill the
+         * helper before its report (SIG_IGN survives exec; the CLI leaves SIGPIPE default). */
+        signal(SIGPIPE, SIG_IGN);
         close_inherited(&nsfd, out, &exe);
         if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0)
                 fail("entering the network namespace", errno);
@@ -126,7 +130,9 @@ _Noreturn void sa_tls_child_exec(const sa_tls_target *t, int nsfd, int out, int 
         if (!inet_ntop(t->family, t->addr, addr, sizeof(addr)))
                 fail("the address", errno);
         snprintf(port, sizeof(port), "%u", (unsigned) t->port);
-        snprintf(left, sizeof(left), "%lld", (long long) (deadline_ms - sa_tls_now_ms()));
+        /* Past the deadline already (a slow setns): 0, the helper reports a timeout. */
+        now = sa_tls_now_ms();
+        snprintf(left, sizeof(left), "%lld", (long long) (deadline_ms > now ? deadline_ms - now : 0));
         for (size_t i = 0; i < t->n_sni && i < SA_TLS_SNI_MAX; i++)
                 if (t->sni[i] && *t->sni[i] && strlen(t->sni[i]) <= SA_TLS_SNI_LEN_MAX)
                         argv[n++] = t->sni[i];

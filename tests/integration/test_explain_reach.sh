@@ -16,7 +16,10 @@
 reach_verdict() {
         local iface=v$1 to from v
         to=$(nft_addr "$1" "$2" 1) from=$(nft_addr "$1" "$2" 2)
-        v=$(sa_direct explain "$4" "--$3" --netns "$NFT_NS" --from "$from" --iface "$iface" --json |
+        # explain --direct also probes TLS on tcp/443 (test_tls.sh's business): through
+        # the rulesets that drop it on lo, each such probe would spend its whole 5 s
+        # (test_tls_dropped_on_lo) and the matrix would outlast this test's limit.
+        v=$(SOCKAUDIT_TLSPROBE=/bin/true sa_direct explain "$4" "--$3" --netns "$NFT_NS" --from "$from" --iface "$iface" --json |
                 jq -r --arg i "$iface" --arg a "$to" \
                 '[.listeners[].listener.reachability.entries[] | select(.interface == $i and .address == $a)
                   | .verdict] | if length == 1 then .[0] else "none(\(length))" end') ||
@@ -33,8 +36,6 @@ reach_check() {
         while read -r id kern; do kernel[$id]=$kern; done < <(cat "$SA_IT_DIR/probe.a" "$SA_IT_DIR/probe.b")
         while read -r c f p port; do
                 id=$c-$f-$p-$port
-                # explain --direct probes TLS on tcp 443, which can outlast the command's time limit here
-                [ "$p-$port" == tcp-443 ] && continue
                 ours=$(reach_verdict "$c" "$f" "$p" "$port")
                 REACH_CASES=$((REACH_CASES + 1))
                 [ "$ours" == "${kernel[$id]:-none}" ] ||
@@ -53,7 +54,7 @@ test_explain_reach_verdicts() {
         done
         note "explain reachability: $REACH_CASES cases compared, ${#REACH_MISMATCH[@]} mismatches"
         [ ${#REACH_MISMATCH[@]} -eq 0 ] || fail "$(printf '%s\n' "${REACH_MISMATCH[@]}")"
-        [ "$REACH_CASES" -ge 48 ] || fail "only $REACH_CASES cases compared"
+        [ "$REACH_CASES" -ge 120 ] || fail "only $REACH_CASES cases compared"
         # the source unknown: the entry is conditional, each branch with its conditions
         nft_load "$NFT_DIR/02-sets.nft"
         assert_eq 'conditional|accept: ip saddr @trusted4|drop: ip saddr != @trusted4' \

@@ -216,6 +216,44 @@ while True: held.append(s.accept()[0])'
         [ $((_SA_NOW - t0)) -le $((5000 + $(scaled_ms 1))) ] || fail "timeout took $((_SA_NOW - t0)) ms"
 }
 
+# A listener that accepts and closes at once: the probe's alert write meets
+# a closed socket (EPIPE); the helper still reports, every time (it died of
+# SIGPIPE, "the probe ended without a report", about one run in two).
+test_tls_peer_closes() {
+        need_cmd python3 jq ss
+        serve 4448 python3 -c 'import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 4448)); s.listen(64)
+while True: s.accept()[0].close()'
+        local i
+        for i in 1 2 3 4 5 6 7 8 9 10; do
+                tls_json 4448
+                assert_eq error "$(jq -r .status <<<"$TLS_tls")" "run $i: status"
+                assert_contains "$(jq -r .error <<<"$TLS_tls")" "handshake: " "run $i: error"
+        done
+}
+
+# A listener whose SYNs nftables drops on lo (as the reach lab's rulesets
+# 05-jumps and 06-reject do for tcp/443): the probe's connect never
+# completes; `tls` and `explain --direct` both end by the probe's 5 s
+# (+ 2 s), with error "timeout".
+test_tls_dropped_on_lo() {
+        need_cmd python3 jq ss nft
+        serve 443 python3 -m http.server 443
+        in_ns nft 'add table inet h14; add chain inet h14 in { type filter hook input priority 0; policy accept; };
+                add rule inet h14 in iifname "lo" tcp dport 443 drop' || fail "nft: the drop rule"
+        local t0 out
+        tls_json 443
+        assert_eq timeout "$(jq -r .error <<<"$TLS_tls")" "tls: error"
+        [ "$TLS_ms" -le $((5000 + $(scaled_ms 2))) ] || fail "tls took $TLS_ms ms"
+        _sa_now_ms; t0=$_SA_NOW
+        out=$(sa_direct explain 443 --tcp --netns "$SA_IT_NS" --json) || fail "explain failed"
+        _sa_now_ms
+        assert_eq timeout "$(jq -r '[.listeners[].listener.tls.error] | join(",")' <<<"$out")" "explain: error"
+        [ $((_SA_NOW - t0)) -le $((5000 + $(scaled_ms 2))) ] || fail "explain took $((_SA_NOW - t0)) ms"
+        note "tls $TLS_ms ms, explain $((_SA_NOW - t0)) ms"
+}
+
 # (f): hostile certificate fields: a newline, an escape sequence, quotes
 # and backslashes in the CN, and a 10 KB subject (200 OUs of 50 bytes, from
 # a config file): valid JSON, the subject cut at 1 KiB and marked, one
