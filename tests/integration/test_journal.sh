@@ -250,6 +250,9 @@ test_journal_owner_changed() {
         start_listen --tcp 0.0.0.0 443
         pid=$LISTEN_PID
         refresh
+        # Its listener_added out first: one still held (for its owner's
+        # package verdict) would show the new unit there, not as a change.
+        wait_journal 1 "$(ev_pid listener_added "$pid")" || fail "$WAITED"
         make_cgroup "system.slice/$unit"
         echo "$pid" > "$SA_IT_CGROOT/system.slice/$unit/cgroup.procs" || fail "cannot move $pid into $unit"
         refresh
