@@ -6,8 +6,9 @@
  *
  * Subscribes to the daemon's events, then COUNT times: forks a process
  * that listens on TCP 0.0.0.0:PORT, and times from just before listen() to
- * the "listener_added" event for PORT; then ends it and times from just
- * before its exit to "listener_removed". Prints
+ * the "listener_added" event for PORT in its own network namespace (a
+ * daemon watching every namespace reports other jobs' PORT too); then ends
+ * it and times from just before its exit to "listener_removed". Prints
  * "added median_ms max_ms removed median_ms max_ms". Exit 1 when an event
  * did not come within 10 s.
  */
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,8 +34,8 @@
 static char buf[1 << 20];
 static size_t have;
 
-/* Waits for a line holding both needles; its arrival time, or -1. */
-static double wait_line(int fd, const char *a, const char *b)
+/* Waits for a line holding the three needles; its arrival time, or -1. */
+static double wait_line(int fd, const char *a, const char *b, const char *c)
 {
         double end = now_ms() + 10000;
 
@@ -42,7 +44,7 @@ static double wait_line(int fd, const char *a, const char *b)
 
                 while ((nl = memchr(buf, '\n', have))) {
                         *nl = '\0';
-                        bool hit = strstr(buf, a) && strstr(buf, b);
+                        bool hit = strstr(buf, a) && strstr(buf, b) && strstr(buf, c);
                         size_t used = (size_t) (nl - buf) + 1;
                         memmove(buf, nl + 1, have - used);
                         have -= used;
@@ -63,7 +65,8 @@ static double wait_line(int fd, const char *a, const char *b)
 int main(int argc, char **argv)
 {
         struct sockaddr_un sun = { .sun_family = AF_UNIX };
-        char port_s[32];
+        char port_s[32], netns_s[48];
+        struct stat ns;
         double *add, *rem;
         int fd, count, port;
 
@@ -74,13 +77,18 @@ int main(int argc, char **argv)
         add = calloc((size_t) count, sizeof *add);
         rem = calloc((size_t) count, sizeof *rem);
         snprintf(port_s, sizeof port_s, "\"port\":%d,", port);
+        if (stat("/proc/self/ns/net", &ns) < 0) {
+                perror("sa-fresh: /proc/self/ns/net");
+                return 1;
+        }
+        snprintf(netns_s, sizeof netns_s, "\"netns\":%llu,", (unsigned long long) ns.st_ino);
         snprintf(sun.sun_path, sizeof sun.sun_path, "%s", argv[1]);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || connect(fd, (struct sockaddr *) &sun, sizeof sun) < 0) {
                 perror("sa-fresh: connect");
                 return 1;
         }
-        if (write(fd, "{\"cmd\":\"watch\"}\n", 16) != 16 || wait_line(fd, "\"ok\"", "") < 0) {
+        if (write(fd, "{\"cmd\":\"watch\"}\n", 16) != 16 || wait_line(fd, "\"ok\"", "", "") < 0) {
                 fprintf(stderr, "sa-fresh: no answer to watch\n");
                 return 1;
         }
@@ -112,7 +120,7 @@ int main(int argc, char **argv)
                 }
                 if (kid < 0 || read(up[0], &t, sizeof t) != sizeof t)
                         return 1;
-                double got = wait_line(fd, "listener_added", port_s);
+                double got = wait_line(fd, "listener_added", port_s, netns_s);
                 if (got < 0) {
                         fprintf(stderr, "sa-fresh: no listener_added for port %d within 10 s\n", port);
                         kill(kid, SIGKILL);
@@ -123,7 +131,7 @@ int main(int argc, char **argv)
                 if (write(down[1], "x", 1) != 1 || read(up[0], &t, sizeof t) != sizeof t)
                         return 1;
                 waitpid(kid, NULL, 0);
-                got = wait_line(fd, "listener_removed", port_s);
+                got = wait_line(fd, "listener_removed", port_s, netns_s);
                 if (got < 0) {
                         fprintf(stderr, "sa-fresh: no listener_removed for port %d within 10 s\n", port);
                         return 1;

@@ -322,3 +322,30 @@ time.sleep(3600)' "$SA_IT_DIR/go" > "$SA_IT_DIR/dup.out" 2>&1 < /dev/null &
         [ "$walks" -ge 1 ] || fail "fd_rewalks $walks after the hot window"
         note "details_rereads $(jq -r '.freshness.details_rereads' <<<"$STATUS"), fd_rewalks $walks"
 }
+
+# One program opening and closing 443 five times in a row (bench/sa-fresh's
+# rounds): each close reaches watch like each open, none held back as
+# flapping (the 2nd close used to wait ~9 s for the flapping window's end).
+test_fresh_close_repeated() {
+        need_cmd jq
+        local i
+        write_config 'Ports=443' 'ScanInterval=1h'
+        start_daemon_mon
+        start_watch --json
+        for i in 1 2 3 4 5; do
+                start_listen --tcp 0.0.0.0 443
+                wait_until -w "listener_added $i in watch" 5 \
+                        eval '[ "$(grep -c "\"listener_added\"" "$WATCH_OUT")" -ge '"$i"' ]' ||
+                        fail "$WAITED: $(cat "$WATCH_OUT")"
+                stop_listen "$LISTEN_PID"
+                wait_until -w "listener_removed $i in watch (no refresh)" 5 \
+                        eval '[ "$(grep -c "\"listener_removed\"" "$WATCH_OUT")" -ge '"$i"' ]' ||
+                        fail "$WAITED: $(cat "$WATCH_OUT")"
+        done
+        stop_watch
+        status_json
+        note "flapping: $(jq -c .monitor.flapping <<<"$STATUS")"
+        assert_json "$STATUS" '.monitor.flapping.events_suppressed == 0 and .monitor.events.listener_flapping == 0' \
+                "no change held back as flapping"
+        assert_json "$STATUS" '.freshness.requests.refresh.requested == 0' "no refresh asked"
+}
