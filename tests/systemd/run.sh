@@ -41,7 +41,7 @@ CT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 HELPER_DIR=/usr/local/libexec/sockaudit-tests   # inside the container
 VIOLATION_ID=8aabb5f5dc6b450db79ed1fe4a2edec8
 
-CHECKS=(boot activation privileges notify catalog nginx_owners activator policy_violation
+CHECKS=(boot activation privileges notify catalog nginx_owners activator tls_probe policy_violation
         reload watchdog restart stop privileges_refused verify security)
 
 pass=0 failed=0 skipped=0
@@ -592,6 +592,25 @@ check_security() {
         [ -z "$WHY" ]
 }
 
+# The daemon under its shipped unit probes TLS: each probe a transient unit
+# (sockauditd.service has no CAP_SETUID, no AF_INET), the certificate the
+# one nginx serves, and the unit's exposure still at most 2.5 (check_security).
+check_tls_probe() {
+        local json rc want got runner
+        json=$(CT_TIMEOUT=30 ct sockaudit tls 4443 --json); rc=$?
+        echo "sockaudit tls 4443 --json: rc=$rc"; echo "$json"
+        want=$(openssl x509 -in "$ROOTDIR/etc/nginx/sa-test.crt" -noout -fingerprint -sha256 |
+               sed 's/^.*=//' | tr -d : | tr 'A-F' 'a-f')
+        got=$(jq -r '[.listeners[].tls | select(.status == "ok") | .certificates[].sha256] | unique | join(",")' <<<"$json")
+        [ "$(jq -r '[.listeners[].tls.status] | unique | join(",")' <<<"$json")" = ok ] ||
+                bad "tls status: $(jq -c '[.listeners[].tls | {status, error}] | unique' <<<"$json")"
+        [ "$got" = "$want" ] || bad "served sha256 '$got', the file's '$want'"
+        runner=$(ct sockaudit status --json | jq -r .tls.runner)
+        [ "$runner" = transient-unit ] || bad "status.tls.runner is '$runner' (expected transient-unit)"
+        NOTE="sha256 ${got:0:16}... as the file's, runner $runner"
+        [ -z "$WHY" ]
+}
+
 run_check() {
         local name=$1 rc log=$WORK/$1.log
         if [ $SECONDS -ge $DEADLINE ]; then
@@ -706,6 +725,11 @@ prepare_root() {
         # nginx: 443 without TLS, three workers.
         sed -i -E 's/^([[:space:]]*worker_processes)[[:space:]].*/\1 3;/' "$ROOTDIR/etc/nginx/nginx.conf"
         cp "$HERE/nginx-443.conf" "$ROOTDIR/etc/nginx/conf.d/sa-test-443.conf"
+        # nginx: TLS on 4443 with a self-signed certificate made here.
+        openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=sa-test.example \
+                -keyout "$ROOTDIR/etc/nginx/sa-test.key" -out "$ROOTDIR/etc/nginx/sa-test.crt" \
+                > "$WORK/openssl.log" 2>&1 || { SETUP_WHY="openssl req failed: $(tail -n 1 "$WORK/openssl.log")"; return 1; }
+        cp "$HERE/nginx-tls.conf" "$ROOTDIR/etc/nginx/conf.d/sa-test-tls.conf"
         # A socket-activated service: PID 1 listens on 8443, sleep holds the fd.
         cp "$HERE/test.socket" "$HERE/test.service" "$ROOTDIR/etc/systemd/system/"
 }
