@@ -592,22 +592,33 @@ check_security() {
         [ -z "$WHY" ]
 }
 
+fingerprint() {  # fingerprint CERT: sha256 as the records write it
+        openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/^.*=//' | tr -d : | tr 'A-F' 'a-f'
+}
+tls_listeners() { [ "$(ct sockaudit who 4443 --tcp --json | jq '.listeners | length')" = 2 ]; }
+
 # The daemon under its shipped unit probes TLS: each probe a transient unit
-# (sockauditd.service has no CAP_SETUID, no AF_INET), the certificate the
-# one nginx serves, and the unit's exposure still at most 2.5 (check_security).
+# (sockauditd.service has no CAP_SETUID, no AF_INET) that systemd starts in
+# the listener's namespace, here the container's and a service's private
+# one; each answer the certificate its nginx serves. The unit's exposure
+# stays at most 2.5 (check_security).
 check_tls_probe() {
         local json rc want got runner
+        ct systemd-run --unit=sa-test-tls-ns -p PrivateNetwork=yes \
+                /usr/sbin/nginx -c /etc/nginx/sa-test-ns.conf -g 'daemon off;' ||
+                { bad "systemd-run of the namespaced nginx failed"; return 1; }
+        wait_until -w "4443 in two namespaces" 20 tls_listeners || bad "the daemon does not list 4443 twice"
         json=$(CT_TIMEOUT=30 ct sockaudit tls 4443 --json); rc=$?
         echo "sockaudit tls 4443 --json: rc=$rc"; echo "$json"
-        want=$(openssl x509 -in "$ROOTDIR/etc/nginx/sa-test.crt" -noout -fingerprint -sha256 |
-               sed 's/^.*=//' | tr -d : | tr 'A-F' 'a-f')
-        got=$(jq -r '[.listeners[].tls | select(.status == "ok") | .certificates[].sha256] | unique | join(",")' <<<"$json")
+        want=$(for c in sa-test sa-test-ns; do fingerprint "$ROOTDIR/etc/nginx/$c.crt"; done | sort | paste -sd, -)
+        got=$(jq -r '[.listeners[].tls | select(.status == "ok") | .certificates[].sha256] | sort | join(",")' <<<"$json")
         [ "$(jq -r '[.listeners[].tls.status] | unique | join(",")' <<<"$json")" = ok ] ||
                 bad "tls status: $(jq -c '[.listeners[].tls | {status, error}] | unique' <<<"$json")"
-        [ "$got" = "$want" ] || bad "served sha256 '$got', the file's '$want'"
+        [ "$got" = "$want" ] || bad "served sha256 '$got', the files' '$want'"
         runner=$(ct sockaudit status --json | jq -r .tls.runner)
         [ "$runner" = transient-unit ] || bad "status.tls.runner is '$runner' (expected transient-unit)"
-        NOTE="sha256 ${got:0:16}... as the file's, runner $runner"
+        ct systemctl stop sa-test-tls-ns.service
+        NOTE="2 namespaces, each the sha256 of its file, runner $runner"
         [ -z "$WHY" ]
 }
 
@@ -725,11 +736,15 @@ prepare_root() {
         # nginx: 443 without TLS, three workers.
         sed -i -E 's/^([[:space:]]*worker_processes)[[:space:]].*/\1 3;/' "$ROOTDIR/etc/nginx/nginx.conf"
         cp "$HERE/nginx-443.conf" "$ROOTDIR/etc/nginx/conf.d/sa-test-443.conf"
-        # nginx: TLS on 4443 with a self-signed certificate made here.
-        openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=sa-test.example \
-                -keyout "$ROOTDIR/etc/nginx/sa-test.key" -out "$ROOTDIR/etc/nginx/sa-test.crt" \
-                > "$WORK/openssl.log" 2>&1 || { SETUP_WHY="openssl req failed: $(tail -n 1 "$WORK/openssl.log")"; return 1; }
+        # nginx: TLS on 4443 with self-signed certificates made here; a
+        # second nginx serves the other one in its own namespace (check_tls_probe).
+        for c in sa-test sa-test-ns; do
+                openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$c.example" \
+                        -keyout "$ROOTDIR/etc/nginx/$c.key" -out "$ROOTDIR/etc/nginx/$c.crt" > "$WORK/openssl.log" 2>&1 ||
+                        { SETUP_WHY="openssl req failed: $(tail -n 1 "$WORK/openssl.log")"; return 1; }
+        done
         cp "$HERE/nginx-tls.conf" "$ROOTDIR/etc/nginx/conf.d/sa-test-tls.conf"
+        cp "$HERE/nginx-tls-ns.conf" "$ROOTDIR/etc/nginx/sa-test-ns.conf"
         # A socket-activated service: PID 1 listens on 8443, sleep holds the fd.
         cp "$HERE/test.socket" "$HERE/test.service" "$ROOTDIR/etc/systemd/system/"
 }
