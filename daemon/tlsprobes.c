@@ -57,6 +57,7 @@ struct tlsprobes {
         manager *m;
         char *helper;
         tlsunit *unit;          /* NULL: probes are forked children */
+        int unit_error;         /* why not, when started by systemd: -errno of connecting to it */
         tls_entry **e;
         size_t n, cap;
         uint64_t queue_seq;
@@ -528,8 +529,13 @@ json_t *tlsprobes_to_json(const tlsprobes *t)
 
         for (size_t i = 0; i < t->n; i++)
                 queued += t->e[i]->queued != 0;
-        return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "runner", t->unit ? "transient-unit" : "child",
-                         "probes", (json_int_t) t->probes,
+        char why[128] = "";
+
+        if (t->unit_error < 0)
+                snprintf(why, sizeof why, "systemd started the daemon but cannot be reached: %s",
+                         strerror(-t->unit_error));
+        return json_pack("{s:s,s:s?,s:I,s:I,s:I,s:I,s:I}", "runner", t->unit ? "transient-unit" : "child",
+                         "runner_error", *why ? why : NULL, "probes", (json_int_t) t->probes,
                          "running", (json_int_t) t->running, "queued", (json_int_t) queued,
                          "tracked", (json_int_t) t->n, "untracked", (json_int_t) t->untracked);
 }
@@ -545,6 +551,11 @@ int tlsprobes_new(manager *m, const char *helper, tlsprobes **ret)
         }
         t->m = m;
         r = tlsunit_new(m->event, &t->unit);
+        if (r < 0 && r != -ENOMEM) {
+                log_warning("TLS probes run as children: systemd cannot be reached: %s", strerror(-r));
+                t->unit_error = r;
+                r = 0;
+        }
         if (r >= 0)
                 r = sd_event_add_time(m->event, &t->interval, CLOCK_MONOTONIC, UINT64_MAX, 1000000, on_interval, t);
         if (r >= 0)

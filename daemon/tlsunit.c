@@ -64,7 +64,7 @@ int tlsunit_new(sd_event *event, tlsunit **ret)
         r = connect_bus(u);
         if (r < 0) {
                 tlsunit_free(u);
-                return r == -ENOMEM ? r : 0;
+                return r;
         }
         *ret = u;
         return 0;

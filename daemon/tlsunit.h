@@ -17,7 +17,8 @@ typedef struct tlsunit tlsunit;
 /*
  * Connects to systemd when it started the daemon ($INVOCATION_ID) and its
  * manager answers (/run/systemd/private, else the system bus). 0 with
- * *ret NULL when not: probes then run as forked children.
+ * *ret NULL when not started by systemd, -errno when systemd cannot be
+ * reached: probes then run as forked children.
  */
 int tlsunit_new(sd_event *event, tlsunit **ret);
 tlsunit *tlsunit_free(tlsunit *u);

@@ -596,6 +596,8 @@ fingerprint() {  # fingerprint CERT: sha256 as the records write it
         openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/^.*=//' | tr -d : | tr 'A-F' 'a-f'
 }
 tls_listeners() { [ "$(ct sockaudit who 4443 --tcp --json | jq '.listeners | length')" = 2 ]; }
+probe_units() { ct systemctl list-units --all --plain --no-legend 'sockaudit-tlsprobe-*' | awk '{ print $1 }'; }
+no_probe_units() { [ -z "$(probe_units)" ]; }
 
 # The daemon under its shipped unit probes TLS: each probe a transient unit
 # (sockauditd.service has no CAP_SETUID, no AF_INET) that systemd starts in
@@ -615,10 +617,20 @@ check_tls_probe() {
         [ "$(jq -r '[.listeners[].tls.status] | unique | join(",")' <<<"$json")" = ok ] ||
                 bad "tls status: $(jq -c '[.listeners[].tls | {status, error}] | unique' <<<"$json")"
         [ "$got" = "$want" ] || bad "served sha256 '$got', the files' '$want'"
-        runner=$(ct sockaudit status --json | jq -r .tls.runner)
-        [ "$runner" = transient-unit ] || bad "status.tls.runner is '$runner' (expected transient-unit)"
+        runner=$(ct sockaudit status --json | jq -r '"\(.tls.runner) \(.tls.runner_error)"')
+        [ "$runner" = "transient-unit null" ] || bad "status.tls runner, runner_error: '$runner' (expected transient-unit null)"
         ct systemctl stop sa-test-tls-ns.service
-        NOTE="2 namespaces, each the sha256 of its file, runner $runner"
+        # A listener that never answers: the probe's unit times out and is collected.
+        ct systemd-run --quiet --unit=sa-test-silent "$HELPER_DIR/sa-listen" --tcp 127.0.0.1 4444 ||
+                { bad "systemd-run sa-listen failed"; return 1; }
+        json=$(CT_TIMEOUT=30 ct sockaudit tls 4444 --json); rc=$?
+        echo "sockaudit tls 4444 --json (silent): rc=$rc"; echo "$json"
+        [ "$(jq -r '.listeners[0].tls.error' <<<"$json")" = timeout ] ||
+                bad "silent listener: tls $(jq -c '.listeners[0].tls' <<<"$json") (expected error timeout)"
+        ct systemctl stop sa-test-silent.service
+        wait_until -w "the probes' units to be collected" 10 no_probe_units ||
+                bad "probe units left: $(probe_units | paste -sd' ')"
+        NOTE="2 namespaces, each the sha256 of its file, a silent one timed out, runner ${runner% *}"
         [ -z "$WHY" ]
 }
 
