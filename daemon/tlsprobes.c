@@ -526,11 +526,10 @@ int tlsprobes_check(const tlsprobes *t, const sa_snapshot *snap, json_t *arr)
 json_t *tlsprobes_to_json(const tlsprobes *t)
 {
         size_t queued = 0;
+        char why[128] = "";
 
         for (size_t i = 0; i < t->n; i++)
                 queued += t->e[i]->queued != 0;
-        char why[128] = "";
-
         if (t->unit_error < 0)
                 snprintf(why, sizeof why, "systemd started the daemon but cannot be reached: %s",
                          strerror(-t->unit_error));

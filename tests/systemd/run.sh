@@ -605,13 +605,15 @@ no_probe_units() { [ -z "$(probe_units)" ]; }
 # one; each answer the certificate its nginx serves. The unit's exposure
 # stays at most 2.5 (check_security).
 check_tls_probe() {
-        local json rc want got runner
+        local json rc want got runner t0 ms
         ct systemd-run --unit=sa-test-tls-ns -p PrivateNetwork=yes \
                 /usr/sbin/nginx -c /etc/nginx/sa-test-ns.conf -g 'daemon off;' ||
                 { bad "systemd-run of the namespaced nginx failed"; return 1; }
         wait_until -w "4443 in two namespaces" 20 tls_listeners || bad "the daemon does not list 4443 twice"
+        t0=$(date +%s%N)
         json=$(CT_TIMEOUT=30 ct sockaudit tls 4443 --json); rc=$?
-        echo "sockaudit tls 4443 --json: rc=$rc"; echo "$json"
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        echo "sockaudit tls 4443 --json: rc=$rc in $ms ms"; echo "$json"
         want=$(for c in sa-test sa-test-ns; do fingerprint "$ROOTDIR/etc/nginx/$c.crt"; done | sort | paste -sd, -)
         got=$(jq -r '[.listeners[].tls | select(.status == "ok") | .certificates[].sha256] | sort | join(",")' <<<"$json")
         [ "$(jq -r '[.listeners[].tls.status] | unique | join(",")' <<<"$json")" = ok ] ||
@@ -630,7 +632,7 @@ check_tls_probe() {
         ct systemctl stop sa-test-silent.service
         wait_until -w "the probes' units to be collected" 10 no_probe_units ||
                 bad "probe units left: $(probe_units | paste -sd' ')"
-        NOTE="2 namespaces, each the sha256 of its file, a silent one timed out, runner ${runner% *}"
+        NOTE="2 namespaces, each the sha256 of its file (tls 4443 in $ms ms), a silent one timed out, runner ${runner% *}"
         [ -z "$WHY" ]
 }
 
