@@ -221,6 +221,14 @@ static void collect(tls_entry *e)
                 json_decref(tls);
                 tls = sa_tls_error_object("error", "out of memory");
         }
+        /* A unit's helper that wrote nothing: why is in the unit's journal, not here. */
+        if (tls && *e->unit && !strcmp(json_string_value(json_object_get(tls, "error")) ?: "", SA_TLS_NO_REPORT)) {
+                char why[SA_TLS_ERROR_MAX];
+
+                snprintf(why, sizeof why, "%s: see journalctl -u %s", SA_TLS_NO_REPORT, e->unit);
+                json_decref(tls);
+                tls = sa_tls_error_object("error", why);
+        }
         /* Served vs on disk: config, stale_on_disk (cert_stale_on_disk); ENOMEM leaves part of it. */
         if (tls && e->plan)
                 (void) sa_tls_plan_compare(e->plan, tls);

@@ -177,7 +177,7 @@ int sa_tls_probe_collect(sa_tls_probe *p, json_t **ret)
         else if (p->overflow)
                 o = sa_tls_error_object("error", "the probe's report grew past its bound");
         else if (p->len == 0)
-                o = sa_tls_error_object("error", "the probe ended without a report");
+                o = sa_tls_error_object("error", SA_TLS_NO_REPORT);
         else {
                 r = sa_tls_report_parse(p->buf, p->len, p->started.tv_sec, &o, err, sizeof(err));
                 if (r == -EBADMSG) {

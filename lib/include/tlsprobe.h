@@ -58,6 +58,9 @@ typedef struct sa_tls_target {
 
 typedef struct sa_tls_probe sa_tls_probe;
 
+/* The error of a probe whose helper wrote nothing (it did not start, or crashed). */
+#define SA_TLS_NO_REPORT "the probe ended without a report"
+
 /* The helper's argv for t, with left_ms for its handshakes (a's buffers hold the strings). */
 typedef struct sa_tls_argv {
         char addr[46], port[8], left[24];       /* 46: INET6_ADDRSTRLEN */

@@ -630,9 +630,16 @@ check_tls_probe() {
         [ "$(jq -r '.listeners[0].tls.error' <<<"$json")" = timeout ] ||
                 bad "silent listener: tls $(jq -c '.listeners[0].tls' <<<"$json") (expected error timeout)"
         ct systemctl stop sa-test-silent.service
+        # A helper the probe's unit cannot execute: the answer names the unit.
+        ct chmod 0700 /usr/libexec/sockaudit/sockaudit-tlsprobe
+        json=$(CT_TIMEOUT=30 ct sockaudit tls 4443 --json)
+        ct chmod 0755 /usr/libexec/sockaudit/sockaudit-tlsprobe
+        echo "sockaudit tls 4443 --json (helper not executable): $json"
+        jq -e '[.listeners[].tls.error | strings | startswith("the probe ended without a report: see journalctl -u sockaudit-tlsprobe-")] | any' \
+                <<<"$json" >/dev/null || bad "helper not executable: tls $(jq -c '[.listeners[].tls]' <<<"$json")"
         wait_until -w "the probes' units to be collected" 10 no_probe_units ||
                 bad "probe units left: $(probe_units | paste -sd' ')"
-        NOTE="2 namespaces, each the sha256 of its file (tls 4443 in $ms ms), a silent one timed out, runner ${runner% *}"
+        NOTE="2 namespaces, each the sha256 of its file (tls 4443 in $ms ms), a silent one timed out, an unexecutable helper named its unit, runner ${runner% *}"
         [ -z "$WHY" ]
 }
 
