@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <systemd/sd-event.h>
 
@@ -22,6 +23,7 @@
 #include "tlsprobe.h"
 #include "tlsprobes.h"
 #include "tlsevents.h"
+#include "tlsunit.h"
 #include "util.h"
 
 typedef struct tls_key {
@@ -46,12 +48,16 @@ typedef struct tls_entry {
         bool seen, asked;       /* in the latest snapshot; probed for a `tls` request */
         sa_tls_probe *probe;
         sd_event_source *io, *timer;
+        sd_bus_slot *start_call;        /* a transient unit's StartTransientUnit, unanswered */
+        char unit[TLSUNIT_NAME_MAX];    /* the probe's transient unit; "": a forked child */
         tlsprobes *t;
 } tls_entry;
 
 struct tlsprobes {
         manager *m;
         char *helper;
+        tlsunit *unit;          /* NULL: probes are forked children */
+        int unit_error;         /* why not, when started by systemd: -errno of connecting to it */
         tls_entry **e;
         size_t n, cap;
         uint64_t queue_seq;
@@ -108,6 +114,11 @@ static void stop_probe(tls_entry *e)
                 e->t->running--;
         e->io = sd_event_source_disable_unref(e->io);
         e->timer = sd_event_source_disable_unref(e->timer);
+        e->start_call = sd_bus_slot_unref(e->start_call);
+        /* Whatever its state: a unit that ended is gone and the call fails harmlessly. */
+        if (e->probe && *e->unit)
+                tlsunit_kill(e->t->unit, e->unit);
+        e->unit[0] = '\0';
         e->probe = sa_tls_probe_free(e->probe);
         e->plan = sa_tls_plan_free(e->plan);
 }
@@ -210,6 +221,14 @@ static void collect(tls_entry *e)
                 json_decref(tls);
                 tls = sa_tls_error_object("error", "out of memory");
         }
+        /* A unit's helper that wrote nothing: why is in the unit's journal, not here. */
+        if (tls && *e->unit && !strcmp(json_string_value(json_object_get(tls, "error")) ?: "", SA_TLS_NO_REPORT)) {
+                char why[SA_TLS_ERROR_MAX];
+
+                snprintf(why, sizeof why, "%s: see journalctl -u %s", SA_TLS_NO_REPORT, e->unit);
+                json_decref(tls);
+                tls = sa_tls_error_object("error", why);
+        }
         /* Served vs on disk: config, stale_on_disk (cert_stale_on_disk); ENOMEM leaves part of it. */
         if (tls && e->plan)
                 (void) sa_tls_plan_compare(e->plan, tls);
@@ -228,6 +247,46 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 {
         collect(userdata);
         return 0;
+}
+
+/* systemd's answer to StartTransientUnit: on an error, that is the probe's answer. */
+static int on_unit_started(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        tls_entry *e = userdata;
+        const sd_bus_error *err = sd_bus_message_get_error(m);
+        char why[SA_TLS_ERROR_MAX];
+
+        e->start_call = sd_bus_slot_unref(e->start_call);
+        if (!err)
+                return 0;
+        e->unit[0] = '\0';
+        snprintf(why, sizeof why, "systemd did not start the probe's unit: %s",
+                 err->message ? err->message : err->name);
+        probe_done(e, sa_tls_error_object("error", why));
+        pump(e->t);
+        arm(e->t);
+        return 0;
+}
+
+/* The probe of target, a forked child or a transient unit. */
+static int start_probe(tls_entry *e, const sa_tls_target *target)
+{
+        int fd, r;
+
+        if (!e->t->unit)
+                return sa_tls_probe_start(target, &e->probe);
+        r = tlsunit_start(e->t->unit, target, on_unit_started, e, &e->start_call, &fd, e->unit);
+        if (r < 0)
+                return r;
+        r = sa_tls_probe_adopt(fd, target->timeout_ms ? target->timeout_ms : SA_TLS_TIMEOUT_MS_DEFAULT,
+                               &e->probe);
+        if (r < 0) {
+                close(fd);
+                e->start_call = sd_bus_slot_unref(e->start_call);
+                tlsunit_kill(e->t->unit, e->unit);
+                e->unit[0] = '\0';
+        }
+        return r;
 }
 
 static void start(tls_entry *e)
@@ -261,7 +320,7 @@ static void start(tls_entry *e)
         if (sa_tls_plan_new(t->m->proc_root ? t->m->proc_root : "/proc", e->owners_pids, e->n_owners_pids,
                             e->key.port, &e->plan) >= 0)
                 target.sni = sa_tls_plan_sni(e->plan, &target.n_sni);
-        r = sa_tls_probe_start(&target, &e->probe);
+        r = start_probe(e, &target);
         if (r >= 0) {
                 t->running++;
                 r = sd_event_add_io(t->m->event, &e->io, sa_tls_probe_fd(e->probe), EPOLLIN, on_io, e);
@@ -475,10 +534,15 @@ int tlsprobes_check(const tlsprobes *t, const sa_snapshot *snap, json_t *arr)
 json_t *tlsprobes_to_json(const tlsprobes *t)
 {
         size_t queued = 0;
+        char why[128] = "";
 
         for (size_t i = 0; i < t->n; i++)
                 queued += t->e[i]->queued != 0;
-        return json_pack("{s:I,s:I,s:I,s:I,s:I}", "probes", (json_int_t) t->probes,
+        if (t->unit_error < 0)
+                snprintf(why, sizeof why, "systemd started the daemon but cannot be reached: %s",
+                         strerror(-t->unit_error));
+        return json_pack("{s:s,s:s?,s:I,s:I,s:I,s:I,s:I}", "runner", t->unit ? "transient-unit" : "child",
+                         "runner_error", *why ? why : NULL, "probes", (json_int_t) t->probes,
                          "running", (json_int_t) t->running, "queued", (json_int_t) queued,
                          "tracked", (json_int_t) t->n, "untracked", (json_int_t) t->untracked);
 }
@@ -493,7 +557,14 @@ int tlsprobes_new(manager *m, const char *helper, tlsprobes **ret)
                 return -ENOMEM;
         }
         t->m = m;
-        r = sd_event_add_time(m->event, &t->interval, CLOCK_MONOTONIC, UINT64_MAX, 1000000, on_interval, t);
+        r = tlsunit_new(m->event, &t->unit);
+        if (r < 0 && r != -ENOMEM) {
+                log_warning("TLS probes run as children: systemd cannot be reached: %s", strerror(-r));
+                t->unit_error = r;
+                r = 0;
+        }
+        if (r >= 0)
+                r = sd_event_add_time(m->event, &t->interval, CLOCK_MONOTONIC, UINT64_MAX, 1000000, on_interval, t);
         if (r >= 0)
                 r = sd_event_add_defer(m->event, &t->kick, on_kick, t);
         if (r < 0) {
@@ -517,6 +588,7 @@ tlsprobes *tlsprobes_free(tlsprobes *t)
         free(t->e);
         sd_event_source_disable_unref(t->interval);
         sd_event_source_disable_unref(t->kick);
+        tlsunit_free(t->unit);
         free(t->helper);
         free(t);
         return NULL;

@@ -16,7 +16,7 @@
 #include "tlsprobechild.h"
 
 struct sa_tls_probe {
-        pid_t pid;
+        pid_t pid;              /* -1: adopted, nothing to reap; 0: reaped */
         int fd;                 /* the read end of the report pipe */
         int64_t deadline;       /* CLOCK_MONOTONIC ms */
         struct timespec started;/* CLOCK_REALTIME: probed_at */
@@ -86,6 +86,21 @@ fail:
         return r;
 }
 
+int sa_tls_probe_adopt(int fd, int timeout_ms, sa_tls_probe **ret)
+{
+        sa_tls_probe *p;
+
+        if (fd < 0 || timeout_ms <= 0 || timeout_ms > SA_TLS_TIMEOUT_MS_MAX)
+                return -EINVAL;
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        *p = (sa_tls_probe) { .pid = -1, .fd = fd, .deadline = sa_tls_now_ms() + timeout_ms };
+        clock_gettime(CLOCK_REALTIME, &p->started);
+        *ret = p;
+        return 0;
+}
+
 int sa_tls_probe_fd(const sa_tls_probe *p)
 {
         return p->fd;
@@ -104,7 +119,9 @@ int64_t sa_tls_probe_deadline_ms(const sa_tls_probe *p)
 /* Kills and reaps the child (it may have exited already: its pid is ours until reaped). */
 static void reap(sa_tls_probe *p)
 {
-        if (p->pid <= 0)
+        if (p->pid < 0)
+                p->pid = 0;
+        if (p->pid == 0)
                 return;
         kill(p->pid, SIGKILL);
         while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
@@ -144,7 +161,7 @@ int sa_tls_probe_collect(sa_tls_probe *p, json_t **ret)
         json_t *o = NULL;
         int r;
 
-        if (p->pid <= 0)
+        if (p->pid == 0)
                 return -EINVAL;
         r = drain(p);
         if (r < 0)
@@ -160,7 +177,7 @@ int sa_tls_probe_collect(sa_tls_probe *p, json_t **ret)
         else if (p->overflow)
                 o = sa_tls_error_object("error", "the probe's report grew past its bound");
         else if (p->len == 0)
-                o = sa_tls_error_object("error", "the probe ended without a report");
+                o = sa_tls_error_object("error", SA_TLS_NO_REPORT);
         else {
                 r = sa_tls_report_parse(p->buf, p->len, p->started.tv_sec, &o, err, sizeof(err));
                 if (r == -EBADMSG) {

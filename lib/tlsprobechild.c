@@ -100,17 +100,32 @@ static void close_inherited(int *nsfd, int out, int *exe)
         *exe = 4;
 }
 
+int sa_tls_helper_argv(const sa_tls_target *t, int64_t left_ms, sa_tls_argv *a)
+{
+        size_t n = 5;
+
+        if (!inet_ntop(t->family, t->addr, a->addr, sizeof(a->addr)))
+                return -errno;
+        snprintf(a->port, sizeof(a->port), "%u", (unsigned) t->port);
+        snprintf(a->left, sizeof(a->left), "%lld", (long long) (left_ms < 0 ? 0 : left_ms));
+        a->argv[0] = "sockaudit-tlsprobe";
+        a->argv[1] = t->family == AF_INET6 ? "ipv6" : "ipv4";
+        a->argv[2] = a->addr;
+        a->argv[3] = a->port;
+        a->argv[4] = a->left;
+        for (size_t i = 0; i < t->n_sni && i < SA_TLS_SNI_MAX; i++)
+                if (t->sni[i] && *t->sni[i] && strlen(t->sni[i]) <= SA_TLS_SNI_LEN_MAX)
+                        a->argv[n++] = t->sni[i];
+        a->argv[n] = NULL;
+        return 0;
+}
+
 _Noreturn void sa_tls_child_exec(const sa_tls_target *t, int nsfd, int out, int exe, int64_t deadline_ms)
 {
-        char addr[INET6_ADDRSTRLEN], port[8], left[24];
-        const char *argv[6 + SA_TLS_SNI_MAX + 1] = {
-                "sockaudit-tlsprobe", t->family == AF_INET6 ? "ipv6" : "ipv4", addr, port, left,
-        };
         char *const envp[] = { NULL };
         const char *step = NULL;
+        sa_tls_argv a;
         sigset_t all;
-        int64_t now;
-        size_t n = 5;
         int r;
 
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -127,18 +142,12 @@ _Noreturn void sa_tls_child_exec(const sa_tls_target *t, int nsfd, int out, int 
         r = drop_all(t, &step);
         if (r < 0)
                 fail(step, -r);
-        if (!inet_ntop(t->family, t->addr, addr, sizeof(addr)))
-                fail("the address", errno);
-        snprintf(port, sizeof(port), "%u", (unsigned) t->port);
         /* Past the deadline already (a slow setns): 0, the helper reports a timeout. */
-        now = sa_tls_now_ms();
-        snprintf(left, sizeof(left), "%lld", (long long) (deadline_ms > now ? deadline_ms - now : 0));
-        for (size_t i = 0; i < t->n_sni && i < SA_TLS_SNI_MAX; i++)
-                if (t->sni[i] && *t->sni[i] && strlen(t->sni[i]) <= SA_TLS_SNI_LEN_MAX)
-                        argv[n++] = t->sni[i];
-        argv[n] = NULL;
-        syscall(__NR_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
+        r = sa_tls_helper_argv(t, deadline_ms - sa_tls_now_ms(), &a);
+        if (r < 0)
+                fail("the address", -r);
+        syscall(__NR_execveat, exe, "", a.argv, envp, AT_EMPTY_PATH);
         if (errno == ENOSYS)    /* valgrind 3.19 knows no execveat */
-                execve("/proc/self/fd/4", (char *const *) argv, envp);
+                execve("/proc/self/fd/4", (char *const *) a.argv, envp);
         fail("starting the probe's helper", errno);
 }

@@ -58,6 +58,17 @@ typedef struct sa_tls_target {
 
 typedef struct sa_tls_probe sa_tls_probe;
 
+/* The error of a probe whose helper wrote nothing (it did not start, or crashed). */
+#define SA_TLS_NO_REPORT "the probe ended without a report"
+
+/* The helper's argv for t, with left_ms for its handshakes (a's buffers hold the strings). */
+typedef struct sa_tls_argv {
+        char addr[46], port[8], left[24];       /* 46: INET6_ADDRSTRLEN */
+        const char *argv[5 + SA_TLS_SNI_MAX + 1];
+} sa_tls_argv;
+int sa_tls_helper_argv(const sa_tls_target *t, int64_t left_ms, sa_tls_argv *a);
+
+
 /*
  * Forks the child for t. Never blocks beyond fork. 0 and *ret (free with
  * sa_tls_probe_free()), or -errno (-EINVAL: a bad target; -ENOENT: no
@@ -82,6 +93,13 @@ int64_t sa_tls_probe_deadline_ms(const sa_tls_probe *p);
  * when the deadline passed. -ENOMEM otherwise.
  */
 int sa_tls_probe_collect(sa_tls_probe *p, json_t **ret);
+
+/*
+ * A probe whose helper someone else started (a transient systemd unit) with
+ * its stdout the write end of the pipe whose read end is fd (taken): read
+ * and collected as a child's, nothing to reap.
+ */
+int sa_tls_probe_adopt(int fd, int timeout_ms, sa_tls_probe **ret);
 
 /* Kills and reaps a child still running; frees p. NULL-safe; returns NULL. */
 sa_tls_probe *sa_tls_probe_free(sa_tls_probe *p);

@@ -96,6 +96,7 @@ while True: held.append(s.accept()[0])'
         run_cap ST sa status --json
         _sa_now_ms; ms=$((_SA_NOW - t0))
         assert_eq 0 "$ST_rc" "status exit code during the probe"
+        assert_eq child "$(jq -r '(.status // .).tls.runner' <<<"$ST")" "status.tls.runner outside systemd"
         note "status during the probe: $ms ms, tls $(jq -c "(.status // .).tls" <<<"$ST")"
         [ "$ms" -le "$(scaled_ms 1)" ] || fail "status took $ms ms while a probe hung"
         wait_for 8 "the probe to time out" _tls_is error

@@ -158,15 +158,3 @@ test_privileges_refused_as_nobody() {
         [ -e "$SA_IT_DIR/state" ] && fail "the refused daemon created its state directory"
         return 0
 }
-
-# The TLS drop-in (systemd/sockauditd-tls.conf) verifies with the unit and
-# adds only what the daemon's TLS probes need.
-test_units_tls_dropin() {
-        need_cmd systemd-analyze
-        local d=$SA_IT_DIR/units
-        mkdir -p "$d/sockauditd.service.d"
-        units_copy "$d"
-        cp "$ROOT/systemd/sockauditd-tls.conf" "$d/sockauditd.service.d/tls.conf"
-        run_cap OUT bash -c "cd '$d' && systemd-analyze verify --man=no sockauditd.service sockauditd.socket 2>&1"
-        assert_eq "" "$OUT" "systemd-analyze verify output with the TLS drop-in"
-}

@@ -41,7 +41,7 @@ CT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 HELPER_DIR=/usr/local/libexec/sockaudit-tests   # inside the container
 VIOLATION_ID=8aabb5f5dc6b450db79ed1fe4a2edec8
 
-CHECKS=(boot activation privileges notify catalog nginx_owners activator policy_violation
+CHECKS=(boot activation privileges notify catalog nginx_owners activator tls_probe policy_violation
         reload watchdog restart stop privileges_refused verify security)
 
 pass=0 failed=0 skipped=0
@@ -592,6 +592,57 @@ check_security() {
         [ -z "$WHY" ]
 }
 
+fingerprint() {  # fingerprint CERT: sha256 as the records write it
+        openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/^.*=//' | tr -d : | tr 'A-F' 'a-f'
+}
+tls_listeners() { [ "$(ct sockaudit who 4443 --tcp --json | jq '.listeners | length')" = 2 ]; }
+probe_units() { ct systemctl list-units --all --plain --no-legend 'sockaudit-tlsprobe-*' | awk '{ print $1 }'; }
+no_probe_units() { [ -z "$(probe_units)" ]; }
+
+# The daemon under its shipped unit probes TLS: each probe a transient unit
+# (sockauditd.service has no CAP_SETUID, no AF_INET) that systemd starts in
+# the listener's namespace, here the container's and a service's private
+# one; each answer the certificate its nginx serves. The unit's exposure
+# stays at most 2.5 (check_security).
+check_tls_probe() {
+        local json rc want got runner t0 ms
+        ct systemd-run --unit=sa-test-tls-ns -p PrivateNetwork=yes \
+                /usr/sbin/nginx -c /etc/nginx/sa-test-ns.conf -g 'daemon off;' ||
+                { bad "systemd-run of the namespaced nginx failed"; return 1; }
+        wait_until -w "4443 in two namespaces" 20 tls_listeners || bad "the daemon does not list 4443 twice"
+        t0=$(date +%s%N)
+        json=$(CT_TIMEOUT=30 ct sockaudit tls 4443 --json); rc=$?
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        echo "sockaudit tls 4443 --json: rc=$rc in $ms ms"; echo "$json"
+        want=$(for c in sa-test sa-test-ns; do fingerprint "$ROOTDIR/etc/nginx/$c.crt"; done | sort | paste -sd, -)
+        got=$(jq -r '[.listeners[].tls | select(.status == "ok") | .certificates[].sha256] | sort | join(",")' <<<"$json")
+        [ "$(jq -r '[.listeners[].tls.status] | unique | join(",")' <<<"$json")" = ok ] ||
+                bad "tls status: $(jq -c '[.listeners[].tls | {status, error}] | unique' <<<"$json")"
+        [ "$got" = "$want" ] || bad "served sha256 '$got', the files' '$want'"
+        runner=$(ct sockaudit status --json | jq -r '"\(.tls.runner) \(.tls.runner_error)"')
+        [ "$runner" = "transient-unit null" ] || bad "status.tls runner, runner_error: '$runner' (expected transient-unit null)"
+        ct systemctl stop sa-test-tls-ns.service
+        # A listener that never answers: the probe's unit times out and is collected.
+        ct systemd-run --quiet --unit=sa-test-silent "$HELPER_DIR/sa-listen" --tcp 127.0.0.1 4444 ||
+                { bad "systemd-run sa-listen failed"; return 1; }
+        json=$(CT_TIMEOUT=30 ct sockaudit tls 4444 --json); rc=$?
+        echo "sockaudit tls 4444 --json (silent): rc=$rc"; echo "$json"
+        [ "$(jq -r '.listeners[0].tls.error' <<<"$json")" = timeout ] ||
+                bad "silent listener: tls $(jq -c '.listeners[0].tls' <<<"$json") (expected error timeout)"
+        ct systemctl stop sa-test-silent.service
+        # A helper the probe's unit cannot execute: the answer names the unit.
+        ct chmod 0700 /usr/libexec/sockaudit/sockaudit-tlsprobe
+        json=$(CT_TIMEOUT=30 ct sockaudit tls 4443 --json)
+        ct chmod 0755 /usr/libexec/sockaudit/sockaudit-tlsprobe
+        echo "sockaudit tls 4443 --json (helper not executable): $json"
+        jq -e '[.listeners[].tls.error | strings | startswith("the probe ended without a report: see journalctl -u sockaudit-tlsprobe-")] | any' \
+                <<<"$json" >/dev/null || bad "helper not executable: tls $(jq -c '[.listeners[].tls]' <<<"$json")"
+        wait_until -w "the probes' units to be collected" 10 no_probe_units ||
+                bad "probe units left: $(probe_units | paste -sd' ')"
+        NOTE="2 namespaces, each the sha256 of its file (tls 4443 in $ms ms), a silent one timed out, an unexecutable helper named its unit, runner ${runner% *}"
+        [ -z "$WHY" ]
+}
+
 run_check() {
         local name=$1 rc log=$WORK/$1.log
         if [ $SECONDS -ge $DEADLINE ]; then
@@ -706,6 +757,15 @@ prepare_root() {
         # nginx: 443 without TLS, three workers.
         sed -i -E 's/^([[:space:]]*worker_processes)[[:space:]].*/\1 3;/' "$ROOTDIR/etc/nginx/nginx.conf"
         cp "$HERE/nginx-443.conf" "$ROOTDIR/etc/nginx/conf.d/sa-test-443.conf"
+        # nginx: TLS on 4443 with self-signed certificates made here; a
+        # second nginx serves the other one in its own namespace (check_tls_probe).
+        for c in sa-test sa-test-ns; do
+                openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$c.example" \
+                        -keyout "$ROOTDIR/etc/nginx/$c.key" -out "$ROOTDIR/etc/nginx/$c.crt" > "$WORK/openssl.log" 2>&1 ||
+                        { SETUP_WHY="openssl req failed: $(tail -n 1 "$WORK/openssl.log")"; return 1; }
+        done
+        cp "$HERE/nginx-tls.conf" "$ROOTDIR/etc/nginx/conf.d/sa-test-tls.conf"
+        cp "$HERE/nginx-tls-ns.conf" "$ROOTDIR/etc/nginx/sa-test-ns.conf"
         # A socket-activated service: PID 1 listens on 8443, sleep holds the fd.
         cp "$HERE/test.socket" "$HERE/test.service" "$ROOTDIR/etc/systemd/system/"
 }
