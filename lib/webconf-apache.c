@@ -472,15 +472,3 @@ int wc_apache_text(wc_reader *r, wc_text *t, const char *server_root)
         f = finish(s);
         return e < 0 ? e : f;
 }
-
-int wc_apache_read(wc_reader *r, const char *path, const char *server_root)
-{
-        wc_text t;
-        int e = wc_enter(r, path, "", 0, &t);
-
-        if (e <= 0)
-                return e;
-        e = wc_apache_text(r, &t, server_root);
-        wc_leave(r, &t);
-        return e;
-}

@@ -461,15 +461,3 @@ int wc_nginx_text(wc_reader *r, wc_text *t, const char *prefix)
         f = finish(s);
         return e < 0 ? e : f;
 }
-
-int wc_nginx_read(wc_reader *r, const char *path, const char *prefix)
-{
-        wc_text t;
-        int e = wc_enter(r, path, "", 0, &t);
-
-        if (e <= 0)
-                return e;
-        e = wc_nginx_text(r, &t, prefix);
-        wc_leave(r, &t);
-        return e;
-}

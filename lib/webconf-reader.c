@@ -543,3 +543,15 @@ bool wc_port(const char *s, size_t n, uint16_t *ret)
         *ret = (uint16_t) v;
         return true;
 }
+
+int wc_read_main(wc_reader *r, const char *path, wc_text_fn text, const char *root)
+{
+        wc_text t;
+        int e = wc_enter(r, path, "", 0, &t);
+
+        if (e <= 0)
+                return e;
+        e = text(r, &t, root);
+        wc_leave(r, &t);
+        return e;
+}

@@ -113,12 +113,13 @@ int wc_addr_add(sa_webconf_vhost *v, const char *addr);
 /* Parses "443" (1..65535) into *ret; false when not a port. */
 bool wc_port(const char *s, size_t n, uint16_t *ret);
 
-/* The readers, on the main file at path (prefix: the server's root for relative paths). */
-int wc_nginx_read(wc_reader *r, const char *path, const char *prefix);
-int wc_apache_read(wc_reader *r, const char *path, const char *server_root);
-
-/* The same on bytes already read (the file named path), with no root. */
+/* The readers, on bytes already read (the file named path), with no root
+ * (prefix: the server's root for relative paths). */
 int wc_nginx_text(wc_reader *r, wc_text *t, const char *prefix);
 int wc_apache_text(wc_reader *r, wc_text *t, const char *server_root);
+
+/* A reader (wc_nginx_text, wc_apache_text) on the main file at path. */
+typedef int (*wc_text_fn)(wc_reader *r, wc_text *t, const char *root);
+int wc_read_main(wc_reader *r, const char *path, wc_text_fn text, const char *root);
 
 #endif

@@ -109,7 +109,7 @@ static int read_nginx(wc_reader *r, char *const *argv, size_t argc)
         free(r->res->config);
         r->res->config = TAKE_PTR(file);
         /* nginx takes relative includes and files from the main file's directory. */
-        return wc_nginx_read(r, r->res->config, dir);
+        return wc_read_main(r, r->res->config, wc_nginx_text, dir);
 }
 
 static int read_apache(wc_reader *r, char *const *argv, size_t argc, bool httpd)
@@ -130,7 +130,7 @@ static int read_apache(wc_reader *r, char *const *argv, size_t argc, bool httpd)
                 return -ENOMEM;
         free(r->res->config);
         r->res->config = TAKE_PTR(file);
-        return wc_apache_read(r, r->res->config, root);
+        return wc_read_main(r, r->res->config, wc_apache_text, root);
 }
 
 /* nginx's retitled master ("nginx: master process /usr/sbin/nginx -c F") back into words. */
