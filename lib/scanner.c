@@ -128,9 +128,9 @@ int sa_scanner_fresh_netns(sa_scanner *s)
         for (size_t i = 0; s->ns->all && i < s->n_fresh; i++) {
                 int r;
 
-                if (s->fresh[i].ns_learnt)
+                if (s->fresh[i].ns_seq == s->fresh[i].seq)
                         continue;
-                s->fresh[i].ns_learnt = true;
+                s->fresh[i].ns_seq = s->fresh[i].seq;
                 r = sa_netns_set_learn_pid(s->ns, s->fresh[i].pid);
                 if (r < 0 && r != -ESRCH && r != -EOPNOTSUPP && r != -EMFILE && r != -ENFILE)
                         return r;
