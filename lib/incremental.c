@@ -444,6 +444,15 @@ static int refresh_list_pids(refresh *rf)
         return r;
 }
 
+/* Step: new processes' namespaces (sa_scanner_fresh_netns()); too many: a full scan. */
+static int refresh_learn_netns(refresh *rf)
+{
+        int r = sa_scanner_fresh_netns(rf->s);
+
+        rf->why = r == -ENOSPC ? "too many new namespaces" : NULL; /* NULL before each step */
+        return r == -ENOSPC ? 0 : r;
+}
+
 /*
  * Step: the listeners in scope now, each once (filters may overlap); with
  * namespace events, dirty namespaces dumped, the others' from old
@@ -846,6 +855,7 @@ static int refresh_full(refresh *rf, sa_snapshot **ret)
 static int (*const refresh_steps[])(refresh *rf) = {
         refresh_check_index,
         refresh_list_pids,
+        refresh_learn_netns,
         refresh_dump,
         refresh_sort_new,
         refresh_verify,

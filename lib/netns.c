@@ -24,6 +24,7 @@
 #include <netlink/socket.h>
 
 #include "netns.h"
+#include "netnsdirt.h"
 #include "process.h"
 #include "sockdiag.h"
 #include "util.h"
@@ -686,18 +687,88 @@ static int netns_name_added(sa_netns_set *set, sa_netns *ns)
         return r;
 }
 
+/*
+ * Whether ns, joined now through pid, may be another namespace that got
+ * its inode: nothing pins it (no kept socket, not the own one) and its
+ * first process left it. One stat.
+ */
+static bool netns_in_doubt(const sa_netns_set *set, const sa_netns *ns, pid_t pid)
+{
+        struct stat st;
+
+        if (ns->self || ns->nl || ns->pid == pid)
+                return false;
+        return !pid_in_netns(set, ns->pid, ns->ino, &st);
+}
+
+/*
+ * The cookie of pid's namespace ino: a socket made in it. 0 when it cannot
+ * be entered or pid left it. -EMFILE/-ENFILE, -ENOMEM, -errno of setns back.
+ */
+static int netns_cookie_of(sa_netns_set *set, pid_t pid, uint64_t ino, uint64_t *ret)
+{
+        char path[32];
+        struct nl_sock *nl = NULL;
+        struct stat st;
+        int fd, r;
+
+        *ret = 0;
+        snprintf(path, sizeof path, "%d/ns/net", (int) pid);
+        fd = openat(set->proc_fd, path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return is_fd_exhaustion(-errno) ? netns_note_fd(set, -errno) : 0;
+        r = fstat(fd, &st) == 0 && st.st_ino == ino ? netns_open_in(set, fd, &nl) : 0;
+        close(fd);
+        if (nl) {
+                sa_netns cur = { .ino = ino };
+                sa_netns_cookie_learn(&cur, nl);
+                *ret = cur.cookie;
+                nl_socket_free(nl);
+        }
+        return r;
+}
+
+/*
+ * ns found again through pid while in doubt: the same namespace when its
+ * cookie is known and equal (pid is its first process now), else (another
+ * one got its inode, or the cookie is unknown) reset: its name, label and
+ * cookie learnt again, dumped afresh (its old listeners dropped), added
+ * through pid. -ESRCH when pid left it.
+ */
+static int netns_rejoin(sa_netns_set *set, sa_netns *ns, pid_t pid)
+{
+        uint64_t cookie;
+        struct stat st;
+        int r;
+
+        if (!pid_in_netns(set, pid, ns->ino, &st))
+                return -ESRCH;
+        r = netns_cookie_of(set, pid, ns->ino, &cookie);
+        if (r < 0)
+                return r;
+        if (cookie != 0 && cookie == ns->cookie) {
+                ns->pid = pid;
+                return 0;
+        }
+        *ns = (sa_netns) { .ino = ns->ino, .seen = true, .added = true, .pid = pid, .cookie = cookie };
+        r = netns_name_added(set, ns);
+        return r < 0 ? r : 1;
+}
+
 int sa_netns_set_add(sa_netns_set *set, pid_t pid, uint64_t ino)
 {
         char path[32];
         struct stat st;
-        size_t k = 0, added = 0;
+        size_t k = 0, added = 0, at;
         sa_netns *ns;
+        bool found;
         int r;
 
         if (!set->all || !set->discovered || set->proc_fd < 0)
                 return -EOPNOTSUPP;
-        if (sa_netns_set_has(set, ino))
-                return 0;
+        at = netns_find(set, ino, &found);
+        if (found)
+                return netns_in_doubt(set, &set->items[at], pid) ? netns_rejoin(set, &set->items[at], pid) : 0;
         /* Those added before whose process left: their socket would be made in vain. */
         for (size_t i = 0; i < set->n; i++) {
                 sa_netns *o = &set->items[i];
@@ -724,6 +795,19 @@ int sa_netns_set_add(sa_netns_set *set, pid_t pid, uint64_t ino)
         ns->pid = pid;
         r = netns_name_added(set, ns);
         return r < 0 ? r : 1;
+}
+
+int sa_netns_set_learn_pid(sa_netns_set *set, pid_t pid)
+{
+        char path[32];
+        struct stat st;
+
+        if (!set->all || set->proc_fd < 0)
+                return -EOPNOTSUPP;
+        snprintf(path, sizeof path, "%d/ns/net", (int) pid);
+        if (pid <= 0 || fstatat(set->proc_fd, path, &st, 0) < 0)
+                return -ESRCH;
+        return sa_netns_set_add(set, pid, st.st_ino);
 }
 
 int sa_netns_set_add_held(sa_netns_set *set, uint64_t ino, const sa_nsholder *h, int nsfd,

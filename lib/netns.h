@@ -141,11 +141,22 @@ uint64_t sa_netns_host_ino(const char *proc_root);
  * listen event) joins the set without a refresh of all of them, with no
  * kept socket (one is made for each dump) until the next refresh finds it
  * the usual way. Namespaces added before whose pid no longer leads to them
- * are dropped first (a stat each). 1 added, 0 already there; -ESRCH when
+ * are dropped first (a stat each). A namespace already there whose first
+ * pid left it and that nothing pins (no kept socket) may be another one
+ * that got its inode: its cookie (SO_NETNS_COOKIE of a socket made in it
+ * through pid) is compared; when it differs or is unknown, the entry is
+ * reset (name, label, cookie; dumped afresh). 1 added or reset, 0 already
+ * there; -ESRCH when
  * pid is gone or no longer in ino, -ENOSPC with SA_NETNS_ADDED_MAX added,
  * -EOPNOTSUPP in SELF mode or before the first refresh, -ENOMEM.
  */
 int sa_netns_set_add(sa_netns_set *set, pid_t pid, uint64_t ino);
+
+/*
+ * sa_netns_set_add() for pid's namespace (one stat of PROC_ROOT/PID/ns/net):
+ * a new process's namespace, looked up once. -ESRCH when pid is gone.
+ */
+int sa_netns_set_learn_pid(sa_netns_set *set, pid_t pid);
 
 /*
  * ALL mode: the namespace ino, which no process lives in and no

@@ -123,6 +123,21 @@ int sa_scanner_netns_add(sa_scanner *s, pid_t pid, uint64_t ino)
         return sa_netns_set_add(s->ns, pid, ino);
 }
 
+int sa_scanner_fresh_netns(sa_scanner *s)
+{
+        for (size_t i = 0; s->ns->all && i < s->n_fresh; i++) {
+                int r;
+
+                if (s->fresh[i].ns_seq == s->fresh[i].seq)
+                        continue;
+                s->fresh[i].ns_seq = s->fresh[i].seq;
+                r = sa_netns_set_learn_pid(s->ns, s->fresh[i].pid);
+                if (r < 0 && r != -ESRCH && r != -EOPNOTSUPP && r != -EMFILE && r != -ENFILE)
+                        return r;
+        }
+        return 0;
+}
+
 void sa_scanner_netns_fd_stats(const sa_scanner *s, sa_netns_fd_stats *ret)
 {
         *ret = (sa_netns_fd_stats) {

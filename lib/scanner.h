@@ -41,6 +41,8 @@ typedef struct fresh_proc {
         pid_t parent;         /* at fork time; 0 = unknown (read ppid when needed) */
         bool walked;          /* its fds were read since it was noted */
         bool may_inherit;     /* its parent may have held an indexed socket when it forked */
+        uint64_t ns_seq;      /* seq when its network namespace was looked up (0: not yet;
+                               * an exec after unshare(CLONE_NEWNET) notes it again) */
         uint64_t seq;         /* when it was noted (sa_scanner.note_seq) */
 } fresh_proc;
 
@@ -129,6 +131,17 @@ bool sa_scanner_in_scope(const sa_listener *l, const sa_filter *fs, size_t n_fs)
 int sa_scanner_collect_refresh(sa_scanner *s, const sa_snapshot *old, const sa_filter *fs, size_t n_fs,
                                sa_listener_vec *out, sa_scan_stats *st, unsigned *ret_dumped);
 void sa_scanner_refresh_cleaned(sa_scanner *s);
+
+/*
+ * ALL mode: the namespace of each process noted new, looked up once per
+ * note (one stat; a fork is noted before it may unshare, its exec after):
+ * one the set lacks (made since the last full scan: without eBPF no event
+ * tells of it) is added, one whose inode went to another namespace
+ * is reset (sa_netns_set_add()). -ENOSPC: too many added (a full scan
+ * finds them), -ENOMEM, -errno of a failed setns back; a process gone, a
+ * namespace not entered or no fd left is no error.
+ */
+int sa_scanner_fresh_netns(sa_scanner *s);
 
 /* ---- lib/snapshot.c */
 
