@@ -12,6 +12,7 @@ import select
 import socket
 import sys
 import threading
+import time
 
 
 def serve(tcp_ports, udp_ports):
@@ -70,6 +71,9 @@ def probe(seconds):
         t = threading.Thread(target=probe_one, args=(f[1], f[2], int(f[3]), seconds, out, f[0]))
         t.start()
         threads.append(t)
+        # Not all at once: the kernel drops an ICMP error whose send lock
+        # another CPU holds (icmp(v6)_xmit_lock is a trylock).
+        time.sleep(0.005)
     for t in threads:
         t.join()
     for k in sorted(out):

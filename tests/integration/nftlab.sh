@@ -36,8 +36,11 @@ nft_topology() {
                 ip -n "$n" neigh replace "fd15:$s::1" lladdr "$mac_s" dev eth0 nud permanent
                 ip -n "$NFT_NS" neigh replace "fd15:$s::2" lladdr "$mac_c" dev "v$c" nud permanent
         done
-        in_ns sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 ||
-                fail "cannot lift the ICMP rate limit in the server namespace"
+        # Per peer and per namespace (icmp_msgs_*: a burst of 50 a second, v4
+        # and v6 together): a quick run's rejects must not turn into silence.
+        in_ns sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 \
+                net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=100000 ||
+                fail "cannot lift the ICMP rate limits in the server namespace"
         "${NSX[@]}" python3 "$NFT_PEER" serve "${NFT_TCP// /,}" "${NFT_UDP// /,}" \
                 > "$SA_IT_DIR/peer.out" 2> "$SA_IT_DIR/peer.err" &
         track_pid $!
@@ -87,7 +90,7 @@ nft_probe_kernel() {
                         [ "$cc" == "$c" ] && echo "$c-$f-$p-$port $(nft_addr "$c" "$f" 1) $p $port"
                 done < "$SA_IT_DIR/cases" > "$SA_IT_DIR/probe.$c.in"
                 bounded 10 "probes from client $c" nsenter "--net=/run/netns/${SA_IT_NS}$c" -- \
-                        python3 "$NFT_PEER" probe "$(scaled 1)" < "$SA_IT_DIR/probe.$c.in" > "$SA_IT_DIR/probe.$c" &
+                        python3 "$NFT_PEER" probe "$(scaled 1.5)" < "$SA_IT_DIR/probe.$c.in" > "$SA_IT_DIR/probe.$c" &
                 pids+=($!)
         done
         for c in "${pids[@]}"; do wait "$c" || fail "the probes failed: $(cat "$SA_IT_DIR"/probe.*)"; done
