@@ -317,8 +317,9 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBD) $(LIBCLI) $(
 # runs them in full; the tests that start no daemon (only daemons run
 # under valgrind here); and the one that times the first provenance job
 # against its 5 s bound (hashing under valgrind is ~50x slower): the
-# stalled and slow watchers' 2,000 new listeners wait that long for their verdicts. Check runs no timer without fork
-# (CK_FORK=no): the unit run has no per-test time limit to scale.
+# stalled and slow watchers' 2,000 new listeners wait that long for their
+# verdicts. Check runs no timer without fork (CK_FORK=no): the unit run
+# has no per-test time limit to scale.
 VG_BUILD   ?= build-valgrind
 VG_PATTERN ?=
 VG_EXCLUDE ?= hostile_refresh_(no_read|both|flood)|hostile_churn_(netns|flap)|hostile_clients_(flood|stalled_watcher)|slow_watcher|hostile_memory_forked_argv|load_many_clients|apache_graceful_restarts|nft_verdicts|explain_reach|webconf_|tls_(facts|old|plain|silent|peer|dropped|hostile|nginx)|provenance_list_waits
