@@ -69,7 +69,7 @@ static int plan_of(const json_t *l, sa_tls_target *t, sa_tls_plan **ret)
         json_array_foreach(owners, i, o)
                 if (n < SA_TLS_PLAN_OWNERS_MAX && json_integer_value(json_object_get(o, "pid")) > 0)
                         pids[n++] = (pid_t) json_integer_value(json_object_get(o, "pid"));
-        r = sa_tls_plan_new("/proc", pids, n, t->port, ret);
+        r = sa_tls_plan_new(NULL, pids, n, t->port, ret);
         if (r == 0)
                 t->sni = sa_tls_plan_sni(*ret, &t->n_sni);
         return r;
