@@ -368,6 +368,8 @@ test_tls_daemon_watched_interval_limit() {
         assert_eq CN=a.example "$(jq -r '.certificates[0].subject' <<<"$TLS_OF")" "8443's subject (over ::1)"
         wait_for 10 "the probe of 9443" _tls_ok_on 9443
         assert_eq CN=b.example "$(jq -r '.certificates[0].subject' <<<"$TLS_OF")" "9443's subject"
+        assert_eq '"ok"' "$(sa list --json | jq -c '[.listeners[] | select(.port == 9443) | .tls.status] | unique[]')" \
+                "list --json: 9443's tls.status"
         # Two listeners every second: 8 probes without a request within a few seconds.
         wait_for 15 "8 probes, one at a time" _probes_ge 8
         assert_eq 2 "$(jq .tracked <<<"$ST")" "listeners tracked"
