@@ -22,6 +22,7 @@ static const struct {
         [EVENT_LISTENER_FLAPPING] = { "listener_flapping", SA_MESSAGE_ID_LISTENER_FLAPPING },
         [EVENT_LISTENERS_SHORT_LIVED] = { "listeners_short_lived", SA_MESSAGE_ID_LISTENERS_SHORT_LIVED },
         [EVENT_TLS_CHANGED] = { "tls_changed", SA_MESSAGE_ID_TLS_CHANGED },
+        [EVENT_REACHABILITY_CHANGED] = { "reachability_changed", SA_MESSAGE_ID_REACHABILITY_CHANGED },
 };
 
 const char *event_type_name(event_type t)
@@ -108,6 +109,11 @@ static int entry_add_text(journal_entry *e, const char *field, const char *value
         return r;
 }
 
+int event_entry_add_field(journal_entry *e, const char *field, const char *value)
+{
+        return entry_add_text(e, field, value);
+}
+
 static int entry_addf(journal_entry *e, const char *field, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 static int entry_addf(journal_entry *e, const char *field, const char *fmt, ...)
@@ -149,6 +155,7 @@ static char *message_raw(event_type t, const sa_listener *listener, const sa_lis
                 r = asprintf(&msg, "%s flapping: %s", where, reason ? reason : "?");
                 break;
         case EVENT_TLS_CHANGED:
+        case EVENT_REACHABILITY_CHANGED:
                 r = asprintf(&msg, "%s (%s): %s", where, now, reason ? reason : "?");
                 break;
         default:
