@@ -26,6 +26,7 @@
 #include "log.h"
 #include "manager.h"
 #include "monitor.h"
+#include "policy.h"
 #include "reachability.h"
 #include "reachbroker.h"
 #include "util.h"
@@ -424,7 +425,7 @@ static bool entry_replace(reachability *r, reach_entry *e, round_item *it)
         _cleanup_free_ char *was = verdicts_text(e->obj), *is = verdicts_text(it->obj);
         const sa_listener *l = snapshot_find(r->m->snapshot, &it->key);
 
-        if (was && is && strcmp(was, is) != 0 && l)
+        if (was && is && strcmp(was, is) != 0 && l && policy_watches(&r->m->config->policy, l))
                 emit_changed(r, l, e->obj, it->obj, was, is);
         json_decref(e->obj);
         e->obj = TAKE_PTR(it->obj);

@@ -5,8 +5,8 @@
  * (interfaces and nftables ruleset, lib/include/reachbroker.h) kept per
  * namespace and read again only when the namespace's nftables or
  * rtnetlink change groups say something changed. Reads and evaluations
- * run on a thread, one round at a time, never in the loop. A listener's
- * verdicts that change raise reachability_changed (monitor_emit()).
+ * run on a thread, one round at a time, never in the loop. A watched
+ * listener's verdicts that change raise reachability_changed (monitor_emit()).
  */
 #ifndef SAD_REACHABILITY_H
 #define SAD_REACHABILITY_H
