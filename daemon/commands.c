@@ -296,7 +296,8 @@ size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int 
                 a.error = no_snapshot_error(m);
         else if (cmd == REQUEST_CHECK) {
                 a.body = monitor_check(m->snapshot, &m->config->policy);
-                if (a.body && tlsprobes_check(m->tls, m->snapshot, a.body) < 0) {
+                if (a.body && (tlsprobes_check(m->tls, m->snapshot, a.body) < 0 ||
+                               reachability_check(m->reach, m->snapshot, a.body) < 0)) {
                         json_decref(a.body);
                         a.body = NULL;
                 }

@@ -298,9 +298,34 @@ static const char *violation_message_id(violation_kind k)
                 return SA_MESSAGE_ID_CHAIN_UNVERIFIED;
         case VIOLATION_CERT_STALE_ON_DISK:
                 return SA_MESSAGE_ID_CERT_STALE_ON_DISK;
+        case VIOLATION_EXPOSURE_EXCEEDED:
+                return SA_MESSAGE_ID_EXPOSURE_EXCEEDED;
         default:
                 return SA_MESSAGE_ID_POLICY_VIOLATION;
         }
+}
+
+/* exposure_exceeded: the level allowed, and per entry beyond it "INTERFACE ADDRESS VERDICT". */
+static int entry_add_exposure(journal_entry *e, const violation *v)
+{
+        const json_t *x;
+        size_t i;
+        int r = entry_add(e, "SOCKAUDIT_EXPOSURE", policy_exposure_name(v->exposure));
+
+        json_array_foreach(json_object_get(v->reach, "entries"), i, x) {
+                if (!policy_exposure_exceeds(v->exposure, x))
+                        continue;
+                char *s = NULL;
+
+                /* One value per entry: journald keeps identical FIELD=value pairs of an entry once. */
+                if (asprintf(&s, "%s %s %s", json_string_value(json_object_get(x, "interface")) ?: "?",
+                             json_string_value(json_object_get(x, "address")) ?: "?",
+                             json_string_value(json_object_get(x, "verdict")) ?: "?") < 0)
+                        return -ENOMEM;
+                r |= entry_add_text(e, "SOCKAUDIT_REACH_ENTRY", s);
+                free(s);
+        }
+        return r ? -ENOMEM : 0;
 }
 
 json_t *event_violation_to_json(const struct timespec *when, const violation *v)
@@ -322,6 +347,8 @@ journal_entry *event_violation_journal_entry(const violation *v)
         if (e && entry_add(e, "SOCKAUDIT_VIOLATION", violation_kind_name(v->kind)) < 0)
                 return journal_entry_free(e);
         if (e && v->tls && event_entry_add_tls(e, v->tls, v->cert) < 0)
+                return journal_entry_free(e);
+        if (e && v->reach && entry_add_exposure(e, v) < 0)
                 return journal_entry_free(e);
         return e;
 }

@@ -41,6 +41,8 @@ typedef enum event_type {
 #define SA_MESSAGE_ID_TLS_CHANGED         "3fdd69b36d4d43c095b988880382bc1f"
 /* A listener's firewall verdicts changed (daemon/reachability.c). */
 #define SA_MESSAGE_ID_REACHABILITY_CHANGED "1f59d78aa6414ff3abfcc2c13eb18624"
+/* AllowExposure=: the listener is reachable from beyond what its rule allows. */
+#define SA_MESSAGE_ID_EXPOSURE_EXCEEDED   "a55bd2b4949b4cdba16209f252b7d06a"
 #define SA_MESSAGE_ID_CERT_EXPIRING       "145fd446c5444b9685a5ca2ed732b70a"
 #define SA_MESSAGE_ID_CERT_EXPIRED        "a3cbeab4702e486a8a7f9b552cf9caf2"
 #define SA_MESSAGE_ID_TLS_VERSION_WEAK    "cb0452f103184a47b9b89bfaa16055f7"

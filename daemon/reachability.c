@@ -185,6 +185,53 @@ static void emit_changed(reachability *r, const sa_listener *l, const json_t *ol
         r->changes++;
 }
 
+/* exposure_exceeded (a policy_violation) when now has it and old (NULL: none yet) did not, or named other entries. */
+static void exposure_events(reachability *r, const round_item *it, const json_t *old, const json_t *now)
+{
+        const policy *p = &r->m->config->policy;
+        violation *was = NULL, *is = NULL;
+        size_t n_was = 0, n_is = 0;
+        const sa_listener *l;
+        struct timespec when;
+        json_t *ev;
+
+        /* Decided on the round's copy (no owners); raised with the snapshot's listener. */
+        if (policy_check_exposure(p, &it->l, now, &is, &n_is) < 0 || n_is == 0 ||
+            policy_check_exposure(p, &it->l, old, &was, &n_was) < 0 ||
+            (n_was == 1 && strcmp(was[0].reason, is[0].reason) == 0))
+                goto done;
+        violations_free(is, n_is);
+        is = NULL, n_is = 0;
+        l = snapshot_find(r->m->snapshot, &it->key);
+        if (!l || policy_check_exposure(p, l, now, &is, &n_is) < 0 || n_is != 1)
+                goto done;
+        clock_gettime(CLOCK_REALTIME, &when);
+        ev = event_violation_to_json(&when, &is[0]);
+        (void) monitor_emit(r->m->monitor, EVENT_POLICY_VIOLATION, ev, event_violation_journal_entry(&is[0]));
+        json_decref(ev);
+done:
+        violations_free(was, n_was);
+        violations_free(is, n_is);
+}
+
+int reachability_check(const reachability *r, const sa_snapshot *snap, json_t *arr)
+{
+        for (size_t i = 0; r && snap && i < snap->n_listeners; i++) {
+                const sa_listener *l = &snap->listeners[i];
+                violation *v = NULL;
+                size_t n = 0;
+                int e = policy_check_exposure(&r->m->config->policy, l, reachability_get(r, l), &v, &n);
+
+                for (size_t k = 0; e >= 0 && k < n; k++)
+                        if (json_array_append_new(arr, event_violation_record(&v[k])) < 0)
+                                e = -ENOMEM;
+                violations_free(v, n);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
+}
+
 /* ---- the round's thread ---- */
 
 static void *round_main(void *arg)
@@ -427,6 +474,7 @@ static bool entry_replace(reachability *r, reach_entry *e, round_item *it)
 
         if (was && is && strcmp(was, is) != 0 && l && policy_watches(&r->m->config->policy, l))
                 emit_changed(r, l, e->obj, it->obj, was, is);
+        exposure_events(r, it, e->obj, it->obj);
         json_decref(e->obj);
         e->obj = TAKE_PTR(it->obj);
         return true;
@@ -465,6 +513,7 @@ static void round_apply(reachability *r, round *rd)
                 if (!it->obj)
                         continue;
                 if (!e) {
+                        exposure_events(r, it, NULL, it->obj);
                         if (sa_grow((void **) &r->e, &r->cap, r->n, sizeof *r->e) < 0)
                                 continue;
                         r->e[r->n++] = (reach_entry) { .key = it->key, .obj = TAKE_PTR(it->obj) };

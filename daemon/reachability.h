@@ -36,6 +36,9 @@ void reachability_update(reachability *r, const sa_snapshot *snap);
 /* l's `reachability` object (borrowed), or NULL before its first evaluation or when not tracked. */
 const json_t *reachability_get(const reachability *r, const sa_listener *l);
 
+/* The exposure_exceeded violations of snap's listeners, as in check's "violations" (appended to arr). -ENOMEM. */
+int reachability_check(const reachability *r, const sa_snapshot *snap, json_t *arr);
+
 /* {"broker":..., "namespaces":N, "tracked":N, "untracked":N, "rounds":N, "reads":N} for status. */
 json_t *reachability_to_json(const reachability *r);
 

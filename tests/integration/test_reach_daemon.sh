@@ -99,3 +99,46 @@ test_reach_daemon_kernel() {
         [ ${#mism[@]} -eq 0 ] || fail "$(printf '%s\n' "${mism[@]}")"
         [ "$cases" -ge 24 ] || fail "only $cases cases compared"
 }
+
+# _exposures N: `check --json` lists N exposure_exceeded violations; CHECK, CHECK_rc.
+_exposures() {
+        CHECK=$(sa check --json 2>/dev/null)
+        CHECK_rc=$?
+        [ "$(jq '[.violations[] | select(.violation == "exposure_exceeded")] | length' <<<"$CHECK")" == "$1" ]
+}
+
+# AllowExposure=: loopback on 8080 (reachable on va and vb: a violation, in
+# check and the journal), local on 22 (the lab's addresses are private:
+# none), any on 80; a drop rule for 8080 beyond lo clears it, a flush
+# raises it again.
+test_reach_daemon_exposure() {
+        local j
+        nft_topology
+        write_config 'Ports=all' '[Port 8080/tcp]' 'AllowExposure=loopback' '[Port 22/tcp]' 'AllowExposure=local' \
+                '[Port 80/tcp]' 'AllowExposure=any'
+        DAEMON_ENV=(SOCKAUDIT_TLSPROBE=/bin/true)
+        start_journald
+        STATE_DIR=$SA_IT_DIR/state start_daemon_journal
+        wait_for 5 "check to list exposure_exceeded" _exposures 1
+        assert_eq 1 "$CHECK_rc" "check's exit status with the violation"
+        assert_eq "8080" "$(jq -r '.violations[] | select(.violation == "exposure_exceeded") | .listener.port' <<<"$CHECK")" \
+                "the violating listener (22: local allows private addresses; 80: any)"
+        assert_contains "$(jq -r '.violations[] | select(.violation == "exposure_exceeded") | .reason' <<<"$CHECK")" \
+                "reachable beyond AllowExposure=loopback: va 10.15.1.1 (accept)" "the violation's reason"
+        wait_journal 1 '.MESSAGE_ID == "a55bd2b4949b4cdba16209f252b7d06a"' || fail "$WAITED"
+        j=$(jq -c 'select(.MESSAGE_ID == "a55bd2b4949b4cdba16209f252b7d06a")' <<<"$JOURNAL" | head -n 1)
+        assert_eq "exposure_exceeded loopback" "$(jq -r '[.SOCKAUDIT_VIOLATION, .SOCKAUDIT_EXPOSURE] | join(" ")' <<<"$j")" \
+                "the journal entry: violation, AllowExposure="
+        # one SOCKAUDIT_REACH_ENTRY per entry point beyond lo: va and vb, each address
+        assert_eq "$(sa who 8080 --json | jq -c '[.listeners[].reachability.entries[] | select(.interface != "lo")
+                        | "\(.interface) \(.address) \(.verdict)"] | sort')" \
+                "$(jq -c "$JQ_JV"' jv(.SOCKAUDIT_REACH_ENTRY) | sort' <<<"$j")" "the journal's SOCKAUDIT_REACH_ENTRY values"
+        printf '%s\n' 'table inet h15 {' '  chain input {' '    type filter hook input priority 0; policy accept;' \
+                '    iifname != "lo" tcp dport 8080 drop' '  }' '}' > "$SA_IT_DIR/drop.nft"
+        in_ns nft -f "$SA_IT_DIR/drop.nft" || fail "nft -f drop.nft"
+        wait_for 5 "the violation to clear after the drop rule" _exposures 0
+        assert_eq 0 "$CHECK_rc" "check's exit status without it"
+        in_ns nft flush ruleset || fail "nft flush ruleset"
+        wait_for 5 "the violation back after the flush" _exposures 1
+        wait_journal 2 '.MESSAGE_ID == "a55bd2b4949b4cdba16209f252b7d06a"' || fail "$WAITED"
+}
