@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -89,6 +90,7 @@ struct reachability {
         size_t n, cap;
         reach_ns **ns;
         size_t n_ns;
+        size_t max_ns;          /* REACH_NETNS_MAX, or an eighth of the soft fd limit when lower */
         round *running;
         pthread_t thread;
         int efd;
@@ -320,7 +322,7 @@ static reach_ns *ns_get(reachability *r, uint64_t ino)
         for (size_t i = 0; i < r->n_ns; i++)
                 if (r->ns[i]->ino == ino)
                         return r->ns[i];
-        if (r->n_ns >= REACH_NETNS_MAX || !(n = calloc(1, sizeof *n)))
+        if (r->n_ns >= r->max_ns || !(n = calloc(1, sizeof *n)))
                 return NULL;
         n->ino = ino;
         n->gen = 1;
@@ -565,6 +567,7 @@ static void start_round(reachability *r)
 int reachability_new(manager *m, const char *helper, reachability **ret)
 {
         reachability *r = calloc(1, sizeof *r);
+        struct rlimit lim;
         int e;
 
         if (!r || !(r->ns = calloc(REACH_NETNS_MAX, sizeof *r->ns))) {
@@ -572,6 +575,9 @@ int reachability_new(manager *m, const char *helper, reachability **ret)
                 return -ENOMEM;
         }
         r->m = m;
+        r->max_ns = REACH_NETNS_MAX;
+        if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur / 8 < r->max_ns)
+                r->max_ns = (size_t) (lim.rlim_cur / 8);
         r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         e = r->efd < 0 ? -errno : sd_event_add_io(m->event, &r->done, r->efd, EPOLLIN, on_round_done, r);
         if (e < 0) {

@@ -16,7 +16,8 @@
 #include "sockaudit.h"
 
 #define REACH_LISTENERS_MAX 4096u       /* listeners tracked; beyond, none (counted) */
-#define REACH_NETNS_MAX 256u            /* namespaces watched (2 sockets each); beyond, none */
+#define REACH_NETNS_MAX 256u            /* namespaces watched (2 sockets each; at most an eighth of
+                                         * the soft fd limit); beyond, no reachability */
 #define REACH_SETTLE_USEC 100000u       /* after a change message, this long for the rest of a burst */
 
 struct manager;
