@@ -97,6 +97,7 @@ struct reachability {
         sd_event_source *done, *settle;
         bool again;
         uint64_t rounds, reads, untracked, changes;
+        uint64_t round_started, last_round_usec, last_round_items;
 };
 
 static int key_cmp(const void *a, const void *b)
@@ -539,6 +540,8 @@ static int on_round_done(sd_event_source *s, int fd, uint32_t revents, void *use
         if (read(fd, &v, sizeof v) < 0 || !r->running)
                 return 0;
         pthread_join(r->thread, NULL);
+        r->last_round_usec = now_usec(CLOCK_MONOTONIC) - r->round_started;
+        r->last_round_items = r->running->n_items;
         round_apply(r, r->running);
         round_free(r->running);
         r->running = NULL;
@@ -554,6 +557,7 @@ static void start_round(reachability *r)
 {
         int e;
 
+        r->round_started = now_usec(CLOCK_MONOTONIC);
         r->running->broker = r->broker;
         r->running->efd = r->efd;
         e = pthread_create(&r->thread, NULL, round_main, r->running);
@@ -621,9 +625,10 @@ json_t *reachability_to_json(const reachability *r)
 {
         if (!r)
                 return json_null();
-        return json_pack("{s:s?, s:I, s:I, s:I, s:I, s:I, s:I}", "broker_error",
+        return json_pack("{s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I}", "broker_error",
                          r->broker ? NULL : r->broker_error, "namespaces", (json_int_t) r->n_ns,
                          "tracked", (json_int_t) r->n, "untracked", (json_int_t) r->untracked,
                          "rounds", (json_int_t) r->rounds, "reads", (json_int_t) r->reads,
-                         "changes", (json_int_t) r->changes);
+                         "changes", (json_int_t) r->changes, "last_round_ms", r->last_round_usec / 1000.0,
+                         "last_round_listeners", (json_int_t) r->last_round_items);
 }

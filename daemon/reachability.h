@@ -40,7 +40,8 @@ const json_t *reachability_get(const reachability *r, const sa_listener *l);
 /* The exposure_exceeded violations of snap's listeners, as in check's "violations" (appended to arr). -ENOMEM. */
 int reachability_check(const reachability *r, const sa_snapshot *snap, json_t *arr);
 
-/* {"broker":..., "namespaces":N, "tracked":N, "untracked":N, "rounds":N, "reads":N} for status. */
+/* {"broker_error", "namespaces", "tracked", "untracked", "rounds", "reads", "changes", "last_round_ms",
+ * "last_round_listeners"} for status. */
 json_t *reachability_to_json(const reachability *r);
 
 #endif
