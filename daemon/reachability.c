@@ -52,7 +52,7 @@ typedef struct reach_ns {
         bool subscribed, seen;
         int fds[2];             /* nftables, rtnetlink subscriptions */
         sd_event_source *io[2];
-        char error[160];        /* why it is not watched or read */
+        char error[200];        /* why it is not watched or read */
         struct reachability *owner;
 } reach_ns;
 
@@ -63,7 +63,7 @@ typedef struct round_ns {
         bool read, subscribe;
         sa_reach_view *view;    /* the new one (read) or the kept one (borrowed) */
         int fds[2];
-        char error[160];
+        char error[200];
 } round_ns;
 
 typedef struct round_item {
@@ -244,7 +244,7 @@ static void *round_main(void *arg)
 
         for (size_t i = 0; i < rd->n_nss; i++) {
                 round_ns *n = &rd->nss[i];
-                char err[160] = "";
+                char err[128] = "";
 
                 if (n->subscribe && rd->broker &&
                     sa_reach_broker_subscribe(rd->broker, n->netns_fd, &n->fds[0], &n->fds[1], err, sizeof err) < 0)
@@ -603,6 +603,7 @@ reachability *reachability_free(reachability *r)
         if (!r)
                 return NULL;
         if (r->running) {
+                sa_reach_broker_stop(r->broker);        /* a dump in progress ends now */
                 pthread_join(r->thread, NULL);
                 round_free(r->running);
         }

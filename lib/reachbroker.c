@@ -285,6 +285,12 @@ int sa_reach_broker_start(const char *helper, sa_reach_broker **ret, char *err, 
         return 0;
 }
 
+void sa_reach_broker_stop(sa_reach_broker *b)
+{
+        if (b)
+                (void) shutdown(b->fd, SHUT_RDWR);
+}
+
 sa_reach_broker *sa_reach_broker_free(sa_reach_broker *b)
 {
         if (!b)

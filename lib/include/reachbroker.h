@@ -26,6 +26,9 @@ typedef struct sa_reach_view sa_reach_view;
 /* Starts helper --broker on a socket pair. 0, or -errno with err. Caller frees. */
 int sa_reach_broker_start(const char *helper, sa_reach_broker **ret, char *err, size_t errlen);
 
+/* Shuts its socket down: a request blocked on it (another thread's) fails at once. */
+void sa_reach_broker_stop(sa_reach_broker *b);
+
 /* Closes its socket (the broker exits on EOF) and reaps it, waiting at most a second. */
 sa_reach_broker *sa_reach_broker_free(sa_reach_broker *b);
 
