@@ -212,11 +212,9 @@ static int add_names(ap_state *s, const char *file, unsigned line, bool first_on
                                 return e;
                         continue;
                 }
-                e = wc_name_add(s->r, &s->cur->v, n, strpbrk(n, "*?") != NULL);
-                if (e == -E2BIG)
-                        return wc_error(s->r, file, line, e, "more than %d server names", SA_WEBCONF_NAMES_MAX);
-                if (e < 0)
-                        return e;
+                e = wc_name_add(s->r, &s->cur->v, n, strpbrk(n, "*?") != NULL, file, line);
+                if (e != 0)
+                        return e < 0 ? e : 0;
         }
         return 0;
 }

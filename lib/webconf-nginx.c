@@ -152,16 +152,14 @@ static int do_server_name(ngx_state *s, const char *file, unsigned line)
                         /* ".a.b" is "a.b" and "*.a.b". */
                         if (asprintf(&star, "*%s", n) < 0)
                                 return -ENOMEM;
-                        e = wc_name_add(s->r, &s->cur->v, n + 1, false);
+                        e = wc_name_add(s->r, &s->cur->v, n + 1, false, file, line);
                         if (e == 0)
-                                e = wc_name_add(s->r, &s->cur->v, star, true);
+                                e = wc_name_add(s->r, &s->cur->v, star, true, file, line);
                 } else {
-                        e = wc_name_add(s->r, &s->cur->v, n, strpbrk(n, "*?") != NULL);
+                        e = wc_name_add(s->r, &s->cur->v, n, strpbrk(n, "*?") != NULL, file, line);
                 }
-                if (e == -E2BIG)
-                        return wc_error(s->r, file, line, e, "more than %d server names", SA_WEBCONF_NAMES_MAX);
-                if (e < 0)
-                        return e;
+                if (e != 0)
+                        return e < 0 ? e : 0;
         }
         return 0;
 }

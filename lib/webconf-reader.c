@@ -469,7 +469,8 @@ bool wc_host_name(const char *n)
         return true;
 }
 
-int wc_name_add(wc_reader *r, sa_webconf_vhost *v, const char *name, bool wildcard)
+int wc_name_add(wc_reader *r, sa_webconf_vhost *v, const char *name, bool wildcard, const char *file,
+                unsigned line)
 {
         sa_webconf_name *n;
         char *s;
@@ -478,7 +479,7 @@ int wc_name_add(wc_reader *r, sa_webconf_vhost *v, const char *name, bool wildca
                 if (strcasecmp(v->names[i].name, name) == 0)
                         return 0;
         if (r->res->n_names >= SA_WEBCONF_NAMES_MAX)
-                return -E2BIG;
+                return wc_error(r, file, line, -E2BIG, "more than %d server names", SA_WEBCONF_NAMES_MAX) ?: 1;
         s = strdup(name);
         n = s ? realloc(v->names, (v->n_names + 1) * sizeof *n) : NULL;
         if (!n) {

@@ -101,8 +101,12 @@ void wc_vhost_clear(sa_webconf_vhost *v);
 int wc_paths_copy(const sa_webconf_path *from, size_t n, sa_webconf_path **to, size_t *to_n);
 void wc_paths_free(sa_webconf_path *p, size_t n);
 
-/* Adds name (lowercased, duplicates dropped) under the global cap. 0, -E2BIG, -ENOMEM. */
-int wc_name_add(wc_reader *r, sa_webconf_vhost *v, const char *name, bool wildcard);
+/*
+ * Adds name (lowercased, duplicates dropped) under the global cap. 0; 1
+ * past the cap, said against file:line (add no more); -ENOMEM.
+ */
+int wc_name_add(wc_reader *r, sa_webconf_vhost *v, const char *name, bool wildcard, const char *file,
+                unsigned line);
 
 /* Adds a copy of path to *list. 0 or -ENOMEM. */
 int wc_path_add(sa_webconf_path **list, size_t *n, const char *path, bool unresolved);
