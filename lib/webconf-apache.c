@@ -222,14 +222,8 @@ static int add_names(ap_state *s, const char *file, unsigned line, bool first_on
 static int add_file(ap_state *s, sa_webconf_path **list, size_t *n, bool *set)
 {
         const char *w = s->words[1];
-        bool var = strstr(w, "${") != NULL;
-        _cleanup_free_ char *full = var ? strdup(w) : wc_join(s->root, w);
 
-        if (!full)
-                return -ENOMEM;
-        if (set)
-                *set = true;
-        return *n >= 16 ? 0 : wc_path_add(list, n, full, var);
+        return wc_file_add(s->root, w, strstr(w, "${") != NULL, list, n, set);
 }
 
 static int do_include(ap_state *s, const char *file, unsigned line, bool optional)

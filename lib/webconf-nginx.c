@@ -168,14 +168,8 @@ static int do_server_name(ngx_state *s, const char *file, unsigned line)
 static int add_file(ngx_state *s, sa_webconf_path **list, size_t *n, bool *set)
 {
         const char *w = s->words[1];
-        bool var = strchr(w, '$') || strncmp(w, "data:", 5) == 0;
-        _cleanup_free_ char *full = var ? strdup(w) : wc_join(s->prefix, w);
 
-        if (!full)
-                return -ENOMEM;
-        if (set)
-                *set = true;
-        return *n >= 16 ? 0 : wc_path_add(list, n, full, var);
+        return wc_file_add(s->prefix, w, strchr(w, '$') || strncmp(w, "data:", 5) == 0, list, n, set);
 }
 
 static int on_off(const char *w)

@@ -509,6 +509,18 @@ int wc_path_add(sa_webconf_path **list, size_t *n, const char *path, bool unreso
         return 0;
 }
 
+int wc_file_add(const char *prefix, const char *word, bool unresolved, sa_webconf_path **list, size_t *n,
+                bool *set)
+{
+        _cleanup_free_ char *full = unresolved ? strdup(word) : wc_join(prefix, word);
+
+        if (!full)
+                return -ENOMEM;
+        if (set)
+                *set = true;
+        return *n >= WC_FILES_MAX ? 0 : wc_path_add(list, n, full, unresolved);
+}
+
 int wc_addr_add(sa_webconf_vhost *v, const char *addr)
 {
         char **a;

@@ -111,6 +111,16 @@ int wc_name_add(wc_reader *r, sa_webconf_vhost *v, const char *name, bool wildca
 /* Adds a copy of path to *list. 0 or -ENOMEM. */
 int wc_path_add(sa_webconf_path **list, size_t *n, const char *path, bool unresolved);
 
+/*
+ * A certificate or key file directive's word into *list (at most
+ * WC_FILES_MAX kept): as written when unresolved (a variable the reader
+ * does not know), else joined to prefix; *set true when set is not NULL
+ * (the directive was there). 0 or -ENOMEM.
+ */
+#define WC_FILES_MAX 16
+int wc_file_add(const char *prefix, const char *word, bool unresolved, sa_webconf_path **list, size_t *n,
+                bool *set);
+
 /* Adds addr to v's addresses unless there. 0 or -ENOMEM. */
 int wc_addr_add(sa_webconf_vhost *v, const char *addr);
 
