@@ -23,6 +23,7 @@
 #include "nfteval.h"
 #include "nftrender.h"
 #include "nftxt.h"
+#include "util.h"
 
 #define T_SADDR 1
 #define T_SPORT 2
@@ -62,20 +63,6 @@ const char *sa_nft_verdict_name(sa_nft_verdict v)
         return (unsigned) v < 5 ? n[v] : "?";
 }
 
-static void say(char *out, size_t outlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(char *out, size_t outlen, const char *fmt, ...)
-{
-        size_t n = strnlen(out, outlen);
-        va_list ap;
-
-        if (n + 1 >= outlen)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(out + n, outlen - n, fmt, ap);
-        va_end(ap);
-}
-
 /* Marks the path unknown with a reason (the first one stays). */
 static void unknown(ev *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -109,7 +96,7 @@ static unsigned decide(ev *e, unsigned nopt)
 
 static void condition(ev *e, const char *text)
 {
-        say(e->path->conditions, sizeof(e->path->conditions), "%s%s", e->path->conditions[0] ? " and " : "",
+        sa_appendf(e->path->conditions, sizeof(e->path->conditions), "%s%s", e->path->conditions[0] ? " and " : "",
             text);
 }
 
@@ -543,12 +530,12 @@ static bool eval_lookup(ev *e, const sa_nft_expr *x)
         o = decide(e, (unsigned) nc + 1);
         sa_nft_render_match(&e->src, e->rs, e->table, x, 0, text, sizeof(text));
         if (o == (unsigned) nc) {
-                say(text, sizeof(text), " (no element)");
+                sa_appendf(text, sizeof(text), " (no element)");
                 condition(e, text);
                 return false;
         }
         sa_nft_render_key(&e->src, e->rs, x, s->elems[cand[o]].key, key, sizeof(key));
-        say(text, sizeof(text), " (element %s%s)", key,
+        sa_appendf(text, sizeof(text), " (element %s%s)", key,
             s->elems[cand[o]].has_key_end || (s->flags & NFT_SET_INTERVAL) ? " on" : "");
         condition(e, text);
         map_result(e, x, s, &s->elems[cand[o]]);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The out-of-line helpers of util.h: growing arrays, lower-bound search, decimal parser. */
+/* The out-of-line helpers of util.h: growing arrays, lower-bound search, decimal parser, appending. */
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -61,4 +64,16 @@ int sa_parse_uint(const char *s, uint64_t max, const char **ret_end, uint64_t *r
                 *ret_end = p;
         *ret = v;
         return 0;
+}
+
+void sa_appendf(char *out, size_t outlen, const char *fmt, ...)
+{
+        size_t n = strnlen(out, outlen);
+        va_list ap;
+
+        if (n + 1 >= outlen)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(out + n, outlen - n, fmt, ap);
+        va_end(ap);
 }
