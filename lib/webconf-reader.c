@@ -126,7 +126,7 @@ static int open_regular(int root_fd, const char *path, uid_t uid, gid_t gid, str
 /* Reads fd, a regular file of size st_size, at most max bytes, into *t's buffer. */
 static int read_capped(int fd, off_t st_size, size_t max, wc_text *t)
 {
-        size_t len = 0;
+        ssize_t len;
         char *buf;
 
         if ((uint64_t) st_size > max)
@@ -137,27 +137,14 @@ static int read_capped(int fd, off_t st_size, size_t max, wc_text *t)
         buf = malloc(cap + 1);
         if (!buf)
                 return -ENOMEM;
-        while (len < cap) {
-                ssize_t k = read(fd, buf + len, cap - len);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        int e = -errno;
-                        free(buf);
-                        return e;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-        }
-        if (len > max) {
+        len = sa_read_upto(fd, buf, cap);
+        if (len < 0 || (size_t) len > max) {
                 free(buf);
-                return -EFBIG;
+                return len < 0 ? (int) len : -EFBIG;
         }
         buf[len] = '\0';
         t->buf = buf;
-        t->len = len;
+        t->len = (size_t) len;
         return 0;
 }
 
