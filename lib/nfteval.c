@@ -673,7 +673,8 @@ static int32_t run_rule(ev *e, const sa_nft_rule *r)
         return rule_once(e, r);
 }
 
-static void decided(ev *e, uint32_t ci, const sa_nft_rule *r, sa_nft_verdict v)
+/* Records verdict v of rule r (NULL: the chain's policy) in chain ci on the path; returns v. */
+static sa_nft_verdict decided(ev *e, uint32_t ci, const sa_nft_rule *r, sa_nft_verdict v)
 {
         const sa_nft_chain *c = &e->rs->chains[ci];
         const sa_nft_table *t = &e->rs->tables[c->table];
@@ -690,6 +691,7 @@ static void decided(ev *e, uint32_t ci, const sa_nft_rule *r, sa_nft_verdict v)
                 sa_nft_render_rule(e->rs, r, e->pkt->family == AF_INET ? 4 : 6, p->rule, sizeof(p->rule));
         else
                 snprintf(p->rule, sizeof(p->rule), "policy %s", c->policy == NF_ACCEPT ? "accept" : "drop");
+        return v;
 }
 
 /* Runs base chain `base`: SA_NFT_ACCEPT, _DROP, _REJECT or _UNKNOWN. */
@@ -709,14 +711,12 @@ static sa_nft_verdict run_chain(ev *e, uint32_t base)
 
                 if (++e->steps > STEPS_MAX) {
                         unknown(e, "more than %u rules on one path", STEPS_MAX);
-                        decided(e, c, NULL, SA_NFT_UNKNOWN);
-                        return SA_NFT_UNKNOWN;
+                        return decided(e, c, NULL, SA_NFT_UNKNOWN);
                 }
                 if (next >= ch->count) {
                         if (sp == 0) {
                                 v = rs->chains[base].policy;
-                                decided(e, base, NULL, v == NF_ACCEPT ? SA_NFT_ACCEPT : SA_NFT_DROP);
-                                return v == NF_ACCEPT ? SA_NFT_ACCEPT : SA_NFT_DROP;
+                                return decided(e, base, NULL, v == NF_ACCEPT ? SA_NFT_ACCEPT : SA_NFT_DROP);
                         }
                         sp--;
                         c = stack[sp].chain, next = stack[sp].next;
@@ -728,17 +728,13 @@ static sa_nft_verdict run_chain(ev *e, uint32_t base)
                 case NFT_CONTINUE: case NFT_BREAK:
                         continue;
                 case VERDICT_UNKNOWN:
-                        decided(e, c, r, SA_NFT_UNKNOWN);
-                        return SA_NFT_UNKNOWN;
+                        return decided(e, c, r, SA_NFT_UNKNOWN);
                 case VERDICT_REJECT:
-                        decided(e, c, r, SA_NFT_REJECT);
-                        return SA_NFT_REJECT;
+                        return decided(e, c, r, SA_NFT_REJECT);
                 case NF_ACCEPT:
-                        decided(e, c, r, SA_NFT_ACCEPT);
-                        return SA_NFT_ACCEPT;
+                        return decided(e, c, r, SA_NFT_ACCEPT);
                 case NF_DROP:
-                        decided(e, c, r, SA_NFT_DROP);
-                        return SA_NFT_DROP;
+                        return decided(e, c, r, SA_NFT_DROP);
                 case NFT_RETURN:
                         next = ch->count;       /* as falling off the end */
                         continue;
@@ -747,8 +743,7 @@ static sa_nft_verdict run_chain(ev *e, uint32_t base)
                         if (target < 0 || (v == NFT_JUMP && sp == JUMP_DEPTH)) {
                                 unknown(e, target < 0 ? "a jump to a chain the dump did not hold"
                                                       : "jumps deeper than the kernel allows");
-                                decided(e, c, r, SA_NFT_UNKNOWN);
-                                return SA_NFT_UNKNOWN;
+                                return decided(e, c, r, SA_NFT_UNKNOWN);
                         }
                         if (v == NFT_JUMP) {
                                 stack[sp].chain = c, stack[sp].next = next;
@@ -759,8 +754,7 @@ static sa_nft_verdict run_chain(ev *e, uint32_t base)
                 default:
                         unknown(e, "verdict %s", (v & NF_VERDICT_MASK) == NF_QUEUE ? "queue (userspace decides)"
                                                                                   : "other than accept/drop");
-                        decided(e, c, r, SA_NFT_UNKNOWN);
-                        return SA_NFT_UNKNOWN;
+                        return decided(e, c, r, SA_NFT_UNKNOWN);
                 }
         }
 }
