@@ -386,11 +386,24 @@ sa_webconf_vhost *wc_vhost_add(wc_reader *r, const char *file, unsigned line)
         return v;
 }
 
-int wc_vhost_keep(wc_reader *r, sa_webconf_vhost *v)
+/* Appends copies of the n paths at from to *to. 0 or -ENOMEM. */
+static int paths_copy(const sa_webconf_path *from, size_t n, sa_webconf_path **to, size_t *to_n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (wc_path_add(to, to_n, from[i].path, from[i].unresolved) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+int wc_vhost_keep(wc_reader *r, sa_webconf_vhost *v, const wc_files *outer, bool certs_set, bool keys_set)
 {
         sa_webconf *res = r->res;
-        sa_webconf_vhost *all = realloc(res->vhosts, (res->n_vhosts + 1) * sizeof *all);
+        sa_webconf_vhost *all;
 
+        if ((!certs_set && paths_copy(outer->certs, outer->n_certs, &v->certs, &v->n_certs) < 0) ||
+            (!keys_set && paths_copy(outer->keys, outer->n_keys, &v->keys, &v->n_keys) < 0))
+                return -ENOMEM;
+        all = realloc(res->vhosts, (res->n_vhosts + 1) * sizeof *all);
         if (!all)
                 return -ENOMEM;
         res->vhosts = all;
@@ -417,6 +430,13 @@ void wc_paths_free(sa_webconf_path *p, size_t n)
         free(p);
 }
 
+void wc_files_clear(wc_files *f)
+{
+        wc_paths_free(f->certs, f->n_certs);
+        wc_paths_free(f->keys, f->n_keys);
+        *f = (wc_files) { 0 };
+}
+
 void wc_vhost_clear(sa_webconf_vhost *v)
 {
         free(v->file);
@@ -429,14 +449,6 @@ void wc_vhost_clear(sa_webconf_vhost *v)
         wc_paths_free(v->certs, v->n_certs);
         wc_paths_free(v->keys, v->n_keys);
         *v = (sa_webconf_vhost) { 0 };
-}
-
-int wc_paths_copy(const sa_webconf_path *from, size_t n, sa_webconf_path **to, size_t *to_n)
-{
-        for (size_t i = 0; i < n; i++)
-                if (wc_path_add(to, to_n, from[i].path, from[i].unresolved) < 0)
-                        return -ENOMEM;
-        return 0;
 }
 
 /* Not isalnum(): the locale must not widen what a host name is. */

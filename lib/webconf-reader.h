@@ -88,8 +88,21 @@ sa_webconf_vhost *wc_vhost_add(wc_reader *r, const char *file, unsigned line);
 /* A name SNI can carry: letters, digits, ".-_" and the wildcards "*?", at most SA_WEBCONF_NAME_MAX bytes. */
 bool wc_host_name(const char *n);
 
-/* Moves *v (zeroed after) to the end of the result's virtual servers. 0 or -ENOMEM. */
-int wc_vhost_keep(wc_reader *r, sa_webconf_vhost *v);
+/* Certificate and key files set outside any server (nginx's http level, Apache's main server). */
+typedef struct wc_files {
+        sa_webconf_path *certs, *keys;
+        size_t n_certs, n_keys;
+} wc_files;
+
+/* Frees what f holds. */
+void wc_files_clear(wc_files *f);
+
+/*
+ * Moves *v (zeroed after) to the end of the result's virtual servers,
+ * given outer's certificate files when it set none (certs_set false) and
+ * likewise outer's keys, as nginx and mod_ssl merge them. 0 or -ENOMEM.
+ */
+int wc_vhost_keep(wc_reader *r, sa_webconf_vhost *v, const wc_files *outer, bool certs_set, bool keys_set);
 
 /* The first virtual server becomes the default when none is marked so. */
 void wc_default_first(wc_reader *r);
@@ -97,8 +110,6 @@ void wc_default_first(wc_reader *r);
 /* Frees what v holds and zeroes it. */
 void wc_vhost_clear(sa_webconf_vhost *v);
 
-/* Appends copies of the n paths at from to *to. 0 or -ENOMEM. */
-int wc_paths_copy(const sa_webconf_path *from, size_t n, sa_webconf_path **to, size_t *to_n);
 void wc_paths_free(sa_webconf_path *p, size_t n);
 
 /*
