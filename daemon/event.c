@@ -261,6 +261,11 @@ fail:
         return journal_entry_free(e);
 }
 
+int event_entry_add_config(journal_entry *e, const char *path)
+{
+        return entry_add_text(e, "SOCKAUDIT_CONFIG", path);
+}
+
 journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
                                    const sa_listener *before, const char *reason)
 {

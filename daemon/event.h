@@ -97,6 +97,8 @@ json_t *event_violation_record(const violation *v);
  * DAYS_LEFT, SHA256, KEY_BITS (cert NULL: each certificate's), escaped.
  * 0 or -ENOMEM.
  */
+/* SOCKAUDIT_CONFIG=path: the config file whose policy a violation breaks. */
+int event_entry_add_config(journal_entry *e, const char *path);
 int event_entry_add_tls(journal_entry *e, const json_t *tls, const json_t *cert);
 journal_entry *event_violation_journal_entry(const violation *v);
 

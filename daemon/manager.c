@@ -568,6 +568,9 @@ static int manager_open_monitor(manager *m, const char *state_dir)
         r = monitor_new(state_file, NULL, m->event, on_event, on_monitor_due, m, &m->monitor);
         if (r < 0)
                 return log_error_errno(r, "Cannot start monitoring: %m");
+        r = monitor_set_config_path(m->monitor, m->config_path);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start monitoring: %m");
         /* Unknown (logged): a scope change then counts every namespace as in sight. */
         r = scope_self_netns(&m->self_netns);
         if (r < 0)
