@@ -91,14 +91,15 @@ json_t *event_violation_to_json(const struct timespec *when, const violation *v)
 /* check's record of v: {"listener","reason","violation"} (docs/RECORDS.md#violation). NULL on ENOMEM. */
 json_t *event_violation_record(const violation *v);
 
+/* SOCKAUDIT_CONFIG=path: the config file whose policy a violation breaks. 0 or -ENOMEM. */
+int event_entry_add_config(journal_entry *e, const char *path);
+
 /*
  * The SOCKAUDIT_TLS_* fields of a TLS fact (docs/JOURNAL.md): VERSION for
  * each version tls accepts, and cert's SNI, SUBJECT, ISSUER, NOT_AFTER,
  * DAYS_LEFT, SHA256, KEY_BITS (cert NULL: each certificate's), escaped.
  * 0 or -ENOMEM.
  */
-/* SOCKAUDIT_CONFIG=path: the config file whose policy a violation breaks. */
-int event_entry_add_config(journal_entry *e, const char *path);
 int event_entry_add_tls(journal_entry *e, const json_t *tls, const json_t *cert);
 journal_entry *event_violation_journal_entry(const violation *v);
 
