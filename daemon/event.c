@@ -261,9 +261,12 @@ fail:
         return journal_entry_free(e);
 }
 
-int event_entry_add_config(journal_entry *e, const char *path)
+/* Borrowed from the manager, which sets it at start and clears it at its end. */
+static const char *config_path;
+
+void event_set_config_path(const char *path)
 {
-        return entry_add_text(e, "SOCKAUDIT_CONFIG", path);
+        config_path = path;
 }
 
 journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
@@ -320,6 +323,8 @@ journal_entry *event_violation_journal_entry(const violation *v)
         if (e && entry_add(e, "SOCKAUDIT_VIOLATION", violation_kind_name(v->kind)) < 0)
                 return journal_entry_free(e);
         if (e && v->tls && event_entry_add_tls(e, v->tls, v->cert) < 0)
+                return journal_entry_free(e);
+        if (e && config_path && entry_add_text(e, "SOCKAUDIT_CONFIG", config_path) < 0)
                 return journal_entry_free(e);
         return e;
 }

@@ -91,8 +91,11 @@ json_t *event_violation_to_json(const struct timespec *when, const violation *v)
 /* check's record of v: {"listener","reason","violation"} (docs/RECORDS.md#violation). NULL on ENOMEM. */
 json_t *event_violation_record(const violation *v);
 
-/* SOCKAUDIT_CONFIG=path: the config file whose policy a violation breaks. 0 or -ENOMEM. */
-int event_entry_add_config(journal_entry *e, const char *path);
+/*
+ * The config file policy violations' entries name (SOCKAUDIT_CONFIG),
+ * borrowed until set again (NULL: none): one per daemon, like --config.
+ */
+void event_set_config_path(const char *path);
 
 /*
  * The SOCKAUDIT_TLS_* fields of a TLS fact (docs/JOURNAL.md): VERSION for

@@ -28,7 +28,6 @@
 
 struct monitor {
         char *state_path;
-        char *config_path;         /* named in violations' entries (NULL: not yet set) */
         saver *saver;              /* writes the baseline on its thread (NULL: no state_path) */
         journal *journal;
         monitor_emit_fn emit;
@@ -129,17 +128,6 @@ static void active_clear(monitor *m)
         m->n_active = 0;
 }
 
-int monitor_set_config_path(monitor *m, const char *path)
-{
-        char *copy = strdup(path);
-
-        if (!copy)
-                return -ENOMEM;
-        free(m->config_path);
-        m->config_path = copy;
-        return 0;
-}
-
 monitor *monitor_free(monitor *m)
 {
         if (!m)
@@ -154,7 +142,6 @@ monitor *monitor_free(monitor *m)
         verdicts_clear(&m->verdicts);
         active_clear(m);
         free(m->state_path);
-        free(m->config_path);
         free(m);
         return NULL;
 }
@@ -174,10 +161,6 @@ int monitor_emit(monitor *m, event_type t, json_t *ev, journal_entry *e)
                         log_error("Cannot build a %s event (out of memory); the others still go out%s",
                                   event_type_name(t), LOG_SUPPRESSED(skipped));
                 return -ENOMEM;
-        }
-        if (t == EVENT_POLICY_VIOLATION && m->config_path && event_entry_add_config(e, m->config_path) < 0) {
-                journal_entry_free(e);
-                return monitor_emit(m, t, ev, NULL);
         }
         m->events[t]++;
         m->emit(ev, m->userdata);

@@ -63,9 +63,6 @@ int monitor_new(const char *state_path, const char *journal_socket, sd_event *ev
                 monitor_due_fn due_changed, void *userdata, monitor **ret);
 monitor *monitor_free(monitor *m);
 
-/* The config file policy violations' journal entries name (SOCKAUDIT_CONFIG). */
-int monitor_set_config_path(monitor *m, const char *path);
-
 /*
  * Reports what changed from old to new under policy p. old is NULL on the
  * first scan: the saved baseline stands in (everything is "added" without
