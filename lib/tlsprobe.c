@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,34 @@ struct sa_tls_probe {
         size_t len;
         bool overflow;
 };
+
+/* Children we may not signal: they changed to another uid and the daemon has
+ * no CAP_KILL. Each ends by its own deadline (and with the daemon: its
+ * parent-death signal); reaped later without waiting, bounded. */
+#define LATE_MAX 64
+static pthread_mutex_t late_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t late[LATE_MAX];
+static unsigned n_late;
+
+/* Reaps the late children that have exited; with pid > 0 keeps it among them
+ * (false: no room, the caller waits). */
+static bool late_reap(pid_t pid)
+{
+        bool kept = pid <= 0;
+
+        pthread_mutex_lock(&late_lock);
+        for (unsigned i = 0; i < n_late;)
+                if (waitpid(late[i], NULL, WNOHANG) != 0)
+                        late[i] = late[--n_late];
+                else
+                        i++;
+        if (pid > 0 && n_late < LATE_MAX) {
+                late[n_late++] = pid;
+                kept = true;
+        }
+        pthread_mutex_unlock(&late_lock);
+        return kept;
+}
 
 int sa_tls_probe_start(const sa_tls_target *t, sa_tls_probe **ret)
 {
@@ -54,6 +83,7 @@ int sa_tls_probe_start(const sa_tls_target *t, sa_tls_probe **ret)
                 r = -errno;
                 goto fail;
         }
+        late_reap(0);
         clock_gettime(CLOCK_REALTIME, &p->started);
         p->deadline = sa_tls_now_ms() + timeout;
         p->pid = fork();
@@ -116,14 +146,19 @@ int64_t sa_tls_probe_deadline_ms(const sa_tls_probe *p)
         return p->deadline;
 }
 
-/* Kills and reaps the child (it may have exited already: its pid is ours until reaped). */
+/* Kills and reaps the child (it may have exited already: its pid is ours until
+ * reaped); one we may not kill is left to late_reap(). */
 static void reap(sa_tls_probe *p)
 {
         if (p->pid < 0)
                 p->pid = 0;
         if (p->pid == 0)
                 return;
-        kill(p->pid, SIGKILL);
+        if (kill(p->pid, SIGKILL) < 0 && errno == EPERM &&
+            waitpid(p->pid, NULL, WNOHANG) == 0 && late_reap(p->pid)) {
+                p->pid = 0;
+                return;
+        }
         while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
                 ;
         p->pid = 0;

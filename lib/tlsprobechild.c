@@ -126,6 +126,7 @@ _Noreturn void sa_tls_child_exec(const sa_tls_target *t, int nsfd, int out, int 
         const char *step = NULL;
         sa_tls_argv a;
         sigset_t all;
+        pid_t parent = getppid();
         int r;
 
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -142,6 +143,10 @@ _Noreturn void sa_tls_child_exec(const sa_tls_target *t, int nsfd, int out, int 
         r = drop_all(t, &step);
         if (r < 0)
                 fail(step, -r);
+        /* A new uid cleared the parent-death signal; the parent may not kill us now. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (getppid() != parent)
+                _exit(0);
         /* Past the deadline already (a slow setns): 0, the helper reports a timeout. */
         r = sa_tls_helper_argv(t, deadline_ms - sa_tls_now_ms(), &a);
         if (r < 0)

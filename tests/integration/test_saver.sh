@@ -56,6 +56,9 @@ test_saver_threads_no_more_capabilities() {
         start_listen --tcp 127.0.0.1 31500
         refresh
         wait_for 5 "a save told back" mon_at_least .monitor.state.saves 1
+        # listener_added waits (2 s at most) for its owners' package verdicts.
+        wait_for 10 "a journal entry written" \
+                mon_at_least '(.monitor.journal.sent + .monitor.journal.stderr + .monitor.journal.failed)' 1
         main=$(awk '/^CapEff/ { print $2 }' "/proc/$DAEMON_PID/status")
         for t in /proc/"$DAEMON_PID"/task/*; do
                 n=$((n + 1))
