@@ -43,7 +43,7 @@ CT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 HELPER_DIR=/usr/local/libexec/sockaudit-tests   # inside the container
 VIOLATION_ID=8aabb5f5dc6b450db79ed1fe4a2edec8
 
-CHECKS=(boot activation privileges notify catalog nginx_owners activator tls_probe policy_violation
+CHECKS=(boot activation privileges notify catalog nginx_owners reachability activator tls_probe policy_violation
         reload reload_refused watchdog restart stop privileges_refused verify security boot_monitor
         disable)
 
@@ -314,6 +314,25 @@ sa_holders() {  # stdin: who --json; $1: proto
         jq -r --arg p "$1" '.listeners[] | select(.proto == $p) |
                 (if .family == "ipv6" then "[\(.address)]" else .address end) + ":\(.port) " +
                 ([.owners[].pid] | unique | map(tostring) | join(","))' | sort
+}
+
+# Under the unit, the reachability broker (sockaudit-reach --broker, started
+# before the capability drop) reads the container's ruleset: nginx's 443/tcp
+# has entry points, loopback's accepted (the container has no ruleset).
+check_reachability() {
+        local json t0=$SECONDS
+        while :; do
+                json=$(ct sockaudit who 443 --tcp --json)
+                jq -e '[.listeners[].reachability.entries // [] | .[]] | length > 0' <<<"$json" >/dev/null && break
+                [ $((SECONDS - t0)) -lt "$(scaled_s 10)" ] || { echo "$json"; bad "no reachability entries on 443/tcp"; return 1; }
+                sleep 0.5
+        done
+        jq -c '[.listeners[].reachability.entries[] | {interface, address, verdict}]' <<<"$json"
+        jq -e '[.listeners[].reachability.entries[] | select(.interface == "lo" and .verdict == "accept")] | length > 0' \
+                <<<"$json" >/dev/null || bad "no accepted entry on lo"
+        ct pgrep -af 'sockaudit-reach' || bad "no sockaudit-reach broker running"
+        NOTE="$(jq '[.listeners[].reachability.entries[]] | length' <<<"$json") entry points, lo accepted, broker running"
+        [ -z "$WHY" ]
 }
 
 check_nginx_owners() {
