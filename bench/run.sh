@@ -14,6 +14,7 @@
 #                                   kept as $BUILD/bench/daemon-SIZE.log
 #   BENCH_NETNS=500                 namespaces of the namespaces size (0: skip it)
 #   BENCH_NETNS_ROUNDS=30           rounds of each `who` round trip there
+#   BENCH_FRESH_ROUNDS=5            new listeners (new netns) timed to `watch` there
 #   BENCH_LOCKOUT_N=2000            connections of the lock-out case (0: skip)
 #   BENCH_LOCKOUT_ROUNDS=5          its rounds
 #
@@ -392,6 +393,7 @@ fi
 # in each namespace must give the daemon's holders (pid, fd) of 443 and 8080.
 NETNS=${BENCH_NETNS:-500}
 NETNS_ROUNDS=${BENCH_NETNS_ROUNDS:-30}
+FRESH_ROUNDS=${BENCH_FRESH_ROUNDS:-5}
 NL_PID=
 stop_netns_listen() { stop_pids NL_PID; }
 # "netns port pid fd" of every holder of 443 and 8080, by `ss` entered into each namespace.
@@ -464,8 +466,9 @@ bench_netns() {
         rest_events="$((l1 - l0)) listen/close events, $((p1 - p0)) process events, $((r1 - r0)) refreshes"
         rest_pct=$(awk -v d=$((c1 - c0)) -v s="$REST" 'BEGIN { printf "%.2f", d / (s * 1e9) * 100 }')
         rss=$(awk '/VmRSS/ { print $2 }' "/proc/$DAEMON_PID/status")
-        fresh=$(unshare -n "$B/sa-fresh" "$TMP/nsock" 443 5) || fresh=failed
+        fresh=$(unshare -n "$B/sa-fresh" "$TMP/nsock" 443 "$FRESH_ROUNDS") || fresh=failed
         stop_daemon
+        [ -n "${BENCH_DEBUG:-}" ] && cp "$TMP/daemon.log" "$(dirname "$OUT")/daemon-netns.log"
         stop_netns_listen
         {
                 echo
@@ -475,7 +478,7 @@ bench_netns() {
                 printf '%-44s %12s\n' "daemon CPU at rest (${REST}s)" "$rest_pct %"
                 printf '%-44s %s\n' "  meanwhile, from other jobs on the host" "$rest_events"
                 printf '%-44s %12s\n' "daemon RSS" "$((rss / 1024)) MiB"
-                printf '%-44s %s\n' "new listener (new netns) -> watch" "$fresh (median, max ms)"
+                printf '%-44s %s\n' "new listener (new netns) -> watch" "$fresh (median, max ms; $FRESH_ROUNDS rounds)"
                 [ -n "$dumps" ] && printf '%-44s %s\n' "namespaces event-driven" "$dumps"
                 printf '%-44s %s\n' "holders equal per-namespace ss" "$ok: $check"
         } >> "$OUT"

@@ -168,6 +168,8 @@ static void resync_install(freshness *f, sa_snapshot *snap)
                 snap = now;
         } else if (r < 0)
                 log_debug_errno(r, "Refresh after the resync failed, installing the resync as it is: %m");
+        /* The budget counts all of it: walk, details, verification, this refresh. */
+        f->last_full_cpu_usec = cpu_usec() - f->job_cpu0;
         manager_scan_done(m, 0, snap, "periodic");
         refresh_waiters_done(f, 0, cpu_usec() - f->job_cpu0);
         resync_ended(f);
