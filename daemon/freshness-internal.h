@@ -81,6 +81,7 @@ struct freshness {
         sa_filter *watched;       /* filters of the watched ports; n_watched 0: every port, SIZE_MAX: none */
         size_t n_watched;
         uint64_t last_full_cpu_usec; /* CPU time of the last full scan (all threads) */
+        uint64_t resync_cpu_usec; /* of the last resync, from its start to its install */
         uint64_t refreshes, refresh_changes, refresh_full, refresh_errors;
         uint64_t refresh_closed;  /* new listeners held by nobody that had closed: no full scan */
         int refresh_error;        /* -errno of the latest refresh, 0 if it worked: answers are stale */
