@@ -14,7 +14,7 @@
 #                                   kept as $BUILD/bench/daemon-SIZE.log
 #   BENCH_NETNS=500                 namespaces of the namespaces size (0: skip it)
 #   BENCH_NETNS_ROUNDS=30           rounds of each `who` round trip there
-#   BENCH_FRESH_ROUNDS=5            new listeners (new netns) timed to `watch` there (batches of 5)
+#   BENCH_FRESH_ROUNDS=5            new listeners (new netns) timed to `watch` there (batches of 4, 11 s apart)
 #   BENCH_LOCKOUT_N=2000            connections of the lock-out case (0: skip)
 #   BENCH_LOCKOUT_ROUNDS=5          its rounds
 #
@@ -419,16 +419,19 @@ netns_sa_holders() { # the same from the daemon, our namespaces only
         done | sort -u
 }
 # fresh_rounds N: sa-fresh's new listener (a new netns) -> watch, N rounds in
-# batches of 5, each batch in a namespace of its own (more rounds in one
-# namespace would be told as flapping: events held back); "added MEDIAN MAX
-# removed MEDIAN MAX" over every round.
+# batches of 4, each batch in a namespace of its own and 11 s after the last:
+# more rounds in one namespace would be told as flapping, and more than 4
+# short-lived listeners in 10 s put the monitor in churn mode (each new one
+# held 1 s: docs/PERFORMANCE.md). "added MEDIAN MAX removed MEDIAN MAX"
+# over every round.
 fresh_rounds() {
         local left=$1 k
         : > "$TMP/fresh.txt"
         while [ "$left" -gt 0 ]; do
-                k=$((left < 5 ? left : 5))
+                k=$((left < 4 ? left : 4))
                 unshare -n "$B/sa-fresh" "$TMP/nsock" 443 "$k" 2>> "$TMP/fresh.txt" >/dev/null || return 1
                 left=$((left - k))
+                [ "$left" -gt 0 ] && sleep 11
         done
         med_max() { sort -n | awk '{ v[NR] = $1 } END { printf "%s %s", v[int((NR + 1) / 2)], v[NR] }'; }
         echo "added $(awk '/sa-fresh round/ { print $5 }' "$TMP/fresh.txt" | med_max)" \
