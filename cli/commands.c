@@ -758,6 +758,9 @@ int cmd_refresh(const cli_options *o)
                                    "in {scan.duration_ms} ms");
                 if (r == 0 && puts("Rescanned.") == EOF)
                         r = -EIO;
+                /* Probes of the TLS listeners it queued (docs/TLS.md): their answers come later. */
+                if (r >= 0 && json_integer_value(json_object_get(reply, "tls_probes_queued")) > 0)
+                        r = print_template(stdout, reply, "TLS probes queued: {tls_probes_queued}");
         }
         json_decref(reply);
         return r < 0 ? print_failed(r) : finish(EXIT_FOUND);

@@ -16,6 +16,8 @@
 #include "tlsrun.h"
 
 #define TLS_PARALLEL 4
+/* Listeners probed by one command (the CLI's own namespace's first): 32 silent ones cost 40 s. */
+#define TLS_DIRECT_MAX 32
 
 /* The certificate files' fingerprints, from the provenance helper (no libcrypto here). */
 static int cert_sha256(void *helper, int root_fd, uid_t uid, gid_t gid, const char *path, char hex[65])
@@ -69,7 +71,7 @@ static int plan_of(const json_t *l, sa_tls_target *t, sa_tls_plan **ret)
         json_array_foreach(owners, i, o)
                 if (n < SA_TLS_PLAN_OWNERS_MAX && json_integer_value(json_object_get(o, "pid")) > 0)
                         pids[n++] = (pid_t) json_integer_value(json_object_get(o, "pid"));
-        r = sa_tls_plan_new("/proc", pids, n, t->port, ret);
+        r = sa_tls_plan_new(NULL, pids, n, t->port, ret);
         if (r == 0)
                 t->sni = sa_tls_plan_sni(*ret, &t->n_sni);
         return r;
@@ -96,18 +98,26 @@ int tls_probe_listeners(json_t *listeners, bool (*want)(const json_t *l))
 
         if (!t || !slot || !res)
                 goto out;
-        for (size_t i = 0; i < n; i++) {
-                json_t *l = json_array_get(listeners, i);
+        /* Those in the CLI's namespace (pass 0), then the others (pass 1). */
+        for (size_t i = 0; i < 2 * n; i++) {
+                json_t *l = json_array_get(listeners, i % n);
+                bool home_ns = home && (uint64_t) json_integer_value(json_object_get(l, "netns")) == home;
                 const char *why = NULL;
 
-                if (want && !want(l))
+                if ((want && !want(l)) || home_ns != (i < n))
                         continue;
+                if (m == TLS_DIRECT_MAX) {
+                        if (json_object_set_new(l, "tls", sa_tls_error_object("error", "not probed: more than 32 "
+                                                "listeners to probe; narrow with --netns")) < 0)
+                                goto out;
+                        continue;
+                }
                 if (target_of(l, home, helper, slot[m].nspath, sizeof(slot[m].nspath), &t[m], &why) < 0) {
                         if (json_object_set_new(l, "tls", sa_tls_error_object("error", why)) < 0)
                                 goto out;
                         continue;
                 }
-                slot[m].listener = i;
+                slot[m].listener = i % n;
                 if (plan_of(l, &t[m], &slot[m].plan) < 0)
                         goto out;
                 m++;

@@ -245,6 +245,7 @@ typedef struct deferred_answer {
         bool shared;
         json_t *error;            /* the scan failed: this, to all */
         json_t *body;             /* refresh: the scan; check: the violations */
+        size_t tls_queued;        /* refresh: TLS probes it queued (tlsprobes_refresh()) */
         json_t *redacted;         /* check: the violations without command lines, made when first needed */
 } deferred_answer;
 
@@ -267,7 +268,9 @@ static int deferred_reply(client *c, uint64_t waited_usec, control_reply *ret, v
         reply = reply_ok();
         if (!reply || json_object_set(reply, a->cmd == REQUEST_CHECK ? "violations" : "scan", body) < 0 ||
             json_object_set_new(reply, "waited_ms", json_real((double) waited_usec / 1000.0)) < 0 ||
-            json_object_set_new(reply, "shared", json_boolean(a->shared)) < 0)
+            json_object_set_new(reply, "shared", json_boolean(a->shared)) < 0 ||
+            (a->cmd == REQUEST_REFRESH &&
+             json_object_set_new(reply, "tls_probes_queued", json_integer((json_int_t) a->tls_queued)) < 0))
                 return -ENOMEM;
         return control_reply_from_json(TAKE_PTR(reply), ret);
 }
@@ -292,8 +295,11 @@ size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int 
                         a.body = NULL;
                 }
         }
-        else
+        else {
                 a.body = scan_to_json(m->snapshot);
+                /* "refresh asks for a probe now" (docs/TLS.md), after the scan that found the listeners. */
+                a.tls_queued = tlsprobes_refresh(m->tls);
+        }
         /* Out of memory: each waiter gets the internal error (deferred_reply() fails). */
         n = control_answer_deferred(m->control, cmd, upto, deferred_reply, &a);
         json_decref(a.error);

@@ -78,6 +78,16 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
  */
 void monitor_tick(monitor *m, const sa_snapshot *snap, const policy *p);
 
+/*
+ * The TLS probes' records (daemon/tlsprobes.c), saved with the baseline
+ * from now on (tls taken; NULL: none). changed: save them soon (at the
+ * next tick, within 2 s), not only with the next change.
+ */
+void monitor_set_tls(monitor *m, json_t *tls, bool changed);
+
+/* The TLS records the baseline file held (a new reference; NULL: none); only before the first update. */
+json_t *monitor_saved_tls(const monitor *m);
+
 /* CLOCK_MONOTONIC usec when monitor_tick() has work, 0 when none is due. */
 uint64_t monitor_next_due(const monitor *m);
 

@@ -163,6 +163,21 @@ bool policy_tls_watches(const policy *p, const sa_listener *l, const policy_tls 
 int policy_check_tls(const policy *p, const sa_listener *l, const json_t *tls, time_t now, violation **v,
                      size_t *n);
 
+/*
+ * What a probe's answer now brings at its place, against seen: the record
+ * of what was reported there, {"sha256":[...],"violations":[KEY...]}
+ * ("sha256" absent before the first "ok" answer; kept across restarts in
+ * the baseline, daemon/tlsprobes.c). *ret_changed when the served
+ * certificates (by sha256) differ from seen's; (*v, *n) gets the TLS
+ * violations of now (judged at t) whose key is not in seen's: a violation
+ * is news once, when it first holds for that certificate (a version:
+ * for that reason), not again after a restart or a failed probe. seen
+ * then becomes now's. An answer that is not "ok" changes nothing. Returns
+ * 1 when seen changed, 0 when not, -ENOMEM (seen then as before).
+ */
+int policy_tls_news(const policy *p, const sa_listener *l, json_t *seen, const json_t *now, time_t t,
+                    bool *ret_changed, violation **v, size_t *n);
+
 void policy_list_clear(policy_list *l);
 /* Appends a copy of s. */
 int policy_list_add(policy_list *l, const char *s);

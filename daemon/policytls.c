@@ -4,12 +4,15 @@
  * the violations of what one serves (its `tls` object, docs/RECORDS.md#tls).
  * A pure function of (policy, listener, tls object, now).
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "policy.h"
+#include "util.h"
 
 static const char *const version_names[] = { "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" };
 
@@ -139,4 +142,92 @@ int policy_check_tls(const policy *p, const sa_listener *l, const json_t *tls, t
                         return r;
         }
         return 0;
+}
+
+static bool has_string(const json_t *a, const char *s)
+{
+        const json_t *x;
+        size_t i;
+
+        json_array_foreach(a, i, x)
+                if (json_is_string(x) && strcmp(json_string_value(x), s) == 0)
+                        return true;
+        return false;
+}
+
+/* Whether the string arrays a and b (no duplicates in b) hold the same strings. */
+static bool same_strings(const json_t *a, const json_t *b)
+{
+        const json_t *x;
+        size_t i;
+
+        if (json_array_size(a) != json_array_size(b))
+                return false;
+        json_array_foreach(a, i, x)
+                if (!json_is_string(x) || !has_string(b, json_string_value(x)))
+                        return false;
+        return true;
+}
+
+/* A TLS violation's identity in seen: its kind and certificate (sha256), or for a version its reason. */
+static char *news_key(const violation *v)
+{
+        const char *sha = json_string_value(json_object_get(v->cert, "sha256"));
+        char *k;
+
+        if (asprintf(&k, "%s %s", violation_kind_name(v->kind), v->cert ? (sha ? sha : "?") : v->reason) < 0)
+                return NULL;
+        return k;
+}
+
+int policy_tls_news(const policy *p, const sa_listener *l, json_t *seen, const json_t *now, time_t t,
+                    bool *ret_changed, violation **v, size_t *n)
+{
+        const char *status = json_string_value(json_object_get(now, "status"));
+        const json_t *old_sha = json_object_get(seen, "sha256"), *c;
+        _cleanup_json_ json_t *sha = NULL, *keys = NULL;
+        size_t n0 = *n, w, i;
+        int r = 0;
+
+        *ret_changed = false;
+        if (!status || strcmp(status, "ok") != 0)
+                return 0;
+        sha = json_array();
+        keys = json_array();
+        if (!sha || !keys)
+                return -ENOMEM;
+        json_array_foreach(json_object_get(now, "certificates"), i, c) {
+                const char *h = json_string_value(json_object_get(c, "sha256"));
+
+                if (h && !has_string(sha, h) && json_array_append_new(sha, json_string(h)) < 0)
+                        return -ENOMEM;
+        }
+        r = policy_check_tls(p, l, now, t, v, n);
+        /* keys gets each one's key; those seen already (or twice) are dropped. */
+        for (i = w = n0; r >= 0 && i < *n; i++) {
+                _cleanup_free_ char *k = news_key(&(*v)[i]);
+                bool keep = k && !has_string(keys, k) && !has_string(json_object_get(seen, "violations"), k);
+
+                if (!k || (!has_string(keys, k) && json_array_append_new(keys, json_string(k)) < 0))
+                        r = -ENOMEM;
+                if (keep)
+                        (*v)[w++] = (*v)[i];
+                else
+                        free((*v)[i].reason);
+        }
+        for (; i < *n; i++)
+                free((*v)[i].reason);
+        *n = w;
+        if (r < 0) {
+                for (i = n0; i < *n; i++)
+                        free((*v)[i].reason);
+                *n = n0;
+                return r;
+        }
+        *ret_changed = json_is_array(old_sha) && !same_strings(old_sha, sha);
+        if (json_equal(old_sha, sha) && json_equal(json_object_get(seen, "violations"), keys))
+                return 0;
+        if (json_object_set(seen, "sha256", sha) < 0 || json_object_set(seen, "violations", keys) < 0)
+                return -ENOMEM;
+        return 1;
 }

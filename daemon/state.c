@@ -69,6 +69,7 @@ void state_clear(state *s)
         for (size_t i = 0; i < s->n_violations; i++)
                 free(s->violations[i]);
         free(s->violations);
+        json_decref(s->tls);
         *s = (state) { 0 };
 }
 
@@ -98,6 +99,11 @@ int state_load(const char *path, state *ret, char *err, size_t errlen)
                 snprintf(err, errlen, "%s: \"violations\" is not an array", path);
                 return -EBADMSG;
         }
+        /* Absent in files saved before the TLS probes kept theirs. */
+        if (json_object_get(root, "tls") && !json_is_array(json_object_get(root, "tls"))) {
+                snprintf(err, errlen, "%s: \"tls\" is not an array", path);
+                return -EBADMSG;
+        }
         r = sa_snapshot_from_json(json_object_get(root, "listeners"), &s.known, msg, sizeof msg);
         if (r < 0) {
                 snprintf(err, errlen, "%s: %s", path, msg);
@@ -117,6 +123,7 @@ int state_load(const char *path, state *ret, char *err, size_t errlen)
                 }
                 s.n_violations++;
         }
+        s.tls = json_incref(json_object_get(root, "tls"));
         state_boot_id(boot, sizeof boot);
         saved_boot = json_string_value(json_object_get(root, "boot_id"));
         s.same_boot = boot[0] && saved_boot && !strcmp(boot, saved_boot);
@@ -138,7 +145,8 @@ static int sync_parent(const char *path)
         return 0;
 }
 
-int state_serialize(const json_t *listeners, char *const *violations, size_t n, char **ret, size_t *ret_len)
+int state_serialize(const json_t *listeners, char *const *violations, size_t n, const json_t *tls, char **ret,
+                    size_t *ret_len)
 {
         _cleanup_json_ json_t *root = NULL, *viol = json_array();
         struct timespec now;
@@ -154,6 +162,8 @@ int state_serialize(const json_t *listeners, char *const *violations, size_t n, 
         root = json_pack("{s:i, s:s, s:s, s:O, s:O}", "version", STATE_VERSION, "boot_id", boot,
                          "saved", sa_format_time(&now, when, sizeof when),
                          "listeners", listeners, "violations", viol);
+        if (root && tls && json_object_set(root, "tls", (json_t *) tls) < 0)
+                return -ENOMEM;
         buf = root ? json_dumps(root, SA_JSON_DUMP_FLAGS) : NULL;
         if (!buf)
                 return -ENOMEM;
@@ -210,7 +220,7 @@ int state_save(const char *path, const json_t *listeners, char *const *violation
 {
         _cleanup_free_ char *buf = NULL;
         size_t len;
-        int r = state_serialize(listeners, violations, n, &buf, &len);
+        int r = state_serialize(listeners, violations, n, NULL, &buf, &len);
 
         return r < 0 ? r : state_write(path, buf, len);
 }

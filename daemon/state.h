@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The baseline kept across restarts: the watched listeners known at the
- * last change and the policy violations already reported, in one JSON file
+ * last change, the policy violations already reported and what the TLS
+ * probes reported at each place (daemon/tlsprobes.c), in one JSON file
  * written atomically (temporary file, fsync, rename, fsync of the directory).
  */
 #ifndef SAD_STATE_H
@@ -22,6 +23,7 @@ typedef struct state {
         bool same_boot;          /* saved during this boot: socket cookies still mean something */
         char **violations;       /* keys of violations already reported */
         size_t n_violations;
+        json_t *tls;             /* the TLS probes' records (an array, read by tlsprobes.c), NULL: none */
 } state;
 
 /*
@@ -39,7 +41,8 @@ void state_boot_id(char *buf, size_t size);
 
 /*
  * Reads path. -ENOENT when there is none; -EBADMSG for a corrupt or
- * truncated file, with the problem in err. Caller frees with state_clear().
+ * truncated file (or a "tls" that is not an array), with the problem in
+ * err. Caller frees with state_clear().
  */
 int state_load(const char *path, state *ret, char *err, size_t errlen);
 void state_clear(state *s);
@@ -56,9 +59,11 @@ int state_save(const char *path, const json_t *listeners, char *const *violation
 /*
  * state_save() in two halves, for a writer thread (saver.h): the file's
  * bytes (ending in a newline; caller frees *ret), cheap and on the loop,
- * then the slow part, the atomic write (two fsyncs), anywhere.
+ * then the slow part, the atomic write (two fsyncs), anywhere. tls (an
+ * array, borrowed; NULL: none) is saved as "tls".
  */
-int state_serialize(const json_t *listeners, char *const *violations, size_t n, char **ret, size_t *ret_len);
+int state_serialize(const json_t *listeners, char *const *violations, size_t n, const json_t *tls, char **ret,
+                    size_t *ret_len);
 int state_write(const char *path, const char *buf, size_t len);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tls_changed and the TLS violations of a probe's answer (tlsevents.h). */
+/* tls_changed and the TLS violations of a probe's answer (tlsevents.h); what is news: policy_tls_news(). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,39 +9,7 @@
 #include "tlsevents.h"
 #include "util.h"
 
-static bool ok(const json_t *tls)
-{
-        const char *s = json_string_value(json_object_get(tls, "status"));
-
-        return s && strcmp(s, "ok") == 0;
-}
-
-/* Whether every certificate of a is in b (by sha256). */
-static bool certs_within(const json_t *a, const json_t *b)
-{
-        const json_t *x, *y;
-        size_t i, j;
-
-        json_array_foreach(json_object_get(a, "certificates"), i, x) {
-                bool found = false;
-
-                json_array_foreach(json_object_get(b, "certificates"), j, y)
-                        if (json_equal(json_object_get(x, "sha256"), json_object_get(y, "sha256")))
-                                found = true;
-                if (!found)
-                        return false;
-        }
-        return true;
-}
-
-/* The same violation: kind and certificate (by sha256). */
-static bool same(const violation *a, const violation *b)
-{
-        return a->kind == b->kind && strcmp(a->reason, b->reason) == 0 &&
-               json_equal(json_object_get(a->cert, "sha256"), json_object_get(b->cert, "sha256"));
-}
-
-static void changed(monitor *mon, const struct timespec *when, const sa_listener *l, const json_t *old,
+static void changed(monitor *mon, const struct timespec *when, const sa_listener *l, size_t before,
                     const json_t *now)
 {
         char reason[160];
@@ -49,7 +17,7 @@ static void changed(monitor *mon, const struct timespec *when, const sa_listener
         journal_entry *e;
 
         snprintf(reason, sizeof reason, "TLS: the served certificates changed: %zu before, %zu now",
-                 json_array_size(json_object_get(old, "certificates")),
+                 before,
                  json_array_size(json_object_get(now, "certificates")));
         ev = event_to_json(EVENT_TLS_CHANGED, when, l, NULL, reason);
         if (ev && json_object_set(ev, "tls", (json_t *) now) < 0)
@@ -61,33 +29,28 @@ static void changed(monitor *mon, const struct timespec *when, const sa_listener
         json_decref(ev);
 }
 
-void tlsevents_result(monitor *mon, const policy *p, const sa_listener *l, const json_t *old, const json_t *now)
+int tlsevents_result(monitor *mon, const policy *p, const sa_listener *l, json_t *seen, const json_t *now)
 {
-        violation *was = NULL, *is = NULL;
-        size_t n_was = 0, n_is = 0;
+        size_t before = json_array_size(json_object_get(seen, "sha256")), n = 0;
+        violation *v = NULL;
         struct timespec when;
-        time_t t = time(NULL);
+        bool certs_changed;
+        int r;
 
         clock_gettime(CLOCK_REALTIME, &when);
-        if (ok(old) && ok(now) && !(certs_within(old, now) && certs_within(now, old)))
-                changed(mon, &when, l, old, now);
-        if (policy_check_tls(p, l, old, t, &was, &n_was) < 0 || policy_check_tls(p, l, now, t, &is, &n_is) < 0)
-                goto done;
-        for (size_t i = 0; i < n_is; i++) {
-                bool known = false;
-                json_t *ev;
+        r = policy_tls_news(p, l, seen, now, time(NULL), &certs_changed, &v, &n);
+        if (r < 0)
+                return r;
+        if (certs_changed)
+                changed(mon, &when, l, before, now);
+        for (size_t i = 0; i < n; i++) {
+                json_t *ev = event_violation_to_json(&when, &v[i]);
 
-                for (size_t j = 0; j < n_was && !known; j++)
-                        known = same(&is[i], &was[j]);
-                if (known)
-                        continue;
-                ev = event_violation_to_json(&when, &is[i]);
-                (void) monitor_emit(mon, EVENT_POLICY_VIOLATION, ev, event_violation_journal_entry(&is[i]));
+                (void) monitor_emit(mon, EVENT_POLICY_VIOLATION, ev, event_violation_journal_entry(&v[i]));
                 json_decref(ev);
         }
-done:
-        violations_free(was, n_was);
-        violations_free(is, n_is);
+        violations_free(v, n);
+        return r;
 }
 
 int tlsevents_check(const policy *p, const sa_listener *l, const json_t *tls, json_t *arr)

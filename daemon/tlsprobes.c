@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The daemon's TLS probes (tlsprobes.h): a table of the TLS-watched
- * listeners with their last answer, a queue in the order asked, and the
- * probes running, each an io source on its pipe and a timer at its deadline.
+ * listeners with their last answer, a queue in the order asked, the
+ * probes running, each an io source on its pipe and a timer at its
+ * deadline, and what was reported at each place (saved with the baseline).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -34,6 +36,13 @@ typedef struct tls_key {
         uint8_t family;
 } tls_key;
 
+/* A place's record: its item in the baseline's "tls" array (docs/JOURNAL.md#tls-across-restarts). */
+typedef struct tls_place {
+        tls_key key;            /* inode 0 */
+        json_t *item;           /* {"netns","family","address","port","sha256","violations"} */
+        uint64_t turn;          /* of its last ok answer: the oldest goes first at TLSPROBES_PLACES_MAX */
+} tls_place;
+
 typedef struct tls_entry {
         tls_key key;
         uint64_t owners;        /* a hash of the holders' pids: a change is probed */
@@ -42,10 +51,10 @@ typedef struct tls_entry {
         size_t n_owners_pids;
         sa_tls_plan *plan;      /* while a probe runs: its names, then served vs on disk */
         json_t *tls;            /* the last answer; NULL before the first */
-        json_t *before;         /* a closed listener's last answer at the same place (restarts) */
-        uint64_t queued;        /* its place in the queue (1, 2, ...); 0: not queued */
+        uint64_t queued;        /* its turn in the queue (1, 2, ...); 0: not queued */
         uint64_t next_usec;     /* CLOCK_MONOTONIC: probed again then */
         bool seen, asked;       /* in the latest snapshot; probed for a `tls` request */
+        bool again;             /* a refresh came while it ran: probed again when it ends */
         sa_tls_probe *probe;
         sd_event_source *io, *timer;
         sd_bus_slot *start_call;        /* a transient unit's StartTransientUnit, unanswered */
@@ -67,11 +76,13 @@ struct tlsprobes {
         uint16_t waits[TLSPROBES_WAITS_MAX];   /* ports `tls` requests wait for, sorted */
         size_t n_waits;
         uint64_t probes, untracked;
-        /* The last answers of closed listeners, by place: a restarted server's
-         * new socket is compared with them (tls_changed, violations anew). */
-        tls_key gone_key[TLSPROBES_GONE_MAX];
-        json_t *gone[TLSPROBES_GONE_MAX];
-        size_t gone_next;
+        /* What was reported at each place (namespace, address, port), whichever
+         * socket listens there: a server restarted, or the daemon, is judged
+         * against it (policy_tls_news()). The baseline keeps them. */
+        tls_place *places;
+        size_t n_places, cap_places;
+        uint64_t place_turn;
+        uint64_t places_dropped;        /* from the baseline file: malformed, or beyond the bound */
 };
 
 static const json_t *pending_object(void)
@@ -132,40 +143,77 @@ static bool same_place(const tls_key *a, const tls_key *b)
 
 static void entry_free(tls_entry *e)
 {
-        tlsprobes *t = e->t;
-
         stop_probe(e);
-        if (e->tls) {
-                size_t i = t->gone_next++ % TLSPROBES_GONE_MAX;
-
-                json_decref(t->gone[i]);
-                t->gone[i] = json_incref(e->tls);
-                t->gone_key[i] = e->key;
-        }
         json_decref(e->tls);
-        json_decref(e->before);
         free(e);
 }
 
-/* The last answer of another listener at k's place, open or closed (a new reference), or NULL. */
-static json_t *gone_at(tlsprobes *t, const tls_key *k)
+/* The record of k's place, made when new (the oldest one dropped at the bound); NULL on ENOMEM. */
+static tls_place *place_get(tlsprobes *t, const tls_key *k)
 {
-        for (size_t i = 0; i < t->n; i++)
-                if (t->e[i]->tls && same_place(&t->e[i]->key, k))
-                        return json_incref(t->e[i]->tls);
-        for (size_t n = 1; n <= TLSPROBES_GONE_MAX && n <= t->gone_next; n++) {
-                size_t i = (t->gone_next - n) % TLSPROBES_GONE_MAX;
+        char addr[INET6_ADDRSTRLEN] = "?";
+        tls_place *pl = NULL;
+        json_t *item;
 
-                if (t->gone[i] && same_place(&t->gone_key[i], k))
-                        return json_incref(t->gone[i]);
+        for (size_t i = 0; i < t->n_places; i++)
+                if (same_place(&t->places[i].key, k))
+                        return &t->places[i];
+        (void) inet_ntop(k->family, k->addr, addr, sizeof addr);
+        item = json_pack("{s:I,s:s,s:s,s:i}", "netns", (json_int_t) k->netns, "family", sa_family_name(k->family),
+                         "address", addr, "port", (int) k->port);
+        if (!item)
+                return NULL;
+        if (t->n_places >= TLSPROBES_PLACES_MAX) {
+                pl = &t->places[0];
+                for (size_t i = 1; i < t->n_places; i++)
+                        if (t->places[i].turn < pl->turn)
+                                pl = &t->places[i];
+                json_decref(pl->item);
+        } else if (sa_grow((void **) &t->places, &t->cap_places, t->n_places, sizeof *t->places) >= 0)
+                pl = &t->places[t->n_places++];
+        if (!pl) {
+                json_decref(item);
+                return NULL;
         }
-        return NULL;
+        *pl = (tls_place) { .key = *k, .item = item };
+        pl->key.inode = 0;
+        return pl;
+}
+
+/* The places' records, to the baseline (saved soon when changed). */
+static void places_save(tlsprobes *t, bool changed)
+{
+        json_t *arr = json_array();
+
+        for (size_t i = 0; arr && i < t->n_places; i++)
+                if (json_object_get(t->places[i].item, "sha256") &&
+                    json_array_append(arr, t->places[i].item) < 0)
+                        arr = (json_decref(arr), NULL);
+        /* Out of memory: the last records stay, saved as they were. */
+        if (arr)
+                monitor_set_tls(t->m->monitor, arr, changed);
+}
+
+static bool answer_ok(const json_t *tls)
+{
+        const char *s = json_string_value(json_object_get(tls, "status"));
+
+        return s && strcmp(s, "ok") == 0;
 }
 
 static void enqueue(tls_entry *e)
 {
         if (!e->queued && !e->probe)
                 e->queued = ++e->t->queue_seq;
+}
+
+/* e's probe asked for now: queued, or, while one runs, again after it. */
+static void ask(tls_entry *e)
+{
+        if (e->probe)
+                e->again = true;
+        else
+                enqueue(e);
 }
 
 static void kick(tlsprobes *t)
@@ -191,21 +239,31 @@ static const sa_listener *listener_of(const tlsprobes *t, const tls_entry *e)
 static void pump(tlsprobes *t);
 static void arm(tlsprobes *t);
 
-/* A probe ended with tls (taken): kept, its events raised, waiting requests answered. */
+/*
+ * A probe ended with tls (taken): kept, its events raised against what was
+ * reported at its place, waiting requests answered.
+ */
 static void probe_done(tls_entry *e, json_t *tls)
 {
         tlsprobes *t = e->t;
         const sa_listener *l = listener_of(t, e);
-        json_t *old = e->tls ? e->tls : e->before;
+        tls_place *pl;
 
         stop_probe(e);
         t->probes++;
+        json_decref(e->tls);
         e->tls = tls;
-        e->before = NULL;
         e->next_usec = now_usec(CLOCK_MONOTONIC) + t->m->config->tls_interval_usec;
-        if (l)
-                tlsevents_result(t->m->monitor, &t->m->config->policy, l, old, tls);
-        json_decref(old);
+        if (e->again) {
+                e->again = false;
+                enqueue(e);
+        }
+        /* A failed probe neither raises nor forgets anything: the next ok answer is judged. */
+        if (l && answer_ok(tls) && (pl = place_get(t, &e->key))) {
+                pl->turn = ++t->place_turn;
+                if (tlsevents_result(t->m->monitor, &t->m->config->policy, l, pl->item, tls) > 0)
+                        places_save(t, true);
+        }
         t->m->snapshot_gen++;   /* the cached who/list replies showed the old answer */
         kick(t);
 }
@@ -317,8 +375,7 @@ static void start(tls_entry *e)
                 snprintf(ns, sizeof ns, "%s/%d/ns/net", t->m->proc_root ? t->m->proc_root : "/proc",
                          (int) e->pid);
         /* The names the owners' configs serve on the port: read now, bounded (tlsplan.h). */
-        if (sa_tls_plan_new(t->m->proc_root ? t->m->proc_root : "/proc", e->owners_pids, e->n_owners_pids,
-                            e->key.port, &e->plan) >= 0)
+        if (sa_tls_plan_new(t->m->proc_root, e->owners_pids, e->n_owners_pids, e->key.port, &e->plan) >= 0)
                 target.sni = sa_tls_plan_sni(e->plan, &target.n_sni);
         r = start_probe(e, &target);
         if (r >= 0) {
@@ -393,7 +450,7 @@ static tls_entry *track(tlsprobes *t, const sa_listener *l)
                         t->untracked++;
                         return NULL;
                 }
-                *e = (tls_entry) { .key = k, .t = t, .before = gone_at(t, &k) };
+                *e = (tls_entry) { .key = k, .t = t };
                 t->e[t->n++] = e;
                 enqueue(e);
         }
@@ -421,7 +478,7 @@ void tlsprobes_update(tlsprobes *t, const sa_snapshot *snap)
 
         if (!t)
                 return;
-        /* Closed ones first: a server restarted meanwhile finds their answers (gone_at()). */
+        /* Closed ones first, then the new ones (their places' records stay). */
         for (size_t i = 0; i < t->n; i++)
                 t->e[i]->seen = false;
         for (size_t i = 0; i < snap->n_listeners; i++) {
@@ -499,7 +556,7 @@ bool tlsprobes_request(tlsprobes *t, client *c, uint16_t port)
                 if (l->port != port || l->proto != IPPROTO_TCP || !(e = track(t, l)))
                         continue;
                 e->asked = true;
-                enqueue(e);
+                ask(e);
                 any = true;
         }
         if (!any)
@@ -517,6 +574,84 @@ bool tlsprobes_request(tlsprobes *t, client *c, uint16_t port)
         pump(t);
         kick(t);
         return true;
+}
+
+size_t tlsprobes_refresh(tlsprobes *t)
+{
+        if (!t)
+                return 0;
+        for (size_t i = 0; i < t->n; i++)
+                ask(t->e[i]);
+        pump(t);
+        arm(t);
+        return t->n;
+}
+
+/* Whether s is a string of at most max bytes. */
+static bool short_string(const json_t *s, size_t max)
+{
+        return json_is_string(s) && json_string_length(s) <= max;
+}
+
+/* Whether a is an array of at most max strings of at most len bytes each. */
+static bool strings(const json_t *a, size_t max, size_t len)
+{
+        const json_t *x;
+        size_t i;
+
+        if (!json_is_array(a) || json_array_size(a) > max)
+                return false;
+        json_array_foreach(a, i, x)
+                if (!short_string(x, len))
+                        return false;
+        return true;
+}
+
+/* A record from the baseline file (places_save()'s form) into k; false when malformed. */
+static bool place_parse(const json_t *item, tls_key *k)
+{
+        const char *family = json_string_value(json_object_get(item, "family"));
+        const char *addr = json_string_value(json_object_get(item, "address"));
+        const json_t *netns = json_object_get(item, "netns");
+        json_int_t port = json_integer_value(json_object_get(item, "port"));
+
+        *k = (tls_key) { 0 };
+        if (!json_is_object(item) || !json_is_integer(netns) || json_integer_value(netns) < 0 || !family ||
+            !addr || port < 1 || port > 65535)
+                return false;
+        k->family = !strcmp(family, "ipv4") ? AF_INET : !strcmp(family, "ipv6") ? AF_INET6 : AF_UNSPEC;
+        k->netns = (uint64_t) json_integer_value(netns);
+        k->port = (uint16_t) port;
+        return k->family != AF_UNSPEC && inet_pton(k->family, addr, k->addr) == 1 &&
+               strings(json_object_get(item, "sha256"), SA_TLS_CERTS_MAX, 64) &&
+               strings(json_object_get(item, "violations"), TLSPROBES_PLACE_VIOLATIONS_MAX, 1024);
+}
+
+/* The records the baseline file held (monitor_saved_tls()): malformed ones are dropped, counted, logged. */
+static void places_restore(tlsprobes *t)
+{
+        _cleanup_json_ json_t *saved = monitor_saved_tls(t->m->monitor);
+        const json_t *item;
+        size_t i, first_bad = SIZE_MAX;
+
+        json_array_foreach(saved, i, item) {
+                tls_key k;
+                tls_place *pl = NULL;
+
+                if (!place_parse(item, &k) || t->n_places >= TLSPROBES_PLACES_MAX ||
+                    !(pl = place_get(t, &k)) || json_object_update(pl->item, (json_t *) item) < 0) {
+                        t->places_dropped++;
+                        first_bad = first_bad == SIZE_MAX ? i : first_bad;
+                        continue;
+                }
+                pl->turn = ++t->place_turn;
+        }
+        if (t->places_dropped > 0)
+                log_warning("The baseline's TLS records: %" PRIu64 " dropped (malformed, or beyond %u), the "
+                            "first at \"tls\"[%zu]; their listeners' violations will be reported again",
+                            t->places_dropped, TLSPROBES_PLACES_MAX, first_bad);
+        if (t->n_places > 0)
+                places_save(t, false);
 }
 
 int tlsprobes_check(const tlsprobes *t, const sa_snapshot *snap, json_t *arr)
@@ -541,10 +676,11 @@ json_t *tlsprobes_to_json(const tlsprobes *t)
         if (t->unit_error < 0)
                 snprintf(why, sizeof why, "systemd started the daemon but cannot be reached: %s",
                          strerror(-t->unit_error));
-        return json_pack("{s:s,s:s?,s:I,s:I,s:I,s:I,s:I}", "runner", t->unit ? "transient-unit" : "child",
+        return json_pack("{s:s,s:s?,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "runner", t->unit ? "transient-unit" : "child",
                          "runner_error", *why ? why : NULL, "probes", (json_int_t) t->probes,
                          "running", (json_int_t) t->running, "queued", (json_int_t) queued,
-                         "tracked", (json_int_t) t->n, "untracked", (json_int_t) t->untracked);
+                         "tracked", (json_int_t) t->n, "untracked", (json_int_t) t->untracked,
+                         "places", (json_int_t) t->n_places, "places_dropped", (json_int_t) t->places_dropped);
 }
 
 int tlsprobes_new(manager *m, const char *helper, tlsprobes **ret)
@@ -573,6 +709,7 @@ int tlsprobes_new(manager *m, const char *helper, tlsprobes **ret)
         }
         (void) sd_event_source_set_enabled(t->interval, SD_EVENT_OFF);
         (void) sd_event_source_set_enabled(t->kick, SD_EVENT_OFF);
+        places_restore(t);
         *ret = t;
         return 0;
 }
@@ -583,8 +720,9 @@ tlsprobes *tlsprobes_free(tlsprobes *t)
                 return NULL;
         for (size_t i = 0; i < t->n; i++)
                 entry_free(t->e[i]);
-        for (size_t i = 0; i < TLSPROBES_GONE_MAX; i++)
-                json_decref(t->gone[i]);
+        for (size_t i = 0; i < t->n_places; i++)
+                json_decref(t->places[i].item);
+        free(t->places);
         free(t->e);
         sd_event_source_disable_unref(t->interval);
         sd_event_source_disable_unref(t->kick);

@@ -130,6 +130,8 @@ int sa_tls_plan_new(const char *proc_root, const pid_t *pids, size_t n, uint16_t
 
         if (!p || !(p->errors = json_array()))
                 return sa_tls_plan_free(p), -ENOMEM;
+        if (!proc_root)
+                proc_root = "/proc";
         for (size_t i = 0; i < n && p->n_owners < SA_TLS_PLAN_OWNERS_MAX; i++)
                 if (add_owner(p, proc_root, pids[i], port) < 0)
                         return sa_tls_plan_free(p), -ENOMEM;

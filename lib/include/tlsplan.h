@@ -37,8 +37,8 @@
 typedef struct sa_tls_plan sa_tls_plan;
 
 /*
- * Reads the config of each of the n owners (pids under proc_root, "/proc"
- * or a fixture; at most SA_TLS_PLAN_OWNERS_MAX, the same server's master
+ * Reads the config of each of the n owners (pids under proc_root, a
+ * fixture, or NULL for "/proc"; at most SA_TLS_PLAN_OWNERS_MAX, the same server's master
  * and workers read once) for its TLS virtual servers on port. Owners that
  * are no web server (or are gone) add nothing; other trouble is kept as
  * config errors. Costs a few webconf reads (each bounded; ~0.25 ms for

@@ -169,6 +169,31 @@ test_tls_plain_http() {
         [ "$TLS_ms" -lt "$(scaled_ms 2)" ] || fail "not_tls took $TLS_ms ms"
 }
 
+# --direct probes at most 32 listeners: 34 plain-HTTP listeners on 4446
+# (127.0.0.1 to 127.0.0.34): 32 not_tls, 2 "not probed", and no wait
+# for them.
+test_tls_direct_bounded() {
+        need_cmd python3 jq ss
+        serve 4446 python3 -c 'import select, socket
+ls = []
+for i in range(1, 35):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.%d" % i, 4446)); s.listen(8); ls.append(s)
+while True:
+    for s in select.select(ls, [], [])[0]:
+        c = s.accept()[0]; c.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n"); c.close()'
+        wait_for 5 "34 listeners on 4446" _n_listening 4446 34
+        run_cap TLS _sa_bounded "$CMD_TIMEOUT" "sockaudit tls 4446" "$SA" tls 4446 --direct --netns "$SA_IT_NS" --json
+        assert_eq 0 "$TLS_rc" "exit code"
+        assert_eq 34 "$(jq '.listeners | length' <<<"$TLS")" "listeners"
+        assert_eq 32 "$(jq '[.listeners[].tls | select(.status == "not_tls")] | length' <<<"$TLS")" "probed"
+        assert_eq 2 "$(jq '[.listeners[].tls | select(.error == "not probed: more than 32 listeners to probe; narrow with --netns")] | length' \
+                <<<"$TLS")" "not probed"
+}
+
+# _n_listening PORT N: N TCP listeners on PORT in the test's namespace.
+_n_listening() { [ "$("${NSX[@]}" ss -Hltn "sport = :$1" | wc -l)" -eq "$2" ]; }
+
 # child_status PID: the credential lines of /proc/PID/status, one line.
 child_status() { grep -E '^(Uid|Gid|Groups|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "/proc/$1/status" | tr -s '\t ' ' ' | tr '\n' ';'; }
 

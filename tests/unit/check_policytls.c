@@ -131,6 +131,80 @@ START_TEST(violations)
 }
 END_TEST
 
+/* policy_tls_news() of now against seen at t: the kinds it says are new; *changed. */
+static unsigned news(const policy *p, const sa_listener *l, json_t *seen, const json_t *now, time_t t,
+                     bool *changed)
+{
+        violation *v = NULL;
+        size_t n = 0;
+        unsigned mask = 0;
+
+        ck_assert_int_ge(policy_tls_news(p, l, seen, now, t, changed, &v, &n), 0);
+        for (size_t i = 0; i < n; i++)
+                mask |= 1u << v[i].kind;
+        violations_free(v, n);
+        return mask;
+}
+
+static json_t *with_sha(json_t *tls, const char *sha)
+{
+        json_object_set_new(json_array_get(json_object_get(tls, "certificates"), 0), "sha256", json_string(sha));
+        return tls;
+}
+
+START_TEST(news_once)
+{
+        daemon_config *c = load("[Port 443/tcp]\nMinKeyBits=2048\n");
+        sa_listener l = { .proto = IPPROTO_TCP, .family = AF_INET, .port = 443 };
+        json_t *seen = json_object(), *weak, *later, *failed, *copy;
+        char *text;
+        violation *v = NULL;
+        size_t n = 0;
+        bool changed = true;
+
+        /* The first answer: everything is news, nothing "changed". */
+        weak = tls_of("[\"TLSv1\",\"TLSv1.2\"]", "RSA", 1024, "2027-12-01T00:00:00Z", false, -1);
+        ck_assert_uint_eq(news(&c->policy, &l, seen, weak, NOW, &changed),
+                          K(VIOLATION_TLS_VERSION_WEAK) | K(VIOLATION_KEY_WEAK) | K(VIOLATION_CHAIN_UNVERIFIED));
+        ck_assert(!changed);
+        /* The same again, a failed probe, the same after it: nothing, and seen unchanged. */
+        ck_assert_uint_eq(news(&c->policy, &l, seen, weak, NOW + 3600, &changed), 0);
+        failed = json_pack("{s:s}", "status", "timeout");
+        ck_assert_int_eq(policy_tls_news(&c->policy, &l, seen, failed, NOW, &changed, &v, &n), 0);
+        ck_assert_uint_eq(n, 0);
+        ck_assert(!changed);
+        ck_assert_uint_eq(news(&c->policy, &l, seen, weak, NOW, &changed), 0);
+        /* After a restart: seen read back from the baseline's JSON. */
+        text = json_dumps(seen, 0);
+        copy = json_loads(text, 0, NULL);
+        free(text);
+        ck_assert_uint_eq(news(&c->policy, &l, copy, weak, NOW + 86400, &changed), 0);
+        ck_assert(!changed);
+
+        /* Expiring once it comes within CertExpiryWarn= (21 days), once; expired once. */
+        later = tls_of("[\"TLSv1.2\"]", "RSA", 2048, "2027-01-06T03:00:00Z", true, -1);   /* NOW + 30 d */
+        ck_assert_uint_eq(news(&c->policy, &l, copy, later, NOW, &changed), 0);
+        ck_assert(!changed);   /* both are sha256 "ab" */
+        ck_assert_uint_eq(news(&c->policy, &l, copy, later, NOW + 10 * 86400, &changed), K(VIOLATION_CERT_EXPIRING));
+        ck_assert_uint_eq(news(&c->policy, &l, copy, later, NOW + 11 * 86400, &changed), 0);
+        ck_assert_uint_eq(news(&c->policy, &l, copy, later, NOW + 31 * 86400, &changed), K(VIOLATION_CERT_EXPIRED));
+        ck_assert_uint_eq(news(&c->policy, &l, copy, later, NOW + 32 * 86400, &changed), 0);
+
+        /* Another certificate: changed, and its violations are its own. */
+        with_sha(later, "cd");
+        ck_assert_uint_eq(news(&c->policy, &l, copy, later, NOW + 32 * 86400, &changed), K(VIOLATION_CERT_EXPIRED));
+        ck_assert(changed);
+        ck_assert_uint_eq(news(&c->policy, &l, copy, later, NOW + 32 * 86400, &changed), 0);
+        ck_assert(!changed);
+        json_decref(seen);
+        json_decref(copy);
+        json_decref(weak);
+        json_decref(later);
+        json_decref(failed);
+        config_free(c);
+}
+END_TEST
+
 Suite *policytls_suite(void)
 {
         Suite *s = suite_create("policytls");
@@ -138,6 +212,7 @@ Suite *policytls_suite(void)
 
         tcase_add_test(tc, defaults_and_keys);
         tcase_add_test(tc, violations);
+        tcase_add_test(tc, news_once);
         suite_add_tcase(s, tc);
         return s;
 }
