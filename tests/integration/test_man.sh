@@ -27,6 +27,16 @@ man_lacks() {
         note "$page: $# $what"
 }
 
+# env_names FILE...: the environment variables the sources read: the names
+# given to getenv() and cli_find_helper(), and every string that is a whole
+# SOCKAUDIT*_ name (a getenv() through a macro; in daemon/ journal fields too).
+env_names() {
+        {
+                grep -ohE 'getenv\("[A-Z_]+"\)|cli_find_helper\([A-Z_]+, "[A-Z_]+"' "$@" | grep -oE '"[A-Z_]+"'
+                grep -ohE '"SOCKAUDITD?_[A-Z0-9_]*[A-Z0-9]"' "$@"
+        } | tr -d '"' | sort -u
+}
+
 # Every page is built from its source and formats without a warning.
 test_man_pages_format_cleanly() {
         need_cmd man
@@ -46,7 +56,7 @@ test_man_pages_format_cleanly() {
 # sockaudit(1) names every verb and option of `sockaudit --help`, every
 # exit code of cli/options.h and every variable the CLI and its helpers
 # read; sockauditd(8) every option of `sockauditd --help`, its signals and
-# every variable the daemon reads.
+# every variable the daemon reads (env_names).
 test_man_programs_covered() {
         need_cmd man
         local help verbs opts codes envs
@@ -63,14 +73,13 @@ test_man_programs_covered() {
         for c in $codes; do
                 grep -qx " *$c" <<<"$status" || fail "sockaudit(1) EXIT STATUS lacks $c (cli/options.h)"
         done
-        envs=$(grep -ohE 'getenv\("[A-Z_]+"\)|cli_find_helper\([A-Z_]+, "[A-Z_]+"' \
-                       "$ROOT"/cli/*.c "$ROOT"/libexec/*.c | grep -oE '"[A-Z_]+"' | tr -d '"' | sort -u)
+        envs=$(env_names "$ROOT"/cli/*.[ch] "$ROOT"/libexec/*.c)
         # shellcheck disable=SC2086
         man_lacks sockaudit.1 "variables read by cli/ and libexec/" $envs
 
         help=$("$SAD" --help) || fail "sockauditd --help failed"
         opts=$(grep -oE -- '(^|[ [|])--[a-z][a-z-]*' <<<"$help" | tr -d ' [|' | sort -u)
-        envs=$(grep -ohE 'getenv\("[A-Z_]+"\)' "$ROOT"/daemon/*.c | grep -oE '"[A-Z_]+"' | tr -d '"' | sort -u)
+        envs=$(env_names "$ROOT"/daemon/*.[ch])
         # shellcheck disable=SC2086
         man_lacks sockauditd.8 "options, signals and variables of sockauditd" $opts SIGHUP SIGTERM SIGINT $envs
 }
