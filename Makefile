@@ -128,7 +128,8 @@ $(BUILD)/man/%: man/%.scd
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  SCDOC   $<")
 	@command -v scdoc >/dev/null || { echo "make: scdoc (the man pages' tool) missing: run 'make deps' (as root)" >&2; exit 1; }
-	$(Q)scdoc < $< > $@.tmp && mv $@.tmp $@
+	@# No hyphenation, ragged right: names like SOCKAUDIT_LOG_LEVEL stay whole.
+	$(Q)scdoc < $< > $@.tmp && sed -i '/^\.TH /a .nh\n.ad l' $@.tmp && mv $@.tmp $@
 
 $(LIBSA): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
