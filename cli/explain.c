@@ -186,7 +186,7 @@ int cmd_explain(const cli_options *o)
         /* The daemon's records carry `tls`; --direct probes TLS-watched listeners itself. */
         if (o->direct)
                 r = tls_probe_listeners(json_object_get(reply, "listeners"), tls_explain_wanted);
-        /* The firewall's verdicts per entry point: --direct only for now (cli/reach.c). */
+        /* The firewall's verdicts per entry point: the daemon's records carry them; --direct asks its helper (cli/reach.c). */
         if (r == 0 && o->direct)
                 r = reach_listeners(json_object_get(reply, "listeners"), o);
 

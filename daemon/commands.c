@@ -15,6 +15,7 @@
 #include "manager.h"
 #include "privs.h"
 #include "provenance.h"
+#include "reachability.h"
 #include "redact.h"
 #include "reload.h"
 #include "request.h"
@@ -62,6 +63,11 @@ static const json_t *tls_of(const void *userdata, const sa_listener *l)
         return tlsprobes_get(userdata, l);
 }
 
+static const json_t *reach_of(const void *userdata, const sa_listener *l)
+{
+        return reachability_get(userdata, l);
+}
+
 static int listeners_reply(manager *m, const request *req, bool redacted, const char *stale_why,
                            control_reply *ret)
 {
@@ -74,6 +80,8 @@ static int listeners_reply(manager *m, const request *req, bool redacted, const 
                 .stale_why = stale_why,
                 .tls_of = tls_of,
                 .tls_userdata = m->tls,
+                .reach_of = reach_of,
+                .reach_userdata = m->reach,
         };
         int r = listreply_build(m->snapshot, &o, &ret->text, &ret->len);
 
@@ -212,6 +220,7 @@ static json_t *status_reply(manager *m)
             json_object_set_new(status, "freshness", manager_freshness_to_json(m)) < 0 ||
             json_object_set_new(status, "provenance", provenance_to_json(m->provenance)) < 0 ||
             json_object_set_new(status, "tls", m->tls ? tlsprobes_to_json(m->tls) : json_null()) < 0 ||
+            json_object_set_new(status, "reachability", reachability_to_json(m->reach)) < 0 ||
             json_object_set_new(status, "watchers", json_pack("{s:i,s:I}", "connected", (int) cs.watchers,
                                                               "events_lost", (json_int_t) cs.events_lost)) < 0)
                 return NULL;
@@ -290,7 +299,8 @@ size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int 
                 a.error = no_snapshot_error(m);
         else if (cmd == REQUEST_CHECK) {
                 a.body = monitor_check(m->snapshot, &m->config->policy);
-                if (a.body && tlsprobes_check(m->tls, m->snapshot, a.body) < 0) {
+                if (a.body && (tlsprobes_check(m->tls, m->snapshot, a.body) < 0 ||
+                               reachability_check(m->reach, m->snapshot, a.body) < 0)) {
                         json_decref(a.body);
                         a.body = NULL;
                 }

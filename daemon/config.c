@@ -575,6 +575,12 @@ static bool port_key(parser *p, uint16_t port, uint8_t proto, const char *key, c
                 return false;
         if (strcmp(key, "RequirePackage") == 0)
                 return parse_boolean(p, key, value, &rule->require_package);
+        if (strcmp(key, "AllowExposure") == 0) {
+                rule->allow_exposure = policy_exposure_from_string(value);
+                if (rule->allow_exposure == POLICY_EXPOSURE_UNSET)
+                        parser_fail(p, "AllowExposure=: \"%.32s\" is not loopback, local or any", value);
+                return rule->allow_exposure != POLICY_EXPOSURE_UNSET;
+        }
         if (is_tls_key(key))
                 return tls_key(p, rule, key, value);
         if (strcmp(key, "AllowExe") == 0)

@@ -22,6 +22,7 @@ static const struct {
         [EVENT_LISTENER_FLAPPING] = { "listener_flapping", SA_MESSAGE_ID_LISTENER_FLAPPING },
         [EVENT_LISTENERS_SHORT_LIVED] = { "listeners_short_lived", SA_MESSAGE_ID_LISTENERS_SHORT_LIVED },
         [EVENT_TLS_CHANGED] = { "tls_changed", SA_MESSAGE_ID_TLS_CHANGED },
+        [EVENT_REACHABILITY_CHANGED] = { "reachability_changed", SA_MESSAGE_ID_REACHABILITY_CHANGED },
 };
 
 const char *event_type_name(event_type t)
@@ -108,6 +109,11 @@ static int entry_add_text(journal_entry *e, const char *field, const char *value
         return r;
 }
 
+int event_entry_add_field(journal_entry *e, const char *field, const char *value)
+{
+        return entry_add_text(e, field, value);
+}
+
 static int entry_addf(journal_entry *e, const char *field, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 static int entry_addf(journal_entry *e, const char *field, const char *fmt, ...)
@@ -149,6 +155,7 @@ static char *message_raw(event_type t, const sa_listener *listener, const sa_lis
                 r = asprintf(&msg, "%s flapping: %s", where, reason ? reason : "?");
                 break;
         case EVENT_TLS_CHANGED:
+        case EVENT_REACHABILITY_CHANGED:
                 r = asprintf(&msg, "%s (%s): %s", where, now, reason ? reason : "?");
                 break;
         default:
@@ -291,9 +298,34 @@ static const char *violation_message_id(violation_kind k)
                 return SA_MESSAGE_ID_CHAIN_UNVERIFIED;
         case VIOLATION_CERT_STALE_ON_DISK:
                 return SA_MESSAGE_ID_CERT_STALE_ON_DISK;
+        case VIOLATION_EXPOSURE_EXCEEDED:
+                return SA_MESSAGE_ID_EXPOSURE_EXCEEDED;
         default:
                 return SA_MESSAGE_ID_POLICY_VIOLATION;
         }
+}
+
+/* exposure_exceeded: the level allowed, and per entry beyond it "INTERFACE ADDRESS VERDICT". */
+static int entry_add_exposure(journal_entry *e, const violation *v)
+{
+        const json_t *x;
+        size_t i;
+        int r = entry_add(e, "SOCKAUDIT_EXPOSURE", policy_exposure_name(v->exposure));
+
+        json_array_foreach(json_object_get(v->reach, "entries"), i, x) {
+                if (!policy_exposure_exceeds(v->exposure, x))
+                        continue;
+                char *s = NULL;
+
+                /* One value per entry: journald keeps identical FIELD=value pairs of an entry once. */
+                if (asprintf(&s, "%s %s %s", json_string_value(json_object_get(x, "interface")) ?: "?",
+                             json_string_value(json_object_get(x, "address")) ?: "?",
+                             json_string_value(json_object_get(x, "verdict")) ?: "?") < 0)
+                        return -ENOMEM;
+                r |= entry_add_text(e, "SOCKAUDIT_REACH_ENTRY", s);
+                free(s);
+        }
+        return r ? -ENOMEM : 0;
 }
 
 json_t *event_violation_to_json(const struct timespec *when, const violation *v)
@@ -315,6 +347,8 @@ journal_entry *event_violation_journal_entry(const violation *v)
         if (e && entry_add(e, "SOCKAUDIT_VIOLATION", violation_kind_name(v->kind)) < 0)
                 return journal_entry_free(e);
         if (e && v->tls && event_entry_add_tls(e, v->tls, v->cert) < 0)
+                return journal_entry_free(e);
+        if (e && v->reach && entry_add_exposure(e, v) < 0)
                 return journal_entry_free(e);
         return e;
 }

@@ -21,6 +21,7 @@ typedef enum event_type {
         EVENT_LISTENER_FLAPPING,
         EVENT_LISTENERS_SHORT_LIVED,
         EVENT_TLS_CHANGED,
+        EVENT_REACHABILITY_CHANGED,
         _EVENT_TYPE_MAX,
 } event_type;
 
@@ -38,6 +39,10 @@ typedef enum event_type {
 #define SA_MESSAGE_ID_PACKAGE_NOT_ALLOWED "d37a2cd10d234b52b7e9dfc7011d0f8c"
 /* TLS (daemon/tlsevents.c): the served certificates changed; one MESSAGE_ID per TLS violation. */
 #define SA_MESSAGE_ID_TLS_CHANGED         "3fdd69b36d4d43c095b988880382bc1f"
+/* A listener's firewall verdicts changed (daemon/reachability.c). */
+#define SA_MESSAGE_ID_REACHABILITY_CHANGED "1f59d78aa6414ff3abfcc2c13eb18624"
+/* AllowExposure=: the listener is reachable from beyond what its rule allows. */
+#define SA_MESSAGE_ID_EXPOSURE_EXCEEDED   "a55bd2b4949b4cdba16209f252b7d06a"
 #define SA_MESSAGE_ID_CERT_EXPIRING       "145fd446c5444b9685a5ca2ed732b70a"
 #define SA_MESSAGE_ID_CERT_EXPIRED        "a3cbeab4702e486a8a7f9b552cf9caf2"
 #define SA_MESSAGE_ID_TLS_VERSION_WEAK    "cb0452f103184a47b9b89bfaa16055f7"
@@ -97,6 +102,9 @@ json_t *event_violation_record(const violation *v);
  * DAYS_LEFT, SHA256, KEY_BITS (cert NULL: each certificate's), escaped.
  * 0 or -ENOMEM.
  */
+/* Appends FIELD=value (escaped: the text may hold names from outside). -ENOMEM. */
+int event_entry_add_field(journal_entry *e, const char *field, const char *value);
+
 int event_entry_add_tls(journal_entry *e, const json_t *tls, const json_t *cert);
 journal_entry *event_violation_journal_entry(const violation *v);
 

@@ -147,16 +147,17 @@ static void resync_ended(freshness *f)
         }
 }
 
-/* The resync's snapshot, refreshed (its owners just verified: no
- * re-verification) so that what is compared with the current snapshot is
+/* The resync's snapshot, refreshed (verify: its owners re-read too, else
+ * just verified) so that what is compared with the current snapshot is
  * as of now, not as of the resync's dumps; then installed. */
-static void resync_install(freshness *f, sa_snapshot *snap)
+static void resync_install(freshness *f, sa_snapshot *snap, unsigned verify)
 {
         manager *m = f->manager;
         sa_snapshot *now = NULL;
         sa_refresh_info info;
         int r = sa_scanner_refresh(m->scanner, snap, NULL, 0,
-                                   f->watchproc ? SA_REFRESH_EXITS_KNOWN : SA_REFRESH_LIST_PIDS, &info, &now);
+                                   verify | (f->watchproc ? SA_REFRESH_EXITS_KNOWN : SA_REFRESH_LIST_PIDS),
+                                   &info, &now);
 
         if (info.full)
                 log_debug("Refresh after the resync needed a full scan: %s", info.reason);
@@ -174,21 +175,15 @@ static void resync_install(freshness *f, sa_snapshot *snap)
 }
 
 /* The resync's snapshot waits for the verification of its owners: on the
- * verify job's thread (after the one running, if any), else here. */
+ * verify job's thread (after the one running, if any), else here, in the
+ * refresh that installs it. */
 static void resync_verify(freshness *f)
 {
-        sa_refresh_info info;
-        int r;
-
         if (f->vjob)
                 return;         /* its end starts ours */
         if (verify_start(f, false) >= 0)
                 return;
-        r = sa_scanner_refresh(f->manager->scanner, f->resync_snap, NULL, 0,
-                               SA_REFRESH_VERIFY | (f->watchproc ? SA_REFRESH_EXITS_KNOWN : 0), &info, NULL);
-        if (r < 0)
-                log_debug_errno(r, "Verifying the resync's owners failed: %m");
-        resync_install(f, TAKE_PTR(f->resync_snap));
+        resync_install(f, TAKE_PTR(f->resync_snap), SA_REFRESH_VERIFY);
 }
 
 /*
@@ -317,7 +312,7 @@ static int on_verify_done(sd_event_source *src, int fd, uint32_t revents, void *
         if (r < 0)
                 sa_scanner_note_lost(f->manager->scanner); /* a reused pid may not be noted: rebuild */
         if (!f->vjob_for_check) {
-                resync_install(f, TAKE_PTR(f->resync_snap));
+                resync_install(f, TAKE_PTR(f->resync_snap), 0);
         } else {
                 uint64_t upto;
 

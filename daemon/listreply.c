@@ -292,13 +292,19 @@ static int add_owner(writer *w, const sa_holder *h)
         return r;
 }
 
-/* The record's end: its `tls` object last, when the daemon probes it (o->tls_of), then "}". */
+/* The record's end: `reachability` and `tls` when the daemon has them (o->reach_of, o->tls_of), then "}". */
 static int add_end(writer *w, const sa_listener *l)
 {
         const json_t *tls = w->o->tls_of ? w->o->tls_of(w->o->tls_userdata, l) : NULL;
+        const json_t *reach = w->o->reach_of ? w->o->reach_of(w->o->reach_userdata, l) : NULL;
         int r = 0;
 
-        if (tls) {
+        if (reach) {
+                r = replybuf_add_str(w->b, ",\"reachability\":");
+                if (r >= 0)
+                        r = replybuf_add_json(w->b, reach);
+        }
+        if (tls && r >= 0) {
                 r = replybuf_add_str(w->b, ",\"tls\":");
                 if (r >= 0)
                         r = replybuf_add_json(w->b, tls);

@@ -26,6 +26,9 @@ typedef struct listreply_opts {
         /* A listener's `tls` object (borrowed), the record's last member; NULL: none. */
         const json_t *(*tls_of)(const void *userdata, const sa_listener *l);
         const void *tls_userdata;
+        /* A listener's `reachability` object (borrowed), before `tls`; NULL: none. */
+        const json_t *(*reach_of)(const void *userdata, const sa_listener *l);
+        const void *reach_userdata;
 } listreply_opts;
 
 /*

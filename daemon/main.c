@@ -131,6 +131,7 @@ static int parse_environment(manager_options *o, char **ret_state_dir)
         o->no_ebpf = e && strcmp(e, "0") == 0;
         o->freshness = freshness_events_from_string(getenv("SOCKAUDITD_FRESHNESS"));
         o->tls_helper = getenv("SOCKAUDIT_TLSPROBE");
+        o->reach_helper = getenv("SOCKAUDIT_REACH");
         e = getenv("STATE_DIRECTORY");
         if (!o->state_dir && e && *e) {
                 char *dir = strndup(e, strcspn(e, ":"));

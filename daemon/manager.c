@@ -22,6 +22,7 @@
 #include "manager.h"
 #include "privs.h"
 #include "provenance.h"
+#include "reachability.h"
 #include "tlsprobe.h"
 #include "tlsprobes.h"
 #include "redact.h"
@@ -193,6 +194,7 @@ void manager_install(manager *m, sa_snapshot *snap)
         manager_notify_status(m, "");
         provenance_installed(m->provenance);
         tlsprobes_update(m->tls, snap);
+        reachability_update(m->reach, snap);
 }
 
 void manager_snapshot_amended(manager *m)
@@ -356,6 +358,7 @@ manager *manager_free(manager *m)
         monitor_free(m->monitor);
         provenance_free(m->provenance);
         tlsprobes_free(m->tls);
+        reachability_free(m->reach);
         freshness_free(m->freshness);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
@@ -629,6 +632,11 @@ int manager_new(const manager_options *o, manager **ret)
         r = manager_open_tls(m, o->tls_helper);
         if (r < 0)
                 return r;
+        /* The broker keeps what reading rulesets needs: started while the daemon has it. */
+        char buf[4096];
+        r = reachability_new(m, sa_find_helper("sockaudit-reach", o->reach_helper, buf, sizeof buf), &m->reach);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up reachability: %m");
         /* Everything bound and opened: from here on, only what scans need. */
         r = privs_drop(m->config->namespaces == CONFIG_NAMESPACES_ALL);
         if (r < 0)

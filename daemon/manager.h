@@ -32,6 +32,7 @@ typedef struct manager_options {
         bool no_ebpf;             /* SOCKAUDITD_EBPF=0: no eBPF at all (fds walked through /proc, no listen events) */
         freshness_events freshness; /* SOCKAUDITD_FRESHNESS */
         const char *tls_helper;   /* SOCKAUDIT_TLSPROBE: the TLS probe's program; NULL: found beside sockauditd */
+        const char *reach_helper; /* SOCKAUDIT_REACH: sockaudit-reach, the reachability broker; NULL: found beside */
 } manager_options;
 
 typedef struct manager {
@@ -56,6 +57,7 @@ typedef struct manager {
         freshness *freshness;     /* probes, events and the resync (freshness.h) */
         struct provenance *provenance; /* the owners' verdicts, made on a thread (provenance.h) */
         struct tlsprobes *tls;    /* the TLS listeners' probes and answers (tlsprobes.h) */
+        struct reachability *reach; /* the listeners' firewall verdicts (reachability.h) */
 
         struct timespec started;  /* CLOCK_REALTIME */
         uint64_t started_usec;    /* CLOCK_MONOTONIC */

@@ -36,6 +36,7 @@ static const char *const kind_names[_VIOLATION_KIND_MAX] = {
         [VIOLATION_KEY_WEAK] = "key_weak",
         [VIOLATION_CHAIN_UNVERIFIED] = "chain_unverified",
         [VIOLATION_CERT_STALE_ON_DISK] = "cert_stale_on_disk",
+        [VIOLATION_EXPOSURE_EXCEEDED] = "exposure_exceeded",
 };
 
 const char *violation_kind_name(violation_kind k)

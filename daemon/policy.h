@@ -45,6 +45,14 @@ typedef struct policy_tls {
 /* "TLSv1" 0, "TLSv1.1" 1, "TLSv1.2" 2, "TLSv1.3" 3; -1 otherwise. */
 int policy_tls_version_from_string(const char *s);
 
+/* AllowExposure= (docs/CONFIG.md#allowexposure): where the listener may be reachable from. */
+typedef enum policy_exposure {
+        POLICY_EXPOSURE_UNSET,      /* not checked */
+        POLICY_EXPOSURE_LOOPBACK,   /* entry points at loopback addresses only */
+        POLICY_EXPOSURE_LOCAL,      /* also private and link-local addresses */
+        POLICY_EXPOSURE_ANY,
+} policy_exposure;
+
 /* One [Port N/proto] section. */
 typedef struct policy_rule {
         uint16_t port;
@@ -57,6 +65,7 @@ typedef struct policy_rule {
         policy_list allow_package;  /* AllowPackage=: package names or patterns, no ":arch" */
         bool require_package;       /* RequirePackage=yes: every owner's image verified */
         policy_tls tls;             /* TLS=, CertExpiryWarn=, ... */
+        policy_exposure allow_exposure; /* AllowExposure= */
         uid_t *allow_uids;          /* allow_user resolved by policy_resolve() */
         size_t n_allow_uids;
 } policy_rule;
@@ -90,6 +99,7 @@ typedef enum violation_kind {
         VIOLATION_KEY_WEAK,          /* key_bits below MinKeyBits= */
         VIOLATION_CHAIN_UNVERIFIED,  /* RequireChainVerified=yes and not verified */
         VIOLATION_CERT_STALE_ON_DISK, /* the configured file holds another certificate */
+        VIOLATION_EXPOSURE_EXCEEDED, /* reachable from beyond AllowExposure= */
         _VIOLATION_KIND_MAX,
 } violation_kind;
 
@@ -103,6 +113,8 @@ typedef struct violation {
         char *reason;                /* holds process-chosen text raw: escape on output */
         const json_t *tls;           /* TLS violations: the listener's tls object (borrowed), else NULL */
         const json_t *cert;          /*   and the certificate concerned, NULL for a version */
+        const json_t *reach;         /* exposure_exceeded: the listener's reachability (borrowed), else NULL */
+        policy_exposure exposure;    /*   and the AllowExposure= it exceeds */
 } violation;
 
 /* Appends a violation with the reason printf'd (made valid UTF-8). -ENOMEM. */
@@ -182,5 +194,26 @@ void policy_list_clear(policy_list *l);
 /* Appends a copy of s. */
 int policy_list_add(policy_list *l, const char *s);
 void policy_clear(policy *p);
+
+/* "loopback", "local", "any"; POLICY_EXPOSURE_UNSET for anything else. */
+policy_exposure policy_exposure_from_string(const char *s);
+const char *policy_exposure_name(policy_exposure e);
+
+/*
+ * Whether a reachability entry (docs/RECORDS.md#reachability-entry) lets
+ * new connections in (verdict accept or conditional) at an address beyond
+ * allowed: not loopback (127.0.0.0/8, ::1) for loopback; nor private or
+ * link-local (10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7,
+ * fe80::/10) for local; nothing for any.
+ */
+bool policy_exposure_exceeds(policy_exposure allowed, const json_t *entry);
+
+/*
+ * l's exposure_exceeded violation under reach (its `reachability` object;
+ * NULL: none), appended to (*v, *n): one naming every entry beyond its
+ * rule's AllowExposure=, nothing when l is not watched or has no such
+ * rule. Pure. -ENOMEM.
+ */
+int policy_check_exposure(const policy *p, const sa_listener *l, const json_t *reach, violation **v, size_t *n);
 
 #endif

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Incremental scanning (lib/include/sockaudit-internal.h): the processes noted new since
- * the last full scan (the fresh list, kept sorted by pid), the owner index
- * a full scan leaves behind, and sa_scanner_refresh(), which brings a
- * snapshot up to date from the index in named steps over one struct
- * refresh, falling back to a full scan when a step finds it cannot be
- * cheap.
+ * Incremental scanning (lib/include/sockaudit-internal.h): the processes
+ * noted new since the last full scan (the fresh list, kept sorted by pid),
+ * and sa_scanner_refresh(), which brings a snapshot up to date from the
+ * owner index a full scan leaves behind (lib/indexrebuild.c) in named steps
+ * over one struct refresh, falling back to a full scan when a step finds it
+ * cannot be cheap.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -165,90 +165,6 @@ void sa_scanner_incremental_stats(const sa_scanner *s, sa_incremental_stats *ret
         };
 }
 
-/* ------------------------------------------- the index after a full scan */
-
-/* Orders a listing by pid (procfs gives it sorted; fixture trees do not). */
-static int cmp_pid_entry(const void *a, const void *b)
-{
-        const sa_procfd_pid *x = a, *y = b;
-
-        return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
-/* The index made anew from snap's listeners and holders. */
-static int index_fill(sa_scanner *s, const sa_snapshot *snap)
-{
-        int r;
-
-        if (!s->owners) {
-                r = sa_ownerindex_new(s->proc_root, &s->owners);
-                if (r < 0)
-                        return r;
-        }
-        sa_ownerindex_clear(s->owners);
-        for (size_t i = 0; i < snap->n_listeners; i++) {
-                const sa_listener *l = &snap->listeners[i];
-
-                r = sa_ownerindex_add_socket(s->owners, l->inode, l->cookie);
-                if (r < 0)
-                        return r;
-                for (size_t k = 0; k < l->n_holders; k++)
-                        for (size_t j = 0; j < l->holders[k].n_fds; j++) {
-                                pid_t pid = l->holders[k].proc->pid;
-                                uint64_t start = 0;
-
-                                /* A process's start time is read once a fill, not per pair. */
-                                (void) sa_ownerindex_has_pid(s->owners, pid, &start);
-                                r = sa_ownerindex_add_start(s->owners, l->inode, pid, l->holders[k].fds[j], start);
-                                if (r == -ENOMEM)
-                                        return r;
-                        }
-        }
-        return 0;
-}
-
-/* Processes noted after the walk began (after since_seq) may have been
- * missed by it: they stay new, to be walked against the new index. */
-static void fresh_keep_after(sa_scanner *s, uint64_t since_seq)
-{
-        size_t k = 0;
-
-        for (size_t i = 0; i < s->n_fresh; i++)
-                if (s->fresh[i].seq > since_seq) {
-                        s->fresh[k] = s->fresh[i];
-                        s->fresh[k].walked = false;
-                        s->fresh[k].may_inherit = true;
-                        k++;
-                }
-        s->n_fresh = k;
-}
-
-int sa_scanner_index_rebuild(sa_scanner *s, const sa_snapshot *snap, sa_procfd_pid *pids,
-                             size_t n_pids, uint32_t *marks, size_t n_marks, uint64_t since_seq)
-{
-        int r = index_fill(s, snap);
-
-        if (r < 0) {
-                free(pids);
-                free(marks);
-                s->owners = sa_ownerindex_free(s->owners);
-                return r;
-        }
-        if (n_pids > 0)         /* pids may be NULL then */
-                qsort(pids, n_pids, sizeof *pids, cmp_pid_entry);
-        free(s->pids);
-        s->pids = pids;
-        s->n_pids = n_pids;
-        fresh_keep_after(s, since_seq);
-        s->full_gen++;
-        free(s->marks);
-        s->marks = marks;
-        s->n_marks = n_marks;
-        s->lost = false;
-        s->details_dirty = false;
-        return 0;
-}
-
 /* ------------------------------------------------------------ the refresh */
 
 /* One sa_scanner_refresh(): its arguments and what its steps share. */
@@ -267,6 +183,7 @@ typedef struct refresh {
         size_t n_known;
         size_t *news;           /* positions in v of those it does not */
         size_t n_new;
+        size_t unshown;         /* listeners of v that old lacks (new ones, or known from a resync) */
         sa_procfd_pid *cand;    /* processes to walk */
         size_t n_cand, cap_cand;
         sa_inomap *want;        /* every socket of the index (after refresh_walk_fresh) */
@@ -285,11 +202,13 @@ static int cmp_cookie(const void *a, const void *b)
         return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
 }
 
-static bool has_cookie(const sa_listener_vec *v, uint64_t cookie)
+/* Where v (sorted by cookie) has cookie, or SIZE_MAX. */
+static size_t find_cookie(const sa_listener_vec *v, uint64_t cookie)
 {
         sa_listener key = { .cookie = cookie };
+        const sa_listener *l = v->n > 0 ? bsearch(&key, v->items, v->n, sizeof *v->items, cmp_cookie) : NULL;
 
-        return v->n > 0 && bsearch(&key, v->items, v->n, sizeof *v->items, cmp_cookie) != NULL;
+        return l ? (size_t) (l - v->items) : SIZE_MAX;
 }
 
 /*
@@ -307,8 +226,7 @@ static int refresh_listing(sa_scanner *s)
 
         if (r < 0)
                 return r;
-        if (n > 0)
-                qsort(now, n, sizeof *now, cmp_pid_entry);
+        sa_procfd_pids_sort(now, n);
         while (r >= 0 && (i < s->n_pids || k < n)) {
                 if (k >= n || (i < s->n_pids && s->pids[i].pid < now[k].pid)) {
                         sa_scanner_note_exit(s, s->pids[i++].pid);
@@ -674,19 +592,35 @@ static int refresh_walk_ancestors(refresh *rf)
         return 0;
 }
 
-/* Step: listeners in scope that closed leave the index. */
+/*
+ * Step: listeners in scope that closed leave the index; those of v that old
+ * does not show are counted (rf->unshown): the index may know listeners old
+ * lacks (a resync's, rebuilt before its snapshot is installed).
+ */
 static int refresh_forget_gone(refresh *rf)
 {
+        _cleanup_free_ bool *shown = calloc(rf->v.n ?: 1, sizeof *shown);
+
+        if (!shown)
+                return -ENOMEM;
         for (size_t i = 0; i < rf->old->n_listeners; i++) {
                 const sa_listener *l = &rf->old->listeners[i];
+                size_t at;
                 uint64_t c;
 
-                if (!in_scope(l, rf->fs, rf->n_fs) || has_cookie(&rf->v, l->cookie))
+                if (!in_scope(l, rf->fs, rf->n_fs))
                         continue;
+                at = find_cookie(&rf->v, l->cookie);
+                if (at != SIZE_MAX) {
+                        shown[at] = true;
+                        continue;
+                }
                 rf->info->gone_sockets++;
                 if (sa_ownerindex_has_socket(rf->s->owners, l->inode, &c) && c == l->cookie)
                         sa_ownerindex_remove_socket(rf->s->owners, l->inode);
         }
+        for (size_t i = 0; i < rf->v.n; i++)
+                rf->unshown += !shown[i];
         return 0;
 }
 
@@ -719,10 +653,10 @@ static bool holders_match(const sa_ownerindex *ix, const sa_listener *l)
         return true;
 }
 
-/* Whether old no longer shows what the index now knows. */
+/* Whether old no longer shows what the index now knows (new listeners are unshown too). */
 static bool refresh_changed(const refresh *rf)
 {
-        bool changed = rf->s->details_dirty || rf->n_new > 0 || rf->info->gone_sockets > 0;
+        bool changed = rf->s->details_dirty || rf->unshown > 0 || rf->info->gone_sockets > 0;
 
         for (size_t i = 0; !changed && i < rf->old->n_listeners; i++)
                 changed = !holders_match(rf->s->owners, &rf->old->listeners[i]);

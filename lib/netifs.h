@@ -78,4 +78,13 @@ bool sa_netif_accepts_addr(const sa_listener *l, const sa_netif_addr *a);
 int sa_reachability(const sa_listener *l, int netns_fd, const char *from, const char *iface, json_t **ret,
                     char *err, size_t errlen);
 
+/*
+ * sa_reachability() from what was read already: ifs, and rs (NULL: could
+ * not be read, unreadable says why). The daemon's cache (lib/reachbroker.c).
+ */
+struct sa_nft_ruleset;
+int sa_reachability_of(const sa_listener *l, const sa_netifs *ifs, const struct sa_nft_ruleset *rs,
+                       const char *unreadable, const char *from, const char *iface, json_t **ret, char *err,
+                       size_t errlen);
+
 #endif

@@ -103,24 +103,16 @@ static int parse_from(const char *from, struct judge *j, char *err, size_t errle
         return -EINVAL;
 }
 
-int sa_reachability(const sa_listener *l, int netns_fd, const char *from, const char *iface, json_t **ret,
-                    char *err, size_t errlen)
+int sa_reachability_of(const sa_listener *l, const sa_netifs *ifs, const sa_nft_ruleset *rs, const char *unreadable,
+                       const char *from, const char *iface, json_t **ret, char *err, size_t errlen)
 {
-        struct judge j = { 0 };
-        sa_netifs *ifs = NULL;
-        sa_nft_ruleset *rs = NULL;
-        char nfterr[160] = "";
+        struct judge j = { .rs = rs, .unreadable = unreadable ? unreadable : "?" };
         json_t *o, *ifaces, *entries;
         bool outside = false;
         int r = parse_from(from, &j, err, errlen);
 
-        if (r == 0)
-                r = sa_netifs_read(netns_fd, &ifs, err, errlen);
         if (r < 0)
                 return r;
-        if (sa_nft_read(netns_fd, &rs, nfterr, sizeof(nfterr)) < 0)
-                j.unreadable = nfterr;
-        j.rs = rs;
         ifaces = json_array();
         entries = json_array();
         for (size_t i = 0; i < ifs->n; i++) {
@@ -139,12 +131,30 @@ int sa_reachability(const sa_listener *l, int netns_fd, const char *from, const 
         }
         o = json_pack("{s:o, s:o, s:b, s:s?}", "interfaces", ifaces, "entries", entries, "outside", outside,
                       "note", outside ? NULL : "nothing outside can reach it: no interface but loopback accepts it");
-        sa_nft_ruleset_free(rs);
-        sa_netifs_free(ifs);
         if (!o) {
                 snprintf(err, errlen, "out of memory");
                 return -ENOMEM;
         }
         *ret = o;
         return 0;
+}
+
+int sa_reachability(const sa_listener *l, int netns_fd, const char *from, const char *iface, json_t **ret,
+                    char *err, size_t errlen)
+{
+        sa_netifs *ifs = NULL;
+        sa_nft_ruleset *rs = NULL;
+        char nfterr[160] = "";
+        struct judge j = { 0 };
+        int r = parse_from(from, &j, err, errlen);
+
+        if (r == 0)
+                r = sa_netifs_read(netns_fd, &ifs, err, errlen);
+        if (r < 0)
+                return r;
+        (void) sa_nft_read(netns_fd, &rs, nfterr, sizeof(nfterr));
+        r = sa_reachability_of(l, ifs, rs, nfterr, from, iface, ret, err, errlen);
+        sa_nft_ruleset_free(rs);
+        sa_netifs_free(ifs);
+        return r;
 }

@@ -252,7 +252,8 @@ static int run_reader(struct reader *rd, char *err, size_t errlen)
         return rd->r;
 }
 
-int sa_nft_read_bytes(int netns_fd, void **ret_buf, size_t *ret_len, char *err, size_t errlen)
+int sa_nft_read_bytes(int netns_fd, void **ret_buf, size_t *ret_len, char *legacy, size_t legacylen, char *err,
+                      size_t errlen)
 {
         struct reader rd = { .netns_fd = netns_fd };
         int r = run_reader(&rd, err, errlen);
@@ -261,32 +262,42 @@ int sa_nft_read_bytes(int netns_fd, void **ret_buf, size_t *ret_len, char *err, 
                 return r;
         *ret_buf = rd.buf.data;
         *ret_len = rd.buf.len;
+        if (legacy)
+                snprintf(legacy, legacylen, "%s", rd.legacy);
         return 0;
 }
 
-int sa_nft_read(int netns_fd, sa_nft_ruleset **ret_rs, char *err, size_t errlen)
+int sa_nft_ruleset_from_bytes(const void *buf, size_t len, const char *legacy, sa_nft_ruleset **ret_rs, char *err,
+                              size_t errlen)
 {
-        struct reader rd = { .netns_fd = netns_fd };
-        sa_nft_ruleset *rs;
-        int r = run_reader(&rd, err, errlen);
+        sa_nft_ruleset *rs = calloc(1, sizeof(*rs));
+        int r;
 
-        if (r < 0)
-                return r;
-        rs = calloc(1, sizeof(*rs));
         if (!rs) {
-                free(rd.buf.data);
+                snprintf(err, errlen, "out of memory");
                 return -ENOMEM;
         }
-        r = sa_nft_decode(rs, rd.buf.data, rd.buf.len, err, errlen);
-        free(rd.buf.data);
+        r = sa_nft_decode(rs, buf, len, err, errlen);
         if (r >= 0)
                 r = sa_nft_finish(rs);
         if (r < 0) {
                 sa_nft_ruleset_free(rs);
                 return r;
         }
-        rs->legacy = rd.legacy[0] != 0;
-        snprintf(rs->legacy_names, sizeof(rs->legacy_names), "%s", rd.legacy);
+        rs->legacy = legacy && legacy[0];
+        snprintf(rs->legacy_names, sizeof(rs->legacy_names), "%s", legacy ? legacy : "");
         *ret_rs = rs;
         return 0;
+}
+
+int sa_nft_read(int netns_fd, sa_nft_ruleset **ret_rs, char *err, size_t errlen)
+{
+        struct reader rd = { .netns_fd = netns_fd };
+        int r = run_reader(&rd, err, errlen);
+
+        if (r < 0)
+                return r;
+        r = sa_nft_ruleset_from_bytes(rd.buf.data, rd.buf.len, rd.legacy, ret_rs, err, errlen);
+        free(rd.buf.data);
+        return r;
 }

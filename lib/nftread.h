@@ -54,7 +54,16 @@ int sa_nft_finish(sa_nft_ruleset *rs);
  */
 int sa_nft_read(int netns_fd, sa_nft_ruleset **ret_rs, char *err, size_t errlen);
 
-/* The dumps' bytes as sa_nft_read() decodes them (seeds for the fuzz target); caller frees. */
-int sa_nft_read_bytes(int netns_fd, void **ret_buf, size_t *ret_len, char *err, size_t errlen);
+/*
+ * The dumps' bytes as sa_nft_read() decodes them (seeds for the fuzz
+ * target; the daemon's broker, lib/reachbroker.c); caller frees. legacy
+ * (may be NULL) gets the legacy iptables tables' names, "" when none.
+ */
+int sa_nft_read_bytes(int netns_fd, void **ret_buf, size_t *ret_len, char *legacy, size_t legacylen, char *err,
+                      size_t errlen);
+
+/* sa_nft_read()'s second half: bytes (and legacy names, may be NULL) decoded and finished. */
+int sa_nft_ruleset_from_bytes(const void *buf, size_t len, const char *legacy, sa_nft_ruleset **ret_rs, char *err,
+                              size_t errlen);
 
 #endif

@@ -431,6 +431,10 @@ int sa_scanner_scan_finish(sa_scanner *s, sa_scan_job *j, sa_snapshot **ret)
                 job_free(j);
                 return -ESTALE;
         }
+        /* Its namespaces are not marked clean: until the caller refreshes
+         * (and installs) its snapshot, refreshes of an older one must dump
+         * what changed since that one, not reuse its records. */
+        j->n_dumped = 0;
         return sa_scan_job_finish(s, j, j->note_seq, ret);
 }
 

@@ -9,6 +9,7 @@
  *   lib/scanjob.c      a full scan as a job whose fd walk may run on a thread
  *   lib/inomarks.c     where each CPU's inode counter stood (inomarks.h)
  *   lib/incremental.c  noted processes and sa_scanner_refresh() (sockaudit-internal.h)
+ *   lib/indexrebuild.c the owner index made anew after a full scan
  *   lib/rewalk.c       holders of new listeners walked again at the end of a hot window
  *
  * Everything here runs on the scanner's thread (the job's walk excepted,
@@ -209,7 +210,10 @@ void sa_scan_job_walk(sa_scan_job *j);
  */
 int sa_scan_job_finish(sa_scanner *s, sa_scan_job *j, uint64_t since_seq, sa_snapshot **ret);
 
-/* ---- lib/incremental.c */
+/* ---- lib/indexrebuild.c */
+
+/* A listing ordered by pid. */
+void sa_procfd_pids_sort(sa_procfd_pid *pids, size_t n);
 
 /*
  * After an unfiltered scan: the owner index becomes snap's holders, the
@@ -220,6 +224,8 @@ int sa_scan_job_finish(sa_scanner *s, sa_scan_job *j, uint64_t since_seq, sa_sna
  */
 int sa_scanner_index_rebuild(sa_scanner *s, const sa_snapshot *snap, sa_procfd_pid *pids,
                              size_t n_pids, uint32_t *marks, size_t n_marks, uint64_t since_seq);
+
+/* ---- lib/incremental.c */
 
 /* Notes pid to be walked at the next refresh (an indexed holder loses its pairs until then). */
 int sa_scanner_note_walk(sa_scanner *s, pid_t pid);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "netifs.h"
+#include "reachbroker.h"
 
 static const char *opt(const char *s)
 {
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
         json_t *o = NULL;
         int fd = -1, r;
 
+        if (argc == 2 && strcmp(argv[1], "--broker") == 0)
+                return sa_reach_broker_serve(3);
         if (argc != 9)
                 return 2;
         l.proto = strcmp(argv[2], "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;

@@ -203,7 +203,9 @@ void sa_scanner_netns_dirt_stats(const sa_scanner *s, sa_netns_dirt_stats *ret);
  * readable, finish (details and the index, here). Meanwhile only the
  * scanner's other functions may be called, on this thread; processes noted
  * meanwhile stay new after the finish. The snapshot shows the sockets as
- * dumped at the start: refresh it before comparing it with newer ones.
+ * dumped at the start: refresh it before comparing it with newer ones (that
+ * refresh, unfiltered, marks its namespaces clean; the finish does not, so
+ * refreshes of an older snapshot meanwhile still dump what changed).
  * finish frees the job; -ESTALE when another full scan completed after the
  * start (its index is kept). cancel waits for the walk and frees the job.
  */

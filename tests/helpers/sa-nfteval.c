@@ -54,7 +54,7 @@ static int dump_to(int nsfd, const char *file)
         void *buf = NULL;
         size_t len = 0;
         FILE *f;
-        int r = sa_nft_read_bytes(nsfd, &buf, &len, err, sizeof(err));
+        int r = sa_nft_read_bytes(nsfd, &buf, &len, NULL, 0, err, sizeof(err));
 
         if (r < 0) {
                 fprintf(stderr, "sa-nfteval: %s\n", err);

@@ -79,7 +79,7 @@ test_journal_allowed_and_rogue() {
                 "listener_removed entry"
         # Nothing else: 2 added, 1 removed, 1 violation, and the daemon agrees.
         assert_eq 4 "$(jq -s length <<<"$JOURNAL")" "number of the daemon's journal entries"
-        assert_eq '{"listener_added":2,"listener_removed":1,"owner_changed":0,"policy_violation":1,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0}' \
+        assert_eq '{"listener_added":2,"listener_removed":1,"owner_changed":0,"policy_violation":1,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0,"reachability_changed":0}' \
                 "$(mon_events)" "event counters"
         assert_json "$(mon_get '.monitor.journal | tojson')" '.sent == 4 and .dropped == 0 and .failed == 0 and .stderr == 0' \
                 "journal counters"

@@ -95,7 +95,7 @@ test_owner_change_not_pid_churn() {
         refresh
         run_cap OUT sa who 443 --json
         assert_eq "[$LISTEN_PID]" "$(jq -c "$JQ_LS"' [ls[].owners[].pid]' <<<"$OUT")" "holders after the late child ended"
-        assert_eq '{"listener_added":1,"listener_removed":0,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0}' \
+        assert_eq '{"listener_added":1,"listener_removed":0,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0,"reachability_changed":0}' \
                 "$(mon_events)" "events after pid churn only"
 
         make_cgroup "system.slice/$unit"
@@ -190,7 +190,7 @@ test_restart_no_duplicates() {
         start_listen --tcp 0.0.0.0 443;  a=$LISTEN_PID
         start_listen --tcp 0.0.0.0 8443; v=$LISTEN_PID
         start_daemon_mon
-        assert_eq '{"listener_added":2,"listener_removed":0,"owner_changed":0,"policy_violation":1,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0}' \
+        assert_eq '{"listener_added":2,"listener_removed":0,"owner_changed":0,"policy_violation":1,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0,"reachability_changed":0}' \
                 "$(mon_events)" "run 1: events"
         assert_contains "$(mon_get .monitor.baseline)" "none" "run 1: baseline"
         stop_daemon
@@ -203,7 +203,7 @@ test_restart_no_duplicates() {
         start_listen --tcp 0.0.0.0 444; b=$LISTEN_PID
         n=$(log_len)
         start_daemon_mon
-        assert_eq '{"listener_added":1,"listener_removed":0,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0}' \
+        assert_eq '{"listener_added":1,"listener_removed":0,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0,"reachability_changed":0}' \
                 "$(mon_events)" "run 2: events (only 444 is new)"
         assert_contains "$(mon_get .monitor.baseline)" "loaded" "run 2: baseline"
         assert_eq 1 "$(mon_get .monitor.active_violations)" "run 2: active violations"
@@ -218,7 +218,7 @@ test_restart_no_duplicates() {
         refresh
         sleep_scaled 0.3
         assert_eq 0 "$(file_lines "$WATCH_OUT")" "run 2: events on a rescan"
-        assert_eq '{"listener_added":1,"listener_removed":0,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0}' \
+        assert_eq '{"listener_added":1,"listener_removed":0,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0,"reachability_changed":0}' \
                 "$(mon_events)" "run 2: events after a rescan"
         : "$a $v"
 }
@@ -236,7 +236,7 @@ test_removed_while_down() {
         stop_listen "$a"
         n=$(log_len)
         start_daemon_mon
-        assert_eq '{"listener_added":0,"listener_removed":1,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0}' \
+        assert_eq '{"listener_added":0,"listener_removed":1,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0,"reachability_changed":0}' \
                 "$(mon_events)" "run 2: events"
         assert_contains "$(log_since "$n")" "443/tcp on 0.0.0.0 in netns $SA_IT_NS closed (was sa-listen[$a]" "run 2: the removal in the log"
         assert_json "$(cat "$STATE_DIR/state.json")" '[.listeners[].port] == [444]' "state.json after run 2"
@@ -267,7 +267,7 @@ test_corrupt_state() {
                 log_since "$n" >&2
                 assert_contains "$(log_since "$n")" "Ignoring a corrupt state file" "$how state.json: log"
                 assert_contains "$(mon_get .monitor.baseline)" "rebuilt" "$how state.json: status baseline"
-                assert_eq '{"listener_added":2,"listener_removed":0,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0}' \
+                assert_eq '{"listener_added":2,"listener_removed":0,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0,"reachability_changed":0}' \
                         "$(mon_events)" "$how state.json: events"
                 assert_json "$(cat "$STATE_DIR/state.json")" '.version == 1 and ([.listeners[].port] | sort) == [443, 444]' \
                         "$how state.json: rewritten"
@@ -410,7 +410,7 @@ test_reload_new_port_baseline() {
         write_config 'Ports=443'
         start_listen --tcp 0.0.0.0 8081
         start_daemon_mon
-        assert_eq '{"listener_added":0,"listener_removed":0,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0}' \
+        assert_eq '{"listener_added":0,"listener_removed":0,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0,"reachability_changed":0}' \
                 "$(mon_events)" "events with 8081 not watched"
         printf '[Daemon]\nNamespaces=self\nPorts=443 8081\n' > "$CONF"
         n=$(log_len)
@@ -421,7 +421,7 @@ test_reload_new_port_baseline() {
         stop_daemon
         note "state.json listeners: $(jq -c '[.listeners[].port]' "$STATE_DIR/state.json" 2>&1)"
         start_daemon_mon
-        assert_eq '{"listener_added":0,"listener_removed":0,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0}' \
+        assert_eq '{"listener_added":0,"listener_removed":0,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0,"reachability_changed":0}' \
                 "$(mon_events)" "events after a restart: 8081 was watched (since the reload) and unchanged"
 }
 
@@ -438,7 +438,7 @@ test_owner_changed_while_down() {
         echo "$LISTEN_PID" > "$SA_IT_CGROOT/system.slice/$unit/cgroup.procs" ||
                 fail "cannot move $LISTEN_PID into $unit"
         start_daemon_mon
-        assert_eq '{"listener_added":0,"listener_removed":0,"owner_changed":1,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0}' \
+        assert_eq '{"listener_added":0,"listener_removed":0,"owner_changed":1,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0,"reachability_changed":0}' \
                 "$(mon_events)" "events after the holder moved into $unit while the daemon was down"
 }
 
@@ -457,7 +457,7 @@ test_baseline_earlier_boot() {
         start_listen --tcp 0.0.0.0 444
         start_daemon_mon
         assert_contains "$(mon_get .monitor.baseline)" "earlier boot" "baseline"
-        assert_eq '{"listener_added":1,"listener_removed":0,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0}' \
+        assert_eq '{"listener_added":1,"listener_removed":0,"owner_changed":0,"policy_violation":0,"listener_flapping":0,"listeners_short_lived":0,"tls_changed":0,"reachability_changed":0}' \
                 "$(mon_events)" "events with a baseline from an earlier boot"
 }
 

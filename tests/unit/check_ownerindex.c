@@ -596,6 +596,78 @@ START_TEST(test_scan_job)
 }
 END_TEST
 
+/*
+ * A refresh of a snapshot older than the index (the daemon's resync: the
+ * index is rebuilt when its walk ends, its snapshot installed after its
+ * owners' verification): a listener only the newer scan saw (a socket bound
+ * before the older one, listening since; a UDP bind) is a change, named
+ * with its holder, without a full scan, by a probe's refresh too. With
+ * namespace events, the changed namespace is dumped again: the older
+ * snapshot's records of it are not current.
+ */
+static void refresh_behind_index(bool events)
+{
+        static const unsigned flags[] = { SA_REFRESH_EXITS_KNOWN | SA_REFRESH_VERIFY,
+                                          SA_REFRESH_EXITS_KNOWN | SA_REFRESH_NO_FULL, SA_REFRESH_LIST_PIDS };
+        sa_filter f447 = { .port = 447 };
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(447) };
+        int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sa_snapshot *old = NULL, *snap = NULL, *next = NULL;
+        sa_scanner *s = NULL;
+        sa_scan_job *job = NULL;
+        sa_refresh_info info;
+        struct pollfd pfd;
+        struct stat ns;
+
+        ck_assert_int_ge(t, 0);
+        ck_assert_int_ge(u, 0);
+        ck_assert_int_eq(stat("/proc/self/ns/net", &ns), 0);
+        ck_assert_int_eq(bind(t, (struct sockaddr *) &a, sizeof a), 0);
+        ck_assert_int_eq(sa_scanner_new(NULL, &s), 0);
+        sa_scanner_netns_events(s, events);
+        ck_assert_int_eq(sa_scanner_scan(s, NULL, &old), 0);
+        ck_assert_ptr_null(on_port(old, 447));
+        ck_assert_int_eq(listen(t, 8), 0);
+        a.sin_port = htons(448);
+        ck_assert_int_eq(bind(u, (struct sockaddr *) &a, sizeof a), 0);
+        sa_scanner_netns_changed(s, ns.st_ino, 0, 0);   /* the events, no hot window */
+
+        ck_assert_int_eq(sa_scanner_scan_start(s, &job), 0);
+        pfd = (struct pollfd) { .fd = sa_scan_job_fd(job), .events = POLLIN };
+        ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
+        ck_assert_int_eq(sa_scanner_scan_finish(s, job, &snap), 0);
+        ck_assert(holds(on_port(snap, 447), getpid()));
+
+        for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+                ck_assert_int_eq(sa_scanner_refresh(s, old, &f447, 1, flags[i], &info, &next), 1);
+                ck_assert_msg(!info.full, "full scan: %s", info.reason ?: "");
+                ck_assert(holds(on_port(next, 447), getpid()));
+                sa_snapshot_free(next);
+                next = NULL;
+        }
+        ck_assert_int_eq(sa_scanner_refresh(s, old, NULL, 0, SA_REFRESH_EXITS_KNOWN, &info, &next), 1);
+        ck_assert(holds(on_port(next, 447), getpid()));
+        ck_assert(holds(on_port(next, 448), getpid()));
+        sa_snapshot_free(next);
+        next = NULL;
+        /* The resync's own snapshot shows it all already. */
+        ck_assert_int_eq(sa_scanner_refresh(s, snap, NULL, 0, SA_REFRESH_EXITS_KNOWN, &info, &next), 0);
+        close(t);
+        close(u);
+        sa_snapshot_free(old);
+        sa_snapshot_free(snap);
+        sa_scanner_free(s);
+}
+
+START_TEST(test_refresh_behind_index)
+{
+        if (!fixture_enter_netns("test_refresh_behind_index"))
+                return;
+        refresh_behind_index(false);
+        refresh_behind_index(true);
+}
+END_TEST
+
 Suite *ownerindex_suite(void)
 {
         Suite *s = suite_create("ownerindex");
@@ -612,6 +684,7 @@ Suite *ownerindex_suite(void)
         tcase_add_test(tc, test_refresh_live);
         tcase_add_test(tc, test_refresh_listing);
         tcase_add_test(tc, test_scan_job);
+        tcase_add_test(tc, test_refresh_behind_index);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -220,7 +220,7 @@ START_TEST(kind_names)
                                             "exe_modified", "exe_not_packaged", "exe_unverifiable",
                                             "package_not_allowed", "cert_expiring", "cert_expired",
                                             "tls_version_weak", "key_weak", "chain_unverified",
-                                            "cert_stale_on_disk" };
+                                            "cert_stale_on_disk", "exposure_exceeded" };
 
         ck_assert_int_eq(_VIOLATION_KIND_MAX, sizeof want / sizeof *want);
         for (int k = 0; k < _VIOLATION_KIND_MAX; k++)

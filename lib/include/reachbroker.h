@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's reachability (docs/REACHABILITY.md#in-the-daemon), in two
+ * parts:
+ *  - the broker: `sockaudit-reach --broker`, exec'd before the daemon drops
+ *    its capabilities, keeps CAP_NET_ADMIN and CAP_SYS_ADMIN only and does
+ *    two things for it over a socket pair: a namespace's nf_tables dumps
+ *    (the kernel wants CAP_NET_ADMIN from whoever sends the request), and
+ *    sockets subscribed to a namespace's nftables and rtnetlink change
+ *    groups (CAP_NET_ADMIN to join the nftables group), handed back;
+ *  - a namespace's view: its interfaces and decoded ruleset, read once and
+ *    kept until a change is multicast, and the `reachability` object of a
+ *    listener evaluated on it.
+ * Both block (netlink dumps): the daemon calls them on a thread.
+ */
+#ifndef SA_REACHBROKER_H
+#define SA_REACHBROKER_H
+
+#include <jansson.h>
+
+#include "sockaudit.h"
+
+typedef struct sa_reach_broker sa_reach_broker;
+typedef struct sa_reach_view sa_reach_view;
+
+/* Starts helper --broker on a socket pair. 0, or -errno with err. Caller frees. */
+int sa_reach_broker_start(const char *helper, sa_reach_broker **ret, char *err, size_t errlen);
+
+/* Shuts its socket down: a request blocked on it (another thread's) fails at once. */
+void sa_reach_broker_stop(sa_reach_broker *b);
+
+/* Closes its socket (the broker exits on EOF) and reaps it, waiting at most a second. */
+sa_reach_broker *sa_reach_broker_free(sa_reach_broker *b);
+
+/*
+ * Sockets (non-blocking, close-on-exec) in the namespace netns_fd refers
+ * to (-1: the broker's own), subscribed to NFNLGRP_NFTABLES (*ret_nft) and
+ * to rtnetlink's link and address groups (*ret_rtnl): readable when a
+ * ruleset, an interface or an address changes. 0, or -errno with err.
+ */
+int sa_reach_broker_subscribe(sa_reach_broker *b, int netns_fd, int *ret_nft, int *ret_rtnl, char *err,
+                              size_t errlen);
+
+/*
+ * The dumps of the ruleset of netns_fd's namespace, through the broker
+ * (sa_nft_read_bytes() there): bytes (caller frees) and the legacy
+ * iptables tables' names. 0, or -errno with err.
+ */
+int sa_reach_broker_dump(sa_reach_broker *b, int netns_fd, void **ret_buf, size_t *ret_len, char *legacy,
+                         size_t legacylen, char *err, size_t errlen);
+
+/* The broker's side, on fd (its socket): answers until EOF. Returns the exit status. */
+int sa_reach_broker_serve(int fd);
+
+/*
+ * A namespace's view: interfaces read here (rtnetlink: needs CAP_SYS_ADMIN
+ * to enter another namespace), ruleset dumped by b (NULL: none, every
+ * verdict unknown) and decoded here. 0, or -errno with err (interfaces
+ * unreadable; an unreadable ruleset only makes verdicts unknown).
+ */
+int sa_reach_view_read(sa_reach_broker *b, int netns_fd, sa_reach_view **ret, char *err, size_t errlen);
+void sa_reach_view_free(sa_reach_view *v);
+
+/* l's `reachability` object on v (docs/RECORDS.md), the source unknown; NULL on ENOMEM. */
+json_t *sa_reach_view_listener(const sa_reach_view *v, const sa_listener *l);
+
+#endif
