@@ -1,27 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* explain --direct's reachability, through the sockaudit-reach helper (see reach.h). */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "helperpath.h"
 #include "human.h"
+#include "provhelper.h"
 #include "reach.h"
 
 #define REACH_OUT_MAX (4u << 20)        /* bytes of one helper's answer */
 #define REACH_TIMEOUT_MS 10000          /* one helper's time: two dumps in one namespace */
-
-extern char **environ;
 
 /* The namespace file of record l into buf: "-" for our own. NULL when none can be named. */
 static const char *netns_path(const json_t *l, uint64_t home, char *buf, size_t size)
@@ -44,69 +36,20 @@ static const char *netns_path(const json_t *l, uint64_t home, char *buf, size_t 
         return buf;
 }
 
-/* Up to REACH_OUT_MAX bytes from fd until EOF or the deadline; -ETIME when it passed. */
-static int read_bounded(int fd, char *buf, size_t *len)
-{
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        int left = REACH_TIMEOUT_MS;
-        struct timespec t0, t1;
-
-        for (;;) {
-                clock_gettime(CLOCK_MONOTONIC, &t0);
-                int n = poll(&p, 1, left);
-                if (n < 0 && errno != EINTR)
-                        return -errno;
-                if (n == 0)
-                        return -ETIME;
-                ssize_t got = n > 0 ? read(fd, buf + *len, REACH_OUT_MAX - *len) : 0;
-                if (got == 0 && n > 0)
-                        return 0;
-                if (got < 0 && errno != EINTR)
-                        return -errno;
-                *len += got > 0 ? (size_t) got : 0;
-                if (*len == REACH_OUT_MAX)
-                        return -E2BIG;
-                clock_gettime(CLOCK_MONOTONIC, &t1);
-                left -= (int) ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
-                if (left <= 0)
-                        return -ETIME;
-        }
-}
-
 /* Runs the helper with argv: its stdout parsed, or an {"error"} object. Killed after REACH_TIMEOUT_MS. */
 static json_t *run_helper(char **argv)
 {
-        posix_spawn_file_actions_t fa;
-        int fds[2], status, r = -ENOMEM;
-        pid_t pid;
-        char *buf = malloc(REACH_OUT_MAX);
+        char *out = NULL;
         size_t len = 0;
-        json_t *o = NULL;
+        int r = sa_helper_output(argv[0], argv, REACH_OUT_MAX, REACH_TIMEOUT_MS, &out, &len);
+        json_t *o = r == 0 ? json_loadb(out, len, 0, NULL) : NULL;
 
-        if (!buf || pipe2(fds, O_CLOEXEC) < 0) {
-                free(buf);
-                return json_pack("{s:s}", "error", strerror(buf ? errno : ENOMEM));
-        }
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-        if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0)
-                pid = -1;
-        posix_spawn_file_actions_destroy(&fa);
-        close(fds[1]);
-        if (pid > 0) {
-                r = read_bounded(fds[0], buf, &len);
-                if (r < 0)
-                        kill(pid, SIGKILL);
-                waitpid(pid, &status, 0);
-        }
-        close(fds[0]);
-        if (r == 0)
-                o = json_loadb(buf, len, 0, NULL);
-        free(buf);
+        free(out);
         if (!o)
-                o = json_pack("{s:s}", "error", pid < 0 ? "the helper " REACH_NAME " could not be started"
-                                                : r == -ETIME ? "the helper " REACH_NAME " gave no answer in 10 s"
-                                                : "the helper " REACH_NAME " gave no answer");
+                o = json_pack("{s:s}", "error", r == -ECHILD ? "the helper " REACH_NAME " could not be started"
+                                                : r == -ETIMEDOUT ? "the helper " REACH_NAME " gave no answer in 10 s"
+                                                : r == 0 || r == -EMSGSIZE ? "the helper " REACH_NAME " gave no answer"
+                                                : strerror(-r));
         return o;
 }
 

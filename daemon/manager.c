@@ -19,6 +19,7 @@
 
 #include "util.h"
 #include "commands.h"
+#include "event.h"
 #include "manager.h"
 #include "privs.h"
 #include "provenance.h"
@@ -369,6 +370,7 @@ manager *manager_free(manager *m)
         config_free(m->config);
         reload_record_clear(&m->last_reload);
         sd_event_unref(m->event);
+        event_set_config_path(NULL);
         free(m->config_path);
         free(m->proc_root);
         free(m);
@@ -571,6 +573,7 @@ static int manager_open_monitor(manager *m, const char *state_dir)
         r = monitor_new(state_file, NULL, m->event, on_event, on_monitor_due, m, &m->monitor);
         if (r < 0)
                 return log_error_errno(r, "Cannot start monitoring: %m");
+        event_set_config_path(m->config_path);
         /* Unknown (logged): a scope change then counts every namespace as in sight. */
         r = scope_self_netns(&m->self_netns);
         if (r < 0)

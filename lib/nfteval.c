@@ -23,6 +23,7 @@
 #include "nfteval.h"
 #include "nftrender.h"
 #include "nftxt.h"
+#include "util.h"
 
 #define T_SADDR 1
 #define T_SPORT 2
@@ -62,20 +63,6 @@ const char *sa_nft_verdict_name(sa_nft_verdict v)
         return (unsigned) v < 5 ? n[v] : "?";
 }
 
-static void say(char *out, size_t outlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(char *out, size_t outlen, const char *fmt, ...)
-{
-        size_t n = strnlen(out, outlen);
-        va_list ap;
-
-        if (n + 1 >= outlen)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(out + n, outlen - n, fmt, ap);
-        va_end(ap);
-}
-
 /* Marks the path unknown with a reason (the first one stays). */
 static void unknown(ev *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -109,7 +96,7 @@ static unsigned decide(ev *e, unsigned nopt)
 
 static void condition(ev *e, const char *text)
 {
-        say(e->path->conditions, sizeof(e->path->conditions), "%s%s", e->path->conditions[0] ? " and " : "",
+        sa_appendf(e->path->conditions, sizeof(e->path->conditions), "%s%s", e->path->conditions[0] ? " and " : "",
             text);
 }
 
@@ -543,12 +530,12 @@ static bool eval_lookup(ev *e, const sa_nft_expr *x)
         o = decide(e, (unsigned) nc + 1);
         sa_nft_render_match(&e->src, e->rs, e->table, x, 0, text, sizeof(text));
         if (o == (unsigned) nc) {
-                say(text, sizeof(text), " (no element)");
+                sa_appendf(text, sizeof(text), " (no element)");
                 condition(e, text);
                 return false;
         }
         sa_nft_render_key(&e->src, e->rs, x, s->elems[cand[o]].key, key, sizeof(key));
-        say(text, sizeof(text), " (element %s%s)", key,
+        sa_appendf(text, sizeof(text), " (element %s%s)", key,
             s->elems[cand[o]].has_key_end || (s->flags & NFT_SET_INTERVAL) ? " on" : "");
         condition(e, text);
         map_result(e, x, s, &s->elems[cand[o]]);
@@ -686,7 +673,8 @@ static int32_t run_rule(ev *e, const sa_nft_rule *r)
         return rule_once(e, r);
 }
 
-static void decided(ev *e, uint32_t ci, const sa_nft_rule *r, sa_nft_verdict v)
+/* Records verdict v of rule r (NULL: the chain's policy) in chain ci on the path; returns v. */
+static sa_nft_verdict decided(ev *e, uint32_t ci, const sa_nft_rule *r, sa_nft_verdict v)
 {
         const sa_nft_chain *c = &e->rs->chains[ci];
         const sa_nft_table *t = &e->rs->tables[c->table];
@@ -703,6 +691,7 @@ static void decided(ev *e, uint32_t ci, const sa_nft_rule *r, sa_nft_verdict v)
                 sa_nft_render_rule(e->rs, r, e->pkt->family == AF_INET ? 4 : 6, p->rule, sizeof(p->rule));
         else
                 snprintf(p->rule, sizeof(p->rule), "policy %s", c->policy == NF_ACCEPT ? "accept" : "drop");
+        return v;
 }
 
 /* Runs base chain `base`: SA_NFT_ACCEPT, _DROP, _REJECT or _UNKNOWN. */
@@ -722,14 +711,12 @@ static sa_nft_verdict run_chain(ev *e, uint32_t base)
 
                 if (++e->steps > STEPS_MAX) {
                         unknown(e, "more than %u rules on one path", STEPS_MAX);
-                        decided(e, c, NULL, SA_NFT_UNKNOWN);
-                        return SA_NFT_UNKNOWN;
+                        return decided(e, c, NULL, SA_NFT_UNKNOWN);
                 }
                 if (next >= ch->count) {
                         if (sp == 0) {
                                 v = rs->chains[base].policy;
-                                decided(e, base, NULL, v == NF_ACCEPT ? SA_NFT_ACCEPT : SA_NFT_DROP);
-                                return v == NF_ACCEPT ? SA_NFT_ACCEPT : SA_NFT_DROP;
+                                return decided(e, base, NULL, v == NF_ACCEPT ? SA_NFT_ACCEPT : SA_NFT_DROP);
                         }
                         sp--;
                         c = stack[sp].chain, next = stack[sp].next;
@@ -741,17 +728,13 @@ static sa_nft_verdict run_chain(ev *e, uint32_t base)
                 case NFT_CONTINUE: case NFT_BREAK:
                         continue;
                 case VERDICT_UNKNOWN:
-                        decided(e, c, r, SA_NFT_UNKNOWN);
-                        return SA_NFT_UNKNOWN;
+                        return decided(e, c, r, SA_NFT_UNKNOWN);
                 case VERDICT_REJECT:
-                        decided(e, c, r, SA_NFT_REJECT);
-                        return SA_NFT_REJECT;
+                        return decided(e, c, r, SA_NFT_REJECT);
                 case NF_ACCEPT:
-                        decided(e, c, r, SA_NFT_ACCEPT);
-                        return SA_NFT_ACCEPT;
+                        return decided(e, c, r, SA_NFT_ACCEPT);
                 case NF_DROP:
-                        decided(e, c, r, SA_NFT_DROP);
-                        return SA_NFT_DROP;
+                        return decided(e, c, r, SA_NFT_DROP);
                 case NFT_RETURN:
                         next = ch->count;       /* as falling off the end */
                         continue;
@@ -760,8 +743,7 @@ static sa_nft_verdict run_chain(ev *e, uint32_t base)
                         if (target < 0 || (v == NFT_JUMP && sp == JUMP_DEPTH)) {
                                 unknown(e, target < 0 ? "a jump to a chain the dump did not hold"
                                                       : "jumps deeper than the kernel allows");
-                                decided(e, c, r, SA_NFT_UNKNOWN);
-                                return SA_NFT_UNKNOWN;
+                                return decided(e, c, r, SA_NFT_UNKNOWN);
                         }
                         if (v == NFT_JUMP) {
                                 stack[sp].chain = c, stack[sp].next = next;
@@ -772,8 +754,7 @@ static sa_nft_verdict run_chain(ev *e, uint32_t base)
                 default:
                         unknown(e, "verdict %s", (v & NF_VERDICT_MASK) == NF_QUEUE ? "queue (userspace decides)"
                                                                                   : "other than accept/drop");
-                        decided(e, c, r, SA_NFT_UNKNOWN);
-                        return SA_NFT_UNKNOWN;
+                        return decided(e, c, r, SA_NFT_UNKNOWN);
                 }
         }
 }

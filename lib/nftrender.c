@@ -2,7 +2,6 @@
 /* Rules and matches of the IR back into short nft syntax (lib/nftrender.h). */
 #include <arpa/inet.h>
 #include <stdbool.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +9,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "nftrender.h"
+#include "util.h"
 
 typedef enum fmt { F_HEX, F_ADDR4, F_ADDR6, F_PORT, F_PROTO, F_NFPROTO, F_IFNAME, F_U32, F_CTSTATE } fmt;
 
@@ -19,20 +19,6 @@ typedef struct field {
         unsigned full;          /* bytes of the whole field (an address: 4 or 16) */
         unsigned skip;          /* bytes of the field before the load's first */
 } field;
-
-static void cat(char *out, size_t outlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void cat(char *out, size_t outlen, const char *fmtx, ...)
-{
-        size_t n = strnlen(out, outlen);
-        va_list ap;
-
-        if (n + 1 >= outlen)
-                return;
-        va_start(ap, fmtx);
-        vsnprintf(out + n, outlen - n, fmtx, ap);
-        va_end(ap);
-}
 
 int sa_nft_reg_word(uint8_t reg)
 {
@@ -186,24 +172,24 @@ static void format_value(const field *f, const uint8_t *v, unsigned len, int pre
                 inet_ntop(f->f == F_ADDR4 ? AF_INET : AF_INET6, full, a, sizeof(a));
                 if (prefix < 0 && len < f->full)
                         prefix = (int) ((f->skip + len) * 8);
-                cat(out, outlen, "%s", a);
+                sa_appendf(out, outlen, "%s", a);
                 if (prefix >= 0 && prefix < (int) f->full * 8)
-                        cat(out, outlen, "/%d", prefix);
+                        sa_appendf(out, outlen, "/%d", prefix);
                 return;
         case F_PORT:
-                cat(out, outlen, "%u", len >= 2 ? (unsigned) (v[0] << 8 | v[1]) : v[0]);
+                sa_appendf(out, outlen, "%u", len >= 2 ? (unsigned) (v[0] << 8 | v[1]) : v[0]);
                 return;
         case F_PROTO:
-                cat(out, outlen, "%s", v[0] == 6 ? "tcp" : v[0] == 17 ? "udp" : v[0] == 1 ? "icmp"
+                sa_appendf(out, outlen, "%s", v[0] == 6 ? "tcp" : v[0] == 17 ? "udp" : v[0] == 1 ? "icmp"
                     : v[0] == 58 ? "ipv6-icmp" : "");
                 if (!out[0])
-                        cat(out, outlen, "%u", v[0]);
+                        sa_appendf(out, outlen, "%u", v[0]);
                 return;
         case F_NFPROTO:
-                cat(out, outlen, "%s", v[0] == NFPROTO_IPV4 ? "ipv4" : v[0] == NFPROTO_IPV6 ? "ipv6" : "?");
+                sa_appendf(out, outlen, "%s", v[0] == NFPROTO_IPV4 ? "ipv4" : v[0] == NFPROTO_IPV6 ? "ipv6" : "?");
                 return;
         case F_IFNAME:
-                cat(out, outlen, "\"%.*s%s\"", (int) strnlen((const char *) v, len), (const char *) v,
+                sa_appendf(out, outlen, "\"%.*s%s\"", (int) strnlen((const char *) v, len), (const char *) v,
                     len < 16 && !memchr(v, 0, len) ? "*" : "");
                 return;
         case F_U32: case F_CTSTATE:
@@ -215,16 +201,16 @@ static void format_value(const field *f, const uint8_t *v, unsigned len, int pre
                                                            "bit4", "bit5", "untracked" };
                         for (unsigned b = 0; b < 7; b++)
                                 if (u & (1u << b))
-                                        cat(out, outlen, "%s%s", out[0] ? "," : "", st[b]);
+                                        sa_appendf(out, outlen, "%s%s", out[0] ? "," : "", st[b]);
                         if (out[0])
                                 return;
                 }
-                cat(out, outlen, "%u", u);
+                sa_appendf(out, outlen, "%u", u);
                 return;
         default:
-                cat(out, outlen, "0x");
+                sa_appendf(out, outlen, "0x");
                 for (unsigned i = 0; i < len; i++)
-                        cat(out, outlen, "%02x", v[i]);
+                        sa_appendf(out, outlen, "%02x", v[i]);
         }
 }
 
@@ -255,7 +241,7 @@ void sa_nft_render_key(const sa_nft_regsrc *src, const sa_nft_ruleset *rs, const
 
                 word_field(src, rs, w, &f, &mask);
                 format_value(&f, key + (w - w0) * 4, n, -1, v, sizeof(v));
-                cat(out, outlen, "%s%s", out[0] ? " . " : "", v);
+                sa_appendf(out, outlen, "%s%s", out[0] ? " . " : "", v);
                 w += (int) (n + 3) / 4;
                 if (x->kind != SA_NFT_X_LOOKUP)
                         break;
@@ -290,10 +276,10 @@ static void key_names(const sa_nft_regsrc *src, const sa_nft_ruleset *rs, int w,
                 field f;
 
                 if (!word_field(src, rs, w, &f, &mask)) {
-                        cat(out, outlen, "%sreg", out[0] ? " . " : "");
+                        sa_appendf(out, outlen, "%sreg", out[0] ? " . " : "");
                         break;
                 }
-                cat(out, outlen, "%s%s", out[0] ? " . " : "", f.name);
+                sa_appendf(out, outlen, "%s%s", out[0] ? " . " : "", f.name);
                 done += (write_len(&rs->exprs[src->load[w]]) + 3) / 4 * 4;
                 w += (int) (write_len(&rs->exprs[src->load[w]]) + 3) / 4;
                 if (!key_len)
@@ -321,40 +307,40 @@ void sa_nft_render_match(const sa_nft_regsrc *src, const sa_nft_ruleset *rs, uin
                 return;
         }
         if (negate)
-                cat(out, outlen, "not ");
+                sa_appendf(out, outlen, "not ");
         if (x->kind == SA_NFT_X_LOOKUP) {
                 int si = sa_nft_find_set(rs, table, x->chain ? x->chain : "");
                 const sa_nft_set *s = si >= 0 ? &rs->sets[si] : NULL;
                 char names[128];
 
                 key_names(src, rs, w, s ? s->key_len : 0, names, sizeof(names));
-                cat(out, outlen, "%s %s", names, x->invert ? "!= " : "");
+                sa_appendf(out, outlen, "%s %s", names, x->invert ? "!= " : "");
                 if (x->a)
-                        cat(out, outlen, "%s", x->dreg == NFT_REG_VERDICT ? "vmap " : "map ");
+                        sa_appendf(out, outlen, "%s", x->dreg == NFT_REG_VERDICT ? "vmap " : "map ");
                 if (s && strncmp(s->name, "__", 2) == 0 && !(s->flags & NFT_SET_INTERVAL)) {
-                        cat(out, outlen, "{ ");
+                        sa_appendf(out, outlen, "{ ");
                         for (uint32_t i = 0; i < s->elem_count && i < 6; i++) {
                                 sa_nft_render_key(src, rs, x, s->elems[i].key, v, sizeof(v));
-                                cat(out, outlen, "%s%s", i ? ", " : "", v);
+                                sa_appendf(out, outlen, "%s%s", i ? ", " : "", v);
                                 if (x->a && x->dreg == NFT_REG_VERDICT) {
-                                        cat(out, outlen, " : ");
+                                        sa_appendf(out, outlen, " : ");
                                         render_verdict(s->elems[i].verdict, s->elems[i].chain, out, outlen);
                                 }
                         }
-                        cat(out, outlen, "%s }", s->elem_count > 6 ? ", …" : "");
+                        sa_appendf(out, outlen, "%s }", s->elem_count > 6 ? ", …" : "");
                 } else {
-                        cat(out, outlen, "@%s", x->chain ? x->chain : "?");
+                        sa_appendf(out, outlen, "@%s", x->chain ? x->chain : "?");
                 }
                 return;
         }
         if (!word_field(src, rs, w, &f, &mask)) {
-                cat(out, outlen, "reg %u %s0x..", x->sreg, ops[x->op % 6]);
+                sa_appendf(out, outlen, "reg %u %s0x..", x->sreg, ops[x->op % 6]);
                 return;
         }
         if (x->kind == SA_NFT_X_RANGE) {
                 format_value(&f, x->data, x->len, -1, v, sizeof(v));
                 format_value(&f, x->data2, x->len, -1, v2, sizeof(v2));
-                cat(out, outlen, "%s %s%s-%s", f.name, x->op ? "!= " : "", v, v2);
+                sa_appendf(out, outlen, "%s %s%s-%s", f.name, x->op ? "!= " : "", v, v2);
                 return;
         }
         if (mask && mask->op == NFT_BITWISE_BOOL) {
@@ -362,33 +348,33 @@ void sa_nft_render_match(const sa_nft_regsrc *src, const sa_nft_ruleset *rs, uin
 
                 if ((f.f == F_ADDR4 || f.f == F_ADDR6) && p >= 0 && x->op <= NFT_CMP_NEQ) {
                         format_value(&f, x->data, x->len, (int) f.skip * 8 + p, v, sizeof(v));
-                        cat(out, outlen, "%s %s%s", f.name, ops[x->op], v);
+                        sa_appendf(out, outlen, "%s %s%s", f.name, ops[x->op], v);
                         return;
                 }
                 if (f.f == F_CTSTATE && x->op == NFT_CMP_NEQ && !memcmp(x->data, "\0\0\0\0", 4)) {
                         format_value(&f, mask->data, 4, -1, v, sizeof(v));
-                        cat(out, outlen, "%s %s", f.name, v);
+                        sa_appendf(out, outlen, "%s %s", f.name, v);
                         return;
                 }
                 format_value(&f, mask->data, mask->len, -1, v2, sizeof(v2));
-                cat(out, outlen, "%s & %s ", f.name, v2);
+                sa_appendf(out, outlen, "%s & %s ", f.name, v2);
         } else {
-                cat(out, outlen, "%s ", f.name);
+                sa_appendf(out, outlen, "%s ", f.name);
         }
         format_value(&f, x->data, x->len, -1, v, sizeof(v));
-        cat(out, outlen, "%s%s", x->op < 6 ? ops[x->op] : "? ", v);
+        sa_appendf(out, outlen, "%s%s", x->op < 6 ? ops[x->op] : "? ", v);
 }
 
 static void render_verdict(int32_t v, const char *chain, char *out, size_t outlen)
 {
         switch (v) {
-        case NF_ACCEPT: cat(out, outlen, "accept"); break;
-        case NF_DROP: cat(out, outlen, "drop"); break;
-        case NFT_JUMP: cat(out, outlen, "jump %s", chain ? chain : "?"); break;
-        case NFT_GOTO: cat(out, outlen, "goto %s", chain ? chain : "?"); break;
-        case NFT_RETURN: cat(out, outlen, "return"); break;
-        case NFT_CONTINUE: cat(out, outlen, "continue"); break;
-        default: cat(out, outlen, (v & NF_VERDICT_MASK) == NF_QUEUE ? "queue" : "verdict %d", v);
+        case NF_ACCEPT: sa_appendf(out, outlen, "accept"); break;
+        case NF_DROP: sa_appendf(out, outlen, "drop"); break;
+        case NFT_JUMP: sa_appendf(out, outlen, "jump %s", chain ? chain : "?"); break;
+        case NFT_GOTO: sa_appendf(out, outlen, "goto %s", chain ? chain : "?"); break;
+        case NFT_RETURN: sa_appendf(out, outlen, "return"); break;
+        case NFT_CONTINUE: sa_appendf(out, outlen, "continue"); break;
+        default: sa_appendf(out, outlen, (v & NF_VERDICT_MASK) == NF_QUEUE ? "queue" : "verdict %d", v);
         }
 }
 
@@ -400,17 +386,17 @@ static void render_nat(const sa_nft_regsrc *src, const sa_nft_ruleset *rs, const
         char a[INET6_ADDRSTRLEN] = "";
 
         if (x->kind == SA_NFT_X_REDIR)
-                cat(out, outlen, "redirect");
+                sa_appendf(out, outlen, "redirect");
         else
-                cat(out, outlen, "%s to ", x->a == NFT_NAT_DNAT ? "dnat" : "snat");
+                sa_appendf(out, outlen, "%s to ", x->a == NFT_NAT_DNAT ? "dnat" : "snat");
         if (x->sreg && aw >= 4 && aw < SA_NFT_WORDS && src->load[aw] >= 0)
                 inet_ntop(x->b == NFPROTO_IPV6 ? AF_INET6 : AF_INET, rs->exprs[src->load[aw]].data, a, sizeof(a));
         if (a[0])
-                cat(out, outlen, x->b == NFPROTO_IPV6 ? "[%s]" : "%s", a);
+                sa_appendf(out, outlen, x->b == NFPROTO_IPV6 ? "[%s]" : "%s", a);
         if (x->sreg2 && pw >= 4 && pw < SA_NFT_WORDS && src->load[pw] >= 0) {
                 const uint8_t *p = rs->exprs[src->load[pw]].data;
 
-                cat(out, outlen, "%s:%u", x->kind == SA_NFT_X_REDIR ? " to " : "", (unsigned) (p[0] << 8 | p[1]));
+                sa_appendf(out, outlen, "%s:%u", x->kind == SA_NFT_X_REDIR ? " to " : "", (unsigned) (p[0] << 8 | p[1]));
         }
 }
 
@@ -447,34 +433,34 @@ void sa_nft_render_rule(const sa_nft_ruleset *rs, const sa_nft_rule *r, uint8_t 
                 size_t before = strlen(out);
 
                 if (before)
-                        cat(out, outlen, " ");
+                        sa_appendf(out, outlen, " ");
                 switch (x->kind) {
                 case SA_NFT_X_CMP: case SA_NFT_X_RANGE: case SA_NFT_X_LOOKUP:
                         sa_nft_render_match(&src, rs, table, x, 0, m, sizeof(m));
                         if (!implied(rs, r, i, m))
-                                cat(out, outlen, "%s", m);
+                                sa_appendf(out, outlen, "%s", m);
                         sa_nft_regsrc_after_match(&src, rs, x);
                         break;
                 case SA_NFT_X_IMMEDIATE:
                         if (x->dreg == NFT_REG_VERDICT)
                                 render_verdict(x->verdict, x->chain, out, outlen);
                         break;
-                case SA_NFT_X_COUNTER: cat(out, outlen, "counter"); break;
-                case SA_NFT_X_LOG: cat(out, outlen, "log"); break;
+                case SA_NFT_X_COUNTER: sa_appendf(out, outlen, "counter"); break;
+                case SA_NFT_X_LOG: sa_appendf(out, outlen, "log"); break;
                 case SA_NFT_X_REJECT:
-                        cat(out, outlen, "%s", x->a == NFT_REJECT_TCP_RST ? "reject with tcp reset"
+                        sa_appendf(out, outlen, "%s", x->a == NFT_REJECT_TCP_RST ? "reject with tcp reset"
                             : x->a == NFT_REJECT_ICMPX_UNREACH ? "reject with icmpx" : "reject");
                         break;
                 case SA_NFT_X_NAT: case SA_NFT_X_REDIR:
                         render_nat(&src, rs, x, out, outlen);
                         break;
-                case SA_NFT_X_MASQ: cat(out, outlen, "masquerade"); break;
-                case SA_NFT_X_MATCH: cat(out, outlen, "xt match \"%s\"", x->name); break;
-                case SA_NFT_X_TARGET: cat(out, outlen, "xt target \"%s\"", x->name); break;
-                case SA_NFT_X_OTHER: cat(out, outlen, "%s", x->name); break;
+                case SA_NFT_X_MASQ: sa_appendf(out, outlen, "masquerade"); break;
+                case SA_NFT_X_MATCH: sa_appendf(out, outlen, "xt match \"%s\"", x->name); break;
+                case SA_NFT_X_TARGET: sa_appendf(out, outlen, "xt target \"%s\"", x->name); break;
+                case SA_NFT_X_OTHER: sa_appendf(out, outlen, "%s", x->name); break;
                 default:
                         if (x->dreg == 0 && x->sreg)
-                                cat(out, outlen, "%s set", x->name);
+                                sa_appendf(out, outlen, "%s set", x->name);
                         break;
                 }
                 if (strlen(out) == before + (before ? 1 : 0))

@@ -19,6 +19,7 @@
 
 #include "sockaudit-internal.h"
 #include "tlscert.h"
+#include "util.h"
 
 #define PEM_FILE_MAX (1u << 20)
 
@@ -241,8 +242,7 @@ X509_STORE *sa_tls_system_store(void)
 int sa_tls_cert_file_facts(const char *path, time_t now, json_t **ret)
 {
         char *buf = malloc(PEM_FILE_MAX);
-        size_t len = 0;
-        ssize_t n;
+        ssize_t len = 0;
         int fd, r = 0;
         BIO *b;
         X509 *x;
@@ -263,19 +263,11 @@ int sa_tls_cert_file_facts(const char *path, time_t now, json_t **ret)
                 free(buf);
                 return r;
         }
-        while (len < PEM_FILE_MAX && (n = read(fd, buf + len, PEM_FILE_MAX - len)) != 0) {
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        break;
-                }
-                len += (size_t) n;
-        }
+        len = sa_read_upto(fd, buf, PEM_FILE_MAX);
         close(fd);
-        if (r < 0) {
+        if (len < 0) {
                 free(buf);
-                return r;
+                return (int) len;
         }
         b = BIO_new_mem_buf(buf, (int) len);
         x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The out-of-line helpers of util.h: growing arrays, lower-bound search, decimal parser. */
+/* The out-of-line helpers of util.h: growing arrays, lower-bound search, decimal parser, reading, appending. */
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -61,4 +64,34 @@ int sa_parse_uint(const char *s, uint64_t max, const char **ret_end, uint64_t *r
                 *ret_end = p;
         *ret = v;
         return 0;
+}
+
+ssize_t sa_read_upto(int fd, void *buf, size_t n)
+{
+        size_t len = 0;
+
+        while (len < n) {
+                ssize_t k = read(fd, (char *) buf + len, n - len);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+        }
+        return (ssize_t) len;
+}
+
+void sa_appendf(char *out, size_t outlen, const char *fmt, ...)
+{
+        size_t n = strnlen(out, outlen);
+        va_list ap;
+
+        if (n + 1 >= outlen)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(out + n, outlen - n, fmt, ap);
+        va_end(ap);
 }

@@ -35,8 +35,7 @@ typedef struct ap_state {
         wc_reader *r;
         char *root;                     /* ServerRoot */
         int ssl;                        /* the main server's SSLEngine */
-        sa_webconf_path *certs, *keys;  /* the main server's files */
-        size_t n_certs, n_keys;
+        wc_files main;                  /* the main server's files */
         ap_vhost *vhosts;
         size_t n_vhosts, cap_vhosts;
         ap_vhost *cur;                  /* inside <VirtualHost> */
@@ -212,11 +211,9 @@ static int add_names(ap_state *s, const char *file, unsigned line, bool first_on
                                 return e;
                         continue;
                 }
-                e = wc_name_add(s->r, &s->cur->v, n, strpbrk(n, "*?") != NULL);
-                if (e == -E2BIG)
-                        return wc_error(s->r, file, line, e, "more than %d server names", SA_WEBCONF_NAMES_MAX);
-                if (e < 0)
-                        return e;
+                e = wc_name_add(s->r, &s->cur->v, n, strpbrk(n, "*?") != NULL, file, line);
+                if (e != 0)
+                        return e < 0 ? e : 0;
         }
         return 0;
 }
@@ -224,14 +221,8 @@ static int add_names(ap_state *s, const char *file, unsigned line, bool first_on
 static int add_file(ap_state *s, sa_webconf_path **list, size_t *n, bool *set)
 {
         const char *w = s->words[1];
-        bool var = strstr(w, "${") != NULL;
-        _cleanup_free_ char *full = var ? strdup(w) : wc_join(s->root, w);
 
-        if (!full)
-                return -ENOMEM;
-        if (set)
-                *set = true;
-        return *n >= 16 ? 0 : wc_path_add(list, n, full, var);
+        return wc_file_add(s->root, w, strstr(w, "${") != NULL, list, n, set);
 }
 
 static int do_include(ap_state *s, const char *file, unsigned line, bool optional)
@@ -291,10 +282,10 @@ static int directive(ap_state *s, const char *file, unsigned line)
                 *(vh ? &vh->ssl : &s->ssl) = on_off(s->words[1]);
         else if (strcasecmp(d, "SSLCertificateFile") == 0)
                 return vh ? add_file(s, &vh->v.certs, &vh->v.n_certs, &vh->certs_set) :
-                            add_file(s, &s->certs, &s->n_certs, NULL);
+                            add_file(s, &s->main.certs, &s->main.n_certs, NULL);
         else if (strcasecmp(d, "SSLCertificateKeyFile") == 0)
                 return vh ? add_file(s, &vh->v.keys, &vh->v.n_keys, &vh->keys_set) :
-                            add_file(s, &s->keys, &s->n_keys, NULL);
+                            add_file(s, &s->main.keys, &s->main.n_keys, NULL);
         else if (vh && strcasecmp(d, "ServerName") == 0)
                 return add_names(s, file, line, true);
         else if (vh && strcasecmp(d, "ServerAlias") == 0)
@@ -437,17 +428,12 @@ static int finish(ap_state *s)
                 ap_vhost *vh = &s->vhosts[i];
                 bool keep = (vh->ssl >= 0 ? vh->ssl : s->ssl) > 0 && vhost_on_port(s, vh);
 
-                if (e == 0 && keep && !vh->certs_set)
-                        e = wc_paths_copy(s->certs, s->n_certs, &vh->v.certs, &vh->v.n_certs);
-                if (e == 0 && keep && !vh->keys_set)
-                        e = wc_paths_copy(s->keys, s->n_keys, &vh->v.keys, &vh->v.n_keys);
                 if (e == 0 && keep)
-                        e = wc_vhost_keep(s->r, &vh->v);
+                        e = wc_vhost_keep(s->r, &vh->v, &s->main, vh->certs_set, vh->keys_set);
                 wc_vhost_clear(&vh->v);
         }
         free(s->vhosts);
-        wc_paths_free(s->certs, s->n_certs);
-        wc_paths_free(s->keys, s->n_keys);
+        wc_files_clear(&s->main);
         for (size_t i = 0; i < s->n_defines; i++)
                 free(s->defines[i]);
         free(s->root);

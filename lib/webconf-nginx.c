@@ -42,8 +42,7 @@ typedef struct ngx_state {
         wc_reader *r;
         const char *prefix;             /* relative includes and files */
         int http_ssl;
-        sa_webconf_path *certs, *keys;  /* http level */
-        size_t n_certs, n_keys;
+        wc_files http;                  /* http level */
         ngx_server *servers;
         size_t n_servers, cap_servers;
         bool servers_cut;               /* past SA_WEBCONF_SERVERS_MAX */
@@ -152,16 +151,14 @@ static int do_server_name(ngx_state *s, const char *file, unsigned line)
                         /* ".a.b" is "a.b" and "*.a.b". */
                         if (asprintf(&star, "*%s", n) < 0)
                                 return -ENOMEM;
-                        e = wc_name_add(s->r, &s->cur->v, n + 1, false);
+                        e = wc_name_add(s->r, &s->cur->v, n + 1, false, file, line);
                         if (e == 0)
-                                e = wc_name_add(s->r, &s->cur->v, star, true);
+                                e = wc_name_add(s->r, &s->cur->v, star, true, file, line);
                 } else {
-                        e = wc_name_add(s->r, &s->cur->v, n, strpbrk(n, "*?") != NULL);
+                        e = wc_name_add(s->r, &s->cur->v, n, strpbrk(n, "*?") != NULL, file, line);
                 }
-                if (e == -E2BIG)
-                        return wc_error(s->r, file, line, e, "more than %d server names", SA_WEBCONF_NAMES_MAX);
-                if (e < 0)
-                        return e;
+                if (e != 0)
+                        return e < 0 ? e : 0;
         }
         return 0;
 }
@@ -170,14 +167,8 @@ static int do_server_name(ngx_state *s, const char *file, unsigned line)
 static int add_file(ngx_state *s, sa_webconf_path **list, size_t *n, bool *set)
 {
         const char *w = s->words[1];
-        bool var = strchr(w, '$') || strncmp(w, "data:", 5) == 0;
-        _cleanup_free_ char *full = var ? strdup(w) : wc_join(s->prefix, w);
 
-        if (!full)
-                return -ENOMEM;
-        if (set)
-                *set = true;
-        return *n >= 16 ? 0 : wc_path_add(list, n, full, var);
+        return wc_file_add(s->prefix, w, strchr(w, '$') || strncmp(w, "data:", 5) == 0, list, n, set);
 }
 
 static int on_off(const char *w)
@@ -239,9 +230,9 @@ static int directive(ngx_state *s, const char *file, unsigned line, ngx_ctx ctx)
                 if (strcmp(d, "ssl") == 0 && one)
                         s->http_ssl = on_off(s->words[1]);
                 else if (strcmp(d, "ssl_certificate") == 0 && one)
-                        return add_file(s, &s->certs, &s->n_certs, NULL);
+                        return add_file(s, &s->http.certs, &s->http.n_certs, NULL);
                 else if (strcmp(d, "ssl_certificate_key") == 0 && one)
-                        return add_file(s, &s->keys, &s->n_keys, NULL);
+                        return add_file(s, &s->http.keys, &s->http.n_keys, NULL);
                 return 0;
         }
         if (ctx != CTX_SERVER)
@@ -427,20 +418,15 @@ static int finish(ngx_state *s)
 
                 if (e == 0)
                         e = server_matches(s, sv, &keep);
-                if (e == 0 && keep && !sv->certs_set)
-                        e = wc_paths_copy(s->certs, s->n_certs, &sv->v.certs, &sv->v.n_certs);
-                if (e == 0 && keep && !sv->keys_set)
-                        e = wc_paths_copy(s->keys, s->n_keys, &sv->v.keys, &sv->v.n_keys);
                 if (e == 0 && keep)
-                        e = wc_vhost_keep(s->r, &sv->v);
+                        e = wc_vhost_keep(s->r, &sv->v, &s->http, sv->certs_set, sv->keys_set);
         }
         /* Only now: s->tls points into the servers' listens. */
         for (size_t i = 0; i < s->n_servers; i++)
                 server_clear(&s->servers[i]);
         free(s->servers);
         free(s->tls);
-        wc_paths_free(s->certs, s->n_certs);
-        wc_paths_free(s->keys, s->n_keys);
+        wc_files_clear(&s->http);
         wc_default_first(s->r);
         return e;
 }

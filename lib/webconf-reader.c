@@ -126,7 +126,7 @@ static int open_regular(int root_fd, const char *path, uid_t uid, gid_t gid, str
 /* Reads fd, a regular file of size st_size, at most max bytes, into *t's buffer. */
 static int read_capped(int fd, off_t st_size, size_t max, wc_text *t)
 {
-        size_t len = 0;
+        ssize_t len;
         char *buf;
 
         if ((uint64_t) st_size > max)
@@ -137,27 +137,14 @@ static int read_capped(int fd, off_t st_size, size_t max, wc_text *t)
         buf = malloc(cap + 1);
         if (!buf)
                 return -ENOMEM;
-        while (len < cap) {
-                ssize_t k = read(fd, buf + len, cap - len);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        int e = -errno;
-                        free(buf);
-                        return e;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-        }
-        if (len > max) {
+        len = sa_read_upto(fd, buf, cap);
+        if (len < 0 || (size_t) len > max) {
                 free(buf);
-                return -EFBIG;
+                return len < 0 ? (int) len : -EFBIG;
         }
         buf[len] = '\0';
         t->buf = buf;
-        t->len = len;
+        t->len = (size_t) len;
         return 0;
 }
 
@@ -399,11 +386,24 @@ sa_webconf_vhost *wc_vhost_add(wc_reader *r, const char *file, unsigned line)
         return v;
 }
 
-int wc_vhost_keep(wc_reader *r, sa_webconf_vhost *v)
+/* Appends copies of the n paths at from to *to. 0 or -ENOMEM. */
+static int paths_copy(const sa_webconf_path *from, size_t n, sa_webconf_path **to, size_t *to_n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (wc_path_add(to, to_n, from[i].path, from[i].unresolved) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+int wc_vhost_keep(wc_reader *r, sa_webconf_vhost *v, const wc_files *outer, bool certs_set, bool keys_set)
 {
         sa_webconf *res = r->res;
-        sa_webconf_vhost *all = realloc(res->vhosts, (res->n_vhosts + 1) * sizeof *all);
+        sa_webconf_vhost *all;
 
+        if ((!certs_set && paths_copy(outer->certs, outer->n_certs, &v->certs, &v->n_certs) < 0) ||
+            (!keys_set && paths_copy(outer->keys, outer->n_keys, &v->keys, &v->n_keys) < 0))
+                return -ENOMEM;
+        all = realloc(res->vhosts, (res->n_vhosts + 1) * sizeof *all);
         if (!all)
                 return -ENOMEM;
         res->vhosts = all;
@@ -430,6 +430,13 @@ void wc_paths_free(sa_webconf_path *p, size_t n)
         free(p);
 }
 
+void wc_files_clear(wc_files *f)
+{
+        wc_paths_free(f->certs, f->n_certs);
+        wc_paths_free(f->keys, f->n_keys);
+        *f = (wc_files) { 0 };
+}
+
 void wc_vhost_clear(sa_webconf_vhost *v)
 {
         free(v->file);
@@ -442,14 +449,6 @@ void wc_vhost_clear(sa_webconf_vhost *v)
         wc_paths_free(v->certs, v->n_certs);
         wc_paths_free(v->keys, v->n_keys);
         *v = (sa_webconf_vhost) { 0 };
-}
-
-int wc_paths_copy(const sa_webconf_path *from, size_t n, sa_webconf_path **to, size_t *to_n)
-{
-        for (size_t i = 0; i < n; i++)
-                if (wc_path_add(to, to_n, from[i].path, from[i].unresolved) < 0)
-                        return -ENOMEM;
-        return 0;
 }
 
 /* Not isalnum(): the locale must not widen what a host name is. */
@@ -469,7 +468,8 @@ bool wc_host_name(const char *n)
         return true;
 }
 
-int wc_name_add(wc_reader *r, sa_webconf_vhost *v, const char *name, bool wildcard)
+int wc_name_add(wc_reader *r, sa_webconf_vhost *v, const char *name, bool wildcard, const char *file,
+                unsigned line)
 {
         sa_webconf_name *n;
         char *s;
@@ -478,7 +478,7 @@ int wc_name_add(wc_reader *r, sa_webconf_vhost *v, const char *name, bool wildca
                 if (strcasecmp(v->names[i].name, name) == 0)
                         return 0;
         if (r->res->n_names >= SA_WEBCONF_NAMES_MAX)
-                return -E2BIG;
+                return wc_error(r, file, line, -E2BIG, "more than %d server names", SA_WEBCONF_NAMES_MAX) ?: 1;
         s = strdup(name);
         n = s ? realloc(v->names, (v->n_names + 1) * sizeof *n) : NULL;
         if (!n) {
@@ -506,6 +506,18 @@ int wc_path_add(sa_webconf_path **list, size_t *n, const char *path, bool unreso
         *list = l;
         l[(*n)++] = (sa_webconf_path) { .path = s, .unresolved = unresolved };
         return 0;
+}
+
+int wc_file_add(const char *prefix, const char *word, bool unresolved, sa_webconf_path **list, size_t *n,
+                bool *set)
+{
+        _cleanup_free_ char *full = unresolved ? strdup(word) : wc_join(prefix, word);
+
+        if (!full)
+                return -ENOMEM;
+        if (set)
+                *set = true;
+        return *n >= WC_FILES_MAX ? 0 : wc_path_add(list, n, full, unresolved);
 }
 
 int wc_addr_add(sa_webconf_vhost *v, const char *addr)

@@ -88,8 +88,21 @@ sa_webconf_vhost *wc_vhost_add(wc_reader *r, const char *file, unsigned line);
 /* A name SNI can carry: letters, digits, ".-_" and the wildcards "*?", at most SA_WEBCONF_NAME_MAX bytes. */
 bool wc_host_name(const char *n);
 
-/* Moves *v (zeroed after) to the end of the result's virtual servers. 0 or -ENOMEM. */
-int wc_vhost_keep(wc_reader *r, sa_webconf_vhost *v);
+/* Certificate and key files set outside any server (nginx's http level, Apache's main server). */
+typedef struct wc_files {
+        sa_webconf_path *certs, *keys;
+        size_t n_certs, n_keys;
+} wc_files;
+
+/* Frees what f holds. */
+void wc_files_clear(wc_files *f);
+
+/*
+ * Moves *v (zeroed after) to the end of the result's virtual servers,
+ * given outer's certificate files when it set none (certs_set false) and
+ * likewise outer's keys, as nginx and mod_ssl merge them. 0 or -ENOMEM.
+ */
+int wc_vhost_keep(wc_reader *r, sa_webconf_vhost *v, const wc_files *outer, bool certs_set, bool keys_set);
 
 /* The first virtual server becomes the default when none is marked so. */
 void wc_default_first(wc_reader *r);
@@ -97,15 +110,27 @@ void wc_default_first(wc_reader *r);
 /* Frees what v holds and zeroes it. */
 void wc_vhost_clear(sa_webconf_vhost *v);
 
-/* Appends copies of the n paths at from to *to. 0 or -ENOMEM. */
-int wc_paths_copy(const sa_webconf_path *from, size_t n, sa_webconf_path **to, size_t *to_n);
 void wc_paths_free(sa_webconf_path *p, size_t n);
 
-/* Adds name (lowercased, duplicates dropped) under the global cap. 0, -E2BIG, -ENOMEM. */
-int wc_name_add(wc_reader *r, sa_webconf_vhost *v, const char *name, bool wildcard);
+/*
+ * Adds name (lowercased, duplicates dropped) under the global cap. 0; 1
+ * past the cap, said against file:line (add no more); -ENOMEM.
+ */
+int wc_name_add(wc_reader *r, sa_webconf_vhost *v, const char *name, bool wildcard, const char *file,
+                unsigned line);
 
 /* Adds a copy of path to *list. 0 or -ENOMEM. */
 int wc_path_add(sa_webconf_path **list, size_t *n, const char *path, bool unresolved);
+
+/*
+ * A certificate or key file directive's word into *list (at most
+ * WC_FILES_MAX kept): as written when unresolved (a variable the reader
+ * does not know), else joined to prefix; *set true when set is not NULL
+ * (the directive was there). 0 or -ENOMEM.
+ */
+#define WC_FILES_MAX 16
+int wc_file_add(const char *prefix, const char *word, bool unresolved, sa_webconf_path **list, size_t *n,
+                bool *set);
 
 /* Adds addr to v's addresses unless there. 0 or -ENOMEM. */
 int wc_addr_add(sa_webconf_vhost *v, const char *addr);

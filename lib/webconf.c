@@ -232,26 +232,18 @@ static int read_proc(int dfd, const char *name, size_t max, char **ret, size_t *
 {
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
         _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
+        ssize_t len;
 
         if (fd < 0)
                 return -errno;
         buf = malloc(max + 1);
         if (!buf)
                 return -ENOMEM;
-        while (len < max) {
-                ssize_t k = read(fd, buf + len, max - len);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-        }
+        len = sa_read_upto(fd, buf, max);
+        if (len < 0)
+                return (int) len;
         buf[len] = '\0';
-        *ret_len = len;
+        *ret_len = (size_t) len;
         *ret = TAKE_PTR(buf);
         return 0;
 }

@@ -27,6 +27,14 @@ int sa_helper_run(const char *path, char *const *argv, int pass_fd, size_t max, 
                   char **ret_out, size_t *ret_len);
 
 /*
+ * The same run (no fd passed), its stdout taken whatever it exited with:
+ * 0 with *ret_out as above; -ECHILD when it could not be started,
+ * -EMSGSIZE, -ETIMEDOUT (killed), -ENOMEM, -errno of fork/pipe.
+ */
+int sa_helper_output(const char *path, char *const *argv, size_t max, int timeout_ms, char **ret_out,
+                     size_t *ret_len);
+
+/*
  * Verdicts for snap's owners without one among the n_only pids of only
  * (only NULL: all), from helper, each pid with its start time so that a
  * reused pid is refused: how many got one, or -errno with why (for one

@@ -3,7 +3,8 @@
  * Small internal helpers shared by lib/, daemon/ and cli/ (not installed,
  * not in the public header): scope-bound cleanup (GCC's cleanup attribute),
  * ownership transfer, monotonic time, growing arrays, a lower-bound search
- * over sorted arrays and one strict decimal parser.
+ * over sorted arrays, one strict decimal parser, a bounded read and a
+ * bounded append.
  */
 #ifndef SA_UTIL_H
 #define SA_UTIL_H
@@ -97,5 +98,14 @@ size_t sa_lower_bound(const void *key, const void *base, size_t n, size_t size,
  * trailing text), -ERANGE (above max); *ret untouched on failure.
  */
 int sa_parse_uint(const char *s, uint64_t max, const char **ret_end, uint64_t *ret);
+
+/* Reads fd into buf until n bytes or the end (EINTR retried): the bytes read, or -errno. */
+ssize_t sa_read_upto(int fd, void *buf, size_t n);
+
+/*
+ * Appends printf-style text to the NUL-terminated string in out (outlen
+ * bytes), cut where out ends; nothing when out is full already.
+ */
+void sa_appendf(char *out, size_t outlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

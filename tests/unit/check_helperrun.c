@@ -41,6 +41,21 @@ START_TEST(bounds_and_failures)
 }
 END_TEST
 
+/* sa_helper_output: the output whatever the exit, a program not started told apart. */
+START_TEST(output_any_exit)
+{
+        char *argv[] = { "sh", "-c", "echo x; exit 3", NULL }, *out = NULL;
+        size_t len = 0;
+
+        ck_assert_int_eq(sa_helper_output("/bin/sh", argv, 64, 5000, &out, &len), 0);
+        ck_assert_str_eq(out, "x\n");
+        free(out);
+        ck_assert_int_eq(sa_helper_output("/nonexistent", (char *[]) { "x", NULL }, 64, 5000, &out, &len),
+                         -ECHILD);
+        ck_assert_int_eq(sa_helper_output("/", (char *[]) { "x", NULL }, 64, 5000, &out, &len), -ECHILD);
+}
+END_TEST
+
 /* The passed fd is the helper's 3, also when it already is 3 and close-on-exec. */
 START_TEST(fd_passed)
 {
@@ -72,6 +87,7 @@ Suite *helperrun_suite(void)
 
         tcase_add_test(tc, output_read);
         tcase_add_test(tc, bounds_and_failures);
+        tcase_add_test(tc, output_any_exit);
         tcase_add_test(tc, fd_passed);
         suite_add_tcase(s, tc);
         return s;
