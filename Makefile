@@ -287,7 +287,7 @@ help:
 	@echo "  make check-sanitizers   asan, then a short fuzz: what CI runs"
 	@echo "  make bench              sockaudit against ss and lsof on a loaded namespace (root)"
 	@echo "  make bench-provenance   what the owners' package verdicts cost a list (root, nginx)"
-	@echo "  make install            binaries, library, header, units, catalog, sysusers,"
+	@echo "  make install            binaries, library, header, man pages, bash completion, units, catalog, sysusers,"
 	@echo "                          /etc/sockaudit/sockauditd.conf (an example, only when missing)"
 	@echo "  make uninstall          remove the files install put there, but not /etc/sockaudit,"
 	@echo "                          /var/lib/sockaudit or the group; disable the units before it,"
