@@ -95,12 +95,17 @@ PROVHELPER := $(BUILD)/sockaudit-provenance
 # explain --direct's reachability (cli/reach.c execs it: libmnl has no static library).
 REACH    := $(BUILD)/sockaudit-reach
 UNIT     := $(BUILD)/tests/unit-tests
+# Man pages: scdoc sources in man/ (NAME.SECTION.scd), roff in $(BUILD)/man/.
+MAN_PAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(sort $(wildcard man/*.scd)))
+MANDIR   ?= $(PREFIX)/share/man
+# Bash completion: where bash-completion looks, else under PREFIX.
+BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
 
 .PHONY: all tests deps check check-unit check-integration run asan valgrind \
         install uninstall clean help
 .DEFAULT_GOAL := all
 
-all: $(LIBSA) $(DAEMON) $(CLI) $(TLSPROBE) $(PROVHELPER) $(REACH)
+all: $(LIBSA) $(DAEMON) $(CLI) $(TLSPROBE) $(PROVHELPER) $(REACH) $(MAN_PAGES)
 
 tests: all $(UNIT) $(HELPERS)
 
@@ -125,6 +130,13 @@ $(BUILD)/lib/bpf/%.bpf.o: lib/bpf/%.bpf.c lib/bpf/%.h
 
 $(BUILD)/lib/bpf/%_obj.o: lib/bpf/embed.S $(BUILD)/lib/bpf/%.bpf.o
 	$(Q)$(CC) -c -DSA_BPF_NAME=sa_$*_obj -DSA_BPF_FILE='"$(BUILD)/lib/bpf/$*.bpf.o"' -o $@ $<
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  SCDOC   $<")
+	@command -v scdoc >/dev/null || { echo "make: scdoc (the man pages' tool) missing: run 'make deps' (as root)" >&2; exit 1; }
+	@# No hyphenation, ragged right: names like SOCKAUDIT_LOG_LEVEL stay whole.
+	$(Q)scdoc < $< > $@.tmp && sed -i '/^\.TH /a .nh\n.ad l' $@.tmp && mv $@.tmp $@
 
 $(LIBSA): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
@@ -226,6 +238,9 @@ install: all
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/sockaudit
 	install -d $(DESTDIR)$(PREFIX)/libexec/sockaudit
 	install -m 0755 $(TLSPROBE) $(PROVHELPER) $(REACH) $(DESTDIR)$(PREFIX)/libexec/sockaudit/
+	for p in $(MAN_PAGES); do install -D -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit; done
+	install -D -m 0644 completion/sockaudit.bash $(DESTDIR)$(BASHCOMPDIR)/sockaudit
+	ln -sf sockaudit $(DESTDIR)$(BASHCOMPDIR)/sockauditd
 	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
 	install -m 0644 lib/include/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
 	install -d $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSUSERSDIR)
@@ -250,6 +265,8 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/lib/libsockaudit.a $(DESTDIR)$(PREFIX)/include/sockaudit.h \
 	    $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.socket \
 	    $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog $(DESTDIR)$(SYSUSERSDIR)/sockaudit.conf
+	rm -f $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p))) \
+	    $(DESTDIR)$(BASHCOMPDIR)/sockaudit $(DESTDIR)$(BASHCOMPDIR)/sockauditd
 
 clean:
 	rm -rf build build-asan build-*
@@ -270,7 +287,7 @@ help:
 	@echo "  make check-sanitizers   asan, then a short fuzz: what CI runs"
 	@echo "  make bench              sockaudit against ss and lsof on a loaded namespace (root)"
 	@echo "  make bench-provenance   what the owners' package verdicts cost a list (root, nginx)"
-	@echo "  make install            binaries, library, header, units, catalog, sysusers,"
+	@echo "  make install            binaries, library, header, man pages, bash completion, units, catalog, sysusers,"
 	@echo "                          /etc/sockaudit/sockauditd.conf (an example, only when missing)"
 	@echo "  make uninstall          remove the files install put there, but not /etc/sockaudit,"
 	@echo "                          /var/lib/sockaudit or the group; disable the units before it,"
@@ -339,7 +356,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBD) $(LIBCLI) $(
 # has no per-test time limit to scale.
 VG_BUILD   ?= build-valgrind
 VG_PATTERN ?=
-VG_EXCLUDE ?= hostile_refresh_(no_read|both|flood)|hostile_churn_(netns|flap)|hostile_clients_(flood|stalled_watcher)|slow_watcher|hostile_memory_forked_argv|load_many_clients|apache_graceful_restarts|nft_verdicts|explain_reach|webconf_|tls_(facts|old|plain|silent|peer|dropped|hostile|nginx)|provenance_list_waits|faults_sigkill_during_save|docs_records_cover_output
+VG_EXCLUDE ?= hostile_refresh_(no_read|both|flood)|hostile_churn_(netns|flap)|hostile_clients_(flood|stalled_watcher)|slow_watcher|hostile_memory_forked_argv|load_many_clients|apache_graceful_restarts|nft_verdicts|explain_reach|webconf_|tls_(facts|old|plain|silent|peer|dropped|hostile|nginx)|provenance_list_waits|faults_sigkill_during_save|docs_records_cover_output|man_(pages|programs|config|journal|completion_options)
 VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
               --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
               --track-fds=no --num-callers=30 --suppressions=$(CURDIR)/tests/valgrind.supp \

@@ -10,7 +10,8 @@ debootstrap debian-archive-keyring systemd-container
 clang libclang-rt-14-dev valgrind python3
 libbpf-dev
 libnftnl-dev libmnl-dev libnl-route-3-dev nftables iptables
-apache2-bin nginx"
+apache2-bin nginx
+scdoc man-db groff-base bash-completion"
 
 missing=""
 for p in $PACKAGES; do
