@@ -35,6 +35,10 @@ reach_daemon_lab() {
         STATE_DIR=$SA_IT_DIR/state start_daemon_journal
         wait_for 5 "the daemon's reachability of tcp 8080" _verdict_is a 4 tcp 8080 accept
         assert_eq null "$(sa status --json | jq -c '.reachability.broker_error')" "the broker runs"
+        # where va leads (its peer's name needs entering that namespace: not with Namespaces=self)
+        assert_eq "[$(stat -L -c %i "/run/netns/${NFT_NS}a"),\"${NFT_NS}a\"]" \
+                "$(sa who 8080 --tcp --json | jq -c '[.listeners[0].reachability.interfaces[] | select(.name == "va")][0]
+                          | [.peer_netns, .peer_netns_name]')" "va's peer namespace in the daemon"
 }
 
 # A drop rule for 8080 on va: watch, journal and who say so; the kernel agrees; a flush undoes it.
