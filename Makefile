@@ -104,7 +104,14 @@ all: $(LIBSA) $(DAEMON) $(CLI) $(TLSPROBE) $(PROVHELPER) $(REACH)
 
 tests: all $(UNIT) $(HELPERS)
 
-$(BUILD)/%.o: %.c
+# Plain `make` on a fresh machine stops here, saying what to run (an
+# order-only check: one pkg-config call, it never rebuilds anything).
+.PHONY: have-build-deps
+have-build-deps:
+	@command -v $(PKG_CONFIG) >/dev/null && $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || \
+	    { echo "make: build dependencies missing ($(strip $(PKGS))): run 'make deps' (as root) first" >&2; exit 1; }
+
+$(BUILD)/%.o: %.c | have-build-deps
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
@@ -228,7 +235,13 @@ install: all
 	sed 's|/usr/sbin/sockauditd|$(PREFIX)/sbin/sockauditd|' systemd/sockauditd.service \
 	    > $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.service
 	install -m 0644 systemd/sockauditd.socket $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.socket
+	@# The daemon reads /etc/sockaudit/sockauditd.conf whatever PREFIX is; an
+	@# existing file is the admin's and stays as it is.
+	install -d -m 0755 $(DESTDIR)/etc/sockaudit
+	test -e $(DESTDIR)/etc/sockaudit/sockauditd.conf || \
+	    install -m 0644 conf/sockauditd.conf $(DESTDIR)/etc/sockaudit/sockauditd.conf
 
+# Leaves /etc/sockaudit, /var/lib/sockaudit and the group: README.md#uninstall.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/sockauditd $(DESTDIR)$(PREFIX)/bin/sockaudit \
 	    $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe \
@@ -257,8 +270,11 @@ help:
 	@echo "  make check-sanitizers   asan, then a short fuzz: what CI runs"
 	@echo "  make bench              sockaudit against ss and lsof on a loaded namespace (root)"
 	@echo "  make bench-provenance   what the owners' package verdicts cost a list (root, nginx)"
-	@echo "  make install            binaries, library, header, units, catalog, sysusers"
-	@echo "  make uninstall          remove what install put there"
+	@echo "  make install            binaries, library, header, units, catalog, sysusers,"
+	@echo "                          /etc/sockaudit/sockauditd.conf (an example, only when missing)"
+	@echo "  make uninstall          remove the files install put there, but not /etc/sockaudit,"
+	@echo "                          /var/lib/sockaudit or the group; disable the units before it,"
+	@echo "                          journalctl --update-catalog after it (README.md#uninstall)"
 	@echo "  make clean              remove build/ and every build-*/"
 	@echo "  make help               this list"
 	@echo "Variables (make VAR=value ...; now):"
@@ -341,8 +357,8 @@ check-sanitizers:
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 # The units under a real systemd: a cached debootstrapped Debian root, make
-# install into a fresh copy, booted with systemd-nspawn (root; ~1.5 min cold,
-# ~25 s cached). SKIPs when the archive or systemd-nspawn is unavailable.
+# install into a fresh copy as README.md says, booted with systemd-nspawn,
+# once rebooted (root; ~1.5 min cold, ~1 min cached). SKIPs when the archive or systemd-nspawn is unavailable.
 .PHONY: check-systemd
 check-systemd: deps
 	$(Q)$(MAKE) --no-print-directory all tests

@@ -82,8 +82,15 @@ static int listeners_reply(manager *m, const request *req, bool redacted, const 
                 .tls_userdata = m->tls,
                 .reach_of = reach_of,
                 .reach_userdata = m->reach,
+                .texts_gen = m->records_gen,
         };
-        int r = listreply_build(m->snapshot, &o, &ret->text, &ret->len);
+        int r;
+
+        /* Kept for the next reply: a TLS answer changes one listener's record, not its owners'. */
+        if (!m->texts[redacted])
+                m->texts[redacted] = listreply_texts_new();
+        o.texts = m->texts[redacted];
+        r = listreply_build(m->snapshot, &o, &ret->text, &ret->len);
 
         if (r < 0)
                 return r;

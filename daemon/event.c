@@ -268,6 +268,14 @@ fail:
         return journal_entry_free(e);
 }
 
+/* Borrowed from the manager, which sets it at start and clears it at its end. */
+static const char *config_path;
+
+void event_set_config_path(const char *path)
+{
+        config_path = path;
+}
+
 journal_entry *event_journal_entry(event_type t, const sa_listener *listener,
                                    const sa_listener *before, const char *reason)
 {
@@ -349,6 +357,8 @@ journal_entry *event_violation_journal_entry(const violation *v)
         if (e && v->tls && event_entry_add_tls(e, v->tls, v->cert) < 0)
                 return journal_entry_free(e);
         if (e && v->reach && entry_add_exposure(e, v) < 0)
+                return journal_entry_free(e);
+        if (e && config_path && entry_add_text(e, "SOCKAUDIT_CONFIG", config_path) < 0)
                 return journal_entry_free(e);
         return e;
 }

@@ -97,6 +97,12 @@ json_t *event_violation_to_json(const struct timespec *when, const violation *v)
 json_t *event_violation_record(const violation *v);
 
 /*
+ * The config file policy violations' entries name (SOCKAUDIT_CONFIG),
+ * borrowed until set again (NULL: none): one per daemon, like --config.
+ */
+void event_set_config_path(const char *path);
+
+/*
  * The SOCKAUDIT_TLS_* fields of a TLS fact (docs/JOURNAL.md): VERSION for
  * each version tls accepts, and cert's SNI, SUBJECT, ISSUER, NOT_AFTER,
  * DAYS_LEFT, SHA256, KEY_BITS (cert NULL: each certificate's), escaped.

@@ -36,7 +36,8 @@ struct manager;
  * are in docs/PERFORMANCE.md). The full scan (ScanInterval) stays as a
  * resync, for what no event shows (sockets passed over SCM_RIGHTS or taken
  * with pidfd_getfd), spaced so that it costs at most 1/RESYNC_BUDGET of a
- * core: at least RESYNC_BUDGET times the CPU time the last one took.
+ * core: at least RESYNC_BUDGET times the CPU time the last one took, from
+ * its start to its snapshot installed (its owners' verification included).
  */
 #define PROBE_USEC      (500 * USEC_PER_MSEC)
 #define HOT_PROBE_USEC  (20 * USEC_PER_MSEC)
@@ -45,7 +46,7 @@ struct manager;
  * drops privileges or sets its title is described as it runs, not as it
  * started (its details are read once, when the listener is new). */
 #define LISTEN_SETTLE_USEC (10 * USEC_PER_MSEC)
-#define RESYNC_BUDGET   200u
+#define RESYNC_BUDGET   400u
 /* Full scans started by listen events (a new namespace): at most one per
  * EVENT_SCAN_MIN_USEC, or per EVENT_SCAN_BUDGET times the CPU the last full
  * scan took if longer (at most 1/EVENT_SCAN_BUDGET of a core); one asked
@@ -80,6 +81,7 @@ struct freshness {
         sa_filter *watched;       /* filters of the watched ports; n_watched 0: every port, SIZE_MAX: none */
         size_t n_watched;
         uint64_t last_full_cpu_usec; /* CPU time of the last full scan (all threads) */
+        uint64_t resync_cpu_usec; /* of the last resync, from its start to its install */
         uint64_t refreshes, refresh_changes, refresh_full, refresh_errors;
         uint64_t refresh_closed;  /* new listeners held by nobody that had closed: no full scan */
         int refresh_error;        /* -errno of the latest refresh, 0 if it worked: answers are stale */

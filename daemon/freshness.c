@@ -45,7 +45,8 @@ static uint64_t scan_accuracy(uint64_t interval)
 
 uint64_t freshness_resync_interval(const freshness *f)
 {
-        uint64_t iv = f->manager->config->scan_interval_usec, budget = f->last_full_cpu_usec * RESYNC_BUDGET;
+        uint64_t cost = f->resync_cpu_usec > f->last_full_cpu_usec ? f->resync_cpu_usec : f->last_full_cpu_usec;
+        uint64_t iv = f->manager->config->scan_interval_usec, budget = cost * RESYNC_BUDGET;
 
         return budget > iv ? budget : iv;
 }
@@ -169,6 +170,8 @@ static void resync_install(freshness *f, sa_snapshot *snap, unsigned verify)
                 snap = now;
         } else if (r < 0)
                 log_debug_errno(r, "Refresh after the resync failed, installing the resync as it is: %m");
+        /* The resync's budget counts all of it: walk, details, verification, this refresh. */
+        f->resync_cpu_usec = cpu_usec() - f->job_cpu0;
         manager_scan_done(m, 0, snap, "periodic");
         refresh_waiters_done(f, 0, cpu_usec() - f->job_cpu0);
         resync_ended(f);

@@ -99,7 +99,8 @@ bool freshness_stale(freshness *f, char *buf, size_t size);
  */
 const char *freshness_mode(const freshness *f);
 
-/* The resync period: ScanInterval, or RESYNC_BUDGET times the last full scan's CPU time if longer. */
+/* The resync period: ScanInterval, or RESYNC_BUDGET times the last full scan's CPU time (the last
+ * resync's from its start to its install, if more) if longer. */
 uint64_t freshness_resync_interval(const freshness *f);
 
 /*

@@ -39,15 +39,24 @@ typedef struct expo_text {
         size_t len;
 } expo_text;
 
+/* The records' texts: one reply's, or kept across replies (listreply_texts_new()). */
+struct listreply_texts {
+        proc_text *procs;                       /* PROC_SLOTS, or NULL when out of memory */
+        size_t n_procs, proc_bytes;
+        expo_text *expos;                       /* EXPO_SLOTS, or NULL when out of memory */
+        size_t n_expos;
+        uint64_t gen;                           /* kept: the generation they were written for */
+        bool redacted;
+        const sa_json_limits *lim;
+};
+
 /* What one reply is written with. */
 typedef struct writer {
         replybuf *b;
         const listreply_opts *o;
         const sa_json_limits *lim;
-        proc_text *procs;                       /* PROC_SLOTS, or NULL when out of memory */
-        size_t n_procs, proc_bytes;
-        expo_text *expos;                       /* EXPO_SLOTS, or NULL when out of memory */
-        size_t n_expos;
+        listreply_texts *t;                     /* o->texts, or own */
+        listreply_texts own;
         char *scratch[2];                       /* 0: the listener's shell, 1: a piece of it */
         size_t scratch_size[2];
         /* compact form: "processes" and "exposures", their records comma-separated */
@@ -139,11 +148,11 @@ static int proc_record(writer *w, const sa_process *p, const char **ret_text, si
         json_t *j;
         int r;
 
-        if (w->procs) {
-                for (; w->procs[k].p; k = (k + 1) & (PROC_SLOTS - 1))
-                        if (w->procs[k].p == p) {
-                                *ret_text = w->procs[k].text;
-                                *ret_len = w->procs[k].len;
+        if (w->t->procs) {
+                for (; w->t->procs[k].p; k = (k + 1) & (PROC_SLOTS - 1))
+                        if (w->t->procs[k].p == p) {
+                                *ret_text = w->t->procs[k].text;
+                                *ret_len = w->t->procs[k].len;
                                 return 0;
                         }
         }
@@ -153,14 +162,14 @@ static int proc_record(writer *w, const sa_process *p, const char **ret_text, si
         r = dump(w, 1, j, ret_text, ret_len);
         if (r < 0)
                 return r;
-        if (w->procs && w->n_procs < PROC_SLOTS / 2 && w->proc_bytes + *ret_len <= PROC_BYTES) {
+        if (w->t->procs && w->t->n_procs < PROC_SLOTS / 2 && w->t->proc_bytes + *ret_len <= PROC_BYTES) {
                 char *copy = malloc(*ret_len);
 
                 if (copy) {
                         memcpy(copy, *ret_text, *ret_len);
-                        w->procs[k] = (proc_text) { p, copy, *ret_len };
-                        w->n_procs++;
-                        w->proc_bytes += *ret_len;
+                        w->t->procs[k] = (proc_text) { p, copy, *ret_len };
+                        w->t->n_procs++;
+                        w->t->proc_bytes += *ret_len;
                         *ret_text = copy;
                 }
         }
@@ -186,21 +195,21 @@ static int expo_record(writer *w, const sa_listener *l, const char **ret_text, s
 
         sa_listener_exposure_key(l, &key);
         k = (size_t) expo_hash(&key) & (EXPO_SLOTS - 1);
-        if (w->expos)
-                for (; w->expos[k].text; k = (k + 1) & (EXPO_SLOTS - 1))
-                        if (memcmp(&w->expos[k].key, &key, sizeof key) == 0) {
-                                *ret_text = w->expos[k].text;
-                                *ret_len = w->expos[k].len;
+        if (w->t->expos)
+                for (; w->t->expos[k].text; k = (k + 1) & (EXPO_SLOTS - 1))
+                        if (memcmp(&w->t->expos[k].key, &key, sizeof key) == 0) {
+                                *ret_text = w->t->expos[k].text;
+                                *ret_len = w->t->expos[k].len;
                                 return 0;
                         }
         r = dump(w, 1, sa_listener_exposure_to_json(l), ret_text, ret_len);
-        if (r < 0 || !w->expos || w->n_expos >= EXPO_SLOTS / 2)
+        if (r < 0 || !w->t->expos || w->t->n_expos >= EXPO_SLOTS / 2)
                 return r;
         char *copy = malloc(*ret_len);
         if (copy) {
                 memcpy(copy, *ret_text, *ret_len);
-                w->expos[k] = (expo_text) { key, copy, *ret_len };
-                w->n_expos++;
+                w->t->expos[k] = (expo_text) { key, copy, *ret_len };
+                w->t->n_expos++;
                 *ret_text = copy;
         }
         return 0;
@@ -400,14 +409,67 @@ static int add_listener(writer *w, const sa_listener *l, bool first, size_t room
         return r;
 }
 
+/* Empties t: its texts freed, its tables kept. */
+static void texts_clear(listreply_texts *t)
+{
+        for (size_t i = 0; t->procs && i < PROC_SLOTS; i++)
+                free(t->procs[i].text);
+        if (t->procs)
+                memset(t->procs, 0, PROC_SLOTS * sizeof *t->procs);
+        for (size_t i = 0; t->expos && i < EXPO_SLOTS; i++)
+                free(t->expos[i].text);
+        if (t->expos)
+                memset(t->expos, 0, EXPO_SLOTS * sizeof *t->expos);
+        t->n_procs = t->proc_bytes = t->n_expos = 0;
+}
+
+/* t's tables, allocated when missing (NULL stays NULL when out of memory: nothing kept). */
+static void texts_alloc(listreply_texts *t)
+{
+        if (!t->procs)
+                t->procs = calloc(PROC_SLOTS, sizeof(proc_text));
+        if (!t->expos)
+                t->expos = calloc(EXPO_SLOTS, sizeof(expo_text));
+}
+
+listreply_texts *listreply_texts_new(void)
+{
+        return calloc(1, sizeof(listreply_texts));
+}
+
+listreply_texts *listreply_texts_free(listreply_texts *t)
+{
+        if (t) {
+                texts_clear(t);
+                free(t->procs);
+                free(t->expos);
+                free(t);
+        }
+        return NULL;
+}
+
+/* The texts w writes with: o->texts when they were written alike (else emptied first), or its own. */
+static void writer_texts(writer *w)
+{
+        listreply_texts *t = w->o->texts;
+
+        if (!t) {
+                w->t = &w->own;
+        } else if (t->gen != w->o->texts_gen || t->redacted != w->o->redacted || t->lim != w->lim) {
+                texts_clear(t);
+                *t = (listreply_texts) { .procs = t->procs, .expos = t->expos, .gen = w->o->texts_gen,
+                                         .redacted = w->o->redacted, .lim = w->lim };
+                w->t = t;
+        } else
+                w->t = t;
+        texts_alloc(w->t);
+}
+
 static void writer_done(writer *w)
 {
-        for (size_t i = 0; w->procs && i < PROC_SLOTS; i++)
-                free(w->procs[i].text);
-        free(w->procs);
-        for (size_t i = 0; w->expos && i < EXPO_SLOTS; i++)
-                free(w->expos[i].text);
-        free(w->expos);
+        texts_clear(&w->own);
+        free(w->own.procs);
+        free(w->own.expos);
         free(w->scratch[0]);
         free(w->scratch[1]);
         for (unsigned k = 0; k < 2; k++) {
@@ -441,10 +503,10 @@ int listreply_build(const sa_snapshot *snap, const listreply_opts *o, char **ret
         replybuf b;
         writer w = {
                 .b = &b, .o = o, .lim = o->limits ? o->limits : &sa_json_limits_default,
-                .procs = calloc(PROC_SLOTS, sizeof(proc_text)),    /* NULL: nothing kept */
-                .expos = calloc(EXPO_SLOTS, sizeof(expo_text)),
         };
         int r;
+
+        writer_texts(&w);
 
         if (max <= TAIL_RESERVE) {
                 writer_done(&w);

@@ -15,6 +15,10 @@
 
 #include "sockaudit.h"
 
+/* The process and exposure records' texts kept from one reply to the next
+ * (listreply_opts.texts): valid while texts_gen is the same. */
+typedef struct listreply_texts listreply_texts;
+
 typedef struct listreply_opts {
         const sa_filter *filter;        /* NULL: every listener */
         bool who;                       /* add "port": filter->port */
@@ -29,7 +33,16 @@ typedef struct listreply_opts {
         /* A listener's `reachability` object (borrowed), before `tls`; NULL: none. */
         const json_t *(*reach_of)(const void *userdata, const sa_listener *l);
         const void *reach_userdata;
+        /* Texts of records written before for the same texts_gen (the
+         * snapshot's records unchanged), reused and added to; NULL: this
+         * reply's own. Owned by the caller. */
+        listreply_texts *texts;
+        uint64_t texts_gen;
 } listreply_opts;
+
+/* An empty store of records' texts (NULL when out of memory); the free takes NULL and returns NULL. */
+listreply_texts *listreply_texts_new(void);
+listreply_texts *listreply_texts_free(listreply_texts *t);
 
 /*
  * {"ok":true,["port":N,]"listeners":[...],"scan_time":...} of the

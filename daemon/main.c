@@ -38,7 +38,8 @@ static void help(void)
                "Signals: SIGHUP re-reads the config file (a bad one is refused and the running\n"
                "config kept; systemctl reload sockauditd); SIGTERM and SIGINT stop the daemon.\n"
                "SOCKAUDIT_LOG_LEVEL=debug|info|notice|warning|err sets the log level (anything\n"
-               "else: the daemon refuses to start).\n",
+               "else: the daemon refuses to start). SOCKAUDIT_BOOT_ID=ID names this boot for the\n"
+               "saved baseline (the unit passes systemd's %%b; default: the kernel's boot_id).\n",
                DEFAULT_SOCKET, CONFIG_DEFAULT_PATH, STATE_DEFAULT_DIR);
 }
 
@@ -125,6 +126,19 @@ static int parse_environment(manager_options *o, char **ret_state_dir)
                         return -EINVAL;
                 }
                 log_set_max_level(level);
+        }
+        /* A bad boot id would make every start look like a new boot. */
+        e = getenv(STATE_BOOT_ID_ENV);
+        if (e && *e) {
+                char boot[40];
+
+                if (state_boot_id_parse(e, boot, sizeof boot) < 0) {
+                        _cleanup_free_ char *shown = sa_text_escape(e);
+
+                        log_error(STATE_BOOT_ID_ENV "=%.64s is not a boot id (32 hex digits, or a UUID)",
+                                  shown ? shown : "?");
+                        return -EINVAL;
+                }
         }
         e = getenv("SOCKAUDITD_EBPF");
 

@@ -19,6 +19,8 @@
 
 #include "util.h"
 #include "commands.h"
+#include "event.h"
+#include "listreply.h"
 #include "manager.h"
 #include "privs.h"
 #include "provenance.h"
@@ -191,6 +193,7 @@ void manager_install(manager *m, sa_snapshot *snap)
         sa_snapshot_free(m->snapshot);
         m->snapshot = snap;
         m->snapshot_gen++;
+        m->records_gen++;
         manager_notify_status(m, "");
         provenance_installed(m->provenance);
         tlsprobes_update(m->tls, snap);
@@ -203,6 +206,7 @@ void manager_snapshot_amended(manager *m)
         monitor_update(m->monitor, m->snapshot, m->snapshot, &m->config->policy);
         monitor_timer_arm(m);
         m->snapshot_gen++;      /* cached replies show the old records */
+        m->records_gen++;
 }
 
 void manager_count_scan(manager *m, int r)
@@ -365,10 +369,13 @@ manager *manager_free(manager *m)
         sd_event_source_disable_unref(m->sighup_source);
         sa_snapshot_free(m->snapshot);
         reply_cache_clear(&m->replies);
+        for (unsigned k = 0; k < 2; k++)
+                m->texts[k] = listreply_texts_free(m->texts[k]);
         sa_scanner_free(m->scanner);
         config_free(m->config);
         reload_record_clear(&m->last_reload);
         sd_event_unref(m->event);
+        event_set_config_path(NULL);
         free(m->config_path);
         free(m->proc_root);
         free(m);
@@ -571,6 +578,7 @@ static int manager_open_monitor(manager *m, const char *state_dir)
         r = monitor_new(state_file, NULL, m->event, on_event, on_monitor_due, m, &m->monitor);
         if (r < 0)
                 return log_error_errno(r, "Cannot start monitoring: %m");
+        event_set_config_path(m->config_path);
         /* Unknown (logged): a scope change then counts every namespace as in sight. */
         r = scope_self_netns(&m->self_netns);
         if (r < 0)

@@ -49,8 +49,10 @@ typedef struct manager {
         sa_scanner *scanner;
         sa_scan_method scan_method; /* ScanMethod= at start (procfs with no_ebpf) */
         sa_snapshot *snapshot;    /* NULL until a scan succeeds */
-        uint64_t snapshot_gen;    /* bumped whenever snapshot is replaced */
+        uint64_t snapshot_gen;    /* bumped whenever snapshot is replaced (or a TLS answer came) */
+        uint64_t records_gen;     /* bumped whenever its records change (replaced, amended) */
         reply_cache replies;      /* who/list answers of this snapshot */
+        struct listreply_texts *texts[2]; /* its records' texts, [redacted] (listreply.h) */
         control *control;
         monitor *monitor;
         sd_event_source *monitor_timer; /* monitor_tick() when due (monitor_next_due()) */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The baseline file: load, validate, save atomically. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,11 +61,38 @@ static int create_new(const char *path)
         }
 }
 
+int state_boot_id_parse(const char *text, char *buf, size_t size)
+{
+        size_t len = strlen(text), n = 0;
+        bool dashed = len == 36;
+        char hex[33];
+
+        if ((len != 32 && !dashed) || size < 37)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++) {
+                if (dashed && (i == 8 || i == 13 || i == 18 || i == 23)) {
+                        if (text[i] != '-')
+                                return -EINVAL;
+                        continue;
+                }
+                if (!isxdigit((unsigned char) text[i]))
+                        return -EINVAL;
+                hex[n++] = (char) tolower((unsigned char) text[i]);
+        }
+        hex[n] = '\0';
+        snprintf(buf, size, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+        return 0;
+}
+
 void state_boot_id(char *buf, size_t size)
 {
-        _cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+        const char *e = getenv(STATE_BOOT_ID_ENV);
+        _cleanup_fclose_ FILE *f = NULL;
 
+        if (e && *e && state_boot_id_parse(e, buf, size) == 0)
+                return;
         buf[0] = '\0';
+        f = fopen("/proc/sys/kernel/random/boot_id", "re");
         if (f && fgets(buf, (int) size, f))
                 buf[strcspn(buf, "\n")] = '\0';
 }

@@ -44,8 +44,18 @@ typedef struct state {
  */
 int state_dir_check(const char *dir, char *err, size_t errlen);
 
-/* This boot's id (/proc/sys/kernel/random/boot_id) into buf, "" if unknown. */
+/*
+ * This boot's id into buf (at least 37 bytes), "" if unknown: from
+ * $SOCKAUDIT_BOOT_ID when set, else /proc/sys/kernel/random/boot_id. The
+ * unit passes systemd's %b: its sandbox's /proc (ProcSubset=pid) has no
+ * sys/.
+ */
+#define STATE_BOOT_ID_ENV "SOCKAUDIT_BOOT_ID"
 void state_boot_id(char *buf, size_t size);
+
+/* text (32 hex digits, or a UUID with dashes) as a lowercase UUID into buf
+ * (at least 37 bytes): 0, or -EINVAL. */
+int state_boot_id_parse(const char *text, char *buf, size_t size);
 
 /*
  * Reads path. -ENOENT when there is none; -EBADMSG for a corrupt or

@@ -24,11 +24,22 @@ static int cmp_num(uint64_t a, uint64_t b)
         return a < b ? -1 : a > b;
 }
 
-static int cmp_address(const sa_listener *a, const sa_listener *b)
+/* By inode, or across boots by name: a namespace's inode means nothing after a reboot. */
+static int cmp_netns(const sa_listener *a, const sa_listener *b, bool across_boots)
 {
         int c;
 
-        if ((c = cmp_num(a->netns, b->netns)) ||
+        if (!across_boots)
+                return cmp_num(a->netns, b->netns);
+        c = strcmp(a->netns_name, b->netns_name);
+        return c || a->netns_name[0] ? c : cmp_num(a->netns, b->netns);
+}
+
+static int cmp_place(const sa_listener *a, const sa_listener *b, bool across_boots)
+{
+        int c;
+
+        if ((c = cmp_netns(a, b, across_boots)) ||
             (c = cmp_num(a->proto, b->proto)) ||
             (c = cmp_num(a->family, b->family)) ||
             (c = cmp_num(a->port, b->port)))
@@ -39,7 +50,7 @@ static int cmp_address(const sa_listener *a, const sa_listener *b)
 static int cmp_socket(const sa_listener *a, const sa_listener *b)
 {
         int c = cmp_num(a->cookie, b->cookie);
-        return c ? c : cmp_address(a, b);
+        return c ? c : cmp_place(a, b, false);
 }
 
 /* qsort has no context argument: the key is chosen by comparator. */
@@ -50,7 +61,7 @@ static int cmp_ptr_socket(const void *x, const void *y)
 
 static int cmp_ptr_address(const void *x, const void *y)
 {
-        return cmp_address(*(const sa_listener *const *) x, *(const sa_listener *const *) y);
+        return cmp_place(*(const sa_listener *const *) x, *(const sa_listener *const *) y, true);
 }
 
 static int cmp_str(const char *a, const char *b)

@@ -27,10 +27,11 @@ typedef struct u32map {
 } u32map;
 
 /* Most sockets have one holder: its pair is kept inline (cap <= 1), the
- * rest in an array (cap > 1); 32 bytes a socket with no allocation. */
+ * rest in an array (cap > 1); 40 bytes a socket with no allocation. */
 typedef struct sock_rec {
         uint32_t inode;
         uint64_t cookie;
+        uint64_t seen_usec;     /* CLOCK_MONOTONIC: a pair found or read valid */
         union {
                 sa_owner one;   /* cap <= 1 */
                 sa_owner *many; /* cap > 1 */
@@ -95,6 +96,7 @@ struct sa_ownerindex {
         size_t n_procs, cap_procs;
         size_t n_pairs;
         uint64_t gen;
+        uint64_t sole_usec;     /* sa_ownerindex_set_sole_interval() */
 };
 
 static size_t hash_u32(uint32_t k, size_t cap)
@@ -265,6 +267,7 @@ int sa_ownerindex_new(const char *proc_root, sa_ownerindex **ret)
                 free(ix);
                 return r;
         }
+        ix->sole_usec = SA_OWNERINDEX_SOLE_USEC;
         *ret = ix;
         return 0;
 }
@@ -518,6 +521,7 @@ int sa_ownerindex_add_start(sa_ownerindex *ix, uint32_t inode, pid_t pid, int fd
         memmove(&owners[at + 1], &owners[at], (s->n - at) * sizeof *owners);
         owners[at] = (sa_owner) { pid, fd };
         s->n++;
+        s->seen_usec = now_usec(CLOCK_MONOTONIC);
         ix->n_pairs++;
         ix->gen++;
         return 0;
@@ -570,17 +574,26 @@ static int take_socket(const sa_ownerindex *ix, const sock_rec *s, sa_verify_pai
         return 0;
 }
 
-int sa_ownerindex_verify_take(const sa_ownerindex *ix, const uint32_t *inodes, size_t n, sa_verify_pair **ret,
-                              size_t *ret_n)
+/* A socket with one pair, found or read valid less than sole_usec ago (the
+ * caller is told of every exit): closing that fd would have closed it. */
+static bool sole_fresh(const sa_ownerindex *ix, const sock_rec *s, uint64_t now)
+{
+        return s->n == 1 && now - s->seen_usec < ix->sole_usec;
+}
+
+/* The pairs of the n sockets in inodes (NULL: every socket); skip_sole: not those sole_fresh(). */
+static int take(const sa_ownerindex *ix, const uint32_t *inodes, size_t n, bool skip_sole, sa_verify_pair **ret,
+                size_t *ret_n)
 {
         sa_verify_pair *pairs = NULL;
         size_t n_pairs = 0, cap = 0, count = inodes ? n : ix->n_socks;
+        uint64_t now = skip_sole ? now_usec(CLOCK_MONOTONIC) : 0;
         int r = 0;
 
         for (size_t i = 0; r >= 0 && i < count; i++) {
                 const sock_rec *s = inodes ? sock_find(ix, inodes[i]) : &ix->socks[i];
 
-                if (s)
+                if (s && !(skip_sole && sole_fresh(ix, s, now)))
                         r = take_socket(ix, s, &pairs, &n_pairs, &cap);
         }
         if (r < 0) {
@@ -592,6 +605,12 @@ int sa_ownerindex_verify_take(const sa_ownerindex *ix, const uint32_t *inodes, s
         *ret = pairs;
         *ret_n = n_pairs;
         return 0;
+}
+
+int sa_ownerindex_verify_take(const sa_ownerindex *ix, const uint32_t *inodes, size_t n, sa_verify_pair **ret,
+                              size_t *ret_n)
+{
+        return take(ix, inodes, n, false, ret, ret_n);
 }
 
 void sa_verify_read(int rootfd, sa_verify_pair *pairs, size_t n, bool identity)
@@ -618,6 +637,7 @@ int sa_ownerindex_verify_apply(sa_ownerindex *ix, const sa_verify_pair *pairs, s
 {
         sa_verify_result dummy = { 0 };
         sa_verify_result *vr = ret ? ret : &dummy;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
         int r = 0;
 
         for (size_t i = 0; i < n; i++) {
@@ -641,8 +661,12 @@ int sa_ownerindex_verify_apply(sa_ownerindex *ix, const sa_verify_pair *pairs, s
                         continue;
                 }
                 vr->checked++;
-                if (v->now == v->inode || !(s = sock_find(ix, v->inode)))
+                if (!(s = sock_find(ix, v->inode)))
                         continue;
+                if (v->now == v->inode) {
+                        s->seen_usec = now;
+                        continue;
+                }
                 k = owner_pos(s, v->pid, v->fd, &found);
                 if (found) {
                         pair_drop(ix, s, k);
@@ -659,7 +683,7 @@ static int verify(sa_ownerindex *ix, const uint32_t *inodes, size_t n, bool iden
 {
         sa_verify_pair *pairs = NULL;
         size_t n_pairs = 0;
-        int r = sa_ownerindex_verify_take(ix, inodes, n, &pairs, &n_pairs);
+        int r = take(ix, inodes, n, !identity, &pairs, &n_pairs);
 
         if (r < 0)
                 return r;
@@ -677,6 +701,11 @@ int sa_ownerindex_verify(sa_ownerindex *ix, const uint32_t *inodes, size_t n, sa
 int sa_ownerindex_verify_fds(sa_ownerindex *ix, const uint32_t *inodes, size_t n, sa_verify_result *ret)
 {
         return verify(ix, inodes, n, false, ret);
+}
+
+void sa_ownerindex_set_sole_interval(sa_ownerindex *ix, uint64_t usec)
+{
+        ix->sole_usec = usec;
 }
 
 size_t sa_ownerindex_n_sockets(const sa_ownerindex *ix)

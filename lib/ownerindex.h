@@ -101,10 +101,18 @@ int sa_ownerindex_verify(sa_ownerindex *ix, const uint32_t *inodes, size_t n,
 
 /*
  * The same without reading start times, for callers told of every exit (a
- * known pid is then still the same process): one readlinkat per pair.
+ * known pid is then still the same process): one readlinkat per pair, but
+ * a socket with a single pair found or read valid less than the sole
+ * interval ago (SA_OWNERINDEX_SOLE_USEC) is skipped: closing its only fd
+ * closes it, which the dumps show; only its fd passed on (SCM_RIGHTS,
+ * pidfd_getfd) or dup()ed and then closed is seen that much later.
  */
 int sa_ownerindex_verify_fds(sa_ownerindex *ix, const uint32_t *inodes, size_t n,
                              sa_verify_result *ret);
+
+/* The sole interval of sa_ownerindex_verify_fds() (0: every pair read). */
+#define SA_OWNERINDEX_SOLE_USEC (5 * UINT64_C(1000000))
+void sa_ownerindex_set_sole_interval(sa_ownerindex *ix, uint64_t usec);
 
 /*
  * The same in three steps, so that the reads (its only syscalls) may run on

@@ -431,7 +431,10 @@ typedef struct sa_change {
 typedef enum sa_diff_key {
         SA_DIFF_BY_SOCKET,        /* same socket: netns + cookie (+ proto, address, port) */
         SA_DIFF_BY_ADDRESS,       /* same netns, proto, family, address and port:
-                                   * for a baseline from an earlier boot */
+                                   * for a baseline from an earlier boot, so a
+                                   * named netns (netns_name: "host", an ip
+                                   * netns or container name) by its name, an
+                                   * unnamed one by its inode */
 } sa_diff_key;
 
 /*

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2154,SC2034  # run_cap sets VAR_rc and VAR_err by name; DAEMON_ENV is lib.sh's
 # The daemon's start-up checks: sockauditd --check-config on good and bad
-# files, an unknown SOCKAUDIT_LOG_LEVEL, the state directory's lock, --help.
+# files and the installed example, an unknown SOCKAUDIT_LOG_LEVEL or
+# SOCKAUDIT_BOOT_ID, the state directory's lock, --help.
 
 # check_config ARGS...: sockauditd --check-config ARGS (bounded).
 check_config() { _sa_bounded "$CMD_TIMEOUT" "sockauditd --check-config $*" "$SAD" --check-config "$@"; }
@@ -143,4 +144,42 @@ test_checkconfig_prints_load_warnings() {
         assert_contains "$OUT_err" "$CONF: [Port 443/tcp] AllowUser=" "the unknown user's warning"
         assert_contains "$OUT_err" "no-such-user-sa-it" "the unknown user named"
         assert_contains "$OUT_err" "$SA_IT_DIR/no-such-exe" "the missing executable named"
+}
+
+# The example make install puts in /etc/sockaudit (conf/sockauditd.conf):
+# good as shipped (everything commented out), and good with every key
+# uncommented, so it names real keys with real values.
+test_checkconfig_example_file() {
+        local example=$ROOT/conf/sockauditd.conf
+        run_cap OUT check_config --config "$example"
+        assert_eq 0 "$OUT_rc" "--check-config on the example: exit code"
+        assert_eq "" "$OUT_err" "--check-config on the example: stderr"
+        sed 's/^;//' "$example" > "$SA_IT_DIR/example.conf"
+        run_cap OUT check_config --config "$SA_IT_DIR/example.conf"
+        assert_eq 0 "$OUT_rc" "--check-config on the example uncommented: exit code ($OUT_err)"
+}
+
+# SOCKAUDIT_BOOT_ID (the unit passes systemd's %b) names the boot the
+# baseline belongs to: not a boot id, the daemon refuses to start; the
+# same id (any spelling) is the same boot, another id an earlier boot
+# (matched by address: a container's reboot, or the host's).
+test_checkconfig_boot_id() {
+        write_config
+        DAEMON_ENV=(SOCKAUDIT_BOOT_ID=%b)
+        spawn_daemon "$SAD" --socket "$SOCK" --foreground --config "$CONF" --state-dir "$SA_IT_DIR/state"
+        wait_exit "$DAEMON_PID" 5 "the daemon to refuse SOCKAUDIT_BOOT_ID=%b" || fail "$WAITED"
+        sed -i "/^$DAEMON_PID\$/d" "$SA_IT_DIR/.daemons"
+        assert_eq 1 "$WAIT_RC" "SOCKAUDIT_BOOT_ID=%b: exit code"
+        assert_contains "$(cat "$SA_IT_DIR/daemon.log")" "SOCKAUDIT_BOOT_ID=%b is not a boot id" "SOCKAUDIT_BOOT_ID=%b: message"
+        DAEMON_ENV=(SOCKAUDIT_BOOT_ID=0123456789abcdef0123456789abcdef)
+        start_daemon
+        stop_daemon
+        assert_eq 01234567-89ab-cdef-0123-456789abcdef "$(jq -r .boot_id "$SA_IT_DIR/state/state.json")" "saved boot_id"
+        DAEMON_ENV=(SOCKAUDIT_BOOT_ID=01234567-89AB-CDEF-0123-456789ABCDEF)
+        start_daemon
+        assert_eq "loaded (same boot)" "$(mon_get .monitor.baseline)" "baseline under the same id"
+        stop_daemon
+        DAEMON_ENV=(SOCKAUDIT_BOOT_ID=fedcba98765432100123456789abcdef)
+        start_daemon
+        assert_eq "loaded (earlier boot: matched by address)" "$(mon_get .monitor.baseline)" "baseline under another id"
 }

@@ -68,8 +68,9 @@ test_journal_allowed_and_rogue() {
                 and .SOCKAUDIT_PORT == \"443\" and .SOCKAUDIT_NETNS == \"$ns\"
                 and jv(.SOCKAUDIT_EXE) == [\"$rogue\"]
                 and (.SOCKAUDIT_REASON | contains(\"AllowExe\"))
+                and .SOCKAUDIT_CONFIG == \"$CONF\"
                 and (.MESSAGE | contains(\"policy violation\"))" \
-                "policy_violation entry of the rogue owner"
+                "policy_violation entry of the rogue owner (SOCKAUDIT_CONFIG: the --config file)"
         one_entry "$(ev_pid listener_added "$bad")" "rogue owner added"
         assert_json "$ENTRY" ".MESSAGE_ID == \"$MID_ADDED\" and .PRIORITY == \"5\" and .SOCKAUDIT_EXE == \"$rogue\"" \
                 "listener_added entry of the rogue owner"

@@ -1,6 +1,8 @@
 #!/bin/bash
 # The systemd units under a real systemd: a Debian root (debootstrap, cached),
-# `make install` into it, booted with systemd-nspawn, driven with nsenter.
+# `make install` into it with README.md's PREFIX, booted with systemd-nspawn,
+# driven with nsenter, set up with README.md's install line, rebooted once
+# (container.sh has the container, checks_boot.sh the checks across a boot).
 #
 #   BUILD=build tests/systemd/run.sh          (or: make check-systemd)
 #
@@ -41,8 +43,9 @@ CT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 HELPER_DIR=/usr/local/libexec/sockaudit-tests   # inside the container
 VIOLATION_ID=8aabb5f5dc6b450db79ed1fe4a2edec8
 
-CHECKS=(boot activation privileges notify catalog nginx_owners activator tls_probe policy_violation
-        reload watchdog restart stop privileges_refused verify security)
+CHECKS=(boot activation privileges notify catalog nginx_owners reachability activator tls_probe policy_violation
+        reload reload_refused watchdog restart stop privileges_refused verify security boot_monitor
+        disable)
 
 pass=0 failed=0 skipped=0
 declare -A REPORTED=()
@@ -112,25 +115,32 @@ check_boot() {
         [ -z "$WHY" ]
 }
 
-# The package's postinst, by hand: sysusers, catalog, enable + start the
-# socket. Then the first client starts the daemon.
+# readme_line ERE: the first line of README.md matching ERE.
+readme_line() { grep -m 1 -E "$1" "$TOP/README.md"; }
+
+# README.md's install line, run in the container as its first user would:
+# sysusers, catalog, both units enabled, the daemon started at once (no
+# client needed) with the socket from systemd.
 check_activation() {
-        local out st
-        ct systemd-sysusers || bad "systemd-sysusers failed"
+        local line out st u
+        line=$(readme_line '^systemd-sysusers .*systemctl enable')
+        echo "README.md: $line"
+        [ -n "$line" ] || { bad "README.md has no line 'systemd-sysusers ... systemctl enable ...'"; return 1; }
+        out=$(ct sh -ec "$line" 2>&1) || bad "README.md's install line failed: $out"
+        echo "$out"
         ct getent group sockaudit >/dev/null || bad "group sockaudit missing after systemd-sysusers"
-        ct journalctl --update-catalog || bad "journalctl --update-catalog failed"
-        ct systemctl enable sockauditd.socket || bad "systemctl enable sockauditd.socket failed"
-        ct systemctl start sockauditd.socket || bad "systemctl start sockauditd.socket failed"
-        [ "$(ct systemctl is-enabled sockauditd.socket)" = enabled ] || bad "sockauditd.socket not enabled"
-        [ "$(ct systemctl is-active sockauditd.socket)" = active ] || bad "sockauditd.socket not active"
+        for u in sockauditd.service sockauditd.socket; do
+                st=$(ct systemctl is-enabled "$u")
+                [ "$st" = enabled ] || bad "$u is '$st' (expected enabled)"
+                st=$(ct systemctl is-active "$u")
+                [ "$st" = active ] || bad "$u is '$st' before any client (expected active)"
+        done
         st=$(ct stat -c '%a %U:%G' /run/sockaudit/sockaudit.sock)
         echo "control socket: $st"
         [ "$st" = "660 root:sockaudit" ] || bad "control socket is '$st', expected '660 root:sockaudit'"
-        st=$(ct systemctl is-active sockauditd.service)
-        [ "$st" = inactive ] || bad "sockauditd.service is '$st' before the first client (expected inactive)"
         out=$(ct sockaudit status --json); st=$?
         echo "sockaudit status --json: rc=$st $out"
-        [ "$st" -eq 0 ] || bad "first 'sockaudit status' exited $st"
+        [ "$st" -eq 0 ] || bad "'sockaudit status' exited $st"
         [ "$(jq -r .socket_activated <<<"$out" 2>/dev/null)" = true ] ||
                 bad "status says socket_activated=$(jq -c .socket_activated <<<"$out" 2>/dev/null)"
         # Under the unit's filters: eBPF when the container's capabilities
@@ -138,9 +148,7 @@ check_activation() {
         st=$(jq -r '.scan_method | "\(.method) (\(.detail))"' <<<"$out" 2>/dev/null)
         echo "scan method: $st"
         [[ "$st" =~ ^(ebpf|procfs)\ \(.+\)$ ]] || bad "status has no scan method: '$st'"
-        st=$(ct systemctl is-active sockauditd.service)
-        [ "$st" = active ] || bad "sockauditd.service is '$st' after the first client (expected active)"
-        [ -z "$WHY" ] && NOTE="inactive -> 'sockaudit status' -> active; scan method $(jq -r .scan_method.method <<<"$out")"
+        [ -z "$WHY" ] && NOTE="README's line: both units enabled, daemon active before any client, socket from systemd; scan method $(jq -r .scan_method.method <<<"$out")"
         [ -z "$WHY" ]
 }
 
@@ -286,6 +294,9 @@ check_catalog() {
         for id in $ids; do
                 grep -q "^$id " <<<"$cat" || bad "journalctl --list-catalog lacks $id"
         done
+        # journalctl -x prints MESSAGE above the explanation: a body quoting
+        # @MESSAGE@ says it twice. No man page is installed to refer to.
+        grep -n '@MESSAGE@\|man:' "$TOP/systemd/sockaudit.catalog" && bad "the catalog quotes @MESSAGE@ or names a man page"
         NOTE="$(wc -w <<<"$ids") message ids in journalctl --list-catalog"
         [ -z "$WHY" ]
 }
@@ -303,6 +314,25 @@ sa_holders() {  # stdin: who --json; $1: proto
         jq -r --arg p "$1" '.listeners[] | select(.proto == $p) |
                 (if .family == "ipv6" then "[\(.address)]" else .address end) + ":\(.port) " +
                 ([.owners[].pid] | unique | map(tostring) | join(","))' | sort
+}
+
+# Under the unit, the reachability broker (sockaudit-reach --broker, started
+# before the capability drop) reads the container's ruleset: nginx's 443/tcp
+# has entry points, loopback's accepted (the container has no ruleset).
+check_reachability() {
+        local json t0=$SECONDS
+        while :; do
+                json=$(ct sockaudit who 443 --tcp --json)
+                jq -e '[.listeners[].reachability.entries // [] | .[]] | length > 0' <<<"$json" >/dev/null && break
+                [ $((SECONDS - t0)) -lt "$(scaled_s 10)" ] || { echo "$json"; bad "no reachability entries on 443/tcp"; return 1; }
+                sleep 0.5
+        done
+        jq -c '[.listeners[].reachability.entries[] | {interface, address, verdict}]' <<<"$json"
+        jq -e '[.listeners[].reachability.entries[] | select(.interface == "lo" and .verdict == "accept")] | length > 0' \
+                <<<"$json" >/dev/null || bad "no accepted entry on lo"
+        ct pgrep -af 'sockaudit-reach' || bad "no sockaudit-reach broker running"
+        NOTE="$(jq '[.listeners[].reachability.entries[]] | length' <<<"$json") entry points, lo accepted, broker running"
+        [ -z "$WHY" ]
 }
 
 check_nginx_owners() {
@@ -402,7 +432,7 @@ violation_journaled() {
 }
 
 check_policy_violation() {
-        local entries e rc pid_before
+        local entries e rc pid_before out
         ct systemd-run --quiet --unit=sa-rogue --description="sockaudit test: rogue 443/udp listener" \
                 "$HELPER_DIR/sa-listen" --udp 0.0.0.0 443 || { bad "systemd-run sa-listen failed"; return 1; }
         wait_until -w "the rogue (sa-listen --udp 0.0.0.0 443) to listen" 10 rogue_listening
@@ -442,6 +472,13 @@ check_policy_violation() {
         ct sockaudit check >/dev/null; rc=$?
         [ "$rc" -eq 1 ] || bad "sockaudit check exited $rc with a rogue listener (expected 1)"
         [ "$(prop sockauditd.service MainPID)" = "$pid_before" ] || bad "the reload restarted the daemon"
+        # journalctl -x: the message once, the explanation names the config file.
+        e=$(jq -r .MESSAGE <<<"$entries" | tail -n 1)
+        out=$(ct journalctl -x --no-pager -o short -n 1 "MESSAGE_ID=$VIOLATION_ID" "SOCKAUDIT_PID=$ROGUE_PID")
+        echo "journalctl -x:"; echo "$out"
+        [ "$(grep -cF -- "$e" <<<"$out")" = 1 ] || bad "journalctl -x shows '$e' $(grep -cF -- "$e" <<<"$out") times (expected once)"
+        grep -q 'does not match the policy in /etc/sockaudit/sockauditd.conf\.' <<<"$out" ||
+                bad "journalctl -x does not name the config file (SOCKAUDIT_CONFIG)"
         NOTE="$(wc -l <<<"$entries") warning(s) for pid $ROGUE_PID: $(jq -r .MESSAGE <<<"$entries" | head -n 1)"
         [ -z "$WHY" ]
 }
@@ -566,7 +603,11 @@ check_stop() {
         out=$(daemon_journal --since=-15s | jq -r .MESSAGE)
         echo "$out"
         [ "$(ct systemctl is-active sockauditd.socket)" = active ] || bad "sockauditd.socket went down with the service"
-        NOTE="inactive/dead, Result=success, ExecMainStatus=$(prop sockauditd.service ExecMainStatus)"
+        # The socket stays: the next client starts the daemon again.
+        ct sockaudit status >/dev/null || bad "'sockaudit status' after the stop failed"
+        st=$(ct systemctl is-active sockauditd.service)
+        [ "$st" = active ] || bad "sockauditd.service is '$st' after a client asked (expected active: socket activation)"
+        NOTE="inactive/dead, Result=success, ExecMainStatus=$(prop sockauditd.service ExecMainStatus); the next client started it again"
         [ -z "$WHY" ]
 }
 
@@ -666,189 +707,10 @@ run_check() {
 
 # --- setup and teardown -----------------------------------------------------
 
-# The Debian mirror apt uses for SUITE (deb822 .sources, then one-line lists).
-apt_mirror() {
-        local suite=$1 url
-        if [ -n "${SA_SD_MIRROR:-}" ]; then echo "$SA_SD_MIRROR"; return; fi
-        url=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk -v s="$suite" '
-                BEGIN { RS = ""; FS = "\n" }
-                { types = uris = suites = ""
-                  for (i = 1; i <= NF; i++) {
-                        if ($i ~ /^Types:/) types = $i
-                        if ($i ~ /^URIs:/) uris = $i
-                        if ($i ~ /^Suites:/) suites = $i
-                  }
-                  if (types ~ /[ \t]deb([ \t]|$)/ && (" " suites " ") ~ ("[ \t]" s "[ \t]")) {
-                        sub(/^URIs:[ \t]*/, "", uris); split(uris, u, /[ \t]+/); print u[1]; exit
-                  } }')
-        [ -n "$url" ] || url=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-                sed -nE "s/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+)[[:space:]]+${suite}[[:space:]].*/\2/p" | head -n 1)
-        echo "${url:-http://deb.debian.org/debian}"
-}
-
-# Debian packages of the shared libraries the installed binaries need.
-lib_packages() {
-        local f p
-        for f in $(ldd "$BUILD/sockauditd" "$BUILD/sockaudit" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u); do
-                p=$(dpkg -S "$f" 2>/dev/null || dpkg -S "$(readlink -f "$f")" 2>/dev/null ||
-                        dpkg -S "/usr$f" 2>/dev/null || dpkg -S "${f#/usr}" 2>/dev/null)
-                [ -n "$p" ] && echo "${p%%:*}"
-        done | sort -u
-}
-
-# ensure_base: sets BASE_TAR, building and caching it when missing.
-# Returns 0, 77 (archive unreachable: SETUP_WHY says why) or 1 (SETUP_WHY).
-SETUP_WHY=
-ensure_base() {
-        local suite arch mirror include key tmp rc t
-        # shellcheck disable=SC1091
-        suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-        arch=$(dpkg --print-architecture)
-        # procps: /bin/kill for the service's ExecReload.
-        # shellcheck disable=SC2046  # one package per word
-        include=$(printf '%s\n' systemd systemd-sysv dbus nginx-light iproute2 procps \
-                $(lib_packages) |
-                sort -u | paste -sd, -)
-        key=$(printf 'v1 %s %s minbase %s\n' "$suite" "$arch" "$include" | sha256sum | cut -c1-16)
-        BASE_TAR=$CACHE_DIR/base-$suite-$arch-$key.tar
-        if [ -f "$BASE_TAR" ]; then
-                info "base root: cached $BASE_TAR"
-                return 0
-        fi
-        mirror=$(apt_mirror "$suite")
-        info "base root: debootstrap --variant=minbase --include=$include $suite $mirror"
-        tmp=$(mktemp -d "$CACHE_DIR/tmp.XXXXXX")
-        t=$SECONDS
-        timeout -k 5 "$(scaled 150)" debootstrap --variant=minbase --include="$include" "$suite" "$tmp/root" "$mirror" \
-                > "$tmp/debootstrap.log" 2>&1
-        rc=$?
-        if [ "$rc" -ne 0 ]; then
-                SETUP_WHY="debootstrap $suite from $mirror failed (rc $rc): $(grep -E '^[EW]:' "$tmp/debootstrap.log" | tail -n 1)"
-                tail -n 15 "$tmp/debootstrap.log" | sed 's/^/    | /'
-                if [ "$rc" -eq 124 ] || grep -qiE "couldn't download|failed getting release|temporary failure|could not resolve|connection (refused|timed out)|unable to connect|network is unreachable|no route to host|failed to fetch|couldn't find these debs" "$tmp/debootstrap.log"; then
-                        SETUP_WHY="cannot reach the Debian archive: $SETUP_WHY"
-                        rm -rf "$tmp"; return 77
-                fi
-                rm -rf "$tmp"; return 1
-        fi
-        tar -C "$tmp/root" --numeric-owner --xattrs --xattrs-include='*' -cpf "$tmp/base.tar" . &&
-                rm -f "$CACHE_DIR"/base-*.tar && mv "$tmp/base.tar" "$BASE_TAR"
-        rc=$?
-        rm -rf "$tmp"
-        [ "$rc" -eq 0 ] || { SETUP_WHY="could not write $BASE_TAR"; return 1; }
-        info "base root: built in $((SECONDS - t)) s, cached as $BASE_TAR ($(du -m "$BASE_TAR" | cut -f1) MiB)"
-}
-
-# A fresh root: the cached base, `make install`, the test's own files.
-prepare_root() {
-        ROOTDIR=$WORK/root
-        if ! mkdir "$ROOTDIR" ||
-           ! tar -C "$ROOTDIR" --numeric-owner --xattrs --xattrs-include='*' -xpf "$BASE_TAR"; then
-                SETUP_WHY="cannot unpack $BASE_TAR"; return 1
-        fi
-        if ! make -C "$TOP" --no-print-directory BUILD="$BUILD" install DESTDIR="$ROOTDIR" PREFIX=/usr \
-                > "$WORK/install.log" 2>&1; then
-                tail -n 15 "$WORK/install.log" | sed 's/^/    | /'
-                SETUP_WHY="make install DESTDIR=$ROOTDIR PREFIX=/usr failed"
-                return 1
-        fi
-        install -D -m 0755 "$BUILD/tests/helpers/sa-listen" "$ROOTDIR$HELPER_DIR/sa-listen" ||
-                { SETUP_WHY="no $BUILD/tests/helpers/sa-listen (make tests)"; return 1; }
-        # nginx: 443 without TLS, three workers.
-        sed -i -E 's/^([[:space:]]*worker_processes)[[:space:]].*/\1 3;/' "$ROOTDIR/etc/nginx/nginx.conf"
-        cp "$HERE/nginx-443.conf" "$ROOTDIR/etc/nginx/conf.d/sa-test-443.conf"
-        # nginx: TLS on 4443 with self-signed certificates made here; a
-        # second nginx serves the other one in its own namespace (check_tls_probe).
-        for c in sa-test sa-test-ns; do
-                openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$c.example" \
-                        -keyout "$ROOTDIR/etc/nginx/$c.key" -out "$ROOTDIR/etc/nginx/$c.crt" > "$WORK/openssl.log" 2>&1 ||
-                        { SETUP_WHY="openssl req failed: $(tail -n 1 "$WORK/openssl.log")"; return 1; }
-        done
-        cp "$HERE/nginx-tls.conf" "$ROOTDIR/etc/nginx/conf.d/sa-test-tls.conf"
-        cp "$HERE/nginx-tls-ns.conf" "$ROOTDIR/etc/nginx/sa-test-ns.conf"
-        # A socket-activated service: PID 1 listens on 8443, sleep holds the fd.
-        cp "$HERE/test.socket" "$HERE/test.service" "$ROOTDIR/etc/systemd/system/"
-}
-
-boot() {
-        systemd-nspawn -q -b -D "$ROOTDIR" --machine="$MACHINE" --register=no --keep-unit \
-                --console=pipe --private-network > "$WORK/nspawn.log" 2>&1 < /dev/null 9>&- &
-        NSPAWN_PID=$!
-        wait_until -w "systemd-nspawn's child" 20 nspawn_child
-        if [ -z "$LEADER" ]; then
-                SETUP_WHY="systemd-nspawn cannot start a container here: $(tail -n 3 "$WORK/nspawn.log" | paste -sd' ')"
-                return 77
-        fi
-        wait_until -w "the container's systemd (/run/systemd/private)" 60 container_systemd_up
-        [ -n "$LEADER" ] && [ -S "/proc/$LEADER/root/run/systemd/private" ] && return 0
-        SETUP_WHY="the container's systemd did not come up (no /run/systemd/private): $(tail -n 3 "$WORK/nspawn.log" | paste -sd' ')"
-        return 1
-}
-
-# nspawn_child: LEADER is a child of systemd-nspawn (true too once nspawn
-# is gone: nothing more to wait for).
-nspawn_child() {
-        LEADER=$(ps --ppid "$NSPAWN_PID" -o pid= 2>/dev/null | head -n 1 | tr -d ' ')
-        [ -n "$LEADER" ] || nspawn_gone
-}
-
-# container_systemd_up: LEADER is nspawn's child running systemd, with its
-# private socket (nspawn's child is still "systemd-nspawn" until it execs
-# the container's init). True too once nspawn is gone: nothing more to
-# wait for (boot looks again).
-container_systemd_up() {
-        LEADER=$(ps --ppid "$NSPAWN_PID" -o pid=,comm= 2>/dev/null |
-                 awk '$2 == "systemd" { print $1; exit }')
-        [ -n "$LEADER" ] && [ -S "/proc/$LEADER/root/run/systemd/private" ] && return 0
-        nspawn_gone
-}
-
-nspawn_gone() { ! kill -0 "$NSPAWN_PID" 2>/dev/null; }
-
-remove_cgroup_leftovers() {
-        local d
-        for d in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd /sys/fs/cgroup; do
-                for s in supervisor payload; do
-                        [ -d "$d/$s" ] && find "$d/$s" -depth -type d -exec rmdir {} + 2>/dev/null
-                done
-        done
-        # Another container's nspawn may still use it.
-        pgrep -x systemd-nspawn >/dev/null || rm -rf /run/systemd/nspawn
-}
-
-# stop_container: poweroff, else SIGTERM, else SIGKILL; then cgroup leftovers.
-stop_container() {
-        local t=$SECONDS
-        if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
-                [ -n "$LEADER" ] && CT_TIMEOUT=10 ct systemctl poweroff --no-block >/dev/null 2>&1
-                if ! wait_until -w "the container to power off" 15 nspawn_gone; then
-                        info "container did not power off: SIGTERM to systemd-nspawn $NSPAWN_PID"
-                        kill -TERM "$NSPAWN_PID" 2>/dev/null
-                        wait_until -w "systemd-nspawn to end on SIGTERM" 10 nspawn_gone
-                fi
-                if kill -0 "$NSPAWN_PID" 2>/dev/null; then
-                        info "SIGKILL to systemd-nspawn $NSPAWN_PID and the container's init $LEADER"
-                        [ -n "$LEADER" ] && kill -KILL "$LEADER" 2>/dev/null
-                        kill -KILL "$NSPAWN_PID" 2>/dev/null
-                fi
-                wait "$NSPAWN_PID" 2>/dev/null
-                info "container stopped in $((SECONDS - t)) s"
-        fi
-        if [ -n "$NSPAWN_PID" ]; then
-                remove_cgroup_leftovers
-        fi
-        NSPAWN_PID=
-        LEADER=
-}
-
-# boot_diagnose: what a container that did not come up is doing.
-boot_diagnose() {
-        info "boot diagnosis: nspawn $NSPAWN_PID children: $(ps --ppid "$NSPAWN_PID" -o pid=,stat=,comm= 2>/dev/null | paste -sd' ')"
-        [ -n "$LEADER" ] || return 0
-        info "  init $LEADER: $(grep -E '^State' "/proc/$LEADER/status" 2>/dev/null | paste -sd' '); children: $(ps --ppid "$LEADER" -o comm= 2>/dev/null | paste -sd' ')"
-        info "  /run/systemd in it: $(ls "/proc/$LEADER/root/run/systemd" 2>/dev/null | paste -sd' ')"
-        info "  nspawn log: $(tail -n 5 "$WORK/nspawn.log" 2>/dev/null | paste -sd' ')"
-}
+# shellcheck source=container.sh
+. "$HERE/container.sh"
+# shellcheck source=checks_boot.sh
+. "$HERE/checks_boot.sh"
 
 cleanup() {
         stop_container

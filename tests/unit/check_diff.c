@@ -97,6 +97,33 @@ START_TEST(same_socket_reopened)
 }
 END_TEST
 
+/* Issue 19: a container's reboot gives its namespaces new inodes; across
+ * boots a named one is matched by name, an unnamed one by inode only. */
+START_TEST(across_boots_by_netns_name)
+{
+        sa_holder h[1] = { { .proc = &nginx_master } };
+        sa_listener lo[2] = { mk(1, IPPROTO_TCP, 443, h, 1), mk(2, IPPROTO_TCP, 80, h, 1) };
+        sa_listener ln[2] = { mk(7, IPPROTO_TCP, 443, h, 1), mk(8, IPPROTO_TCP, 80, h, 1) };
+        sa_snapshot old = { .listeners = lo, .n_listeners = 2 }, new = { .listeners = ln, .n_listeners = 2 };
+        sa_change *c = NULL;
+        size_t n = 0;
+
+        strcpy(lo[0].netns_name, SA_NETNS_HOST_NAME);
+        strcpy(ln[0].netns_name, SA_NETNS_HOST_NAME);
+        lo[0].netns = lo[1].netns = 4026532100;
+        ln[0].netns = ln[1].netns = 4026532300;
+        ck_assert_int_eq(sa_snapshot_diff(&old, &new, NULL, SA_DIFF_BY_ADDRESS, &c, &n), 0);
+        ck_assert_int_eq(n, 2);         /* 80 is in an unnamed namespace: not the same one */
+        ck_assert_ptr_nonnull(find(c, n, SA_CHANGE_REMOVED, 2));
+        ck_assert_ptr_nonnull(find(c, n, SA_CHANGE_ADDED, 8));
+        free(c);
+        /* Within a boot, the inode is what counts, named or not. */
+        ck_assert_int_eq(sa_snapshot_diff(&old, &new, NULL, SA_DIFF_BY_SOCKET, &c, &n), 0);
+        ck_assert_int_eq(n, 4);
+        free(c);
+}
+END_TEST
+
 /* Issue 17: apache2 -k graceful. The root parent keeps the socket; www-data
  * children exit (incomplete: no exe, no user) and new ones start. */
 START_TEST(graceful_restart_is_no_change)
@@ -206,6 +233,7 @@ Suite *diff_suite(void)
         TCase *tc = tcase_create("core");
         tcase_add_test(tc, added_removed_owner_changed);
         tcase_add_test(tc, same_socket_reopened);
+        tcase_add_test(tc, across_boots_by_netns_name);
         tcase_add_test(tc, graceful_restart_is_no_change);
         tcase_add_test(tc, json_roundtrip_is_no_change);
         tcase_add_test(tc, json_malformed_records);

@@ -222,6 +222,52 @@ START_TEST(who_filtered_and_redacted)
 }
 END_TEST
 
+/* Records' texts kept across replies: the same bytes while texts_gen
+ * stands, written again for another generation or redaction. */
+START_TEST(texts_kept_across_replies)
+{
+        char *arg = hostile_arg(), *args[] = { arg, NULL }, *text[3];
+        sa_process p = { .pid = 4242, .uid = 65534, .argv = args, .argc = 1 };
+        sa_holder h;
+        int fd = 3;
+        sa_snapshot *snap = hostile_snapshot(&p, &h, &fd);
+        listreply_texts *t = listreply_texts_new();
+        listreply_opts o = { .redacted = true, .texts = t, .texts_gen = 1 };
+        size_t len[3];
+        json_t *j;
+
+        ck_assert_ptr_nonnull(t);
+        ck_assert_int_eq(listreply_build(snap, &o, &text[0], &len[0]), 0);
+        ck_assert_int_eq(listreply_build(snap, &o, &text[1], &len[1]), 0);
+        ck_assert_uint_eq(len[0], len[1]);
+        ck_assert_int_eq(memcmp(text[0], text[1], len[0]), 0);
+        free(text[1]);
+
+        /* Not redacted: the command line is there. */
+        o.redacted = false;
+        ck_assert_int_eq(listreply_build(snap, &o, &text[1], &len[1]), 0);
+        j = parse_line(text[1], len[1]);
+        ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(json_object_get(json_array_get(
+                json_object_get(j, "listeners"), 0), "owners"), 0), "cmdline")), 1);
+        json_decref(j);
+
+        /* The record changed, and so did the generation: written anew. */
+        p.uid = 4321;
+        o.texts_gen = 2;
+        ck_assert_int_eq(listreply_build(snap, &o, &text[2], &len[2]), 0);
+        j = parse_line(text[2], len[2]);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(json_array_get(
+                json_object_get(j, "listeners"), 0), "owners"), 0), "uid")), 4321);
+        json_decref(j);
+        for (int i = 0; i < 3; i++)
+                free(text[i]);
+        ck_assert_ptr_null(listreply_texts_free(t));
+        free(snap->listeners);
+        free(snap);
+        free(arg);
+}
+END_TEST
+
 /*
  * The streamed record is the record: byte for byte what
  * sa_listener_to_json() writes, for shared processes, activators, more
@@ -472,6 +518,7 @@ Suite *listreply_suite(void)
         tcase_add_test(tc, reply_over_bound_is_an_error);
         tcase_add_test(tc, list_whole_and_bounded);
         tcase_add_test(tc, who_filtered_and_redacted);
+        tcase_add_test(tc, texts_kept_across_replies);
         tcase_add_test(tc, records_as_written_whole);
         tcase_add_test(tc, compact_form_same_records);
         tcase_add_test(tc, compact_form_bounded);

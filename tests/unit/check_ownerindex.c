@@ -169,6 +169,49 @@ START_TEST(test_verify_fd_reuse)
 }
 END_TEST
 
+/* verify_fds: a socket with one pair read lately is skipped (closing that
+ * fd would close it); one with several pairs is read every time. */
+START_TEST(test_verify_fds_sole)
+{
+        char *root = pfx_new();
+        sa_ownerindex *ix = NULL;
+        sa_verify_result vr = { 0 };
+        const sa_owner *o;
+        size_t n;
+        uint32_t inodes[] = { 100, 200 };
+
+        fx_stat(root, 40, "srv", 1, 1000);
+        fx_stat(root, 41, "wrk", 40, 1001);
+        fx_sock(root, 40, 3, 100);
+        fx_sock(root, 40, 4, 200);
+        fx_sock(root, 41, 4, 200);
+        ck_assert_int_eq(sa_ownerindex_new(root, &ix), 0);
+        sa_ownerindex_set_sole_interval(ix, UINT64_MAX); /* never due: no clock in the test */
+        ck_assert_int_eq(sa_ownerindex_add(ix, 100, 40, 3), 0);
+        ck_assert_int_eq(sa_ownerindex_add(ix, 200, 40, 4), 0);
+        ck_assert_int_eq(sa_ownerindex_add(ix, 200, 41, 4), 0);
+
+        /* Passed on and closed by both: the shared socket's pair is read, the sole one not yet. */
+        pfx_unlink(root, "40/fd/3");
+        pfx_unlink(root, "41/fd/4");
+        ck_assert_int_eq(sa_ownerindex_verify_fds(ix, inodes, 2, &vr), 0);
+        ck_assert_uint_eq(vr.checked, 2);
+        ck_assert_uint_eq(vr.dropped, 1);
+        sa_ownerindex_owners(ix, 100, &o, &n);
+        ck_assert_uint_eq(n, 1);
+
+        /* Due (interval 0): read, dropped. sa_ownerindex_verify always reads. */
+        sa_ownerindex_set_sole_interval(ix, 0);
+        vr = (sa_verify_result) { 0 };
+        ck_assert_int_eq(sa_ownerindex_verify_fds(ix, inodes, 1, &vr), 0);
+        ck_assert_uint_eq(vr.dropped, 1);
+        sa_ownerindex_owners(ix, 100, &o, &n);
+        ck_assert_uint_eq(n, 0);
+        sa_ownerindex_free(ix);
+        pfx_free(root);
+}
+END_TEST
+
 START_TEST(test_verify_pid_reuse)
 {
         char *root = pfx_new();
@@ -676,6 +719,7 @@ Suite *ownerindex_suite(void)
         tcase_add_test(tc, test_add_and_owners);
         tcase_add_test(tc, test_verify_fd_reuse);
         tcase_add_test(tc, test_verify_pid_reuse);
+        tcase_add_test(tc, test_verify_fds_sole);
         tcase_add_test(tc, test_verify_split);
         tcase_add_test(tc, test_one_then_many_holders);
         tcase_add_test(tc, test_many);
