@@ -133,6 +133,30 @@ static int put_entry(FILE *out, const json_t *e)
         return r;
 }
 
+/* How an interface joins the namespace to others: "IFACE: veth to PEER in netns INO (NAME)", "port of bridge B". */
+static int put_link(FILE *out, const json_t *nif)
+{
+        const char *peer = json_string_value(json_object_get(nif, "peer"));
+        const char *ns_name = json_string_value(json_object_get(nif, "peer_netns_name"));
+        const char *master = json_string_value(json_object_get(nif, "master"));
+        const json_t *ns = json_object_get(nif, "peer_netns");
+        char *line = NULL, where[96] = "";
+        int r;
+
+        if (!peer && !json_is_integer(ns) && !master)
+                return 0;
+        if (json_is_integer(ns))
+                snprintf(where, sizeof where, " in netns %" JSON_INTEGER_FORMAT "%s%s%s", json_integer_value(ns),
+                         ns_name ? " (" : "", ns_name ? ns_name : "", ns_name ? ")" : "");
+        if (asprintf(&line, "%s:%s%s%s%s%s", json_string_value(json_object_get(nif, "name")),
+                     peer || *where ? " veth to " : "", peer ? peer : *where ? "?" : "", where,
+                     master ? ", port of bridge " : "", master ? master : "") < 0)
+                return -ENOMEM;
+        r = human_put_line(out, "  link ", line);
+        free(line);
+        return r;
+}
+
 int reach_put(FILE *out, const json_t *rec)
 {
         const json_t *reach = json_object_get(rec, "reachability"), *e;
@@ -145,7 +169,11 @@ int reach_put(FILE *out, const json_t *rec)
                 return 0;
         if (err)
                 return human_put_line(out, "  reachability unknown: ", err);
-        r = human_put_line(out, "  ", "entry points and the firewall's verdict:");
+        json_array_foreach(json_object_get(reach, "interfaces"), i, e)
+                if (r == 0)
+                        r = put_link(out, e);
+        if (r == 0)
+                r = human_put_line(out, "  ", "entry points and the firewall's verdict:");
         json_array_foreach(json_object_get(reach, "entries"), i, e)
                 if (r == 0)
                         r = put_entry(out, e);

@@ -49,7 +49,7 @@ struct monitor {
         flap *flap;                /* flapping listeners (flap.h) */
         debounce *debounce;        /* new listeners held, short-lived ones counted (debounce.h) */
         verdicts verdicts;         /* each owner's last known provenance verdict (verdicts.h) */
-        json_t *tls;               /* the TLS probes' records, saved with the baseline (monitor_set_tls()) */
+        json_t *kept[_STATE_KEPT_MAX]; /* other modules' records, saved with the baseline (monitor_set_kept()) */
 
         uint64_t events[_EVENT_TYPE_MAX];
         uint64_t violations_suppressed; /* not reported while their listener flapped */
@@ -141,7 +141,8 @@ monitor *monitor_free(monitor *m)
         debounce_free(m->debounce);
         state_clear(&m->baseline);
         verdicts_clear(&m->verdicts);
-        json_decref(m->tls);
+        for (int k = 0; k < _STATE_KEPT_MAX; k++)
+                json_decref(m->kept[k]);
         active_clear(m);
         free(m->state_path);
         free(m);
@@ -346,7 +347,7 @@ static int save(monitor *m, const sa_snapshot *snap, const policy *p)
                 if (policy_watches(p, &snap->listeners[i]) &&
                     json_array_append_new(known, sa_listener_to_json(&snap->listeners[i])) < 0)
                         return -ENOMEM;
-        r = state_serialize(known, m->active, m->n_active, m->tls, &buf, &len);
+        r = state_serialize(known, m->active, m->n_active, m->kept, &buf, &len);
         if (r < 0)
                 return r;
         saver_submit(m->saver, buf, len);
@@ -802,10 +803,10 @@ void monitor_note_closed(monitor *m, size_t n)
         m->closed_meanwhile += n;
 }
 
-void monitor_set_tls(monitor *m, json_t *tls, bool changed)
+void monitor_set_kept(monitor *m, state_kept which, json_t *records, bool changed)
 {
-        json_decref(m->tls);
-        m->tls = tls;
+        json_decref(m->kept[which]);
+        m->kept[which] = records;
         if (!changed || !m->state_path)
                 return;
         m->save_pending = true;
@@ -813,9 +814,9 @@ void monitor_set_tls(monitor *m, json_t *tls, bool changed)
                 m->due_changed(m->userdata);
 }
 
-json_t *monitor_saved_tls(const monitor *m)
+json_t *monitor_saved_kept(const monitor *m, state_kept which)
 {
-        return json_incref(m->baseline.tls);
+        return json_incref(m->baseline.kept[which]);
 }
 
 void monitor_policy_changed(monitor *m)

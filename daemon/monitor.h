@@ -32,6 +32,7 @@
 #include "journal.h"
 #include "policy.h"
 #include "reload.h"
+#include "state.h"
 
 typedef void (*monitor_emit_fn)(const json_t *event, void *userdata);
 /* monitor_next_due() may have changed outside monitor_update()/monitor_tick() (a save failed). */
@@ -79,14 +80,15 @@ void monitor_update(monitor *m, const sa_snapshot *old, const sa_snapshot *new, 
 void monitor_tick(monitor *m, const sa_snapshot *snap, const policy *p);
 
 /*
- * The TLS probes' records (daemon/tlsprobes.c), saved with the baseline
- * from now on (tls taken; NULL: none). changed: save them soon (at the
- * next tick, within 2 s), not only with the next change.
+ * A module's records (the TLS probes', reachability's exposures: state.h),
+ * saved with the baseline from now on (records taken; NULL: none).
+ * changed: save them soon (at the next tick, within 2 s), not only with
+ * the next change.
  */
-void monitor_set_tls(monitor *m, json_t *tls, bool changed);
+void monitor_set_kept(monitor *m, state_kept which, json_t *records, bool changed);
 
-/* The TLS records the baseline file held (a new reference; NULL: none); only before the first update. */
-json_t *monitor_saved_tls(const monitor *m);
+/* Those records as the baseline file held them (a new reference; NULL: none). */
+json_t *monitor_saved_kept(const monitor *m, state_kept which);
 
 /* CLOCK_MONOTONIC usec when monitor_tick() has work, 0 when none is due. */
 uint64_t monitor_next_due(const monitor *m);

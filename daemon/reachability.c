@@ -7,6 +7,7 @@
  * The loop never touches a round's data while it runs; its end is told
  * through an eventfd.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -98,7 +99,13 @@ struct reachability {
         bool again;
         uint64_t rounds, reads, untracked, changes;
         uint64_t round_started, last_round_usec, last_round_items;
+        /* exposure_exceeded reported at each place ("NETNS PROTO ADDRESS PORT" -> its reason),
+         * kept in the baseline: a restart with an unchanged exposure raises nothing. */
+        json_t *exposed;
+        uint64_t exposed_dropped;       /* from the baseline file: malformed */
 };
+
+#define EXPOSED_PLACES_MAX 4096
 
 static int key_cmp(const void *a, const void *b)
 {
@@ -188,7 +195,73 @@ static void emit_changed(reachability *r, const sa_listener *l, const json_t *ol
         r->changes++;
 }
 
-/* exposure_exceeded (a policy_violation) when now has it and old (NULL: none yet) did not, or named other entries. */
+/* l's place: its namespace, protocol, address and port (not the socket), as text. */
+static void place_of(const sa_listener *l, char *buf, size_t size)
+{
+        char addr[INET6_ADDRSTRLEN] = "?";
+
+        (void) inet_ntop(l->family, l->addr, addr, sizeof addr);
+        snprintf(buf, size, "%" PRIu64 " %s %s %u", l->netns, l->proto == IPPROTO_UDP ? "udp" : "tcp", addr,
+                 (unsigned) l->port);
+}
+
+/* The places as the baseline keeps them: [{"place", "reason"}]. */
+static void exposed_save(reachability *r)
+{
+        json_t *arr = json_array();
+        const char *place;
+        json_t *reason;
+
+        json_object_foreach(r->exposed, place, reason)
+                if (arr && json_array_append_new(arr, json_pack("{s:s, s:O}", "place", place, "reason", reason)) < 0)
+                        arr = (json_decref(arr), NULL);
+        /* Out of memory: the last records stay, saved as they were. */
+        if (arr)
+                monitor_set_kept(r->m->monitor, STATE_KEPT_EXPOSURE, arr, true);
+}
+
+/* reason (NULL: none) as what was reported at place. */
+static void exposed_set(reachability *r, const char *place, const char *reason)
+{
+        if (!reason) {
+                if (json_object_del(r->exposed, place) == 0)
+                        exposed_save(r);
+                return;
+        }
+        if (json_object_size(r->exposed) >= EXPOSED_PLACES_MAX && !json_object_get(r->exposed, place)) {
+                char first[96];
+
+                snprintf(first, sizeof first, "%s", json_object_iter_key(json_object_iter(r->exposed)));
+                json_object_del(r->exposed, first);     /* the first of the table goes: its return is raised */
+        }
+        if (json_object_set_new(r->exposed, place, json_string(reason)) == 0)
+                exposed_save(r);
+}
+
+/* The records the baseline file held: malformed ones are dropped, counted, logged. */
+static void exposed_restore(reachability *r)
+{
+        _cleanup_json_ json_t *saved = monitor_saved_kept(r->m->monitor, STATE_KEPT_EXPOSURE);
+        const json_t *item;
+        size_t i;
+
+        json_array_foreach(saved, i, item) {
+                const char *place = json_string_value(json_object_get(item, "place"));
+                json_t *reason = json_object_get(item, "reason");
+
+                if (!place || !json_is_string(reason) || json_object_size(r->exposed) >= EXPOSED_PLACES_MAX ||
+                    json_object_set(r->exposed, place, reason) < 0)
+                        r->exposed_dropped++;
+        }
+        if (r->exposed_dropped)
+                log_warning("The baseline's exposure records: %" PRIu64 " dropped", r->exposed_dropped);
+}
+
+/*
+ * exposure_exceeded (a policy_violation) when now has it and neither old
+ * (NULL: none yet) nor the record of its place (kept across restarts) had
+ * it with the same entries.
+ */
 static void exposure_events(reachability *r, const round_item *it, const json_t *old, const json_t *now)
 {
         const policy *p = &r->m->config->policy;
@@ -196,13 +269,24 @@ static void exposure_events(reachability *r, const round_item *it, const json_t 
         size_t n_was = 0, n_is = 0;
         const sa_listener *l;
         struct timespec when;
+        const char *kept;
+        char place[96];
         json_t *ev;
 
+        place_of(&it->l, place, sizeof place);
+        kept = json_string_value(json_object_get(r->exposed, place));
         /* Decided on the round's copy (no owners); raised with the snapshot's listener. */
-        if (policy_check_exposure(p, &it->l, now, &is, &n_is) < 0 || n_is == 0 ||
-            policy_check_exposure(p, &it->l, old, &was, &n_was) < 0 ||
+        if (policy_check_exposure(p, &it->l, now, &is, &n_is) < 0)
+                goto done;
+        if (n_is == 0) {
+                if (kept)
+                        exposed_set(r, place, NULL);    /* gone: a return is news */
+                goto done;
+        }
+        if ((kept && strcmp(kept, is[0].reason) == 0) || policy_check_exposure(p, &it->l, old, &was, &n_was) < 0 ||
             (n_was == 1 && strcmp(was[0].reason, is[0].reason) == 0))
                 goto done;
+        exposed_set(r, place, is[0].reason);
         violations_free(is, n_is);
         is = NULL, n_is = 0;
         l = snapshot_find(r->m->snapshot, &it->key);
@@ -580,6 +664,13 @@ int reachability_new(manager *m, const char *helper, reachability **ret)
         }
         r->m = m;
         r->max_ns = REACH_NETNS_MAX;
+        r->efd = -1;
+        r->exposed = json_object();
+        if (!r->exposed) {
+                reachability_free(r);
+                return -ENOMEM;
+        }
+        exposed_restore(r);
         if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur / 8 < r->max_ns)
                 r->max_ns = (size_t) (lim.rlim_cur / 8);
         r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -616,6 +707,7 @@ reachability *reachability_free(reachability *r)
         for (size_t i = 0; i < r->n; i++)
                 json_decref(r->e[i].obj);
         sa_reach_broker_free(r->broker);
+        json_decref(r->exposed);
         free(r->ns);
         free(r->e);
         free(r);
@@ -626,10 +718,12 @@ json_t *reachability_to_json(const reachability *r)
 {
         if (!r)
                 return json_null();
-        return json_pack("{s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I}", "broker_error",
+        return json_pack("{s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I}", "broker_error",
                          r->broker ? NULL : r->broker_error, "namespaces", (json_int_t) r->n_ns,
                          "tracked", (json_int_t) r->n, "untracked", (json_int_t) r->untracked,
                          "rounds", (json_int_t) r->rounds, "reads", (json_int_t) r->reads,
                          "changes", (json_int_t) r->changes, "last_round_ms", r->last_round_usec / 1000.0,
-                         "last_round_listeners", (json_int_t) r->last_round_items);
+                         "last_round_listeners", (json_int_t) r->last_round_items,
+                         "exposure_places", (json_int_t) json_object_size(r->exposed),
+                         "exposure_places_dropped", (json_int_t) r->exposed_dropped);
 }

@@ -16,6 +16,11 @@
 
 #define STATE_VERSION 1
 
+static const char *const kept_names[_STATE_KEPT_MAX] = {
+        [STATE_KEPT_TLS] = "tls",
+        [STATE_KEPT_EXPOSURE] = "exposure",
+};
+
 int state_dir_check(const char *dir, char *err, size_t errlen)
 {
         struct stat st;
@@ -98,7 +103,8 @@ void state_clear(state *s)
         for (size_t i = 0; i < s->n_violations; i++)
                 free(s->violations[i]);
         free(s->violations);
-        json_decref(s->tls);
+        for (int k = 0; k < _STATE_KEPT_MAX; k++)
+                json_decref(s->kept[k]);
         *s = (state) { 0 };
 }
 
@@ -128,11 +134,12 @@ int state_load(const char *path, state *ret, char *err, size_t errlen)
                 snprintf(err, errlen, "%s: \"violations\" is not an array", path);
                 return -EBADMSG;
         }
-        /* Absent in files saved before the TLS probes kept theirs. */
-        if (json_object_get(root, "tls") && !json_is_array(json_object_get(root, "tls"))) {
-                snprintf(err, errlen, "%s: \"tls\" is not an array", path);
-                return -EBADMSG;
-        }
+        /* Absent in files saved before their modules kept them. */
+        for (int k = 0; k < _STATE_KEPT_MAX; k++)
+                if (json_object_get(root, kept_names[k]) && !json_is_array(json_object_get(root, kept_names[k]))) {
+                        snprintf(err, errlen, "%s: \"%s\" is not an array", path, kept_names[k]);
+                        return -EBADMSG;
+                }
         r = sa_snapshot_from_json(json_object_get(root, "listeners"), &s.known, msg, sizeof msg);
         if (r < 0) {
                 snprintf(err, errlen, "%s: %s", path, msg);
@@ -152,7 +159,8 @@ int state_load(const char *path, state *ret, char *err, size_t errlen)
                 }
                 s.n_violations++;
         }
-        s.tls = json_incref(json_object_get(root, "tls"));
+        for (int k = 0; k < _STATE_KEPT_MAX; k++)
+                s.kept[k] = json_incref(json_object_get(root, kept_names[k]));
         state_boot_id(boot, sizeof boot);
         saved_boot = json_string_value(json_object_get(root, "boot_id"));
         s.same_boot = boot[0] && saved_boot && !strcmp(boot, saved_boot);
@@ -174,7 +182,7 @@ static int sync_parent(const char *path)
         return 0;
 }
 
-int state_serialize(const json_t *listeners, char *const *violations, size_t n, const json_t *tls, char **ret,
+int state_serialize(const json_t *listeners, char *const *violations, size_t n, json_t *const *kept, char **ret,
                     size_t *ret_len)
 {
         _cleanup_json_ json_t *root = NULL, *viol = json_array();
@@ -191,8 +199,9 @@ int state_serialize(const json_t *listeners, char *const *violations, size_t n, 
         root = json_pack("{s:i, s:s, s:s, s:O, s:O}", "version", STATE_VERSION, "boot_id", boot,
                          "saved", sa_format_time(&now, when, sizeof when),
                          "listeners", listeners, "violations", viol);
-        if (root && tls && json_object_set(root, "tls", (json_t *) tls) < 0)
-                return -ENOMEM;
+        for (int k = 0; root && kept && k < _STATE_KEPT_MAX; k++)
+                if (kept[k] && json_object_set(root, kept_names[k], kept[k]) < 0)
+                        return -ENOMEM;
         buf = root ? json_dumps(root, SA_JSON_DUMP_FLAGS) : NULL;
         if (!buf)
                 return -ENOMEM;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The baseline kept across restarts: the watched listeners known at the
- * last change, the policy violations already reported and what the TLS
- * probes reported at each place (daemon/tlsprobes.c), in one JSON file
+ * last change, the policy violations already reported, what the TLS
+ * probes reported at each place (daemon/tlsprobes.c) and the exposure
+ * violations reported at each place (daemon/reachability.c), in one JSON file
  * written atomically (temporary file, fsync, rename, fsync of the directory).
  */
 #ifndef SAD_STATE_H
@@ -18,12 +19,19 @@
 #define STATE_DEFAULT_DIR "/var/lib/sockaudit"
 #define STATE_FILE_NAME   "state.json"
 
+/* Records other modules keep in the baseline, each an array under its name. */
+typedef enum state_kept {
+        STATE_KEPT_TLS,          /* "tls": the TLS probes' records (tlsprobes.c) */
+        STATE_KEPT_EXPOSURE,     /* "exposure": exposure_exceeded reported per place (reachability.c) */
+        _STATE_KEPT_MAX,
+} state_kept;
+
 typedef struct state {
         sa_snapshot *known;      /* watched listeners at the last save */
         bool same_boot;          /* saved during this boot: socket cookies still mean something */
         char **violations;       /* keys of violations already reported */
         size_t n_violations;
-        json_t *tls;             /* the TLS probes' records (an array, read by tlsprobes.c), NULL: none */
+        json_t *kept[_STATE_KEPT_MAX]; /* arrays by state_kept, NULL: none */
 } state;
 
 /*
@@ -51,7 +59,8 @@ int state_boot_id_parse(const char *text, char *buf, size_t size);
 
 /*
  * Reads path. -ENOENT when there is none; -EBADMSG for a corrupt or
- * truncated file (or a "tls" that is not an array), with the problem in
+ * truncated file (or a kept member, "tls" or "exposure", that is not an
+ * array), with the problem in
  * err. Caller frees with state_clear().
  */
 int state_load(const char *path, state *ret, char *err, size_t errlen);
@@ -69,10 +78,10 @@ int state_save(const char *path, const json_t *listeners, char *const *violation
 /*
  * state_save() in two halves, for a writer thread (saver.h): the file's
  * bytes (ending in a newline; caller frees *ret), cheap and on the loop,
- * then the slow part, the atomic write (two fsyncs), anywhere. tls (an
- * array, borrowed; NULL: none) is saved as "tls".
+ * then the slow part, the atomic write (two fsyncs), anywhere. kept (the
+ * arrays by state_kept, borrowed; NULL ones: none) are saved by their names.
  */
-int state_serialize(const json_t *listeners, char *const *violations, size_t n, const json_t *tls, char **ret,
+int state_serialize(const json_t *listeners, char *const *violations, size_t n, json_t *const *kept, char **ret,
                     size_t *ret_len);
 int state_write(const char *path, const char *buf, size_t len);
 

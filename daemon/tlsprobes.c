@@ -191,7 +191,7 @@ static void places_save(tlsprobes *t, bool changed)
                         arr = (json_decref(arr), NULL);
         /* Out of memory: the last records stay, saved as they were. */
         if (arr)
-                monitor_set_tls(t->m->monitor, arr, changed);
+                monitor_set_kept(t->m->monitor, STATE_KEPT_TLS, arr, changed);
 }
 
 static bool answer_ok(const json_t *tls)
@@ -627,10 +627,10 @@ static bool place_parse(const json_t *item, tls_key *k)
                strings(json_object_get(item, "violations"), TLSPROBES_PLACE_VIOLATIONS_MAX, 1024);
 }
 
-/* The records the baseline file held (monitor_saved_tls()): malformed ones are dropped, counted, logged. */
+/* The records the baseline file held (monitor_saved_kept()): malformed ones are dropped, counted, logged. */
 static void places_restore(tlsprobes *t)
 {
-        _cleanup_json_ json_t *saved = monitor_saved_tls(t->m->monitor);
+        _cleanup_json_ json_t *saved = monitor_saved_kept(t->m->monitor, STATE_KEPT_TLS);
         const json_t *item;
         size_t i, first_bad = SIZE_MAX;
 

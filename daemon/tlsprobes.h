@@ -10,7 +10,7 @@
  * raises tls_changed and its new TLS violations (monitor_emit()), judged
  * against what was reported at its place (namespace, address, port),
  * whichever socket listens there; those records are saved with the
- * baseline (monitor_set_tls()), so a restart of the server or of the
+ * baseline (monitor_set_kept()), so a restart of the server or of the
  * daemon raises nothing anew for unchanged certificates.
  */
 #ifndef SAD_TLSPROBES_H
@@ -35,7 +35,7 @@ typedef struct tlsprobes tlsprobes;
 
 /*
  * helper: the sockaudit-tlsprobe program (copied). m->monitor's saved
- * records (monitor_saved_tls()) are taken in. Caller frees. -ENOMEM or
+ * records (monitor_saved_kept()) are taken in. Caller frees. -ENOMEM or
  * sd-event's -errno.
  */
 int tlsprobes_new(struct manager *m, const char *helper, tlsprobes **ret);

@@ -51,6 +51,8 @@ static void add_link(struct nl_object *obj, void *arg)
         snprintf(nif->kind, sizeof(nif->kind), "%s", kind ? kind : "");
         nif->master = (uint32_t) rtnl_link_get_master(link);
         nif->peer_netnsid = rtnl_link_get_link_netnsid(link, &nsid) == 0 ? nsid : -1;
+        if (!strcmp(nif->kind, "veth") && rtnl_link_get_link(link) > 0)
+                nif->peer_index = (uint32_t) rtnl_link_get_link(link);
 }
 
 static void add_addr(struct nl_object *obj, void *arg)
@@ -118,6 +120,8 @@ static void *reader_main(void *arg)
                 return NULL;
         }
         rd->r = dump(rd, sk);
+        if (rd->r == 0)
+                sa_netifs_peers(rd->ifs, sk);   /* last: may leave this thread elsewhere */
         nl_socket_free(sk);
         return NULL;
 }

@@ -33,6 +33,10 @@ typedef struct sa_netif {
         bool loopback;          /* IFF_LOOPBACK */
         char kind[16];          /* "veth", "bridge", ...; "" when none (a physical one, lo) */
         int32_t peer_netnsid;   /* veth: the peer's namespace id as seen from here, -1 if none */
+        uint32_t peer_index;    /* veth: the peer's ifindex (in its namespace), 0 if unknown */
+        uint64_t peer_netns;    /* veth: the peer's namespace inode (sa_netifs_peers()), 0 if unknown */
+        char peer_netns_name[64]; /* "host", its /run/netns name, else "" */
+        char peer[16];          /* veth: the peer's name, "" if unknown */
         uint32_t master;        /* the bridge it is a port of, 0 if none */
         size_t n_addrs, dropped;
         sa_netif_addr addrs[SA_NETIF_ADDRS_MAX];
@@ -50,6 +54,17 @@ typedef struct sa_netifs {
  */
 int sa_netifs_read(int netns_fd, sa_netifs **ret, char *err, size_t errlen);
 void sa_netifs_free(sa_netifs *ifs);
+
+/*
+ * The veths' peers (lib/netifspeer.c): each peer namespace id resolved to
+ * the namespace by asking sk (a rtnetlink socket of ifs's namespace) the id
+ * of the host's, each /run/netns one and each process's (at most 4096
+ * asked), and the peer's name read inside its namespace (the first 64
+ * interfaces). Leaves the calling thread in a peer's namespace: call it
+ * on a thread of its own. Best effort: what is not found stays unknown.
+ */
+struct nl_sock;
+void sa_netifs_peers(sa_netifs *ifs, struct nl_sock *sk);
 
 /* "up", "down" or "no-carrier" (up without lower-up). */
 const char *sa_netif_state(const sa_netif *nif);

@@ -27,16 +27,41 @@ static json_t *addr_json(const sa_netif_addr *a, bool prefix)
         return json_string(s);
 }
 
-static json_t *iface_json(const sa_netif *nif)
+static const sa_netif *find_index(const sa_netifs *all, uint32_t index)
+{
+        for (size_t i = 0; index && i < all->n; i++)
+                if (all->items[i].index == index)
+                        return &all->items[i];
+        return NULL;
+}
+
+/* One interface, with where it leads: a veth's peer (its namespace, its name), a bridge it is a port of. */
+static json_t *iface_json(const sa_netif *nif, const sa_netifs *all)
 {
         json_t *addrs = json_array();
+        const sa_netif *master = find_index(all, nif->master);
+        const sa_netif *local_peer = nif->peer_netnsid < 0 ? find_index(all, nif->peer_index) : NULL;
+        const char *peer = local_peer ? local_peer->name : nif->peer;
 
         for (size_t i = 0; i < nif->n_addrs; i++)
                 json_array_append_new(addrs, addr_json(&nif->addrs[i], true));
-        return json_pack("{s:s, s:i, s:s, s:s?, s:o, s:o}", "name", nif->name, "index", (int) nif->index,
-                         "state", sa_netif_state(nif), "kind", nif->kind[0] ? nif->kind : NULL,
+        return json_pack("{s:s, s:i, s:s, s:s?, s:o, s:o, s:s?, s:s?, s:s?, s:o}", "name", nif->name,
+                         "index", (int) nif->index, "state", sa_netif_state(nif), "kind",
+                         nif->kind[0] ? nif->kind : NULL,
                          "peer_netnsid", nif->peer_netnsid >= 0 ? json_integer(nif->peer_netnsid) : json_null(),
+                         "peer_netns", nif->peer_netns ? json_integer((json_int_t) nif->peer_netns) : json_null(),
+                         "peer_netns_name", nif->peer_netns_name[0] ? nif->peer_netns_name : NULL,
+                         "peer", peer[0] ? peer : NULL, "master", master ? master->name : NULL,
                          "addresses", addrs);
+}
+
+/* Whether ifs has an interface other than loopback. */
+static bool joined(const sa_netifs *ifs)
+{
+        for (size_t i = 0; i < ifs->n; i++)
+                if (!ifs->items[i].loopback)
+                        return true;
+        return false;
 }
 
 static json_t *str_or_null(const char *s)
@@ -118,7 +143,7 @@ int sa_reachability_of(const sa_listener *l, const sa_netifs *ifs, const sa_nft_
         for (size_t i = 0; i < ifs->n; i++) {
                 const sa_netif *nif = &ifs->items[i];
 
-                json_array_append_new(ifaces, iface_json(nif));
+                json_array_append_new(ifaces, iface_json(nif, ifs));
                 if (!sa_netif_accepts(l, nif, ifs) || (iface && strcmp(iface, nif->name) != 0))
                         continue;
                 for (size_t k = 0; k < nif->n_addrs; k++) {
@@ -130,7 +155,9 @@ int sa_reachability_of(const sa_listener *l, const sa_netifs *ifs, const sa_nft_
                 }
         }
         o = json_pack("{s:o, s:o, s:b, s:s?}", "interfaces", ifaces, "entries", entries, "outside", outside,
-                      "note", outside ? NULL : "nothing outside can reach it: no interface but loopback accepts it");
+                      "note", outside ? NULL : !joined(ifs) ?
+                      "nothing outside this namespace can reach it: it has no interface but loopback" :
+                      "nothing outside can reach it: no interface but loopback accepts it");
         if (!o) {
                 snprintf(err, errlen, "out of memory");
                 return -ENOMEM;

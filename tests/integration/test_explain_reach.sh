@@ -78,6 +78,11 @@ test_explain_reach_interfaces() {
                 "$(sa_direct explain 22 --tcp --netns "$NFT_NS" --json |
                    jq -c '.listeners[0].listener.reachability.interfaces[] | select(.name == "va") | [.kind, .peer_netnsid]')" \
                 "va's kind and peer namespace id, as ip link shows them"
+        # ... and where they lead: the peer's name and namespace (its inode, its ip netns name)
+        assert_eq "[\"eth0\",$(stat -L -c %i "/run/netns/${NFT_NS}a"),\"${NFT_NS}a\"]" \
+                "$(sa_direct explain 22 --tcp --netns "$NFT_NS" --json |
+                   jq -c '.listeners[0].listener.reachability.interfaces[] | select(.name == "va")
+                          | [.peer, .peer_netns, .peer_netns_name]')" "va's peer, its namespace"
         assert_contains "$(sa_direct explain 22 --tcp --netns "$NFT_NS")" "va [fd15:1::1]:22 -> accept" \
                 "the text's entry line"
 }
@@ -91,7 +96,10 @@ test_explain_reach_lo_only() {
         assert_eq "lo" "$(jq -r '[.listeners[0].listener.reachability.entries[].interface] | unique | join(",")' <<<"$out")" \
                 "the entries' interfaces"
         assert_eq false "$(jq -r '.listeners[0].listener.reachability.outside' <<<"$out")" "outside"
-        assert_contains "$(sa_direct explain 7443 --netns "$SA_IT_NS")" "nothing outside can reach it" "the text"
+        assert_eq "nothing outside this namespace can reach it: it has no interface but loopback" \
+                "$(jq -r '.listeners[0].listener.reachability.note' <<<"$out")" "the note"
+        assert_contains "$(sa_direct explain 7443 --netns "$SA_IT_NS")" "nothing outside this namespace can reach it" \
+                "the text"
         # a helper missing or answering nonsense: said so in the object, explain goes on
         out=$(SOCKAUDIT_REACH=$SA_IT_DIR/none sa_direct explain 7443 --netns "$SA_IT_NS" --json) || fail "explain failed"
         assert_eq "the helper sockaudit-reach could not be started" \
@@ -100,4 +108,31 @@ test_explain_reach_lo_only() {
         assert_contains "$out" "reachability unknown: the helper sockaudit-reach gave no answer" "a helper's nonsense"
         out=$("${NSX[@]}" "$SA" explain 7443 --direct --from nonsense 2>&1) && fail "a bad --from was taken"
         assert_contains "$out" "--from nonsense: not an IPv4 or IPv6 address" "a bad --from: the message"
+}
+
+# A bridge port whose veth peer is in another namespace: the interface says
+# where it leads (peer, its namespace, the bridge), the text too; a veth
+# whose peer is in the same namespace names it.
+test_explain_reach_joined() {
+        need_cmd jq
+        local c=${SA_IT_NS}c ino out
+        add_netns "$c"
+        ip -n "$SA_IT_NS" link add br15 type bridge || fail "bridge br15: cannot create"
+        ip -n "$SA_IT_NS" link add x0 type veth peer name x1 netns "$c" || fail "veth x0: cannot create"
+        ip -n "$SA_IT_NS" link set x0 master br15 || fail "x0 into br15"
+        ip -n "$SA_IT_NS" link add y0 type veth peer name y1 || fail "veth y0: cannot create"
+        ip -n "$SA_IT_NS" addr add 10.15.9.1/24 dev br15
+        ip -n "$SA_IT_NS" link set br15 up
+        ip -n "$SA_IT_NS" link set x0 up
+        ino=$(stat -L -c %i "/run/netns/$c")
+        start_listen --tcp 0.0.0.0 7443
+        out=$(sa_direct explain 7443 --netns "$SA_IT_NS" --json) || fail "explain failed"
+        assert_eq "[\"x1\",$ino,\"$c\",\"br15\"]" \
+                "$(jq -c '.listeners[0].listener.reachability.interfaces[] | select(.name == "x0")
+                          | [.peer, .peer_netns, .peer_netns_name, .master]' <<<"$out")" "x0: peer, namespace, bridge"
+        assert_eq '["y1",null]' "$(jq -c '.listeners[0].listener.reachability.interfaces[] | select(.name == "y0")
+                          | [.peer, .peer_netns]' <<<"$out")" "y0: its peer in the same namespace"
+        assert_eq true "$(jq -r '.listeners[0].listener.reachability.outside' <<<"$out")" "outside (br15 is up)"
+        assert_contains "$(sa_direct explain 7443 --netns "$SA_IT_NS")" \
+                "link x0: veth to x1 in netns $ino ($c), port of bridge br15" "the text"
 }

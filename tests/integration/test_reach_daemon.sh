@@ -35,6 +35,10 @@ reach_daemon_lab() {
         STATE_DIR=$SA_IT_DIR/state start_daemon_journal
         wait_for 5 "the daemon's reachability of tcp 8080" _verdict_is a 4 tcp 8080 accept
         assert_eq null "$(sa status --json | jq -c '.reachability.broker_error')" "the broker runs"
+        # where va leads (its peer's name needs entering that namespace: not with Namespaces=self)
+        assert_eq "[$(stat -L -c %i "/run/netns/${NFT_NS}a"),\"${NFT_NS}a\"]" \
+                "$(sa who 8080 --tcp --json | jq -c '[.listeners[0].reachability.interfaces[] | select(.name == "va")][0]
+                          | [.peer_netns, .peer_netns_name]')" "va's peer namespace in the daemon"
 }
 
 # A drop rule for 8080 on va: watch, journal and who say so; the kernel agrees; a flush undoes it.
@@ -141,4 +145,54 @@ test_reach_daemon_exposure() {
         in_ns nft flush ruleset || fail "nft flush ruleset"
         wait_for 5 "the violation back after the flush" _exposures 1
         wait_journal 2 '.MESSAGE_ID == "a55bd2b4949b4cdba16209f252b7d06a"' || fail "$WAITED"
+}
+
+# _state_exposure_has TEXT: the baseline's exposure records name TEXT in a reason.
+_state_exposure_has() {
+        jq -e --arg t "$1" '[.exposure[]? | select(.reason | contains($t))] | length == 1' \
+                "$STATE_DIR/state.json" > /dev/null 2>&1
+}
+
+# _state_exposure_no_vb: the baseline's one exposure record names va, not vb.
+_state_exposure_no_vb() {
+        jq -e '[.exposure[]? | select(.reason | contains("va ") and (contains("vb ") | not))] | length == 1' \
+                "$STATE_DIR/state.json" > /dev/null 2>&1
+}
+
+# _exposure_entries: the journal's exposure_exceeded entries.
+_exposure_entries() {
+        journal_json | jq -s '[.[] | select(.MESSAGE_ID == "a55bd2b4949b4cdba16209f252b7d06a")] | length'
+}
+
+# exposure_exceeded across daemon restarts (issue 17's rule): the baseline
+# keeps what was reported per place, so a routine restart journals nothing
+# again; an exposure that changed while the daemon was down (vb now
+# dropped: other entry points) is raised once.
+test_reach_daemon_exposure_restart() {
+        nft_topology
+        write_config 'Ports=all' '[Port 8080/tcp]' 'AllowExposure=loopback'
+        DAEMON_ENV=(SOCKAUDIT_TLSPROBE=/bin/true)
+        start_journald
+        STATE_DIR=$SA_IT_DIR/state
+        start_daemon_journal
+        wait_journal 1 '.MESSAGE_ID == "a55bd2b4949b4cdba16209f252b7d06a"' || fail "$WAITED"
+        wait_for 5 "the baseline to hold the exposure" _state_exposure_has "va 10.15.1.1 (accept)"
+
+        # A routine restart: the same exposure, nothing raised again.
+        stop_daemon
+        start_daemon_journal
+        wait_for 10 "check to list exposure_exceeded after the restart" _exposures 1
+        assert_eq 0 "$(mon_get '.monitor.events.policy_violation')" "policy_violation events after a restart"
+        assert_eq 1 "$(_exposure_entries)" "exposure_exceeded entries after a restart"
+
+        # vb dropped while the daemon is down: other entry points, raised once.
+        stop_daemon
+        printf '%s\n' 'table inet h15 {' '  chain input {' '    type filter hook input priority 0; policy accept;' \
+                '    iifname "vb" tcp dport 8080 drop' '  }' '}' > "$SA_IT_DIR/dropb.nft"
+        in_ns nft -f "$SA_IT_DIR/dropb.nft" || fail "nft -f dropb.nft"
+        start_daemon_journal
+        wait_journal 2 '.MESSAGE_ID == "a55bd2b4949b4cdba16209f252b7d06a"' || fail "$WAITED"
+        assert_eq 1 "$(mon_get '.monitor.events.policy_violation')" "policy_violation events after the change"
+        wait_for 5 "the baseline to hold the new exposure (no vb)" _state_exposure_no_vb
+        assert_eq 2 "$(_exposure_entries)" "exposure_exceeded entries after the change"
 }
