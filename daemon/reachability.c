@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include "policy.h"
 #include "reachability.h"
 #include "reachbroker.h"
+#include "sockaudit-internal.h"
 #include "util.h"
 
 typedef struct reach_key {
@@ -652,6 +654,25 @@ static void start_round(reachability *r)
         }
 }
 
+/*
+ * A socket's namespace asked of the broker (the scan's thread: the broker
+ * serialises it with the reachability round's dumps). Its first failure is
+ * logged; -EPERM then, so that the scan stops asking (docs/SECURITY.md).
+ */
+static int skns_by_broker(void *ctx, int sfd)
+{
+        static atomic_bool said;
+        char err[160] = "";
+        int r = sa_reach_broker_skns(ctx, sfd, err, sizeof err);
+
+        if (r >= 0 || r == -EMFILE || r == -ENFILE || r == -ENOMEM)
+                return r;
+        if (!atomic_exchange(&said, true))
+                log_warning("Namespaces held only by sockets: the broker cannot ask their namespace (%s)",
+                            err[0] ? err : strerror(-r));
+        return -EPERM;
+}
+
 int reachability_new(manager *m, const char *helper, reachability **ret)
 {
         reachability *r = calloc(1, sizeof *r);
@@ -685,6 +706,8 @@ int reachability_new(manager *m, const char *helper, reachability **ret)
                 r->broker = NULL;
         if (!r->broker)
                 log_warning("Reachability: no broker (%s): every firewall verdict is unknown", r->broker_error);
+        else
+                sa_scan_set_skns(skns_by_broker, r->broker);
         *ret = r;
         return 0;
 }
@@ -693,6 +716,8 @@ reachability *reachability_free(reachability *r)
 {
         if (!r)
                 return NULL;
+        if (r->broker)
+                sa_scan_set_skns(NULL, NULL);
         if (r->running) {
                 sa_reach_broker_stop(r->broker);        /* a dump in progress ends now */
                 pthread_join(r->thread, NULL);

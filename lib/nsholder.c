@@ -21,6 +21,7 @@
 #include <linux/sockios.h>
 
 #include "nsholder.h"
+#include "sockaudit-internal.h"
 #include "util.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -85,6 +86,15 @@ static int open_by_cookie(int sfd, uint64_t ino)
         return check_ns(fd, ino);
 }
 
+static sa_skns_fn skns_fn;
+static void *skns_ctx;
+
+void sa_scan_set_skns(sa_skns_fn fn, void *ctx)
+{
+        skns_fn = fn;
+        skns_ctx = ctx;
+}
+
 int sa_nsholder_socket_netns(int pidfd, int fd, uint32_t sock_ino, uint64_t hint, uint64_t *ret_ino,
                              int *ret_nsfd)
 {
@@ -99,10 +109,12 @@ int sa_nsholder_socket_netns(int pidfd, int fd, uint32_t sock_ino, uint64_t hint
                 return -ESRCH; /* closed and reused meanwhile */
         }
         nsfd = ioctl(sfd, SIOCGSKNS);
-        if (nsfd < 0 && errno == EPERM)
-                nsfd = open_by_cookie(sfd, hint);
-        else if (nsfd < 0)
+        if (nsfd < 0)
                 nsfd = -errno;
+        if (nsfd == -EPERM && skns_fn)
+                nsfd = skns_fn(skns_ctx, sfd);
+        if (nsfd == -EPERM)
+                nsfd = open_by_cookie(sfd, hint);
         close(sfd);
         if (nsfd < 0)
                 return nsfd;

@@ -43,10 +43,11 @@ int sa_nsholder_open(int proc_fd, const sa_nsholder *h, uint64_t ino);
  * The network namespace of socket fd of the process behind pidfd, when it
  * is the socket sock_ino: *ret_ino its inode and, when ret_nsfd is not
  * NULL, an fd of it (caller closes). By SIOCGSKNS, which takes
- * CAP_NET_ADMIN; refused that, by an nsfs file handle when hint (the
- * namespace's inode, as the eBPF walk read it) is not 0 (kernel 6.18 and
- * later). -ESRCH when the fd is gone or is another file, -EPERM when
- * neither way is open, other -errno of pidfd_getfd.
+ * CAP_NET_ADMIN; refused that, by the sa_scan_set_skns() asker (if
+ * any), then by an nsfs file handle when hint (the namespace's inode, as
+ * the eBPF walk read it) is not 0 (kernel 6.18 and later). -ESRCH when the
+ * fd is gone or is another file, -EPERM when no way is open, other -errno
+ * of pidfd_getfd.
  */
 int sa_nsholder_socket_netns(int pidfd, int fd, uint32_t sock_ino, uint64_t hint, uint64_t *ret_ino,
                              int *ret_nsfd);

@@ -3,7 +3,8 @@
  * The reachability broker (include/reach.h): both sides of its socket.
  * A request is {op, has_fd} with the namespace's fd as SCM_RIGHTS; a reply
  * is {r, len, legacy, err}, then len bytes of dumps (DUMP), or with the
- * two subscribed sockets as SCM_RIGHTS (SUBSCRIBE). The broker only ever
+ * two subscribed sockets as SCM_RIGHTS (SUBSCRIBE), or with the socket's
+ * namespace as SCM_RIGHTS (SKNS: the request's fd is a socket). The broker only ever
  * sends nf_tables GET requests: its capability reads, never writes.
  */
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -26,12 +28,13 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 
 #include "nftread.h"
 #include "reachbroker.h"
 #include "util.h"
 
-enum { OP_DUMP = 1, OP_SUBSCRIBE = 2 };
+enum { OP_DUMP = 1, OP_SUBSCRIBE = 2, OP_SKNS = 3 };
 
 struct req {
         uint32_t op, has_fd;
@@ -192,6 +195,17 @@ static int serve_one(int fd, int home, const struct req *q, int nsfd)
                 r = send_with_fds(fd, &p, sizeof p, subs, p.r < 0 ? 0 : 2);
                 if (subs[0] >= 0)
                         close(subs[0]), close(subs[1]);
+                return r;
+        }
+        if (q->op == OP_SKNS) {
+                int ns = nsfd >= 0 ? ioctl(nsfd, SIOCGSKNS) : -1;
+
+                p.r = ns < 0 ? (nsfd < 0 ? -EBADF : -errno) : 0;
+                if (ns < 0)
+                        snprintf(p.err, sizeof p.err, "SIOCGSKNS: %s", strerror(-p.r));
+                r = send_with_fds(fd, &p, sizeof p, &ns, ns < 0 ? 0 : 1);
+                if (ns >= 0)
+                        close(ns);
                 return r;
         }
         p.r = -EINVAL;
@@ -374,4 +388,27 @@ int sa_reach_broker_dump(sa_reach_broker *b, int netns_fd, void **ret_buf, size_
         *ret_len = p.len;
         snprintf(legacy, legacylen, "%s", p.legacy);
         return 0;
+}
+
+int sa_reach_broker_skns(sa_reach_broker *b, int sock_fd, char *err, size_t errlen)
+{
+        struct rep p = { 0 };
+        int ns = -1;
+        size_t n = 0;
+        int r;
+
+        pthread_mutex_lock(&b->lock);
+        r = ask(b, OP_SKNS, sock_fd, &p, &ns, &n);
+        pthread_mutex_unlock(&b->lock);
+        if (r >= 0 && p.r >= 0 && n != 1) {
+                snprintf(p.err, sizeof p.err, "the broker sent %zu namespaces", n);
+                r = -EBADMSG;
+        }
+        if (r < 0 || p.r < 0) {
+                if (n)
+                        close(ns);
+                snprintf(err, errlen, "%s", p.err);
+                return r < 0 ? r : p.r;
+        }
+        return ns;
 }

@@ -4,10 +4,12 @@
  * parts:
  *  - the broker: `sockaudit-reach --broker`, exec'd before the daemon drops
  *    its capabilities, keeps CAP_NET_ADMIN and CAP_SYS_ADMIN only and does
- *    two things for it over a socket pair: a namespace's nf_tables dumps
+ *    three things for it over a socket pair: a namespace's nf_tables dumps
  *    (the kernel wants CAP_NET_ADMIN from whoever sends the request), and
  *    sockets subscribed to a namespace's nftables and rtnetlink change
- *    groups (CAP_NET_ADMIN to join the nftables group), handed back;
+ *    groups (CAP_NET_ADMIN to join the nftables group), handed back; and a
+ *    socket's namespace (SIOCGSKNS: CAP_NET_ADMIN), for the hidden
+ *    namespaces' search (lib/hiddenns.c);
  *  - a namespace's view: its interfaces and decoded ruleset, read once and
  *    kept until a change is multicast, and the `reachability` object of a
  *    listener evaluated on it.
@@ -48,6 +50,13 @@ int sa_reach_broker_subscribe(sa_reach_broker *b, int netns_fd, int *ret_nft, in
  */
 int sa_reach_broker_dump(sa_reach_broker *b, int netns_fd, void **ret_buf, size_t *ret_len, char *legacy,
                          size_t legacylen, char *err, size_t errlen);
+
+/*
+ * The network namespace of socket sock_fd (SIOCGSKNS, which takes
+ * CAP_NET_ADMIN), asked of the broker: an fd of it (close-on-exec, caller
+ * closes), or -errno with err.
+ */
+int sa_reach_broker_skns(sa_reach_broker *b, int sock_fd, char *err, size_t errlen);
 
 /* The broker's side, on fd (its socket): answers until EOF. Returns the exit status. */
 int sa_reach_broker_serve(int fd);

@@ -321,4 +321,16 @@ char *sa_utf8_sanitize(const char *s, size_t len);
 /* Whether the len bytes of s are valid UTF-8 (what jansson accepts as a string). */
 bool sa_utf8_valid(const char *s, size_t len);
 
+/* ---- namespaces no process lives in ---- */
+
+/*
+ * Who asks SIOCGSKNS (a socket's network namespace; it takes
+ * CAP_NET_ADMIN) when this process may not: fn(ctx, sfd) gives an fd of
+ * socket sfd's namespace, or -EPERM (then the nsfs file handle is tried),
+ * -EMFILE/-ENFILE/-ENOMEM. The daemon: its reachability broker. Process-
+ * wide: set before scans start, cleared (NULL) after they end.
+ */
+typedef int (*sa_skns_fn)(void *ctx, int sfd);
+void sa_scan_set_skns(sa_skns_fn fn, void *ctx);
+
 #endif

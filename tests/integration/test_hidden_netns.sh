@@ -107,9 +107,9 @@ hidden_socket() {
 }
 test_hidden_netns_socket_ebpf() { hidden_socket ebpf; }
 # Without eBPF a socket's namespace is asked with SIOCGSKNS, which takes
-# CAP_NET_ADMIN: the CLI as root has it, the daemon drops it after start-up
+# CAP_NET_ADMIN: the CLI as root has it, the daemon asks its broker
 # (docs/ARCHITECTURE.md, "Namespaces no process lives in").
-test_hidden_netns_socket_procfs() { hidden_socket procfs X; }
+test_hidden_netns_socket_procfs() { hidden_socket procfs; }
 
 # hidden_user METHOD [SOURCES]: as nobody, a child made user and network
 # namespaces (`unshare -Urn`), bound there, passed the sockets up and exited.
@@ -123,7 +123,7 @@ hidden_user() {
         check_holder_fd "$HIDDEN_JSON" "$HIDDEN_PID" socket
 }
 test_hidden_netns_user_ebpf() { hidden_user ebpf; }
-test_hidden_netns_user_procfs() { hidden_user procfs X; }
+test_hidden_netns_user_procfs() { hidden_user procfs; }
 
 # Held by an nsfs fd only: the sockets are in flight (sent, never
 # received), so no process holds them: listed with no holder.
