@@ -106,11 +106,12 @@ static int join(sa_netns_set *set, uint64_t ino, const sa_nsholder *hd, int nsfd
 
 /*
  * A socket lead without a namespace (procfs): asked once (getxattr, then
- * pidfd_getfd and SIOCGSKNS for TCP/UDP) and cached. *ret_ns 0 when it is
+ * pidfd_getfd and SIOCGSKNS, here or through the asker, for TCP/UDP) and
+ * cached; lent0: the asker's calls when the scan began. *ret_ns 0 when it is
  * not TCP/UDP or could not be asked; *ret_nsfd an fd of it or -1.
  */
-static int ask_socket(sa_hiddenns *h, sa_netns_set *set, pidfd_cache *pc,
-                      const sa_bpfscan_hit *l, unsigned *checks, sa_scan_stats *st,
+static int ask_socket(sa_hiddenns *h, sa_netns_set *set, pidfd_cache *pc, const sa_bpfscan_hit *l,
+                      unsigned *checks, unsigned long lent0, sa_scan_stats *st,
                       uint64_t *ret_ns, int *ret_nsfd)
 {
         size_t v;
@@ -132,7 +133,8 @@ static int ask_socket(sa_hiddenns *h, sa_netns_set *set, pidfd_cache *pc,
                 st->netns_unchecked++;
                 return remember(&h->checked, l->inode, 0, SA_HIDDENNS_CACHE_MAX);
         }
-        if (*checks >= SA_HIDDENNS_CHECKS_MAX) {
+        if (*checks >= SA_HIDDENNS_CHECKS_MAX ||
+            sa_nsholder_skns_lent() - lent0 >= SA_HIDDENNS_LENT_MAX) {
                 st->netns_unchecked++;
                 return 0;
         }
@@ -174,6 +176,7 @@ int sa_hiddenns_follow(sa_hiddenns *h, sa_netns_set *set, const sa_bpfscan_hit *
 {
         pidfd_cache pc = { .pid = 0, .fd = -1 };
         sa_inomap *tried = NULL; /* namespaces that could not be opened: once a call */
+        unsigned long lent0 = sa_nsholder_skns_lent();
         unsigned checks = 0;
         int joined = 0, r = 0;
 
@@ -196,7 +199,7 @@ int sa_hiddenns_follow(sa_hiddenns *h, sa_netns_set *set, const sa_bpfscan_hit *
                         nsfd = open_nsfd(h, set, l);
                 } else if (l->idx == SA_UNSEEN_SOCKET) {
                         if (ns == 0)
-                                r = ask_socket(h, set, &pc, l, &checks, st, &ns, &nsfd);
+                                r = ask_socket(h, set, &pc, l, &checks, lent0, st, &ns, &nsfd);
                         if (r < 0 || ns == 0 || sa_netns_set_has(set, ns) ||
                             sa_inomap_get(tried, (uint32_t) ns, &v)) {
                                 if (nsfd >= 0)

@@ -27,6 +27,9 @@
 /* TCP/UDP sockets asked (pidfd_getfd) per full scan; the rest wait for the next.
  * (The getxattr before costs less than the walk's readlinkat: not bounded apart.) */
 #define SA_HIDDENNS_CHECKS_MAX 65536u
+/* Of those, asked through the sa_scan_set_skns() asker (the daemon's broker:
+ * a round trip, ~8 us, on the daemon's event loop) per full scan. */
+#define SA_HIDDENNS_LENT_MAX 4096u
 /* Mount namespaces whose mountinfo one full scan reads. */
 #define SA_HIDDENNS_MNTNS_MAX 1024u
 
@@ -45,8 +48,9 @@ const sa_inomap *sa_hiddenns_checked(const sa_hiddenns *h);
  * Follows the walk's leads (hits with idx SA_UNSEEN_*; grouped by pid):
  * each namespace they lead to that set lacks joins it, named by its first
  * holder ("held by pid N fd M"). Sockets whose namespace is unknown
- * (procfs) are asked at most SA_HIDDENNS_CHECKS_MAX a call (the others
- * counted in st->netns_unchecked) and cached. Trouble with one lead
+ * (procfs) are asked at most SA_HIDDENNS_CHECKS_MAX a call, of them at
+ * most SA_HIDDENNS_LENT_MAX through the asker (the others counted in
+ * st->netns_unchecked, asked next time) and cached. Trouble with one lead
  * (gone, EPERM) is skipped; a namespace that could not be opened is tried
  * once a call, whatever number of sockets lead there. Returns how many
  * joined, or -ENOMEM, or -errno when the thread could not return to its

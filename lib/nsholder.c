@@ -88,6 +88,12 @@ static int open_by_cookie(int sfd, uint64_t ino)
 
 static sa_skns_fn skns_fn;
 static void *skns_ctx;
+static unsigned long skns_calls;
+
+unsigned long sa_nsholder_skns_lent(void)
+{
+        return skns_calls;
+}
 
 void sa_scan_set_skns(sa_skns_fn fn, void *ctx)
 {
@@ -111,8 +117,10 @@ int sa_nsholder_socket_netns(int pidfd, int fd, uint32_t sock_ino, uint64_t hint
         nsfd = ioctl(sfd, SIOCGSKNS);
         if (nsfd < 0)
                 nsfd = -errno;
-        if (nsfd == -EPERM && skns_fn)
+        if (nsfd == -EPERM && skns_fn) {
+                skns_calls++;
                 nsfd = skns_fn(skns_ctx, sfd);
+        }
         if (nsfd == -EPERM)
                 nsfd = open_by_cookie(sfd, hint);
         close(sfd);

@@ -52,6 +52,9 @@ int sa_nsholder_open(int proc_fd, const sa_nsholder *h, uint64_t ino);
 int sa_nsholder_socket_netns(int pidfd, int fd, uint32_t sock_ino, uint64_t hint, uint64_t *ret_ino,
                              int *ret_nsfd);
 
+/* How many times this process has called the sa_scan_set_skns() asker. */
+unsigned long sa_nsholder_skns_lent(void);
+
 /*
  * Whether the socket PROC_ROOT/PID/fd/FD is TCP or UDP (IPv4 or IPv6), from
  * its "system.sockprotoname" attribute: one getxattr, nothing received.

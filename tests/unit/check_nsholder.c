@@ -7,12 +7,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "nsholder.h"
+#include "sockaudit-internal.h"
 #include "unseen.h"
 
 START_TEST(mountinfo_finds_net_nsfs_mounts)
@@ -170,6 +172,52 @@ START_TEST(open_from_socket_and_nsfd)
 }
 END_TEST
 
+/* The asker stands in for the daemon's broker: it hands out a dup of *ctx. */
+static int ask_dup(void *ctx, int sfd)
+{
+        (void) sfd;
+        return fcntl(*(int *) ctx, F_DUPFD_CLOEXEC, 3);
+}
+
+START_TEST(socket_refused_asks_the_asker)
+{
+        int sock, nsfd, proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC), status;
+        struct stat ss;
+        uint64_t ino;
+        pid_t child;
+
+        if (!hidden_fds(&sock, &nsfd, &ino)) {
+                fprintf(stderr, "SKIP socket_refused_asks_the_asker: cannot make a network namespace\n");
+                close(proc);
+                return;
+        }
+        ck_assert_int_eq(fstat(sock, &ss), 0);
+        child = fork();
+        ck_assert_int_ge(child, 0);
+        if (child == 0) {
+                /* Without CAP_NET_ADMIN SIOCGSKNS says EPERM: the asker answers. */
+                sa_nsholder hs = { .pid = getpid(), .fd = sock, .sock_ino = (uint32_t) ss.st_ino,
+                                   .kind = SA_NSHOLDER_SOCKET };
+                cap_value_t na = CAP_NET_ADMIN;
+                cap_t c = cap_get_proc();
+                unsigned long before = sa_nsholder_skns_lent();
+                int fd;
+
+                if (!c || cap_set_flag(c, CAP_EFFECTIVE, 1, &na, CAP_CLEAR) < 0 || cap_set_proc(c) < 0)
+                        _exit(2);
+                sa_scan_set_skns(ask_dup, &nsfd);
+                fd = sa_nsholder_open(proc, &hs, ino);
+                _exit(fd >= 0 && sa_nsholder_skns_lent() == before + 1 ? 0 : 1);
+        }
+        ck_assert_int_eq(waitpid(child, &status, 0), child);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_eq(WEXITSTATUS(status), 0);
+        close(sock);
+        close(nsfd);
+        close(proc);
+}
+END_TEST
+
 Suite *nsholder_suite(void)
 {
         Suite *s = suite_create("nsholder");
@@ -180,6 +228,7 @@ Suite *nsholder_suite(void)
         tcase_add_test(tc, names_say_the_holder);
         tcase_add_test(tc, unseen_known_namespaces);
         tcase_add_test(tc, open_from_socket_and_nsfd);
+        tcase_add_test(tc, socket_refused_asks_the_asker);
         suite_add_tcase(s, tc);
         return s;
 }
