@@ -655,9 +655,9 @@ static void start_round(reachability *r)
 }
 
 /*
- * A socket's namespace asked of the broker (the scan's thread: the broker
- * serialises it with the reachability round's dumps). Its first failure is
- * logged; -EPERM then, so that the scan stops asking (docs/SECURITY.md).
+ * A socket's namespace asked of the broker, from a full scan's finish step
+ * (lib/hiddenns.c; the broker's lock serialises it with the round's dumps).
+ * Its first failure is logged; -EPERM then: the scan stops asking.
  */
 static int skns_by_broker(void *ctx, int sfd)
 {
