@@ -46,6 +46,22 @@ static int sport_range(sa_nft_xt_out *o, const char *proto, uint16_t a, uint16_t
         return SA_NFT_XT_SOURCE;
 }
 
+int sa_nft_xt_dport(const sa_nft_expr *x)
+{
+        bool tcp = strcmp(x->name, "tcp") == 0;
+        const struct xt_tcp *t = (const void *) x->info;
+        const struct xt_udp *u = (const void *) x->info;
+        const uint16_t *dpts;
+
+        if (x->kind != SA_NFT_X_MATCH || (!tcp && strcmp(x->name, "udp") != 0)
+            || too_short(x, tcp ? sizeof(*t) : sizeof(*u)))
+                return -1;
+        dpts = tcp ? t->dpts : u->dpts;
+        if (dpts[0] != dpts[1] || (tcp ? t->invflags : u->invflags) & XT_TCP_INV_DSTPT)
+                return -1;
+        return dpts[0];
+}
+
 static int match_tcpudp(const sa_nft_expr *x, const sa_nft_packet *p, uint16_t dport, sa_nft_xt_out *o)
 {
         bool tcp = strcmp(x->name, "tcp") == 0;

@@ -38,4 +38,7 @@ typedef struct sa_nft_xt_out {
 /* Match or target x on pkt, whose destination port is now dport. */
 int sa_nft_xt_eval(const sa_nft_expr *x, const sa_nft_packet *pkt, uint16_t dport, sa_nft_xt_out *o);
 
+/* A tcp/udp match's one destination port (--dport N), else -1. */
+int sa_nft_xt_dport(const sa_nft_expr *x);
+
 #endif

@@ -1,13 +1,15 @@
 # shellcheck shell=bash
 # Forwarding through a DNAT (Docker's published ports) against the kernel.
 # The test's namespace is the "host": a bridge br15 (172.31.15.1/24) with
-# a veth to a "container" namespace (172.31.15.2) holding TCP 443 and a UDP
+# a veth to a "container" namespace (172.31.15.2) holding TCP 8080 and a UDP
 # echo on 53, and veths va/vb to two client namespaces (10.15.1.2,
 # 10.15.2.2, routed through the host). tests/integration/nft/13-publish.rules
 # (iptables-nft-restore, in the host namespace only) publishes them as
 # 8443/tcp and 8053/udp. sa-nfteval --follow evaluates the host's
 # prerouting (the DNAT) and forward hooks; when it accepts, the container's
-# prerouting and input decide. That verdict must equal a real connect() or
+# prerouting and input decide. That verdict, and the one of the entry
+# `sockaudit explain --direct --from CLIENT` adds for the published port
+# (found in the host's DNAT rules), must equal a real connect() or
 # datagram from each client to the published port.
 
 # shellcheck source=nftlab.sh
@@ -40,7 +42,7 @@ dnat_lab() {
                 ip -n "$n" route add default via "10.15.$s.1" || fail "client $c: no default route"
         done
         in_ns sysctl -qw net.ipv4.ip_forward=1 || fail "cannot turn forwarding on in the test's namespace"
-        nsenter "--net=/run/netns/$DNAT_C" -- python3 "$NFT_PEER" serve 443 53 \
+        nsenter "--net=/run/netns/$DNAT_C" -- python3 "$NFT_PEER" serve 8080 53 \
                 > "$SA_IT_DIR/peer.out" 2> "$SA_IT_DIR/peer.err" &
         track_pid $!
         wait_for 5 "the container's listeners" grep -q READY "$SA_IT_DIR/peer.out"
@@ -66,6 +68,20 @@ dnat_verdict() {
         echo "$v"
 }
 
+# dnat_explain CLIENT PROTO PORT: "VERDICT via DNAT" of explain --direct's
+# forwarded entry for the host's address on CLIENT's side and the published PORT.
+dnat_explain() {
+        local s=1 lport=8080
+        [ "$1" == b ] && s=2
+        [ "$2" == udp ] && lport=53
+        sa_direct explain "$lport" "--$2" --netns "$DNAT_C" --from "10.15.$s.2" --json |
+                jq -r --arg a "10.15.$s.1" --argjson p "$3" --arg ns "$SA_IT_NS" '
+                        [.listeners[].listener.reachability.entries[]
+                         | select(.address == $a and .port == $p and .netns == $ns)]
+                        | if length == 1 then .[0] | "\(.verdict) via \(.via | if test("DNAT") then "DNAT" else . end)"
+                          else "\(length) entries" end'
+}
+
 # dnat_check NAME: every (client, protocol) against the kernel.
 dnat_check() {
         local c s p port kern ours
@@ -84,6 +100,8 @@ dnat_check() {
                         ours=$(dnat_verdict "$c" "$p" "$port")
                         DNAT_CASES=$((DNAT_CASES + 1))
                         assert_eq "$kern" "$ours" "$NAME client $c $p/$port: ours against the kernel's"
+                        ours=$(dnat_explain "$c" "$p" "$port")
+                        assert_eq "$kern via DNAT" "$ours" "$NAME client $c $p/$port: explain's entry against the kernel's"
                 done
         done
 }
@@ -95,6 +113,7 @@ test_nft_dnat_published() {
         in_ns nft flush ruleset
         in_ns iptables-nft-restore "$NFT_DIR/13-publish.rules" || fail "iptables-nft-restore failed"
         NAME=publish dnat_check
+        note "$(sa_direct explain 8080 --tcp --netns "$DNAT_C" --from 10.15.1.2 | grep -A2 'vc\|va ')"
         in_ns iptables-nft -I DOCKER-USER -s 10.15.1.2/32 -j DROP || fail "cannot add the DOCKER-USER drop"
         NAME=docker-user-drop dnat_check
         grep -q '"verdict":"drop"' "$SA_IT_DIR/ours" || fail "no drop seen (DOCKER-USER)"
