@@ -126,8 +126,8 @@ static int open_peer(const sa_netif *nif)
         return fd;
 }
 
-/* Does a path of res forward to one of the listener's addresses on nif, to its port? */
-static bool reaches(const sa_nft_result *res, const sa_listener *l, const sa_netif *nif, int family)
+/* The first path of res forwarding to one of the listener's addresses on nif, to its port, or NULL. */
+static const sa_nft_path *reaches(const sa_nft_result *res, const sa_listener *l, const sa_netif *nif, int family)
 {
         for (unsigned i = 0; i < res->path_count; i++) {
                 const sa_nft_path *p = &res->paths[i];
@@ -137,9 +137,9 @@ static bool reaches(const sa_nft_result *res, const sa_listener *l, const sa_net
                 for (size_t k = 0; k < nif->n_addrs; k++)
                         if (nif->addrs[k].family == family && sa_netif_accepts_addr(l, &nif->addrs[k])
                             && memcmp(nif->addrs[k].addr, p->daddr, family == AF_INET ? 4 : 16) == 0)
-                                return true;
+                                return p;
         }
-        return false;
+        return NULL;
 }
 
 struct host {
@@ -172,14 +172,17 @@ static void host_entries(const sa_listener *l, const sa_nft_ruleset *here, const
                                 sa_nft_packet pkt = { .family = a->family, .iif = hif->index, .l4proto = l->proto,
                                                       .dport = ports[pi], .saddr_known = src->family != 0,
                                                       .addrs = h->addrs, .addr_count = h->addr_count };
+                                const sa_nft_path *fw;
 
                                 pkt.forwarding_off = a->family == AF_INET ? h->sys.off4 : h->sys.off6;
                                 snprintf(pkt.iifname, sizeof(pkt.iifname), "%s", hif->name);
                                 memcpy(pkt.daddr, a->addr, 16);
                                 memcpy(pkt.saddr, src->addr, 16);
                                 sa_nft_evaluate(h->rs, &pkt, &e->host);
-                                if (!reaches(&e->host, l, h->nif, a->family))
+                                if (!(fw = reaches(&e->host, l, h->nif, a->family)))
                                         continue;
+                                memcpy(e->to, fw->daddr, sizeof(e->to));
+                                snprintf(e->via, sizeof(e->via), "%s", fw->via);
                                 e->host_if = hif;
                                 e->host_addr = a;
                                 e->port = ports[pi];
@@ -191,7 +194,7 @@ static void host_entries(const sa_listener *l, const sa_nft_ruleset *here, const
                                                                 .l4proto = l->proto, .dport = l->port,
                                                                 .saddr_known = src->family != 0 };
                                         snprintf(pkt.iifname, sizeof(pkt.iifname), "%s", h->nif->name);
-                                        memcpy(pkt.daddr, e->host.paths[0].daddr, 16);
+                                        memcpy(pkt.daddr, e->to, 16);
                                         memcpy(pkt.saddr, src->addr, 16);
                                         sa_nft_evaluate(here, &pkt, &e->here);
                                         e->listener_ran = true;

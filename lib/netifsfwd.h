@@ -25,6 +25,8 @@ typedef struct sa_fwd_entry {
         const sa_netif *host_if;
         const sa_netif_addr *host_addr;
         uint16_t port;                  /* the published (original) port */
+        uint8_t to[16];                 /* where the DNAT sends it: the listener's address */
+        char via[SA_NFT_TEXT_MAX];      /* the DNAT rule */
         sa_nft_result host;             /* the host's verdict: prerouting (the DNAT), forward */
         bool listener_ran;              /* the host accepted: */
         sa_nft_result here;             /* the listener's namespace's verdict */

@@ -143,9 +143,9 @@ static void forwarded_json(const sa_fwd_entry *e, void *ctx)
         if (f->iface && strcmp(f->iface, e->host_if->name) != 0)
                 return;
         o = result_json(e->host_if->name, e->host_addr, e->port, e->listener_ran ? &e->here : &e->host,
-                        e->host.paths[0].via);
+                        e->via);
         to.family = e->host_addr->family;
-        memcpy(to.addr, e->host.paths[0].daddr, sizeof(to.addr));
+        memcpy(to.addr, e->to, sizeof(to.addr));
         json_object_set_new(o, "netns", json_string(e->netns_name));
         json_object_set_new(o, "forwarded_to", addr_json(&to, false));
         json_array_append_new(f->entries, o);
