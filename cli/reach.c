@@ -117,8 +117,16 @@ static int put_entry(FILE *out, const json_t *e)
                 return -ENOMEM;
         r = human_put_line(out, "  - ", line);
         free(line);
-        if (r == 0 && via)
+        if (r == 0 && via && json_is_string(json_object_get(e, "netns"))) {
+                /* a host's DNAT: in which namespace, to which address */
+                if (asprintf(&line, "%s (netns %s, to %s)", via, json_string_value(json_object_get(e, "netns")),
+                             json_string_value(json_object_get(e, "forwarded_to"))) < 0)
+                        return -ENOMEM;
+                r = human_put_line(out, "      via ", line);
+                free(line);
+        } else if (r == 0 && via) {
                 r = human_put_line(out, "      via ", via);
+        }
         json_array_foreach(json_object_get(e, "conditions"), i, b) {
                 rule = json_string_value(json_object_get(b, "rule"));
                 if (r == 0 && asprintf(&line, "%s when %s%s%s%s", json_string_value(json_object_get(b, "verdict")),

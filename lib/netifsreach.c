@@ -3,7 +3,8 @@
  * The `reachability` object of a listener (docs/RECORDS.md): its
  * namespace's interfaces, and per (interface, local address) it accepts
  * on, the verdict of the namespace's nftables ruleset on a new connection
- * arriving there (lib/nfteval.h).
+ * arriving there (lib/nfteval.h); with explain --direct, the entries a
+ * host's DNAT adds (lib/netifsfwd.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "netifs.h"
+#include "netifsfwd.h"
 #include "nfteval.h"
 #include "nftread.h"
 
@@ -91,6 +93,24 @@ struct judge {
         uint8_t from[16];
 };
 
+/* An entry's object: where it arrives, and the verdict res (via: the NAT rule, "" if none). */
+static json_t *result_json(const char *ifname, const sa_netif_addr *a, uint16_t port, const sa_nft_result *res,
+                           const char *via)
+{
+        const sa_nft_path *p = &res->paths[0];
+
+        return json_pack("{s:s, s:o, s:i, s:o, s:s, s:o, s:o, s:o}", "interface", ifname,
+                         "address", addr_json(a, false), "port", (int) port, "via", str_or_null(via),
+                         "verdict", sa_nft_verdict_name(res->verdict), "rule",
+                         res->verdict != SA_NFT_CONDITIONAL && p->has_rule ? json_string(p->rule) : json_null(),
+                         "conditions", branches_json(res), "reason", str_or_null(p->reason));
+}
+
+struct forwarded {
+        json_t *entries;
+        const char *iface;
+};
+
 static json_t *entry_json(const sa_listener *l, const sa_netif *nif, const sa_netif_addr *a,
                           const struct judge *j)
 {
@@ -110,11 +130,25 @@ static json_t *entry_json(const sa_listener *l, const sa_netif *nif, const sa_ne
                                  "unknown", "rule", "conditions", "reason", reason);
         }
         sa_nft_evaluate(j->rs, &pkt, &res);
-        return json_pack("{s:s, s:o, s:i, s:o, s:s, s:o, s:o, s:o}", "interface", nif->name,
-                         "address", addr_json(a, false), "port", (int) l->port, "via", str_or_null(p->via),
-                         "verdict", sa_nft_verdict_name(res.verdict), "rule",
-                         res.verdict != SA_NFT_CONDITIONAL && p->has_rule ? json_string(p->rule) : json_null(),
-                         "conditions", branches_json(&res), "reason", str_or_null(p->reason));
+        return result_json(nif->name, a, l->port, &res, p->via);
+}
+
+/* A forwarded entry: the listener's namespace decides when the host accepts. */
+static void forwarded_json(const sa_fwd_entry *e, void *ctx)
+{
+        struct forwarded *f = ctx;
+        sa_netif_addr to;
+        json_t *o;
+
+        if (f->iface && strcmp(f->iface, e->host_if->name) != 0)
+                return;
+        o = result_json(e->host_if->name, e->host_addr, e->port, e->listener_ran ? &e->here : &e->host,
+                        e->via);
+        to.family = e->host_addr->family;
+        memcpy(to.addr, e->to, sizeof(to.addr));
+        json_object_set_new(o, "netns", json_string(e->netns_name));
+        json_object_set_new(o, "forwarded_to", addr_json(&to, false));
+        json_array_append_new(f->entries, o);
 }
 
 static int parse_from(const char *from, struct judge *j, char *err, size_t errlen)
@@ -181,6 +215,23 @@ int sa_reachability(const sa_listener *l, int netns_fd, const char *from, const 
                 return r;
         (void) sa_nft_read(netns_fd, &rs, nfterr, sizeof(nfterr));
         r = sa_reachability_of(l, ifs, rs, nfterr, from, iface, ret, err, errlen);
+        if (r == 0) {
+                struct forwarded f = { .entries = json_object_get(*ret, "entries"), .iface = iface };
+                sa_nft_fwd_source src = { .family = j.from_family };
+                size_t before = json_array_size(f.entries);
+
+                memcpy(src.addr, j.from, sizeof(src.addr));
+                r = sa_reach_forwarded(l, ifs, rs, &src, forwarded_json, &f);
+                if (json_array_size(f.entries) > before) {
+                        json_object_set_new(*ret, "outside", json_true());
+                        json_object_del(*ret, "note");
+                }
+                if (r < 0) {
+                        snprintf(err, errlen, "out of memory");
+                        json_decref(*ret);
+                        *ret = NULL;
+                }
+        }
         sa_nft_ruleset_free(rs);
         sa_netifs_free(ifs);
         return r;

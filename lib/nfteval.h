@@ -3,7 +3,8 @@
  * The verdict of a namespace's nftables ruleset (lib/nftir.h) on a new
  * inbound connection: a TCP SYN or a UDP datagram, conntrack state new,
  * through the base chains of the prerouting and input hooks in priority
- * order, as the kernel would run them. The source address (and always
+ * order (forward instead of input after a DNAT to another host), as the
+ * kernel would run them. The source address (and always
  * the source port) may be unknown: rules that depend on them make the
  * verdict `conditional`, each branch with its conditions. Anything the
  * evaluator cannot decide makes it `unknown`, naming the construct.
@@ -26,7 +27,20 @@ typedef enum sa_nft_verdict {
         SA_NFT_UNKNOWN,
 } sa_nft_verdict;
 
-/* The packet: a new connection to (daddr, dport) arriving on iif. */
+/* An address of the namespace with its prefix: where a DNAT's new destination goes. */
+typedef struct sa_nft_ifaddr {
+        int family;
+        uint8_t addr[16];
+        uint8_t prefix;
+        uint32_t ifindex;
+        char ifname[16];
+} sa_nft_ifaddr;
+
+/*
+ * The packet: a new connection to (daddr, dport) arriving on iif. With
+ * addrs, a DNAT to an address none of them holds is followed: the forward
+ * hook with the interface whose prefix holds it as oif (the longest).
+ */
 typedef struct sa_nft_packet {
         int family;                     /* AF_INET or AF_INET6 */
         char iifname[16];
@@ -35,6 +49,10 @@ typedef struct sa_nft_packet {
         uint8_t saddr[16], daddr[16];   /* network order; 4 bytes used for AF_INET */
         uint8_t l4proto;                /* IPPROTO_TCP or IPPROTO_UDP */
         uint16_t dport;                 /* host order */
+        const sa_nft_ifaddr *addrs;     /* NULL: a DNAT's address is not followed */
+        unsigned addr_count;
+        bool forwarding_off;            /* net.ipv4.ip_forward (ipv6: all.forwarding) is 0 */
+        bool daddr_remote;              /* the evaluator's: after a DNAT away from this namespace */
 } sa_nft_packet;
 
 #define SA_NFT_TEXT_MAX  320
@@ -53,6 +71,9 @@ typedef struct sa_nft_path {
         char reason[SA_NFT_TEXT_MAX];   /* unknown: the construct; else "" */
         char via[SA_NFT_TEXT_MAX];      /* a DNAT/redirect that changed the destination, else "" */
         uint16_t dport;                 /* the destination port after it */
+        bool forwarded;                 /* the DNAT sent it on: daddr, oifname; verdict at forward */
+        uint8_t daddr[16];
+        char oifname[16];
 } sa_nft_path;
 
 typedef struct sa_nft_result {

@@ -46,6 +46,22 @@ static int sport_range(sa_nft_xt_out *o, const char *proto, uint16_t a, uint16_t
         return SA_NFT_XT_SOURCE;
 }
 
+int sa_nft_xt_dport(const sa_nft_expr *x)
+{
+        bool tcp = strcmp(x->name, "tcp") == 0;
+        const struct xt_tcp *t = (const void *) x->info;
+        const struct xt_udp *u = (const void *) x->info;
+        const uint16_t *dpts;
+
+        if (x->kind != SA_NFT_X_MATCH || (!tcp && strcmp(x->name, "udp") != 0)
+            || too_short(x, tcp ? sizeof(*t) : sizeof(*u)))
+                return -1;
+        dpts = tcp ? t->dpts : u->dpts;
+        if (dpts[0] != dpts[1] || (tcp ? t->invflags : u->invflags) & XT_TCP_INV_DSTPT)
+                return -1;
+        return dpts[0];
+}
+
 static int match_tcpudp(const sa_nft_expr *x, const sa_nft_packet *p, uint16_t dport, sa_nft_xt_out *o)
 {
         bool tcp = strcmp(x->name, "tcp") == 0;
@@ -123,8 +139,10 @@ static int match_addrtype(const sa_nft_expr *x, const sa_nft_packet *p, sa_nft_x
 
         if (x->a != 1 || too_short(x, sizeof(*a)))
                 return unknown(o, "match", x);
-        /* the destination is an address of this host; the source a remote unicast one */
-        if (a->dest && !(a->dest & XT_ADDRTYPE_LOCAL) != !!(a->flags & XT_ADDRTYPE_INVERT_DEST))
+        /* the destination is an address of this host (unless DNATed away); the source a remote unicast one */
+        if (a->dest && p->daddr_remote && a->dest != XT_ADDRTYPE_LOCAL)
+                return unknown(o, "match", x);
+        if (a->dest && ((a->dest & XT_ADDRTYPE_LOCAL) && !p->daddr_remote) == !!(a->flags & XT_ADDRTYPE_INVERT_DEST))
                 return SA_NFT_XT_NOMATCH;
         if (a->source && !p->saddr_known) {
                 snprintf(o->text, sizeof(o->text), "source address type 0x%x%s", a->source,
@@ -180,17 +198,20 @@ static int nat_target(const sa_nft_expr *x, const sa_nft_packet *p, sa_nft_xt_ou
                         return unknown(o, "target", x);
                 flags = m->range[0].flags;
                 port = m->range[0].min.all;
+                memcpy(o->nat_addr, &m->range[0].min_ip, 4);
         } else if (x->a <= 2 && !too_short(x, sizeof(struct nf_nat_range))) {
                 const struct nf_nat_range *r = (const void *) x->info;
 
                 flags = r->flags;
                 port = r->min_proto.all;
+                memcpy(o->nat_addr, &r->min_addr, p->family == AF_INET ? 4 : 16);
         } else {
                 return unknown(o, "target", x);
         }
         o->verdict = NF_ACCEPT;
         o->nat = true;
         o->nat_port = flags & NF_NAT_RANGE_PROTO_SPECIFIED ? ntohs(port) : 0;
+        o->nat_addr_set = strcmp(x->name, "DNAT") == 0 && (flags & NF_NAT_RANGE_MAP_IPS);
         return SA_NFT_XT_VERDICT;
 }
 

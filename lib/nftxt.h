@@ -31,9 +31,14 @@ typedef struct sa_nft_xt_out {
         bool reject;
         bool nat;               /* DNAT/REDIRECT: the connection is bound here */
         uint16_t nat_port;      /* its new destination port (host order), 0: unchanged */
+        bool nat_addr_set;      /* DNAT --to-destination with an address: */
+        uint8_t nat_addr[16];   /* the new destination address (network order) */
 } sa_nft_xt_out;
 
 /* Match or target x on pkt, whose destination port is now dport. */
 int sa_nft_xt_eval(const sa_nft_expr *x, const sa_nft_packet *pkt, uint16_t dport, sa_nft_xt_out *o);
+
+/* A tcp/udp match's one destination port (--dport N), else -1. */
+int sa_nft_xt_dport(const sa_nft_expr *x);
 
 #endif

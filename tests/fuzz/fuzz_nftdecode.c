@@ -52,10 +52,19 @@ static void evaluate(const sa_nft_ruleset *rs, int family, bool known, uint8_t p
 {
         sa_nft_packet pkt = { .family = family, .iif = 2, .saddr_known = known, .l4proto = proto, .dport = 22 };
         static sa_nft_result res;
+        /* a known source also follows a DNAT's address: to br15's prefix through forward */
+        static sa_nft_ifaddr addrs[2] = { { .prefix = 24, .ifindex = 2, .ifname = "va" },
+                                          { .prefix = 24, .ifindex = 3, .ifname = "br15" } };
 
         snprintf(pkt.iifname, sizeof(pkt.iifname), "va");
         inet_pton(family, family == AF_INET ? "10.15.1.2" : "fd15:1::2", pkt.saddr);
         inet_pton(family, family == AF_INET ? "10.15.1.1" : "fd15:1::1", pkt.daddr);
+        for (int i = 0; i < 2 && known; i++) {
+                addrs[i].family = family;
+                inet_pton(family, family == AF_INET ? (i ? "172.31.15.1" : "10.15.1.1") : (i ? "fd31::1" : "fd15:1::1"),
+                          addrs[i].addr);
+                pkt.addrs = addrs, pkt.addr_count = 2;
+        }
         assert(sa_nft_evaluate(rs, &pkt, &res) == 0);
         assert(res.path_count >= 1 && res.path_count <= SA_NFT_PATHS_MAX);
         assert(res.verdict <= SA_NFT_UNKNOWN);

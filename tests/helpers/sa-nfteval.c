@@ -9,6 +9,8 @@
  *   sa-nfteval --netns NAME|PATH --batch  < lines "ID IFACE FROM|- TO PROTO PORT"
  *              (the ruleset read once; prints "ID JSON" per line)
  *   sa-nfteval --netns NAME|PATH --dump FILE     (the raw dumps, a fuzz seed)
+ *   --follow: a DNAT's new address is followed (the namespace's addresses
+ *   and its ip_forward/forwarding sysctl given to the evaluator)
  *
  * Exit 0 with the JSON, 2 on bad arguments, 1 when the ruleset can't be read.
  */
@@ -27,6 +29,7 @@
 
 #include <jansson.h>
 
+#include "netifs.h"
 #include "nfteval.h"
 #include "nftread.h"
 
@@ -70,7 +73,7 @@ static int dump_to(int nsfd, const char *file)
         return 0;
 }
 
-static json_t *path_json(const sa_nft_path *p)
+static json_t *path_json(const sa_nft_path *p, int family)
 {
         json_t *o = json_object();
 
@@ -84,7 +87,52 @@ static json_t *path_json(const sa_nft_path *p)
         json_object_set_new(o, "reason", p->reason[0] ? json_string(p->reason) : json_null());
         json_object_set_new(o, "via", p->via[0] ? json_string(p->via) : json_null());
         json_object_set_new(o, "port", json_integer(p->dport));
+        if (p->forwarded) {
+                char a[INET6_ADDRSTRLEN];
+
+                inet_ntop(family, p->daddr, a, sizeof(a));
+                json_object_set_new(o, "forwarded_to", json_string(a));
+                json_object_set_new(o, "oif", p->oifname[0] ? json_string(p->oifname) : json_null());
+        }
         return o;
+}
+
+static sa_nft_ifaddr follow_addrs[256];
+static unsigned follow_count;
+static bool follow, forward_off4, forward_off6;
+
+/* --follow: the namespace's addresses and forwarding switches (after setns). */
+static int read_follow(int nsfd)
+{
+        sa_netifs *ifs = NULL;
+        char err[256] = "";
+        FILE *f;
+        int v;
+
+        if (sa_netifs_read(nsfd, &ifs, err, sizeof(err)) < 0) {
+                fprintf(stderr, "sa-nfteval: %s\n", err);
+                return -1;
+        }
+        for (size_t i = 0; i < ifs->n; i++)
+                for (size_t k = 0; k < ifs->items[i].n_addrs && follow_count < 256; k++) {
+                        sa_nft_ifaddr *a = &follow_addrs[follow_count++];
+
+                        a->family = ifs->items[i].addrs[k].family;
+                        a->prefix = ifs->items[i].addrs[k].prefix;
+                        memcpy(a->addr, ifs->items[i].addrs[k].addr, 16);
+                        a->ifindex = ifs->items[i].index;
+                        snprintf(a->ifname, sizeof(a->ifname), "%s", ifs->items[i].name);
+                }
+        sa_netifs_free(ifs);
+        f = fopen("/proc/sys/net/ipv4/ip_forward", "re");
+        forward_off4 = f && fscanf(f, "%d", &v) == 1 && v == 0;
+        if (f)
+                fclose(f);
+        f = fopen("/proc/sys/net/ipv6/conf/all/forwarding", "re");
+        forward_off6 = f && fscanf(f, "%d", &v) == 1 && v == 0;
+        if (f)
+                fclose(f);
+        return 0;
 }
 
 /* pkt from the case's words; false on a bad address. */
@@ -98,6 +146,11 @@ static bool make_packet(sa_nft_packet *pkt, const char *iface, const char *from,
         pkt->family = strchr(to, ':') ? AF_INET6 : AF_INET;
         pkt->saddr_known = from && strcmp(from, "-") != 0;
         pkt->iif = if_nametoindex(iface);       /* in the namespace: main() moved there */
+        if (follow) {
+                pkt->addrs = follow_addrs;
+                pkt->addr_count = follow_count;
+                pkt->forwarding_off = pkt->family == AF_INET ? forward_off4 : forward_off6;
+        }
         return inet_pton(pkt->family, to, pkt->daddr) == 1
                && (!pkt->saddr_known || inet_pton(pkt->family, from, pkt->saddr) == 1) && pkt->dport;
 }
@@ -109,11 +162,11 @@ static void print_verdict(const sa_nft_ruleset *rs, const sa_nft_packet *pkt, co
         json_t *o, *paths;
 
         sa_nft_evaluate(rs, pkt, res);
-        o = path_json(&res->paths[0]);
+        o = path_json(&res->paths[0], pkt->family);
         json_object_set_new(o, "verdict", json_string(sa_nft_verdict_name(res->verdict)));
         paths = json_array();
         for (unsigned i = 0; i < res->path_count; i++)
-                json_array_append_new(paths, path_json(&res->paths[i]));
+                json_array_append_new(paths, path_json(&res->paths[i], pkt->family));
         json_object_set_new(o, "paths", paths);
         fputs(prefix, stdout);
         json_dumpf(o, stdout, JSON_COMPACT);
@@ -146,7 +199,8 @@ int main(int argc, char **argv)
                 { "netns", required_argument, NULL, 'n' }, { "iface", required_argument, NULL, 'i' },
                 { "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
                 { "proto", required_argument, NULL, 'p' }, { "port", required_argument, NULL, 'P' },
-                { "dump", required_argument, NULL, 'd' }, { "batch", no_argument, NULL, 'b' }, { 0 },
+                { "dump", required_argument, NULL, 'd' }, { "batch", no_argument, NULL, 'b' },
+                { "follow", no_argument, NULL, 'F' }, { 0 },
         };
         const char *ns = NULL, *from = NULL, *to = NULL, *dump = NULL, *iface = NULL, *proto = "tcp",
                    *port = NULL;
@@ -167,6 +221,7 @@ int main(int argc, char **argv)
                 case 'P': port = optarg; break;
                 case 'd': dump = optarg; break;
                 case 'b': many = true; break;
+                case 'F': follow = true; break;
                 default: return usage();
                 }
         }
@@ -191,6 +246,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "sa-nfteval: setns: %s\n", strerror(errno));
                 return 1;
         }
+        if (follow && read_follow(nsfd) < 0)
+                return 1;
         res = calloc(1, sizeof(*res));
         if (!res)
                 return 1;
