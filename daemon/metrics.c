@@ -49,6 +49,9 @@ static void put(text *t, const char *s, size_t n)
         t->s[t->len] = '\0';
 }
 
+/* A string literal, its length counted by the compiler. */
+#define PUT_LITERAL(t, s) put(t, "" s "", sizeof(s) - 1)
+
 __attribute__((format(printf, 2, 3)))
 static void putf(text *t, const char *fmt, ...)
 {
@@ -84,14 +87,14 @@ static void label(text *t, bool first, const char *name, const char *value)
         putf(t, "%s%s=\"", first ? "" : ",", name);
         for (const char *p = v; *p; p++)
                 if (*p == '\\')
-                        put(t, "\\\\", 2);
+                        PUT_LITERAL(t, "\\\\");
                 else if (*p == '"')
-                        put(t, "\\\"", 2);
+                        PUT_LITERAL(t, "\\\"");
                 else if (*p == '\n')
-                        put(t, "\\n", 2);
+                        PUT_LITERAL(t, "\\n");
                 else
                         put(t, p, 1);
-        put(t, "\"", 1);
+        PUT_LITERAL(t, "\"");
 }
 
 static const char *jstr(const json_t *o, const char *key)
@@ -150,7 +153,7 @@ static void listener_line(series *s, const sa_listener *l)
         }
         snprintf(port, sizeof port, "%u", l->port);
         snprintf(ns, sizeof ns, "%" PRIu64, l->netns);
-        put(&t, "sockaudit_listener_info{", 24);
+        PUT_LITERAL(&t, "sockaudit_listener_info{");
         label(&t, true, "proto", jstr(j, "proto"));
         label(&t, false, "address", jstr(j, "address"));
         label(&t, false, "port", port);
@@ -159,7 +162,7 @@ static void listener_line(series *s, const sa_listener *l)
         label(&t, false, "unit", jstr(owner, "unit"));
         label(&t, false, "user", jstr(owner, "user"));
         label(&t, false, "package_status", jstr(json_object_get(owner, "package"), "status"));
-        put(&t, "} 1\n", 4);
+        PUT_LITERAL(&t, "} 1\n");
         series_add(s, &t);
 }
 
@@ -190,7 +193,7 @@ static void cert_lines(series *s, manager *m, const sa_listener *l, size_t *left
                         continue;
                 (*left)--;
                 snprintf(port, sizeof port, "%u", l->port);
-                put(&t, "sockaudit_tls_cert_not_after_timestamp_seconds{", 48);
+                PUT_LITERAL(&t, "sockaudit_tls_cert_not_after_timestamp_seconds{");
                 label(&t, true, "port", port);
                 label(&t, false, "sni", jstr(cert, "sni"));
                 label(&t, false, "subject", jstr(cert, "subject"));
@@ -248,7 +251,7 @@ static void violations_part(text *t, manager *m)
                         t->failed = true;
         }
         json_object_foreach(kinds, kind, v) {
-                put(t, "sockaudit_policy_violations{", 28);
+                PUT_LITERAL(t, "sockaudit_policy_violations{");
                 label(t, true, "kind", kind);
                 putf(t, "} %" JSON_INTEGER_FORMAT "\n", json_integer_value(v));
         }
@@ -261,14 +264,14 @@ int metrics_render(manager *m, char **ret, size_t *ret_len)
 
         monitor_get_stats(m->monitor, &st);
         head(&t, "sockaudit_build_info", "gauge", "The daemon's version.");
-        put(&t, "sockaudit_build_info{", 21);
+        PUT_LITERAL(&t, "sockaudit_build_info{");
         label(&t, true, "version", SA_VERSION);
-        put(&t, "} 1\n", 4);
+        PUT_LITERAL(&t, "} 1\n");
         listeners_part(&t, m);
         violations_part(&t, m);
         head(&t, "sockaudit_events_total", "counter", "Events raised since the daemon started, by type.");
         for (int i = 0; i < _EVENT_TYPE_MAX; i++) {
-                put(&t, "sockaudit_events_total{", 23);
+                PUT_LITERAL(&t, "sockaudit_events_total{");
                 label(&t, true, "type", event_type_name(i));
                 putf(&t, "} %" PRIu64 "\n", st.events[i]);
         }

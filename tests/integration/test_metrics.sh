@@ -4,6 +4,10 @@
 # program name cannot break it, and Debian's node exporter serves it
 # through its textfile collector.
 
+# The certificate makers and servers (mk_cert, s_server) are test_tls.sh's.
+# shellcheck source=test_tls.sh
+. "${BASH_SOURCE[0]%/*}/test_tls.sh"
+
 METRICS_DIR=${SA_IT_DIR:-/nonexistent}/prom
 METRICS_FILE=$METRICS_DIR/sockaudit.prom
 
@@ -97,4 +101,23 @@ test_metrics_node_exporter() {
         assert_contains "$scraped" 'sockaudit_listeners 1' "the exporter's sockaudit_listeners"
         assert_contains "$scraped" 'port="31620"' "the exporter's sockaudit_listener_info"
         assert_contains "$scraped" 'node_textfile_scrape_error 0' "the textfile collector read the file"
+}
+
+# A TLS listener on 443 (watched by default) whose certificate's subject
+# holds a quote and a backslash: its not_after, to the second, in
+# sockaudit_tls_cert_not_after_timestamp_seconds; promtool parses it.
+test_metrics_tls_certificate() {
+        need_cmd openssl promtool
+        local end
+        mk_cert q rsa:2048 30 '/CN=q"uo\\te.example'
+        end=$(date -d "$(openssl x509 -in q.pem -noout -enddate | cut -d= -f2)" +%s) || fail "the certificate's end"
+        s_server 443 -cert q.pem -key q.key
+        mkdir -p "$METRICS_DIR"
+        write_config "MetricsFile=$METRICS_FILE"
+        start_daemon
+        wait_until -w "the certificate in the metrics file" 10 metrics_has \
+                '^sockaudit_tls_cert_not_after_timestamp_seconds\{port="443",sni="",subject=".*uo.*"\} '"$end"'$' ||
+                fail "$WAITED (want $end): $(grep tls_cert "$METRICS_FILE")"
+        promtool_ok "$METRICS_FILE" < "$METRICS_FILE"
+        promtool_ok "sockaudit metrics" <<<"$(sa metrics)"
 }
