@@ -31,7 +31,7 @@ static void put(text *t, const char *s, size_t n)
         if (t->failed)
                 return;
         if (t->len + n + 1 > t->cap) {
-                size_t cap = t->cap ? t->cap : 4096;
+                size_t cap = t->cap ? t->cap : 256;
                 char *p;
 
                 while (cap < t->len + n + 1)
@@ -71,29 +71,42 @@ static void head(text *t, const char *name, const char *type, const char *help)
         putf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/*
- * A label: name="value", the value cut to METRICS_LABEL_MAX bytes, made
- * valid UTF-8, and \, " and newline escaped as the text format says.
- */
-static void label(text *t, bool first, const char *name, const char *value)
+char *metrics_escape(const char *value)
 {
         size_t n = value ? strnlen(value, METRICS_LABEL_MAX) : 0;
         _cleanup_free_ char *v = sa_utf8_sanitize(value ? value : "", n);
+        text t = {};
+
+        if (!v)
+                return NULL;
+        PUT_LITERAL(&t, "");
+        for (const char *p = v; *p; p++)
+                if (*p == '\\')
+                        PUT_LITERAL(&t, "\\\\");
+                else if (*p == '"')
+                        PUT_LITERAL(&t, "\\\"");
+                else if (*p == '\n')
+                        PUT_LITERAL(&t, "\\n");
+                else
+                        put(&t, p, 1);
+        if (t.failed) {
+                free(t.s);
+                return NULL;
+        }
+        return t.s;
+}
+
+/* A label, name="value" (metrics_escape()), after a comma unless first. */
+static void label(text *t, bool first, const char *name, const char *value)
+{
+        _cleanup_free_ char *v = metrics_escape(value);
 
         if (!v) {
                 t->failed = true;
                 return;
         }
         putf(t, "%s%s=\"", first ? "" : ",", name);
-        for (const char *p = v; *p; p++)
-                if (*p == '\\')
-                        PUT_LITERAL(t, "\\\\");
-                else if (*p == '"')
-                        PUT_LITERAL(t, "\\\"");
-                else if (*p == '\n')
-                        PUT_LITERAL(t, "\\n");
-                else
-                        put(t, p, 1);
+        put(t, v, strlen(v));
         PUT_LITERAL(t, "\"");
 }
 

@@ -20,6 +20,13 @@ struct manager;
 /* A label value's bytes at most, before escaping (longer ones are cut). */
 #define METRICS_LABEL_MAX 256u
 
+/*
+ * A label value as the text format wants it: its first METRICS_LABEL_MAX
+ * bytes (NULL: ""), invalid UTF-8 as U+FFFD, \, " and newline written
+ * \\, \" and \n. Caller frees. NULL on ENOMEM.
+ */
+char *metrics_escape(const char *value);
+
 /* The whole text, NUL-terminated (*ret_len without it). Caller frees. -ENOMEM. */
 int metrics_render(struct manager *m, char **ret, size_t *ret_len);
 
