@@ -743,6 +743,25 @@ int cmd_status(const cli_options *o)
         return r < 0 ? print_failed(r) : finish(EXIT_FOUND);
 }
 
+int cmd_metrics(const cli_options *o)
+{
+        json_t *reply = NULL;
+        int r = daemon_request(o, json_pack("{s:s}", "cmd", "metrics"), &reply);
+        const char *text;
+
+        if (r != 0)
+                return r;
+        text = json_string_value(json_object_get(reply, "metrics"));
+        if (!text) {
+                fputs("sockaudit: malformed reply from sockauditd: no \"metrics\" text\n", stderr);
+                json_decref(reply);
+                return EXIT_ERROR;
+        }
+        r = o->json ? print_json(reply, false) : (fputs(text, stdout) == EOF ? -EIO : 0);
+        json_decref(reply);
+        return r < 0 ? print_failed(r) : finish(EXIT_FOUND);
+}
+
 int cmd_refresh(const cli_options *o)
 {
         json_t *reply = NULL;

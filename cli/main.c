@@ -14,6 +14,7 @@ int main(int argc, char **argv)
                 [VERB_CHECK] = cmd_check,
                 [VERB_EXPLAIN] = cmd_explain,
                 [VERB_TLS] = cmd_tls,
+                [VERB_METRICS] = cmd_metrics,
                 [VERB_HELP] = cmd_help,
                 [VERB_VERSION] = cmd_version,
         };

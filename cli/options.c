@@ -21,6 +21,7 @@ static const char *const verb_names[_VERB_MAX] = {
         [VERB_CHECK] = "check",
         [VERB_EXPLAIN] = "explain",
         [VERB_TLS] = "tls",
+        [VERB_METRICS] = "metrics",
         [VERB_HELP] = "help",
         [VERB_VERSION] = "version",
 };
@@ -45,6 +46,7 @@ void cli_usage(FILE *out)
               "  explain PORT [--tcp|--udp]    who can reach the listeners on PORT, and why\n"
               "  tls PORT                      what the TCP listeners on PORT serve over TLS:\n"
               "                                certificates, expiry, protocol versions\n"
+              "  metrics                       the daemon's Prometheus metrics (text format)\n"
               "PORT is a number or a service name from /etc/services (https).\n"
               "\n"
               "Options (anywhere on the line; each one that takes a value at most once):\n"

@@ -28,6 +28,7 @@ typedef enum verb {
         VERB_CHECK,
         VERB_EXPLAIN,           /* who PORT, put in words: who can reach each listener */
         VERB_TLS,               /* what the TCP listeners on PORT serve over TLS (probed by the CLI) */
+        VERB_METRICS,           /* the daemon's Prometheus text */
         VERB_HELP,              /* -h, --help, "help" */
         VERB_VERSION,           /* --version */
         _VERB_MAX,

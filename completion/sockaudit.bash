@@ -22,7 +22,7 @@ _sockaudit_ports()
 _sockaudit()
 {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=
-        local verbs='who list explain tls check status refresh watch help'
+        local verbs='who list explain tls check status refresh watch metrics help'
         local verb='' socket='' i w operands=0
         [ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
 
@@ -66,7 +66,7 @@ _sockaudit()
         explain) opts="$common --tcp --udp -t -u --netns --direct --from --iface" ;;
         tls) opts="$common --netns --wide --direct" ;;
         check) opts="$common --netns" ;;
-        status | refresh | watch) opts=$common ;;
+        status | refresh | watch | metrics) opts=$common ;;
         help) return ;;
         '') opts="$common --version --direct --netns --tcp --udp --wide" ;;
         *) return ;;

@@ -13,6 +13,7 @@
 #include "listreply.h"
 #include "sockaudit-internal.h"
 #include "manager.h"
+#include "metrics.h"
 #include "privs.h"
 #include "provenance.h"
 #include "reachability.h"
@@ -242,6 +243,23 @@ static int command_status(manager *m, client *c, const request *req, control_rep
         return control_reply_from_json(status_reply(m), ret);
 }
 
+/* {"ok":true,"metrics":TEXT}: what MetricsFile= holds (docs/METRICS.md). */
+static int command_metrics(manager *m, client *c, const request *req, control_reply *ret)
+{
+        _cleanup_free_ char *text = NULL;
+        json_t *reply;
+        size_t len;
+
+        if (metrics_render(m, &text, &len) < 0)
+                return control_reply_from_json(reply_error(REQUEST_ERROR_INTERNAL, "out of memory"), ret);
+        reply = reply_ok();
+        if (reply && json_object_set_new(reply, "metrics", json_stringn(text, len)) < 0) {
+                json_decref(reply);
+                reply = NULL;
+        }
+        return control_reply_from_json(reply, ret);
+}
+
 /*
  * check and refresh wait (client_defer()) for a verification of every
  * listener, or a full scan, that starts after they came and is shared by
@@ -368,6 +386,7 @@ const command command_table[_REQUEST_CMD_MAX] = {
         [REQUEST_CHECK]   = { command_deferred,  COMMAND_ACCESS_PEER },
         [REQUEST_WATCH]   = { command_watch,     COMMAND_ACCESS_PEER },
         [REQUEST_TLS]     = { command_tls,       COMMAND_ACCESS_PEER },
+        [REQUEST_METRICS] = { command_metrics,   COMMAND_ACCESS_PEER },
 };
 
 int commands_dispatch(client *c, const char *line, size_t len, control_reply *ret, void *userdata)

@@ -315,6 +315,17 @@ static bool parse_count(parser *p, const char *key, const char *value, unsigned 
         return true;
 }
 
+/* An absolute path shorter than size (DpkgAdminDir=, MetricsFile=). */
+static bool parse_path(parser *p, const char *key, const char *value, char *buf, size_t size)
+{
+        if (value[0] != '/' || strlen(value) >= size) {
+                parser_fail(p, "%s=: needs an absolute path shorter than %zu bytes", key, size);
+                return false;
+        }
+        snprintf(buf, size, "%s", value);
+        return true;
+}
+
 static bool daemon_key(parser *p, const char *key, const char *value)
 {
         daemon_config *c = p->cfg;
@@ -380,15 +391,10 @@ static bool daemon_key(parser *p, const char *key, const char *value)
                                           CONFIG_TLS_TIMEOUT_MAX_USEC, &c->tls_timeout_usec);
         if (strcmp(key, "TLSProbesMax") == 0)
                 return parse_count(p, key, value, CONFIG_TLS_PROBES_MAX, &c->tls_probes_max);
-        if (strcmp(key, "DpkgAdminDir") == 0) {
-                if (value[0] != '/' || strlen(value) >= sizeof c->dpkg_admindir) {
-                        parser_fail(p, "DpkgAdminDir=: needs an absolute path shorter than %zu bytes",
-                                    sizeof c->dpkg_admindir);
-                        return false;
-                }
-                snprintf(c->dpkg_admindir, sizeof c->dpkg_admindir, "%s", value);
-                return true;
-        }
+        if (strcmp(key, "DpkgAdminDir") == 0)
+                return parse_path(p, key, value, c->dpkg_admindir, sizeof c->dpkg_admindir);
+        if (strcmp(key, "MetricsFile") == 0)
+                return parse_path(p, key, value, c->metrics_file, sizeof c->metrics_file);
         parser_fail(p, "unknown key \"%.64s\" in [Daemon]", key);
         return false;
 }

@@ -57,6 +57,7 @@ typedef struct daemon_config {
         uint64_t tls_timeout_usec;  /* [Daemon] TLSTimeout=: one probe, whole */
         unsigned tls_probes_max;    /* [Daemon] TLSProbesMax=: probes at once */
         char dpkg_admindir[256]; /* [Daemon] DpkgAdminDir=: "" is /var/lib/dpkg; read at start only */
+        char metrics_file[256];  /* [Daemon] MetricsFile=: "" writes none (metrics.h) */
         /* [Daemon] Ports=/Protocols= (ports sorted, unique; protos never 0)
          * and the [Port N/proto] rules, in order of first appearance. */
         policy policy;

@@ -22,6 +22,7 @@
 #include "event.h"
 #include "listreply.h"
 #include "manager.h"
+#include "metrics.h"
 #include "privs.h"
 #include "provenance.h"
 #include "reachability.h"
@@ -198,6 +199,7 @@ void manager_install(manager *m, sa_snapshot *snap)
         provenance_installed(m->provenance);
         tlsprobes_update(m->tls, snap);
         reachability_update(m->reach, snap);
+        metrics_touch(m);
 }
 
 void manager_snapshot_amended(manager *m)
@@ -207,6 +209,7 @@ void manager_snapshot_amended(manager *m)
         monitor_timer_arm(m);
         m->snapshot_gen++;      /* cached replies show the old records */
         m->records_gen++;
+        metrics_touch(m);
 }
 
 void manager_count_scan(manager *m, int r)
@@ -359,6 +362,9 @@ manager *manager_free(manager *m)
         if (m->config)
                 monitor_flush(m->monitor, m->snapshot, &m->config->policy);
         sd_event_source_disable_unref(m->monitor_timer);
+        if (m->metrics_timer && metrics_write(m) < 0)
+                log_warning("Cannot write MetricsFile= at exit");
+        sd_event_source_disable_unref(m->metrics_timer);
         monitor_free(m->monitor);
         provenance_free(m->provenance);
         tlsprobes_free(m->tls);

@@ -60,6 +60,8 @@ typedef struct manager {
         struct provenance *provenance; /* the owners' verdicts, made on a thread (provenance.h) */
         struct tlsprobes *tls;    /* the TLS listeners' probes and answers (tlsprobes.h) */
         struct reachability *reach; /* the listeners' firewall verdicts (reachability.h) */
+        sd_event_source *metrics_timer; /* MetricsFile= written when it fires (metrics.h) */
+        int metrics_error;        /* the last write's -errno, to log a failure once */
 
         struct timespec started;  /* CLOCK_REALTIME */
         uint64_t started_usec;    /* CLOCK_MONOTONIC */

@@ -18,6 +18,7 @@ static const char *const cmd_names[_REQUEST_CMD_MAX] = {
         [REQUEST_CHECK] = "check",
         [REQUEST_WATCH] = "watch",
         [REQUEST_TLS] = "tls",
+        [REQUEST_METRICS] = "metrics",
 };
 
 static const char *const error_names[_REQUEST_ERROR_MAX] = {

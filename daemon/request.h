@@ -23,6 +23,7 @@ typedef enum request_cmd {
         REQUEST_CHECK,
         REQUEST_WATCH,
         REQUEST_TLS,             /* probe the TCP listeners on "port" now; answered as who when done */
+        REQUEST_METRICS,         /* the Prometheus text (metrics.h) */
         _REQUEST_CMD_MAX,
 } request_cmd;
 

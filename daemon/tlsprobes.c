@@ -20,6 +20,7 @@
 #include "control.h"
 #include "log.h"
 #include "manager.h"
+#include "metrics.h"
 #include "request.h"
 #include "tlsplan.h"
 #include "tlsprobe.h"
@@ -265,6 +266,7 @@ static void probe_done(tls_entry *e, json_t *tls)
                         places_save(t, true);
         }
         t->m->snapshot_gen++;   /* the cached who/list replies showed the old answer */
+        metrics_touch(t->m);
         kick(t);
 }
 

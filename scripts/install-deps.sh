@@ -11,7 +11,8 @@ clang libclang-rt-14-dev valgrind python3
 libbpf-dev
 libnftnl-dev libmnl-dev libnl-route-3-dev nftables iptables
 apache2-bin nginx
-scdoc man-db groff-base bash-completion"
+scdoc man-db groff-base bash-completion
+prometheus prometheus-node-exporter"
 
 missing=""
 for p in $PACKAGES; do

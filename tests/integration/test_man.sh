@@ -141,11 +141,11 @@ complete_words() {
 test_man_completion_options() {
         local got verb opt args rc taken offered
         got=$(complete_words sockaudit "" | sort | paste -sd' ')
-        assert_eq "check explain help list refresh status tls watch who" "$got" "sockaudit <TAB>"
+        assert_eq "check explain help list metrics refresh status tls watch who" "$got" "sockaudit <TAB>"
         got=$(complete_words sockaudit w | paste -sd' ')
         assert_eq "who watch" "$got" "sockaudit w<TAB>"
         local all='--json --direct --netns --port --from --iface --wide --socket --timeout --tcp --udp'
-        for verb in who list explain tls check status refresh watch; do
+        for verb in who list explain tls check status refresh watch metrics; do
                 taken=
                 for opt in $all; do
                         args=("$verb")
