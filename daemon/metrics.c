@@ -141,7 +141,8 @@ static void series_flush(text *t, series *s)
 {
         if (s->failed)
                 t->failed = true;
-        qsort(s->lines, s->n, sizeof *s->lines, cmp_str);
+        if (s->n > 0)   /* qsort() of NULL is undefined even for 0 lines */
+                qsort(s->lines, s->n, sizeof *s->lines, cmp_str);
         for (size_t i = 0; i < s->n; i++) {
                 if (i == 0 || strcmp(s->lines[i], s->lines[i - 1]) != 0)
                         put(t, s->lines[i], strlen(s->lines[i]));
