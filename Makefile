@@ -241,6 +241,8 @@ install: all
 	for p in $(MAN_PAGES); do install -D -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit; done
 	install -D -m 0644 completion/sockaudit.bash $(DESTDIR)$(BASHCOMPDIR)/sockaudit
 	ln -sf sockaudit $(DESTDIR)$(BASHCOMPDIR)/sockauditd
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/sockaudit/prometheus \
+	    contrib/prometheus/sockaudit.rules.yml contrib/prometheus/sockaudit.rules.test.yml
 	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
 	install -m 0644 lib/include/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
 	install -d $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSUSERSDIR)
@@ -266,7 +268,9 @@ uninstall:
 	    $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.service $(DESTDIR)$(SYSTEMD_UNITDIR)/sockauditd.socket \
 	    $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog $(DESTDIR)$(SYSUSERSDIR)/sockaudit.conf
 	rm -f $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p))) \
-	    $(DESTDIR)$(BASHCOMPDIR)/sockaudit $(DESTDIR)$(BASHCOMPDIR)/sockauditd
+	    $(DESTDIR)$(BASHCOMPDIR)/sockaudit $(DESTDIR)$(BASHCOMPDIR)/sockauditd \
+	    $(DESTDIR)$(PREFIX)/share/sockaudit/prometheus/sockaudit.rules.yml \
+	    $(DESTDIR)$(PREFIX)/share/sockaudit/prometheus/sockaudit.rules.test.yml
 
 clean:
 	rm -rf build build-asan build-*
@@ -288,6 +292,7 @@ help:
 	@echo "  make bench              sockaudit against ss and lsof on a loaded namespace (root)"
 	@echo "  make bench-provenance   what the owners' package verdicts cost a list (root, nginx)"
 	@echo "  make install            binaries, library, header, man pages, bash completion, units, catalog, sysusers,"
+	@echo "                          alert rules (PREFIX/share/sockaudit/prometheus),"
 	@echo "                          /etc/sockaudit/sockauditd.conf (an example, only when missing)"
 	@echo "  make uninstall          remove the files install put there, but not /etc/sockaudit,"
 	@echo "                          /var/lib/sockaudit or the group; disable the units before it,"

@@ -221,6 +221,9 @@ void manager_count_scan(manager *m, int r)
                 m->scans++;
                 m->last_scan_error = 0;
         }
+        /* Each full scan is in the metrics file, a quiet host's too: its
+         * counters are what tells a stale picture (docs/METRICS.md). */
+        metrics_touch(m);
 }
 
 static void scan_failed(manager *m, int r, const char *why)

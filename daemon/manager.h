@@ -144,6 +144,7 @@ void manager_scan_done(manager *m, int r, sa_snapshot *snap, const char *why);
 /*
  * Only counts a full scan that ended with r (scans or scan_errors, and
  * last_scan_error): for one a refresh fell back to, which logs for itself.
+ * Either way MetricsFile= is written again within a second (metrics_touch).
  */
 void manager_count_scan(manager *m, int r);
 

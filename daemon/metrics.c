@@ -292,6 +292,10 @@ int metrics_render(manager *m, char **ret, size_t *ret_len)
         head(&t, "sockaudit_journal_dropped_total", "counter",
              "Journal entries dropped because the writer's queue was full.");
         putf(&t, "sockaudit_journal_dropped_total %" PRIu64 "\n", st.journal.dropped);
+        head(&t, "sockaudit_scans_total", "counter", "Full scans that succeeded since the daemon started.");
+        putf(&t, "sockaudit_scans_total %" PRIu64 "\n", m->scans);
+        head(&t, "sockaudit_scan_errors_total", "counter", "Full scans that failed since the daemon started.");
+        putf(&t, "sockaudit_scan_errors_total %" PRIu64 "\n", m->scan_errors);
         if (m->snapshot) {
                 head(&t, "sockaudit_scan_duration_seconds", "gauge", "How long the last scan took.");
                 putf(&t, "sockaudit_scan_duration_seconds %.6f\n", m->snapshot->duration_usec / 1e6);

@@ -43,7 +43,8 @@ test_metrics_file_and_verb() {
         for name in sockaudit_listener_info sockaudit_listeners sockaudit_policy_violations \
                     sockaudit_events_total sockaudit_scan_duration_seconds \
                     sockaudit_last_scan_timestamp_seconds sockaudit_tls_cert_not_after_timestamp_seconds \
-                    sockaudit_journal_dropped_total sockaudit_build_info; do
+                    sockaudit_journal_dropped_total sockaudit_build_info \
+                    sockaudit_scans_total sockaudit_scan_errors_total; do
                 assert_contains "$text" "# TYPE $name " "sockaudit metrics: TYPE of $name"
                 assert_contains "$text" "# HELP $name " "sockaudit metrics: HELP of $name"
         done
@@ -55,6 +56,29 @@ test_metrics_file_and_verb() {
         wait_for 5 "the metrics file with 31601/udp" metrics_has 'proto="udp".*port="31601"'
         wait_for 5 "the metrics file's listener count" metrics_has '^sockaudit_listeners 2$'
         [ -z "$(find "$METRICS_DIR" -name '*.tmp')" ] || fail "a temp file was left in $METRICS_DIR"
+}
+
+# metrics_scans_at_least N: the file counts at least N full scans.
+metrics_scans_at_least() {
+        local n
+        n=$(sed -n 's/^sockaudit_scans_total \([0-9]*\)$/\1/p' "$METRICS_FILE" 2> /dev/null)
+        [ "${n:-0}" -ge "$1" ]
+}
+
+# On a quiet host (nothing opens or closes) the file is written again
+# after each full scan: sockaudit_scans_total grows, what a stale-scan
+# alert (contrib/prometheus/sockaudit.rules.yml) looks at.
+test_metrics_quiet_host_scans() {
+        local first
+        start_listen --tcp 127.0.0.1 31630
+        mkdir -p "$METRICS_DIR"
+        write_config 'Ports=all' 'ScanInterval=200ms' "MetricsFile=$METRICS_FILE"
+        start_daemon
+        wait_for 5 "the metrics file with port 31630" metrics_has 'port="31630"'
+        first=$(sed -n 's/^sockaudit_scans_total //p' "$METRICS_FILE")
+        wait_for 10 "the file to count 3 more full scans (from ${first:-none})" metrics_scans_at_least $((${first:-0} + 3))
+        metrics_has '^sockaudit_scan_errors_total 0$' || fail "sockaudit_scan_errors_total is not 0: $(grep scan_errors "$METRICS_FILE")"
+        metrics_has '^sockaudit_listeners 1$' || fail "the listener count changed on a quiet host"
 }
 
 # A program whose file name (and so its comm and exe) holds a newline, a
