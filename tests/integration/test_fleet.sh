@@ -122,3 +122,27 @@ test_fleet_alert_rules() {
                 fail "promtool test rules: $out"
         note "promtool test rules: $(tail -n 1 <<<"$out")"
 }
+
+# docs/FLEET.md's table of matches names every MESSAGE_ID the daemon sends
+# (daemon/event.h) and a SOCKAUDIT_EVENT= match for every event type
+# (daemon/event.c), and no MESSAGE_ID the daemon does not send.
+test_fleet_doc_matches() {
+        local doc=$ROOT/docs/FLEET.md code types documented id t missing=
+        [ -f "$doc" ] || fail "$doc missing"
+        code=$(sed -nE 's/^#define SA_MESSAGE_ID_[A-Z_]+ +"([0-9a-f]{32})"$/\1/p' "$ROOT/daemon/event.h" | sort -u)
+        types=$(sed -nE 's/^ *\[EVENT_[A-Z_]+\] = \{ "([a-z_]+)", SA_MESSAGE_ID_[A-Z_]+ \},$/\1/p' "$ROOT/daemon/event.c")
+        [ "$(grep -c . <<<"$code")" -ge 6 ] || fail "daemon/event.h: fewer than 6 MESSAGE_IDs found"
+        [ "$(grep -c . <<<"$types")" -ge 6 ] || fail "daemon/event.c: fewer than 6 event types found"
+        documented=$(grep -oE 'MESSAGE_ID=[0-9a-f]{32}' "$doc" | cut -d= -f2 | sort -u)
+        for id in $code; do
+                grep -qx "$id" <<<"$documented" || missing+=" MESSAGE_ID=$id"
+        done
+        for t in $types; do
+                grep -qF "\`SOCKAUDIT_EVENT=$t\`" "$doc" || missing+=" SOCKAUDIT_EVENT=$t"
+        done
+        [ -z "$missing" ] || fail "docs/FLEET.md lacks the matches:$missing"
+        for id in $documented; do
+                grep -qx "$id" <<<"$code" || fail "docs/FLEET.md names MESSAGE_ID=$id, which daemon/event.h does not send"
+        done
+        note "$(grep -c . <<<"$code") MESSAGE_IDs and $(grep -c . <<<"$types") event types in docs/FLEET.md"
+}
