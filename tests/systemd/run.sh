@@ -295,9 +295,25 @@ check_catalog() {
                 grep -q "^$id " <<<"$cat" || bad "journalctl --list-catalog lacks $id"
         done
         # journalctl -x prints MESSAGE above the explanation: a body quoting
-        # @MESSAGE@ says it twice. No man page is installed to refer to.
-        grep -n '@MESSAGE@\|man:' "$TOP/systemd/sockaudit.catalog" && bad "the catalog quotes @MESSAGE@ or names a man page"
-        NOTE="$(wc -w <<<"$ids") message ids in journalctl --list-catalog"
+        # @MESSAGE@ says it twice.
+        grep -n '@MESSAGE@' "$TOP/systemd/sockaudit.catalog" && bad "the catalog quotes @MESSAGE@"
+        # Each man page the catalog names (Documentation: man:NAME(SECTION))
+        # is installed where man looks, so journalctl -x sends no one to a
+        # page that is not there.
+        local pages page name sec where
+        pages=$(grep -oE 'man:[A-Za-z0-9._-]+\([1-8]\)' "$TOP/systemd/sockaudit.catalog" | sort -u)
+        [ -n "$pages" ] || bad "the catalog names no man page (Documentation: man:NAME(SECTION))"
+        for page in $pages; do
+                name=${page#man:} sec=${page##*(} && sec=${sec%)} && name=${name%(*}
+                # shellcheck disable=SC2016  # expanded by the container's sh
+                where=$(ct sh -c 'for d in /usr/local/share/man /usr/share/man; do
+                        for f in "$d/man$2/$1.$2" "$d/man$2/$1.$2.gz"; do [ -f "$f" ] && echo "$f" && exit 0; done
+                done; exit 1' sh "$name" "$sec") || bad "$page (the catalog's Documentation:) is not installed"
+                echo "$page: $where"
+        done
+        ct journalctl --dump-catalog "$VIOLATION_ID" --no-pager | grep -q '^Documentation: .*man:sockauditd(8)' ||
+                bad "journalctl --dump-catalog $VIOLATION_ID shows no man:sockauditd(8)"
+        NOTE="$(wc -w <<<"$ids") message ids in journalctl --list-catalog; $(wc -w <<<"$pages") man pages named, installed"
         [ -z "$WHY" ]
 }
 
