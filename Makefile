@@ -100,6 +100,9 @@ MAN_PAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(sort $(wildcard man/*.scd)))
 MANDIR   ?= $(PREFIX)/share/man
 # Bash completion: where bash-completion looks, else under PREFIX.
 BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
+# zsh completion: where Debian's zsh looks ($fpath): /usr/share/zsh/vendor-completions
+# for packages (PREFIX=/usr), /usr/local/share/zsh/site-functions for local installs.
+ZSHCOMPDIR  ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
 
 .PHONY: all tests deps check check-unit check-integration run asan valgrind \
         install uninstall clean help
@@ -241,6 +244,7 @@ install: all
 	for p in $(MAN_PAGES); do install -D -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit; done
 	install -D -m 0644 completion/sockaudit.bash $(DESTDIR)$(BASHCOMPDIR)/sockaudit
 	ln -sf sockaudit $(DESTDIR)$(BASHCOMPDIR)/sockauditd
+	install -D -m 0644 completion/_sockaudit $(DESTDIR)$(ZSHCOMPDIR)/_sockaudit
 	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/sockaudit/prometheus \
 	    contrib/prometheus/sockaudit.rules.yml contrib/prometheus/sockaudit.rules.test.yml
 	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
@@ -269,6 +273,7 @@ uninstall:
 	    $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog $(DESTDIR)$(SYSUSERSDIR)/sockaudit.conf
 	rm -f $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p))) \
 	    $(DESTDIR)$(BASHCOMPDIR)/sockaudit $(DESTDIR)$(BASHCOMPDIR)/sockauditd \
+	    $(DESTDIR)$(ZSHCOMPDIR)/_sockaudit \
 	    $(DESTDIR)$(PREFIX)/share/sockaudit/prometheus/sockaudit.rules.yml \
 	    $(DESTDIR)$(PREFIX)/share/sockaudit/prometheus/sockaudit.rules.test.yml
 
@@ -291,7 +296,7 @@ help:
 	@echo "  make check-sanitizers   asan, then a short fuzz: what CI runs"
 	@echo "  make bench              sockaudit against ss and lsof on a loaded namespace (root)"
 	@echo "  make bench-provenance   what the owners' package verdicts cost a list (root, nginx)"
-	@echo "  make install            binaries, library, header, man pages, bash completion, units, catalog, sysusers,"
+	@echo "  make install            binaries, library, header, man pages, bash and zsh completion, units, catalog, sysusers,"
 	@echo "                          alert rules (PREFIX/share/sockaudit/prometheus),"
 	@echo "                          /etc/sockaudit/sockauditd.conf (an example, only when missing)"
 	@echo "  make uninstall          remove the files install put there, but not /etc/sockaudit,"

@@ -61,7 +61,13 @@ const char *verb_name(verb v);
  */
 int cli_parse(int argc, char **argv, cli_options *ret);
 
-/* The --help text. */
+/*
+ * The --help text. The shells' completions (completion/) read it: the
+ * verbs of "Commands:", and for each option of "Options" the commands in
+ * parentheses ending its description (none: any). Keep that form and keep
+ * the parentheses equal to check_combination()'s rules: test_man.sh's
+ * completion tests ask the parser which options each verb takes.
+ */
 void cli_usage(FILE *out);
 
 #endif

@@ -11,7 +11,7 @@ clang libclang-rt-14-dev valgrind python3
 libbpf-dev
 libnftnl-dev libmnl-dev libnl-route-3-dev nftables iptables
 apache2-bin nginx
-scdoc man-db groff-base bash-completion
+scdoc man-db groff-base bash-completion zsh
 prometheus prometheus-node-exporter systemd-journal-remote"
 
 missing=""

@@ -13,8 +13,9 @@ FLEET_RULES_TEST=$ROOT/contrib/prometheus/sockaudit.rules.test.yml
 
 # fleet_need_remote: skips unless Debian's systemd-journal-remote is here.
 fleet_need_remote() {
-        [ -x "$FLEET_REMOTE" ] && [ -x "$FLEET_UPLOAD" ] ||
+        if [ ! -x "$FLEET_REMOTE" ] || [ ! -x "$FLEET_UPLOAD" ]; then
                 skip "systemd-journal-remote and -upload missing (Debian package systemd-journal-remote; make deps)"
+        fi
 }
 
 # fleet_remote_ready: the receiver listens on 127.0.0.1:$FLEET_PORT in the

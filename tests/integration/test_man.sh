@@ -1,10 +1,11 @@
 # shellcheck shell=bash
-# The man pages (man/*.scd, built into $BUILD/man/) and the bash completion
-# (completion/sockaudit.bash) kept true: the pages format without a
-# warning, and name every verb and option the programs' --help lists, every
-# config key the parser accepts, every journal field and MESSAGE_ID, every
-# environment variable the programs read; the completion offers what the
-# CLI accepts, and the ports of a real daemon's listeners.
+# The man pages (man/*.scd, built into $BUILD/man/) and the bash and zsh
+# completions (completion/sockaudit.bash, completion/_sockaudit) kept true:
+# the pages format without a warning, and name every verb and option the
+# programs' --help lists, every config key the parser accepts, every
+# journal field and MESSAGE_ID, every environment variable the programs
+# read; the completions offer what the CLI accepts, and the ports of a real
+# daemon's listeners.
 
 # man_text PAGE: the page as a reader sees it, unhyphenated, one long line
 # per paragraph, without overstrike.
@@ -135,44 +136,107 @@ complete_words() {
                 printf "%s\n" "${COMPREPLY[@]}"' "$ROOT/completion/sockaudit.bash" "$@"
 }
 
-# The completion offers the verbs, and for each verb exactly the long
-# options the CLI takes with it (asked of the CLI: an option the verb does
-# not take is a usage error, exit 2).
-test_man_completion_options() {
-        local got verb opt args rc taken offered
-        got=$(complete_words sockaudit "" | sort | paste -sd' ')
-        assert_eq "check explain help list metrics refresh status tls watch who" "$got" "sockaudit <TAB>"
-        got=$(complete_words sockaudit w | paste -sd' ')
-        assert_eq "who watch" "$got" "sockaudit w<TAB>"
+# cli_taken VERB: the long options `sockaudit VERB` takes, asked of the
+# CLI (an option the verb does not take is a usage error, exit 2), sorted,
+# space-separated.
+cli_taken() {
+        local verb=$1 opt args rc taken=
         local all='--json --direct --netns --port --from --iface --wide --socket --timeout --tcp --udp'
-        for verb in who list explain tls check status refresh watch metrics; do
-                taken=
-                for opt in $all; do
-                        args=("$verb")
-                        case $verb in who | explain | tls) args+=(1) ;; esac
-                        case $opt in
-                        --netns) args+=("$opt" x) ;;
-                        --port) args+=("$opt" 1) ;;
-                        --from) args+=(--direct "$opt" 127.0.0.1) ;;
-                        --iface) args+=(--direct "$opt" lo) ;;
-                        --socket) args+=("$opt" /nonexistent) ;;
-                        --timeout) args+=("$opt" 1) ;;
-                        *) args+=("$opt") ;;
-                        esac
-                        [ "$opt" == --socket ] || args+=(--socket /nonexistent)
-                        bounded 10 "sockaudit ${args[*]}" "${NSX[@]}" "$SA" "${args[@]}" > /dev/null 2>&1
-                        rc=$?
-                        [ "$rc" -eq 124 ] && fail "sockaudit ${args[*]}: no end in 10 s"
-                        [ "$rc" -ne 2 ] && taken+=" $opt"
-                done
-                offered=$(complete_words sockaudit "$verb" -- | grep -E '^--' | grep -vx -- '--help' | sort | paste -sd' ')
-                taken=$(tr ' ' '\n' <<<"$taken" | sed '/^$/d' | sort | paste -sd' ')
+        for opt in $all; do
+                args=("$verb")
+                case $verb in who | explain | tls) args+=(1) ;; esac
+                case $opt in
+                --netns) args+=("$opt" x) ;;
+                --port) args+=("$opt" 1) ;;
+                --from) args+=(--direct "$opt" 127.0.0.1) ;;
+                --iface) args+=(--direct "$opt" lo) ;;
+                --socket) args+=("$opt" /nonexistent) ;;
+                --timeout) args+=("$opt" 1) ;;
+                *) args+=("$opt") ;;
+                esac
+                [ "$opt" == --socket ] || args+=(--socket /nonexistent)
+                bounded 10 "sockaudit ${args[*]}" "${NSX[@]}" "$SA" "${args[@]}" > /dev/null 2>&1
+                rc=$?
+                [ "$rc" -eq 124 ] && fail "sockaudit ${args[*]}: no end in 10 s"
+                [ "$rc" -ne 2 ] && taken+=" $opt"
+        done
+        tr ' ' '\n' <<<"$taken" | sed '/^$/d' | sort | paste -sd' '
+}
+
+CLI_VERBS='who list explain tls check status refresh watch metrics'
+
+# The completion offers the verbs, and for each verb exactly the long
+# options the CLI takes with it (cli_taken); it reads them from the
+# command's --help, so the command word is the CLI under test.
+test_man_completion_options() {
+        local got verb taken offered
+        got=$(complete_words "$SA" "" | sort | paste -sd' ')
+        assert_eq "check explain help list metrics refresh status tls watch who" "$got" "sockaudit <TAB>"
+        got=$(complete_words "$SA" w | paste -sd' ')
+        assert_eq "who watch" "$got" "sockaudit w<TAB>"
+        for verb in $CLI_VERBS; do
+                taken=$(cli_taken "$verb")
+                offered=$(complete_words "$SA" "$verb" -- | grep -E '^--' | grep -vx -- '--help' | sort | paste -sd' ')
                 assert_eq "$taken" "$offered" "completion of 'sockaudit $verb --<TAB>' against the options it takes"
         done
-        got=$(complete_words sockaudit list --netns "" | paste -sd' ')
+        got=$(complete_words "$SA" list --netns "" | paste -sd' ')
         assert_contains "$got" host "sockaudit list --netns <TAB>"
-        got=$(complete_words sockaudit explain 443 --direct --iface "" | paste -sd' ')
+        got=$(complete_words "$SA" explain 443 --direct --iface "" | paste -sd' ')
         assert_contains "$got" lo "sockaudit explain --iface <TAB>"
+}
+
+# need_zsh: zsh with its zpty module, else SKIP.
+need_zsh() {
+        need_cmd zsh
+        zsh -f -c 'zmodload zsh/zpty' 2> /dev/null || skip "zsh has no zsh/zpty module"
+}
+
+# zcomplete LINE: what zsh's completion system offers at the end of LINE
+# (tests/helpers/sa-zcomplete.zsh: an interactive zsh in a pty, compinit,
+# completion/ first in fpath), one per line; sockaudit and sockauditd are
+# the programs under test.
+zcomplete() {
+        local bin=$SA_IT_DIR/zbin
+        if [ ! -d "$bin" ]; then
+                mkdir -p "$bin" || fail "cannot make $bin"
+                ln -s "$SA" "$bin/sockaudit" || fail "cannot link $SA into $bin"
+                ln -s "$SAD" "$bin/sockauditd" || fail "cannot link $SAD into $bin"
+        fi
+        PATH=$bin:$PATH SA_ZCOMPLETE_TIMEOUT=$(scaled_s 10) \
+                bounded 30 "zsh completion of '$1'" zsh -f "$ROOT/tests/helpers/sa-zcomplete.zsh" "$ROOT/completion" "$1" ||
+                fail "zsh gave no completion for '$1'"
+}
+
+# completion/_sockaudit in real zsh: it parses, compinit makes it the
+# completion of both programs, and the completion system offers the
+# verbs, for each verb exactly the long options the CLI takes with it
+# (cli_taken), sockauditd's options as its --help lists them, and
+# namespace and interface names.
+test_man_zsh_completion() {
+        need_zsh
+        local out got verb taken offered want
+        out=$(zsh -n "$ROOT/completion/_sockaudit" 2>&1) || fail "zsh -n completion/_sockaudit: $out"
+        # shellcheck disable=SC2016  # zsh's own expansions
+        out=$(zsh -f -c 'fpath=("$1" $fpath); autoload -U compinit; compinit -u -D
+                print -r -- "$_comps[sockaudit] $_comps[sockauditd] $+functions[_sockaudit]"' zsh "$ROOT/completion" 2>&1)
+        assert_eq "_sockaudit _sockaudit 1" "$out" "compinit: the completion of sockaudit and sockauditd"
+        got=$(zcomplete 'sockaudit ' | sort | paste -sd' ')
+        assert_eq "check explain help list metrics refresh status tls watch who" "$got" "zsh: sockaudit <TAB>"
+        got=$(zcomplete 'sockaudit --timeout 3 w' | sort | paste -sd' ')
+        assert_eq "watch who" "$got" "zsh: sockaudit --timeout 3 w<TAB>"
+        for verb in $CLI_VERBS; do
+                taken=$(cli_taken "$verb")
+                case $verb in who | explain | tls) verb+=" 1" ;; esac
+                offered=$(zcomplete "sockaudit $verb --" | grep -vx -- '--help' | sort | paste -sd' ')
+                assert_eq "$taken" "$offered" "zsh: 'sockaudit $verb --<TAB>' against the options it takes"
+        done
+        want=$("$SAD" --help | grep -oE -- '(^|[ [|])--[a-z][a-z-]*' | tr -d ' [|' | sort -u | paste -sd' ')
+        got=$(zcomplete 'sockauditd --' | sort | paste -sd' ')
+        assert_eq "$want" "$got" "zsh: sockauditd --<TAB> against sockauditd --help"
+        got=$(zcomplete 'sockaudit list --netns ' | paste -sd' ')
+        assert_contains "$got" host "zsh: sockaudit list --netns <TAB>"
+        got=$(zcomplete 'sockaudit explain 443 --direct --iface ' | paste -sd' ')
+        assert_contains "$got" lo "zsh: sockaudit explain --iface <TAB>"
 }
 
 # The ports offered for who/explain/tls PORT and list --port are those of
@@ -196,4 +260,13 @@ test_man_completion_ports() {
         assert_eq "" "$got" "sockaudit tls 8080 <TAB> (one PORT only)"
         got=$(complete_words "$SA" --socket "$SA_IT_DIR/none" explain "" | paste -sd' ')
         assert_eq "" "$got" "sockaudit explain <TAB> without a daemon"
+        # zsh's completion asks the same daemon.
+        if command -v zsh > /dev/null && zsh -f -c 'zmodload zsh/zpty' 2> /dev/null; then
+                got=$(zcomplete "sockaudit --socket $SOCK who " | paste -sd' ')
+                assert_eq "5353 8080 8443" "$got" "zsh: sockaudit --socket S who <TAB>"
+                got=$(zcomplete "sockaudit --socket $SOCK list --port 84" | paste -sd' ')
+                assert_eq "8443" "$got" "zsh: sockaudit --socket S list --port 84<TAB>"
+        else
+                note "zsh or its zsh/zpty module missing: the zsh completion's ports not checked"
+        fi
 }
