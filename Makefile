@@ -368,7 +368,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBD) $(LIBCLI) $(
 # has no per-test time limit to scale.
 VG_BUILD   ?= build-valgrind
 VG_PATTERN ?=
-VG_EXCLUDE ?= hostile_refresh_(no_read|both|flood)|hostile_churn_(netns|flap)|hostile_clients_(flood|stalled_watcher)|slow_watcher|hostile_memory_forked_argv|load_many_clients|apache_graceful_restarts|nft_verdicts|nft_dnat|explain_reach|webconf_|tls_(facts|old|plain|silent|peer|dropped|hostile|nginx)|provenance_list_waits|faults_sigkill_during_save|docs_records_cover_output|man_(pages|programs|config|journal|completion_options)|hidden_netns_(socket|user)_procfs
+VG_EXCLUDE ?= hostile_refresh_(no_read|both|flood)|hostile_churn_(netns|flap)|hostile_clients_(flood|stalled_watcher)|slow_watcher|hostile_memory_forked_argv|load_many_clients|apache_graceful_restarts|nft_verdicts|nft_dnat|explain_reach|webconf_|tls_(facts|old|plain|silent|peer|dropped|hostile|nginx)|provenance_list_waits|faults_sigkill_during_save|docs_records_cover_output|man_(pages|programs|config|journal|completion_options|zsh_completion)|fleet_(alert_rules|doc_matches)|hidden_netns_(socket|user)_procfs
 VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
               --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
               --track-fds=no --num-callers=30 --suppressions=$(CURDIR)/tests/valgrind.supp \
