@@ -191,10 +191,11 @@ need_zsh() {
         zsh -f -c 'zmodload zsh/zpty' 2> /dev/null || skip "zsh has no zsh/zpty module"
 }
 
-# zcomplete LINE: what zsh's completion system offers at the end of LINE
-# (tests/helpers/sa-zcomplete.zsh: an interactive zsh in a pty, compinit,
-# completion/ first in fpath), one per line; sockaudit and sockauditd are
-# the programs under test.
+# zcomplete LINE...: what zsh's completion system offers at the end of
+# each LINE (tests/helpers/sa-zcomplete.zsh: one interactive zsh in a pty,
+# compinit, completion/ first in fpath), all in ZOUT: "== LINE" then one
+# match per line; sockaudit and sockauditd are the programs under test.
+# zgot LINE prints LINE's matches.
 zcomplete() {
         local bin=$SA_IT_DIR/zbin
         if [ ! -d "$bin" ]; then
@@ -202,10 +203,11 @@ zcomplete() {
                 ln -s "$SA" "$bin/sockaudit" || fail "cannot link $SA into $bin"
                 ln -s "$SAD" "$bin/sockauditd" || fail "cannot link $SAD into $bin"
         fi
-        PATH=$bin:$PATH SA_ZCOMPLETE_TIMEOUT=$(scaled_s 10) \
-                bounded 30 "zsh completion of '$1'" zsh -f "$ROOT/tests/helpers/sa-zcomplete.zsh" "$ROOT/completion" "$1" ||
-                fail "zsh gave no completion for '$1'"
+        ZOUT=$(PATH=$bin:$PATH SA_ZCOMPLETE_TIMEOUT=$(scaled_s 10) \
+                bounded 60 "zsh completion of $# lines" zsh -f "$ROOT/tests/helpers/sa-zcomplete.zsh" "$ROOT/completion" "$@") ||
+                fail "zsh gave no completion (of: $*)"
 }
+zgot() { awk -v want="== $1" '$0 == want { on = 1; next } /^== / { on = 0 } on' <<<"$ZOUT"; }
 
 # completion/_sockaudit in real zsh: it parses, compinit makes it the
 # completion of both programs, and the completion system offers the
@@ -214,29 +216,32 @@ zcomplete() {
 # namespace and interface names.
 test_man_zsh_completion() {
         need_zsh
-        local out got verb taken offered want
+        local out got verb line taken want lines=()
         out=$(zsh -n "$ROOT/completion/_sockaudit" 2>&1) || fail "zsh -n completion/_sockaudit: $out"
         # shellcheck disable=SC2016  # zsh's own expansions
         out=$(zsh -f -c 'fpath=("$1" $fpath); autoload -U compinit; compinit -u -D
                 print -r -- "$_comps[sockaudit] $_comps[sockauditd] $+functions[_sockaudit]"' zsh "$ROOT/completion" 2>&1)
         assert_eq "_sockaudit _sockaudit 1" "$out" "compinit: the completion of sockaudit and sockauditd"
-        got=$(zcomplete 'sockaudit ' | sort | paste -sd' ')
-        assert_eq "check explain help list metrics refresh status tls watch who" "$got" "zsh: sockaudit <TAB>"
-        got=$(zcomplete 'sockaudit --timeout 3 w' | sort | paste -sd' ')
-        assert_eq "watch who" "$got" "zsh: sockaudit --timeout 3 w<TAB>"
         for verb in $CLI_VERBS; do
+                case $verb in who | explain | tls) lines+=("sockaudit $verb 1 --") ;; *) lines+=("sockaudit $verb --") ;; esac
+        done
+        zcomplete 'sockaudit ' 'sockaudit --timeout 3 w' 'sockauditd --' 'sockaudit list --netns ' \
+                'sockaudit explain 443 --direct --iface ' "${lines[@]}"
+        got=$(zgot 'sockaudit ' | sort | paste -sd' ')
+        assert_eq "check explain help list metrics refresh status tls watch who" "$got" "zsh: sockaudit <TAB>"
+        got=$(zgot 'sockaudit --timeout 3 w' | sort | paste -sd' ')
+        assert_eq "watch who" "$got" "zsh: sockaudit --timeout 3 w<TAB>"
+        for line in "${lines[@]}"; do
+                verb=${line#sockaudit } verb=${verb%% *}
                 taken=$(cli_taken "$verb")
-                case $verb in who | explain | tls) verb+=" 1" ;; esac
-                offered=$(zcomplete "sockaudit $verb --" | grep -vx -- '--help' | sort | paste -sd' ')
-                assert_eq "$taken" "$offered" "zsh: 'sockaudit $verb --<TAB>' against the options it takes"
+                got=$(zgot "$line" | grep -vx -- '--help' | sort | paste -sd' ')
+                assert_eq "$taken" "$got" "zsh: '$line<TAB>' against the options it takes"
         done
         want=$("$SAD" --help | grep -oE -- '(^|[ [|])--[a-z][a-z-]*' | tr -d ' [|' | sort -u | paste -sd' ')
-        got=$(zcomplete 'sockauditd --' | sort | paste -sd' ')
+        got=$(zgot 'sockauditd --' | sort | paste -sd' ')
         assert_eq "$want" "$got" "zsh: sockauditd --<TAB> against sockauditd --help"
-        got=$(zcomplete 'sockaudit list --netns ' | paste -sd' ')
-        assert_contains "$got" host "zsh: sockaudit list --netns <TAB>"
-        got=$(zcomplete 'sockaudit explain 443 --direct --iface ' | paste -sd' ')
-        assert_contains "$got" lo "zsh: sockaudit explain --iface <TAB>"
+        assert_contains "$(zgot 'sockaudit list --netns ' | paste -sd' ')" host "zsh: sockaudit list --netns <TAB>"
+        assert_contains "$(zgot 'sockaudit explain 443 --direct --iface ' | paste -sd' ')" lo "zsh: sockaudit explain --iface <TAB>"
 }
 
 # The ports offered for who/explain/tls PORT and list --port are those of
@@ -262,9 +267,10 @@ test_man_completion_ports() {
         assert_eq "" "$got" "sockaudit explain <TAB> without a daemon"
         # zsh's completion asks the same daemon.
         if command -v zsh > /dev/null && zsh -f -c 'zmodload zsh/zpty' 2> /dev/null; then
-                got=$(zcomplete "sockaudit --socket $SOCK who " | paste -sd' ')
+                zcomplete "sockaudit --socket $SOCK who " "sockaudit --socket $SOCK list --port 84"
+                got=$(zgot "sockaudit --socket $SOCK who " | paste -sd' ')
                 assert_eq "5353 8080 8443" "$got" "zsh: sockaudit --socket S who <TAB>"
-                got=$(zcomplete "sockaudit --socket $SOCK list --port 84" | paste -sd' ')
+                got=$(zgot "sockaudit --socket $SOCK list --port 84" | paste -sd' ')
                 assert_eq "8443" "$got" "zsh: sockaudit --socket S list --port 84<TAB>"
         else
                 note "zsh or its zsh/zpty module missing: the zsh completion's ports not checked"
