@@ -347,8 +347,9 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBD) $(LIBCLI) $(
 	$(Q)$(CC) $(CFLAGS_ALL) -Idaemon -Icli -fsanitize=fuzzer -o $@ $< $(LIBD) $(LIBCLI) $(LIBSA) \
 	    $(LDFLAGS_ALL) $(PKG_LIBS)
 
-# `make valgrind`: a plain -O1 build in $(VG_BUILD); the unit tests under
-# valgrind (CK_FORK=no: one process, so leaks of every test are seen), then
+# `make valgrind`: a plain -O1 build in $(VG_BUILD); the unit suites under
+# valgrind (tests/valgrind-units.sh: a process per suite, CK_FORK=no so
+# leaks of every test are seen, one per CPU at once), then
 # the integration suite with each daemon run under valgrind (the harness
 # honours SA_IT_DAEMON_WRAPPER; a daemon with a valgrind error or leak
 # fails its test). Those daemons use /proc, not eBPF: libbpf parsing the
@@ -375,7 +376,7 @@ VALGRIND   ?= valgrind --quiet --leak-check=full --show-leak-kinds=definite,indi
               --child-silent-after-fork=yes
 valgrind: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=$(VG_BUILD) OPT="-O1 -g" tests
-	$(Q)CK_FORK=no $(VALGRIND) $(VG_BUILD)/tests/unit-tests
+	$(Q)BUILD=$(VG_BUILD) VALGRIND='$(VALGRIND)' tests/valgrind-units.sh
 	$(Q)BUILD=$(VG_BUILD) SA_IT_STAGE_SLOW=$(VG_SLOW) SA_IT_EXCLUDE='$(VG_EXCLUDE)' \
 	    SA_IT_DAEMON_WRAPPER="env SOCKAUDITD_EBPF=0 $(VALGRIND) --log-file=%q{SA_IT_DIR}/valgrind.%p.log" \
 	    tests/integration/run.sh '$(VG_PATTERN)'

@@ -91,24 +91,32 @@ test_faults_no_client_paths() {
 # long but valid line (60 KiB of blanks) is still served.
 test_faults_nesting_and_long_lines() {
         need_cmd jq python3
-        start_listen --tcp 0.0.0.0 443
+        # 7443: no TLS probe runs meanwhile (on 443 its work would count).
+        start_listen --tcp 0.0.0.0 7443
         start_daemon
         refresh
         local hwm0 hwm1
+        # Measured once the daemon is settled: the owner's package verdict in,
+        # and its buffers grown by one valid 60 KiB request.
+        settled() { sa who 7443 --json | jq -e '.listeners[0] | .owners[0].package.status != "pending" and (.reachability.entries | length) > 0' >/dev/null; }
+        wait_for 10 "the listener's package verdict" settled
+        python3 -c 'print("{\"cmd\":\"who\"," + " " * 60000 + "\"port\":7443}")' > "$SA_IT_DIR/warm"
+        run_cap R "${NSX[@]}" "$SA_SEND" --count 1 --timeout-ms "$(scaled_ms 5)" "$SOCK" < "$SA_IT_DIR/warm"
+        assert_eq 0 "$R_rc" "sa-send: the warm-up request"
         hwm0=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DAEMON_PID/status")
         python3 - > "$SA_IT_DIR/req" <<'EOF'
 n = 30000
 print('{"cmd":"who","port":' + "[" * n + "]" * n + "}")
 print('{"cmd":"who","port":' + "{\"a\":" * 6000 + "1" + "}" * 6000 + "}")
-print('{"cmd":"who","port":[' + ",".join(["443"] * 13000) + "]}")
-print('{"cmd":"who","port":443,' + '"x":1,' * 9000 + '"proto":"tcp"}')
-print('{"cmd":"who",' + " " * 60000 + '"port":443}')
+print('{"cmd":"who","port":[' + ",".join(["7443"] * 13000) + "]}")
+print('{"cmd":"who","port":7443,' + '"x":1,' * 9000 + '"proto":"tcp"}')
+print('{"cmd":"who",' + " " * 60000 + '"port":7443}')
 EOF
         run_cap R "${NSX[@]}" "$SA_SEND" --count 5 --timeout-ms "$(scaled_ms 5)" "$SOCK" < "$SA_IT_DIR/req"
         assert_eq 0 "$R_rc" "sa-send: 5 replies"
         assert_eq '["bad_request","bad_request","bad_request","bad_request",null]' \
                 "$(jq -sc '[.[] | .error.code]' <<<"$R")" "nesting, arrays, many fields refused; long valid line served"
-        assert_json "$(tail -n 1 <<<"$R")" '.ok == true and (.listeners | length) >= 1' "who 443 in a 60 KiB line"
+        assert_json "$(tail -n 1 <<<"$R")" '.ok == true and (.listeners | length) >= 1' "who 7443 in a 60 KiB line"
         hwm1=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DAEMON_PID/status")
         note "peak RSS $hwm0 kB -> $hwm1 kB"
         [ "$hwm1" -le $((hwm0 + 16384)) ] || fail "peak RSS grew by $((hwm1 - hwm0)) kB for 5 requests of 64 KiB"
