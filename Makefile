@@ -231,9 +231,10 @@ asan: deps
 	$(Q)BUILD=$(ASAN_BUILD) SA_IT_STAGE_SLOW=$(ASAN_SLOW) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run-all.sh
 
+# libsockaudit is not installed: an internal static library, linked into
+# both programs, with no stable API or ABI (docs/ARCHITECTURE.md#the-boundary).
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
-	    $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/sockauditd
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/sockaudit
 	install -d $(DESTDIR)$(PREFIX)/libexec/sockaudit
@@ -241,8 +242,6 @@ install: all
 	for p in $(MAN_PAGES); do install -D -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit; done
 	install -D -m 0644 completion/sockaudit.bash $(DESTDIR)$(BASHCOMPDIR)/sockaudit
 	ln -sf sockaudit $(DESTDIR)$(BASHCOMPDIR)/sockauditd
-	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
-	install -m 0644 lib/include/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
 	install -d $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0644 systemd/sockaudit.sysusers $(DESTDIR)$(SYSUSERSDIR)/sockaudit.conf
 	install -m 0644 systemd/sockaudit.catalog $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog
@@ -257,6 +256,7 @@ install: all
 	    install -m 0644 conf/sockauditd.conf $(DESTDIR)/etc/sockaudit/sockauditd.conf
 
 # Leaves /etc/sockaudit, /var/lib/sockaudit and the group: README.md#uninstall.
+# libsockaudit.a and sockaudit.h: what earlier installs put there (no longer installed).
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/sockauditd $(DESTDIR)$(PREFIX)/bin/sockaudit \
 	    $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe \
@@ -287,7 +287,7 @@ help:
 	@echo "  make check-sanitizers   asan, then a short fuzz: what CI runs"
 	@echo "  make bench              sockaudit against ss and lsof on a loaded namespace (root)"
 	@echo "  make bench-provenance   what the owners' package verdicts cost a list (root, nginx)"
-	@echo "  make install            binaries, library, header, man pages, bash completion, units, catalog, sysusers,"
+	@echo "  make install            binaries, helpers, man pages, bash completion, units, catalog, sysusers,"
 	@echo "                          /etc/sockaudit/sockauditd.conf (an example, only when missing)"
 	@echo "  make uninstall          remove the files install put there, but not /etc/sockaudit,"
 	@echo "                          /var/lib/sockaudit or the group; disable the units before it,"
