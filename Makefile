@@ -102,7 +102,7 @@ MANDIR   ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
 
 .PHONY: all tests deps check check-unit check-integration run asan valgrind \
-        install uninstall clean help
+        install uninstall deb lint-deb clean help
 .DEFAULT_GOAL := all
 
 all: $(LIBSA) $(DAEMON) $(CLI) $(TLSPROBE) $(PROVHELPER) $(REACH) $(MAN_PAGES)
@@ -268,6 +268,16 @@ uninstall:
 	rm -f $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p))) \
 	    $(DESTDIR)$(BASHCOMPDIR)/sockaudit $(DESTDIR)$(BASHCOMPDIR)/sockauditd
 
+# The Debian package (debian/): built by dpkg-buildpackage in a copy of the
+# tree under $(BUILD)/deb/, where the .deb and .changes land (the tree
+# stays clean; nothing is rebuilt when the .deb is newer than every
+# source). lint-deb: lintian on them, failing on errors (README.md#the-debian-package).
+deb:
+	$(Q)scripts/build-deb.sh $(BUILD)/deb
+
+lint-deb: deb
+	$(Q)lintian --pedantic --fail-on error $(BUILD)/deb/sockaudit_*.changes
+
 clean:
 	rm -rf build build-asan build-*
 
@@ -289,6 +299,8 @@ help:
 	@echo "  make bench-provenance   what the owners' package verdicts cost a list (root, nginx)"
 	@echo "  make install            binaries, helpers, man pages, bash completion, units, catalog, sysusers,"
 	@echo "                          /etc/sockaudit/sockauditd.conf (an example, only when missing)"
+	@echo "  make deb                the Debian package, into $(BUILD)/deb/ (dpkg-buildpackage in a copy of the tree)"
+	@echo "  make lint-deb           deb, then lintian on it (fails on errors; warnings in debian/README.source)"
 	@echo "  make uninstall          remove the files install put there, but not /etc/sockaudit,"
 	@echo "                          /var/lib/sockaudit or the group; disable the units before it,"
 	@echo "                          journalctl --update-catalog after it (README.md#uninstall)"
