@@ -319,7 +319,8 @@ help:
 	@echo "  VG_PATTERN    valgrind: regex of the integration tests to run ($(or $(VG_PATTERN),all))"
 	@echo "  VG_EXCLUDE    valgrind: regex of the integration tests left out (floods, churns, tests without a daemon)"
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Not under $(BUILD)/deb: make deb's copy of the tree has its own build/.
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # ---- hostile input, sanitizers, leaks (tests/fuzz, docs/SECURITY.md) -------
 # `make fuzz`: libFuzzer targets (clang, ASan+UBSan) in their own build dir,
