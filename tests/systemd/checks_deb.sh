@@ -1,7 +1,8 @@
 # The checks of tests/systemd/run.sh about the Debian package: lintian on
 # it, then in a container of its own (a fresh copy of the cached base
 # root, booted like the first one) `apt install ./sockaudit_*.deb`, a
-# query by a member of the group, `apt purge`, and the install again.
+# query by a member of the group, an upgrade, `apt purge`, and the install
+# again.
 # Sourced by run.sh (ct, prop, bad, boot, stop_container, ...).
 # shellcheck shell=bash disable=SC2034  # NOTE and WHY are read by run.sh
 
@@ -169,6 +170,32 @@ check_deb_query() {
         [ "$(jq -r .socket_activated <<<"$out" 2>/dev/null)" = true ] || bad "the daemon does not use the socket from systemd"
         ct sockaudit list > /dev/null || bad "sockaudit list as root failed"
         NOTE="a member's list started the daemon (socket-activated); a non-member gets exit 3; root queries"
+        [ -z "$WHY" ]
+}
+
+# An upgrade (the same .deb again: preinst upgrade, postinst configure
+# with the old version) with the daemon running: it is restarted on the
+# new binaries, the socket keeps listening, the admin's config stays.
+check_deb_upgrade() {
+        local pid0 pid out rc sock0 conf=/etc/sockaudit/sockauditd.conf
+        [ -n "$DEB_CT" ] || { WHY="no container with the package (deb_install)"; return 77; }
+        pid0=$(prop sockauditd.service MainPID)
+        sock0=$(prop sockauditd.socket ActiveEnterTimestampMonotonic)
+        [ "${pid0:-0}" != 0 ] || { bad "the daemon does not run before the upgrade"; return 1; }
+        ct sh -c "printf '[Daemon]\nScanInterval=10s\n' >> $conf" || bad "cannot edit $conf"
+        out=$(CT_TIMEOUT=180 ct env DEBIAN_FRONTEND=noninteractive sh -c \
+                "cd $DEB_IN_CT && apt install -y --reinstall ./sockaudit_*.deb" 2>&1); rc=$?
+        echo "apt install --reinstall: rc=$rc"; echo "$out" | tail -n 8
+        [ "$rc" -eq 0 ] || { bad "apt install --reinstall exited $rc"; return 1; }
+        out=$(deb_state); pid=$(prop sockauditd.service MainPID)
+        echo "$out; MainPID $pid0 -> $pid"
+        [ "$out" = "service active/disabled socket active/enabled" ] || bad "after the upgrade: $out"
+        if [ "${pid:-0}" = 0 ] || [ "$pid" = "$pid0" ]; then bad "the daemon was not restarted (MainPID $pid0 -> $pid)"; fi
+        [ "$(prop sockauditd.socket ActiveEnterTimestampMonotonic)" = "$sock0" ] ||
+                bad "the socket was restarted (it went down with the daemon)"
+        ct grep -qx 'ScanInterval=10s' "$conf" || bad "the upgrade dropped the admin's change to $conf"
+        [ "$(ct sockaudit status --json | jq -r .socket_activated)" = true ] || bad "no answer, or not from systemd's socket"
+        NOTE="daemon restarted (pid $pid0 -> $pid), socket kept listening, the edited conffile kept"
         [ -z "$WHY" ]
 }
 

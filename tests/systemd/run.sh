@@ -5,7 +5,7 @@
 # (container.sh has the container, checks_boot.sh the checks across a boot).
 # Then the Debian package (checks_deb.sh): built by scripts/build-deb.sh
 # into $BUILD/deb, linted, installed with apt into a second fresh copy of
-# the base root, booted, purged and installed again.
+# the base root, booted, upgraded, purged and installed again.
 #
 #   BUILD=build tests/systemd/run.sh          (or: make check-systemd)
 #
@@ -51,7 +51,7 @@ VIOLATION_ID=8aabb5f5dc6b450db79ed1fe4a2edec8
 
 CHECKS=(boot activation privileges notify catalog nginx_owners reachability activator tls_probe policy_violation
         reload reload_refused watchdog restart stop privileges_refused verify security boot_monitor
-        disable deb_lintian deb_install deb_query deb_purge deb_reinstall)
+        disable deb_lintian deb_install deb_query deb_upgrade deb_purge deb_reinstall)
 
 [ -n "${SA_SD_CHECKS:-}" ] && read -ra CHECKS <<<"$SA_SD_CHECKS"
 pass=0 failed=0 skipped=0
