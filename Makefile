@@ -390,7 +390,9 @@ check-sanitizers:
 
 # The units under a real systemd: a cached debootstrapped Debian root, make
 # install into a fresh copy as README.md says, booted with systemd-nspawn,
-# once rebooted (root; ~1.5 min cold, ~1 min cached). SKIPs when the archive or systemd-nspawn is unavailable.
+# once rebooted; then the .deb (built as make deb does, ~1 min) installed
+# with apt, upgraded, purged and installed again in a second fresh copy
+# (root; ~2.5 min cached). SKIPs when the archive or systemd-nspawn is unavailable.
 .PHONY: check-systemd
 check-systemd: deps
 	$(Q)$(MAKE) --no-print-directory all tests
