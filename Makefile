@@ -105,7 +105,7 @@ BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-complet
 ZSHCOMPDIR  ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
 
 .PHONY: all tests deps check check-unit check-integration run asan valgrind \
-        install uninstall clean help
+        install uninstall deb lint-deb clean help
 .DEFAULT_GOAL := all
 
 all: $(LIBSA) $(DAEMON) $(CLI) $(TLSPROBE) $(PROVHELPER) $(REACH) $(MAN_PAGES)
@@ -239,9 +239,10 @@ asan: deps
 	$(Q)BUILD=$(ASAN_BUILD) SA_IT_STAGE_SLOW=$(ASAN_SLOW) SA_IT_EXCLUDE='$(ASAN_EXCLUDE)' \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 tests/run-all.sh
 
+# libsockaudit is not installed: an internal static library, linked into
+# both programs, with no stable API or ABI (docs/ARCHITECTURE.md#the-boundary).
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
-	    $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/sockauditd
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/sockaudit
 	install -d $(DESTDIR)$(PREFIX)/libexec/sockaudit
@@ -252,8 +253,6 @@ install: all
 	install -D -m 0644 completion/_sockaudit $(DESTDIR)$(ZSHCOMPDIR)/_sockaudit
 	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/sockaudit/prometheus \
 	    contrib/prometheus/sockaudit.rules.yml contrib/prometheus/sockaudit.rules.test.yml
-	install -m 0644 $(LIBSA) $(DESTDIR)$(PREFIX)/lib/libsockaudit.a
-	install -m 0644 lib/include/sockaudit.h $(DESTDIR)$(PREFIX)/include/sockaudit.h
 	install -d $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0644 systemd/sockaudit.sysusers $(DESTDIR)$(SYSUSERSDIR)/sockaudit.conf
 	install -m 0644 systemd/sockaudit.catalog $(DESTDIR)$(CATALOGDIR)/sockaudit.catalog
@@ -268,6 +267,7 @@ install: all
 	    install -m 0644 conf/sockauditd.conf $(DESTDIR)/etc/sockaudit/sockauditd.conf
 
 # Leaves /etc/sockaudit, /var/lib/sockaudit and the group: README.md#uninstall.
+# libsockaudit.a and sockaudit.h: what earlier installs put there (no longer installed).
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/sockauditd $(DESTDIR)$(PREFIX)/bin/sockaudit \
 	    $(DESTDIR)$(PREFIX)/libexec/sockaudit/sockaudit-tlsprobe \
@@ -281,6 +281,16 @@ uninstall:
 	    $(DESTDIR)$(ZSHCOMPDIR)/_sockaudit \
 	    $(DESTDIR)$(PREFIX)/share/sockaudit/prometheus/sockaudit.rules.yml \
 	    $(DESTDIR)$(PREFIX)/share/sockaudit/prometheus/sockaudit.rules.test.yml
+
+# The Debian package (debian/): built by dpkg-buildpackage in a copy of the
+# tree under $(BUILD)/deb/, where the .deb and .changes land (the tree
+# stays clean; nothing is rebuilt when the .deb is newer than every
+# source). lint-deb: lintian on them, failing on errors (README.md#the-debian-package).
+deb:
+	$(Q)scripts/build-deb.sh $(BUILD)/deb
+
+lint-deb: deb
+	$(Q)lintian --pedantic --fail-on error $(BUILD)/deb/sockaudit_*.changes
 
 clean:
 	rm -rf build build-asan build-*
@@ -301,9 +311,11 @@ help:
 	@echo "  make check-sanitizers   asan, then a short fuzz: what CI runs"
 	@echo "  make bench              sockaudit against ss and lsof on a loaded namespace (root)"
 	@echo "  make bench-provenance   what the owners' package verdicts cost a list (root, nginx)"
-	@echo "  make install            binaries, library, header, man pages, bash and zsh completion, units, catalog, sysusers,"
+	@echo "  make install            binaries, helpers, man pages, bash and zsh completion, units, catalog, sysusers,"
 	@echo "                          alert rules (PREFIX/share/sockaudit/prometheus),"
 	@echo "                          /etc/sockaudit/sockauditd.conf (an example, only when missing)"
+	@echo "  make deb                the Debian package, into $(BUILD)/deb/ (dpkg-buildpackage in a copy of the tree)"
+	@echo "  make lint-deb           deb, then lintian on it (fails on errors; warnings in debian/README.source)"
 	@echo "  make uninstall          remove the files install put there, but not /etc/sockaudit,"
 	@echo "                          /var/lib/sockaudit or the group; disable the units before it,"
 	@echo "                          journalctl --update-catalog after it (README.md#uninstall)"
@@ -322,7 +334,8 @@ help:
 	@echo "  VG_PATTERN    valgrind: regex of the integration tests to run ($(or $(VG_PATTERN),all))"
 	@echo "  VG_EXCLUDE    valgrind: regex of the integration tests left out (floods, churns, tests without a daemon)"
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Not under $(BUILD)/deb: make deb's copy of the tree has its own build/.
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # ---- hostile input, sanitizers, leaks (tests/fuzz, docs/SECURITY.md) -------
 # `make fuzz`: libFuzzer targets (clang, ASan+UBSan) in their own build dir,
@@ -393,7 +406,9 @@ check-sanitizers:
 
 # The units under a real systemd: a cached debootstrapped Debian root, make
 # install into a fresh copy as README.md says, booted with systemd-nspawn,
-# once rebooted (root; ~1.5 min cold, ~1 min cached). SKIPs when the archive or systemd-nspawn is unavailable.
+# once rebooted; then the .deb (built as make deb does, ~1 min) installed
+# with apt, upgraded, purged and installed again in a second fresh copy
+# (root; ~2.5 min cached). SKIPs when the archive or systemd-nspawn is unavailable.
 .PHONY: check-systemd
 check-systemd: deps
 	$(Q)$(MAKE) --no-print-directory all tests

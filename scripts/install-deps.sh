@@ -12,7 +12,8 @@ libbpf-dev
 libnftnl-dev libmnl-dev libnl-route-3-dev nftables iptables
 apache2-bin nginx
 scdoc man-db groff-base bash-completion zsh
-prometheus prometheus-node-exporter systemd-journal-remote"
+prometheus prometheus-node-exporter systemd-journal-remote
+debhelper lintian"
 
 missing=""
 for p in $PACKAGES; do

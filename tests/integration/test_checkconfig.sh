@@ -146,11 +146,17 @@ test_checkconfig_prints_load_warnings() {
         assert_contains "$OUT_err" "$SA_IT_DIR/no-such-exe" "the missing executable named"
 }
 
-# The example make install puts in /etc/sockaudit (conf/sockauditd.conf):
-# good as shipped (everything commented out), and good with every key
-# uncommented, so it names real keys with real values.
+# The example make install and the .deb put in /etc/sockaudit
+# (conf/sockauditd.conf): good as shipped (everything commented out), good
+# with every key uncommented, so it names real keys with real values, and
+# it names every key docs/CONFIG.md's tables have.
 test_checkconfig_example_file() {
-        local example=$ROOT/conf/sockauditd.conf
+        local example=$ROOT/conf/sockauditd.conf key missing=
+        for key in $(grep -E '^\| `[A-Z][A-Za-z]*=`' "$ROOT/docs/CONFIG.md" | cut -d'|' -f2 |
+                     grep -oE '`[A-Z][A-Za-z]*=`' | tr -d '`' | sort -u); do
+                grep -q "^;$key" "$example" || missing="$missing $key"
+        done
+        assert_eq "" "$missing" "keys of docs/CONFIG.md the example lacks"
         run_cap OUT check_config --config "$example"
         assert_eq 0 "$OUT_rc" "--check-config on the example: exit code"
         assert_eq "" "$OUT_err" "--check-config on the example: stderr"

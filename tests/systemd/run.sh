@@ -3,12 +3,17 @@
 # `make install` into it with README.md's PREFIX, booted with systemd-nspawn,
 # driven with nsenter, set up with README.md's install line, rebooted once
 # (container.sh has the container, checks_boot.sh the checks across a boot).
+# Then the Debian package (checks_deb.sh): built by scripts/build-deb.sh
+# into $BUILD/deb, linted, installed with apt into a second fresh copy of
+# the base root, booted, upgraded, purged and installed again.
 #
 #   BUILD=build tests/systemd/run.sh          (or: make check-systemd)
 #
-# Builds nothing: `make all tests` first (it needs $BUILD/sockauditd,
-# $BUILD/sockaudit and $BUILD/tests/helpers/sa-listen). Needs root,
-# debootstrap, systemd-nspawn (systemd-container), nsenter and jq on the host.
+# Builds nothing but the .deb (`make all tests` first: it needs
+# $BUILD/sockauditd, $BUILD/sockaudit and $BUILD/tests/helpers/sa-listen).
+# Needs root, debootstrap, systemd-nspawn (systemd-container), nsenter and
+# jq on the host; the deb_* checks dpkg-buildpackage, debhelper and lintian
+# (SKIP without them) and the host's apt to fetch what the package needs.
 # Each check prints PASS/FAIL/SKIP; the last line is always
 # "systemd: N passed, N failed, N skipped"; the exit code is non-zero when a
 # check failed. Everything is SKIPped (with the reason) when the Debian
@@ -24,6 +29,7 @@
 # SA_IT_SLOW, computed once at the start from the machine's load unless set
 # (tests/waits.sh).
 #   SA_SD_KEEP=1      keep the root copy (the container is always stopped)
+#   SA_SD_CHECKS="boot deb_install ..."  run only these checks, in this order
 #   SA_SD_VERBOSE=1   print every check's log, not only failed ones
 # shellcheck disable=SC2317  # the check_* functions are called by name
 set -u
@@ -45,8 +51,9 @@ VIOLATION_ID=8aabb5f5dc6b450db79ed1fe4a2edec8
 
 CHECKS=(boot activation privileges notify catalog nginx_owners reachability activator tls_probe policy_violation
         reload reload_refused watchdog restart stop privileges_refused verify security boot_monitor
-        disable)
+        disable deb_lintian deb_install deb_query deb_upgrade deb_purge deb_reinstall)
 
+[ -n "${SA_SD_CHECKS:-}" ] && read -ra CHECKS <<<"$SA_SD_CHECKS"
 pass=0 failed=0 skipped=0
 declare -A REPORTED=()
 WORK='' ROOTDIR='' NSPAWN_PID='' LEADER='' MACHINE=sa-sd-$$
@@ -727,6 +734,8 @@ run_check() {
 . "$HERE/container.sh"
 # shellcheck source=checks_boot.sh
 . "$HERE/checks_boot.sh"
+# shellcheck source=checks_deb.sh
+. "$HERE/checks_deb.sh"
 
 cleanup() {
         stop_container
@@ -769,6 +778,12 @@ if [ -z "$global_skip" ]; then
         done
 fi
 [ -n "$global_skip" ] && { skip_rest "$global_skip"; finish; }
+
+# Before the lock (it takes a minute): the .deb for the deb_* checks,
+# outside the time box.
+t=$SECONDS
+build_deb
+DEADLINE=$((DEADLINE + SECONDS - t))
 
 mkdir -p "$CACHE_DIR"
 exec 9> "$CACHE_DIR/run.lock"
