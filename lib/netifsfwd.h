@@ -4,7 +4,8 @@
  * published port) that sends traffic to it, found in the namespace at the
  * other end of the listener's veths and evaluated there and then in the
  * listener's namespace (docs/REACHABILITY.md#forwarded-entry-points).
- * Internal to the library (lib/netifsreach.c).
+ * Internal to the library: explain --direct reads each host itself
+ * (lib/netifsreach.c), the daemon takes it from its views (lib/reachview.c).
  */
 #ifndef SA_NETIFSFWD_H
 #define SA_NETIFSFWD_H
@@ -12,13 +13,26 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "netifs.h"
 #include "nfteval.h"
+
+#define SA_FWD_ADDRS_MAX 256            /* a host's addresses a DNAT's address is followed to */
 
 typedef struct sa_nft_fwd_source {
         int family;                     /* 0: unknown */
         uint8_t addr[16];
 } sa_nft_fwd_source;
+
+/* What a host's evaluation needs, read already: borrowed interfaces and ruleset. */
+typedef struct sa_fwd_host {
+        const sa_netifs *ifs;
+        const sa_nft_ruleset *rs;
+        bool off4, off6;                /* net.ipv4.ip_forward, net.ipv6.conf.all.forwarding are 0 */
+        sa_nft_ifaddr addrs[SA_FWD_ADDRS_MAX];
+        unsigned addr_count;
+} sa_fwd_host;
 
 typedef struct sa_fwd_entry {
         const char *netns_name;         /* the host's: "host" or its /run/netns name */
@@ -35,14 +49,53 @@ typedef struct sa_fwd_entry {
 typedef void (*sa_fwd_fn)(const sa_fwd_entry *e, void *ctx);
 
 /*
+ * The host at the other end of veth (a veth of the listener's namespace
+ * with an address the listener accepts on), or NULL when it is not known
+ * or cannot be read. Borrowed until the next call or the end of
+ * sa_reach_forwarded().
+ */
+typedef const sa_fwd_host *(*sa_fwd_host_fn)(const sa_netif *veth, void *ctx);
+
+/* h for ifs and rs (borrowed), forwarding on: the addresses a DNAT is followed to (the first 256). */
+void sa_fwd_host_init(sa_fwd_host *h, const sa_netifs *ifs, const sa_nft_ruleset *rs);
+
+/* Whether rs holds a DNAT rule with one destination port (so a host's forwarding switches matter). */
+bool sa_fwd_has_dnat(const sa_nft_ruleset *rs);
+
+/* The forwarding switches of the namespace fd refers to (-1: the caller's), into h; a thread when fd >= 0. */
+void sa_fwd_switches_read(int fd, sa_fwd_host *h);
+
+/*
+ * The namespace at the other end of veth nif (its peer_netns_name: "host"
+ * is PID 1's, else /run/netns/NAME), opened and checked by inode; -1 if it
+ * cannot be.
+ */
+int sa_fwd_peer_open(const char *name, uint64_t ino);
+
+/*
+ * Whether l's forwarded entries may come through nif: a veth with a known
+ * peer namespace and an address l accepts on.
+ */
+bool sa_fwd_veth(const sa_listener *l, const sa_netif *nif, const sa_netifs *ifs);
+
+/*
  * Calls fn for each forwarded entry point of l (in a namespace with
  * interfaces ifs and ruleset here, NULL if unreadable): a host interface
  * address and the original port of one of the host's DNAT rules (a
- * single --dport / th dport) whose evaluation forwards to l. Bounded: 64
- * ports, 256 host addresses, 4096 evaluations. Hosts that cannot be
- * opened or read are skipped. 0, or -ENOMEM.
+ * single --dport / th dport) whose evaluation forwards to l. Each host
+ * (one per peer namespace) from hosts. Bounded: 64 ports, 256 host
+ * addresses, 4096 evaluations. 0, or -ENOMEM.
  */
 int sa_reach_forwarded(const sa_listener *l, const sa_netifs *ifs, const sa_nft_ruleset *here,
-                       const sa_nft_fwd_source *src, sa_fwd_fn fn, void *ctx);
+                       const sa_nft_fwd_source *src, sa_fwd_host_fn hosts, void *hosts_ctx, sa_fwd_fn fn,
+                       void *ctx);
+
+/*
+ * Adds l's forwarded entries to its `reachability` object obj (made by
+ * sa_reachability_of() on ifs and here), from (NULL: unknown) and iface
+ * (NULL: all) as there; `outside` then true. 0, or -ENOMEM.
+ */
+int sa_reachability_forwarded(json_t *obj, const sa_listener *l, const sa_netifs *ifs, const sa_nft_ruleset *here,
+                              const char *from, const char *iface, sa_fwd_host_fn hosts, void *hosts_ctx);
 
 #endif

@@ -1,72 +1,14 @@
 # shellcheck shell=bash
-# Forwarding through a DNAT (Docker's published ports) against the kernel.
-# The test's namespace is the "host": a bridge br15 (172.31.15.1/24) with
-# a veth to a "container" namespace (172.31.15.2) holding TCP 8080 and a UDP
-# echo on 53, and veths va/vb to two client namespaces (10.15.1.2,
-# 10.15.2.2, routed through the host). tests/integration/nft/13-publish.rules
-# (iptables-nft-restore, in the host namespace only) publishes them as
-# 8443/tcp and 8053/udp. sa-nfteval --follow evaluates the host's
+# Forwarding through a DNAT (Docker's published ports) against the kernel,
+# in the lab of dnatlab.sh. sa-nfteval --follow evaluates the host's
 # prerouting (the DNAT) and forward hooks; when it accepts, the container's
 # prerouting and input decide. That verdict, and the one of the entry
 # `sockaudit explain --direct --from CLIENT` adds for the published port
 # (found in the host's DNAT rules), must equal a real connect() or
 # datagram from each client to the published port.
 
-# shellcheck source=nftlab.sh
-. "${BASH_SOURCE[0]%/*}/nftlab.sh"
-
-# dnat_lab: the host, the container with its listeners, the two clients.
-dnat_lab() {
-        local c s n
-        need_cmd iptables-nft-restore nft python3 jq
-        [ -x "$NFT_EVAL" ] || fail "$NFT_EVAL not built (make tests)"
-        DNAT_C=${SA_IT_NS}c
-        add_netns "$DNAT_C"
-        in_ns ip link add br15 type bridge || fail "cannot create a bridge"
-        in_ns ip addr add 172.31.15.1/24 dev br15
-        in_ns ip link set br15 up
-        in_ns ip link add vc type veth peer name eth0 netns "$DNAT_C" || fail "veth vc: cannot create"
-        in_ns ip link set vc master br15 up
-        ip -n "$DNAT_C" addr add 172.31.15.2/24 dev eth0
-        ip -n "$DNAT_C" link set eth0 up
-        ip -n "$DNAT_C" route add default via 172.31.15.1 || fail "container: no default route"
-        for c in a b; do
-                n=${SA_IT_NS}$c s=1
-                [ "$c" == b ] && s=2
-                add_netns "$n"
-                in_ns ip link add "v$c" type veth peer name eth0 netns "$n" || fail "veth v$c: cannot create"
-                in_ns ip addr add "10.15.$s.1/24" dev "v$c"
-                ip -n "$n" addr add "10.15.$s.2/24" dev eth0
-                in_ns ip link set "v$c" up
-                ip -n "$n" link set eth0 up
-                ip -n "$n" route add default via "10.15.$s.1" || fail "client $c: no default route"
-        done
-        in_ns sysctl -qw net.ipv4.ip_forward=1 || fail "cannot turn forwarding on in the test's namespace"
-        nsenter "--net=/run/netns/$DNAT_C" -- python3 "$NFT_PEER" serve 8080 53 \
-                > "$SA_IT_DIR/peer.out" 2> "$SA_IT_DIR/peer.err" &
-        track_pid $!
-        wait_for 5 "the container's listeners" grep -q READY "$SA_IT_DIR/peer.out"
-}
-
-# dnat_verdict CLIENT PROTO PORT: ours for the published PORT from CLIENT:
-# the host's (forwarded), then the container's when the host accepts.
-dnat_verdict() {
-        local s=1 host v
-        [ "$1" == b ] && s=2
-        host=$(bounded 10 "sa-nfteval --follow" "$NFT_EVAL" --netns "/run/netns/$SA_IT_NS" --follow \
-                --iface "v$1" --from "10.15.$s.2" --to "10.15.$s.1" --proto "$2" --port "$3") ||
-                fail "sa-nfteval --follow failed"
-        printf '%s\n' "$host" >> "$SA_IT_DIR/ours"
-        assert_eq "172.31.15.2 br15" "$(jq -r '"\(.forwarded_to) \(.oif)"' <<<"$host")" "$1 $2/$3: where the DNAT sends it"
-        assert_contains "$(jq -r .via <<<"$host")" "DNAT" "$1 $2/$3: via names the DNAT"
-        v=$(jq -r .verdict <<<"$host")
-        if [ "$v" == accept ]; then
-                v=$(bounded 10 "sa-nfteval (container)" "$NFT_EVAL" --netns "/run/netns/$DNAT_C" --iface eth0 \
-                        --from "10.15.$s.2" --to 172.31.15.2 --proto "$2" --port "$(jq -r .port <<<"$host")" |
-                        jq -r .verdict) || fail "sa-nfteval (container) failed"
-        fi
-        echo "$v"
-}
+# shellcheck source=dnatlab.sh
+. "${BASH_SOURCE[0]%/*}/dnatlab.sh"
 
 # dnat_explain CLIENT PROTO PORT: "VERDICT via DNAT" of explain --direct's
 # forwarded entry for the host's address on CLIENT's side and the published PORT.
@@ -88,11 +30,7 @@ dnat_check() {
         for c in a b; do
                 s=1
                 [ "$c" == b ] && s=2
-                printf '%s 10.15.%s.1 tcp 8443\n%s 10.15.%s.1 udp 8053\n' "$c-tcp" $s "$c-udp" $s \
-                        > "$SA_IT_DIR/probe.$c.in"
-                bounded 10 "probes from client $c" nsenter "--net=/run/netns/${SA_IT_NS}$c" -- \
-                        python3 "$NFT_PEER" probe "$(scaled 1.5)" < "$SA_IT_DIR/probe.$c.in" > "$SA_IT_DIR/probe.$c" ||
-                        fail "the probes failed"
+                dnat_probe "$c" "$c-tcp 10.15.$s.1 tcp 8443" "$c-udp 10.15.$s.1 udp 8053"
                 for p in tcp udp; do
                         port=8443
                         [ $p == udp ] && port=8053
