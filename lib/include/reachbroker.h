@@ -7,12 +7,14 @@
  *    three things for it over a socket pair: a namespace's nf_tables dumps
  *    (the kernel wants CAP_NET_ADMIN from whoever sends the request), and
  *    sockets subscribed to a namespace's nftables and rtnetlink change
- *    groups (CAP_NET_ADMIN to join the nftables group), handed back; and a
+ *    groups (CAP_NET_ADMIN to join the nftables group; rtnetlink's: links,
+ *    addresses, netconf), handed back; and a
  *    socket's namespace (SIOCGSKNS: CAP_NET_ADMIN), for the hidden
  *    namespaces' search (lib/hiddenns.c);
- *  - a namespace's view: its interfaces and decoded ruleset, read once and
- *    kept until a change is multicast, and the `reachability` object of a
- *    listener evaluated on it.
+ *  - a namespace's view: its interfaces and decoded ruleset (and its
+ *    forwarding switches when it publishes ports), read once and kept until
+ *    a change is multicast, and the `reachability` object of a listener
+ *    evaluated on it, with the forwarded entries of its hosts' views.
  * Both block (netlink dumps): the daemon calls them on a thread.
  */
 #ifndef SA_REACHBROKER_H
@@ -41,7 +43,7 @@ sa_reach_broker *sa_reach_broker_free(sa_reach_broker *b);
 /*
  * Sockets (non-blocking, close-on-exec) in the namespace netns_fd refers
  * to (-1: the broker's own), subscribed to NFNLGRP_NFTABLES (*ret_nft) and
- * to rtnetlink's link and address groups (*ret_rtnl): readable when a
+ * to rtnetlink's link, address and netconf groups (*ret_rtnl): readable when a
  * ruleset, an interface or an address changes. 0, or -errno with err.
  */
 int sa_reach_broker_subscribe(sa_reach_broker *b, int netns_fd, int *ret_nft, int *ret_rtnl, char *err,
