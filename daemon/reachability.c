@@ -70,6 +70,7 @@ typedef struct round_ns {
         bool opened;            /* netns_fd is the namespace's */
         bool read, subscribe;
         bool host;              /* a listener's host in this round, name says how to open it */
+        bool hosts_read;        /* a host it leads to is read: its listeners are evaluated again */
         char name[64];
         sa_reach_view *view;    /* the new one (read) or the kept one (borrowed) */
         int fds[2];
@@ -277,9 +278,10 @@ static void round_hosts(round *rd, const round_item *it)
                         rd->n_nss += x == next;
                         round_read(rd, x);
                 }
-                if (x && x != next && !x->host) {
+                if (x && x != next) {
                         x->host = true;
-                        snprintf(x->name, sizeof x->name, "%s", peers[i].name);
+                        if (!x->name[0])
+                                snprintf(x->name, sizeof x->name, "%s", peers[i].name);
                 }
         }
 }
@@ -416,7 +418,8 @@ static size_t round_ns_index(reachability *r, round *rd, reach_ns *n)
                 idx++;
         x = &rd->nss[rd->n_nss];
         *x = (round_ns) { .idx = idx, .ino = n->ino, .netns_fd = -1, .gen = n->gen, .view = n->view,
-                          .subscribe = !n->subscribed && r->broker, .fds = { -1, -1 } };
+                          .subscribe = !n->subscribed && r->broker, .host = n->host, .fds = { -1, -1 } };
+        snprintf(x->name, sizeof x->name, "%s", n->name);
         return rd->n_nss++;
 }
 
@@ -446,32 +449,30 @@ static void round_add_known(reachability *r, round *rd)
         }
 }
 
-/* Whether a namespace v leads to is read in this round (a host whose change may change forwarded entries). */
+/* Whether a host v leads to is read in this round (its change may change forwarded entries). */
 static bool round_hosts_read(const round *rd, const sa_reach_view *v)
 {
         for (size_t i = 0; v && i < rd->n_nss; i++)
-                if (rd->nss[i].read && sa_reach_view_leads_to(v, rd->nss[i].ino))
+                if (rd->nss[i].read && rd->nss[i].host && sa_reach_view_leads_to(v, rd->nss[i].ino))
                         return true;
         return false;
 }
 
-/* Whether namespace n is kept: a listener of snap's is in it, or it is the host of one that is. */
-static bool ns_used(const reachability *r, const sa_snapshot *snap, const reach_ns *n, bool as_host)
+/* Whether a listener of snap's is in namespace n. */
+static bool ns_has_listener(const sa_snapshot *snap, const reach_ns *n)
 {
         for (size_t k = 0; snap && k < snap->n_listeners; k++)
                 if (snap->listeners[k].netns == n->ino)
                         return true;
-        for (size_t i = 0; as_host && n->host && i < r->n_ns; i++)
-                if (r->ns[i] != n && sa_reach_view_leads_to(r->ns[i]->view, n->ino) && ns_used(r, snap, r->ns[i], false))
-                        return true;
         return false;
 }
 
-/* Forgets listeners gone from snap (entries stay sorted) and, between rounds, namespaces. */
+/* Forgets listeners gone from snap (entries stay sorted) and, between rounds, namespaces: those
+ * without listeners, unless a host of a namespace with some. */
 static void prune(reachability *r, const sa_snapshot *snap, bool *keep)
 {
         size_t w = 0, wn = 0;
-        _cleanup_free_ bool *used = NULL;
+        _cleanup_free_ bool *used = NULL, *direct = NULL;
 
         for (size_t i = 0; i < r->n; i++) {
                 if (keep[i])
@@ -480,10 +481,13 @@ static void prune(reachability *r, const sa_snapshot *snap, bool *keep)
                         json_decref(r->e[i].obj);
         }
         r->n = w;
-        if (r->running || !(used = calloc(r->n_ns + 1, sizeof *used)))
+        if (r->running || !(used = calloc(r->n_ns + 1, sizeof *used)) || !(direct = calloc(r->n_ns + 1, sizeof *direct)))
                 return;
         for (size_t i = 0; i < r->n_ns; i++)
-                used[i] = ns_used(r, snap, r->ns[i], true);
+                used[i] = direct[i] = ns_has_listener(snap, r->ns[i]);
+        for (size_t i = 0; i < r->n_ns; i++)
+                for (size_t k = 0; r->ns[i]->host && !used[i] && k < r->n_ns; k++)
+                        used[i] = direct[k] && sa_reach_view_leads_to(r->ns[k]->view, r->ns[i]->ino);
         for (size_t i = 0; i < r->n_ns; i++) {
                 if (used[i])
                         r->ns[wn++] = r->ns[i];
@@ -497,6 +501,7 @@ static void prune(reachability *r, const sa_snapshot *snap, bool *keep)
 static void round_items(reachability *r, round *rd, const sa_snapshot *snap)
 {
         size_t n = snap ? snap->n_listeners : 0;
+        bool any_host = false;          /* a host is read: the listeners behind it too */
 
         r->untracked = 0;
         for (size_t i = 0; i < n; i++) {       /* first every listener's namespace opened */
@@ -508,6 +513,10 @@ static void round_items(reachability *r, round *rd, const sa_snapshot *snap)
                 if (x && !x->opened && (fd = netns_fd_of(r, l)) != -2)
                         round_ns_open(x, ns, fd);
         }
+        for (size_t i = 0; i < rd->n_nss; i++)
+                any_host |= rd->nss[i].read && rd->nss[i].host;
+        for (size_t i = 0; any_host && i < rd->n_nss; i++)
+                rd->nss[i].hosts_read = round_hosts_read(rd, rd->nss[i].view);
         for (size_t i = 0; i < n; i++) {
                 const sa_listener *l = &snap->listeners[i];
                 reach_key k = key_of(l);
@@ -520,7 +529,7 @@ static void round_items(reachability *r, round *rd, const sa_snapshot *snap)
                 }
                 x = round_ns_index(r, rd, ns);
                 if (!rd->nss[x].opened ||
-                    (!rd->nss[x].read && entry_find(r, &k) && !round_hosts_read(rd, rd->nss[x].view)))
+                    (!rd->nss[x].read && entry_find(r, &k) && !rd->nss[x].hosts_read))
                         continue;
                 rd->items[rd->n_items++] = (round_item) { .key = k, .l = *l, .ns = x };
                 rd->items[rd->n_items - 1].l.holders = NULL;
@@ -597,7 +606,8 @@ static void round_apply(reachability *r, round *rd)
                         x->gen = n->gen;
                 if (x->host) {
                         n->host = true;
-                        snprintf(n->name, sizeof n->name, "%s", x->name);
+                        if (x->name[0])
+                                snprintf(n->name, sizeof n->name, "%s", x->name);
                 }
                 if (!x->opened)
                         continue;       /* its view was only borrowed */

@@ -22,64 +22,8 @@
 
 #include "netifsfwd.h"
 #include "nftread.h"
-#include "nftxt.h"
 
-#define PORTS_MAX 64
 #define EVALS_MAX 4096
-
-/* A rule's one destination port: an xtables tcp/udp --dport, or th dport == N; -1 if none. */
-static int rule_dport(const sa_nft_ruleset *rs, const sa_nft_rule *r)
-{
-        for (uint32_t i = r->first; i < r->first + r->count; i++) {
-                const sa_nft_expr *x = &rs->exprs[i], *n = i + 1 < r->first + r->count ? x + 1 : NULL;
-                int p = sa_nft_xt_dport(x);
-
-                if (p >= 0)
-                        return p;
-                if (x->kind == SA_NFT_X_PAYLOAD && x->dreg && x->a == NFT_PAYLOAD_TRANSPORT_HEADER && x->b == 2
-                    && x->len == 2 && n && n->kind == SA_NFT_X_CMP && n->sreg == x->dreg && n->op == NFT_CMP_EQ
-                    && n->len == 2)
-                        return n->data[0] << 8 | n->data[1];
-        }
-        return -1;
-}
-
-static bool has_dnat(const sa_nft_ruleset *rs, const sa_nft_rule *r)
-{
-        for (uint32_t i = r->first; i < r->first + r->count; i++) {
-                const sa_nft_expr *x = &rs->exprs[i];
-
-                if ((x->kind == SA_NFT_X_NAT && x->a == NFT_NAT_DNAT)
-                    || (x->kind == SA_NFT_X_TARGET && strcmp(x->name, "DNAT") == 0))
-                        return true;
-        }
-        return false;
-}
-
-/* The original ports of the ruleset's DNAT rules (nat chains' tables), at most PORTS_MAX. */
-static unsigned dnat_ports(const sa_nft_ruleset *rs, uint16_t *ports)
-{
-        unsigned n = 0;
-
-        for (uint32_t i = 0; i < rs->rule_count && n < PORTS_MAX; i++) {
-                const sa_nft_rule *r = &rs->rules[i];
-                int p = has_dnat(rs, r) ? rule_dport(rs, r) : -1;
-                unsigned k = 0;
-
-                while (k < n && ports[k] != p)
-                        k++;
-                if (p > 0 && k == n)
-                        ports[n++] = (uint16_t) p;
-        }
-        return n;
-}
-
-bool sa_fwd_has_dnat(const sa_nft_ruleset *rs)
-{
-        uint16_t ports[PORTS_MAX];
-
-        return rs && dnat_ports(rs, ports) > 0;
-}
 
 static bool sysctl_zero(const char *path)
 {
@@ -217,11 +161,11 @@ static void listener_side(struct fwd_walk *w, int family)
 
 /* The DNAT ports on one host address: each that forwards to the listener is an entry, to fn. */
 static void host_address(struct fwd_walk *w, const sa_fwd_host *h, const sa_netif *hif, const sa_netif_addr *a,
-                         const uint16_t *ports, unsigned np)
+                         const sa_fwd_port *ports, unsigned np)
 {
         for (unsigned pi = 0; pi < np && w->evals++ < EVALS_MAX; pi++) {
                 sa_nft_packet pkt = { .family = a->family, .iif = hif->index, .l4proto = w->l->proto,
-                                      .dport = ports[pi], .saddr_known = w->src->family != 0,
+                                      .dport = ports[pi].port, .saddr_known = w->src->family != 0,
                                       .addrs = h->addrs, .addr_count = h->addr_count };
                 const sa_nft_path *fw;
 
@@ -236,7 +180,8 @@ static void host_address(struct fwd_walk *w, const sa_fwd_host *h, const sa_neti
                 snprintf(w->e->via, sizeof(w->e->via), "%s", fw->via);
                 w->e->host_if = hif;
                 w->e->host_addr = a;
-                w->e->port = ports[pi];
+                w->e->port = ports[pi].port;
+                w->e->ports = ports[pi].ports;
                 w->e->netns_name = w->nif->peer_netns_name;
                 listener_side(w, a->family);
                 w->fn(w->e, w->ctx);
@@ -246,8 +191,8 @@ static void host_address(struct fwd_walk *w, const sa_fwd_host *h, const sa_neti
 /* Every (host interface, address, DNAT port) that reaches the listener, to fn. */
 static void host_entries(struct fwd_walk *w, const sa_fwd_host *h)
 {
-        uint16_t ports[PORTS_MAX];
-        unsigned np = dnat_ports(h->rs, ports);
+        sa_fwd_port ports[SA_FWD_PORTS_MAX];
+        unsigned np = sa_fwd_dnat_ports(h->rs, w->l->port, ports, SA_FWD_PORTS_MAX);
 
         for (size_t i = 0; np && i < h->ifs->n; i++) {
                 const sa_netif *hif = &h->ifs->items[i];

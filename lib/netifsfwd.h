@@ -39,6 +39,7 @@ typedef struct sa_fwd_entry {
         const sa_netif *host_if;
         const sa_netif_addr *host_addr;
         uint16_t port;                  /* the published (original) port */
+        const char *ports;              /* "": that port; else the rule's ports it stands for (sa_fwd_port) */
         uint8_t to[16];                 /* where the DNAT sends it: the listener's address */
         char via[SA_NFT_TEXT_MAX];      /* the DNAT rule */
         sa_nft_result host;             /* the host's verdict: prerouting (the DNAT), forward */
@@ -56,10 +57,26 @@ typedef void (*sa_fwd_fn)(const sa_fwd_entry *e, void *ctx);
  */
 typedef const sa_fwd_host *(*sa_fwd_host_fn)(const sa_netif *veth, void *ctx);
 
+#define SA_FWD_PORTS_MAX 64             /* a host's DNAT ports evaluated */
+#define SA_FWD_RULE_PORTS_MAX 16        /* a DNAT rule's ports listed one by one; beyond, one stands for all */
+
+/* A port a DNAT publishes, to evaluate. */
+typedef struct sa_fwd_port {
+        uint16_t port;
+        char ports[96];                 /* "": itself; else the rule's ports it stands for: "8000-8100", "any", "not listed: ..." */
+} sa_fwd_port;
+
+/*
+ * The original destination ports of rs's DNAT rules to evaluate for a
+ * listener on lport, into ret (at most max, each once): lib/netifsfwdports.c.
+ * Returns how many.
+ */
+unsigned sa_fwd_dnat_ports(const sa_nft_ruleset *rs, uint16_t lport, sa_fwd_port *ret, unsigned max);
+
 /* h for ifs and rs (borrowed), forwarding on: the addresses a DNAT is followed to (the first 256). */
 void sa_fwd_host_init(sa_fwd_host *h, const sa_netifs *ifs, const sa_nft_ruleset *rs);
 
-/* Whether rs holds a DNAT rule with one destination port (so a host's forwarding switches matter). */
+/* Whether rs holds a DNAT rule (so a host's forwarding switches matter). */
 bool sa_fwd_has_dnat(const sa_nft_ruleset *rs);
 
 /* The forwarding switches of the namespace fd refers to (-1: the caller's), into h; a thread when fd >= 0. */
@@ -81,10 +98,10 @@ bool sa_fwd_veth(const sa_listener *l, const sa_netif *nif, const sa_netifs *ifs
 /*
  * Calls fn for each forwarded entry point of l (in a namespace with
  * interfaces ifs and ruleset here, NULL if unreadable): a host interface
- * address and the original port of one of the host's DNAT rules (a
- * single --dport / th dport) whose evaluation forwards to l. Each host
- * (one per peer namespace) from hosts. Bounded: 64 ports, 256 host
- * addresses, 4096 evaluations. 0, or -ENOMEM.
+ * address and an original port of one of the host's DNAT rules
+ * (sa_fwd_dnat_ports()) whose evaluation forwards to l. Each host (one per
+ * peer namespace) from hosts. Bounded: 64 ports, 256 host addresses, 4096
+ * evaluations. 0, or -ENOMEM.
  */
 int sa_reach_forwarded(const sa_listener *l, const sa_netifs *ifs, const sa_nft_ruleset *here,
                        const sa_nft_fwd_source *src, sa_fwd_host_fn hosts, void *hosts_ctx, sa_fwd_fn fn,
