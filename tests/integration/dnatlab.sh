@@ -80,3 +80,45 @@ dnat_kernel() {
         dnat_probe "$1" "k $2 $3 $4"
         awk '$1 == "k" { print $2 }' "$SA_IT_DIR/probe.$1"
 }
+
+# dnat_against_kernel FN: the kernel's answers to each client's published
+# ports (tcp 8443, udp 8053, to the host's address on its side), then
+# FN CLIENT PROTO PORT KERNEL_VERDICT for each.
+dnat_against_kernel() {
+        local c s p port
+        for c in a b; do
+                s=1
+                [ "$c" == b ] && s=2
+                dnat_probe "$c" "$c-tcp 10.15.$s.1 tcp 8443" "$c-udp 10.15.$s.1 udp 8053"
+                for p in tcp udp; do
+                        port=8443
+                        [ $p == udp ] && port=8053
+                        "$1" "$c" "$p" "$port" "$(awk -v id="$c-$p" '$1 == id { print $2 }' "$SA_IT_DIR/probe.$c")"
+                done
+        done
+}
+
+# dnat_fwd_entry direct|daemon CLIENT PROTO PORT [ADDRESS]: "VERDICT via
+# DNAT[ PORTS]" of the container's listener's forwarded entry for ADDRESS
+# (default: the host's address on CLIENT's side) and the published PORT
+# (PORTS: the rule's ports it stands for, when it stands for others), from
+# `explain --direct --from CLIENT` or the daemon's `who`; "N entries"
+# unless exactly one.
+dnat_fwd_entry() {
+        local src=$1 s=1 lport=8080 json
+        shift
+        [ "$1" == b ] && s=2
+        [ "$2" == udp ] && lport=53
+        if [ "$src" == direct ]; then
+                json=$(sa_direct explain "$lport" "--$2" --netns "$DNAT_C" --from "10.15.$s.2" --json |
+                        jq -c '[.listeners[].listener]') || fail "explain $lport --$2 --direct failed"
+        else
+                json=$(sa who "$lport" "--$2" --json | jq -c --arg c "$DNAT_C" '[.listeners[] | select(.netns_name == $c)]') ||
+                        fail "who $lport --$2 failed"
+        fi
+        jq -r --arg a "${4:-10.15.$s.1}" --argjson p "$3" --arg ns "$SA_IT_NS" '
+                [.[].reachability.entries[]? | select(.address == $a and .port == $p and .netns == $ns)]
+                | if length == 1 then .[0] | "\(.verdict) via \(.via | if test("DNAT|dnat") then "DNAT" else . end)"
+                        + (if .ports then " \(.ports)" else "" end)
+                  else "\(length) entries" end' <<<"$json"
+}

@@ -10,39 +10,16 @@
 # shellcheck source=dnatlab.sh
 . "${BASH_SOURCE[0]%/*}/dnatlab.sh"
 
-# dnat_explain CLIENT PROTO PORT: "VERDICT via DNAT" of explain --direct's
-# forwarded entry for the host's address on CLIENT's side and the published PORT.
-dnat_explain() {
-        local s=1 lport=8080
-        [ "$1" == b ] && s=2
-        [ "$2" == udp ] && lport=53
-        sa_direct explain "$lport" "--$2" --netns "$DNAT_C" --from "10.15.$s.2" --json |
-                jq -r --arg a "10.15.$s.1" --argjson p "$3" --arg ns "$SA_IT_NS" '
-                        [.listeners[].listener.reachability.entries[]
-                         | select(.address == $a and .port == $p and .netns == $ns)]
-                        | if length == 1 then .[0] | "\(.verdict) via \(.via | if test("DNAT") then "DNAT" else . end)"
-                          else "\(length) entries" end'
+# _dnat_case CLIENT PROTO PORT KERNEL: sa-nfteval --follow's verdict and explain's entry against the kernel's.
+_dnat_case() {
+        DNAT_CASES=$((DNAT_CASES + 1))
+        assert_eq "$4" "$(dnat_verdict "$1" "$2" "$3")" "$NAME client $1 $2/$3: ours against the kernel's"
+        assert_eq "$4 via DNAT" "$(dnat_fwd_entry direct "$1" "$2" "$3")" \
+                "$NAME client $1 $2/$3: explain's entry against the kernel's"
 }
 
 # dnat_check NAME: every (client, protocol) against the kernel.
-dnat_check() {
-        local c s p port kern ours
-        for c in a b; do
-                s=1
-                [ "$c" == b ] && s=2
-                dnat_probe "$c" "$c-tcp 10.15.$s.1 tcp 8443" "$c-udp 10.15.$s.1 udp 8053"
-                for p in tcp udp; do
-                        port=8443
-                        [ $p == udp ] && port=8053
-                        kern=$(awk -v id="$c-$p" '$1 == id { print $2 }' "$SA_IT_DIR/probe.$c")
-                        ours=$(dnat_verdict "$c" "$p" "$port")
-                        DNAT_CASES=$((DNAT_CASES + 1))
-                        assert_eq "$kern" "$ours" "$NAME client $c $p/$port: ours against the kernel's"
-                        ours=$(dnat_explain "$c" "$p" "$port")
-                        assert_eq "$kern via DNAT" "$ours" "$NAME client $c $p/$port: explain's entry against the kernel's"
-                done
-        done
-}
+dnat_check() { dnat_against_kernel _dnat_case; }
 
 # Published ports: accepted; then DOCKER-USER drops client a's source.
 test_nft_dnat_published() {
@@ -61,20 +38,6 @@ test_nft_dnat_published() {
         [ "$DNAT_CASES" -ge 8 ] || fail "only $DNAT_CASES cases"
 }
 
-# dnat_entry CLIENT PROTO PORT: "VERDICT PORTS" of explain --direct's forwarded
-# entry for the host's address on CLIENT's side and the published PORT
-# (PORTS: the rule's ports it stands for, "-" when itself).
-dnat_entry() {
-        local s=1 lport=8080
-        [ "$1" == b ] && s=2
-        [ "$2" == udp ] && lport=53
-        sa_direct explain "$lport" "--$2" --netns "$DNAT_C" --from "10.15.$s.2" --json |
-                jq -r --arg a "10.15.$s.1" --argjson p "$3" --arg ns "$SA_IT_NS" '
-                        [.listeners[].listener.reachability.entries[]
-                         | select(.address == $a and .port == $p and .netns == $ns)]
-                        | if length == 1 then .[0] | "\(.verdict) \(.ports // "-")" else "\(length) entries" end'
-}
-
 # Published ports matched by a set, a short range (each port listed) and a
 # long one (one port stands for the range): each against the kernel.
 test_nft_dnat_sets() {
@@ -91,11 +54,12 @@ test_nft_dnat_sets() {
                         "u9050 10.15.$s.1 udp 9050" "u9055 10.15.$s.1 udp 9055"
                 for id in t9443 t9444 t10000 u9050 u9055; do
                         kern=$(awk -v id="$id" '$1 == id { print $2 }' "$SA_IT_DIR/probe.$c")
-                        want="$kern -"
-                        [ "$id" == t10000 ] && want="$kern 10000-10999"
+                        want="$kern via DNAT"
+                        [ "$id" == t10000 ] && want="$kern via DNAT 10000-10999"
                         p=tcp
                         [ "${id:0:1}" == u ] && p=udp
-                        assert_eq "$want" "$(dnat_entry "$c" "$p" "${id:1}")" "client $c $p/${id:1}: explain's entry against the kernel's"
+                        assert_eq "$want" "$(dnat_fwd_entry direct "$c" "$p" "${id:1}")" \
+                                "client $c $p/${id:1}: explain's entry against the kernel's"
                         DNAT_CASES=$((DNAT_CASES + 1))
                 done
                 # the range's other ports: what the kernel says is what the entry standing for them says
@@ -108,5 +72,7 @@ test_nft_dnat_sets() {
                 "udp 9050-9060: each port an entry on va"
         assert_contains "$(sa_direct explain 8080 --tcp --netns "$DNAT_C" --from 10.15.1.2)" \
                 "standing for ports 10000-10999" "explain's words for the range's entry"
+        assert_contains "$(sa_direct explain 8080 --tcp --netns "$DNAT_C" --from 10.15.1.2)" \
+                'tcp dport { 9443, 9444 } dnat to 172.31.15.2:8080' "the set's DNAT rule in nft syntax (the key's words only)"
         note "dnat sets: $DNAT_CASES cases compared with the kernel"
 }
