@@ -80,15 +80,28 @@ _fwd_exposures() {
                 and .listener.netns_name == $c)] | length' <<<"$CHECK")" == "$1" ]
 }
 
+# _fwd_appeared: watch has a reachability_changed of the container's tcp 8080 adding the entry on 198.51.100.1.
+_fwd_appeared() {
+        grep '"event":"reachability_changed"' "$WATCH_OUT" | jq -ce --arg c "$DNAT_C" '
+                select(.listener.netns_name == $c and .listener.port == 8080 and .listener.proto == "tcp")
+                | select(any(.reachability.entries[]; .address == "198.51.100.1" and .port == 8443)
+                         and all(.reachability_before.entries[]; .address != "198.51.100.1"))' \
+                > "$SA_IT_DIR/fwd_appeared" 2> /dev/null
+        [ -s "$SA_IT_DIR/fwd_appeared" ]
+}
+
 # AllowExposure=local: the container's 8080 is private (172.31.15.2, the
 # clients' 10.15.x), until the host holds a public address (198.51.100.1
 # on va): the publish there exceeds it; a DOCKER-USER drop on va clears it.
 test_reach_fwd_exposure() {
+        local n
         fwd_daemon '[Port 8080/tcp]' 'AllowExposure=local'
         sleep_scaled 0.3
         _fwd_exposures 0 || fail "exposure_exceeded with private addresses only: $CHECK"
+        start_watch --json
         in_ns ip addr add 198.51.100.1/24 dev va || fail "cannot add the public address"
         wait_for 10 "the forwarded entry on the public address" _fwd_is a tcp 8443 accept 198.51.100.1
+        wait_for 10 "reachability_changed: a forwarded entry appeared" _fwd_appeared
         assert_eq accept "$(dnat_kernel a 198.51.100.1 tcp 8443)" "the kernel: client a to the public address"
         wait_for 10 "check to list exposure_exceeded" _fwd_exposures 1
         assert_contains "$(jq -r '.violations[] | select(.violation == "exposure_exceeded") | .reason' <<<"$CHECK")" \
@@ -97,4 +110,15 @@ test_reach_fwd_exposure() {
         in_ns iptables-nft -I DOCKER-USER -i va -j DROP || fail "cannot add the DOCKER-USER drop"
         wait_for 10 "the violation to clear after the drop" _fwd_exposures 0
         assert_eq drop "$(dnat_kernel a 198.51.100.1 tcp 8443)" "the kernel: dropped"
+        # the address gone: its entry goes, and reachability_changed says so
+        n=$(grep -c '"event":"reachability_changed"' "$WATCH_OUT")
+        in_ns ip addr del 198.51.100.1/24 dev va || fail "cannot remove the public address"
+        wait_for 10 "the entry on the public address to go" _fwd_gone
+        wait_for 10 "reachability_changed for the entry gone" _changed_more "$n"
 }
+
+# _fwd_gone: the daemon's record has no entry on 198.51.100.1.
+_fwd_gone() { [ "$(fwd_entry a tcp 8443 198.51.100.1)" == "0 entries" ]; }
+
+# _changed_more N: watch has more than N reachability_changed events.
+_changed_more() { [ "$(grep -c '"event":"reachability_changed"' "$WATCH_OUT")" -gt "$1" ]; }
