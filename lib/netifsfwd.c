@@ -192,7 +192,7 @@ static void host_address(struct fwd_walk *w, const sa_fwd_host *h, const sa_neti
 static void host_entries(struct fwd_walk *w, const sa_fwd_host *h)
 {
         sa_fwd_port ports[SA_FWD_PORTS_MAX];
-        unsigned np = sa_fwd_dnat_ports(h->rs, w->l->port, ports, SA_FWD_PORTS_MAX);
+        unsigned np = sa_fwd_dnat_ports(h->rs, w->l->proto, w->l->port, ports, SA_FWD_PORTS_MAX);
 
         for (size_t i = 0; np && i < h->ifs->n; i++) {
                 const sa_netif *hif = &h->ifs->items[i];

@@ -68,10 +68,12 @@ typedef struct sa_fwd_port {
 
 /*
  * The original destination ports of rs's DNAT rules to evaluate for a
- * listener on lport, into ret (at most max, each once): lib/netifsfwdports.c.
- * Returns how many.
+ * listener of protocol lproto (IPPROTO_TCP, IPPROTO_UDP) on lport, into ret
+ * (at most max, each once; rules for the other protocol left out):
+ * lib/netifsfwdports.c. Returns how many.
  */
-unsigned sa_fwd_dnat_ports(const sa_nft_ruleset *rs, uint16_t lport, sa_fwd_port *ret, unsigned max);
+unsigned sa_fwd_dnat_ports(const sa_nft_ruleset *rs, uint8_t lproto, uint16_t lport, sa_fwd_port *ret,
+                           unsigned max);
 
 /* h for ifs and rs (borrowed), forwarding on: the addresses a DNAT is followed to (the first 256). */
 void sa_fwd_host_init(sa_fwd_host *h, const sa_netifs *ifs, const sa_nft_ruleset *rs);

@@ -8,7 +8,8 @@
  * SA_FWD_RULE_PORTS_MAX ports are listed one by one; beyond, one port
  * stands for them all (the listener's when among them, else the first)
  * and its entry says so (`ports`), as does a rule whose match cannot be
- * listed or that has none (the listener's port then).
+ * listed or that has none (the listener's port then). A rule for another
+ * protocol than the listener's (meta l4proto) is left out.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 /* A rule's destination ports. */
 struct pset {
+        uint8_t proto;                  /* the meta l4proto it requires (iptables -p too), 0: none */
         bool restricted;                /* it has a port match: else any port */
         const char *unlisted;           /* the match cannot be listed: what it is */
         unsigned n;
@@ -94,13 +96,18 @@ static void native_ports(const sa_nft_ruleset *rs, const sa_nft_rule *r, uint32_
         }
 }
 
-/* Rule r's destination ports: its first port match, iptables' or native. */
+/* Rule r's protocol (meta l4proto == P, as nft and iptables-nft write it) and destination ports. */
 static void rule_ports(const sa_nft_ruleset *rs, const sa_nft_rule *r, struct pset *ps)
 {
         memset(ps, 0, sizeof(*ps));
         for (uint32_t i = r->first; i < r->first + r->count; i++) {
-                const sa_nft_expr *x = &rs->exprs[i];
-                int k = sa_nft_xt_dports(x, ps->lo, ps->hi, RANGES_MAX);
+                const sa_nft_expr *x = &rs->exprs[i], *n = i + 1 < r->first + r->count ? x + 1 : NULL;
+                int k;
+
+                if (x->kind == SA_NFT_X_META && x->a == NFT_META_L4PROTO && x->dreg && n && n->kind == SA_NFT_X_CMP
+                    && n->sreg == x->dreg && n->op == NFT_CMP_EQ && n->len == 1 && !ps->proto)
+                        ps->proto = n->data[0];
+                k = sa_nft_xt_dports(x, ps->lo, ps->hi, RANGES_MAX);
 
                 if (k == -2) {
                         ps->restricted = true;
@@ -167,7 +174,8 @@ static void ranges_text(const struct pset *ps, char *buf, size_t size)
                 snprintf(buf + len, size - len, ", ...");
 }
 
-unsigned sa_fwd_dnat_ports(const sa_nft_ruleset *rs, uint16_t lport, sa_fwd_port *ret, unsigned max)
+unsigned sa_fwd_dnat_ports(const sa_nft_ruleset *rs, uint8_t lproto, uint16_t lport, sa_fwd_port *ret,
+                           unsigned max)
 {
         unsigned n = 0;
         char text[sizeof(ret->ports)];
@@ -179,6 +187,8 @@ unsigned sa_fwd_dnat_ports(const sa_nft_ruleset *rs, uint16_t lport, sa_fwd_port
                 if (!has_dnat(rs, &rs->rules[i]))
                         continue;
                 rule_ports(rs, &rs->rules[i], &ps);
+                if (ps.proto && ps.proto != lproto)
+                        continue;       /* another protocol's publishing */
                 for (unsigned k = 0; k < ps.n; k++) {
                         total += ps.hi[k] - ps.lo[k] + 1u;
                         if (lport >= ps.lo[k] && lport <= ps.hi[k])

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A host's DNAT rules' original ports (lib/netifsfwdports.c), on rulesets built by hand. */
 #include <check.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include <linux/netfilter/nf_tables.h>
@@ -51,6 +52,16 @@ static void dport(void)
         sa_nft_expr *x = expr(SA_NFT_X_PAYLOAD);
 
         x->a = NFT_PAYLOAD_TRANSPORT_HEADER, x->b = 2, x->len = 2, x->dreg = 1;
+}
+
+/* meta l4proto == p */
+static void proto(uint8_t p)
+{
+        sa_nft_expr *x = expr(SA_NFT_X_META);
+
+        x->a = NFT_META_L4PROTO, x->dreg = 1;
+        x = expr(SA_NFT_X_CMP);
+        x->sreg = 1, x->op = NFT_CMP_EQ, x->len = 1, x->data[0] = p;
 }
 
 static void put16(uint8_t *d, unsigned v)
@@ -106,7 +117,7 @@ START_TEST(single_ranges_sets)
         rule(), dport(), cmp(NFT_CMP_EQ, 22);                   /* no DNAT: not a published port */
         set(0, "__set0", NFT_SET_ANONYMOUS | NFT_SET_CONSTANT, anon, 2);
         rule(), dport(), lookup("__set0"), dnat();
-        n = sa_fwd_dnat_ports(&b.rs, 8080, p, SA_FWD_PORTS_MAX);
+        n = sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 8080, p, SA_FWD_PORTS_MAX);
         ck_assert_uint_eq(n, 6);
         ck_assert_uint_eq(p[0].port, 8443);
         ck_assert_str_eq(p[0].ports, "");
@@ -116,17 +127,17 @@ START_TEST(single_ranges_sets)
         ck_assert_uint_eq(p[5].port, 443);
         ck_assert_str_eq(p[5].ports, "");
         ck_assert(sa_fwd_has_dnat(&b.rs));
-        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, 8080, p, 2), 2);     /* bounded */
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 8080, p, 2), 2);     /* bounded */
 
         /* an interval set of 101 ports: one stands for them, the listener's when among them */
         reset();
         set(0, "ports", NFT_SET_INTERVAL, interval, 3);
         rule(), dport(), lookup("ports"), dnat();
-        n = sa_fwd_dnat_ports(&b.rs, 150, p, SA_FWD_PORTS_MAX);
+        n = sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 150, p, SA_FWD_PORTS_MAX);
         ck_assert_uint_eq(n, 1);
         ck_assert_uint_eq(p[0].port, 150);
         ck_assert_str_eq(p[0].ports, "100-200");
-        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, 8080, p, SA_FWD_PORTS_MAX), 1);
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 8080, p, SA_FWD_PORTS_MAX), 1);
         ck_assert_uint_eq(p[0].port, 100);
 }
 END_TEST
@@ -138,19 +149,28 @@ START_TEST(any_and_unlisted)
         reset();
         ck_assert(!sa_fwd_has_dnat(&b.rs));
         rule(), dnat();                                         /* every port: the listener's stands for them */
-        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, 443, p, SA_FWD_PORTS_MAX), 1);
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 443, p, SA_FWD_PORTS_MAX), 1);
         ck_assert_uint_eq(p[0].port, 443);
         ck_assert_str_eq(p[0].ports, "any");
 
         reset();
         rule(), dport(), cmp(NFT_CMP_NEQ, 22), dnat();
-        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, 443, p, SA_FWD_PORTS_MAX), 1);
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 443, p, SA_FWD_PORTS_MAX), 1);
         ck_assert_uint_eq(p[0].port, 443);
         ck_assert_ptr_nonnull(strstr(p[0].ports, "not listed: "));
 
+        /* a UDP publishing is not a TCP listener's */
+        reset();
+        rule(), proto(IPPROTO_UDP), dport(), cmp(NFT_CMP_EQ, 8053), dnat();
+        rule(), proto(IPPROTO_TCP), dport(), cmp(NFT_CMP_EQ, 8443), dnat();
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 443, p, SA_FWD_PORTS_MAX), 1);
+        ck_assert_uint_eq(p[0].port, 8443);
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_UDP, 53, p, SA_FWD_PORTS_MAX), 1);
+        ck_assert_uint_eq(p[0].port, 8053);
+
         reset();
         rule(), dport(), cmp(NFT_CMP_GTE, 9000), cmp(NFT_CMP_LT, 9000), dnat();     /* no port at all */
-        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, 443, p, SA_FWD_PORTS_MAX), 0);
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 443, p, SA_FWD_PORTS_MAX), 0);
 }
 END_TEST
 
