@@ -52,6 +52,8 @@ test_reach_fwd_daemon() {
         assert_eq "172.31.15.2" "$(sa who 8080 --tcp --json | jq -r --arg c "$DNAT_C" '[.listeners[]
                 | select(.netns_name == $c) | .reachability.entries[] | select(.interface == "va")][0].forwarded_to')" \
                 "where the DNAT sends va's entry"
+        assert_contains "$(sa explain 8080 --tcp --netns "$DNAT_C")" "(netns $SA_IT_NS, to 172.31.15.2)" \
+                "explain through the daemon names the published port's host"
         start_watch --json
         in_ns iptables-nft -I DOCKER-USER -i va -j DROP || fail "cannot add the DOCKER-USER drop"
         wait_for 10 "reachability_changed in watch after the DOCKER-USER drop" _fwd_changed
