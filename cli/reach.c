@@ -118,9 +118,12 @@ static int put_entry(FILE *out, const json_t *e)
         r = human_put_line(out, "  - ", line);
         free(line);
         if (r == 0 && via && json_is_string(json_object_get(e, "netns"))) {
-                /* a host's DNAT: in which namespace, to which address */
-                if (asprintf(&line, "%s (netns %s, to %s)", via, json_string_value(json_object_get(e, "netns")),
-                             json_string_value(json_object_get(e, "forwarded_to"))) < 0)
+                /* a host's DNAT: in which namespace, to which address, for which of its ports */
+                const char *ports = json_string_value(json_object_get(e, "ports"));
+
+                if (asprintf(&line, "%s (netns %s, to %s%s%s)", via, json_string_value(json_object_get(e, "netns")),
+                             json_string_value(json_object_get(e, "forwarded_to")),
+                             ports ? "; standing for ports " : "", ports ? ports : "") < 0)
                         return -ENOMEM;
                 r = human_put_line(out, "      via ", line);
                 free(line);

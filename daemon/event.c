@@ -323,12 +323,11 @@ static int entry_add_exposure(journal_entry *e, const violation *v)
         json_array_foreach(json_object_get(v->reach, "entries"), i, x) {
                 if (!policy_exposure_exceeds(v->exposure, x))
                         continue;
-                char *s = NULL;
+                char *s = NULL, place[200];
 
                 /* One value per entry: journald keeps identical FIELD=value pairs of an entry once. */
-                if (asprintf(&s, "%s %s %s", json_string_value(json_object_get(x, "interface")) ?: "?",
-                             json_string_value(json_object_get(x, "address")) ?: "?",
-                             json_string_value(json_object_get(x, "verdict")) ?: "?") < 0)
+                policy_entry_place(x, place, sizeof place);
+                if (asprintf(&s, "%s %s", place, json_string_value(json_object_get(x, "verdict")) ?: "?") < 0)
                         return -ENOMEM;
                 r |= entry_add_text(e, "SOCKAUDIT_REACH_ENTRY", s);
                 free(s);

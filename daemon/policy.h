@@ -209,6 +209,13 @@ const char *policy_exposure_name(policy_exposure e);
 bool policy_exposure_exceeds(policy_exposure allowed, const json_t *entry);
 
 /*
+ * A reachability entry's place as text: "INTERFACE ADDRESS", and for a
+ * forwarded one " port PORT in netns NAME" (a host's published port).
+ * What reachability_changed, exposure_exceeded and their journal fields show.
+ */
+void policy_entry_place(const json_t *entry, char *buf, size_t size);
+
+/*
  * l's exposure_exceeded violation under reach (its `reachability` object;
  * NULL: none), appended to (*v, *n): one naming every entry beyond its
  * rule's AllowExposure=, nothing when l is not watched or has no such

@@ -81,10 +81,20 @@ bool policy_exposure_exceeds(policy_exposure allowed, const json_t *entry)
         return false;
 }
 
+void policy_entry_place(const json_t *e, char *buf, size_t size)
+{
+        const char *netns = json_string_value(json_object_get(e, "netns"));
+        int n = snprintf(buf, size, "%s %s", str(e, "interface"), str(e, "address"));
+
+        if (netns && n >= 0 && (size_t) n < size)
+                snprintf(buf + n, size - (size_t) n, " port %" JSON_INTEGER_FORMAT " in netns %s",
+                         json_integer_value(json_object_get(e, "port")), netns);
+}
+
 int policy_check_exposure(const policy *p, const sa_listener *l, const json_t *reach, violation **v, size_t *n)
 {
         const policy_rule *rule = policy_watches(p, l) ? policy_rule_for(p, l) : NULL;
-        char list[400] = "";
+        char list[400] = "", place[200];
         size_t len = 0, count = 0, i;
         const json_t *e;
         int r;
@@ -94,9 +104,10 @@ int policy_check_exposure(const policy *p, const sa_listener *l, const json_t *r
         json_array_foreach(json_object_get(reach, "entries"), i, e) {
                 if (!policy_exposure_exceeds(rule->allow_exposure, e))
                         continue;
+                policy_entry_place(e, place, sizeof place);
                 if (len < sizeof list)
-                        len += (size_t) snprintf(list + len, sizeof list - len, "%s%s %s (%s)", count ? ", " : "",
-                                                 str(e, "interface"), str(e, "address"), str(e, "verdict"));
+                        len += (size_t) snprintf(list + len, sizeof list - len, "%s%s (%s)", count ? ", " : "",
+                                                 place, str(e, "verdict"));
                 count++;
         }
         if (count == 0)

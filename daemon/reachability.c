@@ -32,6 +32,7 @@
 #include "policy.h"
 #include "reachability.h"
 #include "reachbroker.h"
+#include "reachexposure.h"
 #include "sockaudit-internal.h"
 #include "util.h"
 
@@ -53,6 +54,8 @@ typedef struct reach_ns {
         sa_reach_view *view;    /* NULL until read; a round reads it, the loop never while one runs */
         uint64_t gen, view_gen; /* changes told, and the one the view was read after */
         bool subscribed, seen;
+        bool host;              /* a listener's host (its veth leads here): read even without listeners */
+        char name[64];          /* then: "host" or its /run/netns name, to open it by */
         int fds[2];             /* nftables, rtnetlink subscriptions */
         sd_event_source *io[2];
         char error[200];        /* why it is not watched or read */
@@ -60,10 +63,15 @@ typedef struct reach_ns {
 } reach_ns;
 
 typedef struct round_ns {
-        size_t idx;             /* into r->ns */
-        int netns_fd;           /* -1: the daemon's own */
+        size_t idx;             /* into r->ns; SIZE_MAX: a host the round found */
+        uint64_t ino;
+        int netns_fd;           /* -1: the daemon's own (when opened) */
         uint64_t gen;           /* reach_ns.gen when the round started */
+        bool opened;            /* netns_fd is the namespace's */
         bool read, subscribe;
+        bool host;              /* a listener's host in this round, name says how to open it */
+        bool hosts_read;        /* a host it leads to is read: its listeners are evaluated again */
+        char name[64];
         sa_reach_view *view;    /* the new one (read) or the kept one (borrowed) */
         int fds[2];
         char error[200];
@@ -78,7 +86,8 @@ typedef struct round_item {
 
 typedef struct round {
         sa_reach_broker *broker;
-        round_ns *nss;
+        uint64_t self_netns;
+        round_ns *nss;          /* every kept namespace (views borrowed), those read, hosts found */
         size_t n_nss;
         round_item *items;
         size_t n_items;
@@ -101,13 +110,8 @@ struct reachability {
         bool again;
         uint64_t rounds, reads, untracked, changes;
         uint64_t round_started, last_round_usec, last_round_items;
-        /* exposure_exceeded reported at each place ("NETNS PROTO ADDRESS PORT" -> its reason),
-         * kept in the baseline: a restart with an unchanged exposure raises nothing. */
-        json_t *exposed;
-        uint64_t exposed_dropped;       /* from the baseline file: malformed */
+        reach_exposure exposure;        /* exposure_exceeded per place (daemon/reachexposure.c) */
 };
-
-#define EXPOSED_PLACES_MAX 4096
 
 static int key_cmp(const void *a, const void *b)
 {
@@ -154,10 +158,12 @@ static char *verdicts_text(const json_t *obj)
                 return NULL;
         if (json_object_get(obj, "error"))
                 fprintf(f, "unknown (%s)", json_string_value(json_object_get(obj, "error")));
-        json_array_foreach(json_object_get(obj, "entries"), i, e)
-                fprintf(f, "%s%s %s %s", i ? ", " : "", json_string_value(json_object_get(e, "interface")),
-                        json_string_value(json_object_get(e, "address")),
-                        json_string_value(json_object_get(e, "verdict")));
+        json_array_foreach(json_object_get(obj, "entries"), i, e) {
+                char place[200];
+
+                policy_entry_place(e, place, sizeof place);
+                fprintf(f, "%s%s %s", i ? ", " : "", place, json_string_value(json_object_get(e, "verdict")));
+        }
         return fclose(f) == 0 ? s : (free(s), NULL);
 }
 
@@ -197,112 +203,6 @@ static void emit_changed(reachability *r, const sa_listener *l, const json_t *ol
         r->changes++;
 }
 
-/* l's place: its namespace, protocol, address and port (not the socket), as text. */
-static void place_of(const sa_listener *l, char *buf, size_t size)
-{
-        char addr[INET6_ADDRSTRLEN] = "?";
-
-        (void) inet_ntop(l->family, l->addr, addr, sizeof addr);
-        snprintf(buf, size, "%" PRIu64 " %s %s %u", l->netns, l->proto == IPPROTO_UDP ? "udp" : "tcp", addr,
-                 (unsigned) l->port);
-}
-
-/* The places as the baseline keeps them: [{"place", "reason"}]. */
-static void exposed_save(reachability *r)
-{
-        json_t *arr = json_array();
-        const char *place;
-        json_t *reason;
-
-        json_object_foreach(r->exposed, place, reason)
-                if (arr && json_array_append_new(arr, json_pack("{s:s, s:O}", "place", place, "reason", reason)) < 0)
-                        arr = (json_decref(arr), NULL);
-        /* Out of memory: the last records stay, saved as they were. */
-        if (arr)
-                monitor_set_kept(r->m->monitor, STATE_KEPT_EXPOSURE, arr, true);
-}
-
-/* reason (NULL: none) as what was reported at place. */
-static void exposed_set(reachability *r, const char *place, const char *reason)
-{
-        if (!reason) {
-                if (json_object_del(r->exposed, place) == 0)
-                        exposed_save(r);
-                return;
-        }
-        if (json_object_size(r->exposed) >= EXPOSED_PLACES_MAX && !json_object_get(r->exposed, place)) {
-                char first[96];
-
-                snprintf(first, sizeof first, "%s", json_object_iter_key(json_object_iter(r->exposed)));
-                json_object_del(r->exposed, first);     /* the first of the table goes: its return is raised */
-        }
-        if (json_object_set_new(r->exposed, place, json_string(reason)) == 0)
-                exposed_save(r);
-}
-
-/* The records the baseline file held: malformed ones are dropped, counted, logged. */
-static void exposed_restore(reachability *r)
-{
-        _cleanup_json_ json_t *saved = monitor_saved_kept(r->m->monitor, STATE_KEPT_EXPOSURE);
-        const json_t *item;
-        size_t i;
-
-        json_array_foreach(saved, i, item) {
-                const char *place = json_string_value(json_object_get(item, "place"));
-                json_t *reason = json_object_get(item, "reason");
-
-                if (!place || !json_is_string(reason) || json_object_size(r->exposed) >= EXPOSED_PLACES_MAX ||
-                    json_object_set(r->exposed, place, reason) < 0)
-                        r->exposed_dropped++;
-        }
-        if (r->exposed_dropped)
-                log_warning("The baseline's exposure records: %" PRIu64 " dropped", r->exposed_dropped);
-}
-
-/*
- * exposure_exceeded (a policy_violation) when now has it and neither old
- * (NULL: none yet) nor the record of its place (kept across restarts) had
- * it with the same entries.
- */
-static void exposure_events(reachability *r, const round_item *it, const json_t *old, const json_t *now)
-{
-        const policy *p = &r->m->config->policy;
-        violation *was = NULL, *is = NULL;
-        size_t n_was = 0, n_is = 0;
-        const sa_listener *l;
-        struct timespec when;
-        const char *kept;
-        char place[96];
-        json_t *ev;
-
-        place_of(&it->l, place, sizeof place);
-        kept = json_string_value(json_object_get(r->exposed, place));
-        /* Decided on the round's copy (no owners); raised with the snapshot's listener. */
-        if (policy_check_exposure(p, &it->l, now, &is, &n_is) < 0)
-                goto done;
-        if (n_is == 0) {
-                if (kept)
-                        exposed_set(r, place, NULL);    /* gone: a return is news */
-                goto done;
-        }
-        if ((kept && strcmp(kept, is[0].reason) == 0) || policy_check_exposure(p, &it->l, old, &was, &n_was) < 0 ||
-            (n_was == 1 && strcmp(was[0].reason, is[0].reason) == 0))
-                goto done;
-        exposed_set(r, place, is[0].reason);
-        violations_free(is, n_is);
-        is = NULL, n_is = 0;
-        l = snapshot_find(r->m->snapshot, &it->key);
-        if (!l || policy_check_exposure(p, l, now, &is, &n_is) < 0 || n_is != 1)
-                goto done;
-        clock_gettime(CLOCK_REALTIME, &when);
-        ev = event_violation_to_json(&when, &is[0]);
-        (void) monitor_emit(r->m->monitor, EVENT_POLICY_VIOLATION, ev, event_violation_journal_entry(&is[0]));
-        json_decref(ev);
-done:
-        violations_free(was, n_was);
-        violations_free(is, n_is);
-}
-
 int reachability_check(const reachability *r, const sa_snapshot *snap, json_t *arr)
 {
         for (size_t i = 0; r && snap && i < snap->n_listeners; i++) {
@@ -323,28 +223,83 @@ int reachability_check(const reachability *r, const sa_snapshot *snap, json_t *a
 
 /* ---- the round's thread ---- */
 
+/* Subscribes to n's changes and reads its view, as the round asks. */
+static void round_read(round *rd, round_ns *n)
+{
+        char err[128] = "";
+
+        if (n->opened && n->subscribe && rd->broker &&
+            sa_reach_broker_subscribe(rd->broker, n->netns_fd, &n->fds[0], &n->fds[1], err, sizeof err) < 0)
+                snprintf(n->error, sizeof n->error, "not watched for changes: %s", err);
+        if (n->read && sa_reach_view_read(rd->broker, n->netns_fd, &n->view, err, sizeof err) < 0) {
+                snprintf(n->error, sizeof n->error, "%s", err);
+                n->view = NULL;
+        }
+}
+
+static round_ns *round_find(round *rd, uint64_t ino)
+{
+        for (size_t i = 0; i < rd->n_nss; i++)
+                if (rd->nss[i].ino == ino)
+                        return &rd->nss[i];
+        return NULL;
+}
+
+/* The view of namespace ino in the round (a host's, for forwarded entries), or NULL. */
+static const sa_reach_view *round_view(uint64_t ino, void *ctx)
+{
+        const round_ns *n = round_find(ctx, ino);
+
+        return n ? n->view : NULL;
+}
+
+/*
+ * The hosts its listener's forwarded entries need, marked; one the round
+ * has no view of (new, or not opened by a listener) opened by its name and
+ * read.
+ */
+static void round_hosts(round *rd, const round_item *it)
+{
+        sa_reach_peer peers[8];
+        const sa_reach_view *own = rd->nss[it->ns].view;
+        size_t n = own ? sa_reach_view_hosts(own, &it->l, peers, 8) : 0;
+
+        for (size_t i = 0; i < n; i++) {
+                round_ns *x = round_find(rd, peers[i].netns), *next = &rd->nss[rd->n_nss];
+                int fd = -1;
+
+                if (!x && rd->n_nss < REACH_NETNS_MAX)
+                        *(x = next) = (round_ns) { .idx = SIZE_MAX, .ino = peers[i].netns, .netns_fd = -1,
+                                                   .subscribe = rd->broker != NULL, .fds = { -1, -1 } };
+                if (x && !x->opened && !x->view &&
+                    (peers[i].netns == rd->self_netns || (fd = sa_reach_peer_open(&peers[i])) >= 0)) {
+                        x->netns_fd = fd;
+                        x->opened = x->read = true;
+                        rd->n_nss += x == next;
+                        round_read(rd, x);
+                }
+                if (x && x != next) {
+                        x->host = true;
+                        if (!x->name[0])
+                                snprintf(x->name, sizeof x->name, "%s", peers[i].name);
+                }
+        }
+}
+
 static void *round_main(void *arg)
 {
         round *rd = arg;
         uint64_t one = 1;
 
-        for (size_t i = 0; i < rd->n_nss; i++) {
-                round_ns *n = &rd->nss[i];
-                char err[128] = "";
-
-                if (n->subscribe && rd->broker &&
-                    sa_reach_broker_subscribe(rd->broker, n->netns_fd, &n->fds[0], &n->fds[1], err, sizeof err) < 0)
-                        snprintf(n->error, sizeof n->error, "not watched for changes: %s", err);
-                if (n->read && sa_reach_view_read(rd->broker, n->netns_fd, &n->view, err, sizeof err) < 0) {
-                        snprintf(n->error, sizeof n->error, "%s", err);
-                        n->view = NULL;
-                }
-        }
+        for (size_t i = 0; i < rd->n_nss; i++)
+                round_read(rd, &rd->nss[i]);
+        for (size_t i = 0; i < rd->n_items; i++)
+                round_hosts(rd, &rd->items[i]);
         for (size_t i = 0; i < rd->n_items; i++) {
                 round_item *it = &rd->items[i];
                 const round_ns *n = &rd->nss[it->ns];
 
-                it->obj = n->view ? sa_reach_view_listener(n->view, &it->l)
+                it->obj = n->view ? sa_reach_view_listener(n->view, &it->l, round_view, rd)
                                   : json_pack("{s:s}", "error", n->error[0] ? n->error : "not read");
         }
         (void) !write(rd->efd, &one, sizeof one);
@@ -451,33 +406,73 @@ static int netns_fd_of(const reachability *r, const sa_listener *l)
         return -2;
 }
 
-/* The round's entry for namespace n (added when new; -1 when its fd cannot be had). */
-static ssize_t round_ns_of(reachability *r, round *rd, reach_ns *n, const sa_listener *l)
+/* The round's entry for namespace n: added (its view borrowed, not opened) when new. */
+static size_t round_ns_index(reachability *r, round *rd, reach_ns *n)
 {
+        round_ns *x = round_find(rd, n->ino);
         size_t idx = 0;
-        round_ns *x;
-        int fd;
 
-        for (size_t i = 0; i < rd->n_nss; i++)
-                if (r->ns[rd->nss[i].idx] == n)
-                        return (ssize_t) i;
+        if (x)
+                return (size_t) (x - rd->nss);
         while (r->ns[idx] != n)
                 idx++;
-        fd = netns_fd_of(r, l);
-        if (fd == -2)
-                return -1;
         x = &rd->nss[rd->n_nss];
-        *x = (round_ns) { .idx = idx, .netns_fd = fd, .gen = n->gen, .fds = { -1, -1 } };
-        x->read = !n->view || n->view_gen != n->gen;
-        x->subscribe = !n->subscribed && r->broker;
-        x->view = x->read ? NULL : n->view;
-        return (ssize_t) rd->n_nss++;
+        *x = (round_ns) { .idx = idx, .ino = n->ino, .netns_fd = -1, .gen = n->gen, .view = n->view,
+                          .subscribe = !n->subscribed && r->broker, .host = n->host, .fds = { -1, -1 } };
+        snprintf(x->name, sizeof x->name, "%s", n->name);
+        return rd->n_nss++;
 }
 
-/* Forgets listeners gone from snap (entries stay sorted) and, between rounds, namespaces. */
+/* x (namespace n's) opened with fd: read when its view is stale. */
+static void round_ns_open(round_ns *x, const reach_ns *n, int fd)
+{
+        x->netns_fd = fd;
+        x->opened = true;
+        x->read = !n->view || n->view_gen != n->gen;
+        if (x->read)
+                x->view = NULL;
+}
+
+/* Every kept namespace into the round; a listener's host with a stale view opened by its name. */
+static void round_add_known(reachability *r, round *rd)
+{
+        for (size_t i = 0; i < r->n_ns; i++) {
+                reach_ns *n = r->ns[i];
+                round_ns *x = &rd->nss[round_ns_index(r, rd, n)];
+                sa_reach_peer peer = { .netns = n->ino };
+                int fd = -1;
+
+                snprintf(peer.name, sizeof peer.name, "%s", n->name);
+                if (n->host && (!n->view || n->view_gen != n->gen) &&
+                    (n->ino == r->m->self_netns || (fd = sa_reach_peer_open(&peer)) >= 0))
+                        round_ns_open(x, n, fd);
+        }
+}
+
+/* Whether a host v leads to is read in this round (its change may change forwarded entries). */
+static bool round_hosts_read(const round *rd, const sa_reach_view *v)
+{
+        for (size_t i = 0; v && i < rd->n_nss; i++)
+                if (rd->nss[i].read && rd->nss[i].host && sa_reach_view_leads_to(v, rd->nss[i].ino))
+                        return true;
+        return false;
+}
+
+/* Whether a listener of snap's is in namespace n. */
+static bool ns_has_listener(const sa_snapshot *snap, const reach_ns *n)
+{
+        for (size_t k = 0; snap && k < snap->n_listeners; k++)
+                if (snap->listeners[k].netns == n->ino)
+                        return true;
+        return false;
+}
+
+/* Forgets listeners gone from snap (entries stay sorted) and, between rounds, namespaces: those
+ * without listeners, unless a host of a namespace with some. */
 static void prune(reachability *r, const sa_snapshot *snap, bool *keep)
 {
         size_t w = 0, wn = 0;
+        _cleanup_free_ bool *used = NULL, *direct = NULL;
 
         for (size_t i = 0; i < r->n; i++) {
                 if (keep[i])
@@ -486,18 +481,60 @@ static void prune(reachability *r, const sa_snapshot *snap, bool *keep)
                         json_decref(r->e[i].obj);
         }
         r->n = w;
-        for (size_t i = 0; !r->running && i < r->n_ns; i++) {
-                bool used = false;
-
-                for (size_t k = 0; snap && k < snap->n_listeners && !used; k++)
-                        used = snap->listeners[k].netns == r->ns[i]->ino;
-                if (used)
+        if (r->running || !(used = calloc(r->n_ns + 1, sizeof *used)) || !(direct = calloc(r->n_ns + 1, sizeof *direct)))
+                return;
+        for (size_t i = 0; i < r->n_ns; i++)
+                used[i] = direct[i] = ns_has_listener(snap, r->ns[i]);
+        for (size_t i = 0; i < r->n_ns; i++)
+                for (size_t k = 0; r->ns[i]->host && !used[i] && k < r->n_ns; k++)
+                        used[i] = direct[k] && sa_reach_view_leads_to(r->ns[k]->view, r->ns[i]->ino);
+        for (size_t i = 0; i < r->n_ns; i++) {
+                if (used[i])
                         r->ns[wn++] = r->ns[i];
                 else
                         ns_free(r->ns[i]);
         }
-        if (!r->running)
-                r->n_ns = wn;
+        r->n_ns = wn;
+}
+
+/* The round's items: listeners not evaluated yet, or whose namespace or a host of theirs is read. */
+static void round_items(reachability *r, round *rd, const sa_snapshot *snap)
+{
+        size_t n = snap ? snap->n_listeners : 0;
+        bool any_host = false;          /* a host is read: the listeners behind it too */
+
+        r->untracked = 0;
+        for (size_t i = 0; i < n; i++) {       /* first every listener's namespace opened */
+                const sa_listener *l = &snap->listeners[i];
+                reach_ns *ns = ns_get(r, l->netns);
+                round_ns *x = ns ? &rd->nss[round_ns_index(r, rd, ns)] : NULL;
+                int fd;
+
+                if (x && !x->opened && (fd = netns_fd_of(r, l)) != -2)
+                        round_ns_open(x, ns, fd);
+        }
+        for (size_t i = 0; i < rd->n_nss; i++)
+                any_host |= rd->nss[i].read && rd->nss[i].host;
+        for (size_t i = 0; any_host && i < rd->n_nss; i++)
+                rd->nss[i].hosts_read = round_hosts_read(rd, rd->nss[i].view);
+        for (size_t i = 0; i < n; i++) {
+                const sa_listener *l = &snap->listeners[i];
+                reach_key k = key_of(l);
+                reach_ns *ns = ns_get(r, l->netns);
+                size_t x;
+
+                if (!ns || (!entry_find(r, &k) && r->n + rd->n_items >= REACH_LISTENERS_MAX)) {
+                        r->untracked++;
+                        continue;
+                }
+                x = round_ns_index(r, rd, ns);
+                if (!rd->nss[x].opened ||
+                    (!rd->nss[x].read && entry_find(r, &k) && !rd->nss[x].hosts_read))
+                        continue;
+                rd->items[rd->n_items++] = (round_item) { .key = k, .l = *l, .ns = x };
+                rd->items[rd->n_items - 1].l.holders = NULL;
+                rd->items[rd->n_items - 1].l.n_holders = 0;
+        }
 }
 
 void reachability_update(reachability *r, const sa_snapshot *snap)
@@ -529,24 +566,9 @@ void reachability_update(reachability *r, const sa_snapshot *snap)
                 round_free(rd);
                 return;
         }
-        r->untracked = 0;
-        for (size_t i = 0; i < n; i++) {
-                const sa_listener *l = &snap->listeners[i];
-                reach_key k = key_of(l);
-                reach_ns *ns = ns_get(r, l->netns);
-                ssize_t x;
-
-                if (!ns || (!entry_find(r, &k) && r->n + rd->n_items >= REACH_LISTENERS_MAX)) {
-                        r->untracked++;
-                        continue;
-                }
-                x = round_ns_of(r, rd, ns, l);
-                if (x < 0 || (!rd->nss[x].read && entry_find(r, &k)))
-                        continue;
-                rd->items[rd->n_items++] = (round_item) { .key = k, .l = *l, .ns = (size_t) x };
-                rd->items[rd->n_items - 1].l.holders = NULL;
-                rd->items[rd->n_items - 1].l.n_holders = 0;
-        }
+        rd->self_netns = r->m->self_netns;
+        round_add_known(r, rd);
+        round_items(r, rd, snap);
         if (rd->n_items == 0) {
                 round_free(rd);
                 return;
@@ -563,7 +585,7 @@ static bool entry_replace(reachability *r, reach_entry *e, round_item *it)
 
         if (was && is && strcmp(was, is) != 0 && l && policy_watches(&r->m->config->policy, l))
                 emit_changed(r, l, e->obj, it->obj, was, is);
-        exposure_events(r, it, e->obj, it->obj);
+        reach_exposure_events(&r->exposure, &it->l, snapshot_find(r->m->snapshot, &it->key), e->obj, it->obj);
         json_decref(e->obj);
         e->obj = TAKE_PTR(it->obj);
         return true;
@@ -576,8 +598,19 @@ static void round_apply(reachability *r, round *rd)
 
         for (size_t i = 0; i < rd->n_nss; i++) {
                 round_ns *x = &rd->nss[i];
-                reach_ns *n = r->ns[x->idx];
+                reach_ns *n = x->idx == SIZE_MAX ? ns_get(r, x->ino) : r->ns[x->idx];
 
+                if (!n)
+                        continue;       /* a host found beyond the namespaces' bound */
+                if (x->idx == SIZE_MAX)
+                        x->gen = n->gen;
+                if (x->host) {
+                        n->host = true;
+                        if (x->name[0])
+                                snprintf(n->name, sizeof n->name, "%s", x->name);
+                }
+                if (!x->opened)
+                        continue;       /* its view was only borrowed */
                 snprintf(n->error, sizeof n->error, "%s", x->error);
                 n->subscribed |= x->subscribe;    /* tried once: a failure stays in n->error */
                 if (x->subscribe && x->fds[0] >= 0) {
@@ -602,7 +635,8 @@ static void round_apply(reachability *r, round *rd)
                 if (!it->obj)
                         continue;
                 if (!e) {
-                        exposure_events(r, it, NULL, it->obj);
+                        reach_exposure_events(&r->exposure, &it->l, snapshot_find(r->m->snapshot, &it->key), NULL,
+                                              it->obj);
                         if (sa_grow((void **) &r->e, &r->cap, r->n, sizeof *r->e) < 0)
                                 continue;
                         r->e[r->n++] = (reach_entry) { .key = it->key, .obj = TAKE_PTR(it->obj) };
@@ -686,12 +720,10 @@ int reachability_new(manager *m, const char *helper, reachability **ret)
         r->m = m;
         r->max_ns = REACH_NETNS_MAX;
         r->efd = -1;
-        r->exposed = json_object();
-        if (!r->exposed) {
+        if (reach_exposure_init(&r->exposure, m) < 0) {
                 reachability_free(r);
                 return -ENOMEM;
         }
-        exposed_restore(r);
         if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur / 8 < r->max_ns)
                 r->max_ns = (size_t) (lim.rlim_cur / 8);
         r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -732,7 +764,7 @@ reachability *reachability_free(reachability *r)
         for (size_t i = 0; i < r->n; i++)
                 json_decref(r->e[i].obj);
         sa_reach_broker_free(r->broker);
-        json_decref(r->exposed);
+        reach_exposure_done(&r->exposure);
         free(r->ns);
         free(r->e);
         free(r);
@@ -749,6 +781,6 @@ json_t *reachability_to_json(const reachability *r)
                          "rounds", (json_int_t) r->rounds, "reads", (json_int_t) r->reads,
                          "changes", (json_int_t) r->changes, "last_round_ms", r->last_round_usec / 1000.0,
                          "last_round_listeners", (json_int_t) r->last_round_items,
-                         "exposure_places", (json_int_t) json_object_size(r->exposed),
-                         "exposure_places_dropped", (json_int_t) r->exposed_dropped);
+                         "exposure_places", (json_int_t) json_object_size(r->exposure.places),
+                         "exposure_places_dropped", (json_int_t) r->exposure.dropped);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "netifs.h"
 #include "netifsfwd.h"
@@ -148,6 +149,8 @@ static void forwarded_json(const sa_fwd_entry *e, void *ctx)
         memcpy(to.addr, e->to, sizeof(to.addr));
         json_object_set_new(o, "netns", json_string(e->netns_name));
         json_object_set_new(o, "forwarded_to", addr_json(&to, false));
+        if (e->ports[0])
+                json_object_set_new(o, "ports", json_string(e->ports));
         json_array_append_new(f->entries, o);
 }
 
@@ -200,11 +203,68 @@ int sa_reachability_of(const sa_listener *l, const sa_netifs *ifs, const sa_nft_
         return 0;
 }
 
+int sa_reachability_forwarded(json_t *obj, const sa_listener *l, const sa_netifs *ifs, const sa_nft_ruleset *here,
+                              const char *from, const char *iface, sa_fwd_host_fn hosts, void *hosts_ctx)
+{
+        struct forwarded f = { .entries = json_object_get(obj, "entries"), .iface = iface };
+        sa_nft_fwd_source src = { 0 };
+        struct judge j = { 0 };
+        size_t before = json_array_size(f.entries);
+        char err[80];
+        int r;
+
+        if (parse_from(from, &j, err, sizeof(err)) < 0)
+                return -EINVAL;
+        src.family = j.from_family;
+        memcpy(src.addr, j.from, sizeof(src.addr));
+        r = sa_reach_forwarded(l, ifs, here, &src, hosts, hosts_ctx, forwarded_json, &f);
+        if (json_array_size(f.entries) > before) {
+                json_object_set_new(obj, "outside", json_true());
+                json_object_del(obj, "note");
+        }
+        return r;
+}
+
+/* explain --direct's hosts: each read when asked (interfaces, ruleset, switches), the last one kept. */
+struct read_host {
+        sa_fwd_host h;
+        sa_netifs *ifs;
+        sa_nft_ruleset *rs;
+};
+
+static void read_host_clear(struct read_host *rh)
+{
+        sa_nft_ruleset_free(rh->rs);
+        sa_netifs_free(rh->ifs);
+        rh->rs = NULL;
+        rh->ifs = NULL;
+}
+
+static const sa_fwd_host *read_host(const sa_netif *veth, void *ctx)
+{
+        struct read_host *rh = ctx;
+        int fd = sa_fwd_peer_open(veth->peer_netns_name, veth->peer_netns);
+        char err[160];
+
+        read_host_clear(rh);
+        if (fd < 0)
+                return NULL;
+        if (sa_netifs_read(fd, &rh->ifs, err, sizeof(err)) < 0 || sa_nft_read(fd, &rh->rs, err, sizeof(err)) < 0) {
+                close(fd);
+                return NULL;
+        }
+        sa_fwd_host_init(&rh->h, rh->ifs, rh->rs);
+        sa_fwd_switches_read(fd, &rh->h);
+        close(fd);
+        return &rh->h;
+}
+
 int sa_reachability(const sa_listener *l, int netns_fd, const char *from, const char *iface, json_t **ret,
                     char *err, size_t errlen)
 {
         sa_netifs *ifs = NULL;
         sa_nft_ruleset *rs = NULL;
+        struct read_host *rh = NULL;
         char nfterr[160] = "";
         struct judge j = { 0 };
         int r = parse_from(from, &j, err, errlen);
@@ -216,22 +276,17 @@ int sa_reachability(const sa_listener *l, int netns_fd, const char *from, const 
         (void) sa_nft_read(netns_fd, &rs, nfterr, sizeof(nfterr));
         r = sa_reachability_of(l, ifs, rs, nfterr, from, iface, ret, err, errlen);
         if (r == 0) {
-                struct forwarded f = { .entries = json_object_get(*ret, "entries"), .iface = iface };
-                sa_nft_fwd_source src = { .family = j.from_family };
-                size_t before = json_array_size(f.entries);
-
-                memcpy(src.addr, j.from, sizeof(src.addr));
-                r = sa_reach_forwarded(l, ifs, rs, &src, forwarded_json, &f);
-                if (json_array_size(f.entries) > before) {
-                        json_object_set_new(*ret, "outside", json_true());
-                        json_object_del(*ret, "note");
-                }
+                rh = calloc(1, sizeof(*rh));
+                r = rh ? sa_reachability_forwarded(*ret, l, ifs, rs, from, iface, read_host, rh) : -ENOMEM;
                 if (r < 0) {
                         snprintf(err, errlen, "out of memory");
                         json_decref(*ret);
                         *ret = NULL;
                 }
         }
+        if (rh)
+                read_host_clear(rh);
+        free(rh);
         sa_nft_ruleset_free(rs);
         sa_netifs_free(ifs);
         return r;

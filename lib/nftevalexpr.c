@@ -460,7 +460,7 @@ bool sa_nft_ev_lookup(ev *e, const sa_nft_expr *x)
                 sa_nft_ev_condition(e, text);
                 return false;
         }
-        sa_nft_render_key(&e->src, e->rs, x, s->elems[cand[o]].key, key, sizeof(key));
+        sa_nft_render_key(&e->src, e->rs, x, s->elems[cand[o]].key, s->key_len, key, sizeof(key));
         sa_appendf(text, sizeof(text), " (element %s%s)", key,
             s->elems[cand[o]].has_key_end || (s->flags & NFT_SET_INTERVAL) ? " on" : "");
         sa_nft_ev_condition(e, text);

@@ -228,13 +228,14 @@ static bool word_field(const sa_nft_regsrc *src, const sa_nft_ruleset *rs, int w
 }
 
 void sa_nft_render_key(const sa_nft_regsrc *src, const sa_nft_ruleset *rs, const sa_nft_expr *x,
-                       const uint8_t *key, char *out, size_t outlen)
+                       const uint8_t *key, unsigned key_len, char *out, size_t outlen)
 {
         int w0 = sa_nft_reg_word(x->sreg), w = w0;
+        int bound = key_len && key_len < SA_NFT_DATA_MAX ? (int) key_len : SA_NFT_DATA_MAX;
         char v[96];
 
         out[0] = 0;
-        while (w >= 0 && w < SA_NFT_WORDS && src->load[w] >= 0 && (w - w0) * 4 < SA_NFT_DATA_MAX) {
+        while (w >= 0 && w < SA_NFT_WORDS && src->load[w] >= 0 && (w - w0) * 4 < bound) {
                 const sa_nft_expr *ld = &rs->exprs[src->load[w]], *mask;
                 unsigned n = write_len(ld);
                 field f;
@@ -320,7 +321,7 @@ void sa_nft_render_match(const sa_nft_regsrc *src, const sa_nft_ruleset *rs, uin
                 if (s && strncmp(s->name, "__", 2) == 0 && !(s->flags & NFT_SET_INTERVAL)) {
                         sa_appendf(out, outlen, "{ ");
                         for (uint32_t i = 0; i < s->elem_count && i < 6; i++) {
-                                sa_nft_render_key(src, rs, x, s->elems[i].key, v, sizeof(v));
+                                sa_nft_render_key(src, rs, x, s->elems[i].key, s->key_len, v, sizeof(v));
                                 sa_appendf(out, outlen, "%s%s", i ? ", " : "", v);
                                 if (x->a && x->dreg == NFT_REG_VERDICT) {
                                         sa_appendf(out, outlen, " : ");

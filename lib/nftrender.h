@@ -40,9 +40,13 @@ void sa_nft_regsrc_after_match(sa_nft_regsrc *src, const sa_nft_ruleset *rs, con
 void sa_nft_render_match(const sa_nft_regsrc *src, const sa_nft_ruleset *rs, uint32_t table,
                          const sa_nft_expr *x, int negate, char *out, size_t outlen);
 
-/* The key bytes of set element e, read as lookup x's register sources see them. */
+/*
+ * The key bytes of set element e, read as lookup x's register sources see
+ * them, for a set whose keys are key_len bytes (words beyond them hold
+ * what earlier expressions left: not part of the key).
+ */
 void sa_nft_render_key(const sa_nft_regsrc *src, const sa_nft_ruleset *rs, const sa_nft_expr *x,
-                       const uint8_t *key, char *out, size_t outlen);
+                       const uint8_t *key, unsigned key_len, char *out, size_t outlen);
 
 /* A whole rule (expressions of rule r) in nft syntax; family as for regsrc_init. */
 void sa_nft_render_rule(const sa_nft_ruleset *rs, const sa_nft_rule *r, uint8_t family, char *out,

@@ -46,20 +46,49 @@ static int sport_range(sa_nft_xt_out *o, const char *proto, uint16_t a, uint16_t
         return SA_NFT_XT_SOURCE;
 }
 
-int sa_nft_xt_dport(const sa_nft_expr *x)
+/* multiport's destination ports as ranges into lo/hi (at most max); -2 when not destination-only or inverted. */
+static int multiport_dports(const sa_nft_expr *x, uint16_t *lo, uint16_t *hi, unsigned max)
+{
+        const struct xt_multiport_v1 *m = (const void *) x->info;
+        unsigned n = 0;
+
+        if (x->a != 1 || too_short(x, sizeof(*m)) || m->count > XT_MULTI_PORTS
+            || m->flags != XT_MULTIPORT_DESTINATION || m->invert)
+                return -2;
+        for (unsigned i = 0; i < m->count; i++) {
+                if (n == max)
+                        return -2;
+                lo[n] = hi[n] = m->ports[i];
+                if (m->pflags[i] && i + 1 < m->count)
+                        hi[n] = m->ports[++i];
+                n++;
+        }
+        return (int) n;
+}
+
+int sa_nft_xt_dports(const sa_nft_expr *x, uint16_t *lo, uint16_t *hi, unsigned max)
 {
         bool tcp = strcmp(x->name, "tcp") == 0;
         const struct xt_tcp *t = (const void *) x->info;
         const struct xt_udp *u = (const void *) x->info;
         const uint16_t *dpts;
 
-        if (x->kind != SA_NFT_X_MATCH || (!tcp && strcmp(x->name, "udp") != 0)
-            || too_short(x, tcp ? sizeof(*t) : sizeof(*u)))
+        if (x->kind != SA_NFT_X_MATCH)
+                return -1;
+        if (strcmp(x->name, "multiport") == 0)
+                return multiport_dports(x, lo, hi, max);
+        if ((!tcp && strcmp(x->name, "udp") != 0) || too_short(x, tcp ? sizeof(*t) : sizeof(*u)))
                 return -1;
         dpts = tcp ? t->dpts : u->dpts;
-        if (dpts[0] != dpts[1] || (tcp ? t->invflags : u->invflags) & XT_TCP_INV_DSTPT)
-                return -1;
-        return dpts[0];
+        if ((tcp ? t->invflags : u->invflags) & XT_TCP_INV_DSTPT)
+                return -2;
+        if (dpts[0] == 0 && dpts[1] == 0xffff)
+                return 0;
+        if (max == 0 || dpts[0] > dpts[1])
+                return -2;
+        lo[0] = dpts[0];
+        hi[0] = dpts[1];
+        return 1;
 }
 
 static int match_tcpudp(const sa_nft_expr *x, const sa_nft_packet *p, uint16_t dport, sa_nft_xt_out *o)

@@ -38,7 +38,12 @@ typedef struct sa_nft_xt_out {
 /* Match or target x on pkt, whose destination port is now dport. */
 int sa_nft_xt_eval(const sa_nft_expr *x, const sa_nft_packet *pkt, uint16_t dport, sa_nft_xt_out *o);
 
-/* A tcp/udp match's one destination port (--dport N), else -1. */
-int sa_nft_xt_dport(const sa_nft_expr *x);
+/*
+ * The destination ports a tcp/udp (--dport) or multiport (--dports) match
+ * lets through, as ranges into lo/hi (at most max): how many (0: any
+ * port), -1 when x is no such match, -2 when they cannot be listed
+ * (inverted, either port, more than max).
+ */
+int sa_nft_xt_dports(const sa_nft_expr *x, uint16_t *lo, uint16_t *hi, unsigned max);
 
 #endif

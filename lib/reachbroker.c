@@ -132,6 +132,9 @@ static int recv_with_fds(int fd, void *p, size_t n, int *fds, size_t max, size_t
 
 /* ---- the broker's side ---- */
 
+/* The forwarding switches' changes (RTM_NEWNETCONF): a host's published ports depend on them. */
+#define NETCONF_GROUPS (1u << (RTNLGRP_IPV4_NETCONF - 1) | 1u << (RTNLGRP_IPV6_NETCONF - 1))
+
 /* A netlink socket of protocol proto bound to groups, joined to group (0: none), non-blocking. */
 static int open_sub(int proto, uint32_t groups, int group)
 {
@@ -161,7 +164,7 @@ static int subscribe_in(int nsfd, int home, int fds[2], char *err, size_t errlen
                 return -errno;
         }
         fds[0] = open_sub(NETLINK_NETFILTER, 0, NFNLGRP_NFTABLES);
-        fds[1] = fds[0] < 0 ? -1 : open_sub(NETLINK_ROUTE, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR, 0);
+        fds[1] = fds[0] < 0 ? -1 : open_sub(NETLINK_ROUTE, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | NETCONF_GROUPS, 0);
         if (fds[0] < 0 || fds[1] < 0) {
                 r = fds[0] < 0 ? fds[0] : fds[1];
                 snprintf(err, errlen, "%s group: %s", fds[0] < 0 ? "nftables" : "rtnetlink", strerror(-r));

@@ -4,7 +4,8 @@
  * of nlmsghdrs as the dumps return them (seeds: dumps recorded by
  * `sa-nfteval --dump` from the rulesets of tests/integration/nft/). What
  * decodes is then evaluated (lib/nfteval.c) for a packet of each family,
- * source known and unknown: a hostile ruleset must not crash either.
+ * source known and unknown, and its DNAT rules' ports are read
+ * (lib/netifsfwdports.c): a hostile ruleset must not crash either.
  *
  * libnftnl exit()s on an integer attribute of the wrong size; the decoder
  * checks every attribute first (lib/nftattr.c), except inside expressions
@@ -16,10 +17,12 @@
 #include <assert.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <linux/netfilter/nfnetlink.h>
 
 #include "fuzz.h"
+#include "netifsfwd.h"
 #include "nfteval.h"
 #include "nftread.h"
 
@@ -88,6 +91,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 sa_nft_finish(rs);
                 evaluate(rs, AF_INET, true, IPPROTO_TCP);
                 evaluate(rs, AF_INET6, false, IPPROTO_UDP);
+                sa_fwd_port ports[SA_FWD_PORTS_MAX];
+                unsigned n = sa_fwd_dnat_ports(rs, IPPROTO_TCP, 443, ports, SA_FWD_PORTS_MAX);
+
+                assert(n <= SA_FWD_PORTS_MAX);
+                for (unsigned i = 0; i < n; i++)
+                        assert(ports[i].port != 0 && memchr(ports[i].ports, '\0', sizeof(ports[i].ports)));
         }
         sa_nft_ruleset_free(rs);
         return 0;

@@ -1,110 +1,25 @@
 # shellcheck shell=bash
-# Forwarding through a DNAT (Docker's published ports) against the kernel.
-# The test's namespace is the "host": a bridge br15 (172.31.15.1/24) with
-# a veth to a "container" namespace (172.31.15.2) holding TCP 8080 and a UDP
-# echo on 53, and veths va/vb to two client namespaces (10.15.1.2,
-# 10.15.2.2, routed through the host). tests/integration/nft/13-publish.rules
-# (iptables-nft-restore, in the host namespace only) publishes them as
-# 8443/tcp and 8053/udp. sa-nfteval --follow evaluates the host's
+# Forwarding through a DNAT (Docker's published ports) against the kernel,
+# in the lab of dnatlab.sh. sa-nfteval --follow evaluates the host's
 # prerouting (the DNAT) and forward hooks; when it accepts, the container's
 # prerouting and input decide. That verdict, and the one of the entry
 # `sockaudit explain --direct --from CLIENT` adds for the published port
 # (found in the host's DNAT rules), must equal a real connect() or
 # datagram from each client to the published port.
 
-# shellcheck source=nftlab.sh
-. "${BASH_SOURCE[0]%/*}/nftlab.sh"
+# shellcheck source=dnatlab.sh
+. "${BASH_SOURCE[0]%/*}/dnatlab.sh"
 
-# dnat_lab: the host, the container with its listeners, the two clients.
-dnat_lab() {
-        local c s n
-        need_cmd iptables-nft-restore nft python3 jq
-        [ -x "$NFT_EVAL" ] || fail "$NFT_EVAL not built (make tests)"
-        DNAT_C=${SA_IT_NS}c
-        add_netns "$DNAT_C"
-        in_ns ip link add br15 type bridge || fail "cannot create a bridge"
-        in_ns ip addr add 172.31.15.1/24 dev br15
-        in_ns ip link set br15 up
-        in_ns ip link add vc type veth peer name eth0 netns "$DNAT_C" || fail "veth vc: cannot create"
-        in_ns ip link set vc master br15 up
-        ip -n "$DNAT_C" addr add 172.31.15.2/24 dev eth0
-        ip -n "$DNAT_C" link set eth0 up
-        ip -n "$DNAT_C" route add default via 172.31.15.1 || fail "container: no default route"
-        for c in a b; do
-                n=${SA_IT_NS}$c s=1
-                [ "$c" == b ] && s=2
-                add_netns "$n"
-                in_ns ip link add "v$c" type veth peer name eth0 netns "$n" || fail "veth v$c: cannot create"
-                in_ns ip addr add "10.15.$s.1/24" dev "v$c"
-                ip -n "$n" addr add "10.15.$s.2/24" dev eth0
-                in_ns ip link set "v$c" up
-                ip -n "$n" link set eth0 up
-                ip -n "$n" route add default via "10.15.$s.1" || fail "client $c: no default route"
-        done
-        in_ns sysctl -qw net.ipv4.ip_forward=1 || fail "cannot turn forwarding on in the test's namespace"
-        nsenter "--net=/run/netns/$DNAT_C" -- python3 "$NFT_PEER" serve 8080 53 \
-                > "$SA_IT_DIR/peer.out" 2> "$SA_IT_DIR/peer.err" &
-        track_pid $!
-        wait_for 5 "the container's listeners" grep -q READY "$SA_IT_DIR/peer.out"
-}
-
-# dnat_verdict CLIENT PROTO PORT: ours for the published PORT from CLIENT:
-# the host's (forwarded), then the container's when the host accepts.
-dnat_verdict() {
-        local s=1 host v
-        [ "$1" == b ] && s=2
-        host=$(bounded 10 "sa-nfteval --follow" "$NFT_EVAL" --netns "/run/netns/$SA_IT_NS" --follow \
-                --iface "v$1" --from "10.15.$s.2" --to "10.15.$s.1" --proto "$2" --port "$3") ||
-                fail "sa-nfteval --follow failed"
-        printf '%s\n' "$host" >> "$SA_IT_DIR/ours"
-        assert_eq "172.31.15.2 br15" "$(jq -r '"\(.forwarded_to) \(.oif)"' <<<"$host")" "$1 $2/$3: where the DNAT sends it"
-        assert_contains "$(jq -r .via <<<"$host")" "DNAT" "$1 $2/$3: via names the DNAT"
-        v=$(jq -r .verdict <<<"$host")
-        if [ "$v" == accept ]; then
-                v=$(bounded 10 "sa-nfteval (container)" "$NFT_EVAL" --netns "/run/netns/$DNAT_C" --iface eth0 \
-                        --from "10.15.$s.2" --to 172.31.15.2 --proto "$2" --port "$(jq -r .port <<<"$host")" |
-                        jq -r .verdict) || fail "sa-nfteval (container) failed"
-        fi
-        echo "$v"
-}
-
-# dnat_explain CLIENT PROTO PORT: "VERDICT via DNAT" of explain --direct's
-# forwarded entry for the host's address on CLIENT's side and the published PORT.
-dnat_explain() {
-        local s=1 lport=8080
-        [ "$1" == b ] && s=2
-        [ "$2" == udp ] && lport=53
-        sa_direct explain "$lport" "--$2" --netns "$DNAT_C" --from "10.15.$s.2" --json |
-                jq -r --arg a "10.15.$s.1" --argjson p "$3" --arg ns "$SA_IT_NS" '
-                        [.listeners[].listener.reachability.entries[]
-                         | select(.address == $a and .port == $p and .netns == $ns)]
-                        | if length == 1 then .[0] | "\(.verdict) via \(.via | if test("DNAT") then "DNAT" else . end)"
-                          else "\(length) entries" end'
+# _dnat_case CLIENT PROTO PORT KERNEL: sa-nfteval --follow's verdict and explain's entry against the kernel's.
+_dnat_case() {
+        DNAT_CASES=$((DNAT_CASES + 1))
+        assert_eq "$4" "$(dnat_verdict "$1" "$2" "$3")" "$NAME client $1 $2/$3: ours against the kernel's"
+        assert_eq "$4 via DNAT" "$(dnat_fwd_entry direct "$1" "$2" "$3")" \
+                "$NAME client $1 $2/$3: explain's entry against the kernel's"
 }
 
 # dnat_check NAME: every (client, protocol) against the kernel.
-dnat_check() {
-        local c s p port kern ours
-        for c in a b; do
-                s=1
-                [ "$c" == b ] && s=2
-                printf '%s 10.15.%s.1 tcp 8443\n%s 10.15.%s.1 udp 8053\n' "$c-tcp" $s "$c-udp" $s \
-                        > "$SA_IT_DIR/probe.$c.in"
-                bounded 10 "probes from client $c" nsenter "--net=/run/netns/${SA_IT_NS}$c" -- \
-                        python3 "$NFT_PEER" probe "$(scaled 1.5)" < "$SA_IT_DIR/probe.$c.in" > "$SA_IT_DIR/probe.$c" ||
-                        fail "the probes failed"
-                for p in tcp udp; do
-                        port=8443
-                        [ $p == udp ] && port=8053
-                        kern=$(awk -v id="$c-$p" '$1 == id { print $2 }' "$SA_IT_DIR/probe.$c")
-                        ours=$(dnat_verdict "$c" "$p" "$port")
-                        DNAT_CASES=$((DNAT_CASES + 1))
-                        assert_eq "$kern" "$ours" "$NAME client $c $p/$port: ours against the kernel's"
-                        ours=$(dnat_explain "$c" "$p" "$port")
-                        assert_eq "$kern via DNAT" "$ours" "$NAME client $c $p/$port: explain's entry against the kernel's"
-                done
-        done
-}
+dnat_check() { dnat_against_kernel _dnat_case; }
 
 # Published ports: accepted; then DOCKER-USER drops client a's source.
 test_nft_dnat_published() {
@@ -121,4 +36,43 @@ test_nft_dnat_published() {
         assert_eq drop "$(dnat_verdict b tcp 8443)" "forwarding off: ours"
         note "dnat: $DNAT_CASES cases compared with the kernel"
         [ "$DNAT_CASES" -ge 8 ] || fail "only $DNAT_CASES cases"
+}
+
+# Published ports matched by a set, a short range (each port listed) and a
+# long one (one port stands for the range): each against the kernel.
+test_nft_dnat_sets() {
+        local c s p kern id want
+        dnat_lab
+        in_ns nft flush ruleset
+        in_ns nft -f "$NFT_DIR/14-publish-sets.nft" || fail "nft -f 14-publish-sets.nft failed"
+        DNAT_CASES=0
+        for c in a b; do
+                s=1
+                [ "$c" == b ] && s=2
+                dnat_probe "$c" "t9443 10.15.$s.1 tcp 9443" "t9444 10.15.$s.1 tcp 9444" \
+                        "t10000 10.15.$s.1 tcp 10000" "t10500 10.15.$s.1 tcp 10500" \
+                        "u9050 10.15.$s.1 udp 9050" "u9055 10.15.$s.1 udp 9055"
+                for id in t9443 t9444 t10000 u9050 u9055; do
+                        kern=$(awk -v id="$id" '$1 == id { print $2 }' "$SA_IT_DIR/probe.$c")
+                        want="$kern via DNAT"
+                        [ "$id" == t10000 ] && want="$kern via DNAT 10000-10999"
+                        p=tcp
+                        [ "${id:0:1}" == u ] && p=udp
+                        assert_eq "$want" "$(dnat_fwd_entry direct "$c" "$p" "${id:1}")" \
+                                "client $c $p/${id:1}: explain's entry against the kernel's"
+                        DNAT_CASES=$((DNAT_CASES + 1))
+                done
+                # the range's other ports: what the kernel says is what the entry standing for them says
+                assert_eq "$(awk '$1 == "t10000" { print $2 }' "$SA_IT_DIR/probe.$c")" \
+                        "$(awk '$1 == "t10500" { print $2 }' "$SA_IT_DIR/probe.$c")" "client $c: tcp 10500 as 10000"
+        done
+        assert_eq "11 entries" "$(sa_direct explain 53 --udp --netns "$DNAT_C" --from 10.15.1.2 --json | jq -r \
+                --arg ns "$SA_IT_NS" '[.listeners[].listener.reachability.entries[] | select(.netns == $ns and .interface == "va")]
+                | "\(length) entries"')" \
+                "udp 9050-9060: each port an entry on va"
+        assert_contains "$(sa_direct explain 8080 --tcp --netns "$DNAT_C" --from 10.15.1.2)" \
+                "standing for ports 10000-10999" "explain's words for the range's entry"
+        assert_contains "$(sa_direct explain 8080 --tcp --netns "$DNAT_C" --from 10.15.1.2)" \
+                'tcp dport { 9443, 9444 } dnat to 172.31.15.2:8080' "the set's DNAT rule in nft syntax (the key's words only)"
+        note "dnat sets: $DNAT_CASES cases compared with the kernel"
 }

@@ -88,6 +88,35 @@ START_TEST(violation_and_keys)
 }
 END_TEST
 
+/* A forwarded entry (a host's published port) is judged by the host's address, and named with its port and netns. */
+START_TEST(forwarded_entry)
+{
+        daemon_config *c = NULL;
+        char err[256] = "", place[200];
+        sa_listener l = { .proto = IPPROTO_TCP, .family = AF_INET, .port = 443 };
+        json_t *fwd = entry("198.51.100.1", "accept");
+        json_t *reach = json_pack("{s:[o,O]}", "entries", entry("172.17.0.2", "accept"), fwd);
+        violation *v = NULL;
+        size_t n = 0;
+
+        json_object_set_new(fwd, "port", json_integer(8443));
+        json_object_set_new(fwd, "netns", json_string("host"));
+        json_object_set_new(fwd, "via", json_string("tcp dport 8443 DNAT --to-destination 172.17.0.2:443"));
+        policy_entry_place(fwd, place, sizeof place);
+        ck_assert_str_eq(place, "eth0 198.51.100.1 port 8443 in netns host");
+        ck_assert_msg(config_load_string("[Port 443/tcp]\nAllowExposure=local\n", "t.conf", err, sizeof err, &c) == 0,
+                      "%s", err);
+        ck_assert_int_eq(policy_check_exposure(&c->policy, &l, reach, &v, &n), 0);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(v[0].reason,
+                         "reachable beyond AllowExposure=local: eth0 198.51.100.1 port 8443 in netns host (accept)");
+        violations_free(v, n);
+        config_free(c);
+        json_decref(fwd);
+        json_decref(reach);
+}
+END_TEST
+
 Suite *policyexposure_suite(void)
 {
         Suite *s = suite_create("policyexposure");
@@ -95,6 +124,7 @@ Suite *policyexposure_suite(void)
 
         tcase_add_test(tc, levels);
         tcase_add_test(tc, violation_and_keys);
+        tcase_add_test(tc, forwarded_entry);
         suite_add_tcase(s, tc);
         return s;
 }
