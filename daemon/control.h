@@ -136,10 +136,12 @@ void control_broadcast(control *ctl, const char *line, size_t len, const char *r
 void client_defer(client *c, unsigned kind, uint64_t ticket);
 
 /*
- * Fills one deferred reply (of a client, waited waited_usec): as a handler
- * fills *ret. 0 or -ENOMEM (the client gets an internal error).
+ * Fills one deferred reply (of a client, deferred with ticket, waited
+ * waited_usec): as a handler fills *ret. 0 or -ENOMEM (the client gets an
+ * internal error).
  */
-typedef int (*control_deferred_fn)(client *c, uint64_t waited_usec, control_reply *ret, void *userdata);
+typedef int (*control_deferred_fn)(client *c, uint64_t ticket, uint64_t waited_usec, control_reply *ret,
+                                   void *userdata);
 
 /* How many replies of kind with a ticket <= upto wait, all clients together. */
 size_t control_deferred_count(const control *ctl, unsigned kind, uint64_t upto);

@@ -33,23 +33,6 @@ struct provenance {
 
 static void job_start(provenance *p, bool recheck);
 
-/* A who/list request packed into a deferral's ticket, and back. */
-static uint64_t pack(const request *req)
-{
-        return (uint64_t) req->port | (uint64_t) (req->protos & 0xff) << 16 |
-               (uint64_t) (req->form == REQUEST_FORM_COMPACT) << 24 | (uint64_t) (req->cmd == REQUEST_WHO) << 25;
-}
-
-static request unpack(uint64_t t)
-{
-        return (request) {
-                .cmd = (t >> 25) & 1 ? REQUEST_WHO : REQUEST_LIST,
-                .port = (uint16_t) t,
-                .protos = (unsigned) (t >> 16) & 0xff,
-                .form = (t >> 24) & 1 ? REQUEST_FORM_COMPACT : REQUEST_FORM_FULL,
-        };
-}
-
 /* Whether an owner of a listener passing f has no verdict. */
 static bool missing_for(const sa_snapshot *snap, const sa_filter *f)
 {
@@ -73,7 +56,7 @@ static void answer_waiters(provenance *p, bool all)
         size_t i = 0;
 
         for (; i < p->n_waits; i++) {
-                request req = unpack(p->waits[i]);
+                request req = request_listeners_unpack(p->waits[i]);
                 sa_filter f = { .port = req.port, .protos = req.protos };
 
                 if (!all && p->job && missing_for(p->m->snapshot, &f))
@@ -189,7 +172,7 @@ bool provenance_hold_check(provenance *p)
 bool provenance_defer(provenance *p, client *c, const request *req)
 {
         sa_filter f = { .port = req->port, .protos = req->protos };
-        uint64_t t = pack(req);
+        uint64_t t = request_listeners_pack(req);
         size_t i = 0;
 
         if (!p || !p->job || !p->m->snapshot || !missing_for(p->m->snapshot, &f))

@@ -91,7 +91,7 @@ unsigned reply_order_answer(reply_order *o, unsigned kind, uint64_t upto, uint64
 
                 if (!s->waiting || s->kind != kind || s->ticket > upto)
                         continue;
-                if (fn(c, now > s->since ? now - s->since : 0, &reply, userdata) < 0)
+                if (fn(c, s->ticket, now > s->since ? now - s->since : 0, &reply, userdata) < 0)
                         reply = (control_reply) { 0 };
                 errors += !reply.text || !reply.ok;
                 s->waiting = false;

@@ -57,7 +57,7 @@ size_t reply_order_count(const reply_order *o, unsigned kind, uint64_t upto);
 
 /*
  * Each deferred reply of kind with a ticket <= upto gets its answer from
- * fn(c, how long it waited by now, ...; <0: out of memory, the reply
+ * fn(c, its ticket, how long it waited by now, ...; <0: out of memory, the reply
  * becomes the internal error), in order, until the answers kept here reach
  * room bytes: the rest keep waiting. Returns
  * how many were answered, *ret_errors of them not ok.

@@ -34,7 +34,7 @@ static void expect_pop(reply_order *o, const char *want)
         free(text);
 }
 
-static int fill(client *c, uint64_t waited_usec, control_reply *ret, void *userdata)
+static int fill(client *c, uint64_t ticket, uint64_t waited_usec, control_reply *ret, void *userdata)
 {
         char buf[64];
 
@@ -45,7 +45,7 @@ static int fill(client *c, uint64_t waited_usec, control_reply *ret, void *userd
         return 0;
 }
 
-static int fill_fails(client *c, uint64_t waited_usec, control_reply *ret, void *userdata)
+static int fill_fails(client *c, uint64_t ticket, uint64_t waited_usec, control_reply *ret, void *userdata)
 {
         return -12;
 }
