@@ -337,6 +337,7 @@ static void check_done(freshness *f, int r, uint64_t cpu0)
         uint64_t upto;
 
         if (r == FRESHNESS_WAITS) {
+                log_debug("Check waits for the resync: its refresh needs a full scan");
                 f->check_after_resync = true;
                 f->check_cpu0 = cpu0;
                 return;

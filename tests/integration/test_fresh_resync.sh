@@ -109,14 +109,30 @@ who_waits_for_resync() {
         [ ! -s "$out" ] || fail "who wrote before the resync ended: $(cat "$out")"
 }
 
-# Once the gate opens, the waiting `who` gets the exact answer; no scan
-# ran on the loop. Order, not time.
+# A `check` asked meanwhile waits too: its verification (on the verify
+# job's thread) ends, but its refresh needs the full scan, so its answer
+# waits for the same resync. Once the gate opens, the waiting `who` gets
+# the exact answer and `check` its own; no scan ran on the loop. Order,
+# not time.
 test_fresh_request_waits_for_resync() {
-        local gate=$SA_IT_DIR/gate out=$SA_IT_DIR/who.out
+        local gate=$SA_IT_DIR/gate out=$SA_IT_DIR/who.out v0 check_pid
         who_waits_for_resync "$gate" "$out"
+        v0=$(mon_get '.freshness.verify_threaded')
+        "${NSX[@]}" "$SA" --socket "$SOCK" check --json > "$out.check" 2>&1 < /dev/null &
+        check_pid=$!
+        track_pid "$check_pid"
+        wait_for 10 "check's verification to end on its thread" mon_at_least '.freshness.verify_threaded' $((v0 + 1))
+        status_json
+        assert_json "$STATUS" '.freshness.requests.check.waiting == true' "check waiting after its verification"
+        alive "$WHO_PID" || fail "who answered before the resync ended: $(cat "$out" "$out.err")"
         touch "$gate"
         wait_exit "$WHO_PID" 10 "the waiting who to be answered" || fail "$WAITED"
         assert_eq 0 "$WAIT_RC" "who's exit status ($(cat "$out.err"))"
+        wait_exit "$check_pid" 10 "the waiting check to be answered" || fail "$WAITED"
+        jq -e '.violations | type == "array"' "$out.check" > /dev/null ||
+                fail "check's answer after the resync: $(head -c 300 "$out.check")"
+        grep -q 'Check waits for the resync' "$SA_IT_DIR/daemon.log" ||
+                fail "check's verification did not wait for the resync"
         assert_eq "[$HOLDER_PID]" "$(jq -c --argjson ns "$(ns_inode)" "$JQ_LS"'
                 [ls[] | select(.netns == $ns) | .owners[].pid] | unique' < "$out")" "the waiting who's holders"
         status_json
