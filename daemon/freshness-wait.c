@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "freshness-internal.h"
 #include "manager.h"
+#include "provenance.h"
 
 /* The gate is looked at this often while it holds a resync. */
 #define GATE_POLL_USEC (10 * USEC_PER_MSEC)
@@ -21,6 +22,17 @@ uint64_t freshness_park(freshness *f, const request *req)
         f->parked++;
         /* Request order in the high bits, the question in the low ones (commands_answer_parked()). */
         return ++f->parked_seq << REQUEST_PACK_BITS | request_listeners_pack(req);
+}
+
+/* A waiting who/list whose owners' verdicts are being made waits for them, as any who/list does. */
+static bool to_provenance(uint64_t ticket, unsigned *ret_kind, uint64_t *ret_ticket, void *userdata)
+{
+        request req = request_listeners_unpack(ticket);
+
+        if (!provenance_adopt(userdata, &req, ret_ticket))
+                return false;
+        *ret_kind = PROVENANCE_WAIT_KIND;
+        return true;
 }
 
 void freshness_resync_settled(freshness *f, int r, bool exact)
@@ -37,6 +49,9 @@ void freshness_resync_settled(freshness *f, int r, bool exact)
          * request is, and if only another full scan will do, they wait for it. */
         if (r >= 0 && !exact && freshness_verify_all(f, "waiting requests") == FRESHNESS_WAITS)
                 return;
+        if (r >= 0 && f->manager->provenance)
+                n -= control_retag_deferred(ctl, FRESHNESS_WAIT_KIND, UINT64_MAX, to_provenance,
+                                            f->manager->provenance);
         answered = commands_answer_parked(f->manager);
         /* Clients that have not read enough: the next probe tries again. */
         f->parked_leftover = answered < n;

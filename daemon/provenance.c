@@ -169,7 +169,7 @@ bool provenance_hold_check(provenance *p)
         return true;
 }
 
-bool provenance_defer(provenance *p, client *c, const request *req)
+bool provenance_adopt(provenance *p, const request *req, uint64_t *ret_ticket)
 {
         sa_filter f = { .port = req->port, .protos = req->protos };
         uint64_t t = request_listeners_pack(req);
@@ -186,11 +186,21 @@ bool provenance_defer(provenance *p, client *c, const request *req)
                 p->waits[i] = t;
                 p->n_waits++;
         }
-        client_defer(c, PROVENANCE_WAIT_KIND, t);
         if (p->n_waits == 1 || sd_event_source_get_enabled(p->wait_timer, NULL) == 0) {
                 sd_event_source_set_time(p->wait_timer, now_usec(CLOCK_MONOTONIC) + PROVENANCE_WAIT_USEC);
                 sd_event_source_set_enabled(p->wait_timer, SD_EVENT_ONESHOT);
         }
+        *ret_ticket = t;
+        return true;
+}
+
+bool provenance_defer(provenance *p, client *c, const request *req)
+{
+        uint64_t t;
+
+        if (!provenance_adopt(p, req, &t))
+                return false;
+        client_defer(c, PROVENANCE_WAIT_KIND, t);
         return true;
 }
 

@@ -80,6 +80,25 @@ size_t reply_order_count(const reply_order *o, unsigned kind, uint64_t upto)
         return n;
 }
 
+unsigned reply_order_retag(reply_order *o, unsigned kind, uint64_t upto, control_retag_fn fn, void *userdata)
+{
+        unsigned moved = 0;
+
+        for (unsigned i = 0; i < o->n && o->waiting > 0; i++) {
+                reply_slot *s = slot_at(o, i);
+                unsigned new_kind;
+                uint64_t new_ticket;
+
+                if (!s->waiting || s->kind != kind || s->ticket > upto ||
+                    !fn(s->ticket, &new_kind, &new_ticket, userdata))
+                        continue;
+                s->kind = new_kind;
+                s->ticket = new_ticket;
+                moved++;
+        }
+        return moved;
+}
+
 unsigned reply_order_answer(reply_order *o, unsigned kind, uint64_t upto, uint64_t now, size_t room,
                             control_deferred_fn fn, client *c, void *userdata, unsigned *ret_errors)
 {

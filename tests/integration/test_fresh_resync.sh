@@ -112,8 +112,8 @@ who_waits_for_resync() {
 # A `check` asked meanwhile waits too: its verification (on the verify
 # job's thread) ends, but its refresh needs the full scan, so its answer
 # waits for the same resync. Once the gate opens, the waiting `who` gets
-# the exact answer and `check` its own; no scan ran on the loop. Order,
-# not time.
+# the exact answer (after its new holder's package verdict, as any `who`)
+# and `check` its own; no scan ran on the loop. Order, not time.
 test_fresh_request_waits_for_resync() {
         local gate=$SA_IT_DIR/gate out=$SA_IT_DIR/who.out v0 check_pid
         who_waits_for_resync "$gate" "$out"
@@ -135,6 +135,10 @@ test_fresh_request_waits_for_resync() {
                 fail "check's verification did not wait for the resync"
         assert_eq "[$HOLDER_PID]" "$(jq -c --argjson ns "$(ns_inode)" "$JQ_LS"'
                 [ls[] | select(.netns == $ns) | .owners[].pid] | unique' < "$out")" "the waiting who's holders"
+        # The new holder's package verdict was being made when the resync
+        # ended: the answer waited for it, as any who does.
+        jq -e "$JQ_LS"'[ls[] | .owners[] | .package.status] | length > 0 and all(. != null)' "$out" > /dev/null ||
+                fail "the waiting who's holder has no package verdict: $(head -c 400 "$out")"
         status_json
         assert_json "$STATUS" '.freshness.requests.resync | .waiting == 0 and .waited >= 1' "status after"
         grep -q 'Refresh (\(request\|probe\)) needs a full scan, in the background' "$SA_IT_DIR/daemon.log" ||
