@@ -14,7 +14,8 @@
 #                                   kept as $BUILD/bench/daemon-SIZE.log
 #   BENCH_NETNS=500                 namespaces of the namespaces size (0: skip it)
 #   BENCH_NETNS_ROUNDS=30           rounds of each `who` round trip there
-#   BENCH_FRESH_ROUNDS=5            new listeners (new netns) timed to `watch` there (batches of 4, 11 s apart)
+#   BENCH_FRESH_ROUNDS=20           new listeners timed to `watch`, at each size (proc connector; polling: 3)
+#                                   and in the namespaces size (a new netns each batch); batches of 4, 11 s apart
 #   BENCH_LOCKOUT_N=2000            connections of the lock-out case (0: skip)
 #   BENCH_LOCKOUT_ROUNDS=5          its rounds
 #
@@ -96,6 +97,29 @@ ip netns add "$NS" || die "cannot create a network namespace"
 ip -n "$NS" link set lo up
 # Room for the big size: fds per process are few, the total is what grows.
 ulimit -n 65536 2>/dev/null || true
+
+# fresh_rounds N SOCKET PORT [PREFIX...]: sa-fresh's new listener on PORT
+# -> watch, N rounds in batches of 4, each run through PREFIX (e.g.
+# `unshare -n`: a namespace of its own per batch) and 11 s after the last:
+# more rounds in 10 s would be told as flapping, and more than 4
+# short-lived listeners in 10 s put the monitor in churn mode (each new one
+# held 1 s: docs/PERFORMANCE.md). "added MEDIAN MAX removed MEDIAN MAX"
+# over every round.
+FRESH_ROUNDS=${BENCH_FRESH_ROUNDS:-20}
+fresh_rounds() {
+        local left=$1 sock=$2 port=$3 k
+        shift 3
+        : > "$TMP/fresh.txt"
+        while [ "$left" -gt 0 ]; do
+                k=$((left < 4 ? left : 4))
+                "$@" "$B/sa-fresh" "$sock" "$port" "$k" 2>> "$TMP/fresh.txt" >/dev/null || return 1
+                left=$((left - k))
+                [ "$left" -gt 0 ] && sleep 11
+        done
+        med_max() { sort -n | awk '{ v[NR] = $1 } END { printf "%s %s", v[int((NR + 1) / 2)], v[NR] }'; }
+        echo "added $(awk '/sa-fresh round/ { print $5 }' "$TMP/fresh.txt" | med_max)" \
+             "removed $(awk '/sa-fresh round/ { print $8 }' "$TMP/fresh.txt" | med_max)"
+}
 
 # start_daemon [ENV...]: the daemon on $TMP/sock, watching 443 and 8443;
 # returns once it answers (its first scan done). EXTRA_CONF: more [Daemon] lines.
@@ -220,7 +244,7 @@ for size in $SIZES; do
         rss=$(awk '/VmRSS/ { print $2 }' "/proc/$DAEMON_PID/status")
         hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$DAEMON_PID/status")
 
-        fresh_c=$("${NSX[@]}" "$B/sa-fresh" "$TMP/sock" 8443 5) || fresh_c="failed"
+        fresh_c=$(fresh_rounds "$FRESH_ROUNDS" "$TMP/sock" 8443 "${NSX[@]}") || fresh_c="failed"
         stop_daemon
         start_daemon SOCKAUDITD_FRESHNESS=polling
         fresh_p=$("${NSX[@]}" "$B/sa-fresh" "$TMP/sock" 8443 3) || fresh_p="failed"
@@ -249,7 +273,7 @@ for size in $SIZES; do
                 printf '%-44s %12s\n' "  ratio direct (procfs) / ss" "$(awk -v a="$directproc" -v b="$ssall" 'BEGIN { printf "%.2f", a / b }')"
                 printf '%-44s %12s\n' "daemon CPU at rest ($mode, ${REST}s)" "$rest_pct %"
                 printf '%-44s %12s\n' "daemon RSS now / peak" "$((rss / 1024)) / $((hwm / 1024)) MiB"
-                printf '%-44s %s\n' "new listener -> watch, proc connector" "$fresh_c (median, max ms)"
+                printf '%-44s %s\n' "new listener -> watch, proc connector" "$fresh_c (median, max ms; $FRESH_ROUNDS rounds)"
                 printf '%-44s %s\n' "new listener -> watch, polling" "$fresh_p (median, max ms)"
                 printf '%-44s %s\n' "holders of 443 equal" "$([ $fail -eq 0 ] && echo yes || echo NO): $check"
         } >> "$OUT"
@@ -393,7 +417,6 @@ fi
 # in each namespace must give the daemon's holders (pid, fd) of 443 and 8080.
 NETNS=${BENCH_NETNS:-500}
 NETNS_ROUNDS=${BENCH_NETNS_ROUNDS:-30}
-FRESH_ROUNDS=${BENCH_FRESH_ROUNDS:-5}
 NL_PID=
 stop_netns_listen() { stop_pids NL_PID; }
 # "netns port pid fd" of every holder of 443 and 8080, by `ss` entered into each namespace.
@@ -417,25 +440,6 @@ netns_sa_holders() { # the same from the daemon, our namespaces only
                         jq -r --argjson inos "$inos" '.listeners[] | select(.netns as $n | $inos | index($n)) |
                                                        .netns as $n | .port as $p | .owners[] | "\($n) \($p) \(.pid) \(.fds[])"'
         done | sort -u
-}
-# fresh_rounds N: sa-fresh's new listener (a new netns) -> watch, N rounds in
-# batches of 4, each batch in a namespace of its own and 11 s after the last:
-# more rounds in one namespace would be told as flapping, and more than 4
-# short-lived listeners in 10 s put the monitor in churn mode (each new one
-# held 1 s: docs/PERFORMANCE.md). "added MEDIAN MAX removed MEDIAN MAX"
-# over every round.
-fresh_rounds() {
-        local left=$1 k
-        : > "$TMP/fresh.txt"
-        while [ "$left" -gt 0 ]; do
-                k=$((left < 4 ? left : 4))
-                unshare -n "$B/sa-fresh" "$TMP/nsock" 443 "$k" 2>> "$TMP/fresh.txt" >/dev/null || return 1
-                left=$((left - k))
-                [ "$left" -gt 0 ] && sleep 11
-        done
-        med_max() { sort -n | awk '{ v[NR] = $1 } END { printf "%s %s", v[int((NR + 1) / 2)], v[NR] }'; }
-        echo "added $(awk '/sa-fresh round/ { print $5 }' "$TMP/fresh.txt" | med_max)" \
-             "removed $(awk '/sa-fresh round/ { print $8 }' "$TMP/fresh.txt" | med_max)"
 }
 bench_netns() {
         local n=$1 i st ok=yes rtt rest_pct c0 c1 fresh dumps ev0 ev1 l0 l1 p0 p1 r0 r1 rest_events
@@ -485,7 +489,7 @@ bench_netns() {
         rest_events="$((l1 - l0)) listen/close events, $((p1 - p0)) process events, $((r1 - r0)) refreshes"
         rest_pct=$(awk -v d=$((c1 - c0)) -v s="$REST" 'BEGIN { printf "%.2f", d / (s * 1e9) * 100 }')
         rss=$(awk '/VmRSS/ { print $2 }' "/proc/$DAEMON_PID/status")
-        fresh=$(fresh_rounds "$FRESH_ROUNDS") || fresh=failed
+        fresh=$(fresh_rounds "$FRESH_ROUNDS" "$TMP/nsock" 443 unshare -n) || fresh=failed
         stop_daemon
         [ -n "${BENCH_DEBUG:-}" ] && cp "$TMP/daemon.log" "$(dirname "$OUT")/daemon-netns.log"
         stop_netns_listen

@@ -764,6 +764,16 @@ size_t client_pool_deferred_count(const client_pool *p, unsigned kind, uint64_t 
         return n;
 }
 
+size_t client_pool_retag_deferred(client_pool *p, unsigned kind, uint64_t upto, control_retag_fn fn,
+                                  void *userdata)
+{
+        size_t n = 0;
+
+        for (client *c = p->clients; c; c = c->next)
+                n += reply_order_retag(&c->order, kind, upto, fn, userdata);
+        return n;
+}
+
 size_t client_pool_answer_deferred(client_pool *p, unsigned kind, uint64_t upto, control_deferred_fn fn,
                                    void *userdata)
 {

@@ -87,8 +87,10 @@ void client_evict(client *c, json_t *reply);
 /* One non-blocking write of reply (consumed; NULL: nothing), then fd is closed. */
 void client_say_and_close(int fd, json_t *reply);
 
-/* control_deferred_count() and control_answer_deferred() (control.h) for the pool's clients. */
+/* control_deferred_count(), control_retag_deferred() and control_answer_deferred() (control.h) for the pool's clients. */
 size_t client_pool_deferred_count(const client_pool *p, unsigned kind, uint64_t upto);
+size_t client_pool_retag_deferred(client_pool *p, unsigned kind, uint64_t upto, control_retag_fn fn,
+                                  void *userdata);
 size_t client_pool_answer_deferred(client_pool *p, unsigned kind, uint64_t upto, control_deferred_fn fn,
                                    void *userdata);
 

@@ -111,6 +111,11 @@ static int command_listeners(manager *m, client *c, const request *req, control_
         int r;
 
         r = manager_ensure_fresh(m, &f);
+        /* Only a full scan can tell: it runs on the resync's thread, the answer waits for its end. */
+        if (r == FRESHNESS_WAITS) {
+                client_defer(c, FRESHNESS_WAIT_KIND, freshness_park(m->freshness, req));
+                return 0;
+        }
         /* Never plain ok from a snapshot that could not be refreshed (a
          * failed rescan included): stale, and not cached. */
         if (m->snapshot && freshness_stale(m->freshness, stale_why, sizeof stale_why))
@@ -135,20 +140,22 @@ static int command_listeners(manager *m, client *c, const request *req, control_
         return r;
 }
 
-/* A who/list that waited for a provenance job (provenance.h): its answer now. */
+/* A who/list that waited for a provenance job (provenance.h), or for the resync: its answer now. */
 typedef struct listeners_answer {
         manager *m;
-        const request *req;
+        const request *req;       /* NULL: the one its ticket packs (freshness_park()) */
 } listeners_answer;
 
-static int listeners_deferred_reply(client *c, uint64_t waited_usec, control_reply *ret, void *userdata)
+static int listeners_deferred_reply(client *c, uint64_t ticket, uint64_t waited_usec, control_reply *ret,
+                                    void *userdata)
 {
         listeners_answer *a = userdata;
+        request parked = request_listeners_unpack(ticket);
         char stale_why[160];
 
         if (!a->m->snapshot)
                 return control_reply_from_json(no_snapshot_error(a->m), ret);
-        return listeners_reply(a->m, a->req, redact_for(a->m->config, client_uid(c)),
+        return listeners_reply(a->m, a->req ?: &parked, redact_for(a->m->config, client_uid(c)),
                                freshness_stale(a->m->freshness, stale_why, sizeof stale_why) ? stale_why : NULL,
                                ret);
 }
@@ -158,6 +165,13 @@ size_t commands_answer_listeners(manager *m, unsigned kind, uint64_t upto, const
         listeners_answer a = { m, req };
 
         return control_answer_deferred(m->control, kind, upto, listeners_deferred_reply, &a);
+}
+
+size_t commands_answer_parked(manager *m)
+{
+        listeners_answer a = { m, NULL };
+
+        return control_answer_deferred(m->control, FRESHNESS_WAIT_KIND, UINT64_MAX, listeners_deferred_reply, &a);
 }
 
 /* status: the daemon, its clients, scans and freshness. */
@@ -283,7 +297,8 @@ typedef struct deferred_answer {
         json_t *redacted;         /* check: the violations without command lines, made when first needed */
 } deferred_answer;
 
-static int deferred_reply(client *c, uint64_t waited_usec, control_reply *ret, void *userdata)
+static int deferred_reply(client *c, uint64_t ticket, uint64_t waited_usec, control_reply *ret,
+                          void *userdata)
 {
         deferred_answer *a = userdata;
         _cleanup_json_ json_t *reply = NULL;

@@ -57,4 +57,11 @@ size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int 
 /* who/list replies of kind with a ticket <= upto that waited (daemon/provenance.c), answered as req asks. */
 size_t commands_answer_listeners(manager *m, unsigned kind, uint64_t upto, const request *req);
 
+/*
+ * Every who/list waiting for the resync (FRESHNESS_WAIT_KIND), answered
+ * from m's snapshot as its ticket asks (freshness_park()): stale when the
+ * last scan failed. Returns how many (the rest wait: output full).
+ */
+size_t commands_answer_parked(manager *m);
+
 #endif

@@ -507,6 +507,11 @@ size_t control_answer_deferred(control *ctl, unsigned kind, uint64_t upto, contr
         return client_pool_answer_deferred(ctl->pool, kind, upto, fn, userdata);
 }
 
+size_t control_retag_deferred(control *ctl, unsigned kind, uint64_t upto, control_retag_fn fn, void *userdata)
+{
+        return client_pool_retag_deferred(ctl->pool, kind, upto, fn, userdata);
+}
+
 const char *control_socket_path(const control *ctl)
 {
         return ctl->path;

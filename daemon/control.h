@@ -136,13 +136,29 @@ void control_broadcast(control *ctl, const char *line, size_t len, const char *r
 void client_defer(client *c, unsigned kind, uint64_t ticket);
 
 /*
- * Fills one deferred reply (of a client, waited waited_usec): as a handler
- * fills *ret. 0 or -ENOMEM (the client gets an internal error).
+ * Fills one deferred reply (of a client, deferred with ticket, waited
+ * waited_usec): as a handler fills *ret. 0 or -ENOMEM (the client gets an
+ * internal error).
  */
-typedef int (*control_deferred_fn)(client *c, uint64_t waited_usec, control_reply *ret, void *userdata);
+typedef int (*control_deferred_fn)(client *c, uint64_t ticket, uint64_t waited_usec, control_reply *ret,
+                                   void *userdata);
 
 /* How many replies of kind with a ticket <= upto wait, all clients together. */
 size_t control_deferred_count(const control *ctl, unsigned kind, uint64_t upto);
+
+/*
+ * Whether one deferred reply (deferred with ticket) is to wait for
+ * something else from now on: true, with the kind and ticket it waits
+ * with from now on in *ret_kind and *ret_ticket.
+ */
+typedef bool (*control_retag_fn)(uint64_t ticket, unsigned *ret_kind, uint64_t *ret_ticket, void *userdata);
+
+/*
+ * Every reply of kind with a ticket <= upto that waits, handed to fn: those
+ * it retags keep waiting in their place (request order, the time they
+ * began to wait), for their new kind and ticket. Returns how many.
+ */
+size_t control_retag_deferred(control *ctl, unsigned kind, uint64_t upto, control_retag_fn fn, void *userdata);
 
 /*
  * Answers every reply of kind with a ticket <= upto that waits (fn fills

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The freshness engine's state, shared by its files (freshness.c: probes,
- * events, refreshes, the resync; freshness-status.c: its status JSON).
+ * events, refreshes, the resync; freshness-status.c: its status JSON and
+ * health; freshness-wait.c: requests waiting for the resync).
  * Not for other modules: they use freshness.h.
  */
 #ifndef SAD_FRESHNESS_INTERNAL_H
@@ -107,9 +108,46 @@ struct freshness {
         bool vjob_for_check;      /* else for the resync: resync_snap */
         uint64_t verify_jobs;     /* verifications whose reads ran on the thread (status) */
         sa_snapshot *resync_snap; /* a finished resync's snapshot, until its owners are verified */
+
+        /* Requests whose refresh needs a full scan wait for the resync
+         * (freshness-wait.c); so does check's verification then. */
+        uint64_t parked_seq;      /* tickets handed out (the high bits of each) */
+        uint64_t parked, request_resyncs; /* requests that waited; resyncs started for them (status) */
+        bool parked_leftover;     /* some could not take their answer yet (output full): retried by the probe */
+        bool check_after_resync;  /* check's waiters wait for the resync's end */
+        uint64_t check_cpu0;      /* their verification's CPU start */
+        const char *gate;         /* tests only: SOCKAUDITD_TEST_RESYNC_GATE (borrowed) */
+        sd_event_source *gate_timer;
 };
 
 /* The probe interval: PROBE_USEC, or ScanInterval if shorter. */
 uint64_t freshness_probe_interval(const freshness *f);
+
+/* Out of fds (r, or sockets the namespaces could not get since last looked): remembered for status
+ * (degraded), logged as an error at most once a minute (freshness-status.c). */
+void freshness_note_fd_trouble(freshness *f, int r);
+
+/* Every listener refreshed with its owners re-verified (freshness_ensure()'s answers). */
+int freshness_verify_all(freshness *f, const char *why);
+
+/* check's waiters that waited for the resync get its result r (freshness.c). */
+void freshness_check_settled(freshness *f, int r);
+
+/*
+ * The resync (or a full scan here) ended with r: check's waiters and the
+ * requests waiting for it get their answers. exact: the snapshot was
+ * dumped after they came (answered from it as it is); else each is
+ * refreshed first, and waits on if that needs another full scan.
+ */
+void freshness_resync_settled(freshness *f, int r, bool exact);
+
+/* {"waited":N,"waiting":N,"full_scans":N}: status.freshness.requests.resync. NULL out of memory. */
+json_t *freshness_parked_to_json(freshness *f);
+
+/* Whether the test gate holds the resync's end (then it arms its timer, which finishes it later). */
+bool freshness_gate_holds(freshness *f);
+
+/* The test gate opened: the resync it held is finished (freshness.c). */
+void freshness_gate_opened(freshness *f);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The freshness engine's part of status (freshness.h): its mode, counters and health. */
+/* The freshness engine's part of status (freshness.h): its mode, counters and health (stale answers, fds run out). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +12,38 @@
 const char *freshness_mode(const freshness *f)
 {
         return f->watchproc ? "proc-connector" : "polling";
+}
+
+/* Out of fds (r, or sockets the namespaces could not get since last looked):
+ * remembered for status (degraded), logged as an error at most once a minute. */
+void freshness_note_fd_trouble(freshness *f, int r)
+{
+        bool out = r == -EMFILE || r == -ENFILE;
+        sa_netns_fd_stats ns;
+        unsigned skipped = 0;
+
+        sa_scanner_netns_fd_stats(f->manager->scanner, &ns);
+        if (!out && ns.fd_failures == f->fd_failures_seen)
+                return;
+        if (!out)
+                r = ns.last_fd_error;
+        f->fd_failures_seen = ns.fd_failures;
+        f->fd_trouble_usec = now_usec(CLOCK_MONOTONIC);
+        if (log_ratelimit_test(&f->fd_rl, &skipped))
+                log_error_errno(r, "Out of file descriptors: %m (%zu network namespaces, sockets kept in "
+                                "%zu of at most %zu); answers are marked stale until a scan works%s",
+                                ns.namespaces, ns.kept, ns.keep_max, LOG_SUPPRESSED(skipped));
+}
+
+bool freshness_stale(freshness *f, char *buf, size_t size)
+{
+        int r = f->refresh_error < 0 ? f->refresh_error : f->manager->last_scan_error;
+
+        freshness_note_fd_trouble(f, f->manager->last_scan_error);
+        if (r >= 0)
+                return false;
+        snprintf(buf, size, "%s failed: %s", f->refresh_error < 0 ? "refresh" : "last scan", strerror(-r));
+        return true;
 }
 
 /*
@@ -53,8 +85,9 @@ json_t *freshness_to_json(freshness *f)
                 json_decref(le);
                 return NULL;
         }
-        json_t *requests = json_pack("{s:o,s:o}", "refresh", coalesce_to_json(&f->refresh_wait),
-                                     "check", coalesce_to_json(&f->check_wait));
+        json_t *requests = json_pack("{s:o,s:o,s:o}", "refresh", coalesce_to_json(&f->refresh_wait),
+                                     "check", coalesce_to_json(&f->check_wait),
+                                     "resync", freshness_parked_to_json(f));
         if (!requests) {
                 json_decref(le);
                 return NULL;

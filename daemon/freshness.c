@@ -78,7 +78,6 @@ void freshness_note_full_scan(freshness *f, uint64_t cpu)
 
 static bool kick_refresh(freshness *f);
 static void heat_after(freshness *f, uint64_t delay);
-static int verify_all(freshness *f, const char *why);
 static int refresh(freshness *f, const sa_filter *fs, size_t n, bool probe, bool verify, const char *why);
 static void event_scan(freshness *f);
 
@@ -114,12 +113,15 @@ static int scan_here(freshness *f, const char *why)
         coalesce_started(&f->refresh_wait, now_usec(CLOCK_MONOTONIC), false);
         r = manager_scan(f->manager, why);
         refresh_waiters_done(f, r, cpu_usec() - cpu0);
+        freshness_resync_settled(f, r, true);
         return r;
 }
 
 static void resync_stop(freshness *f)
 {
         f->job_source = sd_event_source_disable_unref(f->job_source);
+        if (f->gate_timer)
+                sd_event_source_set_enabled(f->gate_timer, SD_EVENT_OFF);
         sa_scan_job_cancel(f->job);
         f->job = NULL;
 }
@@ -160,6 +162,8 @@ static void resync_install(freshness *f, sa_snapshot *snap, unsigned verify)
                                    verify | (f->watchproc ? SA_REFRESH_EXITS_KNOWN : SA_REFRESH_LIST_PIDS),
                                    &info, &now);
 
+        bool now_exact = r >= 0;
+
         if (info.full)
                 log_debug("Refresh after the resync needed a full scan: %s", info.reason);
         if (r > 0) {
@@ -174,6 +178,8 @@ static void resync_install(freshness *f, sa_snapshot *snap, unsigned verify)
         f->resync_cpu_usec = cpu_usec() - f->job_cpu0;
         manager_scan_done(m, 0, snap, "periodic");
         refresh_waiters_done(f, 0, cpu_usec() - f->job_cpu0);
+        /* Dumped again just now, unfiltered: as of after every waiting request came. */
+        freshness_resync_settled(f, 0, now_exact);
         resync_ended(f);
 }
 
@@ -208,12 +214,14 @@ static void resync_finish(freshness *f)
         if (r == -ESTALE) {             /* a full scan ran meanwhile, started after this one */
                 freshness_schedule_resync(f);
                 refresh_waiters_done(f, 0, f->last_full_cpu_usec);
+                freshness_resync_settled(f, 0, false); /* that scan may predate a waiting request */
                 resync_ended(f);
                 return;
         }
         if (r < 0) {
                 manager_scan_done(m, r, NULL, "periodic");
                 refresh_waiters_done(f, r, f->last_full_cpu_usec);
+                freshness_resync_settled(f, r, false);
                 resync_ended(f);
                 return;
         }
@@ -223,45 +231,65 @@ static void resync_finish(freshness *f)
 
 static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
-        resync_finish(userdata);
+        freshness *f = userdata;
+
+        if (freshness_gate_holds(f)) {  /* tests only: SOCKAUDITD_TEST_RESYNC_GATE */
+                sd_event_source_set_enabled(src, SD_EVENT_OFF);
+                return 0;
+        }
+        resync_finish(f);
         return 0;
 }
 
+void freshness_gate_opened(freshness *f)
+{
+        if (f->job)
+                resync_finish(f);
+}
+
+/* Why a resync starts. */
+typedef enum resync_reason {
+        RESYNC_PERIODIC,        /* ScanInterval, or a listen event's or a probe's need */
+        RESYNC_REFRESH,         /* refresh requests wait (counted: requests.refresh.scans) */
+        RESYNC_REQUEST,         /* a who/list/check refresh needs a full scan (requests.resync) */
+} resync_reason;
+
 /*
  * The full resync: the walk on a thread, the loop keeps serving. Every
- * refresh request that came before it gets its answer at its end;
- * for_requests: started for them (counted), else periodic.
+ * refresh request that came before it, and every request waiting for the
+ * resync, gets its answer at its end. FRESHNESS_WAITS when one runs (this
+ * or one already running); else (no thread could start, or no snapshot
+ * yet) the scan was made here: its result, 0 or -errno.
  */
-static void resync_start(freshness *f, bool for_requests)
+static int resync_start(freshness *f, resync_reason reason)
 {
-        const char *why = for_requests ? "refresh request" : "periodic";
+        static const char *const names[] = { "periodic", "refresh request", "waiting request" };
         manager *m = f->manager;
         int r;
 
         if (resync_running(f))
-                return;
-        if (!m->snapshot) {
-                (void) scan_here(f, why);
-                return;
-        }
+                return FRESHNESS_WAITS;
+        if (!m->snapshot)
+                return scan_here(f, names[reason]);
         freshness_drain(f);
         f->job_cpu0 = cpu_usec();
-        r = sa_scanner_scan_start_from(m->scanner, for_requests ? NULL : m->snapshot, &f->job);
+        r = sa_scanner_scan_start_from(m->scanner, reason == RESYNC_REFRESH ? NULL : m->snapshot, &f->job);
         if (r >= 0)
                 r = sd_event_add_io(m->event, &f->job_source, sa_scan_job_fd(f->job), EPOLLIN,
                                     on_resync_done, f);
         if (r < 0) {
                 resync_stop(f);
                 log_debug_errno(r, "Cannot start the resync in the background, scanning here: %m");
-                (void) scan_here(f, why);
-                return;
+                return scan_here(f, names[reason]);
         }
-        coalesce_started(&f->refresh_wait, now_usec(CLOCK_MONOTONIC), for_requests);
+        coalesce_started(&f->refresh_wait, now_usec(CLOCK_MONOTONIC), reason == RESYNC_REFRESH);
+        f->request_resyncs += reason == RESYNC_REQUEST;
+        return FRESHNESS_WAITS;
 }
 
 static int on_resync_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
-        resync_start(userdata, false);
+        (void) resync_start(userdata, RESYNC_PERIODIC);
         return 0;
 }
 
@@ -294,9 +322,36 @@ static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
         if (kick_refresh(f)) {
                 sd_event_source_set_enabled(s, SD_EVENT_OFF);
-                resync_start(f, true);
+                (void) resync_start(f, RESYNC_REFRESH);
         }
         return 0;
+}
+
+/*
+ * The verification for check's waiters ended with r (its CPU from cpu0):
+ * they get their answer; FRESHNESS_WAITS: its refresh needs the full scan
+ * on the resync's thread, whose end answers them (freshness_resync_settled()).
+ */
+static void check_done(freshness *f, int r, uint64_t cpu0)
+{
+        uint64_t upto;
+
+        if (r == FRESHNESS_WAITS) {
+                log_debug("Check waits for the resync: its refresh needs a full scan");
+                f->check_after_resync = true;
+                f->check_cpu0 = cpu0;
+                return;
+        }
+        f->check_after_resync = false;
+        upto = coalesce_finished(&f->check_wait, cpu_usec() - cpu0);
+        answer_waiters(f, REQUEST_CHECK, &f->check_wait, upto, r);
+        (void) kick(f->check_timer, &f->check_wait);
+}
+
+void freshness_check_settled(freshness *f, int r)
+{
+        if (f->check_after_resync)
+                check_done(f, r, f->check_cpu0);
 }
 
 /* The verification job ended: its results applied, then what it was for. */
@@ -317,14 +372,11 @@ static int on_verify_done(sd_event_source *src, int fd, uint32_t revents, void *
         if (!f->vjob_for_check) {
                 resync_install(f, TAKE_PTR(f->resync_snap), 0);
         } else {
-                uint64_t upto;
-
                 /* Dumps and new processes; the owners were just verified. */
                 r = r < 0 ? r : refresh(f, NULL, 0, false, false, "check");
-                if (r >= 0 && f->refresh_error == 0 && f->manager->snapshot)
+                if (r == 0 && f->refresh_error == 0 && f->manager->snapshot)
                         verifyskip_verified(&f->skip, f->vjob_mark, f->vjob_at);
-                upto = coalesce_finished(&f->check_wait, cpu_usec() - f->vjob_cpu0);
-                answer_waiters(f, REQUEST_CHECK, &f->check_wait, upto, r);
+                check_done(f, r, f->vjob_cpu0);
         }
         if (f->resync_snap)
                 resync_verify(f);
@@ -360,7 +412,7 @@ static int verify_start(freshness *f, bool for_check)
 static int on_check_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         freshness *f = userdata;
-        uint64_t cpu0 = cpu_usec(), upto;
+        uint64_t cpu0 = cpu_usec();
         int r;
 
         if (f->vjob)
@@ -372,10 +424,8 @@ static int on_check_timer(sd_event_source *s, uint64_t usec, void *userdata)
         /* check promises a verification of every listener: never skipped. */
         if (f->manager->snapshot && verify_start(f, true) >= 0)
                 return 0;
-        r = f->manager->snapshot ? verify_all(f, "check") : manager_scan(f->manager, "no snapshot yet");
-        upto = coalesce_finished(&f->check_wait, cpu_usec() - cpu0);
-        answer_waiters(f, REQUEST_CHECK, &f->check_wait, upto, r);
-        (void) kick(f->check_timer, &f->check_wait);
+        r = f->manager->snapshot ? freshness_verify_all(f, "check") : manager_scan(f->manager, "no snapshot yet");
+        check_done(f, r, cpu0);
         return 0;
 }
 
@@ -391,38 +441,18 @@ uint64_t freshness_wait(freshness *f, request_cmd cmd)
         return ticket;
 }
 
-/* Out of fds (r, or sockets the namespaces could not get since last looked):
- * remembered for status (degraded), logged as an error at most once a minute. */
-static void note_fd_trouble(freshness *f, int r)
-{
-        bool out = r == -EMFILE || r == -ENFILE;
-        sa_netns_fd_stats ns;
-        unsigned skipped = 0;
-
-        sa_scanner_netns_fd_stats(f->manager->scanner, &ns);
-        if (!out && ns.fd_failures == f->fd_failures_seen)
-                return;
-        if (!out)
-                r = ns.last_fd_error;
-        f->fd_failures_seen = ns.fd_failures;
-        f->fd_trouble_usec = now_usec(CLOCK_MONOTONIC);
-        if (log_ratelimit_test(&f->fd_rl, &skipped))
-                log_error_errno(r, "Out of file descriptors: %m (%zu network namespaces, sockets kept in "
-                                "%zu of at most %zu); answers are marked stale until a scan works%s",
-                                ns.namespaces, ns.kept, ns.keep_max, LOG_SUPPRESSED(skipped));
-}
-
 /*
  * Incremental refresh of the listeners passing fs (n 0: all); probe: lists PROC_ROOT first when polling;
  * verify: re-reads the known owners (the fast probes after a process event skip it: exits come as events).
- * When only a full scan will do (counted, scheduled as one), the probe's runs on the resync's thread
- * (event_scan(): its end raises the events), a request's here. Keeps the snapshot on failure; <0 only
- * when a full scan failed. */
+ * When only a full scan will do (counted), it runs on the resync's thread, never here: the probe's
+ * budgeted (event_scan(): its end raises the events), a request's at once, and the request waits for
+ * its end: FRESHNESS_WAITS (here only when no thread can start: resync_start()). Keeps the snapshot on
+ * failure; <0 only when a full scan failed. */
 static int refresh(freshness *f, const sa_filter *fs, size_t n, bool probe, bool verify, const char *why)
 {
         manager *m = f->manager;
         unsigned flags = (verify ? SA_REFRESH_VERIFY : 0) | (f->watchproc ? SA_REFRESH_EXITS_KNOWN : 0) |
-                         (probe && !f->watchproc ? SA_REFRESH_LIST_PIDS : 0) | (probe ? SA_REFRESH_NO_FULL : 0);
+                         (probe && !f->watchproc ? SA_REFRESH_LIST_PIDS : 0) | SA_REFRESH_NO_FULL;
         sa_snapshot *snap = NULL;
         sa_refresh_info info;
         unsigned skipped = 0;
@@ -436,17 +466,22 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool probe, bool
         cpu0 = cpu_usec();
         r = sa_scanner_refresh(m->scanner, m->snapshot, fs, n, flags, &info, &snap);
         if (r == -EAGAIN && info.full) {
-                if (!f->job) {          /* else the resync walking now ends it */
+                if (!resync_running(f)) /* else the resync running now ends it */
                         log_debug("Refresh (%s) needs a full scan, in the background: %s", why, info.reason);
-                        f->refresh_full++;
-                        event_scan(f);
+                if (probe) {
+                        if (!f->job) {
+                                f->refresh_full++;
+                                event_scan(f);
+                        }
+                        return 0;
                 }
-                return 0;
+                f->refresh_full += !resync_running(f);
+                return resync_start(f, RESYNC_REQUEST);
         }
         f->refreshes++;
         f->refresh_closed += info.closed;
         f->refresh_error = r < 0 ? r : 0;
-        note_fd_trouble(f, r);
+        freshness_note_fd_trouble(f, r);
         if (info.full) {
                 f->refresh_full++;
                 f->last_full_cpu_usec = cpu_usec() - cpu0;
@@ -487,25 +522,14 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool probe, bool
         return 0;
 }
 
-bool freshness_stale(freshness *f, char *buf, size_t size)
-{
-        int r = f->refresh_error < 0 ? f->refresh_error : f->manager->last_scan_error;
-
-        note_fd_trouble(f, f->manager->last_scan_error);
-        if (r >= 0)
-                return false;
-        snprintf(buf, size, "%s failed: %s", f->refresh_error < 0 ? "refresh" : "last scan", strerror(-r));
-        return true;
-}
-
 /* Every listener refreshed with its owners re-verified (check, and list when needed);
  * events the refresh drains count as after it (the next request verifies). */
-static int verify_all(freshness *f, const char *why)
+int freshness_verify_all(freshness *f, const char *why)
 {
         uint64_t mark = verifyskip_mark(&f->skip), at = now_usec(CLOCK_MONOTONIC);
         int r = refresh(f, NULL, 0, false, true, why);
 
-        if (r >= 0 && f->refresh_error == 0 && f->manager->snapshot)
+        if (r == 0 && f->refresh_error == 0 && f->manager->snapshot)
                 verifyskip_verified(&f->skip, mark, at);
         return r;
 }
@@ -519,7 +543,7 @@ int freshness_ensure(freshness *f, const sa_filter *filter)
         if (verifyskip_may_skip(&f->skip, f->watchproc != NULL, now_usec(CLOCK_MONOTONIC)))
                 return refresh(f, filter, filter ? 1 : 0, false, false, "request");
         if (!filter || (filter->port == 0 && ((filter->protos ?: SA_PROTO_ANY) & SA_PROTO_ANY) == SA_PROTO_ANY))
-                return verify_all(f, "request");
+                return freshness_verify_all(f, "request");
         /* Polling: new processes are listed by the probe, not per request. */
         return refresh(f, filter, 1, false, true, "request");
 }
@@ -591,6 +615,8 @@ static int on_probe_timer(sd_event_source *s, uint64_t usec, void *userdata)
         }
         if (f->n_watched != SIZE_MAX)
                 (void) refresh(f, f->watched, f->n_watched, true, !hot, "probe");
+        if (f->parked_leftover && !resync_running(f))
+                freshness_resync_settled(f, 0, false);
         probe_schedule(f);
         return 0;
 }
@@ -639,7 +665,7 @@ static void event_scan_run(freshness *f)
         }
         f->event_scan_usec = now_usec(CLOCK_MONOTONIC);
         f->event_scans++;
-        resync_start(f, false);
+        (void) resync_start(f, RESYNC_PERIODIC);
         /* Scanned here when it could not start: probe now. */
         f->heat_after_resync = resync_running(f);
         if (!f->heat_after_resync)
@@ -848,6 +874,7 @@ freshness *freshness_free(freshness *f)
         sd_event_source_disable_unref(f->refresh_timer);
         sd_event_source_disable_unref(f->check_timer);
         resync_stop(f);
+        sd_event_source_disable_unref(f->gate_timer);
         sd_event_source_disable_unref(f->vjob_source);
         sa_verify_job_cancel(f->vjob);
         sa_snapshot_free(f->resync_snap);

@@ -67,11 +67,43 @@ void freshness_note_full_scan(freshness *f, uint64_t cpu_usec);
 /* The next resync is due one resync interval from now (see freshness_resync_interval()). */
 void freshness_schedule_resync(freshness *f);
 
+/* freshness_ensure()'s answer when the request must wait for the resync. */
+#define FRESHNESS_WAITS 1
+/* client_defer()'s kind for a who/list waiting for the resync (apart from
+ * the request commands, PROVENANCE_WAIT_KIND and TLSPROBES_WAIT_KIND). */
+#define FRESHNESS_WAIT_KIND 0x300u
+
 /*
  * Makes the snapshot show the sockets passing filter (NULL: all) as they
  * are now: manager_ensure_fresh() in manager.h says how and what it costs.
+ * 0, or <0 when a needed full scan failed, or FRESHNESS_WAITS: only a full
+ * scan can tell, and it runs on the resync's thread (started now, or
+ * already walking); the caller parks the request (freshness_park()) and
+ * answers something else meanwhile. Never a full scan on the loop, unless
+ * no thread can start (logged) or no scan has succeeded yet.
  */
 int freshness_ensure(freshness *f, const sa_filter *filter);
+
+/*
+ * A who/list request waits for the resync (after freshness_ensure() said
+ * FRESHNESS_WAITS): returns its ticket for client_defer(c,
+ * FRESHNESS_WAIT_KIND, ticket). When the resync has installed its
+ * snapshot, refreshed as of after the request came, every waiting request
+ * is answered from it (commands_answer_parked(), each as its ticket says),
+ * or waits on for its owners' verdicts (provenance_adopt());
+ * when it failed, with the stale answer naming the failure, as any request
+ * then. A waiting request holds its client's reply slot (control.h: at
+ * most CONTROL_DEFER_MAX per client; the client is busy, never evicted).
+ * Cheap.
+ */
+uint64_t freshness_park(freshness *f, const request *req);
+
+/*
+ * Tests only (SOCKAUDITD_TEST_RESYNC_GATE): a background resync whose walk
+ * ended is finished only once path exists (looked at every 10 ms), so that
+ * a test can hold it as long as it likes. path is borrowed for f's life.
+ */
+void freshness_set_test_gate(freshness *f, const char *path);
 
 /*
  * A refresh (cmd REQUEST_REFRESH) or check (REQUEST_CHECK) request waits

@@ -106,7 +106,9 @@ static int parse_argv(int argc, char *argv[], manager_options *o, bool *ret_chec
 /*
  * The switches in the environment (after parse_argv(): options win):
  * SOCKAUDITD_EBPF=0 leaves eBPF out altogether (`make valgrind`);
- * SOCKAUDITD_FRESHNESS=polling|proc-connector (freshness.h); without
+ * SOCKAUDITD_FRESHNESS=polling|proc-connector (freshness.h);
+ * SOCKAUDITD_TEST_RESYNC_GATE=PATH, for tests only (each background
+ * resync is finished once PATH exists: freshness_set_test_gate()); without
  * --state-dir, $STATE_DIRECTORY (systemd's StateDirectory=; the first of a
  * colon-separated list) into *ret_state_dir, which the caller frees.
  */
@@ -146,6 +148,7 @@ static int parse_environment(manager_options *o, char **ret_state_dir)
         o->freshness = freshness_events_from_string(getenv("SOCKAUDITD_FRESHNESS"));
         o->tls_helper = getenv("SOCKAUDIT_TLSPROBE");
         o->reach_helper = getenv("SOCKAUDIT_REACH");
+        o->test_resync_gate = getenv("SOCKAUDITD_TEST_RESYNC_GATE");
         e = getenv("STATE_DIRECTORY");
         if (!o->state_dir && e && *e) {
                 char *dir = strndup(e, strcspn(e, ":"));

@@ -643,6 +643,7 @@ int manager_new(const manager_options *o, manager **ret)
         r = freshness_new(m, o->freshness, o->no_ebpf, &m->freshness);
         if (r < 0)
                 return r;
+        freshness_set_test_gate(m->freshness, o->test_resync_gate);
         r = provenance_new(m, &m->provenance);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up provenance: %m");

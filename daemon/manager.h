@@ -33,6 +33,7 @@ typedef struct manager_options {
         freshness_events freshness; /* SOCKAUDITD_FRESHNESS */
         const char *tls_helper;   /* SOCKAUDIT_TLSPROBE: the TLS probe's program; NULL: found beside sockauditd */
         const char *reach_helper; /* SOCKAUDIT_REACH: sockaudit-reach, the reachability broker; NULL: found beside */
+        const char *test_resync_gate; /* SOCKAUDITD_TEST_RESYNC_GATE (tests only): freshness_set_test_gate() */
 } manager_options;
 
 typedef struct manager {

@@ -33,23 +33,6 @@ struct provenance {
 
 static void job_start(provenance *p, bool recheck);
 
-/* A who/list request packed into a deferral's ticket, and back. */
-static uint64_t pack(const request *req)
-{
-        return (uint64_t) req->port | (uint64_t) (req->protos & 0xff) << 16 |
-               (uint64_t) (req->form == REQUEST_FORM_COMPACT) << 24 | (uint64_t) (req->cmd == REQUEST_WHO) << 25;
-}
-
-static request unpack(uint64_t t)
-{
-        return (request) {
-                .cmd = (t >> 25) & 1 ? REQUEST_WHO : REQUEST_LIST,
-                .port = (uint16_t) t,
-                .protos = (unsigned) (t >> 16) & 0xff,
-                .form = (t >> 24) & 1 ? REQUEST_FORM_COMPACT : REQUEST_FORM_FULL,
-        };
-}
-
 /* Whether an owner of a listener passing f has no verdict. */
 static bool missing_for(const sa_snapshot *snap, const sa_filter *f)
 {
@@ -73,7 +56,7 @@ static void answer_waiters(provenance *p, bool all)
         size_t i = 0;
 
         for (; i < p->n_waits; i++) {
-                request req = unpack(p->waits[i]);
+                request req = request_listeners_unpack(p->waits[i]);
                 sa_filter f = { .port = req.port, .protos = req.protos };
 
                 if (!all && p->job && missing_for(p->m->snapshot, &f))
@@ -186,10 +169,10 @@ bool provenance_hold_check(provenance *p)
         return true;
 }
 
-bool provenance_defer(provenance *p, client *c, const request *req)
+bool provenance_adopt(provenance *p, const request *req, uint64_t *ret_ticket)
 {
         sa_filter f = { .port = req->port, .protos = req->protos };
-        uint64_t t = pack(req);
+        uint64_t t = request_listeners_pack(req);
         size_t i = 0;
 
         if (!p || !p->job || !p->m->snapshot || !missing_for(p->m->snapshot, &f))
@@ -203,11 +186,21 @@ bool provenance_defer(provenance *p, client *c, const request *req)
                 p->waits[i] = t;
                 p->n_waits++;
         }
-        client_defer(c, PROVENANCE_WAIT_KIND, t);
         if (p->n_waits == 1 || sd_event_source_get_enabled(p->wait_timer, NULL) == 0) {
                 sd_event_source_set_time(p->wait_timer, now_usec(CLOCK_MONOTONIC) + PROVENANCE_WAIT_USEC);
                 sd_event_source_set_enabled(p->wait_timer, SD_EVENT_ONESHOT);
         }
+        *ret_ticket = t;
+        return true;
+}
+
+bool provenance_defer(provenance *p, client *c, const request *req)
+{
+        uint64_t t;
+
+        if (!provenance_adopt(p, req, &t))
+                return false;
+        client_defer(c, PROVENANCE_WAIT_KIND, t);
         return true;
 }
 

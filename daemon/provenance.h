@@ -43,6 +43,14 @@ void provenance_installed(provenance *p);
 bool provenance_defer(provenance *p, client *c, const request *req);
 
 /*
+ * The same for a who/list already deferred for something else (waiting for
+ * the resync: freshness-wait.c): true when it is to wait for the running
+ * job, with the ticket to wait with (kind PROVENANCE_WAIT_KIND) in
+ * *ret_ticket (control_retag_deferred()); false: answer it now.
+ */
+bool provenance_adopt(provenance *p, const request *req, uint64_t *ret_ticket);
+
+/*
  * check: whether its answer, due now, should wait for the running job
  * (an owner of the snapshot without a verdict), at most
  * PROVENANCE_WAIT_USEC from the first time it was held. The caller leaves

@@ -80,6 +80,25 @@ size_t reply_order_count(const reply_order *o, unsigned kind, uint64_t upto)
         return n;
 }
 
+unsigned reply_order_retag(reply_order *o, unsigned kind, uint64_t upto, control_retag_fn fn, void *userdata)
+{
+        unsigned moved = 0;
+
+        for (unsigned i = 0; i < o->n && o->waiting > 0; i++) {
+                reply_slot *s = slot_at(o, i);
+                unsigned new_kind;
+                uint64_t new_ticket;
+
+                if (!s->waiting || s->kind != kind || s->ticket > upto ||
+                    !fn(s->ticket, &new_kind, &new_ticket, userdata))
+                        continue;
+                s->kind = new_kind;
+                s->ticket = new_ticket;
+                moved++;
+        }
+        return moved;
+}
+
 unsigned reply_order_answer(reply_order *o, unsigned kind, uint64_t upto, uint64_t now, size_t room,
                             control_deferred_fn fn, client *c, void *userdata, unsigned *ret_errors)
 {
@@ -91,7 +110,7 @@ unsigned reply_order_answer(reply_order *o, unsigned kind, uint64_t upto, uint64
 
                 if (!s->waiting || s->kind != kind || s->ticket > upto)
                         continue;
-                if (fn(c, now > s->since ? now - s->since : 0, &reply, userdata) < 0)
+                if (fn(c, s->ticket, now > s->since ? now - s->since : 0, &reply, userdata) < 0)
                         reply = (control_reply) { 0 };
                 errors += !reply.text || !reply.ok;
                 s->waiting = false;

@@ -56,8 +56,15 @@ bool reply_order_pop(reply_order *o, char **ret_text, size_t *ret_len);
 size_t reply_order_count(const reply_order *o, unsigned kind, uint64_t upto);
 
 /*
+ * Each deferred reply of kind with a ticket <= upto is handed to fn
+ * (control_retag_fn): those it retags wait on in their place, with their
+ * new kind and ticket. Returns how many.
+ */
+unsigned reply_order_retag(reply_order *o, unsigned kind, uint64_t upto, control_retag_fn fn, void *userdata);
+
+/*
  * Each deferred reply of kind with a ticket <= upto gets its answer from
- * fn(c, how long it waited by now, ...; <0: out of memory, the reply
+ * fn(c, its ticket, how long it waited by now, ...; <0: out of memory, the reply
  * becomes the internal error), in order, until the answers kept here reach
  * room bytes: the rest keep waiting. Returns
  * how many were answered, *ret_errors of them not ok.

@@ -206,6 +206,22 @@ int request_parse(const char *line, size_t len, request_error *err, request *ret
         return 0;
 }
 
+uint64_t request_listeners_pack(const request *req)
+{
+        return (uint64_t) req->port | (uint64_t) (req->protos & 0xff) << 16 |
+               (uint64_t) (req->form == REQUEST_FORM_COMPACT) << 24 | (uint64_t) (req->cmd == REQUEST_WHO) << 25;
+}
+
+request request_listeners_unpack(uint64_t packed)
+{
+        return (request) {
+                .cmd = (packed >> 25) & 1 ? REQUEST_WHO : REQUEST_LIST,
+                .port = (uint16_t) packed,
+                .protos = (unsigned) (packed >> 16) & 0xff,
+                .form = (packed >> 24) & 1 ? REQUEST_FORM_COMPACT : REQUEST_FORM_FULL,
+        };
+}
+
 json_t *reply_ok(void)
 {
         return json_pack("{s:b}", "ok", 1);

@@ -2,8 +2,9 @@
 # A new listener the incremental refresh cannot attribute (its socket is
 # older than the last full scan: only a full scan finds its holder). The
 # probe leaves that scan to the resync's thread (the loop keeps serving;
-# the resync's end raises the events); a request does it at once. Either
-# way the holder named is the right one.
+# the resync's end raises the events); a request waits for that resync's
+# end, the loop serving others meanwhile. Either way the holder named is
+# the right one.
 
 # old_socket_holder PORT DIR: python3 in the namespace binds a TCP socket
 # on PORT now, listens once DIR/go exists, then writes DIR/listening.
@@ -61,8 +62,8 @@ test_fresh_old_socket_probe_resync() {
 }
 
 # The same listener asked about at once, before any probe could look: the
-# request's refresh needs the full scan and does it (or waits for the one
-# the probe's lost index asks for): the answer names the holder.
+# request's refresh needs the full scan and waits for it (on the resync's
+# thread, started for it or by the probe): the answer names the holder.
 test_fresh_old_socket_request_exact() {
         need_cmd jq python3
         local d=$SA_IT_DIR/holder
@@ -74,5 +75,95 @@ test_fresh_old_socket_request_exact() {
         touch "$d/go"
         wait_for 5 "the holder to listen" test -e "$d/listening"
         assert_eq "[$HOLDER_PID]" "$(holders_of 443)" "who 443 at once after listen()"
+        kill "$HOLDER_PID"
+}
+
+# who_waits_for_resync GATE OUT: without eBPF (no listen event names the
+# maker: only a full scan finds the holder) and with every resync held by
+# the test gate GATE (SOCKAUDITD_TEST_RESYNC_GATE) for as long as the test
+# likes: an old socket starts listening, `who 443 --json` (output in OUT)
+# asks, and waits for the resync: status counts it waiting while the loop
+# serves. Sets WHO_PID and HOLDER_PID.
+who_waits_for_resync() {
+        need_cmd jq python3
+        local gate=$1 out=$2 d=$SA_IT_DIR/holder
+        mkdir -p "$d"
+        write_config 'Ports=443' 'ScanInterval=1h'
+        DAEMON_ENV=(SOCKAUDITD_EBPF=0 SOCKAUDITD_TEST_RESYNC_GATE="$gate" SOCKAUDIT_LOG_LEVEL=debug)
+        touch "$gate"
+        start_daemon
+        old_socket_holder 443 "$d"
+        refresh
+        rm -f "$gate"
+        touch "$d/go"
+        wait_for 5 "the holder to listen" test -e "$d/listening"
+        "${NSX[@]}" "$SA" --socket "$SOCK" who 443 --json > "$out" 2> "$out.err" < /dev/null &
+        WHO_PID=$!
+        track_pid "$WHO_PID"
+        wait_for 10 "status to count the who waiting for the resync" \
+                mon_at_least '.freshness.requests.resync.waiting' 1
+        # The loop serves while the resync is held: status answered, the who not yet.
+        status_json
+        assert_json "$STATUS" '.freshness.requests.resync.waiting == 1' "status while the who waits"
+        alive "$WHO_PID" || fail "who answered before the resync ended: $(cat "$out" "$out.err")"
+        [ ! -s "$out" ] || fail "who wrote before the resync ended: $(cat "$out")"
+}
+
+# A `check` asked meanwhile waits too: its verification (on the verify
+# job's thread) ends, but its refresh needs the full scan, so its answer
+# waits for the same resync. Once the gate opens, the waiting `who` gets
+# the exact answer (after its new holder's package verdict, as any `who`)
+# and `check` its own; no scan ran on the loop. Order, not time.
+test_fresh_request_waits_for_resync() {
+        local gate=$SA_IT_DIR/gate out=$SA_IT_DIR/who.out v0 check_pid
+        who_waits_for_resync "$gate" "$out"
+        v0=$(mon_get '.freshness.verify_threaded')
+        "${NSX[@]}" "$SA" --socket "$SOCK" check --json > "$out.check" 2>&1 < /dev/null &
+        check_pid=$!
+        track_pid "$check_pid"
+        wait_for 10 "check's verification to end on its thread" mon_at_least '.freshness.verify_threaded' $((v0 + 1))
+        status_json
+        assert_json "$STATUS" '.freshness.requests.check.waiting == true' "check waiting after its verification"
+        alive "$WHO_PID" || fail "who answered before the resync ended: $(cat "$out" "$out.err")"
+        touch "$gate"
+        wait_exit "$WHO_PID" 10 "the waiting who to be answered" || fail "$WAITED"
+        assert_eq 0 "$WAIT_RC" "who's exit status ($(cat "$out.err"))"
+        wait_exit "$check_pid" 10 "the waiting check to be answered" || fail "$WAITED"
+        jq -e '.violations | type == "array"' "$out.check" > /dev/null ||
+                fail "check's answer after the resync: $(head -c 300 "$out.check")"
+        grep -q 'Check waits for the resync' "$SA_IT_DIR/daemon.log" ||
+                fail "check's verification did not wait for the resync"
+        assert_eq "[$HOLDER_PID]" "$(jq -c --argjson ns "$(ns_inode)" "$JQ_LS"'
+                [ls[] | select(.netns == $ns) | .owners[].pid] | unique' < "$out")" "the waiting who's holders"
+        # The new holder's package verdict was being made when the resync
+        # ended: the answer waited for it, as any who does.
+        jq -e "$JQ_LS"'[ls[] | .owners[] | .package.status] | length > 0 and all(. != null)' "$out" > /dev/null ||
+                fail "the waiting who's holder has no package verdict: $(head -c 400 "$out")"
+        status_json
+        assert_json "$STATUS" '.freshness.requests.resync | .waiting == 0 and .waited >= 1' "status after"
+        grep -q 'Refresh (\(request\|probe\)) needs a full scan, in the background' "$SA_IT_DIR/daemon.log" ||
+                fail "no full scan was left to the resync"
+        ! grep -q 'Cannot start the resync in the background' "$SA_IT_DIR/daemon.log" ||
+                fail "the daemon scanned on the loop"
+        kill "$HOLDER_PID"
+}
+
+# A reload while a request waits keeps it waiting; a stop with it still
+# waiting ends cleanly: the daemon exits 0 (ASan: nothing leaked), the
+# waiting client sees the connection close instead of hanging.
+test_fresh_request_waiting_at_stop() {
+        local gate=$SA_IT_DIR/gate out=$SA_IT_DIR/who.out n
+        who_waits_for_resync "$gate" "$out"
+        n=$(file_lines "$SA_IT_DIR/daemon.log")
+        kill -HUP "$DAEMON_PID" || fail "SIGHUP to the daemon"
+        wait_for 5 "the reload to be logged" eval \
+                'tail -n "+$((n + 1))" "$SA_IT_DIR/daemon.log" | grep -q "Reloaded the configuration"'
+        status_json
+        assert_json "$STATUS" '.freshness.requests.resync.waiting == 1' "status after the reload"
+        alive "$WHO_PID" || fail "who answered before the resync ended: $(cat "$out" "$out.err")"
+        stop_daemon
+        assert_eq 0 "$DAEMON_RC" "the daemon's exit status with a request waiting"
+        wait_exit "$WHO_PID" 5 "the waiting who to end with the daemon" || fail "$WAITED"
+        assert_ne 0 "$WAIT_RC" "who's exit status without an answer"
         kill "$HOLDER_PID"
 }

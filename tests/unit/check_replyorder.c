@@ -34,7 +34,7 @@ static void expect_pop(reply_order *o, const char *want)
         free(text);
 }
 
-static int fill(client *c, uint64_t waited_usec, control_reply *ret, void *userdata)
+static int fill(client *c, uint64_t ticket, uint64_t waited_usec, control_reply *ret, void *userdata)
 {
         char buf[64];
 
@@ -45,7 +45,7 @@ static int fill(client *c, uint64_t waited_usec, control_reply *ret, void *userd
         return 0;
 }
 
-static int fill_fails(client *c, uint64_t waited_usec, control_reply *ret, void *userdata)
+static int fill_fails(client *c, uint64_t ticket, uint64_t waited_usec, control_reply *ret, void *userdata)
 {
         return -12;
 }
@@ -133,6 +133,46 @@ START_TEST(room_bounds_answers)
 }
 END_TEST
 
+/* Odd tickets move to kind 7 (ticket + 100); even ones stay. */
+static bool retag_odd(uint64_t ticket, unsigned *ret_kind, uint64_t *ret_ticket, void *userdata)
+{
+        (*(unsigned *) userdata)++;
+        if (ticket % 2 == 0) {
+                *ret_kind = 99;         /* ignored: not retagged */
+                return false;
+        }
+        *ret_kind = 7;
+        *ret_ticket = ticket + 100;
+        return true;
+}
+
+/* Retagged replies wait in their place for their new kind and ticket; the others are untouched. */
+START_TEST(retag_keeps_place)
+{
+        reply_order o = { 0 };
+        unsigned errors, seen = 0;
+
+        for (unsigned i = 1; i <= 4; i++)
+                ck_assert_int_eq(reply_order_defer(&o, 1, i, 10 * i), 0);
+        ck_assert_int_eq(reply_order_defer(&o, 2, 1, 0), 0);
+        ck_assert_uint_eq(reply_order_retag(&o, 1, 3, retag_odd, &seen), 2); /* tickets 1 and 3 */
+        ck_assert_uint_eq(seen, 3);                                          /* 1, 2, 3: not 4, not kind 2 */
+        ck_assert_uint_eq(reply_order_count(&o, 1, UINT64_MAX), 2);
+        ck_assert_uint_eq(reply_order_count(&o, 7, 102), 1);
+        ck_assert_uint_eq(reply_order_count(&o, 7, 103), 2);
+        /* The first (now kind 7) still holds back the rest until answered; it waited since 10. */
+        ck_assert_uint_eq(reply_order_answer(&o, 1, UINT64_MAX, 50, SIZE_MAX, fill, NULL, "k1", &errors), 2);
+        expect_pop(&o, NULL);
+        ck_assert_uint_eq(reply_order_answer(&o, 7, UINT64_MAX, 50, SIZE_MAX, fill, NULL, "k7", &errors), 2);
+        expect_pop(&o, "k7 40");
+        expect_pop(&o, "k1 30");
+        expect_pop(&o, "k7 20");
+        expect_pop(&o, "k1 10");
+        expect_pop(&o, NULL);   /* kind 2 still waits */
+        reply_order_clear(&o);
+}
+END_TEST
+
 /* The ring wraps: many rounds of defer, answer, pop. */
 START_TEST(wraps)
 {
@@ -158,6 +198,7 @@ Suite *replyorder_suite(void)
         tcase_add_test(tc, order_kept);
         tcase_add_test(tc, bounded);
         tcase_add_test(tc, fill_failure);
+        tcase_add_test(tc, retag_keeps_place);
         tcase_add_test(tc, room_bounds_answers);
         tcase_add_test(tc, wraps);
         suite_add_tcase(s, tc);

@@ -329,6 +329,28 @@ START_TEST(error_messages_make_valid_replies)
 }
 END_TEST
 
+/* A who/list request survives being a deferred reply's ticket; tickets fit their bits. */
+START_TEST(listeners_pack_round_trip)
+{
+        static const request reqs[] = {
+                { .cmd = REQUEST_WHO, .port = 443, .protos = SA_PROTO_TCP, .form = REQUEST_FORM_FULL },
+                { .cmd = REQUEST_LIST, .port = 0, .protos = SA_PROTO_ANY, .form = REQUEST_FORM_COMPACT },
+                { .cmd = REQUEST_WHO, .port = 65535, .protos = SA_PROTO_UDP, .form = REQUEST_FORM_COMPACT },
+        };
+
+        for (size_t i = 0; i < sizeof reqs / sizeof *reqs; i++) {
+                uint64_t t = request_listeners_pack(&reqs[i]);
+                request back = request_listeners_unpack(t | (UINT64_C(7) << REQUEST_PACK_BITS));
+
+                ck_assert_uint_lt(t, UINT64_C(1) << REQUEST_PACK_BITS);
+                ck_assert_int_eq(back.cmd, reqs[i].cmd);
+                ck_assert_uint_eq(back.port, reqs[i].port);
+                ck_assert_uint_eq(back.protos, reqs[i].protos);
+                ck_assert_int_eq(back.form, reqs[i].form);
+        }
+}
+END_TEST
+
 /* Every command has a handler; any admitted peer (root or group sockaudit) may call each. */
 START_TEST(command_table_covers_every_command)
 {
@@ -358,6 +380,7 @@ Suite *request_suite(void)
         tcase_add_test(tc, replies);
         tcase_add_test(tc, error_messages_make_valid_replies);
         tcase_add_test(tc, command_table_covers_every_command);
+        tcase_add_test(tc, listeners_pack_round_trip);
         suite_add_tcase(s, tc);
         return s;
 }
