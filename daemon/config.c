@@ -393,8 +393,13 @@ static bool daemon_key(parser *p, const char *key, const char *value)
                 return parse_count(p, key, value, CONFIG_TLS_PROBES_MAX, &c->tls_probes_max);
         if (strcmp(key, "DpkgAdminDir") == 0)
                 return parse_path(p, key, value, c->dpkg_admindir, sizeof c->dpkg_admindir);
-        if (strcmp(key, "MetricsFile") == 0)
+        if (strcmp(key, "MetricsFile") == 0) {
+                if (!*value) {          /* empty: none (CONFIG.md), as when unset */
+                        c->metrics_file[0] = '\0';
+                        return true;
+                }
                 return parse_path(p, key, value, c->metrics_file, sizeof c->metrics_file);
+        }
         parser_fail(p, "unknown key \"%.64s\" in [Daemon]", key);
         return false;
 }

@@ -9,6 +9,7 @@
 # the last line is always "integration: N passed, N failed, N skipped" and
 # the exit code is non-zero when a test failed.
 #   SA_IT_EXCLUDE   an extended regex of test names not to run (not counted)
+#   SA_IT_EXCLUDE_FILES  the same for test files (their names without test_ and .sh)
 #   SA_IT_TIMEOUT   seconds per test on an idle machine (default 30)
 #   SA_IT_SLOW      the factor for every wait and time limit (tests/waits.sh);
 #                   by default computed before each test: SA_IT_STAGE_SLOW
@@ -64,6 +65,10 @@ while read -r file name; do
                 continue
         fi
         if [ -n "${SA_IT_EXCLUDE:-}" ] && [[ $name =~ $SA_IT_EXCLUDE ]]; then
+                continue
+        fi
+        base=${file##*/test_}
+        if [ -n "${SA_IT_EXCLUDE_FILES:-}" ] && [[ ${base%.sh} =~ ^($SA_IT_EXCLUDE_FILES)$ ]]; then
                 continue
         fi
         short=${name#test_}

@@ -119,6 +119,14 @@ START_TEST(daemon_keys)
         ck_assert(!c->policy.all_ports);
         ck_assert_uint_eq(c->policy.n_ports, 1);
         config_free(c);
+
+        /* MetricsFile= empty: none, also after a path (CONFIG.md). */
+        c = load_ok("[Daemon]\nMetricsFile=/run/x.prom\n");
+        ck_assert_str_eq(c->metrics_file, "/run/x.prom");
+        config_free(c);
+        c = load_ok("[Daemon]\nMetricsFile=/run/x.prom\nMetricsFile=\n");
+        ck_assert_str_eq(c->metrics_file, "");
+        config_free(c);
 }
 END_TEST
 
