@@ -210,7 +210,8 @@ bool policy_exposure_exceeds(policy_exposure allowed, const json_t *entry);
 
 /*
  * A reachability entry's place as text: "INTERFACE ADDRESS", and for a
- * forwarded one " port PORT in netns NAME" (a host's published port).
+ * forwarded one " port PORT in netns NAME" (a host's published port), for
+ * one redirected in the listener's own namespace (netns null) " port PORT".
  * What reachability_changed, exposure_exceeded and their journal fields show.
  */
 void policy_entry_place(const json_t *entry, char *buf, size_t size);

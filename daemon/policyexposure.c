@@ -83,12 +83,15 @@ bool policy_exposure_exceeds(policy_exposure allowed, const json_t *entry)
 
 void policy_entry_place(const json_t *e, char *buf, size_t size)
 {
-        const char *netns = json_string_value(json_object_get(e, "netns"));
+        const json_t *ns = json_object_get(e, "netns");
         int n = snprintf(buf, size, "%s %s", str(e, "interface"), str(e, "address"));
 
-        if (netns && n >= 0 && (size_t) n < size)
-                snprintf(buf + n, size - (size_t) n, " port %" JSON_INTEGER_FORMAT " in netns %s",
-                         json_integer_value(json_object_get(e, "port")), netns);
+        /* forwarded (netns the host's) or redirected in its own namespace (netns null): the port too */
+        if (ns && n >= 0 && (size_t) n < size)
+                n += snprintf(buf + n, size - (size_t) n, " port %" JSON_INTEGER_FORMAT,
+                              json_integer_value(json_object_get(e, "port")));
+        if (json_is_string(ns) && n >= 0 && (size_t) n < size)
+                snprintf(buf + n, size - (size_t) n, " in netns %s", json_string_value(ns));
 }
 
 int policy_check_exposure(const policy *p, const sa_listener *l, const json_t *reach, violation **v, size_t *n)

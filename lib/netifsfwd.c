@@ -6,6 +6,8 @@
  * original port, on each of the host's addresses, is evaluated there
  * (prerouting, then forward: lib/nfteval.h); when it reaches the
  * listener, the listener's namespace decides after the host accepts.
+ * The listener's own namespace is a host too: its DNAT/redirect rules
+ * that send a port to the listener's, on its own addresses.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -86,18 +88,28 @@ int sa_fwd_peer_open(const char *name, uint64_t ino)
         return fd;
 }
 
-/* The first path of res forwarding to one of the listener's addresses on nif, to its port, or NULL. */
-static const sa_nft_path *reaches(const sa_nft_result *res, const sa_listener *l, const sa_netif *nif, int family)
+/*
+ * The first path of res forwarding to one of the listener's addresses on
+ * nif, to its port, or NULL. With nif NULL (the listener's own namespace),
+ * a path that stays local after a DNAT/redirect, to the listener's port
+ * and an address of ifs it accepts on.
+ */
+static const sa_nft_path *reaches(const sa_nft_result *res, const sa_listener *l, const sa_netif *nif,
+                                  const sa_netifs *ifs, int family)
 {
         for (unsigned i = 0; i < res->path_count; i++) {
                 const sa_nft_path *p = &res->paths[i];
 
-                if (!p->forwarded || p->dport != l->port)
+                if (p->forwarded != !!nif || !p->via[0] || p->dport != l->port)
                         continue;
-                for (size_t k = 0; k < nif->n_addrs; k++)
-                        if (nif->addrs[k].family == family && sa_netif_accepts_addr(l, &nif->addrs[k])
-                            && memcmp(nif->addrs[k].addr, p->daddr, family == AF_INET ? 4 : 16) == 0)
-                                return p;
+                for (size_t j = 0; j < (nif ? 1 : ifs->n); j++) {
+                        const sa_netif *n = nif ? nif : &ifs->items[j];
+
+                        for (size_t k = 0; k < n->n_addrs; k++)
+                                if (n->addrs[k].family == family && sa_netif_accepts_addr(l, &n->addrs[k])
+                                    && memcmp(n->addrs[k].addr, p->daddr, family == AF_INET ? 4 : 16) == 0)
+                                        return p;
+                }
         }
         return NULL;
 }
@@ -134,7 +146,8 @@ bool sa_fwd_veth(const sa_listener *l, const sa_netif *nif, const sa_netifs *ifs
 /* What one forwarded evaluation needs besides the host. */
 struct fwd_walk {
         const sa_listener *l;
-        const sa_netif *nif;            /* the listener's veth to the host */
+        const sa_netifs *ifs;           /* the listener's namespace's */
+        const sa_netif *nif;            /* the listener's veth to the host; NULL: the host is its own namespace */
         const sa_nft_ruleset *here;
         const sa_nft_fwd_source *src;
         sa_fwd_entry *e;
@@ -146,12 +159,13 @@ struct fwd_walk {
 /* The host accepted the entry e: the listener's namespace decides, the packet arriving on its veth. */
 static void listener_side(struct fwd_walk *w, int family)
 {
-        sa_nft_packet pkt = { .family = family, .iif = w->nif->index, .l4proto = w->l->proto,
-                              .dport = w->l->port, .saddr_known = w->src->family != 0 };
+        sa_nft_packet pkt = { .family = family, .l4proto = w->l->proto, .dport = w->l->port,
+                              .saddr_known = w->src->family != 0 };
 
         w->e->listener_ran = false;
-        if (w->e->host.verdict != SA_NFT_ACCEPT || !w->here)
-                return;
+        if (!w->nif || w->e->host.verdict != SA_NFT_ACCEPT || !w->here)
+                return;         /* not forwarded (its own namespace's), or the host decided */
+        pkt.iif = w->nif->index;
         snprintf(pkt.iifname, sizeof(pkt.iifname), "%s", w->nif->name);
         memcpy(pkt.daddr, w->e->to, 16);
         memcpy(pkt.saddr, w->src->addr, 16);
@@ -174,7 +188,7 @@ static void host_address(struct fwd_walk *w, const sa_fwd_host *h, const sa_neti
                 memcpy(pkt.daddr, a->addr, 16);
                 memcpy(pkt.saddr, w->src->addr, 16);
                 sa_nft_evaluate(h->rs, &pkt, &w->e->host);
-                if (!(fw = reaches(&w->e->host, w->l, w->nif, a->family)))
+                if (!(fw = reaches(&w->e->host, w->l, w->nif, w->ifs, a->family)))
                         continue;
                 memcpy(w->e->to, fw->daddr, sizeof(w->e->to));
                 snprintf(w->e->via, sizeof(w->e->via), "%s", fw->via);
@@ -182,22 +196,31 @@ static void host_address(struct fwd_walk *w, const sa_fwd_host *h, const sa_neti
                 w->e->host_addr = a;
                 w->e->port = ports[pi].port;
                 w->e->ports = ports[pi].ports;
-                w->e->netns_name = w->nif->peer_netns_name;
+                w->e->netns_name = w->nif ? w->nif->peer_netns_name : NULL;
                 listener_side(w, a->family);
                 w->fn(w->e, w->ctx);
         }
 }
 
-/* Every (host interface, address, DNAT port) that reaches the listener, to fn. */
+/*
+ * Every (host interface, address, DNAT port) that reaches the listener, to
+ * fn. The listener's own namespace (w->nif NULL): its redirects too, on
+ * the interfaces the listener accepts on, its own port left out (its
+ * entries are there already).
+ */
 static void host_entries(struct fwd_walk *w, const sa_fwd_host *h)
 {
         sa_fwd_port ports[SA_FWD_PORTS_MAX];
-        unsigned np = sa_fwd_dnat_ports(h->rs, w->l->proto, w->l->port, ports, SA_FWD_PORTS_MAX);
+        unsigned np = sa_fwd_dnat_ports(h->rs, w->l->proto, w->l->port, !w->nif, ports, SA_FWD_PORTS_MAX), kept = 0;
 
+        for (unsigned k = 0; k < np; k++)
+                if (w->nif || ports[k].port != w->l->port)
+                        ports[kept++] = ports[k];
+        np = kept;
         for (size_t i = 0; np && i < h->ifs->n; i++) {
                 const sa_netif *hif = &h->ifs->items[i];
 
-                if (hif->loopback || !hif->up || hif->master)
+                if (hif->loopback || !hif->up || hif->master || (!w->nif && !sa_netif_accepts(w->l, hif, h->ifs)))
                         continue;
                 for (size_t k = 0; k < hif->n_addrs; k++)
                         if (!w->src->family || hif->addrs[k].family == w->src->family)
@@ -209,7 +232,9 @@ int sa_reach_forwarded(const sa_listener *l, const sa_netifs *ifs, const sa_nft_
                        const sa_nft_fwd_source *src, sa_fwd_host_fn hosts, void *hosts_ctx, sa_fwd_fn fn,
                        void *ctx)
 {
-        struct fwd_walk w = { .l = l, .here = here, .src = src, .fn = fn, .ctx = ctx };
+        struct fwd_walk w = { .l = l, .ifs = ifs, .here = here, .src = src, .fn = fn, .ctx = ctx };
+        sa_fwd_host *own = NULL;
+        int r = 0;
 
         if (!(w.e = calloc(1, sizeof(*w.e))))
                 return -ENOMEM;
@@ -227,6 +252,14 @@ int sa_reach_forwarded(const sa_listener *l, const sa_netifs *ifs, const sa_nft_
                 w.nif = nif;
                 host_entries(&w, h);
         }
+        if (here && !(own = malloc(sizeof(*own)))) {
+                r = -ENOMEM;
+        } else if (here) {              /* the listener's own DNAT/redirects */
+                sa_fwd_host_init(own, ifs, here);
+                w.nif = NULL;
+                host_entries(&w, own);
+        }
+        free(own);
         free(w.e);
-        return 0;
+        return r;
 }

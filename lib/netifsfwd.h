@@ -35,7 +35,7 @@ typedef struct sa_fwd_host {
 } sa_fwd_host;
 
 typedef struct sa_fwd_entry {
-        const char *netns_name;         /* the host's: "host" or its /run/netns name */
+        const char *netns_name;         /* the host's: "host" or its /run/netns name; NULL: the listener's own */
         const sa_netif *host_if;
         const sa_netif_addr *host_addr;
         uint16_t port;                  /* the published (original) port */
@@ -67,13 +67,14 @@ typedef struct sa_fwd_port {
 } sa_fwd_port;
 
 /*
- * The original destination ports of rs's DNAT rules to evaluate for a
- * listener of protocol lproto (IPPROTO_TCP, IPPROTO_UDP) on lport, into ret
- * (at most max, each once; rules for the other protocol left out):
- * lib/netifsfwdports.c. Returns how many.
+ * The original destination ports of rs's DNAT rules (with redirect, its
+ * redirects too) to evaluate for a listener of protocol lproto
+ * (IPPROTO_TCP, IPPROTO_UDP) on lport, into ret (at most max, each once;
+ * rules for the other protocol left out): lib/netifsfwdports.c. Returns
+ * how many.
  */
-unsigned sa_fwd_dnat_ports(const sa_nft_ruleset *rs, uint8_t lproto, uint16_t lport, sa_fwd_port *ret,
-                           unsigned max);
+unsigned sa_fwd_dnat_ports(const sa_nft_ruleset *rs, uint8_t lproto, uint16_t lport, bool redirect,
+                           sa_fwd_port *ret, unsigned max);
 
 /* h for ifs and rs (borrowed), forwarding on: the addresses a DNAT is followed to (the first 256). */
 void sa_fwd_host_init(sa_fwd_host *h, const sa_netifs *ifs, const sa_nft_ruleset *rs);
@@ -102,8 +103,13 @@ bool sa_fwd_veth(const sa_listener *l, const sa_netif *nif, const sa_netifs *ifs
  * interfaces ifs and ruleset here, NULL if unreadable): a host interface
  * address and an original port of one of the host's DNAT rules
  * (sa_fwd_dnat_ports()) whose evaluation forwards to l. Each host (one per
- * peer namespace) from hosts. Bounded: 64 ports, 256 host addresses, 4096
- * evaluations. 0, or -ENOMEM.
+ * peer namespace) from hosts. Then the redirected entries of l's own
+ * namespace: an address of an interface l accepts on (loopback left out:
+ * local connections are NATed at output) and an original port of one of
+ * here's DNAT or redirect rules whose evaluation stays local and ends at
+ * l's port and an address l accepts on (netns_name NULL, listener_ran
+ * false: host holds the verdict). Bounded: 64 ports, 256 host addresses,
+ * 4096 evaluations. 0, or -ENOMEM.
  */
 int sa_reach_forwarded(const sa_listener *l, const sa_netifs *ifs, const sa_nft_ruleset *here,
                        const sa_nft_fwd_source *src, sa_fwd_host_fn hosts, void *hosts_ctx, sa_fwd_fn fn,

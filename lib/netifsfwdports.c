@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The original destination ports of a namespace's DNAT rules
- * (lib/netifsfwd.h): where the evaluation of a published port starts. A
+ * The original destination ports of a namespace's DNAT rules, and of its
+ * redirects for the listener's own namespace (lib/netifsfwd.h): where the
+ * evaluation of a published or redirected port starts. A
  * rule's port match is read as ranges: nft `th dport N`, `N-M` (cmp or
  * range), an anonymous or named constant set (interval sets too);
  * iptables `--dport N[:M]` and `multiport --dports`. Up to
@@ -127,13 +128,17 @@ static void rule_ports(const sa_nft_ruleset *rs, const sa_nft_rule *r, struct ps
         }
 }
 
-static bool has_dnat(const sa_nft_ruleset *rs, const sa_nft_rule *r)
+/* Whether r does a DNAT (redirect too: a redirect to this namespace's own address). */
+static bool has_dnat(const sa_nft_ruleset *rs, const sa_nft_rule *r, bool redirect)
 {
         for (uint32_t i = r->first; i < r->first + r->count; i++) {
                 const sa_nft_expr *x = &rs->exprs[i];
 
                 if ((x->kind == SA_NFT_X_NAT && x->a == NFT_NAT_DNAT)
                     || (x->kind == SA_NFT_X_TARGET && strcmp(x->name, "DNAT") == 0))
+                        return true;
+                if (redirect && (x->kind == SA_NFT_X_REDIR
+                                 || (x->kind == SA_NFT_X_TARGET && strcmp(x->name, "REDIRECT") == 0)))
                         return true;
         }
         return false;
@@ -142,7 +147,7 @@ static bool has_dnat(const sa_nft_ruleset *rs, const sa_nft_rule *r)
 bool sa_fwd_has_dnat(const sa_nft_ruleset *rs)
 {
         for (uint32_t i = 0; rs && i < rs->rule_count; i++)
-                if (has_dnat(rs, &rs->rules[i]))
+                if (has_dnat(rs, &rs->rules[i], false))
                         return true;
         return false;
 }
@@ -174,8 +179,8 @@ static void ranges_text(const struct pset *ps, char *buf, size_t size)
                 snprintf(buf + len, size - len, ", ...");
 }
 
-unsigned sa_fwd_dnat_ports(const sa_nft_ruleset *rs, uint8_t lproto, uint16_t lport, sa_fwd_port *ret,
-                           unsigned max)
+unsigned sa_fwd_dnat_ports(const sa_nft_ruleset *rs, uint8_t lproto, uint16_t lport, bool redirect,
+                           sa_fwd_port *ret, unsigned max)
 {
         unsigned n = 0;
         char text[sizeof(ret->ports)];
@@ -184,7 +189,7 @@ unsigned sa_fwd_dnat_ports(const sa_nft_ruleset *rs, uint8_t lproto, uint16_t lp
                 struct pset ps;
                 unsigned total = 0, rep = 0;
 
-                if (!has_dnat(rs, &rs->rules[i]))
+                if (!has_dnat(rs, &rs->rules[i], redirect))
                         continue;
                 rule_ports(rs, &rs->rules[i], &ps);
                 if (ps.proto && ps.proto != lproto)

@@ -147,7 +147,7 @@ static void forwarded_json(const sa_fwd_entry *e, void *ctx)
                         e->via);
         to.family = e->host_addr->family;
         memcpy(to.addr, e->to, sizeof(to.addr));
-        json_object_set_new(o, "netns", json_string(e->netns_name));
+        json_object_set_new(o, "netns", e->netns_name ? json_string(e->netns_name) : json_null());
         json_object_set_new(o, "forwarded_to", addr_json(&to, false));
         if (e->ports[0])
                 json_object_set_new(o, "ports", json_string(e->ports));

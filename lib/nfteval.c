@@ -429,6 +429,7 @@ static void run_path(ev *e, sa_nft_path *path)
         }
         path->verdict = v;
         path->dport = e->dport;
+        memcpy(path->daddr, e->cur.daddr, 16);  /* after a DNAT: its address (local or forwarded) */
 }
 
 int sa_nft_evaluate(const sa_nft_ruleset *rs, const sa_nft_packet *pkt, sa_nft_result *ret)

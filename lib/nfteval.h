@@ -71,8 +71,8 @@ typedef struct sa_nft_path {
         char reason[SA_NFT_TEXT_MAX];   /* unknown: the construct; else "" */
         char via[SA_NFT_TEXT_MAX];      /* a DNAT/redirect that changed the destination, else "" */
         uint16_t dport;                 /* the destination port after it */
-        bool forwarded;                 /* the DNAT sent it on: daddr, oifname; verdict at forward */
-        uint8_t daddr[16];
+        bool forwarded;                 /* the DNAT sent it on: oifname; verdict at forward */
+        uint8_t daddr[16];              /* the destination after prerouting (a DNAT's, else the packet's) */
         char oifname[16];
 } sa_nft_path;
 

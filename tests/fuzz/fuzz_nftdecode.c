@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 evaluate(rs, AF_INET, true, IPPROTO_TCP);
                 evaluate(rs, AF_INET6, false, IPPROTO_UDP);
                 sa_fwd_port ports[SA_FWD_PORTS_MAX];
-                unsigned n = sa_fwd_dnat_ports(rs, IPPROTO_TCP, 443, ports, SA_FWD_PORTS_MAX);
+                unsigned n = sa_fwd_dnat_ports(rs, IPPROTO_TCP, 443, false, ports, SA_FWD_PORTS_MAX);
 
                 assert(n <= SA_FWD_PORTS_MAX);
                 for (unsigned i = 0; i < n; i++)

@@ -5,7 +5,9 @@
 # prerouting and input decide. That verdict, and the one of the entry
 # `sockaudit explain --direct --from CLIENT` adds for the published port
 # (found in the host's DNAT rules), must equal a real connect() or
-# datagram from each client to the published port.
+# datagram from each client to the published port. Redirects in the
+# container's own namespace (test_nft_dnat_redirect) likewise, through
+# explain --direct and the daemon's who.
 
 # shellcheck source=dnatlab.sh
 . "${BASH_SOURCE[0]%/*}/dnatlab.sh"
@@ -75,4 +77,77 @@ test_nft_dnat_sets() {
         assert_contains "$(sa_direct explain 8080 --tcp --netns "$DNAT_C" --from 10.15.1.2)" \
                 'tcp dport { 9443, 9444 } dnat to 172.31.15.2:8080' "the set's DNAT rule in nft syntax (the key's words only)"
         note "dnat sets: $DNAT_CASES cases compared with the kernel"
+}
+
+# _redir_entry direct|daemon PORT: "VERDICT via REDIRECT" of the container's
+# tcp 8080 entry for eth0's 172.31.15.2 and the redirected PORT (netns null:
+# its own namespace's rule), from explain --direct --from client a or who.
+_redir_entry() {
+        local json
+        if [ "$1" == direct ]; then
+                json=$(sa_direct explain 8080 --tcp --netns "$DNAT_C" --from 10.15.1.2 --json |
+                        jq -c '[.listeners[].listener]') || fail "explain 8080 --direct failed"
+        else
+                json=$(sa who 8080 --tcp --json | jq -c --arg c "$DNAT_C" '[.listeners[] | select(.netns_name == $c)]') ||
+                        fail "who 8080 failed"
+        fi
+        jq -r --argjson p "$2" '
+                [.[].reachability.entries[]? | select(.interface == "eth0" and .address == "172.31.15.2"
+                        and .port == $p and has("netns") and .netns == null)]
+                | if length == 1 then .[0] | "\(.verdict) via \(.via | if test("redirect|REDIRECT") then "REDIRECT" else . end)"
+                  else "\(length) entries" end' <<<"$json"
+}
+
+# _redir_daemon_is PORT WANT: for wait_for.
+_redir_daemon_is() { [ "$(_redir_entry daemon "$1")" == "$2 via REDIRECT" ]; }
+
+# _redir_against_kernel WANT WHAT SECONDS: client a's real connects to tcp
+# 80 and 81 of the container give WANT; explain's entry and (within
+# SECONDS) the daemon's say what the kernel says.
+_redir_against_kernel() {
+        local p kern
+        for p in 80 81; do
+                kern=$(dnat_kernel a 172.31.15.2 tcp "$p")
+                assert_eq "$1" "$kern" "client a tcp/$p: the kernel's answer ($2)"
+                assert_eq "$kern via REDIRECT" "$(_redir_entry direct "$p")" "tcp/$p ($2): explain's entry against the kernel's"
+                wait_for "$3" "the daemon's entry for tcp/$p ($2)" _redir_daemon_is "$p" "$kern"
+        done
+}
+
+# Redirects in the listener's own namespace (issue 15): nft `redirect to
+# :8080` for tcp 80, iptables-nft REDIRECT for 81, in the container; client
+# a connects to 80 and 81 for real, explain --direct and the daemon's who
+# carry an entry per redirected port with the kernel's verdict; then a drop
+# of tcp dport 8080 in the container's input (what the packet has after the
+# redirect) drops both, for the kernel and for both of ours.
+test_nft_dnat_redirect() {
+        dnat_lab
+        in_ns nft flush ruleset
+        ip netns exec "$DNAT_C" nft -f - <<'NFT' || fail "nft: the redirect failed"
+table ip redir {
+        chain prerouting {
+                type nat hook prerouting priority dstnat;
+                tcp dport 80 redirect to :8080
+        }
+}
+NFT
+        ip netns exec "$DNAT_C" iptables-nft -t nat -A PREROUTING -p tcp --dport 81 -j REDIRECT --to-ports 8080 ||
+                fail "iptables-nft: the REDIRECT failed"
+        SA_IT_NAMESPACES=all write_config 'Ports=8080'
+        DAEMON_ENV=(SOCKAUDIT_TLSPROBE=/bin/true)
+        start_daemon
+        _redir_against_kernel accept "redirected to the listener" 20
+        assert_eq "0 entries" "$(_redir_entry direct 8080)" "the listener's own port: no redirected entry"
+        ip netns exec "$DNAT_C" nft add rule ip redir prerouting tcp dport 82 redirect to :9999 ||
+                fail "nft: the redirect elsewhere failed"
+        assert_eq "0 entries" "$(_redir_entry direct 82)" "a redirect to another port: no entry"
+        ip netns exec "$DNAT_C" nft -f - <<'NFT' || fail "nft: the input drop failed"
+table ip f {
+        chain input {
+                type filter hook input priority filter;
+                tcp dport 8080 drop
+        }
+}
+NFT
+        _redir_against_kernel drop "dropped after the redirect" 10
 }

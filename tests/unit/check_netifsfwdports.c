@@ -2,6 +2,7 @@
 /* A host's DNAT rules' original ports (lib/netifsfwdports.c), on rulesets built by hand. */
 #include <check.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <linux/netfilter/nf_tables.h>
@@ -117,7 +118,7 @@ START_TEST(single_ranges_sets)
         rule(), dport(), cmp(NFT_CMP_EQ, 22);                   /* no DNAT: not a published port */
         set(0, "__set0", NFT_SET_ANONYMOUS | NFT_SET_CONSTANT, anon, 2);
         rule(), dport(), lookup("__set0"), dnat();
-        n = sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 8080, p, SA_FWD_PORTS_MAX);
+        n = sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 8080, false, p, SA_FWD_PORTS_MAX);
         ck_assert_uint_eq(n, 6);
         ck_assert_uint_eq(p[0].port, 8443);
         ck_assert_str_eq(p[0].ports, "");
@@ -127,17 +128,17 @@ START_TEST(single_ranges_sets)
         ck_assert_uint_eq(p[5].port, 443);
         ck_assert_str_eq(p[5].ports, "");
         ck_assert(sa_fwd_has_dnat(&b.rs));
-        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 8080, p, 2), 2);     /* bounded */
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 8080, false, p, 2), 2);     /* bounded */
 
         /* an interval set of 101 ports: one stands for them, the listener's when among them */
         reset();
         set(0, "ports", NFT_SET_INTERVAL, interval, 3);
         rule(), dport(), lookup("ports"), dnat();
-        n = sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 150, p, SA_FWD_PORTS_MAX);
+        n = sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 150, false, p, SA_FWD_PORTS_MAX);
         ck_assert_uint_eq(n, 1);
         ck_assert_uint_eq(p[0].port, 150);
         ck_assert_str_eq(p[0].ports, "100-200");
-        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 8080, p, SA_FWD_PORTS_MAX), 1);
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 8080, false, p, SA_FWD_PORTS_MAX), 1);
         ck_assert_uint_eq(p[0].port, 100);
 }
 END_TEST
@@ -149,13 +150,13 @@ START_TEST(any_and_unlisted)
         reset();
         ck_assert(!sa_fwd_has_dnat(&b.rs));
         rule(), dnat();                                         /* every port: the listener's stands for them */
-        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 443, p, SA_FWD_PORTS_MAX), 1);
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 443, false, p, SA_FWD_PORTS_MAX), 1);
         ck_assert_uint_eq(p[0].port, 443);
         ck_assert_str_eq(p[0].ports, "any");
 
         reset();
         rule(), dport(), cmp(NFT_CMP_NEQ, 22), dnat();
-        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 443, p, SA_FWD_PORTS_MAX), 1);
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 443, false, p, SA_FWD_PORTS_MAX), 1);
         ck_assert_uint_eq(p[0].port, 443);
         ck_assert_ptr_nonnull(strstr(p[0].ports, "not listed: "));
 
@@ -163,14 +164,31 @@ START_TEST(any_and_unlisted)
         reset();
         rule(), proto(IPPROTO_UDP), dport(), cmp(NFT_CMP_EQ, 8053), dnat();
         rule(), proto(IPPROTO_TCP), dport(), cmp(NFT_CMP_EQ, 8443), dnat();
-        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 443, p, SA_FWD_PORTS_MAX), 1);
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 443, false, p, SA_FWD_PORTS_MAX), 1);
         ck_assert_uint_eq(p[0].port, 8443);
-        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_UDP, 53, p, SA_FWD_PORTS_MAX), 1);
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_UDP, 53, false, p, SA_FWD_PORTS_MAX), 1);
         ck_assert_uint_eq(p[0].port, 8053);
 
         reset();
         rule(), dport(), cmp(NFT_CMP_GTE, 9000), cmp(NFT_CMP_LT, 9000), dnat();     /* no port at all */
-        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 443, p, SA_FWD_PORTS_MAX), 0);
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 443, false, p, SA_FWD_PORTS_MAX), 0);
+}
+END_TEST
+
+/* Redirects (nft redir, iptables REDIRECT) count for the listener's own namespace only. */
+START_TEST(redirects)
+{
+        sa_fwd_port p[SA_FWD_PORTS_MAX];
+
+        reset();
+        rule(), dport(), cmp(NFT_CMP_EQ, 80), expr(SA_NFT_X_REDIR);
+        rule(), proto(IPPROTO_TCP), snprintf(expr(SA_NFT_X_TARGET)->name, sizeof(b.exprs[0].name), "REDIRECT");
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 8080, false, p, SA_FWD_PORTS_MAX), 0);
+        ck_assert_uint_eq(sa_fwd_dnat_ports(&b.rs, IPPROTO_TCP, 8080, true, p, SA_FWD_PORTS_MAX), 2);
+        ck_assert_uint_eq(p[0].port, 80);
+        ck_assert_uint_eq(p[1].port, 8080);     /* no port match: any port, the listener's stands for them */
+        ck_assert_str_eq(p[1].ports, "any");
+        ck_assert(!sa_fwd_has_dnat(&b.rs));     /* a redirect needs no forwarding */
 }
 END_TEST
 
@@ -181,6 +199,7 @@ Suite *netifsfwdports_suite(void)
 
         tcase_add_test(tc, single_ranges_sets);
         tcase_add_test(tc, any_and_unlisted);
+        tcase_add_test(tc, redirects);
         suite_add_tcase(s, tc);
         return s;
 }

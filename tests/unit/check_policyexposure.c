@@ -104,6 +104,10 @@ START_TEST(forwarded_entry)
         json_object_set_new(fwd, "via", json_string("tcp dport 8443 DNAT --to-destination 172.17.0.2:443"));
         policy_entry_place(fwd, place, sizeof place);
         ck_assert_str_eq(place, "eth0 198.51.100.1 port 8443 in netns host");
+        json_object_set_new(fwd, "netns", json_null());        /* redirected in its own namespace */
+        policy_entry_place(fwd, place, sizeof place);
+        ck_assert_str_eq(place, "eth0 198.51.100.1 port 8443");
+        json_object_set_new(fwd, "netns", json_string("host"));
         ck_assert_msg(config_load_string("[Port 443/tcp]\nAllowExposure=local\n", "t.conf", err, sizeof err, &c) == 0,
                       "%s", err);
         ck_assert_int_eq(policy_check_exposure(&c->policy, &l, reach, &v, &n), 0);
