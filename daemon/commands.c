@@ -167,11 +167,11 @@ size_t commands_answer_listeners(manager *m, unsigned kind, uint64_t upto, const
         return control_answer_deferred(m->control, kind, upto, listeners_deferred_reply, &a);
 }
 
-size_t commands_answer_parked(manager *m)
+size_t commands_answer_parked(manager *m, uint64_t upto)
 {
         listeners_answer a = { m, NULL };
 
-        return control_answer_deferred(m->control, FRESHNESS_WAIT_KIND, UINT64_MAX, listeners_deferred_reply, &a);
+        return control_answer_deferred(m->control, FRESHNESS_WAIT_KIND, upto, listeners_deferred_reply, &a);
 }
 
 /* status: the daemon, its clients, scans and freshness. */

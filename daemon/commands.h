@@ -58,10 +58,11 @@ size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int 
 size_t commands_answer_listeners(manager *m, unsigned kind, uint64_t upto, const request *req);
 
 /*
- * Every who/list waiting for the resync (FRESHNESS_WAIT_KIND), answered
- * from m's snapshot as its ticket asks (freshness_park()): stale when the
- * last scan failed. Returns how many (the rest wait: output full).
+ * Every who/list waiting for the resync (FRESHNESS_WAIT_KIND) with a
+ * ticket up to upto (UINT64_MAX: all), answered from m's snapshot as its
+ * ticket asks (freshness_park()): stale when the last scan failed.
+ * Returns how many (the rest wait: output full).
  */
-size_t commands_answer_parked(manager *m);
+size_t commands_answer_parked(manager *m, uint64_t upto);
 
 #endif

@@ -112,6 +112,9 @@ struct freshness {
         /* Requests whose refresh needs a full scan wait for the resync
          * (freshness-wait.c); so does check's verification then. */
         uint64_t parked_seq;      /* tickets handed out (the high bits of each) */
+        uint64_t walk_parked_seq; /* tickets up to this came before the resync walking (or last walked) started */
+        uint64_t walk_iteration;  /* the loop's iteration that started it (sd_event_get_iteration()) */
+        uint64_t resync_again;    /* resyncs installed as walked: their refresh needed a full scan (status) */
         uint64_t parked, request_resyncs; /* requests that waited; resyncs started for them (status) */
         bool parked_leftover;     /* some could not take their answer yet (output full): retried by the probe */
         bool check_after_resync;  /* check's waiters wait for the resync's end */
@@ -140,6 +143,16 @@ void freshness_check_settled(freshness *f, int r);
  * refreshed first, and waits on if that needs another full scan.
  */
 void freshness_resync_settled(freshness *f, int r, bool exact);
+
+/*
+ * The resync's snapshot was installed as its walk saw it (its refresh
+ * needed another full scan): the requests parked before its walk started
+ * are answered from it (it saw every listener opened before they were
+ * sent); the others as freshness_resync_settled(f, 0, false): they wait
+ * for the next resync, which their refresh starts. So a request waits for
+ * at most two resyncs, however many listeners come meanwhile.
+ */
+void freshness_resync_walked(freshness *f);
 
 /* {"waited":N,"waiting":N,"full_scans":N}: status.freshness.requests.resync. NULL out of memory. */
 json_t *freshness_parked_to_json(freshness *f);

@@ -19,9 +19,16 @@
 
 uint64_t freshness_park(freshness *f, const request *req)
 {
+        uint64_t it = 0;
+
         f->parked++;
+        f->parked_seq++;
+        /* Parked in the dispatch that started the walk (its refresh started
+         * it): the request was read before the walk began, which covers it. */
+        if (f->job && sd_event_get_iteration(f->manager->event, &it) >= 0 && it == f->walk_iteration)
+                f->walk_parked_seq = f->parked_seq;
         /* Request order in the high bits, the question in the low ones (commands_answer_parked()). */
-        return ++f->parked_seq << REQUEST_PACK_BITS | request_listeners_pack(req);
+        return f->parked_seq << REQUEST_PACK_BITS | request_listeners_pack(req);
 }
 
 /* A waiting who/list whose owners' verdicts are being made waits for them, as any who/list does. */
@@ -35,13 +42,25 @@ static bool to_provenance(uint64_t ticket, unsigned *ret_kind, uint64_t *ret_tic
         return true;
 }
 
-void freshness_resync_settled(freshness *f, int r, bool exact)
+/* The parked requests with a ticket up to upto answered (r: the scan's result); n of them wait. */
+static void answer_parked(freshness *f, int r, uint64_t upto, size_t n)
 {
         control *ctl = f->manager->control;
-        size_t n, answered;
+        size_t answered;
+
+        if (r >= 0 && f->manager->provenance)
+                n -= control_retag_deferred(ctl, FRESHNESS_WAIT_KIND, upto, to_provenance, f->manager->provenance);
+        answered = commands_answer_parked(f->manager, upto);
+        /* Clients that have not read enough: the next probe tries again. */
+        f->parked_leftover = answered < n;
+}
+
+void freshness_resync_settled(freshness *f, int r, bool exact)
+{
+        size_t n;
 
         freshness_check_settled(f, r);
-        n = control_deferred_count(ctl, FRESHNESS_WAIT_KIND, UINT64_MAX);
+        n = control_deferred_count(f->manager->control, FRESHNESS_WAIT_KIND, UINT64_MAX);
         f->parked_leftover = false;
         if (n == 0)
                 return;
@@ -49,21 +68,29 @@ void freshness_resync_settled(freshness *f, int r, bool exact)
          * request is, and if only another full scan will do, they wait for it. */
         if (r >= 0 && !exact && freshness_verify_all(f, "waiting requests") == FRESHNESS_WAITS)
                 return;
-        if (r >= 0 && f->manager->provenance)
-                n -= control_retag_deferred(ctl, FRESHNESS_WAIT_KIND, UINT64_MAX, to_provenance,
-                                            f->manager->provenance);
-        answered = commands_answer_parked(f->manager);
-        /* Clients that have not read enough: the next probe tries again. */
-        f->parked_leftover = answered < n;
+        answer_parked(f, r, UINT64_MAX, n);
+}
+
+void freshness_resync_walked(freshness *f)
+{
+        uint64_t upto = f->walk_parked_seq << REQUEST_PACK_BITS | ((UINT64_C(1) << REQUEST_PACK_BITS) - 1);
+        size_t n = control_deferred_count(f->manager->control, FRESHNESS_WAIT_KIND, upto);
+
+        if (n > 0) {
+                answer_parked(f, 0, upto, n);
+                log_debug("%zu waiting requests came before the resync's walk: answered from it", n);
+        }
+        freshness_resync_settled(f, 0, false);
 }
 
 json_t *freshness_parked_to_json(freshness *f)
 {
-        return json_pack("{s:I,s:I,s:I}",
+        return json_pack("{s:I,s:I,s:I,s:I}",
                          "waited", (json_int_t) f->parked,
                          "waiting", (json_int_t) control_deferred_count(f->manager->control,
                                                                          FRESHNESS_WAIT_KIND, UINT64_MAX),
-                         "full_scans", (json_int_t) f->request_resyncs);
+                         "full_scans", (json_int_t) f->request_resyncs,
+                         "again", (json_int_t) f->resync_again);
 }
 
 void freshness_set_test_gate(freshness *f, const char *path)

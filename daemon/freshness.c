@@ -152,21 +152,26 @@ static void resync_ended(freshness *f)
 
 /* The resync's snapshot, refreshed (verify: its owners re-read too, else
  * just verified) so that what is compared with the current snapshot is
- * as of now, not as of the resync's dumps; then installed. */
+ * as of now, not as of the resync's dumps; then installed. Never a full
+ * scan here (issue 12): when the refresh needs one (a listener new since
+ * the walk that it cannot attribute), the walk's view is installed and
+ * another resync, on its thread, finds the newcomer. */
 static void resync_install(freshness *f, sa_snapshot *snap, unsigned verify)
 {
         manager *m = f->manager;
         sa_snapshot *now = NULL;
         sa_refresh_info info;
         int r = sa_scanner_refresh(m->scanner, snap, NULL, 0,
-                                   verify | (f->watchproc ? SA_REFRESH_EXITS_KNOWN : SA_REFRESH_LIST_PIDS),
+                                   verify | SA_REFRESH_NO_FULL |
+                                           (f->watchproc ? SA_REFRESH_EXITS_KNOWN : SA_REFRESH_LIST_PIDS),
                                    &info, &now);
 
-        bool now_exact = r >= 0;
+        bool now_exact = r >= 0, again = r == -EAGAIN && info.full;
 
-        if (info.full)
-                log_debug("Refresh after the resync needed a full scan: %s", info.reason);
-        if (r > 0) {
+        if (again) {    /* no full scan here: the walk's view installed, the next resync finds the newcomer */
+                f->resync_again++;
+                log_debug("Refresh after the resync needs a full scan, another resync follows: %s", info.reason);
+        } else if (r > 0) {
                 /* Status reports the resync: its counters and its time. */
                 now->stats = snap->stats;
                 now->duration_usec += snap->duration_usec;
@@ -178,9 +183,13 @@ static void resync_install(freshness *f, sa_snapshot *snap, unsigned verify)
         f->resync_cpu_usec = cpu_usec() - f->job_cpu0;
         manager_scan_done(m, 0, snap, "periodic");
         refresh_waiters_done(f, 0, cpu_usec() - f->job_cpu0);
-        /* Dumped again just now, unfiltered: as of after every waiting request came. */
-        freshness_resync_settled(f, 0, now_exact);
+        if (again)      /* those parked before the walk started: answered as it saw them */
+                freshness_resync_walked(f);
+        else            /* dumped again just now, unfiltered: as of after every waiting request came */
+                freshness_resync_settled(f, 0, now_exact);
         resync_ended(f);
+        if (again && !resync_running(f)) /* no waiting request started it: for the monitor's events */
+                event_scan(f);
 }
 
 /* The resync's snapshot waits for the verification of its owners: on the
@@ -234,6 +243,7 @@ static int on_resync_done(sd_event_source *src, int fd, uint32_t revents, void *
         freshness *f = userdata;
 
         if (freshness_gate_holds(f)) {  /* tests only: SOCKAUDITD_TEST_RESYNC_GATE */
+                log_debug("The resync's walk ended, the test gate holds it");
                 sd_event_source_set_enabled(src, SD_EVENT_OFF);
                 return 0;
         }
@@ -283,6 +293,8 @@ static int resync_start(freshness *f, resync_reason reason)
                 return scan_here(f, names[reason]);
         }
         coalesce_started(&f->refresh_wait, now_usec(CLOCK_MONOTONIC), reason == RESYNC_REFRESH);
+        f->walk_parked_seq = f->parked_seq; /* and the request handled now: freshness_park() */
+        (void) sd_event_get_iteration(m->event, &f->walk_iteration);
         f->request_resyncs += reason == RESYNC_REQUEST;
         return FRESHNESS_WAITS;
 }

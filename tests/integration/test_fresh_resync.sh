@@ -167,3 +167,60 @@ test_fresh_request_waiting_at_stop() {
         assert_ne 0 "$WAIT_RC" "who's exit status without an answer"
         kill "$HOLDER_PID"
 }
+
+# issue 12 §4: the resync's own refresh after its walk never scans on the
+# loop. Without eBPF, a `who 9443` about an old socket starts the resync
+# (held by the gate once walked); then another old socket starts listening
+# on 443, after the walk, so the refresh that installs the resync cannot
+# attribute it. The gate opens: the resync is installed as walked and
+# another follows on its thread (status: requests.resync.again); the who,
+# sent before the walk, gets its exact answer from the first; watch still
+# gets listener_added for the newcomer, with its holder, from the second.
+# No "needed a full scan" in the log: none ran here. Order, not time.
+test_fresh_resync_refresh_no_loop_scan() {
+        need_cmd jq python3
+        local gate=$SA_IT_DIR/gate out=$SA_IT_DIR/who.out da=$SA_IT_DIR/a db=$SA_IT_DIR/b a_pid b_pid who_pid
+        mkdir -p "$da" "$db"
+        write_config 'Ports=443' 'ScanInterval=1h'
+        DAEMON_ENV=(SOCKAUDITD_EBPF=0 SOCKAUDITD_TEST_RESYNC_GATE="$gate" SOCKAUDIT_LOG_LEVEL=debug)
+        touch "$gate"
+        start_daemon_mon
+        start_watch --json
+        old_socket_holder 9443 "$da"
+        a_pid=$HOLDER_PID
+        old_socket_holder 443 "$db"
+        b_pid=$HOLDER_PID
+        refresh
+        rm -f "$gate"
+        touch "$da/go"
+        wait_for 5 "the first holder to listen" test -e "$da/listening"
+        "${NSX[@]}" "$SA" --socket "$SOCK" who 9443 --json > "$out" 2> "$out.err" < /dev/null &
+        who_pid=$!
+        track_pid "$who_pid"
+        wait_for 10 "the resync's walk to end, held by the gate" \
+                grep -q "The resync's walk ended, the test gate holds it" "$SA_IT_DIR/daemon.log"
+        alive "$who_pid" || fail "who answered before the resync ended: $(cat "$out" "$out.err")"
+        touch "$db/go"
+        wait_for 5 "the second holder to listen" test -e "$db/listening"
+        touch "$gate"
+        wait_exit "$who_pid" 10 "the waiting who to be answered" || fail "$WAITED"
+        assert_eq 0 "$WAIT_RC" "who's exit status ($(cat "$out.err"))"
+        assert_eq "[$a_pid]" "$(jq -c --argjson ns "$(ns_inode)" "$JQ_LS"'
+                [ls[] | select(.netns == $ns and .port == 9443) | .owners[].pid] | unique' < "$out")" \
+                "the waiting who's holders"
+        grep -q '1 waiting requests came before the resync.s walk: answered from it' "$SA_IT_DIR/daemon.log" ||
+                fail "the who was not answered by the resync whose walk came after it"
+        wait_for 10 "listener_added for 443 in watch" grep -q '"listener_added"' "$WATCH_OUT"
+        grep '"listener_added"' "$WATCH_OUT" |
+                jq -e --argjson pid "$b_pid" 'select(.listener.port == 443)
+                        | [.listener.owners[].pid] | index($pid) != null' > /dev/null ||
+                fail "listener_added does not name the holder $b_pid: $(cat "$WATCH_OUT")"
+        assert_json "$(mon_get '.freshness.requests.resync | tojson')" '.again >= 1' \
+                "a resync installed as walked, another after it"
+        grep -q 'Refresh after the resync needs a full scan, another resync follows' "$SA_IT_DIR/daemon.log" ||
+                fail "the resync's refresh did not leave its full scan to the next resync"
+        ! grep -q 'needed a full scan\|Cannot start the resync in the background' "$SA_IT_DIR/daemon.log" ||
+                fail "a full scan ran on the loop: $(grep 'needed a full scan' "$SA_IT_DIR/daemon.log" | head -3)"
+        stop_watch
+        kill "$a_pid" "$b_pid"
+}
