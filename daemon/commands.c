@@ -372,6 +372,10 @@ static int command_tls(manager *m, client *c, const request *req, control_reply 
                 return control_reply_from_json(reply_error(REQUEST_ERROR_INTERNAL, "the daemon cannot probe TLS: "
                                                            "its probe program sockaudit-tlsprobe was not found"), ret);
         r = manager_ensure_fresh(m, &f);
+        /* Only a full scan can tell whether a new listener is on the port: made here, so that
+         * its probe can start now (a who/list waits for the resync instead; PERFORMANCE.md). */
+        if (r == FRESHNESS_WAITS)
+                r = manager_scan(m, "tls request");
         if (r < 0 || !m->snapshot)
                 return control_reply_from_json(r < 0 ? reply_error(REQUEST_ERROR_INTERNAL, "rescan failed: %s",
                                                                    strerror(-r)) : no_snapshot_error(m), ret);
