@@ -90,8 +90,9 @@ static int cmp_ptr_program(const void *x, const void *y)
 
 /*
  * Sorted, de-duplicated programs of l's complete holders into a new array
- * (*ret_n entries). An incomplete holder (exiting, unreadable) names no
- * program: what is missing from it is not a change.
+ * (*ret_n entries). An incomplete holder (exiting, unreadable), or one
+ * whose exe could not be read (an apache2 worker exiting mid-walk), names
+ * no program: what is missing from it is not a change.
  */
 static int programs_of(const sa_listener *l, const sa_process ***ret, size_t *ret_n)
 {
@@ -101,7 +102,7 @@ static int programs_of(const sa_listener *l, const sa_process ***ret, size_t *re
         if (!p)
                 return -ENOMEM;
         for (size_t i = 0; i < l->n_holders; i++)
-                if (!l->holders[i].proc->incomplete)
+                if (!l->holders[i].proc->incomplete && l->holders[i].proc->exe)
                         p[k++] = l->holders[i].proc;
         qsort(p, k, sizeof *p, cmp_ptr_program);
         for (size_t i = 0; i < k; i++)

@@ -134,21 +134,26 @@ START_TEST(graceful_restart_is_no_change)
                              .user = "www-data", .uid = 33 };
         sa_process exiting = { .pid = 41, .unit = "apache2.service", .uid = 33, .incomplete = true };
         sa_process other = { .pid = 50, .exe = "/usr/bin/python3", .unit = "apache2.service", .uid = 33 };
+        /* read whole but for its exe (gone as it exits): names no program either */
+        sa_process noexe = { .pid = 42, .unit = "apache2.service", .user = "www-data", .uid = 33 };
         sa_holder before[2] = { { .proc = &parent }, { .proc = &child } };
         sa_holder during[2] = { { .proc = &parent }, { .proc = &exiting } };
         sa_holder alone[1] = { { .proc = &parent } };
         sa_holder gone[1] = { { .proc = &exiting } };
         sa_holder replaced[2] = { { .proc = &parent }, { .proc = &other } };
+        sa_holder unread[2] = { { .proc = &parent }, { .proc = &noexe } };
         sa_listener l0[1] = { mk(1, IPPROTO_TCP, 8443, before, 2) };
         sa_listener l1[1] = { mk(1, IPPROTO_TCP, 8443, during, 2) };
         sa_listener l2[1] = { mk(1, IPPROTO_TCP, 8443, alone, 1) };
         sa_listener l3[1] = { mk(1, IPPROTO_TCP, 8443, gone, 1) };
         sa_listener l4[1] = { mk(1, IPPROTO_TCP, 8443, replaced, 2) };
+        sa_listener l5[1] = { mk(1, IPPROTO_TCP, 8443, unread, 2) };
+        sa_snapshot s5 = { .listeners = l5, .n_listeners = 1 };
         sa_snapshot s0 = { .listeners = l0, .n_listeners = 1 }, s1 = { .listeners = l1, .n_listeners = 1 },
                     s2 = { .listeners = l2, .n_listeners = 1 }, s3 = { .listeners = l3, .n_listeners = 1 },
                     s4 = { .listeners = l4, .n_listeners = 1 };
         const sa_snapshot *quiet[][2] = { { &s0, &s1 }, { &s1, &s0 }, { &s0, &s2 }, { &s2, &s0 },
-                                          { &s0, &s3 }, { &s3, &s4 }, { &s4, &s3 } };
+                                          { &s0, &s3 }, { &s3, &s4 }, { &s4, &s3 }, { &s0, &s5 }, { &s5, &s0 } };
         sa_change *c = NULL;
         size_t n = 0;
 
