@@ -78,6 +78,14 @@ test_fresh_old_socket_request_exact() {
         kill "$HOLDER_PID"
 }
 
+# who_in_background PORT OUT: `who PORT --json` asked in the background
+# (stdout in OUT, stderr in OUT.err); its pid in WHO_PID.
+who_in_background() {
+        "${NSX[@]}" "$SA" --socket "$SOCK" who "$1" --json > "$2" 2> "$2.err" < /dev/null &
+        WHO_PID=$!
+        track_pid "$WHO_PID"
+}
+
 # who_waits_for_resync GATE OUT: without eBPF (no listen event names the
 # maker: only a full scan finds the holder) and with every resync held by
 # the test gate GATE (SOCKAUDITD_TEST_RESYNC_GATE) for as long as the test
@@ -97,9 +105,7 @@ who_waits_for_resync() {
         rm -f "$gate"
         touch "$d/go"
         wait_for 5 "the holder to listen" test -e "$d/listening"
-        "${NSX[@]}" "$SA" --socket "$SOCK" who 443 --json > "$out" 2> "$out.err" < /dev/null &
-        WHO_PID=$!
-        track_pid "$WHO_PID"
+        who_in_background 443 "$out"
         wait_for 10 "status to count the who waiting for the resync" \
                 mon_at_least '.freshness.requests.resync.waiting' 1
         # The loop serves while the resync is held: status answered, the who not yet.
@@ -179,7 +185,7 @@ test_fresh_request_waiting_at_stop() {
 # No "needed a full scan" in the log: none ran here. Order, not time.
 test_fresh_resync_refresh_no_loop_scan() {
         need_cmd jq python3
-        local gate=$SA_IT_DIR/gate out=$SA_IT_DIR/who.out da=$SA_IT_DIR/a db=$SA_IT_DIR/b a_pid b_pid who_pid
+        local gate=$SA_IT_DIR/gate out=$SA_IT_DIR/who.out da=$SA_IT_DIR/a db=$SA_IT_DIR/b a_pid b_pid
         mkdir -p "$da" "$db"
         write_config 'Ports=443' 'ScanInterval=1h'
         DAEMON_ENV=(SOCKAUDITD_EBPF=0 SOCKAUDITD_TEST_RESYNC_GATE="$gate" SOCKAUDIT_LOG_LEVEL=debug)
@@ -194,16 +200,14 @@ test_fresh_resync_refresh_no_loop_scan() {
         rm -f "$gate"
         touch "$da/go"
         wait_for 5 "the first holder to listen" test -e "$da/listening"
-        "${NSX[@]}" "$SA" --socket "$SOCK" who 9443 --json > "$out" 2> "$out.err" < /dev/null &
-        who_pid=$!
-        track_pid "$who_pid"
+        who_in_background 9443 "$out"
         wait_for 10 "the resync's walk to end, held by the gate" \
                 grep -q "The resync's walk ended, the test gate holds it" "$SA_IT_DIR/daemon.log"
-        alive "$who_pid" || fail "who answered before the resync ended: $(cat "$out" "$out.err")"
+        alive "$WHO_PID" || fail "who answered before the resync ended: $(cat "$out" "$out.err")"
         touch "$db/go"
         wait_for 5 "the second holder to listen" test -e "$db/listening"
         touch "$gate"
-        wait_exit "$who_pid" 10 "the waiting who to be answered" || fail "$WAITED"
+        wait_exit "$WHO_PID" 10 "the waiting who to be answered" || fail "$WAITED"
         assert_eq 0 "$WAIT_RC" "who's exit status ($(cat "$out.err"))"
         assert_eq "[$a_pid]" "$(jq -c --argjson ns "$(ns_inode)" "$JQ_LS"'
                 [ls[] | select(.netns == $ns and .port == 9443) | .owners[].pid] | unique' < "$out")" \
