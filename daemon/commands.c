@@ -153,6 +153,9 @@ static int listeners_deferred_reply(client *c, uint64_t ticket, uint64_t waited_
         request parked = request_listeners_unpack(ticket);
         char stale_why[160];
 
+        /* A `tls` whose listeners could not be probed: a who of its port (command_tls()). */
+        if (parked.cmd == REQUEST_TLS)
+                parked.cmd = REQUEST_WHO;
         if (!a->m->snapshot)
                 return control_reply_from_json(no_snapshot_error(a->m), ret);
         return listeners_reply(a->m, a->req ?: &parked, redact_for(a->m->config, client_uid(c)),
@@ -372,10 +375,11 @@ static int command_tls(manager *m, client *c, const request *req, control_reply 
                 return control_reply_from_json(reply_error(REQUEST_ERROR_INTERNAL, "the daemon cannot probe TLS: "
                                                            "its probe program sockaudit-tlsprobe was not found"), ret);
         r = manager_ensure_fresh(m, &f);
-        /* Only a full scan can tell whether a new listener is on the port: made here, so that
-         * its probe can start now (a who/list waits for the resync instead; PERFORMANCE.md). */
-        if (r == FRESHNESS_WAITS)
-                r = manager_scan(m, "tls request");
+        /* Only a full scan can tell: the probes start when the resync has installed it. */
+        if (r == FRESHNESS_WAITS) {
+                client_defer(c, FRESHNESS_WAIT_KIND, freshness_park(m->freshness, req));
+                return 0;
+        }
         if (r < 0 || !m->snapshot)
                 return control_reply_from_json(r < 0 ? reply_error(REQUEST_ERROR_INTERNAL, "rescan failed: %s",
                                                                    strerror(-r)) : no_snapshot_error(m), ret);

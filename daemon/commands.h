@@ -58,7 +58,7 @@ size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int 
 size_t commands_answer_listeners(manager *m, unsigned kind, uint64_t upto, const request *req);
 
 /*
- * Every who/list waiting for the resync (FRESHNESS_WAIT_KIND) with a
+ * Every who/list/tls waiting for the resync (FRESHNESS_WAIT_KIND) with a
  * ticket up to upto (UINT64_MAX: all), answered from m's snapshot as its
  * ticket asks (freshness_park()): stale when the last scan failed.
  * Returns how many (the rest wait: output full).

@@ -13,6 +13,7 @@
 #include "freshness-internal.h"
 #include "manager.h"
 #include "provenance.h"
+#include "tlsprobes.h"
 
 /* The gate is looked at this often while it holds a resync. */
 #define GATE_POLL_USEC (10 * USEC_PER_MSEC)
@@ -31,15 +32,19 @@ uint64_t freshness_park(freshness *f, const request *req)
         return f->parked_seq << REQUEST_PACK_BITS | request_listeners_pack(req);
 }
 
-/* A waiting who/list whose owners' verdicts are being made waits for them, as any who/list does. */
-static bool to_provenance(uint64_t ticket, unsigned *ret_kind, uint64_t *ret_ticket, void *userdata)
+/* A waiting `tls` now waits for its port's probes; a who/list whose owners'
+ * verdicts are being made waits for them, as any who/list does. */
+static bool to_next_wait(uint64_t ticket, unsigned *ret_kind, uint64_t *ret_ticket, void *userdata)
 {
+        manager *m = userdata;
         request req = request_listeners_unpack(ticket);
 
-        if (!provenance_adopt(userdata, &req, ret_ticket))
-                return false;
+        if (req.cmd == REQUEST_TLS) {
+                *ret_kind = TLSPROBES_WAIT_KIND;
+                return tlsprobes_adopt(m->tls, req.port, ret_ticket);
+        }
         *ret_kind = PROVENANCE_WAIT_KIND;
-        return true;
+        return provenance_adopt(m->provenance, &req, ret_ticket);
 }
 
 /* The parked requests with a ticket up to upto answered (r: the scan's result); n of them wait. */
@@ -48,8 +53,8 @@ static void answer_parked(freshness *f, int r, uint64_t upto, size_t n)
         control *ctl = f->manager->control;
         size_t answered;
 
-        if (r >= 0 && f->manager->provenance)
-                n -= control_retag_deferred(ctl, FRESHNESS_WAIT_KIND, upto, to_provenance, f->manager->provenance);
+        if (r >= 0)
+                n -= control_retag_deferred(ctl, FRESHNESS_WAIT_KIND, upto, to_next_wait, f->manager);
         answered = commands_answer_parked(f->manager, upto);
         /* Clients that have not read enough: the next probe tries again. */
         f->parked_leftover = answered < n;

@@ -85,12 +85,12 @@ void freshness_schedule_resync(freshness *f);
 int freshness_ensure(freshness *f, const sa_filter *filter);
 
 /*
- * A who/list request waits for the resync (after freshness_ensure() said
+ * A who/list/tls request waits for the resync (after freshness_ensure() said
  * FRESHNESS_WAITS): returns its ticket for client_defer(c,
  * FRESHNESS_WAIT_KIND, ticket). When the resync has installed its
  * snapshot, refreshed as of after the request came, every waiting request
  * is answered from it (commands_answer_parked(), each as its ticket says),
- * or waits on for its owners' verdicts (provenance_adopt());
+ * or waits on for its owners' verdicts (provenance_adopt()) or, a tls, for its probes;
  * when it failed, with the stale answer naming the failure, as any request
  * then. A waiting request holds its client's reply slot (control.h: at
  * most CONTROL_DEFER_MAX per client; the client is busy, never evicted).

@@ -208,14 +208,16 @@ int request_parse(const char *line, size_t len, request_error *err, request *ret
 
 uint64_t request_listeners_pack(const request *req)
 {
+        uint64_t cmd = req->cmd == REQUEST_TLS ? 2 : req->cmd == REQUEST_WHO;
+
         return (uint64_t) req->port | (uint64_t) (req->protos & 0xff) << 16 |
-               (uint64_t) (req->form == REQUEST_FORM_COMPACT) << 24 | (uint64_t) (req->cmd == REQUEST_WHO) << 25;
+               (uint64_t) (req->form == REQUEST_FORM_COMPACT) << 24 | cmd << 25;
 }
 
 request request_listeners_unpack(uint64_t packed)
 {
         return (request) {
-                .cmd = (packed >> 25) & 1 ? REQUEST_WHO : REQUEST_LIST,
+                .cmd = (const request_cmd[]) { REQUEST_LIST, REQUEST_WHO, REQUEST_TLS, REQUEST_LIST }[(packed >> 25) & 3],
                 .port = (uint16_t) packed,
                 .protos = (unsigned) (packed >> 16) & 0xff,
                 .form = (packed >> 24) & 1 ? REQUEST_FORM_COMPACT : REQUEST_FORM_FULL,

@@ -69,11 +69,11 @@ const char *request_error_code_name(request_error_code code);
 int request_parse(const char *line, size_t len, request_error *err, request *ret);
 
 /*
- * A who/list request (cmd, port, protocols, form) as a number below
+ * A who/list/tls request (cmd, port, protocols, form) as a number below
  * 1 << REQUEST_PACK_BITS, for a deferred reply's ticket (client_defer());
  * request_listeners_unpack() gives the request back.
  */
-#define REQUEST_PACK_BITS 26
+#define REQUEST_PACK_BITS 27
 uint64_t request_listeners_pack(const request *req);
 request request_listeners_unpack(uint64_t packed);
 

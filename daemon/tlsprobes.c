@@ -545,9 +545,9 @@ static int on_kick(sd_event_source *s, void *userdata)
         return 0;
 }
 
-bool tlsprobes_request(tlsprobes *t, client *c, uint16_t port)
+bool tlsprobes_adopt(tlsprobes *t, uint16_t port, uint64_t *ret_ticket)
 {
-        const sa_snapshot *snap = t->m->snapshot;
+        const sa_snapshot *snap = t ? t->m->snapshot : NULL;
         size_t i = 0;
         bool any = false;
 
@@ -572,9 +572,20 @@ bool tlsprobes_request(tlsprobes *t, client *c, uint16_t port)
                 t->waits[i] = port;
                 t->n_waits++;
         }
-        client_defer(c, TLSPROBES_WAIT_KIND, port);
+        /* Answered from on_kick(), a later dispatch: the client is deferred by then. */
         pump(t);
         kick(t);
+        *ret_ticket = port;
+        return true;
+}
+
+bool tlsprobes_request(tlsprobes *t, client *c, uint16_t port)
+{
+        uint64_t ticket;
+
+        if (!tlsprobes_adopt(t, port, &ticket))
+                return false;
+        client_defer(c, TLSPROBES_WAIT_KIND, ticket);
         return true;
 }
 

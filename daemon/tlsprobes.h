@@ -54,6 +54,10 @@ const json_t *tlsprobes_get(const tlsprobes *t, const sa_listener *l);
  */
 bool tlsprobes_request(tlsprobes *t, struct client *c, uint16_t port);
 
+/* The same for a `tls` request already deferred: true when its client is to wait as
+ * client_defer(c, TLSPROBES_WAIT_KIND, *ret_ticket) says (control_retag_deferred()). */
+bool tlsprobes_adopt(tlsprobes *t, uint16_t port, uint64_t *ret_ticket);
+
 /*
  * refresh: every listener probed (TLS-watched, or asked for by `tls`) is
  * queued now (bounded by TLSProbesMax= at once); one being probed is

@@ -7,7 +7,8 @@
 # the right one.
 
 # old_socket_holder PORT DIR: python3 in the namespace binds a TCP socket
-# on PORT now, listens once DIR/go exists, then writes DIR/listening.
+# on PORT now, listens once DIR/go exists, then writes DIR/listening and
+# answers each connection with an HTTP error (a TLS probe: not_tls at once).
 # Sets HOLDER_PID.
 old_socket_holder() {
         "${NSX[@]}" python3 -c '
@@ -19,7 +20,8 @@ while not os.path.exists(d + "/go"):
     time.sleep(0.01)
 s.listen()
 open(d + "/listening", "w").close()
-time.sleep(3600)' "$1" "$2" < /dev/null > /dev/null 2>&1 &
+while True:
+    c, _ = s.accept(); c.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n"); c.close()' "$1" "$2" < /dev/null > /dev/null 2>&1 &
         HOLDER_PID=$!
         track_pid "$HOLDER_PID"
         wait_for 5 "the holder to bind" test -e "$2/bound"
@@ -78,20 +80,20 @@ test_fresh_old_socket_request_exact() {
         kill "$HOLDER_PID"
 }
 
-# who_in_background PORT OUT: `who PORT --json` asked in the background
-# (stdout in OUT, stderr in OUT.err); its pid in WHO_PID.
-who_in_background() {
-        "${NSX[@]}" "$SA" --socket "$SOCK" who "$1" --json > "$2" 2> "$2.err" < /dev/null &
+# ask_in_background VERB PORT OUT: `VERB PORT --json` (who, tls) asked in
+# the background (stdout in OUT, stderr in OUT.err); its pid in WHO_PID.
+ask_in_background() {
+        "${NSX[@]}" "$SA" --socket "$SOCK" "$1" "$2" --json > "$3" 2> "$3.err" < /dev/null &
         WHO_PID=$!
         track_pid "$WHO_PID"
 }
 
-# who_waits_for_resync GATE OUT: without eBPF (no listen event names the
+# who_waits_for_resync GATE OUT [VERB]: without eBPF (no listen event names the
 # maker: only a full scan finds the holder) and with every resync held by
 # the test gate GATE (SOCKAUDITD_TEST_RESYNC_GATE) for as long as the test
-# likes: an old socket starts listening, `who 443 --json` (output in OUT)
-# asks, and waits for the resync: status counts it waiting while the loop
-# serves. Sets WHO_PID and HOLDER_PID.
+# likes: an old socket starts listening, `VERB 443 --json` (who unless
+# given; output in OUT) asks, and waits for the resync: status counts it
+# waiting while the loop serves. Sets WHO_PID and HOLDER_PID.
 who_waits_for_resync() {
         need_cmd jq python3
         local gate=$1 out=$2 d=$SA_IT_DIR/holder
@@ -105,8 +107,8 @@ who_waits_for_resync() {
         rm -f "$gate"
         touch "$d/go"
         wait_for 5 "the holder to listen" test -e "$d/listening"
-        who_in_background 443 "$out"
-        wait_for 10 "status to count the who waiting for the resync" \
+        ask_in_background "${3:-who}" 443 "$out"
+        wait_for 10 "status to count the ${3:-who} waiting for the resync" \
                 mon_at_least '.freshness.requests.resync.waiting' 1
         # The loop serves while the resync is held: status answered, the who not yet.
         status_json
@@ -151,6 +153,26 @@ test_fresh_request_waits_for_resync() {
                 fail "no full scan was left to the resync"
         ! grep -q 'Cannot start the resync in the background' "$SA_IT_DIR/daemon.log" ||
                 fail "the daemon scanned on the loop"
+        kill "$HOLDER_PID"
+}
+
+# `tls 443` waits for the resync too (no full scan on the loop): once the
+# gate opens, its probe of the new listener starts from the resync's
+# snapshot and the answer names the holder with the probe's result.
+test_fresh_tls_waits_for_resync() {
+        local gate=$SA_IT_DIR/gate out=$SA_IT_DIR/tls.out
+        who_waits_for_resync "$gate" "$out" tls
+        touch "$gate"
+        wait_exit "$WHO_PID" 15 "the waiting tls to be answered" || fail "$WAITED"
+        assert_eq 0 "$WAIT_RC" "tls's exit status ($(cat "$out.err"))"
+        assert_eq "[$HOLDER_PID]" "$(jq -c --argjson ns "$(ns_inode)" "$JQ_LS"'
+                [ls[] | select(.netns == $ns) | .owners[].pid] | unique' < "$out")" "the waiting tls's holders"
+        assert_eq '["not_tls"]' "$(jq -c --argjson ns "$(ns_inode)" "$JQ_LS"'
+                [ls[] | select(.netns == $ns) | .tls.status]' < "$out")" "the probe's result (an HTTP error)"
+        status_json
+        assert_json "$STATUS" '.freshness.requests.resync | .waiting == 0 and .waited >= 1' "status after"
+        ! grep -q 'needed a full scan\|Cannot start the resync in the background' "$SA_IT_DIR/daemon.log" ||
+                fail "a full scan ran on the loop"
         kill "$HOLDER_PID"
 }
 
@@ -200,7 +222,7 @@ test_fresh_resync_refresh_no_loop_scan() {
         rm -f "$gate"
         touch "$da/go"
         wait_for 5 "the first holder to listen" test -e "$da/listening"
-        who_in_background 9443 "$out"
+        ask_in_background who 9443 "$out"
         wait_for 10 "the resync's walk to end, held by the gate" \
                 grep -q "The resync's walk ended, the test gate holds it" "$SA_IT_DIR/daemon.log"
         alive "$WHO_PID" || fail "who answered before the resync ended: $(cat "$out" "$out.err")"

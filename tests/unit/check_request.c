@@ -329,13 +329,14 @@ START_TEST(error_messages_make_valid_replies)
 }
 END_TEST
 
-/* A who/list request survives being a deferred reply's ticket; tickets fit their bits. */
+/* A who/list/tls request survives being a deferred reply's ticket; tickets fit their bits. */
 START_TEST(listeners_pack_round_trip)
 {
         static const request reqs[] = {
                 { .cmd = REQUEST_WHO, .port = 443, .protos = SA_PROTO_TCP, .form = REQUEST_FORM_FULL },
                 { .cmd = REQUEST_LIST, .port = 0, .protos = SA_PROTO_ANY, .form = REQUEST_FORM_COMPACT },
                 { .cmd = REQUEST_WHO, .port = 65535, .protos = SA_PROTO_UDP, .form = REQUEST_FORM_COMPACT },
+                { .cmd = REQUEST_TLS, .port = 4444, .protos = SA_PROTO_TCP, .form = REQUEST_FORM_FULL },
         };
 
         for (size_t i = 0; i < sizeof reqs / sizeof *reqs; i++) {
