@@ -140,41 +140,27 @@ static int command_listeners(manager *m, client *c, const request *req, control_
         return r;
 }
 
-/* A who/list that waited for a provenance job (provenance.h), or for the resync: its answer now. */
-typedef struct listeners_answer {
-        manager *m;
-        const request *req;       /* NULL: the one its ticket packs (freshness_park()) */
-} listeners_answer;
-
+/* A who/list/tls that waited (for a provenance job, its probes or the resync): the answer to
+ * the question its ticket packs (request_listeners_pack()). */
 static int listeners_deferred_reply(client *c, uint64_t ticket, uint64_t waited_usec, control_reply *ret,
                                     void *userdata)
 {
-        listeners_answer *a = userdata;
+        manager *m = userdata;
         request parked = request_listeners_unpack(ticket);
         char stale_why[160];
 
         /* A `tls` whose listeners could not be probed: a who of its port (command_tls()). */
         if (parked.cmd == REQUEST_TLS)
                 parked.cmd = REQUEST_WHO;
-        if (!a->m->snapshot)
-                return control_reply_from_json(no_snapshot_error(a->m), ret);
-        return listeners_reply(a->m, a->req ?: &parked, redact_for(a->m->config, client_uid(c)),
-                               freshness_stale(a->m->freshness, stale_why, sizeof stale_why) ? stale_why : NULL,
-                               ret);
+        if (!m->snapshot)
+                return control_reply_from_json(no_snapshot_error(m), ret);
+        return listeners_reply(m, &parked, redact_for(m->config, client_uid(c)),
+                               freshness_stale(m->freshness, stale_why, sizeof stale_why) ? stale_why : NULL, ret);
 }
 
-size_t commands_answer_listeners(manager *m, unsigned kind, uint64_t upto, const request *req)
+size_t commands_answer_listeners(manager *m, unsigned kind, uint64_t upto)
 {
-        listeners_answer a = { m, req };
-
-        return control_answer_deferred(m->control, kind, upto, listeners_deferred_reply, &a);
-}
-
-size_t commands_answer_parked(manager *m, uint64_t upto)
-{
-        listeners_answer a = { m, NULL };
-
-        return control_answer_deferred(m->control, FRESHNESS_WAIT_KIND, upto, listeners_deferred_reply, &a);
+        return control_answer_deferred(m->control, kind, upto, listeners_deferred_reply, m);
 }
 
 /* status: the daemon, its clients, scans and freshness. */

@@ -54,15 +54,12 @@ int commands_dispatch(client *c, const char *line, size_t len, control_reply *re
  */
 size_t commands_answer_deferred(manager *m, request_cmd cmd, uint64_t upto, int r, bool shared);
 
-/* who/list replies of kind with a ticket <= upto that waited (daemon/provenance.c), answered as req asks. */
-size_t commands_answer_listeners(manager *m, unsigned kind, uint64_t upto, const request *req);
-
 /*
- * Every who/list/tls waiting for the resync (FRESHNESS_WAIT_KIND) with a
- * ticket up to upto (UINT64_MAX: all), answered from m's snapshot as its
- * ticket asks (freshness_park()): stale when the last scan failed.
- * Returns how many (the rest wait: output full).
+ * Every who/list/tls deferred as kind with a ticket up to upto (UINT64_MAX:
+ * all), each answered from m's snapshot as its own ticket asks (its low
+ * REQUEST_PACK_BITS: request_listeners_pack()); stale when the last scan
+ * failed. Returns how many (the rest wait: output full).
  */
-size_t commands_answer_parked(manager *m, uint64_t upto);
+size_t commands_answer_listeners(manager *m, unsigned kind, uint64_t upto);
 
 #endif

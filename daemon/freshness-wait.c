@@ -28,7 +28,7 @@ uint64_t freshness_park(freshness *f, const request *req)
          * it): the request was read before the walk began, which covers it. */
         if (f->job && sd_event_get_iteration(f->manager->event, &it) >= 0 && it == f->walk_iteration)
                 f->walk_parked_seq = f->parked_seq;
-        /* Request order in the high bits, the question in the low ones (commands_answer_parked()). */
+        /* Request order in the high bits, the question in the low ones (commands_answer_listeners()). */
         return f->parked_seq << REQUEST_PACK_BITS | request_listeners_pack(req);
 }
 
@@ -55,7 +55,7 @@ static void answer_parked(freshness *f, int r, uint64_t upto, size_t n)
 
         if (r >= 0)
                 n -= control_retag_deferred(ctl, FRESHNESS_WAIT_KIND, upto, to_next_wait, f->manager);
-        answered = commands_answer_parked(f->manager, upto);
+        answered = commands_answer_listeners(f->manager, FRESHNESS_WAIT_KIND, upto);
         /* Clients that have not read enough: the next probe tries again. */
         f->parked_leftover = answered < n;
 }

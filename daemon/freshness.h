@@ -89,7 +89,7 @@ int freshness_ensure(freshness *f, const sa_filter *filter);
  * FRESHNESS_WAITS): returns its ticket for client_defer(c,
  * FRESHNESS_WAIT_KIND, ticket). When the resync has installed its
  * snapshot, refreshed as of after the request came, every waiting request
- * is answered from it (commands_answer_parked(), each as its ticket says),
+ * is answered from it (commands_answer_listeners(), each as its ticket says),
  * or waits on for its owners' verdicts (provenance_adopt()) or, a tls, for its probes;
  * when it failed, with the stale answer naming the failure, as any request
  * then. A waiting request holds its client's reply slot (control.h: at

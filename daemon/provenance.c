@@ -61,7 +61,7 @@ static void answer_waiters(provenance *p, bool all)
 
                 if (!all && p->job && missing_for(p->m->snapshot, &f))
                         break;
-                p->waited += commands_answer_listeners(p->m, PROVENANCE_WAIT_KIND, p->waits[i], &req);
+                p->waited += commands_answer_listeners(p->m, PROVENANCE_WAIT_KIND, p->waits[i]);
         }
         /* Those whose client has not read enough wait for the next end (or the timer). */
         if (i > 0 && control_deferred_count(p->m->control, PROVENANCE_WAIT_KIND, p->waits[i - 1]) == 0) {

@@ -528,16 +528,22 @@ static bool busy(const tlsprobes *t, uint16_t port)
         return false;
 }
 
-/* Answers the waiting `tls` requests whose ports are done, lowest first (tickets are ports). */
+/* A `tls` request's ticket: a who of its port, TCP (tickets sort as their ports). */
+static uint64_t ticket_of(uint16_t port)
+{
+        request who = { .cmd = REQUEST_WHO, .port = port, .protos = SA_PROTO_TCP };
+
+        return request_listeners_pack(&who);
+}
+
+/* Answers the waiting `tls` requests whose ports are done, lowest first. */
 static int on_kick(sd_event_source *s, void *userdata)
 {
         tlsprobes *t = userdata;
         size_t done = 0;
 
         while (done < t->n_waits && !busy(t, t->waits[done])) {
-                request req = { .cmd = REQUEST_WHO, .port = t->waits[done], .protos = SA_PROTO_TCP };
-
-                (void) commands_answer_listeners(t->m, TLSPROBES_WAIT_KIND, t->waits[done], &req);
+                (void) commands_answer_listeners(t->m, TLSPROBES_WAIT_KIND, ticket_of(t->waits[done]));
                 done++;
         }
         memmove(t->waits, t->waits + done, (t->n_waits - done) * sizeof *t->waits);
@@ -575,7 +581,7 @@ bool tlsprobes_adopt(tlsprobes *t, uint16_t port, uint64_t *ret_ticket)
         /* Answered from on_kick(), a later dispatch: the client is deferred by then. */
         pump(t);
         kick(t);
-        *ret_ticket = port;
+        *ret_ticket = ticket_of(port);
         return true;
 }
 
