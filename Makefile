@@ -231,8 +231,10 @@ ASAN_BUILD ?= build-asan
 # Left out under ASan: the two largest kernel-oracle matrices (~150 s of the
 # stage; their point is the verdicts, which `make check` compares): the
 # evaluator they run is run under ASan by the other nft_*/explain_reach_*
-# tests and by the nftdecode fuzz target.
-ASAN_EXCLUDE ?= explain_reach_verdicts|nft_verdicts_(native|chains)
+# tests and by the nftdecode fuzz target; and the completions' match with
+# the parser (~27 s: hundreds of `--help` runs; the parser runs under ASan
+# in test_cli_options.sh).
+ASAN_EXCLUDE ?= explain_reach_verdicts|nft_verdicts_(native|chains)|man_(completion_options|zsh_completion)
 asan: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" tests
