@@ -22,6 +22,16 @@ static reply_cache_slot *find(reply_cache *rc, uint64_t gen, const request *req,
         return NULL;
 }
 
+/* Bytes kept now. */
+static size_t used(const reply_cache *rc)
+{
+        size_t n = 0;
+
+        for (unsigned i = 0; i < REPLY_CACHE_SLOTS; i++)
+                n += rc->slots[i].len;
+        return n;
+}
+
 int reply_cache_get(reply_cache *rc, uint64_t gen, const request *req, bool redacted,
                     char **ret_text, size_t *ret_len)
 {
@@ -65,6 +75,13 @@ void reply_cache_put(reply_cache *rc, uint64_t gen, const request *req, bool red
         memcpy(copy, text, len);
         copy[len] = '\0';
         free(s->text);
+        *s = (reply_cache_slot) { 0 };
+        /* Over the budget: the others go, in replacement order, until it fits. */
+        for (unsigned i = 0, k = rc->next; used(rc) + len > REPLY_CACHE_BUDGET_BYTES && i < REPLY_CACHE_SLOTS;
+             i++, k = (k + 1) % REPLY_CACHE_SLOTS) {
+                free(rc->slots[k].text);
+                rc->slots[k] = (reply_cache_slot) { 0 };
+        }
         *s = (reply_cache_slot) { .gen = gen, .key = *req, .redacted = redacted, .text = copy, .len = len };
 }
 

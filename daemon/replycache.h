@@ -16,8 +16,10 @@
 #include "request.h"
 
 #define REPLY_CACHE_SLOTS 8u
-/* Larger replies are not kept (a full list on a busy host). */
-#define REPLY_CACHE_MAX_BYTES (256u * 1024u)
+/* Larger replies are not kept (a full list on a busy host); all kept ones
+ * fit in the budget (`who 443` of 500 namespaces: ~0.7 MiB). */
+#define REPLY_CACHE_MAX_BYTES (1024u * 1024u)
+#define REPLY_CACHE_BUDGET_BYTES (2u * 1024u * 1024u)
 
 typedef struct reply_cache_slot {
         uint64_t gen;           /* 0: empty */
