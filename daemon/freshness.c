@@ -528,8 +528,8 @@ static int refresh(freshness *f, const sa_filter *fs, size_t n, bool probe, bool
                 return 0;
         f->refresh_changes++;
         log_debug("Refresh (%s): %u new listeners, %u gone, %u processes walked, %u pairs verified, "
-                  "%u dropped, %.2f ms", why, info.new_sockets, info.gone_sockets, info.walked,
-                  info.verified, info.dropped, info.usec / 1000.0);
+                  "%u dropped, %zu described as before, %.2f ms", why, info.new_sockets, info.gone_sockets,
+                  info.walked, info.verified, info.dropped, info.details_copied, info.usec / 1000.0);
         manager_install(m, snap);
         return 0;
 }

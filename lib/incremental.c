@@ -97,7 +97,7 @@ static int note(sa_scanner *s, pid_t pid, pid_t parent, bool walk)
         }
         if (holder) {
                 sa_ownerindex_forget_pid(s->owners, pid);
-                s->details_dirty = true;
+                sa_scanner_redescribe(s, pid);
         }
         return 0;
 }
@@ -757,8 +757,13 @@ static int refresh_build(refresh *rf, sa_snapshot **ret)
         if (r >= 0) {
                 sa_join j = { .proc_root = s->proc_root, .users = s->users, .snap = snap, .prov = s->prov ? s : NULL };
 
+                /* The others' details are the old snapshot's: no event said they changed
+                 * (a full scan reads every one; PERFORMANCE.md). Without memory, all are read. */
+                if (!s->redescribe_all)
+                        (void) sa_join_keep_details(&j, rf->old, s->redescribe, s->n_redescribe);
                 for (size_t i = 0; i < n_hits && r >= 0; i++)
                         r = sa_join_hit(&j, hits[i].pid, hits[i].fd, hits[i].idx);
+                rf->info->details_copied = j.copied;
                 sa_join_done(&j);
                 free(hits);
         }
@@ -768,7 +773,7 @@ static int refresh_build(refresh *rf, sa_snapshot **ret)
                 sa_snapshot_free(snap);
                 return r;
         }
-        s->details_dirty = false;
+        sa_scanner_details_read(s);
         snap->duration_usec = now_usec(CLOCK_MONOTONIC) - rf->t0;
         *ret = snap;
         return 1;

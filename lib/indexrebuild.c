@@ -92,6 +92,6 @@ int sa_scanner_index_rebuild(sa_scanner *s, const sa_snapshot *snap, sa_procfd_p
         s->marks = marks;
         s->n_marks = n_marks;
         s->lost = false;
-        s->details_dirty = false;
+        sa_scanner_details_read(s);
         return 0;
 }

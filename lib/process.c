@@ -378,6 +378,38 @@ int sa_pid_container(const char *proc_root, pid_t pid, char **ret)
 
 /* ---- sa_process_read ---- */
 
+/* *dst = a copy of src (NULL stays NULL). -ENOMEM. */
+static int dup_or_null(char **dst, const char *src)
+{
+        *dst = src ? strdup(src) : NULL;
+        return src && !*dst ? -ENOMEM : 0;
+}
+
+int sa_process_copy(const sa_process *src, sa_process **ret)
+{
+        sa_process *p = calloc(1, sizeof *p);
+        size_t argc = src->argv ? src->argc : 0;
+
+        if (!p)
+                return -ENOMEM;
+        *p = (sa_process) { .pid = src->pid, .ppid = src->ppid, .nspid = src->nspid, .uid = src->uid,
+                            .exe_deleted = src->exe_deleted, .exe_replaced = src->exe_replaced,
+                            .argc = argc, .argv_truncated = src->argv_truncated, .incomplete = src->incomplete };
+        p->argv = calloc(argc + 1, sizeof *p->argv);
+        if (!p->argv || dup_or_null(&p->comm, src->comm) < 0 || dup_or_null(&p->exe, src->exe) < 0 ||
+            dup_or_null(&p->user, src->user) < 0 || dup_or_null(&p->unit, src->unit) < 0 ||
+            dup_or_null(&p->user_unit, src->user_unit) < 0 || dup_or_null(&p->cgroup, src->cgroup) < 0)
+                goto nomem;
+        for (size_t i = 0; i < argc; i++)
+                if (dup_or_null(&p->argv[i], src->argv[i]) < 0 || !p->argv[i])
+                        goto nomem;
+        *ret = p;
+        return 0;
+nomem:
+        sa_process_free(p);
+        return -ENOMEM;
+}
+
 sa_process *sa_process_free(sa_process *p)
 {
         if (!p)

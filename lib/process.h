@@ -31,6 +31,13 @@ int sa_process_read(const char *proc_root, pid_t pid, sa_usercache *users,
 sa_process *sa_process_free(sa_process *p);
 
 /*
+ * A copy of src's details (its own strings and argv; provenance left
+ * NULL, for the join to attach), as sa_process_read() would return them.
+ * Caller frees with sa_process_free(). -ENOMEM.
+ */
+int sa_process_copy(const sa_process *src, sa_process **ret);
+
+/*
  * The container or machine pid (0 = the caller itself) runs in, named from
  * PROC_ROOT/PID/cgroup: sa_cgroup_machined_name() when proc_root is the
  * live "/proc" (NULL), else or then sa_cgroup_container() (cgroup.h). 0

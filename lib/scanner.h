@@ -73,7 +73,10 @@ struct sa_scanner {
         uint64_t note_seq;   /* processes noted so far */
         uint64_t full_gen;   /* full scans that rebuilt the index */
         bool lost;           /* events lost: the next refresh is a full scan */
-        bool details_dirty;  /* a known owner exec'd: describe holders again */
+        bool details_dirty;  /* holders to describe again: redescribe[] (or all) */
+        pid_t redescribe[SA_REWALK_MAX]; /* a holder that exec'd or listened anew, or a hot window's */
+        unsigned n_redescribe;
+        bool redescribe_all; /* more than fit: every holder */
         pid_t rewalk[SA_REWALK_MAX]; /* holders of listeners new since the last re-read */
         unsigned n_rewalk;
         unsigned rewalk_over; /* holders past the cap since then (left to the full scan) */
@@ -90,6 +93,12 @@ struct sa_scanner {
         void (*prov_join)(struct sa_join *j, sa_process *p);
         void (*prov_free)(sa_scanner *s);
 };
+
+/* pid's details are read again by the next refresh (sa_scanner_refresh()). */
+void sa_scanner_redescribe(sa_scanner *s, pid_t pid);
+
+/* Every holder's details as they are now in the snapshot just built: none to read again. */
+void sa_scanner_details_read(sa_scanner *s);
 
 /* ---- lib/scan.c */
 
@@ -160,15 +169,26 @@ typedef struct sa_join {
         sa_process *cur;        /* its details, read on its first hit */
         sa_argv_table argvs;    /* the holders' command lines, shared by content */
         sa_scanner *prov;       /* NULL, or the scanner whose verdicts the holders get */
+        const sa_process **old; /* details to copy instead of reading, sorted by pid (n_old) */
+        size_t n_old;
+        size_t copied;          /* processes whose details were copied from old */
 } sa_join;
 
 /*
  * fd of pid points at snap->listeners[idx]: a holder of it (or one more fd
  * of the last one). Hits must come grouped by pid. A pid's details are read
  * on its first hit (sa_process_read(); one that vanished is kept with its
- * pid only, marked incomplete) and owned by the snapshot. -ENOMEM.
+ * pid only, marked incomplete), or copied from j->old when it has the pid,
+ * and owned by the snapshot. -ENOMEM.
  */
 int sa_join_hit(sa_join *j, pid_t pid, int fd, size_t idx);
+
+/*
+ * The join copies the details of old's processes (the snapshot it
+ * replaces) instead of reading them again, but for the pids in reread and
+ * the incomplete ones. -ENOMEM (then every pid is read).
+ */
+int sa_join_keep_details(sa_join *j, const sa_snapshot *old, const pid_t *reread, size_t n_reread);
 
 /* p's verdict from j->prov, when one is known for its running image (lib/provjob.c). */
 void sa_join_provenance(sa_join *j, sa_process *p);

@@ -30,6 +30,43 @@ int sa_listener_cmp(const void *a, const void *b)
         return x->inode < y->inode ? -1 : x->inode > y->inode;
 }
 
+static int cmp_proc_pid(const void *a, const void *b)
+{
+        pid_t x = (*(const sa_process *const *) a)->pid, y = (*(const sa_process *const *) b)->pid;
+
+        return x < y ? -1 : x > y;
+}
+
+/* j->old's details of pid, or NULL. */
+static const sa_process *old_of(const sa_join *j, pid_t pid)
+{
+        sa_process key = { .pid = pid };
+        const sa_process *k = &key, **hit;
+
+        if (j->n_old == 0)
+                return NULL;
+        hit = bsearch(&k, j->old, j->n_old, sizeof *j->old, cmp_proc_pid);
+        return hit ? *hit : NULL;
+}
+
+int sa_join_keep_details(sa_join *j, const sa_snapshot *old, const pid_t *reread, size_t n_reread)
+{
+        j->old = calloc(old->n_procs ? old->n_procs : 1, sizeof *j->old);
+        if (!j->old)
+                return -ENOMEM;
+        for (size_t i = 0; i < old->n_procs; i++) {
+                const sa_process *p = old->procs[i];
+                bool again = p->incomplete;
+
+                for (size_t k = 0; k < n_reread && !again; k++)
+                        again = reread[k] == p->pid;
+                if (!again)
+                        j->old[j->n_old++] = p;
+        }
+        qsort(j->old, j->n_old, sizeof *j->old, cmp_proc_pid);
+        return 0;
+}
+
 /* Details of the process being joined, read once. A vanished one is kept
  * with its pid only and marked incomplete: it held the socket a moment ago. */
 static int join_current(sa_join *j, pid_t pid, sa_process **ret)
@@ -41,7 +78,11 @@ static int join_current(sa_join *j, pid_t pid, sa_process **ret)
                 *ret = j->cur;
                 return 0;
         }
-        if (sa_process_read(j->proc_root, pid, j->users, &p) < 0) {
+        if (old_of(j, pid)) {
+                if (sa_process_copy(old_of(j, pid), &p) < 0)
+                        return -ENOMEM;
+                j->copied++;
+        } else if (sa_process_read(j->proc_root, pid, j->users, &p) < 0) {
                 p = calloc(1, sizeof *p);
                 if (!p)
                         return -ENOMEM;
@@ -114,6 +155,9 @@ int sa_join_hit(sa_join *j, pid_t pid, int fd, size_t idx)
 
 void sa_join_done(sa_join *j)
 {
+        free(j->old);
+        j->old = NULL;
+        j->n_old = 0;
         sa_argv_table_clear(&j->argvs);
 }
 

@@ -79,6 +79,7 @@ typedef struct sa_refresh_info {
         unsigned verified;        /* (pid, fd) pairs re-read */
         unsigned dropped;         /* pairs found stale */
         unsigned netns_dumped;    /* namespaces dumped (the others' records reused: events) */
+        size_t details_copied;    /* holders described as in the old snapshot (no event about them) */
         uint64_t usec;            /* wall time */
 } sa_refresh_info;
 
