@@ -758,8 +758,9 @@ static int refresh_build(refresh *rf, sa_snapshot **ret)
                 sa_join j = { .proc_root = s->proc_root, .users = s->users, .snap = snap, .prov = s->prov ? s : NULL };
 
                 /* The others' details are the old snapshot's: no event said they changed
-                 * (a full scan reads every one; PERFORMANCE.md). Without memory, all are read. */
-                if (!s->redescribe_all)
+                 * (a full scan reads every one; PERFORMANCE.md). Only when every exit is told
+                 * (a pid is still its process); without memory, all are read. */
+                if (!s->redescribe_all && (rf->flags & SA_REFRESH_EXITS_KNOWN))
                         (void) sa_join_keep_details(&j, rf->old, s->redescribe, s->n_redescribe);
                 for (size_t i = 0; i < n_hits && r >= 0; i++)
                         r = sa_join_hit(&j, hits[i].pid, hits[i].fd, hits[i].idx);
